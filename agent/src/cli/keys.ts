@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { call, controlTarget } from './client.js';
+
+const HELP = `altrace keys — virtual keys
+
+Usage:
+  altrace keys create --agent NAME --team TEAM [--model GLOB]... [--provider NAME]... [--expires ISO8601]
+  altrace keys list
+  altrace keys revoke ID
+  altrace keys rotate ID
+
+Options: --json (machine-readable output), --url URL (control API), --token TOKEN (operator token;
+also ALTRACE_TOKEN, else <state_dir>/admin.token).
+The key is printed once, on create and rotate.
+`;
+
+export async function keysCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      agent: { type: 'string' },
+      team: { type: 'string' },
+      model: { type: 'string', multiple: true },
+      provider: { type: 'string', multiple: true },
+      expires: { type: 'string' },
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const [sub, id] = positionals;
+  const out = (data: unknown, text: string) => process.stdout.write(values.json ? JSON.stringify(data, null, 2) + '\n' : text + '\n');
+  switch (sub) {
+    case 'create': {
+      if (!values.agent || !values.team) throw new UsageError('create needs --agent and --team');
+      const body = {
+        agent: values.agent,
+        team: values.team,
+        ...(values.model ? { models: values.model } : {}),
+        ...(values.provider ? { providers: values.provider } : {}),
+        ...(values.expires ? { expires: values.expires } : {}),
+      };
+      const data = await call(controlTarget(values), 'POST', '/keys', body);
+      out(data, `${data.key}\n(id ${data.id}, agent ${data.agent}, team ${data.team}; shown once)`);
+      return 0;
+    }
+    case 'list': {
+      const data = await call(controlTarget(values), 'GET', '/keys');
+      const rows = (data.keys as any[]).map((k) => `${k.id}  ${k.prefix}…  agent=${k.agent} team=${k.team}${k.models.length ? ` models=${k.models.join(',')}` : ''}${k.revoked ? ' REVOKED' : ''}`);
+      out(data, rows.length ? rows.join('\n') : '(no keys)');
+      return 0;
+    }
+    case 'revoke':
+    case 'rotate': {
+      if (!id) throw new UsageError(`${sub} needs a key id`);
+      const data = await call(controlTarget(values), sub === 'revoke' ? 'DELETE' : 'POST', `/keys/${encodeURIComponent(id)}${sub === 'rotate' ? '/rotate' : ''}`);
+      out(data, sub === 'revoke' ? `revoked ${data.id}` : `${data.key}\n(id ${data.id}; the old key no longer works; shown once)`);
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (create, list, revoke, rotate)');
+  }
+}

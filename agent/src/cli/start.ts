@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { startAgent } from '../runtime.js';
+
+const HELP = `altrace start — run the node agent
+
+Usage: altrace start [--config FILE]
+
+  --config FILE   YAML configuration (also ALTRACE_CONFIG); every setting has an
+                  ALTRACE_* environment override (see the README)
+
+Runs the governed proxy (default 127.0.0.1:8080) and the control API (127.0.0.1:7070),
+with state in ./.altrace and the policy in policies/default.yaml.
+`;
+
+export async function startCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = loadConfig({ file: values.config });
+  const agent = await startAgent(config);
+  const host = config.listen.host;
+  const lines = [
+    'altrace agent running',
+    `  proxy        http://${host}:${agent.proxyPort}   (point your SDK's base URL here)`,
+    `  control API  http://${host}:${agent.controlPort}/api/v1`,
+    `  metrics      http://${host}:${agent.controlPort}/metrics`,
+    `  state        ${config.state_dir}`,
+    `  policy       ${agent.policyFile}`,
+  ];
+  if (agent.bootstrapToken) {
+    lines.push(`  admin token  ${agent.bootstrapToken}`, `               (shown once; also saved to ${config.state_dir}/admin.token, mode 0600)`);
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await agent.close();
+  return 0;
+}

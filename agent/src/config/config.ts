@@ -1,0 +1,53 @@
+/** The agent configuration after defaults, env overrides and schema validation. */
+export interface Config {
+  listen: { host: string; proxy_port: number; control_port: number };
+  state_dir: string;
+  admin_token?: string;
+  enforce_only: boolean;
+  policy: string;
+  limits: { max_body_bytes: number; max_response_bytes: number };
+  upstream: { connect_timeout_ms: number; headers_timeout_ms: number; body_timeout_ms: number };
+  chain: { stage_timeout_ms: number };
+  scan: { workers: number };
+  log: { level: string };
+  credentials: { file?: string; secret_dir?: string; master_key_file?: string };
+  providers: {
+    openai: { base_url?: string };
+    anthropic: { base_url?: string };
+    gemini: { base_url?: string };
+    azure: { endpoint?: string };
+    bedrock: { base_url?: string; region: string; aws_chain: boolean };
+    compatible: { name: string; base_url: string; models: string[]; api_key_env?: string }[];
+  };
+}
+
+type Kind = 'string' | 'int' | 'bool';
+
+/** Every setting's environment override. Spec names come first; the rest follow ALTRACE_<PATH>. */
+export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
+  { env: 'ALTRACE_HOST', path: 'listen.host', kind: 'string' },
+  { env: 'ALTRACE_PROXY_PORT', path: 'listen.proxy_port', kind: 'int' },
+  { env: 'ALTRACE_CONTROL_PORT', path: 'listen.control_port', kind: 'int' },
+  { env: 'ALTRACE_STATE_DIR', path: 'state_dir', kind: 'string' },
+  { env: 'ALTRACE_ADMIN_TOKEN', path: 'admin_token', kind: 'string' },
+  { env: 'ALTRACE_ENFORCE_ONLY', path: 'enforce_only', kind: 'bool' },
+  { env: 'ALTRACE_POLICY', path: 'policy', kind: 'string' },
+  { env: 'ALTRACE_MAX_BODY_BYTES', path: 'limits.max_body_bytes', kind: 'int' },
+  { env: 'ALTRACE_MAX_RESPONSE_BYTES', path: 'limits.max_response_bytes', kind: 'int' },
+  { env: 'ALTRACE_UPSTREAM_CONNECT_TIMEOUT_MS', path: 'upstream.connect_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_UPSTREAM_HEADERS_TIMEOUT_MS', path: 'upstream.headers_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_UPSTREAM_BODY_TIMEOUT_MS', path: 'upstream.body_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_STAGE_TIMEOUT_MS', path: 'chain.stage_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_SCAN_WORKERS', path: 'scan.workers', kind: 'int' },
+  { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'ALTRACE_CREDENTIALS_FILE', path: 'credentials.file', kind: 'string' },
+  { env: 'ALTRACE_CREDENTIALS_DIR', path: 'credentials.secret_dir', kind: 'string' },
+  { env: 'ALTRACE_MASTER_KEY_FILE', path: 'credentials.master_key_file', kind: 'string' },
+  { env: 'ALTRACE_OPENAI_BASE_URL', path: 'providers.openai.base_url', kind: 'string' },
+  { env: 'ALTRACE_ANTHROPIC_BASE_URL', path: 'providers.anthropic.base_url', kind: 'string' },
+  { env: 'ALTRACE_GEMINI_BASE_URL', path: 'providers.gemini.base_url', kind: 'string' },
+  { env: 'AZURE_OPENAI_ENDPOINT', path: 'providers.azure.endpoint', kind: 'string' },
+  { env: 'ALTRACE_BEDROCK_BASE_URL', path: 'providers.bedrock.base_url', kind: 'string' },
+  { env: 'ALTRACE_BEDROCK_REGION', path: 'providers.bedrock.region', kind: 'string' },
+  { env: 'ALTRACE_BEDROCK_AWS_CHAIN', path: 'providers.bedrock.aws_chain', kind: 'bool' },
+];

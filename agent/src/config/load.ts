@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { ENV_OVERRIDES, type Config } from './config.js';
+import { describeSchemaError, schemaValidator } from './validate.js';
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function coerce(env: string, raw: string, kind: 'string' | 'int' | 'bool'): unknown {
+  if (kind === 'string') return raw;
+  if (kind === 'int') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${env}=${JSON.stringify(raw)} is not an integer`, env);
+    return Number(raw);
+  }
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${env}=${JSON.stringify(raw)} is not a boolean (true/false)`, env);
+}
+
+export interface LoadOptions {
+  /** Config file path; falls back to ALTRACE_CONFIG; none means defaults and env only. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Directory relative paths in the config resolve against (default: cwd). */
+  cwd?: string;
+}
+
+/**
+ * One YAML file, then ALTRACE_* overrides, then schema validation with defaults filled in.
+ * An invalid file is refused whole, naming the offending field: never half-configured.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ?? env.ALTRACE_CONFIG;
+  let doc: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, '(file)');
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`, '(file)');
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must hold a mapping`, '(root)');
+      doc = parsed as Record<string, unknown>;
+    }
+  }
+  for (const o of ENV_OVERRIDES) {
+    const raw = env[o.env];
+    if (raw !== undefined && raw !== '') setPath(doc, o.path, coerce(o.env, raw, o.kind));
+  }
+  const validate = schemaValidator('config.schema.json');
+  if (!validate(doc)) {
+    const { field, message } = describeSchemaError(validate.errors);
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${field} ${message}`, field);
+  }
+  const config = doc as unknown as Config;
+  const base = file ? resolve(cwd) : cwd;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  config.state_dir = abs(config.state_dir);
+  return config;
+}

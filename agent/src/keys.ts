@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type VirtualKey } from '../../proxy/src/index.js';
+import { ControlError } from './errors.js';
+import type { Store } from './state/store.js';
+
+export interface KeyRequest {
+  agent: string;
+  team: string;
+  models?: string[];
+  providers?: string[];
+  /** ISO 8601 time after which the key is refused. */
+  expires?: string;
+}
+
+const FIELDS = new Set(['agent', 'team', 'models', 'providers', 'expires']);
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+function stringList(v: unknown, field: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 200)) {
+    throw new ControlError('ALT_INVALID_FIELD', 400, `${field} must be an array of non-empty strings`, field);
+  }
+  return v as string[];
+}
+
+/** Validates a key request; every refusal names the field. */
+export function parseKeyRequest(body: unknown, now: number): Omit<VirtualKey, 'id' | 'hash' | 'prefix' | 'createdAt' | 'revokedAt'> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+  for (const f of ['agent', 'team'] as const) {
+    if (typeof b[f] !== 'string' || !NAME.test(b[f] as string)) {
+      throw new ControlError('ALT_INVALID_FIELD', 400, `${f} is required: letters, digits, _ . : - (at most 128)`, f);
+    }
+  }
+  let expiresAt: number | null = null;
+  if (b.expires !== undefined) {
+    expiresAt = typeof b.expires === 'string' ? Date.parse(b.expires) : NaN;
+    if (!Number.isFinite(expiresAt)) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be an ISO 8601 time', 'expires');
+    if (expiresAt <= now) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be in the future', 'expires');
+  }
+  return {
+    agent: b.agent as string,
+    team: b.team as string,
+    models: stringList(b.models, 'models'),
+    providers: stringList(b.providers, 'providers'),
+    expiresAt,
+  };
+}
+
+/** Issues, revokes and rotates virtual keys: persisted first, then made live in the registry. */
+export class KeyService {
+  constructor(
+    private readonly store: Store,
+    private readonly registry: KeyRegistry,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const k of store.listKeys()) registry.put(k);
+  }
+
+  create(body: unknown): { key: VirtualKey; secret: string } {
+    const fields = parseKeyRequest(body, this.now());
+    const secret = generateKeySecret();
+    const key: VirtualKey = {
+      id: `key_${randomBytes(9).toString('base64url')}`,
+      hash: hashKey(secret),
+      prefix: displayPrefix(secret),
+      createdAt: this.now(),
+      revokedAt: null,
+      ...fields,
+    };
+    this.store.insertKey(key);
+    this.registry.put(key);
+    return { key, secret };
+  }
+
+  list(): VirtualKey[] {
+    return this.registry.list();
+  }
+
+  #existing(id: string): VirtualKey {
+    const key = this.registry.get(id);
+    if (!key) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
+    return key;
+  }
+
+  revoke(id: string): VirtualKey {
+    const key = this.#existing(id);
+    if (key.revokedAt !== null) return key;
+    const next = { ...key, revokedAt: this.now() };
+    this.store.updateKey(next);
+    this.registry.put(next);
+    return next;
+  }
+
+  rotate(id: string): { key: VirtualKey; secret: string } {
+    const key = this.#existing(id);
+    if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', 409, `key ${id} is revoked and cannot be rotated`, 'id');
+    const secret = generateKeySecret();
+    const next = { ...key, hash: hashKey(secret), prefix: displayPrefix(secret) };
+    this.store.updateKey(next);
+    this.registry.put(next);
+    return { key: next, secret };
+  }
+}
+
+/** The public face of a key: never the hash, never the secret. */
+export function keyView(k: VirtualKey) {
+  return {
+    id: k.id,
+    prefix: k.prefix,
+    agent: k.agent,
+    team: k.team,
+    models: k.models,
+    providers: k.providers,
+    expires: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
+    revoked: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+    created: new Date(k.createdAt).toISOString(),
+  };
+}

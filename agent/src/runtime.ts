@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  Chain,
+  GovernedProxy,
+  KeyRegistry,
+  PolicyHolder,
+  ProxyMetrics,
+  ScanPool,
+  buildAdapters,
+  createLogger,
+  declaredStages,
+  hashKey,
+  listenExplicit,
+  type ExplicitListener,
+  type Logger,
+  type Upstream,
+} from '../../proxy/src/index.js';
+import type { Config } from './config/config.js';
+import { ControlServer } from './control/server.js';
+import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
+import { CredentialStore } from './credentials/store.js';
+import { KeyService } from './keys.js';
+import { packageRoot } from './paths.js';
+import { loadPolicy } from './policy/load.js';
+import { SqliteStore } from './state/sqlite.js';
+
+export interface RunningAgent {
+  proxyPort: number;
+  controlPort: number;
+  /** Set only when this start generated the bootstrap token. */
+  bootstrapToken: string | null;
+  policyFile: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BASES = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com',
+};
+
+export function upstreamsFrom(config: Config): Map<string, Upstream> {
+  const p = config.providers;
+  const list: Upstream[] = [
+    { name: 'openai', kind: 'openai', base: new URL(p.openai.base_url ?? DEFAULT_BASES.openai), credentialRequired: true, models: [] },
+    { name: 'anthropic', kind: 'anthropic', base: new URL(p.anthropic.base_url ?? DEFAULT_BASES.anthropic), credentialRequired: true, models: [] },
+    { name: 'gemini', kind: 'gemini', base: new URL(p.gemini.base_url ?? DEFAULT_BASES.gemini), credentialRequired: true, models: [] },
+    {
+      name: 'bedrock',
+      kind: 'bedrock',
+      base: new URL(p.bedrock.base_url ?? `https://bedrock-runtime.${p.bedrock.region}.amazonaws.com`),
+      region: p.bedrock.region,
+      credentialRequired: true,
+      models: [],
+    },
+  ];
+  if (p.azure.endpoint) list.push({ name: 'azure', kind: 'azure', base: new URL(p.azure.endpoint), credentialRequired: true, models: [] });
+  for (const c of p.compatible) {
+    list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models });
+  }
+  return new Map(list.map((u) => [u.name, u]));
+}
+
+function resolvePolicyPath(p: string): string {
+  if (isAbsolute(p)) return p;
+  const fromCwd = resolve(p);
+  return p.startsWith('policies/') && !fromCwd.startsWith(packageRoot) ? resolve(packageRoot, p) : fromCwd;
+}
+
+/** Starts the node agent: state, credential lane, policy, chain, proxy and control API. */
+export async function startAgent(config: Config, env: NodeJS.ProcessEnv = process.env, logDestination?: NodeJS.WritableStream): Promise<RunningAgent> {
+  const logger = createLogger(config.log.level, logDestination);
+  const store = new SqliteStore(config.state_dir);
+  let bootstrapToken: string | null = null;
+  if (config.admin_token) store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
+  else if (store.countOperatorTokens() === 0) {
+    bootstrapToken = `altop-${randomBytes(24).toString('base64url')}`;
+    store.addOperatorToken(hashKey(bootstrapToken), 'admin', null);
+    // Kept for the local CLI, like a dev-mode root token; readable by the owner only.
+    writeFileSync(join(config.state_dir, 'admin.token'), bootstrapToken + '\n', { mode: 0o600 });
+  }
+
+  const masterKey = loadMasterKey(config.credentials.master_key_file ?? join(config.state_dir, 'master.key'), env.ALTRACE_MASTER_KEY);
+  const encrypted = new EncryptedCredentialFile(join(config.state_dir, 'credentials.enc'), masterKey);
+  const awsChain = config.providers.bedrock.aws_chain
+    ? (await import('@aws-sdk/credential-provider-node')).defaultProvider()
+    : undefined;
+  const credentials = new CredentialStore({
+    env,
+    file: config.credentials.file,
+    secretDir: config.credentials.secret_dir,
+    stored: () => encrypted.read(),
+    compatibleKeyEnv: Object.fromEntries(config.providers.compatible.map((c) => [c.name, c.api_key_env])),
+    awsChain,
+  });
+
+  const policyFile = resolvePolicyPath(config.policy);
+  const policy = new PolicyHolder(loadPolicy(policyFile));
+  const keys = new KeyRegistry();
+  const keyService = new KeyService(store, keys);
+  const scanPool = new ScanPool({ threads: config.scan.workers });
+  const metrics = new ProxyMetrics();
+  const chain = new Chain(
+    declaredStages({ keys, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
+    { stageTimeoutMs: config.chain.stage_timeout_ms },
+  );
+  const upstreams = upstreamsFrom(config);
+  const { adapters, router } = buildAdapters(upstreams);
+  const proxy = new GovernedProxy({
+    chain,
+    router,
+    fallbackAdapter: adapters.openai,
+    upstreams,
+    credentials,
+    maxBodyBytes: config.limits.max_body_bytes,
+    maxResponseBytes: config.limits.max_response_bytes,
+    connectTimeoutMs: config.upstream.connect_timeout_ms,
+    headersTimeoutMs: config.upstream.headers_timeout_ms,
+    bodyTimeoutMs: config.upstream.body_timeout_ms,
+    logger,
+    metrics,
+  });
+
+  let ready = false;
+  const control = new ControlServer({ chain, keys: keyService, store, metrics, ready: () => ready });
+  let listener: ExplicitListener;
+  let controlPort: number;
+  try {
+    listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
+    controlPort = await control.listen(config.listen.host, config.listen.control_port);
+  } catch (err) {
+    await scanPool.close();
+    store.close();
+    throw err;
+  }
+
+  let policyWatcher: FSWatcher | null = null;
+  let reloadTimer: NodeJS.Timeout | null = null;
+  try {
+    policyWatcher = watch(policyFile, () => {
+      if (reloadTimer) clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(() => {
+        try {
+          policy.replace(loadPolicy(policyFile));
+          logger.info({ policy: policyFile, digest: policy.current.digest }, 'policy reloaded');
+        } catch (err) {
+          logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
+        }
+      }, 100);
+    });
+  } catch (err) {
+    logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
+  }
+  ready = true;
+  logger.info({ proxy_port: listener.port, control_port: controlPort, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
+
+  return {
+    proxyPort: listener.port,
+    controlPort,
+    bootstrapToken,
+    policyFile,
+    logger,
+    async close() {
+      ready = false;
+      policyWatcher?.close();
+      if (reloadTimer) clearTimeout(reloadTimer);
+      await listener.close(2_000);
+      await control.close();
+      await proxy.close();
+      await scanPool.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+// The native addon: thin. JS (agent/src/native.ts) validates every argument and names the
+// option at fault; C++ receives primitives. libbpf loading lands here with node enforcement.
+#include <napi.h>
+
+#include "sockets.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("originalDestination", Napi::Function::New(env, altrace::OriginalDestination, "originalDestination"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(altrace_native, Init)

@@ -1,0 +1,154 @@
+import type { Fragment, RequestContext, ResponseContext } from './context.js';
+import { BANDS, type FragmentFinding, type FragmentInspector, type RequestStage, type ResponseStage, type Stage, type StageDescription } from './stage.js';
+import { ALLOWED, isStop, type Verdict } from './verdict.js';
+
+export interface ChainOptions {
+  /** How long an asynchronous stage may take before the chain refuses the request. */
+  stageTimeoutMs: number;
+}
+
+export class ChainCompositionError extends Error {
+  readonly code = 'ALT_CHAIN_INVALID';
+}
+
+function failed(stage: string, err: unknown): Verdict {
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { outcome: 'block', reason: 'ALT_STAGE_FAILED', stage, detail };
+}
+
+function timedOut(stage: string, ms: number): Verdict {
+  return { outcome: 'block', reason: 'ALT_STAGE_TIMEOUT', stage, detail: `no decision within ${ms} ms` };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout()), ms);
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The decision chain, composed once at start-up: stages sorted by band, ids checked.
+ * Per request there is only evaluation; the first stopping verdict decides, warnings
+ * are collected on the context, and a stage that throws or stalls blocks (fail closed).
+ */
+export class Chain {
+  readonly #request: RequestStage[];
+  readonly #response: ResponseStage[];
+  readonly #described: StageDescription[];
+  readonly #timeoutMs: number;
+
+  constructor(stages: readonly Stage[], options: ChainOptions) {
+    const seen = new Set<string>();
+    for (const s of stages) {
+      if (seen.has(s.id)) throw new ChainCompositionError(`stage id "${s.id}" is declared twice`);
+      if (!BANDS.includes(s.band)) throw new ChainCompositionError(`stage "${s.id}" has unknown band "${s.band}"`);
+      seen.add(s.id);
+    }
+    const ordered = stages
+      .map((s, i) => ({ s, i }))
+      .sort((a, b) => BANDS.indexOf(a.s.band) - BANDS.indexOf(b.s.band) || a.i - b.i)
+      .map(({ s }) => s);
+    this.#request = ordered.filter((s): s is RequestStage => s.side === 'request');
+    this.#response = ordered.filter((s): s is ResponseStage => s.side === 'response');
+    this.#described = [...this.#request, ...this.#response].map((s, order) => ({
+      order,
+      id: s.id,
+      band: s.band,
+      side: s.side,
+      summary: s.summary,
+    }));
+    this.#timeoutMs = options.stageTimeoutMs;
+  }
+
+  describe(): StageDescription[] {
+    return this.#described;
+  }
+
+  /** Synchronous while every stage is: the common path allocates no promise. */
+  evaluateRequest(ctx: RequestContext): Verdict | Promise<Verdict> {
+    return this.#runFrom(0, ctx);
+  }
+
+  #runFrom(start: number, ctx: RequestContext): Verdict | Promise<Verdict> {
+    const stages = this.#request;
+    for (let i = start; i < stages.length; i++) {
+      const stage = stages[i]!;
+      let out: Verdict | null | Promise<Verdict | null>;
+      try {
+        out = stage.evaluate(ctx);
+      } catch (err) {
+        return failed(stage.id, err);
+      }
+      if (out instanceof Promise) {
+        const guarded = out.catch((err: unknown) => failed(stage.id, err));
+        return withTimeout(guarded, this.#timeoutMs, () => timedOut(stage.id, this.#timeoutMs)).then((v) =>
+          this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx),
+        );
+      }
+      const decided = this.#settle(out, ctx);
+      if (decided) return decided;
+    }
+    return ALLOWED;
+  }
+
+  #settle(v: Verdict | null, ctx: RequestContext): Verdict | null {
+    if (v === null || v.outcome === 'allow') return null;
+    if (isStop(v)) return v;
+    ctx.notes.push(v);
+    return null;
+  }
+
+  /** Opens every response stage's inspector for one response; null when none applies. */
+  openResponse(ctx: ResponseContext): ResponseInspection | null {
+    const inspectors: { id: string; inspector: FragmentInspector }[] = [];
+    for (const stage of this.#response) {
+      try {
+        const inspector = stage.open(ctx);
+        if (inspector) inspectors.push({ id: stage.id, inspector });
+      } catch (err) {
+        return new ResponseInspection([], failed(stage.id, err), this.#timeoutMs);
+      }
+    }
+    return inspectors.length ? new ResponseInspection(inspectors, null, this.#timeoutMs) : null;
+  }
+}
+
+/** The response side for one response: batches go through every inspector, in order. */
+export class ResponseInspection {
+  readonly #inspectors: { id: string; inspector: FragmentInspector }[];
+  readonly #openFailure: Verdict | null;
+  readonly #timeoutMs: number;
+
+  constructor(inspectors: { id: string; inspector: FragmentInspector }[], openFailure: Verdict | null, timeoutMs: number) {
+    this.#inspectors = inspectors;
+    this.#openFailure = openFailure;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The first fragment (lowest index over all stages) that must not be delivered. */
+  async inspect(fragments: readonly Fragment[]): Promise<FragmentFinding | null> {
+    if (this.#openFailure) return { index: 0, verdict: this.#openFailure };
+    let first: FragmentFinding | null = null;
+    for (const { id, inspector } of this.#inspectors) {
+      let found: FragmentFinding | null;
+      try {
+        const out = inspector.inspect(fragments);
+        found =
+          out instanceof Promise
+            ? await withTimeout(out, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) }))
+            : out;
+      } catch (err) {
+        found = { index: 0, verdict: failed(id, err) };
+      }
+      if (found && (!first || found.index < first.index)) first = found;
+    }
+    return first;
+  }
+
+  close(): void {
+    for (const { inspector } of this.#inspectors) inspector.close();
+  }
+}

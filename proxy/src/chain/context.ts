@@ -1,0 +1,46 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallView } from '../providers/call-view.js';
+import type { Principal, VirtualKey } from '../identity/keys.js';
+import type { Presented } from '../identity/presented.js';
+import type { Verdict } from './verdict.js';
+
+/** What the listener learned while receiving the request, before any stage ran. */
+export interface IngressFacts {
+  method: string;
+  path: string;
+  routed: boolean;
+  methodAllowed: boolean;
+  contentType: string | null;
+  bodyBytes: number;
+  tooLarge: boolean;
+  /** JSON.parse message, when the body was not JSON. */
+  jsonError: string | null;
+  /** The adapter's complaint about the body's shape, naming the field. */
+  shapeError: string | null;
+  expectsBody: boolean;
+}
+
+/** One request as the chain sees it. Stages read it; identity annotates the principal. */
+export interface RequestContext {
+  readonly id: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly ingress: IngressFacts;
+  readonly presented: Presented;
+  /** Null only when the request never reached an adapter (unknown path, bad body). */
+  readonly call: CallView | null;
+  key: VirtualKey | null;
+  principal: Principal | null;
+  /** Non-deciding verdicts (warn) collected on the way. */
+  readonly notes: Verdict[];
+}
+
+/** A piece of a response as the response side sees it: the text in it, never stored. */
+export interface Fragment {
+  /** Text the model produced in this fragment (content deltas, tool-call arguments). */
+  text: string;
+}
+
+export interface ResponseContext {
+  readonly request: RequestContext;
+  readonly streaming: boolean;
+}

@@ -1,0 +1,62 @@
+// The stable vocabulary of decisions. A code is never renamed and never reused;
+// test/unit/reasons.test.ts checks that every code here is documented in the README.
+
+export type ErrorClass =
+  | 'invalid_request'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'too_large'
+  | 'unsupported_media'
+  | 'rate_limit'
+  | 'internal'
+  | 'bad_gateway'
+  | 'unavailable'
+  | 'gateway_timeout';
+
+export interface ReasonInfo {
+  status: number;
+  errorClass: ErrorClass;
+  /** What the agent or operator should do: the default hint of a block. */
+  hint: string;
+}
+
+const table = {
+  ALT_ALLOWED: { status: 200, errorClass: 'internal', hint: 'Nothing to do: the request was allowed.' },
+  ALT_UNKNOWN_PATH: { status: 404, errorClass: 'not_found', hint: 'Use one of the provider paths Altrace serves (see the README, "The data plane").' },
+  ALT_METHOD_NOT_ALLOWED: { status: 405, errorClass: 'method_not_allowed', hint: 'Use the HTTP method the provider API defines for this path.' },
+  ALT_BODY_TOO_LARGE: { status: 413, errorClass: 'too_large', hint: 'Send a smaller request body; the limit is limits.max_body_bytes.' },
+  ALT_UNSUPPORTED_MEDIA_TYPE: { status: 415, errorClass: 'unsupported_media', hint: 'Send the body as JSON with Content-Type: application/json.' },
+  ALT_MALFORMED_JSON: { status: 400, errorClass: 'invalid_request', hint: 'Send a complete, valid JSON body.' },
+  ALT_INVALID_REQUEST: { status: 400, errorClass: 'invalid_request', hint: 'Fix the named field so the body matches the provider API.' },
+  ALT_KEY_MISSING: { status: 401, errorClass: 'authentication', hint: 'Present your Altrace virtual key (alt-...) where the provider SDK sends its API key.' },
+  ALT_KEY_UNKNOWN: { status: 401, errorClass: 'authentication', hint: 'Use a virtual key issued by this Altrace agent (altrace keys create).' },
+  ALT_KEY_EXPIRED: { status: 401, errorClass: 'authentication', hint: 'The virtual key has expired: ask an operator for a new key.' },
+  ALT_KEY_REVOKED: { status: 401, errorClass: 'authentication', hint: 'The virtual key was revoked: ask an operator for a new key.' },
+  ALT_REAL_KEY_REJECTED: { status: 401, errorClass: 'authentication', hint: 'Do not send real provider keys through Altrace: use your alt-... virtual key.' },
+  ALT_REAL_KEY_PASSTHROUGH: { status: 200, errorClass: 'internal', hint: 'A real provider key was passed through (enforce_only is off): issue a virtual key for this agent.' },
+  ALT_MODEL_MISSING: { status: 400, errorClass: 'invalid_request', hint: 'Name the model in the request.' },
+  ALT_MODEL_UNKNOWN: { status: 404, errorClass: 'not_found', hint: 'Use a model listed in the policy catalog for this provider.' },
+  ALT_MODEL_NOT_ALLOWED: { status: 403, errorClass: 'permission', hint: 'Use a model your virtual key allows.' },
+  ALT_PROVIDER_NOT_ALLOWED: { status: 403, errorClass: 'permission', hint: 'Use a provider your virtual key and the policy allow.' },
+  ALT_CREDENTIAL_MISSING: { status: 503, errorClass: 'unavailable', hint: 'An operator must configure the provider credential for this provider.' },
+  ALT_RESPONSE_PATTERN_DENIED: { status: 403, errorClass: 'permission', hint: 'The response matched a denied pattern; rephrase the request so the answer does not contain it.' },
+  ALT_STAGE_FAILED: { status: 500, errorClass: 'internal', hint: 'A governance stage failed and the request was refused (fail closed); retry, and tell an operator if it persists.' },
+  ALT_STAGE_TIMEOUT: { status: 503, errorClass: 'unavailable', hint: 'A governance stage did not decide in time and the request was refused (fail closed); retry later.' },
+  ALT_UPSTREAM_UNREACHABLE: { status: 502, errorClass: 'bad_gateway', hint: 'The provider could not be reached; retry later.' },
+  ALT_UPSTREAM_TIMEOUT: { status: 504, errorClass: 'gateway_timeout', hint: 'The provider did not answer in time; retry later or ask for fewer tokens.' },
+  ALT_UPSTREAM_RESET: { status: 502, errorClass: 'bad_gateway', hint: 'The provider connection broke before the response was complete; retry.' },
+  ALT_UPSTREAM_BAD_RESPONSE: { status: 502, errorClass: 'bad_gateway', hint: 'The provider sent a response Altrace could not decode; retry, and tell an operator if it persists.' },
+  ALT_RESPONSE_TOO_LARGE: { status: 502, errorClass: 'bad_gateway', hint: 'The provider response exceeded limits.max_response_bytes; ask for less output.' },
+} as const satisfies Record<string, ReasonInfo>;
+
+export type ReasonCode = keyof typeof table;
+
+export const reasons: Readonly<Record<ReasonCode, ReasonInfo>> = table;
+
+export const reasonCodes = Object.keys(table) as ReasonCode[];
+
+export function reasonInfo(code: ReasonCode): ReasonInfo {
+  return table[code];
+}

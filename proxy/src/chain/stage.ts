@@ -1,0 +1,47 @@
+import type { Fragment, RequestContext, ResponseContext } from './context.js';
+import type { Verdict } from './verdict.js';
+
+/** Bands in evaluation order: a stage's band fixes where it sits in the chain. */
+export const BANDS = ['ingress', 'identity', 'kill', 'contract', 'mcp', 'content', 'budget', 'approval'] as const;
+export type Band = (typeof BANDS)[number];
+
+interface StageBase {
+  readonly id: string;
+  readonly band: Band;
+  /** One line for `GET /api/v1/chain`: what the stage decides. */
+  readonly summary: string;
+}
+
+/** Decides on the request before the provider is called. Null means "no objection". */
+export interface RequestStage extends StageBase {
+  readonly side: 'request';
+  evaluate(ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
+}
+
+export interface FragmentFinding {
+  /** Index of the first fragment of the batch that must not be delivered. */
+  index: number;
+  verdict: Verdict;
+}
+
+/** Inspects one response's fragments, batch after batch, in order. */
+export interface FragmentInspector {
+  inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null>;
+  close(): void;
+}
+
+/** Decides on every fragment of the response. Returns null when it has nothing to inspect. */
+export interface ResponseStage extends StageBase {
+  readonly side: 'response';
+  open(ctx: ResponseContext): FragmentInspector | null;
+}
+
+export type Stage = RequestStage | ResponseStage;
+
+export interface StageDescription {
+  order: number;
+  id: string;
+  band: Band;
+  side: 'request' | 'response';
+  summary: string;
+}

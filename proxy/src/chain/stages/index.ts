@@ -1,0 +1,30 @@
+// The declared stage list. Adding a stage is a new file in this folder plus one line here.
+import type { KeyRegistry } from '../../identity/keys.js';
+import type { PolicyHolder } from '../../policy/policy.js';
+import type { ScanPool } from '../../scan/pool.js';
+import type { Stage } from '../stage.js';
+import { destinationAllowlist } from './destination-allowlist.js';
+import { enforceOnly } from './enforce-only.js';
+import { ingressLimits } from './ingress-limits.js';
+import { keyIdentity } from './key-identity.js';
+import { modelScope } from './model-scope.js';
+import { responseDenyPatterns } from './response-deny-patterns.js';
+
+export interface StageDeps {
+  keys: KeyRegistry;
+  policy: PolicyHolder;
+  scanPool: ScanPool;
+  enforceOnly: boolean;
+  maxBodyBytes: number;
+}
+
+export function declaredStages(d: StageDeps): Stage[] {
+  return [
+    ingressLimits(d.maxBodyBytes),
+    enforceOnly(d.enforceOnly),
+    keyIdentity(d.keys, d.enforceOnly),
+    modelScope(d.policy),
+    destinationAllowlist(d.policy),
+    responseDenyPatterns(d.policy, d.scanPool),
+  ];
+}

@@ -1,0 +1,73 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+export const VIRTUAL_KEY_PREFIX = 'alt-';
+
+export interface VirtualKey {
+  id: string;
+  /** sha256 of the secret, hex: the secret itself is never stored. */
+  hash: string;
+  /** First characters of the secret, safe to show (alt-xxxx). */
+  prefix: string;
+  agent: string;
+  team: string;
+  /** Glob patterns of allowed models; empty means any model the policy allows. */
+  models: string[];
+  /** Allowed upstreams / providers; empty means any the policy allows. */
+  providers: string[];
+  expiresAt: number | null;
+  revokedAt: number | null;
+  createdAt: number;
+}
+
+export interface Principal {
+  keyId: string;
+  agent: string;
+  team: string;
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function generateKeySecret(): string {
+  return VIRTUAL_KEY_PREFIX + randomBytes(30).toString('base64url');
+}
+
+export function displayPrefix(secret: string): string {
+  return secret.slice(0, VIRTUAL_KEY_PREFIX.length + 6);
+}
+
+/**
+ * The in-memory view of every issued key: the hot path reads this and only this.
+ * The state store fills it at start-up and on every change it acknowledges.
+ */
+export class KeyRegistry {
+  readonly #byHash = new Map<string, VirtualKey>();
+  readonly #byId = new Map<string, VirtualKey>();
+
+  put(key: VirtualKey): void {
+    const old = this.#byId.get(key.id);
+    if (old) this.#byHash.delete(old.hash);
+    this.#byHash.set(key.hash, key);
+    this.#byId.set(key.id, key);
+  }
+
+  remove(id: string): void {
+    const old = this.#byId.get(id);
+    if (!old) return;
+    this.#byHash.delete(old.hash);
+    this.#byId.delete(id);
+  }
+
+  findBySecret(secret: string): VirtualKey | undefined {
+    return this.#byHash.get(hashKey(secret));
+  }
+
+  get(id: string): VirtualKey | undefined {
+    return this.#byId.get(id);
+  }
+
+  list(): VirtualKey[] {
+    return [...this.#byId.values()];
+  }
+}

@@ -1,0 +1,48 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { VIRTUAL_KEY_PREFIX } from './keys.js';
+
+/**
+ * What the caller presented as credentials, wherever its SDK put them. Anything
+ * that is not an Altrace virtual key is taken for a real provider key: it cannot be ours.
+ */
+export interface Presented {
+  virtual: string | null;
+  /** The header (or `key` query parameter) that carried a real provider key. */
+  realIn: string | null;
+  realValue: string | null;
+}
+
+function bearer(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  return m ? m[1] : undefined;
+}
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function presentedCredential(headers: IncomingHttpHeaders, query: URLSearchParams | null): Presented {
+  const auth = one(headers.authorization);
+  const candidates: [string, string | undefined][] = [
+    ['authorization', bearer(auth)],
+    ['x-api-key', one(headers['x-api-key'])],
+    ['api-key', one(headers['api-key'])],
+    ['x-goog-api-key', one(headers['x-goog-api-key'])],
+    ['key', query?.get('key') ?? undefined],
+  ];
+  const out: Presented = { virtual: null, realIn: null, realValue: null };
+  for (const [where, value] of candidates) {
+    if (!value) continue;
+    if (value.startsWith(VIRTUAL_KEY_PREFIX)) out.virtual ??= value;
+    else if (out.realIn === null) {
+      out.realIn = where;
+      out.realValue = value;
+    }
+  }
+  if (out.realIn === null && auth && /^AWS4-HMAC-SHA256\s/i.test(auth)) {
+    out.realIn = 'authorization';
+    out.realValue = auth;
+  }
+  return out;
+}

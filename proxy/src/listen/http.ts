@@ -1,0 +1,53 @@
+import { createServer as createHttp1, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createTcp, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+
+export type Handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
+
+const H2_PREFACE = 'PRI';
+
+export interface ExplicitListener {
+  readonly server: Server;
+  readonly port: number;
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The explicit listener: HTTP/1.1 and cleartext HTTP/2 (prior knowledge) on one port.
+ * Some SDKs (the AWS SDK's Bedrock client) speak HTTP/2 by default, so the first bytes
+ * of each connection pick the protocol.
+ */
+export async function listenExplicit(host: string, port: number, handler: Handler): Promise<ExplicitListener> {
+  const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
+  const h2 = createHttp2({}, handler);
+  const sockets = new Set<Socket>();
+  const server = createTcp((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const isH2 = first.length >= 3 && first.toString('latin1', 0, 3) === H2_PREFACE;
+      (isH2 ? h2 : h1).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address();
+  return {
+    server,
+    port: typeof address === 'object' && address ? address.port : port,
+    async close(graceMs = 5_000) {
+      server.close();
+      h1.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        h1.closeIdleConnections();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured logs. Redaction is a second line of defence: no call site logs prompt or
+ * response text or any key, and these paths are removed even if one tried.
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { svc: 'altrace' },
+    redact: { paths: ['headers.authorization', 'headers["x-api-key"]', 'headers["api-key"]', 'headers["x-goog-api-key"]', 'key', 'secret'], remove: true },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

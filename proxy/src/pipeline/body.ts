@@ -1,0 +1,72 @@
+import type { Readable } from 'node:stream';
+
+export interface ReadBody {
+  bytes: Uint8Array;
+  length: number;
+  tooLarge: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Reads a request body up to `limit` bytes. Past the limit it stops keeping data and
+ * resolves at once, so a 50 MB body costs nothing but the refusal.
+ */
+export function readBody(stream: Readable, limit: number, declaredLength: number | null): Promise<ReadBody> {
+  if (declaredLength !== null && declaredLength > limit) {
+    return Promise.resolve({ bytes: EMPTY, length: declaredLength, tooLarge: true });
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        cleanup();
+        resolve({ bytes: EMPTY, length, tooLarge: true });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length), length, tooLarge: false });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(Object.assign(new Error('client closed the request before its body was complete'), { code: 'ECONNRESET' }));
+    };
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body; the error message names what was wrong and where. */
+export function parseJson(bytes: Uint8Array): { value: unknown; error: string | null } {
+  if (bytes.length === 0) return { value: undefined, error: 'the body is empty' };
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { value: undefined, error: 'the body is not valid UTF-8' };
+  }
+  try {
+    return { value: JSON.parse(text), error: null };
+  } catch (err) {
+    return { value: undefined, error: `the body is not valid JSON: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { RequestContext } from '../chain/context.js';
+import type { Verdict } from '../chain/verdict.js';
+import type { ProviderAdapter, RouteMatch } from '../providers/adapter.js';
+import type { Response } from './reply.js';
+
+export type Request = IncomingMessage | Http2ServerRequest;
+
+function nowMs(): number {
+  return performance.now();
+}
+
+/**
+ * One request/response as it passes through the proxy, with the clock that separates the
+ * time Altrace adds from the time spent waiting on the provider.
+ */
+export class Exchange {
+  readonly start = nowMs();
+  #upstreamMs = 0;
+  #upstreamSince = 0;
+  readonly abort = new AbortController();
+  ctx: RequestContext | null = null;
+  match: RouteMatch | null = null;
+  adapter: ProviderAdapter;
+  requestVerdict: Verdict | null = null;
+  responseVerdict: Verdict | null = null;
+  status = 0;
+  fragments = 0;
+  clientGone = false;
+
+  constructor(
+    readonly id: string,
+    readonly req: Request,
+    readonly res: Response,
+    fallbackAdapter: ProviderAdapter,
+  ) {
+    this.adapter = fallbackAdapter;
+  }
+
+  upstreamBegins(): void {
+    this.#upstreamSince = nowMs();
+  }
+
+  upstreamEnds(): void {
+    if (this.#upstreamSince) this.#upstreamMs += nowMs() - this.#upstreamSince;
+    this.#upstreamSince = 0;
+  }
+
+  get upstreamMs(): number {
+    return this.#upstreamMs;
+  }
+
+  /** Wall time so far, less the time spent waiting on upstream. */
+  overheadMs(): number {
+    return Math.max(0, nowMs() - this.start - this.#upstreamMs);
+  }
+}

@@ -1,0 +1,76 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { ResponseInspection } from '../chain/chain.js';
+import type { Verdict } from '../chain/verdict.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
+import { upstreamFailureReason } from '../upstream/failure.js';
+import type { Exchange } from './exchange.js';
+import { streamErrorBytes } from './reply.js';
+
+function join(events: readonly StreamEvent[], end: number): string | Buffer {
+  if (end === 1) return typeof events[0]!.raw === 'string' ? events[0]!.raw : Buffer.from(events[0]!.raw);
+  if (events.every((e) => typeof e.raw === 'string')) {
+    let s = '';
+    for (let i = 0; i < end; i++) s += events[i]!.raw as string;
+    return s;
+  }
+  return Buffer.concat(events.slice(0, end).map((e) => (typeof e.raw === 'string' ? Buffer.from(e.raw) : e.raw)));
+}
+
+async function write(x: Exchange, data: string | Buffer): Promise<boolean> {
+  const res = x.res;
+  if (res.destroyed) return false;
+  if (res.write(data)) return true;
+  // Backpressure: a slow agent holds the upstream stream back instead of growing a buffer.
+  await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  return !res.destroyed;
+}
+
+/**
+ * Relays a streamed response fragment by fragment: every decoded event passes the response
+ * side of the chain before it is written; the first failing event is never delivered, the
+ * stream ends with the provider's own error event, and upstream is aborted.
+ */
+export async function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
+  const deliver = async (events: StreamEvent[], arrived: number): Promise<boolean> => {
+    if (events.length === 0) return true;
+    const finding = inspection ? await inspection.inspect(events.map((e) => ({ text: e.text }))) : null;
+    const end = finding ? finding.index : events.length;
+    if (end > 0) {
+      const ok = await write(x, join(events, end));
+      x.fragments += end;
+      const spent = (performance.now() - arrived) / 1000;
+      for (let i = 0; i < end; i++) metrics.fragmentOverhead.observe(spent);
+      if (!ok) return false;
+    }
+    if (finding) {
+      cut(x, finding.verdict, metrics);
+      return false;
+    }
+    return true;
+  };
+
+  try {
+    for await (const chunk of body) {
+      const arrived = performance.now();
+      if (!(await deliver(decoder.push(chunk as Buffer), arrived))) return;
+    }
+    if (!(await deliver(decoder.end(), performance.now()))) return;
+    x.res.end();
+  } catch (err) {
+    if (x.clientGone || x.res.destroyed) return;
+    const reason = upstreamFailureReason(err);
+    cut(x, { outcome: 'block', reason, stage: 'upstream', detail: (err as Error).message }, metrics);
+  } finally {
+    inspection?.close();
+  }
+}
+
+/** Ends a stream under way: the provider's in-stream error, then close, then abort upstream. */
+export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
+  x.responseVerdict = v;
+  metrics.streamsCut.inc({ reason: v.reason });
+  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0));
+  x.abort.abort();
+}

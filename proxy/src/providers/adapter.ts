@@ -1,0 +1,68 @@
+import type { Verdict } from '../chain/verdict.js';
+import type { StreamDecoder } from '../stream/decoder.js';
+import type { CallView, Operation, ProviderKind } from './call-view.js';
+
+export interface RouteMatch {
+  adapter: ProviderAdapter;
+  operation: Operation;
+  /** Path parameters: model, deployment, modelId, action. */
+  params: Record<string, string>;
+  url: URL;
+}
+
+export interface ErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The `altrace` object inside every error body. */
+export interface AltraceErrorInfo {
+  request_id: string;
+  stage: string;
+  reason: string;
+  hint: string;
+}
+
+export interface UpstreamRequest {
+  /** The named upstream (credential lane entry) that serves the call. */
+  upstream: string;
+  /** Path and query relative to the upstream's base URL. */
+  path: string;
+  /** The body to send; null to send the client's bytes unchanged. */
+  body: Uint8Array | null;
+}
+
+/** One provider's wire format: request parsing, upstream routing, response decoding, errors. */
+export interface ProviderAdapter {
+  readonly kind: ProviderKind;
+  /** The native request as a CallView, or a message naming the field that is wrong. */
+  parse(match: RouteMatch, body: unknown): CallView | string;
+  upstreamRequest(match: RouteMatch, call: CallView, body: unknown): UpstreamRequest;
+  /** Decoder for a streamed response of this route. */
+  decoder(match: RouteMatch): StreamDecoder;
+  /** Model-produced text of a whole (non-streamed) response body. */
+  responseText(match: RouteMatch, body: unknown): string;
+  errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string): ErrorReply;
+  /** The provider's own in-stream error event, ending a stream already under way. */
+  streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean): string | Uint8Array;
+  /** The content type of a streamed response when it differs from upstream's. */
+  responseContentType?(match: RouteMatch): string;
+}
+
+export function altraceInfo(v: Verdict, requestId: string, hint: string): AltraceErrorInfo {
+  return { request_id: requestId, stage: v.stage, reason: v.reason, hint };
+}
+
+/** Shape checks for parse(): each returns a message naming the field, or null. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}

@@ -1,0 +1,17 @@
+import type { ProviderAdapter } from '../adapter.js';
+import { SseDecoder } from '../../stream/sse.js';
+import { parseAnthropic } from './parse.js';
+import { anthropicEventText, anthropicMessageText } from './stream.js';
+import { anthropicErrorReply, anthropicStreamError } from './errors.js';
+
+export function anthropicAdapter(): ProviderAdapter {
+  return {
+    kind: 'anthropic',
+    parse: (match, body) => parseAnthropic('anthropic', 'anthropic', match.operation, body),
+    upstreamRequest: (match) => ({ upstream: 'anthropic', path: match.url.pathname + match.url.search, body: null }),
+    decoder: () => new SseDecoder(anthropicEventText),
+    responseText: (match, body) => (match.operation === 'messages' ? anthropicMessageText(body) : ''),
+    errorReply: (info, status, message, errorClass) => anthropicErrorReply(info, status, message, errorClass),
+    streamError: (info, _status, message, errorClass) => anthropicStreamError(info, message, errorClass),
+  };
+}

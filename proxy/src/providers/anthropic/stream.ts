@@ -1,0 +1,27 @@
+import { isRecord, str } from '../adapter.js';
+
+/** Text of one Messages stream event: text, tool input and thinking deltas, tool names. */
+export function anthropicEventText(_event: string | undefined, data: unknown): string {
+  if (!isRecord(data)) return '';
+  if (data.type === 'content_block_delta' && isRecord(data.delta)) {
+    const d = data.delta;
+    return str(d.text) + str(d.partial_json) + str(d.thinking);
+  }
+  if (data.type === 'content_block_start' && isRecord(data.content_block)) {
+    const b = data.content_block;
+    return str(b.text) + str(b.name);
+  }
+  return '';
+}
+
+export function anthropicMessageText(body: unknown): string {
+  if (!isRecord(body) || !Array.isArray(body.content)) return '';
+  let out = '';
+  for (const b of body.content) {
+    if (!isRecord(b)) continue;
+    if (b.type === 'text') out += str(b.text);
+    else if (b.type === 'tool_use') out += str(b.name) + JSON.stringify(b.input ?? {});
+    else if (b.type === 'thinking') out += str(b.thinking);
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import type { ProviderAdapter } from '../adapter.js';
+import { AwsEventStreamDecoder } from '../../stream/aws-event-stream.js';
+import { parseConverse, parseInvoke } from './parse.js';
+import { converseEventText, converseResponseText, invokeBodyText, invokeChunkText } from './stream.js';
+import { bedrockErrorReply, bedrockStreamError } from './errors.js';
+
+const STREAMING_ACTIONS = new Set(['converse-stream', 'invoke-with-response-stream']);
+
+export function bedrockAdapter(): ProviderAdapter {
+  return {
+    kind: 'bedrock',
+    parse(match, body) {
+      const modelId = match.params.modelId ?? '';
+      const stream = STREAMING_ACTIONS.has(match.params.action ?? '');
+      return match.operation === 'converse' ? parseConverse(modelId, stream, body) : parseInvoke(modelId, stream, body);
+    },
+    upstreamRequest: (match) => ({ upstream: 'bedrock', path: match.url.pathname + match.url.search, body: null }),
+    decoder: (match) => new AwsEventStreamDecoder(match.operation === 'converse' ? converseEventText : invokeChunkText),
+    responseText: (match, body) => (match.operation === 'converse' ? converseResponseText(body) : invokeBodyText(body)),
+    errorReply: (info, status, message) => bedrockErrorReply(info, status, message),
+    streamError: (info, status, message) => bedrockStreamError(info, status, message),
+  };
+}

@@ -1,0 +1,59 @@
+import { isRecord, str } from '../adapter.js';
+import { anthropicEventText, anthropicMessageText } from '../anthropic/stream.js';
+import type { AwsEvent } from '../../stream/aws-event-stream.js';
+
+const utf8 = new TextDecoder();
+
+function json(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** Text of a ConverseStream event: text, tool input and reasoning deltas, tool names. */
+export function converseEventText(e: AwsEvent): string {
+  if (e.messageType !== 'event') return '';
+  const p = json(e.payload);
+  if (!isRecord(p)) return '';
+  if (e.eventType === 'contentBlockDelta' && isRecord(p.delta)) {
+    const d = p.delta;
+    const tool = isRecord(d.toolUse) ? str(d.toolUse.input) : '';
+    const reasoning = isRecord(d.reasoningContent) ? str(d.reasoningContent.text) : '';
+    return str(d.text) + tool + reasoning;
+  }
+  if (e.eventType === 'contentBlockStart' && isRecord(p.start) && isRecord(p.start.toolUse)) return str(p.start.toolUse.name);
+  return '';
+}
+
+/** Model-native text of a whole InvokeModel body (Anthropic messages, or a completion field). */
+export function invokeBodyText(body: unknown): string {
+  if (!isRecord(body)) return '';
+  if (Array.isArray(body.content)) return anthropicMessageText(body);
+  if (Array.isArray(body.results)) return body.results.map((r) => (isRecord(r) ? str(r.outputText) : '')).join('');
+  return str(body.outputText) + str(body.generation) + str(body.completion);
+}
+
+/** InvokeModelWithResponseStream: each chunk carries the model's own stream event, base64. */
+export function invokeChunkText(e: AwsEvent): string {
+  if (e.messageType !== 'event' || e.eventType !== 'chunk') return '';
+  const p = json(e.payload);
+  if (!isRecord(p) || typeof p.bytes !== 'string') return '';
+  const inner = json(Buffer.from(p.bytes, 'base64'));
+  if (!isRecord(inner)) return '';
+  return anthropicEventText(undefined, inner) + str(inner.outputText) + str(inner.generation) + str(inner.completion);
+}
+
+export function converseResponseText(body: unknown): string {
+  if (!isRecord(body) || !isRecord(body.output) || !isRecord(body.output.message)) return '';
+  const content = body.output.message.content;
+  if (!Array.isArray(content)) return '';
+  let out = '';
+  for (const b of content) {
+    if (!isRecord(b)) continue;
+    out += str(b.text);
+    if (isRecord(b.toolUse)) out += str(b.toolUse.name) + JSON.stringify(b.toolUse.input ?? {});
+  }
+  return out;
+}

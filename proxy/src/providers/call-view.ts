@@ -1,0 +1,74 @@
+// The provider-neutral view of one call: what every stage reads, whatever the wire format.
+
+export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'azure' | 'bedrock';
+
+export type Operation =
+  | 'chat'
+  | 'responses'
+  | 'embeddings'
+  | 'models'
+  | 'messages'
+  | 'count_tokens'
+  | 'generate'
+  | 'converse'
+  | 'invoke';
+
+export interface ToolCall {
+  id?: string;
+  name: string;
+  /** Arguments as the provider sent them (JSON text or object). */
+  arguments: unknown;
+}
+
+export interface ToolResult {
+  id?: string;
+  name?: string;
+  content: string;
+}
+
+export interface MessageView {
+  role: string;
+  text: string;
+  toolCalls: ToolCall[];
+  toolResults: ToolResult[];
+}
+
+export interface CallView {
+  provider: ProviderKind;
+  /** The named upstream that serves the call (e.g. "openai", or a self-hosted "vllm"). */
+  upstream: string;
+  operation: Operation;
+  model: string | null;
+  messages: MessageView[];
+  system: string;
+  tools: { name: string }[];
+  toolCalls: ToolCall[];
+  toolResults: ToolResult[];
+  maxTokens: number | null;
+  stream: boolean;
+}
+
+export function emptyCall(provider: ProviderKind, upstream: string, operation: Operation): CallView {
+  return {
+    provider,
+    upstream,
+    operation,
+    model: null,
+    messages: [],
+    system: '',
+    tools: [],
+    toolCalls: [],
+    toolResults: [],
+    maxTokens: null,
+    stream: false,
+  };
+}
+
+/** Collects tool calls and results of all messages onto the call, once. */
+export function gatherTools(call: CallView): CallView {
+  for (const m of call.messages) {
+    for (const c of m.toolCalls) call.toolCalls.push(c);
+    for (const r of m.toolResults) call.toolResults.push(r);
+  }
+  return call;
+}

@@ -1,0 +1,58 @@
+import { isRecord, str } from '../adapter.js';
+import type { StreamDecoder, StreamEvent } from '../../stream/decoder.js';
+
+/** Text of one GenerateContentResponse: candidate text parts and function calls. */
+export function geminiResponseText(body: unknown): string {
+  if (!isRecord(body) || !Array.isArray(body.candidates)) return '';
+  let out = '';
+  for (const c of body.candidates) {
+    if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts)) continue;
+    for (const p of c.content.parts) {
+      if (!isRecord(p)) continue;
+      out += str(p.text);
+      if (isRecord(p.functionCall)) out += str(p.functionCall.name) + JSON.stringify(p.functionCall.args ?? {});
+    }
+  }
+  return out;
+}
+
+export function geminiEventText(_event: string | undefined, data: unknown): string {
+  return geminiResponseText(data);
+}
+
+/**
+ * streamGenerateContent without alt=sse answers with one JSON array, element by element.
+ * Altrace always asks upstream for SSE (one element per event) and frames the elements
+ * back into the array the client asked for, so the stream is never held whole.
+ */
+export class JsonArrayFramer implements StreamDecoder {
+  readonly #inner: StreamDecoder;
+  #started = false;
+
+  constructor(inner: StreamDecoder) {
+    this.#inner = inner;
+  }
+
+  #frame(events: StreamEvent[]): StreamEvent[] {
+    return events.map((e) => {
+      const json = String(e.raw).replace(/^data: /gm, '').trim();
+      const raw = (this.#started ? ',\r\n' : '[') + json;
+      this.#started = true;
+      return { raw, text: e.text };
+    });
+  }
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    return this.#frame(this.#inner.push(chunk));
+  }
+
+  end(): StreamEvent[] {
+    const rest = this.#frame(this.#inner.end());
+    rest.push({ raw: this.#started ? ']' : '[]', text: '' });
+    return rest;
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+}

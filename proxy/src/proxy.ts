@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import type { Chain } from './chain/chain.js';
+import type { IngressFacts, RequestContext } from './chain/context.js';
+import { isStop, type Verdict } from './chain/verdict.js';
+import { presentedCredential } from './identity/presented.js';
+import type { Logger } from './log.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ProviderAdapter } from './providers/adapter.js';
+import type { CallView } from './providers/call-view.js';
+import type { Router } from './providers/routes.js';
+import { parseJson, readBody } from './pipeline/body.js';
+import { Exchange, type Request } from './pipeline/exchange.js';
+import { cut, relayStream } from './pipeline/relay.js';
+import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
+import { injectCredential } from './upstream/auth.js';
+import type { Credential, CredentialSource } from './upstream/credential.js';
+import { upstreamFailureReason } from './upstream/failure.js';
+import { downstreamHeaders, upstreamHeaders } from './upstream/headers.js';
+import { upstreamUrl, type Upstream } from './upstream/upstreams.js';
+
+export interface ProxyOptions {
+  chain: Chain;
+  router: Router;
+  /** Error format for requests that match no provider route. */
+  fallbackAdapter: ProviderAdapter;
+  upstreams: ReadonlyMap<string, Upstream>;
+  credentials: CredentialSource;
+  maxBodyBytes: number;
+  maxResponseBytes: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  logger: Logger;
+  metrics: ProxyMetrics;
+}
+
+const NO_CREDENTIAL: Credential = { type: 'none' };
+
+const STREAM_TYPES = /^(text\/event-stream|application\/vnd\.amazon\.eventstream)/i;
+
+function blockVerdict(reason: Verdict['reason'], stage: string, detail?: string): Verdict {
+  return detail === undefined ? { outcome: 'block', reason, stage } : { outcome: 'block', reason, stage, detail };
+}
+
+/** The governed data plane: one handler for every provider route. */
+export class GovernedProxy {
+  readonly #o: ProxyOptions;
+  readonly #dispatcher: Agent;
+
+  constructor(options: ProxyOptions) {
+    this.#o = options;
+    this.#dispatcher = new Agent({
+      connect: { timeout: options.connectTimeoutMs },
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  readonly handle = (req: Request, res: Response): void => {
+    const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
+    this.#o.metrics.inFlight.inc();
+    res.once('close', () => {
+      this.#o.metrics.inFlight.dec();
+      if (!res.writableFinished) {
+        x.clientGone = true;
+        x.abort.abort();
+      }
+    });
+    this.#run(x).catch((err: unknown) => this.#internalError(x, err));
+  };
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  async #run(x: Exchange): Promise<void> {
+    const { req } = x;
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://proxy.invalid');
+    const routed = this.#o.router.route(method, url);
+    const match = routed.match;
+    if (match) {
+      x.match = match;
+      x.adapter = match.adapter;
+    }
+    const expectsBody = match !== null && method === 'POST';
+    const facts: IngressFacts = {
+      method,
+      path: url.pathname,
+      routed: routed.known,
+      methodAllowed: match !== null,
+      contentType: (req.headers['content-type'] as string | undefined) ?? null,
+      bodyBytes: 0,
+      tooLarge: false,
+      jsonError: null,
+      shapeError: null,
+      expectsBody,
+    };
+    let body: unknown;
+    let bodyBytes: Uint8Array | null = null;
+    let call: CallView | null = null;
+    if (expectsBody) {
+      const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
+      const read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
+      facts.bodyBytes = read.length;
+      facts.tooLarge = read.tooLarge;
+      if (!read.tooLarge) {
+        bodyBytes = read.bytes;
+        const parsed = parseJson(read.bytes);
+        facts.jsonError = parsed.error;
+        body = parsed.value;
+        if (parsed.error === null) {
+          const view = match!.adapter.parse(match!, body);
+          if (typeof view === 'string') facts.shapeError = view;
+          else call = view;
+        }
+      }
+    } else if (match) {
+      const view = match.adapter.parse(match, undefined);
+      if (typeof view !== 'string') call = view;
+    }
+    const ctx: RequestContext = {
+      id: x.id,
+      headers: req.headers,
+      ingress: facts,
+      presented: presentedCredential(req.headers, url.searchParams),
+      call,
+      key: null,
+      principal: null,
+      notes: [],
+    };
+    x.ctx = ctx;
+    const decided = this.#o.chain.evaluateRequest(ctx);
+    const verdict = decided instanceof Promise ? await decided : decided;
+    x.requestVerdict = verdict;
+    if (isStop(verdict)) return this.#block(x, verdict, facts.tooLarge);
+    if (x.clientGone) return this.#finish(x);
+    await this.#forward(x, call!, body, bodyBytes);
+  }
+
+  #block(x: Exchange, v: Verdict, closeConnection = false): void {
+    x.requestVerdict = v;
+    x.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection);
+    this.#finish(x);
+  }
+
+  async #forward(x: Exchange, call: CallView, body: unknown, bodyBytes: Uint8Array | null): Promise<void> {
+    const o = this.#o;
+    const match = x.match!;
+    const target = match.adapter.upstreamRequest(match, call, body);
+    const upstream = o.upstreams.get(target.upstream);
+    if (!upstream) return this.#block(x, blockVerdict('ALT_PROVIDER_NOT_ALLOWED', 'credential-lane', `upstream ${target.upstream} is not configured`));
+    const credential = (await o.credentials.get(upstream.name)) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
+    if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
+      return this.#block(x, blockVerdict('ALT_CREDENTIAL_MISSING', 'credential-lane', `no credential for ${upstream.name}`));
+    }
+    const url = upstreamUrl(upstream, target.path);
+    const sendBody = target.body ?? bodyBytes;
+    const method = x.req.method ?? 'GET';
+    const headers = upstreamHeaders(x.req.headers);
+    if (sendBody) headers['content-length'] = String(sendBody.length);
+    await injectCredential(upstream, credential, url, method, headers, sendBody);
+
+    let response: Dispatcher.ResponseData;
+    x.upstreamBegins();
+    try {
+      response = await this.#dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: sendBody ? Buffer.from(sendBody.buffer, sendBody.byteOffset, sendBody.byteLength) : null,
+        signal: x.abort.signal,
+      });
+    } catch (err) {
+      x.upstreamEnds();
+      if (x.clientGone) return this.#finish(x);
+      return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
+    }
+    x.upstreamEnds();
+    o.metrics.upstreamSeconds.observe({ provider: call.provider }, x.upstreamMs / 1000);
+    const contentType = String(response.headers['content-type'] ?? '');
+    const ok = response.statusCode >= 200 && response.statusCode < 300;
+    if (ok && STREAM_TYPES.test(contentType)) return this.#stream(x, response, call);
+    return this.#whole(x, response, call, ok);
+  }
+
+  #headersFor(x: Exchange, upstream: Dispatcher.ResponseData['headers']): Record<string, string | string[] | number> {
+    const headers = downstreamHeaders(upstream) as Record<string, string | string[] | number>;
+    headers['x-altrace-request-id'] = x.id;
+    headers['x-altrace-overhead-ms'] = formatMs(x.overheadMs());
+    for (const note of x.ctx?.notes ?? []) headers['x-altrace-warning'] = note.reason;
+    return headers;
+  }
+
+  async #stream(x: Exchange, response: Dispatcher.ResponseData, call: CallView): Promise<void> {
+    const match = x.match!;
+    const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true });
+    const headers = this.#headersFor(x, response.headers);
+    const contentType = match.adapter.responseContentType?.(match);
+    if (contentType) headers['content-type'] = contentType;
+    x.status = response.statusCode;
+    x.res.writeHead(response.statusCode, headers as never);
+    this.#o.metrics.overhead.observe({ provider: call.provider }, x.overheadMs() / 1000);
+    await relayStream(x, response.body, match.adapter.decoder(match), inspection, this.#o.metrics);
+    this.#finish(x);
+  }
+
+  async #whole(x: Exchange, response: Dispatcher.ResponseData, call: CallView, ok: boolean): Promise<void> {
+    x.upstreamBegins();
+    let bytes: Buffer;
+    try {
+      bytes = await readUpstreamBody(response.body, this.#o.maxResponseBytes);
+    } catch (err) {
+      x.upstreamEnds();
+      if (x.clientGone) return this.#finish(x);
+      return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
+    }
+    x.upstreamEnds();
+    if (ok) {
+      const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: false });
+      if (inspection) {
+        let text = '';
+        try {
+          text = x.match!.adapter.responseText(x.match!, JSON.parse(bytes.toString('utf8')));
+        } catch {
+          // A 2xx body that is not JSON carries no model text we know how to read.
+        }
+        const finding = await inspection.inspect([{ text }]);
+        inspection.close();
+        if (finding) {
+          x.responseVerdict = finding.verdict;
+          return this.#block(x, finding.verdict);
+        }
+      }
+    }
+    const headers = this.#headersFor(x, response.headers);
+    headers['content-length'] = bytes.length;
+    x.status = response.statusCode;
+    this.#o.metrics.overhead.observe({ provider: call.provider }, x.overheadMs() / 1000);
+    x.res.writeHead(response.statusCode, headers as never);
+    x.res.end(bytes);
+    this.#finish(x);
+  }
+
+  #internalError(x: Exchange, err: unknown): void {
+    this.#o.logger.error({ req_id: x.id, err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'request failed inside the proxy');
+    const v = blockVerdict('ALT_STAGE_FAILED', 'proxy', (err as Error).message);
+    if (x.res.headersSent) {
+      if (x.match) cut(x, v, this.#o.metrics);
+      else x.res.destroy();
+      this.#finish(x);
+    } else if (!x.res.destroyed) this.#block(x, v);
+  }
+
+  /** One log line and one counter per decision; never prompt or response text, never a key. */
+  #finish(x: Exchange): void {
+    const v = x.responseVerdict ?? x.requestVerdict;
+    const call = x.ctx?.call ?? null;
+    const provider = call?.provider ?? x.match?.adapter.kind ?? 'none';
+    const outcome = x.clientGone ? 'client_closed' : (v?.outcome ?? 'allow');
+    const reason = v?.reason ?? 'ALT_ALLOWED';
+    this.#o.metrics.requests.inc({ provider, outcome, reason });
+    const p = x.ctx?.principal;
+    this.#o.logger.info(
+      {
+        req_id: x.id,
+        provider,
+        upstream: call?.upstream,
+        op: call?.operation ?? x.match?.operation,
+        model: call?.model,
+        stream: call?.stream,
+        agent: p?.agent,
+        team: p?.team,
+        key_id: p?.keyId,
+        outcome,
+        reason,
+        stage: v?.stage,
+        detail: v?.detail,
+        warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
+        status: x.status,
+        fragments: x.fragments || undefined,
+        overhead_ms: Number(x.overheadMs().toFixed(3)),
+        upstream_ms: Number(x.upstreamMs.toFixed(3)),
+      },
+      'decision',
+    );
+  }
+}
+
+async function readUpstreamBody(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length;
+    if (length > limit) {
+      body.destroy();
+      throw Object.assign(new Error(`upstream response exceeds ${limit} bytes`), { code: 'ALT_RESPONSE_TOO_LARGE' });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, length);
+}

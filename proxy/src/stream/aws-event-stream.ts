@@ -1,0 +1,76 @@
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
+
+export const codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+export interface AwsEvent {
+  messageType: string;
+  eventType: string;
+  payload: Uint8Array;
+}
+
+export type AwsEventText = (e: AwsEvent) => string;
+
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+function headerString(headers: Record<string, { type: string; value: unknown }>, name: string): string {
+  const h = headers[name];
+  return h && h.type === 'string' ? String(h.value) : '';
+}
+
+/**
+ * AWS event-stream (application/vnd.amazon.eventstream). Frames are split on their
+ * length prelude and decoded (CRCs checked) by the Smithy codec; the original frame
+ * bytes are what is delivered.
+ */
+export class AwsEventStreamDecoder implements StreamDecoder {
+  #pending: Buffer = Buffer.alloc(0);
+  readonly #text: AwsEventText;
+
+  constructor(text: AwsEventText) {
+    this.#text = text;
+  }
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    this.#pending = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : Buffer.from(chunk);
+    const out: StreamEvent[] = [];
+    while (this.#pending.length >= 4) {
+      const total = this.#pending.readUInt32BE(0);
+      if (total < 16 || total > MAX_FRAME_BYTES) throw new StreamDecodeError(`upstream event-stream frame of ${total} bytes`);
+      if (this.#pending.length < total) break;
+      const frame = this.#pending.subarray(0, total);
+      this.#pending = this.#pending.subarray(total);
+      let message;
+      try {
+        message = codec.decode(frame);
+      } catch (err) {
+        throw new StreamDecodeError(`upstream event-stream frame: ${(err as Error).message}`);
+      }
+      const event: AwsEvent = {
+        messageType: headerString(message.headers, ':message-type'),
+        eventType: headerString(message.headers, ':event-type') || headerString(message.headers, ':exception-type'),
+        payload: message.body,
+      };
+      out.push({ raw: Uint8Array.prototype.slice.call(frame), text: this.#text(event) });
+    }
+    return out;
+  }
+
+  end(): StreamEvent[] {
+    if (this.#pending.length > 0) throw new StreamDecodeError('upstream event-stream ended inside a frame');
+    return [];
+  }
+}
+
+export function encodeAwsEvent(messageType: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
+  const typeHeader = messageType === 'event' ? ':event-type' : ':exception-type';
+  return codec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: messageType },
+      [typeHeader]: { type: 'string', value: type },
+      ':content-type': { type: 'string', value: 'application/json' },
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
+}

@@ -1,0 +1,67 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
+
+/** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
+export type SseText = (event: string | undefined, data: unknown) => string;
+
+const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
+export function formatSse(event: string | undefined, data: string, id?: string): string {
+  let out = '';
+  if (id !== undefined) out += `id: ${id}\n`;
+  if (event !== undefined) out += `event: ${event}\n`;
+  for (const line of data.split('\n')) out += `data: ${line}\n`;
+  return out + '\n';
+}
+
+/** SSE decoding with eventsource-parser; each event is re-serialized as it is delivered. */
+export class SseDecoder implements StreamDecoder {
+  readonly #utf8 = new TextDecoder('utf-8');
+  readonly #text: SseText;
+  #out: StreamEvent[] = [];
+  #failure: Error | null = null;
+  readonly #parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
+    onEvent: (e) => this.#onEvent(e),
+    onError: (err) => {
+      this.#failure = new StreamDecodeError(`upstream SSE: ${err.message}`);
+    },
+  });
+
+  constructor(text: SseText) {
+    this.#text = text;
+  }
+
+  #onEvent(e: EventSourceMessage): void {
+    let text = '';
+    if (e.data !== '[DONE]') {
+      let data: unknown;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        this.#failure = new StreamDecodeError('upstream SSE event data is not JSON');
+        return;
+      }
+      text = this.#text(e.event, data);
+    }
+    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text });
+  }
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    this.#parser.feed(this.#utf8.decode(chunk, { stream: true }));
+    return this.#take();
+  }
+
+  end(): StreamEvent[] {
+    this.#parser.feed(this.#utf8.decode());
+    this.#parser.reset({ consume: true });
+    return this.#take();
+  }
+
+  #take(): StreamEvent[] {
+    if (this.#failure) throw this.#failure;
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+}

@@ -1,0 +1,10 @@
+/** A real provider credential, as the credential lane holds it. Never logged, never returned. */
+export type Credential =
+  | { type: 'api-key'; value: string }
+  | { type: 'aws-sigv4'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | { type: 'none' };
+
+/** Where the credential lane reads real credentials at the moment a request leaves. */
+export interface CredentialSource {
+  get(upstream: string): Credential | null | Promise<Credential | null>;
+}

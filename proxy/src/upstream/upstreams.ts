@@ -1,0 +1,20 @@
+import type { ProviderKind } from '../providers/call-view.js';
+
+/** A named destination the proxy forwards to, with how its credential is presented. */
+export interface Upstream {
+  name: string;
+  kind: ProviderKind;
+  base: URL;
+  /** AWS region, for SigV4 (Bedrock). */
+  region?: string;
+  /** Self-hosted OpenAI-compatible servers often take no key. */
+  credentialRequired: boolean;
+  /** Model globs routed to this upstream (OpenAI-compatible servers). */
+  models: string[];
+}
+
+/** Joins an upstream's base URL (which may carry a path, e.g. /v1) with a request path. */
+export function upstreamUrl(up: Upstream, pathAndQuery: string): URL {
+  const basePath = up.base.pathname.replace(/\/+$/, '');
+  return new URL(basePath + pathAndQuery, up.base.origin);
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../agent/src/config/load.js';
+import { startAgent, type RunningAgent } from '../../agent/src/runtime.js';
+import { SimulatedProvider } from '../fixtures/simulator/server.js';
+
+export const REAL_KEYS = {
+  openai: 'sk-sim-openai-REAL-0001',
+  anthropic: 'sk-ant-sim-REAL-0002',
+  gemini: 'AIzaSim-REAL-0003',
+  azure: 'azure-sim-REAL-0004',
+  awsAccessKeyId: 'AKIASIMULATEDREAL005',
+  awsSecret: 'sim/secret/REAL/0006',
+};
+
+export const ADMIN_TOKEN = 'altop-test-admin-token-0123456789';
+
+export interface Harness {
+  sim: SimulatedProvider;
+  agent: RunningAgent;
+  proxyUrl: string;
+  controlUrl: string;
+  /** Every log line the agent wrote, as text. */
+  logs: string[];
+  createKey(body: Record<string, unknown>): Promise<{ key: string; id: string }>;
+  control(method: string, path: string, body?: unknown): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** A simulated provider and an agent pointed at it, in this process, on free loopback ports. */
+export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  const sim = await new SimulatedProvider().start();
+  const stateDir = mkdtempSync(join(tmpdir(), 'altrace-test-'));
+  const env: Record<string, string> = {
+    ALTRACE_PROXY_PORT: '0',
+    ALTRACE_CONTROL_PORT: '0',
+    ALTRACE_STATE_DIR: stateDir,
+    ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN,
+    ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`,
+    ALTRACE_ANTHROPIC_BASE_URL: sim.url,
+    ALTRACE_GEMINI_BASE_URL: sim.url,
+    ALTRACE_BEDROCK_BASE_URL: sim.url,
+    AZURE_OPENAI_ENDPOINT: sim.url,
+    OPENAI_API_KEY: REAL_KEYS.openai,
+    ANTHROPIC_API_KEY: REAL_KEYS.anthropic,
+    GEMINI_API_KEY: REAL_KEYS.gemini,
+    AZURE_OPENAI_API_KEY: REAL_KEYS.azure,
+    AWS_ACCESS_KEY_ID: REAL_KEYS.awsAccessKeyId,
+    AWS_SECRET_ACCESS_KEY: REAL_KEYS.awsSecret,
+    ALTRACE_UPSTREAM_HEADERS_TIMEOUT_MS: '3000',
+    ALTRACE_UPSTREAM_BODY_TIMEOUT_MS: '3000',
+    ...extraEnv,
+  };
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const agent = await startAgent(loadConfig({ env }), env, sink);
+  const proxyUrl = `http://127.0.0.1:${agent.proxyPort}`;
+  const controlUrl = `http://127.0.0.1:${agent.controlPort}`;
+  const control = (method: string, path: string, body?: unknown) =>
+    fetch(`${controlUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  return {
+    sim,
+    agent,
+    proxyUrl,
+    controlUrl,
+    logs,
+    control,
+    async createKey(body) {
+      const res = await control('POST', '/keys', body);
+      if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { key: string; id: string };
+    },
+    async close() {
+      await agent.close();
+      await sim.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` holds (polling), or fails after `ms`. */
+export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return check();
+}
