@@ -24,7 +24,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<
   let timer: NodeJS.Timeout;
   const t = new Promise<T>((resolve) => {
     timer = setTimeout(() => resolve(onTimeout()), ms);
-    timer.unref();
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

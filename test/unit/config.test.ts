@@ -1,0 +1,56 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../agent/src/config/load.js';
+import { ENV_OVERRIDES } from '../../agent/src/config/config.js';
+import { loadPolicy } from '../../agent/src/policy/load.js';
+import { ConfigError, PolicyError } from '../../agent/src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'altrace-config-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+test('defaults apply with no file and no env', (t) => {
+  const c = loadConfig({ env: {} });
+  t.is(c.listen.proxy_port, 8080);
+  t.is(c.listen.control_port, 7070);
+  t.is(c.listen.host, '127.0.0.1');
+  t.true(c.enforce_only);
+  t.true(c.state_dir.endsWith('.altrace'));
+});
+
+test('env overrides win over the file', (t) => {
+  const p = file('a.yaml', 'listen:\n  proxy_port: 9000\n');
+  t.is(loadConfig({ file: p, env: {} }).listen.proxy_port, 9000);
+  t.is(loadConfig({ file: p, env: { ALTRACE_PROXY_PORT: '9100' } }).listen.proxy_port, 9100);
+});
+
+test('an invalid file is refused naming the offending field', (t) => {
+  const e1 = t.throws(() => loadConfig({ file: file('b.yaml', 'listen:\n  proxy_port: "eighty"\n'), env: {} }), { instanceOf: ConfigError });
+  t.is(e1!.field, 'listen.proxy_port');
+  const e2 = t.throws(() => loadConfig({ file: file('c.yaml', 'limits:\n  max_bodybytes: 5\n'), env: {} }), { instanceOf: ConfigError });
+  t.is(e2!.field, 'limits.max_bodybytes');
+  const e3 = t.throws(() => loadConfig({ env: { ALTRACE_ENFORCE_ONLY: 'maybe' } }), { instanceOf: ConfigError });
+  t.is(e3!.field, 'ALTRACE_ENFORCE_ONLY');
+});
+
+test('every override names a setting that exists in the schema', (t) => {
+  for (const o of ENV_OVERRIDES) {
+    const env: Record<string, string> = o.env === 'ALTRACE_SCAN_WORKERS' ? { [o.env]: '2' } : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
+    t.notThrows(() => loadConfig({ env }), o.env);
+  }
+});
+
+test('policy files: valid, unknown field, bad regex, duplicate ids', (t) => {
+  t.is(loadPolicy(file('p1.yaml', 'version: 1\nmodels:\n  openai: ["gpt-*"]\n')).catalog.get('openai')!.length, 1);
+  const e1 = t.throws(() => loadPolicy(file('p2.yaml', 'version: 1\nmodel: {}\n')), { instanceOf: PolicyError });
+  t.is(e1!.field, 'model');
+  const e2 = t.throws(() => loadPolicy(file('p3.yaml', 'version: 1\nresponse:\n  deny_patterns:\n    - id: x\n      pattern: "(("\n')), { instanceOf: PolicyError });
+  t.is(e2!.field, 'response.deny_patterns.0.pattern');
+  const e3 = t.throws(() => loadPolicy(file('p4.yaml', 'version: 1\nresponse:\n  deny_patterns:\n    - {id: x, pattern: a}\n    - {id: x, pattern: b}\n')), { instanceOf: PolicyError });
+  t.is(e3!.field, 'response.deny_patterns.1.id');
+});
