@@ -22,10 +22,6 @@ export class ScanPool {
     return this.#pool.run(task);
   }
 
-  get threads(): number {
-    return this.#pool.threads.length;
-  }
-
   async close(): Promise<void> {
     await this.#pool.close({ force: true });
   }

@@ -51,8 +51,4 @@ export class JsonArrayFramer implements StreamDecoder {
     rest.push({ raw: this.#started ? ']' : '[]', text: '' });
     return rest;
   }
-
-  get started(): boolean {
-    return this.#started;
-  }
 }
