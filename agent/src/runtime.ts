@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { collectDefaultMetrics } from 'prom-client';
 import {
   Chain,
   GovernedProxy,
@@ -103,6 +104,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const keyService = new KeyService(store, keys);
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
+  // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
+  collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const chain = new Chain(
     declaredStages({ keys, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },

@@ -66,7 +66,7 @@ export class GovernedProxy {
       this.#o.metrics.inFlight.dec();
       if (!res.writableFinished) {
         x.clientGone = true;
-        x.abort.abort();
+        x.upstream.cancel();
       }
     });
     this.#run(x).catch((err: unknown) => this.#internalError(x, err));
@@ -164,6 +164,7 @@ export class GovernedProxy {
     if (sendBody) headers['content-length'] = String(sendBody.length);
     await injectCredential(upstream, credential, url, method, headers, sendBody);
 
+    if (x.clientGone) return this.#finish(x);
     let response: Dispatcher.ResponseData;
     x.upstreamBegins();
     try {
@@ -173,7 +174,7 @@ export class GovernedProxy {
         method: method as Dispatcher.HttpMethod,
         headers,
         body: sendBody ? Buffer.from(sendBody.buffer, sendBody.byteOffset, sendBody.byteLength) : null,
-        signal: x.abort.signal,
+        signal: x.upstream,
       });
     } catch (err) {
       x.upstreamEnds();
@@ -181,7 +182,7 @@ export class GovernedProxy {
       return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
     }
     x.upstreamEnds();
-    o.metrics.upstreamSeconds.observe({ provider: call.provider }, x.upstreamMs / 1000);
+    o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
     const contentType = String(response.headers['content-type'] ?? '');
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     if (ok && STREAM_TYPES.test(contentType)) return this.#stream(x, response, call);
@@ -204,7 +205,7 @@ export class GovernedProxy {
     if (contentType) headers['content-type'] = contentType;
     x.status = response.statusCode;
     x.res.writeHead(response.statusCode, headers as never);
-    this.#o.metrics.overhead.observe({ provider: call.provider }, x.overheadMs() / 1000);
+    this.#o.metrics.observeOverhead(call.provider, x.overheadMs() / 1000);
     await relayStream(x, response.body, match.adapter.decoder(match), inspection, this.#o.metrics);
     this.#finish(x);
   }
@@ -229,7 +230,8 @@ export class GovernedProxy {
         } catch {
           // A 2xx body that is not JSON carries no model text we know how to read.
         }
-        const finding = await inspection.inspect([{ text }]);
+        const inspected = inspection.inspect([{ text }]);
+        const finding = inspected instanceof Promise ? await inspected : inspected;
         inspection.close();
         if (finding) {
           x.responseVerdict = finding.verdict;
@@ -240,7 +242,7 @@ export class GovernedProxy {
     const headers = this.#headersFor(x, response.headers);
     headers['content-length'] = bytes.length;
     x.status = response.statusCode;
-    this.#o.metrics.overhead.observe({ provider: call.provider }, x.overheadMs() / 1000);
+    this.#o.metrics.observeOverhead(call.provider, x.overheadMs() / 1000);
     x.res.writeHead(response.statusCode, headers as never);
     x.res.end(bytes);
     this.#finish(x);
@@ -263,7 +265,8 @@ export class GovernedProxy {
     const provider = call?.provider ?? x.match?.adapter.kind ?? 'none';
     const outcome = x.clientGone ? 'client_closed' : (v?.outcome ?? 'allow');
     const reason = v?.reason ?? 'ALT_ALLOWED';
-    this.#o.metrics.requests.inc({ provider, outcome, reason });
+    this.#o.metrics.countRequest(provider, outcome, reason);
+    if (!this.#o.logger.isLevelEnabled('info')) return;
     const p = x.ctx?.principal;
     this.#o.logger.info(
       {
@@ -291,16 +294,21 @@ export class GovernedProxy {
   }
 }
 
-async function readUpstreamBody(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    length += (chunk as Buffer).length;
-    if (length > limit) {
-      body.destroy();
-      throw Object.assign(new Error(`upstream response exceeds ${limit} bytes`), { code: 'ALT_RESPONSE_TOO_LARGE' });
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, length);
+/** Collects a whole upstream body with a size cap; plain events, not an async iterator, on this hot path. */
+function readUpstreamBody(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    body.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        body.destroy();
+        reject(Object.assign(new Error(`upstream response exceeds ${limit} bytes`), { code: 'ALT_RESPONSE_TOO_LARGE' }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, length)));
+    body.once('error', reject);
+  });
 }

@@ -115,6 +115,11 @@ export class Chain {
   }
 }
 
+function earlier(a: FragmentFinding | null, b: FragmentFinding | null): FragmentFinding | null {
+  if (!b) return a;
+  return !a || b.index < a.index ? b : a;
+}
+
 /** The response side for one response: batches go through every inspector, in order. */
 export class ResponseInspection {
   readonly #inspectors: { id: string; inspector: FragmentInspector }[];
@@ -127,24 +132,35 @@ export class ResponseInspection {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** The first fragment (lowest index over all stages) that must not be delivered. */
-  async inspect(fragments: readonly Fragment[]): Promise<FragmentFinding | null> {
+  /**
+   * The first fragment (lowest index over all stages) that must not be delivered.
+   * Synchronous while every inspector is, like the request side.
+   */
+  inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
     if (this.#openFailure) return { index: 0, verdict: this.#openFailure };
-    let first: FragmentFinding | null = null;
-    for (const { id, inspector } of this.#inspectors) {
-      let found: FragmentFinding | null;
+    return this.#inspectFrom(0, fragments, null);
+  }
+
+  #inspectFrom(start: number, fragments: readonly Fragment[], first: FragmentFinding | null): FragmentFinding | null | Promise<FragmentFinding | null> {
+    let earliest = first;
+    for (let i = start; i < this.#inspectors.length; i++) {
+      const { id, inspector } = this.#inspectors[i]!;
+      let out: FragmentFinding | null | Promise<FragmentFinding | null>;
       try {
-        const out = inspector.inspect(fragments);
-        found =
-          out instanceof Promise
-            ? await withTimeout(out, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) }))
-            : out;
+        out = inspector.inspect(fragments);
       } catch (err) {
-        found = { index: 0, verdict: failed(id, err) };
+        out = { index: 0, verdict: failed(id, err) };
       }
-      if (found && (!first || found.index < first.index)) first = found;
+      if (out instanceof Promise) {
+        const guarded = out.catch((err: unknown) => ({ index: 0, verdict: failed(id, err) }));
+        const sofar = earliest;
+        return withTimeout(guarded, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) })).then((found) =>
+          this.#inspectFrom(i + 1, fragments, earlier(sofar, found)),
+        );
+      }
+      earliest = earlier(earliest, out);
     }
-    return first;
+    return earliest;
   }
 
   close(): void {

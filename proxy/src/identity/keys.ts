@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const VIRTUAL_KEY_PREFIX = 'alt-';
 
@@ -26,7 +26,8 @@ export interface Principal {
 }
 
 export function hashKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  // One-shot hash: no Hash object per request on the hot path.
+  return hash('sha256', secret, 'hex');
 }
 
 export function generateKeySecret(): string {

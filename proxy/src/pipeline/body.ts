@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
 export interface ReadBody {
@@ -53,17 +54,13 @@ export function readBody(stream: Readable, limit: number, declaredLength: number
   });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Parses a JSON body; the error message names what was wrong and where. */
 export function parseJson(bytes: Uint8Array): { value: unknown; error: string | null } {
   if (bytes.length === 0) return { value: undefined, error: 'the body is empty' };
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { value: undefined, error: 'the body is not valid UTF-8' };
-  }
+  if (!isUtf8(bytes)) return { value: undefined, error: 'the body is not valid UTF-8' };
+  // A leading byte-order mark is tolerated, as TextDecoder would.
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString('utf8');
   try {
     return { value: JSON.parse(text), error: null };
   } catch (err) {

@@ -18,13 +18,12 @@ function join(events: readonly StreamEvent[], end: number): string | Buffer {
   return Buffer.concat(events.slice(0, end).map((e) => (typeof e.raw === 'string' ? Buffer.from(e.raw) : e.raw)));
 }
 
-async function write(x: Exchange, data: string | Buffer): Promise<boolean> {
+function write(x: Exchange, data: string | Buffer): boolean | Promise<boolean> {
   const res = x.res;
   if (res.destroyed) return false;
   if (res.write(data)) return true;
   // Backpressure: a slow agent holds the upstream stream back instead of growing a buffer.
-  await Promise.race([once(res, 'drain'), once(res, 'close')]);
-  return !res.destroyed;
+  return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => !res.destroyed);
 }
 
 /**
@@ -35,10 +34,12 @@ async function write(x: Exchange, data: string | Buffer): Promise<boolean> {
 export async function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
   const deliver = async (events: StreamEvent[], arrived: number): Promise<boolean> => {
     if (events.length === 0) return true;
-    const finding = inspection ? await inspection.inspect(events.map((e) => ({ text: e.text }))) : null;
+    const inspected = inspection ? inspection.inspect(events) : null;
+    const finding = inspected instanceof Promise ? await inspected : inspected;
     const end = finding ? finding.index : events.length;
     if (end > 0) {
-      const ok = await write(x, join(events, end));
+      const written = write(x, join(events, end));
+      const ok = written instanceof Promise ? await written : written;
       x.fragments += end;
       const spent = (performance.now() - arrived) / 1000;
       for (let i = 0; i < end; i++) metrics.fragmentOverhead.observe(spent);
@@ -72,5 +73,5 @@ export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
   x.responseVerdict = v;
   metrics.streamsCut.inc({ reason: v.reason });
   if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0));
-  x.abort.abort();
+  x.upstream.cancel();
 }

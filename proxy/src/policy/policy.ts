@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DenyPattern, PatternSet } from '../scan/messages.js';
+import { buildPrefilter, type Prefilter } from '../scan/prefilter.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
 export interface PolicyDocument {
@@ -16,6 +17,8 @@ export interface Policy {
   allowedUpstreams: ReadonlySet<string> | null;
   catalog: ReadonlyMap<string, RegExp[]>;
   denyPatterns: PatternSet;
+  /** Decides on the event loop which windows can skip the trip to a scan worker. */
+  denyPrefilter: Prefilter;
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -32,13 +35,14 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
   const digest = createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
   const catalog = new Map<string, RegExp[]>();
   for (const [upstream, globs] of Object.entries(doc.models ?? {})) catalog.set(upstream, globs.map(globToRegExp));
-  const patterns = doc.response?.deny_patterns ?? [];
+  const patterns = (doc.response?.deny_patterns ?? []).map((p) => ({ id: p.id, pattern: p.pattern, flags: p.flags ?? '' }));
   return {
     source,
     digest,
     allowedUpstreams: doc.destinations?.upstreams ? new Set(doc.destinations.upstreams) : null,
     catalog,
-    denyPatterns: { version: digest, patterns: patterns.map((p) => ({ id: p.id, pattern: p.pattern, flags: p.flags ?? '' })) },
+    denyPatterns: { version: digest, patterns },
+    denyPrefilter: buildPrefilter(patterns),
   };
 }
 
