@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type VirtualKey } from '../../proxy/src/index.js';
+import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../proxy/src/index.js';
+import type { KillService } from './kill.js';
 import { ControlError } from './errors.js';
 import type { Store } from './state/store.js';
 
@@ -53,6 +54,7 @@ export class KeyService {
   constructor(
     private readonly store: Store,
     private readonly registry: KeyRegistry,
+    private readonly kills: KillService,
     private readonly now: () => number = Date.now,
   ) {
     for (const k of store.listKeys()) registry.put(k);
@@ -84,13 +86,25 @@ export class KeyService {
     return key;
   }
 
-  revoke(id: string): VirtualKey {
+  /**
+   * Revokes the key and, in the same transaction, engages its agent's kill switch, so the
+   * agent's other keys and its streams already under way stop with it.
+   */
+  revoke(id: string, by: string): { key: VirtualKey; kill: KillSwitch | null } {
     const key = this.#existing(id);
-    if (key.revokedAt !== null) return key;
-    const next = { ...key, revokedAt: this.now() };
-    this.store.updateKey(next);
+    if (key.revokedAt !== null) return { key, kill: null };
+    const now = this.now();
+    const next = { ...key, revokedAt: now };
+    const kill: KillSwitch | null = this.kills.isEngaged('agent', key.agent)
+      ? null
+      : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by, createdAt: now };
+    this.store.transaction(() => {
+      this.store.updateKey(next);
+      if (kill) this.store.putKill(kill);
+    });
     this.registry.put(next);
-    return next;
+    if (kill) this.kills.engageCommitted(kill);
+    return { key: next, kill };
   }
 
   rotate(id: string): { key: VirtualKey; secret: string } {

@@ -6,6 +6,7 @@ import {
   Chain,
   GovernedProxy,
   KeyRegistry,
+  KillSwitches,
   PolicyHolder,
   ProxyMetrics,
   ScanPool,
@@ -23,9 +24,11 @@ import { ControlServer } from './control/server.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
 import { KeyService } from './keys.js';
+import { KillService } from './kill.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy } from './policy/load.js';
 import { SqliteStore } from './state/sqlite.js';
+import { TokenService } from './tokens.js';
 
 export interface RunningAgent {
   proxyPort: number;
@@ -101,13 +104,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const policyFile = resolvePolicyPath(config.policy);
   const policy = new PolicyHolder(loadPolicy(policyFile));
   const keys = new KeyRegistry();
-  const keyService = new KeyService(store, keys);
+  const kills = new KillSwitches();
+  const killService = new KillService(store, kills, keys);
+  const keyService = new KeyService(store, keys, killService);
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const chain = new Chain(
-    declaredStages({ keys, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
+    declaredStages({ keys, kills, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
   const upstreams = upstreamsFrom(config);
@@ -125,10 +130,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     bodyTimeoutMs: config.upstream.body_timeout_ms,
     logger,
     metrics,
+    kills,
   });
 
   let ready = false;
-  const control = new ControlServer({ chain, keys: keyService, store, metrics, ready: () => ready });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, tokens: new TokenService(store), store, metrics, ready: () => ready });
   let listener: ExplicitListener;
   let controlPort: number;
   try {

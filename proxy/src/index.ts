@@ -3,6 +3,7 @@ export { Chain, type ChainOptions } from './chain/chain.js';
 export { declaredStages, type StageDeps } from './chain/stages/index.js';
 export { reasons, reasonCodes, type ReasonCode } from './chain/reasons.js';
 export type { StageDescription } from './chain/stage.js';
+export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';
 export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey } from './identity/keys.js';
 export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from './policy/policy.js';
 export { ScanPool } from './scan/pool.js';

@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { Chain } from './chain/chain.js';
 import type { IngressFacts, RequestContext } from './chain/context.js';
+import { killVerdict } from './chain/stages/kill-switch.js';
+import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
 import { isStop, type Verdict } from './chain/verdict.js';
 import { presentedCredential } from './identity/presented.js';
 import type { Logger } from './log.js';
@@ -34,6 +36,8 @@ export interface ProxyOptions {
   bodyTimeoutMs: number;
   logger: Logger;
   metrics: ProxyMetrics;
+  /** Engaging a switch ends the matching requests already in flight. */
+  kills: KillSwitches;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -48,9 +52,11 @@ function blockVerdict(reason: Verdict['reason'], stage: string, detail?: string)
 export class GovernedProxy {
   readonly #o: ProxyOptions;
   readonly #dispatcher: Agent;
+  readonly #inFlight = new Set<Exchange>();
 
   constructor(options: ProxyOptions) {
     this.#o = options;
+    options.kills.onEngage((k) => this.#endInFlight(k));
     this.#dispatcher = new Agent({
       connect: { timeout: options.connectTimeoutMs },
       headersTimeout: options.headersTimeoutMs,
@@ -62,7 +68,9 @@ export class GovernedProxy {
   readonly handle = (req: Request, res: Response): void => {
     const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
     this.#o.metrics.inFlight.inc();
+    this.#inFlight.add(x);
     res.once('close', () => {
+      this.#inFlight.delete(x);
       this.#o.metrics.inFlight.dec();
       if (!res.writableFinished) {
         x.clientGone = true;
@@ -74,6 +82,25 @@ export class GovernedProxy {
 
   async close(): Promise<void> {
     await this.#dispatcher.close();
+  }
+
+  /**
+   * A kill switch was engaged: every request of the principal already past the chain ends
+   * now. A stream under way gets the provider's in-stream error and closes; a request still
+   * waiting on the provider is answered with the block; upstream is aborted either way.
+   */
+  #endInFlight(k: KillSwitch): void {
+    const v = killVerdict(k);
+    for (const x of this.#inFlight) {
+      if (x.killedBy || !x.ctx || !KillSwitches.covers(k, x.ctx.principal)) continue;
+      x.killedBy = v;
+      if (x.res.headersSent) {
+        if (x.match && !x.res.writableEnded) cut(x, v, this.#o.metrics);
+      } else {
+        // #forward, #stream and #whole see killedBy when the upstream wait ends and answer with it.
+        x.upstream.cancel();
+      }
+    }
   }
 
   async #run(x: Exchange): Promise<void> {
@@ -138,6 +165,7 @@ export class GovernedProxy {
     x.requestVerdict = verdict;
     if (isStop(verdict)) return this.#block(x, verdict, facts.tooLarge);
     if (x.clientGone) return this.#finish(x);
+    if (x.killedBy) return this.#block(x, x.killedBy);
     await this.#forward(x, call!, body, bodyBytes);
   }
 
@@ -165,6 +193,7 @@ export class GovernedProxy {
     await injectCredential(upstream, credential, url, method, headers, sendBody);
 
     if (x.clientGone) return this.#finish(x);
+    if (x.killedBy) return this.#block(x, x.killedBy);
     let response: Dispatcher.ResponseData;
     x.upstreamBegins();
     try {
@@ -179,9 +208,14 @@ export class GovernedProxy {
     } catch (err) {
       x.upstreamEnds();
       if (x.clientGone) return this.#finish(x);
+      if (x.killedBy) return this.#block(x, x.killedBy);
       return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
     }
     x.upstreamEnds();
+    if (x.killedBy) {
+      response.body.destroy();
+      return this.#block(x, x.killedBy);
+    }
     o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
     const contentType = String(response.headers['content-type'] ?? '');
     const ok = response.statusCode >= 200 && response.statusCode < 300;
@@ -218,9 +252,11 @@ export class GovernedProxy {
     } catch (err) {
       x.upstreamEnds();
       if (x.clientGone) return this.#finish(x);
+      if (x.killedBy) return this.#block(x, x.killedBy);
       return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
     }
     x.upstreamEnds();
+    if (x.killedBy) return this.#block(x, x.killedBy);
     if (ok) {
       const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: false });
       if (inspection) {
@@ -239,6 +275,7 @@ export class GovernedProxy {
         }
       }
     }
+    if (x.killedBy) return this.#block(x, x.killedBy);
     const headers = this.#headersFor(x, response.headers);
     headers['content-length'] = bytes.length;
     x.status = response.statusCode;

@@ -26,6 +26,8 @@ export interface Harness {
   logs: string[];
   createKey(body: Record<string, unknown>): Promise<{ key: string; id: string }>;
   control(method: string, path: string, body?: unknown): Promise<Response>;
+  /** A control-API call with another operator token. */
+  controlAs(token: string, method: string, path: string, body?: unknown): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -63,12 +65,13 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const agent = await startAgent(loadConfig({ env }), env, sink);
   const proxyUrl = `http://127.0.0.1:${agent.proxyPort}`;
   const controlUrl = `http://127.0.0.1:${agent.controlPort}`;
-  const control = (method: string, path: string, body?: unknown) =>
+  const controlAs = (token: string, method: string, path: string, body?: unknown) =>
     fetch(`${controlUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
+  const control = (method: string, path: string, body?: unknown) => controlAs(ADMIN_TOKEN, method, path, body);
   return {
     sim,
     agent,
@@ -76,6 +79,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     controlUrl,
     logs,
     control,
+    controlAs,
     async createKey(body) {
       const res = await control('POST', '/keys', body);
       if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${await res.text()}`);

@@ -2,6 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AltraceError, UsageError } from '../errors.js';
 
+/** The options every control-API command takes. */
+export const CONTROL_OPTIONS = {
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Prints JSON with --json, the human line otherwise. */
+export function printer(json: boolean | undefined): (data: unknown, text: string) => void {
+  return (data, text) => void process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : text + '\n');
+}
+
 export interface ControlTarget {
   url: string;
   token: string;

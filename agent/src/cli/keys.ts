@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { call, controlTarget } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
 
 const HELP = `altrace keys — virtual keys
 
@@ -25,10 +25,7 @@ export async function keysCommand(args: string[]): Promise<number> {
       model: { type: 'string', multiple: true },
       provider: { type: 'string', multiple: true },
       expires: { type: 'string' },
-      json: { type: 'boolean' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...CONTROL_OPTIONS,
     },
   });
   if (values.help) {
@@ -36,7 +33,7 @@ export async function keysCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [sub, id] = positionals;
-  const out = (data: unknown, text: string) => process.stdout.write(values.json ? JSON.stringify(data, null, 2) + '\n' : text + '\n');
+  const out = printer(values.json);
   switch (sub) {
     case 'create': {
       if (!values.agent || !values.team) throw new UsageError('create needs --agent and --team');
@@ -61,7 +58,7 @@ export async function keysCommand(args: string[]): Promise<number> {
     case 'rotate': {
       if (!id) throw new UsageError(`${sub} needs a key id`);
       const data = await call(controlTarget(values), sub === 'revoke' ? 'DELETE' : 'POST', `/keys/${encodeURIComponent(id)}${sub === 'rotate' ? '/rotate' : ''}`);
-      out(data, sub === 'revoke' ? `revoked ${data.id}` : `${data.key}\n(id ${data.id}; the old key no longer works; shown once)`);
+      out(data, sub === 'revoke' ? `revoked ${data.id}${data.kill ? `; agent ${data.agent} killed (altrace unkill agent ${data.agent} to release)` : ''}` : `${data.key}\n(id ${data.id}; the old key no longer works; shown once)`);
       return 0;
     }
     default:

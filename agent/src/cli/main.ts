@@ -4,6 +4,8 @@ import { policyCommand } from './policy.js';
 import { startCommand } from './start.js';
 import { demoCommand } from './demo.js';
 import { credentialsCommand } from './credentials.js';
+import { killCommand, unkillCommand } from './kill.js';
+import { tokensCommand } from './tokens.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -15,6 +17,9 @@ Commands:
   start                 run the node agent (proxy :8080, control API :7070)
   demo                  run the agent against the built-in simulated provider and show decisions
   keys                  issue, list, revoke and rotate virtual keys (control API)
+  kill SCOPE [NAME]     engage a kill switch: global, team TEAM, agent AGENT; kill list
+  unkill SCOPE [NAME]   release a kill switch
+  tokens                issue, list and delete operator tokens (admin and team-scoped)
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
 
@@ -27,6 +32,9 @@ const commands: Record<string, Command> = {
   start: startCommand,
   demo: demoCommand,
   keys: keysCommand,
+  kill: killCommand,
+  unkill: unkillCommand,
+  tokens: tokensCommand,
   credentials: credentialsCommand,
   policy: policyCommand,
 };

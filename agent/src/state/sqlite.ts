@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { VirtualKey } from '../../../proxy/src/index.js';
-import type { Store } from './store.js';
+import type { KillScope, KillSwitch, VirtualKey } from '../../../proxy/src/index.js';
+import type { OperatorToken, Store } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS keys (
@@ -23,6 +23,15 @@ CREATE TABLE IF NOT EXISTS operator_tokens (
   team TEXT,
   created_at INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_name ON operator_tokens (name);
+CREATE TABLE IF NOT EXISTS kill_switches (
+  scope TEXT NOT NULL,
+  target TEXT NOT NULL,
+  reason TEXT,
+  engaged_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, target)
+);
 `;
 
 interface KeyRow {
@@ -36,6 +45,24 @@ interface KeyRow {
   expires_at: number | null;
   revoked_at: number | null;
   created_at: number;
+}
+
+interface TokenRow {
+  name: string;
+  team: string | null;
+  created_at: number;
+}
+
+interface KillRow {
+  scope: KillScope;
+  target: string;
+  reason: string | null;
+  engaged_by: string;
+  created_at: number;
+}
+
+function toToken(r: TokenRow): OperatorToken {
+  return { name: r.name, team: r.team, createdAt: r.created_at };
 }
 
 function toKey(r: KeyRow): VirtualKey {
@@ -86,9 +113,44 @@ export class SqliteStore implements Store {
     this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, created_at) VALUES (?, ?, ?, ?)').run(hash, name, team, Date.now());
   }
 
-  findOperatorToken(hash: string): { name: string; team: string | null } | null {
-    const row = this.#db.prepare('SELECT name, team FROM operator_tokens WHERE hash = ?').get(hash) as { name: string; team: string | null } | undefined;
-    return row ?? null;
+  findOperatorToken(hash: string): OperatorToken | null {
+    const row = this.#db.prepare('SELECT name, team, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  listOperatorTokens(): OperatorToken[] {
+    return (this.#db.prepare('SELECT name, team, created_at FROM operator_tokens ORDER BY created_at, name').all() as unknown as TokenRow[]).map(toToken);
+  }
+
+  deleteOperatorToken(name: string): boolean {
+    return Number(this.#db.prepare('DELETE FROM operator_tokens WHERE name = ?').run(name).changes) > 0;
+  }
+
+  putKill(k: KillSwitch): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO kill_switches (scope, target, reason, engaged_by, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(k.scope, k.target, k.reason, k.by, k.createdAt);
+  }
+
+  deleteKill(scope: KillScope, target: string): boolean {
+    return Number(this.#db.prepare('DELETE FROM kill_switches WHERE scope = ? AND target = ?').run(scope, target).changes) > 0;
+  }
+
+  listKills(): KillSwitch[] {
+    const rows = this.#db.prepare('SELECT scope, target, reason, engaged_by, created_at FROM kill_switches ORDER BY created_at').all() as unknown as KillRow[];
+    return rows.map((r) => ({ scope: r.scope, target: r.target, reason: r.reason, by: r.engaged_by, createdAt: r.created_at }));
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
   }
 
   countOperatorTokens(): number {

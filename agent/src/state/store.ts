@@ -1,4 +1,11 @@
-import type { VirtualKey } from '../../../proxy/src/index.js';
+import type { KillScope, KillSwitch, VirtualKey } from '../../../proxy/src/index.js';
+
+export interface OperatorToken {
+  name: string;
+  /** Null: an admin token, every team. */
+  team: string | null;
+  createdAt: number;
+}
 
 /**
  * The agent's durable state. Every write returns only once it is on disk; the hot path
@@ -10,7 +17,14 @@ export interface Store {
   listKeys(): VirtualKey[];
   /** Operator tokens, stored as hashes. */
   addOperatorToken(hash: string, name: string, team: string | null): void;
-  findOperatorToken(hash: string): { name: string; team: string | null } | null;
+  findOperatorToken(hash: string): OperatorToken | null;
+  listOperatorTokens(): OperatorToken[];
+  deleteOperatorToken(name: string): boolean;
   countOperatorTokens(): number;
+  putKill(k: KillSwitch): void;
+  deleteKill(scope: KillScope, target: string): boolean;
+  listKills(): KillSwitch[];
+  /** Runs `fn` as one transaction: all of its writes reach the disk, or none do. */
+  transaction<T>(fn: () => T): T;
   close(): void;
 }

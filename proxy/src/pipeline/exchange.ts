@@ -48,6 +48,8 @@ export class Exchange {
   status = 0;
   fragments = 0;
   clientGone = false;
+  /** Set when a kill switch covering this request's principal was engaged while it was in flight. */
+  killedBy: Verdict | null = null;
 
   constructor(
     readonly id: string,

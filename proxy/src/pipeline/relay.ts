@@ -20,7 +20,7 @@ function join(events: readonly StreamEvent[], end: number): string | Buffer {
 
 function write(x: Exchange, data: string | Buffer): boolean | Promise<boolean> {
   const res = x.res;
-  if (res.destroyed) return false;
+  if (res.destroyed || res.writableEnded) return false;
   if (res.write(data)) return true;
   // Backpressure: a slow agent holds the upstream stream back instead of growing a buffer.
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => !res.destroyed);
@@ -58,9 +58,9 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       if (!(await deliver(decoder.push(chunk as Buffer), arrived))) return;
     }
     if (!(await deliver(decoder.end(), performance.now()))) return;
-    x.res.end();
+    if (!x.res.writableEnded) x.res.end();
   } catch (err) {
-    if (x.clientGone || x.res.destroyed) return;
+    if (x.clientGone || x.res.destroyed || x.res.writableEnded) return;
     const reason = upstreamFailureReason(err);
     cut(x, { outcome: 'block', reason, stage: 'upstream', detail: (err as Error).message }, metrics);
   } finally {
@@ -70,6 +70,11 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
 
 /** Ends a stream under way: the provider's in-stream error, then close, then abort upstream. */
 export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
+  // Idempotent: a kill may cut a stream whose relay then sees the aborted upstream.
+  if (x.res.writableEnded) {
+    x.upstream.cancel();
+    return;
+  }
   x.responseVerdict = v;
   metrics.streamsCut.inc({ reason: v.reason });
   if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0));

@@ -9,6 +9,7 @@ export interface Response extends EventEmitter {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
+  readonly writableEnded: boolean;
   /** Set on HTTP/1.1 responses only. */
   readonly shouldKeepAlive?: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;

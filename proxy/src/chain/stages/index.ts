@@ -1,4 +1,5 @@
 // The declared stage list. Adding a stage is a new file in this folder plus one line here.
+import type { KillSwitches } from '../../enforcement/kill-switches.js';
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { ScanPool } from '../../scan/pool.js';
@@ -7,11 +8,13 @@ import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
 import { keyIdentity } from './key-identity.js';
+import { killSwitch } from './kill-switch.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
 
 export interface StageDeps {
   keys: KeyRegistry;
+  kills: KillSwitches;
   policy: PolicyHolder;
   scanPool: ScanPool;
   enforceOnly: boolean;
@@ -23,6 +26,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     ingressLimits(d.maxBodyBytes),
     enforceOnly(d.enforceOnly),
     keyIdentity(d.keys, d.enforceOnly),
+    killSwitch(d.kills),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
     responseDenyPatterns(d.policy, d.scanPool),

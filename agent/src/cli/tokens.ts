@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+
+const HELP = `altrace tokens — operator tokens (admin token required)
+
+Usage:
+  altrace tokens create --name NAME [--team TEAM]   a team token, or an admin token without --team
+  altrace tokens list
+  altrace tokens delete NAME
+
+A team token sees and changes only its team's keys, agents and kill switches.
+The token is printed once. Options: --json, --url URL, --token TOKEN.
+`;
+
+export async function tokensCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      team: { type: 'string' },
+      ...CONTROL_OPTIONS,
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const out = printer(values.json);
+  const [sub, name] = positionals;
+  switch (sub) {
+    case 'create': {
+      if (!values.name) throw new UsageError('create needs --name');
+      const data = await call(controlTarget(values), 'POST', '/tokens', { name: values.name, ...(values.team ? { team: values.team } : {}) });
+      out(data, `${data.token}\n(${data.team ? `team ${data.team}` : 'admin'} token ${data.name}; shown once)`);
+      return 0;
+    }
+    case 'list': {
+      const data = await call(controlTarget(values), 'GET', '/tokens');
+      const rows = (data.tokens as { name: string; team: string | null; created: string }[]).map((t) => `${t.name}  ${t.team ? `team=${t.team}` : 'admin'}  ${t.created}`);
+      out(data, rows.join('\n'));
+      return 0;
+    }
+    case 'delete': {
+      if (!name) throw new UsageError('delete needs a token name');
+      const data = await call(controlTarget(values), 'DELETE', `/tokens/${encodeURIComponent(name)}`);
+      out(data, `deleted ${data.deleted.name}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (create, list, delete)');
+  }
+}

@@ -1,0 +1,106 @@
+import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../proxy/src/index.js';
+import { canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam, teamsOfAgent } from './control/scope.js';
+import type { Operator } from './control/router.js';
+import { ControlError } from './errors.js';
+import type { Store } from './state/store.js';
+
+const FIELDS = new Set(['scope', 'target', 'reason']);
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export interface KillRequest {
+  scope: KillScope;
+  target: string;
+  reason: string | null;
+}
+
+export function parseScope(v: unknown, field = 'scope'): KillScope {
+  if (typeof v !== 'string' || !(KILL_SCOPES as readonly string[]).includes(v)) {
+    throw new ControlError('ALT_INVALID_FIELD', 400, `${field} must be one of ${KILL_SCOPES.join(', ')}`, field);
+  }
+  return v as KillScope;
+}
+
+/** The target of a switch: ignored (always `*`) for global, a team or agent name otherwise. */
+export function parseTarget(scope: KillScope, v: unknown): string {
+  if (scope === 'global') {
+    if (v !== undefined && v !== GLOBAL_TARGET && v !== '') throw new ControlError('ALT_INVALID_FIELD', 400, 'the global switch has no target (omit it or send "*")', 'target');
+    return GLOBAL_TARGET;
+  }
+  if (typeof v !== 'string' || !NAME.test(v)) throw new ControlError('ALT_INVALID_FIELD', 400, `target is required for scope ${scope}: a ${scope} name`, 'target');
+  return v;
+}
+
+export function parseKillRequest(body: unknown): KillRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+  const scope = parseScope(b.scope);
+  const target = parseTarget(scope, b.target);
+  if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) {
+    throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+  }
+  return { scope, target, reason: (b.reason as string | undefined) ?? null };
+}
+
+/**
+ * Engages and releases kill switches. The order is the guarantee: authorize, commit to the
+ * store (fsync), then the in-memory switch (which ends in-flight requests), then reply.
+ */
+export class KillService {
+  constructor(
+    private readonly store: Store,
+    private readonly switches: KillSwitches,
+    private readonly keys: KeyRegistry,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const k of store.listKills()) switches.engage(k);
+  }
+
+  #authorize(op: Operator, scope: KillScope, target: string): void {
+    if (scope === 'global') requireAdmin(op, 'use the global kill switch');
+    else if (scope === 'team') requireTeam(op, target, 'target');
+    else requireAgentInScope(op, this.keys, target, 'target');
+  }
+
+  engage(op: Operator, body: unknown): KillSwitch {
+    const req = parseKillRequest(body);
+    this.#authorize(op, req.scope, req.target);
+    const k: KillSwitch = { ...req, by: op.name, createdAt: this.now() };
+    this.store.putKill(k);
+    this.switches.engage(k);
+    return k;
+  }
+
+  isEngaged(scope: KillScope, target: string): boolean {
+    return this.switches.get(scope, target) !== undefined;
+  }
+
+  /** Engages a switch whose write is part of a caller's transaction (key revocation). */
+  engageCommitted(k: KillSwitch): void {
+    this.switches.engage(k);
+  }
+
+  release(op: Operator, scopeParam: string, targetParam: string | undefined): KillSwitch {
+    const scope = parseScope(scopeParam);
+    const target = parseTarget(scope, targetParam);
+    this.#authorize(op, scope, target);
+    const engaged = this.switches.get(scope, target);
+    if (!engaged) throw new ControlError('ALT_NOT_FOUND', 404, `no kill switch engaged on ${scope === 'global' ? 'global' : `${scope} ${target}`}`, 'target');
+    this.store.deleteKill(scope, target);
+    this.switches.release(scope, target);
+    return engaged;
+  }
+
+  /** What this operator may see: the global switch, and its own team's and agents' switches. */
+  list(op: Operator): KillSwitch[] {
+    return this.switches.list().filter((k) => {
+      if (k.scope === 'global' || isAdmin(op)) return true;
+      if (k.scope === 'team') return canSeeTeam(op, k.target);
+      return teamsOfAgent(this.keys, k.target).has(op.team!);
+    });
+  }
+}
+
+export function killView(k: KillSwitch) {
+  return { scope: k.scope, target: k.target, reason: k.reason, by: k.by, engaged: new Date(k.createdAt).toISOString() };
+}
