@@ -9,11 +9,12 @@ export interface KeyRequest {
   team: string;
   models?: string[];
   providers?: string[];
+  cost_center?: string;
   /** ISO 8601 time after which the key is refused. */
   expires?: string;
 }
 
-const FIELDS = new Set(['agent', 'team', 'models', 'providers', 'expires']);
+const FIELDS = new Set(['agent', 'team', 'models', 'providers', 'expires', 'cost_center']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 function stringList(v: unknown, field: string): string[] {
@@ -34,6 +35,9 @@ export function parseKeyRequest(body: unknown, now: number): Omit<VirtualKey, 'i
       throw new ControlError('ALT_INVALID_FIELD', 400, `${f} is required: letters, digits, _ . : - (at most 128)`, f);
     }
   }
+  if (b.cost_center !== undefined && (typeof b.cost_center !== 'string' || !NAME.test(b.cost_center))) {
+    throw new ControlError('ALT_INVALID_FIELD', 400, 'cost_center must be a name: letters, digits, _ . : - (at most 128)', 'cost_center');
+  }
   let expiresAt: number | null = null;
   if (b.expires !== undefined) {
     expiresAt = typeof b.expires === 'string' ? Date.parse(b.expires) : NaN;
@@ -45,6 +49,7 @@ export function parseKeyRequest(body: unknown, now: number): Omit<VirtualKey, 'i
     team: b.team as string,
     models: stringList(b.models, 'models'),
     providers: stringList(b.providers, 'providers'),
+    costCenter: (b.cost_center as string | undefined) ?? null,
     expiresAt,
   };
 }
@@ -127,6 +132,7 @@ export function keyView(k: VirtualKey) {
     team: k.team,
     models: k.models,
     providers: k.providers,
+    cost_center: k.costCenter,
     expires: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
     revoked: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
     created: new Date(k.createdAt).toISOString(),

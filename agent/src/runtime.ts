@@ -7,6 +7,8 @@ import {
   GovernedProxy,
   KeyRegistry,
   KillSwitches,
+  BudgetLedger,
+  SpendAttribution,
   PolicyHolder,
   ProxyMetrics,
   ScanPool,
@@ -23,10 +25,11 @@ import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
+import { BudgetService } from './budgets.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
 import { packageRoot } from './paths.js';
-import { loadPolicy } from './policy/load.js';
+import { loadPolicy, loadPrices } from './policy/load.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TokenService } from './tokens.js';
 
@@ -107,12 +110,16 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const kills = new KillSwitches();
   const killService = new KillService(store, kills, keys);
   const keyService = new KeyService(store, keys, killService);
+  const prices = { current: loadPrices(resolvePolicyPath(config.prices)) };
+  const ledger = new BudgetLedger();
+  const attribution = new SpendAttribution();
+  const budgetService = new BudgetService(store, ledger, attribution, keys);
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const chain = new Chain(
-    declaredStages({ keys, kills, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
+    declaredStages({ keys, kills, ledger, prices, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
   const upstreams = upstreamsFrom(config);
@@ -131,10 +138,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     metrics,
     kills,
+    budgets: { ledger, attribution },
   });
 
   let ready = false;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, tokens: new TokenService(store), store, metrics, ready: () => ready });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, tokens: new TokenService(store), store, metrics, ready: () => ready });
   let listener: ExplicitListener;
   let controlPort: number;
   try {
@@ -163,6 +171,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
   }
+  // Settled spend reaches the store once a second, off the request path.
+  const spendFlush = setInterval(() => {
+    try {
+      budgetService.flush();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'spend flush failed; retrying next interval');
+    }
+  }, 1000);
+  spendFlush.unref();
   ready = true;
   logger.info({ proxy_port: listener.port, control_port: controlPort, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 
@@ -179,6 +196,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await listener.close(2_000);
       await control.close();
       await proxy.close();
+      clearInterval(spendFlush);
+      budgetService.flush();
       await scanPool.close();
       store.close();
     },

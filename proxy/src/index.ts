@@ -14,3 +14,7 @@ export { listenExplicit, type ExplicitListener } from './listen/http.js';
 export { buildAdapters } from './providers/index.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';
+export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits } from './budget/ledger.js';
+export { PriceTable, type PriceTableDocument } from './budget/prices.js';
+export { SpendAttribution, type SpendRow } from './budget/attribution.js';
+export { WINDOWS, windowId, windowEnd, windowStartDay, type Window } from './budget/windows.js';

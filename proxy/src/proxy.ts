@@ -5,6 +5,9 @@ import type { Chain } from './chain/chain.js';
 import type { IngressFacts, RequestContext } from './chain/context.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
 import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
+import type { SpendAttribution } from './budget/attribution.js';
+import type { BudgetLedger } from './budget/ledger.js';
+import { settleCharge } from './budget/settle.js';
 import { isStop, type Verdict } from './chain/verdict.js';
 import { presentedCredential } from './identity/presented.js';
 import type { Logger } from './log.js';
@@ -38,6 +41,8 @@ export interface ProxyOptions {
   metrics: ProxyMetrics;
   /** Engaging a switch ends the matching requests already in flight. */
   kills: KillSwitches;
+  /** Where charged requests settle. */
+  budgets: { ledger: BudgetLedger; attribution: SpendAttribution };
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -155,8 +160,10 @@ export class GovernedProxy {
       ingress: facts,
       presented: presentedCredential(req.headers, url.searchParams),
       call,
+      body: bodyBytes,
       key: null,
       principal: null,
+      charge: null,
       notes: [],
     };
     x.ctx = ctx;
@@ -194,7 +201,9 @@ export class GovernedProxy {
 
     if (x.clientGone) return this.#finish(x);
     if (x.killedBy) return this.#block(x, x.killedBy);
+    x.usageRequested = target.usageRequested === true;
     let response: Dispatcher.ResponseData;
+    x.upstreamCalled = true;
     x.upstreamBegins();
     try {
       response = await this.#dispatcher.request({
@@ -219,6 +228,7 @@ export class GovernedProxy {
     o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
     const contentType = String(response.headers['content-type'] ?? '');
     const ok = response.statusCode >= 200 && response.statusCode < 300;
+    x.upstreamOk = ok;
     if (ok && STREAM_TYPES.test(contentType)) return this.#stream(x, response, call);
     return this.#whole(x, response, call, ok);
   }
@@ -257,15 +267,19 @@ export class GovernedProxy {
     }
     x.upstreamEnds();
     if (x.killedBy) return this.#block(x, x.killedBy);
-    if (ok) {
-      const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: false });
+    x.completed = true;
+    const inspection = ok ? this.#o.chain.openResponse({ request: x.ctx!, streaming: false }) : null;
+    if (inspection || x.ctx?.charge) {
+      let text = '';
+      try {
+        const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+        if (ok) text = x.match!.adapter.responseText(x.match!, parsed);
+        x.usage = x.match!.adapter.responseUsage(x.match!, parsed);
+      } catch {
+        // A body that is not JSON carries no model text or usage we know how to read.
+      }
+      x.outputText = text;
       if (inspection) {
-        let text = '';
-        try {
-          text = x.match!.adapter.responseText(x.match!, JSON.parse(bytes.toString('utf8')));
-        } catch {
-          // A 2xx body that is not JSON carries no model text we know how to read.
-        }
         const inspected = inspection.inspect([{ text }]);
         const finding = inspected instanceof Promise ? await inspected : inspected;
         inspection.close();
@@ -295,8 +309,24 @@ export class GovernedProxy {
     } else if (!x.res.destroyed) this.#block(x, v);
   }
 
+  /** Every charged request settles exactly once, whichever path ended it. */
+  #settle(x: Exchange): void {
+    const charge = x.ctx?.charge;
+    if (!charge || x.settled) return;
+    const call = x.ctx!.call!;
+    x.settled = settleCharge(
+      this.#o.budgets.ledger,
+      this.#o.budgets.attribution,
+      charge,
+      { upstreamCalled: x.upstreamCalled, ok: x.upstreamOk, completed: x.completed, usage: x.usage, outputText: x.outputText, provider: call.upstream, model: call.model ?? '' },
+      Date.now(),
+    );
+    x.outputText = '';
+  }
+
   /** One log line and one counter per decision; never prompt or response text, never a key. */
   #finish(x: Exchange): void {
+    this.#settle(x);
     const v = x.responseVerdict ?? x.requestVerdict;
     const call = x.ctx?.call ?? null;
     const provider = call?.provider ?? x.match?.adapter.kind ?? 'none';
@@ -323,6 +353,9 @@ export class GovernedProxy {
         warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
         status: x.status,
         fragments: x.fragments || undefined,
+        cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
+        tokens_in: x.settled?.inputTokens,
+        tokens_out: x.settled?.outputTokens,
         overhead_ms: Number(x.overheadMs().toFixed(3)),
         upstream_ms: Number(x.upstreamMs.toFixed(3)),
       },

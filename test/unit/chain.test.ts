@@ -11,8 +11,10 @@ function ctx(): RequestContext {
     ingress: { method: 'POST', path: '/', routed: true, methodAllowed: true, contentType: null, bodyBytes: 0, tooLarge: false, jsonError: null, shapeError: null, expectsBody: false },
     presented: { virtual: null, realIn: null, realValue: null },
     call: null,
+    body: null,
     key: null,
     principal: null,
+    charge: null,
     notes: [],
   };
 }

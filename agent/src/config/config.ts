@@ -5,6 +5,7 @@ export interface Config {
   admin_token?: string;
   enforce_only: boolean;
   policy: string;
+  prices: string;
   limits: { max_body_bytes: number; max_response_bytes: number };
   upstream: { connect_timeout_ms: number; headers_timeout_ms: number; body_timeout_ms: number };
   chain: { stage_timeout_ms: number };
@@ -32,6 +33,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_ADMIN_TOKEN', path: 'admin_token', kind: 'string' },
   { env: 'ALTRACE_ENFORCE_ONLY', path: 'enforce_only', kind: 'bool' },
   { env: 'ALTRACE_POLICY', path: 'policy', kind: 'string' },
+  { env: 'ALTRACE_PRICES', path: 'prices', kind: 'string' },
   { env: 'ALTRACE_MAX_BODY_BYTES', path: 'limits.max_body_bytes', kind: 'int' },
   { env: 'ALTRACE_MAX_RESPONSE_BYTES', path: 'limits.max_response_bytes', kind: 'int' },
   { env: 'ALTRACE_UPSTREAM_CONNECT_TIMEOUT_MS', path: 'upstream.connect_timeout_ms', kind: 'int' },

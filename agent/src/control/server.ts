@@ -3,11 +3,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { hashKey, type Chain, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
+import type { BudgetService } from '../budgets.js';
 import type { KeyService } from '../keys.js';
 import type { KillService } from '../kill.js';
 import type { Store } from '../state/store.js';
 import type { TokenService } from '../tokens.js';
 import { ControlRoutes, readJson, type Operator } from './router.js';
+import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -16,6 +18,7 @@ export interface ControlDeps {
   chain: Chain;
   keys: KeyService;
   kills: KillService;
+  budgets: BudgetService;
   tokens: TokenService;
   store: Store;
   metrics: ProxyMetrics;
@@ -41,6 +44,7 @@ export class ControlServer {
     this.#routes.add('GET', '/chain', () => ({ status: 200, body: { stages: d.chain.describe() } }));
     keyRoutes(this.#routes, d.keys);
     killRoutes(this.#routes, d.kills);
+    budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
   }
 

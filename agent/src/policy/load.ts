@@ -1,29 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { compilePolicy, type Policy, type PolicyDocument } from '../../../proxy/src/index.js';
+import { PriceTable, compilePolicy, type Policy, type PolicyDocument, type PriceTableDocument } from '../../../proxy/src/index.js';
 import { PolicyError } from '../errors.js';
-import { describeSchemaError, schemaValidator } from '../config/validate.js';
+import { readValidatedYaml } from './yaml-file.js';
 
 /** Reads, validates and compiles a policy file; every problem names its field. */
 export function loadPolicy(file: string): Policy {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new PolicyError(`cannot read policy ${file}: ${(err as Error).message}`, '(file)');
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new PolicyError(`policy ${file} is not valid YAML: ${(err as Error).message}`, '(file)');
-  }
-  const validate = schemaValidator('policy.schema.json');
-  if (!validate(doc)) {
-    const { field, message } = describeSchemaError(validate.errors);
-    throw new PolicyError(`invalid policy ${file}: ${field} ${message}`, field);
-  }
-  const d = doc as PolicyDocument;
+  const d = readValidatedYaml(file, 'policy.schema.json', 'policy') as PolicyDocument;
   for (const [i, p] of (d.response?.deny_patterns ?? []).entries()) {
     try {
       new RegExp(p.pattern, p.flags ?? '');
@@ -37,4 +18,9 @@ export function loadPolicy(file: string): Policy {
     ids.add(p.id);
   }
   return compilePolicy(d, file);
+}
+
+/** Reads and validates the price table. */
+export function loadPrices(file: string): PriceTable {
+  return new PriceTable(readValidatedYaml(file, 'prices.schema.json', 'price table') as PriceTableDocument);
 }

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { KillScope, KillSwitch, VirtualKey } from '../../../proxy/src/index.js';
-import type { OperatorToken, Store } from './store.js';
+import type { Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
+
+const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS keys (
@@ -13,6 +15,7 @@ CREATE TABLE IF NOT EXISTS keys (
   team TEXT NOT NULL,
   models TEXT NOT NULL,
   providers TEXT NOT NULL,
+  cost_center TEXT,
   expires_at INTEGER,
   revoked_at INTEGER,
   created_at INTEGER NOT NULL
@@ -24,6 +27,31 @@ CREATE TABLE IF NOT EXISTS operator_tokens (
   created_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_name ON operator_tokens (name);
+CREATE TABLE IF NOT EXISTS budgets (
+  scope TEXT NOT NULL,
+  target TEXT NOT NULL,
+  daily REAL,
+  weekly REAL,
+  monthly REAL,
+  set_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, target)
+);
+CREATE TABLE IF NOT EXISTS spend (
+  day TEXT NOT NULL,
+  team TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  cost_center TEXT NOT NULL,
+  fn TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  usd REAL NOT NULL,
+  requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  PRIMARY KEY (day, team, agent, key_id, cost_center, fn, provider, model)
+);
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope TEXT NOT NULL,
   target TEXT NOT NULL,
@@ -42,6 +70,7 @@ interface KeyRow {
   team: string;
   models: string;
   providers: string;
+  cost_center: string | null;
   expires_at: number | null;
   revoked_at: number | null;
   created_at: number;
@@ -51,6 +80,16 @@ interface TokenRow {
   name: string;
   team: string | null;
   created_at: number;
+}
+
+interface BudgetRow {
+  scope: BudgetScope;
+  target: string;
+  daily: number | null;
+  weekly: number | null;
+  monthly: number | null;
+  set_by: string;
+  updated_at: number;
 }
 
 interface KillRow {
@@ -74,6 +113,7 @@ function toKey(r: KeyRow): VirtualKey {
     team: r.team,
     models: JSON.parse(r.models) as string[],
     providers: JSON.parse(r.providers) as string[],
+    costCenter: r.cost_center ?? null,
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     createdAt: r.created_at,
@@ -91,14 +131,17 @@ export class SqliteStore implements Store {
     this.#db = new DatabaseSync(join(stateDir, 'state.db'));
     this.#db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;');
     this.#db.exec(SCHEMA);
+    // State directories from before cost centers existed get the column added in place.
+    const columns = this.#db.prepare('PRAGMA table_info(keys)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'cost_center')) this.#db.exec('ALTER TABLE keys ADD COLUMN cost_center TEXT');
     this.#insertKey = this.#db.prepare(
-      'INSERT INTO keys (id, hash, prefix, agent, team, models, providers, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO keys (id, hash, prefix, agent, team, models, providers, cost_center, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#updateKey = this.#db.prepare('UPDATE keys SET hash = ?, prefix = ?, models = ?, providers = ?, expires_at = ?, revoked_at = ? WHERE id = ?');
   }
 
   insertKey(k: VirtualKey): void {
-    this.#insertKey.run(k.id, k.hash, k.prefix, k.agent, k.team, JSON.stringify(k.models), JSON.stringify(k.providers), k.expiresAt, k.revokedAt, k.createdAt);
+    this.#insertKey.run(k.id, k.hash, k.prefix, k.agent, k.team, JSON.stringify(k.models), JSON.stringify(k.providers), k.costCenter, k.expiresAt, k.revokedAt, k.createdAt);
   }
 
   updateKey(k: VirtualKey): void {
@@ -139,6 +182,44 @@ export class SqliteStore implements Store {
   listKills(): KillSwitch[] {
     const rows = this.#db.prepare('SELECT scope, target, reason, engaged_by, created_at FROM kill_switches ORDER BY created_at').all() as unknown as KillRow[];
     return rows.map((r) => ({ scope: r.scope, target: r.target, reason: r.reason, by: r.engaged_by, createdAt: r.created_at }));
+  }
+
+  putBudget(b: Budget): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO budgets (scope, target, daily, weekly, monthly, set_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(b.scope, b.target, b.limits.daily, b.limits.weekly, b.limits.monthly, b.by, b.updatedAt);
+  }
+
+  deleteBudget(scope: BudgetScope, target: string): boolean {
+    return Number(this.#db.prepare('DELETE FROM budgets WHERE scope = ? AND target = ?').run(scope, target).changes) > 0;
+  }
+
+  listBudgets(): Budget[] {
+    const rows = this.#db.prepare('SELECT * FROM budgets ORDER BY scope, target').all() as unknown as BudgetRow[];
+    return rows.map((r) => ({ scope: r.scope, target: r.target, limits: { daily: r.daily, weekly: r.weekly, monthly: r.monthly }, by: r.set_by, updatedAt: r.updated_at }));
+  }
+
+  addSpend(rows: SpendRow[]): void {
+    if (rows.length === 0) return;
+    const upsert = this.#db.prepare(`INSERT INTO spend (day, team, agent, key_id, cost_center, fn, provider, model, usd, requests, input_tokens, output_tokens)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (day, team, agent, key_id, cost_center, fn, provider, model) DO UPDATE SET
+        usd = usd + excluded.usd, requests = requests + excluded.requests,
+        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens`);
+    this.transaction(() => {
+      for (const r of rows) upsert.run(r.day, r.team, r.agent, r.key, r.costCenter ?? '', r.fn ?? '', r.provider, r.model, r.usd, r.requests, r.inputTokens, r.outputTokens);
+    });
+  }
+
+  spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[] {
+    const column = DIMENSION_COLUMN[dimension];
+    const rows = this.#db
+      .prepare(
+        `SELECT ${column} AS value, sum(usd) AS usd, sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
+         FROM spend WHERE day >= ? AND day <= ? AND (? IS NULL OR team = ?) GROUP BY ${column} ORDER BY usd DESC, value`,
+      )
+      .all(fromDay, toDay, team, team) as { value: string; usd: number; requests: number; input_tokens: number; output_tokens: number }[];
+    return rows.map((r) => ({ value: r.value === '' ? null : r.value, usd: r.usd, requests: r.requests, inputTokens: r.input_tokens, outputTokens: r.output_tokens }));
   }
 
   transaction<T>(fn: () => T): T {

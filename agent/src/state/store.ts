@@ -1,4 +1,15 @@
-import type { KillScope, KillSwitch, VirtualKey } from '../../../proxy/src/index.js';
+import type { Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+
+export type SpendDimension = 'team' | 'agent' | 'key' | 'cost_center' | 'function' | 'model';
+
+export interface SpendTotal {
+  /** The dimension's value; null for spend without one (no cost center, no function). */
+  value: string | null;
+  usd: number;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
 
 export interface OperatorToken {
   name: string;
@@ -24,6 +35,13 @@ export interface Store {
   putKill(k: KillSwitch): void;
   deleteKill(scope: KillScope, target: string): boolean;
   listKills(): KillSwitch[];
+  putBudget(b: Budget): void;
+  deleteBudget(scope: BudgetScope, target: string): boolean;
+  listBudgets(): Budget[];
+  /** Adds settled spend to the per-day attribution rows, in one transaction. */
+  addSpend(rows: SpendRow[]): void;
+  /** Spend from `fromDay` to `toDay` (inclusive, YYYY-MM-DD) grouped by one dimension, optionally for one team. */
+  spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[];
   /** Runs `fn` as one transaction: all of its writes reach the disk, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Charge } from '../budget/charge.js';
 import type { CallView } from '../providers/call-view.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
@@ -28,8 +29,12 @@ export interface RequestContext {
   readonly presented: Presented;
   /** Null only when the request never reached an adapter (unknown path, bad body). */
   readonly call: CallView | null;
+  /** The request body as received (null when there was none or it was refused unread). */
+  readonly body: Uint8Array | null;
   key: VirtualKey | null;
   principal: Principal | null;
+  /** Set by the budget stage: what settlement charges when the request ends. */
+  charge: Charge | null;
   /** Non-deciding verdicts (warn) collected on the way. */
   readonly notes: Verdict[];
 }

@@ -39,6 +39,8 @@ const table = {
   ALT_KILLED_GLOBAL: { status: 403, errorClass: 'permission', hint: 'An operator engaged the global kill switch: every agent is stopped until it is released (altrace unkill global).' },
   ALT_KILLED_TEAM: { status: 403, errorClass: 'permission', hint: "An operator engaged your team's kill switch: requests are refused until it is released (altrace unkill team TEAM)." },
   ALT_KILLED_AGENT: { status: 403, errorClass: 'permission', hint: "An operator engaged this agent's kill switch (or revoked one of its keys): requests are refused until it is released (altrace unkill agent AGENT)." },
+  ALT_BUDGET_EXCEEDED: { status: 429, errorClass: 'rate_limit', hint: 'A hard budget would be exceeded by this request: lower max_tokens or the input, or wait for the window to reset; an operator can raise the budget.' },
+  ALT_PRICE_UNKNOWN: { status: 403, errorClass: 'permission', hint: 'A budget covers this request but the price table has no price for the model, so its cost cannot be bounded: use a priced model, or ask an operator to add it to the price table.' },
   ALT_MODEL_MISSING: { status: 400, errorClass: 'invalid_request', hint: 'Name the model in the request.' },
   ALT_MODEL_UNKNOWN: { status: 404, errorClass: 'not_found', hint: 'Use a model listed in the policy catalog for this provider.' },
   ALT_MODEL_NOT_ALLOWED: { status: 403, errorClass: 'permission', hint: 'Use a model your virtual key allows.' },

@@ -14,6 +14,8 @@ export interface VirtualKey {
   models: string[];
   /** Allowed upstreams / providers; empty means any the policy allows. */
   providers: string[];
+  /** Cost center the key's spend is attributed to, when it has one. */
+  costCenter: string | null;
   expiresAt: number | null;
   revokedAt: number | null;
   createdAt: number;

@@ -4,6 +4,8 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { RequestContext } from '../chain/context.js';
 import type { Verdict } from '../chain/verdict.js';
 import type { ProviderAdapter, RouteMatch } from '../providers/adapter.js';
+import type { Settled } from '../budget/settle.js';
+import type { ReportedUsage } from '../providers/usage.js';
 import type { Response } from './reply.js';
 
 export type Request = IncomingMessage | Http2ServerRequest;
@@ -48,6 +50,16 @@ export class Exchange {
   status = 0;
   fragments = 0;
   clientGone = false;
+  /** What settlement needs: whether the provider was called and answered, and what it reported. */
+  upstreamCalled = false;
+  upstreamOk = false;
+  completed = false;
+  usage: ReportedUsage | null = null;
+  /** Model text received, kept only for a charged request that may need counting; never logged. */
+  outputText = '';
+  /** Altrace asked for stream usage the client did not: that event is not delivered. */
+  usageRequested = false;
+  settled: Settled | null = null;
   /** Set when a kill switch covering this request's principal was engaged while it was in flight. */
   killedBy: Verdict | null = null;
 

@@ -4,6 +4,7 @@ import type { ResponseInspection } from '../chain/chain.js';
 import type { Verdict } from '../chain/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
+import { mergeReported } from '../providers/usage.js';
 import { upstreamFailureReason } from '../upstream/failure.js';
 import type { Exchange } from './exchange.js';
 import { streamErrorBytes } from './reply.js';
@@ -32,7 +33,14 @@ function write(x: Exchange, data: string | Buffer): boolean | Promise<boolean> {
  * stream ends with the provider's own error event, and upstream is aborted.
  */
 export async function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
-  const deliver = async (events: StreamEvent[], arrived: number): Promise<boolean> => {
+  const charged = x.ctx?.charge != null;
+  const deliver = async (decoded: StreamEvent[], arrived: number): Promise<boolean> => {
+    let events = decoded;
+    for (const e of decoded) {
+      if (e.usage) x.usage = mergeReported(x.usage, e.usage);
+      if (charged) x.outputText += e.text;
+    }
+    if (x.usageRequested) events = decoded.filter((e) => !(e.usage && e.text === ''));
     if (events.length === 0) return true;
     const inspected = inspection ? inspection.inspect(events) : null;
     const finding = inspected instanceof Promise ? await inspected : inspected;
@@ -58,6 +66,7 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       if (!(await deliver(decoder.push(chunk as Buffer), arrived))) return;
     }
     if (!(await deliver(decoder.end(), performance.now()))) return;
+    x.completed = true;
     if (!x.res.writableEnded) x.res.end();
   } catch (err) {
     if (x.clientGone || x.res.destroyed || x.res.writableEnded) return;

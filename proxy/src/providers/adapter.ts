@@ -1,5 +1,6 @@
 import type { Verdict } from '../chain/verdict.js';
 import type { StreamDecoder } from '../stream/decoder.js';
+import type { ReportedUsage } from './usage.js';
 import type { CallView, Operation, ProviderKind } from './call-view.js';
 
 export interface RouteMatch {
@@ -31,6 +32,11 @@ export interface UpstreamRequest {
   path: string;
   /** The body to send; null to send the client's bytes unchanged. */
   body: Uint8Array | null;
+  /**
+   * Altrace asked the provider for stream usage the client did not ask for: the usage-only
+   * event is read for settlement and not delivered.
+   */
+  usageRequested?: boolean;
 }
 
 /** One provider's wire format: request parsing, upstream routing, response decoding, errors. */
@@ -43,6 +49,8 @@ export interface ProviderAdapter {
   decoder(match: RouteMatch): StreamDecoder;
   /** Model-produced text of a whole (non-streamed) response body. */
   responseText(match: RouteMatch, body: unknown): string;
+  /** Token usage a whole response body reports. */
+  responseUsage(match: RouteMatch, body: unknown): ReportedUsage | null;
   errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string): ErrorReply;
   /** The provider's own in-stream error event, ending a stream already under way. */
   streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean): string | Uint8Array;

@@ -1,5 +1,6 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { ReportedUsage } from '../providers/usage.js';
 import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
 
 export const codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -11,6 +12,7 @@ export interface AwsEvent {
 }
 
 export type AwsEventText = (e: AwsEvent) => string;
+export type AwsEventUsage = (e: AwsEvent) => ReportedUsage | null;
 
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -27,9 +29,11 @@ function headerString(headers: Record<string, { type: string; value: unknown }>,
 export class AwsEventStreamDecoder implements StreamDecoder {
   #pending: Buffer = Buffer.alloc(0);
   readonly #text: AwsEventText;
+  readonly #usage: AwsEventUsage | null;
 
-  constructor(text: AwsEventText) {
+  constructor(text: AwsEventText, usage: AwsEventUsage | null = null) {
     this.#text = text;
+    this.#usage = usage;
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
@@ -52,7 +56,7 @@ export class AwsEventStreamDecoder implements StreamDecoder {
         eventType: headerString(message.headers, ':event-type') || headerString(message.headers, ':exception-type'),
         payload: message.body,
       };
-      out.push({ raw: Uint8Array.prototype.slice.call(frame), text: this.#text(event) });
+      out.push({ raw: Uint8Array.prototype.slice.call(frame), text: this.#text(event), usage: this.#usage ? this.#usage(event) : null });
     }
     return out;
   }

@@ -1,7 +1,11 @@
+import type { ReportedUsage } from '../providers/usage.js';
+
 /** One event of an upstream stream: the bytes to deliver and the text to inspect. */
 export interface StreamEvent {
   raw: string | Uint8Array;
   text: string;
+  /** Token usage this event reports, when it reports any. */
+  usage?: ReportedUsage | null;
 }
 
 export interface StreamDecoder {

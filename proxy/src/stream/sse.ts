@@ -1,8 +1,11 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ReportedUsage } from '../providers/usage.js';
 import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
 export type SseText = (event: string | undefined, data: unknown) => string;
+/** Reads the token usage an SSE event reports, if any. */
+export type SseUsage = (data: unknown) => ReportedUsage | null;
 
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
@@ -18,6 +21,7 @@ export function formatSse(event: string | undefined, data: string, id?: string):
 export class SseDecoder implements StreamDecoder {
   readonly #utf8 = new TextDecoder('utf-8');
   readonly #text: SseText;
+  readonly #usage: SseUsage | null;
   #out: StreamEvent[] = [];
   #failure: Error | null = null;
   readonly #parser = createParser({
@@ -28,12 +32,14 @@ export class SseDecoder implements StreamDecoder {
     },
   });
 
-  constructor(text: SseText) {
+  constructor(text: SseText, usage: SseUsage | null = null) {
     this.#text = text;
+    this.#usage = usage;
   }
 
   #onEvent(e: EventSourceMessage): void {
     let text = '';
+    let usage: ReportedUsage | null = null;
     if (e.data !== '[DONE]') {
       let data: unknown;
       try {
@@ -43,8 +49,9 @@ export class SseDecoder implements StreamDecoder {
         return;
       }
       text = this.#text(e.event, data);
+      if (this.#usage) usage = this.#usage(data);
     }
-    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text });
+    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text, usage });
   }
 
   push(chunk: Uint8Array): StreamEvent[] {

@@ -1,9 +1,12 @@
 // The declared stage list. Adding a stage is a new file in this folder plus one line here.
+import type { BudgetLedger } from '../../budget/ledger.js';
+import type { PriceTable } from '../../budget/prices.js';
 import type { KillSwitches } from '../../enforcement/kill-switches.js';
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
+import { budgetStage } from './budget.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
@@ -15,6 +18,8 @@ import { responseDenyPatterns } from './response-deny-patterns.js';
 export interface StageDeps {
   keys: KeyRegistry;
   kills: KillSwitches;
+  ledger: BudgetLedger;
+  prices: { readonly current: PriceTable };
   policy: PolicyHolder;
   scanPool: ScanPool;
   enforceOnly: boolean;
@@ -29,6 +34,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     killSwitch(d.kills),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
+    budgetStage(d.ledger, d.prices),
     responseDenyPatterns(d.policy, d.scanPool),
   ];
 }

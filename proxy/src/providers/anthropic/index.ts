@@ -3,13 +3,15 @@ import { SseDecoder } from '../../stream/sse.js';
 import { parseAnthropic } from './parse.js';
 import { anthropicEventText, anthropicMessageText } from './stream.js';
 import { anthropicErrorReply, anthropicStreamError } from './errors.js';
+import { anthropicUsage } from '../usage.js';
 
 export function anthropicAdapter(): ProviderAdapter {
   return {
     kind: 'anthropic',
     parse: (match, body) => parseAnthropic('anthropic', 'anthropic', match.operation, body),
     upstreamRequest: (match) => ({ upstream: 'anthropic', path: match.url.pathname + match.url.search, body: null }),
-    decoder: () => new SseDecoder(anthropicEventText),
+    decoder: () => new SseDecoder(anthropicEventText, anthropicUsage),
+    responseUsage: (_match, body) => anthropicUsage(body),
     responseText: (match, body) => (match.operation === 'messages' ? anthropicMessageText(body) : ''),
     errorReply: (info, status, message, errorClass) => anthropicErrorReply(info, status, message, errorClass),
     streamError: (info, _status, message, errorClass) => anthropicStreamError(info, message, errorClass),

@@ -3,6 +3,7 @@ import { SseDecoder } from '../../stream/sse.js';
 import { parseOpenAi } from '../openai/parse.js';
 import { chatChunkText, chatCompletionText } from '../openai/stream.js';
 import { openAiErrorReply, openAiStreamError } from '../openai/errors.js';
+import { openaiUsage } from '../usage.js';
 
 /**
  * Azure OpenAI speaks OpenAI's wire format at deployment paths; the deployment is the
@@ -17,7 +18,8 @@ export function azureAdapter(): ProviderAdapter {
     upstreamRequest(match) {
       return { upstream: 'azure', path: match.url.pathname + match.url.search, body: null };
     },
-    decoder: () => new SseDecoder(chatChunkText),
+    decoder: () => new SseDecoder(chatChunkText, openaiUsage),
+    responseUsage: (_match, body) => openaiUsage(body),
     responseText: (match, body) => (match.operation === 'chat' ? chatCompletionText(body) : ''),
     errorReply: (info, status, message, errorClass) => openAiErrorReply(info, status, message, errorClass),
     streamError: (info, _status, message, errorClass) => openAiStreamError(info, message, errorClass, false),

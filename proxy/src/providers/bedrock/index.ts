@@ -3,6 +3,7 @@ import { AwsEventStreamDecoder } from '../../stream/aws-event-stream.js';
 import { parseConverse, parseInvoke } from './parse.js';
 import { converseEventText, converseResponseText, invokeBodyText, invokeChunkText } from './stream.js';
 import { bedrockErrorReply, bedrockStreamError } from './errors.js';
+import { converseEventUsage, converseUsage, invokeChunkUsage, invokeUsage } from '../usage.js';
 
 const STREAMING_ACTIONS = new Set(['converse-stream', 'invoke-with-response-stream']);
 
@@ -15,7 +16,9 @@ export function bedrockAdapter(): ProviderAdapter {
       return match.operation === 'converse' ? parseConverse(modelId, stream, body) : parseInvoke(modelId, stream, body);
     },
     upstreamRequest: (match) => ({ upstream: 'bedrock', path: match.url.pathname + match.url.search, body: null }),
-    decoder: (match) => new AwsEventStreamDecoder(match.operation === 'converse' ? converseEventText : invokeChunkText),
+    decoder: (match) =>
+      match.operation === 'converse' ? new AwsEventStreamDecoder(converseEventText, converseEventUsage) : new AwsEventStreamDecoder(invokeChunkText, invokeChunkUsage),
+    responseUsage: (match, body) => (match.operation === 'converse' ? converseUsage(body) : invokeUsage(body)),
     responseText: (match, body) => (match.operation === 'converse' ? converseResponseText(body) : invokeBodyText(body)),
     errorReply: (info, status, message) => bedrockErrorReply(info, status, message),
     streamError: (info, status, message) => bedrockStreamError(info, status, message),

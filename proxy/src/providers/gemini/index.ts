@@ -3,6 +3,7 @@ import { formatSse, SseDecoder } from '../../stream/sse.js';
 import { parseGemini } from './parse.js';
 import { geminiEventText, geminiResponseText, JsonArrayFramer } from './stream.js';
 import { geminiErrorBody, geminiErrorReply } from './errors.js';
+import { geminiUsage } from '../usage.js';
 
 function wantsSse(match: RouteMatch): boolean {
   return match.url.searchParams.get('alt') === 'sse';
@@ -20,11 +21,12 @@ export function geminiAdapter(): ProviderAdapter {
       return { upstream: 'gemini', path: match.url.pathname + (qs ? `?${qs}` : ''), body: null };
     },
     decoder(match) {
-      const sse = new SseDecoder(geminiEventText);
+      const sse = new SseDecoder(geminiEventText, geminiUsage);
       return wantsSse(match) ? sse : new JsonArrayFramer(sse);
     },
     responseContentType: (match) => (wantsSse(match) ? 'text/event-stream' : 'application/json'),
     responseText: (_match, body) => geminiResponseText(body),
+    responseUsage: (_match, body) => geminiUsage(body),
     errorReply: (info, status, message) => geminiErrorReply(info, status, message),
     streamError(info, status, message, _class, match, deliveredAny) {
       const json = JSON.stringify(geminiErrorBody(info, status, message));

@@ -1,10 +1,15 @@
-import type { ProviderAdapter, RouteMatch } from '../adapter.js';
+import { isRecord, type ProviderAdapter, type RouteMatch } from '../adapter.js';
 import { SseDecoder } from '../../stream/sse.js';
 import { parseOpenAi } from './parse.js';
 import { chatChunkText, chatCompletionText, responseObjectText, responsesEventText } from './stream.js';
 import { openAiErrorReply, openAiStreamError } from './errors.js';
+import { openaiUsage } from '../usage.js';
 
 /** Picks the named upstream that serves a model: a self-hosted OpenAI-compatible server, or OpenAI. */
+function wantsUsage(body: Record<string, unknown>): boolean {
+  return isRecord(body.stream_options) && body.stream_options.include_usage === true;
+}
+
 export type ModelRouter = (model: string | null) => string;
 
 export function openAiAdapter(route: ModelRouter): ProviderAdapter {
@@ -15,13 +20,21 @@ export function openAiAdapter(route: ModelRouter): ProviderAdapter {
       if (typeof call !== 'string') call.upstream = route(call.model);
       return call;
     },
-    upstreamRequest(match: RouteMatch, call) {
+    upstreamRequest(match: RouteMatch, call, body) {
       // Upstream base URLs carry their own /v1 (SDK convention), so the client's /v1 is dropped.
-      return { upstream: call.upstream, path: match.url.pathname.replace(/^\/v1/, '') + match.url.search, body: null };
+      const path = match.url.pathname.replace(/^\/v1/, '') + match.url.search;
+      // Settlement needs the usage OpenAI only reports on streams when asked; self-hosted
+      // servers may refuse the option, so there the delivered text is counted instead.
+      if (call.upstream === 'openai' && match.operation === 'chat' && call.stream && isRecord(body) && !wantsUsage(body)) {
+        const stream_options = { ...(isRecord(body.stream_options) ? body.stream_options : {}), include_usage: true };
+        return { upstream: call.upstream, path, body: Buffer.from(JSON.stringify({ ...body, stream_options })), usageRequested: true };
+      }
+      return { upstream: call.upstream, path, body: null };
     },
     decoder(match) {
-      return new SseDecoder(match.operation === 'responses' ? responsesEventText : chatChunkText);
+      return new SseDecoder(match.operation === 'responses' ? responsesEventText : chatChunkText, openaiUsage);
     },
+    responseUsage: (_match, body) => openaiUsage(body),
     responseText(match, body) {
       if (match.operation === 'chat') return chatCompletionText(body);
       if (match.operation === 'responses') return responseObjectText(body);

@@ -1,0 +1,12 @@
+import type { BudgetService } from '../../budgets.js';
+import type { ControlRoutes } from '../router.js';
+
+export function budgetRoutes(routes: ControlRoutes, budgets: BudgetService): void {
+  routes
+    .add('GET', '/budgets', ({ operator }) => ({ status: 200, body: { budgets: budgets.list(operator) } }))
+    .add('PUT', '/budgets/:scope/:target', async ({ operator, params, body }) => {
+      const b = budgets.put(operator, params.scope!, params.target!, await body());
+      return { status: 200, body: b ? { scope: b.scope, target: b.target, ...b.limits } : { scope: params.scope, target: params.target, removed: true } };
+    })
+    .add('GET', '/spend', ({ operator, query }) => ({ status: 200, body: budgets.spend(operator, query.get('by'), query.get('window')) }));
+}

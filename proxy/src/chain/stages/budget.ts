@@ -1,0 +1,79 @@
+import type { Charge } from '../../budget/charge.js';
+import { isExceeded, type BudgetLedger, type ChargeSubjects, type Exceeded } from '../../budget/ledger.js';
+import { costOf, type PriceTable } from '../../budget/prices.js';
+import { countWith, encodingFor, inputTokenBound, loadEncoding, type TokenCount } from '../../budget/tokens.js';
+import type { RequestContext } from '../context.js';
+import type { RequestStage } from '../stage.js';
+import { block, type Verdict } from '../verdict.js';
+
+const ID = 'budget';
+/** Operations the providers do not bill. */
+const FREE = new Set(['models', 'count_tokens']);
+
+function usd(n: number): string {
+  return `$${n.toFixed(n < 1 ? 4 : 2)}`;
+}
+
+function exceeded(e: Exceeded, worst: number): Verdict {
+  const left = Math.max(0, e.limit - e.spent - e.reserved);
+  return block(
+    ID,
+    'ALT_BUDGET_EXCEEDED',
+    `${e.window} budget of ${e.scope} ${e.target} (${usd(e.limit)}): ${usd(e.spent)} spent, ${usd(e.reserved)} reserved in flight, this request may cost up to ${usd(worst)}`,
+    `The ${e.window} budget of ${e.scope} ${e.target} has ${usd(left)} left and this request may cost up to ${usd(worst)}: lower max_tokens or send less input, or wait until ${new Date(e.resetsAt).toISOString()} when the window resets.`,
+  );
+}
+
+/**
+ * Hard budgets: reserves the request's worst-case cost (input upper bound plus max_tokens or
+ * the model's output limit, at the price table's rates) on every budget that covers the key,
+ * agent, team and cost center, or refuses it before the provider is called. The cheap byte
+ * bound decides almost always; only a request that would not fit is counted with the
+ * model's encoding before it is refused.
+ */
+export function budgetStage(ledger: BudgetLedger, prices: { readonly current: PriceTable }, now: () => number = Date.now): RequestStage {
+  return {
+    id: ID,
+    band: 'budget',
+    side: 'request',
+    summary: 'hard budgets per key, agent, team and cost center: worst-case cost reserved before the call, settled from reported usage',
+    evaluate(ctx) {
+      const call = ctx.call;
+      const p = ctx.principal;
+      if (!call || !p || FREE.has(call.operation) || !call.model) return null;
+      const subjects: ChargeSubjects = { key: p.keyId, agent: p.agent, team: p.team, cost_center: ctx.key?.costCenter ?? null };
+      const fnHeader = ctx.headers['x-altrace-function'];
+      const fn = typeof fnHeader === 'string' && fnHeader.length > 0 ? fnHeader.slice(0, 200) : null;
+      const priceKey = call.upstream === call.provider || call.provider === 'azure' ? call.provider : call.upstream;
+      const price = prices.current.lookup(priceKey, call.model);
+      const encoding = encodingFor(call.provider, call.model);
+      if (!price) {
+        if (ledger.governs(subjects)) {
+          return block(ID, 'ALT_PRICE_UNKNOWN', `no price for ${priceKey} ${call.model} in price table ${prices.current.version}`);
+        }
+        ctx.charge = { subjects, price: null, reservation: null, inputTokens: 0, encoding, fn };
+        return null;
+      }
+      const maxOutput = call.operation === 'embeddings' ? 0 : Math.min(call.maxTokens ?? price.maxOutput, price.maxOutput);
+      const attempt = (count: TokenCount): Verdict | null => {
+        const worst = costOf(price, { input: count.tokens, output: maxOutput, cachedInput: 0 });
+        const r = ledger.reserve(subjects, worst, now());
+        if (isExceeded(r)) return exceeded(r, worst);
+        ctx.charge = { subjects, price, reservation: r, inputTokens: count.tokens, encoding, fn };
+        return null;
+      };
+      const bound = attempt(inputTokenBound(ctx.ingress.bodyBytes));
+      if (bound === null || encoding === null) return bound;
+      // Near the limit: count with the model's encoding (loaded on first need) before refusing.
+      const exact = (): Verdict | null => {
+        const counted = countWith(encoding, bodyText(ctx));
+        return counted && counted.tokens < ctx.ingress.bodyBytes ? attempt(counted) : bound;
+      };
+      return countWith(encoding, '') ? exact() : loadEncoding(encoding).then(exact);
+    },
+  };
+}
+
+function bodyText(ctx: RequestContext): string {
+  return ctx.body ? Buffer.from(ctx.body.buffer, ctx.body.byteOffset, ctx.body.byteLength).toString('utf8') : '';
+}
