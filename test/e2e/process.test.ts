@@ -70,7 +70,7 @@ test.serial('a kill survives SIGKILL right after the acknowledgement, and a rest
 
 test.serial('CLI: --help, usage errors exit 2, refused calls exit 1 with the code', async (t) => {
   const a = await start();
-  for (const command of ['kill', 'unkill', 'tokens', 'keys', 'start']) {
+  for (const command of ['kill', 'unkill', 'tokens', 'keys', 'budgets', 'start']) {
     const help = await runCli([command, '--help']);
     t.is(help.code, 0, command);
     t.regex(help.stdout, new RegExp(`altrace ${command}`));
@@ -95,5 +95,19 @@ test.serial('CLI: --help, usage errors exit 2, refused calls exit 1 with the cod
   t.is(engaged.code, 0);
   t.regex(engaged.stdout, /killed team ops/);
   t.is((await cli(a, ['unkill', 'team', 'ops'])).code, 0);
+
+  t.is((await cli(a, ['budgets', 'set', 'team', 'ops'])).code, 2, 'a budget needs a limit');
+  t.is((await cli(a, ['budgets', 'set', 'team', 'ops', '--daily', '-1'])).code, 2);
+  const set = await cli(a, ['budgets', 'set', 'team', 'ops', '--daily', '5', '--monthly', '100']);
+  t.is(set.code, 0, set.stderr);
+  const budgets = JSON.parse((await cli(a, ['budgets', 'list', '--json'])).stdout);
+  t.like(budgets.budgets[0], { scope: 'team', target: 'ops', windows: { daily: { limit: 5 }, weekly: { limit: null }, monthly: { limit: 100 } } });
+  const refused = await cli(a, ['budgets', 'set', 'planet', 'x', '--daily', '1']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /ALT_INVALID_FIELD/);
+  const spent = await cli(a, ['budgets', 'spend', '--by', 'agent', '--window', 'daily']);
+  t.is(spent.code, 0, spent.stderr);
+  t.regex(spent.stdout, /^daily \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} by agent/);
+  t.is((await cli(a, ['budgets', 'remove', 'team', 'ops'])).code, 0);
   await a.stop();
 });

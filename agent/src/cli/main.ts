@@ -4,6 +4,7 @@ import { policyCommand } from './policy.js';
 import { startCommand } from './start.js';
 import { demoCommand } from './demo.js';
 import { credentialsCommand } from './credentials.js';
+import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
 import { tokensCommand } from './tokens.js';
 
@@ -20,6 +21,7 @@ Commands:
   kill SCOPE [NAME]     engage a kill switch: global, team TEAM, agent AGENT; kill list
   unkill SCOPE [NAME]   release a kill switch
   tokens                issue, list and delete operator tokens (admin and team-scoped)
+  budgets               hard budgets (key, agent, team, cost center) and attributed spend
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
 
@@ -35,6 +37,7 @@ const commands: Record<string, Command> = {
   kill: killCommand,
   unkill: unkillCommand,
   tokens: tokensCommand,
+  budgets: budgetsCommand,
   credentials: credentialsCommand,
   policy: policyCommand,
 };
