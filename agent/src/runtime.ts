@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
@@ -25,6 +26,7 @@ import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
+import { AuditService } from './audit/service.js';
 import { BudgetService } from './budgets.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
@@ -39,6 +41,7 @@ export interface RunningAgent {
   /** Set only when this start generated the bootstrap token. */
   bootstrapToken: string | null;
   policyFile: string;
+  stateDir: string;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -114,6 +117,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
   const budgetService = new BudgetService(store, ledger, attribution, keys);
+  // The log's origin names this node; key names may not contain spaces or '+'.
+  const origin = `altrace.local/${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}/audit`;
+  const audit = await AuditService.open(
+    config.state_dir,
+    origin,
+    () => `${policy.current.source}@${policy.current.digest}`,
+    () => prices.current.version,
+    (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
+  );
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
@@ -139,16 +151,18 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     metrics,
     kills,
     budgets: { ledger, attribution },
+    onDecision: (d) => audit.decision(d),
   });
 
   let ready = false;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, tokens: new TokenService(store), store, metrics, ready: () => ready });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, audit, tokens: new TokenService(store), store, metrics, ready: () => ready });
   let listener: ExplicitListener;
   let controlPort: number;
   try {
     listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
   } catch (err) {
+    await audit.close();
     await scanPool.close();
     store.close();
     throw err;
@@ -188,6 +202,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     controlPort,
     bootstrapToken,
     policyFile,
+    stateDir: config.state_dir,
     logger,
     async close() {
       ready = false;
@@ -198,6 +213,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await proxy.close();
       clearInterval(spendFlush);
       budgetService.flush();
+      await audit.close();
       await scanPool.close();
       store.close();
     },

@@ -9,7 +9,7 @@ export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from '.
 export { ScanPool } from './scan/pool.js';
 export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
-export { GovernedProxy, type ProxyOptions } from './proxy.js';
+export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';
 export { listenExplicit, type ExplicitListener } from './listen/http.js';
 export { buildAdapters } from './providers/index.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';

@@ -43,6 +43,32 @@ export interface ProxyOptions {
   kills: KillSwitches;
   /** Where charged requests settle. */
   budgets: { ledger: BudgetLedger; attribution: SpendAttribution };
+  /** Receives every decision once the request has ended (the audit log). Must not block. */
+  onDecision?: (d: DecisionRecord) => void;
+}
+
+/** One decision as the audit log records it: who, what, which stage and reason, what it cost. Never content, never a key. */
+export interface DecisionRecord {
+  requestId: string;
+  time: number;
+  principal: { keyId: string; agent: string; team: string; costCenter: string | null } | null;
+  provider: string;
+  upstream: string | null;
+  operation: string | null;
+  model: string | null;
+  stream: boolean;
+  outcome: string;
+  reason: string;
+  stage: string | null;
+  detail: string | null;
+  status: number;
+  warnings: string[];
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  fn: string | null;
+  run: string | null;
+  fragments: number;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -333,6 +359,31 @@ export class GovernedProxy {
     const outcome = x.clientGone ? 'client_closed' : (v?.outcome ?? 'allow');
     const reason = v?.reason ?? 'ALT_ALLOWED';
     this.#o.metrics.countRequest(provider, outcome, reason);
+    if (this.#o.onDecision) {
+      const run = x.req.headers['x-altrace-run'];
+      this.#o.onDecision({
+        requestId: x.id,
+        time: Date.now(),
+        principal: x.ctx?.principal ? { ...x.ctx.principal, costCenter: x.ctx.key?.costCenter ?? null } : null,
+        provider,
+        upstream: call?.upstream ?? null,
+        operation: call?.operation ?? x.match?.operation ?? null,
+        model: call?.model ?? null,
+        stream: call?.stream ?? false,
+        outcome,
+        reason,
+        stage: v?.stage ?? null,
+        detail: v?.detail ?? null,
+        status: x.status,
+        warnings: x.ctx?.notes.map((n) => n.reason) ?? [],
+        costUsd: x.settled?.usd ?? null,
+        inputTokens: x.settled?.inputTokens ?? null,
+        outputTokens: x.settled?.outputTokens ?? null,
+        fn: x.ctx?.charge?.fn ?? null,
+        run: typeof run === 'string' ? run.slice(0, 200) : null,
+        fragments: x.fragments,
+      });
+    }
     if (!this.#o.logger.isLevelEnabled('info')) return;
     const p = x.ctx?.principal;
     this.#o.logger.info(

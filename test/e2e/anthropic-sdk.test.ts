@@ -1,6 +1,6 @@
 import test from 'ava';
 import Anthropic from '@anthropic-ai/sdk';
-import { eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
+import { CUT_TAIL as TAIL, eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 let key: string;
@@ -45,7 +45,7 @@ test.serial('blocks are the SDK errors of their status, with the altrace object'
 });
 
 test.serial('a denied fragment ends the stream with an Anthropic error event', async (t) => {
-  h.sim.next({ fragments: ['ok ', '-----BEGIN PRIVATE KEY-----', 'secret'], fragmentDelayMs: 30 });
+  h.sim.next({ fragments: ['ok ', '-----BEGIN PRIVATE KEY-----', ...TAIL], fragmentDelayMs: 30 });
   const stream = client().messages.stream({ model: 'claude-sonnet-7-0', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
   let text = '';
   stream.on('text', (d) => (text += d));

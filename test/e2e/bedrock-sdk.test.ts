@@ -7,7 +7,7 @@ import {
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
-import { eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
+import { CUT_TAIL as TAIL, eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 let key: string;
@@ -80,7 +80,7 @@ test.serial('a model outside the key scope is AccessDeniedException and never re
 });
 
 test.serial('a denied fragment ends the event stream with an exception frame the SDK raises', async (t) => {
-  h.sim.next({ fragments: ['calm ', '-----BEGIN OPENSSH PRIVATE KEY-----', 'AAAA'], fragmentDelayMs: 30 });
+  h.sim.next({ fragments: ['calm ', '-----BEGIN OPENSSH PRIVATE KEY-----', ...TAIL], fragmentDelayMs: 30 });
   const r = await client().send(new ConverseStreamCommand({ modelId: MODEL, messages }));
   let text = '';
   const err = await t.throwsAsync(async () => {

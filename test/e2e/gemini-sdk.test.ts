@@ -1,6 +1,6 @@
 import test from 'ava';
 import { GoogleGenAI, ApiError } from '@google/genai';
-import { eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
+import { CUT_TAIL as TAIL, eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 let key: string;
@@ -70,7 +70,7 @@ test.serial('a virtual key in ?key= is accepted and never forwarded', async (t) 
 });
 
 test.serial('a denied chunk ends the stream with an in-stream error the SDK raises', async (t) => {
-  h.sim.next({ fragments: ['fine ', '-----BEGIN EC PRIVATE KEY-----', 'x'], fragmentDelayMs: 30 });
+  h.sim.next({ fragments: ['fine ', '-----BEGIN EC PRIVATE KEY-----', ...TAIL], fragmentDelayMs: 30 });
   const stream = await client().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' });
   const parts: string[] = [];
   const err = await t.throwsAsync(async () => {

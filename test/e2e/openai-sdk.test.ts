@@ -1,6 +1,6 @@
 import test from 'ava';
 import OpenAI, { AzureOpenAI } from 'openai';
-import { eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
+import { CUT_TAIL as TAIL, eventually, REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 let key: string;
@@ -86,7 +86,7 @@ test.serial('unknown, revoked and real keys are 401 AuthenticationError', async 
 });
 
 test.serial('a violating fragment never reaches the client; the stream ends with an error event and upstream is aborted', async (t) => {
-  h.sim.next({ fragments: ['safe ', 'still safe ', '-----BEGIN RSA PRIVATE KEY-----', 'MIIE', 'more'], fragmentDelayMs: 30 });
+  h.sim.next({ fragments: ['safe ', 'still safe ', '-----BEGIN RSA PRIVATE KEY-----', 'MIIE', ...TAIL], fragmentDelayMs: 30 });
   const stream = await client().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] });
   const got: string[] = [];
   const err = await t.throwsAsync(async () => {

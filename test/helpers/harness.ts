@@ -15,6 +15,12 @@ export const REAL_KEYS = {
   awsSecret: 'sim/secret/REAL/0006',
 };
 
+/**
+ * Fragments after a denied one: they keep the simulated provider streaming for seconds, so
+ * a test can check that the cut aborted the upstream however loaded the machine is.
+ */
+export const CUT_TAIL: readonly string[] = Array.from({ length: 100 }, (_, i) => `tail${i} `);
+
 export const ADMIN_TOKEN = 'altop-test-admin-token-0123456789';
 
 export interface Harness {

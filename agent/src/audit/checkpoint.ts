@@ -7,6 +7,7 @@
 // key id = SHA-256(key name || "\n" || 0x01 || 32-byte public key)[0:4]; the verifier key is
 // published as `<key name>+<hex key id>+<base64(0x01 || public key)>` (docs/audit.md).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { AltraceError } from '../errors.js';
 
 const ED25519 = 0x01;
 const EM_DASH = '\u2014';
@@ -21,8 +22,10 @@ export interface Checkpoint {
   root: Buffer;
 }
 
-export class CheckpointError extends Error {
-  readonly code = 'ALT_CHECKPOINT_INVALID';
+export class CheckpointError extends AltraceError {
+  constructor(message: string) {
+    super('ALT_CHECKPOINT_INVALID', message);
+  }
 }
 
 export function checkpointText(c: Checkpoint): string {

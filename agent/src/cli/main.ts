@@ -4,6 +4,7 @@ import { policyCommand } from './policy.js';
 import { startCommand } from './start.js';
 import { demoCommand } from './demo.js';
 import { credentialsCommand } from './credentials.js';
+import { auditCommand } from './audit.js';
 import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
 import { tokensCommand } from './tokens.js';
@@ -22,6 +23,7 @@ Commands:
   unkill SCOPE [NAME]   release a kill switch
   tokens                issue, list and delete operator tokens (admin and team-scoped)
   budgets               hard budgets (key, agent, team, cost center) and attributed spend
+  audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
 
@@ -38,6 +40,7 @@ const commands: Record<string, Command> = {
   unkill: unkillCommand,
   tokens: tokensCommand,
   budgets: budgetsCommand,
+  audit: auditCommand,
   credentials: credentialsCommand,
   policy: policyCommand,
 };

@@ -17,6 +17,8 @@ export interface ControlRequest {
 export interface ControlReply {
   status: number;
   body: unknown;
+  /** A streamed reply (exports) instead of a JSON body. */
+  stream?: { contentType: string; chunks: AsyncIterable<string> };
 }
 
 export type ControlHandler = (r: ControlRequest) => ControlReply | Promise<ControlReply>;

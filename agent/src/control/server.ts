@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { hashKey, type Chain, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
+import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
 import type { KeyService } from '../keys.js';
 import type { KillService } from '../kill.js';
 import type { Store } from '../state/store.js';
 import type { TokenService } from '../tokens.js';
 import { ControlRoutes, readJson, type Operator } from './router.js';
+import { auditRoutes } from './routes/audit.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
@@ -22,8 +24,11 @@ export interface ControlDeps {
   tokens: TokenService;
   store: Store;
   metrics: ProxyMetrics;
+  audit: AuditService;
   ready: () => boolean;
 }
+
+const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -46,6 +51,7 @@ export class ControlServer {
     killRoutes(this.#routes, d.kills);
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
+    auditRoutes(this.#routes, d.audit);
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -72,9 +78,16 @@ export class ControlServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let operator: Operator | null = null;
+    let route = '';
+    const method = req.method ?? 'GET';
+    // Every authenticated call is audited; a state change is on disk, in the store and in
+    // the audit log, before the reply leaves.
+    const audited = async (status: number, error: string | null) => {
+      if (operator) await this.d.audit.control(operator, `${method} ${route}`, '', status, error, WRITES.has(method) && status < 400);
+    };
     try {
       const url = new URL(req.url ?? '/', 'http://control.invalid');
-      const method = req.method ?? 'GET';
       const path = url.pathname.replace(/\/+$/, '') || '/';
       if (path === '/healthz') return send(res, 200, { status: 'ok' });
       if (path === '/readyz') return send(res, this.d.ready() ? 200 : 503, { status: this.d.ready() ? 'ready' : 'starting' });
@@ -84,14 +97,21 @@ export class ControlServer {
         return void res.end(text);
       }
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`);
-      const operator = this.#authenticate(req);
-      const { handler, params } = this.#routes.match(method, path.slice('/api/v1'.length));
+      operator = this.#authenticate(req);
+      route = path.slice('/api/v1'.length);
+      const { handler, params } = this.#routes.match(method, route);
       const reply = await handler({ method, params, query: url.searchParams, operator, body: () => readJson(req) });
+      await audited(reply.status, null);
+      if (reply.stream) {
+        res.writeHead(reply.status, { 'content-type': reply.stream.contentType });
+        for await (const chunk of reply.stream.chunks) if (!res.write(chunk)) await once(res, 'drain');
+        return void res.end();
+      }
       send(res, reply.status, reply.body);
     } catch (err) {
-      if (err instanceof ControlError) {
-        return send(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
-      }
+      const refusal = err instanceof ControlError ? err : null;
+      await audited(refusal?.status ?? 500, refusal?.code ?? 'ALT_INTERNAL').catch(() => {});
+      if (refusal) return send(res, refusal.status, { error: { code: refusal.code, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}) } });
       send(res, 500, { error: { code: 'ALT_INTERNAL', message: (err as Error).message } });
     }
   }

@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads';
+import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
+import type { AuditEvent } from './records.js';
+
+const BATCH_MS = 20;
+
+/**
+ * The agent's side of the audit log. Decisions are batched and posted to the writer
+ * thread without waiting (appending never blocks the request path); control actions are
+ * appended durably, and the call that made them is acknowledged only after the fsync.
+ */
+export class AuditLog {
+  readonly #worker: Worker;
+  #pending: AuditEvent[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #nextId = 1;
+  readonly #waiting = new Map<number, { resolve: (m: FromWriter) => void; reject: (e: Error) => void }>();
+  #verifierKey = '';
+  #failure: ((message: string) => void) | null = null;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  static async open(config: WriterConfig, onFailure: (message: string) => void): Promise<AuditLog> {
+    const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: config });
+    const log = new AuditLog(worker);
+    log.#failure = onFailure;
+    const ready = await new Promise<FromWriter & { type: 'ready' }>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', (m: FromWriter) => (m.type === 'ready' ? resolve(m) : reject(new Error(m.type === 'failed' ? m.message : 'audit writer did not start'))));
+    });
+    log.#verifierKey = ready.verifierKey;
+    worker.on('message', (m: FromWriter) => log.#onMessage(m));
+    worker.on('error', (err) => onFailure(err.message));
+    if (ready.repairedBytes > 0) onFailure(`audit log ended in a torn record (${ready.repairedBytes} bytes); cut at the last whole record`);
+    return log;
+  }
+
+  get verifierKey(): string {
+    return this.#verifierKey;
+  }
+
+  /** Queues an event; it reaches the writer within BATCH_MS. */
+  append(event: AuditEvent): void {
+    this.#pending.push(event);
+    this.#timer ??= setTimeout(() => this.#flush(), BATCH_MS);
+  }
+
+  /** Appends after everything queued, and resolves once it is on disk. */
+  async appendDurable(event: AuditEvent): Promise<void> {
+    const events = this.#take();
+    events.push(event);
+    await this.#request((id) => ({ type: 'durable', id, events }));
+  }
+
+  /** Forces a signed checkpoint now; null when nothing was appended since the last one. */
+  async checkpoint(): Promise<string | null> {
+    this.#flush();
+    const m = await this.#request((id) => ({ type: 'checkpoint', id }));
+    return m.type === 'checkpointed' ? m.note : null;
+  }
+
+  async close(): Promise<void> {
+    this.#flush();
+    await this.#request((id) => ({ type: 'close', id }));
+    await this.#worker.terminate();
+  }
+
+  #take(): AuditEvent[] {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const events = this.#pending;
+    this.#pending = [];
+    return events;
+  }
+
+  #flush(): void {
+    const events = this.#take();
+    if (events.length) this.#worker.postMessage({ type: 'append', events } satisfies ToWriter);
+  }
+
+  #request(make: (id: number) => ToWriter): Promise<FromWriter> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage(make(id));
+    });
+  }
+
+  #onMessage(m: FromWriter): void {
+    if (m.type === 'ready') return;
+    const waiter = this.#waiting.get(m.id ?? -1);
+    if (m.type === 'failed') {
+      this.#failure?.(m.message);
+      if (waiter) waiter.reject(new Error(`audit log: ${m.message}`));
+    } else if (waiter) waiter.resolve(m);
+    if (m.id !== null) this.#waiting.delete(m.id);
+  }
+}

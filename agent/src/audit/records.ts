@@ -1,0 +1,99 @@
+// The audit record's protobuf encoding (proto/altrace/v1/audit.proto), loaded once per thread.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import protobuf from 'protobufjs';
+import { packageRoot } from '../paths.js';
+import { AltraceError } from '../errors.js';
+
+export interface PrincipalFields {
+  key_id?: string;
+  agent?: string;
+  team?: string;
+  cost_center?: string;
+  pod?: string;
+}
+
+export interface DecisionFields {
+  request_id: string;
+  provider?: string;
+  upstream?: string;
+  operation?: string;
+  model?: string;
+  stream?: boolean;
+  outcome: string;
+  reason: string;
+  stage?: string;
+  detail?: string;
+  status?: number;
+  contract?: string;
+  cost_usd?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  price_table?: string;
+  warnings?: string[];
+  function?: string;
+  run?: string;
+  fragments?: number;
+}
+
+export interface ControlFields {
+  operator: string;
+  operator_team?: string;
+  action: string;
+  target?: string;
+  status: number;
+  error?: string;
+}
+
+/** What the agent hands the audit writer; seq, time and chaining are added there. */
+export type AuditEvent = { time: number; principal?: PrincipalFields } & ({ decision: DecisionFields } | { control: ControlFields });
+
+export interface AuditRecord {
+  seq: number;
+  time_unix_ms: number;
+  prev_leaf_hash: Uint8Array;
+  principal?: PrincipalFields;
+  decision?: DecisionFields;
+  control?: ControlFields;
+}
+
+/** Parses one of proto/'s schemas with its field names kept as written (snake_case, as on the wire). */
+export function loadProto(file: string): protobuf.Root {
+  return protobuf.parse(readFileSync(join(packageRoot, 'proto', file), 'utf8'), { keepCase: true }).root;
+}
+
+const root = loadProto('altrace/v1/audit.proto');
+const RecordType = root.lookupType('altrace.v1.AuditRecord');
+
+export function encodeRecord(r: AuditRecord): Uint8Array {
+  return RecordType.encode(RecordType.fromObject(r)).finish();
+}
+
+export class RecordDecodeError extends AltraceError {
+  constructor(message: string) {
+    super('ALT_AUDIT_RECORD_INVALID', message);
+  }
+}
+
+export function decodeRecord(bytes: Uint8Array): AuditRecord {
+  let message;
+  try {
+    message = RecordType.decode(bytes);
+  } catch (err) {
+    throw new RecordDecodeError(`not an audit record: ${(err as Error).message}`);
+  }
+  return RecordType.toObject(message, { longs: Number, bytes: Buffer, defaults: true, oneofs: false }) as AuditRecord;
+}
+
+/** A record as JSON for export and the API: hashes in hex, empty fields dropped. */
+export function recordJson(r: AuditRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { seq: r.seq, time: new Date(r.time_unix_ms).toISOString() };
+  if (r.principal) out.principal = prune(r.principal);
+  if (r.decision && r.decision.request_id) out.decision = prune(r.decision);
+  if (r.control && r.control.action) out.control = prune(r.control);
+  return out;
+}
+
+function prune(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== 0 && v !== false && !(Array.isArray(v) && v.length === 0)));
+}

@@ -1,0 +1,94 @@
+// The audit writer thread: the only writer of the log. The request path posts events and
+// moves on; encoding, hashing, the fsync and checkpoint signing all happen here.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { NoteSigner } from './checkpoint.js';
+import { auditPaths, frame, readCheckpoints, readFrames } from './files.js';
+import { CompactRange, leafHash, type Hash } from './merkle.js';
+import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
+import { encodeRecord, type AuditEvent } from './records.js';
+
+const config = workerData as WriterConfig;
+const paths = auditPaths(config.stateDir);
+const post = (m: FromWriter) => parentPort!.postMessage(m);
+
+mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+if (!existsSync(paths.key)) writeFileSync(paths.key, NoteSigner.generate(config.origin).toPem(), { mode: 0o600 });
+const signer = NoteSigner.fromPem(config.origin, readFileSync(paths.key, 'utf8'));
+// The public half, for `altrace audit verify` and for anyone checking proofs offline.
+writeFileSync(paths.verifier, signer.verifierKey + '\n', { mode: 0o644 });
+
+// Rebuild the tree from what is on disk; a frame torn by a crash mid-write is cut off
+// (verification still reports it if a checkpoint had covered it).
+const existing = readFrames(paths.records);
+if (existing.tailBytes > 0) truncateSync(paths.records, existing.wholeBytes);
+const tree = new CompactRange();
+let lastLeaf: Hash = Buffer.alloc(0);
+for (const r of existing.records) {
+  lastLeaf = leafHash(r);
+  tree.append(lastLeaf);
+}
+const stored = readCheckpoints(paths.checkpoints).checkpoints;
+let checkpointed = stored.length ? stored[stored.length - 1]!.size : 0;
+const recordsFd = openSync(paths.records, 'a', 0o600);
+const checkpointsFd = openSync(paths.checkpoints, 'a', 0o600);
+
+function append(events: AuditEvent[]): void {
+  if (events.length === 0) return;
+  const frames: Buffer[] = [];
+  for (const e of events) {
+    const bytes = encodeRecord({ seq: tree.size, time_unix_ms: e.time, prev_leaf_hash: lastLeaf, ...e });
+    lastLeaf = leafHash(bytes);
+    tree.append(lastLeaf);
+    frames.push(frame(bytes));
+  }
+  writeSync(recordsFd, Buffer.concat(frames));
+}
+
+function checkpoint(): string | null {
+  if (tree.size === checkpointed) return null;
+  fsyncSync(recordsFd); // a checkpoint never covers records that are not on disk
+  const note = signer.sign({ origin: config.origin, size: tree.size, root: tree.root() });
+  writeSync(checkpointsFd, JSON.stringify({ size: tree.size, note }) + '\n');
+  fsyncSync(checkpointsFd);
+  checkpointed = tree.size;
+  return note;
+}
+
+const timer = setInterval(() => {
+  try {
+    checkpoint();
+  } catch (err) {
+    post({ type: 'failed', id: null, message: `checkpoint: ${(err as Error).message}` });
+  }
+}, config.checkpointIntervalMs);
+
+parentPort!.on('message', (m: ToWriter) => {
+  try {
+    switch (m.type) {
+      case 'append':
+        append(m.events);
+        break;
+      case 'durable':
+        append(m.events);
+        fsyncSync(recordsFd);
+        post({ type: 'written', id: m.id, size: tree.size });
+        break;
+      case 'checkpoint':
+        post({ type: 'checkpointed', id: m.id, size: tree.size, note: checkpoint() });
+        break;
+      case 'close':
+        clearInterval(timer);
+        checkpoint();
+        closeSync(recordsFd);
+        closeSync(checkpointsFd);
+        post({ type: 'closed', id: m.id });
+        parentPort!.close();
+        break;
+    }
+  } catch (err) {
+    post({ type: 'failed', id: 'id' in m ? m.id : null, message: (err as Error).message });
+  }
+});
+
+post({ type: 'ready', size: tree.size, verifierKey: signer.verifierKey, repairedBytes: existing.tailBytes });
