@@ -75,6 +75,19 @@ export class KillService {
     return this.switches.get(scope, target) !== undefined;
   }
 
+  /** Engages an agent switch on behalf of enforcement (a level set to kill), committed first. */
+  engageSystem(agent: string, by: string, reason: string | null): KillSwitch {
+    const k: KillSwitch = { scope: 'agent', target: agent, reason, by, createdAt: this.now() };
+    this.store.putKill(k);
+    this.switches.engage(k);
+    return k;
+  }
+
+  releaseSystem(agent: string): void {
+    this.store.deleteKill('agent', agent);
+    this.switches.release('agent', agent);
+  }
+
   /** Engages a switch whose write is part of a caller's transaction (key revocation). */
   engageCommitted(k: KillSwitch): void {
     this.switches.engage(k);

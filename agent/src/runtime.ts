@@ -8,6 +8,8 @@ import {
   GovernedProxy,
   KeyRegistry,
   KillSwitches,
+  AgentLevels,
+  RunTracker,
   BudgetLedger,
   SpendAttribution,
   PolicyHolder,
@@ -28,6 +30,7 @@ import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-
 import { CredentialStore } from './credentials/store.js';
 import { AuditService } from './audit/service.js';
 import { BudgetService } from './budgets.js';
+import { EnforcementService } from './enforcement.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
 import { packageRoot } from './paths.js';
@@ -117,6 +120,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
   const budgetService = new BudgetService(store, ledger, attribution, keys);
+  const levels = new AgentLevels();
+  levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
+  const runs = new RunTracker(() => policy.current.runLoops);
   // The log's origin names this node; key names may not contain spaces or '+'.
   const origin = `altrace.local/${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}/audit`;
   const audit = await AuditService.open(
@@ -126,12 +132,17 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     () => prices.current.version,
     (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
   );
+  const enforcement = new EnforcementService(store, levels, killService, keys, policy, (c) => {
+    logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
+    // Rule-driven changes are audited here; an operator's call is audited by the control API.
+    if (!c.by.startsWith('operator:')) void audit.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
+  });
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const chain = new Chain(
-    declaredStages({ keys, kills, ledger, prices, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
+    declaredStages({ keys, kills, levels, runs, ledger, prices, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
   const upstreams = upstreamsFrom(config);
@@ -151,11 +162,14 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     metrics,
     kills,
     budgets: { ledger, attribution },
-    onDecision: (d) => audit.decision(d),
+    onDecision: (d) => {
+      audit.decision(d);
+      enforcement.observe(d);
+    },
   });
 
   let ready = false;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, audit, tokens: new TokenService(store), store, metrics, ready: () => ready });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), store, metrics, ready: () => ready });
   let listener: ExplicitListener;
   let controlPort: number;
   try {
@@ -176,6 +190,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       reloadTimer = setTimeout(() => {
         try {
           policy.replace(loadPolicy(policyFile));
+          levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
           logger.info({ policy: policyFile, digest: policy.current.digest }, 'policy reloaded');
         } catch (err) {
           logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
@@ -194,6 +209,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   }, 1000);
   spendFlush.unref();
+  const deescalation = setInterval(() => enforcement.deescalate(), 1000);
+  deescalation.unref();
   ready = true;
   logger.info({ proxy_port: listener.port, control_port: controlPort, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 
@@ -212,6 +229,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await control.close();
       await proxy.close();
       clearInterval(spendFlush);
+      clearInterval(deescalation);
       budgetService.flush();
       await audit.close();
       await scanPool.close();

@@ -18,3 +18,6 @@ export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type Budget
 export { PriceTable, type PriceTableDocument } from './budget/prices.js';
 export { SpendAttribution, type SpendRow } from './budget/attribution.js';
 export { WINDOWS, windowId, windowEnd, windowStartDay, type Window } from './budget/windows.js';
+export { AgentLevels, LEVELS, severity, type AgentLevel, type Level } from './enforcement/levels.js';
+export { RunTracker } from './enforcement/runs.js';
+export type { EscalationRule } from './policy/policy.js';

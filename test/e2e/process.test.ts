@@ -70,7 +70,7 @@ test.serial('a kill survives SIGKILL right after the acknowledgement, and a rest
 
 test.serial('CLI: --help, usage errors exit 2, refused calls exit 1 with the code', async (t) => {
   const a = await start();
-  for (const command of ['kill', 'unkill', 'tokens', 'keys', 'budgets', 'start']) {
+  for (const command of ['kill', 'unkill', 'tokens', 'keys', 'budgets', 'audit', 'agents', 'start']) {
     const help = await runCli([command, '--help']);
     t.is(help.code, 0, command);
     t.regex(help.stdout, new RegExp(`altrace ${command}`));

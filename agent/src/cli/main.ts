@@ -4,6 +4,7 @@ import { policyCommand } from './policy.js';
 import { startCommand } from './start.js';
 import { demoCommand } from './demo.js';
 import { credentialsCommand } from './credentials.js';
+import { agentsCommand } from './agents.js';
 import { auditCommand } from './audit.js';
 import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
@@ -23,6 +24,7 @@ Commands:
   unkill SCOPE [NAME]   release a kill switch
   tokens                issue, list and delete operator tokens (admin and team-scoped)
   budgets               hard budgets (key, agent, team, cost center) and attributed spend
+  agents                agents, their enforcement level, recent enforcement; set a level
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
@@ -41,6 +43,7 @@ const commands: Record<string, Command> = {
   tokens: tokensCommand,
   budgets: budgetsCommand,
   audit: auditCommand,
+  agents: agentsCommand,
   credentials: credentialsCommand,
   policy: policyCommand,
 };

@@ -5,11 +5,13 @@ import { hashKey, type Chain, type ProxyMetrics } from '../../../proxy/src/index
 import { ControlError } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
+import type { EnforcementService } from '../enforcement.js';
 import type { KeyService } from '../keys.js';
 import type { KillService } from '../kill.js';
 import type { Store } from '../state/store.js';
 import type { TokenService } from '../tokens.js';
 import { ControlRoutes, readJson, type Operator } from './router.js';
+import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
@@ -21,6 +23,7 @@ export interface ControlDeps {
   keys: KeyService;
   kills: KillService;
   budgets: BudgetService;
+  enforcement: EnforcementService;
   tokens: TokenService;
   store: Store;
   metrics: ProxyMetrics;
@@ -52,6 +55,7 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     auditRoutes(this.#routes, d.audit);
+    agentRoutes(this.#routes, d.enforcement);
   }
 
   async listen(host: string, port: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import type { OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS operator_tokens (
   created_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_name ON operator_tokens (name);
+CREATE TABLE IF NOT EXISTS agent_levels (
+  agent TEXT PRIMARY KEY,
+  level TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  reason TEXT,
+  since INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS budgets (
   scope TEXT NOT NULL,
   target TEXT NOT NULL,
@@ -182,6 +189,16 @@ export class SqliteStore implements Store {
   listKills(): KillSwitch[] {
     const rows = this.#db.prepare('SELECT scope, target, reason, engaged_by, created_at FROM kill_switches ORDER BY created_at').all() as unknown as KillRow[];
     return rows.map((r) => ({ scope: r.scope, target: r.target, reason: r.reason, by: r.engaged_by, createdAt: r.created_at }));
+  }
+
+  putAgentLevel(l: AgentLevel): void {
+    if (l.level === 'normal') this.#db.prepare('DELETE FROM agent_levels WHERE agent = ?').run(l.agent);
+    else this.#db.prepare('INSERT OR REPLACE INTO agent_levels (agent, level, set_by, reason, since) VALUES (?, ?, ?, ?, ?)').run(l.agent, l.level, l.setBy, l.reason, l.since);
+  }
+
+  listAgentLevels(): AgentLevel[] {
+    const rows = this.#db.prepare('SELECT agent, level, set_by, reason, since FROM agent_levels ORDER BY agent').all() as { agent: string; level: Level; set_by: string; reason: string | null; since: number }[];
+    return rows.map((r) => ({ agent: r.agent, level: r.level, setBy: r.set_by, reason: r.reason, since: r.since }));
   }
 
   putBudget(b: Budget): void {

@@ -1,4 +1,4 @@
-import type { Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 
 export type SpendDimension = 'team' | 'agent' | 'key' | 'cost_center' | 'function' | 'model';
 
@@ -35,6 +35,9 @@ export interface Store {
   putKill(k: KillSwitch): void;
   deleteKill(scope: KillScope, target: string): boolean;
   listKills(): KillSwitch[];
+  /** An agent's enforcement level; `normal` removes the row. */
+  putAgentLevel(l: AgentLevel): void;
+  listAgentLevels(): AgentLevel[];
   putBudget(b: Budget): void;
   deleteBudget(scope: BudgetScope, target: string): boolean;
   listBudgets(): Budget[];

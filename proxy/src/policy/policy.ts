@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DenyPattern, PatternSet } from '../scan/messages.js';
 import { buildPrefilter, type Prefilter } from '../scan/prefilter.js';
+import type { Level } from '../enforcement/levels.js';
+import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
 export interface PolicyDocument {
@@ -8,6 +10,21 @@ export interface PolicyDocument {
   destinations?: { upstreams?: string[] };
   models?: Record<string, string[]>;
   response?: { deny_patterns?: DenyPattern[] };
+  run_loops?: { warn_after?: number; block_after?: number; terminate_after?: number; window_s?: number };
+  enforcement?: {
+    throttle_rps?: number;
+    deescalate_after_s?: number;
+    rules?: { id: string; when: { reason?: string; outcome?: string; count: number; within_s: number }; level: Exclude<Level, 'normal'> }[];
+  };
+}
+
+export interface EscalationRule {
+  id: string;
+  reason: string | null;
+  outcome: string | null;
+  count: number;
+  withinMs: number;
+  level: Level;
 }
 
 /** The policy in the form stages read on the hot path: globs compiled, sets built. */
@@ -19,6 +36,8 @@ export interface Policy {
   denyPatterns: PatternSet;
   /** Decides on the event loop which windows can skip the trip to a scan worker. */
   denyPrefilter: Prefilter;
+  runLoops: RunLoopPolicy;
+  enforcement: { throttlePerSecond: number; deescalateAfterMs: number; rules: EscalationRule[] };
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -43,6 +62,24 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     catalog,
     denyPatterns: { version: digest, patterns },
     denyPrefilter: buildPrefilter(patterns),
+    runLoops: {
+      warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
+      blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,
+      terminateAfter: doc.run_loops?.terminate_after ?? DEFAULT_RUN_LOOPS.terminateAfter,
+      windowMs: (doc.run_loops?.window_s ?? DEFAULT_RUN_LOOPS.windowMs / 1000) * 1000,
+    },
+    enforcement: {
+      throttlePerSecond: doc.enforcement?.throttle_rps ?? 1,
+      deescalateAfterMs: (doc.enforcement?.deescalate_after_s ?? 900) * 1000,
+      rules: (doc.enforcement?.rules ?? []).map((r) => ({
+        id: r.id,
+        reason: r.when.reason ?? null,
+        outcome: r.when.outcome ?? null,
+        count: r.when.count,
+        withinMs: r.when.within_s * 1000,
+        level: r.level,
+      })),
+    },
   };
 }
 

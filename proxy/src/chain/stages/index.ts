@@ -2,10 +2,13 @@
 import type { BudgetLedger } from '../../budget/ledger.js';
 import type { PriceTable } from '../../budget/prices.js';
 import type { KillSwitches } from '../../enforcement/kill-switches.js';
+import type { AgentLevels } from '../../enforcement/levels.js';
+import type { RunTracker } from '../../enforcement/runs.js';
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
+import { agentLevel } from './agent-level.js';
 import { budgetStage } from './budget.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
@@ -14,10 +17,13 @@ import { keyIdentity } from './key-identity.js';
 import { killSwitch } from './kill-switch.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
+import { runLoop } from './run-loop.js';
 
 export interface StageDeps {
   keys: KeyRegistry;
   kills: KillSwitches;
+  levels: AgentLevels;
+  runs: RunTracker;
   ledger: BudgetLedger;
   prices: { readonly current: PriceTable };
   policy: PolicyHolder;
@@ -32,8 +38,10 @@ export function declaredStages(d: StageDeps): Stage[] {
     enforceOnly(d.enforceOnly),
     keyIdentity(d.keys, d.enforceOnly),
     killSwitch(d.kills),
+    agentLevel(d.levels),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
+    runLoop(d.runs),
     budgetStage(d.ledger, d.prices),
     responseDenyPatterns(d.policy, d.scanPool),
   ];

@@ -1,0 +1,147 @@
+import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../proxy/src/index.js';
+import type { Operator } from './control/router.js';
+import { isAdmin, requireAgentInScope, teamsOfAgent } from './control/scope.js';
+import { ControlError } from './errors.js';
+import type { KillService } from './kill.js';
+import type { Store } from './state/store.js';
+
+const RECENT_MS = 3_600_000;
+
+interface AgentActivity {
+  lastSeen: number;
+  /** Decisions in the last hour by outcome, as [time, outcome, reason]. */
+  recent: [number, string, string][];
+  /** When each escalation rule last saw a matching decision, per rule: the times in its window. */
+  ruleHits: Map<string, number[]>;
+  lastTrigger: number;
+}
+
+export type LevelChange = { agent: string; from: Level; to: Level; by: string; reason: string | null };
+
+/**
+ * Graduated enforcement around the chain's AgentLevels: operators set levels (persisted
+ * before the reply); declared rules escalate at once on the decisions they match; a level a
+ * rule set steps down one level per quiet period (never from kill). kill is the agent's kill
+ * switch, so reaching it also ends the agent's streams.
+ */
+export class EnforcementService {
+  readonly #activity = new Map<string, AgentActivity>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly levels: AgentLevels,
+    private readonly kills: KillService,
+    private readonly keys: KeyRegistry,
+    private readonly policy: PolicyHolder,
+    private readonly onChange: (c: LevelChange) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const l of store.listAgentLevels()) levels.set(l);
+  }
+
+  levelOf(agent: string): AgentLevel {
+    return this.levels.get(agent) ?? { agent, level: 'normal', setBy: 'default', reason: null, since: 0 };
+  }
+
+  #apply(agent: string, to: Level, by: string, reason: string | null): AgentLevel {
+    const from = this.levelOf(agent).level;
+    const next: AgentLevel = { agent, level: to, setBy: by, reason, since: this.now() };
+    this.store.putAgentLevel(next);
+    this.levels.set(next);
+    // kill is the kill switch: engaging it ends the agent's streams under way; leaving kill releases it.
+    if (to === 'kill' && !this.kills.isEngaged('agent', agent)) this.kills.engageSystem(agent, by, reason);
+    if (from === 'kill' && to !== 'kill' && this.kills.isEngaged('agent', agent)) this.kills.releaseSystem(agent);
+    this.onChange({ agent, from, to, by, reason });
+    return next;
+  }
+
+  setByOperator(op: Operator, agent: string, body: unknown): AgentLevel {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (k !== 'level' && k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field (level, reason)`, k);
+    if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', 400, `level must be one of ${LEVELS.join(', ')}`, 'level');
+    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+    requireAgentInScope(op, this.keys, agent, 'agent');
+    if (isAdmin(op) && teamsOfAgent(this.keys, agent).size === 0) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent}: issue it a key first`, 'agent');
+    return this.#apply(agent, b.level as Level, `operator:${op.name}`, (b.reason as string | undefined) ?? null);
+  }
+
+  /** Every decision passes here (after the request ended): activity, then the escalation rules. */
+  observe(d: DecisionRecord): void {
+    const agent = d.principal?.agent;
+    if (!agent) return;
+    const now = this.now();
+    let a = this.#activity.get(agent);
+    if (!a) {
+      a = { lastSeen: now, recent: [], ruleHits: new Map(), lastTrigger: 0 };
+      this.#activity.set(agent, a);
+    }
+    a.lastSeen = now;
+    a.recent.push([now, d.outcome, d.reason]);
+    while (a.recent.length > 0 && now - a.recent[0]![0] > RECENT_MS) a.recent.shift();
+    for (const rule of this.policy.current.enforcement.rules) {
+      if (rule.reason !== null && rule.reason !== d.reason) continue;
+      if (rule.outcome !== null && rule.outcome !== d.outcome) continue;
+      const hits = (a.ruleHits.get(rule.id) ?? []).filter((t) => now - t < rule.withinMs);
+      hits.push(now);
+      a.ruleHits.set(rule.id, hits);
+      a.lastTrigger = now;
+      // Escalation is immediate; an operator's higher level is never lowered by a rule.
+      if (hits.length >= rule.count && severity(rule.level) > severity(this.levelOf(agent).level)) {
+        this.#apply(agent, rule.level, `rule:${rule.id}`, `${hits.length} × ${rule.reason ?? rule.outcome ?? 'any decision'} within ${rule.withinMs / 1000} s`);
+      }
+    }
+  }
+
+  /** Steps rule-set levels down one level after a quiet period; run every few seconds. */
+  deescalate(): void {
+    const quiet = this.policy.current.enforcement.deescalateAfterMs;
+    const now = this.now();
+    for (const l of this.levels.list()) {
+      if (!l.setBy.startsWith('rule:') || l.level === 'kill') continue;
+      const lastTrigger = Math.max(this.#activity.get(l.agent)?.lastTrigger ?? 0, l.since);
+      if (now - lastTrigger < quiet) continue;
+      const down = LEVELS[severity(l.level) - 1]!;
+      this.#apply(l.agent, down, l.setBy, `${quiet / 1000} s without a new trigger`);
+    }
+  }
+
+  /** Registered agents (those with keys) with their level and last hour of enforcement. */
+  agents(op: Operator) {
+    const byAgent = new Map<string, { teams: Set<string>; keys: number }>();
+    for (const k of this.keys.list()) {
+      const e = byAgent.get(k.agent) ?? { teams: new Set<string>(), keys: 0 };
+      e.teams.add(k.team);
+      if (k.revokedAt === null) e.keys++;
+      byAgent.set(k.agent, e);
+    }
+    const now = this.now();
+    return [...byAgent.entries()]
+      .filter(([, e]) => isAdmin(op) || e.teams.has(op.team!))
+      .map(([agent, e]) => {
+        const l = this.levelOf(agent);
+        const a = this.#activity.get(agent);
+        const recent = (a?.recent ?? []).filter(([t]) => now - t <= RECENT_MS);
+        const byOutcome: Record<string, number> = {};
+        const reasons: Record<string, number> = {};
+        for (const [, outcome, reason] of recent) {
+          byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+          if (outcome !== 'allow') reasons[reason] = (reasons[reason] ?? 0) + 1;
+        }
+        return {
+          id: agent,
+          kind: 'registered',
+          teams: [...e.teams].sort(),
+          active_keys: e.keys,
+          level: l.level,
+          level_set_by: l.setBy,
+          level_reason: l.reason,
+          level_since: l.since ? new Date(l.since).toISOString() : null,
+          killed: this.kills.isEngaged('agent', agent),
+          last_seen: a ? new Date(a.lastSeen).toISOString() : null,
+          recent: { window_s: RECENT_MS / 1000, decisions: byOutcome, enforcement_reasons: reasons },
+        };
+      })
+      .sort((x, y) => x.id.localeCompare(y.id));
+  }
+}
