@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ROOT } from '../helpers/process.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 
@@ -10,16 +11,14 @@ let h: Harness;
 const dir = mkdtempSync(join(tmpdir(), 'altrace-enforcement-'));
 
 test.before(async () => {
-  const policy = readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8') +
-    `
-run_loops: { warn_after: 2, block_after: 3, terminate_after: 4, window_s: 60 }
-enforcement:
-  throttle_rps: 1
-  deescalate_after_s: 1
-  rules:
-    - { id: scope-abuse, when: { reason: ALT_MODEL_NOT_ALLOWED, count: 3, within_s: 60 }, level: quarantine }
-`;
-  writeFileSync(join(dir, 'policy.yaml'), policy);
+  const policy = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as Record<string, unknown>;
+  policy.run_loops = { warn_after: 2, block_after: 3, terminate_after: 4, window_s: 60 };
+  policy.enforcement = {
+    throttle_rps: 1,
+    deescalate_after_s: 1,
+    rules: [{ id: 'scope-abuse', when: { reason: 'ALT_MODEL_NOT_ALLOWED', count: 3, within_s: 60 }, level: 'quarantine' }],
+  };
+  writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
   h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });
 });
 test.after.always(async () => {
