@@ -125,17 +125,19 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const runs = new RunTracker(() => policy.current.runLoops);
   // The log's origin names this node; key names may not contain spaces or '+'.
   const origin = `altrace.local/${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}/audit`;
-  const audit = await AuditService.open(
-    config.state_dir,
-    origin,
-    () => `${policy.current.source}@${policy.current.digest}`,
-    () => prices.current.version,
-    (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
-  );
+  const audit = config.audit.enabled
+    ? await AuditService.open(
+        config.state_dir,
+        origin,
+        () => `${policy.current.source}@${policy.current.digest}`,
+        () => prices.current.version,
+        (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
+      )
+    : null;
   const enforcement = new EnforcementService(store, levels, killService, keys, policy, (c) => {
     logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
     // Rule-driven changes are audited here; an operator's call is audited by the control API.
-    if (!c.by.startsWith('operator:')) void audit.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
+    if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   });
   const scanPool = new ScanPool({ threads: config.scan.workers });
   const metrics = new ProxyMetrics();
@@ -163,7 +165,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     kills,
     budgets: { ledger, attribution },
     onDecision: (d) => {
-      audit.decision(d);
+      audit?.decision(d);
       enforcement.observe(d);
     },
   });
@@ -176,7 +178,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
   } catch (err) {
-    await audit.close();
+    await audit?.close();
     await scanPool.close();
     store.close();
     throw err;
@@ -231,7 +233,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       clearInterval(spendFlush);
       clearInterval(deescalation);
       budgetService.flush();
-      await audit.close();
+      await audit?.close();
       await scanPool.close();
       store.close();
     },

@@ -27,7 +27,8 @@ export interface ControlDeps {
   tokens: TokenService;
   store: Store;
   metrics: ProxyMetrics;
-  audit: AuditService;
+  /** Null when the audit log is disabled in the configuration. */
+  audit: AuditService | null;
   ready: () => boolean;
 }
 
@@ -54,7 +55,7 @@ export class ControlServer {
     killRoutes(this.#routes, d.kills);
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
-    auditRoutes(this.#routes, d.audit);
+    if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement);
   }
 
@@ -88,7 +89,7 @@ export class ControlServer {
     // Every authenticated call is audited; a state change is on disk, in the store and in
     // the audit log, before the reply leaves.
     const audited = async (status: number, error: string | null) => {
-      if (operator) await this.d.audit.control(operator, `${method} ${route}`, '', status, error, WRITES.has(method) && status < 400);
+      if (operator && this.d.audit) await this.d.audit.control(operator, `${method} ${route}`, '', status, error, WRITES.has(method) && status < 400);
     };
     try {
       const url = new URL(req.url ?? '/', 'http://control.invalid');

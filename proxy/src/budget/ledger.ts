@@ -1,4 +1,4 @@
-import { WINDOWS, windowEnd, windowId, type Window } from './windows.js';
+import { WINDOWS, windowEnd, windowId, windowIds, type Window } from './windows.js';
 
 export const BUDGET_SCOPES = ['key', 'agent', 'team', 'cost_center'] as const;
 export type BudgetScope = (typeof BUDGET_SCOPES)[number];
@@ -28,10 +28,17 @@ interface Counter {
   reserved: number;
 }
 
+/** One subject's counters in the windows they were opened for. */
+interface Subject {
+  ids: Readonly<Record<Window, string>>;
+  counters: Record<Window, Counter>;
+}
+
 export interface Reservation {
   readonly usd: number;
-  /** Counter keys the reservation was taken from, in the windows of its admission. */
-  readonly counters: readonly string[];
+  /** The counters the reservation was taken from, held directly: settlement needs no lookup,
+   * and a request admitted before midnight settles in the windows that admitted it. */
+  readonly counters: readonly Counter[];
   settled: boolean;
 }
 
@@ -45,8 +52,7 @@ export interface Exceeded {
   resetsAt: number;
 }
 
-const counterKey = (scope: BudgetScope, target: string, window: Window, id: string) => `${scope}\u0000${target}\u0000${window}\u0000${id}`;
-const budgetKey = (scope: BudgetScope, target: string) => `${scope}\u0000${target}`;
+const subjectKey = (scope: BudgetScope, target: string) => `${scope}\u0000${target}`;
 
 function subjectsOf(s: ChargeSubjects): [BudgetScope, string][] {
   const out: [BudgetScope, string][] = [
@@ -67,14 +73,14 @@ function subjectsOf(s: ChargeSubjects): [BudgetScope, string][] {
  */
 export class BudgetLedger {
   readonly #budgets = new Map<string, Budget>();
-  readonly #counters = new Map<string, Counter>();
+  readonly #subjects = new Map<string, Subject>();
 
   setBudget(b: Budget): void {
-    this.#budgets.set(budgetKey(b.scope, b.target), b);
+    this.#budgets.set(subjectKey(b.scope, b.target), b);
   }
 
   removeBudget(scope: BudgetScope, target: string): boolean {
-    return this.#budgets.delete(budgetKey(scope, target));
+    return this.#budgets.delete(subjectKey(scope, target));
   }
 
   budgets(): Budget[] {
@@ -82,71 +88,72 @@ export class BudgetLedger {
   }
 
   budget(scope: BudgetScope, target: string): Budget | undefined {
-    return this.#budgets.get(budgetKey(scope, target));
+    return this.#budgets.get(subjectKey(scope, target));
   }
 
   /** True when any budget applies to these subjects (the price must then be known). */
   governs(s: ChargeSubjects): boolean {
-    for (const [scope, target] of subjectsOf(s)) if (this.#budgets.has(budgetKey(scope, target))) return true;
+    for (const [scope, target] of subjectsOf(s)) if (this.#budgets.has(subjectKey(scope, target))) return true;
     return false;
   }
 
   /** Spend already settled (e.g. loaded from the store at start-up) in the window containing `at`. */
   addSettled(scope: BudgetScope, target: string, window: Window, at: number, usd: number): void {
-    this.#counter(counterKey(scope, target, window, windowId(window, at))).spent += usd;
+    this.#subject(subjectKey(scope, target), windowIds(at)).counters[window].spent += usd;
   }
 
   usage(scope: BudgetScope, target: string, window: Window, at: number): { spent: number; reserved: number } {
-    const c = this.#counters.get(counterKey(scope, target, window, windowId(window, at)));
-    return { spent: c?.spent ?? 0, reserved: c?.reserved ?? 0 };
+    const s = this.#subjects.get(subjectKey(scope, target));
+    if (!s || s.ids[window] !== windowId(window, at)) return { spent: 0, reserved: 0 };
+    return { spent: s.counters[window].spent, reserved: s.counters[window].reserved };
   }
 
   reserve(s: ChargeSubjects, usd: number, at: number): Reservation | Exceeded {
-    const keys: string[] = [];
+    const counters: Counter[] = [];
+    const ids = windowIds(at);
     for (const [scope, target] of subjectsOf(s)) {
-      const budget = this.#budgets.get(budgetKey(scope, target));
+      const key = subjectKey(scope, target);
+      const subject = this.#subject(key, ids);
+      const budget = this.#budgets.get(key);
       for (const window of WINDOWS) {
-        const key = counterKey(scope, target, window, windowId(window, at));
-        keys.push(key);
+        const c = subject.counters[window];
+        counters.push(c);
         const limit = budget?.limits[window];
         if (limit === null || limit === undefined) continue;
-        const c = this.#counters.get(key);
-        const spent = c?.spent ?? 0;
-        const reserved = c?.reserved ?? 0;
-        if (spent + reserved + usd > limit) return { scope, target, window, limit, spent, reserved, resetsAt: windowEnd(window, at) };
+        if (c.spent + c.reserved + usd > limit) return { scope, target, window, limit, spent: c.spent, reserved: c.reserved, resetsAt: windowEnd(window, at) };
       }
     }
-    for (const key of keys) this.#counter(key).reserved += usd;
-    return { usd, counters: keys, settled: false };
+    for (const c of counters) c.reserved += usd;
+    return { usd, counters, settled: false };
   }
 
   /** Releases the reservation and books the actual cost on the same windows. Idempotent. */
   settle(r: Reservation, actualUsd: number): void {
     if (r.settled) return;
     r.settled = true;
-    for (const key of r.counters) {
-      const c = this.#counter(key);
+    for (const c of r.counters) {
       c.reserved = Math.max(0, c.reserved - r.usd);
       c.spent += actualUsd;
     }
   }
 
-  /** Drops counters of windows that have ended; called now and then. */
+  /** Forgets subjects whose week and month have both ended; called now and then. */
   prune(at: number): void {
-    const live = new Set(WINDOWS.map((w) => `\u0000${w}\u0000${windowId(w, at)}`));
-    for (const [key, c] of this.#counters) {
-      const tail = key.slice(key.indexOf('\u0000', key.indexOf('\u0000') + 1));
-      if (!live.has(tail) && c.reserved === 0) this.#counters.delete(key);
-    }
+    const ids = windowIds(at);
+    for (const [key, s] of this.#subjects) if (s.ids.weekly !== ids.weekly && s.ids.monthly !== ids.monthly) this.#subjects.delete(key);
   }
 
-  #counter(key: string): Counter {
-    let c = this.#counters.get(key);
-    if (!c) {
-      c = { spent: 0, reserved: 0 };
-      this.#counters.set(key, c);
+  /** The subject's counters for the current windows: a window that has ended starts again at zero. */
+  #subject(key: string, ids: Readonly<Record<Window, string>>): Subject {
+    let s = this.#subjects.get(key);
+    if (!s) {
+      s = { ids, counters: { daily: { spent: 0, reserved: 0 }, weekly: { spent: 0, reserved: 0 }, monthly: { spent: 0, reserved: 0 } } };
+      this.#subjects.set(key, s);
+    } else if (s.ids !== ids) {
+      for (const w of WINDOWS) if (s.ids[w] !== ids[w]) s.counters[w] = { spent: 0, reserved: 0 };
+      s.ids = ids;
     }
-    return c;
+    return s;
   }
 }
 

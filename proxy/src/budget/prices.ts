@@ -36,6 +36,8 @@ interface Compiled extends Price {
 export class PriceTable {
   readonly version: string;
   readonly #entries: Compiled[];
+  /** Lookups by provider and model, remembered: the table is immutable once built. */
+  readonly #cache = new Map<string, (Price & { model: string }) | null>();
 
   constructor(doc: PriceTableDocument) {
     this.version = doc.version;
@@ -52,11 +54,14 @@ export class PriceTable {
 
   /** Azure deployments price as OpenAI models; Bedrock ids carry their own family in the name. */
   lookup(provider: string, model: string): (Price & { model: string }) | null {
+    const key = `${provider}\u0000${model}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
     const family = provider === 'azure' ? 'openai' : provider;
-    for (const e of this.#entries) {
-      if ((e.provider === provider || e.provider === family) && e.re.test(model)) return e;
-    }
-    return null;
+    const found = this.#entries.find((e) => (e.provider === provider || e.provider === family) && e.re.test(model)) ?? null;
+    // Bounded: model names come from requests, so an unbounded cache would be a memory lever.
+    if (this.#cache.size < 10_000) this.#cache.set(key, found);
+    return found;
   }
 
   get size(): number {

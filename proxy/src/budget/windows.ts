@@ -9,7 +9,20 @@ function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** The id of the window containing `ms`: `2026-11-22`, `2026-W47@2026-11-16`, `2026-11`. */
+let cachedDay = -1;
+let cachedIds: Record<Window, string> = { daily: '', weekly: '', monthly: '' };
+
+/** The ids of the three windows containing `ms`; computed once per UTC day (the hot path asks per request). */
+export function windowIds(ms: number): Readonly<Record<Window, string>> {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedIds = { daily: windowId('daily', ms), weekly: windowId('weekly', ms), monthly: windowId('monthly', ms) };
+    cachedDay = day;
+  }
+  return cachedIds;
+}
+
+/** The id of the window containing `ms`: `2026-11-22`, `week-of-2026-11-16`, `2026-11`. */
 export function windowId(window: Window, ms: number): string {
   if (window === 'daily') return isoDate(ms);
   if (window === 'monthly') return isoDate(ms).slice(0, 7);
