@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8
 // The `altrace` CLI: the compiled entry point lives in dist/ (built by `npm ci`).
-// --max-semi-space-size=8: V8 otherwise grows the young generation to 64 MB per semi-space
+// MALLOC_ARENA_MAX=2 and --max-semi-space-size=8: glibc otherwise keeps an allocation arena
+// per thread, and V8 grows the young generation to 64 MB per semi-space
 // on a large machine; the proxy's short-lived objects need far less (docs/benchmarks.md).
 import { existsSync } from 'node:fs';
 const entry = new URL('../dist/agent/src/cli/main.js', import.meta.url);

@@ -6,12 +6,20 @@ import type { KillService } from './kill.js';
 import type { Store } from './state/store.js';
 
 const RECENT_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** Decisions of one minute, counted: memory per agent stays bounded at any request rate. */
+interface Minute {
+  at: number;
+  outcomes: Record<string, number>;
+  reasons: Record<string, number>;
+}
 
 interface AgentActivity {
   lastSeen: number;
-  /** Decisions in the last hour by outcome, as [time, outcome, reason]. */
-  recent: [number, string, string][];
-  /** When each escalation rule last saw a matching decision, per rule: the times in its window. */
+  /** The last hour, a bucket per minute, oldest first. */
+  minutes: Minute[];
+  /** Per rule, the times of its most recent matches (at most the rule's count of them). */
   ruleHits: Map<string, number[]>;
   lastTrigger: number;
 }
@@ -73,17 +81,25 @@ export class EnforcementService {
     const now = this.now();
     let a = this.#activity.get(agent);
     if (!a) {
-      a = { lastSeen: now, recent: [], ruleHits: new Map(), lastTrigger: 0 };
+      a = { lastSeen: now, minutes: [], ruleHits: new Map(), lastTrigger: 0 };
       this.#activity.set(agent, a);
     }
     a.lastSeen = now;
-    a.recent.push([now, d.outcome, d.reason]);
-    while (a.recent.length > 0 && now - a.recent[0]![0] > RECENT_MS) a.recent.shift();
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    let bucket = a.minutes[a.minutes.length - 1];
+    if (!bucket || bucket.at !== minute) {
+      bucket = { at: minute, outcomes: {}, reasons: {} };
+      a.minutes.push(bucket);
+      while (a.minutes.length > 0 && now - a.minutes[0]!.at > RECENT_MS) a.minutes.shift();
+    }
+    bucket.outcomes[d.outcome] = (bucket.outcomes[d.outcome] ?? 0) + 1;
+    if (d.outcome !== 'allow') bucket.reasons[d.reason] = (bucket.reasons[d.reason] ?? 0) + 1;
     for (const rule of this.policy.current.enforcement.rules) {
       if (rule.reason !== null && rule.reason !== d.reason) continue;
       if (rule.outcome !== null && rule.outcome !== d.outcome) continue;
       const hits = (a.ruleHits.get(rule.id) ?? []).filter((t) => now - t < rule.withinMs);
       hits.push(now);
+      if (hits.length > rule.count) hits.splice(0, hits.length - rule.count);
       a.ruleHits.set(rule.id, hits);
       a.lastTrigger = now;
       // Escalation is immediate; an operator's higher level is never lowered by a rule.
@@ -121,12 +137,12 @@ export class EnforcementService {
       .map(([agent, e]) => {
         const l = this.levelOf(agent);
         const a = this.#activity.get(agent);
-        const recent = (a?.recent ?? []).filter(([t]) => now - t <= RECENT_MS);
         const byOutcome: Record<string, number> = {};
         const reasons: Record<string, number> = {};
-        for (const [, outcome, reason] of recent) {
-          byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
-          if (outcome !== 'allow') reasons[reason] = (reasons[reason] ?? 0) + 1;
+        for (const m of a?.minutes ?? []) {
+          if (now - m.at > RECENT_MS) continue;
+          for (const [k, n] of Object.entries(m.outcomes)) byOutcome[k] = (byOutcome[k] ?? 0) + n;
+          for (const [k, n] of Object.entries(m.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
         }
         return {
           id: agent,

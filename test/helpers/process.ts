@@ -17,11 +17,12 @@ export interface AgentProcess {
 
 /** The node flags `npm start` and the `altrace` shebang run the agent with (package.json, bin/altrace.js). */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=8'];
+export const AGENT_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /** `altrace start` as its own process; resolves once it printed where it listens. */
 export async function spawnAgent(env: Record<string, string>): Promise<AgentProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, 'start'], {
-    env: { ...process.env, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...AGENT_ENV, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];

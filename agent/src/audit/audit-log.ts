@@ -23,7 +23,8 @@ export class AuditLog {
   }
 
   static async open(config: WriterConfig, onFailure: (message: string) => void): Promise<AuditLog> {
-    const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: config });
+    // A small young generation: the writer's objects live for one batch (RSS budget, docs/benchmarks.md).
+    const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: config, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     const log = new AuditLog(worker);
     log.#failure = onFailure;
     const ready = await new Promise<FromWriter & { type: 'ready' }>((resolve, reject) => {

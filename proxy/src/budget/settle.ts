@@ -4,7 +4,7 @@ import type { Charge } from './charge.js';
 import type { BudgetLedger } from './ledger.js';
 import { costOf } from './prices.js';
 import { countOutputTokens } from './tokens.js';
-import { windowId } from './windows.js';
+import { windowIds } from './windows.js';
 
 /** How a charged request ended, as settlement needs to know it. */
 export interface Outcome {
@@ -48,6 +48,6 @@ export function settleCharge(ledger: BudgetLedger, attribution: SpendAttribution
     settled = { usd, inputTokens: input, outputTokens: output, basis: complete || !o.ok ? 'reported' : 'counted' };
   }
   if (charge.reservation) ledger.settle(charge.reservation, settled.usd);
-  if (o.upstreamCalled) attribution.record(windowId('daily', now), charge.subjects, charge.fn, o.provider, o.model, settled.usd, settled.inputTokens, settled.outputTokens);
+  if (o.upstreamCalled) attribution.record(windowIds(now).daily, charge.subjects, charge.fn, o.provider, o.model, settled.usd, settled.inputTokens, settled.outputTokens);
   return settled;
 }

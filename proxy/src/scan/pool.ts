@@ -12,9 +12,13 @@ export class ScanPool {
   constructor(options: ScanPoolOptions) {
     this.#pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: options.threads,
+      // No idle thread: the prefilter sends a scan here only when a pattern's literal appears,
+      // so a thread (an isolate, ~15 MB) starts on the first such scan and ends after a minute idle.
+      minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: 60_000,
+      // Scans allocate short-lived strings only; V8's default young generation would cost RSS for nothing.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
   }
 
