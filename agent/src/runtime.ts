@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
 import {
@@ -35,6 +35,7 @@ import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices } from './policy/load.js';
+import { watchFile, type FileWatch } from './policy/reload.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TokenService } from './tokens.js';
 
@@ -184,20 +185,18 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     throw err;
   }
 
-  let policyWatcher: FSWatcher | null = null;
-  let reloadTimer: NodeJS.Timeout | null = null;
+  let policyWatch: FileWatch | null = null;
   try {
-    policyWatcher = watch(policyFile, () => {
-      if (reloadTimer) clearTimeout(reloadTimer);
-      reloadTimer = setTimeout(() => {
-        try {
-          policy.replace(loadPolicy(policyFile));
-          levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
-          logger.info({ policy: policyFile, digest: policy.current.digest }, 'policy reloaded');
-        } catch (err) {
-          logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
-        }
-      }, 100);
+    policyWatch = watchFile(policyFile, () => {
+      try {
+        const next = loadPolicy(policyFile);
+        if (next.digest === policy.current.digest) return;
+        policy.replace(next);
+        levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
+        logger.info({ policy: policyFile, digest: policy.current.digest }, 'policy reloaded');
+      } catch (err) {
+        logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
+      }
     });
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
@@ -225,8 +224,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     async close() {
       ready = false;
-      policyWatcher?.close();
-      if (reloadTimer) clearTimeout(reloadTimer);
+      policyWatch?.close();
       await listener.close(2_000);
       await control.close();
       await proxy.close();

@@ -263,7 +263,8 @@ export class GovernedProxy {
     const headers = downstreamHeaders(upstream) as Record<string, string | string[] | number>;
     headers['x-altrace-request-id'] = x.id;
     headers['x-altrace-overhead-ms'] = formatMs(x.overheadMs());
-    for (const note of x.ctx?.notes ?? []) headers['x-altrace-warning'] = note.reason;
+    const notes = x.ctx?.notes;
+    if (notes?.length) headers['x-altrace-warning'] = notes.map((n) => n.reason).join(', ');
     return headers;
   }
 

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import OpenAI from 'openai';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { ROOT } from '../helpers/process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'altrace-reload-'));
+const file = join(dir, 'policy.yaml');
+const base = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as { models: Record<string, string[]> };
+let h: Harness;
+let key: string;
+
+function writePolicy(models: string[], how: 'in-place' | 'rename'): void {
+  const text = stringifyYaml({ ...base, models: { ...base.models, openai: models } });
+  if (how === 'in-place') writeFileSync(file, text);
+  else {
+    // What editors and config-map updates do: a new file renamed over the old one.
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+const modelCode = (model: string) =>
+  new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 }).chat.completions
+    .create({ model, messages: [{ role: 'user', content: 'hi' }] })
+    .then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? 'error',
+    );
+
+test.before(async () => {
+  writePolicy(['gpt-4o-mini'], 'in-place');
+  h = await startHarness({ ALTRACE_POLICY: file });
+  key = (await h.createKey({ agent: 'reload', team: 'ops' })).key;
+});
+test.after.always(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('a policy edited in place is picked up', async (t) => {
+  t.is(await modelCode('gpt-4.1'), 'ALT_MODEL_UNKNOWN');
+  writePolicy(['gpt-4o-mini', 'gpt-4.1'], 'in-place');
+  t.true(await eventually(() => h.logs.some((l) => l.includes('"msg":"policy reloaded"')), 3000));
+  t.is(await modelCode('gpt-4.1'), 'ok');
+});
+
+test.serial('a policy replaced by rename is picked up, again and again', async (t) => {
+  for (const [models, allowed] of [
+    [['gpt-4o-mini'], false],
+    [['gpt-4o-mini', 'gpt-4.1'], true],
+  ] as const) {
+    writePolicy([...models], 'rename');
+    const want = allowed ? 'ok' : 'ALT_MODEL_UNKNOWN';
+    let got = '';
+    await eventually(() => {
+      void modelCode('gpt-4.1').then((c) => (got = c));
+      return got === want;
+    }, 3000);
+    t.is(got, want);
+  }
+});
+
+test.serial('an invalid edit is refused and the last good policy stays in force', async (t) => {
+  writeFileSync(file, 'version: 1\nmodels: { openai: 42 }\n');
+  t.true(await eventually(() => h.logs.some((l) => l.includes('policy reload refused') && l.includes('models')), 3000));
+  t.is(await modelCode('gpt-4.1'), 'ok', 'still the last good policy');
+  t.is(await modelCode('gpt-4o-mini'), 'ok');
+});
