@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
+import { Agent as UndiciAgent } from 'undici';
 import {
   Chain,
   GovernedProxy,
@@ -12,6 +13,7 @@ import {
   RunTracker,
   BudgetLedger,
   SpendAttribution,
+  providerTokenCounter,
   PolicyHolder,
   ProxyMetrics,
   ScanPool,
@@ -121,6 +123,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
   const budgetService = new BudgetService(store, ledger, attribution, keys);
+  const upstreams = upstreamsFrom(config);
+  // Its own small pool: provider token counts are rare (a budget near its limit).
+  const countDispatcher = new UndiciAgent({ connections: 4, keepAliveTimeout: 10_000 });
   const levels = new AgentLevels();
   levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
   const runs = new RunTracker(() => policy.current.runLoops);
@@ -145,10 +150,21 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const chain = new Chain(
-    declaredStages({ keys, kills, levels, runs, ledger, prices, policy, scanPool, enforceOnly: config.enforce_only, maxBodyBytes: config.limits.max_body_bytes }),
+    declaredStages({
+      keys,
+      kills,
+      levels,
+      runs,
+      ledger,
+      prices,
+      providerCount: providerTokenCounter(upstreams, credentials, countDispatcher, config.upstream.connect_timeout_ms),
+      policy,
+      scanPool,
+      enforceOnly: config.enforce_only,
+      maxBodyBytes: config.limits.max_body_bytes,
+    }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
-  const upstreams = upstreamsFrom(config);
   const { adapters, router } = buildAdapters(upstreams);
   const proxy = new GovernedProxy({
     chain,
@@ -228,6 +244,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await listener.close(2_000);
       await control.close();
       await proxy.close();
+      await countDispatcher.close();
       clearInterval(spendFlush);
       clearInterval(deescalation);
       budgetService.flush();

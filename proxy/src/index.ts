@@ -16,6 +16,7 @@ export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';
 export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits } from './budget/ledger.js';
 export { PriceTable, type PriceTableDocument } from './budget/prices.js';
+export { providerTokenCounter } from './budget/provider-count.js';
 export { SpendAttribution, type SpendRow } from './budget/attribution.js';
 export { WINDOWS, windowId, windowEnd, windowStartDay, type Window } from './budget/windows.js';
 export { AgentLevels, LEVELS, severity, type AgentLevel, type Level } from './enforcement/levels.js';

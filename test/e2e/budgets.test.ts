@@ -1,4 +1,6 @@
 import test from 'ava';
+import Anthropic from '@anthropic-ai/sdk';
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import OpenAI from 'openai';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 
@@ -111,6 +113,43 @@ test.serial('a stream cut short without usage is charged by counting what the pr
   t.true(charged.output_tokens <= Buffer.byteLength(delivered) + 20);
   t.true(charged.input_tokens > 0, 'the input keeps its estimate');
   t.true(charged.usd > 0);
+});
+
+test.serial('near the limit, Anthropic input is counted by the provider’s own count endpoint before refusing', async (t) => {
+  const { key } = await h.createKey({ agent: 'counted', team: 'precise' });
+  const client = new Anthropic({ apiKey: key, baseURL: h.proxyUrl, maxRetries: 0 });
+  // claude-3-5-haiku: $0.80 in, $4.00 out per million. A long prompt: its byte bound alone would not fit.
+  const content = 'lorem ipsum dolor sit amet '.repeat(400);
+  const bodyBytes = Buffer.byteLength(JSON.stringify({ model: 'claude-3-5-haiku-latest', max_tokens: 10, messages: [{ role: 'user', content }] }));
+  const limit = ((bodyBytes / 2) * 0.8 + 10 * 4) / 1e6; // half the bytes' worth of input
+  t.is((await put('agent', 'counted', { daily: limit })).status, 200);
+
+  const before = h.sim.received.length;
+  h.sim.next({ usage: { input: 2500, output: 1 } }); // the provider counts 2500 tokens: fits
+  await client.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 10, messages: [{ role: 'user', content }] });
+  const paths = h.sim.received.slice(before).map((r) => r.path);
+  t.deepEqual(paths, ['/v1/messages/count_tokens', '/v1/messages'], 'counted first, then sent');
+
+  const again = h.sim.received.length;
+  h.sim.next({ usage: { input: 1_000_000, output: 1 } }); // the provider counts far more: refused
+  const err = await t.throwsAsync(client.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 10, messages: [{ role: 'user', content }] }));
+  t.regex(String((err as Error).message), /ALT_BUDGET_EXCEEDED/);
+  t.deepEqual(h.sim.received.slice(again).map((r) => r.path), ['/v1/messages/count_tokens'], 'the messages call was never made');
+});
+
+test.serial('near the limit, Bedrock input is counted by CountTokens, signed with SigV4', async (t) => {
+  const { key } = await h.createKey({ agent: 'bedrock-counted', team: 'precise' });
+  const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: h.proxyUrl, token: { token: key }, authSchemePreference: ['httpBearerAuth'], maxAttempts: 1 });
+  const text = 'lorem ipsum dolor sit amet '.repeat(400);
+  const model = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+  t.is((await put('agent', 'bedrock-counted', { daily: ((Buffer.byteLength(text) / 2) * 0.8 + 10 * 4) / 1e6 })).status, 200);
+  const before = h.sim.received.length;
+  h.sim.next({ usage: { input: 2500, output: 1 } });
+  await client.send(new ConverseCommand({ modelId: model, messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: 10 } }));
+  const seen = h.sim.received.slice(before);
+  t.deepEqual(seen.map((r) => r.path), [`/model/${encodeURIComponent(model)}/count-tokens`, `/model/${encodeURIComponent(model)}/converse`]);
+  t.regex(String(seen[0]!.headers.authorization), /^AWS4-HMAC-SHA256 /);
+  t.like(seen[0]!.body, { input: { converse: { messages: [{ role: 'user' }] } } });
 });
 
 test.serial('bad budget requests get a 4xx naming the field and change nothing', async (t) => {

@@ -3,20 +3,21 @@
 // o200k/cl100k, Anthropic's, Llama 3's) and SentencePiece with byte fallback (Gemini) never
 // produce more tokens than their input has UTF-8 bytes, so the request body's byte count is
 // a true upper bound on its text. Where that bound is too coarse (a budget near its limit),
-// OpenAI-family requests are counted with the model's own encoding over the request as sent:
-// JSON syntax costs more tokens than the chat framing it stands for, so the count stays at
-// or above the provider's. Other families have no offline tokenizer and keep the bound.
+// OpenAI-family requests are counted with the model's own encoding over the request as sent
+// (JSON syntax costs more tokens than the chat framing it stands for, so the count stays at
+// or above the provider's); Anthropic, Gemini and Bedrock requests are counted by the
+// provider's own count endpoint (budget/provider-count.ts).
 
 export type Encoding = 'o200k_base' | 'cl100k_base';
 
 export interface TokenCount {
   tokens: number;
-  /** `bytes` for the upper bound, or the encoding that counted. */
-  method: 'bytes' | Encoding;
+  /** `bytes` for the upper bound, the encoding that counted, or `provider` (its count endpoint). */
+  method: 'bytes' | Encoding | 'provider';
 }
 
 /** Tokens a chat format adds for the reply it primes (OpenAI documents 3). */
-const REPLY_PRIMING = 3;
+export const REPLY_PRIMING = 3;
 
 export function inputTokenBound(bodyBytes: number): TokenCount {
   return { tokens: bodyBytes + REPLY_PRIMING, method: 'bytes' };

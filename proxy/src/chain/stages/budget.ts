@@ -1,7 +1,8 @@
 import type { Charge } from '../../budget/charge.js';
 import { isExceeded, type BudgetLedger, type ChargeSubjects, type Exceeded } from '../../budget/ledger.js';
 import { costOf, type PriceTable } from '../../budget/prices.js';
-import { countWith, encodingFor, inputTokenBound, loadEncoding, type TokenCount } from '../../budget/tokens.js';
+import type { ProviderTokenCount } from '../../budget/provider-count.js';
+import { REPLY_PRIMING, countWith, encodingFor, inputTokenBound, loadEncoding, type TokenCount } from '../../budget/tokens.js';
 import type { RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
 import { block, type Verdict } from '../verdict.js';
@@ -29,9 +30,10 @@ function exceeded(e: Exceeded, worst: number): Verdict {
  * the model's output limit, at the price table's rates) on every budget that covers the key,
  * agent, team and cost center, or refuses it before the provider is called. The cheap byte
  * bound decides almost always; only a request that would not fit is counted with the
- * model's encoding before it is refused.
+ * model's own tokenizer (the encoding in process, or the provider's count endpoint) before
+ * it is refused.
  */
-export function budgetStage(ledger: BudgetLedger, prices: { readonly current: PriceTable }, now: () => number = Date.now): RequestStage {
+export function budgetStage(ledger: BudgetLedger, prices: { readonly current: PriceTable }, providerCount: ProviderTokenCount | null = null, now: () => number = Date.now): RequestStage {
   return {
     id: ID,
     band: 'budget',
@@ -63,7 +65,14 @@ export function budgetStage(ledger: BudgetLedger, prices: { readonly current: Pr
         return null;
       };
       const bound = attempt(inputTokenBound(ctx.ingress.bodyBytes));
-      if (bound === null || encoding === null) return bound;
+      if (bound === null) return null;
+      if (encoding === null) {
+        if (!providerCount) return bound;
+        // Near the limit: the provider's own count endpoint, before refusing.
+        return providerCount(call, parseBody(ctx), ctx.headers).then((n) =>
+          n !== null && n + REPLY_PRIMING < ctx.ingress.bodyBytes ? attempt({ tokens: n + REPLY_PRIMING, method: 'provider' }) : bound,
+        );
+      }
       // Near the limit: count with the model's encoding (loaded on first need) before refusing.
       const exact = (): Verdict | null => {
         const counted = countWith(encoding, bodyText(ctx));
@@ -72,6 +81,14 @@ export function budgetStage(ledger: BudgetLedger, prices: { readonly current: Pr
       return countWith(encoding, '') ? exact() : loadEncoding(encoding).then(exact);
     },
   };
+}
+
+function parseBody(ctx: RequestContext): unknown {
+  try {
+    return JSON.parse(bodyText(ctx));
+  } catch {
+    return null;
+  }
 }
 
 function bodyText(ctx: RequestContext): string {

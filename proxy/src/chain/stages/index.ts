@@ -1,6 +1,7 @@
 // The declared stage list. Adding a stage is a new file in this folder plus one line here.
 import type { BudgetLedger } from '../../budget/ledger.js';
 import type { PriceTable } from '../../budget/prices.js';
+import type { ProviderTokenCount } from '../../budget/provider-count.js';
 import type { KillSwitches } from '../../enforcement/kill-switches.js';
 import type { AgentLevels } from '../../enforcement/levels.js';
 import type { RunTracker } from '../../enforcement/runs.js';
@@ -26,6 +27,8 @@ export interface StageDeps {
   runs: RunTracker;
   ledger: BudgetLedger;
   prices: { readonly current: PriceTable };
+  /** Exact input counts from the provider, for families without a local tokenizer. */
+  providerCount: ProviderTokenCount | null;
   policy: PolicyHolder;
   scanPool: ScanPool;
   enforceOnly: boolean;
@@ -42,7 +45,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     modelScope(d.policy),
     destinationAllowlist(d.policy),
     runLoop(d.runs),
-    budgetStage(d.ledger, d.prices),
+    budgetStage(d.ledger, d.prices, d.providerCount),
     responseDenyPatterns(d.policy, d.scanPool),
   ];
 }
