@@ -276,7 +276,9 @@ export class GovernedProxy {
     if (contentType) headers['content-type'] = contentType;
     x.status = response.statusCode;
     x.res.writeHead(response.statusCode, headers as never);
-    this.#o.metrics.observeOverhead(call.provider, x.overheadMs() / 1000);
+    // A stream's added time is what it added before its first byte; fragments have their own histogram.
+    x.overheadAtHeaders = x.overheadMs();
+    this.#o.metrics.observeOverhead(call.provider, x.overheadAtHeaders / 1000);
     await relayStream(x, response.body, match.adapter.decoder(match), inspection, this.#o.metrics);
     this.#finish(x);
   }
@@ -408,7 +410,7 @@ export class GovernedProxy {
         cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
         tokens_in: x.settled?.inputTokens,
         tokens_out: x.settled?.outputTokens,
-        overhead_ms: Number(x.overheadMs().toFixed(3)),
+        overhead_ms: Number((x.overheadAtHeaders ?? x.overheadMs()).toFixed(3)),
         upstream_ms: Number(x.upstreamMs.toFixed(3)),
       },
       'decision',

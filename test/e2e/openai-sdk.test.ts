@@ -142,3 +142,14 @@ test.serial('logs: one decision line per request, with no prompt text and no key
   t.is(last.agent, 'planner');
   t.is(last.model, 'gpt-4o-mini');
 });
+
+test.serial('a stream’s logged overhead is the time added before its first byte, not the stream’s length', async (t) => {
+  h.sim.next({ fragments: ['a ', 'b ', 'c ', 'd ', 'e'], fragmentDelayMs: 80 });
+  const stream = await client().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slow' }] });
+  for await (const _ of stream);
+  const decisions = h.logs.filter((l) => l.includes('"msg":"decision"')).map((l) => JSON.parse(l) as { stream?: boolean; overhead_ms: number });
+  const last = decisions[decisions.length - 1]!;
+  t.true(last.stream);
+  // The stream itself lasted 400 ms; the proxy's own share before the first byte is far below that.
+  t.true(last.overhead_ms < 200, `overhead_ms ${last.overhead_ms}`);
+});

@@ -60,6 +60,8 @@ export class Exchange {
   /** Altrace asked for stream usage the client did not: that event is not delivered. */
   usageRequested = false;
   settled: Settled | null = null;
+  /** For a stream: the proxy's added time when the response headers were written. */
+  overheadAtHeaders: number | null = null;
   /** Set when a kill switch covering this request's principal was engaged while it was in flight. */
   killedBy: Verdict | null = null;
 
