@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { LogSink } from './log-sink.js';
 
 export type { Logger };
 
@@ -14,5 +15,5 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   };
   // Asynchronous stdout: lines written while a write is in flight go out together, so a
   // decision line per request does not cost a syscall per request under load.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, destination ?? new LogSink(1));
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Chain } from './chain/chain.js';
 import type { IngressFacts, RequestContext } from './chain/context.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
@@ -21,6 +21,7 @@ import { cut, relayStream } from './pipeline/relay.js';
 import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
 import { injectCredential } from './upstream/auth.js';
 import type { Credential, CredentialSource } from './upstream/credential.js';
+import { callUpstream, type UpstreamReply } from './upstream/call.js';
 import { upstreamFailureReason } from './upstream/failure.js';
 import { downstreamHeaders, upstreamHeaders } from './upstream/headers.js';
 import { upstreamUrl, type Upstream } from './upstream/upstreams.js';
@@ -228,18 +229,23 @@ export class GovernedProxy {
     if (x.clientGone) return this.#finish(x);
     if (x.killedBy) return this.#block(x, x.killedBy);
     x.usageRequested = target.usageRequested === true;
-    let response: Dispatcher.ResponseData;
+    let reply: UpstreamReply;
     x.upstreamCalled = true;
     x.upstreamBegins();
     try {
-      response = await this.#dispatcher.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: sendBody ? Buffer.from(sendBody.buffer, sendBody.byteOffset, sendBody.byteLength) : null,
-        signal: x.upstream,
-      });
+      reply = await callUpstream(
+        this.#dispatcher,
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method,
+          headers,
+          body: sendBody ? Buffer.from(sendBody.buffer, sendBody.byteOffset, sendBody.byteLength) : null,
+          streamTypes: STREAM_TYPES,
+          maxWholeBytes: o.maxResponseBytes,
+        },
+        x.upstream,
+      );
     } catch (err) {
       x.upstreamEnds();
       if (x.clientGone) return this.#finish(x);
@@ -248,18 +254,18 @@ export class GovernedProxy {
     }
     x.upstreamEnds();
     if (x.killedBy) {
-      response.body.destroy();
+      if (reply.kind === 'stream') reply.body.destroy();
       return this.#block(x, x.killedBy);
     }
     o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
-    const contentType = String(response.headers['content-type'] ?? '');
-    const ok = response.statusCode >= 200 && response.statusCode < 300;
+    const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     x.upstreamOk = ok;
-    if (ok && STREAM_TYPES.test(contentType)) return this.#stream(x, response, call);
-    return this.#whole(x, response, call, ok);
+    if (reply.kind === 'stream') return this.#stream(x, reply, call);
+    x.completed = true;
+    return this.#whole(x, reply, call, ok);
   }
 
-  #headersFor(x: Exchange, upstream: Dispatcher.ResponseData['headers']): Record<string, string | string[] | number> {
+  #headersFor(x: Exchange, upstream: UpstreamReply['headers']): Record<string, string | string[] | number> {
     const headers = downstreamHeaders(upstream) as Record<string, string | string[] | number>;
     headers['x-altrace-request-id'] = x.id;
     headers['x-altrace-overhead-ms'] = formatMs(x.overheadMs());
@@ -268,7 +274,7 @@ export class GovernedProxy {
     return headers;
   }
 
-  async #stream(x: Exchange, response: Dispatcher.ResponseData, call: CallView): Promise<void> {
+  async #stream(x: Exchange, response: Extract<UpstreamReply, { kind: 'stream' }>, call: CallView): Promise<void> {
     const match = x.match!;
     const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true });
     const headers = this.#headersFor(x, response.headers);
@@ -283,20 +289,8 @@ export class GovernedProxy {
     this.#finish(x);
   }
 
-  async #whole(x: Exchange, response: Dispatcher.ResponseData, call: CallView, ok: boolean): Promise<void> {
-    x.upstreamBegins();
-    let bytes: Buffer;
-    try {
-      bytes = await readUpstreamBody(response.body, this.#o.maxResponseBytes);
-    } catch (err) {
-      x.upstreamEnds();
-      if (x.clientGone) return this.#finish(x);
-      if (x.killedBy) return this.#block(x, x.killedBy);
-      return this.#block(x, blockVerdict(upstreamFailureReason(err), 'upstream', (err as Error).message));
-    }
-    x.upstreamEnds();
-    if (x.killedBy) return this.#block(x, x.killedBy);
-    x.completed = true;
+  async #whole(x: Exchange, response: Extract<UpstreamReply, { kind: 'whole' }>, call: CallView, ok: boolean): Promise<void> {
+    const bytes = response.bytes;
     const inspection = ok ? this.#o.chain.openResponse({ request: x.ctx!, streaming: false }) : null;
     if (inspection || x.ctx?.charge) {
       let text = '';
@@ -416,23 +410,4 @@ export class GovernedProxy {
       'decision',
     );
   }
-}
-
-/** Collects a whole upstream body with a size cap; plain events, not an async iterator, on this hot path. */
-function readUpstreamBody(body: Readable, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    body.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > limit) {
-        body.destroy();
-        reject(Object.assign(new Error(`upstream response exceeds ${limit} bytes`), { code: 'ALT_RESPONSE_TOO_LARGE' }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.once('end', () => resolve(Buffer.concat(chunks, length)));
-    body.once('error', reject);
-  });
 }

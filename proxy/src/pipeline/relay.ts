@@ -50,7 +50,8 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       const ok = written instanceof Promise ? await written : written;
       x.fragments += end;
       const spent = (performance.now() - arrived) / 1000;
-      for (let i = 0; i < end; i++) metrics.fragmentOverhead.observe(spent);
+      const cell = metrics.fragmentOverhead.cell();
+      for (let i = 0; i < end; i++) cell.observe(spent);
       if (!ok) return false;
     }
     if (finding) {
