@@ -17,6 +17,7 @@ import {
   PolicyHolder,
   ProxyMetrics,
   ScanPool,
+  loadDefaultDetectors,
   buildAdapters,
   createLogger,
   declaredStages,
@@ -145,7 +146,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     // Rule-driven changes are audited here; an operator's call is audited by the control API.
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   });
-  const scanPool = new ScanPool({ threads: config.scan.workers });
+  const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
+  const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath });
+  const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
+  if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
@@ -160,6 +164,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       providerCount: providerTokenCounter(upstreams, credentials, countDispatcher, config.upstream.connect_timeout_ms),
       policy,
       scanPool,
+      detectors,
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
     }),

@@ -7,6 +7,7 @@ export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwit
 export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey } from './identity/keys.js';
 export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from './policy/policy.js';
 export { ScanPool } from './scan/pool.js';
+export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
 export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';

@@ -70,6 +70,9 @@ export interface DecisionRecord {
   fn: string | null;
   run: string | null;
   fragments: number;
+  /** Data-classification labels of the request and response, and the detector rule ids behind them. */
+  labels: string[];
+  rules: string[];
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -188,6 +191,9 @@ export class GovernedProxy {
       presented: presentedCredential(req.headers, url.searchParams),
       call,
       body: bodyBytes,
+      json: body,
+      rewritten: null,
+      content: null,
       key: null,
       principal: null,
       charge: null,
@@ -212,6 +218,12 @@ export class GovernedProxy {
   async #forward(x: Exchange, call: CallView, body: unknown, bodyBytes: Uint8Array | null): Promise<void> {
     const o = this.#o;
     const match = x.match!;
+    // A stage that redacted the request sends its rewritten body instead.
+    const rewritten = x.ctx!.rewritten;
+    if (rewritten) {
+      body = rewritten.json;
+      bodyBytes = rewritten.bytes;
+    }
     const target = match.adapter.upstreamRequest(match, call, body);
     const upstream = o.upstreams.get(target.upstream);
     if (!upstream) return this.#block(x, blockVerdict('ALT_PROVIDER_NOT_ALLOWED', 'credential-lane', `upstream ${target.upstream} is not configured`));
@@ -379,6 +391,8 @@ export class GovernedProxy {
         fn: x.ctx?.charge?.fn ?? null,
         run: typeof run === 'string' ? run.slice(0, 200) : null,
         fragments: x.fragments,
+        labels: x.ctx?.content ? [...x.ctx.content.labels] : [],
+        rules: x.ctx?.content ? [...x.ctx.content.rules] : [],
       });
     }
     if (!this.#o.logger.isLevelEnabled('info')) return;
@@ -401,6 +415,7 @@ export class GovernedProxy {
         warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
         status: x.status,
         fragments: x.fragments || undefined,
+        labels: x.ctx?.content ? [...x.ctx.content.labels] : undefined,
         cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
         tokens_in: x.settled?.inputTokens,
         tokens_out: x.settled?.outputTokens,

@@ -34,6 +34,9 @@ function context(i: number): RequestContext {
     principal: { keyId: `key_${i % 500}`, agent: `agent-${i % 200}`, team: `team-${i % 20}` },
     charge: null,
     notes: [],
+    json: undefined,
+    rewritten: null,
+    content: null,
   };
 }
 

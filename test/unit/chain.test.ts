@@ -16,6 +16,9 @@ function ctx(): RequestContext {
     principal: null,
     charge: null,
     notes: [],
+    json: undefined,
+    rewritten: null,
+    content: null,
   };
 }
 

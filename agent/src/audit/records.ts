@@ -34,6 +34,8 @@ export interface DecisionFields {
   function?: string;
   run?: string;
   fragments?: number;
+  labels?: string[];
+  rules?: string[];
 }
 
 export interface ControlFields {

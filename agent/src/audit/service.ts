@@ -62,6 +62,8 @@ export class AuditService {
         function: present(d.fn),
         run: present(d.run),
         fragments: d.fragments,
+        labels: d.labels,
+        rules: d.rules,
       },
     };
     if (d.principal) event.principal = { key_id: d.principal.keyId, agent: d.principal.agent, team: d.principal.team, cost_center: present(d.principal.costCenter) };

@@ -31,12 +31,23 @@ export interface RequestContext {
   readonly call: CallView | null;
   /** The request body as received (null when there was none or it was refused unread). */
   readonly body: Uint8Array | null;
+  /** The body parsed (undefined when there was none or it was not JSON). */
+  readonly json: unknown;
+  /** Set by a stage that changed the body (redaction): what is sent upstream instead. */
+  rewritten: { json: unknown; bytes: Uint8Array } | null;
+  /** Data-classification labels and the rule ids that produced them, request and response; never the text. */
+  content: ContentFacts | null;
   key: VirtualKey | null;
   principal: Principal | null;
   /** Set by the budget stage: what settlement charges when the request ends. */
   charge: Charge | null;
   /** Non-deciding verdicts (warn) collected on the way. */
   readonly notes: Verdict[];
+}
+
+export interface ContentFacts {
+  labels: Set<string>;
+  rules: Set<string>;
 }
 
 /** A piece of a response as the response side sees it: the text in it, never stored. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DenyPattern, PatternSet } from '../scan/messages.js';
 import { buildPrefilter, type Prefilter } from '../scan/prefilter.js';
 import type { Level } from '../enforcement/levels.js';
+import { compileContentPolicy, type ContentAction, type ContentPolicy, type ContentRuleDocument } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
@@ -10,6 +11,7 @@ export interface PolicyDocument {
   destinations?: { upstreams?: string[] };
   models?: Record<string, string[]>;
   response?: { deny_patterns?: DenyPattern[] };
+  content?: { enabled?: boolean; default?: ContentAction; rules?: ContentRuleDocument[] };
   run_loops?: { warn_after?: number; block_after?: number; terminate_after?: number; window_s?: number };
   enforcement?: {
     throttle_rps?: number;
@@ -37,6 +39,7 @@ export interface Policy {
   /** Decides on the event loop which windows can skip the trip to a scan worker. */
   denyPrefilter: Prefilter;
   runLoops: RunLoopPolicy;
+  content: ContentPolicy;
   enforcement: { throttlePerSecond: number; deescalateAfterMs: number; rules: EscalationRule[] };
 }
 
@@ -62,6 +65,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     catalog,
     denyPatterns: { version: digest, patterns },
     denyPrefilter: buildPrefilter(patterns),
+    content: compileContentPolicy(doc.content),
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

@@ -1,4 +1,5 @@
 // Every message that crosses to and from the scan workers, typed in one place.
+import type { Finding } from './detectors/types.js';
 
 export interface DenyPattern {
   id: string;
@@ -13,6 +14,7 @@ export interface PatternSet {
 }
 
 export interface ScanTask {
+  kind: 'patterns';
   set: PatternSet;
   /** The tail of the text already delivered on this stream, so a match split across fragments is found. */
   carry: string;
@@ -26,3 +28,26 @@ export interface ScanHit {
 }
 
 export type ScanResult = ScanHit | null;
+
+/**
+ * Content detectors over texts. The event loop already ran the keyword prefilter and names,
+ * per text, the detectors worth running (indices into the shared DetectorSet, which both
+ * sides load from the same rule file; `setSize` guards against a mismatch).
+ */
+export interface DetectTask {
+  kind: 'detect';
+  setSize: number;
+  items: { text: string; detectors: number[] }[];
+}
+
+/** Findings per item, offsets into that item's text. */
+export type DetectResult = Finding[][];
+
+export type WorkerTask = ScanTask | DetectTask;
+export type WorkerResult = ScanResult | DetectResult;
+
+/** What every scan worker is started with. */
+export interface ScanWorkerData {
+  /** The gitleaks rule file (policies/rules/gitleaks.toml). */
+  secretRulesPath: string;
+}

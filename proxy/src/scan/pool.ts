@@ -1,18 +1,22 @@
 import { Piscina } from 'piscina';
-import type { ScanResult, ScanTask } from './messages.js';
+import type { DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export interface ScanPoolOptions {
   threads: number;
+  /** The gitleaks rule file the workers load their secret detectors from. */
+  secretRulesPath: string;
 }
 
 /** The worker pool for content scanning; one per agent process. */
 export class ScanPool {
-  readonly #pool: Piscina<ScanTask, ScanResult>;
+  readonly #pool: Piscina<WorkerTask, WorkerResult>;
 
   constructor(options: ScanPoolOptions) {
+    const workerData: ScanWorkerData = { secretRulesPath: options.secretRulesPath };
     this.#pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
-      // No idle thread: the prefilter sends a scan here only when a pattern's literal appears,
+      workerData,
+      // No idle thread: the prefilters send a scan here only when a detector could match,
       // so a thread (an isolate, ~15 MB) starts on the first such scan and ends after a minute idle.
       minThreads: 0,
       maxThreads: options.threads,
@@ -23,7 +27,11 @@ export class ScanPool {
   }
 
   run(task: ScanTask): Promise<ScanResult> {
-    return this.#pool.run(task);
+    return this.#pool.run(task) as Promise<ScanResult>;
+  }
+
+  detect(task: DetectTask): Promise<DetectResult> {
+    return this.#pool.run(task) as Promise<DetectResult>;
   }
 
   async close(): Promise<void> {

@@ -7,10 +7,13 @@ import type { AgentLevels } from '../../enforcement/levels.js';
 import type { RunTracker } from '../../enforcement/runs.js';
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { PolicyHolder } from '../../policy/policy.js';
+import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
 import { agentLevel } from './agent-level.js';
 import { budgetStage } from './budget.js';
+import { contentRequest } from './content-request.js';
+import { contentResponse } from './content-response.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
@@ -31,6 +34,8 @@ export interface StageDeps {
   providerCount: ProviderTokenCount | null;
   policy: PolicyHolder;
   scanPool: ScanPool;
+  /** The content detectors; the event loop runs their keyword prefilter, the pool their regexes. */
+  detectors: DetectorSet;
   enforceOnly: boolean;
   maxBodyBytes: number;
 }
@@ -45,7 +50,9 @@ export function declaredStages(d: StageDeps): Stage[] {
     modelScope(d.policy),
     destinationAllowlist(d.policy),
     runLoop(d.runs),
+    contentRequest(d.policy, d.detectors, d.scanPool),
     budgetStage(d.ledger, d.prices, d.providerCount),
     responseDenyPatterns(d.policy, d.scanPool),
+    contentResponse(d.policy, d.detectors, d.scanPool),
   ];
 }

@@ -36,7 +36,7 @@ export function responseDenyPatterns(policy: PolicyHolder, pool: ScanPool): Resp
             advance();
             return null;
           }
-          return pool.run({ set, carry, texts }).then((hit) => {
+          return pool.run({ kind: 'patterns', set, carry, texts }).then((hit) => {
             if (hit) return { index: hit.index, verdict: block(ID, 'ALT_RESPONSE_PATTERN_DENIED', `pattern ${hit.patternId}`) };
             advance();
             return null;

@@ -1,0 +1,88 @@
+import { actionFor, reasonForLabel, type ContentAction } from '../../policy/content.js';
+import type { PolicyHolder } from '../../policy/policy.js';
+import type { DetectorSet } from '../../scan/detectors/engine.js';
+import type { Family, Finding } from '../../scan/detectors/types.js';
+import { redactSpans, setAt, stringLeaves, type Leaf } from '../../scan/leaves.js';
+import type { DetectResult } from '../../scan/messages.js';
+import type { ScanPool } from '../../scan/pool.js';
+import type { RequestContext } from '../context.js';
+import type { RequestStage } from '../stage.js';
+import { block, warn, type Verdict } from '../verdict.js';
+import { recordLabels } from './content-facts.js';
+
+const ID = 'content-request';
+const AGENT_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
+const UNTRUSTED: ReadonlySet<Family> = new Set(['injection']);
+
+function pathText(path: Leaf['path']): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/**
+ * Classifies the request before the provider sees it: secrets and regulated data in every
+ * string of the body, prompt injection in the tool results (content the agent did not write).
+ * The policy maps each label to allow, flag, redact or block; redaction rewrites the body
+ * and leaves the rest of it intact. The keyword prefilter runs here; regexes run on the pool.
+ */
+export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, pool: ScanPool): RequestStage {
+  return {
+    id: ID,
+    band: 'content',
+    side: 'request',
+    summary: 'secrets, regulated data and prompt injection in the request, on worker threads; allow, flag, redact or block per label',
+    evaluate(ctx) {
+      const content = policy.current.content;
+      if (!content.enabled || ctx.json === undefined || !ctx.call) return null;
+      const entries: Entry[] = [];
+      for (const leaf of stringLeaves(ctx.json)) entries.push({ text: leaf.text, detectors: detectors.candidates(leaf.text, AGENT_WRITTEN), leaf, where: pathText(leaf.path) });
+      ctx.call.toolResults.forEach((r, i) => entries.push({ text: r.content, detectors: detectors.candidates(r.content, UNTRUSTED), leaf: null, where: `tool result ${i}` }));
+      const worth = entries.filter((e) => e.detectors.length > 0);
+      if (worth.length === 0) return null;
+      const task = { kind: 'detect' as const, setSize: detectors.detectors.length, items: worth.map((e) => ({ text: e.text, detectors: e.detectors })) };
+      return pool.detect(task).then((results) => decide(ctx, worth, results));
+    },
+  };
+
+  function decide(ctx: RequestContext, entries: Entry[], results: DetectResult): Verdict | null {
+    const content = policy.current.content;
+    let blocked: { finding: Finding; where: string } | null = null;
+    const flagged = new Set<string>();
+    const redactions = new Map<Leaf, { start: number; end: number; label: string }[]>();
+    entries.forEach((e, i) => {
+      for (const f of results[i]!) {
+        recordLabels(ctx, f);
+        let action: ContentAction = actionFor(content, f.label, 'request', ctx.principal);
+        // Untrusted content is scanned as a view, not a place in the body: a redact rule on it refuses instead (fail closed).
+        if (action === 'redact' && !e.leaf) action = 'block';
+        if (action === 'block') blocked ??= { finding: f, where: e.where };
+        else if (action === 'flag') flagged.add(f.label);
+        else if (action === 'redact') {
+          const spans = redactions.get(e.leaf!) ?? [];
+          spans.push({ start: f.start, end: f.end, label: f.label });
+          redactions.set(e.leaf!, spans);
+        }
+      }
+    });
+    if (blocked) {
+      const { finding, where } = blocked as { finding: Finding; where: string };
+      return block(ID, reasonForLabel(finding.label), `${finding.label} (${finding.rule}) in ${where}`);
+    }
+    if (redactions.size > 0) {
+      const json = structuredClone(ctx.json);
+      for (const [leaf, spans] of redactions) setAt(json, leaf.path, redactSpans(leaf.text, spans));
+      ctx.rewritten = { json, bytes: Buffer.from(JSON.stringify(json)) };
+      const labels = new Set([...redactions.values()].flat().map((s) => s.label));
+      ctx.notes.push(warn(ID, 'ALT_CONTENT_REDACTED', [...labels].join(', ')));
+    }
+    if (flagged.size > 0) return warn(ID, 'ALT_CONTENT_FLAGGED', [...flagged].join(', '));
+    return null;
+  }
+}
+
+interface Entry {
+  text: string;
+  detectors: number[];
+  /** Where the text sits in the body; null for a view (a tool result's text gathered by the adapter). */
+  leaf: Leaf | null;
+  where: string;
+}

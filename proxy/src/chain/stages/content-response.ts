@@ -1,0 +1,84 @@
+import { actionFor, reasonForLabel } from '../../policy/content.js';
+import type { PolicyHolder } from '../../policy/policy.js';
+import type { DetectorSet } from '../../scan/detectors/engine.js';
+import type { Family, Finding } from '../../scan/detectors/types.js';
+import type { ScanPool } from '../../scan/pool.js';
+import type { Fragment, RequestContext } from '../context.js';
+import type { FragmentFinding, ResponseStage } from '../stage.js';
+import { block, warn } from '../verdict.js';
+import { recordLabels } from './content-facts.js';
+
+const ID = 'content-response';
+const MODEL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
+/** Text already delivered that is scanned again with each fragment, so a match split across fragments is caught. */
+export const CONTENT_CARRY = 256;
+
+/**
+ * Classifies every response fragment before it is written: secrets and regulated data, with
+ * a carry window over fragment boundaries. A blocked label cuts the stream at the fragment
+ * that completes the match (that fragment is never delivered). Redaction of a response is
+ * not possible once earlier fragments are out, so a redact rule refuses here (fail closed).
+ */
+export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, pool: ScanPool): ResponseStage {
+  return {
+    id: ID,
+    band: 'content',
+    side: 'response',
+    summary: 'secrets and regulated data in every response fragment (carry window across fragments), on worker threads; cut at the fragment',
+    open({ request }) {
+      const content = policy.current.content;
+      if (!content.enabled) return null;
+      let carry = '';
+      return {
+        inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
+          let added = '';
+          for (const f of fragments) added += f.text;
+          if (added.length === 0) return null;
+          const window = carry + added;
+          const fresh = carry.length;
+          const advance = () => {
+            carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
+          };
+          const candidates = detectors.candidates(window, MODEL_WRITTEN);
+          if (candidates.length === 0) {
+            advance();
+            return null;
+          }
+          return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
+            // A match that ends inside the carry was judged with the fragment that completed it.
+            const decided = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh);
+            if (!decided) advance();
+            return decided;
+          });
+        },
+        close() {},
+      };
+    },
+  };
+
+  function judge(request: RequestContext, findings: Finding[], fragments: readonly Fragment[], fresh: number): FragmentFinding | null {
+    const content = policy.current.content;
+    let cut: FragmentFinding | null = null;
+    const flagged = new Set<string>();
+    for (const f of findings) {
+      recordLabels(request, f);
+      const action = actionFor(content, f.label, 'response', request.principal);
+      if (action === 'block' || action === 'redact') {
+        const index = fragmentAt(fragments, f.end - 1 - fresh);
+        if (!cut || index < cut.index) cut = { index, verdict: block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`) };
+      } else if (action === 'flag') flagged.add(f.label);
+    }
+    if (flagged.size > 0 && !request.notes.some((n) => n.stage === ID)) request.notes.push(warn(ID, 'ALT_CONTENT_FLAGGED', [...flagged].join(', ')));
+    return cut;
+  }
+}
+
+/** The fragment holding character `offset` of the fragments' joined text. */
+function fragmentAt(fragments: readonly Fragment[], offset: number): number {
+  let end = 0;
+  for (let i = 0; i < fragments.length; i++) {
+    end += fragments[i]!.text.length;
+    if (offset < end) return i;
+  }
+  return fragments.length - 1;
+}

@@ -1,0 +1,75 @@
+import type { Principal } from '../identity/keys.js';
+import type { ReasonCode } from '../chain/reasons.js';
+
+/** What the policy does with a label, mildest first. */
+export const CONTENT_ACTIONS = ['allow', 'flag', 'redact', 'block'] as const;
+export type ContentAction = (typeof CONTENT_ACTIONS)[number];
+export type Direction = 'request' | 'response';
+
+/** As written in a policy file under `content.rules`. */
+export interface ContentRuleDocument {
+  label: string;
+  direction?: Direction | 'both';
+  action: ContentAction;
+  teams?: string[];
+  agents?: string[];
+}
+
+export interface ContentRule {
+  label: string;
+  directions: ReadonlySet<Direction>;
+  action: ContentAction;
+  teams: ReadonlySet<string> | null;
+  agents: ReadonlySet<string> | null;
+}
+
+export interface ContentPolicy {
+  enabled: boolean;
+  rules: readonly ContentRule[];
+  /** For a label no rule names. */
+  defaultAction: ContentAction;
+}
+
+export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, rules: [], defaultAction: 'allow' };
+
+export function compileContentPolicy(doc: { enabled?: boolean; default?: ContentAction; rules?: ContentRuleDocument[] } | undefined): ContentPolicy {
+  if (!doc) return DEFAULT_CONTENT_POLICY;
+  return {
+    enabled: doc.enabled ?? true,
+    defaultAction: doc.default ?? 'allow',
+    rules: (doc.rules ?? []).map((r) => ({
+      label: r.label,
+      directions: new Set<Direction>(r.direction === undefined || r.direction === 'both' ? ['request', 'response'] : [r.direction]),
+      action: r.action,
+      teams: r.teams ? new Set(r.teams) : null,
+      agents: r.agents ? new Set(r.agents) : null,
+    })),
+  };
+}
+
+/** `pii` covers `pii.email`; a rule names a label or a family of labels. */
+function covers(ruleLabel: string, label: string): boolean {
+  return label === ruleLabel || label.startsWith(`${ruleLabel}.`);
+}
+
+/** The first rule that names the label, in this direction, for this principal, decides; otherwise the default. */
+export function actionFor(policy: ContentPolicy, label: string, direction: Direction, principal: Principal | null): ContentAction {
+  for (const r of policy.rules) {
+    if (!r.directions.has(direction) || !covers(r.label, label)) continue;
+    if (r.teams && !(principal && r.teams.has(principal.team))) continue;
+    if (r.agents && !(principal && r.agents.has(principal.agent))) continue;
+    return r.action;
+  }
+  return policy.defaultAction;
+}
+
+export function severer(a: ContentAction, b: ContentAction): ContentAction {
+  return CONTENT_ACTIONS.indexOf(a) >= CONTENT_ACTIONS.indexOf(b) ? a : b;
+}
+
+/** The reason a blocked label is refused with. */
+export function reasonForLabel(label: string): ReasonCode {
+  if (label === 'secret' || label.startsWith('secret.')) return 'ALT_CONTENT_SECRET';
+  if (label.startsWith('injection')) return 'ALT_PROMPT_INJECTION';
+  return 'ALT_CONTENT_REGULATED';
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { loadGitleaks } from './gitleaks.js';
+import { injectionDetectors } from './injection.js';
+import { KeywordIndex } from './keywords.js';
+import { regulatedDataDetectors } from './pii.js';
+import { extraSecretDetectors } from './secrets.js';
+import type { Detector, Family, Finding } from './types.js';
+
+// A rule set we did not write may hold a pattern that backtracks badly on some input; V8 then
+// switches that match to its linear-time engine instead of stalling a worker. (Also set on the
+// command line by `npm start` and the `altrace` binary; here for every other entry point.)
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
+/**
+ * Every detector, behind one keyword prefilter: a text is walked once for all keywords, and
+ * only the detectors whose keywords occur (plus the few that have none) run their regexes.
+ */
+export class DetectorSet {
+  readonly detectors: readonly Detector[];
+  readonly #index: KeywordIndex;
+  /** Keyword id → detectors that keyword admits. */
+  readonly #byKeyword: number[][];
+  readonly #always: number[];
+
+  constructor(detectors: readonly Detector[]) {
+    this.detectors = detectors;
+    const ids = new Map<string, number>();
+    this.#byKeyword = [];
+    this.#always = [];
+    detectors.forEach((d, i) => {
+      if (d.keywords.length === 0) {
+        this.#always.push(i);
+        return;
+      }
+      for (const k of d.keywords) {
+        let id = ids.get(k);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(k, id);
+          this.#byKeyword.push([]);
+        }
+        this.#byKeyword[id]!.push(i);
+      }
+    });
+    this.#index = new KeywordIndex([...ids.keys()]);
+  }
+
+  /**
+   * The detectors worth running on text: those of the given families whose keywords occur,
+   * and keyword-less ones whose gate passes. Empty means the text is clean without a regex run.
+   */
+  candidates(text: string, families: ReadonlySet<Family>): number[] {
+    if (text.length === 0) return [];
+    const hit = new Uint8Array(this.#byKeyword.length);
+    this.#index.scan(text, hit);
+    const run = new Uint8Array(this.detectors.length);
+    for (const i of this.#always) {
+      const gate = this.detectors[i]!.gate;
+      if (!gate || gate.test(text)) run[i] = 1;
+    }
+    for (let k = 0; k < hit.length; k++) if (hit[k]) for (const i of this.#byKeyword[k]!) run[i] = 1;
+    const out: number[] = [];
+    for (let i = 0; i < run.length; i++) if (run[i] && families.has(this.detectors[i]!.family)) out.push(i);
+    return out;
+  }
+
+  /** Findings in text from the given families, in text order. Never the matched text itself. */
+  scan(text: string, families: ReadonlySet<Family>): Finding[] {
+    return this.run(text, this.candidates(text, families));
+  }
+
+  run(text: string, detectors: readonly number[]): Finding[] {
+    const findings: Finding[] = [];
+    for (const i of detectors) {
+      const d = this.detectors[i]!;
+      for (const s of d.find(text)) findings.push({ rule: d.id, label: d.label, family: d.family, start: s.start, end: s.end });
+    }
+    return findings.sort((a, b) => a.start - b.start || b.end - a.end);
+  }
+}
+
+export interface DefaultDetectors {
+  set: DetectorSet;
+  /** gitleaks rules that could not be used here, and why. */
+  skipped: { id: string; why: string }[];
+}
+
+/** The shipped detectors: gitleaks' rules from `rulesPath`, ours for what they miss, regulated data, injection. */
+export function loadDefaultDetectors(rulesPath: string): DefaultDetectors {
+  const gitleaks = loadGitleaks(readFileSync(rulesPath, 'utf8'));
+  const set = new DetectorSet([...gitleaks.detectors, ...extraSecretDetectors(), ...regulatedDataDetectors(), ...injectionDetectors()]);
+  return { set, skipped: gitleaks.skipped };
+}

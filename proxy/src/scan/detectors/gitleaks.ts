@@ -1,0 +1,205 @@
+import { parse } from 'smol-toml';
+import type { Detector, Span } from './types.js';
+import { shannonEntropy } from './validators.js';
+
+/**
+ * The secret rules of gitleaks (policies/rules/gitleaks.toml, MIT, kept as published), read
+ * into detectors. Its regexes are RE2 syntax; the few constructs JavaScript spells
+ * differently are translated, and a rule that still does not compile is reported, not
+ * silently dropped. Semantics follow gitleaks: the secret is the first non-empty capture
+ * group (or `secretGroup`), it must reach the rule's entropy, generic rules need a digit,
+ * and the rule's and the global allowlists (regexes on the secret, match or line; stopwords) apply.
+ */
+
+interface RawAllowlist {
+  condition?: string;
+  regexTarget?: string;
+  regexes?: string[];
+  stopwords?: string[];
+  paths?: string[];
+}
+
+interface RawRule {
+  id: string;
+  regex?: string;
+  secretGroup?: number;
+  entropy?: number;
+  keywords?: string[];
+  allowlists?: RawAllowlist[];
+  path?: string;
+}
+
+interface RawConfig {
+  allowlist?: RawAllowlist;
+  rules?: RawRule[];
+}
+
+export interface LoadedRules {
+  detectors: Detector[];
+  skipped: { id: string; why: string }[];
+}
+
+const POSIX: Record<string, string> = {
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  digit: '0-9',
+  xdigit: '0-9a-fA-F',
+  upper: 'A-Z',
+  lower: 'a-z',
+  space: '\\s',
+  punct: '!-\\/:-@\\[-`{-~',
+  word: '\\w',
+};
+
+/** RE2 → JavaScript: leading flag groups become flags, `\z` and `\A` anchors, POSIX classes, `(?P<n>`. */
+export function toJsRegExp(source: string, extraFlags = ''): RegExp {
+  let src = source;
+  let flags = extraFlags;
+  for (let m = /^\(\?([ims]+)\)/.exec(src); m; m = /^\(\?([ims]+)\)/.exec(src)) {
+    for (const f of m[1]!) if (f !== 'm' && !flags.includes(f)) flags += f;
+    if (m[1]!.includes('m') && !flags.includes('m')) flags += 'm';
+    src = src.slice(m[0].length);
+  }
+  src = scopeInlineFlags(src)
+    .replace(/\\z/g, '$')
+    .replace(/\\A/g, '^')
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\[:(\w+):\]/g, (all, name: string) => POSIX[name] ?? all);
+  return new RegExp(src, flags);
+}
+
+/** The end of the group that encloses position `from` (or the pattern's end), skipping escapes and classes. */
+function groupEnd(src: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      for (i++; i < src.length && src[i] !== ']'; i++) if (src[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return src.length;
+}
+
+/** RE2's mid-pattern `(?i)` applies to the rest of its group; JavaScript needs it scoped: `(?i:...)`. */
+function scopeInlineFlags(src: string): string {
+  let out = src;
+  for (let at = out.indexOf('(?i)'); at !== -1; at = out.indexOf('(?i)')) {
+    const end = groupEnd(out, at + 4);
+    out = `${out.slice(0, at)}(?i:${out.slice(at + 4, end)})${out.slice(end)}`;
+  }
+  return out;
+}
+
+function digitIn(s: string): boolean {
+  return /\d/.test(s);
+}
+
+interface Allow {
+  target: 'secret' | 'match' | 'line';
+  regexes: RegExp[];
+  stopwords: string[];
+  /** AND: every present check must hold; OR (default): any. */
+  and: boolean;
+}
+
+function compileAllow(raw: RawAllowlist): Allow | null {
+  // Path-only allowlists are about repository files; a prompt has no path.
+  if (!raw.regexes?.length && !raw.stopwords?.length) return null;
+  return {
+    target: (raw.regexTarget as Allow['target'] | undefined) ?? 'secret',
+    regexes: (raw.regexes ?? []).flatMap((r) => {
+      try {
+        return [toJsRegExp(r)];
+      } catch {
+        return []; // an allowlist entry JavaScript cannot express: the rule fires more often, never less
+      }
+    }),
+    stopwords: (raw.stopwords ?? []).map((w) => w.toLowerCase()),
+    and: raw.condition?.toUpperCase() === 'AND',
+  };
+}
+
+function lineAround(text: string, start: number, end: number): string {
+  const a = text.lastIndexOf('\n', start - 1) + 1;
+  const b = text.indexOf('\n', end);
+  return text.slice(a, b === -1 ? text.length : b);
+}
+
+function allowed(list: readonly Allow[], secret: string, match: string, text: string, start: number, end: number): boolean {
+  const lower = secret.toLowerCase();
+  for (const a of list) {
+    const target = a.target === 'secret' ? secret : a.target === 'match' ? match : lineAround(text, start, end);
+    const byRegex = a.regexes.length > 0 ? a.regexes.some((r) => r.test(target)) : null;
+    const byStopword = a.stopwords.length > 0 ? a.stopwords.some((w) => lower.includes(w)) : null;
+    const checks = [byRegex, byStopword].filter((c): c is boolean => c !== null);
+    if (a.and ? checks.every(Boolean) : checks.some(Boolean)) return true;
+  }
+  return false;
+}
+
+class GitleaksRule implements Detector {
+  readonly label = 'secret';
+  readonly family = 'secrets' as const;
+  readonly #re: RegExp;
+
+  constructor(
+    readonly id: string,
+    re: RegExp,
+    readonly keywords: readonly string[],
+    private readonly secretGroup: number,
+    private readonly entropy: number,
+    private readonly allow: readonly Allow[],
+  ) {
+    this.#re = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  }
+
+  find(text: string): Span[] {
+    const spans: Span[] = [];
+    const re = this.#re;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      let secret = m[0];
+      if (this.secretGroup > 0) secret = m[this.secretGroup] ?? '';
+      else for (let g = 1; g < m.length; g++) if (m[g]) { secret = m[g]!; break; }
+      if (!secret) continue;
+      if (this.entropy > 0 && shannonEntropy(secret) <= this.entropy) continue;
+      if (this.id.startsWith('generic') && !digitIn(secret)) continue;
+      const start = m.index + Math.max(0, m[0].indexOf(secret));
+      const end = start + secret.length;
+      if (allowed(this.allow, secret, m[0], text, m.index, m.index + m[0].length)) continue;
+      spans.push({ start, end });
+    }
+    return spans;
+  }
+}
+
+export function loadGitleaks(toml: string): LoadedRules {
+  const config = parse(toml) as unknown as RawConfig;
+  const global = config.allowlist ? compileAllow(config.allowlist) : null;
+  const detectors: Detector[] = [];
+  const skipped: LoadedRules['skipped'] = [];
+  for (const rule of config.rules ?? []) {
+    if (!rule.regex) {
+      skipped.push({ id: rule.id, why: 'matches file paths only' });
+      continue;
+    }
+    try {
+      const allow = [...(rule.allowlists ?? []).map(compileAllow), global].filter((a): a is Allow => a !== null);
+      const re = toJsRegExp(rule.regex);
+      const keywords = (rule.keywords ?? []).map((k) => k.toLowerCase()).filter((k) => /^[\x20-\x7e]+$/.test(k));
+      detectors.push(new GitleaksRule(rule.id, re, keywords, rule.secretGroup ?? 0, rule.entropy ?? 0, allow));
+    } catch (err) {
+      skipped.push({ id: rule.id, why: (err as Error).message });
+    }
+  }
+  return { detectors, skipped };
+}

@@ -1,0 +1,88 @@
+/**
+ * Which keywords occur in a text, in one pass: an Aho-Corasick automaton over lower-case
+ * ASCII, compiled to a dense transition table so the scan is one array read per character.
+ * This is the cheap prefilter in front of the detectors' regexes: a detector whose keywords
+ * do not occur never runs. Characters outside ASCII lead back to the root (keywords are ASCII).
+ */
+export class KeywordIndex {
+  readonly #delta: Uint16Array | Uint32Array;
+  /** Character code (ASCII, lower-cased) → column; 0 for characters no keyword contains. */
+  readonly #column: Uint8Array;
+  readonly #shift: number;
+  /** For each state, the keyword ids that end there (including through failure links). */
+  readonly #outputs: (readonly number[])[];
+  /** 1 where a state has outputs: the scan loop touches #outputs only there. */
+  readonly #emits: Uint8Array;
+  readonly keywords: readonly string[];
+
+  constructor(keywords: readonly string[]) {
+    this.keywords = keywords;
+    const goto: Map<number, number>[] = [new Map()];
+    const out: number[][] = [[]];
+    keywords.forEach((kw, id) => {
+      let s = 0;
+      for (let i = 0; i < kw.length; i++) {
+        const c = kw.charCodeAt(i);
+        if (c > 127) throw new RangeError(`keyword ${JSON.stringify(kw)} is not ASCII`);
+        let next = goto[s]!.get(c);
+        if (next === undefined) {
+          next = goto.length;
+          goto.push(new Map());
+          out.push([]);
+          goto[s]!.set(c, next);
+        }
+        s = next;
+      }
+      out[s]!.push(id);
+    });
+    // Columns only for the characters keywords use: a table small enough to stay in cache.
+    const column = new Uint8Array(128);
+    let columns = 1;
+    for (const kw of keywords) for (let i = 0; i < kw.length; i++) if (column[kw.charCodeAt(i)] === 0) column[kw.charCodeAt(i)] = columns++;
+    for (let c = 65; c <= 90; c++) column[c] = column[c | 32]!;
+    const shift = Math.max(1, Math.ceil(Math.log2(columns)));
+    const dense = new Int32Array(goto.length * 128);
+    const fail = new Int32Array(goto.length);
+    const queue: number[] = [];
+    for (let c = 0; c < 128; c++) {
+      const next = goto[0]!.get(c);
+      if (next !== undefined) {
+        dense[c] = next;
+        queue.push(next);
+      }
+    }
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      out[s]!.push(...out[fail[s]!]!);
+      for (let c = 0; c < 128; c++) {
+        const next = goto[s]!.get(c);
+        if (next !== undefined) {
+          fail[next] = dense[fail[s]! * 128 + c]!;
+          dense[s * 128 + c] = next;
+          queue.push(next);
+        } else dense[s * 128 + c] = dense[fail[s]! * 128 + c]!;
+      }
+    }
+    const delta = goto.length < 65536 ? new Uint16Array(goto.length << shift) : new Uint32Array(goto.length << shift);
+    for (let s = 0; s < goto.length; s++) for (let c = 0; c < 128; c++) if (column[c] !== 0 && (c < 65 || c > 90)) delta[(s << shift) | column[c]!] = dense[s * 128 + c]!;
+    this.#delta = delta;
+    this.#column = column;
+    this.#shift = shift;
+    this.#outputs = out.map((o) => [...new Set(o)]);
+    this.#emits = Uint8Array.from(this.#outputs, (o) => (o.length > 0 ? 1 : 0));
+  }
+
+  /** Marks in `hit` (indexed by keyword id) every keyword that occurs in text, case-insensitively. */
+  scan(text: string, hit: Uint8Array): void {
+    const delta = this.#delta;
+    const emits = this.#emits;
+    const column = this.#column;
+    const shift = this.#shift;
+    let s = 0;
+    for (let i = 0, n = text.length; i < n; i++) {
+      const c = text.charCodeAt(i);
+      s = c > 127 ? 0 : delta[(s << shift) | column[c]!]!;
+      if (emits[s] === 1) for (const k of this.#outputs[s]!) hit[k] = 1;
+    }
+  }
+}

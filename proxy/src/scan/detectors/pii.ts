@@ -1,0 +1,86 @@
+import { RegexDetector } from './regex-detector.js';
+import type { Detector } from './types.js';
+import { cardNetwork, ibanValid, luhnValid, ninoValid, ssnValid, TEST_CARDS } from './validators.js';
+
+const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
+
+/** Regulated data, each with a validator so look-alikes (failed checksums, test cards, versions) stay quiet. */
+export function regulatedDataDetectors(): Detector[] {
+  return [
+    new RegexDetector(
+      'pci-card',
+      'pci.card',
+      'pii',
+      [],
+      // 13–19 digits, optionally grouped by single spaces or dashes; not part of a longer number or word.
+      /(?<![\w.,+-])\d(?:[ -]?\d){12,18}(?![\w]|[.,]\d|-\d)/g,
+      (m) => {
+        const digits = m[0].replace(/[ -]/g, '');
+        if (/ [^ ]*-|-[^-]* /.test(m[0])) return null; // mixed separators: a formula, not a card
+        if (!luhnValid(digits) || TEST_CARDS.has(digits) || !cardNetwork(digits)) return null;
+        return whole(m);
+      },
+      /\d(?:[ -]?\d){12}/,
+    ),
+    new RegexDetector(
+      'pii-email',
+      'pii.email',
+      'pii',
+      ['@'],
+      /(?<![\w.+\-:/])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w@-])/g,
+      (m) => {
+        // git@github.com:org/repo is an SSH remote, not a mailbox.
+        if (/^git@/i.test(m[0]) && m.input[m.index + m[0].length] === ':') return null;
+        return whole(m);
+      },
+    ),
+    new RegexDetector(
+      'pii-phone',
+      'pii.phone',
+      'pii',
+      [],
+      // International (+CC ...) or North American (NXX) NXX-XXXX, with the separators people write.
+      /(?<![\w+.\/-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w.\/-]?\d|\w)/g,
+      (m) => {
+        const digits = m[0].replace(/\D/g, '');
+        if (m[0].startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? whole(m) : null;
+        // NANP: area code and exchange start 2–9.
+        return digits.length === 10 && /^[2-9]\d{2}[2-9]/.test(digits) ? whole(m) : null;
+      },
+      /\d(?:[ ().+-]{0,2}\d){7}/,
+    ),
+    new RegexDetector(
+      'pii-iban',
+      'pii.iban',
+      'pii',
+      [],
+      /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
+      (m) => (ibanValid(m[0].replace(/ /g, '')) ? whole(m) : null),
+      /[A-Z]{2}\d{2} ?[A-Z0-9]{4}/,
+    ),
+    new RegexDetector(
+      'pii-us-ssn',
+      'pii.national_id',
+      'pii',
+      [],
+      /(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w-])/g,
+      (m) => {
+        const [, area, sep, group, serial] = m as unknown as [string, string, string, string, string];
+        if (!ssnValid(area, group, serial)) return null;
+        // Nine bare digits are too often something else; without separators, only beside a cue.
+        if (sep === '' && !/\b(?:ssn|social security|tin|taxpayer)\b[^\n]{0,30}$/i.test(m.input.slice(Math.max(0, m.index - 40), m.index))) return null;
+        return whole(m);
+      },
+      /\d{3}[- ]?\d{2}[- ]?\d{4}/,
+    ),
+    new RegexDetector(
+      'pii-uk-nino',
+      'pii.national_id',
+      'pii',
+      [],
+      /(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z]{2}) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/g,
+      (m) => (ninoValid(m[1]!) ? whole(m) : null),
+      /[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]/,
+    ),
+  ];
+}

@@ -1,0 +1,93 @@
+// Checksums and shape rules that keep look-alikes from firing.
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** Card numbers published by the networks and processors for testing: in docs, never real. */
+export const TEST_CARDS: ReadonlySet<string> = new Set([
+  '4111111111111111', '4242424242424242', '4012888888881881', '4222222222222', '4000056655665556', '4000000000000002',
+  '4000000000000077', '4000000000009995', '4000002500003155', '4000000000003220', '4000000000000341', '4000000000000119',
+  '5555555555554444', '5105105105105100', '5200828282828210', '2223003122003222', '5454545454545454', '2222400070000005',
+  '378282246310005', '371449635398431', '378734493671000', '6011111111111117', '6011000990139424', '6011000000000012',
+  '3056930009020004', '30569309025904', '38520000023237', '3566002020360505', '3530111333300000', '6200000000000005',
+  '36227206271667', '6555900000604105',
+]);
+
+/** Issuer ranges of the major networks, with their lengths. */
+export function cardNetwork(d: string): string | null {
+  const n = d.length;
+  const p2 = Number(d.slice(0, 2));
+  const p4 = Number(d.slice(0, 4));
+  if (d[0] === '4' && (n === 13 || n === 16 || n === 19)) return 'visa';
+  if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n === 16) return 'mastercard';
+  if ((p2 === 34 || p2 === 37) && n === 15) return 'amex';
+  if ((d.startsWith('6011') || d.startsWith('65') || (p4 >= 6440 && p4 <= 6499)) && (n === 16 || n === 19)) return 'discover';
+  if (p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19) return 'jcb';
+  if ((p2 === 36 || p2 === 38 || (p4 >= 3000 && p4 <= 3059)) && n === 14) return 'diners';
+  if (d.startsWith('62') && n >= 16 && n <= 19) return 'unionpay';
+  return null;
+}
+
+/** IBAN length by country (ISO 13616 registry). */
+const IBAN_LENGTHS: Record<string, number> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28, CZ: 24,
+  DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28,
+  HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20,
+  LV: 21, MC: 27, MD: 24, ME: 22, MK: 19, MR: 27, MT: 31, MU: 30, NL: 18, NO: 15, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29,
+  RO: 24, RS: 22, SA: 24, SC: 31, SE: 24, SI: 19, SK: 24, SM: 27, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22,
+  VG: 24, XK: 20,
+};
+
+export function ibanValid(compact: string): boolean {
+  const iban = compact.toUpperCase();
+  if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (let i = 0; i < rearranged.length; i++) {
+    const c = rearranged.charCodeAt(i);
+    if (c >= 48 && c <= 57) rem = (rem * 10 + (c - 48)) % 97;
+    else if (c >= 65 && c <= 90) rem = (rem * 100 + (c - 55)) % 97;
+    else return false;
+  }
+  return rem === 1;
+}
+
+/** US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; not the advertised 078-05-1120. */
+export function ssnValid(area: string, group: string, serial: string): boolean {
+  if (area === '000' || area === '666' || area[0] === '9') return false;
+  if (group === '00' || serial === '0000') return false;
+  return `${area}${group}${serial}` !== '078051120';
+}
+
+/** UK National Insurance number prefix rules (HMRC): D F I Q U V never; second letter not O; some pairs never issued. */
+export function ninoValid(prefix: string): boolean {
+  const p = prefix.toUpperCase();
+  if (/[DFIQUV]/.test(p) || p[1] === 'O') return false;
+  return !['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'].includes(p);
+}
+
+/** Shannon entropy in bits per character. */
+export function shannonEntropy(s: string): number {
+  if (s.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}

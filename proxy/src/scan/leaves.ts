@@ -1,0 +1,48 @@
+/**
+ * The text a request body carries: every string value in its JSON, with the path to it, so
+ * a finding can be redacted in place. Structural fields (model names, roles, ids, types)
+ * are skipped: they are not content and redacting them would break the request.
+ */
+
+export type JsonPath = (string | number)[];
+
+export interface Leaf {
+  path: JsonPath;
+  text: string;
+}
+
+const STRUCTURAL = new Set(['model', 'role', 'type', 'id', 'tool_call_id', 'tool_use_id', 'finish_reason', 'stop_reason', 'object', 'mimeType', 'mime_type', 'media_type', 'anthropic_version', 'modelId']);
+
+/** Shorter strings cannot hold any detector's match (the shortest is an email like a@b.co). */
+const MIN_LENGTH = 6;
+
+export function stringLeaves(value: unknown, path: JsonPath = [], out: Leaf[] = []): Leaf[] {
+  if (typeof value === 'string') {
+    if (value.length >= MIN_LENGTH) out.push({ path, text: value });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => stringLeaves(v, [...path, i], out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (!STRUCTURAL.has(k)) stringLeaves(v, [...path, k], out);
+  }
+  return out;
+}
+
+/** Sets the string at path in a structure of plain objects and arrays. */
+export function setAt(root: unknown, path: JsonPath, value: string): void {
+  let node = root as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) node = node[path[i]!] as Record<string | number, unknown>;
+  node[path[path.length - 1]!] = value;
+}
+
+/** Replaces each span (offsets into text, possibly overlapping) with `[REDACTED:label]`. */
+export function redactSpans(text: string, spans: readonly { start: number; end: number; label: string }[]): string {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = '';
+  let at = 0;
+  for (const s of sorted) {
+    if (s.end <= at) continue;
+    out += text.slice(at, Math.max(at, s.start)) + `[REDACTED:${s.label}]`;
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
