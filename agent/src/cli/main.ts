@@ -9,6 +9,7 @@ import { auditCommand } from './audit.js';
 import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
 import { tokensCommand } from './tokens.js';
+import { contentCommand } from './content.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -28,6 +29,7 @@ Commands:
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
+  content               the content detectors offline: precision/recall on a labelled corpus, rule list
 
 Every command has --help. Exit codes: 0 ok, 1 failed check, 2 usage error.
 `;
@@ -46,6 +48,7 @@ const commands: Record<string, Command> = {
   agents: agentsCommand,
   credentials: credentialsCommand,
   policy: policyCommand,
+  content: contentCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -70,6 +70,8 @@ export function severer(a: ContentAction, b: ContentAction): ContentAction {
 /** The reason a blocked label is refused with. */
 export function reasonForLabel(label: string): ReasonCode {
   if (label === 'secret' || label.startsWith('secret.')) return 'ALT_CONTENT_SECRET';
+  if (label === 'injection.followed') return 'ALT_INJECTION_FOLLOWED';
+  if (label.startsWith('leak.')) return 'ALT_SYSTEM_PROMPT_LEAK';
   if (label.startsWith('injection')) return 'ALT_PROMPT_INJECTION';
   return 'ALT_CONTENT_REGULATED';
 }

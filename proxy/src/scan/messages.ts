@@ -1,5 +1,5 @@
 // Every message that crosses to and from the scan workers, typed in one place.
-import type { Finding } from './detectors/types.js';
+import type { Family, Finding } from './detectors/types.js';
 
 export interface DenyPattern {
   id: string;
@@ -37,7 +37,8 @@ export type ScanResult = ScanHit | null;
 export interface DetectTask {
   kind: 'detect';
   setSize: number;
-  items: { text: string; detectors: number[] }[];
+  /** `detectors` null: the text was too long for the event loop, the worker runs the prefilter for `families`. */
+  items: { text: string; detectors: number[] | null; families?: Family[] }[];
 }
 
 /** Findings per item, offsets into that item's text. */

@@ -21,7 +21,7 @@ function patterns(task: ScanTask): ScanResult {
 function detect(task: DetectTask): DetectResult {
   detectors ??= loadDefaultDetectors((workerData as ScanWorkerData).secretRulesPath).set;
   if (detectors.detectors.length !== task.setSize) throw new Error(`scan worker has ${detectors.detectors.length} detectors, the proxy ${task.setSize}`);
-  return task.items.map((item) => detectors!.run(item.text, item.detectors));
+  return task.items.map((item) => detectors!.run(item.text, item.detectors ?? detectors!.candidates(item.text, new Set(item.families ?? []))));
 }
 
 export default function scan(task: WorkerTask): WorkerResult {

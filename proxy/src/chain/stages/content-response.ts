@@ -2,13 +2,17 @@ import { actionFor, reasonForLabel } from '../../policy/content.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family, Finding } from '../../scan/detectors/types.js';
+import { normalise, SHINGLE, SystemPromptIndex } from '../../scan/leak.js';
 import type { ScanPool } from '../../scan/pool.js';
+import { firstTainted, taintedDestinations } from '../../scan/taint.js';
 import type { Fragment, RequestContext } from '../context.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 import { block, warn } from '../verdict.js';
 import { recordLabels } from './content-facts.js';
 
 const ID = 'content-response';
+const FOLLOWED = 'injection.followed';
+const LEAKED = 'leak.system_prompt';
 const MODEL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
 /** Text already delivered that is scanned again with each fragment, so a match split across fragments is caught. */
 export const CONTENT_CARRY = 256;
@@ -28,6 +32,7 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     open({ request }) {
       const content = policy.current.content;
       if (!content.enabled) return null;
+      const watch = contextual(request);
       let carry = '';
       return {
         inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
@@ -39,14 +44,16 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           const advance = () => {
             carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
           };
+          const inline = watch ? judge(request, watch(carry, fragments), fragments, fresh) : null;
           const candidates = detectors.candidates(window, MODEL_WRITTEN);
           if (candidates.length === 0) {
-            advance();
-            return null;
+            if (!inline) advance();
+            return inline;
           }
           return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
             // A match that ends inside the carry was judged with the fragment that completed it.
-            const decided = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh);
+            const judged = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh);
+            const decided = !inline || (judged && judged.index < inline.index) ? judged : inline;
             if (!decided) advance();
             return decided;
           });
@@ -55,6 +62,33 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
       };
     },
   };
+
+  /**
+   * Checks that need the request: a response naming a destination that only an injected tool
+   * result named, and a response repeating the system prompt. Cheap enough for the event loop.
+   */
+  function contextual(request: RequestContext): ((carry: string, fragments: readonly Fragment[]) => Finding[]) | null {
+    const content = policy.current.content;
+    const call = request.call;
+    if (!call) return null;
+    const injected = [...(request.content?.labels ?? [])].some((l) => l.startsWith('injection.'));
+    const tainted = injected && actionFor(content, FOLLOWED, 'response', request.principal) !== 'allow' ? taintedDestinations(call) : new Set<string>();
+    const prompt = call.system.length >= SHINGLE && actionFor(content, LEAKED, 'response', request.principal) !== 'allow' ? new SystemPromptIndex(call.system) : null;
+    if (tainted.size === 0 && (!prompt || prompt.empty)) return null;
+    return (carry, fragments) => {
+      const found: Finding[] = [];
+      let text = carry;
+      for (const f of fragments) {
+        const before = text.length;
+        text += f.text;
+        const hit = firstTainted(text, tainted);
+        if (hit && hit.end > before) found.push({ rule: 'injection-followed-destination', label: FOLLOWED, family: 'injection', start: hit.end - hit.destination.length, end: hit.end });
+        if (prompt && prompt.firstLeak(normalise(text)) !== -1) found.push({ rule: 'system-prompt-repeated', label: LEAKED, family: 'injection', start: before, end: text.length });
+        if (found.length) break;
+      }
+      return found;
+    };
+  }
 
   function judge(request: RequestContext, findings: Finding[], fragments: readonly Fragment[], fresh: number): FragmentFinding | null {
     const content = policy.current.content;

@@ -22,6 +22,7 @@ export class DetectorSet {
   /** Keyword id → detectors that keyword admits. */
   readonly #byKeyword: number[][];
   readonly #always: number[];
+  readonly #hit: Uint8Array;
 
   constructor(detectors: readonly Detector[]) {
     this.detectors = detectors;
@@ -44,6 +45,7 @@ export class DetectorSet {
       }
     });
     this.#index = new KeywordIndex([...ids.keys()]);
+    this.#hit = new Uint8Array(ids.size);
   }
 
   /**
@@ -51,17 +53,20 @@ export class DetectorSet {
    * and keyword-less ones whose gate passes. Empty means the text is clean without a regex run.
    */
   candidates(text: string, families: ReadonlySet<Family>): number[] {
-    if (text.length === 0) return [];
-    const hit = new Uint8Array(this.#byKeyword.length);
-    this.#index.scan(text, hit);
-    const run = new Uint8Array(this.detectors.length);
-    for (const i of this.#always) {
-      const gate = this.detectors[i]!.gate;
-      if (!gate || gate.test(text)) run[i] = 1;
-    }
-    for (let k = 0; k < hit.length; k++) if (hit[k]) for (const i of this.#byKeyword[k]!) run[i] = 1;
     const out: number[] = [];
-    for (let i = 0; i < run.length; i++) if (run[i] && families.has(this.detectors[i]!.family)) out.push(i);
+    if (text.length === 0) return out;
+    // Scratch space reused call after call (one thread per isolate): a fragment costs no allocation but the answer.
+    const hit = this.#hit;
+    hit.fill(0);
+    this.#index.scan(text, hit);
+    for (const i of this.#always) {
+      const d = this.detectors[i]!;
+      if (families.has(d.family) && (!d.gate || d.gate.test(text))) out.push(i);
+    }
+    for (let k = 0; k < hit.length; k++) {
+      if (hit[k] === 0) continue;
+      for (const i of this.#byKeyword[k]!) if (!out.includes(i) && families.has(this.detectors[i]!.family)) out.push(i);
+    }
     return out;
   }
 

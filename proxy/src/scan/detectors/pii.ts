@@ -33,6 +33,9 @@ export function regulatedDataDetectors(): Detector[] {
         if (/^git@/i.test(m[0]) && m.input[m.index + m[0].length] === ':') return null;
         return whole(m);
       },
+      undefined,
+      // Local part ≤ 64, domain ≤ 9 labels of ≤ 64 plus a TLD: every match sits within these bounds of its '@'.
+      { literal: '@', before: 65, after: 620 },
     ),
     new RegexDetector(
       'pii-phone',
