@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --enable-experimental-regexp-engine-on-excessive-backtracks
 // The `altrace` CLI: the compiled entry point lives in dist/ (built by `npm ci`).
 // MALLOC_ARENA_MAX=2 and --max-semi-space-size=8: glibc otherwise keeps an allocation arena
 // per thread, and V8 grows the young generation to 64 MB per semi-space

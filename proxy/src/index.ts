@@ -8,6 +8,7 @@ export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey
 export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from './policy/policy.js';
 export { ScanPool } from './scan/pool.js';
 export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
+export { DataFlow } from './scan/data-flow.js';
 export { evaluateCorpus, parseCorpus, type CorpusItem, type LabelQuality } from './scan/evaluate.js';
 export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';

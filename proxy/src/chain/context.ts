@@ -48,6 +48,8 @@ export interface RequestContext {
 export interface ContentFacts {
   labels: Set<string>;
   rules: Set<string>;
+  /** Request labels still in the body as forwarded (not redacted): what the destination receives. */
+  outbound: Set<string>;
 }
 
 /** A piece of a response as the response side sees it: the text in it, never stored. */

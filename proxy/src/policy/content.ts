@@ -23,19 +23,38 @@ export interface ContentRule {
   agents: ReadonlySet<string> | null;
 }
 
+export interface IsolationPolicy {
+  /** Data one upstream saw or produced in a run, sent to another upstream. */
+  crossProvider: 'allow' | 'flag' | 'block';
+  /** Upstreams regulated labels (pii.*, pci.*) may reach; null: any. */
+  regulatedDestinations: ReadonlySet<string> | null;
+}
+
 export interface ContentPolicy {
   enabled: boolean;
+  isolation: IsolationPolicy;
   rules: readonly ContentRule[];
   /** For a label no rule names. */
   defaultAction: ContentAction;
 }
 
-export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, rules: [], defaultAction: 'allow' };
+export interface ContentDocument {
+  enabled?: boolean;
+  default?: ContentAction;
+  rules?: ContentRuleDocument[];
+  isolation?: { cross_provider?: IsolationPolicy['crossProvider']; regulated_destinations?: string[] };
+}
 
-export function compileContentPolicy(doc: { enabled?: boolean; default?: ContentAction; rules?: ContentRuleDocument[] } | undefined): ContentPolicy {
+export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null } };
+
+export function compileContentPolicy(doc: ContentDocument | undefined): ContentPolicy {
   if (!doc) return DEFAULT_CONTENT_POLICY;
   return {
     enabled: doc.enabled ?? true,
+    isolation: {
+      crossProvider: doc.isolation?.cross_provider ?? 'allow',
+      regulatedDestinations: doc.isolation?.regulated_destinations ? new Set(doc.isolation.regulated_destinations) : null,
+    },
     defaultAction: doc.default ?? 'allow',
     rules: (doc.rules ?? []).map((r) => ({
       label: r.label,

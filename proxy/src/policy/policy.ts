@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DenyPattern, PatternSet } from '../scan/messages.js';
 import { buildPrefilter, type Prefilter } from '../scan/prefilter.js';
 import type { Level } from '../enforcement/levels.js';
-import { compileContentPolicy, type ContentAction, type ContentPolicy, type ContentRuleDocument } from './content.js';
+import { compileContentPolicy, type ContentDocument, type ContentPolicy } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
@@ -11,7 +11,7 @@ export interface PolicyDocument {
   destinations?: { upstreams?: string[] };
   models?: Record<string, string[]>;
   response?: { deny_patterns?: DenyPattern[] };
-  content?: { enabled?: boolean; default?: ContentAction; rules?: ContentRuleDocument[] };
+  content?: ContentDocument;
   run_loops?: { warn_after?: number; block_after?: number; terminate_after?: number; window_s?: number };
   enforcement?: {
     throttle_rps?: number;

@@ -66,6 +66,7 @@ export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, poo
         if (action === 'redact' && !e.leaf) action = 'block';
         if (action === 'block') blocked ??= { finding: f, where: e.where };
         else if (action === 'flag') flagged.add(f.label);
+        if (action === 'allow' || action === 'flag') ctx.content!.outbound.add(f.label);
         else if (action === 'redact') {
           const spans = redactions.get(e.leaf!) ?? [];
           spans.push({ start: f.start, end: f.end, label: f.label });

@@ -7,6 +7,7 @@ import type { AgentLevels } from '../../enforcement/levels.js';
 import type { RunTracker } from '../../enforcement/runs.js';
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { PolicyHolder } from '../../policy/policy.js';
+import type { DataFlow } from '../../scan/data-flow.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
@@ -14,6 +15,7 @@ import { agentLevel } from './agent-level.js';
 import { budgetStage } from './budget.js';
 import { contentRequest } from './content-request.js';
 import { contentResponse } from './content-response.js';
+import { dataFlowRecord, dataIsolation } from './data-isolation.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
@@ -36,6 +38,8 @@ export interface StageDeps {
   scanPool: ScanPool;
   /** The content detectors; the event loop runs their keyword prefilter, the pool their regexes. */
   detectors: DetectorSet;
+  /** Which upstream saw or produced which data, per run. */
+  dataFlow: DataFlow;
   enforceOnly: boolean;
   maxBodyBytes: number;
 }
@@ -51,8 +55,10 @@ export function declaredStages(d: StageDeps): Stage[] {
     destinationAllowlist(d.policy),
     runLoop(d.runs),
     contentRequest(d.policy, d.detectors, d.scanPool),
+    dataIsolation(d.policy, d.dataFlow),
     budgetStage(d.ledger, d.prices, d.providerCount),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
+    dataFlowRecord(d.policy, d.dataFlow),
   ];
 }
