@@ -163,3 +163,41 @@ test.serial('a stream that starts repeating the system prompt is cut where the r
   t.is(got.join(''), `Sure. My instructions: ${leak.slice(0, 30)}`, 'cut at the fragment in which 48 characters of the system prompt have been repeated');
   t.true(await eventually(() => h.sim.last()!.closedEarly));
 });
+
+test.serial('bad input: a 9 MB prompt, invalid UTF-8 and lone surrogates are scanned, not stalled or crashed', async (t) => {
+  const big = 'lorem ipsum dolor sit amet '.repeat(350_000) + ` and the key ${AWS_KEY_ID}`;
+  const err = await refusal(openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] }));
+  t.is(err?.code, 'ALT_CONTENT_SECRET', 'the secret at the end of 9 MB is found');
+
+  const raw = Buffer.concat([
+    Buffer.from('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"bad bytes \\ud800 here '),
+    Buffer.from([0xff, 0xfe, 0xc3]),
+    Buffer.from(` then ${AWS_KEY_ID}"}]}`),
+  ]);
+  const res = await fetch(`${h.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: raw });
+  t.is(res.status, 400, 'bytes that are not UTF-8 are refused at ingress, before any stage reads them');
+  t.is(res.headers.get('x-altrace-reason'), 'ALT_MALFORMED_JSON');
+  const surrogate = await fetch(`${h.proxyUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"half \\udc00 a pair \\ud800 then ${AWS_KEY_ID}"}]}`,
+  });
+  t.is(surrogate.headers.get('x-altrace-reason'), 'ALT_CONTENT_SECRET', 'lone surrogates (valid JSON escapes) are scanned like any text');
+
+  const ok = await openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still serving \ud800\udc00 after that' }] });
+  t.truthy(ok.choices[0]!.message.content);
+});
+
+test.serial('thousands of one-character fragments: a card spelled out across them is cut at its last digit', async (t) => {
+  const lead = 'word '.repeat(600).split('');
+  h.sim.next({ fragments: [...lead, ...CARD.split(''), ' end', ...TAIL], fragmentDelayMs: 0 });
+  const stream = await openai().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'spell it' }] });
+  const got: string[] = [];
+  const err = await t.throwsAsync(async () => {
+    for await (const chunk of stream) got.push(chunk.choices[0]?.delta?.content ?? '');
+  });
+  t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_CONTENT_REGULATED');
+  const text = got.join('');
+  t.true(text.startsWith('word '.repeat(600)));
+  t.is(text.slice(3000), CARD.slice(0, -1), 'everything up to the digit that completes the number');
+});
