@@ -2,6 +2,7 @@ import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 import { cardNetwork, ibanValid, luhnValid, ninoValid, ssnValid, TEST_CARDS } from './validators.js';
 
+const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|gtin|ean|upc|ticket|case)\b\s*(?:#|no\.?|:)?|#)\s*$/i;
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
 
 /** Regulated data, each with a validator so look-alikes (failed checksums, test cards, versions) stay quiet. */
@@ -18,6 +19,8 @@ export function regulatedDataDetectors(): Detector[] {
         const digits = m[0].replace(/[ -]/g, '');
         if (/ [^ ]*-|-[^-]* /.test(m[0])) return null; // mixed separators: a formula, not a card
         if (!luhnValid(digits) || TEST_CARDS.has(digits) || !cardNetwork(digits)) return null;
+        // One random number in ten passes Luhn: an order or tracking number says what it is.
+        if (ID_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index))) return null;
         return whole(m);
       },
       /\d(?:[ -]?\d){12}/,

@@ -1,0 +1,52 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
+import { evaluateCorpus, parseCorpus } from '../../proxy/src/scan/evaluate.js';
+import { ROOT, runCli } from '../helpers/process.js';
+
+const CORPUS = join(ROOT, 'test/fixtures/content-corpus');
+const items = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.jsonl'))
+  .flatMap((f) => parseCorpus(readFileSync(join(CORPUS, f), 'utf8'), f));
+const quality = evaluateCorpus(loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml')).set, items);
+
+test('the corpus has positives and hard negatives for every detector family', (t) => {
+  for (const family of ['secrets', 'payment', 'pii', 'injection']) {
+    const mine = items.filter((i) => i.id.startsWith(`${family}-`));
+    const negatives = mine.filter((i) => i.labels.length === 0);
+    t.true(negatives.length >= 30 && mine.length - negatives.length >= 25, `${family}: ${mine.length - negatives.length} positives, ${negatives.length} hard negatives`);
+    t.true(negatives.every((i) => typeof i.note === 'string' && i.note.length > 0), `${family}: every hard negative says why`);
+  }
+});
+
+for (const label of ['secret', 'pci.card']) {
+  test(`${label}: precision and recall ≥ 0.95 on the corpus`, (t) => {
+    const q = quality.find((x) => x.label === label)!;
+    t.truthy(q);
+    t.true(q.precision >= 0.95, `precision ${q.precision.toFixed(3)}; wrong: ${q.wrong.join(' ')}`);
+    t.true(q.recall >= 0.95, `recall ${q.recall.toFixed(3)}; missed: ${q.missed.join(' ')}`);
+  });
+}
+
+test('altrace content eval prints per-label quality and fails the threshold it is given', async (t) => {
+  const ok = await runCli(['content', 'eval', '--min-precision', '0.95', '--min-recall', '0.95', '--labels', 'secret,pci.card']);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /^secret\s+1\.000|^secret\s+0\.9[5-9]\d/m);
+
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-corpus-'));
+  try {
+    writeFileSync(join(dir, 'mislabelled.jsonl'), JSON.stringify({ id: 'm-1', text: 'use AKIAZ3MHQ7NK2PW4XJ5T', labels: [] }) + '\n');
+    const failed = await runCli(['content', 'eval', '--corpus', dir, '--min-precision', '0.95', '--json']);
+    t.is(failed.code, 1);
+    t.deepEqual(JSON.parse(failed.stdout).failing, ['secret']);
+    writeFileSync(join(dir, 'broken.jsonl'), '{"id": "b-1", "text": \n');
+    const broken = await runCli(['content', 'eval', '--corpus', dir]);
+    t.is(broken.code, 1);
+    t.regex(broken.stderr, /broken\.jsonl:1: not JSON/);
+    t.is((await runCli(['content', 'eval', '--min-recall', '2'])).code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
