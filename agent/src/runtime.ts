@@ -148,7 +148,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   });
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
-  const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath });
+  const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
   if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
   const metrics = new ProxyMetrics();

@@ -54,3 +54,9 @@ test('policy files: valid, unknown field, bad regex, duplicate ids', (t) => {
   const e3 = t.throws(() => loadPolicy(file('p4.yaml', 'version: 1\nresponse:\n  deny_patterns:\n    - {id: x, pattern: a}\n    - {id: x, pattern: b}\n')), { instanceOf: PolicyError });
   t.is(e3!.field, 'response.deny_patterns.1.id');
 });
+
+test('a scan worker heap too small for the largest body is refused, naming both settings', (t) => {
+  const err = t.throws(() => loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '256' } }));
+  t.regex(err!.message, /scan\.worker_heap_mb 256 must be at least 4 × limits\.max_body_bytes \(400 MB\)/);
+  t.is(loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '400' } }).scan.worker_heap_mb, 400);
+});

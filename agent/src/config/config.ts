@@ -9,7 +9,7 @@ export interface Config {
   limits: { max_body_bytes: number; max_response_bytes: number };
   upstream: { connect_timeout_ms: number; headers_timeout_ms: number; body_timeout_ms: number };
   chain: { stage_timeout_ms: number };
-  scan: { workers: number };
+  scan: { workers: number; worker_heap_mb: number };
   audit: { enabled: boolean };
   log: { level: string };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
@@ -42,6 +42,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_UPSTREAM_BODY_TIMEOUT_MS', path: 'upstream.body_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_STAGE_TIMEOUT_MS', path: 'chain.stage_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_SCAN_WORKERS', path: 'scan.workers', kind: 'int' },
+  { env: 'ALTRACE_SCAN_WORKER_HEAP_MB', path: 'scan.worker_heap_mb', kind: 'int' },
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_FILE', path: 'credentials.file', kind: 'string' },

@@ -71,6 +71,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${field} ${message}`, field);
   }
   const config = doc as unknown as Config;
+  // A scan worker receives a request's text whole; one allocation larger than its heap is fatal
+  // to the whole process, not just the worker (V8 cannot contain it), so the heap must leave room.
+  const neededMb = Math.ceil((4 * config.limits.max_body_bytes) / (1 << 20));
+  if (config.scan.worker_heap_mb < neededMb) {
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: scan.worker_heap_mb ${config.scan.worker_heap_mb} must be at least 4 × limits.max_body_bytes (${neededMb} MB)`, 'scan.worker_heap_mb');
+  }
   const base = file ? resolve(cwd) : cwd;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.state_dir = abs(config.state_dir);

@@ -5,6 +5,8 @@ export interface ScanPoolOptions {
   threads: number;
   /** The gitleaks rule file the workers load their secret detectors from. */
   secretRulesPath: string;
+  /** Old-generation limit per worker: a scan that outgrows it ends that worker, not the agent. */
+  workerHeapMb: number;
 }
 
 /** The worker pool for content scanning; one per agent process. */
@@ -22,7 +24,7 @@ export class ScanPool {
       maxThreads: options.threads,
       idleTimeout: 60_000,
       // Scans allocate short-lived strings only; V8's default young generation would cost RSS for nothing.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: options.workerHeapMb },
     });
   }
 
