@@ -37,6 +37,8 @@ export interface RequestContext {
   rewritten: { json: unknown; bytes: Uint8Array } | null;
   /** Data-classification labels and the rule ids that produced them, request and response; never the text. */
   content: ContentFacts | null;
+  /** The canary planted in this request's system prompt, if any. */
+  canary?: string;
   key: VirtualKey | null;
   principal: Principal | null;
   /** Set by the budget stage: what settlement charges when the request ends. */

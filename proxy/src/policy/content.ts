@@ -32,6 +32,8 @@ export interface IsolationPolicy {
 
 export interface ContentPolicy {
   enabled: boolean;
+  /** Plant a canary in every system prompt and cut responses that repeat it. */
+  canary: boolean;
   isolation: IsolationPolicy;
   rules: readonly ContentRule[];
   /** For a label no rule names. */
@@ -40,17 +42,19 @@ export interface ContentPolicy {
 
 export interface ContentDocument {
   enabled?: boolean;
+  canary?: boolean;
   default?: ContentAction;
   rules?: ContentRuleDocument[];
   isolation?: { cross_provider?: IsolationPolicy['crossProvider']; regulated_destinations?: string[] };
 }
 
-export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null } };
+export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, canary: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null } };
 
 export function compileContentPolicy(doc: ContentDocument | undefined): ContentPolicy {
   if (!doc) return DEFAULT_CONTENT_POLICY;
   return {
     enabled: doc.enabled ?? true,
+    canary: doc.canary ?? false,
     isolation: {
       crossProvider: doc.isolation?.cross_provider ?? 'allow',
       regulatedDestinations: doc.isolation?.regulated_destinations ? new Set(doc.isolation.regulated_destinations) : null,

@@ -13,6 +13,7 @@ import { recordLabels } from './content-facts.js';
 const ID = 'content-response';
 const FOLLOWED = 'injection.followed';
 const LEAKED = 'leak.system_prompt';
+const CANARY = 'leak.canary';
 const MODEL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
 /** Text already delivered that is scanned again with each fragment, so a match split across fragments is caught. */
 export const CONTENT_CARRY = 256;
@@ -74,7 +75,8 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     const injected = [...(request.content?.labels ?? [])].some((l) => l.startsWith('injection.'));
     const tainted = injected && actionFor(content, FOLLOWED, 'response', request.principal) !== 'allow' ? taintedDestinations(call) : new Set<string>();
     const prompt = call.system.length >= SHINGLE && actionFor(content, LEAKED, 'response', request.principal) !== 'allow' ? new SystemPromptIndex(call.system) : null;
-    if (tainted.size === 0 && (!prompt || prompt.empty)) return null;
+    const canary = request.canary && actionFor(content, CANARY, 'response', request.principal) !== 'allow' ? request.canary : null;
+    if (tainted.size === 0 && (!prompt || prompt.empty) && !canary) return null;
     return (carry, fragments) => {
       const found: Finding[] = [];
       let text = carry;
@@ -84,6 +86,8 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
         const hit = firstTainted(text, tainted);
         if (hit && hit.end > before) found.push({ rule: 'injection-followed-destination', label: FOLLOWED, family: 'injection', start: hit.end - hit.destination.length, end: hit.end });
         if (prompt && prompt.firstLeak(normalise(text)) !== -1) found.push({ rule: 'system-prompt-repeated', label: LEAKED, family: 'injection', start: before, end: text.length });
+        const planted = canary ? text.indexOf(canary) : -1;
+        if (planted !== -1 && planted + canary!.length > before) found.push({ rule: 'canary-repeated', label: CANARY, family: 'injection', start: planted, end: planted + canary!.length });
         if (found.length) break;
       }
       return found;

@@ -13,6 +13,7 @@ import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
 import { agentLevel } from './agent-level.js';
 import { budgetStage } from './budget.js';
+import { canary } from './canary.js';
 import { contentRequest } from './content-request.js';
 import { contentResponse } from './content-response.js';
 import { dataFlowRecord, dataIsolation } from './data-isolation.js';
@@ -56,6 +57,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     runLoop(d.runs),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataIsolation(d.policy, d.dataFlow),
+    canary(d.policy),
     budgetStage(d.ledger, d.prices, d.providerCount),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
