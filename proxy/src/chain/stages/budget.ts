@@ -64,19 +64,21 @@ export function budgetStage(ledger: BudgetLedger, prices: { readonly current: Pr
         ctx.charge = { subjects, price, reservation: r, inputTokens: count.tokens, encoding, fn };
         return null;
       };
-      const bound = attempt(inputTokenBound(ctx.ingress.bodyBytes));
+      // What the provider will receive: a content stage may have rewritten the body (redaction, canary).
+      const sentBytes = ctx.rewritten ? ctx.rewritten.bytes.byteLength : ctx.ingress.bodyBytes;
+      const bound = attempt(inputTokenBound(sentBytes));
       if (bound === null) return null;
       if (encoding === null) {
         if (!providerCount) return bound;
         // Near the limit: the provider's own count endpoint, before refusing.
         return providerCount(call, parseBody(ctx), ctx.headers).then((n) =>
-          n !== null && n + REPLY_PRIMING < ctx.ingress.bodyBytes ? attempt({ tokens: n + REPLY_PRIMING, method: 'provider' }) : bound,
+          n !== null && n + REPLY_PRIMING < sentBytes ? attempt({ tokens: n + REPLY_PRIMING, method: 'provider' }) : bound,
         );
       }
       // Near the limit: count with the model's encoding (loaded on first need) before refusing.
       const exact = (): Verdict | null => {
         const counted = countWith(encoding, bodyText(ctx));
-        return counted && counted.tokens < ctx.ingress.bodyBytes ? attempt(counted) : bound;
+        return counted && counted.tokens < sentBytes ? attempt(counted) : bound;
       };
       return countWith(encoding, '') ? exact() : loadEncoding(encoding).then(exact);
     },
@@ -92,5 +94,6 @@ function parseBody(ctx: RequestContext): unknown {
 }
 
 function bodyText(ctx: RequestContext): string {
+  if (ctx.rewritten) return Buffer.from(ctx.rewritten.bytes).toString('utf8');
   return ctx.body ? Buffer.from(ctx.body.buffer, ctx.body.byteOffset, ctx.body.byteLength).toString('utf8') : '';
 }
