@@ -8,6 +8,7 @@ import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
 import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
+import { DecisionLine } from './decision-line.js';
 import { isStop, type Verdict } from './chain/verdict.js';
 import { presentedCredential } from './identity/presented.js';
 import type { Logger } from './log.js';
@@ -88,9 +89,11 @@ export class GovernedProxy {
   readonly #o: ProxyOptions;
   readonly #dispatcher: Agent;
   readonly #inFlight = new Set<Exchange>();
+  readonly #decisionLine: DecisionLine;
 
   constructor(options: ProxyOptions) {
     this.#o = options;
+    this.#decisionLine = new DecisionLine(options.logger);
     options.kills.onEngage((k) => this.#endInFlight(k));
     this.#dispatcher = new Agent({
       connect: { timeout: options.connectTimeoutMs },
@@ -395,34 +398,31 @@ export class GovernedProxy {
         rules: x.ctx?.content ? [...x.ctx.content.rules] : [],
       });
     }
-    if (!this.#o.logger.isLevelEnabled('info')) return;
+    if (!this.#decisionLine.enabled) return;
     const p = x.ctx?.principal;
-    this.#o.logger.info(
-      {
-        req_id: x.id,
-        provider,
-        upstream: call?.upstream,
-        op: call?.operation ?? x.match?.operation,
-        model: call?.model,
-        stream: call?.stream,
-        agent: p?.agent,
-        team: p?.team,
-        key_id: p?.keyId,
-        outcome,
-        reason,
-        stage: v?.stage,
-        detail: v?.detail,
-        warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
-        status: x.status,
-        fragments: x.fragments || undefined,
-        labels: x.ctx?.content ? [...x.ctx.content.labels] : undefined,
-        cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
-        tokens_in: x.settled?.inputTokens,
-        tokens_out: x.settled?.outputTokens,
-        overhead_ms: Number((x.overheadAtHeaders ?? x.overheadMs()).toFixed(3)),
-        upstream_ms: Number(x.upstreamMs.toFixed(3)),
-      },
-      'decision',
-    );
+    this.#decisionLine.write({
+      req_id: x.id,
+      provider,
+      upstream: call?.upstream,
+      op: call?.operation ?? x.match?.operation,
+      model: call?.model,
+      stream: call?.stream,
+      agent: p?.agent,
+      team: p?.team,
+      key_id: p?.keyId,
+      outcome,
+      reason,
+      stage: v?.stage,
+      detail: v?.detail,
+      warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
+      status: x.status,
+      fragments: x.fragments || undefined,
+      labels: x.ctx?.content ? [...x.ctx.content.labels] : undefined,
+      cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
+      tokens_in: x.settled?.inputTokens,
+      tokens_out: x.settled?.outputTokens,
+      overhead_ms: Number((x.overheadAtHeaders ?? x.overheadMs()).toFixed(3)),
+      upstream_ms: Number(x.upstreamMs.toFixed(3)),
+    });
   }
 }

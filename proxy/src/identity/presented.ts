@@ -24,25 +24,25 @@ function one(v: string | string[] | undefined): string | undefined {
 
 export function presentedCredential(headers: IncomingHttpHeaders, query: URLSearchParams | null): Presented {
   const auth = one(headers.authorization);
-  const candidates: [string, string | undefined][] = [
-    ['authorization', bearer(auth)],
-    ['x-api-key', one(headers['x-api-key'])],
-    ['api-key', one(headers['api-key'])],
-    ['x-goog-api-key', one(headers['x-goog-api-key'])],
-    ['key', query?.get('key') ?? undefined],
-  ];
   const out: Presented = { virtual: null, realIn: null, realValue: null };
-  for (const [where, value] of candidates) {
-    if (!value) continue;
-    if (value.startsWith(VIRTUAL_KEY_PREFIX)) out.virtual ??= value;
-    else if (out.realIn === null) {
-      out.realIn = where;
-      out.realValue = value;
-    }
-  }
+  // In this order: the first virtual key wins, and the first real key names where it was.
+  consider(out, 'authorization', bearer(auth));
+  consider(out, 'x-api-key', one(headers['x-api-key']));
+  consider(out, 'api-key', one(headers['api-key']));
+  consider(out, 'x-goog-api-key', one(headers['x-goog-api-key']));
+  if (query) consider(out, 'key', query.get('key') ?? undefined);
   if (out.realIn === null && auth && /^AWS4-HMAC-SHA256\s/i.test(auth)) {
     out.realIn = 'authorization';
     out.realValue = auth;
   }
   return out;
+}
+
+function consider(out: Presented, where: string, value: string | undefined): void {
+  if (!value) return;
+  if (value.startsWith(VIRTUAL_KEY_PREFIX)) out.virtual ??= value;
+  else if (out.realIn === null) {
+    out.realIn = where;
+    out.realValue = value;
+  }
 }

@@ -16,15 +16,31 @@ const STRUCTURAL = new Set(['model', 'role', 'type', 'id', 'tool_call_id', 'tool
 /** Shorter strings cannot hold any detector's match (the shortest is an email like a@b.co). */
 const MIN_LENGTH = 6;
 
-export function stringLeaves(value: unknown, path: JsonPath = [], out: Leaf[] = []): Leaf[] {
-  if (typeof value === 'string') {
-    if (value.length >= MIN_LENGTH) out.push({ path, text: value });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => stringLeaves(v, [...path, i], out));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) if (!STRUCTURAL.has(k)) stringLeaves(v, [...path, k], out);
-  }
+export function stringLeaves(value: unknown): Leaf[] {
+  const out: Leaf[] = [];
+  walk(value, [], out);
   return out;
+}
+
+// One path stack for the whole walk; a leaf takes a copy only when it is kept.
+function walk(value: unknown, path: JsonPath, out: Leaf[]): void {
+  if (typeof value === 'string') {
+    if (value.length >= MIN_LENGTH) out.push({ path: path.slice(), text: value });
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walk(value[i], path, out);
+      path.pop();
+    }
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      if (!Object.hasOwn(record, k) || STRUCTURAL.has(k)) continue;
+      path.push(k);
+      walk(record[k], path, out);
+      path.pop();
+    }
+  }
 }
 
 /** Sets the string at path in a structure of plain objects and arrays. */

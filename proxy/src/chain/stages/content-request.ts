@@ -20,6 +20,11 @@ function pathText(path: Leaf['path']): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** Where in the request an entry is, for the block's detail; computed only for a block. */
+function whereIs(e: Entry): string {
+  return e.leaf ? pathText(e.leaf.path) : `tool result ${e.toolResult}`;
+}
+
 /**
  * Classifies the request before the provider sees it: secrets and regulated data in every
  * string of the body, prompt injection in the tool results (content the agent did not write).
@@ -36,8 +41,8 @@ export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, poo
       const content = policy.current.content;
       if (!content.enabled || ctx.json === undefined || !ctx.call) return null;
       const entries: Entry[] = [];
-      for (const leaf of stringLeaves(ctx.json)) entries.push({ text: leaf.text, families: AGENT_WRITTEN, detectors: null, leaf, where: pathText(leaf.path) });
-      ctx.call.toolResults.forEach((r, i) => entries.push({ text: r.content, families: UNTRUSTED, detectors: null, leaf: null, where: `tool result ${i}` }));
+      for (const leaf of stringLeaves(ctx.json)) entries.push({ text: leaf.text, families: AGENT_WRITTEN, detectors: null, leaf, toolResult: null });
+      ctx.call.toolResults.forEach((r, i) => entries.push({ text: r.content, families: UNTRUSTED, detectors: null, leaf: null, toolResult: i }));
       // Short requests are prefiltered here and most never leave the event loop; a long one
       // goes to the pool whole, so the event loop never walks megabytes.
       const inline = entries.reduce((n, e) => n + e.text.length, 0) <= INLINE_PREFILTER_CHARS;
@@ -64,7 +69,7 @@ export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, poo
         let action: ContentAction = actionFor(content, f.label, 'request', ctx.principal);
         // Untrusted content is scanned as a view, not a place in the body: a redact rule on it refuses instead (fail closed).
         if (action === 'redact' && !e.leaf) action = 'block';
-        if (action === 'block') blocked ??= { finding: f, where: e.where };
+        if (action === 'block') blocked ??= { finding: f, where: whereIs(e) };
         else if (action === 'flag') flagged.add(f.label);
         if (action === 'allow' || action === 'flag') ctx.content!.outbound.add(f.label);
         else if (action === 'redact') {
@@ -97,5 +102,6 @@ interface Entry {
   detectors: number[] | null;
   /** Where the text sits in the body; null for a view (a tool result's text gathered by the adapter). */
   leaf: Leaf | null;
-  where: string;
+  /** Index among the tool results, for an entry that is one. */
+  toolResult: number | null;
 }
