@@ -2,6 +2,7 @@
 // option at fault; C++ receives primitives. libbpf loading lands here with node enforcement.
 #include <napi.h>
 
+#include "bpf.h"
 #include "sockets.h"
 
 namespace {
@@ -9,6 +10,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("originalDestination", Napi::Function::New(env, altrace::OriginalDestination, "originalDestination"));
+  altrace::RegisterBpf(env, exports);
   return exports;
 }
 

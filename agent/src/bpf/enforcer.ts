@@ -1,0 +1,241 @@
+// The TypeScript face of node enforcement: loads the BPF programs, attaches them to cgroups and
+// drives their maps. Every argument is validated here, naming the option at fault, and encoded
+// to the structs of bpf/altrace.h before the addon sees it.
+import { closeSync, constants, openSync } from 'node:fs';
+import { addressBytes, isLoopback, isUnspecified, isV4Mapped } from './address.js';
+import { bpfBinding, type NativeBpfObject } from './binding.js';
+import { BpfError, invalid } from './errors.js';
+import {
+  decodeConfig, decodeEvents, decodeOrigin, decodeStats, encodeConfig, encodeEndpoint, encodeExemptKey, encodeU32, encodeU64,
+  EXEMPT_CGROUP, EXEMPT_NETNS, type BpfEvent, type BpfStats, type Endpoint, type OriginalDestination, type ProxyConfig,
+} from './layout.js';
+import { available } from './system.js';
+import { checkAddress, checkId, checkPath, checkPort, endpoint } from './validate.js';
+
+const CGROUP_PROGRAMS = ['alt_connect4', 'alt_connect6', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_sockops'] as const;
+const ZERO_KEY = encodeU32(0);
+const PRESENT = encodeU32(1);
+const KILL_ALL = 0n;
+
+export type KillTarget = 'global' | bigint;
+export type ExemptTarget = { cgroupId: bigint } | { netnsCookie: bigint };
+
+export interface CgroupAttachment {
+  readonly path: string;
+  detach(): void;
+}
+
+export interface EventSubscription {
+  stop(): void;
+}
+
+export class BpfEnforcer {
+  readonly #obj: NativeBpfObject;
+  readonly #attached = new Map<string, number[]>();
+  readonly #listeners = new Map<symbol, { onEvent: (e: BpfEvent) => void; keepAlive: boolean }>();
+  readonly #pinDir: string | null;
+  #closed = false;
+
+  private constructor(obj: NativeBpfObject, pinDir: string | null) {
+    this.#obj = obj;
+    this.#pinDir = pinDir;
+  }
+
+  /** Loads and verifies the programs. With pinDir (a bpffs directory) the maps are pinned
+   *  there, and maps already pinned there are reused: kill state survives an agent restart. */
+  static load(options: { pinDir?: string } = {}): BpfEnforcer {
+    const pinDir = options.pinDir === undefined ? null : checkPath('pinDir', options.pinDir);
+    const why = available();
+    if (!why.ok) throw new BpfError('ALT_BPF_UNAVAILABLE', `BPF enforcement is unavailable: ${why.reason}`);
+    const binding = bpfBinding();
+    return new BpfEnforcer(new binding.BpfObject(pinDir), pinDir);
+  }
+
+  /** The cookie BPF sees for sockets of a network namespace (default: this process's). */
+  static netnsCookie(netnsPath?: string): bigint {
+    return bpfBinding().bpfNetnsCookie(netnsPath === undefined ? null : checkPath('netnsPath', netnsPath));
+  }
+
+  programs(): { name: string; section: string; id: number }[] {
+    return this.#obj.programs();
+  }
+
+  /** Attaches every cgroup program (connect, getpeername, sendmsg, sockops) to a cgroup v2
+   *  directory; they govern its processes and those of every cgroup below it. */
+  attachCgroup(path: string): CgroupAttachment {
+    checkPath('path', path);
+    if (!this.#attached.has(path)) {
+      let fd: number;
+      try {
+        fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+      } catch (err) {
+        throw new BpfError('ALT_BPF_ATTACH', `cannot open the cgroup ${path}: ${(err as Error).message}`, 'path');
+      }
+      const links: number[] = [];
+      try {
+        for (const prog of CGROUP_PROGRAMS) links.push(this.#obj.attachCgroup(prog, fd));
+      } catch (err) {
+        for (const id of links) this.#obj.detach(id);
+        throw err;
+      } finally {
+        closeSync(fd);
+      }
+      this.#attached.set(path, links);
+    }
+    return { path, detach: () => void this.detachCgroup(path) };
+  }
+
+  detachCgroup(path: string): boolean {
+    const links = this.#attached.get(path);
+    if (!links) return false;
+    for (const id of links) this.#obj.detach(id);
+    this.#attached.delete(path);
+    return true;
+  }
+
+  /** Where AI-bound connections go: an address the pods can reach, one per family. Loopback
+   *  never is (it would be the pod's own), so it is refused unless allowLoopback (tests). */
+  setProxyAddress(proxy: Endpoint, options: { allowLoopback?: boolean } = {}): void {
+    const ep = endpoint('proxy', proxy);
+    if (isUnspecified(ep.address)) throw invalid('proxy.address', `must be a concrete address, got ${ep.address}`);
+    if (isLoopback(ep.address) && options.allowLoopback !== true) throw invalid('proxy.address', `must be reachable from the pods' network namespaces, not loopback ${ep.address}`);
+    const cfg = this.proxyAddress();
+    if (isV4Mapped(addressBytes(ep.address))) cfg.v4 = ep;
+    else cfg.v6 = ep;
+    this.#obj.mapUpdate('alt_config', ZERO_KEY, encodeConfig(cfg), 0);
+  }
+
+  /** Forgets a family's proxy address: AI-bound connects of that family then fail (EPERM). */
+  clearProxyAddress(family: 4 | 6): void {
+    if (family !== 4 && family !== 6) throw invalid('family', `must be 4 or 6, got ${String(family)}`);
+    const cfg = this.proxyAddress();
+    if (family === 4) cfg.v4 = null;
+    else cfg.v6 = null;
+    this.#obj.mapUpdate('alt_config', ZERO_KEY, encodeConfig(cfg), 0);
+  }
+
+  proxyAddress(): ProxyConfig {
+    return decodeConfig(this.#obj.mapLookup('alt_config', ZERO_KEY)!);
+  }
+
+  /** Adds to the AI destination set (kept current by resolving the providers' FQDNs). */
+  addDestination(address: string, port: number): void {
+    this.#obj.mapUpdate('alt_dests', this.#destKey(address, port), PRESENT, 0);
+  }
+
+  removeDestination(address: string, port: number): boolean {
+    return this.#obj.mapDelete('alt_dests', this.#destKey(address, port));
+  }
+
+  hasDestination(address: string, port: number): boolean {
+    return this.#obj.mapLookup('alt_dests', this.#destKey(address, port)) !== null;
+  }
+
+  #destKey(address: string, port: number): Buffer {
+    return encodeEndpoint({ address: checkAddress('address', address), port: checkPort('port', port) });
+  }
+
+  /** Makes AI-bound connects of a cgroup (and every cgroup below it), or of all, fail at once. */
+  kill(target: KillTarget): void {
+    this.#obj.mapUpdate('alt_deny', this.#killKey(target), PRESENT, 0);
+  }
+
+  unkill(target: KillTarget): boolean {
+    return this.#obj.mapDelete('alt_deny', this.#killKey(target));
+  }
+
+  isKilled(target: KillTarget): boolean {
+    return this.#obj.mapLookup('alt_deny', this.#killKey(target)) !== null;
+  }
+
+  #killKey(target: KillTarget): Buffer {
+    return encodeU64(target === 'global' ? KILL_ALL : checkId('target', target));
+  }
+
+  /** Lets a cgroup (and those below it) or a network namespace reach AI destinations
+   *  directly: the proxy's own upstream connections. A kill still applies. */
+  exempt(target: ExemptTarget): void {
+    this.#obj.mapUpdate('alt_exempt', this.#exemptKey(target), PRESENT, 0);
+  }
+
+  unexempt(target: ExemptTarget): boolean {
+    return this.#obj.mapDelete('alt_exempt', this.#exemptKey(target));
+  }
+
+  #exemptKey(target: ExemptTarget): Buffer {
+    if (typeof target !== 'object' || target === null) throw invalid('target', 'must be { cgroupId } or { netnsCookie }');
+    if ('cgroupId' in target) return encodeExemptKey(EXEMPT_CGROUP, checkId('target.cgroupId', target.cgroupId));
+    if ('netnsCookie' in target) return encodeExemptKey(EXEMPT_NETNS, checkId('target.netnsCookie', target.netnsCookie));
+    throw invalid('target', 'must be { cgroupId } or { netnsCookie }');
+  }
+
+  /** The destination a redirected connection asked for, by the peer address the proxy sees
+   *  on the connection it accepted; null when that connection was not redirected. */
+  originalDestination(peer: Endpoint): OriginalDestination | null {
+    const found = this.#obj.mapLookup('alt_flows', encodeEndpoint(endpoint('peer', peer)));
+    return found === null ? null : decodeOrigin(found);
+  }
+
+  /** Delivers ring-buffer events (from a native thread) until stop(). keepAlive: false lets
+   *  the process exit while subscribed (the poller holds the event loop only while some
+   *  subscription keeps it alive). */
+  events(onEvent: (e: BpfEvent) => void, options: { keepAlive?: boolean } = {}): EventSubscription {
+    if (typeof onEvent !== 'function') throw invalid('onEvent', 'must be a function');
+    const id = Symbol('subscription');
+    if (this.#listeners.size === 0) this.#obj.startEvents((records) => this.#deliver(records));
+    this.#listeners.set(id, { onEvent, keepAlive: options.keepAlive !== false });
+    this.#refEvents();
+    return {
+      stop: () => {
+        if (!this.#listeners.delete(id) || this.#closed) return;
+        if (this.#listeners.size === 0) this.#obj.stopEvents();
+        else this.#refEvents();
+      },
+    };
+  }
+
+  #refEvents(): void {
+    this.#obj.refEvents([...this.#listeners.values()].some((l) => l.keepAlive));
+  }
+
+  #deliver(records: Buffer): void {
+    const events = decodeEvents(records);
+    // A batch queued before stop() still arrives after it: it goes to whoever is listening now.
+    for (const listener of [...this.#listeners.values()]) for (const e of events) listener.onEvent(e);
+  }
+
+  /** Destroys the established AI-bound TCP sockets of killed cgroups in one network namespace
+   *  (/proc/<pid>/ns/net of a pod's process, or /proc/self/fd/<n> for an open namespace fd);
+   *  their owners see ECONNABORTED. A bad argument throws at once; a failed pass rejects. */
+  destroyKilledSockets(netnsPath: string): Promise<{ destroyed: number; cookies: bigint[] }> {
+    return this.#obj.destroyKilled(checkPath('netnsPath', netnsPath)).then((raw) => {
+      const cookies = Array.from({ length: raw.length / 8 }, (_, i) => raw.readBigUInt64LE(i * 8));
+      return { destroyed: cookies.length, cookies };
+    });
+  }
+
+  stats(): BpfStats & { eventsLost: number } {
+    return { ...decodeStats(this.#obj.mapLookup('alt_stats', ZERO_KEY)!), eventsLost: this.#obj.eventsLost() };
+  }
+
+  /** Pins every map under dir (a bpffs directory). Maps loaded with pinDir stay tied to it. */
+  pinMaps(dir: string): void {
+    checkPath('dir', dir);
+    if (this.#pinDir !== null && dir !== this.#pinDir) throw invalid('dir', `must be ${this.#pinDir}, where these maps were loaded pinned, got ${dir}`);
+    this.#obj.pinMaps(dir);
+  }
+
+  unpinMaps(dir: string): void {
+    this.#obj.unpinMaps(checkPath('dir', dir));
+  }
+
+  /** Detaches everything, stops events and frees the programs and maps (pinned maps stay
+   *  pinned). Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#attached.clear();
+    this.#obj.close();
+  }
+}

@@ -1,0 +1,111 @@
+/* Layouts shared by the BPF programs in bpf/ and userspace (native/src/bpf*.cc reports
+ * their sizes and offsets; agent/src/bpf/layout.ts encodes and decodes them byte for byte and a
+ * test compares the two). Every address is 16 bytes: IPv6, or IPv4 as v4-mapped ::ffff:a.b.c.d,
+ * so one map serves both families and connect6 on a dual-stack socket matches IPv4 entries. */
+#ifndef ALTRACE_H
+#define ALTRACE_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define ALT_ADDR_LEN 16
+#define ALT_COMM_LEN 16
+
+#define ALT_AF_INET 2
+#define ALT_AF_INET6 10
+
+#define ALT_MAX_DESTS 16384
+#define ALT_MAX_DENY 4096
+#define ALT_MAX_EXEMPT 1024
+#define ALT_MAX_SOCKETS 65536
+#define ALT_EVENTS_BYTES (256 * 1024)
+/* Deny and exempt checks walk the cgroup's ancestors, so one entry covers a whole pod. */
+#define ALT_MAX_CGROUP_DEPTH 16
+
+/* Deny-map key meaning "every cgroup": real cgroup ids start at 1. */
+#define ALT_KILL_ALL 0ULL
+
+/* Key of alt_dests (AI destinations) and alt_flows (the agent side's local endpoint). */
+struct alt_endpoint {
+	__u8 addr[ALT_ADDR_LEN];
+	__be16 port; /* network byte order */
+	__u16 _pad;  /* zero: part of the hash key */
+};
+
+enum alt_exempt_kind {
+	ALT_EXEMPT_CGROUP = 1,
+	ALT_EXEMPT_NETNS = 2,
+};
+
+struct alt_exempt_key {
+	__u32 kind; /* enum alt_exempt_kind */
+	__u32 _pad;
+	__u64 id;   /* cgroup id or netns cookie */
+};
+
+enum alt_config_flags {
+	ALT_CFG_PROXY4 = 1,
+	ALT_CFG_PROXY6 = 2,
+};
+
+/* alt_config[0]: where AI connections go. An unset family fails closed (connect gets EPERM). */
+struct alt_config {
+	__u8 proxy6[ALT_ADDR_LEN];
+	__be32 proxy4;
+	__be16 port4;
+	__be16 port6;
+	__u32 flags; /* enum alt_config_flags */
+	__u32 _pad;
+};
+
+/* What connect saw: alt_redirects by socket cookie, alt_flows by the agent's local endpoint. */
+struct alt_origin {
+	struct alt_endpoint dest; /* the destination the agent asked for */
+	__u16 family;             /* of the agent's socket */
+	__u16 _pad;
+	__u64 cgroup_id;
+	__u64 socket_cookie;
+	__u64 netns_cookie;
+};
+
+enum alt_verdict {
+	ALT_EV_REDIRECT = 1,
+	ALT_EV_KILLED = 2,
+	ALT_EV_UDP_REFUSED = 3,
+	ALT_EV_NO_PROXY = 4,
+};
+
+/* One ring-buffer record per AI-bound connect or refused datagram: shadow-agent discovery. */
+struct alt_event {
+	__u64 timestamp_ns; /* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u64 netns_cookie;
+	__u64 socket_cookie;
+	__u32 pid;  /* kernel pid: the thread */
+	__u32 tgid; /* userspace pid: the process */
+	struct alt_endpoint dest;
+	__u16 family;
+	__u8 verdict;  /* enum alt_verdict */
+	__u8 protocol; /* IPPROTO_TCP / IPPROTO_UDP */
+	char comm[ALT_COMM_LEN];
+};
+
+/* alt_stats (per-CPU array, one entry) counters, in this order. */
+enum alt_stat {
+	ALT_STAT_REDIRECTS,
+	ALT_STAT_KILLED,
+	ALT_STAT_UDP_REFUSED,
+	ALT_STAT_NO_PROXY,
+	ALT_STAT_EXEMPT,
+	ALT_STAT_EVENTS,
+	ALT_STAT_DROPS,
+	ALT_STAT_DESTROYED,
+	ALT_STAT_COUNT,
+};
+
+struct alt_stats {
+	__u64 n[ALT_STAT_COUNT];
+};
+
+#endif

@@ -1,0 +1,202 @@
+/* Maps and helpers every program shares. Each .bpf.c includes these definitions; they are weak,
+ * so `bpftool gen object` links them into one map each and one skeleton serves all programs. */
+#ifndef ALTRACE_COMMON_BPF_H
+#define ALTRACE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "altrace.h"
+
+#define ALT_MAP __attribute__((weak)) SEC(".maps")
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_DESTS);
+	__type(key, struct alt_endpoint);
+	__type(value, __u32);
+} alt_dests ALT_MAP;
+
+/* cgroup id (or ALT_KILL_ALL) -> 1 */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_DENY);
+	__type(key, __u64);
+	__type(value, __u32);
+} alt_deny ALT_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_EXEMPT);
+	__type(key, struct alt_exempt_key);
+	__type(value, __u32);
+} alt_exempt ALT_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct alt_config);
+} alt_config ALT_MAP;
+
+/* socket cookie -> origin. LRU: a socket whose connect failed never reaches the close hook. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ALT_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct alt_origin);
+} alt_redirects ALT_MAP;
+
+/* the agent side's local endpoint (the proxy's peer address) -> origin */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ALT_MAX_SOCKETS);
+	__type(key, struct alt_endpoint);
+	__type(value, struct alt_origin);
+} alt_flows ALT_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ALT_EVENTS_BYTES);
+} alt_events ALT_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct alt_stats);
+} alt_stats ALT_MAP;
+
+#define ALT_IPPROTO_TCP 6
+#define ALT_IPPROTO_UDP 17
+/* An MPTCP socket would otherwise be a way around the redirect. */
+#define ALT_IPPROTO_MPTCP 262
+
+static __always_inline void alt_count(enum alt_stat s)
+{
+	__u32 zero = 0;
+	struct alt_stats *st = bpf_map_lookup_elem(&alt_stats, &zero);
+
+	if (st && s < ALT_STAT_COUNT)
+		__sync_fetch_and_add(&st->n[s], 1);
+}
+
+static __always_inline void alt_endpoint_v4(struct alt_endpoint *ep, __u32 addr, __u16 port)
+{
+	__builtin_memset(ep, 0, sizeof(*ep));
+	ep->addr[10] = 0xff;
+	ep->addr[11] = 0xff;
+	__builtin_memcpy(&ep->addr[12], &addr, sizeof(addr));
+	ep->port = port;
+}
+
+/* Context fields allow only 4-byte accesses at constant offsets from the context pointer. The
+ * barrier makes clang re-derive each address from ctx, instead of merging the words into 8-byte
+ * accesses or walking them with a moved pointer, which the verifier refuses. */
+#define ALT_CTX(ctx, field) (*({ barrier_var(ctx); &(ctx)->field; }))
+
+#define ALT_COPY_IP6_IN(addr, ctx, field)                                                    \
+	do {                                                                                 \
+		__u32 w_[4] = { ALT_CTX(ctx, field[0]), ALT_CTX(ctx, field[1]),              \
+				ALT_CTX(ctx, field[2]), ALT_CTX(ctx, field[3]) };            \
+		__builtin_memcpy((addr), w_, sizeof(w_));                                    \
+	} while (0)
+
+#define ALT_COPY_IP6_OUT(ctx, field, addr)                                                   \
+	do {                                                                                 \
+		__u32 w_[4];                                                                 \
+		__builtin_memcpy(w_, (addr), sizeof(w_));                                    \
+		ALT_CTX(ctx, field[0]) = w_[0];                                              \
+		ALT_CTX(ctx, field[1]) = w_[1];                                              \
+		ALT_CTX(ctx, field[2]) = w_[2];                                              \
+		ALT_CTX(ctx, field[3]) = w_[3];                                              \
+	} while (0)
+
+static __always_inline int alt_is_ai(const struct alt_endpoint *ep)
+{
+	return bpf_map_lookup_elem(&alt_dests, ep) != 0;
+}
+
+static __always_inline int alt_cgroup_denied(__u64 id)
+{
+	return bpf_map_lookup_elem(&alt_deny, &id) != 0;
+}
+
+static __always_inline int alt_cgroup_exempt(__u64 id)
+{
+	struct alt_exempt_key key = { .kind = ALT_EXEMPT_CGROUP, .id = id };
+
+	return bpf_map_lookup_elem(&alt_exempt, &key) != 0;
+}
+
+/* The current task's cgroup or any ancestor of it is in the deny map, or everything is. */
+static __always_inline int alt_current_killed(void)
+{
+	__u64 all = ALT_KILL_ALL;
+
+	if (bpf_map_lookup_elem(&alt_deny, &all))
+		return 1;
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		if (alt_cgroup_denied(id))
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int alt_current_exempt(struct bpf_sock_addr *ctx)
+{
+	struct alt_exempt_key netns = { .kind = ALT_EXEMPT_NETNS, .id = bpf_get_netns_cookie(ctx) };
+
+	if (bpf_map_lookup_elem(&alt_exempt, &netns))
+		return 1;
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		if (alt_cgroup_exempt(id))
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline void alt_emit(struct bpf_sock_addr *ctx, enum alt_verdict verdict,
+				     const struct alt_endpoint *dest, __u64 cookie)
+{
+	struct alt_event *e = bpf_ringbuf_reserve(&alt_events, sizeof(*e), 0);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		alt_count(ALT_STAT_DROPS);
+		return;
+	}
+	e->timestamp_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->netns_cookie = bpf_get_netns_cookie(ctx);
+	e->socket_cookie = cookie;
+	e->pid = (__u32)pid_tgid;
+	e->tgid = pid_tgid >> 32;
+	e->dest = *dest;
+	e->family = ctx->family;
+	e->verdict = verdict;
+	e->protocol = ctx->protocol;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	alt_count(ALT_STAT_EVENTS);
+}
+
+/* QUIC would carry the call past the proxy: UDP to an AI address on 443 is refused. */
+static __always_inline int alt_udp_allowed(struct bpf_sock_addr *ctx, struct alt_endpoint *dest)
+{
+	if (dest->port != bpf_htons(443) || !alt_is_ai(dest))
+		return 1;
+	alt_count(ALT_STAT_UDP_REFUSED);
+	alt_emit(ctx, ALT_EV_UDP_REFUSED, dest, bpf_get_socket_cookie(ctx));
+	return 0;
+}
+
+#endif
