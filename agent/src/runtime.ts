@@ -24,7 +24,9 @@ import {
   declaredStages,
   hashKey,
   listenExplicit,
+  listenTransparent,
   type ExplicitListener,
+  type TransparentListener,
   type Logger,
   type Upstream,
 } from '../../proxy/src/index.js';
@@ -37,6 +39,7 @@ import { BudgetService } from './budgets.js';
 import { EnforcementService } from './enforcement.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
+import { NodeEnforcement } from './node/node-enforcement.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices } from './policy/load.js';
 import { watchFile, type FileWatch } from './policy/reload.js';
@@ -191,17 +194,41 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     onDecision: (d) => {
       audit?.decision(d);
       enforcement.observe(d);
+      node?.observe(d);
     },
   });
 
   let ready = false;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), store, metrics, ready: () => ready });
+  let node: NodeEnforcement | null = null;
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), store, metrics, ready: () => ready, node: () => node });
   let listener: ExplicitListener;
+  let transparent: TransparentListener | null = null;
   let controlPort: number;
   try {
     listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
+    if (config.node.enforcement === 'bpf') {
+      const loaded = NodeEnforcement.load({
+        config: config.node,
+        upstreams,
+        kills,
+        logger,
+        onShadow: (w) => {
+          logger.warn({ shadow_agent: w.id, pid: w.pid, comm: w.comm, cgroup: w.cgroupPath, pod_uid: w.podUid, providers: [...w.providers] }, 'shadow agent: an AI-bound connection from a workload no virtual key has named');
+          void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
+        },
+      });
+      const host = config.node.transparent_host!;
+      transparent = await listenTransparent(host, config.node.transparent_port, proxy.handle, {
+        lookup: loaded.lookup,
+        onRefusedTls: (origin, sni) => logger.warn({ sni, destination: origin ? `${origin.address}:${origin.port}` : null }, 'TLS on the transparent listener refused: TLS termination with the node CA is not enabled'),
+      });
+      await loaded.activate({ address: host, port: transparent.port });
+      node = loaded;
+    }
   } catch (err) {
+    node?.close();
+    await transparent?.close(0);
     await audit?.close();
     await scanPool.close();
     store.close();
@@ -236,7 +263,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const deescalation = setInterval(() => enforcement.deescalate(), 1000);
   deescalation.unref();
   ready = true;
-  logger.info({ proxy_port: listener.port, control_port: controlPort, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
+  logger.info({ proxy_port: listener.port, control_port: controlPort, transparent_port: transparent?.port, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 
   return {
     proxyPort: listener.port,
@@ -248,6 +275,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     async close() {
       ready = false;
       policyWatch?.close();
+      node?.close();
+      await transparent?.close(500);
       await listener.close(2_000);
       await control.close();
       await proxy.close();

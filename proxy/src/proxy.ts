@@ -16,6 +16,7 @@ import type { ProxyMetrics } from './metrics.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 import type { CallView } from './providers/call-view.js';
 import type { Router } from './providers/routes.js';
+import { ORIGIN, type OriginSocket } from './listen/transparent.js';
 import { parseJson, readBody } from './pipeline/body.js';
 import { Exchange, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
@@ -74,6 +75,8 @@ export interface DecisionRecord {
   /** Data-classification labels of the request and response, and the detector rule ids behind them. */
   labels: string[];
   rules: string[];
+  /** For a connection the kernel redirected here: where it was going and the cgroup that made it. */
+  origin: { address: string; port: number; cgroupId: bigint } | null;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -82,6 +85,11 @@ const STREAM_TYPES = /^(text\/event-stream|application\/vnd\.amazon\.eventstream
 
 function blockVerdict(reason: Verdict['reason'], stage: string, detail?: string): Verdict {
   return detail === undefined ? { outcome: 'block', reason, stage } : { outcome: 'block', reason, stage, detail };
+}
+
+function originOf(x: Exchange): DecisionRecord['origin'] {
+  const o = (x.req.socket as OriginSocket | undefined)?.[ORIGIN];
+  return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId } : null;
 }
 
 /** The governed data plane: one handler for every provider route. */
@@ -396,6 +404,7 @@ export class GovernedProxy {
         fragments: x.fragments,
         labels: x.ctx?.content ? [...x.ctx.content.labels] : [],
         rules: x.ctx?.content ? [...x.ctx.content.rules] : [],
+        origin: originOf(x),
       });
     }
     if (!this.#decisionLine.enabled) return;

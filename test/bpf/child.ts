@@ -12,9 +12,11 @@ type Command =
   | { id: number; op: 'watch'; conn: number }
   | { id: number; op: 'close'; conn: number }
   | { id: number; op: 'alive'; conn: number }
-  | { id: number; op: 'udp'; host: string; port: number; connected?: boolean };
+  | { id: number; op: 'udp'; host: string; port: number; connected?: boolean }
+  | { id: number; op: 'chat'; baseURL: string; apiKey: string }
+  | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number };
 
-const held = new Map<number, { socket: Socket; ended: Promise<string | null> }>();
+const held = new Map<number, { socket: Socket; ended: Promise<string | null>; closedAtNs: Promise<bigint> }>();
 const reply = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 const code = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code ?? null;
 
@@ -24,6 +26,7 @@ function doConnect(cmd: Extract<Command, { op: 'connect' }>): void {
     socket.once('error', (err) => resolve(code(err)));
     socket.once('close', () => resolve(null));
   });
+  const closedAtNs = ended.then(() => process.hrtime.bigint());
   let connected = false;
   socket.on('error', (err) => {
     if (!connected) reply({ id: cmd.id, ok: false, code: code(err) });
@@ -37,7 +40,7 @@ function doConnect(cmd: Extract<Command, { op: 'connect' }>): void {
       // remoteAddress comes from getpeername(2): the cgroup/getpeername programs answer it.
       remote: { address: socket.remoteAddress, port: socket.remotePort },
     });
-    if (cmd.hold) held.set(cmd.id, { socket, ended });
+    if (cmd.hold) held.set(cmd.id, { socket, ended, closedAtNs });
     else socket.end();
   });
 }
@@ -58,12 +61,58 @@ function doUdp(cmd: Extract<Command, { op: 'udp' }>): void {
   else socket.send('x', cmd.port, cmd.host, (err) => done(err));
 }
 
+/** A chat completion with the OpenAI SDK, pointed straight at the provider's address. */
+async function doChat(cmd: Extract<Command, { op: 'chat' }>): Promise<void> {
+  const { default: OpenAI } = await import('openai');
+  const client = new OpenAI({ baseURL: cmd.baseURL, apiKey: cmd.apiKey, maxRetries: 0 });
+  try {
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello from the pod' }] });
+    reply({ id: cmd.id, ok: true, content: r.choices[0]?.message.content ?? null });
+  } catch (err) {
+    reply({ id: cmd.id, ok: false, code: (err as { status?: number }).status ? String((err as { status: number }).status) : code(err), message: (err as Error).message });
+  }
+}
+
+/**
+ * Connects again and again until the kernel refuses: reports when (CLOCK_MONOTONIC, the clock
+ * process.hrtime reads in every process) the first refused attempt began and the last
+ * accepted one began, so a test can place the kill between them.
+ */
+async function doConnectUntilRefused(cmd: Extract<Command, { op: 'connect-until-refused' }>): Promise<void> {
+  const deadline = process.hrtime.bigint() + BigInt(cmd.limitMs) * 1_000_000n;
+  let lastAcceptedNs: bigint | null = null;
+  let attempts = 0;
+  while (process.hrtime.bigint() < deadline) {
+    attempts++;
+    const startedNs = process.hrtime.bigint();
+    const result = await new Promise<string | null>((resolve) => {
+      const s = connect({ host: cmd.host, port: cmd.port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(null);
+      });
+      s.once('error', (err) => resolve(code(err)));
+    });
+    if (result === null) lastAcceptedNs = startedNs;
+    else {
+      reply({ id: cmd.id, ok: true, code: result, refusedAtNs: String(startedNs), lastAcceptedNs: lastAcceptedNs === null ? null : String(lastAcceptedNs), attempts });
+      return;
+    }
+  }
+  reply({ id: cmd.id, ok: false, code: 'NOT_REFUSED', attempts });
+}
+
 reply({ id: 0, ok: true, ready: true });
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as Command;
   if (cmd.op === 'connect') doConnect(cmd);
   else if (cmd.op === 'udp') doUdp(cmd);
-  else if (cmd.op === 'watch') void held.get(cmd.conn)?.ended.then((c) => reply({ id: cmd.id, ok: true, code: c }));
+  else if (cmd.op === 'chat') void doChat(cmd);
+  else if (cmd.op === 'connect-until-refused') void doConnectUntilRefused(cmd);
+  else if (cmd.op === 'watch') {
+    const h = held.get(cmd.conn);
+    void h?.ended.then(async (c) => reply({ id: cmd.id, ok: true, code: c, closedAtNs: String(await h.closedAtNs) }));
+  }
   else if (cmd.op === 'alive') reply({ id: cmd.id, ok: true, alive: held.get(cmd.conn)?.socket.readyState === 'open' });
   else if (cmd.op === 'close') {
     held.get(cmd.conn)?.socket.destroy();

@@ -108,6 +108,12 @@ export interface Reply {
   local?: { address: string; port: number };
   remote?: { address: string; port: number };
   alive?: boolean;
+  content?: string | null;
+  message?: string;
+  closedAtNs?: string;
+  refusedAtNs?: string;
+  lastAcceptedNs?: string | null;
+  attempts?: number;
 }
 
 /** The test/bpf/child.js process, spoken to one JSON line at a time. */
@@ -128,8 +134,12 @@ export class Child {
     return this.proc.pid!;
   }
 
-  static async spawn(cleanup: Cleanup): Promise<Child> {
-    const proc = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** The child process; with `inside`, it first joins that cgroup (its cgroup.procs file) and
+   *  network namespace, before any code of its own runs. */
+  static async spawn(cleanup: Cleanup, inside?: { cgroupProcs: string; netns: string }): Promise<Child> {
+    const proc = inside
+      ? spawn('sh', ['-c', 'echo $$ > "$1" && exec ip netns exec "$2" "$3" "$4"', 'sh', inside.cgroupProcs, inside.netns, process.execPath, CHILD], { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
     const child = new Child(proc);
     cleanup.add(() => child.stop());
     const ready = new Promise<Reply>((resolve) => child.#waiting.set(0, resolve));

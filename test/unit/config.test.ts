@@ -39,8 +39,14 @@ test('an invalid file is refused naming the offending field', (t) => {
 });
 
 test('every override names a setting that exists in the schema', (t) => {
+  // Settings that only take a fixed set of values, or that need their companions.
+  const valid: Record<string, Record<string, string>> = {
+    ALTRACE_SCAN_WORKERS: { ALTRACE_SCAN_WORKERS: '2' },
+    ALTRACE_NODE_ENFORCEMENT: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' },
+    ALTRACE_NODE_TRANSPARENT_PORT: { ALTRACE_NODE_TRANSPARENT_PORT: '15001' },
+  };
   for (const o of ENV_OVERRIDES) {
-    const env: Record<string, string> = o.env === 'ALTRACE_SCAN_WORKERS' ? { [o.env]: '2' } : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
+    const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
     t.notThrows(() => loadConfig({ env }), o.env);
   }
 });
@@ -59,4 +65,16 @@ test('a scan worker heap too small for the largest body is refused, naming both 
   const err = t.throws(() => loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '256' } }));
   t.regex(err!.message, /scan\.worker_heap_mb 256 must be at least 4 × limits\.max_body_bytes \(400 MB\)/);
   t.is(loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '400' } }).scan.worker_heap_mb, 400);
+});
+
+test('node enforcement: off by default; bpf needs the governed cgroup and the transparent address', (t) => {
+  t.is(loadConfig({ env: {} }).node.enforcement, 'off');
+  const noCgroup = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } }));
+  t.is((noCgroup as { field?: string }).field, 'node.cgroup');
+  const noHost = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents' } }));
+  t.is((noHost as { field?: string }).field, 'node.transparent_host');
+  const bad = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'nft' } }));
+  t.regex(bad!.message, /node\.enforcement/);
+  const ok = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });
+  t.like(ok.node, { enforcement: 'bpf', cgroup: '/agents', transparent_port: 15001, resolve_min_ttl_s: 5 });
 });

@@ -17,6 +17,10 @@ one level per quiet period. Options: --json, --url URL, --token TOKEN.
 
 interface AgentView {
   id: string;
+  kind: 'registered' | 'shadow';
+  process?: { pid: number; comm: string };
+  providers?: string[];
+  first_seen?: string;
   teams: string[];
   level: string;
   level_set_by: string;
@@ -26,6 +30,7 @@ interface AgentView {
 }
 
 function line(a: AgentView): string {
+  if (a.kind === 'shadow') return `${a.id.padEnd(24)} SHADOW     ${a.process!.comm} pid ${a.process!.pid} → ${a.providers!.join(',') || 'unknown'}  first seen ${a.first_seen}  last seen ${a.last_seen}`;
   const blocked = Object.entries(a.recent.enforcement_reasons)
     .map(([r, n]) => `${r}×${n}`)
     .join(' ');

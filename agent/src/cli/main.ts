@@ -5,6 +5,7 @@ import { startCommand } from './start.js';
 import { demoCommand } from './demo.js';
 import { credentialsCommand } from './credentials.js';
 import { agentsCommand } from './agents.js';
+import { bpfCommand } from './bpf.js';
 import { auditCommand } from './audit.js';
 import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
@@ -30,6 +31,7 @@ Commands:
   credentials           store real provider keys in the encrypted credential store
   policy check FILE     validate a policy file
   content               the content detectors offline: precision/recall on a labelled corpus, rule list
+  bpf status            node enforcement in the kernel: programs, destinations, counters, shadow agents
 
 Every command has --help. Exit codes: 0 ok, 1 failed check, 2 usage error.
 `;
@@ -49,6 +51,7 @@ const commands: Record<string, Command> = {
   credentials: credentialsCommand,
   policy: policyCommand,
   content: contentCommand,
+  bpf: bpfCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

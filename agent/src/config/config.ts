@@ -12,6 +12,17 @@ export interface Config {
   scan: { workers: number; worker_heap_mb: number };
   audit: { enabled: boolean };
   log: { level: string };
+  node: {
+    enforcement: 'off' | 'bpf';
+    cgroup?: string;
+    transparent_host?: string;
+    transparent_port: number;
+    destinations?: string[];
+    resolve_min_ttl_s: number;
+    resolve_max_ttl_s: number;
+    pin_dir?: string;
+    allow_loopback_proxy: boolean;
+  };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
   providers: {
     openai: { base_url?: string };
@@ -45,6 +56,11 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_SCAN_WORKER_HEAP_MB', path: 'scan.worker_heap_mb', kind: 'int' },
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
+  { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
+  { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },
+  { env: 'ALTRACE_NODE_TRANSPARENT_PORT', path: 'node.transparent_port', kind: 'int' },
+  { env: 'ALTRACE_NODE_PIN_DIR', path: 'node.pin_dir', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_FILE', path: 'credentials.file', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_DIR', path: 'credentials.secret_dir', kind: 'string' },
   { env: 'ALTRACE_MASTER_KEY_FILE', path: 'credentials.master_key_file', kind: 'string' },

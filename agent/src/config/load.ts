@@ -77,6 +77,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (config.scan.worker_heap_mb < neededMb) {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: scan.worker_heap_mb ${config.scan.worker_heap_mb} must be at least 4 × limits.max_body_bytes (${neededMb} MB)`, 'scan.worker_heap_mb');
   }
+  if (config.node.enforcement !== 'off') {
+    for (const field of ['cgroup', 'transparent_host'] as const) {
+      if (config.node[field] === undefined) {
+        throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.${field} is required when node.enforcement is ${config.node.enforcement}`, `node.${field}`);
+      }
+    }
+  }
   const base = file ? resolve(cwd) : cwd;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.state_dir = abs(config.state_dir);

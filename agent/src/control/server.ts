@@ -12,6 +12,7 @@ import type { Store } from '../state/store.js';
 import type { TokenService } from '../tokens.js';
 import { ControlRoutes, readJson, type Operator } from './router.js';
 import { agentRoutes } from './routes/agents.js';
+import { nodeRoutes, type NodeView } from './routes/node.js';
 import { auditRoutes } from './routes/audit.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
@@ -30,6 +31,8 @@ export interface ControlDeps {
   /** Null when the audit log is disabled in the configuration. */
   audit: AuditService | null;
   ready: () => boolean;
+  /** Node enforcement, once it is running; null when it is off. */
+  node: () => NodeView | null;
 }
 
 const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
@@ -56,7 +59,8 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     if (d.audit) auditRoutes(this.#routes, d.audit);
-    agentRoutes(this.#routes, d.enforcement);
+    agentRoutes(this.#routes, d.enforcement, d.node);
+    nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [] });
   }
 
   async listen(host: string, port: number): Promise<number> {

@@ -31,6 +31,7 @@ export class KillSwitches {
   readonly #teams = new Map<string, KillSwitch>();
   readonly #agents = new Map<string, KillSwitch>();
   readonly #listeners: KillListener[] = [];
+  readonly #releaseListeners: ((scope: KillScope, target: string) => void)[] = [];
 
   engage(k: KillSwitch): void {
     if (k.scope === 'global') this.#global = k;
@@ -39,12 +40,13 @@ export class KillSwitches {
   }
 
   release(scope: KillScope, target: string): boolean {
+    let had: boolean;
     if (scope === 'global') {
-      const had = this.#global !== null;
+      had = this.#global !== null;
       this.#global = null;
-      return had;
-    }
-    return this.#byScope(scope).delete(target);
+    } else had = this.#byScope(scope).delete(target);
+    if (had) for (const l of this.#releaseListeners) l(scope, target);
+    return had;
   }
 
   get(scope: KillScope, target: string): KillSwitch | undefined {
@@ -71,6 +73,10 @@ export class KillSwitches {
 
   onEngage(listener: KillListener): void {
     this.#listeners.push(listener);
+  }
+
+  onRelease(listener: (scope: KillScope, target: string) => void): void {
+    this.#releaseListeners.push(listener);
   }
 
   #byScope(scope: Exclude<KillScope, 'global'>): Map<string, KillSwitch> {

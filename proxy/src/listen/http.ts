@@ -1,4 +1,4 @@
-import { createServer as createHttp1, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttp1, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createTcp, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -33,6 +33,14 @@ export async function listenExplicit(host: string, port: number, handler: Handle
       process.nextTick(() => socket.resume());
     });
   });
+  return listening(server, port, host, h1, sockets);
+}
+
+/**
+ * Starts `server` and returns it with a close that lets requests in progress finish: idle
+ * keep-alive connections close at once, busy ones get up to graceMs.
+ */
+export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: Set<Socket>): Promise<ExplicitListener> {
   server.listen(port, host);
   await once(server, 'listening');
   const address = server.address();

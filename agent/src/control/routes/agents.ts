@@ -1,12 +1,21 @@
 import type { EnforcementService } from '../../enforcement.js';
 import { ControlError } from '../../errors.js';
-import type { ControlRoutes } from '../router.js';
+import type { ControlRoutes, Operator } from '../router.js';
+import { isAdmin } from '../scope.js';
+import { shadowAgentJson, type NodeView } from './node.js';
 
-export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementService): void {
+/** Registered agents, and for an admin the shadow agents node enforcement has seen. */
+function listAgents(operator: Operator, enforcement: EnforcementService, node: () => NodeView | null) {
+  const registered: { id: string }[] = enforcement.agents(operator);
+  const shadows = isAdmin(operator) ? (node()?.shadowAgents() ?? []).map(shadowAgentJson) : [];
+  return [...registered, ...shadows];
+}
+
+export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementService, node: () => NodeView | null = () => null): void {
   routes
-    .add('GET', '/agents', ({ operator }) => ({ status: 200, body: { agents: enforcement.agents(operator) } }))
+    .add('GET', '/agents', ({ operator }) => ({ status: 200, body: { agents: listAgents(operator, enforcement, node) } }))
     .add('GET', '/agents/:id', ({ operator, params }) => {
-      const agent = enforcement.agents(operator).find((a) => a.id === params.id);
+      const agent = listAgents(operator, enforcement, node).find((a) => a.id === params.id);
       if (!agent) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${params.id}`, 'id');
       return { status: 200, body: agent };
     })

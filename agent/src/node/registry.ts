@@ -1,0 +1,103 @@
+import type { BpfEvent } from '../bpf/index.js';
+import type { KillScope } from '../../../proxy/src/index.js';
+import type { CgroupIndex, WorkloadIdentity } from './workloads.js';
+
+/** A workload seen talking to an AI destination, registered (a virtual key named it) or not. */
+export interface SeenWorkload extends WorkloadIdentity {
+  /** The shadow-agent id: stable per pod (or per cgroup outside Kubernetes), usable as a kill target. */
+  id: string;
+  pid: number;
+  comm: string;
+  providers: Set<string>;
+  firstSeen: number;
+  lastSeen: number;
+  connections: number;
+  refused: number;
+  /** Learned from the first governed request that came from this cgroup with a virtual key. */
+  agent: string | null;
+  team: string | null;
+  /** Network namespaces its sockets live in (cookie → a pid inside, to enter it by /proc). */
+  netns: Map<bigint, number>;
+}
+
+const MAX_WORKLOADS = 10_000;
+
+/**
+ * Workloads by cgroup, from the kernel's connect events: the first AI-bound connect of a
+ * cgroup no virtual key has named is a shadow agent, recorded at that moment. Requests that
+ * arrive through the transparent listener with a virtual key bind the cgroup to the agent,
+ * which is what lets an agent or team kill switch reach its cgroups in the kernel.
+ */
+export class WorkloadRegistry {
+  readonly #byCgroup = new Map<bigint, SeenWorkload>();
+
+  constructor(
+    private readonly index: CgroupIndex,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records an event; returns the workload and whether this is the first time it is seen. */
+  observe(e: BpfEvent, provider: string | null): { workload: SeenWorkload; first: boolean } {
+    let w = this.#byCgroup.get(e.cgroupId);
+    const first = w === undefined;
+    if (!w) {
+      if (this.#byCgroup.size >= MAX_WORKLOADS) this.#evictOldest();
+      const identity = this.index.identify(e.cgroupId);
+      w = {
+        ...identity,
+        id: `shadow-${identity.podUid ?? `cgroup-${e.cgroupId}`}`,
+        pid: e.pid,
+        comm: e.comm,
+        providers: new Set(),
+        firstSeen: this.now(),
+        lastSeen: 0,
+        connections: 0,
+        refused: 0,
+        agent: null,
+        team: null,
+        netns: new Map(),
+      };
+      this.#byCgroup.set(e.cgroupId, w);
+    }
+    w.lastSeen = this.now();
+    w.pid = e.pid;
+    w.comm = e.comm;
+    w.netns.set(e.netnsCookie, e.pid);
+    if (provider) w.providers.add(provider);
+    if (e.kind === 'redirect') w.connections++;
+    else w.refused++;
+    return { workload: w, first };
+  }
+
+  /** Binds a cgroup to the agent a virtual key named; true when that is new. */
+  bind(cgroupId: bigint, agent: string, team: string): boolean {
+    const w = this.#byCgroup.get(cgroupId);
+    if (!w || (w.agent === agent && w.team === team)) return false;
+    w.agent = agent;
+    w.team = team;
+    return true;
+  }
+
+  get(cgroupId: bigint): SeenWorkload | undefined {
+    return this.#byCgroup.get(cgroupId);
+  }
+
+  /** The cgroups a kill switch covers: by bound agent or team, or by shadow id. */
+  cgroupsCovered(scope: Exclude<KillScope, 'global'>, target: string): SeenWorkload[] {
+    const out: SeenWorkload[] = [];
+    for (const w of this.#byCgroup.values()) {
+      if (scope === 'team' ? w.team === target : w.agent === target || w.id === target) out.push(w);
+    }
+    return out;
+  }
+
+  list(): SeenWorkload[] {
+    return [...this.#byCgroup.values()];
+  }
+
+  #evictOldest(): void {
+    let oldest: SeenWorkload | null = null;
+    for (const w of this.#byCgroup.values()) if (!oldest || w.lastSeen < oldest.lastSeen) oldest = w;
+    if (oldest) this.#byCgroup.delete(oldest.cgroupId);
+  }
+}

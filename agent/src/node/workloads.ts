@@ -1,0 +1,61 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** Who a cgroup is: its path, and the pod and container when the path names them. */
+export interface WorkloadIdentity {
+  cgroupId: bigint;
+  /** Path below the cgroup2 mount, starting with '/'; null when the cgroup is gone. */
+  cgroupPath: string | null;
+  podUid: string | null;
+  containerId: string | null;
+}
+
+// kubelet's two cgroup drivers: systemd (kubepods-burstable-pod<uid with _>.slice/
+// cri-containerd-<id>.scope) and cgroupfs (kubepods/burstable/pod<uid>/<id>).
+const POD = /(?:^|\/)(?:kubepods(?:-[a-z]+)*-)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/|$)/;
+const CONTAINER = /\/(?:(?:cri-containerd|crio|docker|containerd)-)?([0-9a-f]{64})(?:\.scope)?$/;
+
+/** The pod UID and container id a kubelet cgroup path carries, when it carries them. */
+export function parseKubeCgroup(path: string): { podUid: string | null; containerId: string | null } {
+  const pod = POD.exec(path);
+  const container = CONTAINER.exec(path);
+  return { podUid: pod ? pod[1]!.replaceAll('_', '-') : null, containerId: container ? container[1]! : null };
+}
+
+/**
+ * Finds cgroups by id (a cgroup v2 id is its directory's inode number) under one subtree,
+ * caching what it has seen; a miss walks the subtree again, at most once per second.
+ */
+export class CgroupIndex {
+  readonly #byId = new Map<bigint, string>();
+  #walkedAt = 0;
+
+  constructor(
+    readonly mount: string,
+    readonly root: string,
+  ) {}
+
+  identify(cgroupId: bigint): WorkloadIdentity {
+    let abs = this.#byId.get(cgroupId);
+    if (abs === undefined && Date.now() - this.#walkedAt > 1000) {
+      this.#walk();
+      abs = this.#byId.get(cgroupId);
+    }
+    const cgroupPath = abs === undefined ? null : `/${relative(this.mount, abs)}`;
+    return { cgroupId, cgroupPath, ...(cgroupPath ? parseKubeCgroup(cgroupPath) : { podUid: null, containerId: null }) };
+  }
+
+  #walk(): void {
+    this.#walkedAt = Date.now();
+    const stack = [this.root];
+    for (let seen = 0; stack.length > 0 && seen < 100_000; seen++) {
+      const dir = stack.pop()!;
+      try {
+        this.#byId.set(statSync(dir, { bigint: true }).ino, dir);
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(dir, e.name));
+      } catch {
+        // Gone while walking: a pod that ended.
+      }
+    }
+  }
+}

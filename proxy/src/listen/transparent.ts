@@ -1,0 +1,85 @@
+import { createServer as createHttp1 } from 'node:http';
+import { createServer as createTcp, type Socket } from 'node:net';
+import { listening, type ExplicitListener, type Handler } from './http.js';
+
+/** Where a redirected connection was going, and who made it, as the kernel recorded it. */
+export interface TransparentOrigin {
+  address: string;
+  port: number;
+  cgroupId: bigint;
+  netnsCookie: bigint;
+}
+
+/** Set on a transparent connection's socket: the proxy reads it back from `req.socket`. */
+export const ORIGIN: unique symbol = Symbol('altrace.transparent.origin');
+
+export type OriginSocket = Socket & { [ORIGIN]?: TransparentOrigin | null };
+
+export interface TransparentOptions {
+  /** The original destination of an accepted connection, by its peer address. */
+  lookup(peer: { address: string; port: number }): TransparentOrigin | null;
+  /** A TLS connection: until the node CA terminates TLS here, it is refused (fail closed). */
+  onRefusedTls?(origin: TransparentOrigin | null, sni: string | null): void;
+}
+
+export type TransparentListener = ExplicitListener;
+
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * The transparent listener: connections the kernel redirected here (bpf/connect.bpf.c). Plain
+ * HTTP goes through the same handler, and so the same chain, as the explicit listener, with
+ * the original destination on the socket. TLS is refused with its SNI recorded: terminating
+ * it needs the node CA, which agents must trust first.
+ */
+export async function listenTransparent(host: string, port: number, handler: Handler, options: TransparentOptions): Promise<TransparentListener> {
+  const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
+  const sockets = new Set<Socket>();
+  const server = createTcp((socket: OriginSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const origin = socket.remoteAddress && socket.remotePort ? options.lookup({ address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort }) : null;
+    socket[ORIGIN] = origin;
+    socket.once('data', (first: Buffer) => {
+      if (first[0] === TLS_HANDSHAKE) {
+        options.onRefusedTls?.(origin, serverName(first));
+        socket.destroy();
+        return;
+      }
+      socket.pause();
+      socket.unshift(first);
+      h1.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  return listening(server, port, host, h1, sockets);
+}
+
+/** The server_name of a TLS ClientHello in its first record, or null when absent or cut short. */
+export function serverName(record: Buffer): string | null {
+  // record header (5) · handshake header (4) · version (2) · random (32)
+  let at = 5 + 4 + 2 + 32;
+  if (record.length < at + 1 || record[5] !== 0x01) return null;
+  at += 1 + record[at]!; // session id
+  if (record.length < at + 2) return null;
+  at += 2 + record.readUInt16BE(at); // cipher suites
+  if (record.length < at + 1) return null;
+  at += 1 + record[at]!; // compression methods
+  if (record.length < at + 2) return null;
+  const end = Math.min(record.length, at + 2 + record.readUInt16BE(at));
+  at += 2;
+  while (at + 4 <= end) {
+    const type = record.readUInt16BE(at);
+    const len = record.readUInt16BE(at + 2);
+    at += 4;
+    if (type === 0 && at + 5 <= end) {
+      // server_name_list length (2) · name type (1) · name length (2) · name
+      const nameLen = record.readUInt16BE(at + 3);
+      if (record[at + 2] === 0 && at + 5 + nameLen <= end) return record.toString('ascii', at + 5, at + 5 + nameLen);
+      return null;
+    }
+    at += len;
+  }
+  return null;
+}

@@ -1,0 +1,56 @@
+// A small network of the test's own: an "agent pod" namespace and a "provider" namespace, each
+// joined to the node (the root namespace, where the agent runs) by a veth pair. Only addresses
+// inside these namespaces are used, and everything is removed by the cleanup stack.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Cleanup } from './rig.js';
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export interface Link {
+  netns: string;
+  /** The node's side of the veth pair. */
+  nodeAddress: string;
+  /** The namespace's side. */
+  address: string;
+}
+
+const FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+export class NetRig {
+  readonly #suffix = Math.random().toString(36).slice(2, 6);
+  readonly #subnet = 200 + Math.floor(Math.random() * 50);
+
+  private constructor(private readonly cleanup: Cleanup) {}
+
+  static create(cleanup: Cleanup): NetRig {
+    const rig = new NetRig(cleanup);
+    // Forwarding on the node: without the programs, the pod could reach the provider directly.
+    const before = readFileSync(FORWARD, 'utf8').trim();
+    writeFileSync(FORWARD, '1');
+    cleanup.add(() => writeFileSync(FORWARD, before));
+    return rig;
+  }
+
+  /** A namespace joined to the node by a veth pair on 10.<subnet>.<index>.0/24. */
+  namespace(name: string, index: number): Link {
+    const netns = `alt-${name}-${this.#suffix}`;
+    const nodeIf = `a${name.slice(0, 3)}${this.#suffix}n`;
+    const nsIf = `a${name.slice(0, 3)}${this.#suffix}p`;
+    const net = `10.${this.#subnet}.${index}`;
+    ip('netns', 'add', netns);
+    // Deleting the namespace deletes its end of the pair, and with it the node's end.
+    this.cleanup.add(() => ip('netns', 'delete', netns));
+    ip('link', 'add', nodeIf, 'type', 'veth', 'peer', 'name', nsIf);
+    ip('link', 'set', nsIf, 'netns', netns);
+    ip('addr', 'add', `${net}.1/24`, 'dev', nodeIf);
+    ip('link', 'set', nodeIf, 'up');
+    ip('-n', netns, 'addr', 'add', `${net}.2/24`, 'dev', nsIf);
+    ip('-n', netns, 'link', 'set', nsIf, 'up');
+    ip('-n', netns, 'link', 'set', 'lo', 'up');
+    ip('-n', netns, 'route', 'add', 'default', 'via', `${net}.1`);
+    return { netns, nodeAddress: `${net}.1`, address: `${net}.2` };
+  }
+}

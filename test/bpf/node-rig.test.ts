@@ -1,0 +1,160 @@
+// The whole of node enforcement on a network of the test's own: an agent pod (its own netns
+// and cgroup) that ignores the proxy and dials the provider's address, the node (the agent,
+// with its transparent listener on the pod link), and a provider namespace running the
+// simulated provider. Proves redirect and governance, the original peer seen in the pod, UDP
+// 443 refused, the shadow agent, and a kill in the kernel, with its measured times.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { runCli, spawnAgent, type AgentProcess } from '../helpers/process.js';
+import { NetRig, type Link } from './netns.js';
+import { bpfSuite, Child, Cleanup, TempCgroup } from './rig.js';
+
+const ADMIN = 'admin-token-for-the-node-rig-0001';
+const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
+const REAL_KEY = 'sk-real-key-of-the-node-rig';
+const SIM_PORT = 8443;
+
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  peer: string | null;
+}
+
+async function startSimulator(provider: Link, cleanup: Cleanup): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', provider.address, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.add(async () => {
+    if (proc.exitCode !== null) return;
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+  });
+  const [line] = (await once(createInterface({ input: proc.stdout! }), 'line')) as [string];
+  return { url: (JSON.parse(line) as { url: string }).url, proc };
+}
+
+bpfSuite(() => {
+  const cleanup = new Cleanup();
+  test.after.always(() => cleanup.run());
+
+  let pod: Link;
+  let provider: Link;
+  let sim: { url: string };
+  let agent: AgentProcess;
+  let child: Child;
+  let key: string;
+  const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const control = (path: string, init: RequestInit = {}) => fetch(`${agent.controlUrl}/api/v1${path}`, { ...init, headers: admin });
+
+  test.before(async () => {
+    const net = NetRig.create(cleanup);
+    pod = net.namespace('pod', 1);
+    provider = net.namespace('prov', 2);
+    sim = await startSimulator(provider, cleanup);
+    const cgroup = TempCgroup.create(cleanup);
+    const dir = mkdtempSync(join(tmpdir(), 'altrace-node-rig-'));
+    cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, 'altrace.yaml');
+    writeFileSync(
+      config,
+      [
+        'node:',
+        '  enforcement: bpf',
+        `  cgroup: ${cgroup.path}`,
+        `  transparent_host: ${pod.nodeAddress}`,
+        '  transparent_port: 0',
+        // QUIC would go to 443 of the same address.
+        `  destinations: ["${provider.address}:443"]`,
+        '',
+      ].join('\n'),
+    );
+    agent = await spawnAgent({
+      ALTRACE_CONFIG: config,
+      ALTRACE_STATE_DIR: join(dir, 'state'),
+      ALTRACE_ADMIN_TOKEN: ADMIN,
+      ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`,
+      OPENAI_API_KEY: REAL_KEY,
+    });
+    cleanup.add(() => agent.stop());
+    const res = await control('/keys', { method: 'POST', body: JSON.stringify({ agent: 'rig-agent', team: 'rig' }) });
+    key = ((await res.json()) as { key: string }).key;
+    child = await Child.spawn(cleanup, { cgroupProcs: join(cgroup.leaf, 'cgroup.procs'), netns: pod.netns });
+  });
+
+  test.serial('a direct connect lands at the proxy; the pod still sees the original peer; the shadow agent appears at once', async (t) => {
+    const sent = Date.now();
+    const r = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT });
+    t.true(r.ok, `connect: ${r.code}`);
+    t.deepEqual(r.remote, { address: provider.address, port: SIM_PORT }, 'getpeername in the pod shows the provider');
+    type Shadow = { id: string; kind: string; first_seen: string; process: { comm: string }; providers: string[] };
+    let shadow: Shadow | undefined;
+    for (const deadline = Date.now() + 2000; !shadow && Date.now() < deadline; await new Promise((r) => setTimeout(r, 5))) {
+      const { agents } = (await (await control('/agents')).json()) as { agents: Shadow[] };
+      shadow = agents.find((a) => a.kind === 'shadow');
+    }
+    t.truthy(shadow, 'a shadow agent is listed');
+    const latency = Date.parse(shadow!.first_seen) - sent;
+    t.log(`shadow agent recorded ${latency} ms after the connect was sent`);
+    t.true(latency <= 100, `recorded within 100 ms of the connect (${latency} ms)`);
+    t.deepEqual(shadow!.providers, ['openai']);
+    const audit = (await (await control('/audit?kind=control&limit=50')).json()) as { records: { control?: { action: string; target?: string } }[] };
+    t.true(
+      audit.records.some((rec) => rec.control?.action.startsWith('DISCOVER shadow-agent') && rec.control.target === shadow!.id),
+      'the discovery is in the audit log',
+    );
+  });
+
+  test.serial('the SDK dialing the provider is governed: the provider only sees the proxy, with the real key', async (t) => {
+    const before = ((await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] }).received.length;
+    const r = await child.call({ op: 'chat', baseURL: `http://${provider.address}:${SIM_PORT}/v1`, apiKey: key });
+    t.true(r.ok, `chat: ${r.code} ${r.message ?? ''}`);
+    const blocked = await child.call({ op: 'chat', baseURL: `http://${provider.address}:${SIM_PORT}/v1`, apiKey: 'sk-a-real-key-straight-from-the-pod' });
+    t.false(blocked.ok, 'a real provider key from the pod is refused by the chain');
+    t.is(blocked.code, '401');
+    const { received } = (await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] };
+    const fresh = received.slice(before);
+    t.is(fresh.length, 1, 'only the governed request reached the provider');
+    t.is(fresh[0]!.headers.authorization, `Bearer ${REAL_KEY}`);
+    t.is(fresh[0]!.peer, provider.nodeAddress, 'the provider was called from the node (the proxy), not from the pod');
+    t.false(received.some((rec) => rec.peer === pod.address), 'nothing from the pod ever reached the provider directly');
+  });
+
+  test.serial('UDP to the provider on 443 (QUIC) fails in the pod', async (t) => {
+    const r = await child.call({ op: 'udp', host: provider.address, port: 443 });
+    t.false(r.ok);
+    t.is(r.code, 'EPERM');
+  });
+
+  test.serial('a kill: the next connect fails with EPERM within 1 ms of the acknowledgement, the open connection is torn down', async (t) => {
+    const held = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT, hold: true });
+    t.true(held.ok);
+    const closed = child.call({ op: 'watch', conn: held.id }, 10_000);
+    const refused = child.call({ op: 'connect-until-refused', host: provider.address, port: SIM_PORT, limitMs: 5000 }, 10_000);
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await control('/kill', { method: 'POST', body: JSON.stringify({ scope: 'agent', target: 'rig-agent', reason: 'node rig' }) });
+    const ackNs = process.hrtime.bigint();
+    t.is(res.status, 201);
+    const r = await refused;
+    t.is(r.code, 'EPERM');
+    const refusedAfterAckMs = Number(BigInt(r.refusedAtNs!) - ackNs) / 1e6;
+    const lastAcceptedBeforeAckMs = Number(ackNs - BigInt(r.lastAcceptedNs!)) / 1e6;
+    t.log(`first refused connect began ${refusedAfterAckMs.toFixed(3)} ms after the acknowledgement (negative: before it); last accepted began ${lastAcceptedBeforeAckMs.toFixed(3)} ms before it; ${r.attempts} attempts`);
+    t.true(refusedAfterAckMs <= 1, 'refused within 1 ms of the acknowledgement');
+    t.true(lastAcceptedBeforeAckMs > 0, 'no connect begun after the acknowledgement was accepted');
+    const c = await closed;
+    const teardownMs = Number(BigInt(c.closedAtNs!) - ackNs) / 1e6;
+    t.log(`open connection torn down ${teardownMs.toFixed(1)} ms after the acknowledgement (${c.code})`);
+    t.true(teardownMs <= 1200, 'torn down within 1.2 s');
+    const status = JSON.parse((await runCli(['bpf', 'status', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { killed_cgroups: string[]; destinations: { address: string; port: number }[]; stats: { killed: number; destroyed: number } };
+    t.is(status.killed_cgroups.length, 1);
+    t.true(status.stats.killed >= 1 && status.stats.destroyed >= 1);
+    t.true(status.destinations.some((d) => d.address === provider.address && d.port === SIM_PORT));
+    const released = await control('/kill/agent/rig-agent', { method: 'DELETE' });
+    t.is(released.status, 200);
+    const again = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT });
+    t.true(again.ok, 'after unkill the pod connects (through the proxy) again');
+  });
+});
