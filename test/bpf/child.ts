@@ -14,7 +14,9 @@ type Command =
   | { id: number; op: 'alive'; conn: number }
   | { id: number; op: 'udp'; host: string; port: number; connected?: boolean }
   | { id: number; op: 'chat'; baseURL: string; apiKey: string }
-  | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number };
+  | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number }
+  | { id: number; op: 'connect-bench'; host: string; port: number; n: number }
+  | { id: number; op: 'udp-flood'; host: string; port: number; n: number };
 
 const held = new Map<number, { socket: Socket; ended: Promise<string | null>; closedAtNs: Promise<bigint> }>();
 const reply = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -102,6 +104,35 @@ async function doConnectUntilRefused(cmd: Extract<Command, { op: 'connect-until-
   reply({ id: cmd.id, ok: false, code: 'NOT_REFUSED', attempts });
 }
 
+/** n connects one after another (each closed once connected): mean nanoseconds per connect. */
+async function doConnectBench(cmd: Extract<Command, { op: 'connect-bench' }>): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < cmd.n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const s = connect({ host: cmd.host, port: cmd.port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', reject);
+    });
+  }
+  reply({ id: cmd.id, ok: true, nsPerConnect: String((process.hrtime.bigint() - t0) / BigInt(cmd.n)) });
+}
+
+/** n datagrams as fast as they go, 1,000 in flight at a time: how many the kernel refused. */
+async function doUdpFlood(cmd: Extract<Command, { op: 'udp-flood' }>): Promise<void> {
+  const socket = createSocket('udp4');
+  socket.on('error', () => {});
+  let refused = 0;
+  const t0 = process.hrtime.bigint();
+  for (let sent = 0; sent < cmd.n; sent += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, cmd.n - sent) }, () => new Promise<void>((resolve) => socket.send('x', cmd.port, cmd.host, (err) => ((refused += err ? 1 : 0), resolve())))));
+  }
+  socket.close();
+  reply({ id: cmd.id, ok: true, refused, elapsedNs: String(process.hrtime.bigint() - t0) });
+}
+
 reply({ id: 0, ok: true, ready: true });
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as Command;
@@ -109,6 +140,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   else if (cmd.op === 'udp') doUdp(cmd);
   else if (cmd.op === 'chat') void doChat(cmd);
   else if (cmd.op === 'connect-until-refused') void doConnectUntilRefused(cmd);
+  else if (cmd.op === 'connect-bench') void doConnectBench(cmd);
+  else if (cmd.op === 'udp-flood') void doUdpFlood(cmd);
   else if (cmd.op === 'watch') {
     const h = held.get(cmd.conn);
     void h?.ended.then(async (c) => reply({ id: cmd.id, ok: true, code: c, closedAtNs: String(await h.closedAtNs) }));

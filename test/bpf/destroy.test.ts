@@ -4,7 +4,8 @@ import test from 'ava';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { BpfEnforcer, type BpfEvent } from '../../agent/src/bpf/index.js';
-import { bpfSuite, Child, Cleanup, eventually, listen, TempCgroup } from './rig.js';
+import { Child, Cleanup, eventually, listen, TempCgroup } from './rig.js';
+import { bpfSuite } from './suite.js';
 
 const AI_HOST = '127.0.0.2';
 

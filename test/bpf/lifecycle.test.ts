@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { bpfSuite, Cleanup } from './rig.js';
+import { Cleanup } from './rig.js';
+import { bpfSuite } from './suite.js';
 
 const ENFORCER = new URL('../../agent/src/bpf/index.js', import.meta.url).href;
 

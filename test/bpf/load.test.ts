@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfEnforcer, BpfError } from '../../agent/src/bpf/index.js';
-import { bpfSuite, Cleanup } from './rig.js';
+import { Cleanup } from './rig.js';
+import { bpfSuite } from './suite.js';
 
 const PROGRAMS = ['alt_connect4', 'alt_connect6', 'alt_destroy', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_sockops'];
 

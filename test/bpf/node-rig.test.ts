@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runCli, spawnAgent, type AgentProcess } from '../helpers/process.js';
 import { NetRig, type Link } from './netns.js';
-import { bpfSuite, Child, Cleanup, TempCgroup } from './rig.js';
+import { Child, Cleanup, TempCgroup } from './rig.js';
+import { bpfSuite } from './suite.js';
 
 const ADMIN = 'admin-token-for-the-node-rig-0001';
 const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;

@@ -3,7 +3,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { BpfEnforcer, type BpfEvent } from '../../agent/src/bpf/index.js';
-import { bpfSuite, Child, Cleanup, eventually, listen, TempCgroup, type LocalServer } from './rig.js';
+import { Child, Cleanup, eventually, listen, TempCgroup, type LocalServer } from './rig.js';
+import { bpfSuite } from './suite.js';
 
 const AI_HOST = '127.0.0.2';
 

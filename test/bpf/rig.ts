@@ -1,6 +1,5 @@
 // What the BPF tests share: the reason to skip, temporary cgroups, the child process the
 // programs judge, local servers, and a cleanup stack that runs even when a test fails.
-import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -20,16 +19,6 @@ function skipReason(): string | null {
 }
 
 export const SKIP_REASON = skipReason();
-
-/** Registers a file's tests, or, when BPF cannot run here, one passing test that says why. */
-export function bpfSuite(register: () => void): void {
-  if (SKIP_REASON === null) return register();
-  console.error(`test/bpf: skipped: ${SKIP_REASON}`);
-  test(`skipped (BPF unavailable: ${SKIP_REASON})`, (t) => {
-    t.log(`skipped: ${SKIP_REASON}`);
-    t.pass();
-  });
-}
 
 /** Undo steps, newest first; every one runs even if an earlier one throws. */
 export class Cleanup {
@@ -114,6 +103,9 @@ export interface Reply {
   refusedAtNs?: string;
   lastAcceptedNs?: string | null;
   attempts?: number;
+  nsPerConnect?: string;
+  refused?: number;
+  elapsedNs?: string;
 }
 
 /** The test/bpf/child.js process, spoken to one JSON line at a time. */
