@@ -7,10 +7,16 @@ import { evaluateCorpus, parseCorpus } from '../../proxy/src/scan/evaluate.js';
 import { ROOT, runCli } from '../helpers/process.js';
 
 const CORPUS = join(ROOT, 'test/fixtures/content-corpus');
-const items = readdirSync(CORPUS)
-  .filter((f) => f.endsWith('.jsonl'))
-  .flatMap((f) => parseCorpus(readFileSync(join(CORPUS, f), 'utf8'), f));
-const quality = evaluateCorpus(loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml')).set, items);
+// Written by someone who read neither the detectors nor the corpus above: the better test of intent.
+const INDEPENDENT = join(ROOT, 'test/fixtures/content-corpus-independent');
+const read = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => parseCorpus(readFileSync(join(dir, f), 'utf8'), f));
+const { set } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));
+const items = read(CORPUS);
+const quality = evaluateCorpus(set, items);
+const independent = evaluateCorpus(set, read(INDEPENDENT));
 
 test('the corpus has positives and hard negatives for every detector family', (t) => {
   for (const family of ['secrets', 'payment', 'pii', 'injection']) {
@@ -21,14 +27,24 @@ test('the corpus has positives and hard negatives for every detector family', (t
   }
 });
 
-for (const label of ['secret', 'pci.card']) {
-  test(`${label}: precision and recall ≥ 0.95 on the corpus`, (t) => {
-    const q = quality.find((x) => x.label === label)!;
-    t.truthy(q);
-    t.true(q.precision >= 0.95, `precision ${q.precision.toFixed(3)}; wrong: ${q.wrong.join(' ')}`);
-    t.true(q.recall >= 0.95, `recall ${q.recall.toFixed(3)}; missed: ${q.missed.join(' ')}`);
-  });
+for (const [corpus, results] of [['the corpus', quality], ['the independent corpus', independent]] as const) {
+  for (const label of ['secret', 'pci.card']) {
+    test(`${label}: precision and recall ≥ 0.95 on ${corpus}`, (t) => {
+      const q = results.find((x) => x.label === label)!;
+      t.truthy(q);
+      t.true(q.precision >= 0.95, `precision ${q.precision.toFixed(3)}; wrong: ${q.wrong.join(' ')}`);
+      t.true(q.recall >= 0.95, `recall ${q.recall.toFixed(3)}; missed: ${q.missed.join(' ')}`);
+    });
+  }
 }
+
+// The other labels are reported, not held to a bar: their precision and recall on text nobody tuned for.
+test('the independent corpus: every label is scored', (t) => {
+  for (const q of independent) t.log(`${q.label.padEnd(26)} P ${q.precision.toFixed(3)} R ${q.recall.toFixed(3)}${q.missed.length ? ` missed ${q.missed.join(' ')}` : ''}${q.wrong.length ? ` wrong ${q.wrong.join(' ')}` : ''}`);
+  for (const label of ['secret', 'pci.card', 'pii.email', 'pii.phone', 'pii.iban', 'pii.national_id', 'injection.override', 'injection.spoofing', 'injection.hidden_unicode', 'injection.exfil_link']) {
+    t.truthy(independent.find((q) => q.label === label), `${label} has labelled texts`);
+  }
+});
 
 test('altrace content eval prints per-label quality and fails the threshold it is given', async (t) => {
   const ok = await runCli(['content', 'eval', '--min-precision', '0.95', '--min-recall', '0.95', '--labels', 'secret,pci.card']);

@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { loadGitleaks } from './gitleaks.js';
 import { injectionDetectors } from './injection.js';
 import { KeywordIndex } from './keywords.js';
+import { passwordDetectors } from './passwords.js';
 import { regulatedDataDetectors } from './pii.js';
 import { extraSecretDetectors } from './secrets.js';
 import type { Detector, Family, Finding } from './types.js';
@@ -94,6 +95,6 @@ export interface DefaultDetectors {
 /** The shipped detectors: gitleaks' rules from `rulesPath`, ours for what they miss, regulated data, injection. */
 export function loadDefaultDetectors(rulesPath: string): DefaultDetectors {
   const gitleaks = loadGitleaks(readFileSync(rulesPath, 'utf8'));
-  const set = new DetectorSet([...gitleaks.detectors, ...extraSecretDetectors(), ...regulatedDataDetectors(), ...injectionDetectors()]);
+  const set = new DetectorSet([...gitleaks.detectors, ...extraSecretDetectors(), ...passwordDetectors(), ...regulatedDataDetectors(), ...injectionDetectors()]);
   return { set, skipped: gitleaks.skipped };
 }

@@ -1,4 +1,5 @@
 import { parse } from 'smol-toml';
+import { isDocumentedExample } from './documented.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
 
@@ -9,6 +10,9 @@ import { shannonEntropy } from './validators.js';
  * silently dropped. Semantics follow gitleaks: the secret is the first non-empty capture
  * group (or `secretGroup`), it must reach the rule's entropy, generic rules need a digit,
  * and the rule's and the global allowlists (regexes on the secret, match or line; stopwords) apply.
+ * Two departures, both because we scan prompts rather than source files: a secret may also end
+ * where a URL query value or a markup element ends (see SECRET_END), and credentials vendors
+ * publish in their docs are not secrets (documented.ts).
  */
 
 interface RawAllowlist {
@@ -50,6 +54,14 @@ const POSIX: Record<string, string> = {
   punct: '!-\\/:-@\\[-`{-~',
   word: '\\w',
 };
+
+/**
+ * gitleaks ends most secrets at a quote, whitespace, `;` or an escaped newline: enough for source
+ * files, but a prompt also carries keys inside URLs (`?key=AIza…&callback=`) and markup
+ * (`<code>…</code>`, `[link](…?token=…)`), where they end at `&`, `<` or `)`.
+ */
+const SECRET_END = String.raw`(?:[\x60'"\s;]|\\[nr]|$)`;
+const SECRET_END_WIDER = String.raw`(?:[\x60'"\s;&<)]|\\[nr]|$)`;
 
 /** RE2 → JavaScript: leading flag groups become flags, `\z` and `\A` anchors, POSIX classes, `(?P<n>`. */
 export function toJsRegExp(source: string, extraFlags = ''): RegExp {
@@ -175,7 +187,7 @@ class GitleaksRule implements Detector {
       if (this.id.startsWith('generic') && !digitIn(secret)) continue;
       const start = m.index + Math.max(0, m[0].indexOf(secret));
       const end = start + secret.length;
-      if (allowed(this.allow, secret, m[0], text, m.index, m.index + m[0].length)) continue;
+      if (allowed(this.allow, secret, m[0], text, m.index, m.index + m[0].length) || isDocumentedExample(secret)) continue;
       spans.push({ start, end });
     }
     return spans;
@@ -194,7 +206,7 @@ export function loadGitleaks(toml: string): LoadedRules {
     }
     try {
       const allow = [...(rule.allowlists ?? []).map(compileAllow), global].filter((a): a is Allow => a !== null);
-      const re = toJsRegExp(rule.regex);
+      const re = toJsRegExp(rule.regex.replaceAll(SECRET_END, SECRET_END_WIDER));
       const keywords = (rule.keywords ?? []).map((k) => k.toLowerCase()).filter((k) => /^[\x20-\x7e]+$/.test(k));
       detectors.push(new GitleaksRule(rule.id, re, keywords, rule.secretGroup ?? 0, rule.entropy ?? 0, allow));
     } catch (err) {

@@ -1,8 +1,11 @@
+import { windowed } from './gates.js';
+import { phoneDetector } from './phone.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 import { cardNetwork, ibanValid, luhnValid, ninoValid, ssnValid, TEST_CARDS } from './validators.js';
 
 const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|gtin|ean|upc|ticket|case)\b\s*(?:#|no\.?|:)?|#)\s*$/i;
+const ASSET_EXTENSION = /\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?|heic|css|js|mjs|cjs|jsx|tsx|json|ya?ml|toml|txt|html?|pdf|woff2?|ttf|otf|wasm|scss)$/i;
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
 
 /** Regulated data, each with a validator so look-alikes (failed checksums, test cards, versions) stay quiet. */
@@ -13,8 +16,9 @@ export function regulatedDataDetectors(): Detector[] {
       'pci.card',
       'pii',
       [],
-      // 13–19 digits, optionally grouped by single spaces or dashes; not part of a longer number or word.
-      /(?<![\w.,+-])\d(?:[ -]?\d){12,18}(?![\w]|[.,]\d|-\d)/g,
+      // 13–19 digits, optionally grouped by single spaces or dashes; not part of a longer number or
+      // word. A comma may border it: a CSV field, as a thousands group is never 13 digits long.
+      /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w|\.\d|-\d)/g,
       (m) => {
         const digits = m[0].replace(/[ -]/g, '');
         if (/ [^ ]*-|-[^-]* /.test(m[0])) return null; // mixed separators: a formula, not a card
@@ -23,38 +27,26 @@ export function regulatedDataDetectors(): Detector[] {
         if (ID_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index))) return null;
         return whole(m);
       },
-      /\d(?:[ -]?\d){12}/,
+      windowed(/\d(?:[ -]?\d){12}/, 25),
     ),
     new RegexDetector(
       'pii-email',
       'pii.email',
       'pii',
       ['@'],
-      /(?<![\w.+\-:/])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w@-])/g,
+      /(?<![\w.+\-/])(?<!(?<![Mm][Aa][Ii][Ll][Tt][Oo]):)[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w@-])/g,
       (m) => {
         // git@github.com:org/repo is an SSH remote, not a mailbox.
         if (/^git@/i.test(m[0]) && m.input[m.index + m[0].length] === ':') return null;
+        // logo@2x.png, icon@3x.webp: a retina asset; these extensions are no top-level domain.
+        if (ASSET_EXTENSION.test(m[0])) return null;
         return whole(m);
       },
       undefined,
-      // Local part ≤ 64, domain ≤ 9 labels of ≤ 64 plus a TLD: every match sits within these bounds of its '@'.
-      { literal: '@', before: 65, after: 620 },
+      // Local part ≤ 64 (and `mailto:` before it), domain ≤ 9 labels of ≤ 64 plus a TLD: every match sits within these bounds of its '@'.
+      { literal: '@', before: 72, after: 620 },
     ),
-    new RegexDetector(
-      'pii-phone',
-      'pii.phone',
-      'pii',
-      [],
-      // International (+CC ...) or North American (NXX) NXX-XXXX, with the separators people write.
-      /(?<![\w+.\/-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w.\/-]?\d|\w)/g,
-      (m) => {
-        const digits = m[0].replace(/\D/g, '');
-        if (m[0].startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? whole(m) : null;
-        // NANP: area code and exchange start 2–9.
-        return digits.length === 10 && /^[2-9]\d{2}[2-9]/.test(digits) ? whole(m) : null;
-      },
-      /\d(?:[ ().+-]{0,2}\d){7}/,
-    ),
+    phoneDetector(),
     new RegexDetector(
       'pii-iban',
       'pii.iban',

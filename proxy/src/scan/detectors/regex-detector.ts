@@ -1,3 +1,4 @@
+import type { Gate } from './gates.js';
 import type { Detector, Family, Span } from './types.js';
 
 /**
@@ -16,7 +17,7 @@ export class RegexDetector implements Detector {
     re: RegExp,
     /** Returns the sensitive span of a match, or null when the match is a look-alike. */
     private readonly check: (m: RegExpExecArray) => Span | null = (m) => ({ start: m.index, end: m.index + m[0].length }),
-    readonly gate?: RegExp,
+    readonly gate?: Gate,
     /**
      * When every match holds this literal within `before`/`after` characters (and its
      * look-behind within one more), only the regions around the literal's occurrences are

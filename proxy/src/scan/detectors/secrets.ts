@@ -1,12 +1,45 @@
+import { isDocumentedExample } from './documented.js';
+import { isPlaceholder } from './placeholders.js';
 import { RegexDetector } from './regex-detector.js';
-import type { Detector } from './types.js';
+import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
 
-const PLACEHOLDER = /^(?:\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|%s|%\(\w+\)s|\*+|x+|pass(?:word)?|changeme|secret|\.\.\.|example)$/i;
+const whole = (m: RegExpExecArray): Span => ({ start: m.index, end: m.index + m[0].length });
+/** A provider token: random enough, and not one the provider printed in its docs. */
+const token = (minEntropy: number) => (m: RegExpExecArray) => (shannonEntropy(m[0]) > minEntropy && !isDocumentedExample(m[0]) ? whole(m) : null);
+
+// Data stores and brokers, whose URLs are how a login is configured; driver variants (`mysql2`, `postgresql+psycopg2`) included.
+const DATA_STORE_SCHEMES = 'postgres(?:ql)?|postgis|pgsql|mysql[2x]?|mariadb|mongodb(?:\\+srv)?|rediss?|valkey|amqps?|mssql|sqlserver|oracle|clickhouse|cockroachdb|cassandra|couchdbs?|neo4j|bolt|influxdb|memcached?|nats';
+// Other URLs that may carry `user:password@`; here `admin:admin` and the like are common examples, so the check is stricter.
+const SERVICE_SCHEMES = 'https?|wss?|s?ftps?|smtps?|imaps?|pop3s?|ldaps?|ssh|git|svn';
+
+/** The password of a `scheme://user:password@host` match (group 1), unless it is a placeholder or fails `strong`. */
+function urlPassword(strong: (password: string) => boolean) {
+  return (m: RegExpExecArray): Span | null => {
+    const password = m[1]!;
+    if (isPlaceholder(password) || !strong(password)) return null;
+    const start = m.index + m[0].indexOf(`:${password}@`) + 1;
+    return { start, end: start + password.length };
+  };
+}
+function decodeOrKeep(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+/** A port is not a password (`http://host:8080@…` is a typo), and a real one is more than a short word. */
+const strongUrlPassword = (p: string) => p.length >= 8 && !/^\d+$/.test(p) && /[^A-Za-z]/.test(p) && shannonEntropy(p) > 2.5;
+const userinfoUrl = (schemes: string) => new RegExp(String.raw`\b(?:${schemes})(?:\+\w{1,20})?:\/\/[^\s:\/@'"]{0,64}:([^\s@\/'"]{1,128})@[^\s\/'"]{1,253}`, 'gi');
+/** Scheme (≤ 40 with a driver suffix) before `://`, user, password and host after: only the text around each `://` is searched. */
+const AROUND_SCHEME = { literal: '://', before: 40, after: 450 };
 
 /**
- * Secrets the gitleaks set misses or matches only in an older shape: database URLs with a
- * password, and current OpenAI and Anthropic key formats of any length.
+ * Secrets the gitleaks set misses or matches only in an older shape: URLs with a password,
+ * current OpenAI and Anthropic key formats of any length, and provider tokens whose gitleaks
+ * rule needs the provider's name beside them (Telegram) or a length the provider no longer keeps
+ * (Atlassian), or that gitleaks has no rule for (Docker Hub).
  */
 export function extraSecretDetectors(): Detector[] {
   return [
@@ -17,13 +50,20 @@ export function extraSecretDetectors(): Detector[] {
       'secret',
       'secrets',
       ['://'],
-      /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|clickhouse|cockroachdb)(?:\+\w+)?:\/\/[^\s:\/@'"]{0,64}:([^\s@\/'"]{1,128})@[^\s\/'"]{1,253}/gi,
-      (m) => {
-        const password = m[1]!;
-        if (PLACEHOLDER.test(password)) return null;
-        const start = m.index + m[0].indexOf(`:${password}@`) + 1;
-        return { start, end: start + password.length };
-      },
+      userinfoUrl(DATA_STORE_SCHEMES),
+      urlPassword(() => true),
+      undefined,
+      AROUND_SCHEME,
+    ),
+    new RegexDetector(
+      'url-password',
+      'secret',
+      'secrets',
+      ['://'],
+      userinfoUrl(SERVICE_SCHEMES),
+      urlPassword((p) => strongUrlPassword(decodeOrKeep(p))),
+      undefined,
+      AROUND_SCHEME,
     ),
     new RegexDetector(
       'openai-api-key-current',
@@ -31,7 +71,7 @@ export function extraSecretDetectors(): Detector[] {
       'secrets',
       ['sk-proj-', 'sk-svcacct-', 'sk-admin-'],
       /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,200}/g,
-      (m) => (shannonEntropy(m[0]) > 4 ? { start: m.index, end: m.index + m[0].length } : null),
+      token(4),
     ),
     new RegexDetector(
       'anthropic-api-key-any-length',
@@ -39,7 +79,13 @@ export function extraSecretDetectors(): Detector[] {
       'secrets',
       ['sk-ant-'],
       /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{32,160}/g,
-      (m) => (shannonEntropy(m[0]) > 4 ? { start: m.index, end: m.index + m[0].length } : null),
+      token(4),
     ),
+    // Bot id, colon, 35 characters that always begin `AA`: distinctive without the word "telegram".
+    // Also inside the Bot API's own URLs, `https://api.telegram.org/bot<token>/sendMessage`.
+    new RegexDetector('telegram-bot-token-bare', 'secret', 'secrets', [':aa'], /(?:(?<=\/bot)|(?<![\w:-]))[1-9]\d{7,10}:AA[A-Za-z0-9_-]{33}(?![\w-])/g, token(4)),
+    new RegexDetector('dockerhub-access-token', 'secret', 'secrets', ['dckr_pat_', 'dckr_oat_'], /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{24,64}(?![\w-])/g, token(3.5)),
+    // `ATATT3…=` and an 8-hex checksum; gitleaks' rule wants exactly 192 characters, real ones vary.
+    new RegexDetector('atlassian-api-token-any-length', 'secret', 'secrets', ['atatt3'], /\bATATT3[A-Za-z0-9_-]{120,300}=[0-9A-Fa-f]{8}(?![\w=-])/g, token(4)),
   ];
 }

@@ -1,4 +1,5 @@
 // What a detector is and what it reports. Findings carry offsets and rule ids, never the text.
+import type { Gate } from './gates.js';
 
 /** Which detectors a scan runs: secrets and regulated data everywhere, injection on untrusted content. */
 export type Family = 'secrets' | 'pii' | 'injection';
@@ -18,7 +19,7 @@ export interface Detector {
   /** Lower-case literals one of which every match contains; empty means the detector always runs. */
   readonly keywords: readonly string[];
   /** For a detector without keywords: a cheap test a text must pass before find() is worth running. */
-  readonly gate?: RegExp;
+  readonly gate?: Gate;
   find(text: string): Span[];
 }
 

@@ -1,0 +1,114 @@
+import { tokenNamed } from './mention.js';
+import type { Detector, Span } from './types.js';
+
+/**
+ * Role spoofing: content that pretends to be a turn of the conversation, so the model reads the
+ * attacker's words as the system's, the user's or its own. Two kinds:
+ * - chat-template tokens and wrapper tags (`<|im_start|>`, `[INST]`, `<start_of_turn>`,
+ *   `</tool_result>`, `<admin_instructions>`), unless they are being named in prose;
+ * - role headers at the start of a line (`System:`, `### System:`, `**System:**`,
+ *   `[SYSTEM MESSAGE FROM …]:`) that either carry an instruction (on their line or the next),
+ *   or take turns with another role (`Human:` … `Assistant:`), as a transcript does.
+ * A lone `System: Ubuntu 22.04` field, `### System Requirements` or a `User:`/`Agent:` chat export stays quiet.
+ */
+
+const TOKEN = new RegExp(
+  [
+    // Every vendor's special tokens have this shape: <|im_start|>, <|eot_id|>, <|start_header_id|>, <|user|>, <|END_OF_TURN_TOKEN|>.
+    String.raw`<\|[A-Za-z][A-Za-z0-9_]{1,31}\|>`,
+    String.raw`<(?:start|end)_of_turn>`,
+    String.raw`\[\/?INST\]`,
+    String.raw`<<\/?SYS>>`,
+    // Prompt tags are lower case; `Promise<Assistant>` is a TypeScript generic.
+    String.raw`<\/?(?:system|assistant|instructions|tool_result|tool_response|tool_use|function_results|function_calls)>`,
+    // A role or authority and what it claims to carry: <system-reminder>, <admin_instructions>, <user_message>.
+    String.raw`<\/?(?:system|admin|administrator|developer|assistant|operator|user|human|root)[_-](?:instructions?|messages?|prompt|reminder|notes?|override|directives?|update|commands?|policy|context|turn)>`,
+    // Closing the wrapper a tool result arrives in, to write outside it.
+    String.raw`<\/(?:search|tool|function|retrieval|web|document)[_-]?(?:results?|responses?|outputs?|contents?)>`,
+  ].join('|'),
+  'g',
+);
+
+const ROLE = 'system|assistant|human|user|developer|model|instruction|response';
+const QUALIFIER = String.raw`(?:[ \t]+(?:message|prompt|note|notice|instructions?|update|override|alert))?(?:[ \t]+from[ \t]+[A-Za-z][\w .-]{0,30}?)?`;
+/**
+ * A role header at a line start, plain, markdown heading, bold or bracketed, and the rest of its
+ * line (up to 200 characters): group 1 the decoration, 2 the role, 3 the rest.
+ */
+const HEADER = new RegExp(
+  String.raw`(?:^|\n)[ \t]{0,8}(#{1,6}[ \t]{0,4}|\*\*|__|\[)?(${ROLE})${QUALIFIER}[ \t]{0,4}(?:(?:\*\*|__)[ \t]{0,4}:|:(?:[ \t]{0,4}(?:\*\*|__))?|\])([^\n]{0,200})`,
+  'gi',
+);
+
+/** What a turn says when it is giving orders or claiming authority. */
+const INSTRUCTION =
+  /\b(?:you (?:must|will|should|shall|may|can|are|now)|(?:assistant|model|ai|replies|responses|answers) (?:must|will|should|shall|may|can|now)|ignore|disregard|always|never|do not|don't|instructions?|comply|obey|authori[sz]ed|verified|permitted|allowed|developer mode|no longer|from now on|may now|polic(?:y|ies)|restrictions?|unrestricted|override|reveal)\b/i;
+
+/** Roles that speak in turns; a transcript of two of them is a conversation written into content. */
+const TURN_PAIRS: readonly (readonly [string, string])[] = [
+  ['human', 'assistant'],
+  ['user', 'assistant'],
+  ['user', 'model'],
+  ['system', 'assistant'],
+];
+const HEADING_PAIRS: readonly (readonly [string, string])[] = [
+  ['system', 'user'],
+  ['instruction', 'response'],
+];
+
+interface Header extends Span {
+  role: string;
+  decorated: boolean;
+  /** The rest of the header's line (at most 200 characters). */
+  rest: string;
+}
+
+/** `SYSTEM: "system",` in an enum, `system: 'You are…'` in a config: a field of code or data, not a turn. */
+const CODE_LINE = /^[ \t]*["'`{[(]|[,;{([][ \t]*$/;
+const GIVES_ORDERS = new Set(['system', 'assistant', 'human', 'developer']);
+
+export class RoleSpoofingDetector implements Detector {
+  readonly id = 'injection-role-spoofing';
+  readonly label = 'injection.spoofing';
+  readonly family = 'injection' as const;
+  readonly keywords = ['<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+
+  find(text: string): Span[] {
+    const spans: Span[] = [];
+    TOKEN.lastIndex = 0;
+    for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
+      const end = m.index + m[0].length;
+      if (!tokenNamed(text, m.index, end)) spans.push({ start: m.index, end });
+    }
+    return spans.concat(this.#turns(text)).sort((a, b) => a.start - b.start);
+  }
+
+  #turns(text: string): Span[] {
+    const headers: Header[] = [];
+    const roles = new Set<string>();
+    const decoratedRoles = new Set<string>();
+    HEADER.lastIndex = 0;
+    for (let m = HEADER.exec(text); m; m = HEADER.exec(text)) {
+      const rest = m[3]!;
+      if (CODE_LINE.test(rest)) continue;
+      const role = m[2]!.toLowerCase();
+      const decorated = m[1] !== undefined;
+      headers.push({ start: m.index + (text.charCodeAt(m.index) === 10 ? 1 : 0), end: m.index + m[0].length - rest.length, role, decorated, rest });
+      roles.add(role);
+      if (decorated) decoratedRoles.add(role);
+    }
+    // Roles taking turns with another: `Human:` … `Assistant:`; `### System:` … `### User:` and
+    // `### Instruction:` … `### Response:` (Alpaca) only as headings, as plain ones are form fields.
+    const inTurns = new Set<string>();
+    for (const [a, b] of TURN_PAIRS) if (roles.has(a) && roles.has(b)) inTurns.add(a).add(b);
+    for (const [a, b] of HEADING_PAIRS) if (decoratedRoles.has(a) && decoratedRoles.has(b)) inTurns.add(a).add(b);
+    return headers.filter((h) => inTurns.has(h.role) || (GIVES_ORDERS.has(h.role) && INSTRUCTION.test(turnContent(text, h))));
+  }
+}
+
+/** What a header introduces: the rest of its line, or when that is empty the next line with text. */
+function turnContent(text: string, h: Header): string {
+  if (h.rest.trim() !== '') return h.rest;
+  const next = /\n*[ \t]*([^\n]{1,200})/.exec(text.slice(h.end + 1, h.end + 400));
+  return next ? next[1]! : '';
+}
