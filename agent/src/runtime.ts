@@ -39,7 +39,8 @@ import { BudgetService } from './budgets.js';
 import { EnforcementService } from './enforcement.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
-import { NodeEnforcement } from './node/node-enforcement.js';
+import { NodeCa } from './node/ca.js';
+import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices } from './policy/load.js';
 import { watchFile, type FileWatch } from './policy/reload.js';
@@ -219,9 +220,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         },
       });
       const host = config.node.transparent_host!;
+      const ca = config.node.tls === 'terminate' ? await NodeCa.open(join(config.state_dir, 'node-ca')) : null;
+      loaded.ca = ca;
       transparent = await listenTransparent(host, config.node.transparent_port, proxy.handle, {
         lookup: loaded.lookup,
-        onRefusedTls: (origin, sni) => logger.warn({ sni, destination: origin ? `${origin.address}:${origin.port}` : null }, 'TLS on the transparent listener refused: TLS termination with the node CA is not enabled'),
+        tls: (origin, sni) => tlsAction(config.node.tls, ca, origin, sni, logger),
       });
       await loaded.activate({ address: host, port: transparent.port });
       node = loaded;

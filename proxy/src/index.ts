@@ -14,7 +14,7 @@ export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
 export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';
 export { listenExplicit, type ExplicitListener } from './listen/http.js';
-export { listenTransparent, serverName, type TransparentListener, type TransparentOrigin } from './listen/transparent.js';
+export { listenTransparent, serverName, type TlsAction, type TransparentListener, type TransparentOrigin } from './listen/transparent.js';
 export { buildAdapters } from './providers/index.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';

@@ -46,6 +46,7 @@ bpfSuite(() => {
   let sim: { url: string };
   let agent: AgentProcess;
   let child: Child;
+  let untrusting: Child;
   let key: string;
   const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
   const control = (path: string, init: RequestInit = {}) => fetch(`${agent.controlUrl}/api/v1${path}`, { ...init, headers: admin });
@@ -82,7 +83,10 @@ bpfSuite(() => {
     cleanup.add(() => agent.stop());
     const res = await control('/keys', { method: 'POST', body: JSON.stringify({ agent: 'rig-agent', team: 'rig' }) });
     key = ((await res.json()) as { key: string }).key;
-    child = await Child.spawn(cleanup, { cgroupProcs: join(cgroup.leaf, 'cgroup.procs'), netns: pod.netns });
+    const inPod = { cgroupProcs: join(cgroup.leaf, 'cgroup.procs'), netns: pod.netns };
+    // The pod trusts the node CA (what an operator installs from `altrace bpf ca`); the other pod process does not.
+    child = await Child.spawn(cleanup, { ...inPod, env: { NODE_EXTRA_CA_CERTS: join(dir, 'state', 'node-ca', 'ca.pem') } });
+    untrusting = await Child.spawn(cleanup, inPod);
   });
 
   test.serial('a direct connect lands at the proxy; the pod still sees the original peer; the shadow agent appears at once', async (t) => {
@@ -127,6 +131,22 @@ bpfSuite(() => {
     const r = await child.call({ op: 'udp', host: provider.address, port: 443 });
     t.false(r.ok);
     t.is(r.code, 'EPERM');
+  });
+
+  test.serial('TLS to the provider is terminated with the node CA and governed; a client that does not trust the CA never gets through', async (t) => {
+    const before = ((await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] }).received.length;
+    const https = `https://${provider.address}:${SIM_PORT}/v1`;
+    const r = await child.call({ op: 'chat', baseURL: https, apiKey: key });
+    t.true(r.ok, `chat over TLS: ${r.code} ${r.message ?? ''}`);
+    const refused = await untrusting.call({ op: 'chat', baseURL: https, apiKey: key });
+    t.false(refused.ok, 'an untrusted certificate fails the handshake in the client');
+    const { received } = (await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] };
+    const fresh = received.slice(before);
+    t.is(fresh.length, 1);
+    t.is(fresh[0]!.headers.authorization, `Bearer ${REAL_KEY}`);
+    t.is(fresh[0]!.peer, provider.nodeAddress);
+    const ca = JSON.parse((await runCli(['bpf', 'ca', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { pem: string };
+    t.regex(ca.pem, /^-----BEGIN CERTIFICATE-----/);
   });
 
   test.serial('a kill: the next connect fails with EPERM within 1 ms of the acknowledgement, the open connection is torn down', async (t) => {

@@ -128,9 +128,9 @@ export class Child {
 
   /** The child process; with `inside`, it first joins that cgroup (its cgroup.procs file) and
    *  network namespace, before any code of its own runs. */
-  static async spawn(cleanup: Cleanup, inside?: { cgroupProcs: string; netns: string }): Promise<Child> {
+  static async spawn(cleanup: Cleanup, inside?: { cgroupProcs: string; netns: string; env?: Record<string, string> }): Promise<Child> {
     const proc = inside
-      ? spawn('sh', ['-c', 'echo $$ > "$1" && exec ip netns exec "$2" "$3" "$4"', 'sh', inside.cgroupProcs, inside.netns, process.execPath, CHILD], { stdio: ['pipe', 'pipe', 'inherit'] })
+      ? spawn('sh', ['-c', 'echo $$ > "$1" && exec ip netns exec "$2" "$3" "$4"', 'sh', inside.cgroupProcs, inside.netns, process.execPath, CHILD], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...inside.env } })
       : spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
     const child = new Child(proc);
     cleanup.add(() => child.stop());

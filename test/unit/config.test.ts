@@ -44,6 +44,7 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_SCAN_WORKERS: { ALTRACE_SCAN_WORKERS: '2' },
     ALTRACE_NODE_ENFORCEMENT: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' },
     ALTRACE_NODE_TRANSPARENT_PORT: { ALTRACE_NODE_TRANSPARENT_PORT: '15001' },
+    ALTRACE_NODE_TLS: { ALTRACE_NODE_TLS: 'passthrough' },
   };
   for (const o of ENV_OVERRIDES) {
     const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };

@@ -6,11 +6,15 @@ const HELP = `altrace bpf — node enforcement in the kernel
 
 Usage:
   altrace bpf status
+  altrace bpf ca
 
 status   the programs attached and their kernel ids, the governed cgroup, the transparent
          listener the kernel redirects to, the AI destination set, counters (redirects,
          kill refusals, UDP refusals, events, ring-buffer drops, sockets destroyed), and
-         workloads and shadow agents seen. Options: --json, --url URL, --token TOKEN (admin).
+         workloads and shadow agents seen.
+ca       the node CA certificate (PEM): install it in an agent's trust store (e.g.
+         NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) so its TLS to providers is terminated and governed.
+Options: --json, --url URL, --token TOKEN (admin).
 `;
 
 interface Status {
@@ -48,7 +52,12 @@ export async function bpfCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [sub] = positionals;
-  if (sub !== 'status') throw new UsageError(sub ? `unknown bpf command ${sub}` : 'bpf needs a command: status');
+  if (sub === 'ca') {
+    const data = (await call(controlTarget(values), 'GET', '/node/ca')) as { pem: string };
+    printer(values.json)(data, data.pem.trimEnd());
+    return 0;
+  }
+  if (sub !== 'status') throw new UsageError(sub ? `unknown bpf command ${sub}` : 'bpf needs a command: status or ca');
   const data = (await call(controlTarget(values), 'GET', '/node')) as unknown as Status;
   printer(values.json)(data as never, text(data));
   return 0;

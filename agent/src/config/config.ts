@@ -17,6 +17,7 @@ export interface Config {
     cgroup?: string;
     transparent_host?: string;
     transparent_port: number;
+    tls: 'terminate' | 'refuse' | 'passthrough';
     destinations?: string[];
     resolve_min_ttl_s: number;
     resolve_max_ttl_s: number;
@@ -61,6 +62,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_PORT', path: 'node.transparent_port', kind: 'int' },
   { env: 'ALTRACE_NODE_PIN_DIR', path: 'node.pin_dir', kind: 'string' },
+  { env: 'ALTRACE_NODE_TLS', path: 'node.tls', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_FILE', path: 'credentials.file', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_DIR', path: 'credentials.secret_dir', kind: 'string' },
   { env: 'ALTRACE_MASTER_KEY_FILE', path: 'credentials.master_key_file', kind: 'string' },

@@ -4,7 +4,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { AltraceError } from '../errors.js';
 import { available, BpfEnforcer, cgroup2Mount, cgroupId, type BpfEvent, type EventSubscription } from '../bpf/index.js';
-import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
+import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
+import type { NodeCa } from './ca.js';
 import { DestinationResolver, parseHostPort, type DestinationSpec } from './destinations.js';
 import { WorkloadRegistry, type SeenWorkload } from './registry.js';
 import { CgroupIndex } from './workloads.js';
@@ -14,6 +15,20 @@ export class NodeEnforcementError extends AltraceError {
   constructor(message: string) {
     super('ALT_NODE_ENFORCEMENT', message);
   }
+}
+
+/** What the transparent listener does with a TLS connection, per node.tls. */
+export function tlsAction(mode: Config['node']['tls'], ca: NodeCa | null, origin: TransparentOrigin | null, sni: string | null, logger: Logger): TlsAction {
+  const destination = origin ? `${origin.address}:${origin.port}` : null;
+  // A client that dialed an address sends no SNI: its leaf names that address.
+  const name = sni ?? origin?.address ?? null;
+  if (mode === 'terminate' && ca && name) return { action: 'terminate', context: ca.contextFor(name) };
+  if (mode === 'passthrough' && origin) {
+    logger.warn({ sni, destination, cgroup_id: String(origin.cgroupId) }, 'TLS relayed without governance (node.tls: passthrough): visible by SNI only');
+    return { action: 'passthrough' };
+  }
+  logger.warn({ sni, destination, mode }, 'TLS on the transparent listener refused');
+  return { action: 'refuse' };
 }
 
 /** The providers' public hosts: AI destinations whatever the upstream overrides say. */
@@ -66,6 +81,8 @@ export class NodeEnforcement {
   #events: EventSubscription | null = null;
   #eventsSeen = 0;
   #proxy: { address: string; port: number } | null = null;
+  /** Set when node.tls is terminate: agents trust its certificate to be governed over TLS. */
+  ca: NodeCa | null = null;
 
   private constructor(o: NodeEnforcementOptions, bpf: BpfEnforcer, mount: string, governed: string) {
     this.#o = o;
@@ -138,6 +155,10 @@ export class NodeEnforcement {
     if (this.#o.kills.stopping({ agent: d.principal.agent, team: d.principal.team })) this.#killWorkloads([this.#registry.get(d.origin.cgroupId)!]);
   }
 
+  caPem(): string | null {
+    return this.ca?.certPem ?? null;
+  }
+
   /** Workloads no virtual key has named: the shadow agents. */
   shadowAgents(): SeenWorkload[] {
     return this.#registry.list().filter((w) => w.agent === null);
@@ -148,6 +169,8 @@ export class NodeEnforcement {
       enforcement: 'bpf',
       cgroup: this.#governed,
       proxy: this.#proxy,
+      tls: this.#o.config.tls,
+      ca_certificate: this.ca?.certPath ?? null,
       programs: this.#bpf.programs(),
       destinations: this.#resolver.entries(),
       stats: this.#bpf.stats(),

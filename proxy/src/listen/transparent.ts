@@ -1,5 +1,6 @@
 import { createServer as createHttp1 } from 'node:http';
-import { createServer as createTcp, type Socket } from 'node:net';
+import { connect, createServer as createTcp, type Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { listening, type ExplicitListener, type Handler } from './http.js';
 
 /** Where a redirected connection was going, and who made it, as the kernel recorded it. */
@@ -18,9 +19,15 @@ export type OriginSocket = Socket & { [ORIGIN]?: TransparentOrigin | null };
 export interface TransparentOptions {
   /** The original destination of an accepted connection, by its peer address. */
   lookup(peer: { address: string; port: number }): TransparentOrigin | null;
-  /** A TLS connection: until the node CA terminates TLS here, it is refused (fail closed). */
-  onRefusedTls?(origin: TransparentOrigin | null, sni: string | null): void;
+  /** What to do with a TLS connection, given where it was going and the name it asked for. */
+  tls(origin: TransparentOrigin | null, sni: string | null): TlsAction;
 }
+
+/**
+ * terminate: the node CA's leaf for the name, and the decrypted HTTP goes through the chain;
+ * passthrough: bytes relayed to the original destination, visible only by SNI; refuse: closed.
+ */
+export type TlsAction = { action: 'terminate'; context: Promise<SecureContext> } | { action: 'passthrough' } | { action: 'refuse' };
 
 export type TransparentListener = ExplicitListener;
 
@@ -29,8 +36,8 @@ const TLS_HANDSHAKE = 0x16;
 /**
  * The transparent listener: connections the kernel redirected here (bpf/connect.bpf.c). Plain
  * HTTP goes through the same handler, and so the same chain, as the explicit listener, with
- * the original destination on the socket. TLS is refused with its SNI recorded: terminating
- * it needs the node CA, which agents must trust first.
+ * the original destination on the socket. TLS is terminated with the node CA's leaf for the
+ * name asked for (agents must trust the CA), relayed as is, or refused, as the caller decides.
  */
 export async function listenTransparent(host: string, port: number, handler: Handler, options: TransparentOptions): Promise<TransparentListener> {
   const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
@@ -42,18 +49,44 @@ export async function listenTransparent(host: string, port: number, handler: Han
     const origin = socket.remoteAddress && socket.remotePort ? options.lookup({ address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort }) : null;
     socket[ORIGIN] = origin;
     socket.once('data', (first: Buffer) => {
-      if (first[0] === TLS_HANDSHAKE) {
-        options.onRefusedTls?.(origin, serverName(first));
-        socket.destroy();
-        return;
-      }
       socket.pause();
       socket.unshift(first);
-      h1.emit('connection', socket);
-      process.nextTick(() => socket.resume());
+      if (first[0] !== TLS_HANDSHAKE) {
+        h1.emit('connection', socket);
+        process.nextTick(() => socket.resume());
+        return;
+      }
+      const decided = options.tls(origin, serverName(first));
+      if (decided.action === 'refuse') socket.destroy();
+      else if (decided.action === 'passthrough') relay(socket, origin);
+      else
+        decided.context.then(
+          (secureContext) => {
+            const secure: OriginSocket = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+            secure[ORIGIN] = origin;
+            secure.on('error', () => secure.destroy());
+            h1.emit('connection', secure);
+          },
+          () => socket.destroy(),
+        );
     });
   });
   return listening(server, port, host, h1, sockets);
+}
+
+/** Bytes both ways between the agent and where it was going; the proxy's own connect is not redirected. */
+function relay(socket: Socket, origin: TransparentOrigin | null): void {
+  if (!origin) {
+    socket.destroy();
+    return;
+  }
+  const upstream = connect({ host: origin.address, port: origin.port });
+  upstream.on('error', () => socket.destroy());
+  socket.on('close', () => upstream.destroy());
+  upstream.on('close', () => socket.destroy());
+  socket.pipe(upstream);
+  upstream.pipe(socket);
+  socket.resume();
 }
 
 /** The server_name of a TLS ClientHello in its first record, or null when absent or cut short. */

@@ -1,3 +1,4 @@
+import { ControlError } from '../../errors.js';
 import { requireAdmin } from '../scope.js';
 import type { ControlRoutes } from '../router.js';
 import type { SeenWorkload } from '../../node/registry.js';
@@ -5,6 +6,8 @@ import type { SeenWorkload } from '../../node/registry.js';
 /** What the control API needs of node enforcement; null when it is off. */
 export interface NodeView {
   status(): Record<string, unknown>;
+  /** The node CA certificate (PEM) agents trust for TLS termination; null when not terminating. */
+  caPem(): string | null;
   shadowAgents(): SeenWorkload[];
 }
 
@@ -31,5 +34,12 @@ export function nodeRoutes(routes: ControlRoutes, node: NodeView | null): void {
     requireAdmin(operator, 'read node enforcement status');
     if (!node) return { status: 200, body: { enforcement: 'off' } };
     return { status: 200, body: JSON.parse(JSON.stringify(node.status(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as unknown };
+  });
+  // Public by nature (a CA certificate), but served to operators only like the rest of /node.
+  routes.add('GET', '/node/ca', ({ operator }) => {
+    requireAdmin(operator, 'read the node CA');
+    const pem = node?.caPem() ?? null;
+    if (!pem) throw new ControlError('ALT_NOT_FOUND', 404, 'no node CA: node enforcement is off or node.tls is not terminate', 'node.tls');
+    return { status: 200, body: { pem } };
   });
 }
