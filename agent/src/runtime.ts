@@ -41,6 +41,8 @@ import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
 import { NodeCa } from './node/ca.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
+import { NftEnforcement } from './node/nft.js';
+import type { SeenWorkload } from './node/registry.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices } from './policy/load.js';
 import { watchFile, type FileWatch } from './policy/reload.js';
@@ -200,7 +202,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   });
 
   let ready = false;
-  let node: NodeEnforcement | null = null;
+  let node: NodeEnforcement | NftEnforcement | null = null;
   const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), store, metrics, ready: () => ready, node: () => node });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
@@ -208,17 +210,19 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   try {
     listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
-    if (config.node.enforcement === 'bpf') {
-      const loaded = NodeEnforcement.load({
+    if (config.node.enforcement !== 'off') {
+      const options = {
         config: config.node,
         upstreams,
         kills,
         logger,
-        onShadow: (w) => {
-          logger.warn({ shadow_agent: w.id, pid: w.pid, comm: w.comm, cgroup: w.cgroupPath, pod_uid: w.podUid, providers: [...w.providers] }, 'shadow agent: an AI-bound connection from a workload no virtual key has named');
-          void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
+        onShadow: (w: SeenWorkload) => {
+          logger.warn({ shadow_agent: w.id, pid: w.pid, comm: w.comm, address: w.address, cgroup: w.cgroupPath, pod_uid: w.podUid, providers: [...w.providers] }, 'shadow agent: an AI-bound connection from a workload no virtual key has named');
+          void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
         },
-      });
+      };
+      const loaded = config.node.enforcement === 'bpf' ? NodeEnforcement.load(options) : NftEnforcement.load(options);
+      node = loaded;
       const host = config.node.transparent_host!;
       const ca = config.node.tls === 'terminate' ? await NodeCa.open(join(config.state_dir, 'node-ca')) : null;
       loaded.ca = ca;
@@ -226,8 +230,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         lookup: loaded.lookup,
         tls: (origin, sni) => tlsAction(config.node.tls, ca, origin, sni, logger),
       });
+      if (loaded instanceof NftEnforcement) loaded.listener = transparent;
       await loaded.activate({ address: host, port: transparent.port });
-      node = loaded;
     }
   } catch (err) {
     node?.close();

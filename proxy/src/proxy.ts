@@ -76,7 +76,7 @@ export interface DecisionRecord {
   labels: string[];
   rules: string[];
   /** For a connection the kernel redirected here: where it was going and the cgroup that made it. */
-  origin: { address: string; port: number; cgroupId: bigint } | null;
+  origin: { address: string; port: number; cgroupId: bigint; peer: string } | null;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -89,7 +89,7 @@ function blockVerdict(reason: Verdict['reason'], stage: string, detail?: string)
 
 function originOf(x: Exchange): DecisionRecord['origin'] {
   const o = (x.req.socket as OriginSocket | undefined)?.[ORIGIN];
-  return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId } : null;
+  return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId, peer: o.peer } : null;
 }
 
 /** The governed data plane: one handler for every provider route. */

@@ -12,7 +12,7 @@ type Command =
   | { id: number; op: 'watch'; conn: number }
   | { id: number; op: 'close'; conn: number }
   | { id: number; op: 'alive'; conn: number }
-  | { id: number; op: 'udp'; host: string; port: number; connected?: boolean }
+  | { id: number; op: 'udp'; host: string; port: number; connected?: boolean; twice?: boolean }
   | { id: number; op: 'chat'; baseURL: string; apiKey: string }
   | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number }
   | { id: number; op: 'connect-bench'; host: string; port: number; n: number }
@@ -58,7 +58,9 @@ function doUdp(cmd: Extract<Command, { op: 'udp' }>): void {
   };
   socket.on('error', done);
   // A failed connect hands its error to the callback (dgram's doConnect), not to 'error'.
-  const afterConnect = (err?: Error) => (err ? done(err) : socket.send('x', (e) => done(e)));
+  // twice: a rejection on the wire (ICMP) reaches a connected socket as the error of its next send.
+  const sendOnce = () => socket.send('x', (e) => (e || !cmd.twice ? done(e) : setTimeout(() => !answered && socket.send('x', (e2) => done(e2)), 100)));
+  const afterConnect = (err?: Error) => (err ? done(err) : sendOnce());
   if (cmd.connected) socket.connect(cmd.port, cmd.host, afterConnect as () => void);
   else socket.send('x', cmd.port, cmd.host, (err) => done(err));
 }

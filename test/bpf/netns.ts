@@ -11,8 +11,9 @@ function ip(...args: string[]): void {
 
 export interface Link {
   netns: string;
-  /** The node's side of the veth pair. */
+  /** The node's side of the veth pair: its address and interface name. */
   nodeAddress: string;
+  nodeInterface: string;
   /** The namespace's side. */
   address: string;
 }
@@ -51,6 +52,6 @@ export class NetRig {
     ip('-n', netns, 'link', 'set', nsIf, 'up');
     ip('-n', netns, 'link', 'set', 'lo', 'up');
     ip('-n', netns, 'route', 'add', 'default', 'via', `${net}.1`);
-    return { netns, nodeAddress: `${net}.1`, address: `${net}.2` };
+    return { netns, nodeAddress: `${net}.1`, nodeInterface: nodeIf, address: `${net}.2` };
   }
 }

@@ -74,8 +74,10 @@ test('node enforcement: off by default; bpf needs the governed cgroup and the tr
   t.is((noCgroup as { field?: string }).field, 'node.cgroup');
   const noHost = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents' } }));
   t.is((noHost as { field?: string }).field, 'node.transparent_host');
-  const bad = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'nft' } }));
+  const bad = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'iptables' } }));
   t.regex(bad!.message, /node\.enforcement/);
+  const nft = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'nftables', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });
+  t.deepEqual(nft.node.interfaces, ['veth*', 'cali*', 'lxc*'], 'the fallback needs no cgroup, and has default interfaces');
   const ok = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });
   t.like(ok.node, { enforcement: 'bpf', cgroup: '/agents', transparent_port: 15001, resolve_min_ttl_s: 5 });
 });

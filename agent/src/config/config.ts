@@ -13,7 +13,8 @@ export interface Config {
   audit: { enabled: boolean };
   log: { level: string };
   node: {
-    enforcement: 'off' | 'bpf';
+    enforcement: 'off' | 'bpf' | 'nftables';
+    interfaces: string[];
     cgroup?: string;
     transparent_host?: string;
     transparent_port: number;

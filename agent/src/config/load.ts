@@ -78,7 +78,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: scan.worker_heap_mb ${config.scan.worker_heap_mb} must be at least 4 × limits.max_body_bytes (${neededMb} MB)`, 'scan.worker_heap_mb');
   }
   if (config.node.enforcement !== 'off') {
-    for (const field of ['cgroup', 'transparent_host'] as const) {
+    for (const field of config.node.enforcement === 'bpf' ? (['cgroup', 'transparent_host'] as const) : (['transparent_host'] as const)) {
       if (config.node[field] === undefined) {
         throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.${field} is required when node.enforcement is ${config.node.enforcement}`, `node.${field}`);
       }

@@ -6,7 +6,7 @@ import { AltraceError } from '../errors.js';
 import { available, BpfEnforcer, cgroup2Mount, cgroupId, type BpfEvent, type EventSubscription } from '../bpf/index.js';
 import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
 import type { NodeCa } from './ca.js';
-import { DestinationResolver, parseHostPort, type DestinationSpec } from './destinations.js';
+import { DestinationResolver, parseHostPort, type DestinationSink, type DestinationSpec } from './destinations.js';
 import { WorkloadRegistry, type SeenWorkload } from './registry.js';
 import { CgroupIndex } from './workloads.js';
 
@@ -56,6 +56,21 @@ function ownCgroup(): string | null {
   return line ? line.slice(3) : null;
 }
 
+/** The destination set's resolver for either mode, logging a name that does not resolve once at warn. */
+export function destinationResolver(o: NodeEnforcementOptions, sink: DestinationSink): DestinationResolver {
+  const warned = new Set<string>();
+  return new DestinationResolver(destinationSpecs(o.upstreams, o.config.destinations ?? []), sink, {
+    dns: new Resolver({ timeout: 2000, tries: 2 }),
+    minTtlS: o.config.resolve_min_ttl_s,
+    maxTtlS: o.config.resolve_max_ttl_s,
+    onError: (host, err) => {
+      const level = warned.has(host) ? 'debug' : 'warn';
+      warned.add(host);
+      o.logger[level]({ host, err: err.message }, 'AI destination did not resolve; its last addresses stay in the set');
+    },
+  });
+}
+
 export interface NodeEnforcementOptions {
   config: Config['node'];
   upstreams: ReadonlyMap<string, Upstream>;
@@ -89,18 +104,7 @@ export class NodeEnforcement {
     this.#bpf = bpf;
     this.#governed = governed;
     this.#registry = new WorkloadRegistry(new CgroupIndex(mount, governed));
-    const dns = new Resolver({ timeout: 2000, tries: 2 });
-    const warned = new Set<string>();
-    this.#resolver = new DestinationResolver(destinationSpecs(o.upstreams, o.config.destinations ?? []), { add: (a, p) => bpf.addDestination(a, p), remove: (a, p) => bpf.removeDestination(a, p) }, {
-      dns,
-      minTtlS: o.config.resolve_min_ttl_s,
-      maxTtlS: o.config.resolve_max_ttl_s,
-      onError: (host, err) => {
-        const level = warned.has(host) ? 'debug' : 'warn';
-        warned.add(host);
-        o.logger[level]({ host, err: err.message }, 'AI destination did not resolve; its last addresses stay in the set');
-      },
-    });
+    this.#resolver = destinationResolver(o, { add: (a, p) => bpf.addDestination(a, p), remove: (a, p) => bpf.removeDestination(a, p) });
   }
 
   /** Loads the programs (nothing is attached yet); refuses with every reason BPF cannot run. */
@@ -143,7 +147,7 @@ export class NodeEnforcement {
   }
 
   /** The original destination of a connection the transparent listener accepted. */
-  readonly lookup = (peer: { address: string; port: number }): TransparentOrigin | null => {
+  readonly lookup = (peer: { address: string; port: number }): Omit<TransparentOrigin, 'peer'> | null => {
     const o = this.#bpf.originalDestination(peer);
     return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId, netnsCookie: o.netnsCookie } : null;
   };

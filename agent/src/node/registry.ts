@@ -6,6 +6,8 @@ import type { CgroupIndex, WorkloadIdentity } from './workloads.js';
 export interface SeenWorkload extends WorkloadIdentity {
   /** The shadow-agent id: stable per pod (or per cgroup outside Kubernetes), usable as a kill target. */
   id: string;
+  /** The workload's address, where that is how it is known (the nftables fallback). */
+  address?: string;
   pid: number;
   comm: string;
   providers: Set<string>;

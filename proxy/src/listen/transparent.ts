@@ -7,8 +7,11 @@ import { listening, type ExplicitListener, type Handler } from './http.js';
 export interface TransparentOrigin {
   address: string;
   port: number;
+  /** 0 when the redirect was not made by the cgroup programs (the nftables fallback). */
   cgroupId: bigint;
   netnsCookie: bigint;
+  /** The agent's side of the connection, as the listener saw it. */
+  peer: string;
 }
 
 /** Set on a transparent connection's socket: the proxy reads it back from `req.socket`. */
@@ -17,8 +20,8 @@ export const ORIGIN: unique symbol = Symbol('altrace.transparent.origin');
 export type OriginSocket = Socket & { [ORIGIN]?: TransparentOrigin | null };
 
 export interface TransparentOptions {
-  /** The original destination of an accepted connection, by its peer address. */
-  lookup(peer: { address: string; port: number }): TransparentOrigin | null;
+  /** The original destination of an accepted connection: by its peer address (BPF's flow map) or its socket (SO_ORIGINAL_DST). */
+  lookup(peer: { address: string; port: number }, socket: Socket): Omit<TransparentOrigin, 'peer'> | null;
   /** What to do with a TLS connection, given where it was going and the name it asked for. */
   tls(origin: TransparentOrigin | null, sni: string | null): TlsAction;
 }
@@ -29,7 +32,10 @@ export interface TransparentOptions {
  */
 export type TlsAction = { action: 'terminate'; context: Promise<SecureContext> } | { action: 'passthrough' } | { action: 'refuse' };
 
-export type TransparentListener = ExplicitListener;
+export interface TransparentListener extends ExplicitListener {
+  /** Ends every connection from this peer address (a killed workload without a kernel teardown); returns how many. */
+  destroyFrom(address: string): number;
+}
 
 const TLS_HANDSHAKE = 0x16;
 
@@ -46,7 +52,9 @@ export async function listenTransparent(host: string, port: number, handler: Han
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const origin = socket.remoteAddress && socket.remotePort ? options.lookup({ address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort }) : null;
+    const peer = socket.remoteAddress && socket.remotePort ? { address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort } : null;
+    const found = peer ? options.lookup(peer, socket) : null;
+    const origin = found && peer ? { ...found, peer: peer.address } : null;
     socket[ORIGIN] = origin;
     socket.once('data', (first: Buffer) => {
       socket.pause();
@@ -71,7 +79,15 @@ export async function listenTransparent(host: string, port: number, handler: Han
         );
     });
   });
-  return listening(server, port, host, h1, sockets);
+  const listener = await listening(server, port, host, h1, sockets);
+  return {
+    ...listener,
+    destroyFrom(address) {
+      let n = 0;
+      for (const s of sockets) if (s.remoteAddress?.replace(/^::ffff:/, '') === address) (s.destroy(), n++);
+      return n;
+    },
+  };
 }
 
 /** Bytes both ways between the agent and where it was going; the proxy's own connect is not redirected. */

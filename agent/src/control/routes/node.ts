@@ -18,6 +18,7 @@ export function shadowAgentJson(w: SeenWorkload) {
     kind: 'shadow',
     teams: [],
     process: { pid: w.pid, comm: w.comm },
+    address: w.address ?? null,
     cgroup: { id: String(w.cgroupId), path: w.cgroupPath },
     pod_uid: w.podUid,
     container_id: w.containerId,

@@ -4,6 +4,7 @@
 // simulated provider. Proves redirect and governance, the original peer seen in the pod, UDP
 // 443 refused, the shadow agent, and a kill in the kernel, with its measured times.
 import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { runCli, spawnAgent, type AgentProcess } from '../helpers/process.js';
 import { NetRig, type Link } from './netns.js';
 import { Child, Cleanup, TempCgroup } from './rig.js';
-import { bpfSuite } from './suite.js';
 
 const ADMIN = 'admin-token-for-the-node-rig-0001';
 const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
@@ -37,7 +37,21 @@ async function startSimulator(provider: Link, cleanup: Cleanup): Promise<{ url: 
   return { url: (JSON.parse(line) as { url: string }).url, proc };
 }
 
-bpfSuite(() => {
+export type RigMode = 'bpf' | 'nftables';
+
+/** Why the nftables rig cannot run here, or null. */
+export function nftSkipReason(): string | null {
+  if (process.getuid?.() !== 0) return 'not root';
+  try {
+    execFileSync('/usr/sbin/nft', ['--version'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'nft is not installed (Debian package nftables)';
+  }
+}
+
+/** The rig's tests against one enforcement mode: the kernel programs, or the nftables fallback. */
+export function nodeRigSuite(mode: RigMode): void {
   const cleanup = new Cleanup();
   test.after.always(() => cleanup.run());
 
@@ -64,8 +78,8 @@ bpfSuite(() => {
       config,
       [
         'node:',
-        '  enforcement: bpf',
-        `  cgroup: ${cgroup.path}`,
+        `  enforcement: ${mode}`,
+        mode === 'bpf' ? `  cgroup: ${cgroup.path}` : `  interfaces: [${pod.nodeInterface}]`,
         `  transparent_host: ${pod.nodeAddress}`,
         '  transparent_port: 0',
         // QUIC would go to 443 of the same address.
@@ -73,6 +87,9 @@ bpfSuite(() => {
         '',
       ].join('\n'),
     );
+    // After the agent has stopped (cleanup runs newest first): it removes its rules itself, but
+    // one that died leaves them behind.
+    if (mode === 'nftables') cleanup.add(() => void spawnSync('/usr/sbin/nft', ['delete', 'table', 'inet', 'altrace'], { stdio: 'ignore' }));
     agent = await spawnAgent({
       ALTRACE_CONFIG: config,
       ALTRACE_STATE_DIR: join(dir, 'state'),
@@ -89,7 +106,7 @@ bpfSuite(() => {
     untrusting = await Child.spawn(cleanup, inPod);
   });
 
-  test.serial('a direct connect lands at the proxy; the pod still sees the original peer; the shadow agent appears at once', async (t) => {
+  test.serial(`${mode}: a direct connect lands at the proxy; the pod still sees the original peer; the shadow agent appears at once`, async (t) => {
     const sent = Date.now();
     const r = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT });
     t.true(r.ok, `connect: ${r.code}`);
@@ -112,7 +129,7 @@ bpfSuite(() => {
     );
   });
 
-  test.serial('the SDK dialing the provider is governed: the provider only sees the proxy, with the real key', async (t) => {
+  test.serial(`${mode}: the SDK dialing the provider is governed: the provider only sees the proxy, with the real key`, async (t) => {
     const before = ((await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] }).received.length;
     const r = await child.call({ op: 'chat', baseURL: `http://${provider.address}:${SIM_PORT}/v1`, apiKey: key });
     t.true(r.ok, `chat: ${r.code} ${r.message ?? ''}`);
@@ -127,13 +144,14 @@ bpfSuite(() => {
     t.false(received.some((rec) => rec.peer === pod.address), 'nothing from the pod ever reached the provider directly');
   });
 
-  test.serial('UDP to the provider on 443 (QUIC) fails in the pod', async (t) => {
-    const r = await child.call({ op: 'udp', host: provider.address, port: 443 });
+  test.serial(`${mode}: UDP to the provider on 443 (QUIC) fails in the pod`, async (t) => {
+    // The programs refuse the send itself; nftables rejects the datagram, which a connected socket hears of on its next send.
+    const r = await child.call(mode === 'bpf' ? { op: 'udp', host: provider.address, port: 443 } : { op: 'udp', host: provider.address, port: 443, connected: true, twice: true });
     t.false(r.ok);
-    t.is(r.code, 'EPERM');
+    t.is(r.code, mode === 'bpf' ? 'EPERM' : 'EHOSTUNREACH');
   });
 
-  test.serial('TLS to the provider is terminated with the node CA and governed; a client that does not trust the CA never gets through', async (t) => {
+  test.serial(`${mode}: TLS to the provider is terminated with the node CA and governed; a client that does not trust the CA never gets through`, async (t) => {
     const before = ((await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] }).received.length;
     const https = `https://${provider.address}:${SIM_PORT}/v1`;
     const r = await child.call({ op: 'chat', baseURL: https, apiKey: key });
@@ -149,7 +167,7 @@ bpfSuite(() => {
     t.regex(ca.pem, /^-----BEGIN CERTIFICATE-----/);
   });
 
-  test.serial('a kill: the next connect fails with EPERM within 1 ms of the acknowledgement, the open connection is torn down', async (t) => {
+  test.serial(`${mode}: a kill: the next connect is refused within 1 ms of the acknowledgement, the open connection is torn down`, async (t) => {
     const held = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT, hold: true });
     t.true(held.ok);
     const closed = child.call({ op: 'watch', conn: held.id }, 10_000);
@@ -159,7 +177,8 @@ bpfSuite(() => {
     const ackNs = process.hrtime.bigint();
     t.is(res.status, 201);
     const r = await refused;
-    t.is(r.code, 'EPERM');
+    // The kernel programs fail connect() itself; nftables resets the killed address's SYN.
+    t.is(r.code, mode === 'bpf' ? 'EPERM' : 'ECONNREFUSED');
     const refusedAfterAckMs = Number(BigInt(r.refusedAtNs!) - ackNs) / 1e6;
     const lastAcceptedBeforeAckMs = Number(ackNs - BigInt(r.lastAcceptedNs!)) / 1e6;
     t.log(`first refused connect began ${refusedAfterAckMs.toFixed(3)} ms after the acknowledgement (negative: before it); last accepted began ${lastAcceptedBeforeAckMs.toFixed(3)} ms before it; ${r.attempts} attempts`);
@@ -169,13 +188,16 @@ bpfSuite(() => {
     const teardownMs = Number(BigInt(c.closedAtNs!) - ackNs) / 1e6;
     t.log(`open connection torn down ${teardownMs.toFixed(1)} ms after the acknowledgement (${c.code})`);
     t.true(teardownMs <= 1200, 'torn down within 1.2 s');
-    const status = JSON.parse((await runCli(['bpf', 'status', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { killed_cgroups: string[]; destinations: { address: string; port: number }[]; stats: { killed: number; destroyed: number } };
-    t.is(status.killed_cgroups.length, 1);
-    t.true(status.stats.killed >= 1 && status.stats.destroyed >= 1);
+    const status = JSON.parse((await runCli(['bpf', 'status', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { enforcement: string; killed_cgroups?: string[]; killed_addresses?: string[]; destinations: { address: string; port: number }[]; stats?: { killed: number; destroyed: number } };
+    t.is(status.enforcement, mode);
+    if (mode === 'bpf') {
+      t.is(status.killed_cgroups!.length, 1);
+      t.true(status.stats!.killed >= 1 && status.stats!.destroyed >= 1);
+    } else t.deepEqual(status.killed_addresses, [pod.address]);
     t.true(status.destinations.some((d) => d.address === provider.address && d.port === SIM_PORT));
     const released = await control('/kill/agent/rig-agent', { method: 'DELETE' });
     t.is(released.status, 200);
     const again = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT });
     t.true(again.ok, 'after unkill the pod connects (through the proxy) again');
   });
-});
+}
