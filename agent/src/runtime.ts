@@ -194,6 +194,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     metrics,
     kills,
     budgets: { ledger, attribution },
+    workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     onDecision: (d) => {
       audit?.decision(d);
       enforcement.observe(d);

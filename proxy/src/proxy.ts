@@ -16,7 +16,7 @@ import type { ProxyMetrics } from './metrics.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 import type { CallView } from './providers/call-view.js';
 import type { Router } from './providers/routes.js';
-import { ORIGIN, type OriginSocket } from './listen/transparent.js';
+import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
 import { parseJson, readBody } from './pipeline/body.js';
 import { Exchange, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
@@ -46,6 +46,12 @@ export interface ProxyOptions {
   kills: KillSwitches;
   /** Where charged requests settle. */
   budgets: { ledger: BudgetLedger; attribution: SpendAttribution };
+  /**
+   * Who a transparently redirected connection's workload is (node enforcement): a request
+   * without a virtual key is attributed to it, so its kill switch, level and audit apply.
+   * Attribution only: it never stands in for a key, so the credential lane stays closed to it.
+   */
+  workloadOf?: (origin: TransparentOrigin) => { id: string; agent: string | null; team: string | null } | null;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
   onDecision?: (d: DecisionRecord) => void;
 }
@@ -210,6 +216,11 @@ export class GovernedProxy {
       charge: null,
       notes: [],
     };
+    if (ctx.presented.virtual === null && this.#o.workloadOf) {
+      const origin = (req.socket as OriginSocket | undefined)?.[ORIGIN];
+      const w = origin ? this.#o.workloadOf(origin) : null;
+      if (w) ctx.principal = { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
+    }
     x.ctx = ctx;
     const decided = this.#o.chain.evaluateRequest(ctx);
     const verdict = decided instanceof Promise ? await decided : decided;

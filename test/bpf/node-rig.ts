@@ -136,6 +136,10 @@ export function nodeRigSuite(mode: RigMode): void {
     const blocked = await child.call({ op: 'chat', baseURL: `http://${provider.address}:${SIM_PORT}/v1`, apiKey: 'sk-a-real-key-straight-from-the-pod' });
     t.false(blocked.ok, 'a real provider key from the pod is refused by the chain');
     t.is(blocked.code, '401');
+    // No virtual key: the refusal is attributed to the workload, which the first request bound to its agent.
+    const audit = (await (await control('/audit?agent=rig-agent&reason=ALT_REAL_KEY_REJECTED&limit=5')).json()) as { records: { principal?: { agent?: string; key_id?: string } }[] };
+    t.is(audit.records.length, 1);
+    t.regex(audit.records[0]!.principal?.key_id ?? '', /^workload:shadow-/);
     const { received } = (await (await fetch(`${sim.url}/__sim/requests`)).json()) as { received: Received[] };
     const fresh = received.slice(before);
     t.is(fresh.length, 1, 'only the governed request reached the provider');

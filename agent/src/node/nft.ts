@@ -131,13 +131,17 @@ export class NftEnforcement {
   };
 
   observe(d: DecisionRecord): void {
-    if (!d.origin || !d.principal) return;
+    // Only a virtual key names an agent; a request attributed to its workload names nothing new.
+    if (!d.origin || !d.principal || d.principal.keyId.startsWith('workload:')) return;
     const w = this.#byAddress.get(d.origin.peer);
     if (!w || (w.agent === d.principal.agent && w.team === d.principal.team)) return;
     w.agent = d.principal.agent;
     w.team = d.principal.team;
     if (this.#o.kills.stopping({ agent: w.agent, team: w.team })) this.#kill([w.address!]);
   }
+
+  /** The workload behind a redirected connection, by its address. */
+  readonly workloadOf = (origin: TransparentOrigin): SeenWorkload | null => this.#byAddress.get(origin.peer) ?? null;
 
   shadowAgents(): SeenWorkload[] {
     return [...this.#byAddress.values()].filter((w) => w.agent === null);

@@ -154,7 +154,8 @@ export class NodeEnforcement {
 
   /** A governed request that came through the transparent listener names its cgroup's agent. */
   observe(d: DecisionRecord): void {
-    if (!d.origin || !d.principal) return;
+    // Only a virtual key names an agent; a request attributed to its workload names nothing new.
+    if (!d.origin || !d.principal || d.principal.keyId.startsWith('workload:')) return;
     if (!this.#registry.bind(d.origin.cgroupId, d.principal.agent, d.principal.team)) return;
     if (this.#o.kills.stopping({ agent: d.principal.agent, team: d.principal.team })) this.#killWorkloads([this.#registry.get(d.origin.cgroupId)!]);
   }
@@ -162,6 +163,9 @@ export class NodeEnforcement {
   caPem(): string | null {
     return this.ca?.certPem ?? null;
   }
+
+  /** The workload behind a redirected connection, by its cgroup. */
+  readonly workloadOf = (origin: TransparentOrigin): SeenWorkload | null => this.#registry.get(origin.cgroupId) ?? null;
 
   /** Workloads no virtual key has named: the shadow agents. */
   shadowAgents(): SeenWorkload[] {
