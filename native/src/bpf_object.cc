@@ -44,6 +44,7 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::Programs>("programs"),
                          InstanceMethod<&BpfObject::AttachCgroup>("attachCgroup"),
                          InstanceMethod<&BpfObject::Detach>("detach"),
+                         InstanceMethod<&BpfObject::PinLink>("pinLink"),
                          InstanceMethod<&BpfObject::MapUpdate>("mapUpdate"),
                          InstanceMethod<&BpfObject::MapLookup>("mapLookup"),
                          InstanceMethod<&BpfObject::MapDelete>("mapDelete"),
@@ -144,7 +145,7 @@ Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
 }
 
 // attachCgroup(program, cgroupFd) -> link id. A bpf_link: the attachment ends with the link,
-// so a crashed agent leaves nothing attached (unless links are pinned, which this does not do).
+// so a crashed agent leaves nothing attached unless the link was pinned (pinLink).
 Napi::Value BpfObject::AttachCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
@@ -157,6 +158,19 @@ Napi::Value BpfObject::AttachCgroup(const Napi::CallbackInfo& info) {
   uint32_t id = next_link_++;
   links_[id] = link;
   return Napi::Number::New(env, id);
+}
+
+// pinLink(linkId, path): the attachment then outlives this process (and its fd) until the pin
+// file is removed; JS chooses the path under a bpffs directory and removes stale pins.
+Napi::Value BpfObject::PinLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  auto found = links_.find(info[0].As<Napi::Number>().Uint32Value());
+  if (found == links_.end()) Throw(env, "ALT_BPF_PIN", "no such link");
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  int err = bpf_link__pin(found->second, path.c_str());
+  if (err != 0) Throw(env, "ALT_BPF_PIN", "pinning a link at " + path, -err);
+  return env.Undefined();
 }
 
 Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {

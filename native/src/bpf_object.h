@@ -28,6 +28,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Programs(const Napi::CallbackInfo& info);
   Napi::Value AttachCgroup(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
+  Napi::Value PinLink(const Napi::CallbackInfo& info);
   Napi::Value MapUpdate(const Napi::CallbackInfo& info);
   Napi::Value MapLookup(const Napi::CallbackInfo& info);
   Napi::Value MapDelete(const Napi::CallbackInfo& info);

@@ -9,6 +9,7 @@ export interface NativeBpfObject {
   programs(): { name: string; section: string; id: number }[];
   attachCgroup(program: string, cgroupFd: number): number;
   detach(linkId: number): boolean;
+  pinLink(linkId: number, path: string): void;
   mapUpdate(map: string, key: Buffer, value: Buffer, flags: number): void;
   mapLookup(map: string, key: Buffer): Buffer | null;
   mapDelete(map: string, key: Buffer): boolean;

@@ -1,7 +1,8 @@
 // The TypeScript face of node enforcement: loads the BPF programs, attaches them to cgroups and
 // drives their maps. Every argument is validated here, naming the option at fault, and encoded
 // to the structs of bpf/altrace.h before the addon sees it.
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { addressBytes, isLoopback, isUnspecified, isV4Mapped } from './address.js';
 import { bpfBinding, type NativeBpfObject } from './binding.js';
 import { BpfError, invalid } from './errors.js';
@@ -61,7 +62,10 @@ export class BpfEnforcer {
   }
 
   /** Attaches every cgroup program (connect, getpeername, sendmsg, sockops) to a cgroup v2
-   *  directory; they govern its processes and those of every cgroup below it. */
+   *  directory; they govern its processes and those of every cgroup below it. Loaded with a
+   *  pinDir, the links are pinned there too, so the attachment outlives this process (a crash or
+   *  restart never leaves the cgroup ungoverned); links an earlier agent pinned for the same
+   *  cgroup are replaced only after the new ones are attached, so there is no gap. */
   attachCgroup(path: string): CgroupAttachment {
     checkPath('path', path);
     if (!this.#attached.has(path)) {
@@ -74,6 +78,7 @@ export class BpfEnforcer {
       const links: number[] = [];
       try {
         for (const prog of CGROUP_PROGRAMS) links.push(this.#obj.attachCgroup(prog, fd));
+        if (this.#pinDir !== null) this.#pinLinks(path, links);
       } catch (err) {
         for (const id of links) this.#obj.detach(id);
         throw err;
@@ -85,12 +90,27 @@ export class BpfEnforcer {
     return { path, detach: () => void this.detachCgroup(path) };
   }
 
+  /** Detaches, pinned links included: the cgroup is no longer governed. */
   detachCgroup(path: string): boolean {
     const links = this.#attached.get(path);
+    if (this.#pinDir !== null) for (const pin of this.#linkPins(path)) rmSync(pin, { force: true });
     if (!links) return false;
     for (const id of links) this.#obj.detach(id);
     this.#attached.delete(path);
     return true;
+  }
+
+  #linkPins(path: string): string[] {
+    const id = statSync(path, { bigint: true }).ino;
+    return CGROUP_PROGRAMS.map((prog) => join(this.#pinDir!, `link-cg${id}-${prog}`));
+  }
+
+  #pinLinks(path: string, links: number[]): void {
+    this.#linkPins(path).forEach((pin, i) => {
+      // Removing the old pin releases the old link: the new one is already attached.
+      rmSync(pin, { force: true });
+      this.#obj.pinLink(links[i]!, pin);
+    });
   }
 
   /** Where AI-bound connections go: an address the pods can reach, one per family. Loopback

@@ -1,0 +1,59 @@
+// With a pin directory, the cgroup attachment outlives the agent: an agent that dies leaves
+// the workloads governed (fail closed), and the next agent takes over without a gap.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BpfEnforcer } from '../../agent/src/bpf/index.js';
+import { Child, Cleanup, listen, TempCgroup } from './rig.js';
+import { bpfSuite } from './suite.js';
+
+const AI_HOST = '127.0.0.2';
+
+/** How many programs are attached to a cgroup, as bpftool sees them. */
+function attachedTo(path: string): number {
+  const out = JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', path], { encoding: 'utf8' }).trim() || '[]') as unknown[];
+  return out.length;
+}
+
+bpfSuite(() => {
+  const cleanup = new Cleanup();
+  test.after.always(() => cleanup.run());
+
+  test.serial('pinned links keep the cgroup governed after the agent is gone, and the next agent replaces them without doubling', async (t) => {
+    const mount = mkdtempSync(join(tmpdir(), 'altrace-bpffs-'));
+    cleanup.add(() => rmdirSync(mount));
+    execFileSync('mount', ['-t', 'bpf', 'bpf', mount]);
+    cleanup.add(() => execFileSync('umount', [mount]));
+    cleanup.add(() => {
+      for (const f of readdirSync(mount)) if (f.startsWith('alt_') || f.startsWith('link-')) rmSync(join(mount, f));
+    });
+    const [ai, proxy] = [await listen(AI_HOST, cleanup), await listen('127.0.0.1', cleanup)];
+    const cg = TempCgroup.create(cleanup);
+
+    const first = BpfEnforcer.load({ pinDir: mount });
+    first.addDestination(AI_HOST, ai.port);
+    first.setProxyAddress({ address: '127.0.0.1', port: proxy.port }, { allowLoopback: true });
+    first.attachCgroup(cg.path);
+    t.is(attachedTo(cg.path), 7);
+    first.close(); // as an agent that dies: its fds are gone, its pins are not
+    t.is(attachedTo(cg.path), 7, 'still attached with no agent process holding them');
+
+    const child = await Child.spawn(cleanup);
+    cg.enter(child.pid);
+    const r = await child.call({ op: 'connect', host: AI_HOST, port: ai.port, hold: true });
+    t.true(r.ok);
+    await proxy.connectionFrom(r.local!.port);
+    t.is(ai.accepted.length, 0, 'redirected to the proxy with no agent running');
+
+    const second = BpfEnforcer.load({ pinDir: mount });
+    cleanup.add(() => second.close());
+    second.attachCgroup(cg.path);
+    t.is(attachedTo(cg.path), 7, 'the new links replaced the old ones');
+    t.is(readdirSync(mount).filter((f) => f.startsWith('link-')).length, 7);
+    second.detachCgroup(cg.path);
+    t.is(attachedTo(cg.path), 0, 'an explicit detach removes the pinned links too');
+    t.deepEqual(readdirSync(mount).filter((f) => f.startsWith('link-')), []);
+  });
+});
