@@ -285,12 +285,15 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {
   test(`no detector goes super-linear: ${name}`, (t) => {
-    const small = make(20_000);
-    const large = make(80_000);
+    const small = make(40_000);
+    const large = make(160_000);
     // Warm up both sizes: a first run pays for regex compilation and JIT tiering, which is no growth.
     set.scan(small, ALL);
     set.scan(large, ALL);
-    const ratio = growth(() => set.scan(small, ALL), () => set.scan(large, ALL));
+    // Other test files share the two cores: a pause during one timing is not growth, so a ratio
+    // over the line is measured again (up to three times); real quadratic growth stays over it.
+    let ratio = Infinity;
+    for (let attempt = 0; attempt < 3 && ratio >= 9; attempt++) ratio = Math.min(ratio, growth(() => set.scan(small, ALL), () => set.scan(large, ALL)));
     t.true(ratio < 9, `4× the input took ${ratio.toFixed(1)}× the time`);
   });
 }

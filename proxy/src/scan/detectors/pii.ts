@@ -54,7 +54,7 @@ export function regulatedDataDetectors(): Detector[] {
       [],
       /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
       (m) => (ibanValid(m[0].replace(/ /g, '')) ? whole(m) : null),
-      /[A-Z]{2}\d{2} ?[A-Z0-9]{4}/,
+      windowed(/[A-Z]{2}\d{2} ?[A-Z0-9]{4}/, 9),
     ),
     new RegexDetector(
       'pii-us-ssn',
@@ -69,7 +69,8 @@ export function regulatedDataDetectors(): Detector[] {
         if (sep === '' && !/\b(?:ssn|social security|tin|taxpayer)\b[^\n]{0,30}$/i.test(m.input.slice(Math.max(0, m.index - 40), m.index))) return null;
         return whole(m);
       },
-      /\d{3}[- ]?\d{2}[- ]?\d{4}/,
+      // Windowed like the card gate: on a long run of 8-digit numbers one whole-text search passes V8's backtrack limit.
+      windowed(/\d{3}[- ]?\d{2}[- ]?\d{4}/, 11),
     ),
     new RegexDetector(
       'pii-uk-nino',
@@ -78,7 +79,7 @@ export function regulatedDataDetectors(): Detector[] {
       [],
       /(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z]{2}) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/g,
       (m) => (ninoValid(m[1]!) ? whole(m) : null),
-      /[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]/,
+      windowed(/[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]/, 13),
     ),
   ];
 }
