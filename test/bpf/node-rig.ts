@@ -192,10 +192,11 @@ export function nodeRigSuite(mode: RigMode): void {
     const teardownMs = Number(BigInt(c.closedAtNs!) - ackNs) / 1e6;
     t.log(`open connection torn down ${teardownMs.toFixed(1)} ms after the acknowledgement (${c.code})`);
     t.true(teardownMs <= 1200, 'torn down within 1.2 s');
-    const status = JSON.parse((await runCli(['bpf', 'status', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { enforcement: string; killed_cgroups?: string[]; killed_addresses?: string[]; destinations: { address: string; port: number }[]; stats?: { killed: number; destroyed: number } };
+    const status = JSON.parse((await runCli(['bpf', 'status', '--json', '--url', agent.controlUrl, '--token', ADMIN])).stdout) as { enforcement: string; killed_cgroups?: string[]; killed_addresses?: string[]; destinations: { address: string; port: number }[]; stats?: { killed: number; destroyed: number }; maps?: Record<string, number> };
     t.is(status.enforcement, mode);
     if (mode === 'bpf') {
       t.is(status.killed_cgroups!.length, 1);
+      t.like(status.maps, { alt_deny: 1 });
       t.true(status.stats!.killed >= 1 && status.stats!.destroyed >= 1);
     } else t.deepEqual(status.killed_addresses, [pod.address]);
     t.true(status.destinations.some((d) => d.address === provider.address && d.port === SIM_PORT));

@@ -24,6 +24,7 @@ interface Status {
   programs?: { name: string; section: string; id: number }[];
   destinations?: { provider: string; address: string; port: number }[];
   stats?: Record<string, number>;
+  maps?: Record<string, number>;
   events_seen?: number;
   workloads?: number;
   shadow_agents?: number;
@@ -39,6 +40,7 @@ function text(s: Status): string {
     `redirects to  ${s.proxy ? `${s.proxy.address}:${s.proxy.port}` : '(none: AI-bound connects fail closed)'}`,
     `programs      ${(s.programs ?? []).map((p) => `${p.name}#${p.id}`).join(' ')}`,
     `destinations  ${s.destinations?.length ?? 0}: ${(s.destinations ?? []).map((d) => `${d.provider}=${d.address}:${d.port}`).join(' ')}`,
+    `maps          ${Object.entries(s.maps ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `counters      ${Object.entries(s.stats ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `events seen   ${s.events_seen}  workloads ${s.workloads}  shadow agents ${s.shadow_agents}  killed cgroups ${s.killed_cgroups?.length ?? 0}`,
   ];

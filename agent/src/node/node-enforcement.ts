@@ -181,6 +181,8 @@ export class NodeEnforcement {
       ca_certificate: this.ca?.certPath ?? null,
       programs: this.#bpf.programs(),
       destinations: this.#resolver.entries(),
+      // Entries in the maps the agent drives (the kernel keeps no count of its own for a hash map).
+      maps: { alt_dests: this.#resolver.entries().length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0) },
       stats: this.#bpf.stats(),
       events_seen: this.#eventsSeen,
       workloads: this.#registry.list().length,
