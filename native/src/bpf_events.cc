@@ -19,6 +19,9 @@ constexpr uint32_t kRing = 1;
 // Batches waiting for the JS thread; beyond this the poller counts them lost instead of
 // growing without bound behind a stalled event loop.
 constexpr size_t kMaxQueuedBatches = 256;
+// While that queue is full, records wait here (and are retried every millisecond) up to this
+// many bytes; only past it are they counted lost. 4 MiB is ~50,000 events.
+constexpr size_t kMaxHeldBytes = 4u << 20;
 
 void CloseFd(int& fd) {
   if (fd >= 0) close(fd);
@@ -69,7 +72,8 @@ int EventPoller::OnSample(void* self, void* data, size_t size) {
 void EventPoller::Run() {
   epoll_event events[2];
   for (;;) {
-    int n = epoll_wait(epoll_fd_, events, 2, -1);
+    // Records held back by a full queue are retried soon even if the ring stays quiet.
+    int n = epoll_wait(epoll_fd_, events, 2, batch_.empty() ? -1 : 1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;
     for (int i = 0; i < n; i++)
@@ -89,10 +93,14 @@ void EventPoller::Flush() {
     // No env: the function is being finalized with batches still queued; they only need freeing.
     if (env != nullptr && callback != nullptr) callback.Call({Napi::Buffer<uint8_t>::Copy(env, owned->data(), owned->size())});
   });
-  if (status != napi_ok) {
+  if (status == napi_ok) return;
+  if (status == napi_queue_full && batch->size() <= kMaxHeldBytes) {
+    batch_ = std::move(*batch);  // batch_ was emptied above: these go first next time
     delete batch;
-    lost_ += count;
+    return;
   }
+  delete batch;
+  lost_ += count;
 }
 
 void EventPoller::Stop() {

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     const after = bpf.stats();
     const seconds = Number(flood.elapsedNs) / 1e9;
     const drops = after.drops - before.drops + (after.eventsLost - before.eventsLost);
+    if (process.env.BPF_BENCH_DEBUG) console.log({ kernel: after.drops - before.drops, js: after.eventsLost - before.eventsLost });
     console.log(`ring buffer → JS: ${flood.refused} refused datagrams in ${seconds.toFixed(2)} s = ${(received / seconds).toFixed(0)} events/s delivered, ${received} received, ${drops} dropped`);
   } finally {
     await cleanup.run();
