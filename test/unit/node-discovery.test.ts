@@ -2,7 +2,10 @@ import test from 'ava';
 import { Resolver } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DestinationResolver, parseHostPort } from '../../agent/src/node/destinations.js';
-import { destinationSpecs } from '../../agent/src/node/node-enforcement.js';
+import { destinationSpecs, kubepodsCgroup } from '../../agent/src/node/node-enforcement.js';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseKubeCgroup } from '../../agent/src/node/workloads.js';
 import { serverName } from '../../proxy/src/listen/transparent.js';
 import { TestDnsServer } from '../fixtures/dns-server.js';
@@ -110,3 +113,13 @@ function u16(n: number): Buffer {
   b.writeUInt16BE(n);
   return b;
 }
+
+test('node.cgroup kubepods finds the pods subtree of either cgroup driver, and says so when there is none', (t) => {
+  const mount = mkdtempSync(join(tmpdir(), 'altrace-cgmount-'));
+  t.teardown(() => rmSync(mount, { recursive: true, force: true }));
+  t.throws(() => kubepodsCgroup(mount), { code: 'ALT_NODE_ENFORCEMENT', message: /is this a Kubernetes node/ });
+  mkdirSync(join(mount, 'kubepods'));
+  t.is(kubepodsCgroup(mount), join(mount, 'kubepods'));
+  mkdirSync(join(mount, 'kubepods.slice'));
+  t.is(kubepodsCgroup(mount), join(mount, 'kubepods.slice'), 'the systemd driver first');
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/config.js';
@@ -48,6 +48,15 @@ export function destinationSpecs(upstreams: ReadonlyMap<string, Upstream>, extra
   for (const e of extra) specs.push({ provider: 'configured', ...parseHostPort(e) });
   const seen = new Set<string>();
   return specs.filter((s) => (seen.has(`${s.host}|${s.port}`) ? false : (seen.add(`${s.host}|${s.port}`), true)));
+}
+
+/**
+ * `node.cgroup: kubepods`: the Kubernetes pods subtree, where the kubelet puts it with either
+ * cgroup driver (systemd `kubepods.slice`, cgroupfs `kubepods`).
+ */
+export function kubepodsCgroup(mount: string): string {
+  for (const dir of ['kubepods.slice', 'kubepods']) if (existsSync(join(mount, dir))) return join(mount, dir);
+  throw new NodeEnforcementError(`node.cgroup is kubepods but neither ${join(mount, 'kubepods.slice')} nor ${join(mount, 'kubepods')} exists: is this a Kubernetes node?`);
 }
 
 /** This process's cgroup v2 path (below the mount), from /proc/self/cgroup. */
@@ -113,7 +122,7 @@ export class NodeEnforcement {
     if (!why.ok) throw new NodeEnforcementError(`node.enforcement is bpf but BPF cannot run here: ${why.reason}`);
     const mount = cgroup2Mount()!;
     const configured = o.config.cgroup!;
-    const governed = isAbsolute(configured) && configured.startsWith(mount) ? configured : join(mount, configured);
+    const governed = configured === 'kubepods' ? kubepodsCgroup(mount) : isAbsolute(configured) && configured.startsWith(mount) ? configured : join(mount, configured);
     try {
       cgroupId(governed);
     } catch (err) {
