@@ -37,7 +37,11 @@ async function main() {
     const overheadName = 'altrace_proxy_overhead_seconds';
     const fragmentName = 'altrace_fragment_overhead_seconds';
     console.log(`# altrace bench — ${DURATION}s per run, fixed rate ${RATE} req/s, full default chain, info logs\n`);
+    // RSS after each phase: which load leaves the memory behind.
+    const rss: string[] = [`start ${f(rssMb(agent.child.pid!), 0)}`];
+    const mark = (phase: string) => rss.push(`${phase} ${f(rssMb(agent.child.pid!), 0)}`);
     await load(agent.url, auth, chat, { connections: 10, rate: 200 }); // warm-up
+    mark('warm-up');
     await load(bareUrl, {}, chat, { connections: 10, rate: 200 });
     const direct = await load(simUrl, {}, chat, { connections: 50, rate: RATE });
     const bareCpu0 = cpuSeconds(bare.child.pid!);
@@ -47,6 +51,7 @@ async function main() {
     const altCpu0 = cpuSeconds(agent.child.pid!);
     const alt = await load(agent.url, auth, chat, { connections: 50, rate: RATE });
     const altCpu = cpuSeconds(agent.child.pid!) - altCpu0;
+    mark('fixed-rate');
     const overheadAfter = await histogram(agent.control, overheadName);
     const bareUs = (bareCpu / (bareFixed.rps * DURATION)) * 1e6;
     const altUs = (altCpu / (alt.rps * DURATION)) * 1e6;
@@ -64,12 +69,14 @@ async function main() {
     for (let round = 0; round < 2; round++) {
       bareSum += (await load(bareUrl, {}, chat, { connections: 50 })).rps;
       altSum += (await load(agent.url, auth, chat, { connections: 50 })).rps;
+      mark(`unthrottled-${round + 1}`);
     }
     console.log(`\nthroughput, unthrottled, 50 connections, 2 alternating rounds: bare ${f(bareSum / 2, 0)} req/s, altrace ${f(altSum / 2, 0)} req/s → ratio ${f(altSum / bareSum)}   [target ≥ 0.70]`);
 
     const directTtfb = await ttfb(simUrl, {}, stream, 300);
     const bareTtfb = await ttfb(bareUrl, {}, stream, 300);
     const altTtfb = await ttfb(agent.url, auth, stream, 300);
+    mark('ttfb');
     const over = (xs: number[], q: number) => f(pct(xs, q) - pct(directTtfb, q), 3);
     console.log(`\nstreaming, time to first fragment over direct (300 sequential): bare p50 ${over(bareTtfb, 0.5)} ms p99 ${over(bareTtfb, 0.99)} ms; altrace p50 ${over(altTtfb, 0.5)} ms p99 ${over(altTtfb, 0.99)} ms`);
 
@@ -79,7 +86,8 @@ async function main() {
     await load(agent.url, auth, stream, { connections: 20, rate: 200 });
     const fragAfter = await histogram(agent.control, fragmentName);
     console.log(`  per-fragment overhead, self-timed (20 concurrent paced streams): p50 ${f(quantileMs(fragAfter, fragBefore, 0.5), 3)} ms  p99 ${f(quantileMs(fragAfter, fragBefore, 0.99), 3)} ms   [target p99 ≤ 0.2]`);
-    console.log(`\nRSS of the agent after the runs: ${f(rssMb(agent.child.pid!), 1)} MB   [target ≤ 200]`);
+    mark('fragments');
+    console.log(`\nRSS of the agent after the runs: ${f(rssMb(agent.child.pid!), 1)} MB   [target ≤ 200]   (MB after each phase: ${rss.join(', ')})`);
   } finally {
     await stopAll();
     rmSync(stateDir, { recursive: true, force: true });

@@ -1,0 +1,86 @@
+// The Kubernetes manifests, offline: each validates against the API schemas, the kustomizations
+// hold together, and the config the DaemonSet ships loads with the agent's own schema.
+import test from 'ava';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import * as core from 'kubernetes-models/v1';
+import * as apps from 'kubernetes-models/apps/v1';
+import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { loadConfig } from '../../agent/src/config/load.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DIR = join(ROOT, 'daemonset');
+
+type Doc = { apiVersion: string; kind: string; metadata?: { name?: string }; data?: Record<string, string> };
+const MODELS: Record<string, new (d: never) => { validate(): void }> = {
+  'v1/Namespace': core.Namespace,
+  'v1/ServiceAccount': core.ServiceAccount,
+  'v1/ConfigMap': core.ConfigMap,
+  'apps/v1/DaemonSet': apps.DaemonSet,
+  'rbac.authorization.k8s.io/v1/ClusterRole': rbac.ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': rbac.ClusterRoleBinding,
+};
+
+function docs(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Doc);
+}
+
+function kustomization(dir: string): { resources?: string[]; patches?: { path: string }[] } {
+  return docs(join(dir, 'kustomization.yaml'))[0] as never;
+}
+
+/** Every resource a kustomization builds, following its bases. */
+function build(dir: string): Doc[] {
+  const k = kustomization(dir);
+  return (k.resources ?? []).flatMap((r) => {
+    const path = join(dir, r);
+    return existsSync(join(path, 'kustomization.yaml')) ? build(path) : docs(path);
+  });
+}
+
+test('every base manifest validates against the Kubernetes API schema', (t) => {
+  const all = build(join(DIR, 'base'));
+  t.true(all.length >= 6);
+  for (const d of all) {
+    const Model = MODELS[`${d.apiVersion}/${d.kind}`];
+    t.truthy(Model, `a model for ${d.apiVersion} ${d.kind}`);
+    t.notThrows(() => new Model!(d as never).validate(), `${d.kind} ${d.metadata?.name}`);
+  }
+  t.deepEqual(all.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Namespace', 'ServiceAccount']);
+});
+
+test('a broken manifest is refused (the validation can fail)', (t) => {
+  const ds = build(join(DIR, 'base')).find((d) => d.kind === 'DaemonSet')! as never as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
+  const broken = structuredClone(ds);
+  broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'eighty';
+  t.throws(() => new apps.DaemonSet(broken as never).validate(), { message: /containerPort must be integer/ });
+});
+
+test('every kustomization names files that exist, and the overlay patches a resource of the base', (t) => {
+  for (const dir of [join(DIR, 'base'), ...readdirSync(join(DIR, 'overlays')).map((o) => join(DIR, 'overlays', o))]) {
+    const k = kustomization(dir);
+    for (const r of k.resources ?? []) t.true(existsSync(join(dir, r)), `${dir}: ${r}`);
+    for (const p of k.patches ?? []) {
+      t.true(existsSync(join(dir, p.path)), `${dir}: ${p.path}`);
+      const [patch] = docs(join(dir, p.path));
+      t.true(build(dir).some((d) => d.kind === patch!.kind && d.metadata?.name === patch!.metadata?.name), `${p.path} patches ${patch!.kind}/${patch!.metadata?.name}`);
+    }
+  }
+});
+
+test('the config the DaemonSet ships is valid for this agent, with the per-node values from its env', (t) => {
+  const cm = build(join(DIR, 'base')).find((d) => d.kind === 'ConfigMap')!;
+  const ds = build(join(DIR, 'base')).find((d) => d.kind === 'DaemonSet')! as never as { spec: { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } } };
+  const env = ds.spec.template.spec.containers[0]!.env;
+  t.truthy(env.find((e) => e.name === 'ALTRACE_NODE_TRANSPARENT_HOST')?.valueFrom, 'the transparent address is the node’s');
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-ds-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'altrace.yaml');
+  writeFileSync(file, cm.data!['altrace.yaml']!);
+  const config = loadConfig({ file, env: { ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.7', ALTRACE_ADMIN_TOKEN: 'a-token-of-sixteen-chars' } });
+  t.like(config.node, { enforcement: 'bpf', cgroup: 'kubepods', transparent_host: '10.0.0.7', pin_dir: '/sys/fs/bpf/altrace', tls: 'terminate' });
+  t.is(config.state_dir, '/var/lib/altrace');
+});
