@@ -39,7 +39,10 @@ async function main() {
     console.log(`# altrace bench — ${DURATION}s per run, fixed rate ${RATE} req/s, full default chain, info logs\n`);
     // RSS after each phase: which load leaves the memory behind.
     const rss: string[] = [`start ${f(rssMb(agent.child.pid!), 0)}`];
-    const mark = (phase: string) => rss.push(`${phase} ${f(rssMb(agent.child.pid!), 0)}`);
+    const mark = (phase: string) => {
+      rss.push(`${phase} ${f(rssMb(agent.child.pid!), 0)}`);
+      if (process.env.BENCH_MEMORY_DETAIL) void fetch(`${agent.control}/metrics`).catch(() => null).then(async (r) => r && console.error(phase, (await r.text()).split('\n').filter((l) => /^altrace_nodejs_heap_space_size_(total|used)_bytes\{space="old"|^altrace_process_resident/.test(l)).map((l) => l.replace(/altrace_nodejs_heap_space_size_total_bytes/, '')).join(' ')));
+    };
     await load(agent.url, auth, chat, { connections: 10, rate: 200 }); // warm-up
     mark('warm-up');
     await load(bareUrl, {}, chat, { connections: 10, rate: 200 });

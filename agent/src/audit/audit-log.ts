@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
-import type { AuditEvent } from './records.js';
+import { encodeEvent, packEvents, type AuditEvent } from './records.js';
 
 const BATCH_MS = 20;
 
@@ -11,7 +11,8 @@ const BATCH_MS = 20;
  */
 export class AuditLog {
   readonly #worker: Worker;
-  #pending: AuditEvent[] = [];
+  /** Encoded at once: a pending batch is bytes off the V8 heap, not objects that outlive a scavenge or two. */
+  #pending: Uint8Array[] = [];
   #timer: NodeJS.Timeout | null = null;
   #nextId = 1;
   readonly #waiting = new Map<number, { resolve: (m: FromWriter) => void; reject: (e: Error) => void }>();
@@ -44,15 +45,16 @@ export class AuditLog {
 
   /** Queues an event; it reaches the writer within BATCH_MS. */
   append(event: AuditEvent): void {
-    this.#pending.push(event);
+    this.#pending.push(encodeEvent(event));
     this.#timer ??= setTimeout(() => this.#flush(), BATCH_MS);
   }
 
   /** Appends after everything queued, and resolves once it is on disk. */
   async appendDurable(event: AuditEvent): Promise<void> {
     const events = this.#take();
-    events.push(event);
-    await this.#request((id) => ({ type: 'durable', id, events }));
+    events.push(encodeEvent(event));
+    const packed = packEvents(events);
+    await this.#request((id) => ({ type: 'durable', id, events: packed }), [packed]);
   }
 
   /** Forces a signed checkpoint now; null when nothing was appended since the last one. */
@@ -68,7 +70,7 @@ export class AuditLog {
     await this.#worker.terminate();
   }
 
-  #take(): AuditEvent[] {
+  #take(): Uint8Array[] {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const events = this.#pending;
@@ -78,14 +80,16 @@ export class AuditLog {
 
   #flush(): void {
     const events = this.#take();
-    if (events.length) this.#worker.postMessage({ type: 'append', events } satisfies ToWriter);
+    if (events.length === 0) return;
+    const packed = packEvents(events);
+    this.#worker.postMessage({ type: 'append', events: packed } satisfies ToWriter, [packed]);
   }
 
-  #request(make: (id: number) => ToWriter): Promise<FromWriter> {
+  #request(make: (id: number) => ToWriter, transfer: ArrayBuffer[] = []): Promise<FromWriter> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage(make(id));
+      this.#worker.postMessage(make(id), transfer);
     });
   }
 

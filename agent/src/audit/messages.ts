@@ -1,5 +1,4 @@
 // Every message between the agent and its audit writer thread, typed in one place.
-import type { AuditEvent } from './records.js';
 
 export interface WriterConfig {
   stateDir: string;
@@ -9,9 +8,10 @@ export interface WriterConfig {
 }
 
 export type ToWriter =
-  | { type: 'append'; events: AuditEvent[] }
+  /** Events encoded on the agent's thread (records.ts encodeEvent), packed with packEvents and transferred. */
+  | { type: 'append'; events: ArrayBuffer }
   /** Appended and fsynced before the writer answers `written` with the same id. */
-  | { type: 'durable'; id: number; events: AuditEvent[] }
+  | { type: 'durable'; id: number; events: ArrayBuffer }
   | { type: 'checkpoint'; id: number }
   | { type: 'close'; id: number };
 

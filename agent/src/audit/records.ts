@@ -71,6 +71,45 @@ export function encodeRecord(r: AuditRecord): Uint8Array {
   return RecordType.encode(RecordType.fromObject(r)).finish();
 }
 
+/**
+ * An event encoded as the record's fields without its place in the log (seq, previous leaf
+ * hash). Protobuf fields may come in any order and encodings concatenate, so the writer makes
+ * the whole record by putting those two fields in front (chainRecord).
+ */
+export function encodeEvent(e: AuditEvent): Uint8Array {
+  return RecordType.encode(RecordType.fromObject({ time_unix_ms: e.time, ...e })).finish();
+}
+
+export function chainRecord(seq: number, prevLeafHash: Uint8Array, event: Uint8Array): Buffer {
+  const head = RecordType.encode(RecordType.fromObject({ seq, prev_leaf_hash: prevLeafHash })).finish();
+  return Buffer.concat([head, event]);
+}
+
+/** Encoded events packed into one transferable buffer: a 4-byte length before each. */
+export function packEvents(events: readonly Uint8Array[]): ArrayBuffer {
+  let total = 0;
+  for (const e of events) total += 4 + e.length;
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const e of events) {
+    out.writeUInt32LE(e.length, at);
+    out.set(e, at + 4);
+    at += 4 + e.length;
+  }
+  return out.buffer as ArrayBuffer;
+}
+
+export function unpackEvents(packed: ArrayBuffer): Uint8Array[] {
+  const buf = Buffer.from(packed);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < buf.length; ) {
+    const len = buf.readUInt32LE(at);
+    out.push(buf.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return out;
+}
+
 export class RecordDecodeError extends AltraceError {
   constructor(message: string) {
     super('ALT_AUDIT_RECORD_INVALID', message);

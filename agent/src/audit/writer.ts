@@ -6,7 +6,7 @@ import { NoteSigner } from './checkpoint.js';
 import { auditPaths, frame, readCheckpoints, readFrames } from './files.js';
 import { CompactRange, leafHash, type Hash } from './merkle.js';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
-import { encodeRecord, type AuditEvent } from './records.js';
+import { chainRecord, unpackEvents } from './records.js';
 
 const config = workerData as WriterConfig;
 const paths = auditPaths(config.stateDir);
@@ -33,11 +33,12 @@ let checkpointed = stored.length ? stored[stored.length - 1]!.size : 0;
 const recordsFd = openSync(paths.records, 'a', 0o600);
 const checkpointsFd = openSync(paths.checkpoints, 'a', 0o600);
 
-function append(events: AuditEvent[]): void {
+function append(packed: ArrayBuffer): void {
+  const events = unpackEvents(packed);
   if (events.length === 0) return;
   const frames: Buffer[] = [];
   for (const e of events) {
-    const bytes = encodeRecord({ seq: tree.size, time_unix_ms: e.time, prev_leaf_hash: lastLeaf, ...e });
+    const bytes = chainRecord(tree.size, lastLeaf, e);
     lastLeaf = leafHash(bytes);
     tree.append(lastLeaf);
     frames.push(frame(bytes));
