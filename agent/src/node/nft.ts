@@ -7,7 +7,7 @@ import type { DecisionRecord, KillScope, KillSwitch, TransparentListener, Transp
 import type { NodeCa } from './ca.js';
 import type { DestinationResolver } from './destinations.js';
 import { destinationResolver, NodeEnforcementError, type NodeEnforcementOptions } from './node-enforcement.js';
-import type { SeenWorkload } from './registry.js';
+import { covered, stillStopped, type SeenWorkload } from './registry.js';
 
 const TABLE = 'altrace';
 
@@ -24,7 +24,8 @@ function nft(args: string[], input?: string): void {
   }
 }
 
-const family = (address: string) => (isIPv4(address) ? '4' : '6');
+/** 4 or 6, for an address or a prefix (0.0.0.0/0). */
+const family = (address: string) => (isIPv4(address.split('/')[0]!) ? '4' : '6');
 
 /**
  * The rules an init container or a node without cgroup BPF would install, in the node's
@@ -178,7 +179,7 @@ export class NftEnforcement {
   }
 
   #covered(scope: Exclude<KillScope, 'global'>, target: string): SeenWorkload[] {
-    return [...this.#byAddress.values()].filter((w) => (scope === 'team' ? w.team === target : w.agent === target || w.id === target));
+    return [...this.#byAddress.values()].filter((w) => covered(w, scope, target));
   }
 
   #engage(k: KillSwitch): void {
@@ -189,10 +190,10 @@ export class NftEnforcement {
   #kill(addresses: string[]): void {
     for (const a of addresses) {
       try {
-        nft(['add', 'element', 'inet', TABLE, `killed${a.includes(':') ? '6' : '4'}`, `{ ${a} }`]);
+        nft(['add', 'element', 'inet', TABLE, `killed${family(a)}`, `{ ${a} }`]);
       } catch (err) {
         // Inside a range already killed (the global switch): already refused.
-        if (!this.#killed.has(a.includes(':') ? '::/0' : '0.0.0.0/0')) throw err;
+        if (!this.#killed.has(family(a) === '6' ? '::/0' : '0.0.0.0/0')) throw err;
       }
       this.#killed.add(a);
     }
@@ -202,11 +203,10 @@ export class NftEnforcement {
   }
 
   #release(scope: KillScope, target: string): void {
-    const kills = this.#o.kills;
     const lift = (a: string) => {
       this.#killed.delete(a);
       try {
-        nft(['delete', 'element', 'inet', TABLE, `killed${a.includes(':') ? '6' : '4'}`, `{ ${a} }`]);
+        nft(['delete', 'element', 'inet', TABLE, `killed${family(a)}`, `{ ${a} }`]);
       } catch (err) {
         this.#o.logger.warn({ address: a, err: (err as Error).message }, 'could not lift a kill from the nftables set');
       }
@@ -216,8 +216,7 @@ export class NftEnforcement {
       return;
     }
     for (const w of this.#covered(scope, target)) {
-      const still = kills.get('agent', w.id) ?? (w.agent ? kills.stopping({ agent: w.agent, team: w.team! }) : null);
-      if (!still && this.#killed.has(w.address!)) lift(w.address!);
+      if (!stillStopped(this.#o.kills, w) && this.#killed.has(w.address!)) lift(w.address!);
     }
   }
 }

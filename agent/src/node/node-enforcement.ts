@@ -7,7 +7,7 @@ import { available, BpfEnforcer, cgroup2Mount, cgroupId, type BpfEvent, type Eve
 import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
 import type { NodeCa } from './ca.js';
 import { DestinationResolver, parseHostPort, type DestinationSink, type DestinationSpec } from './destinations.js';
-import { WorkloadRegistry, type SeenWorkload } from './registry.js';
+import { stillStopped, WorkloadRegistry, type SeenWorkload } from './registry.js';
 import { CgroupIndex } from './workloads.js';
 
 /** Node enforcement could not start: names what is missing. */
@@ -182,6 +182,7 @@ export class NodeEnforcement {
   }
 
   status() {
+    const destinations = this.#resolver.entries();
     return {
       enforcement: 'bpf',
       cgroup: this.#governed,
@@ -189,9 +190,9 @@ export class NodeEnforcement {
       tls: this.#o.config.tls,
       ca_certificate: this.ca?.certPath ?? null,
       programs: this.#bpf.programs(),
-      destinations: this.#resolver.entries(),
+      destinations,
       // Entries in the maps the agent drives (the kernel keeps no count of its own for a hash map).
-      maps: { alt_dests: this.#resolver.entries().length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0) },
+      maps: { alt_dests: destinations.length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0) },
       stats: this.#bpf.stats(),
       events_seen: this.#eventsSeen,
       workloads: this.#registry.list().length,
@@ -236,10 +237,8 @@ export class NodeEnforcement {
       this.#bpf.unkill('global');
       return;
     }
-    const kills = this.#o.kills;
     for (const w of this.#registry.cgroupsCovered(scope, target)) {
-      const still = kills.get('agent', w.id) ?? (w.agent ? kills.stopping({ agent: w.agent, team: w.team! }) : null);
-      if (still) continue;
+      if (stillStopped(this.#o.kills, w)) continue;
       this.#bpf.unkill(w.cgroupId);
       this.#killedCgroups.delete(w.cgroupId);
     }

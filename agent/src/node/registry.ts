@@ -1,5 +1,5 @@
 import type { BpfEvent } from '../bpf/index.js';
-import type { KillScope } from '../../../proxy/src/index.js';
+import type { KillScope, KillSwitches } from '../../../proxy/src/index.js';
 import type { CgroupIndex, WorkloadIdentity } from './workloads.js';
 
 /** A workload seen talking to an AI destination, registered (a virtual key named it) or not. */
@@ -23,6 +23,17 @@ export interface SeenWorkload extends WorkloadIdentity {
 }
 
 const MAX_WORKLOADS = 10_000;
+
+/** Whether an agent or team kill switch covers a workload: by the agent it is bound to, or by its shadow id. */
+export function covered(w: SeenWorkload, scope: Exclude<KillScope, 'global'>, target: string): boolean {
+  return scope === 'team' ? w.team === target : w.agent === target || w.id === target;
+}
+
+/** Whether any switch still stops a workload once one was released. */
+export function stillStopped(kills: KillSwitches, w: SeenWorkload): boolean {
+  if (kills.get('agent', w.id)) return true;
+  return w.agent !== null && kills.stopping({ agent: w.agent, team: w.team! }) !== null;
+}
 
 /**
  * Workloads by cgroup, from the kernel's connect events: the first AI-bound connect of a
@@ -87,9 +98,7 @@ export class WorkloadRegistry {
   /** The cgroups a kill switch covers: by bound agent or team, or by shadow id. */
   cgroupsCovered(scope: Exclude<KillScope, 'global'>, target: string): SeenWorkload[] {
     const out: SeenWorkload[] = [];
-    for (const w of this.#byCgroup.values()) {
-      if (scope === 'team' ? w.team === target : w.agent === target || w.id === target) out.push(w);
-    }
+    for (const w of this.#byCgroup.values()) if (covered(w, scope, target)) out.push(w);
     return out;
   }
 
