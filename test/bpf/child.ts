@@ -98,6 +98,8 @@ async function doConnectUntilRefused(cmd: Extract<Command, { op: 'connect-until-
       s.once('error', (err) => resolve(code(err)));
     });
     if (result === null) lastAcceptedNs = startedNs;
+    // An attempt already through when the kill landed is torn down by the teardown pass, not refused: go on.
+    else if (result === 'ECONNABORTED' || result === 'ECONNRESET') continue;
     else {
       reply({ id: cmd.id, ok: true, code: result, refusedAtNs: String(startedNs), lastAcceptedNs: lastAcceptedNs === null ? null : String(lastAcceptedNs), attempts });
       return;
