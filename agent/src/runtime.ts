@@ -22,6 +22,8 @@ import {
   buildAdapters,
   createLogger,
   declaredStages,
+  EvidenceLedger,
+  RateBuckets,
   hashKey,
   listenExplicit,
   listenTransparent,
@@ -44,8 +46,8 @@ import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
 import { packageRoot } from './paths.js';
-import { loadPolicy, loadPrices } from './policy/load.js';
-import { watchFile, type FileWatch } from './policy/reload.js';
+import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
+import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TokenService } from './tokens.js';
 
@@ -88,7 +90,7 @@ export function upstreamsFrom(config: Config): Map<string, Upstream> {
   return new Map(list.map((u) => [u.name, u]));
 }
 
-function resolvePolicyPath(p: string): string {
+export function resolvePolicyPath(p: string): string {
   if (isAbsolute(p)) return p;
   const fromCwd = resolve(p);
   return p.startsWith('policies/') && !fromCwd.startsWith(packageRoot) ? resolve(packageRoot, p) : fromCwd;
@@ -173,6 +175,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       scanPool,
       detectors,
       dataFlow: new DataFlow(),
+      evidence: new EvidenceLedger(),
+      contractRates: new RateBuckets(),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
     }),
@@ -243,19 +247,23 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     throw err;
   }
 
-  let policyWatch: FileWatch | null = null;
+  const policyWatches: FileWatch[] = [];
+  const reloadPolicy = (): void => {
+    try {
+      const next = loadPolicy(policyFile);
+      if (next.digest === policy.current.digest) return;
+      policy.replace(next);
+      levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
+      logger.info({ policy: policyFile, digest: policy.current.digest, contracts: next.contracts.all.map((c) => c.ref) }, 'policy reloaded');
+    } catch (err) {
+      logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
+    }
+  };
   try {
-    policyWatch = watchFile(policyFile, () => {
-      try {
-        const next = loadPolicy(policyFile);
-        if (next.digest === policy.current.digest) return;
-        policy.replace(next);
-        levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
-        logger.info({ policy: policyFile, digest: policy.current.digest }, 'policy reloaded');
-      } catch (err) {
-        logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
-      }
-    });
+    policyWatches.push(watchFile(policyFile, reloadPolicy));
+    // The contracts directory the policy named at start-up; naming another one takes a restart.
+    const contractsDir = policyContractsDir(policyFile);
+    if (contractsDir) policyWatches.push(watchYamlDirectory(contractsDir, reloadPolicy));
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
   }
@@ -282,7 +290,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     async close() {
       ready = false;
-      policyWatch?.close();
+      for (const w of policyWatches) w.close();
       node?.close();
       await transparent?.close(500);
       await listener.close(2_000);

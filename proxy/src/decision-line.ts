@@ -20,6 +20,7 @@ export interface DecisionFields {
   status: number;
   fragments: number | null | undefined;
   labels: readonly string[] | null | undefined;
+  contracts: readonly string[] | null | undefined;
   cost_usd: number | null | undefined;
   tokens_in: number | null | undefined;
   tokens_out: number | null | undefined;
@@ -29,7 +30,7 @@ export interface DecisionFields {
 
 type Field = [name: keyof DecisionFields, key: string];
 const FIELDS: readonly Field[] = (
-  ['req_id', 'provider', 'upstream', 'op', 'model', 'stream', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage', 'detail', 'warnings', 'status', 'fragments', 'labels', 'cost_usd', 'tokens_in', 'tokens_out', 'overhead_ms', 'upstream_ms'] as const
+  ['req_id', 'provider', 'upstream', 'op', 'model', 'stream', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage', 'detail', 'warnings', 'status', 'fragments', 'labels', 'contracts', 'cost_usd', 'tokens_in', 'tokens_out', 'overhead_ms', 'upstream_ms'] as const
 ).map((name) => [name, `,"${name}":`]);
 
 interface PinoInternals {

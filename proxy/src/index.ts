@@ -16,6 +16,8 @@ export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.j
 export { listenExplicit, type ExplicitListener } from './listen/http.js';
 export { listenTransparent, serverName, type TlsAction, type TransparentListener, type TransparentOrigin } from './listen/transparent.js';
 export { buildAdapters } from './providers/index.js';
+export { describeRequest } from './pipeline/request-context.js';
+export type { Verdict } from './chain/verdict.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';
 export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits } from './budget/ledger.js';
@@ -25,4 +27,9 @@ export { SpendAttribution, type SpendRow } from './budget/attribution.js';
 export { WINDOWS, windowId, windowEnd, windowStartDay, type Window } from './budget/windows.js';
 export { AgentLevels, LEVELS, severity, type AgentLevel, type Level } from './enforcement/levels.js';
 export { RunTracker } from './enforcement/runs.js';
+export { EvidenceLedger, DEFAULT_LEDGER_LIMITS, evidenceOf, type Evidence } from './contracts/evidence.js';
+export { RateBuckets } from './contracts/rate.js';
+export { compileContract, ContractError, type Contract } from './contracts/compile.js';
+export { ContractSet, NO_CONTRACTS } from './contracts/set.js';
+export type { ContractDocument } from './contracts/document.js';
 export type { EscalationRule } from './policy/policy.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import type { Chain } from './chain/chain.js';
-import type { IngressFacts, RequestContext } from './chain/context.js';
+import type { Fragment } from './chain/context.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
 import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
 import type { SpendAttribution } from './budget/attribution.js';
@@ -10,14 +10,14 @@ import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
 import { isStop, type Verdict } from './chain/verdict.js';
-import { presentedCredential } from './identity/presented.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 import type { CallView } from './providers/call-view.js';
 import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
-import { parseJson, readBody } from './pipeline/body.js';
+import { readBody, type ReadBody } from './pipeline/body.js';
+import { describeRequest, expectsBody } from './pipeline/request-context.js';
 import { Exchange, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
 import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
@@ -81,6 +81,8 @@ export interface DecisionRecord {
   /** Data-classification labels of the request and response, and the detector rule ids behind them. */
   labels: string[];
   rules: string[];
+  /** The behavioral contracts that governed the request, as name@version. */
+  contracts: string[];
   /** For a connection the kernel redirected here: where it was going and the cgroup that made it. */
   origin: { address: string; port: number; cgroupId: bigint; peer: string } | null;
 }
@@ -165,57 +167,12 @@ export class GovernedProxy {
       x.match = match;
       x.adapter = match.adapter;
     }
-    const expectsBody = match !== null && method === 'POST';
-    const facts: IngressFacts = {
-      method,
-      path: url.pathname,
-      routed: routed.known,
-      methodAllowed: match !== null,
-      contentType: (req.headers['content-type'] as string | undefined) ?? null,
-      bodyBytes: 0,
-      tooLarge: false,
-      jsonError: null,
-      shapeError: null,
-      expectsBody,
-    };
-    let body: unknown;
-    let bodyBytes: Uint8Array | null = null;
-    let call: CallView | null = null;
-    if (expectsBody) {
+    let read: ReadBody | null = null;
+    if (expectsBody(routed, method)) {
       const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
-      const read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
-      facts.bodyBytes = read.length;
-      facts.tooLarge = read.tooLarge;
-      if (!read.tooLarge) {
-        bodyBytes = read.bytes;
-        const parsed = parseJson(read.bytes);
-        facts.jsonError = parsed.error;
-        body = parsed.value;
-        if (parsed.error === null) {
-          const view = match!.adapter.parse(match!, body);
-          if (typeof view === 'string') facts.shapeError = view;
-          else call = view;
-        }
-      }
-    } else if (match) {
-      const view = match.adapter.parse(match, undefined);
-      if (typeof view !== 'string') call = view;
+      read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
     }
-    const ctx: RequestContext = {
-      id: x.id,
-      headers: req.headers,
-      ingress: facts,
-      presented: presentedCredential(req.headers, url.searchParams),
-      call,
-      body: bodyBytes,
-      json: body,
-      rewritten: null,
-      content: null,
-      key: null,
-      principal: null,
-      charge: null,
-      notes: [],
-    };
+    const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read);
     if (ctx.presented.virtual === null && this.#o.workloadOf) {
       const origin = (req.socket as OriginSocket | undefined)?.[ORIGIN];
       const w = origin ? this.#o.workloadOf(origin) : null;
@@ -328,17 +285,21 @@ export class GovernedProxy {
     const inspection = ok ? this.#o.chain.openResponse({ request: x.ctx!, streaming: false }) : null;
     if (inspection || x.ctx?.charge) {
       let text = '';
+      let tools: Fragment['tools'] = null;
       try {
         const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-        if (ok) text = x.match!.adapter.responseText(x.match!, parsed);
+        if (ok) {
+          text = x.match!.adapter.responseText(x.match!, parsed);
+          tools = x.match!.adapter.responseTools(x.match!, parsed);
+        }
         x.usage = x.match!.adapter.responseUsage(x.match!, parsed);
       } catch {
         // A body that is not JSON carries no model text or usage we know how to read.
       }
       x.outputText = text;
       if (inspection) {
-        const inspected = inspection.inspect([{ text }]);
-        const finding = inspected instanceof Promise ? await inspected : inspected;
+        const inspected = inspection.inspect([{ text, tools, seq: 0 }]);
+        const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
         inspection.close();
         if (finding) {
           x.responseVerdict = finding.verdict;
@@ -415,6 +376,7 @@ export class GovernedProxy {
         fragments: x.fragments,
         labels: x.ctx?.content ? [...x.ctx.content.labels] : [],
         rules: x.ctx?.content ? [...x.ctx.content.rules] : [],
+        contracts: x.ctx?.contracts ? x.ctx.contracts.map((c) => c.ref) : [],
         origin: originOf(x),
       });
     }
@@ -438,6 +400,7 @@ export class GovernedProxy {
       status: x.status,
       fragments: x.fragments || undefined,
       labels: x.ctx?.content ? [...x.ctx.content.labels] : undefined,
+      contracts: x.ctx?.contracts?.length ? x.ctx.contracts.map((c) => c.ref) : undefined,
       cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
       tokens_in: x.settled?.inputTokens,
       tokens_out: x.settled?.outputTokens,

@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
 import type { Family } from '../../proxy/src/scan/detectors/types.js';
 import { ROOT } from '../helpers/process.js';
 import { f, histogram, issueKey, pct, quantileMs, spawnJson, startAgent, stopAll } from './common.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 const ALL = new Set<Family>(['secrets', 'pii', 'injection']);
 const PROSE = 'The agent reviewed the quarterly report, compared it with last year and wrote a short summary for the team. ';
@@ -59,7 +60,7 @@ async function main() {
   throughput();
   const dir = mkdtempSync(join(tmpdir(), 'altrace-bench-content-'));
   try {
-    const policy = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as Record<string, any>;
+    const policy = shippedPolicy();
     policy.content = { ...policy.content, enabled: false };
     writeFileSync(join(dir, 'off.yaml'), stringifyYaml(policy));
     const sim = await spawnJson('dist/test/fixtures/simulator/main.js', ['--no-record']);

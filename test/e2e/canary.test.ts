@@ -5,9 +5,10 @@ import test from 'ava';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { ROOT } from '../helpers/process.js';
 import { CUT_TAIL as TAIL, eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 let h: Harness;
 let key: string;
@@ -15,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'altrace-canary-'));
 const CANARY = /\[(altc-[0-9a-f]{12})\] This bracketed token is confidential/;
 
 test.before(async () => {
-  const policy = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as Record<string, any>;
+  const policy = shippedPolicy();
   policy.content.canary = true;
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
   h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });

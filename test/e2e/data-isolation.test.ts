@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { ROOT } from '../helpers/process.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 let h: Harness;
 let key: string;
 const dir = mkdtempSync(join(tmpdir(), 'altrace-isolation-'));
 
 test.before(async () => {
-  const policy = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as Record<string, any>;
+  const policy = shippedPolicy();
   policy.content = {
     rules: [{ label: 'secret', action: 'block' }, { label: 'pii', action: 'allow' }],
     isolation: { cross_provider: 'block', regulated_destinations: ['openai'] },

@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { ROOT } from '../helpers/process.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 let h: Harness;
 const dir = mkdtempSync(join(tmpdir(), 'altrace-enforcement-'));
 
 test.before(async () => {
-  const policy = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as Record<string, unknown>;
+  const policy = shippedPolicy();
   policy.run_loops = { warn_after: 2, block_after: 3, terminate_after: 4, window_s: 60 };
   policy.enforcement = {
     throttle_rps: 1,

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { ROOT } from '../helpers/process.js';
+import { shippedPolicy } from '../helpers/policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'altrace-reload-'));
 const file = join(dir, 'policy.yaml');
-const base = parseYaml(readFileSync(join(ROOT, 'policies/default.yaml'), 'utf8')) as { models: Record<string, string[]> };
+const base = shippedPolicy() as { models: Record<string, string[]> };
 let h: Harness;
 let key: string;
 

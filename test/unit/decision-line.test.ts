@@ -33,6 +33,7 @@ const fields: DecisionFields = {
   status: 403,
   fragments: undefined,
   labels: ['secret', 'pii.email'],
+  contracts: ['refunds@3'],
   cost_usd: 0.000123,
   tokens_in: 12,
   tokens_out: Number.NaN,

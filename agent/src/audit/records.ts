@@ -36,6 +36,7 @@ export interface DecisionFields {
   fragments?: number;
   labels?: string[];
   rules?: string[];
+  contracts?: string[];
 }
 
 export interface ControlFields {

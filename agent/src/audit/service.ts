@@ -64,6 +64,7 @@ export class AuditService {
         fragments: d.fragments,
         labels: d.labels,
         rules: d.rules,
+        contracts: d.contracts,
       },
     };
     if (d.principal) event.principal = { key_id: d.principal.keyId, agent: d.principal.agent, team: d.principal.team, cost_center: present(d.principal.costCenter) };

@@ -29,7 +29,7 @@ Commands:
   agents                agents, their enforcement level, recent enforcement; set a level
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
-  policy check FILE     validate a policy file
+  policy check|explain validate a policy or contract; explain which stage and rule would decide a request
   content               the content detectors offline: precision/recall on a labelled corpus, rule list
   bpf status            node enforcement in the kernel: programs, destinations, counters, shadow agents
 

@@ -1,31 +1,119 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { loadPolicy } from '../policy/load.js';
+import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
+import { loadContract, loadPolicy } from '../policy/load.js';
 
-const HELP = `altrace policy — policy files
+const HELP = `altrace policy — policy and contract files
 
-Usage: altrace policy check FILE [--json]
+Usage:
+  altrace policy check FILE [--json]
+  altrace policy explain --agent AGENT [--team TEAM] --request FILE [--path PATH]
+                         [--response FILE] [--run ID] [--config FILE] [--json]
 
-Validates FILE against policies/policy.schema.json and compiles its patterns.
-Exit 0 when valid, 1 when not (the message names the offending field).
+check    Validates FILE: a policy (policies/policy.schema.json, with the contracts it names)
+         or a single contract (policies/contract.schema.json, recognised by its "contract:"
+         key). Exit 0 when valid, 1 when not; the message names the file and the field.
+
+explain  Runs the request in FILE (the provider-native JSON body, sent to PATH, default
+         /v1/chat/completions) through the agent's chain offline, as AGENT of TEAM (default
+         the agent's name) holding a key with no limits of its own, under the configured
+         policy and contracts. Prints every stage's verdict up to the one that decides, the
+         contracts that apply, the reason and the hint. With --response FILE (a provider
+         response body) it also judges the tool calls the model makes in it. Kill switches,
+         levels, budgets and earlier runs are the live agent's and are not consulted.
+         Exit 0 when the request (and response) would be allowed, 1 when refused.
 `;
 
-export async function policyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const [sub, file] = positionals;
-  if (sub !== 'check') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (check)');
-  if (!file) throw new UsageError('check needs a FILE');
+function isContractFile(file: string): boolean {
   try {
-    const p = loadPolicy(file);
-    process.stdout.write(values.json ? JSON.stringify({ valid: true, file, digest: p.digest }) + '\n' : `${file}: valid (digest ${p.digest})\n`);
+    const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
+    return typeof doc === 'object' && doc !== null && 'contract' in doc;
+  } catch {
+    return false;
+  }
+}
+
+function check(file: string, json: boolean): number {
+  try {
+    const contract = isContractFile(file);
+    const digest = contract ? loadContract(file).digest : loadPolicy(file).digest;
+    const what = contract ? 'contract' : 'policy';
+    process.stdout.write(json ? JSON.stringify({ valid: true, file, kind: what, digest }) + '\n' : `${file}: valid ${what} (digest ${digest})\n`);
     return 0;
   } catch (err) {
     const e = err as Error & { field?: string };
-    process.stdout.write(values.json ? JSON.stringify({ valid: false, file, field: e.field, message: e.message }) + '\n' : `${e.message}\n`);
+    process.stdout.write(json ? JSON.stringify({ valid: false, file, field: e.field, message: e.message }) + '\n' : `${e.message}\n`);
     return 1;
   }
+}
+
+function verdictLine(v: Explanation['decision'] | null): string {
+  if (!v) return 'allow';
+  return v.outcome === 'allow' ? 'allow' : `${v.outcome.toUpperCase()} ${v.reason}${v.detail ? `  (${v.detail})` : ''}`;
+}
+
+function render(e: Explanation, agent: string, team: string): string {
+  const lines = [`policy     ${e.policy}`, `principal  agent ${agent}, team ${team}`, `contracts  ${e.contracts.join(', ') || '(none apply)'}`, 'request side:'];
+  e.stages.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(2)} ${s.id.padEnd(24)} ${verdictLine(s.verdict)}`));
+  const d = e.decision;
+  lines.push(d.outcome === 'allow' ? 'decision   allow' : `decision   ${d.outcome} ${d.reason} at stage ${d.stage}`);
+  if (d.outcome !== 'allow' && d.hint) lines.push(`hint       ${d.hint}`);
+  if (e.response) {
+    lines.push(`response   tool calls: ${e.response.toolCalls.join(', ') || '(none)'}`);
+    const v = e.response.verdict;
+    lines.push(v ? `           ${v.outcome} ${v.reason} at stage ${v.stage}${v.detail ? ` (${v.detail})` : ''}` : '           allow');
+    if (v?.hint) lines.push(`hint       ${v.hint}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function explain(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      agent: { type: 'string' },
+      team: { type: 'string' },
+      request: { type: 'string' },
+      response: { type: 'string' },
+      path: { type: 'string', default: '/v1/chat/completions' },
+      run: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values.agent) throw new UsageError('explain needs --agent AGENT');
+  if (!values.request) throw new UsageError('explain needs --request FILE');
+  if (!values.path.startsWith('/')) throw new UsageError(`--path must start with "/" (got "${values.path}")`);
+  const team = values.team ?? values.agent;
+  const e = await explainRequest(loadConfig({ file: values.config }), {
+    agent: values.agent,
+    team,
+    request: readExplainFile(values.request, 'request'),
+    response: values.response ? readExplainFile(values.response, 'response') : null,
+    path: values.path,
+    run: values.run ?? null,
+  });
+  process.stdout.write(values.json ? JSON.stringify(e) + '\n' : render(e, values.agent, team));
+  const refused = e.decision.outcome !== 'allow' || (e.response?.verdict != null && e.response.verdict.outcome !== 'allow');
+  return refused ? 1 : 0;
+}
+
+export async function policyCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP);
+    return sub ? 0 : 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (sub === 'explain') return explain(rest);
+  if (sub !== 'check') throw new UsageError(`unknown subcommand "${sub}" (check, explain)`);
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('check needs one FILE');
+  return check(positionals[0]!, values.json === true);
 }

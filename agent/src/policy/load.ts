@@ -1,8 +1,60 @@
-import { PriceTable, compilePolicy, type Policy, type PolicyDocument, type PriceTableDocument } from '../../../proxy/src/index.js';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  ContractError,
+  ContractSet,
+  PriceTable,
+  compileContract,
+  compilePolicy,
+  type Contract,
+  type ContractDocument,
+  type Policy,
+  type PolicyDocument,
+  type PriceTableDocument,
+} from '../../../proxy/src/index.js';
 import { PolicyError } from '../errors.js';
 import { readValidatedYaml } from './yaml-file.js';
 
-/** Reads, validates and compiles a policy file; every problem names its field. */
+/** The contracts directory a policy names, resolved against the policy file; null when it names none. */
+function contractsDirOf(policyFile: string, doc: PolicyDocument): string | null {
+  return doc.contracts?.dir ? resolve(dirname(policyFile), doc.contracts.dir) : null;
+}
+
+/** The contracts directory of a policy file that has already loaded once. */
+export function policyContractsDir(policyFile: string): string | null {
+  return contractsDirOf(policyFile, readValidatedYaml(policyFile, 'policy.schema.json', 'policy') as PolicyDocument);
+}
+
+/** Reads, validates and compiles one contract file; every problem names the file and its field. */
+export function loadContract(file: string): Contract {
+  const doc = readValidatedYaml(file, 'contract.schema.json', 'contract') as ContractDocument;
+  try {
+    return compileContract(doc, file);
+  } catch (err) {
+    if (err instanceof ContractError) throw new PolicyError(`invalid contract ${file}: ${err.message}`, err.field);
+    throw err;
+  }
+}
+
+/** Every *.yaml / *.yml contract in `dir`, in name order; a directory that cannot be read is an error (fail closed). */
+export function loadContracts(dir: string, require: boolean): ContractSet {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();
+  } catch (err) {
+    throw new PolicyError(`cannot read contracts directory ${dir}: ${(err as Error).message}`, 'contracts.dir');
+  }
+  const contracts = names.map((n) => loadContract(join(dir, n)));
+  try {
+    return new ContractSet(contracts, require);
+  } catch (err) {
+    if (err instanceof ContractError) throw new PolicyError(`invalid contracts in ${dir}: ${err.message}`, err.field);
+    throw err;
+  }
+}
+
+/** Reads, validates and compiles a policy file and its contracts; every problem names its field. */
 export function loadPolicy(file: string): Policy {
   const d = readValidatedYaml(file, 'policy.schema.json', 'policy') as PolicyDocument;
   for (const [i, p] of (d.response?.deny_patterns ?? []).entries()) {
@@ -17,7 +69,10 @@ export function loadPolicy(file: string): Policy {
     if (ids.has(p.id)) throw new PolicyError(`invalid policy ${file}: response.deny_patterns.${i}.id "${p.id}" is declared twice`, `response.deny_patterns.${i}.id`);
     ids.add(p.id);
   }
-  return compilePolicy(d, file);
+  const dir = contractsDirOf(file, d);
+  const contracts = dir ? loadContracts(dir, d.contracts?.require ?? false) : undefined;
+  if (!dir && d.contracts?.require) throw new PolicyError(`invalid policy ${file}: contracts.require needs contracts.dir`, 'contracts.require');
+  return compilePolicy(d, file, contracts);
 }
 
 /** Reads and validates the price table. */

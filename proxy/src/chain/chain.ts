@@ -93,6 +93,26 @@ export class Chain {
     return ALLOWED;
   }
 
+  /**
+   * Every request stage's verdict, in order, up to the one that decides: what
+   * `altrace policy explain` prints. Not the hot path: it awaits each stage.
+   */
+  async trace(ctx: RequestContext): Promise<{ id: string; band: string; verdict: Verdict | null }[]> {
+    const out: { id: string; band: string; verdict: Verdict | null }[] = [];
+    for (const stage of this.#request) {
+      let v: Verdict | null;
+      try {
+        v = await stage.evaluate(ctx);
+      } catch (err) {
+        v = failed(stage.id, err);
+      }
+      out.push({ id: stage.id, band: stage.band, verdict: v });
+      if (v && isStop(v)) break;
+      if (v && v.outcome !== 'allow') ctx.notes.push(v);
+    }
+    return out;
+  }
+
   #settle(v: Verdict | null, ctx: RequestContext): Verdict | null {
     if (v === null || v.outcome === 'allow') return null;
     if (isStop(v)) return v;
@@ -115,9 +135,14 @@ export class Chain {
   }
 }
 
-function earlier(a: FragmentFinding | null, b: FragmentFinding | null): FragmentFinding | null {
+/** Where a finding cuts, as a position in the response. */
+export function findingSeq(f: FragmentFinding, fragments: readonly Fragment[]): number {
+  return f.seq ?? fragments[f.index]?.seq ?? f.index;
+}
+
+function earlier(a: FragmentFinding | null, b: FragmentFinding | null, fragments: readonly Fragment[]): FragmentFinding | null {
   if (!b) return a;
-  return !a || b.index < a.index ? b : a;
+  return !a || findingSeq(b, fragments) < findingSeq(a, fragments) ? b : a;
 }
 
 /** The response side for one response: batches go through every inspector, in order. */
@@ -155,10 +180,35 @@ export class ResponseInspection {
         const guarded = out.catch((err: unknown) => ({ index: 0, verdict: failed(id, err) }));
         const sofar = earliest;
         return withTimeout(guarded, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) })).then((found) =>
-          this.#inspectFrom(i + 1, fragments, earlier(sofar, found)),
+          this.#inspectFrom(i + 1, fragments, earlier(sofar, found, fragments)),
         );
       }
-      earliest = earlier(earliest, out);
+      earliest = earlier(earliest, out, fragments);
+    }
+    return earliest;
+  }
+
+  /** The earliest position any inspector still holds back; null when none does. */
+  heldFrom(): number | null {
+    let min: number | null = null;
+    for (const { inspector } of this.#inspectors) {
+      const h = inspector.heldFrom?.() ?? null;
+      if (h !== null && (min === null || h < min)) min = h;
+    }
+    return min;
+  }
+
+  /** The response ended: every inspector decides on what it still holds. */
+  finish(): FragmentFinding | null {
+    let earliest: FragmentFinding | null = null;
+    for (const { id, inspector } of this.#inspectors) {
+      let out: FragmentFinding | null;
+      try {
+        out = inspector.finish?.() ?? null;
+      } catch (err) {
+        out = { index: 0, seq: 0, verdict: failed(id, err) };
+      }
+      earliest = earlier(earliest, out, []);
     }
     return earliest;
   }

@@ -4,6 +4,9 @@ import type { CallView } from '../providers/call-view.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
 import type { Verdict } from './verdict.js';
+import type { ToolDelta } from '../stream/decoder.js';
+import type { Contract } from '../contracts/compile.js';
+import type { Evidence } from '../contracts/evidence.js';
 
 /** What the listener learned while receiving the request, before any stage ran. */
 export interface IngressFacts {
@@ -45,6 +48,16 @@ export interface RequestContext {
   charge: Charge | null;
   /** Non-deciding verdicts (warn) collected on the way. */
   readonly notes: Verdict[];
+  /** Set by the contract stage: the contracts that govern this principal (all must allow). */
+  contracts?: readonly Contract[];
+  /** Set by the contract stage: tools that have returned in this run, for evidence rules. */
+  evidence?: readonly Evidence[];
+}
+
+/** The run a request belongs to (x-altrace-run), bounded; null when the agent sent none. */
+export function runOf(headers: IncomingHttpHeaders): string | null {
+  const run = headers['x-altrace-run'];
+  return typeof run === 'string' && run !== '' ? run.slice(0, 200) : null;
 }
 
 export interface ContentFacts {
@@ -58,6 +71,10 @@ export interface ContentFacts {
 export interface Fragment {
   /** Text the model produced in this fragment (content deltas, tool-call arguments). */
   text: string;
+  /** Pieces of the tool calls the model makes in this fragment. */
+  tools?: readonly ToolDelta[] | null;
+  /** Position in the response, from 0 (set by the relay; a whole body is fragment 0). */
+  seq?: number;
 }
 
 export interface ResponseContext {

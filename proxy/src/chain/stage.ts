@@ -21,12 +21,24 @@ export interface RequestStage extends StageBase {
 export interface FragmentFinding {
   /** Index of the first fragment of the batch that must not be delivered. */
   index: number;
+  /**
+   * Position in the response (Fragment.seq) of the first fragment not to deliver, when it lies
+   * in an earlier batch the inspector held back; takes precedence over `index`.
+   */
+  seq?: number;
   verdict: Verdict;
 }
 
 /** Inspects one response's fragments, batch after batch, in order. */
 export interface FragmentInspector {
   inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null>;
+  /**
+   * Position of the first fragment the inspector cannot decide on yet (a tool call whose
+   * arguments are still arriving): it and everything after it wait. Null when nothing waits.
+   */
+  heldFrom?(): number | null;
+  /** The response ended: decide on whatever is still held. */
+  finish?(): FragmentFinding | null;
   close(): void;
 }
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { ResponseInspection } from '../chain/chain.js';
+import { findingSeq, type ResponseInspection } from '../chain/chain.js';
 import type { Verdict } from '../chain/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
@@ -34,19 +34,30 @@ function write(x: Exchange, data: string | Buffer): boolean | Promise<boolean> {
  */
 export async function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
   const charged = x.ctx?.charge != null;
-  const deliver = async (decoded: StreamEvent[], arrived: number): Promise<boolean> => {
+  let seq = 0;
+  // Events an inspector holds back (a tool call still arriving): written once it decides.
+  let pending: StreamEvent[] = [];
+  const deliver = async (decoded: StreamEvent[], arrived: number, ended: boolean): Promise<boolean> => {
     let events = decoded;
     for (const e of decoded) {
       if (e.usage) x.usage = mergeReported(x.usage, e.usage);
       if (charged) x.outputText += e.text;
     }
     if (x.usageRequested) events = decoded.filter((e) => !(e.usage && e.text === ''));
-    if (events.length === 0) return true;
-    const inspected = inspection ? inspection.inspect(events) : null;
-    const finding = inspected instanceof Promise ? await inspected : inspected;
-    const end = finding ? finding.index : events.length;
+    if (events.length === 0 && !(ended && pending.length)) return true;
+    for (const e of events) e.seq = seq++;
+    const inspected = inspection && events.length ? inspection.inspect(events) : null;
+    let finding = inspected instanceof Promise ? await inspected : inspected;
+    if (ended && !finding && inspection) finding = inspection.finish();
+    const queue = pending.length ? pending.concat(events) : events;
+    const cutAt = finding ? findingSeq(finding, events) : Infinity;
+    const holdAt = finding || ended || !inspection ? Infinity : (inspection.heldFrom() ?? Infinity);
+    const limit = Math.min(cutAt, holdAt);
+    let end = 0;
+    while (end < queue.length && queue[end]!.seq! < limit) end++;
+    pending = finding ? [] : queue.slice(end);
     if (end > 0) {
-      const written = write(x, join(events, end));
+      const written = write(x, join(queue, end));
       const ok = written instanceof Promise ? await written : written;
       x.fragments += end;
       const spent = (performance.now() - arrived) / 1000;
@@ -64,9 +75,9 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
   try {
     for await (const chunk of body) {
       const arrived = performance.now();
-      if (!(await deliver(decoder.push(chunk as Buffer), arrived))) return;
+      if (!(await deliver(decoder.push(chunk as Buffer), arrived, false))) return;
     }
-    if (!(await deliver(decoder.end(), performance.now()))) return;
+    if (!(await deliver(decoder.end(), performance.now(), true))) return;
     x.completed = true;
     if (!x.res.writableEnded) x.res.end();
   } catch (err) {

@@ -4,6 +4,7 @@ import { buildPrefilter, type Prefilter } from '../scan/prefilter.js';
 import type { Level } from '../enforcement/levels.js';
 import { compileContentPolicy, type ContentDocument, type ContentPolicy } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
+import { NO_CONTRACTS, type ContractSet } from '../contracts/set.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
 export interface PolicyDocument {
@@ -13,6 +14,8 @@ export interface PolicyDocument {
   response?: { deny_patterns?: DenyPattern[] };
   content?: ContentDocument;
   run_loops?: { warn_after?: number; block_after?: number; terminate_after?: number; window_s?: number };
+  /** Behavioral contracts: a directory of contract files (relative to the policy file). */
+  contracts?: { dir?: string; require?: boolean };
   enforcement?: {
     throttle_rps?: number;
     deescalate_after_s?: number;
@@ -41,20 +44,21 @@ export interface Policy {
   runLoops: RunLoopPolicy;
   content: ContentPolicy;
   enforcement: { throttlePerSecond: number; deescalateAfterMs: number; rules: EscalationRule[] };
+  /** The behavioral contracts in force, loaded with the policy and swapped with it. */
+  contracts: ContractSet;
 }
 
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
+import { globToRegExp } from './globs.js';
 
-export function matchesAny(res: readonly RegExp[], value: string): boolean {
-  for (const re of res) if (re.test(value)) return true;
-  return false;
-}
+export { globToRegExp, matchesAny } from './globs.js';
 
-export function compilePolicy(doc: PolicyDocument, source: string): Policy {
-  const digest = createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+export function compilePolicy(doc: PolicyDocument, source: string, contracts: ContractSet = NO_CONTRACTS): Policy {
+  // The digest covers the contracts too: a contract edit is a new policy version.
+  const digest = createHash('sha256')
+    .update(JSON.stringify(doc))
+    .update(contracts.all.map((c) => `${c.ref}:${c.digest}`).join(','))
+    .digest('hex')
+    .slice(0, 16);
   const catalog = new Map<string, RegExp[]>();
   for (const [upstream, globs] of Object.entries(doc.models ?? {})) catalog.set(upstream, globs.map(globToRegExp));
   const patterns = (doc.response?.deny_patterns ?? []).map((p) => ({ id: p.id, pattern: p.pattern, flags: p.flags ?? '' }));
@@ -66,6 +70,7 @@ export function compilePolicy(doc: PolicyDocument, source: string): Policy {
     denyPatterns: { version: digest, patterns },
     denyPrefilter: buildPrefilter(patterns),
     content: compileContentPolicy(doc.content),
+    contracts,
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

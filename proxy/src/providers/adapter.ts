@@ -1,5 +1,5 @@
 import type { Verdict } from '../chain/verdict.js';
-import type { StreamDecoder } from '../stream/decoder.js';
+import type { StreamDecoder, ToolDelta } from '../stream/decoder.js';
 import type { ReportedUsage } from './usage.js';
 import type { CallView, Operation, ProviderKind } from './call-view.js';
 
@@ -49,6 +49,8 @@ export interface ProviderAdapter {
   decoder(match: RouteMatch): StreamDecoder;
   /** Model-produced text of a whole (non-streamed) response body. */
   responseText(match: RouteMatch, body: unknown): string;
+  /** Tool calls the model makes in a whole (non-streamed) response body, each complete. */
+  responseTools(match: RouteMatch, body: unknown): ToolDelta[];
   /** Token usage a whole response body reports. */
   responseUsage(match: RouteMatch, body: unknown): ReportedUsage | null;
   errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string): ErrorReply;

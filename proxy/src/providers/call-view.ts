@@ -24,6 +24,8 @@ export interface ToolResult {
   id?: string;
   name?: string;
   content: string;
+  /** The tool reported failure (Anthropic is_error, Bedrock status "error"): not evidence that it returned. */
+  error?: boolean;
 }
 
 export interface MessageView {
@@ -41,7 +43,8 @@ export interface CallView {
   model: string | null;
   messages: MessageView[];
   system: string;
-  tools: { name: string }[];
+  /** Declared tools, with their parameter schema where the request gives one. */
+  tools: { name: string; schema?: unknown }[];
   toolCalls: ToolCall[];
   toolResults: ToolResult[];
   maxTokens: number | null;

@@ -1,7 +1,7 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { ReportedUsage } from '../providers/usage.js';
-import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
+import { StreamDecodeError, type StreamDecoder, type StreamEvent, type ToolDeltas } from './decoder.js';
 
 export const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
@@ -30,10 +30,12 @@ export class AwsEventStreamDecoder implements StreamDecoder {
   #pending: Buffer = Buffer.alloc(0);
   readonly #text: AwsEventText;
   readonly #usage: AwsEventUsage | null;
+  readonly #tools: ToolDeltas<AwsEvent> | null;
 
-  constructor(text: AwsEventText, usage: AwsEventUsage | null = null) {
+  constructor(text: AwsEventText, usage: AwsEventUsage | null = null, tools: ToolDeltas<AwsEvent> | null = null) {
     this.#text = text;
     this.#usage = usage;
+    this.#tools = tools;
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
@@ -56,7 +58,12 @@ export class AwsEventStreamDecoder implements StreamDecoder {
         eventType: headerString(message.headers, ':event-type') || headerString(message.headers, ':exception-type'),
         payload: message.body,
       };
-      out.push({ raw: Uint8Array.prototype.slice.call(frame), text: this.#text(event), usage: this.#usage ? this.#usage(event) : null });
+      out.push({
+        raw: Uint8Array.prototype.slice.call(frame),
+        text: this.#text(event),
+        usage: this.#usage ? this.#usage(event) : null,
+        tools: this.#tools ? this.#tools(event) : null,
+      });
     }
     return out;
   }

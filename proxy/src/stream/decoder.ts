@@ -1,9 +1,34 @@
 import type { ReportedUsage } from '../providers/usage.js';
 
+/**
+ * A piece of a tool call the model is making, as one event carries it. `key` tells calls
+ * of one response apart; a key ending in `*` completes every call whose key starts with
+ * what precedes it (OpenAI's finish_reason ends all calls of a choice at once).
+ */
+export interface ToolDelta {
+  key: string;
+  id?: string;
+  /** Present on the event that introduces the call. */
+  name?: string;
+  /** A piece of the arguments' JSON text (OpenAI, Anthropic and Bedrock stream them). */
+  args?: string;
+  /** The whole arguments object, where the provider sends it at once (Gemini, whole bodies). */
+  input?: unknown;
+  /** The call's arguments are complete. */
+  done?: boolean;
+}
+
+/** Reads the tool-call pieces of one decoded event, if it carries any. */
+export type ToolDeltas<E> = (event: E) => ToolDelta[] | null;
+
 /** One event of an upstream stream: the bytes to deliver and the text to inspect. */
 export interface StreamEvent {
   raw: string | Uint8Array;
   text: string;
+  /** Tool-call pieces the event carries. */
+  tools?: ToolDelta[] | null;
+  /** Position in the response, set by the relay. */
+  seq?: number;
   /** Token usage this event reports, when it reports any. */
   usage?: ReportedUsage | null;
 }

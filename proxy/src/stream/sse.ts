@@ -1,11 +1,13 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ReportedUsage } from '../providers/usage.js';
-import { StreamDecodeError, type StreamDecoder, type StreamEvent } from './decoder.js';
+import { StreamDecodeError, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
 export type SseText = (event: string | undefined, data: unknown) => string;
 /** Reads the token usage an SSE event reports, if any. */
 export type SseUsage = (data: unknown) => ReportedUsage | null;
+/** Reads the tool-call pieces an SSE event carries, if any. */
+export type SseTools = (event: string | undefined, data: unknown) => ToolDelta[] | null;
 
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
@@ -22,6 +24,7 @@ export class SseDecoder implements StreamDecoder {
   readonly #utf8 = new TextDecoder('utf-8');
   readonly #text: SseText;
   readonly #usage: SseUsage | null;
+  readonly #tools: SseTools | null;
   #out: StreamEvent[] = [];
   #failure: Error | null = null;
   readonly #parser = createParser({
@@ -32,14 +35,16 @@ export class SseDecoder implements StreamDecoder {
     },
   });
 
-  constructor(text: SseText, usage: SseUsage | null = null) {
+  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null) {
     this.#text = text;
     this.#usage = usage;
+    this.#tools = tools;
   }
 
   #onEvent(e: EventSourceMessage): void {
     let text = '';
     let usage: ReportedUsage | null = null;
+    let tools: ToolDelta[] | null = null;
     if (e.data !== '[DONE]') {
       let data: unknown;
       try {
@@ -50,8 +55,9 @@ export class SseDecoder implements StreamDecoder {
       }
       text = this.#text(e.event, data);
       if (this.#usage) usage = this.#usage(data);
+      if (this.#tools) tools = this.#tools(e.event, data);
     }
-    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text, usage });
+    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text, usage, tools });
   }
 
   push(chunk: Uint8Array): StreamEvent[] {

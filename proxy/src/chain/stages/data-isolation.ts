@@ -1,7 +1,7 @@
 import type { ContentPolicy } from '../../policy/content.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { DataFlow } from '../../scan/data-flow.js';
-import type { RequestContext } from '../context.js';
+import { runOf, type RequestContext } from '../context.js';
 import type { RequestStage, ResponseStage } from '../stage.js';
 import { block, warn } from '../verdict.js';
 
@@ -10,9 +10,9 @@ const RECORD_ID = 'data-flow-record';
 
 /** Within a run (x-altrace-run, per agent): the key that data-flow labels are kept under. */
 function runKey(ctx: RequestContext): string | null {
-  const run = ctx.headers['x-altrace-run'];
-  if (typeof run !== 'string' || run === '' || !ctx.principal) return null;
-  return `${ctx.principal.agent}\u0000${run.slice(0, 200)}`;
+  const run = runOf(ctx.headers);
+  if (run === null || !ctx.principal) return null;
+  return `${ctx.principal.agent}\u0000${run}`;
 }
 
 function tracksFlow(p: ContentPolicy): boolean {

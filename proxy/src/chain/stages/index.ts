@@ -1,5 +1,7 @@
 // The declared stage list. Adding a stage is a new file in this folder plus one line here.
 import type { BudgetLedger } from '../../budget/ledger.js';
+import type { EvidenceLedger } from '../../contracts/evidence.js';
+import type { RateBuckets } from '../../contracts/rate.js';
 import type { PriceTable } from '../../budget/prices.js';
 import type { ProviderTokenCount } from '../../budget/provider-count.js';
 import type { KillSwitches } from '../../enforcement/kill-switches.js';
@@ -16,6 +18,8 @@ import { budgetStage } from './budget.js';
 import { canary } from './canary.js';
 import { contentRequest } from './content-request.js';
 import { contentResponse } from './content-response.js';
+import { contractRequest } from './contract-request.js';
+import { contractResponse } from './contract-response.js';
 import { dataFlowRecord, dataIsolation } from './data-isolation.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
@@ -41,6 +45,10 @@ export interface StageDeps {
   detectors: DetectorSet;
   /** Which upstream saw or produced which data, per run. */
   dataFlow: DataFlow;
+  /** Tools that have returned, per run: what evidence rules of contracts check. */
+  evidence: EvidenceLedger;
+  /** Contract rate limits, per contract and agent. */
+  contractRates: RateBuckets;
   enforceOnly: boolean;
   maxBodyBytes: number;
 }
@@ -54,11 +62,13 @@ export function declaredStages(d: StageDeps): Stage[] {
     agentLevel(d.levels),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
+    contractRequest(d.policy, d.evidence, d.contractRates),
     runLoop(d.runs),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataIsolation(d.policy, d.dataFlow),
     canary(d.policy),
     budgetStage(d.ledger, d.prices, d.providerCount),
+    contractResponse(),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

@@ -1,4 +1,5 @@
 import { requestPattern, type RunTracker } from '../../enforcement/runs.js';
+import { runOf } from '../context.js';
 import type { RequestStage } from '../stage.js';
 import { block, warn } from '../verdict.js';
 
@@ -12,8 +13,7 @@ export function runLoop(runs: RunTracker, now: () => number = Date.now): Request
     side: 'request',
     summary: 'run-loop detection per x-altrace-run: repeats of one request are warned, then blocked, then the run is terminated',
     evaluate(ctx) {
-      const header = ctx.headers['x-altrace-run'];
-      const runId = typeof header === 'string' ? header.slice(0, 200) : null;
+      const runId = runOf(ctx.headers);
       if (!runId || !ctx.call || !ctx.principal || ctx.call.messages.length === 0) return null;
       const step = runs.step(ctx.principal.agent, runId, requestPattern(ctx.call), now());
       switch (step.kind) {

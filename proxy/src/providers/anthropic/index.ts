@@ -4,13 +4,15 @@ import { parseAnthropic } from './parse.js';
 import { anthropicEventText, anthropicMessageText } from './stream.js';
 import { anthropicErrorReply, anthropicStreamError } from './errors.js';
 import { anthropicUsage } from '../usage.js';
+import { anthropicEventTools, anthropicMessageTools } from './tools.js';
 
 export function anthropicAdapter(): ProviderAdapter {
   return {
     kind: 'anthropic',
     parse: (match, body) => parseAnthropic('anthropic', 'anthropic', match.operation, body),
     upstreamRequest: (match) => ({ upstream: 'anthropic', path: match.url.pathname + match.url.search, body: null }),
-    decoder: () => new SseDecoder(anthropicEventText, anthropicUsage),
+    decoder: () => new SseDecoder(anthropicEventText, anthropicUsage, anthropicEventTools),
+    responseTools: (match, body) => (match.operation === 'messages' ? anthropicMessageTools(body) : []),
     responseUsage: (_match, body) => anthropicUsage(body),
     responseText: (match, body) => (match.operation === 'messages' ? anthropicMessageText(body) : ''),
     errorReply: (info, status, message, errorClass) => anthropicErrorReply(info, status, message, errorClass),

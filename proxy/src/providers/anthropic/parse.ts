@@ -15,7 +15,7 @@ function message(m: Record<string, unknown>): MessageView {
     for (const b of m.content) {
       if (!isRecord(b)) continue;
       if (b.type === 'tool_use') view.toolCalls.push({ id: str(b.id), name: str(b.name), arguments: b.input });
-      if (b.type === 'tool_result') view.toolResults.push({ id: str(b.tool_use_id), content: blocksText(b.content) });
+      if (b.type === 'tool_result') view.toolResults.push({ id: str(b.tool_use_id), content: blocksText(b.content), error: b.is_error === true });
     }
   }
   return view;
@@ -34,7 +34,7 @@ export function parseAnthropic(provider: ProviderKind, upstream: string, op: Ope
     call.messages.push(message(m));
   }
   call.system = blocksText(body.system);
-  if (Array.isArray(body.tools)) for (const t of body.tools) if (isRecord(t)) call.tools.push({ name: str(t.name) });
+  if (Array.isArray(body.tools)) for (const t of body.tools) if (isRecord(t)) call.tools.push({ name: str(t.name), schema: t.input_schema });
   call.maxTokens = num(body.max_tokens);
   if (body.stream !== undefined && typeof body.stream !== 'boolean') return 'stream must be a boolean';
   call.stream = body.stream === true;

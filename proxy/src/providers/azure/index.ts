@@ -4,6 +4,7 @@ import { parseOpenAi } from '../openai/parse.js';
 import { chatChunkText, chatCompletionText } from '../openai/stream.js';
 import { openAiErrorReply, openAiStreamError } from '../openai/errors.js';
 import { openaiUsage } from '../usage.js';
+import { chatChunkTools, chatCompletionTools } from '../openai/tools.js';
 
 /**
  * Azure OpenAI speaks OpenAI's wire format at deployment paths; the deployment is the
@@ -18,7 +19,8 @@ export function azureAdapter(): ProviderAdapter {
     upstreamRequest(match) {
       return { upstream: 'azure', path: match.url.pathname + match.url.search, body: null };
     },
-    decoder: () => new SseDecoder(chatChunkText, openaiUsage),
+    decoder: () => new SseDecoder(chatChunkText, openaiUsage, chatChunkTools),
+    responseTools: (match, body) => (match.operation === 'chat' ? chatCompletionTools(body) : []),
     responseUsage: (_match, body) => openaiUsage(body),
     responseText: (match, body) => (match.operation === 'chat' ? chatCompletionText(body) : ''),
     errorReply: (info, status, message, errorClass) => openAiErrorReply(info, status, message, errorClass),

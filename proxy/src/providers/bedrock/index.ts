@@ -3,6 +3,7 @@ import { AwsEventStreamDecoder } from '../../stream/aws-event-stream.js';
 import { parseConverse, parseInvoke } from './parse.js';
 import { converseEventText, converseResponseText, invokeBodyText, invokeChunkText } from './stream.js';
 import { bedrockErrorReply, bedrockStreamError } from './errors.js';
+import { converseEventTools, converseResponseTools, invokeBodyTools, invokeChunkTools } from './tools.js';
 import { converseEventUsage, converseUsage, invokeChunkUsage, invokeUsage } from '../usage.js';
 
 const STREAMING_ACTIONS = new Set(['converse-stream', 'invoke-with-response-stream']);
@@ -17,9 +18,12 @@ export function bedrockAdapter(): ProviderAdapter {
     },
     upstreamRequest: (match) => ({ upstream: 'bedrock', path: match.url.pathname + match.url.search, body: null }),
     decoder: (match) =>
-      match.operation === 'converse' ? new AwsEventStreamDecoder(converseEventText, converseEventUsage) : new AwsEventStreamDecoder(invokeChunkText, invokeChunkUsage),
+      match.operation === 'converse'
+        ? new AwsEventStreamDecoder(converseEventText, converseEventUsage, converseEventTools)
+        : new AwsEventStreamDecoder(invokeChunkText, invokeChunkUsage, invokeChunkTools),
     responseUsage: (match, body) => (match.operation === 'converse' ? converseUsage(body) : invokeUsage(body)),
     responseText: (match, body) => (match.operation === 'converse' ? converseResponseText(body) : invokeBodyText(body)),
+    responseTools: (match, body) => (match.operation === 'converse' ? converseResponseTools(body) : invokeBodyTools(body)),
     errorReply: (info, status, message) => bedrockErrorReply(info, status, message),
     streamError: (info, status, message) => bedrockStreamError(info, status, message),
   };

@@ -19,7 +19,7 @@ function converseMessage(m: Record<string, unknown>): MessageView {
     for (const b of m.content) {
       if (!isRecord(b)) continue;
       if (isRecord(b.toolUse)) view.toolCalls.push({ id: str(b.toolUse.toolUseId), name: str(b.toolUse.name), arguments: b.toolUse.input });
-      if (isRecord(b.toolResult)) view.toolResults.push({ id: str(b.toolResult.toolUseId), content: blockText(b.toolResult.content) });
+      if (isRecord(b.toolResult)) view.toolResults.push({ id: str(b.toolResult.toolUseId), content: blockText(b.toolResult.content), error: b.toolResult.status === 'error' });
     }
   }
   return view;
@@ -39,7 +39,7 @@ export function parseConverse(modelId: string, stream: boolean, body: unknown): 
   }
   call.system = blockText(body.system);
   if (isRecord(body.toolConfig) && Array.isArray(body.toolConfig.tools)) {
-    for (const t of body.toolConfig.tools) if (isRecord(t) && isRecord(t.toolSpec)) call.tools.push({ name: str(t.toolSpec.name) });
+    for (const t of body.toolConfig.tools) if (isRecord(t) && isRecord(t.toolSpec)) call.tools.push({ name: str(t.toolSpec.name), schema: isRecord(t.toolSpec.inputSchema) ? t.toolSpec.inputSchema.json : undefined });
   }
   if (isRecord(body.inferenceConfig)) call.maxTokens = num(body.inferenceConfig.maxTokens);
   return gatherTools(call);

@@ -4,7 +4,8 @@ import type { AwsEvent } from '../../stream/aws-event-stream.js';
 
 const utf8 = new TextDecoder();
 
-function json(bytes: Uint8Array): unknown {
+/** An event payload as JSON; null when it is not. */
+export function json(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch {

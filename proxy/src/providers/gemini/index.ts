@@ -4,6 +4,7 @@ import { parseGemini } from './parse.js';
 import { geminiEventText, geminiResponseText, JsonArrayFramer } from './stream.js';
 import { geminiErrorBody, geminiErrorReply } from './errors.js';
 import { geminiUsage } from '../usage.js';
+import { geminiEventTools, geminiResponseTools } from './tools.js';
 
 function wantsSse(match: RouteMatch): boolean {
   return match.url.searchParams.get('alt') === 'sse';
@@ -21,11 +22,12 @@ export function geminiAdapter(): ProviderAdapter {
       return { upstream: 'gemini', path: match.url.pathname + (qs ? `?${qs}` : ''), body: null };
     },
     decoder(match) {
-      const sse = new SseDecoder(geminiEventText, geminiUsage);
+      const sse = new SseDecoder(geminiEventText, geminiUsage, geminiEventTools);
       return wantsSse(match) ? sse : new JsonArrayFramer(sse);
     },
     responseContentType: (match) => (wantsSse(match) ? 'text/event-stream' : 'application/json'),
     responseText: (_match, body) => geminiResponseText(body),
+    responseTools: (_match, body) => geminiResponseTools(body),
     responseUsage: (_match, body) => geminiUsage(body),
     errorReply: (info, status, message) => geminiErrorReply(info, status, message),
     streamError(info, status, message, _class, match, deliveredAny) {

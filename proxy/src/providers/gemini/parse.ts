@@ -31,7 +31,7 @@ export function parseGemini(model: string, action: string, body: unknown): CallV
   if (Array.isArray(body.tools)) {
     for (const t of body.tools) {
       if (!isRecord(t) || !Array.isArray(t.functionDeclarations)) continue;
-      for (const f of t.functionDeclarations) if (isRecord(f)) call.tools.push({ name: str(f.name) });
+      for (const f of t.functionDeclarations) if (isRecord(f)) call.tools.push({ name: str(f.name), schema: f.parameters ?? f.parametersJsonSchema });
     }
   }
   if (isRecord(body.generationConfig)) call.maxTokens = num(body.generationConfig.maxOutputTokens);

@@ -38,7 +38,7 @@ export class JsonArrayFramer implements StreamDecoder {
       const json = String(e.raw).replace(/^data: /gm, '').trim();
       const raw = (this.#started ? ',\r\n' : '[') + json;
       this.#started = true;
-      return { raw, text: e.text };
+      return { ...e, raw };
     });
   }
 

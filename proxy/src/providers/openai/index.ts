@@ -4,6 +4,7 @@ import { parseOpenAi } from './parse.js';
 import { chatChunkText, chatCompletionText, responseObjectText, responsesEventText } from './stream.js';
 import { openAiErrorReply, openAiStreamError } from './errors.js';
 import { openaiUsage } from '../usage.js';
+import { chatChunkTools, chatCompletionTools, responseObjectTools, responsesEventTools } from './tools.js';
 
 /** Picks the named upstream that serves a model: a self-hosted OpenAI-compatible server, or OpenAI. */
 function wantsUsage(body: Record<string, unknown>): boolean {
@@ -32,13 +33,18 @@ export function openAiAdapter(route: ModelRouter): ProviderAdapter {
       return { upstream: call.upstream, path, body: null };
     },
     decoder(match) {
-      return new SseDecoder(match.operation === 'responses' ? responsesEventText : chatChunkText, openaiUsage);
+      return match.operation === 'responses' ? new SseDecoder(responsesEventText, openaiUsage, responsesEventTools) : new SseDecoder(chatChunkText, openaiUsage, chatChunkTools);
     },
     responseUsage: (_match, body) => openaiUsage(body),
     responseText(match, body) {
       if (match.operation === 'chat') return chatCompletionText(body);
       if (match.operation === 'responses') return responseObjectText(body);
       return '';
+    },
+    responseTools(match, body) {
+      if (match.operation === 'chat') return chatCompletionTools(body);
+      if (match.operation === 'responses') return responseObjectTools(body);
+      return [];
     },
     errorReply: (info, status, message, errorClass) => openAiErrorReply(info, status, message, errorClass),
     streamError: (info, _status, message, errorClass, match) => openAiStreamError(info, message, errorClass, match.operation === 'responses'),

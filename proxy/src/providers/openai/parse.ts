@@ -34,7 +34,7 @@ function parseChat(call: CallView, b: Record<string, unknown>): string | null {
     call.messages.push(view);
   }
   if (Array.isArray(b.tools)) {
-    for (const t of b.tools) if (isRecord(t) && isRecord(t.function)) call.tools.push({ name: str(t.function.name) });
+    for (const t of b.tools) if (isRecord(t) && isRecord(t.function)) call.tools.push({ name: str(t.function.name), schema: t.function.parameters });
   }
   call.maxTokens = num(b.max_completion_tokens) ?? num(b.max_tokens);
   return null;
@@ -62,7 +62,7 @@ function parseResponses(call: CallView, b: Record<string, unknown>): string | nu
     }
   } else if (b.input !== undefined) return 'input must be a string or an array';
   call.system = str(b.instructions);
-  if (Array.isArray(b.tools)) for (const t of b.tools) if (isRecord(t)) call.tools.push({ name: str(t.name) || str(t.type) });
+  if (Array.isArray(b.tools)) for (const t of b.tools) if (isRecord(t)) call.tools.push({ name: str(t.name) || str(t.type), schema: t.parameters });
   call.maxTokens = num(b.max_output_tokens);
   return null;
 }

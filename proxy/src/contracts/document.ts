@@ -1,0 +1,36 @@
+// A behavioral contract as an operator writes it (policies/contracts/*.yaml), after
+// validation against policies/contract.schema.json. Field names are the YAML's.
+
+export const ACTION_LEVELS = ['read', 'write', 'delete', 'execute'] as const;
+export type ActionLevel = (typeof ACTION_LEVELS)[number];
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface EvidenceRuleDocument {
+  id: string;
+  /** The tool (name or glob) that needs evidence before the model may call it. */
+  tool: string;
+  /** The tool whose successful result is the evidence. */
+  requires: string;
+  /** Argument bindings: this tool's argument path → the prerequisite's argument path; equal values required. */
+  match?: Record<string, string>;
+}
+
+export interface ContractDocument {
+  contract: string;
+  version: number;
+  description?: string;
+  applies_to: { agents?: string[]; teams?: string[] };
+  /** Model globs; absent: this contract does not restrict models. */
+  models?: string[];
+  /** Upstream names (openai, anthropic, gemini, azure, bedrock, or a configured self-hosted upstream); absent: not restricted. */
+  destinations?: string[];
+  /** Allowed tools (name or glob) and their action level; `auto` classifies by name and schema. */
+  tools?: Record<string, ActionLevel | 'auto'>;
+  /** Action levels this contract permits; absent: every level. */
+  levels?: ActionLevel[];
+  evidence?: EvidenceRuleDocument[];
+  hours?: { days?: Weekday[]; from: string; to: string; tz?: string };
+  rate?: { requests: number; per_s: number };
+}

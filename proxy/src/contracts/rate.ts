@@ -1,0 +1,33 @@
+/**
+ * Contract rate limits: a token bucket per contract and agent (each agent a contract covers
+ * gets the contract's rate). Buckets survive policy reloads; a changed rate applies at once.
+ */
+export class RateBuckets {
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #max: number;
+
+  constructor(maxBuckets = 100_000) {
+    this.#max = maxBuckets;
+  }
+
+  /** Takes one request from the bucket; false when the rate is spent. */
+  take(key: string, requests: number, perMs: number, now: number): boolean {
+    let b = this.#buckets.get(key);
+    if (!b) {
+      if (this.#buckets.size >= this.#max) this.#buckets.delete(this.#buckets.keys().next().value!);
+      b = { tokens: requests, at: now };
+      this.#buckets.set(key, b);
+    }
+    b.tokens = Math.min(requests, b.tokens + ((now - b.at) * requests) / perMs);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Seconds until the next request fits, for Retry-After style hints. */
+  waitSeconds(key: string, requests: number, perMs: number): number {
+    const b = this.#buckets.get(key);
+    return b ? Math.max(1, Math.ceil(((1 - b.tokens) * perMs) / requests / 1000)) : 0;
+  }
+}

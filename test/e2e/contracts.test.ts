@@ -1,0 +1,214 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
+import { stringify as stringifyYaml } from 'yaml';
+import { eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { shippedPolicy } from '../helpers/policy.js';
+
+// Behavioral contracts end to end, with the providers' own SDKs as the agents.
+let h: Harness;
+const dir = mkdtempSync(join(tmpdir(), 'altrace-contracts-'));
+const contractsDir = join(dir, 'contracts');
+const keys: Record<string, string> = {};
+
+const REFUNDS = {
+  contract: 'refund-desk',
+  version: 3,
+  applies_to: { agents: ['refund-bot'] },
+  models: ['gpt-4o*', 'claude-*', 'gemini-*'],
+  tools: { lookup_order: 'read', issue_refund: 'write', send_email: 'write' },
+  levels: ['read', 'write'],
+  evidence: [{ id: 'refund-after-lookup', tool: 'issue_refund', requires: 'lookup_order', match: { order_id: 'order_id' } }],
+};
+
+function writeContract(name: string, doc: unknown): void {
+  writeFileSync(join(contractsDir, `${name}.yaml`), stringifyYaml(doc));
+}
+
+test.before(async () => {
+  mkdirSync(contractsDir);
+  writeContract('refund-desk', REFUNDS);
+  writeContract('analysts', { contract: 'analysts', version: 1, applies_to: { teams: ['analysts'] }, levels: ['read'] });
+  writeContract('limited', { contract: 'limited', version: 1, applies_to: { agents: ['limited-bot'] }, rate: { requests: 2, per_s: 60 } });
+  const now = new Date();
+  // A window that is certainly not now: from two to three hours ahead, UTC.
+  const hhmm = (h: number) => `${String((now.getUTCHours() + h) % 24).padStart(2, '0')}:00`;
+  writeContract('night-shift', { contract: 'night-shift', version: 1, applies_to: { agents: ['night-bot'] }, hours: { from: hhmm(2), to: hhmm(3), tz: 'UTC' } });
+  const policy = shippedPolicy();
+  policy.contracts = { dir: 'contracts', require: true };
+  writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });
+  for (const [agent, team] of [['refund-bot', 'support'], ['reporter', 'analysts'], ['limited-bot', 'x'], ['night-bot', 'x'], ['stray-bot', 'nobody']] as const) {
+    keys[agent] = (await h.createKey({ agent, team })).key;
+  }
+});
+test.after.always(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const openai = (agent: string, run?: string) =>
+  new OpenAI({ apiKey: keys[agent], baseURL: `${h.proxyUrl}/v1`, maxRetries: 0, defaultHeaders: run ? { 'x-altrace-run': run } : {} });
+
+const TOOLS = [
+  { type: 'function' as const, function: { name: 'lookup_order', parameters: { type: 'object', properties: { order_id: { type: 'string' } } } } },
+  { type: 'function' as const, function: { name: 'issue_refund', parameters: { type: 'object', properties: { order_id: { type: 'string' }, amount: { type: 'number' } } } } },
+];
+
+/** The conversation after the agent looked the order up: the lookup call and its result. */
+function afterLookup(orderId: string): OpenAI.Chat.ChatCompletionMessageParam[] {
+  return [
+    { role: 'user', content: `Refund order ${orderId}.` },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_lookup', type: 'function', function: { name: 'lookup_order', arguments: JSON.stringify({ order_id: orderId }) } }] },
+    { role: 'tool', tool_call_id: 'call_lookup', content: '{"status":"delivered","total":20}' },
+  ];
+}
+
+function altraceOf(err: unknown): { reason: string; stage: string; hint: string } {
+  return ((err as InstanceType<typeof OpenAI.APIError>).error as { altrace: { reason: string; stage: string; hint: string } }).altrace;
+}
+
+test.serial('the refund scenario: refund without lookup is refused with a hint, the agent looks up, the retry is allowed', async (t) => {
+  const client = openai('refund-bot', 'run-refund-1');
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'A-42', amount: 20 } } });
+  const err = await t.throwsAsync(client.chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: [{ role: 'user', content: 'Refund order A-42.' }] }));
+  t.is((err as InstanceType<typeof OpenAI.APIError>).status, 403);
+  const info = altraceOf(err);
+  t.is(info.reason, 'ALT_EVIDENCE_REQUIRED');
+  t.is(info.stage, 'contract-tool-calls');
+  t.regex(info.hint, /lookup_order/);
+  t.regex(info.hint, /order_id/);
+
+  // A lookup of another order is not evidence for this one.
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'A-42', amount: 20 } } });
+  const other = await t.throwsAsync(client.chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: afterLookup('B-7') }));
+  t.is(altraceOf(other).reason, 'ALT_EVIDENCE_REQUIRED');
+
+  // The agent performs the lookup for A-42; the same refund is now delivered.
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'A-42', amount: 20 } } });
+  const ok = await client.chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: afterLookup('A-42') });
+  const call = ok.choices[0]!.message.tool_calls![0]! as { function: { name: string; arguments: string } };
+  t.is(call.function.name, 'issue_refund');
+  t.deepEqual(JSON.parse(call.function.arguments), { order_id: 'A-42', amount: 20 });
+
+  // The run remembers: a later turn of the same run need not repeat the lookup ...
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'A-42', amount: 5 } } });
+  await t.notThrowsAsync(client.chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: [{ role: 'user', content: 'And 5 more on A-42.' }] }));
+  // ... but another run has no evidence.
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'A-42', amount: 5 } } });
+  const elsewhere = await t.throwsAsync(openai('refund-bot', 'run-refund-2').chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: [{ role: 'user', content: 'Refund A-42.' }] }));
+  t.is(altraceOf(elsewhere).reason, 'ALT_EVIDENCE_REQUIRED');
+});
+
+test.serial('streamed: a refund without evidence never reaches the agent, not even in part', async (t) => {
+  const client = openai('refund-bot', 'run-stream-1');
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'C-9', amount: 120, reason: 'damaged in transit, customer asked twice' } }, fragmentDelayMs: 5 });
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, tools: TOOLS, messages: [{ role: 'user', content: 'Refund C-9.' }] });
+  const toolPieces: unknown[] = [];
+  const err = await t.throwsAsync(async () => {
+    for await (const chunk of stream) if (chunk.choices[0]?.delta?.tool_calls) toolPieces.push(chunk.choices[0].delta.tool_calls);
+  });
+  t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_EVIDENCE_REQUIRED');
+  t.deepEqual(toolPieces, [], 'no piece of the held call was delivered');
+
+  // With the lookup in the history, the held call is released whole.
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'C-9', amount: 120 } }, fragmentDelayMs: 2 });
+  const ok = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, tools: TOOLS, messages: afterLookup('C-9') });
+  let name = '';
+  let args = '';
+  for await (const chunk of ok) {
+    for (const c of chunk.choices[0]?.delta?.tool_calls ?? []) {
+      name += c.function?.name ?? '';
+      args += c.function?.arguments ?? '';
+    }
+  }
+  t.is(name, 'issue_refund');
+  t.deepEqual(JSON.parse(args), { order_id: 'C-9', amount: 120 });
+});
+
+test.serial('a tool the contract does not allow: refused when declared, cut when a streamed response calls it (Anthropic)', async (t) => {
+  const before = h.sim.count();
+  const declared = await t.throwsAsync(
+    openai('refund-bot').chat.completions.create({ model: 'gpt-4o-mini', tools: [{ type: 'function', function: { name: 'delete_account', parameters: {} } }], messages: [{ role: 'user', content: 'hi' }] }),
+  );
+  t.is(altraceOf(declared).reason, 'ALT_TOOL_NOT_ALLOWED');
+  t.regex(altraceOf(declared).hint, /lookup_order/, 'the hint lists the allowed tools');
+  t.is(h.sim.count(), before, 'refused before the provider was called');
+
+  const anthropic = new Anthropic({ apiKey: keys['refund-bot'], baseURL: h.proxyUrl, maxRetries: 0 });
+  h.sim.next({ toolCall: { name: 'delete_account', arguments: { account: 'acme' } }, fragmentDelayMs: 2 });
+  const stream = anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'clean up' }] });
+  const blocks: string[] = [];
+  stream.on('streamEvent', (e) => {
+    if (e.type === 'content_block_start') blocks.push(e.content_block.type);
+  });
+  const err = await t.throwsAsync(stream.finalMessage());
+  t.regex(String((err as Error).message), /ALT_TOOL_NOT_ALLOWED/);
+  t.deepEqual(blocks, [], 'the tool_use block never reached the agent');
+});
+
+test.serial('a read-only team: a delete tool is refused when declared and when Gemini calls it; a read tool is served', async (t) => {
+  const gemini = new GoogleGenAI({ apiKey: keys.reporter, httpOptions: { baseUrl: h.proxyUrl } });
+  const declare = (name: string) => ({ tools: [{ functionDeclarations: [{ name, parameters: { type: 'object' as never, properties: {} } }] }] });
+  const refused = await t.throwsAsync(gemini.models.generateContent({ model: 'gemini-2.5-flash', contents: 'clean', config: declare('delete_report') }));
+  t.is((refused as { status?: number }).status, 403);
+  t.regex((refused as Error).message, /ALT_ACTION_LEVEL_DENIED/);
+
+  h.sim.next({ toolCall: { name: 'get_report', arguments: { id: 'q3' } } });
+  const served = await gemini.models.generateContent({ model: 'gemini-2.5-flash', contents: 'q3 please', config: declare('get_report') });
+  t.is(served.functionCalls?.[0]?.name, 'get_report');
+
+  h.sim.next({ toolCall: { name: 'purge_reports', arguments: {} } });
+  const called = await t.throwsAsync(gemini.models.generateContent({ model: 'gemini-2.5-flash', contents: 'tidy up', config: declare('get_report') }));
+  t.regex((called as Error).message, /ALT_ACTION_LEVEL_DENIED/);
+});
+
+test.serial('models, hours, rate and agents without a contract', async (t) => {
+  const model = await t.throwsAsync(openai('refund-bot').chat.completions.create({ model: 'o3-mini', messages: [{ role: 'user', content: 'hi' }] }));
+  t.is(altraceOf(model).reason, 'ALT_CONTRACT_MODEL_DENIED');
+  const night = await t.throwsAsync(openai('night-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+  t.is(altraceOf(night).reason, 'ALT_OUTSIDE_HOURS');
+  t.regex(altraceOf(night).hint, /UTC/);
+  const stray = await t.throwsAsync(openai('stray-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+  t.is(altraceOf(stray).reason, 'ALT_CONTRACT_MISSING');
+  const limited = openai('limited-bot');
+  for (let i = 0; i < 2; i++) await limited.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hi ${i}` }] });
+  const third = await t.throwsAsync(limited.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi 3' }] }));
+  t.is((third as InstanceType<typeof OpenAI.APIError>).status, 429);
+  t.is(altraceOf(third).reason, 'ALT_CONTRACT_RATE_LIMITED');
+});
+
+test.serial('audit records name the contract and version that decided; an invalid edit keeps the last good contracts', async (t) => {
+  const audited = async () => ((await (await h.control('GET', '/audit?limit=1000')).json()) as { records: any[] }).records.filter((r) => r.decision);
+  await eventually(() => false, 300);
+  const records = await audited();
+  const evidence = records.find((r) => r.decision.reason === 'ALT_EVIDENCE_REQUIRED');
+  t.deepEqual(evidence?.decision.contracts, ['refund-desk@3']);
+  t.regex(evidence?.decision.detail ?? '', /^refund-desk@3: issue_refund without lookup_order/);
+
+  // A contract with an unknown field is refused; the version in force stays 3.
+  writeContract('refund-desk', { ...REFUNDS, version: 4, approvers: ['bob'] });
+  await new Promise((r) => setTimeout(r, 400));
+  t.true(h.logs.some((l) => l.includes('policy reload refused') && l.includes('approvers')));
+  await openai('refund-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still 3?' }] });
+  // A valid edit takes effect: version 5 names itself in the next record.
+  writeContract('refund-desk', { ...REFUNDS, version: 5 });
+  t.true(await eventually(() => h.logs.some((l) => l.includes('policy reloaded') && l.includes('refund-desk@5')), 3000));
+  await openai('refund-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'now 5' }] });
+  t.true(
+    await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const all = await audited();
+        const mine = all.filter((r) => r.principal?.agent === 'refund-bot' && r.decision.outcome === 'allow').map((r) => r.decision.contracts?.[0]);
+        // Newest first.
+        if (mine[0] === 'refund-desk@5' && mine.includes('refund-desk@3')) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    })(),
+  );
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { stringify as stringifyYaml } from 'yaml';
+import { ROOT, runCli } from '../helpers/process.js';
+
+// `altrace policy check` and `altrace policy explain` as real processes, as scripts use them.
+const dir = mkdtempSync(join(tmpdir(), 'altrace-policy-cli-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, body: unknown) => {
+  const file = join(dir, name);
+  writeFileSync(file, typeof body === 'string' ? body : name.endsWith('.json') ? JSON.stringify(body) : stringifyYaml(body));
+  return file;
+};
+
+test('check: the shipped policy and contracts are valid; a cyclic contract is refused naming the field', async (t) => {
+  for (const file of ['policies/default.yaml', 'policies/contracts/refund-desk.yaml', 'policies/contracts/analysts-read-only.yaml']) {
+    const r = await runCli(['policy', 'check', join(ROOT, file), '--json']);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.true(JSON.parse(r.stdout).valid);
+  }
+  const cyclic = write('cyclic.yaml', {
+    contract: 'cyclic',
+    version: 1,
+    applies_to: { agents: ['x'] },
+    evidence: [
+      { id: 'a', tool: 'approve', requires: 'review' },
+      { id: 'b', tool: 'review', requires: 'approve' },
+    ],
+  });
+  const r = await runCli(['policy', 'check', cyclic, '--json']);
+  t.is(r.code, 1);
+  const out = JSON.parse(r.stdout);
+  t.false(out.valid);
+  t.is(out.field, 'evidence.0.requires');
+  t.regex(out.message, /cycle/);
+});
+
+test('explain: names the stage, contract and hint that decide; exit 1 when refused, 0 when allowed', async (t) => {
+  const request = write('refund.json', {
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Refund A-42' }],
+    tools: [{ type: 'function', function: { name: 'issue_refund', parameters: { type: 'object' } } }],
+  });
+  const response = write('response.json', {
+    choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'issue_refund', arguments: '{"order_id":"A-42"}' } }] } }],
+  });
+  const refund = await runCli(['policy', 'explain', '--agent', 'refund-bot', '--request', request, '--response', response, '--json']);
+  t.is(refund.code, 1, refund.stderr);
+  const e = JSON.parse(refund.stdout);
+  t.deepEqual(e.contracts, ['refund-desk@1']);
+  t.is(e.decision.outcome, 'allow');
+  t.is(e.response.verdict.reason, 'ALT_EVIDENCE_REQUIRED');
+  t.regex(e.response.verdict.hint, /lookup_order/);
+
+  const readOnly = await runCli(['policy', 'explain', '--agent', 'sam', '--team', 'analysts', '--request', request]);
+  t.is(readOnly.code, 1);
+  t.regex(readOnly.stdout, /contract\s+BLOCK ALT_ACTION_LEVEL_DENIED/);
+  t.regex(readOnly.stdout, /hint\s+Contract analysts-read-only@1 permits read actions only/);
+
+  const plain = write('plain.json', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+  const allowed = await runCli(['policy', 'explain', '--agent', 'anyone', '--request', plain]);
+  t.is(allowed.code, 0, allowed.stdout);
+  t.regex(allowed.stdout, /decision\s+allow/);
+
+  // Another provider's path and wire format: a Bedrock model outside the contract's model list.
+  const converse = write('converse.json', { messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+  const bedrock = await runCli(['policy', 'explain', '--agent', 'refund-bot', '--request', converse, '--path', '/model/anthropic.claude-3-haiku/converse', '--json']);
+  const b = JSON.parse(bedrock.stdout);
+  t.is(b.decision.reason, 'ALT_CONTRACT_MODEL_DENIED');
+  t.is(b.decision.stage, 'contract');
+});
+
+test('explain and check: usage errors exit 2, unreadable files exit 1 naming the file', async (t) => {
+  t.is((await runCli(['policy', 'explain', '--request', 'x.json'])).code, 2);
+  t.is((await runCli(['policy', 'check'])).code, 2);
+  const missing = await runCli(['policy', 'explain', '--agent', 'a', '--request', join(dir, 'nope.json')]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /cannot read the request file .*nope\.json/);
+  const notJson = await runCli(['policy', 'explain', '--agent', 'a', '--request', write('bad.json', '{"model":')]);
+  t.is(notJson.code, 1);
+  t.regex(notJson.stderr, /not JSON/);
+});
