@@ -38,6 +38,7 @@ import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-
 import { CredentialStore } from './credentials/store.js';
 import { AuditService } from './audit/service.js';
 import { BudgetService } from './budgets.js';
+import { ApprovalService } from './approvals.js';
 import { EnforcementService } from './enforcement.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
@@ -162,6 +163,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
+  const approvals = new ApprovalService(store);
   const chain = new Chain(
     declaredStages({
       keys,
@@ -177,6 +179,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       dataFlow: new DataFlow(),
       evidence: new EvidenceLedger(),
       contractRates: new RateBuckets(),
+      approvals,
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
     }),
@@ -208,7 +211,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
 
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), store, metrics, ready: () => ready, node: () => node });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, store, metrics, ready: () => ready, node: () => node });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
@@ -291,6 +294,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     async close() {
       ready = false;
       for (const w of policyWatches) w.close();
+      // Requests held at approval gates are answered (expired) so the listener can drain.
+      approvals.close();
       node?.close();
       await transparent?.close(500);
       await listener.close(2_000);

@@ -29,6 +29,7 @@ export { AgentLevels, LEVELS, severity, type AgentLevel, type Level } from './en
 export { RunTracker } from './enforcement/runs.js';
 export { EvidenceLedger, DEFAULT_LEDGER_LIMITS, evidenceOf, type Evidence } from './contracts/evidence.js';
 export { RateBuckets } from './contracts/rate.js';
+export type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from './contracts/approvals.js';
 export { compileContract, ContractError, type Contract } from './contracts/compile.js';
 export { ContractSet, NO_CONTRACTS } from './contracts/set.js';
 export type { ContractDocument } from './contracts/document.js';

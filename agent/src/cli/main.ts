@@ -11,6 +11,7 @@ import { budgetsCommand } from './budgets.js';
 import { killCommand, unkillCommand } from './kill.js';
 import { tokensCommand } from './tokens.js';
 import { contentCommand } from './content.js';
+import { approvalsCommand } from './approvals.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -27,6 +28,7 @@ Commands:
   tokens                issue, list and delete operator tokens (admin and team-scoped)
   budgets               hard budgets (key, agent, team, cost center) and attributed spend
   agents                agents, their enforcement level, recent enforcement; set a level
+  approvals             list, approve and deny requests held at contract approval gates
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check|explain validate a policy or contract; explain which stage and rule would decide a request
@@ -51,6 +53,7 @@ const commands: Record<string, Command> = {
   credentials: credentialsCommand,
   policy: policyCommand,
   content: contentCommand,
+  approvals: approvalsCommand,
   bpf: bpfCommand,
 };
 

@@ -18,6 +18,8 @@ import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { approvalRoutes } from './routes/approvals.js';
+import type { ApprovalService } from '../approvals.js';
 
 export interface ControlDeps {
   chain: Chain;
@@ -26,6 +28,7 @@ export interface ControlDeps {
   budgets: BudgetService;
   enforcement: EnforcementService;
   tokens: TokenService;
+  approvals: ApprovalService;
   store: Store;
   metrics: ProxyMetrics;
   /** Null when the audit log is disabled in the configuration. */
@@ -58,6 +61,7 @@ export class ControlServer {
     killRoutes(this.#routes, d.kills);
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
+    approvalRoutes(this.#routes, d.approvals);
     if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement, d.node);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });

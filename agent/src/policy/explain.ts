@@ -18,6 +18,7 @@ import {
   generateKeySecret,
   hashKey,
   loadDefaultDetectors,
+  type ApprovalDesk,
   type Verdict,
 } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
@@ -25,6 +26,11 @@ import { PolicyError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { resolvePolicyPath, upstreamsFrom } from '../runtime.js';
 import { loadPolicy, loadPrices } from './load.js';
+
+/** Explain does not wait for people: a gate answers at once and says it would have waited. */
+const EXPLAIN_DESK: ApprovalDesk = {
+  ask: async (a) => ({ id: 'explain', outcome: 'approved', by: `(explain: would wait up to ${a.timeoutMs / 1000} s for an operator)`, reason: null }),
+};
 
 export interface ExplainInput {
   agent: string;
@@ -90,6 +96,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         dataFlow: new DataFlow(),
         evidence: new EvidenceLedger(),
         contractRates: new RateBuckets(),
+        approvals: EXPLAIN_DESK,
         enforceOnly: config.enforce_only,
         maxBodyBytes: config.limits.max_body_bytes,
       }),

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
-import type { OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
+import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
 
@@ -59,6 +59,25 @@ CREATE TABLE IF NOT EXISTS spend (
   output_tokens INTEGER NOT NULL,
   PRIMARY KEY (day, team, agent, key_id, cost_center, fn, provider, model)
 );
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  team TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  run TEXT,
+  contract TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  decided_at INTEGER,
+  decided_by TEXT,
+  reason TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, created_at);
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope TEXT NOT NULL,
   target TEXT NOT NULL,
@@ -105,6 +124,46 @@ interface KillRow {
   reason: string | null;
   engaged_by: string;
   created_at: number;
+}
+
+interface ApprovalRow {
+  id: string;
+  status: ApprovalStatus;
+  created_at: number;
+  expires_at: number;
+  request_id: string;
+  agent: string;
+  team: string;
+  key_id: string;
+  run: string | null;
+  contract: string;
+  rule: string;
+  kind: 'tool' | 'model';
+  subject: string;
+  decided_at: number | null;
+  decided_by: string | null;
+  reason: string | null;
+}
+
+function toApproval(r: ApprovalRow): ApprovalRecord {
+  return {
+    id: r.id,
+    status: r.status,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    requestId: r.request_id,
+    agent: r.agent,
+    team: r.team,
+    keyId: r.key_id,
+    run: r.run,
+    contract: r.contract,
+    rule: r.rule,
+    kind: r.kind,
+    subject: r.subject,
+    decidedAt: r.decided_at,
+    decidedBy: r.decided_by,
+    reason: r.reason,
+  };
 }
 
 function toToken(r: TokenRow): OperatorToken {
@@ -174,6 +233,35 @@ export class SqliteStore implements Store {
 
   deleteOperatorToken(name: string): boolean {
     return Number(this.#db.prepare('DELETE FROM operator_tokens WHERE name = ?').run(name).changes) > 0;
+  }
+
+  insertApproval(a: ApprovalRecord): void {
+    this.#db
+      .prepare(
+        'INSERT INTO approvals (id, status, created_at, expires_at, request_id, agent, team, key_id, run, contract, rule, kind, subject, decided_at, decided_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(a.id, a.status, a.createdAt, a.expiresAt, a.requestId, a.agent, a.team, a.keyId, a.run, a.contract, a.rule, a.kind, a.subject, a.decidedAt, a.decidedBy, a.reason);
+  }
+
+  decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): boolean {
+    const r = this.#db.prepare("UPDATE approvals SET status = ?, decided_by = ?, reason = ?, decided_at = ? WHERE id = ? AND status = 'pending'").run(status, by, reason, at, id);
+    return Number(r.changes) > 0;
+  }
+
+  getApproval(id: string): ApprovalRecord | null {
+    const row = this.#db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as ApprovalRow | undefined;
+    return row ? toApproval(row) : null;
+  }
+
+  listApprovals(status: ApprovalStatus | null, limit: number): ApprovalRecord[] {
+    const rows = status
+      ? this.#db.prepare('SELECT * FROM approvals WHERE status = ? ORDER BY created_at DESC, id LIMIT ?').all(status, limit)
+      : this.#db.prepare('SELECT * FROM approvals ORDER BY created_at DESC, id LIMIT ?').all(limit);
+    return (rows as unknown as ApprovalRow[]).map(toApproval);
+  }
+
+  expirePendingApprovals(at: number): number {
+    return Number(this.#db.prepare("UPDATE approvals SET status = 'expired', reason = 'the agent restarted while it waited', decided_at = ? WHERE status = 'pending'").run(at).changes);
   }
 
   putKill(k: KillSwitch): void {

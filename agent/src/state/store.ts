@@ -11,6 +11,28 @@ export interface SpendTotal {
   outputTokens: number;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** An approval as the store keeps it: who asked for what under which rule, and the decision. Never the arguments. */
+export interface ApprovalRecord {
+  id: string;
+  status: ApprovalStatus;
+  createdAt: number;
+  expiresAt: number;
+  requestId: string;
+  agent: string;
+  team: string;
+  keyId: string;
+  run: string | null;
+  contract: string;
+  rule: string;
+  kind: 'tool' | 'model';
+  subject: string;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
 export interface OperatorToken {
   name: string;
   /** Null: an admin token, every team. */
@@ -45,6 +67,14 @@ export interface Store {
   addSpend(rows: SpendRow[]): void;
   /** Spend from `fromDay` to `toDay` (inclusive, YYYY-MM-DD) grouped by one dimension, optionally for one team. */
   spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[];
+  insertApproval(a: ApprovalRecord): void;
+  /** Records the decision of a pending approval; false when it was no longer pending. */
+  decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): boolean;
+  getApproval(id: string): ApprovalRecord | null;
+  /** Newest first. */
+  listApprovals(status: ApprovalStatus | null, limit: number): ApprovalRecord[];
+  /** Marks every pending approval expired (the requests that waited on them ended with the previous process). */
+  expirePendingApprovals(at: number): number;
   /** Runs `fn` as one transaction: all of its writes reach the disk, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -83,9 +83,8 @@ export class Chain {
       }
       if (out instanceof Promise) {
         const guarded = out.catch((err: unknown) => failed(stage.id, err));
-        return withTimeout(guarded, this.#timeoutMs, () => timedOut(stage.id, this.#timeoutMs)).then((v) =>
-          this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx),
-        );
+        const bounded = stage.unbounded ? guarded : withTimeout(guarded, this.#timeoutMs, () => timedOut(stage.id, this.#timeoutMs));
+        return bounded.then((v) => this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx));
       }
       const decided = this.#settle(out, ctx);
       if (decided) return decided;
@@ -179,9 +178,8 @@ export class ResponseInspection {
       if (out instanceof Promise) {
         const guarded = out.catch((err: unknown) => ({ index: 0, verdict: failed(id, err) }));
         const sofar = earliest;
-        return withTimeout(guarded, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) })).then((found) =>
-          this.#inspectFrom(i + 1, fragments, earlier(sofar, found, fragments)),
-        );
+        const bounded = inspector.unbounded ? guarded : withTimeout(guarded, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) }));
+        return bounded.then((found) => this.#inspectFrom(i + 1, fragments, earlier(sofar, found, fragments)));
       }
       earliest = earlier(earliest, out, fragments);
     }

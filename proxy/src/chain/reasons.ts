@@ -13,7 +13,8 @@ export type ErrorClass =
   | 'internal'
   | 'bad_gateway'
   | 'unavailable'
-  | 'gateway_timeout';
+  | 'gateway_timeout'
+  | 'request_timeout';
 
 export interface ReasonInfo {
   status: number;
@@ -61,6 +62,9 @@ const table = {
   ALT_EVIDENCE_REQUIRED: { status: 403, errorClass: 'permission', hint: 'The model called a tool before its prerequisite returned in this run: perform the named lookup first (same arguments as the hint says), then retry.' },
   ALT_OUTSIDE_HOURS: { status: 403, errorClass: 'permission', hint: "The agent's contract does not allow requests at this time: retry within the window the hint names." },
   ALT_CONTRACT_RATE_LIMITED: { status: 429, errorClass: 'rate_limit', hint: "The agent's contract rate limit is spent: slow down and retry after the number of seconds the hint names." },
+  ALT_APPROVAL_DENIED: { status: 403, errorClass: 'permission', hint: "An operator denied this request at the contract's approval gate (the detail names the rule): do not retry it as it is." },
+  ALT_APPROVAL_TIMEOUT: { status: 408, errorClass: 'request_timeout', hint: 'The request waited for a human approval that did not come in time (the gate denies on timeout): retry later, or ask an operator to approve it (altrace approvals).' },
+  ALT_APPROVAL_GRANTED: { status: 200, errorClass: 'internal', hint: 'Note: an operator approved this request at an approval gate (the audit record names who).' },
   ALT_RESPONSE_PATTERN_DENIED: { status: 403, errorClass: 'permission', hint: 'The response matched a denied pattern; rephrase the request so the answer does not contain it.' },
   ALT_CONTENT_SECRET: { status: 403, errorClass: 'permission', hint: 'The content carries a credential (API key, token, private key, password): remove it, or reference it by name instead of value.' },
   ALT_CONTENT_REGULATED: { status: 403, errorClass: 'permission', hint: 'The content carries regulated data (payment card, national id, bank account, contact details) the policy does not allow here: remove or mask it.' },

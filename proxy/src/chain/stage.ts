@@ -15,6 +15,11 @@ interface StageBase {
 /** Decides on the request before the provider is called. Null means "no objection". */
 export interface RequestStage extends StageBase {
   readonly side: 'request';
+  /**
+   * The stage waits on people, not machines (approval gates), and bounds its own wait:
+   * the chain's stage timeout does not apply to it.
+   */
+  readonly unbounded?: boolean;
   evaluate(ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
 }
 
@@ -37,6 +42,8 @@ export interface FragmentInspector {
    * arguments are still arriving): it and everything after it wait. Null when nothing waits.
    */
   heldFrom?(): number | null;
+  /** Waits on people (approval gates) and bounds its own wait: the stage timeout does not apply. */
+  readonly unbounded?: boolean;
   /** The response ended: decide on whatever is still held. */
   finish?(): FragmentFinding | null;
   close(): void;

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { globToRegExp } from '../policy/globs.js';
 import { WEEKDAYS, type ActionLevel, type ContractDocument, type Weekday } from './document.js';
 import { Hours } from './hours.js';
+import type { ArgumentCondition } from './approvals.js';
 
 /** A contract file is invalid or contradicts itself; `field` is the path to the problem. */
 export class ContractError extends Error {
@@ -27,6 +28,18 @@ export interface EvidenceRule {
   match: [string, string][];
 }
 
+export interface ApprovalRule {
+  id: string;
+  tool: RegExp | null;
+  model: RegExp | null;
+  /** The tool or model pattern as written. */
+  pattern: string;
+  when: [string, ArgumentCondition][];
+  timeoutMs: number;
+}
+
+export const DEFAULT_APPROVAL_TIMEOUT_S = 300;
+
 /** A contract in the form the hot path reads: globs compiled, sets built. */
 export interface Contract {
   name: string;
@@ -43,6 +56,7 @@ export interface Contract {
   tools: ToolRule[] | null;
   levels: ReadonlySet<ActionLevel> | null;
   evidence: EvidenceRule[];
+  approvals: ApprovalRule[];
   hours: Hours | null;
   rate: { requests: number; perMs: number } | null;
 }
@@ -113,6 +127,33 @@ function checkCycles(rules: readonly EvidenceRule[]): void {
   }
 }
 
+function compileApprovals(doc: ContractDocument, tools: ToolRule[] | null): ApprovalRule[] {
+  const ids = new Set((doc.evidence ?? []).map((r) => r.id));
+  return (doc.approvals ?? []).map((r, i) => {
+    if (ids.has(r.id)) throw new ContractError(`approvals.${i}.id "${r.id}" is declared twice in this contract`, `approvals.${i}.id`);
+    ids.add(r.id);
+    if ((r.tool === undefined) === (r.model === undefined)) throw new ContractError(`approvals.${i} must name exactly one of tool or model`, `approvals.${i}`);
+    if (r.model !== undefined && r.when) throw new ContractError(`approvals.${i}.when applies to tool gates only`, `approvals.${i}.when`);
+    if (r.tool !== undefined && tools && !isGlob(r.tool) && !matchesTool(tools, r.tool)) {
+      throw new ContractError(`approvals.${i}.tool "${r.tool}" is not an allowed tool of this contract: the gate can never apply`, `approvals.${i}.tool`);
+    }
+    for (const [path, c] of Object.entries(r.when ?? {})) {
+      if (c.over !== undefined && c.under !== undefined && c.over >= c.under) {
+        throw new ContractError(`approvals.${i}.when.${path}: over ${c.over} and under ${c.under} can never both hold`, `approvals.${i}.when.${path}`);
+      }
+    }
+    const pattern = (r.tool ?? r.model)!;
+    return {
+      id: r.id,
+      tool: r.tool !== undefined ? globToRegExp(r.tool) : null,
+      model: r.model !== undefined ? globToRegExp(r.model) : null,
+      pattern,
+      when: Object.entries(r.when ?? {}),
+      timeoutMs: (r.timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000,
+    };
+  });
+}
+
 function compileHours(h: ContractDocument['hours']): Hours | null {
   if (!h) return null;
   if (h.from === h.to) throw new ContractError(`hours.from and hours.to are both ${h.from}: the window is empty`, 'hours.to');
@@ -144,6 +185,7 @@ export function compileContract(doc: ContractDocument, source: string): Contract
     tools,
     levels,
     evidence: compileEvidence(doc, tools),
+    approvals: compileApprovals(doc, tools),
     hours: compileHours(doc.hours),
     rate: doc.rate ? { requests: doc.rate.requests, perMs: doc.rate.per_s * 1000 } : null,
   };

@@ -17,6 +17,18 @@ export interface EvidenceRuleDocument {
   match?: Record<string, string>;
 }
 
+export interface ApprovalRuleDocument {
+  id: string;
+  /** Gate tool calls the model makes to this tool (name or glob): held until an operator decides. */
+  tool?: string;
+  /** Gate requests for this model (glob), before the provider is called. */
+  model?: string;
+  /** Argument conditions (tool gates): path → condition; every one must hold for the gate to apply. */
+  when?: Record<string, { over?: number; under?: number; equals?: string | number | boolean; in?: (string | number)[] }>;
+  /** How long the request waits for a decision; then it is refused (ALT_APPROVAL_TIMEOUT). */
+  timeout_s?: number;
+}
+
 export interface ContractDocument {
   contract: string;
   version: number;
@@ -31,6 +43,7 @@ export interface ContractDocument {
   /** Action levels this contract permits; absent: every level. */
   levels?: ActionLevel[];
   evidence?: EvidenceRuleDocument[];
+  approvals?: ApprovalRuleDocument[];
   hours?: { days?: Weekday[]; from: string; to: string; tz?: string };
   rate?: { requests: number; per_s: number };
 }

@@ -2,6 +2,7 @@
 import type { BudgetLedger } from '../../budget/ledger.js';
 import type { EvidenceLedger } from '../../contracts/evidence.js';
 import type { RateBuckets } from '../../contracts/rate.js';
+import type { ApprovalDesk } from '../../contracts/approvals.js';
 import type { PriceTable } from '../../budget/prices.js';
 import type { ProviderTokenCount } from '../../budget/provider-count.js';
 import type { KillSwitches } from '../../enforcement/kill-switches.js';
@@ -14,6 +15,7 @@ import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
 import { agentLevel } from './agent-level.js';
+import { approvalGate } from './approval-gate.js';
 import { budgetStage } from './budget.js';
 import { canary } from './canary.js';
 import { contentRequest } from './content-request.js';
@@ -49,6 +51,8 @@ export interface StageDeps {
   evidence: EvidenceLedger;
   /** Contract rate limits, per contract and agent. */
   contractRates: RateBuckets;
+  /** Where approval gates ask operators and wait. */
+  approvals: ApprovalDesk;
   enforceOnly: boolean;
   maxBodyBytes: number;
 }
@@ -68,7 +72,8 @@ export function declaredStages(d: StageDeps): Stage[] {
     dataIsolation(d.policy, d.dataFlow),
     canary(d.policy),
     budgetStage(d.ledger, d.prices, d.providerCount),
-    contractResponse(),
+    approvalGate(d.approvals),
+    contractResponse(d.approvals),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

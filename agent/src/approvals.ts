@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../proxy/src/index.js';
+import { canSeeTeam, requireTeam } from './control/scope.js';
+import type { Operator } from './control/router.js';
+import { ControlError } from './errors.js';
+import type { ApprovalRecord, ApprovalStatus, Store } from './state/store.js';
+
+interface Waiting {
+  record: ApprovalRecord;
+  arguments: string | null;
+  resolve: (a: ApprovalAnswer) => void;
+  timer: NodeJS.Timeout;
+}
+
+const STATUSES = new Set(['pending', 'approved', 'denied', 'expired', 'all']);
+
+/**
+ * Human approval gates, agent side. A gate's question is on disk (pending) before the request
+ * starts to wait; an operator's decision is on disk before the waiting request proceeds and
+ * before the operator's call is acknowledged; a timeout is recorded as `expired`. The tool
+ * call's arguments, which the operator needs to judge, live in memory only while it waits.
+ */
+export class ApprovalService implements ApprovalDesk {
+  readonly #waiting = new Map<string, Waiting>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {
+    store.expirePendingApprovals(now());
+  }
+
+  ask(a: ApprovalAsk): Promise<ApprovalAnswer> {
+    const createdAt = this.now();
+    const record: ApprovalRecord = {
+      id: `apr_${randomBytes(9).toString('base64url')}`,
+      status: 'pending',
+      createdAt,
+      expiresAt: createdAt + a.timeoutMs,
+      requestId: a.requestId,
+      agent: a.agent,
+      team: a.team,
+      keyId: a.keyId,
+      run: a.run,
+      contract: a.contract,
+      rule: a.rule,
+      kind: a.kind,
+      subject: a.subject,
+      decidedAt: null,
+      decidedBy: null,
+      reason: null,
+    };
+    this.store.insertApproval(record);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#expire(record.id, `no decision within ${a.timeoutMs / 1000} s`), a.timeoutMs);
+      this.#waiting.set(record.id, { record, arguments: a.arguments, resolve, timer });
+    });
+  }
+
+  #settle(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null): ApprovalRecord | null {
+    const w = this.#waiting.get(id);
+    const at = this.now();
+    // On disk first: the waiting request proceeds only on a decision that survives a crash.
+    if (!this.store.decideApproval(id, status, by, reason, at)) return null;
+    if (w) {
+      clearTimeout(w.timer);
+      this.#waiting.delete(id);
+      w.resolve({ id, outcome: status === 'approved' ? 'approved' : status === 'denied' ? 'denied' : 'expired', by, reason });
+    }
+    return this.store.getApproval(id);
+  }
+
+  /** A timeout or shutdown: the request is refused even if the store cannot record it (fail closed). */
+  #expire(id: string, reason: string): void {
+    try {
+      if (this.#settle(id, 'expired', null, reason)) return;
+    } catch {
+      // Recorded as pending on disk; the next start marks it expired.
+    }
+    const w = this.#waiting.get(id);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.#waiting.delete(id);
+    w.resolve({ id, outcome: 'expired', by: null, reason });
+  }
+
+  decide(op: Operator, id: string, decision: 'approved' | 'denied', body: unknown): ApprovalRecord {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) {
+      throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+    }
+    const record = this.get(op, id);
+    requireTeam(op, record.team, 'id');
+    if (record.status !== 'pending') throw new ControlError('ALT_APPROVAL_DECIDED', 409, `approval ${id} is already ${record.status}`, 'id');
+    const decided = this.#settle(id, decision, op.name, (b.reason as string | undefined) ?? null);
+    if (!decided) throw new ControlError('ALT_APPROVAL_DECIDED', 409, `approval ${id} was decided meanwhile`, 'id');
+    return decided;
+  }
+
+  get(op: Operator, id: string): ApprovalRecord {
+    const r = this.store.getApproval(id);
+    // Another team's approval is reported as unknown, not as forbidden.
+    if (!r || !canSeeTeam(op, r.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no approval ${id}`, 'id');
+    return r;
+  }
+
+  list(op: Operator, status: string | null, limit: number): ApprovalRecord[] {
+    const s = status ?? 'pending';
+    if (!STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', 400, `status must be one of ${[...STATUSES].join(', ')}`, 'status');
+    return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), limit).filter((r) => canSeeTeam(op, r.team));
+  }
+
+  /** The arguments of a call still waiting, for the operator deciding on it. */
+  argumentsOf(id: string): string | null {
+    return this.#waiting.get(id)?.arguments ?? null;
+  }
+
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /** Shutdown: every waiting request is answered (expired) so none hangs. */
+  close(): void {
+    for (const id of [...this.#waiting.keys()]) this.#expire(id, 'the agent is shutting down');
+  }
+}
+
+export function approvalView(r: ApprovalRecord, args: string | null) {
+  return {
+    id: r.id,
+    status: r.status,
+    agent: r.agent,
+    team: r.team,
+    key_id: r.keyId,
+    request_id: r.requestId,
+    run: r.run,
+    contract: r.contract,
+    rule: r.rule,
+    kind: r.kind,
+    subject: r.subject,
+    arguments: args,
+    created: new Date(r.createdAt).toISOString(),
+    expires: new Date(r.expiresAt).toISOString(),
+    decided: r.decidedAt ? new Date(r.decidedAt).toISOString() : null,
+    decided_by: r.decidedBy,
+    reason: r.reason,
+  };
+}

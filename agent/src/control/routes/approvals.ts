@@ -1,0 +1,24 @@
+import { approvalView, type ApprovalService } from '../../approvals.js';
+import { ControlError } from '../../errors.js';
+import type { ControlRoutes } from '../router.js';
+
+function limitOf(q: URLSearchParams): number {
+  const raw = q.get('limit');
+  const n = raw === null ? 100 : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError('ALT_INVALID_FIELD', 400, 'limit must be an integer from 1 to 1000', 'limit');
+  return n;
+}
+
+export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService): void {
+  routes
+    .add('GET', '/approvals', ({ operator, query }) => ({
+      status: 200,
+      body: { approvals: approvals.list(operator, query.get('status'), limitOf(query)).map((r) => approvalView(r, approvals.argumentsOf(r.id))) },
+    }))
+    .add('GET', '/approvals/:id', ({ operator, params }) => {
+      const r = approvals.get(operator, params.id!);
+      return { status: 200, body: approvalView(r, approvals.argumentsOf(r.id)) };
+    })
+    .add('POST', '/approvals/:id/approve', async ({ operator, params, body }) => ({ status: 200, body: approvalView(approvals.decide(operator, params.id!, 'approved', await body()), null) }))
+    .add('POST', '/approvals/:id/deny', async ({ operator, params, body }) => ({ status: 200, body: approvalView(approvals.decide(operator, params.id!, 'denied', await body()), null) }));
+}
