@@ -23,6 +23,7 @@ import {
   createLogger,
   declaredStages,
   EvidenceLedger,
+  DelegationBudgets,
   RateBuckets,
   hashKey,
   listenExplicit,
@@ -39,6 +40,7 @@ import { CredentialStore } from './credentials/store.js';
 import { AuditService } from './audit/service.js';
 import { BudgetService } from './budgets.js';
 import { ApprovalService } from './approvals.js';
+import { DelegationService } from './delegation.js';
 import { EnforcementService } from './enforcement.js';
 import { KeyService } from './keys.js';
 import { KillService } from './kill.js';
@@ -72,9 +74,10 @@ const DEFAULT_BASES = {
 export function upstreamsFrom(config: Config): Map<string, Upstream> {
   const p = config.providers;
   const list: Upstream[] = [
-    { name: 'openai', kind: 'openai', base: new URL(p.openai.base_url ?? DEFAULT_BASES.openai), credentialRequired: true, models: [] },
-    { name: 'anthropic', kind: 'anthropic', base: new URL(p.anthropic.base_url ?? DEFAULT_BASES.anthropic), credentialRequired: true, models: [] },
-    { name: 'gemini', kind: 'gemini', base: new URL(p.gemini.base_url ?? DEFAULT_BASES.gemini), credentialRequired: true, models: [] },
+    // OpenAI's and Anthropic's default APIs process data in the US; set region when a base URL says otherwise.
+    { name: 'openai', kind: 'openai', base: new URL(p.openai.base_url ?? DEFAULT_BASES.openai), credentialRequired: true, models: [], dataRegion: p.openai.region ?? 'us' },
+    { name: 'anthropic', kind: 'anthropic', base: new URL(p.anthropic.base_url ?? DEFAULT_BASES.anthropic), credentialRequired: true, models: [], dataRegion: p.anthropic.region ?? 'us' },
+    { name: 'gemini', kind: 'gemini', base: new URL(p.gemini.base_url ?? DEFAULT_BASES.gemini), credentialRequired: true, models: [], dataRegion: p.gemini.region ?? null },
     {
       name: 'bedrock',
       kind: 'bedrock',
@@ -82,11 +85,12 @@ export function upstreamsFrom(config: Config): Map<string, Upstream> {
       region: p.bedrock.region,
       credentialRequired: true,
       models: [],
+      dataRegion: p.bedrock.region,
     },
   ];
-  if (p.azure.endpoint) list.push({ name: 'azure', kind: 'azure', base: new URL(p.azure.endpoint), credentialRequired: true, models: [] });
+  if (p.azure.endpoint) list.push({ name: 'azure', kind: 'azure', base: new URL(p.azure.endpoint), credentialRequired: true, models: [], dataRegion: p.azure.region ?? null });
   for (const c of p.compatible) {
-    list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models });
+    list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models, dataRegion: c.region ?? null });
   }
   return new Map(list.map((u) => [u.name, u]));
 }
@@ -164,6 +168,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   const approvals = new ApprovalService(store);
+  const evidenceLedger = new EvidenceLedger();
+  const delegation = new DelegationService(config, keys);
   const chain = new Chain(
     declaredStages({
       keys,
@@ -177,9 +183,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       scanPool,
       detectors,
       dataFlow: new DataFlow(),
-      evidence: new EvidenceLedger(),
+      evidence: evidenceLedger,
       contractRates: new RateBuckets(),
       approvals,
+      delegation: { roots: () => delegation.roots, budgets: new DelegationBudgets() },
+      regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
     }),
@@ -200,6 +208,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     metrics,
     kills,
+    evidence: { keys, kills, policy, ledger: evidenceLedger },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     onDecision: (d) => {
@@ -211,7 +220,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
 
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, store, metrics, ready: () => ready, node: () => node });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;

@@ -18,6 +18,8 @@ import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
+import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Exchange, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
 import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
@@ -52,6 +54,8 @@ export interface ProxyOptions {
    * Attribution only: it never stands in for a key, so the credential lane stays closed to it.
    */
   workloadOf?: (origin: TransparentOrigin) => { id: string; agent: string | null; team: string | null } | null;
+  /** SDK-submitted evidence (POST /altrace/v1/evidence); absent: the endpoint answers 404 like any unknown path. */
+  evidence?: EvidenceSubmissionDeps;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
   onDecision?: (d: DecisionRecord) => void;
 }
@@ -120,6 +124,10 @@ export class GovernedProxy {
   }
 
   readonly handle = (req: Request, res: Response): void => {
+    if (this.#o.evidence && req.url?.startsWith(EVIDENCE_PATH) && (req.url.length === EVIDENCE_PATH.length || req.url[EVIDENCE_PATH.length] === '?')) {
+      submitEvidence(req as IncomingMessage, res as ServerResponse, this.#o.evidence).catch(() => (res as ServerResponse).destroy());
+      return;
+    }
     const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
     this.#o.metrics.inFlight.inc();
     this.#inFlight.add(x);

@@ -38,11 +38,17 @@ test.before(async () => {
   // A window that is certainly not now: from two to three hours ahead, UTC.
   const hhmm = (h: number) => `${String((now.getUTCHours() + h) % 24).padStart(2, '0')}:00`;
   writeContract('night-shift', { contract: 'night-shift', version: 1, applies_to: { agents: ['night-bot'] }, hours: { from: hhmm(2), to: hhmm(3), tz: 'UTC' } });
+  writeContract('eu-only', { contract: 'eu-only', version: 1, applies_to: { agents: ['eu-bot'] }, regions: ['eu-*'] });
+  writeContract('public-only', { contract: 'public-only', version: 1, applies_to: { agents: ['public-bot', 'confidential-bot'] }, data_ceiling: 'confidential' });
+  writeContract('public-strict', { contract: 'public-strict', version: 1, applies_to: { agents: ['public-bot'] }, data_ceiling: 'public' });
   const policy = shippedPolicy();
   policy.contracts = { dir: 'contracts', require: true };
+  // Emails reach the provider unredacted here, so that the ceiling is what decides.
+  policy.content.rules = [{ label: 'pii.email', action: 'allow' }, ...policy.content.rules];
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
-  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });
-  for (const [agent, team] of [['refund-bot', 'support'], ['reporter', 'analysts'], ['limited-bot', 'x'], ['night-bot', 'x'], ['stray-bot', 'nobody']] as const) {
+  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml'), ALTRACE_BEDROCK_REGION: 'eu-west-1' });
+  const agents = [['refund-bot', 'support'], ['reporter', 'analysts'], ['limited-bot', 'x'], ['night-bot', 'x'], ['stray-bot', 'nobody'], ['eu-bot', 'x'], ['public-bot', 'x'], ['confidential-bot', 'x']] as const;
+  for (const [agent, team] of agents) {
     keys[agent] = (await h.createKey({ agent, team })).key;
   }
 });
@@ -130,6 +136,30 @@ test.serial('streamed: a refund without evidence never reaches the agent, not ev
   t.deepEqual(JSON.parse(args), { order_id: 'C-9', amount: 120 });
 });
 
+test.serial('evidence the SDK submits counts for its own run; bad submissions are refused and change nothing', async (t) => {
+  const submit = (key: string | undefined, body: unknown, method = 'POST') =>
+    fetch(`${h.proxyUrl}/altrace/v1/evidence`, { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json' }, body: method === 'POST' ? JSON.stringify(body) : undefined });
+  const lookup = { run: 'run-sdk-1', evidence: [{ tool: 'lookup_order', arguments: { order_id: 'Z-1' } }, { tool: 'unrelated', arguments: {} }] };
+  t.is((await submit(undefined, lookup)).status, 401);
+  t.is((await submit(keys['reporter'], lookup)).status, 200, "another agent's submission lands in its own runs only");
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'Z-1' } } });
+  const before = await t.throwsAsync(openai('refund-bot', 'run-sdk-1').chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: [{ role: 'user', content: 'refund Z-1' }] }));
+  t.is(altraceOf(before).reason, 'ALT_EVIDENCE_REQUIRED');
+
+  const ok = await submit(keys['refund-bot'], lookup);
+  t.is(ok.status, 200);
+  t.deepEqual(await ok.json(), { recorded: 1, ignored: 1 });
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'Z-1' } } });
+  await t.notThrowsAsync(openai('refund-bot', 'run-sdk-1').chat.completions.create({ model: 'gpt-4o-mini', tools: TOOLS, messages: [{ role: 'user', content: 'refund Z-1' }] }));
+
+  const malformed = await fetch(`${h.proxyUrl}/altrace/v1/evidence`, { method: 'POST', headers: { authorization: `Bearer ${keys['refund-bot']}` }, body: '{"run":' });
+  t.is(malformed.status, 400);
+  t.is(((await malformed.json()) as { error: { code: string } }).error.code, 'ALT_MALFORMED_JSON');
+  const noRun = await submit(keys['refund-bot'], { evidence: lookup.evidence });
+  t.is(((await noRun.json()) as { error: { field: string } }).error.field, 'run');
+  t.is((await submit(keys['refund-bot'], null, 'GET')).status, 405);
+});
+
 test.serial('a tool the contract does not allow: refused when declared, cut when a streamed response calls it (Anthropic)', async (t) => {
   const before = h.sim.count();
   const declared = await t.throwsAsync(
@@ -180,6 +210,27 @@ test.serial('models, hours, rate and agents without a contract', async (t) => {
   const third = await t.throwsAsync(limited.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi 3' }] }));
   t.is((third as InstanceType<typeof OpenAI.APIError>).status, 429);
   t.is(altraceOf(third).reason, 'ALT_CONTRACT_RATE_LIMITED');
+});
+
+test.serial('regions: an upstream outside the contract regions is refused, one inside is served', async (t) => {
+  const us = await t.throwsAsync(openai('eu-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+  t.is(altraceOf(us).reason, 'ALT_CONTRACT_REGION_DENIED');
+  t.regex(altraceOf(us).hint, /processes data in us/);
+  const converse = await fetch(`${h.proxyUrl}/model/anthropic.claude-3-haiku/converse`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys['eu-bot']}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }),
+  });
+  t.is(converse.status, 200, 'Bedrock in eu-west-1');
+});
+
+test.serial('data ceilings: the lowest ceiling of the contracts decides, on what leaves after redaction', async (t) => {
+  const email = [{ role: 'user' as const, content: 'Write to jane.doe@example.com about it.' }];
+  const strict = await t.throwsAsync(openai('public-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: email }));
+  t.is(altraceOf(strict).reason, 'ALT_DATA_CEILING');
+  t.regex(altraceOf(strict).hint, /public-strict@1 allows public data at most; the request carries pii\.email/);
+  await t.notThrowsAsync(openai('confidential-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: email }));
+  await t.notThrowsAsync(openai('public-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'nothing personal' }] }));
 });
 
 test.serial('audit records name the contract and version that decided; an invalid edit keeps the last good contracts', async (t) => {

@@ -9,6 +9,7 @@ import type { ContractDocument } from '../../proxy/src/contracts/document.js';
 import { EvidenceLedger, evidenceFromHistory, evidenceOf, missingEvidence } from '../../proxy/src/contracts/evidence.js';
 import { checkRequest, checkToolCall } from '../../proxy/src/contracts/evaluate.js';
 import { RateBuckets } from '../../proxy/src/contracts/rate.js';
+import { classOf } from '../../proxy/src/chain/stages/data-ceiling.js';
 import { ContractSet } from '../../proxy/src/contracts/set.js';
 import { emptyCall, type CallView } from '../../proxy/src/providers/call-view.js';
 import { loadContract, loadContracts } from '../../agent/src/policy/load.js';
@@ -165,4 +166,22 @@ test('a principal is governed by its agent contracts, its team contracts and the
   );
   t.deepEqual(set.forPrincipal('a', 't').map((c) => c.name).sort(), ['agent', 'all', 'team']);
   t.deepEqual(set.forPrincipal('z', 'y').map((c) => c.name), ['all']);
+});
+
+test('regions: matched against the upstream region; an unknown region fails closed', (t) => {
+  const c = compile({ regions: ['eu-*', 'eu'] });
+  const regions: Record<string, string | null> = { openai: 'us', bedrock: 'eu-west-1', gemini: null };
+  const at = (upstream: string) => checkRequest(c, call({ upstream }), Date.now(), (u) => regions[u] ?? null);
+  t.is(at('openai')?.reason, 'ALT_CONTRACT_REGION_DENIED');
+  t.is(at('bedrock'), null);
+  t.regex(at('gemini')!.hint, /region is not configured/);
+});
+
+test('data classes: secrets, cards and national ids are restricted; other personal data confidential', (t) => {
+  t.is(classOf('secret'), 'restricted');
+  t.is(classOf('pci.card'), 'restricted');
+  t.is(classOf('pii.national_id'), 'restricted');
+  t.is(classOf('pii.email'), 'confidential');
+  t.is(classOf('pii.iban'), 'confidential');
+  t.is(classOf('injection.override'), 'public');
 });

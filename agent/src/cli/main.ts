@@ -12,6 +12,7 @@ import { killCommand, unkillCommand } from './kill.js';
 import { tokensCommand } from './tokens.js';
 import { contentCommand } from './content.js';
 import { approvalsCommand } from './approvals.js';
+import { delegateCommand } from './delegate.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -29,6 +30,7 @@ Commands:
   budgets               hard budgets (key, agent, team, cost center) and attributed spend
   agents                agents, their enforcement level, recent enforcement; set a level
   approvals             list, approve and deny requests held at contract approval gates
+  delegate              delegation contracts: holder keys, root links, attenuation, offline verification
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check|explain validate a policy or contract; explain which stage and rule would decide a request
@@ -54,6 +56,7 @@ const commands: Record<string, Command> = {
   policy: policyCommand,
   content: contentCommand,
   approvals: approvalsCommand,
+  delegate: delegateCommand,
   bpf: bpfCommand,
 };
 

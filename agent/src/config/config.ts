@@ -11,6 +11,7 @@ export interface Config {
   chain: { stage_timeout_ms: number };
   scan: { workers: number; worker_heap_mb: number };
   audit: { enabled: boolean };
+  delegation: { root_key_file?: string; trusted_keys: string[] };
   log: { level: string };
   node: {
     enforcement: 'off' | 'bpf' | 'nftables';
@@ -27,12 +28,12 @@ export interface Config {
   };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
   providers: {
-    openai: { base_url?: string };
-    anthropic: { base_url?: string };
-    gemini: { base_url?: string };
-    azure: { endpoint?: string };
+    openai: { base_url?: string; region?: string };
+    anthropic: { base_url?: string; region?: string };
+    gemini: { base_url?: string; region?: string };
+    azure: { endpoint?: string; region?: string };
     bedrock: { base_url?: string; region: string; aws_chain: boolean };
-    compatible: { name: string; base_url: string; models: string[]; api_key_env?: string }[];
+    compatible: { name: string; base_url: string; models: string[]; api_key_env?: string; region?: string }[];
   };
 }
 
@@ -58,6 +59,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_SCAN_WORKER_HEAP_MB', path: 'scan.worker_heap_mb', kind: 'int' },
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'ALTRACE_DELEGATION_ROOT_KEY_FILE', path: 'delegation.root_key_file', kind: 'string' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },

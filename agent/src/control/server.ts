@@ -20,6 +20,7 @@ import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { approvalRoutes } from './routes/approvals.js';
 import type { ApprovalService } from '../approvals.js';
+import type { DelegationService } from '../delegation.js';
 
 export interface ControlDeps {
   chain: Chain;
@@ -29,6 +30,7 @@ export interface ControlDeps {
   enforcement: EnforcementService;
   tokens: TokenService;
   approvals: ApprovalService;
+  delegation: DelegationService;
   store: Store;
   metrics: ProxyMetrics;
   /** Null when the audit log is disabled in the configuration. */
@@ -62,6 +64,9 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     approvalRoutes(this.#routes, d.approvals);
+    this.#routes
+      .add('POST', '/delegations', async ({ operator, body }) => ({ status: 201, body: d.delegation.mint(operator, await body()) }))
+      .add('GET', '/delegations/root-key', () => ({ status: 200, body: { root_key: d.delegation.rootPublicKey } }));
     if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement, d.node);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });

@@ -6,6 +6,7 @@ import {
   Chain,
   DataFlow,
   EvidenceLedger,
+  DelegationBudgets,
   KeyRegistry,
   KillSwitches,
   PolicyHolder,
@@ -79,6 +80,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   const secret = generateKeySecret();
   keys.put({ id: 'explain', hash: hashKey(secret), prefix: 'alt-explain', agent: input.agent, team: input.team, models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: Date.now() });
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
+  const upstreams = upstreamsFrom(config);
   const scanPool = new ScanPool({ threads: 1, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   try {
     const chain = new Chain(
@@ -97,12 +99,15 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         evidence: new EvidenceLedger(),
         contractRates: new RateBuckets(),
         approvals: EXPLAIN_DESK,
+        // Explain judges a request without a chain; `altrace delegate verify` checks chains.
+        delegation: { roots: () => new Map(), budgets: new DelegationBudgets() },
+        regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
         enforceOnly: config.enforce_only,
         maxBodyBytes: config.limits.max_body_bytes,
       }),
       { stageTimeoutMs: config.chain.stage_timeout_ms },
     );
-    const { router } = buildAdapters(upstreamsFrom(config));
+    const { router } = buildAdapters(upstreams);
     const url = new URL(input.path, 'http://explain.invalid');
     const routed = router.route('POST', url);
     const bytes = Buffer.from(input.request);

@@ -1,4 +1,4 @@
-import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { ApprovalAsk, AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 
 export type SpendDimension = 'team' | 'agent' | 'key' | 'cost_center' | 'function' | 'model';
 
@@ -14,20 +14,11 @@ export interface SpendTotal {
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 /** An approval as the store keeps it: who asked for what under which rule, and the decision. Never the arguments. */
-export interface ApprovalRecord {
+export interface ApprovalRecord extends Omit<ApprovalAsk, 'arguments' | 'timeoutMs'> {
   id: string;
   status: ApprovalStatus;
   createdAt: number;
   expiresAt: number;
-  requestId: string;
-  agent: string;
-  team: string;
-  keyId: string;
-  run: string | null;
-  contract: string;
-  rule: string;
-  kind: 'tool' | 'model';
-  subject: string;
   decidedAt: number | null;
   decidedBy: string | null;
   reason: string | null;

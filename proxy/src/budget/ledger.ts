@@ -21,7 +21,7 @@ export interface ChargeSubjects {
   cost_center: string | null;
 }
 
-interface Counter {
+export interface Counter {
   /** Settled USD. */
   spent: number;
   /** USD reserved by requests still in flight. */

@@ -7,6 +7,7 @@ import type { Verdict } from './verdict.js';
 import type { ToolDelta } from '../stream/decoder.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
+import type { VerifiedChain } from '../delegation/verify.js';
 
 /** What the listener learned while receiving the request, before any stage ran. */
 export interface IngressFacts {
@@ -50,6 +51,8 @@ export interface RequestContext {
   readonly notes: Verdict[];
   /** Set by the contract stage: the contracts that govern this principal (all must allow). */
   contracts?: readonly Contract[];
+  /** Set by the delegation stage: the verified chain the agent presented, and its grant as a contract. */
+  delegation?: { chain: VerifiedChain; contract: Contract };
   /** Set by the contract stage: tools that have returned in this run, for evidence rules. */
   evidence?: readonly Evidence[];
 }

@@ -3,6 +3,7 @@ import { globToRegExp } from '../policy/globs.js';
 import { WEEKDAYS, type ActionLevel, type ContractDocument, type Weekday } from './document.js';
 import { Hours } from './hours.js';
 import type { ArgumentCondition } from './approvals.js';
+import type { DataClass } from '../delegation/grant.js';
 
 /** A contract file is invalid or contradicts itself; `field` is the path to the problem. */
 export class ContractError extends Error {
@@ -59,6 +60,9 @@ export interface Contract {
   approvals: ApprovalRule[];
   hours: Hours | null;
   rate: { requests: number; perMs: number } | null;
+  dataCeiling: DataClass | null;
+  regions: RegExp[] | null;
+  regionPatterns: readonly string[] | null;
 }
 
 const isGlob = (s: string): boolean => s.includes('*');
@@ -188,6 +192,9 @@ export function compileContract(doc: ContractDocument, source: string): Contract
     approvals: compileApprovals(doc, tools),
     hours: compileHours(doc.hours),
     rate: doc.rate ? { requests: doc.rate.requests, perMs: doc.rate.per_s * 1000 } : null,
+    dataCeiling: doc.data_ceiling ?? null,
+    regions: doc.regions ? doc.regions.map(globToRegExp) : null,
+    regionPatterns: doc.regions ?? null,
   };
 }
 

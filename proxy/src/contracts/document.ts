@@ -45,5 +45,9 @@ export interface ContractDocument {
   evidence?: EvidenceRuleDocument[];
   approvals?: ApprovalRuleDocument[];
   hours?: { days?: Weekday[]; from: string; to: string; tz?: string };
+  /** The most sensitive data the agent may send: public, confidential (contact data, IBANs) or restricted (secrets, cards, national ids). */
+  data_ceiling?: 'public' | 'confidential' | 'restricted';
+  /** Where the destination may process the data (globs over the upstream's configured region). */
+  regions?: string[];
   rate?: { requests: number; per_s: number };
 }

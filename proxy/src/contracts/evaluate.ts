@@ -40,8 +40,11 @@ export function checkTool(c: Contract, name: string, schema?: unknown): Contract
   return null;
 }
 
-/** The request-side checks of one contract, in a fixed order: hours, model, destination, tools. */
-export function checkRequest(c: Contract, call: CallView, now: number): ContractRefusal | null {
+/** Where an upstream processes data, as configured; null when unknown. */
+export type RegionOf = (upstream: string) => string | null;
+
+/** The request-side checks of one contract, in a fixed order: hours, model, destination, region, tools. */
+export function checkRequest(c: Contract, call: CallView, now: number, regionOf: RegionOf = () => null): ContractRefusal | null {
   if (c.hours && !c.hours.contains(now)) {
     return refuse(c, 'ALT_OUTSIDE_HOURS', 'outside the contract hours', `Contract ${c.ref} allows requests ${c.hours.describe()} only; retry within that window.`);
   }
@@ -51,6 +54,15 @@ export function checkRequest(c: Contract, call: CallView, now: number): Contract
   // By upstream name: `openai` is OpenAI itself, not every OpenAI-compatible server (those have their own names).
   if (c.destinations && !c.destinations.has(call.upstream)) {
     return refuse(c, 'ALT_CONTRACT_DESTINATION_DENIED', `upstream ${call.upstream}`, `Contract ${c.ref} allows these destinations only: ${[...c.destinations].join(', ')}.`);
+  }
+  if (c.regions) {
+    const region = regionOf(call.upstream);
+    if (region === null) {
+      return refuse(c, 'ALT_CONTRACT_REGION_DENIED', `upstream ${call.upstream} has no configured region`, `Contract ${c.ref} allows regions ${c.regionPatterns!.join(', ')} only, and ${call.upstream}'s region is not configured (providers.${call.upstream}.region): an operator must set it.`);
+    }
+    if (!matchesAny(c.regions, region)) {
+      return refuse(c, 'ALT_CONTRACT_REGION_DENIED', `upstream ${call.upstream} is in ${region}`, `Contract ${c.ref} allows regions ${c.regionPatterns!.join(', ')} only; ${call.upstream} processes data in ${region}. Use an upstream in an allowed region.`);
+    }
   }
   for (const t of call.tools) {
     const r = checkTool(c, t.name, t.schema);

@@ -11,6 +11,8 @@ export interface Upstream {
   credentialRequired: boolean;
   /** Model globs routed to this upstream (OpenAI-compatible servers). */
   models: string[];
+  /** Where the provider processes the data (config `providers.*.region`); null when not known. */
+  dataRegion?: string | null;
 }
 
 /** Joins an upstream's base URL (which may carry a path, e.g. /v1) with a request path. */

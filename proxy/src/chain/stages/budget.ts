@@ -4,6 +4,7 @@ import { costOf, type PriceTable } from '../../budget/prices.js';
 import type { ProviderTokenCount } from '../../budget/provider-count.js';
 import { REPLY_PRIMING, countWith, encodingFor, inputTokenBound, loadEncoding, type TokenCount } from '../../budget/tokens.js';
 import type { RequestContext } from '../context.js';
+import type { DelegationBudgets } from '../../delegation/budgets.js';
 import type { RequestStage } from '../stage.js';
 import { block, type Verdict } from '../verdict.js';
 
@@ -33,7 +34,13 @@ function exceeded(e: Exceeded, worst: number): Verdict {
  * model's own tokenizer (the encoding in process, or the provider's count endpoint) before
  * it is refused.
  */
-export function budgetStage(ledger: BudgetLedger, prices: { readonly current: PriceTable }, providerCount: ProviderTokenCount | null = null, now: () => number = Date.now): RequestStage {
+export function budgetStage(
+  ledger: BudgetLedger,
+  prices: { readonly current: PriceTable },
+  providerCount: ProviderTokenCount | null = null,
+  delegation: DelegationBudgets | null = null,
+  now: () => number = Date.now,
+): RequestStage {
   return {
     id: ID,
     band: 'budget',
@@ -49,8 +56,9 @@ export function budgetStage(ledger: BudgetLedger, prices: { readonly current: Pr
       const priceKey = call.upstream === call.provider || call.provider === 'azure' ? call.provider : call.upstream;
       const price = prices.current.lookup(priceKey, call.model);
       const encoding = encodingFor(call.provider, call.model);
+      const delegated = ctx.delegation?.chain.budgets ?? [];
       if (!price) {
-        if (ledger.governs(subjects)) {
+        if (ledger.governs(subjects) || delegated.length > 0) {
           return block(ID, 'ALT_PRICE_UNKNOWN', `no price for ${priceKey} ${call.model} in price table ${prices.current.version}`);
         }
         ctx.charge = { subjects, price: null, reservation: null, inputTokens: 0, encoding, fn };
@@ -59,9 +67,19 @@ export function budgetStage(ledger: BudgetLedger, prices: { readonly current: Pr
       const maxOutput = call.operation === 'embeddings' ? 0 : Math.min(call.maxTokens ?? price.maxOutput, price.maxOutput);
       const attempt = (count: TokenCount): Verdict | null => {
         const worst = costOf(price, { input: count.tokens, output: maxOutput, cachedInput: 0 });
+        const over = delegated.length && delegation ? delegation.exceeded(delegated, worst) : null;
+        if (over) {
+          return block(
+            ID,
+            'ALT_DELEGATION_BUDGET_EXCEEDED',
+            `delegation link ${over.id.slice(0, 12)} (${usd(over.limit)}): ${usd(over.spent)} spent, ${usd(over.reserved)} reserved, this request may cost up to ${usd(worst)}`,
+            `Your delegation allows ${usd(over.limit)} in all and has ${usd(Math.max(0, over.limit - over.spent - over.reserved))} left; this request may cost up to ${usd(worst)}: ask for less, or for a new delegation.`,
+          );
+        }
         const r = ledger.reserve(subjects, worst, now());
         if (isExceeded(r)) return exceeded(r, worst);
-        ctx.charge = { subjects, price, reservation: r, inputTokens: count.tokens, encoding, fn };
+        const reservation = delegated.length && delegation ? delegation.reserve(r, delegated) : r;
+        ctx.charge = { subjects, price, reservation, inputTokens: count.tokens, encoding, fn };
         return null;
       };
       // What the provider will receive: a content stage may have rewritten the body (redaction, canary).

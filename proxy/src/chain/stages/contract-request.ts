@@ -1,5 +1,5 @@
 import { evidenceFromHistory, type EvidenceLedger } from '../../contracts/evidence.js';
-import { checkRequest, type ContractRefusal } from '../../contracts/evaluate.js';
+import { checkRequest, type ContractRefusal, type RegionOf } from '../../contracts/evaluate.js';
 import type { RateBuckets } from '../../contracts/rate.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import { runOf } from '../context.js';
@@ -17,7 +17,7 @@ export function refusalVerdict(stage: string, r: ContractRefusal): Verdict {
  * the hours, model, destination, declared tools and the tool calls in the history, and its rate.
  * Tools that returned in the history become evidence for the run.
  */
-export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, buckets: RateBuckets, now: () => number = Date.now): RequestStage {
+export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, buckets: RateBuckets, regionOf: RegionOf, now: () => number = Date.now): RequestStage {
   return {
     id: CONTRACT_STAGE_ID,
     band: 'contract',
@@ -27,15 +27,16 @@ export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, bu
       const set = policy.current.contracts;
       const p = ctx.principal;
       const call = ctx.call;
-      if ((set.all.length === 0 && !set.require) || !p || !call) return null;
-      const contracts = set.forPrincipal(p.agent, p.team);
+      const delegated = ctx.delegation?.contract;
+      if ((set.all.length === 0 && !set.require && !delegated) || !p || !call) return null;
+      const contracts = delegated ? [...set.forPrincipal(p.agent, p.team), delegated] : set.forPrincipal(p.agent, p.team);
       if (contracts.length === 0) {
         return set.require ? block(CONTRACT_STAGE_ID, 'ALT_CONTRACT_MISSING', `agent ${p.agent}, team ${p.team}`) : null;
       }
       ctx.contracts = contracts;
       const t = now();
       for (const c of contracts) {
-        const r = checkRequest(c, call, t);
+        const r = checkRequest(c, call, t, regionOf);
         if (r) return refusalVerdict(CONTRACT_STAGE_ID, r);
       }
       if (set.evidencePaths.size > 0) {

@@ -1,4 +1,5 @@
 // The declared stage list. Adding a stage is a new file in this folder plus one line here.
+import type { KeyObject } from 'node:crypto';
 import type { BudgetLedger } from '../../budget/ledger.js';
 import type { EvidenceLedger } from '../../contracts/evidence.js';
 import type { RateBuckets } from '../../contracts/rate.js';
@@ -15,6 +16,8 @@ import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { Stage } from '../stage.js';
 import { agentLevel } from './agent-level.js';
+import { delegationStage } from './delegation.js';
+import type { DelegationBudgets } from '../../delegation/budgets.js';
 import { approvalGate } from './approval-gate.js';
 import { budgetStage } from './budget.js';
 import { canary } from './canary.js';
@@ -23,6 +26,7 @@ import { contentResponse } from './content-response.js';
 import { contractRequest } from './contract-request.js';
 import { contractResponse } from './contract-response.js';
 import { dataFlowRecord, dataIsolation } from './data-isolation.js';
+import { dataCeiling } from './data-ceiling.js';
 import { destinationAllowlist } from './destination-allowlist.js';
 import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
@@ -51,6 +55,10 @@ export interface StageDeps {
   evidence: EvidenceLedger;
   /** Contract rate limits, per contract and agent. */
   contractRates: RateBuckets;
+  /** Delegation: the trusted root keys (current set) and the links' budgets. */
+  delegation: { roots: () => ReadonlyMap<string, KeyObject>; budgets: DelegationBudgets };
+  /** Where each upstream processes data (config providers.*.region), for contract regions. */
+  regions: ReadonlyMap<string, string | null>;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
   enforceOnly: boolean;
@@ -66,12 +74,14 @@ export function declaredStages(d: StageDeps): Stage[] {
     agentLevel(d.levels),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
-    contractRequest(d.policy, d.evidence, d.contractRates),
+    delegationStage(d.delegation.roots),
+    contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null),
     runLoop(d.runs),
     contentRequest(d.policy, d.detectors, d.scanPool),
+    dataCeiling(d.policy),
     dataIsolation(d.policy, d.dataFlow),
     canary(d.policy),
-    budgetStage(d.ledger, d.prices, d.providerCount),
+    budgetStage(d.ledger, d.prices, d.providerCount, d.delegation.budgets),
     approvalGate(d.approvals),
     contractResponse(d.approvals),
     responseDenyPatterns(d.policy, d.scanPool),

@@ -1,0 +1,73 @@
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../proxy/src/index.js';
+import type { Config } from './config/config.js';
+import { requireAgentInScope } from './control/scope.js';
+import type { Operator } from './control/router.js';
+import { ControlError } from './errors.js';
+
+/** Where the node's delegation root key lives. */
+export function rootKeyFile(config: Config): string {
+  return config.delegation.root_key_file ?? join(config.state_dir, 'delegation-root.pem');
+}
+
+/** The root private key; created (mode 0600) on first use. */
+export function loadOrCreateRootKey(file: string): KeyObject {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+  }
+  return privateKeyFromPem(readFileSync(file, 'utf8'));
+}
+
+const FIELDS = new Set(['aud', 'sub', 'ttl_s', 'budget_usd', 'models', 'tools', 'data_ceiling', 'rate', 'regions']);
+const MAX_TTL_S = 30 * 24 * 3600;
+
+/**
+ * The operator side of delegation: mints root links with the node's root key, and holds the
+ * set of root public keys whose chains the delegation stage accepts.
+ */
+export class DelegationService {
+  readonly #root: KeyObject;
+  readonly rootPublicKey: string;
+  readonly roots: ReadonlyMap<string, KeyObject>;
+
+  constructor(
+    config: Config,
+    private readonly keys: KeyRegistry,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#root = loadOrCreateRootKey(rootKeyFile(config));
+    this.rootPublicKey = rawPublicKey(createPublicKey(this.#root));
+    const roots = new Map<string, KeyObject>([[this.rootPublicKey, createPublicKey(this.#root)]]);
+    for (const k of config.delegation.trusted_keys) roots.set(k, publicKeyFromRaw(k));
+    this.roots = roots;
+  }
+
+  /** `POST /delegations`: a root link for an agent in the operator's scope. */
+  mint(op: Operator, body: unknown): { chain: string; root_key: string; expires: string } {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+    if (typeof b.aud !== 'string' || b.aud === '') throw new ControlError('ALT_INVALID_FIELD', 400, 'aud must name the agent the delegation is for', 'aud');
+    requireAgentInScope(op, this.keys, b.aud, 'aud');
+    if (typeof b.sub !== 'string') throw new ControlError('ALT_INVALID_FIELD', 400, "sub must be the holder's Ed25519 public key (altrace delegate keygen)", 'sub');
+    const ttl = b.ttl_s ?? 3600;
+    if (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_S) throw new ControlError('ALT_INVALID_FIELD', 400, `ttl_s must be an integer from 1 to ${MAX_TTL_S}`, 'ttl_s');
+    const nowS = Math.floor(this.now() / 1000);
+    const { ttl_s: _ttl, ...rest } = b;
+    const request = { ...rest, exp: nowS + (ttl as number) } as unknown as LinkRequest;
+    let chain: string;
+    try {
+      chain = mintRoot(this.#root, request, nowS);
+      // What the verifier would refuse is refused here, naming the field.
+      verifyChain(chain, this.roots, nowS);
+    } catch (err) {
+      const m = /link 0: (\w+)/.exec((err as Error).message);
+      throw new ControlError('ALT_INVALID_FIELD', 400, (err as Error).message, m?.[1] ?? 'sub');
+    }
+    return { chain, root_key: this.rootPublicKey, expires: new Date(request.exp * 1000).toISOString() };
+  }
+}
