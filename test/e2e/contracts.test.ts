@@ -136,6 +136,47 @@ test.serial('streamed: a refund without evidence never reaches the agent, not ev
   t.deepEqual(JSON.parse(args), { order_id: 'C-9', amount: 120 });
 });
 
+test.serial('the refund scenario in Anthropic tool_use and Gemini functionCall formats, streamed and not', async (t) => {
+  const anthropic = new Anthropic({ apiKey: keys['refund-bot'], baseURL: h.proxyUrl, maxRetries: 0, defaultHeaders: { 'x-altrace-run': 'run-anthropic' } });
+  const tools = [{ name: 'issue_refund', input_schema: { type: 'object' as const, properties: {} } }, { name: 'lookup_order', input_schema: { type: 'object' as const, properties: {} } }];
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'N-5' } } });
+  const refused = await t.throwsAsync(anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 100, tools, messages: [{ role: 'user', content: 'refund N-5' }] }));
+  t.is((refused as InstanceType<typeof Anthropic.APIError>).status, 403);
+  t.regex((refused as Error).message, /ALT_EVIDENCE_REQUIRED/);
+  const looked = [
+    { role: 'user' as const, content: 'refund N-5' },
+    { role: 'assistant' as const, content: [{ type: 'tool_use' as const, id: 'tu_1', name: 'lookup_order', input: { order_id: 'N-5' } }] },
+    { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'tu_1', content: 'delivered' }] },
+  ];
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'N-5' } }, fragmentDelayMs: 2 });
+  const streamed = await anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, tools, messages: looked }).finalMessage();
+  const use = streamed.content.find((b) => b.type === 'tool_use') as { name: string; input: unknown } | undefined;
+  t.is(use?.name, 'issue_refund');
+  t.deepEqual(use?.input, { order_id: 'N-5' });
+
+  // A failed lookup (is_error) is no evidence.
+  const failed = looked.map((m, i) => (i === 2 ? { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'tu_1', content: 'timeout', is_error: true }] } : m));
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'N-5' } } });
+  const noEvidence = new Anthropic({ apiKey: keys['refund-bot'], baseURL: h.proxyUrl, maxRetries: 0 });
+  await t.throwsAsync(noEvidence.messages.create({ model: 'claude-haiku-4-5', max_tokens: 100, tools, messages: failed }), { message: /ALT_EVIDENCE_REQUIRED/ });
+
+  const gemini = new GoogleGenAI({ apiKey: keys['refund-bot'], httpOptions: { baseUrl: h.proxyUrl } });
+  const declare = { tools: [{ functionDeclarations: [{ name: 'issue_refund' }, { name: 'lookup_order' }] }] };
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'G-7' } } });
+  await t.throwsAsync(gemini.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'refund G-7', config: declare }).then(async (s) => { for await (const _ of s); }), { message: /ALT_EVIDENCE_REQUIRED/ });
+  h.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: 'G-7' } } });
+  const allowed = await gemini.models.generateContent({
+    model: 'gemini-2.5-flash',
+    config: declare,
+    contents: [
+      { role: 'user', parts: [{ text: 'refund G-7' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'lookup_order', args: { order_id: 'G-7' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'lookup_order', response: { status: 'delivered' } } }] },
+    ],
+  });
+  t.is(allowed.functionCalls?.[0]?.name, 'issue_refund');
+});
+
 test.serial('evidence the SDK submits counts for its own run; bad submissions are refused and change nothing', async (t) => {
   const submit = (key: string | undefined, body: unknown, method = 'POST') =>
     fetch(`${h.proxyUrl}/altrace/v1/evidence`, { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json' }, body: method === 'POST' ? JSON.stringify(body) : undefined });
