@@ -75,6 +75,13 @@ test.serial('a chain is refused when another agent presents it, when a link wide
   t.is(altrace(forged).reason, 'ALT_DELEGATION_INVALID');
 });
 
+test.serial('a public key that starts with "-" is read as the value it is, not as an option (one key in 64 does)', async (t) => {
+  const dashed = `-${'A'.repeat(42)}`;
+  const r = await cli('verify', '--chain', workerChain, '--root-key', dashed, '--json');
+  t.is(r.code, 1, r.stderr);
+  t.regex(JSON.parse(r.stdout).message, /not signed by a trusted root/);
+});
+
 test.serial('verify offline with the root public key alone; the budget of a link bounds the worker', async (t) => {
   const rootKey = ((await (await h.control('GET', '/delegations/root-key')).json()) as { root_key: string }).root_key;
   const ok = await cli('verify', '--chain', workerChain, '--root-key', rootKey, '--json');

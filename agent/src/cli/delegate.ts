@@ -97,8 +97,27 @@ function need<T>(value: T | undefined, flag: string): T {
   return value;
 }
 
+const KEY = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * A base64url key may start with "-" (one key in 64), which parseArgs takes for an option:
+ * `--holder -Abc…` is joined into `--holder=-Abc…` so it reads as the value it is.
+ */
+export function joinKeyValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if ((a === '--holder' || a === '--root-key') && next !== undefined && next.startsWith('-') && KEY.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function delegateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseArgs({ args: joinKeyValues(args), allowPositionals: true, options: OPTIONS });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
