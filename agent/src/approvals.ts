@@ -108,7 +108,8 @@ export class ApprovalService implements ApprovalDesk {
   list(op: Operator, status: string | null, limit: number): ApprovalRecord[] {
     const s = status ?? 'pending';
     if (!STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', 400, `status must be one of ${[...STATUSES].join(', ')}`, 'status');
-    return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), limit).filter((r) => canSeeTeam(op, r.team));
+    // A team token's limit counts its own team's approvals: the filter is in the query.
+    return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
   }
 
   /** The arguments of a call still waiting, for the operator deciding on it. */

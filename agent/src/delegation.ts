@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../proxy/src/index.js';
+import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { requireAgentInScope } from './control/scope.js';
 import type { Operator } from './control/router.js';
@@ -65,8 +65,8 @@ export class DelegationService {
       // What the verifier would refuse is refused here, naming the field.
       verifyChain(chain, this.roots, nowS);
     } catch (err) {
-      const m = /link 0: (\w+)/.exec((err as Error).message);
-      throw new ControlError('ALT_INVALID_FIELD', 400, (err as Error).message, m?.[1] ?? 'sub');
+      if (!(err instanceof DelegationError)) throw err;
+      throw new ControlError('ALT_INVALID_FIELD', 400, err.message, err.field ?? '(body)');
     }
     return { chain, root_key: this.rootPublicKey, expires: new Date(request.exp * 1000).toISOString() };
   }

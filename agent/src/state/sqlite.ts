@@ -253,10 +253,10 @@ export class SqliteStore implements Store {
     return row ? toApproval(row) : null;
   }
 
-  listApprovals(status: ApprovalStatus | null, limit: number): ApprovalRecord[] {
-    const rows = status
-      ? this.#db.prepare('SELECT * FROM approvals WHERE status = ? ORDER BY created_at DESC, id LIMIT ?').all(status, limit)
-      : this.#db.prepare('SELECT * FROM approvals ORDER BY created_at DESC, id LIMIT ?').all(limit);
+  listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): ApprovalRecord[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM approvals WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR team = ?2) ORDER BY created_at DESC, id LIMIT ?3')
+      .all(status, team, limit);
     return (rows as unknown as ApprovalRow[]).map(toApproval);
   }
 

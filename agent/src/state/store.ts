@@ -62,8 +62,8 @@ export interface Store {
   /** Records the decision of a pending approval; false when it was no longer pending. */
   decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): boolean;
   getApproval(id: string): ApprovalRecord | null;
-  /** Newest first. */
-  listApprovals(status: ApprovalStatus | null, limit: number): ApprovalRecord[];
+  /** Newest first; null status or team: all of them. */
+  listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): ApprovalRecord[];
   /** Marks every pending approval expired (the requests that waited on them ended with the previous process). */
   expirePendingApprovals(at: number): number;
   /** Runs `fn` as one transaction: all of its writes reach the disk, or none do. */

@@ -106,8 +106,8 @@ export class Chain {
         v = failed(stage.id, err);
       }
       out.push({ id: stage.id, band: stage.band, verdict: v });
-      if (v && isStop(v)) break;
-      if (v && v.outcome !== 'allow') ctx.notes.push(v);
+      // As evaluation settles it: a stop ends the trace, a warning joins the notes.
+      if (this.#settle(v, ctx)) break;
     }
     return out;
   }

@@ -93,6 +93,11 @@ export function checkToolCall(contracts: readonly Contract[], call: CallView, na
     const r = checkTool(c, name, schema);
     if (r) return r;
   }
+  return checkEvidence(contracts, name, args, evidence);
+}
+
+/** The evidence prerequisites of a complete call whose tool is already known to be allowed. */
+export function checkEvidence(contracts: readonly Contract[], name: string, args: unknown, evidence: readonly Evidence[]): ContractRefusal | null {
   for (const { contract, rule } of evidenceRulesFor(contracts, name)) {
     const missing = missingEvidence(rule, args, evidence);
     if (missing) {

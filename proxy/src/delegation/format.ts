@@ -42,6 +42,8 @@ export class DelegationError extends Error {
   constructor(
     message: string,
     readonly link: number,
+    /** The payload field at fault, when one is. */
+    readonly field?: string,
   ) {
     super(message);
   }

@@ -25,22 +25,23 @@ function names(v: unknown): boolean {
 }
 
 /** A payload field that is missing, of the wrong type, or unknown (a verifier must understand every field). */
-function shapeError(p: Record<string, unknown>): string | null {
-  for (const k of Object.keys(p)) if (!FIELDS.has(k)) return `unknown field "${k}"`;
-  if (p.v !== 1) return 'v must be 1';
-  if (typeof p.iss !== 'string' || !KEY.test(p.iss)) return 'iss must be an Ed25519 public key (base64url)';
-  if (typeof p.sub !== 'string' || !KEY.test(p.sub)) return 'sub must be an Ed25519 public key (base64url)';
-  if (typeof p.aud !== 'string' || !NAME.test(p.aud)) return 'aud must be an agent name';
-  if (p.prev !== undefined && (typeof p.prev !== 'string' || !KEY.test(p.prev))) return 'prev must be a SHA-256 (base64url)';
-  for (const t of ['iat', 'nbf', 'exp'] as const) if (!Number.isSafeInteger(p[t])) return `${t} must be an integer (unix seconds)`;
-  if ((p.exp as number) <= (p.nbf as number)) return 'exp must be after nbf';
-  if (p.budget_usd !== undefined && !(typeof p.budget_usd === 'number' && Number.isFinite(p.budget_usd) && p.budget_usd >= 0)) return 'budget_usd must be a number ≥ 0';
-  for (const d of ['models', 'tools', 'regions'] as const) if (p[d] !== undefined && !names(p[d])) return `${d} must be a list of names (at most 64)`;
-  if (p.data_ceiling !== undefined && !(DATA_CLASSES as readonly unknown[]).includes(p.data_ceiling)) return `data_ceiling must be one of ${DATA_CLASSES.join(', ')}`;
+function shapeError(p: Record<string, unknown>): { field: string; message: string } | null {
+  const bad = (field: string, message: string) => ({ field, message });
+  for (const k of Object.keys(p)) if (!FIELDS.has(k)) return bad(k, `unknown field "${k}"`);
+  if (p.v !== 1) return bad('v', 'v must be 1');
+  if (typeof p.iss !== 'string' || !KEY.test(p.iss)) return bad('iss', 'iss must be an Ed25519 public key (base64url)');
+  if (typeof p.sub !== 'string' || !KEY.test(p.sub)) return bad('sub', 'sub must be an Ed25519 public key (base64url)');
+  if (typeof p.aud !== 'string' || !NAME.test(p.aud)) return bad('aud', 'aud must be an agent name');
+  if (p.prev !== undefined && (typeof p.prev !== 'string' || !KEY.test(p.prev))) return bad('prev', 'prev must be a SHA-256 (base64url)');
+  for (const t of ['iat', 'nbf', 'exp'] as const) if (!Number.isSafeInteger(p[t])) return bad(t, `${t} must be an integer (unix seconds)`);
+  if ((p.exp as number) <= (p.nbf as number)) return bad('exp', 'exp must be after nbf');
+  if (p.budget_usd !== undefined && !(typeof p.budget_usd === 'number' && Number.isFinite(p.budget_usd) && p.budget_usd >= 0)) return bad('budget_usd', 'budget_usd must be a number ≥ 0');
+  for (const d of ['models', 'tools', 'regions'] as const) if (p[d] !== undefined && !names(p[d])) return bad(d, `${d} must be a list of names (at most 64)`);
+  if (p.data_ceiling !== undefined && !(DATA_CLASSES as readonly unknown[]).includes(p.data_ceiling)) return bad('data_ceiling', `data_ceiling must be one of ${DATA_CLASSES.join(', ')}`);
   if (p.rate !== undefined) {
     const r = p.rate as Record<string, unknown>;
     if (typeof r !== 'object' || r === null || Object.keys(r).some((k) => k !== 'requests' && k !== 'per_s') || !Number.isSafeInteger(r.requests) || (r.requests as number) < 1 || !(typeof r.per_s === 'number' && r.per_s > 0)) {
-      return 'rate must be {requests: integer ≥ 1, per_s: number > 0}';
+      return bad('rate', 'rate must be {requests: integer ≥ 1, per_s: number > 0}');
     }
   }
   return null;
@@ -50,9 +51,10 @@ function shapeError(p: Record<string, unknown>): string | null {
  * Verifies a delegation chain offline: the first link is signed by one of `roots`; each
  * later link is signed by its parent's holder, names its parent by hash, never widens any
  * dimension of the grant above it and never outlives it. Any failure refuses the whole chain.
- * `now` (seconds) must fall within every link's validity.
+ * `now` (seconds) must fall within every link's validity; null leaves the time to the caller
+ * (the result's nbf/exp are the chain's window), so a result can be cached across requests.
  */
-export function verifyChain(chain: string, roots: ReadonlyMap<string, KeyObject>, now: number): VerifiedChain {
+export function verifyChain(chain: string, roots: ReadonlyMap<string, KeyObject>, now: number | null): VerifiedChain {
   const links = parseChain(chain);
   let grant: Grant = {};
   let parent: LinkPayload | null = null;
@@ -61,7 +63,7 @@ export function verifyChain(chain: string, roots: ReadonlyMap<string, KeyObject>
     const p = link.payload as unknown as Record<string, unknown>;
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new DelegationError(`link ${i}: the payload must be an object`, i);
     const bad = shapeError(p);
-    if (bad) throw new DelegationError(`link ${i}: ${bad}`, i);
+    if (bad) throw new DelegationError(`link ${i}: ${bad.message}`, i, bad.field);
     const payload = link.payload;
     let issuer: KeyObject | undefined;
     if (parent === null) {
@@ -77,8 +79,8 @@ export function verifyChain(chain: string, roots: ReadonlyMap<string, KeyObject>
       issuer = publicKeyFromRaw(payload.iss);
     }
     if (!verifyLinkSignature(link, issuer)) throw new DelegationError(`link ${i}: the signature does not verify`, i);
-    if (now < payload.nbf) throw new DelegationError(`link ${i} is not valid before ${new Date(payload.nbf * 1000).toISOString()}`, i);
-    if (now >= payload.exp) throw new DelegationError(`link ${i} expired at ${new Date(payload.exp * 1000).toISOString()}`, i);
+    if (now !== null && now < payload.nbf) throw new DelegationError(`link ${i} is not valid before ${new Date(payload.nbf * 1000).toISOString()}`, i);
+    if (now !== null && now >= payload.exp) throw new DelegationError(`link ${i} expired at ${new Date(payload.exp * 1000).toISOString()}`, i);
     grant = narrowed(grant, payload);
     if (payload.budget_usd !== undefined) budgets.push({ id: link.id, usd: payload.budget_usd, exp: payload.exp });
     parent = payload;

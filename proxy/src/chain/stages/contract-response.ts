@@ -1,5 +1,5 @@
 import { argumentsText, conditionsHold, type ApprovalDesk } from '../../contracts/approvals.js';
-import { checkTool, checkToolCall, evidenceRulesFor, schemaOf } from '../../contracts/evaluate.js';
+import { checkEvidence, checkTool, evidenceRulesFor, schemaOf } from '../../contracts/evaluate.js';
 import { callArguments, ToolCallTracker, type ToolCallInProgress } from '../../contracts/tool-calls.js';
 import type { ApprovalRule, Contract } from '../../contracts/compile.js';
 import { block } from '../verdict.js';
@@ -60,9 +60,11 @@ export function contractResponse(desk: ApprovalDesk): ResponseStage {
       const evidence = request.evidence ?? [];
       const tracker = new ToolCallTracker();
       const held = new Map<string, number>();
+      // Every call's tool was checked when its name arrived (inspect, `started`): a complete call
+      // is judged on its evidence and its gate.
       const judge = (c: ToolCallInProgress): Judged => {
         held.delete(c.key);
-        const r = checkToolCall(contracts, call, c.name, callArguments(c), evidence);
+        const r = checkEvidence(contracts, c.name, callArguments(c), evidence);
         if (r) return { index: 0, seq: c.startSeq, verdict: refusalVerdict(ID, r) };
         return approval(desk, request, contracts, c);
       };
@@ -110,7 +112,7 @@ export function contractResponse(desk: ApprovalDesk): ResponseStage {
           // about a call that never completed; it is refused.
           for (const c of tracker.completeAll()) {
             held.delete(c.key);
-            const r = checkToolCall(contracts, call, c.name, callArguments(c), evidence);
+            const r = checkEvidence(contracts, c.name, callArguments(c), evidence);
             if (r) return { index: 0, seq: c.startSeq, verdict: refusalVerdict(ID, r) };
             if (gateFor(contracts, c)) return { index: 0, seq: c.startSeq, verdict: block(ID, 'ALT_UPSTREAM_BAD_RESPONSE', `the response ended inside ${c.name}, which an approval gate holds`) };
           }

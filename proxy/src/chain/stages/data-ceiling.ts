@@ -31,8 +31,8 @@ export function dataCeiling(policy: PolicyHolder): RequestStage {
     side: 'request',
     summary: 'data-classification ceilings of the contracts and delegation: what leaves may not be above public, confidential or restricted',
     evaluate(ctx) {
-      const contracts = ctx.delegation ? [...(ctx.contracts ?? []), ctx.delegation.contract] : ctx.contracts;
-      const c = contracts ? lowest(contracts) : null;
+      // The contract stage put the delegation's grant among them.
+      const c = ctx.contracts ? lowest(ctx.contracts) : null;
       if (!c) return null;
       const ceiling = c.dataCeiling!;
       if (!policy.current.content.enabled) {

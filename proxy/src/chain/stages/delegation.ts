@@ -4,25 +4,28 @@ import { DelegationError } from '../../delegation/format.js';
 import { verifyChain, type VerifiedChain } from '../../delegation/verify.js';
 import type { RequestStage } from '../stage.js';
 import { block } from '../verdict.js';
+import type { Contract } from '../../contracts/compile.js';
 
 export const DELEGATION_STAGE_ID = 'delegation';
 
 const CACHE_LIMIT = 10_000;
 
-/**
- * Delegation contracts: a worker presents the chain it was delegated in `x-altrace-parent`.
- * The chain must verify against a trusted root key and be for the presenting agent; then its
- * grant is one more contract of the request (models, tools, rate; budget in the budget stage;
- * data ceiling and regions in theirs). Signatures are checked once per chain text; validity
- * times on every request.
- */
 /** The agent is told what was wrong with its chain: it is the delegating agent's to fix. */
 function refused(why: string) {
   return block(DELEGATION_STAGE_ID, 'ALT_DELEGATION_INVALID', why, `The delegation chain in x-altrace-parent was refused: ${why}. Ask the delegating agent for a valid chain.`);
 }
 
+type Verified = { chain: VerifiedChain; contract: Contract };
+
+/**
+ * Delegation contracts: a worker presents the chain it was delegated in `x-altrace-parent`.
+ * The chain must verify against a trusted root key and be for the presenting agent; then its
+ * grant is one more contract of the request (models, tools, rate; budget in the budget stage;
+ * data ceiling and regions in theirs). Signatures are checked, and the grant compiled, once per
+ * chain text; validity times on every request.
+ */
 export function delegationStage(roots: () => ReadonlyMap<string, KeyObject>, now: () => number = Date.now): RequestStage {
-  const cache = new Map<string, VerifiedChain | DelegationError>();
+  const cache = new Map<string, Verified | DelegationError>();
   let cachedRoots = roots();
   return {
     id: DELEGATION_STAGE_ID,
@@ -40,23 +43,24 @@ export function delegationStage(roots: () => ReadonlyMap<string, KeyObject>, now
         cache.clear();
         cachedRoots = current;
       }
-      const t = now() / 1000;
       let v = cache.get(header);
       if (!v) {
         try {
-          v = verifyChain(header, current, t);
+          const chain = verifyChain(header, current, null);
+          v = { chain, contract: delegationContract(chain) };
         } catch (err) {
           if (!(err instanceof DelegationError)) throw err;
           v = err;
         }
         if (cache.size >= CACHE_LIMIT) cache.clear();
-        // A chain refused for its time alone may become valid: only other refusals are kept.
-        if (!(v instanceof DelegationError && /not valid before|expired/.test(v.message))) cache.set(header, v);
+        cache.set(header, v);
       }
       if (v instanceof DelegationError) return refused(v.message);
-      if (t < v.nbf || t >= v.exp) return refused(t >= v.exp ? `the chain expired at ${new Date(v.exp * 1000).toISOString()}` : 'the chain is not valid yet');
-      if (v.aud !== p.agent) return refused(`the chain is delegated to agent ${v.aud}, not ${p.agent}`);
-      ctx.delegation = { chain: v, contract: delegationContract(v) };
+      const t = now() / 1000;
+      if (t >= v.chain.exp) return refused(`the chain expired at ${new Date(v.chain.exp * 1000).toISOString()}`);
+      if (t < v.chain.nbf) return refused(`the chain is not valid before ${new Date(v.chain.nbf * 1000).toISOString()}`);
+      if (v.chain.aud !== p.agent) return refused(`the chain is delegated to agent ${v.chain.aud}, not ${p.agent}`);
+      ctx.delegation = v;
       return null;
     },
   };
