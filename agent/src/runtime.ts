@@ -20,6 +20,7 @@ import {
   loadDefaultDetectors,
   DataFlow,
   buildAdapters,
+  mcpUpstream,
   createLogger,
   declaredStages,
   EvidenceLedger,
@@ -92,6 +93,9 @@ export function upstreamsFrom(config: Config): Map<string, Upstream> {
   for (const c of p.compatible) {
     list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models, dataRegion: c.region ?? null });
   }
+  for (const s of config.mcp.servers) {
+    list.push({ name: mcpUpstream(s.name), kind: 'mcp', base: new URL(s.url), credentialRequired: s.api_key_env !== undefined, models: [], dataRegion: s.region ?? null });
+  }
   return new Map(list.map((u) => [u.name, u]));
 }
 
@@ -124,7 +128,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     file: config.credentials.file,
     secretDir: config.credentials.secret_dir,
     stored: () => encrypted.read(),
-    compatibleKeyEnv: Object.fromEntries(config.providers.compatible.map((c) => [c.name, c.api_key_env])),
+    keyEnv: Object.fromEntries([...config.providers.compatible.map((c) => [c.name, c.api_key_env]), ...config.mcp.servers.map((s) => [mcpUpstream(s.name), s.api_key_env])]),
     awsChain,
   });
 
@@ -188,6 +192,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       approvals,
       delegation: { roots: () => delegation.roots, budgets: new DelegationBudgets() },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
+      hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
     }),

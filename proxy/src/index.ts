@@ -16,6 +16,7 @@ export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.j
 export { listenExplicit, type ExplicitListener } from './listen/http.js';
 export { listenTransparent, serverName, type TlsAction, type TransparentListener, type TransparentOrigin } from './listen/transparent.js';
 export { buildAdapters } from './providers/index.js';
+export { mcpUpstream } from './providers/mcp/parse.js';
 export { describeRequest } from './pipeline/request-context.js';
 export type { Verdict } from './chain/verdict.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';

@@ -16,6 +16,7 @@ import type { ProviderAdapter } from './providers/adapter.js';
 import type { CallView } from './providers/call-view.js';
 import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
+import { mcpOperation } from './providers/mcp/parse.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
 import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
@@ -198,7 +199,7 @@ export class GovernedProxy {
 
   #block(x: Exchange, v: Verdict, closeConnection = false): void {
     x.requestVerdict = v;
-    x.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection);
+    x.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection, x.ctx?.call ?? null);
     this.#finish(x);
   }
 
@@ -242,6 +243,8 @@ export class GovernedProxy {
           body: sendBody ? Buffer.from(sendBody.buffer, sendBody.byteOffset, sendBody.byteLength) : null,
           streamTypes: STREAM_TYPES,
           maxWholeBytes: o.maxResponseBytes,
+          // An MCP server's own event stream (GET) stays open and idle until the server has something to say.
+          ...(call.mcp && method === 'GET' ? { bodyTimeoutMs: 0 } : {}),
         },
         x.upstream,
       );
@@ -281,6 +284,8 @@ export class GovernedProxy {
     if (contentType) headers['content-type'] = contentType;
     x.status = response.statusCode;
     x.res.writeHead(response.statusCode, headers as never);
+    // An MCP server's event stream may stay silent for long: the agent learns at once that it is open.
+    if (call.mcp) x.res.flushHeaders?.();
     // A stream's added time is what it added before its first byte; fragments have their own histogram.
     x.overheadAtHeaders = x.overheadMs();
     this.#o.metrics.observeOverhead(call.provider, x.overheadAtHeaders / 1000);
@@ -294,11 +299,14 @@ export class GovernedProxy {
     if (inspection || x.ctx?.charge) {
       let text = '';
       let tools: Fragment['tools'] = null;
+      let outcomes: Fragment['outcomes'] = null;
       try {
         const parsed: unknown = JSON.parse(bytes.toString('utf8'));
         if (ok) {
-          text = x.match!.adapter.responseText(x.match!, parsed);
-          tools = x.match!.adapter.responseTools(x.match!, parsed);
+          const adapter = x.match!.adapter;
+          text = adapter.responseText(x.match!, parsed);
+          tools = adapter.responseTools(x.match!, parsed);
+          if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.match!, parsed);
         }
         x.usage = x.match!.adapter.responseUsage(x.match!, parsed);
       } catch {
@@ -306,7 +314,7 @@ export class GovernedProxy {
       }
       x.outputText = text;
       if (inspection) {
-        const inspected = inspection.inspect([{ text, tools, seq: 0 }]);
+        const inspected = inspection.inspect([outcomes ? { text, tools, seq: 0, outcomes } : { text, tools, seq: 0 }]);
         const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
         inspection.close();
         if (finding) {
@@ -357,6 +365,7 @@ export class GovernedProxy {
     const call = x.ctx?.call ?? null;
     const provider = call?.provider ?? x.match?.adapter.kind ?? 'none';
     const outcome = x.clientGone ? 'client_closed' : (v?.outcome ?? 'allow');
+    const operation = call?.mcp ? mcpOperation(call) : (call?.operation ?? x.match?.operation ?? null);
     const reason = v?.reason ?? 'ALT_ALLOWED';
     this.#o.metrics.countRequest(provider, outcome, reason);
     if (this.#o.onDecision) {
@@ -367,7 +376,7 @@ export class GovernedProxy {
         principal: x.ctx?.principal ? { ...x.ctx.principal, costCenter: x.ctx.key?.costCenter ?? null } : null,
         provider,
         upstream: call?.upstream ?? null,
-        operation: call?.operation ?? x.match?.operation ?? null,
+        operation,
         model: call?.model ?? null,
         stream: call?.stream ?? false,
         outcome,
@@ -394,7 +403,7 @@ export class GovernedProxy {
       req_id: x.id,
       provider,
       upstream: call?.upstream,
-      op: call?.operation ?? x.match?.operation,
+      op: operation ?? undefined,
       model: call?.model,
       stream: call?.stream,
       agent: p?.agent,

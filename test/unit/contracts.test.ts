@@ -85,6 +85,23 @@ function call(extra: Partial<CallView>): CallView {
   return { ...emptyCall('openai', 'openai', 'chat'), model: 'gpt-4o-mini', ...extra };
 }
 
+test('destinations: upstream names, MCP servers and hosts, globs; the host is where the upstream is reached', (t) => {
+  const c = compile({ destinations: ['anthropic', 'mcp:github', 'mcp:docs-*', '*.openai.azure.com'] });
+  const hosts: Record<string, string> = { anthropic: 'api.anthropic.com', azure: 'corp.openai.azure.com', openai: 'api.openai.com', vllm: 'vllm.internal' };
+  const hostOf = (u: string) => hosts[u] ?? null;
+  const now = Date.now();
+  const at = (upstream: string, provider: CallView['provider'] = 'openai') => checkRequest(c, call({ upstream, provider }), now, () => null, hostOf);
+  t.is(at('anthropic', 'anthropic'), null);
+  t.is(at('mcp:github', 'mcp'), null);
+  t.is(at('mcp:docs-internal', 'mcp'), null, 'a glob over MCP server names');
+  t.is(at('azure', 'azure'), null, 'allowed by the host the upstream is reached at');
+  const refused = at('mcp:jira', 'mcp');
+  t.is(refused?.reason, 'ALT_CONTRACT_DESTINATION_DENIED');
+  t.regex(refused!.hint, /mcp:github, mcp:docs-\*/);
+  t.is(at('openai')?.reason, 'ALT_CONTRACT_DESTINATION_DENIED');
+  t.regex(at('vllm')!.detail, /vllm \(vllm.internal\)/, 'the refusal names the host');
+});
+
 test('request checks: model, destination, declared tools and history calls, levels; hours', (t) => {
   const c = compile({ models: ['gpt-4o*'], destinations: ['openai'], tools: { lookup_order: 'read', 'search_*': 'auto' }, levels: ['read'] });
   const now = Date.now();

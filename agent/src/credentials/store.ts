@@ -20,8 +20,8 @@ export interface CredentialStoreOptions {
   file?: string | undefined;
   secretDir?: string | undefined;
   stored: () => StoredCredentials;
-  /** Env variable holding the key of each OpenAI-compatible upstream that takes one. */
-  compatibleKeyEnv: Record<string, string | undefined>;
+  /** Env variable holding the key of each configured upstream that takes one (OpenAI-compatible servers, MCP servers). */
+  keyEnv: Record<string, string | undefined>;
   awsChain?: AwsChain | undefined;
 }
 
@@ -55,14 +55,15 @@ export class CredentialStore implements CredentialSource {
     };
     const env = this.o.env;
     for (const [name, vars] of Object.entries(ENV_KEYS)) for (const v of vars) put(name, toCredential(env[v]));
-    for (const [name, v] of Object.entries(this.o.compatibleKeyEnv)) if (v) put(name, toCredential(env[v]));
+    for (const [name, v] of Object.entries(this.o.keyEnv)) if (v) put(name, toCredential(env[v]));
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
       put('bedrock', toCredential({ access_key_id: env.AWS_ACCESS_KEY_ID, secret_access_key: env.AWS_SECRET_ACCESS_KEY, session_token: env.AWS_SESSION_TOKEN ?? '' }));
     }
     if (this.o.secretDir && existsSync(this.o.secretDir)) {
       for (const name of readdirSync(this.o.secretDir)) {
         if (name.startsWith('.')) continue;
-        put(name, toCredential(readFileSync(join(this.o.secretDir, name), 'utf8').trim()));
+        // A Kubernetes secret key cannot hold ':', so the MCP server mcp:github is the file mcp.github.
+        put(name.startsWith('mcp.') ? `mcp:${name.slice(4)}` : name, toCredential(readFileSync(join(this.o.secretDir, name), 'utf8').trim()));
       }
     }
     if (this.o.file) {

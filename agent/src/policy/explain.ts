@@ -102,6 +102,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         // Explain judges a request without a chain; `altrace delegate verify` checks chains.
         delegation: { roots: () => new Map(), budgets: new DelegationBudgets() },
         regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
+        hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
         enforceOnly: config.enforce_only,
         maxBodyBytes: config.limits.max_body_bytes,
       }),

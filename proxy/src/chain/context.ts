@@ -4,7 +4,7 @@ import type { CallView } from '../providers/call-view.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
 import type { Verdict } from './verdict.js';
-import type { ToolDelta } from '../stream/decoder.js';
+import type { RpcOutcome, ToolDelta } from '../stream/decoder.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
 import type { VerifiedChain } from '../delegation/verify.js';
@@ -57,10 +57,15 @@ export interface RequestContext {
   evidence?: readonly Evidence[];
 }
 
-/** The run a request belongs to (x-altrace-run), bounded; null when the agent sent none. */
+/**
+ * The run a request belongs to (x-altrace-run), bounded; for an MCP client that sends none,
+ * its MCP session. Null when neither is present.
+ */
 export function runOf(headers: IncomingHttpHeaders): string | null {
   const run = headers['x-altrace-run'];
-  return typeof run === 'string' && run !== '' ? run.slice(0, 200) : null;
+  if (typeof run === 'string' && run !== '') return run.slice(0, 200);
+  const session = headers['mcp-session-id'];
+  return typeof session === 'string' && session !== '' ? `mcp-session:${session.slice(0, 200)}` : null;
 }
 
 export interface ContentFacts {
@@ -78,6 +83,8 @@ export interface Fragment {
   tools?: readonly ToolDelta[] | null;
   /** Position in the response, from 0 (set by the relay; a whole body is fragment 0). */
   seq?: number;
+  /** JSON-RPC responses in this fragment (MCP): the requests they answer, and which failed. */
+  outcomes?: readonly RpcOutcome[] | null;
 }
 
 export interface ResponseContext {

@@ -53,7 +53,9 @@ export interface Contract {
   teams: readonly string[];
   models: RegExp[] | null;
   modelPatterns: readonly string[] | null;
-  destinations: ReadonlySet<string> | null;
+  /** Upstream names (`mcp:github`) or host names (`*.openai.azure.com`), globs. */
+  destinations: RegExp[] | null;
+  destinationPatterns: readonly string[] | null;
   tools: ToolRule[] | null;
   levels: ReadonlySet<ActionLevel> | null;
   evidence: EvidenceRule[];
@@ -185,7 +187,8 @@ export function compileContract(doc: ContractDocument, source: string): Contract
     teams: applies.teams ?? [],
     models: doc.models ? doc.models.map(globToRegExp) : null,
     modelPatterns: doc.models ?? null,
-    destinations: doc.destinations ? new Set(doc.destinations) : null,
+    destinations: doc.destinations ? doc.destinations.map(globToRegExp) : null,
+    destinationPatterns: doc.destinations ?? null,
     tools,
     levels,
     evidence: compileEvidence(doc, tools),

@@ -36,7 +36,10 @@ export interface ContractDocument {
   applies_to: { agents?: string[]; teams?: string[] };
   /** Model globs; absent: this contract does not restrict models. */
   models?: string[];
-  /** Upstream names (openai, anthropic, gemini, azure, bedrock, or a configured self-hosted upstream); absent: not restricted. */
+  /**
+   * Upstream names (openai, anthropic, gemini, azure, bedrock, a configured self-hosted upstream,
+   * an MCP server as mcp:<name>) or the host names they are reached at; globs. Absent: not restricted.
+   */
   destinations?: string[];
   /** Allowed tools (name or glob) and their action level; `auto` classifies by name and schema. */
   tools?: Record<string, ActionLevel | 'auto'>;

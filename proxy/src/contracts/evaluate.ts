@@ -42,18 +42,26 @@ export function checkTool(c: Contract, name: string, schema?: unknown): Contract
 
 /** Where an upstream processes data, as configured; null when unknown. */
 export type RegionOf = (upstream: string) => string | null;
+/** The host an upstream is reached at (its configured base URL); null when unknown. */
+export type HostOf = (upstream: string) => string | null;
+
+/** A destination pattern names the upstream, or the host the proxy sends the request to. */
+function destinationAllowed(c: Contract, upstream: string, host: string | null): boolean {
+  return c.destinations!.some((r) => r.test(upstream) || (host !== null && r.test(host)));
+}
 
 /** The request-side checks of one contract, in a fixed order: hours, model, destination, region, tools. */
-export function checkRequest(c: Contract, call: CallView, now: number, regionOf: RegionOf = () => null): ContractRefusal | null {
+export function checkRequest(c: Contract, call: CallView, now: number, regionOf: RegionOf = () => null, hostOf: HostOf = () => null): ContractRefusal | null {
   if (c.hours && !c.hours.contains(now)) {
     return refuse(c, 'ALT_OUTSIDE_HOURS', 'outside the contract hours', `Contract ${c.ref} allows requests ${c.hours.describe()} only; retry within that window.`);
   }
   if (c.models && call.model !== null && call.operation !== 'models' && !matchesAny(c.models, call.model)) {
     return refuse(c, 'ALT_CONTRACT_MODEL_DENIED', `model ${call.model}`, `Contract ${c.ref} allows these models only: ${c.modelPatterns!.join(', ')}.`);
   }
-  // By upstream name: `openai` is OpenAI itself, not every OpenAI-compatible server (those have their own names).
-  if (c.destinations && !c.destinations.has(call.upstream)) {
-    return refuse(c, 'ALT_CONTRACT_DESTINATION_DENIED', `upstream ${call.upstream}`, `Contract ${c.ref} allows these destinations only: ${[...c.destinations].join(', ')}.`);
+  // By upstream name (`openai` is OpenAI itself, not every OpenAI-compatible server: those have their own names) or by host.
+  if (c.destinations && !destinationAllowed(c, call.upstream, hostOf(call.upstream))) {
+    const host = hostOf(call.upstream);
+    return refuse(c, 'ALT_CONTRACT_DESTINATION_DENIED', `upstream ${call.upstream}${host ? ` (${host})` : ''}`, `Contract ${c.ref} allows these destinations only: ${c.destinationPatterns!.join(', ')}.`);
   }
   if (c.regions) {
     const region = regionOf(call.upstream);

@@ -22,6 +22,7 @@ export function delegationContract(v: VerifiedChain): Contract {
     models: g.models ? g.models.map(globToRegExp) : null,
     modelPatterns: g.models ?? null,
     destinations: null,
+    destinationPatterns: null,
     tools: g.tools ? g.tools.map((pattern) => ({ pattern, re: globToRegExp(pattern), level: null })) : null,
     levels: null,
     evidence: [],

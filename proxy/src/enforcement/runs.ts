@@ -18,8 +18,12 @@ interface Run {
   lastSeen: number;
 }
 
-/** The pattern of a request: the model and the turn it adds (its last two messages, tool calls and results included). */
+/**
+ * The pattern of a request: the model and the turn it adds (its last two messages, tool calls
+ * and results included); for an MCP request, the tool calls it makes.
+ */
 export function requestPattern(call: CallView): string {
+  if (call.mcp) return hash('sha256', JSON.stringify([call.upstream, call.toolCalls.map((c) => [c.name, c.arguments])]), 'base64url');
   const tail = call.messages.slice(-2).map((m) => [m.role, m.text, m.toolCalls.map((c) => [c.name, c.arguments]), m.toolResults.map((r) => r.content)]);
   return hash('sha256', JSON.stringify([call.model, call.operation, tail]), 'base64url');
 }

@@ -98,6 +98,6 @@ export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
   }
   x.responseVerdict = v;
   metrics.streamsCut.inc({ reason: v.reason });
-  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0));
+  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0, x.ctx?.call ?? null));
   x.upstream.cancel();
 }

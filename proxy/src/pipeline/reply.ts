@@ -3,6 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { reasonInfo } from '../chain/reasons.js';
 import type { Verdict } from '../chain/verdict.js';
 import { altraceInfo, type ProviderAdapter, type RouteMatch } from '../providers/adapter.js';
+import type { CallView } from '../providers/call-view.js';
 
 /** What the proxy uses of a response; HTTP/1.1 and HTTP/2 (compat) responses both fit. */
 export interface Response extends EventEmitter {
@@ -13,6 +14,8 @@ export interface Response extends EventEmitter {
   /** Set on HTTP/1.1 responses only. */
   readonly shouldKeepAlive?: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  /** Sends the head now instead of with the first body bytes (HTTP/1.1). */
+  flushHeaders?(): void;
   write(chunk: string | Uint8Array): boolean;
   end(chunk?: string | Uint8Array): unknown;
   destroy(error?: Error): unknown;
@@ -31,10 +34,10 @@ export function formatMs(ms: number): string {
 }
 
 /** Answers a block in the provider's own error format, with the altrace object and headers. */
-export function replyBlock(res: Response, adapter: ProviderAdapter, v: Verdict, requestId: string, overheadMs: () => number, closeConnection: boolean): number {
+export function replyBlock(res: Response, adapter: ProviderAdapter, v: Verdict, requestId: string, overheadMs: () => number, closeConnection: boolean, call: CallView | null = null): number {
   const info = reasonInfo(v.reason);
   const hint = hintOf(v);
-  const reply = adapter.errorReply(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass);
+  const reply = adapter.errorReply(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, call);
   if (res.headersSent) return reply.status;
   const headers: Record<string, string> = {
     ...reply.headers,
@@ -52,8 +55,8 @@ export function replyBlock(res: Response, adapter: ProviderAdapter, v: Verdict, 
 }
 
 /** The in-stream error event that ends a stream already under way. */
-export function streamErrorBytes(adapter: ProviderAdapter, match: RouteMatch, v: Verdict, requestId: string, deliveredAny: boolean): string | Uint8Array {
+export function streamErrorBytes(adapter: ProviderAdapter, match: RouteMatch, v: Verdict, requestId: string, deliveredAny: boolean, call: CallView | null = null): string | Uint8Array {
   const info = reasonInfo(v.reason);
   const hint = hintOf(v);
-  return adapter.streamError(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, match, deliveredAny);
+  return adapter.streamError(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, match, deliveredAny, call);
 }

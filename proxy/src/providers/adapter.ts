@@ -1,5 +1,5 @@
 import type { Verdict } from '../chain/verdict.js';
-import type { StreamDecoder, ToolDelta } from '../stream/decoder.js';
+import type { RpcOutcome, StreamDecoder, ToolDelta } from '../stream/decoder.js';
 import type { ReportedUsage } from './usage.js';
 import type { CallView, Operation, ProviderKind } from './call-view.js';
 
@@ -53,9 +53,12 @@ export interface ProviderAdapter {
   responseTools(match: RouteMatch, body: unknown): ToolDelta[];
   /** Token usage a whole response body reports. */
   responseUsage(match: RouteMatch, body: unknown): ReportedUsage | null;
-  errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string): ErrorReply;
+  /** JSON-RPC responses a whole body carries (MCP). */
+  responseOutcomes?(match: RouteMatch, body: unknown): RpcOutcome[] | null;
+  /** `call` is the request's view when it was parsed (MCP answers the request's JSON-RPC id). */
+  errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null): ErrorReply;
   /** The provider's own in-stream error event, ending a stream already under way. */
-  streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean): string | Uint8Array;
+  streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean, call?: CallView | null): string | Uint8Array;
   /** The content type of a streamed response when it differs from upstream's. */
   responseContentType?(match: RouteMatch): string;
 }

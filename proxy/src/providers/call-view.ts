@@ -1,6 +1,6 @@
 // The provider-neutral view of one call: what every stage reads, whatever the wire format.
 
-export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'azure' | 'bedrock';
+export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'azure' | 'bedrock' | 'mcp';
 
 export type Operation =
   | 'chat'
@@ -11,7 +11,9 @@ export type Operation =
   | 'count_tokens'
   | 'generate'
   | 'converse'
-  | 'invoke';
+  | 'invoke'
+  /** A JSON-RPC exchange with an MCP server (streamable HTTP). */
+  | 'mcp';
 
 export interface ToolCall {
   id?: string;
@@ -49,6 +51,20 @@ export interface CallView {
   toolResults: ToolResult[];
   maxTokens: number | null;
   stream: boolean;
+  /**
+   * Set for an MCP request: the server and the JSON-RPC messages it carries. Its `toolCalls`
+   * are the `tools/call` requests being made now, not calls in a model's history.
+   */
+  mcp?: McpExchange;
+}
+
+export type RpcId = string | number;
+
+export interface McpExchange {
+  /** The server name of `/mcp/{server}`. */
+  server: string;
+  /** Each JSON-RPC message of the body: a request (id and method), a notification (method), a response (id). */
+  messages: { id: RpcId | null; method: string | null }[];
 }
 
 export function emptyCall(provider: ProviderKind, upstream: string, operation: Operation): CallView {

@@ -4,6 +4,7 @@ import { anthropicAdapter } from './anthropic/index.js';
 import { azureAdapter } from './azure/index.js';
 import { bedrockAdapter } from './bedrock/index.js';
 import { geminiAdapter } from './gemini/index.js';
+import { mcpAdapter } from './mcp/index.js';
 import { openAiAdapter } from './openai/index.js';
 import { Router, type Adapters } from './routes.js';
 
@@ -20,6 +21,7 @@ export function buildAdapters(upstreams: ReadonlyMap<string, Upstream>): { adapt
     return 'openai';
   };
   const adapters: Adapters = {
+    mcp: mcpAdapter(),
     openai: openAiAdapter(route),
     anthropic: anthropicAdapter(),
     gemini: geminiAdapter(),

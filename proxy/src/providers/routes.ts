@@ -2,6 +2,7 @@ import type { Operation } from './call-view.js';
 import type { ProviderAdapter, RouteMatch } from './adapter.js';
 
 export interface Adapters {
+  mcp: ProviderAdapter;
   openai: ProviderAdapter;
   anthropic: ProviderAdapter;
   gemini: ProviderAdapter;
@@ -10,11 +11,13 @@ export interface Adapters {
 }
 
 interface RouteDef {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string | RegExp;
   adapter: keyof Adapters;
   operation: Operation | ((groups: Record<string, string>) => Operation);
 }
+
+const MCP_PATH = /^\/mcp\/(?<server>[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
 
 // Order matters only among the patterns: Gemini's `/v1/models/{m}:action` before OpenAI's `/v1/models/{id}`.
 const ROUTES: RouteDef[] = [
@@ -43,6 +46,8 @@ const ROUTES: RouteDef[] = [
     adapter: 'bedrock',
     operation: (g) => (g.action!.startsWith('converse') ? 'converse' : 'invoke'),
   },
+  // Streamable HTTP: POST sends messages, GET opens the server's event stream, DELETE ends a session.
+  ...(['POST', 'GET', 'DELETE'] as const).map((method): RouteDef => ({ method, path: MCP_PATH, adapter: 'mcp', operation: 'mcp' })),
 ];
 
 export interface Routed {

@@ -18,6 +18,13 @@ export interface ToolDelta {
   done?: boolean;
 }
 
+/** A JSON-RPC response an MCP server sent: the request it answers, and whether it failed. */
+export interface RpcOutcome {
+  id: string | number;
+  /** A JSON-RPC error, or a tool result with `isError: true`: not evidence that the tool returned. */
+  failed: boolean;
+}
+
 /** Reads the tool-call pieces of one decoded event, if it carries any. */
 export type ToolDeltas<E> = (event: E) => ToolDelta[] | null;
 
@@ -31,6 +38,8 @@ export interface StreamEvent {
   seq?: number;
   /** Token usage this event reports, when it reports any. */
   usage?: ReportedUsage | null;
+  /** JSON-RPC responses the event carries (MCP). */
+  outcomes?: RpcOutcome[] | null;
 }
 
 export interface StreamDecoder {

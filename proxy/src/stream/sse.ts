@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ReportedUsage } from '../providers/usage.js';
-import { StreamDecodeError, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
+import { StreamDecodeError, type RpcOutcome, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
 export type SseText = (event: string | undefined, data: unknown) => string;
@@ -8,6 +8,8 @@ export type SseText = (event: string | undefined, data: unknown) => string;
 export type SseUsage = (data: unknown) => ReportedUsage | null;
 /** Reads the tool-call pieces an SSE event carries, if any. */
 export type SseTools = (event: string | undefined, data: unknown) => ToolDelta[] | null;
+/** Reads the JSON-RPC responses an SSE event carries (MCP), if any. */
+export type SseOutcomes = (data: unknown) => RpcOutcome[] | null;
 
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
@@ -25,6 +27,7 @@ export class SseDecoder implements StreamDecoder {
   readonly #text: SseText;
   readonly #usage: SseUsage | null;
   readonly #tools: SseTools | null;
+  readonly #outcomes: SseOutcomes | null;
   #out: StreamEvent[] = [];
   #failure: Error | null = null;
   readonly #parser = createParser({
@@ -35,16 +38,18 @@ export class SseDecoder implements StreamDecoder {
     },
   });
 
-  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null) {
+  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null, outcomes: SseOutcomes | null = null) {
     this.#text = text;
     this.#usage = usage;
     this.#tools = tools;
+    this.#outcomes = outcomes;
   }
 
   #onEvent(e: EventSourceMessage): void {
     let text = '';
     let usage: ReportedUsage | null = null;
     let tools: ToolDelta[] | null = null;
+    let outcomes: RpcOutcome[] | null = null;
     if (e.data !== '[DONE]') {
       let data: unknown;
       try {
@@ -56,8 +61,11 @@ export class SseDecoder implements StreamDecoder {
       text = this.#text(e.event, data);
       if (this.#usage) usage = this.#usage(data);
       if (this.#tools) tools = this.#tools(e.event, data);
+      if (this.#outcomes) outcomes = this.#outcomes(data);
     }
-    this.#out.push({ raw: formatSse(e.event, e.data, e.id), text, usage, tools });
+    const event: StreamEvent = { raw: formatSse(e.event, e.data, e.id), text, usage, tools };
+    if (outcomes) event.outcomes = outcomes;
+    this.#out.push(event);
   }
 
   push(chunk: Uint8Array): StreamEvent[] {

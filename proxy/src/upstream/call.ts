@@ -18,6 +18,8 @@ export interface UpstreamCall {
   streamTypes: RegExp;
   /** Largest whole body accepted; a larger one fails with ALT_RESPONSE_TOO_LARGE. */
   maxWholeBytes: number;
+  /** Overrides the dispatcher's idle limit between body chunks; 0: none. */
+  bodyTimeoutMs?: number;
 }
 
 class ResponseTooLarge extends Error {
@@ -61,7 +63,9 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
     }
     cancel.once('abort', onCancel);
     dispatcher.dispatch(
-      { origin: call.origin, path: call.path, method: call.method as Dispatcher.HttpMethod, headers: call.headers, body: call.body },
+      call.bodyTimeoutMs === undefined
+        ? { origin: call.origin, path: call.path, method: call.method as Dispatcher.HttpMethod, headers: call.headers, body: call.body }
+        : { origin: call.origin, path: call.path, method: call.method as Dispatcher.HttpMethod, headers: call.headers, body: call.body, bodyTimeout: call.bodyTimeoutMs },
       {
         onRequestStart(c) {
           controller = c;

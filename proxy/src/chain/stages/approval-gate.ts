@@ -1,4 +1,4 @@
-import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../contracts/approvals.js';
+import { argumentsText, conditionsHold, type ApprovalAnswer, type ApprovalAsk, type ApprovalDesk } from '../../contracts/approvals.js';
 import type { ApprovalRule, Contract } from '../../contracts/compile.js';
 import { runOf, type RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
@@ -22,10 +22,26 @@ export function askFor(ctx: RequestContext, contract: Contract, rule: ApprovalRu
   return { requestId: ctx.id, agent: p.agent, team: p.team, keyId: p.keyId, run: runOf(ctx.headers), contract: contract.ref, rule: rule.id, kind, subject, arguments: args, timeoutMs: rule.timeoutMs };
 }
 
+/** The first gate of the contracts that holds this request: by its model, or by an MCP tool call it makes. */
+function gateFor(ctx: RequestContext, contracts: readonly Contract[]): { contract: Contract; rule: ApprovalRule; ask: ApprovalAsk } | null {
+  const call = ctx.call!;
+  for (const contract of contracts) {
+    for (const rule of contract.approvals) {
+      if (call.model && rule.model?.test(call.model)) return { contract, rule, ask: askFor(ctx, contract, rule, 'model', call.model, null) };
+      if (!call.mcp || !rule.tool) continue;
+      for (const tc of call.toolCalls) {
+        if (rule.tool.test(tc.name) && conditionsHold(rule, tc.arguments)) return { contract, rule, ask: askFor(ctx, contract, rule, 'tool', tc.name, argumentsText(tc.arguments)) };
+      }
+    }
+  }
+  return null;
+}
+
 /**
- * Human approval gates on requests (contract `approvals` with `model:`): the request is held
- * before the provider is called until an operator approves or denies it, or the gate's
- * timeout denies it. Last in the chain, so nothing else can refuse a request once approved.
+ * Human approval gates on requests: a request for a gated model (`model:`), or an MCP tool
+ * call a gate names (`tool:`, with its conditions), is held before the upstream is called
+ * until an operator approves or denies it, or the gate's timeout denies it. Last in the
+ * chain, so nothing else can refuse a request once approved.
  */
 export function approvalGate(desk: ApprovalDesk): RequestStage {
   return {
@@ -36,15 +52,10 @@ export function approvalGate(desk: ApprovalDesk): RequestStage {
     summary: 'human approval gates of the contracts: matching requests wait for an operator (control API, altrace approvals); a timeout denies',
     evaluate(ctx) {
       const contracts = ctx.contracts;
-      const model = ctx.call?.model;
-      if (!contracts?.length || !model || !ctx.principal) return null;
-      for (const c of contracts) {
-        for (const rule of c.approvals) {
-          if (!rule.model?.test(model)) continue;
-          return desk.ask(askFor(ctx, c, rule, 'model', model, null)).then((a) => answerVerdict(ID, a, c, rule));
-        }
-      }
-      return null;
+      if (!contracts?.length || !ctx.call || !ctx.principal) return null;
+      const gate = gateFor(ctx, contracts);
+      if (!gate) return null;
+      return desk.ask(gate.ask).then((a) => answerVerdict(ID, a, gate.contract, gate.rule));
     },
   };
 }

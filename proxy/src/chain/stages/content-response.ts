@@ -15,12 +15,14 @@ const FOLLOWED = 'injection.followed';
 const LEAKED = 'leak.system_prompt';
 const CANARY = 'leak.canary';
 const MODEL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
+/** What an MCP server returns is content the agent did not write: prompt injection is looked for too. */
+const TOOL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii', 'injection']);
 /** Text already delivered that is scanned again with each fragment, so a match split across fragments is caught. */
 export const CONTENT_CARRY = 256;
 
 /**
  * Classifies every response fragment before it is written: secrets and regulated data, with
- * a carry window over fragment boundaries. A blocked label cuts the stream at the fragment
+ * a carry window over fragment boundaries (and prompt injection in what MCP servers return). A blocked label cuts the stream at the fragment
  * that completes the match (that fragment is never delivered). Redaction of a response is
  * not possible once earlier fragments are out, so a redact rule refuses here (fail closed).
  */
@@ -34,6 +36,7 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
       const content = policy.current.content;
       if (!content.enabled) return null;
       const watch = contextual(request);
+      const families = request.call?.mcp ? TOOL_WRITTEN : MODEL_WRITTEN;
       let carry = '';
       return {
         inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
@@ -46,7 +49,7 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
             carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
           };
           const inline = watch ? judge(request, watch(carry, fragments), fragments, fresh) : null;
-          const candidates = detectors.candidates(window, MODEL_WRITTEN);
+          const candidates = detectors.candidates(window, families);
           if (candidates.length === 0) {
             if (!inline) advance();
             return inline;

@@ -1,5 +1,5 @@
 import { evidenceFromHistory, type EvidenceLedger } from '../../contracts/evidence.js';
-import { checkRequest, type ContractRefusal, type RegionOf } from '../../contracts/evaluate.js';
+import { checkEvidence, checkRequest, type ContractRefusal, type HostOf, type RegionOf } from '../../contracts/evaluate.js';
 import type { RateBuckets } from '../../contracts/rate.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import { runOf } from '../context.js';
@@ -15,9 +15,10 @@ export function refusalVerdict(stage: string, r: ContractRefusal): Verdict {
 /**
  * Behavioral contracts, request side: every contract of the agent and of its team must allow
  * the hours, model, destination, declared tools and the tool calls in the history, and its rate.
- * Tools that returned in the history become evidence for the run.
+ * Tools that returned in the history become evidence for the run; an MCP tool call must have
+ * its evidence before it runs.
  */
-export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, buckets: RateBuckets, regionOf: RegionOf, now: () => number = Date.now): RequestStage {
+export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, buckets: RateBuckets, regionOf: RegionOf, hostOf: HostOf = () => null, now: () => number = Date.now): RequestStage {
   return {
     id: CONTRACT_STAGE_ID,
     band: 'contract',
@@ -36,7 +37,7 @@ export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, bu
       ctx.contracts = contracts;
       const t = now();
       for (const c of contracts) {
-        const r = checkRequest(c, call, t, regionOf);
+        const r = checkRequest(c, call, t, regionOf, hostOf);
         if (r) return refusalVerdict(CONTRACT_STAGE_ID, r);
       }
       if (set.evidencePaths.size > 0) {
@@ -46,6 +47,13 @@ export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, bu
         else {
           ledger.record(p.agent, run, seen, t);
           ctx.evidence = ledger.get(p.agent, run, t);
+        }
+        // An MCP tools/call is the action itself, about to run: its prerequisites must have returned.
+        if (call.mcp) {
+          for (const tc of call.toolCalls) {
+            const r = checkEvidence(contracts, tc.name, tc.arguments, ctx.evidence);
+            if (r) return refusalVerdict(CONTRACT_STAGE_ID, r);
+          }
         }
       }
       // Last, so that a request refused above does not spend the agent's rate.

@@ -70,7 +70,8 @@ export function dataFlowRecord(policy: PolicyHolder, flow: DataFlow): ResponseSt
     open({ request }) {
       const run = runKey(request);
       const upstream = request.call?.upstream;
-      if (!run || !upstream || !tracksFlow(policy.current.content)) return null;
+      // A tool's output is meant for the model the agent works with: MCP servers are not providers here.
+      if (!run || !upstream || request.call!.mcp || !tracksFlow(policy.current.content)) return null;
       let produced = '';
       return {
         inspect(fragments) {

@@ -32,6 +32,7 @@ import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
 import { keyIdentity } from './key-identity.js';
 import { killSwitch } from './kill-switch.js';
+import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
 import { runLoop } from './run-loop.js';
@@ -59,6 +60,8 @@ export interface StageDeps {
   delegation: { roots: () => ReadonlyMap<string, KeyObject>; budgets: DelegationBudgets };
   /** Where each upstream processes data (config providers.*.region), for contract regions. */
   regions: ReadonlyMap<string, string | null>;
+  /** The host each upstream is reached at, for contract destinations named by host. */
+  hosts: ReadonlyMap<string, string>;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
   enforceOnly: boolean;
@@ -75,7 +78,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     modelScope(d.policy),
     destinationAllowlist(d.policy),
     delegationStage(d.delegation.roots),
-    contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null),
+    contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null),
     runLoop(d.runs),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
@@ -84,6 +87,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     budgetStage(d.ledger, d.prices, d.providerCount, d.delegation.budgets),
     approvalGate(d.approvals),
     contractResponse(d.approvals),
+    mcpEvidence(d.policy, d.evidence),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

@@ -22,7 +22,7 @@ export function modelScope(policy: PolicyHolder): RequestStage {
     summary: "model scope: the policy catalog of each upstream and the key's allowed models",
     evaluate(ctx) {
       const call = ctx.call;
-      if (!call || call.operation === 'models') return null;
+      if (!call || call.operation === 'models' || call.operation === 'mcp') return null;
       if (call.model === null) return block(ID, 'ALT_MODEL_MISSING');
       const catalog = policy.current.catalog.get(call.upstream);
       if (catalog && !matchesAny(catalog, call.model)) {

@@ -14,7 +14,7 @@ export function runLoop(runs: RunTracker, now: () => number = Date.now): Request
     summary: 'run-loop detection per x-altrace-run: repeats of one request are warned, then blocked, then the run is terminated',
     evaluate(ctx) {
       const runId = runOf(ctx.headers);
-      if (!runId || !ctx.call || !ctx.principal || ctx.call.messages.length === 0) return null;
+      if (!runId || !ctx.call || !ctx.principal || (ctx.call.messages.length === 0 && ctx.call.toolCalls.length === 0)) return null;
       const step = runs.step(ctx.principal.agent, runId, requestPattern(ctx.call), now());
       switch (step.kind) {
         case 'ok':
