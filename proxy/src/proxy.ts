@@ -294,12 +294,13 @@ export class GovernedProxy {
   }
 
   async #whole(x: Exchange, response: Extract<UpstreamReply, { kind: 'whole' }>, call: CallView, ok: boolean): Promise<void> {
-    const bytes = response.bytes;
+    let bytes = response.bytes;
     const inspection = ok ? this.#o.chain.openResponse({ request: x.ctx!, streaming: false }) : null;
     if (inspection || x.ctx?.charge) {
       let text = '';
       let tools: Fragment['tools'] = null;
       let outcomes: Fragment['outcomes'] = null;
+      let body: Fragment['body'];
       try {
         const parsed: unknown = JSON.parse(bytes.toString('utf8'));
         if (ok) {
@@ -307,6 +308,7 @@ export class GovernedProxy {
           text = adapter.responseText(x.match!, parsed);
           tools = adapter.responseTools(x.match!, parsed);
           if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.match!, parsed);
+          body = { json: parsed, rewritten: false };
         }
         x.usage = x.match!.adapter.responseUsage(x.match!, parsed);
       } catch {
@@ -314,13 +316,17 @@ export class GovernedProxy {
       }
       x.outputText = text;
       if (inspection) {
-        const inspected = inspection.inspect([outcomes ? { text, tools, seq: 0, outcomes } : { text, tools, seq: 0 }]);
+        const fragment: Fragment = { text, tools, seq: 0 };
+        if (outcomes) fragment.outcomes = outcomes;
+        if (body) fragment.body = body;
+        const inspected = inspection.inspect([fragment]);
         const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
         inspection.close();
         if (finding) {
           x.responseVerdict = finding.verdict;
           return this.#block(x, finding.verdict);
         }
+        if (body?.rewritten) bytes = Buffer.from(JSON.stringify(body.json));
       }
     }
     if (x.killedBy) return this.#block(x, x.killedBy);

@@ -85,6 +85,11 @@ export interface Fragment {
   seq?: number;
   /** JSON-RPC responses in this fragment (MCP): the requests they answer, and which failed. */
   outcomes?: readonly RpcOutcome[] | null;
+  /**
+   * A whole (non-streamed) response: its parsed body, which a redacting stage may change in
+   * place (setting `rewritten`); the proxy then sends the rewritten body.
+   */
+  body?: { json: unknown; rewritten: boolean };
 }
 
 export interface ResponseContext {

@@ -77,7 +77,7 @@ const table = {
   ALT_SYSTEM_PROMPT_LEAK: { status: 403, errorClass: 'permission', hint: 'The response repeats the system prompt; it was cut. Ask for the answer without restating your instructions.' },
   ALT_DATA_ISOLATION: { status: 403, errorClass: 'permission', hint: 'The request would move data across an isolation boundary: regulated data to an upstream the policy has not approved, or data another provider saw or produced in this run to a different provider.' },
   ALT_CONTENT_FLAGGED: { status: 200, errorClass: 'internal', hint: 'Warning: the content carries labels the policy flags (see the audit record); it was delivered.' },
-  ALT_CONTENT_REDACTED: { status: 200, errorClass: 'internal', hint: 'Parts of the request were replaced by [REDACTED:label] before it reached the provider.' },
+  ALT_CONTENT_REDACTED: { status: 200, errorClass: 'internal', hint: 'Parts of the request (or of a whole response) were replaced by [REDACTED:label] before the provider (or the agent) saw them.' },
   ALT_STAGE_FAILED: { status: 500, errorClass: 'internal', hint: 'A governance stage failed and the request was refused (fail closed); retry, and tell an operator if it persists.' },
   ALT_STAGE_TIMEOUT: { status: 503, errorClass: 'unavailable', hint: 'A governance stage did not decide in time and the request was refused (fail closed); retry later.' },
   ALT_UPSTREAM_UNREACHABLE: { status: 502, errorClass: 'bad_gateway', hint: 'The provider could not be reached; retry later.' },

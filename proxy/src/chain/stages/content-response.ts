@@ -2,6 +2,7 @@ import { actionFor, reasonForLabel } from '../../policy/content.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family, Finding } from '../../scan/detectors/types.js';
+import { redactSpans, setAt, stringLeaves, type Leaf } from '../../scan/leaves.js';
 import { normalise, SHINGLE, SystemPromptIndex } from '../../scan/leak.js';
 import type { ScanPool } from '../../scan/pool.js';
 import { firstTainted, taintedDestinations } from '../../scan/taint.js';
@@ -23,8 +24,9 @@ export const CONTENT_CARRY = 256;
 /**
  * Classifies every response fragment before it is written: secrets and regulated data, with
  * a carry window over fragment boundaries (and prompt injection in what MCP servers return). A blocked label cuts the stream at the fragment
- * that completes the match (that fragment is never delivered). Redaction of a response is
- * not possible once earlier fragments are out, so a redact rule refuses here (fail closed).
+ * that completes the match (that fragment is never delivered). A redact rule masks the match
+ * in a whole body before it is sent; in a stream earlier fragments are already out, so there
+ * (and for a match that spans two strings of a body) it refuses instead (fail closed).
  */
 export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, pool: ScanPool): ResponseStage {
   return {
@@ -48,7 +50,7 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           const advance = () => {
             carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
           };
-          const inline = watch ? judge(request, watch(carry, fragments), fragments, fresh) : null;
+          const inline = watch ? judge(request, watch(carry, fragments), fragments, fresh, window) : null;
           const candidates = detectors.candidates(window, families);
           if (candidates.length === 0) {
             if (!inline) advance();
@@ -56,7 +58,7 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           }
           return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
             // A match that ends inside the carry was judged with the fragment that completed it.
-            const judged = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh);
+            const judged = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh, window);
             const decided = !inline || (judged && judged.index < inline.index) ? judged : inline;
             if (!decided) advance();
             return decided;
@@ -97,21 +99,51 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     };
   }
 
-  function judge(request: RequestContext, findings: Finding[], fragments: readonly Fragment[], fresh: number): FragmentFinding | null {
+  function judge(request: RequestContext, findings: Finding[], fragments: readonly Fragment[], fresh: number, window: string): FragmentFinding | null {
     const content = policy.current.content;
     let cut: FragmentFinding | null = null;
     const flagged = new Set<string>();
+    const redacted = new Set<string>();
+    // A whole body can be rewritten before anything is delivered; a stream already under way cannot.
+    const body = fragments.length === 1 ? fragments[0]!.body : undefined;
+    const spans = body ? new Map<Leaf, { start: number; end: number; label: string }[]>() : null;
+    const leaves = body ? stringLeaves(body.json) : [];
     for (const f of findings) {
       recordLabels(request, f);
-      const action = actionFor(content, f.label, 'response', request.principal);
-      if (action === 'block' || action === 'redact') {
+      let action = actionFor(content, f.label, 'response', request.principal);
+      if (action === 'redact' && !(spans && locate(leaves, window.slice(f.start, f.end), f.label, spans))) action = 'block';
+      if (action === 'redact') redacted.add(f.label);
+      else if (action === 'block') {
         const index = fragmentAt(fragments, f.end - 1 - fresh);
         if (!cut || index < cut.index) cut = { index, verdict: block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`) };
       } else if (action === 'flag') flagged.add(f.label);
     }
-    if (flagged.size > 0 && !request.notes.some((n) => n.stage === ID)) request.notes.push(warn(ID, 'ALT_CONTENT_FLAGGED', [...flagged].join(', ')));
-    return cut;
+    if (cut) return cut;
+    if (redacted.size > 0) {
+      for (const [leaf, s] of spans!) setAt(body!.json, leaf.path, redactSpans(leaf.text, s));
+      body!.rewritten = true;
+      request.notes.push(warn(ID, 'ALT_CONTENT_REDACTED', [...redacted].join(', ')));
+    }
+    if (flagged.size > 0 && !request.notes.some((n) => n.stage === ID && n.reason === 'ALT_CONTENT_FLAGGED')) request.notes.push(warn(ID, 'ALT_CONTENT_FLAGGED', [...flagged].join(', ')));
+    return null;
   }
+}
+
+/**
+ * Marks every occurrence of `matched` in the body's strings for redaction. False when it occurs
+ * in none (the match spans two strings of the body): then it cannot be masked in place.
+ */
+function locate(leaves: readonly Leaf[], matched: string, label: string, spans: Map<Leaf, { start: number; end: number; label: string }[]>): boolean {
+  let found = false;
+  for (const leaf of leaves) {
+    for (let at = leaf.text.indexOf(matched); matched.length > 0 && at !== -1; at = leaf.text.indexOf(matched, at + matched.length)) {
+      const list = spans.get(leaf) ?? [];
+      list.push({ start: at, end: at + matched.length, label });
+      spans.set(leaf, list);
+      found = true;
+    }
+  }
+  return found;
 }
 
 /** The fragment holding character `offset` of the fragments' joined text. */

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { stringify as stringifyYaml } from 'yaml';
+import { CUT_TAIL as TAIL, eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { shippedPolicy } from '../helpers/policy.js';
+
+// A policy that redacts personal data in responses too: a whole body reaches the agent masked
+// and otherwise intact; a stream, already partly delivered, is cut instead (fail closed).
+let h: Harness;
+let key: string;
+const dir = mkdtempSync(join(tmpdir(), 'altrace-redact-'));
+const EMAIL = 'dana.whitfield@corp.example';
+const PHONE = '+44 20 7946 0958';
+const ANSWER = `Write to ${EMAIL} or call ${PHONE} about the renewal.`;
+const MASKED = 'Write to [REDACTED:pii.email] or call [REDACTED:pii.phone] about the renewal.';
+
+test.before(async () => {
+  const policy = shippedPolicy();
+  policy.content.rules = [{ label: 'pii', direction: 'response', action: 'redact' }, ...policy.content.rules];
+  writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });
+  key = (await h.createKey({ agent: 'writer', team: 'support' })).key;
+});
+test.after.always(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('OpenAI, whole body: personal data in the answer is masked, the rest of the response is intact', async (t) => {
+  h.sim.next({ text: ANSWER, usage: { input: 9, output: 14 } });
+  const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });
+  const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'how do I reach them?' }] }).withResponse();
+  t.is(data.choices[0]!.message.content, MASKED);
+  t.is(data.choices[0]!.message.role, 'assistant');
+  t.is(data.model, 'gpt-4o-mini');
+  t.deepEqual([data.usage?.prompt_tokens, data.usage?.completion_tokens], [9, 14], 'usage and the other fields pass unchanged');
+  t.regex(response.headers.get('x-altrace-warning') ?? '', /ALT_CONTENT_REDACTED/);
+  const requestId = response.headers.get('x-altrace-request-id')!;
+  await h.control('GET', '/audit/checkpoint');
+  const records = ((await (await h.control('GET', '/audit?limit=1000')).json()) as { records: any[] }).records;
+  const record = records.find((r) => r.decision?.request_id === requestId);
+  t.true(record.decision.labels.includes('pii.email'));
+  t.true(record.decision.warnings.includes('ALT_CONTENT_REDACTED'));
+  t.false(JSON.stringify(records).includes(EMAIL), 'the audit keeps the label, never the address');
+  t.false(h.logs.join('').includes(EMAIL), 'nor do the logs');
+});
+
+test.serial('Anthropic, whole body: masked in the content block', async (t) => {
+  h.sim.next({ text: ANSWER });
+  const anthropic = new Anthropic({ apiKey: key, baseURL: h.proxyUrl, maxRetries: 0 });
+  const msg = await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'how do I reach them?' }] });
+  t.deepEqual(
+    msg.content.map((b) => (b.type === 'text' ? b.text : b.type)),
+    [MASKED],
+  );
+  t.is(msg.stop_reason, 'end_turn');
+});
+
+test.serial('a stream cannot be masked after its first fragments are out: it is cut at the fragment completing the match', async (t) => {
+  h.sim.next({ fragments: ['Write to ', 'dana.whit', 'field@corp.example', ' soon.', ...TAIL], fragmentDelayMs: 20 });
+  const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });
+  const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'how do I reach them?' }] });
+  const got: string[] = [];
+  const err = await t.throwsAsync(async () => {
+    for await (const chunk of stream) got.push(chunk.choices[0]?.delta?.content ?? '');
+  });
+  t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_CONTENT_REGULATED');
+  t.false(got.join('').includes('field@corp.example'));
+  t.true(await eventually(() => h.sim.last()!.closedEarly), 'upstream was aborted');
+});

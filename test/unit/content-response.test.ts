@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import test from 'ava';
+import type { Fragment, RequestContext } from '../../proxy/src/chain/context.js';
+import { contentResponse } from '../../proxy/src/chain/stages/content-response.js';
+import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
+import { emptyCall } from '../../proxy/src/providers/call-view.js';
+import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
+import { ScanPool } from '../../proxy/src/scan/pool.js';
+import { ROOT } from '../helpers/process.js';
+
+const rules = join(ROOT, 'policies/rules/gitleaks.toml');
+const { set } = loadDefaultDetectors(rules);
+const pool = new ScanPool({ threads: 1, secretRulesPath: rules, workerHeapMb: 64 });
+test.after.always(() => pool.close());
+
+const policy = new PolicyHolder(compilePolicy({ version: 1, content: { rules: [{ label: 'pii.email', direction: 'response', action: 'redact' }] } }, 'test'));
+const stage = contentResponse(policy, set, pool);
+
+function request(): RequestContext {
+  return {
+    id: 'r',
+    headers: {},
+    ingress: {} as RequestContext['ingress'],
+    presented: { virtual: null, real: [] } as unknown as RequestContext['presented'],
+    call: { ...emptyCall('openai', 'openai', 'chat'), model: 'gpt-4o-mini' },
+    body: null,
+    json: undefined,
+    rewritten: null,
+    content: null,
+    key: null,
+    principal: { keyId: 'k', agent: 'a', team: 't' },
+    charge: null,
+    notes: [],
+  };
+}
+
+async function inspect(ctx: RequestContext, fragments: Fragment[]) {
+  const inspector = stage.open({ request: ctx, streaming: !fragments[0]!.body })!;
+  const found = await inspector.inspect(fragments);
+  inspector.close();
+  return found;
+}
+
+test('a whole body: every string holding the match is masked in place, the rest untouched', async (t) => {
+  const json = { id: 'chatcmpl-1', choices: [{ message: { role: 'assistant', content: 'Mail ana.lopez@corp.example today; ana.lopez@corp.example is the owner.' } }], echo: 'ana.lopez@corp.example' };
+  const body = { json, rewritten: false };
+  const ctx = request();
+  t.is(await inspect(ctx, [{ text: json.choices[0]!.message.content, seq: 0, body }]), null);
+  t.true(body.rewritten);
+  t.is(json.choices[0]!.message.content, 'Mail [REDACTED:pii.email] today; [REDACTED:pii.email] is the owner.');
+  t.is(json.echo, '[REDACTED:pii.email]', 'also where the body repeats it outside the text');
+  t.is(json.id, 'chatcmpl-1');
+  t.deepEqual(ctx.notes.map((n) => n.reason), ['ALT_CONTENT_REDACTED']);
+  t.true(ctx.content!.labels.has('pii.email'));
+});
+
+test('a match that spans two strings of the body cannot be masked in place: refused (fail closed)', async (t) => {
+  const json = { content: [{ type: 'text', text: 'reach ana.lopez@' }, { type: 'text', text: 'corp.example now' }] };
+  const body = { json, rewritten: false };
+  const found = await inspect(request(), [{ text: 'reach ana.lopez@corp.example now', seq: 0, body }]);
+  t.is(found?.verdict.reason, 'ALT_CONTENT_REGULATED');
+  t.false(body.rewritten);
+  t.is(json.content[0]!.text, 'reach ana.lopez@', 'nothing was half-rewritten');
+});
+
+test('in a stream a redact rule refuses: earlier fragments are already out', async (t) => {
+  const found = await inspect(request(), [{ text: 'mail ana.lopez@corp.example', seq: 0 }]);
+  t.is(found?.verdict.reason, 'ALT_CONTENT_REGULATED');
+});
