@@ -72,13 +72,18 @@ async function main() {
 
     console.log('\nrequest side (x-altrace-overhead-ms; content on vs off, same run). Clean prompts clear the keyword');
     console.log('prefilter on the event loop; the redacted one goes to a worker and is rewritten:');
-    const rows = [['1 KB', 1 << 10, 300, ''], ['100 KB', 100 << 10, 100, ''], ['1 MB', 1 << 20, 20, ''], ['100 KB, redacted', 100 << 10, 100, ' Reply to ops.lead@corp.example.']] as const;
+    // On and off alternate request by request, so a burst of noise on the shared cores lands on both.
+    const rows = [['1 KB', 1 << 10, 600, ''], ['100 KB', 100 << 10, 400, ''], ['1 MB', 1 << 20, 20, ''], ['100 KB, redacted', 100 << 10, 200, ' Reply to ops.lead@corp.example.']] as const;
     for (const [label, bytes, n, tail] of rows) {
       const prompt = textOf(PROSE, bytes) + tail;
       await overheads(on.proxyUrl, keyOn, prompt, 5);
       await overheads(off.proxyUrl, keyOff, prompt, 5);
-      const a = await overheads(on.proxyUrl, keyOn, prompt, n);
-      const b = await overheads(off.proxyUrl, keyOff, prompt, n);
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < n; i++) {
+        a.push(...(await overheads(on.proxyUrl, keyOn, prompt, 1)));
+        b.push(...(await overheads(off.proxyUrl, keyOff, prompt, 1)));
+      }
       console.log(
         `  ${label.padEnd(16)} on p50 ${f(pct(a, 0.5), 3)} p99 ${f(pct(a, 0.99), 3)} ms | off p50 ${f(pct(b, 0.5), 3)} p99 ${f(pct(b, 0.99), 3)} ms | added p50 ${f(pct(a, 0.5) - pct(b, 0.5), 3)} p99 ${f(pct(a, 0.99) - pct(b, 0.99), 3)} ms${label === '100 KB' ? '   [target added p99 ≤ 2]' : ''}`,
       );

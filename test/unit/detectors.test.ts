@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import test from 'ava';
+import fc from 'fast-check';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
 import { toJsRegExp } from '../../proxy/src/scan/detectors/gitleaks.js';
 import { KeywordIndex } from '../../proxy/src/scan/detectors/keywords.js';
@@ -49,6 +50,28 @@ test('the keyword automaton finds keywords case-insensitively, also beside non-A
   const hit = new Uint8Array(4);
   index.scan('ünïcode … AKIA then Ghp_ and sk-ant-api03', hit);
   t.deepEqual([...hit], [1, 1, 0, 1]);
+});
+
+test('the keyword automaton agrees with a plain search on any text, across its slice boundaries', (t) => {
+  const keywords = ['akia', 'ghp_', 'api_key', 'sk-ant-', 'key', 'xoxb-'];
+  const index = new KeywordIndex(keywords);
+  const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const piece = fc.oneof(fc.constantFrom(...keywords, 'AKIA', 'Api_Key', 'ü', '\u{1F600}', '\uD800', '\uDC00', ' ', 'k', 'e', 'y'), fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 3 }));
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 40 }), fc.nat(16 * 1024 + 8), (parts, pad) => {
+      // A filler of `pad` characters moves the keywords across the 16K slice boundary.
+      const text = 'x'.repeat(pad) + parts.join('');
+      const hit = new Uint8Array(keywords.length);
+      index.scan(text, hit);
+      const lower = asciiLower(text);
+      return keywords.every((k, i) => hit[i] === (lower.includes(k) ? 1 : 0));
+    }),
+    { numRuns: 300 },
+  );
+  const straddling = new Uint8Array(keywords.length);
+  index.scan('x'.repeat(16 * 1024 - 3) + 'sk-ant-api', straddling);
+  t.is(straddling[3], 1, 'a keyword cut by the slice boundary is still found');
+  t.pass();
 });
 
 test('national ids beyond the US and UK: checksums and cues keep look-alikes quiet', (t) => {

@@ -3,11 +3,22 @@
  * ASCII, compiled to a dense transition table so the scan is one array read per character.
  * This is the cheap prefilter in front of the detectors' regexes: a detector whose keywords
  * do not occur never runs. Characters outside ASCII lead back to the root (keywords are ASCII).
+ *
+ * The text is walked as its UTF-8 bytes, a slice at a time into one reused buffer: ASCII is
+ * unchanged and every byte of a longer character is ≥ 0x80, so the automaton sees what it would
+ * in the characters (a surrogate pair cut at a slice boundary becomes U+FFFD, also ≥ 0x80, and no
+ * keyword holds either half), and a byte loop over a typed array runs about twice as fast as
+ * charCodeAt.
  */
+/** UTF-16 units encoded at a time; UTF-8 takes at most three bytes for each. */
+const SLICE = 16 * 1024;
+
 export class KeywordIndex {
   readonly #delta: Uint16Array | Uint32Array;
-  /** Character code (ASCII, lower-cased) → column; 0 for characters no keyword contains. */
+  /** Byte (ASCII, lower-cased; ≥ 0x80 is never in a keyword) → column; 0 for bytes no keyword contains. */
   readonly #column: Uint8Array;
+  readonly #encoder = new TextEncoder();
+  readonly #bytes = new Uint8Array(SLICE * 3);
   readonly #shift: number;
   /** For each state, the keyword ids that end there (including through failure links). */
   readonly #outputs: (readonly number[])[];
@@ -36,7 +47,7 @@ export class KeywordIndex {
       out[s]!.push(id);
     });
     // Columns only for the characters keywords use: a table small enough to stay in cache.
-    const column = new Uint8Array(128);
+    const column = new Uint8Array(256);
     let columns = 1;
     for (const kw of keywords) for (let i = 0; i < kw.length; i++) if (column[kw.charCodeAt(i)] === 0) column[kw.charCodeAt(i)] = columns++;
     for (let c = 65; c <= 90; c++) column[c] = column[c | 32]!;
@@ -74,15 +85,23 @@ export class KeywordIndex {
 
   /** Marks in `hit` (indexed by keyword id) every keyword that occurs in text, case-insensitively. */
   scan(text: string, hit: Uint8Array): void {
+    const bytes = this.#bytes;
     const delta = this.#delta;
     const emits = this.#emits;
     const column = this.#column;
     const shift = this.#shift;
     let s = 0;
-    for (let i = 0, n = text.length; i < n; i++) {
-      const c = text.charCodeAt(i);
-      s = c > 127 ? 0 : delta[(s << shift) | column[c]!]!;
-      if (emits[s] === 1) for (const k of this.#outputs[s]!) hit[k] = 1;
+    for (let from = 0; from < text.length; from += SLICE) {
+      const slice = from === 0 && text.length <= SLICE ? text : text.slice(from, from + SLICE);
+      const n = this.#encoder.encodeInto(slice, bytes).written;
+      for (let i = 0; i < n; i++) {
+        s = delta[(s << shift) | column[bytes[i]!]!]!;
+        if (emits[s] !== 0) this.#emit(s, hit);
+      }
     }
+  }
+
+  #emit(state: number, hit: Uint8Array): void {
+    for (const k of this.#outputs[state]!) hit[k] = 1;
   }
 }
