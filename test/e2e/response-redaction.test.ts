@@ -9,7 +9,8 @@ import { CUT_TAIL as TAIL, eventually, startHarness, type Harness } from '../hel
 import { shippedPolicy } from '../helpers/policy.js';
 
 // A policy that redacts personal data in responses too: a whole body reaches the agent masked
-// and otherwise intact; a stream, already partly delivered, is cut instead (fail closed).
+// and otherwise intact; a stream is held back by a short tail so a match split across
+// fragments is masked in each; what cannot be masked in place is cut (fail closed).
 let h: Harness;
 let key: string;
 const dir = mkdtempSync(join(tmpdir(), 'altrace-redact-'));
@@ -60,15 +61,37 @@ test.serial('Anthropic, whole body: masked in the content block', async (t) => {
   t.is(msg.stop_reason, 'end_turn');
 });
 
-test.serial('a stream cannot be masked after its first fragments are out: it is cut at the fragment completing the match', async (t) => {
-  h.sim.next({ fragments: ['Write to ', 'dana.whit', 'field@corp.example', ' soon.', ...TAIL], fragmentDelayMs: 20 });
+const SPLIT = ['Write to ', 'dana.whit', 'field@corp', '.example', ' or call +44 20 ', '7946 0958', ' soon. ', ...TAIL.slice(0, 30)];
+const SPLIT_MASKED = `Write to [REDACTED:pii.email] or call [REDACTED:pii.phone] soon. ${TAIL.slice(0, 30).join('')}`;
+
+test.serial('OpenAI stream: an address split across fragments is masked in each, the stream goes on to its end', async (t) => {
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
   const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });
   const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'how do I reach them?' }] });
   const got: string[] = [];
+  for await (const chunk of stream) got.push(chunk.choices[0]?.delta?.content ?? '');
+  t.is(got.join(''), SPLIT_MASKED);
+  t.false(h.sim.last()!.closedEarly, 'nothing was cut');
+});
+
+test.serial('Anthropic stream: masked in the text deltas, events otherwise as the provider sent them', async (t) => {
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
+  const anthropic = new Anthropic({ apiKey: key, baseURL: h.proxyUrl, maxRetries: 0 });
+  const stream = anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 200, messages: [{ role: 'user', content: 'how do I reach them?' }] });
+  const final = await stream.finalMessage();
+  t.deepEqual(final.content.map((b) => (b.type === 'text' ? b.text : b.type)), [SPLIT_MASKED]);
+  t.is(final.stop_reason, 'end_turn');
+});
+
+test.serial('what cannot be masked in place (an address inside streamed tool-call arguments) is cut, never delivered', async (t) => {
+  h.sim.next({ toolCall: { name: 'send_note', arguments: { to: EMAIL, body: 'renewal' } }, fragmentDelayMs: 20 });
+  const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });
+  const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'send it' }] });
+  let args = '';
   const err = await t.throwsAsync(async () => {
-    for await (const chunk of stream) got.push(chunk.choices[0]?.delta?.content ?? '');
+    for await (const chunk of stream) args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
   });
   t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_CONTENT_REGULATED');
-  t.false(got.join('').includes('field@corp.example'));
+  t.false(args.includes('corp.example'));
   t.true(await eventually(() => h.sim.last()!.closedEarly), 'upstream was aborted');
 });

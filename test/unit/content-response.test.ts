@@ -63,7 +63,22 @@ test('a match that spans two strings of the body cannot be masked in place: refu
   t.is(json.content[0]!.text, 'reach ana.lopez@', 'nothing was half-rewritten');
 });
 
-test('in a stream a redact rule refuses: earlier fragments are already out', async (t) => {
-  const found = await inspect(request(), [{ text: 'mail ana.lopez@corp.example', seq: 0 }]);
-  t.is(found?.verdict.reason, 'ALT_CONTENT_REGULATED');
+test('a stream under a redact rule holds its tail back; a match split across batches is masked in every fragment it spans', async (t) => {
+  const ctx = request();
+  const inspector = stage.open({ request: ctx, streaming: true })!;
+  const first: Fragment = { text: 'say hi to ana.lo', seq: 0 };
+  t.is(await inspector.inspect([first]), null);
+  t.is(inspector.heldFrom!(), 0, 'the tail is held back, not yet written');
+  const second: Fragment = { text: 'pez@corp.example today', seq: 1 };
+  t.is(await inspector.inspect([second]), null);
+  t.is(first.redaction?.text, 'say hi to [REDACTED:pii.email]');
+  t.is(second.redaction?.text, ' today');
+  t.is(second.redaction?.verdict.reason, 'ALT_CONTENT_REGULATED', 'what the relay cuts with if the format cannot carry the mask');
+  inspector.close();
+});
+
+test('without a redact rule for responses, a stream is not held back', async (t) => {
+  const plain = contentResponse(new PolicyHolder(compilePolicy({ version: 1, content: { rules: [] } }, 'test')), set, pool);
+  const inspector = plain.open({ request: request(), streaming: true })!;
+  t.is(inspector.heldFrom, undefined);
 });

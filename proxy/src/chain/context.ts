@@ -90,6 +90,12 @@ export interface Fragment {
    * place (setting `rewritten`); the proxy then sends the rewritten body.
    */
   body?: { json: unknown; rewritten: boolean };
+  /**
+   * Set by a redacting stage on a streamed fragment it holds back: the text to deliver instead.
+   * The relay re-serialises the event in its provider's format, or cuts with the verdict when
+   * the format does not allow it.
+   */
+  redaction?: { text: string; verdict: Verdict } | undefined;
 }
 
 export interface ResponseContext {

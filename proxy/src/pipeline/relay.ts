@@ -55,7 +55,17 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     const limit = Math.min(cutAt, holdAt);
     let end = 0;
     while (end < queue.length && queue[end]!.seq! < limit) end++;
-    pending = finding ? [] : queue.slice(end);
+    // Masked events are re-serialised as soon as masked, held or not: one the format cannot
+    // re-serialise cuts the stream now, before upstream sends more.
+    const unmaskable = applyRedactions(queue, decoder);
+    let cutBy = finding?.verdict ?? null;
+    if (unmaskable !== -1 && unmaskable <= end) {
+      cutBy = queue[unmaskable]!.redaction!.verdict;
+      end = unmaskable;
+    } else if (unmaskable !== -1 && !cutBy) {
+      cutBy = queue[unmaskable]!.redaction!.verdict;
+    }
+    pending = cutBy ? [] : queue.slice(end);
     if (end > 0) {
       const written = write(x, join(queue, end));
       const ok = written instanceof Promise ? await written : written;
@@ -65,8 +75,8 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       for (let i = 0; i < end; i++) cell.observe(spent);
       if (!ok) return false;
     }
-    if (finding) {
-      cut(x, finding.verdict, metrics);
+    if (cutBy) {
+      cut(x, cutBy, metrics);
       return false;
     }
     return true;
@@ -87,6 +97,23 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
   } finally {
     inspection?.close();
   }
+}
+
+/**
+ * Re-serialises the events a stage masked, in the provider's format (from the original text, so
+ * a later mask of the same event replaces an earlier one). Returns the index of the first one
+ * whose format does not allow it (the stream is cut there), or -1.
+ */
+function applyRedactions(queue: StreamEvent[], decoder: StreamDecoder): number {
+  for (let i = 0; i < queue.length; i++) {
+    const e = queue[i]!;
+    if (!e.redaction) continue;
+    const raw = decoder.retext?.(e, e.redaction.text) ?? null;
+    if (raw === null) return i;
+    e.raw = raw;
+    e.redaction = undefined;
+  }
+  return -1;
 }
 
 /** Ends a stream under way: the provider's in-stream error, then close, then abort upstream. */

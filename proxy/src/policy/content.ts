@@ -86,6 +86,14 @@ export function actionFor(policy: ContentPolicy, label: string, direction: Direc
   return policy.defaultAction;
 }
 
+/** Whether any rule (or the default) could redact in this direction for this principal. */
+export function mayRedact(policy: ContentPolicy, direction: Direction, principal: Principal | null): boolean {
+  if (policy.defaultAction === 'redact') return true;
+  return policy.rules.some(
+    (r) => r.action === 'redact' && r.directions.has(direction) && (!r.teams || (principal !== null && r.teams.has(principal.team))) && (!r.agents || (principal !== null && r.agents.has(principal.agent))),
+  );
+}
+
 export function severer(a: ContentAction, b: ContentAction): ContentAction {
   return CONTENT_ACTIONS.indexOf(a) >= CONTENT_ACTIONS.indexOf(b) ? a : b;
 }

@@ -1,3 +1,4 @@
+import type { Verdict } from '../chain/verdict.js';
 import type { ReportedUsage } from '../providers/usage.js';
 
 /**
@@ -40,6 +41,8 @@ export interface StreamEvent {
   usage?: ReportedUsage | null;
   /** JSON-RPC responses the event carries (MCP). */
   outcomes?: RpcOutcome[] | null;
+  /** Set by a redacting stage while the event is held back: deliver this text instead, or cut with the verdict. */
+  redaction?: { text: string; verdict: Verdict } | undefined;
 }
 
 export interface StreamDecoder {
@@ -47,6 +50,11 @@ export interface StreamDecoder {
   push(chunk: Uint8Array): StreamEvent[];
   /** Called when upstream ends; anything left over is an incomplete event. */
   end(): StreamEvent[];
+  /**
+   * The event re-serialised with `text` as its model text (redaction), or null when its text
+   * is not one field the format lets us replace (then the stream is cut instead).
+   */
+  retext?(event: StreamEvent, text: string): string | Uint8Array | null;
 }
 
 export class StreamDecodeError extends Error {

@@ -10,6 +10,21 @@ export type SseUsage = (data: unknown) => ReportedUsage | null;
 export type SseTools = (event: string | undefined, data: unknown) => ToolDelta[] | null;
 /** Reads the JSON-RPC responses an SSE event carries (MCP), if any. */
 export type SseOutcomes = (data: unknown) => RpcOutcome[] | null;
+/** The event's payload with its model text replaced (changed in place), or null when that text is not one field. */
+export type SseRetext = (event: string | undefined, data: unknown, text: string) => unknown;
+
+/** The fields of an event as formatSse wrote it. */
+function parseFormatted(raw: string): { event: string | undefined; id: string | undefined; data: string } {
+  let event: string | undefined;
+  let id: string | undefined;
+  const data: string[] = [];
+  for (const line of raw.split('\n')) {
+    if (line.startsWith('data: ')) data.push(line.slice(6));
+    else if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('id: ')) id = line.slice(4);
+  }
+  return { event, id, data: data.join('\n') };
+}
 
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
@@ -28,6 +43,7 @@ export class SseDecoder implements StreamDecoder {
   readonly #usage: SseUsage | null;
   readonly #tools: SseTools | null;
   readonly #outcomes: SseOutcomes | null;
+  readonly #retext: SseRetext | null;
   #out: StreamEvent[] = [];
   #failure: Error | null = null;
   readonly #parser = createParser({
@@ -38,11 +54,26 @@ export class SseDecoder implements StreamDecoder {
     },
   });
 
-  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null, outcomes: SseOutcomes | null = null) {
+  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null, outcomes: SseOutcomes | null = null, retext: SseRetext | null = null) {
     this.#text = text;
     this.#usage = usage;
     this.#tools = tools;
     this.#outcomes = outcomes;
+    this.#retext = retext;
+  }
+
+  // Only on redaction: the event is parsed again from what was formatted, nothing is kept per event.
+  retext(e: StreamEvent, text: string): string | null {
+    if (!this.#retext || typeof e.raw !== 'string') return null;
+    const f = parseFormatted(e.raw);
+    let data: unknown;
+    try {
+      data = JSON.parse(f.data);
+    } catch {
+      return null;
+    }
+    const changed = this.#retext(f.event, data, text);
+    return changed === null || changed === undefined ? null : formatSse(f.event, JSON.stringify(changed), f.id);
   }
 
   #onEvent(e: EventSourceMessage): void {

@@ -1,4 +1,5 @@
-import { actionFor, reasonForLabel } from '../../policy/content.js';
+import { actionFor, mayRedact, reasonForLabel } from '../../policy/content.js';
+import { StreamMask } from '../../scan/stream-mask.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family, Finding } from '../../scan/detectors/types.js';
@@ -20,25 +21,30 @@ const MODEL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii']);
 const TOOL_WRITTEN: ReadonlySet<Family> = new Set(['secrets', 'pii', 'injection']);
 /** Text already delivered that is scanned again with each fragment, so a match split across fragments is caught. */
 export const CONTENT_CARRY = 256;
+/** Characters of a stream held back while the policy may redact responses: the longest match masked in place. */
+const MASK_HOLD = 128;
 
 /**
- * Classifies every response fragment before it is written: secrets and regulated data, with
- * a carry window over fragment boundaries (and prompt injection in what MCP servers return). A blocked label cuts the stream at the fragment
- * that completes the match (that fragment is never delivered). A redact rule masks the match
- * in a whole body before it is sent; in a stream earlier fragments are already out, so there
- * (and for a match that spans two strings of a body) it refuses instead (fail closed).
+ * Classifies every response fragment before it is written: secrets and regulated data, with a
+ * carry window over fragment boundaries (and prompt injection in what MCP servers return). A
+ * blocked label cuts the stream at the fragment that completes the match (that fragment is
+ * never delivered). A redact rule masks the match: in a whole body in every string holding it;
+ * in a stream within the tail held back for it (StreamMask). What cannot be masked in place
+ * (a match spanning two strings of a body, or begun in text already released) is refused.
  */
 export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, pool: ScanPool): ResponseStage {
   return {
     id: ID,
     band: 'content',
     side: 'response',
-    summary: 'secrets and regulated data in every response fragment (carry window across fragments), on worker threads; cut at the fragment',
-    open({ request }) {
+    summary: 'secrets and regulated data in every response fragment (carry window across fragments), on worker threads; cut at the fragment, or masked in place under a redact rule',
+    open({ request, streaming }) {
       const content = policy.current.content;
       if (!content.enabled) return null;
       const watch = contextual(request);
       const families = request.call?.mcp ? TOOL_WRITTEN : MODEL_WRITTEN;
+      // A stream can be masked only while what it masks is held back: hold a tail when the policy may redact.
+      const mask = streaming && mayRedact(content, 'response', request.principal) ? new StreamMask(MASK_HOLD) : null;
       let carry = '';
       return {
         inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
@@ -47,10 +53,13 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           if (added.length === 0) return null;
           const window = carry + added;
           const fresh = carry.length;
+          // Stream offset of the window's first character, for masking.
+          const base = mask ? mask.add(fragments) - fresh : 0;
           const advance = () => {
             carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
           };
-          const inline = watch ? judge(request, watch(carry, fragments), fragments, fresh, window) : null;
+          const at = { fragments, fresh, window, base, mask };
+          const inline = watch ? judge(request, watch(carry, fragments), at) : null;
           const candidates = detectors.candidates(window, families);
           if (candidates.length === 0) {
             if (!inline) advance();
@@ -58,12 +67,13 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           }
           return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
             // A match that ends inside the carry was judged with the fragment that completed it.
-            const judged = judge(request, found!.filter((f) => f.end > fresh), fragments, fresh, window);
+            const judged = judge(request, found!.filter((f) => f.end > fresh), at);
             const decided = !inline || (judged && judged.index < inline.index) ? judged : inline;
             if (!decided) advance();
             return decided;
           });
         },
+        ...(mask ? { heldFrom: () => mask.heldFrom() } : {}),
         close() {},
       };
     },
@@ -99,7 +109,8 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     };
   }
 
-  function judge(request: RequestContext, findings: Finding[], fragments: readonly Fragment[], fresh: number, window: string): FragmentFinding | null {
+  function judge(request: RequestContext, findings: Finding[], at: Batch): FragmentFinding | null {
+    const { fragments, fresh, window } = at;
     const content = policy.current.content;
     let cut: FragmentFinding | null = null;
     const flagged = new Set<string>();
@@ -111,7 +122,10 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     for (const f of findings) {
       recordLabels(request, f);
       let action = actionFor(content, f.label, 'response', request.principal);
-      if (action === 'redact' && !(spans && locate(leaves, window.slice(f.start, f.end), f.label, spans))) action = 'block';
+      if (action === 'redact') {
+        const masked = spans ? locate(leaves, window.slice(f.start, f.end), f.label, spans) : (at.mask?.mask(at.base + f.start, at.base + f.end, f.label, block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`)) ?? false);
+        if (!masked) action = 'block';
+      }
       if (action === 'redact') redacted.add(f.label);
       else if (action === 'block') {
         const index = fragmentAt(fragments, f.end - 1 - fresh);
@@ -120,13 +134,27 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     }
     if (cut) return cut;
     if (redacted.size > 0) {
-      for (const [leaf, s] of spans!) setAt(body!.json, leaf.path, redactSpans(leaf.text, s));
-      body!.rewritten = true;
-      request.notes.push(warn(ID, 'ALT_CONTENT_REDACTED', [...redacted].join(', ')));
+      // A whole body is rewritten here; a stream's held fragments carry their masked text to the relay.
+      if (spans) {
+        for (const [leaf, s] of spans) setAt(body!.json, leaf.path, redactSpans(leaf.text, s));
+        body!.rewritten = true;
+      }
+      if (!request.notes.some((n) => n.stage === ID && n.reason === 'ALT_CONTENT_REDACTED')) request.notes.push(warn(ID, 'ALT_CONTENT_REDACTED', [...redacted].join(', ')));
     }
     if (flagged.size > 0 && !request.notes.some((n) => n.stage === ID && n.reason === 'ALT_CONTENT_FLAGGED')) request.notes.push(warn(ID, 'ALT_CONTENT_FLAGGED', [...flagged].join(', ')));
     return null;
   }
+}
+
+/** One batch as judge sees it: the window scanned (carry + the batch's text) and where it sits in the stream. */
+interface Batch {
+  fragments: readonly Fragment[];
+  /** Where the batch's own text begins in the window (after the carry). */
+  fresh: number;
+  window: string;
+  /** Stream offset of the window's first character (masking only). */
+  base: number;
+  mask: StreamMask | null;
 }
 
 /**

@@ -20,6 +20,18 @@ export function geminiEventText(_event: string | undefined, data: unknown): stri
   return geminiResponseText(data);
 }
 
+/** A response chunk whose text is one text part of one candidate, with `text` in its place; else null. */
+export function geminiEventRetext(_event: string | undefined, data: unknown, text: string): unknown {
+  if (!isRecord(data) || !Array.isArray(data.candidates) || data.candidates.length !== 1) return null;
+  const c = data.candidates[0];
+  if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts)) return null;
+  const parts = c.content.parts.filter(isRecord);
+  const texts = parts.filter((p) => typeof p.text === 'string');
+  if (texts.length !== 1 || parts.some((p) => isRecord(p.functionCall))) return null;
+  texts[0]!.text = text;
+  return data;
+}
+
 /**
  * streamGenerateContent without alt=sse answers with one JSON array, element by element.
  * Altrace always asks upstream for SSE (one element per event) and frames the elements
