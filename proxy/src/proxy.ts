@@ -278,7 +278,8 @@ export class GovernedProxy {
 
   async #stream(x: Exchange, response: Extract<UpstreamReply, { kind: 'stream' }>, call: CallView): Promise<void> {
     const match = x.match!;
-    const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true });
+    const decoder = match.adapter.decoder(match);
+    const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true, maskable: decoder.canRetext === true });
     const headers = this.#headersFor(x, response.headers);
     const contentType = match.adapter.responseContentType?.(match);
     if (contentType) headers['content-type'] = contentType;
@@ -289,7 +290,7 @@ export class GovernedProxy {
     // A stream's added time is what it added before its first byte; fragments have their own histogram.
     x.overheadAtHeaders = x.overheadMs();
     this.#o.metrics.observeOverhead(call.provider, x.overheadAtHeaders / 1000);
-    await relayStream(x, response.body, match.adapter.decoder(match), inspection, this.#o.metrics);
+    await relayStream(x, response.body, decoder, inspection, this.#o.metrics);
     this.#finish(x);
   }
 

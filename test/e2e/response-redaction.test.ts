@@ -83,6 +83,21 @@ test.serial('Anthropic stream: masked in the text deltas, events otherwise as th
   t.is(final.stop_reason, 'end_turn');
 });
 
+test.serial('a Responses stream is cut, not masked: its closing events repeat the whole text', async (t) => {
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 20 });
+  const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });
+  const stream = await openai.responses.create({ model: 'gpt-4o-mini', input: 'how do I reach them?', stream: true });
+  const seen: string[] = [];
+  const err = await t.throwsAsync(async () => {
+    for await (const event of stream) seen.push(JSON.stringify(event));
+  });
+  t.truthy(err);
+  t.regex(String((err as Error).message) + seen.join(''), /ALT_CONTENT_REGULATED/);
+  // Cut at the fragment completing the match: what came before it is out, the rest never is.
+  t.false(seen.join('').includes('.example'), 'neither the completing delta nor a closing event with the whole text');
+  t.true(await eventually(() => h.sim.last()!.closedEarly), 'upstream was aborted');
+});
+
 test.serial('what cannot be masked in place (an address inside streamed tool-call arguments) is cut, never delivered', async (t) => {
   h.sim.next({ toolCall: { name: 'send_note', arguments: { to: EMAIL, body: 'renewal' } }, fragmentDelayMs: 20 });
   const openai = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 0 });

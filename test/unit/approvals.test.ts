@@ -7,6 +7,10 @@ import { SqliteStore } from '../../agent/src/state/sqlite.js';
 import type { ApprovalAsk } from '../../proxy/src/contracts/approvals.js';
 import { compileContract } from '../../proxy/src/contracts/compile.js';
 import { conditionsHold } from '../../proxy/src/contracts/approvals.js';
+import type { RequestContext } from '../../proxy/src/chain/context.js';
+import { approvalGate } from '../../proxy/src/chain/stages/approval-gate.js';
+import type { CallView } from '../../proxy/src/providers/call-view.js';
+import { parseMcp } from '../../proxy/src/providers/mcp/parse.js';
 
 const ask: ApprovalAsk = { requestId: 'r', agent: 'a', team: 't', keyId: 'k', run: null, contract: 'c@1', rule: 'g', kind: 'tool', subject: 'pay', arguments: '{"amount":5}', timeoutMs: 60_000 };
 const admin = { name: 'admin', team: null };
@@ -71,4 +75,24 @@ test('argument conditions: over, under, equals, in; every one must hold', (t) =>
     message: /can never both hold/,
   });
   t.throws(() => compileContract({ contract: 'c', version: 1, applies_to: { agents: ['a'] }, approvals: [{ id: 'g' }] }, 'x'), { message: /exactly one of tool or model/ });
+});
+
+test('an MCP batch with several gated tool calls asks about each; one refusal refuses the batch', async (t) => {
+  const contract = compileContract(
+    { contract: 'desk', version: 1, applies_to: { agents: ['a'] }, tools: { refund: 'write', wipe: 'delete' }, approvals: [{ id: 'big', tool: 'refund', when: { amount: { over: 100 } } }, { id: 'wipes', tool: 'wipe' }] },
+    'desk.yaml',
+  );
+  const asked: ApprovalAsk[] = [];
+  const answers = ['approved', 'denied'] as const;
+  const desk = { ask: async (a: ApprovalAsk) => ({ id: `apr_${asked.push(a)}`, outcome: answers[asked.length - 1]!, by: 'op', reason: null }) };
+  const view = parseMcp('tools', [
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'refund', arguments: { amount: 150 } } },
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'refund', arguments: { amount: 5 } } },
+    { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'wipe', arguments: {} } },
+  ]) as CallView;
+  const ctx = { id: 'r', headers: {}, call: view, contracts: [contract], principal: { keyId: 'k', agent: 'a', team: 't' }, notes: [] } as unknown as RequestContext;
+  const v = await approvalGate(desk).evaluate(ctx);
+  t.deepEqual(asked.map((a) => [a.subject, a.rule]), [['refund', 'big'], ['wipe', 'wipes']], 'the small refund needs no approval; the other two are each asked');
+  t.is(v?.reason, 'ALT_APPROVAL_DENIED');
+  t.deepEqual(ctx.notes.map((n) => n.reason), ['ALT_APPROVAL_GRANTED']);
 });

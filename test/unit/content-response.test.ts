@@ -35,7 +35,7 @@ function request(): RequestContext {
 }
 
 async function inspect(ctx: RequestContext, fragments: Fragment[]) {
-  const inspector = stage.open({ request: ctx, streaming: !fragments[0]!.body })!;
+  const inspector = stage.open({ request: ctx, streaming: !fragments[0]!.body, maskable: false })!;
   const found = await inspector.inspect(fragments);
   inspector.close();
   return found;
@@ -65,7 +65,7 @@ test('a match that spans two strings of the body cannot be masked in place: refu
 
 test('a stream under a redact rule holds its tail back; a match split across batches is masked in every fragment it spans', async (t) => {
   const ctx = request();
-  const inspector = stage.open({ request: ctx, streaming: true })!;
+  const inspector = stage.open({ request: ctx, streaming: true, maskable: true })!;
   const first: Fragment = { text: 'say hi to ana.lo', seq: 0 };
   t.is(await inspector.inspect([first]), null);
   t.is(inspector.heldFrom!(), 0, 'the tail is held back, not yet written');
@@ -77,8 +77,25 @@ test('a stream under a redact rule holds its tail back; a match split across bat
   inspector.close();
 });
 
-test('without a redact rule for responses, a stream is not held back', async (t) => {
+test('without a redact rule for responses, or on a stream whose format cannot carry a mask, nothing is held back', async (t) => {
   const plain = contentResponse(new PolicyHolder(compilePolicy({ version: 1, content: { rules: [] } }, 'test')), set, pool);
-  const inspector = plain.open({ request: request(), streaming: true })!;
-  t.is(inspector.heldFrom, undefined);
+  t.is(plain.open({ request: request(), streaming: true, maskable: true })!.heldFrom, undefined);
+  const unmaskable = stage.open({ request: request(), streaming: true, maskable: false })!;
+  t.is(unmaskable.heldFrom, undefined);
+  t.is((await unmaskable.inspect([{ text: 'mail ana.lopez@corp.example', seq: 0 }]))?.verdict.reason, 'ALT_CONTENT_REGULATED', 'a redact rule refuses at once');
+});
+
+test('a whole body: the match is masked wherever it is repeated, structural fields and tool input included', async (t) => {
+  const json = { content: [{ type: 'text', text: 'Filed for ana.lopez@corp.example today ' }, { type: 'tool_use', id: 'tu_1', name: 'notify', input: { id: 'ana.lopez@corp.example' } }] };
+  const body = { json, rewritten: false };
+  t.is(await inspect(request(), [{ text: 'Filed for ana.lopez@corp.example today notify{"id":"ana.lopez@corp.example"}', seq: 0, body }]), null);
+  t.is(json.content[1]!.input!.id, '[REDACTED:pii.email]');
+  t.is(json.content[0]!.text, 'Filed for [REDACTED:pii.email] today ');
+});
+
+test('a whole body that cannot be masked string by string is refused: logprobs, signed thinking', async (t) => {
+  const withLogprobs = { choices: [{ message: { content: 'mail ana.lopez@corp.example' }, logprobs: { content: [{ token: 'ana', logprob: -0.1 }] } }] };
+  t.is((await inspect(request(), [{ text: 'mail ana.lopez@corp.example', seq: 0, body: { json: withLogprobs, rewritten: false } }]))?.verdict.reason, 'ALT_CONTENT_REGULATED');
+  const thinking = { content: [{ type: 'thinking', thinking: 'she is ana.lopez@corp.example', signature: 'sig' }] };
+  t.is((await inspect(request(), [{ text: 'she is ana.lopez@corp.example', seq: 0, body: { json: thinking, rewritten: false } }]))?.verdict.reason, 'ALT_CONTENT_REGULATED');
 });

@@ -101,4 +101,6 @@ export interface Fragment {
 export interface ResponseContext {
   readonly request: RequestContext;
   readonly streaming: boolean;
+  /** A stream whose events can be re-serialised with masked text (its format allows it). */
+  readonly maskable?: boolean;
 }

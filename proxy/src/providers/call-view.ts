@@ -63,6 +63,8 @@ export type RpcId = string | number;
 export interface McpExchange {
   /** The server name of `/mcp/{server}`. */
   server: string;
+  /** The body was a JSON-RPC batch (an array): errors answer it with an array too. */
+  batch: boolean;
   /** Each JSON-RPC message of the body: a request (id and method), a notification (method), a response (id). */
   messages: { id: RpcId | null; method: string | null }[];
 }

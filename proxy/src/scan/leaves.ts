@@ -1,7 +1,9 @@
 /**
  * The text a request body carries: every string value in its JSON, with the path to it, so
- * a finding can be redacted in place. Structural fields (model names, roles, ids, types)
- * are skipped: they are not content and redacting them would break the request.
+ * a finding can be redacted in place. Structural string fields (model names, roles, ids,
+ * types) are skipped: they are not content and redacting them would break the request. An
+ * object or array under such a key (a tool argument named `id`, a schema property named
+ * `type`) is content and is walked.
  */
 
 export type JsonPath = (string | number)[];
@@ -35,12 +37,31 @@ function walk(value: unknown, path: JsonPath, out: Leaf[]): void {
   } else if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     for (const k in record) {
-      if (!Object.hasOwn(record, k) || STRUCTURAL.has(k)) continue;
+      if (!Object.hasOwn(record, k) || (STRUCTURAL.has(k) && typeof record[k] === 'string')) continue;
       path.push(k);
       walk(record[k], path, out);
       path.pop();
     }
   }
+}
+
+/** Every string value in a JSON value, structural or short, with its path: where a match could be repeated. */
+export function everyString(value: unknown): Leaf[] {
+  const out: Leaf[] = [];
+  const visit = (v: unknown, path: JsonPath): void => {
+    if (typeof v === 'string') out.push({ path: path.slice(), text: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => visit(x, [...path, i]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, [...path, k]);
+  };
+  visit(value, []);
+  return out;
+}
+
+/** The object or array holding the value at path. */
+export function parentAt(root: unknown, path: JsonPath): unknown {
+  let node = root as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) node = node[path[i]!] as Record<string | number, unknown>;
+  return node;
 }
 
 /** Sets the string at path in a structure of plain objects and arrays. */

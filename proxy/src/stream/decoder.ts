@@ -55,6 +55,8 @@ export interface StreamDecoder {
    * is not one field the format lets us replace (then the stream is cut instead).
    */
   retext?(event: StreamEvent, text: string): string | Uint8Array | null;
+  /** True when this stream's events can be re-serialised with masked text at all. */
+  readonly canRetext?: boolean;
 }
 
 export class StreamDecodeError extends Error {

@@ -62,6 +62,10 @@ export class SseDecoder implements StreamDecoder {
     this.#retext = retext;
   }
 
+  get canRetext(): boolean {
+    return this.#retext !== null;
+  }
+
   // Only on redaction: the event is parsed again from what was formatted, nothing is kept per event.
   retext(e: StreamEvent, text: string): string | null {
     if (!this.#retext || typeof e.raw !== 'string') return null;

@@ -15,8 +15,13 @@ export interface Upstream {
   dataRegion?: string | null;
 }
 
-/** Joins an upstream's base URL (which may carry a path, e.g. /v1) with a request path. */
+/**
+ * Joins an upstream's base URL (which may carry a path, e.g. /v1, and a query an MCP server
+ * needs) with a request path and query; the request's own parameters win.
+ */
 export function upstreamUrl(up: Upstream, pathAndQuery: string): URL {
   const basePath = up.base.pathname.replace(/\/+$/, '');
-  return new URL(basePath + pathAndQuery, up.base.origin);
+  const url = new URL(basePath + pathAndQuery, up.base.origin);
+  if (up.base.search) for (const [k, v] of up.base.searchParams) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
+  return url;
 }

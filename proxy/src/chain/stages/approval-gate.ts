@@ -22,17 +22,42 @@ export function askFor(ctx: RequestContext, contract: Contract, rule: ApprovalRu
   return { requestId: ctx.id, agent: p.agent, team: p.team, keyId: p.keyId, run: runOf(ctx.headers), contract: contract.ref, rule: rule.id, kind, subject, arguments: args, timeoutMs: rule.timeoutMs };
 }
 
-/** The first gate of the contracts that holds this request: by its model, or by an MCP tool call it makes. */
-function gateFor(ctx: RequestContext, contracts: readonly Contract[]): { contract: Contract; rule: ApprovalRule; ask: ApprovalAsk } | null {
+interface Gate {
+  contract: Contract;
+  rule: ApprovalRule;
+  ask: ApprovalAsk;
+}
+
+/**
+ * The questions this request must have answered: the first gate that holds its model, and for
+ * each MCP tool call it makes (a batch may hold several) the first gate that holds that call.
+ */
+function gatesFor(ctx: RequestContext, contracts: readonly Contract[]): Gate[] {
   const call = ctx.call!;
-  for (const contract of contracts) {
-    for (const rule of contract.approvals) {
-      if (call.model && rule.model?.test(call.model)) return { contract, rule, ask: askFor(ctx, contract, rule, 'model', call.model, null) };
-      if (!call.mcp || !rule.tool) continue;
-      for (const tc of call.toolCalls) {
-        if (rule.tool.test(tc.name) && conditionsHold(rule, tc.arguments)) return { contract, rule, ask: askFor(ctx, contract, rule, 'tool', tc.name, argumentsText(tc.arguments)) };
-      }
+  const gates: Gate[] = [];
+  const first = (holds: (rule: ApprovalRule) => boolean): { contract: Contract; rule: ApprovalRule } | null => {
+    for (const contract of contracts) for (const rule of contract.approvals) if (holds(rule)) return { contract, rule };
+    return null;
+  };
+  const model = call.model;
+  const byModel = model ? first((r) => r.model?.test(model) === true) : null;
+  if (byModel) gates.push({ ...byModel, ask: askFor(ctx, byModel.contract, byModel.rule, 'model', model!, null) });
+  if (call.mcp) {
+    for (const tc of call.toolCalls) {
+      const byTool = first((r) => r.tool?.test(tc.name) === true && conditionsHold(r, tc.arguments));
+      if (byTool) gates.push({ ...byTool, ask: askFor(ctx, byTool.contract, byTool.rule, 'tool', tc.name, argumentsText(tc.arguments)) });
     }
+  }
+  return gates;
+}
+
+/** Asks each question in turn; the first answer that refuses decides, approvals become notes. */
+async function askAll(desk: ApprovalDesk, ctx: RequestContext, gates: readonly Gate[]): Promise<Verdict | null> {
+  for (const [i, g] of gates.entries()) {
+    const v = answerVerdict(ID, await desk.ask(g.ask), g.contract, g.rule);
+    if (v.outcome === 'block') return v;
+    if (i === gates.length - 1) return v;
+    ctx.notes.push(v);
   }
   return null;
 }
@@ -53,9 +78,8 @@ export function approvalGate(desk: ApprovalDesk): RequestStage {
     evaluate(ctx) {
       const contracts = ctx.contracts;
       if (!contracts?.length || !ctx.call || !ctx.principal) return null;
-      const gate = gateFor(ctx, contracts);
-      if (!gate) return null;
-      return desk.ask(gate.ask).then((a) => answerVerdict(ID, a, gate.contract, gate.rule));
+      const gates = gatesFor(ctx, contracts);
+      return gates.length === 0 ? null : askAll(desk, ctx, gates);
     },
   };
 }

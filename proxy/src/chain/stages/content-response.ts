@@ -3,7 +3,7 @@ import { StreamMask } from '../../scan/stream-mask.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family, Finding } from '../../scan/detectors/types.js';
-import { redactSpans, setAt, stringLeaves, type Leaf } from '../../scan/leaves.js';
+import { everyString, parentAt, redactSpans, setAt, type Leaf } from '../../scan/leaves.js';
 import { normalise, SHINGLE, SystemPromptIndex } from '../../scan/leak.js';
 import type { ScanPool } from '../../scan/pool.js';
 import { firstTainted, taintedDestinations } from '../../scan/taint.js';
@@ -38,13 +38,14 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     band: 'content',
     side: 'response',
     summary: 'secrets and regulated data in every response fragment (carry window across fragments), on worker threads; cut at the fragment, or masked in place under a redact rule',
-    open({ request, streaming }) {
+    open({ request, streaming, maskable }) {
       const content = policy.current.content;
       if (!content.enabled) return null;
       const watch = contextual(request);
       const families = request.call?.mcp ? TOOL_WRITTEN : MODEL_WRITTEN;
-      // A stream can be masked only while what it masks is held back: hold a tail when the policy may redact.
-      const mask = streaming && mayRedact(content, 'response', request.principal) ? new StreamMask(MASK_HOLD) : null;
+      // A stream can be masked only while what it masks is held back: hold a tail when the policy
+      // may redact and the stream's format can carry a mask (elsewhere a redact rule cuts at once).
+      const mask = streaming && maskable === true && mayRedact(content, 'response', request.principal) ? new StreamMask(MASK_HOLD) : null;
       let carry = '';
       return {
         inspect(fragments: readonly Fragment[]): FragmentFinding | null | Promise<FragmentFinding | null> {
@@ -118,12 +119,14 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     // A whole body can be rewritten before anything is delivered; a stream already under way cannot.
     const body = fragments.length === 1 ? fragments[0]!.body : undefined;
     const spans = body ? new Map<Leaf, { start: number; end: number; label: string }[]>() : null;
-    const leaves = body ? stringLeaves(body.json) : [];
+    let leaves: Leaf[] | null = null; // only when something is to be masked
     for (const f of findings) {
       recordLabels(request, f);
       let action = actionFor(content, f.label, 'response', request.principal);
       if (action === 'redact') {
-        const masked = spans ? locate(leaves, window.slice(f.start, f.end), f.label, spans) : (at.mask?.mask(at.base + f.start, at.base + f.end, f.label, block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`)) ?? false);
+        const masked = spans
+          ? maskableBody(body!.json) && locate(body!.json, (leaves ??= everyString(body!.json)), window.slice(f.start, f.end), f.label, spans)
+          : (at.mask?.mask(at.base + f.start, at.base + f.end, f.label, block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`)) ?? false);
         if (!masked) action = 'block';
       }
       if (action === 'redact') redacted.add(f.label);
@@ -158,13 +161,36 @@ interface Batch {
 }
 
 /**
- * Marks every occurrence of `matched` in the body's strings for redaction. False when it occurs
- * in none (the match spans two strings of the body): then it cannot be masked in place.
+ * Whether a body can be masked string by string: not when it carries logprobs (their tokens
+ * spell the text out again, in pieces no search finds).
  */
-function locate(leaves: readonly Leaf[], matched: string, label: string, spans: Map<Leaf, { start: number; end: number; label: string }[]>): boolean {
+function maskableBody(json: unknown): boolean {
+  const stack: unknown[] = [json];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (/logprob/i.test(k) && x !== null && !(Array.isArray(x) && x.length === 0)) return false;
+        stack.push(x);
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Marks every occurrence of `matched` in the body's strings (every string, structural ones
+ * too) for redaction. False when it occurs in none (the match spans two strings of the body),
+ * or in a signed block (Anthropic thinking, sent back verbatim): then it cannot be masked.
+ */
+function locate(json: unknown, leaves: readonly Leaf[], matched: string, label: string, spans: Map<Leaf, { start: number; end: number; label: string }[]>): boolean {
   let found = false;
   for (const leaf of leaves) {
-    for (let at = leaf.text.indexOf(matched); matched.length > 0 && at !== -1; at = leaf.text.indexOf(matched, at + matched.length)) {
+    if (matched.length === 0 || !leaf.text.includes(matched)) continue;
+    const parent = parentAt(json, leaf.path);
+    if (parent !== null && typeof parent === 'object' && 'signature' in parent) return false;
+    for (let at = leaf.text.indexOf(matched); at !== -1; at = leaf.text.indexOf(matched, at + matched.length)) {
       const list = spans.get(leaf) ?? [];
       list.push({ start: at, end: at + matched.length, label });
       spans.set(leaf, list);

@@ -1,5 +1,6 @@
 import { evidenceOf, type Evidence, type EvidenceLedger } from '../../contracts/evidence.js';
 import type { PolicyHolder } from '../../policy/policy.js';
+import { rpcKey } from '../../providers/mcp/parse.js';
 import { runOf } from '../context.js';
 import type { ResponseStage } from '../stage.js';
 
@@ -28,7 +29,7 @@ export function mcpEvidence(policy: PolicyHolder, ledger: EvidenceLedger, now: (
           for (const f of fragments) {
             for (const o of f.outcomes ?? []) {
               if (o.failed) continue;
-              const tc = call.toolCalls.find((c) => c.id === String(o.id));
+              const tc = call.toolCalls.find((c) => c.id === rpcKey(o.id));
               const want = tc ? paths.get(tc.name) : undefined;
               if (want) returned.push(evidenceOf(tc!.name, tc!.arguments, want));
             }

@@ -26,14 +26,15 @@ export function anthropicMessageText(body: unknown): string {
   return out;
 }
 
-/** A Messages text or thinking delta (or a text block's start) with `text` in its place; else null. */
+/**
+ * A Messages text delta (or a text block's start) with `text` in its place; else null. Thinking
+ * is not rewritten: its block is signed, and the agent sends it back verbatim on the next turn.
+ */
 export function anthropicEventRetext(_event: string | undefined, data: unknown, text: string): unknown {
   if (!isRecord(data)) return null;
   if (data.type === 'content_block_delta' && isRecord(data.delta)) {
-    const d = data.delta;
-    if (d.type === 'text_delta') d.text = text;
-    else if (d.type === 'thinking_delta') d.thinking = text;
-    else return null;
+    if (data.delta.type !== 'text_delta') return null;
+    data.delta.text = text;
     return data;
   }
   if (data.type === 'content_block_start' && isRecord(data.content_block) && data.content_block.type === 'text') {

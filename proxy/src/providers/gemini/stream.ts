@@ -20,11 +20,11 @@ export function geminiEventText(_event: string | undefined, data: unknown): stri
   return geminiResponseText(data);
 }
 
-/** A response chunk whose text is one text part of one candidate, with `text` in its place; else null. */
+/** A response chunk whose text is one text part of one candidate (no logprobs), with `text` in its place; else null. */
 export function geminiEventRetext(_event: string | undefined, data: unknown, text: string): unknown {
   if (!isRecord(data) || !Array.isArray(data.candidates) || data.candidates.length !== 1) return null;
   const c = data.candidates[0];
-  if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts)) return null;
+  if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts) || c.logprobsResult !== undefined) return null;
   const parts = c.content.parts.filter(isRecord);
   const texts = parts.filter((p) => typeof p.text === 'string');
   if (texts.length !== 1 || parts.some((p) => isRecord(p.functionCall))) return null;

@@ -29,13 +29,14 @@ function errorMessage(id: RpcId | null, info: AltraceErrorInfo, status: number, 
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code: codeFor(info, errorClass), message, data: { status, altrace: info } } });
 }
 
-/** A JSON-RPC error response answering the agent's (first) request, with `data.altrace`. */
+/**
+ * A JSON-RPC error response answering the agent's request, with `data.altrace`; for a batch,
+ * an array with an error for each of its requests.
+ */
 export function mcpErrorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null): ErrorReply {
-  return {
-    status,
-    headers: { 'content-type': 'application/json' },
-    body: errorMessage(requestIds(call)[0] ?? null, info, status, message, errorClass),
-  };
+  const ids = requestIds(call);
+  const body = call?.mcp?.batch && ids.length > 0 ? `[${ids.map((id) => errorMessage(id, info, status, message, errorClass)).join(',')}]` : errorMessage(ids[0] ?? null, info, status, message, errorClass);
+  return { status, headers: { 'content-type': 'application/json' }, body };
 }
 
 /**

@@ -1,6 +1,11 @@
 import { isRecord } from '../adapter.js';
 import { emptyCall, type CallView, type McpExchange, type RpcId } from '../call-view.js';
 
+/** A JSON-RPC id as a tool call's id: typed, so that 1 and "1" stay two requests. */
+export function rpcKey(id: RpcId): string {
+  return typeof id === 'number' ? `n:${id}` : `s:${id}`;
+}
+
 /** The upstream name of an MCP server: contracts and the policy list it as a destination. */
 export function mcpUpstream(server: string): string {
   return `mcp:${server}`;
@@ -29,13 +34,16 @@ function readMessage(m: unknown, at: string, call: CallView, exchange: McpExchan
   }
   if (typeof m.method !== 'string' || m.method === '') return `${at}.method must be a non-empty string`;
   if (m.params !== undefined && !isRecord(m.params) && !Array.isArray(m.params)) return `${at}.params must be an object or an array`;
+  if (id !== undefined && id !== null && exchange.messages.some((x) => x.method !== null && x.id !== null && rpcKey(x.id) === rpcKey(id))) {
+    return `${at}.id ${JSON.stringify(id)} is already used by another request of the batch`;
+  }
   exchange.messages.push({ id: id ?? null, method: m.method });
   if (m.method === 'tools/call') {
     if (id === undefined || id === null) return `${at}: tools/call is a request and needs an id`;
     const params = isRecord(m.params) ? m.params : null;
     if (!params || typeof params.name !== 'string' || params.name === '') return `${at}.params.name must name the tool`;
     if (params.arguments !== undefined && !isRecord(params.arguments)) return `${at}.params.arguments must be an object`;
-    call.toolCalls.push({ id: String(id), name: params.name, arguments: params.arguments ?? {} });
+    call.toolCalls.push({ id: rpcKey(id), name: params.name, arguments: params.arguments ?? {} });
   }
   return null;
 }
@@ -47,7 +55,7 @@ function readMessage(m: unknown, at: string, call: CallView, exchange: McpExchan
  */
 export function parseMcp(server: string, body: unknown): CallView | string {
   const call = emptyCall('mcp', mcpUpstream(server), 'mcp');
-  const exchange: McpExchange = { server, messages: [] };
+  const exchange: McpExchange = { server, batch: Array.isArray(body), messages: [] };
   call.mcp = exchange;
   if (body === undefined) return call;
   if (Array.isArray(body)) {

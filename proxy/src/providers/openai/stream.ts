@@ -56,20 +56,16 @@ export function responseObjectText(body: unknown): string {
   return out;
 }
 
-/** A chat.completion.chunk whose text is one content delta, with `text` in its place; else null. */
+/**
+ * A chat.completion.chunk whose text is one content delta, with `text` in its place; else null
+ * (also when it carries logprobs: their tokens spell the text out again).
+ */
 export function chatChunkRetext(_event: string | undefined, data: unknown, text: string): unknown {
   if (!isRecord(data) || !Array.isArray(data.choices) || data.choices.length !== 1) return null;
-  const delta = isRecord(data.choices[0]) ? data.choices[0].delta : null;
+  const choice = data.choices[0];
+  if (!isRecord(choice) || (choice.logprobs !== undefined && choice.logprobs !== null)) return null;
+  const delta = choice.delta;
   if (!isRecord(delta) || typeof delta.content !== 'string' || str(delta.refusal) !== '' || toolArgs(delta.tool_calls) !== '') return null;
   delta.content = text;
-  return data;
-}
-
-/** A Responses text or refusal delta with `text` in its place; else null (tool arguments are not rewritten). */
-export function responsesEventRetext(event: string | undefined, data: unknown, text: string): unknown {
-  if (!isRecord(data)) return null;
-  const type = event ?? str(data.type);
-  if (type !== 'response.output_text.delta' && type !== 'response.refusal.delta') return null;
-  data.delta = text;
   return data;
 }
