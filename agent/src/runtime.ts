@@ -265,6 +265,19 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   }
 
   const policyWatches: FileWatch[] = [];
+  // The contracts directory the policy names, watched; a reload that names another moves the watch.
+  let contractsWatch: { dir: string; watch: FileWatch } | null = null;
+  const watchContracts = (dir: string | null): void => {
+    if ((contractsWatch?.dir ?? null) === dir) return;
+    contractsWatch?.watch.close();
+    contractsWatch = null;
+    if (dir === null) return;
+    try {
+      contractsWatch = { dir, watch: watchYamlDirectory(dir, reloadPolicy) };
+    } catch (err) {
+      logger.warn({ contracts: dir, err: (err as Error).message }, 'contracts hot reload unavailable; edits there take a restart');
+    }
+  };
   const reloadPolicy = (): void => {
     try {
       const next = loadPolicy(policyFile);
@@ -272,15 +285,14 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       policy.replace(next);
       levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
       logger.info({ policy: policyFile, digest: policy.current.digest, contracts: next.contracts.all.map((c) => c.ref) }, 'policy reloaded');
+      watchContracts(policyContractsDir(policyFile));
     } catch (err) {
       logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
     }
   };
   try {
     policyWatches.push(watchFile(policyFile, reloadPolicy));
-    // The contracts directory the policy named at start-up; naming another one takes a restart.
-    const contractsDir = policyContractsDir(policyFile);
-    if (contractsDir) policyWatches.push(watchYamlDirectory(contractsDir, reloadPolicy));
+    watchContracts(policyContractsDir(policyFile));
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
   }
@@ -308,6 +320,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     async close() {
       ready = false;
       for (const w of policyWatches) w.close();
+      contractsWatch?.watch.close();
       // Requests held at approval gates are answered (expired) so the listener can drain.
       approvals.close();
       node?.close();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -70,4 +70,25 @@ test.serial('an invalid edit is refused and the last good policy stays in force'
   t.true(await eventually(() => h.logs.some((l) => l.includes('policy reload refused') && l.includes('models')), 3000));
   t.is(await modelCode('gpt-4.1'), 'ok', 'still the last good policy');
   t.is(await modelCode('gpt-4o-mini'), 'ok');
+});
+
+test.serial('a policy that names another contracts directory moves the watch there: later edits in it apply without a restart', async (t) => {
+  const contracts = join(dir, 'contracts-b');
+  mkdirSync(contracts);
+  const contract = (models: string[]) => writeFileSync(join(contracts, 'ops.yaml'), stringifyYaml({ contract: 'ops-models', version: models.length, applies_to: { teams: ['ops'] }, models }));
+  contract(['gpt-4o-mini']);
+  writeFileSync(file, stringifyYaml({ ...base, models: { ...base.models, openai: ['gpt-4o-mini', 'gpt-4.1'] }, contracts: { dir: contracts, require: false } }));
+  let got = '';
+  await eventually(() => {
+    void modelCode('gpt-4.1').then((c) => (got = c));
+    return got === 'ALT_CONTRACT_MODEL_DENIED';
+  }, 3000);
+  t.is(got, 'ALT_CONTRACT_MODEL_DENIED', 'the contract in the new directory applies');
+  // An edit inside the new directory alone (the policy file untouched) is picked up.
+  contract(['gpt-4o-mini', 'gpt-4.1']);
+  await eventually(() => {
+    void modelCode('gpt-4.1').then((c) => (got = c));
+    return got === 'ok';
+  }, 3000);
+  t.is(got, 'ok');
 });
