@@ -22,6 +22,21 @@ export function loadOrCreateRootKey(file: string): KeyObject {
   return privateKeyFromPem(readFileSync(file, 'utf8'));
 }
 
+/**
+ * The root public keys whose chains this node accepts: its own root (when it has one; never
+ * created here) and `delegation.trusted_keys`. For offline tools such as `policy explain`.
+ */
+export function trustedRoots(config: Config): Map<string, KeyObject> {
+  const roots = new Map<string, KeyObject>();
+  const file = rootKeyFile(config);
+  if (existsSync(file)) {
+    const own = createPublicKey(privateKeyFromPem(readFileSync(file, 'utf8')));
+    roots.set(rawPublicKey(own), own);
+  }
+  for (const k of config.delegation.trusted_keys) roots.set(k, publicKeyFromRaw(k));
+  return roots;
+}
+
 const FIELDS = new Set(['aud', 'sub', 'ttl_s', 'budget_usd', 'models', 'tools', 'data_ceiling', 'rate', 'regions']);
 const MAX_TTL_S = 30 * 24 * 3600;
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { stringify as stringifyYaml } from 'yaml';
 import { ROOT, runCli } from '../helpers/process.js';
+import { generateHolderKey, mintRoot } from '../../proxy/src/index.js';
+import { loadOrCreateRootKey } from '../../agent/src/delegation.js';
 
 // `altrace policy check` and `altrace policy explain` as real processes, as scripts use them.
 const dir = mkdtempSync(join(tmpdir(), 'altrace-policy-cli-'));
@@ -82,4 +84,23 @@ test('explain and check: usage errors exit 2, unreadable files exit 1 naming the
   const notJson = await runCli(['policy', 'explain', '--agent', 'a', '--request', write('bad.json', '{"model":')]);
   t.is(notJson.code, 1);
   t.regex(notJson.stderr, /not JSON/);
+});
+
+test('explain --parent: a delegation chain is verified against the node root; its grant decides like a contract', async (t) => {
+  const state = join(dir, 'state');
+  const root = loadOrCreateRootKey(join(state, 'delegation-root.pem'));
+  const holder = generateHolderKey();
+  const exp = Math.floor(Date.now() / 1000) + 600;
+  const chain = mintRoot(root, { sub: holder.publicKey, aud: 'worker-7', exp, models: ['gpt-4o-mini'] });
+  const env = { ALTRACE_STATE_DIR: state };
+  const asks = (model: string) => write(`ask-${model}.json`, { model, messages: [{ role: 'user', content: 'hello' }] });
+  const inside = await runCli(['policy', 'explain', '--agent', 'worker-7', '--request', asks('gpt-4o-mini'), '--parent', chain, '--json'], env);
+  t.is(inside.code, 0, inside.stdout + inside.stderr);
+  const outside = await runCli(['policy', 'explain', '--agent', 'worker-7', '--request', asks('gpt-4.1'), '--parent', `@${write('chain.txt', chain + '\n')}`, '--json'], env);
+  t.is(outside.code, 1);
+  t.is(JSON.parse(outside.stdout).decision.reason, 'ALT_CONTRACT_MODEL_DENIED', 'the grant allows gpt-4o-mini only');
+  const stranger = mintRoot(generateHolderKey().privateKey, { sub: holder.publicKey, aud: 'worker-7', exp });
+  const forged = await runCli(['policy', 'explain', '--agent', 'worker-7', '--request', asks('gpt-4o-mini'), '--parent', stranger, '--json'], env);
+  t.is(forged.code, 1);
+  t.is(JSON.parse(forged.stdout).decision.reason, 'ALT_DELEGATION_INVALID', 'a chain from a root this node does not trust');
 });

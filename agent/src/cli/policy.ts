@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { PolicyError, UsageError } from '../errors.js';
 import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
 import { loadContract, loadPolicy } from '../policy/load.js';
 
@@ -11,7 +11,7 @@ const HELP = `altrace policy — policy and contract files
 Usage:
   altrace policy check FILE [--json]
   altrace policy explain --agent AGENT [--team TEAM] --request FILE [--path PATH]
-                         [--response FILE] [--run ID] [--config FILE] [--json]
+                         [--response FILE] [--run ID] [--parent CHAIN] [--config FILE] [--json]
 
 check    Validates FILE: a policy (policies/policy.schema.json, with the contracts it names)
          or a single contract (policies/contract.schema.json, recognised by its "contract:"
@@ -24,8 +24,19 @@ explain  Runs the request in FILE (the provider-native JSON body, sent to PATH, 
          contracts that apply, the reason and the hint. With --response FILE (a provider
          response body) it also judges the tool calls the model makes in it. Kill switches,
          levels, budgets and earlier runs are the live agent's and are not consulted.
+         --parent CHAIN (or @FILE) is a delegation chain as a worker sends it in
+         x-altrace-parent: verified against this node's root and delegation.trusted_keys,
+         and its grant judged as one more contract.
          Exit 0 when the request (and response) would be allowed, 1 when refused.
 `;
+
+function readChainFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new PolicyError(`cannot read the delegation chain file ${file}: ${(err as Error).message}`, '(parent)');
+  }
+}
 
 function isContractFile(file: string): boolean {
   try {
@@ -80,6 +91,7 @@ async function explain(args: string[]): Promise<number> {
       response: { type: 'string' },
       path: { type: 'string', default: '/v1/chat/completions' },
       run: { type: 'string' },
+      parent: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -95,6 +107,7 @@ async function explain(args: string[]): Promise<number> {
     response: values.response ? readExplainFile(values.response, 'response') : null,
     path: values.path,
     run: values.run ?? null,
+    parent: values.parent === undefined ? null : values.parent.startsWith('@') ? readChainFile(values.parent.slice(1)) : values.parent,
   });
   process.stdout.write(values.json ? JSON.stringify(e) + '\n' : render(e, values.agent, team));
   const refused = e.decision.outcome !== 'allow' || (e.response?.verdict != null && e.response.verdict.outcome !== 'allow');

@@ -26,6 +26,7 @@ import type { Config } from '../config/config.js';
 import { PolicyError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { resolvePolicyPath, upstreamsFrom } from '../runtime.js';
+import { trustedRoots } from '../delegation.js';
 import { loadPolicy, loadPrices } from './load.js';
 
 /** Explain does not wait for people: a gate answers at once and says it would have waited. */
@@ -40,6 +41,8 @@ export interface ExplainInput {
   request: string;
   path: string;
   run: string | null;
+  /** A delegation chain, as a worker sends it in x-altrace-parent. */
+  parent: string | null;
   /** A provider-native response body whose tool calls the response side should judge. */
   response: string | null;
 }
@@ -81,6 +84,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   keys.put({ id: 'explain', hash: hashKey(secret), prefix: 'alt-explain', agent: input.agent, team: input.team, models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: Date.now() });
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const upstreams = upstreamsFrom(config);
+  const roots = trustedRoots(config);
   const scanPool = new ScanPool({ threads: 1, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   try {
     const chain = new Chain(
@@ -99,8 +103,8 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         evidence: new EvidenceLedger(),
         contractRates: new RateBuckets(),
         approvals: EXPLAIN_DESK,
-        // Explain judges a request without a chain; `altrace delegate verify` checks chains.
-        delegation: { roots: () => new Map(), budgets: new DelegationBudgets() },
+        // A chain given with --parent is verified against this node's roots, as the proxy would.
+        delegation: { roots: () => roots, budgets: new DelegationBudgets() },
         regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
         hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
         enforceOnly: config.enforce_only,
@@ -114,6 +118,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const bytes = Buffer.from(input.request);
     const headers: Record<string, string> = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
     if (input.run) headers['x-altrace-run'] = input.run;
+    if (input.parent) headers['x-altrace-parent'] = input.parent;
     const { ctx } = describeRequest('explain', 'POST', url, routed, headers, { bytes, length: bytes.length, tooLarge: bytes.length > config.limits.max_body_bytes });
     const stages = await chain.trace(ctx);
     const last = stages.at(-1)?.verdict;
