@@ -1,24 +1,26 @@
+import { wasmAutomaton, type WasmAutomaton } from './keyword-wasm.js';
+
 /**
  * Which keywords occur in a text, in one pass: an Aho-Corasick automaton over lower-case
  * ASCII, compiled to a dense transition table so the scan is one array read per character.
  * This is the cheap prefilter in front of the detectors' regexes: a detector whose keywords
  * do not occur never runs. Characters outside ASCII lead back to the root (keywords are ASCII).
  *
- * The text is walked as its UTF-8 bytes, a slice at a time into one reused buffer: ASCII is
- * unchanged and every byte of a longer character is ≥ 0x80, so the automaton sees what it would
- * in the characters (a surrogate pair cut at a slice boundary becomes U+FFFD, also ≥ 0x80, and no
- * keyword holds either half), and a byte loop over a typed array runs about twice as fast as
- * charCodeAt.
+ * Long texts run through the same table in WebAssembly (keyword-wasm.ts), over their UTF-8
+ * bytes: ASCII is unchanged and every byte of a longer character is ≥ 0x80, which no column
+ * holds, so it sees what the character loop sees. Short texts (stream fragments) stay in
+ * JavaScript, where there is no call to set up.
  */
-/** UTF-16 units encoded at a time; UTF-8 takes at most three bytes for each. */
-const SLICE = 16 * 1024;
+/** From this many characters a text goes through the WebAssembly loop. */
+const WASM_FROM = 1024;
 
 export class KeywordIndex {
   readonly #delta: Uint16Array | Uint32Array;
   /** Byte (ASCII, lower-cased; ≥ 0x80 is never in a keyword) → column; 0 for bytes no keyword contains. */
   readonly #column: Uint8Array;
-  readonly #encoder = new TextEncoder();
-  readonly #bytes = new Uint8Array(SLICE * 3);
+  readonly #wasm: WasmAutomaton | null;
+  /** The states that emit keywords: what is read back after a WebAssembly scan. */
+  readonly #emitting: Int32Array;
   readonly #shift: number;
   /** For each state, the keyword ids that end there (including through failure links). */
   readonly #outputs: (readonly number[])[];
@@ -81,23 +83,31 @@ export class KeywordIndex {
     this.#shift = shift;
     this.#outputs = out.map((o) => [...new Set(o)]);
     this.#emits = Uint8Array.from(this.#outputs, (o) => (o.length > 0 ? 1 : 0));
+    this.#emitting = Int32Array.from(this.#outputs.flatMap((o, s) => (o.length > 0 ? [s] : [])));
+    this.#wasm = wasmAutomaton(delta, column, this.#emits, shift);
+  }
+
+  /** Which loop serves long texts: WebAssembly, or JavaScript where it is unavailable. */
+  get engine(): 'wasm' | 'js' {
+    return this.#wasm ? 'wasm' : 'js';
   }
 
   /** Marks in `hit` (indexed by keyword id) every keyword that occurs in text, case-insensitively. */
   scan(text: string, hit: Uint8Array): void {
-    const bytes = this.#bytes;
+    if (this.#wasm && text.length >= WASM_FROM) {
+      const reached = this.#wasm.scan(text);
+      for (const s of this.#emitting) if (reached[s] !== 0) this.#emit(s, hit);
+      return;
+    }
     const delta = this.#delta;
     const emits = this.#emits;
     const column = this.#column;
     const shift = this.#shift;
     let s = 0;
-    for (let from = 0; from < text.length; from += SLICE) {
-      const slice = from === 0 && text.length <= SLICE ? text : text.slice(from, from + SLICE);
-      const n = this.#encoder.encodeInto(slice, bytes).written;
-      for (let i = 0; i < n; i++) {
-        s = delta[(s << shift) | column[bytes[i]!]!]!;
-        if (emits[s] !== 0) this.#emit(s, hit);
-      }
+    for (let i = 0, n = text.length; i < n; i++) {
+      const c = text.charCodeAt(i);
+      s = c > 127 ? 0 : delta[(s << shift) | column[c]!]!;
+      if (emits[s] !== 0) this.#emit(s, hit);
     }
   }
 
