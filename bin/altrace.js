@@ -1,10 +1,8 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --heap-growing-percent=50 --enable-experimental-regexp-engine-on-excessive-backtracks
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --enable-experimental-regexp-engine-on-excessive-backtracks
 // The `altrace` CLI: the compiled entry point lives in dist/ (built by `npm ci`).
 // MALLOC_ARENA_MAX=2 and --max-semi-space-size=8: glibc otherwise keeps an allocation arena
 // per thread, and V8 grows the young generation to 64 MB per semi-space
 // on a large machine; the proxy's short-lived objects need far less (docs/benchmarks.md).
-// --heap-growing-percent=50: at saturation V8 otherwise lets old space reach ~4x its live
-// size before a major GC and keeps the pages (RSS 260-270 MB after the bench, 190 with it).
 import { existsSync } from 'node:fs';
 const entry = new URL('../dist/agent/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {

@@ -16,7 +16,7 @@ export interface AgentProcess {
 }
 
 /** The node flags `npm start` and the `altrace` shebang run the agent with (package.json, bin/altrace.js). */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=8', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
 export const AGENT_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /** `altrace start` as its own process; resolves once it printed where it listens. */
