@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
+import { BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { stringify as stringifyYaml } from 'yaml';
 import { CUT_TAIL as TAIL, eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
@@ -81,6 +83,41 @@ test.serial('Anthropic stream: masked in the text deltas, events otherwise as th
   const final = await stream.finalMessage();
   t.deepEqual(final.content.map((b) => (b.type === 'text' ? b.text : b.type)), [SPLIT_MASKED]);
   t.is(final.stop_reason, 'end_turn');
+});
+
+test.serial('Bedrock ConverseStream and InvokeModelWithResponseStream: masked in the event-stream frames (re-encoded, checksums valid)', async (t) => {
+  const bedrock = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: h.proxyUrl, token: { token: key }, authSchemePreference: ['httpBearerAuth'], maxAttempts: 1 });
+  const modelId = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
+  const conversed = await bedrock.send(new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'how do I reach them?' }] }] }));
+  let text = '';
+  for await (const ev of conversed.stream!) text += ev.contentBlockDelta?.delta?.text ?? '';
+  t.is(text, SPLIT_MASKED);
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
+  const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 200, messages: [{ role: 'user', content: 'how do I reach them?' }] });
+  const invoked = await bedrock.send(new InvokeModelWithResponseStreamCommand({ modelId, body, contentType: 'application/json' }));
+  let inner = '';
+  for await (const ev of invoked.body!) {
+    const e = JSON.parse(new TextDecoder().decode(ev.chunk!.bytes)) as { type: string; delta?: { text?: string } };
+    if (e.type === 'content_block_delta') inner += e.delta?.text ?? '';
+  }
+  t.is(inner, SPLIT_MASKED);
+});
+
+test.serial('Gemini: masked in SSE chunks (the SDK) and in the JSON-array stream', async (t) => {
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
+  const gemini = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: h.proxyUrl } });
+  let text = '';
+  for await (const chunk of await gemini.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'how do I reach them?' })) text += chunk.text ?? '';
+  t.is(text, SPLIT_MASKED);
+  h.sim.next({ fragments: SPLIT, fragmentDelayMs: 2 });
+  const res = await fetch(`${h.proxyUrl}/v1beta/models/gemini-2.5-flash:streamGenerateContent`, {
+    method: 'POST',
+    headers: { 'x-goog-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'how do I reach them?' }] }] }),
+  });
+  const arr = JSON.parse(await res.text()) as { candidates: { content: { parts: { text: string }[] } }[] }[];
+  t.is(arr.map((c) => c.candidates[0]!.content.parts[0]!.text).join(''), SPLIT_MASKED, 'still one valid JSON array');
 });
 
 test.serial('a Responses stream is cut, not masked: its closing events repeat the whole text', async (t) => {

@@ -38,7 +38,7 @@ export interface DetectTask {
   kind: 'detect';
   setSize: number;
   /** `detectors` null: the text was too long for the event loop, the worker runs the prefilter for `families`. */
-  items: { text: string; detectors: number[] | null; families?: Family[] }[];
+  items: { text: string; detectors: readonly number[] | null; families?: Family[] }[];
 }
 
 /** Findings per item, offsets into that item's text. */

@@ -12,6 +12,8 @@ export interface AwsEvent {
 }
 
 export type AwsEventText = (e: AwsEvent) => string;
+/** The event's payload with its model text replaced, or null when that text is not one field. */
+export type AwsEventRetext = (e: AwsEvent, text: string) => Uint8Array | null;
 export type AwsEventUsage = (e: AwsEvent) => ReportedUsage | null;
 
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -19,6 +21,14 @@ const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 function headerString(headers: Record<string, { type: string; value: unknown }>, name: string): string {
   const h = headers[name];
   return h && h.type === 'string' ? String(h.value) : '';
+}
+
+function eventOf(message: { headers: Record<string, { type: string; value: unknown }>; body: Uint8Array }): AwsEvent {
+  return {
+    messageType: headerString(message.headers, ':message-type'),
+    eventType: headerString(message.headers, ':event-type') || headerString(message.headers, ':exception-type'),
+    payload: message.body,
+  };
 }
 
 /**
@@ -31,11 +41,25 @@ export class AwsEventStreamDecoder implements StreamDecoder {
   readonly #text: AwsEventText;
   readonly #usage: AwsEventUsage | null;
   readonly #tools: ToolDeltas<AwsEvent> | null;
+  readonly #retext: AwsEventRetext | null;
 
-  constructor(text: AwsEventText, usage: AwsEventUsage | null = null, tools: ToolDeltas<AwsEvent> | null = null) {
+  constructor(text: AwsEventText, usage: AwsEventUsage | null = null, tools: ToolDeltas<AwsEvent> | null = null, retext: AwsEventRetext | null = null) {
     this.#text = text;
     this.#usage = usage;
     this.#tools = tools;
+    this.#retext = retext;
+  }
+
+  get canRetext(): boolean {
+    return this.#retext !== null;
+  }
+
+  // Only on redaction: the frame is decoded again and re-encoded with the new payload and its own headers (new CRCs).
+  retext(e: StreamEvent, text: string): Uint8Array | null {
+    if (!this.#retext || typeof e.raw === 'string') return null;
+    const message = codec.decode(e.raw);
+    const payload = this.#retext(eventOf(message), text);
+    return payload === null ? null : codec.encode({ headers: message.headers, body: payload });
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
@@ -53,11 +77,7 @@ export class AwsEventStreamDecoder implements StreamDecoder {
       } catch (err) {
         throw new StreamDecodeError(`upstream event-stream frame: ${(err as Error).message}`);
       }
-      const event: AwsEvent = {
-        messageType: headerString(message.headers, ':message-type'),
-        eventType: headerString(message.headers, ':event-type') || headerString(message.headers, ':exception-type'),
-        payload: message.body,
-      };
+      const event = eventOf(message);
       out.push({
         raw: Uint8Array.prototype.slice.call(frame),
         text: this.#text(event),

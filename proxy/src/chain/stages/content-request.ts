@@ -99,7 +99,7 @@ interface Entry {
   text: string;
   families: ReadonlySet<Family>;
   /** Detectors the prefilter admitted; null until it ran (or when the worker runs it). */
-  detectors: number[] | null;
+  detectors: readonly number[] | null;
   /** Where the text sits in the body; null for a view (a tool result's text gathered by the adapter). */
   leaf: Leaf | null;
   /** Index among the tool results, for an entry that is one. */

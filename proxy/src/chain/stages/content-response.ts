@@ -56,21 +56,18 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           const fresh = carry.length;
           // Stream offset of the window's first character, for masking.
           const base = mask ? mask.add(fragments) - fresh : 0;
-          const advance = () => {
-            carry = window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
-          };
-          const at = { fragments, fresh, window, base, mask };
-          const inline = watch ? judge(request, watch(carry, fragments), at) : null;
+          // The clean path (no watch, no candidate) allocates nothing beyond the window: fragments are many.
+          const inline = watch ? judge(request, watch(carry, fragments), { fragments, fresh, window, base, mask }) : null;
           const candidates = detectors.candidates(window, families);
           if (candidates.length === 0) {
-            if (!inline) advance();
+            if (!inline) carry = tail(window);
             return inline;
           }
           return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
             // A match that ends inside the carry was judged with the fragment that completed it.
-            const judged = judge(request, found!.filter((f) => f.end > fresh), at);
+            const judged = judge(request, found!.filter((f) => f.end > fresh), { fragments, fresh, window, base, mask });
             const decided = !inline || (judged && judged.index < inline.index) ? judged : inline;
-            if (!decided) advance();
+            if (!decided) carry = tail(window);
             return decided;
           });
         },
@@ -198,6 +195,11 @@ function locate(json: unknown, leaves: readonly Leaf[], matched: string, label: 
     }
   }
   return found;
+}
+
+/** What of a window is carried into the next one. */
+function tail(window: string): string {
+  return window.length > CONTENT_CARRY ? window.slice(window.length - CONTENT_CARRY) : window;
 }
 
 /** The fragment holding character `offset` of the fragments' joined text. */

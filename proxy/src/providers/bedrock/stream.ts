@@ -1,5 +1,5 @@
 import { isRecord, str } from '../adapter.js';
-import { anthropicEventText, anthropicMessageText } from '../anthropic/stream.js';
+import { anthropicEventRetext, anthropicEventText, anthropicMessageText } from '../anthropic/stream.js';
 import type { AwsEvent } from '../../stream/aws-event-stream.js';
 
 const utf8 = new TextDecoder();
@@ -44,6 +44,34 @@ export function invokeChunkText(e: AwsEvent): string {
   const inner = json(Buffer.from(p.bytes, 'base64'));
   if (!isRecord(inner)) return '';
   return anthropicEventText(undefined, inner) + str(inner.outputText) + str(inner.generation) + str(inner.completion);
+}
+
+const bytesOf = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
+
+/** A ConverseStream text delta with `text` in its place; else null (tool input and reasoning are not rewritten). */
+export function converseEventRetext(e: AwsEvent, text: string): Uint8Array | null {
+  if (e.messageType !== 'event' || e.eventType !== 'contentBlockDelta') return null;
+  const p = json(e.payload);
+  if (!isRecord(p) || !isRecord(p.delta) || typeof p.delta.text !== 'string' || p.delta.toolUse !== undefined || p.delta.reasoningContent !== undefined) return null;
+  p.delta.text = text;
+  return bytesOf(p);
+}
+
+/** An InvokeModelWithResponseStream chunk whose model event carries its text in one field, with `text` there; else null. */
+export function invokeChunkRetext(e: AwsEvent, text: string): Uint8Array | null {
+  if (e.messageType !== 'event' || e.eventType !== 'chunk') return null;
+  const p = json(e.payload);
+  if (!isRecord(p) || typeof p.bytes !== 'string') return null;
+  const inner = json(Buffer.from(p.bytes, 'base64'));
+  if (!isRecord(inner)) return null;
+  const changed = anthropicEventRetext(undefined, inner, text);
+  if (changed === null) {
+    const fields = ['outputText', 'generation', 'completion'].filter((k) => typeof inner[k] === 'string');
+    if (fields.length !== 1 || anthropicEventText(undefined, inner) !== '') return null;
+    inner[fields[0]!] = text;
+  }
+  p.bytes = Buffer.from(JSON.stringify(inner)).toString('base64');
+  return bytesOf(p);
 }
 
 export function converseResponseText(body: unknown): string {

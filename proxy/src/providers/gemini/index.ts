@@ -23,7 +23,7 @@ export function geminiAdapter(): ProviderAdapter {
     },
     decoder(match) {
       const sse = new SseDecoder(geminiEventText, geminiUsage, geminiEventTools, null, geminiEventRetext);
-      return wantsSse(match) ? sse : new JsonArrayFramer(sse);
+      return wantsSse(match) ? sse : new JsonArrayFramer(sse, geminiEventRetext);
     },
     responseContentType: (match) => (wantsSse(match) ? 'text/event-stream' : 'application/json'),
     responseText: (_match, body) => geminiResponseText(body),

@@ -1,5 +1,6 @@
 import { isRecord, str } from '../adapter.js';
 import type { StreamDecoder, StreamEvent } from '../../stream/decoder.js';
+import type { SseRetext } from '../../stream/sse.js';
 
 /** Text of one GenerateContentResponse: candidate text parts and function calls. */
 export function geminiResponseText(body: unknown): string {
@@ -39,10 +40,31 @@ export function geminiEventRetext(_event: string | undefined, data: unknown, tex
  */
 export class JsonArrayFramer implements StreamDecoder {
   readonly #inner: StreamDecoder;
+  readonly #retext: SseRetext | null;
   #started = false;
 
-  constructor(inner: StreamDecoder) {
+  constructor(inner: StreamDecoder, retext: SseRetext | null = null) {
     this.#inner = inner;
+    this.#retext = retext;
+  }
+
+  get canRetext(): boolean {
+    return this.#retext !== null;
+  }
+
+  // An element as framed: its separator, then its JSON.
+  retext(e: StreamEvent, text: string): string | null {
+    if (!this.#retext || typeof e.raw !== 'string') return null;
+    const at = e.raw.startsWith('[') ? 1 : e.raw.startsWith(',\r\n') ? 3 : -1;
+    if (at === -1) return null;
+    let data: unknown;
+    try {
+      data = JSON.parse(e.raw.slice(at));
+    } catch {
+      return null;
+    }
+    const changed = this.#retext(undefined, data, text);
+    return changed === null || changed === undefined ? null : e.raw.slice(0, at) + JSON.stringify(changed);
   }
 
   #frame(events: StreamEvent[]): StreamEvent[] {

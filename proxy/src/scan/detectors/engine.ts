@@ -13,6 +13,8 @@ import type { Detector, Family, Finding } from './types.js';
 // command line by `npm start` and the `altrace` binary; here for every other entry point.)
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
+const NONE: readonly number[] = Object.freeze([]);
+
 /**
  * Every detector, behind one keyword prefilter: a text is walked once for all keywords, and
  * only the detectors whose keywords occur (plus the few that have none) run their regexes.
@@ -53,22 +55,22 @@ export class DetectorSet {
    * The detectors worth running on text: those of the given families whose keywords occur,
    * and keyword-less ones whose gate passes. Empty means the text is clean without a regex run.
    */
-  candidates(text: string, families: ReadonlySet<Family>): number[] {
-    const out: number[] = [];
-    if (text.length === 0) return out;
-    // Scratch space reused call after call (one thread per isolate): a fragment costs no allocation but the answer.
+  candidates(text: string, families: ReadonlySet<Family>): readonly number[] {
+    if (text.length === 0) return NONE;
+    let out: number[] | null = null;
+    // Scratch space reused call after call (one thread per isolate): a clean fragment costs no allocation.
     const hit = this.#hit;
     hit.fill(0);
     this.#index.scan(text, hit);
     for (const i of this.#always) {
       const d = this.detectors[i]!;
-      if (families.has(d.family) && (!d.gate || d.gate.test(text))) out.push(i);
+      if (families.has(d.family) && (!d.gate || d.gate.test(text))) (out ??= []).push(i);
     }
     for (let k = 0; k < hit.length; k++) {
       if (hit[k] === 0) continue;
-      for (const i of this.#byKeyword[k]!) if (!out.includes(i) && families.has(this.detectors[i]!.family)) out.push(i);
+      for (const i of this.#byKeyword[k]!) if (!out?.includes(i) && families.has(this.detectors[i]!.family)) (out ??= []).push(i);
     }
-    return out;
+    return out ?? NONE;
   }
 
   /** Findings in text from the given families, in text order. Never the matched text itself. */
