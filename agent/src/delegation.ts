@@ -5,7 +5,7 @@ import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFro
 import type { Config } from './config/config.js';
 import { requireAgentInScope } from './control/scope.js';
 import type { Operator } from './control/router.js';
-import { ControlError } from './errors.js';
+import { ControlError, PolicyError } from './errors.js';
 
 /** Where the node's delegation root key lives. */
 export function rootKeyFile(config: Config): string {
@@ -30,7 +30,12 @@ export function trustedRoots(config: Config): Map<string, KeyObject> {
   const roots = new Map<string, KeyObject>();
   const file = rootKeyFile(config);
   if (existsSync(file)) {
-    const own = createPublicKey(privateKeyFromPem(readFileSync(file, 'utf8')));
+    let own: KeyObject;
+    try {
+      own = createPublicKey(privateKeyFromPem(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new PolicyError(`cannot read the delegation root key ${file}: ${(err as Error).message} (run as the agent's user, or list the root public key in delegation.trusted_keys)`, 'delegation.root_key_file');
+    }
     roots.set(rawPublicKey(own), own);
   }
   for (const k of config.delegation.trusted_keys) roots.set(k, publicKeyFromRaw(k));

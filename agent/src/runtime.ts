@@ -275,7 +275,16 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     try {
       contractsWatch = { dir, watch: watchYamlDirectory(dir, reloadPolicy) };
     } catch (err) {
-      logger.warn({ contracts: dir, err: (err as Error).message }, 'contracts hot reload unavailable; edits there take a restart');
+      logger.warn({ contracts: dir, err: (err as Error).message }, 'contracts directory not watched (create it, then save the policy file again to pick it up)');
+    }
+  };
+  // The directory the policy file names now, whether or not it loaded: a refused reload (a typo in
+  // the new directory's contracts) must still watch the directory where the fix will land.
+  const followContracts = (): void => {
+    try {
+      watchContracts(policyContractsDir(policyFile));
+    } catch {
+      // The policy file itself is unreadable or invalid: its own watch brings us back here.
     }
   };
   const reloadPolicy = (): void => {
@@ -285,14 +294,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       policy.replace(next);
       levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
       logger.info({ policy: policyFile, digest: policy.current.digest, contracts: next.contracts.all.map((c) => c.ref) }, 'policy reloaded');
-      watchContracts(policyContractsDir(policyFile));
     } catch (err) {
       logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
+    } finally {
+      followContracts();
     }
   };
   try {
     policyWatches.push(watchFile(policyFile, reloadPolicy));
-    watchContracts(policyContractsDir(policyFile));
+    followContracts();
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
   }

@@ -32,6 +32,16 @@ const modelCode = (model: string) =>
       (e: { code?: string }) => e.code ?? 'error',
     );
 
+/** What the agent answers for the model once the reload has landed (polls until `want` or 3 s). */
+async function settlesTo(model: string, want: string): Promise<string> {
+  let got = '';
+  await eventually(() => {
+    void modelCode(model).then((c) => (got = c));
+    return got === want;
+  }, 3000);
+  return got;
+}
+
 test.before(async () => {
   writePolicy(['gpt-4o-mini'], 'in-place');
   h = await startHarness({ ALTRACE_POLICY: file });
@@ -56,12 +66,7 @@ test.serial('a policy replaced by rename is picked up, again and again', async (
   ] as const) {
     writePolicy([...models], 'rename');
     const want = allowed ? 'ok' : 'ALT_MODEL_UNKNOWN';
-    let got = '';
-    await eventually(() => {
-      void modelCode('gpt-4.1').then((c) => (got = c));
-      return got === want;
-    }, 3000);
-    t.is(got, want);
+    t.is(await settlesTo('gpt-4.1', want), want);
   }
 });
 
@@ -78,17 +83,19 @@ test.serial('a policy that names another contracts directory moves the watch the
   const contract = (models: string[]) => writeFileSync(join(contracts, 'ops.yaml'), stringifyYaml({ contract: 'ops-models', version: models.length, applies_to: { teams: ['ops'] }, models }));
   contract(['gpt-4o-mini']);
   writeFileSync(file, stringifyYaml({ ...base, models: { ...base.models, openai: ['gpt-4o-mini', 'gpt-4.1'] }, contracts: { dir: contracts, require: false } }));
-  let got = '';
-  await eventually(() => {
-    void modelCode('gpt-4.1').then((c) => (got = c));
-    return got === 'ALT_CONTRACT_MODEL_DENIED';
-  }, 3000);
-  t.is(got, 'ALT_CONTRACT_MODEL_DENIED', 'the contract in the new directory applies');
+  t.is(await settlesTo('gpt-4.1', 'ALT_CONTRACT_MODEL_DENIED'), 'ALT_CONTRACT_MODEL_DENIED', 'the contract in the new directory applies');
   // An edit inside the new directory alone (the policy file untouched) is picked up.
   contract(['gpt-4o-mini', 'gpt-4.1']);
-  await eventually(() => {
-    void modelCode('gpt-4.1').then((c) => (got = c));
-    return got === 'ok';
-  }, 3000);
-  t.is(got, 'ok');
+  t.is(await settlesTo('gpt-4.1', 'ok'), 'ok');
+});
+
+test.serial('a policy refused for a bad contract in its new directory still watches that directory: the fix there applies', async (t) => {
+  const contracts = join(dir, 'contracts-c');
+  mkdirSync(contracts);
+  writeFileSync(join(contracts, 'ops.yaml'), stringifyYaml({ contract: 'ops-strict', version: 1, applies_to: { teams: ['ops'] }, models: ['gpt-4o-mini'], colour: 'red' }));
+  writeFileSync(file, stringifyYaml({ ...base, models: { ...base.models, openai: ['gpt-4o-mini', 'gpt-4.1'] }, contracts: { dir: contracts, require: false } }));
+  t.true(await eventually(() => h.logs.some((l) => l.includes('policy reload refused') && l.includes('colour')), 3000));
+  t.is(await modelCode('gpt-4.1'), 'ok', 'the last good policy (contracts-b allows gpt-4.1) stays in force');
+  writeFileSync(join(contracts, 'ops.yaml'), stringifyYaml({ contract: 'ops-strict', version: 2, applies_to: { teams: ['ops'] }, models: ['gpt-4o-mini'] }));
+  t.is(await settlesTo('gpt-4.1', 'ALT_CONTRACT_MODEL_DENIED'), 'ALT_CONTRACT_MODEL_DENIED', 'the fixed contract applies without touching the policy file');
 });

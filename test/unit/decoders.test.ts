@@ -1,8 +1,9 @@
 import test from 'ava';
 import { SseDecoder } from '../../proxy/src/stream/sse.js';
-import { AwsEventStreamDecoder, encodeAwsEvent } from '../../proxy/src/stream/aws-event-stream.js';
+import { AwsEventStreamDecoder, encodeAwsEvent, type AwsEvent } from '../../proxy/src/stream/aws-event-stream.js';
 import { chatChunkText } from '../../proxy/src/providers/openai/stream.js';
-import { converseEventText } from '../../proxy/src/providers/bedrock/stream.js';
+import { converseEventRetext, converseEventText, invokeChunkRetext, invokeChunkText } from '../../proxy/src/providers/bedrock/stream.js';
+import { geminiEventRetext, geminiResponseText } from '../../proxy/src/providers/gemini/stream.js';
 import { StreamDecodeError } from '../../proxy/src/stream/decoder.js';
 
 const enc = new TextEncoder();
@@ -38,4 +39,23 @@ test('AWS event-stream frames split across chunks decode, CRC damage is refused'
   const truncated = new AwsEventStreamDecoder(converseEventText);
   t.deepEqual(truncated.push(a.subarray(0, 20)), []);
   t.throws(() => truncated.end(), { instanceOf: StreamDecodeError, message: /ended inside a frame/ });
+});
+
+test('text that repeats the answer elsewhere is scanned, and such events are never rewritten (a mask would leave the copy)', (t) => {
+  const aws = (type: string, payload: unknown): AwsEvent => ({ messageType: 'event', eventType: type, payload: enc.encode(JSON.stringify(payload)) });
+  // A Bedrock guardrail trace repeats the model output.
+  const metadata = aws('metadata', { usage: { inputTokens: 1 }, trace: { guardrail: { modelOutput: ['mail ana.lopez@corp.example'] } } });
+  t.regex(converseEventText(metadata), /ana\.lopez@corp\.example/);
+  t.is(converseEventRetext(metadata, 'x'), null);
+  const delta = aws('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'mail ana' }, p: 'abc' });
+  t.deepEqual(JSON.parse(new TextDecoder().decode(converseEventRetext(delta, 'mail [REDACTED:pii.email]')!)), { contentBlockIndex: 0, delta: { text: 'mail [REDACTED:pii.email]' }, p: 'abc' });
+  const chunk = (inner: unknown) => aws('chunk', { bytes: Buffer.from(JSON.stringify(inner)).toString('base64') });
+  const traced = chunk({ type: 'content_block_delta', delta: { type: 'text_delta', text: 'x' }, 'amazon-bedrock-trace': { guardrail: { output: [{ match: 'ana.lopez@corp.example' }] } } });
+  t.regex(invokeChunkText(traced), /ana\.lopez@corp\.example/);
+  t.is(invokeChunkRetext(traced, 'y'), null);
+  // Gemini grounding supports quote the answer.
+  const grounded = { candidates: [{ content: { parts: [{ text: 'mail ana' }] }, groundingMetadata: { groundingSupports: [{ segment: { text: 'mail ana.lopez@corp.example' } }] } }] };
+  t.regex(geminiResponseText(grounded), /ana\.lopez@corp\.example/);
+  t.is(geminiEventRetext(undefined, grounded, 'z'), null);
+  t.regex(geminiResponseText({ candidates: [{ groundingMetadata: { groundingSupports: [{ segment: { text: 'quoted alone' } }] } }] }), /quoted alone/, 'also on a chunk without content');
 });

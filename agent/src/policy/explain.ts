@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -84,7 +85,8 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   keys.put({ id: 'explain', hash: hashKey(secret), prefix: 'alt-explain', agent: input.agent, team: input.team, models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: Date.now() });
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const upstreams = upstreamsFrom(config);
-  const roots = trustedRoots(config);
+  // Read only when a chain is presented: the root key is the agent user's, explain may run as another.
+  let roots: Map<string, KeyObject> | null = null;
   const scanPool = new ScanPool({ threads: 1, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   try {
     const chain = new Chain(
@@ -104,7 +106,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         contractRates: new RateBuckets(),
         approvals: EXPLAIN_DESK,
         // A chain given with --parent is verified against this node's roots, as the proxy would.
-        delegation: { roots: () => roots, budgets: new DelegationBudgets() },
+        delegation: { roots: () => (roots ??= trustedRoots(config)), budgets: new DelegationBudgets() },
         regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
         hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
         enforceOnly: config.enforce_only,

@@ -26,7 +26,8 @@ type Verified = { chain: VerifiedChain; contract: Contract };
  */
 export function delegationStage(roots: () => ReadonlyMap<string, KeyObject>, now: () => number = Date.now): RequestStage {
   const cache = new Map<string, Verified | DelegationError>();
-  let cachedRoots = roots();
+  // Asked for only when a chain is presented (explain reads the root key then, not at start).
+  let cachedRoots: ReadonlyMap<string, KeyObject> | null = null;
   return {
     id: DELEGATION_STAGE_ID,
     band: 'contract',

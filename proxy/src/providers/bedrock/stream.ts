@@ -25,6 +25,8 @@ export function converseEventText(e: AwsEvent): string {
     return str(d.text) + tool + reasoning;
   }
   if (e.eventType === 'contentBlockStart' && isRecord(p.start) && isRecord(p.start.toolUse)) return str(p.start.toolUse.name);
+  // A guardrail trace repeats the model's output (and what it matched): it is content too.
+  if (e.eventType === 'metadata' && p.trace !== undefined) return JSON.stringify(p.trace);
   return '';
 }
 
@@ -43,8 +45,12 @@ export function invokeChunkText(e: AwsEvent): string {
   if (!isRecord(p) || typeof p.bytes !== 'string') return '';
   const inner = json(Buffer.from(p.bytes, 'base64'));
   if (!isRecord(inner)) return '';
-  return anthropicEventText(undefined, inner) + str(inner.outputText) + str(inner.generation) + str(inner.completion);
+  const trace = inner[INVOKE_TRACE] === undefined ? '' : JSON.stringify(inner[INVOKE_TRACE]);
+  return anthropicEventText(undefined, inner) + str(inner.outputText) + str(inner.generation) + str(inner.completion) + trace;
 }
+
+/** Where InvokeModelWithResponseStream puts a guardrail trace (which repeats matched text). */
+const INVOKE_TRACE = 'amazon-bedrock-trace';
 
 const bytesOf = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
 
@@ -63,7 +69,7 @@ export function invokeChunkRetext(e: AwsEvent, text: string): Uint8Array | null 
   const p = json(e.payload);
   if (!isRecord(p) || typeof p.bytes !== 'string') return null;
   const inner = json(Buffer.from(p.bytes, 'base64'));
-  if (!isRecord(inner)) return null;
+  if (!isRecord(inner) || inner[INVOKE_TRACE] !== undefined) return null;
   const changed = anthropicEventRetext(undefined, inner, text);
   if (changed === null) {
     const fields = ['outputText', 'generation', 'completion'].filter((k) => typeof inner[k] === 'string');

@@ -2,18 +2,30 @@ import { isRecord, str } from '../adapter.js';
 import type { StreamDecoder, StreamEvent } from '../../stream/decoder.js';
 import type { SseRetext } from '../../stream/sse.js';
 
-/** Text of one GenerateContentResponse: candidate text parts and function calls. */
+/** Text of one GenerateContentResponse: candidate text parts, function calls, grounding quotes. */
 export function geminiResponseText(body: unknown): string {
   if (!isRecord(body) || !Array.isArray(body.candidates)) return '';
   let out = '';
   for (const c of body.candidates) {
-    if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts)) continue;
-    for (const p of c.content.parts) {
-      if (!isRecord(p)) continue;
-      out += str(p.text);
-      if (isRecord(p.functionCall)) out += str(p.functionCall.name) + JSON.stringify(p.functionCall.args ?? {});
+    if (!isRecord(c)) continue;
+    if (isRecord(c.content) && Array.isArray(c.content.parts)) {
+      for (const p of c.content.parts) {
+        if (!isRecord(p)) continue;
+        out += str(p.text);
+        if (isRecord(p.functionCall)) out += str(p.functionCall.name) + JSON.stringify(p.functionCall.args ?? {});
+      }
     }
+    out += groundedText(c);
   }
+  return out;
+}
+
+/** Grounding supports quote segments of the answer: the same text again, so it is scanned too. */
+function groundedText(candidate: Record<string, unknown>): string {
+  const g = candidate.groundingMetadata;
+  if (!isRecord(g) || !Array.isArray(g.groundingSupports)) return '';
+  let out = '';
+  for (const s of g.groundingSupports) if (isRecord(s) && isRecord(s.segment)) out += '\n' + str(s.segment.text);
   return out;
 }
 
@@ -25,7 +37,7 @@ export function geminiEventText(_event: string | undefined, data: unknown): stri
 export function geminiEventRetext(_event: string | undefined, data: unknown, text: string): unknown {
   if (!isRecord(data) || !Array.isArray(data.candidates) || data.candidates.length !== 1) return null;
   const c = data.candidates[0];
-  if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts) || c.logprobsResult !== undefined) return null;
+  if (!isRecord(c) || !isRecord(c.content) || !Array.isArray(c.content.parts) || c.logprobsResult !== undefined || c.groundingMetadata !== undefined) return null;
   const parts = c.content.parts.filter(isRecord);
   const texts = parts.filter((p) => typeof p.text === 'string');
   if (texts.length !== 1 || parts.some((p) => isRecord(p.functionCall))) return null;

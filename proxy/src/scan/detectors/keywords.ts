@@ -32,7 +32,9 @@ export class KeywordIndex {
     this.keywords = keywords;
     const goto: Map<number, number>[] = [new Map()];
     const out: number[][] = [[]];
-    keywords.forEach((kw, id) => {
+    // The automaton matches lower-cased text: a keyword given in capitals must be lowered too.
+    keywords.forEach((given, id) => {
+      const kw = given.toLowerCase();
       let s = 0;
       for (let i = 0; i < kw.length; i++) {
         const c = kw.charCodeAt(i);
@@ -51,7 +53,10 @@ export class KeywordIndex {
     // Columns only for the characters keywords use: a table small enough to stay in cache.
     const column = new Uint8Array(256);
     let columns = 1;
-    for (const kw of keywords) for (let i = 0; i < kw.length; i++) if (column[kw.charCodeAt(i)] === 0) column[kw.charCodeAt(i)] = columns++;
+    for (const given of keywords) {
+      const kw = given.toLowerCase();
+      for (let i = 0; i < kw.length; i++) if (column[kw.charCodeAt(i)] === 0) column[kw.charCodeAt(i)] = columns++;
+    }
     for (let c = 65; c <= 90; c++) column[c] = column[c | 32]!;
     const shift = Math.max(1, Math.ceil(Math.log2(columns)));
     const dense = new Int32Array(goto.length * 128);
