@@ -65,7 +65,7 @@ export function describeRequest(id: string, method: string, url: URL, routed: Ro
     id,
     headers,
     ingress: facts,
-    presented: presentedCredential(headers, url.searchParams),
+    presented: presentedCredential(headers, url.search === '' ? null : url.searchParams),
     call,
     body: bytes,
     json,
