@@ -171,7 +171,7 @@ export function nodeRigSuite(mode: RigMode): void {
     t.regex(ca.pem, /^-----BEGIN CERTIFICATE-----/);
   });
 
-  test.serial(`${mode}: a kill: the next connect is refused within 1 ms of the acknowledgement, the open connection is torn down`, async (t) => {
+  test.serial(`${mode}: a kill: every connect begun after the acknowledgement is refused, the open connection is torn down`, async (t) => {
     const held = await child.call({ op: 'connect', host: provider.address, port: SIM_PORT, hold: true });
     t.true(held.ok);
     const closed = child.call({ op: 'watch', conn: held.id }, 10_000);
@@ -186,7 +186,11 @@ export function nodeRigSuite(mode: RigMode): void {
     const refusedAfterAckMs = Number(BigInt(r.refusedAtNs!) - ackNs) / 1e6;
     const lastAcceptedBeforeAckMs = Number(ackNs - BigInt(r.lastAcceptedNs!)) / 1e6;
     t.log(`first refused connect began ${refusedAfterAckMs.toFixed(3)} ms after the acknowledgement (negative: before it); last accepted began ${lastAcceptedBeforeAckMs.toFixed(3)} ms before it; ${r.attempts} attempts`);
-    t.true(refusedAfterAckMs <= 1, 'refused within 1 ms of the acknowledgement');
+    // The loop stops at its first refusal, so this says it: every connect begun after the
+    // acknowledgement was refused (the kill was in force when the operator heard it was).
+    // How soon after the acknowledgement that first refused connect began is the loop's own pace
+    // (a loaded machine spaces its attempts by several ms): logged above, not asserted
+    // (the regression: "bpf: a kill ... refused within 1 ms" failed with attempts 12 ms apart).
     t.true(lastAcceptedBeforeAckMs > 0, 'no connect begun after the acknowledgement was accepted');
     const c = await closed;
     const teardownMs = Number(BigInt(c.closedAtNs!) - ackNs) / 1e6;
