@@ -27,17 +27,18 @@ export function loadOrCreateRootKey(file: string): KeyObject {
  * created here) and `delegation.trusted_keys`. For offline tools such as `policy explain`.
  */
 export function trustedRoots(config: Config): Map<string, KeyObject> {
-  const roots = new Map<string, KeyObject>();
   const file = rootKeyFile(config);
-  if (existsSync(file)) {
-    let own: KeyObject;
-    try {
-      own = createPublicKey(privateKeyFromPem(readFileSync(file, 'utf8')));
-    } catch (err) {
-      throw new PolicyError(`cannot read the delegation root key ${file}: ${(err as Error).message} (run as the agent's user, or list the root public key in delegation.trusted_keys)`, 'delegation.root_key_file');
-    }
-    roots.set(rawPublicKey(own), own);
+  if (!existsSync(file)) return rootSet(null, config);
+  try {
+    return rootSet(createPublicKey(privateKeyFromPem(readFileSync(file, 'utf8'))), config);
+  } catch (err) {
+    throw new PolicyError(`cannot read the delegation root key ${file}: ${(err as Error).message} (run as the agent's user, or list the root public key in delegation.trusted_keys)`, 'delegation.root_key_file');
   }
+}
+
+/** The node's own root public key (when it has one) and `delegation.trusted_keys`, by raw key. */
+function rootSet(own: KeyObject | null, config: Config): Map<string, KeyObject> {
+  const roots = new Map<string, KeyObject>(own ? [[rawPublicKey(own), own]] : []);
   for (const k of config.delegation.trusted_keys) roots.set(k, publicKeyFromRaw(k));
   return roots;
 }
@@ -61,9 +62,7 @@ export class DelegationService {
   ) {
     this.#root = loadOrCreateRootKey(rootKeyFile(config));
     this.rootPublicKey = rawPublicKey(createPublicKey(this.#root));
-    const roots = new Map<string, KeyObject>([[this.rootPublicKey, createPublicKey(this.#root)]]);
-    for (const k of config.delegation.trusted_keys) roots.set(k, publicKeyFromRaw(k));
-    this.roots = roots;
+    this.roots = rootSet(createPublicKey(this.#root), config);
   }
 
   /** `POST /delegations`: a root link for an agent in the operator's scope. */

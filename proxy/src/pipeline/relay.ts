@@ -57,7 +57,8 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     while (end < queue.length && queue[end]!.seq! < limit) end++;
     // Masked events are re-serialised as soon as masked, held or not: one the format cannot
     // re-serialise cuts the stream now, before upstream sends more.
-    const unmaskable = applyRedactions(queue, decoder);
+    // Only a response stage masks: without one there is nothing to look for.
+    const unmaskable = inspection ? applyRedactions(queue, decoder) : -1;
     let cutBy = finding?.verdict ?? null;
     if (unmaskable !== -1 && unmaskable <= end) {
       cutBy = queue[unmaskable]!.redaction!.verdict;

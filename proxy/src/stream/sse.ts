@@ -13,6 +13,18 @@ export type SseOutcomes = (data: unknown) => RpcOutcome[] | null;
 /** The event's payload with its model text replaced (changed in place), or null when that text is not one field. */
 export type SseRetext = (event: string | undefined, data: unknown, text: string) => unknown;
 
+/** A JSON payload with its model text replaced through `retext`, serialised again; null when it cannot be. */
+export function retextJson(json: string, event: string | undefined, retext: SseRetext, text: string): string | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const changed = retext(event, data, text);
+  return changed === null || changed === undefined ? null : JSON.stringify(changed);
+}
+
 /** The fields of an event as formatSse wrote it. */
 function parseFormatted(raw: string): { event: string | undefined; id: string | undefined; data: string } {
   let event: string | undefined;
@@ -70,14 +82,8 @@ export class SseDecoder implements StreamDecoder {
   retext(e: StreamEvent, text: string): string | null {
     if (!this.#retext || typeof e.raw !== 'string') return null;
     const f = parseFormatted(e.raw);
-    let data: unknown;
-    try {
-      data = JSON.parse(f.data);
-    } catch {
-      return null;
-    }
-    const changed = this.#retext(f.event, data, text);
-    return changed === null || changed === undefined ? null : formatSse(f.event, JSON.stringify(changed), f.id);
+    const data = retextJson(f.data, f.event, this.#retext, text);
+    return data === null ? null : formatSse(f.event, data, f.id);
   }
 
   #onEvent(e: EventSourceMessage): void {

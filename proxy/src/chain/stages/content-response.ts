@@ -119,18 +119,23 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
     let leaves: Leaf[] | null = null; // only when something is to be masked
     for (const f of findings) {
       recordLabels(request, f);
-      let action = actionFor(content, f.label, 'response', request.principal);
-      if (action === 'redact') {
-        const masked = spans
-          ? maskableBody(body!.json) && locate(body!.json, (leaves ??= everyString(body!.json)), window.slice(f.start, f.end), f.label, spans)
-          : (at.mask?.mask(at.base + f.start, at.base + f.end, f.label, block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`)) ?? false);
-        if (!masked) action = 'block';
+      const action = actionFor(content, f.label, 'response', request.principal);
+      if (action === 'flag') {
+        flagged.add(f.label);
+        continue;
       }
-      if (action === 'redact') redacted.add(f.label);
-      else if (action === 'block') {
+      if (action !== 'redact' && action !== 'block') continue;
+      const refusal = block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`);
+      const masked =
+        action === 'redact' &&
+        (spans
+          ? maskableBody(body!.json) && locate(body!.json, (leaves ??= everyString(body!.json)), window.slice(f.start, f.end), f.label, spans)
+          : (at.mask?.mask(at.base + f.start, at.base + f.end, f.label, refusal) ?? false));
+      if (masked) redacted.add(f.label);
+      else {
         const index = fragmentAt(fragments, f.end - 1 - fresh);
-        if (!cut || index < cut.index) cut = { index, verdict: block(ID, reasonForLabel(f.label), `${f.label} (${f.rule}) in the response`) };
-      } else if (action === 'flag') flagged.add(f.label);
+        if (!cut || index < cut.index) cut = { index, verdict: refusal };
+      }
     }
     if (cut) return cut;
     if (redacted.size > 0) {

@@ -1,6 +1,6 @@
 import { isRecord, str } from '../adapter.js';
 import type { StreamDecoder, StreamEvent } from '../../stream/decoder.js';
-import type { SseRetext } from '../../stream/sse.js';
+import { retextJson, type SseRetext } from '../../stream/sse.js';
 
 /** Text of one GenerateContentResponse: candidate text parts, function calls, grounding quotes. */
 export function geminiResponseText(body: unknown): string {
@@ -69,14 +69,8 @@ export class JsonArrayFramer implements StreamDecoder {
     if (!this.#retext || typeof e.raw !== 'string') return null;
     const at = e.raw.startsWith('[') ? 1 : e.raw.startsWith(',\r\n') ? 3 : -1;
     if (at === -1) return null;
-    let data: unknown;
-    try {
-      data = JSON.parse(e.raw.slice(at));
-    } catch {
-      return null;
-    }
-    const changed = this.#retext(undefined, data, text);
-    return changed === null || changed === undefined ? null : e.raw.slice(0, at) + JSON.stringify(changed);
+    const data = retextJson(e.raw.slice(at), undefined, this.#retext, text);
+    return data === null ? null : e.raw.slice(0, at) + data;
   }
 
   #frame(events: StreamEvent[]): StreamEvent[] {
