@@ -1,5 +1,7 @@
 import test from 'ava';
-import { chainRecord, decodeRecord, encodeEvent, encodeRecord, packEvents, unpackEvents, type AuditEvent } from '../../agent/src/audit/records.js';
+import fc from 'fast-check';
+import { EventBatch } from '../../agent/src/audit/event-batch.js';
+import { chainRecord, decodeRecord, encodeEvent, encodeRecord, unpackEvents, type AuditEvent } from '../../agent/src/audit/records.js';
 
 const events: AuditEvent[] = [
   { time: 1_764_700_000_000, principal: { key_id: 'k1', agent: 'a', team: 't' }, decision: { request_id: 'r1', provider: 'openai', outcome: 'block', reason: 'ALT_CONTENT_SECRET', labels: ['secret'], rules: ['openai-api-key'], cost_usd: 0.25 } },
@@ -7,17 +9,75 @@ const events: AuditEvent[] = [
   { time: 1_764_700_000_002, decision: { request_id: 'r2', outcome: 'allow', reason: 'ALT_ALLOWED' } },
 ];
 
+function batched(es: readonly AuditEvent[], initialBytes?: number): Buffer[] {
+  const batch = new EventBatch(initialBytes);
+  for (const e of es) batch.add(e);
+  return unpackEvents(batch.take()).map((b) => Buffer.from(b));
+}
+
 // The writer chains events the agent encoded; the record must be the one encodeRecord would make.
 test('an event encoded on the agent, chained by the writer, decodes to the same record', (t) => {
   const prev = Buffer.alloc(32, 7);
+  const fast = batched(events);
   for (const [i, e] of events.entries()) {
     const { time, ...rest } = e;
-    t.deepEqual(decodeRecord(chainRecord(i, prev, encodeEvent(e))), decodeRecord(encodeRecord({ seq: i, time_unix_ms: time, prev_leaf_hash: prev, ...rest })));
+    const expected = decodeRecord(encodeRecord({ seq: i, time_unix_ms: time, prev_leaf_hash: prev, ...rest }));
+    t.deepEqual(decodeRecord(chainRecord(i, prev, encodeEvent(e))), expected);
+    t.deepEqual(decodeRecord(chainRecord(i, prev, fast[i]!)), expected);
   }
 });
 
-test('packed events unpack to the same bytes, in order; an empty batch packs to nothing', (t) => {
-  const encoded = events.map(encodeEvent);
-  t.deepEqual(unpackEvents(packEvents(encoded)).map((b) => Buffer.from(b)), encoded.map((b) => Buffer.from(b)));
-  t.deepEqual(unpackEvents(packEvents([])), []);
+test('a batch unpacks to its events in order, and starts empty again once taken', (t) => {
+  const batch = new EventBatch();
+  for (const e of events) batch.add(e);
+  t.is(batch.count, 3);
+  t.deepEqual(unpackEvents(batch.take()).map((b) => Buffer.from(b)), events.map((e) => Buffer.from(encodeEvent(e))));
+  t.is(batch.count, 0);
+  t.deepEqual(unpackEvents(batch.take()), []);
+  batch.add(events[2]!);
+  t.deepEqual(unpackEvents(batch.take()).map((b) => Buffer.from(b)), [Buffer.from(encodeEvent(events[2]!))]);
+});
+
+// The hand-written encoder must make protobufjs's bytes for every event the agent can hand it.
+test('the batch encodes every event as protobufjs does, byte for byte (property)', (t) => {
+  const text = fc.oneof(fc.string({ maxLength: 50 }), fc.string({ unit: 'grapheme', maxLength: 200 }), fc.constantFrom('', 'é', '\u{1F600}'.repeat(50), 'x'.repeat(300)));
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+  const uint = fc.oneof(fc.nat(300), fc.constantFrom(127, 128, 16_383, 16_384, 2 ** 31, 2 ** 32 - 1), fc.maxSafeNat());
+  const u32 = fc.oneof(fc.nat(300), fc.constantFrom(127, 128, 2 ** 32 - 1));
+  const principal = fc.record({ key_id: maybe(text), agent: maybe(text), team: maybe(text), cost_center: maybe(text), pod: maybe(text) }, { requiredKeys: [] });
+  const decision = fc.record(
+    {
+      request_id: text, provider: maybe(text), upstream: maybe(text), operation: maybe(text), model: maybe(text), stream: maybe(fc.boolean()),
+      outcome: text, reason: text, stage: maybe(text), detail: maybe(text), status: maybe(u32), contract: maybe(text),
+      cost_usd: maybe(fc.oneof(fc.double({ noNaN: true }), fc.constant(0))), input_tokens: maybe(uint), output_tokens: maybe(uint), price_table: maybe(text),
+      warnings: maybe(fc.array(text, { maxLength: 3 })), function: maybe(text), run: maybe(text), fragments: maybe(u32),
+      labels: maybe(fc.array(text, { maxLength: 3 })), rules: maybe(fc.array(text, { maxLength: 3 })), contracts: maybe(fc.array(text, { maxLength: 3 })),
+    },
+    { requiredKeys: ['request_id', 'outcome', 'reason'] },
+  );
+  const control = fc.record({ operator: text, operator_team: maybe(text), action: text, target: maybe(text), status: u32, error: maybe(text) }, { requiredKeys: ['operator', 'action', 'status'] });
+  const event: fc.Arbitrary<AuditEvent> = fc.oneof(
+    fc.record({ time: uint, principal: maybe(principal), decision }, { requiredKeys: ['time', 'decision'] }),
+    fc.record({ time: uint, principal: maybe(principal), control }, { requiredKeys: ['time', 'control'] }),
+  ) as fc.Arbitrary<AuditEvent>;
+  fc.assert(
+    fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), fc.constantFrom(16, 64 * 1024), (es, initial) => {
+      t.deepEqual(batched(es, initial), es.map((e) => Buffer.from(encodeEvent(e))));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('values only protobufjs converts (a negative time, a fractional count) are encoded by it, in place', (t) => {
+  const odd: AuditEvent[] = [
+    { time: -5, decision: { request_id: 'r', outcome: 'allow', reason: 'ALT_ALLOWED' } },
+    { time: 1, decision: { request_id: 'r', outcome: 'allow', reason: 'ALT_ALLOWED', input_tokens: 2.5 } },
+    events[0]!,
+  ];
+  t.deepEqual(batched(odd), odd.map((e) => Buffer.from(encodeEvent(e))));
+});
+
+test('a lone surrogate is written as U+FFFD and the record still decodes', (t) => {
+  const [bytes] = batched([{ time: 1, decision: { request_id: 'r', outcome: 'allow', reason: 'ALT_ALLOWED', model: 'gpt\uD800' } }]);
+  t.is(decodeRecord(chainRecord(0, Buffer.alloc(32), bytes!)).decision?.model, 'gpt\uFFFD');
 });

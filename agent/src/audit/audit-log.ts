@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
-import { encodeEvent, packEvents, type AuditEvent } from './records.js';
+import { EventBatch } from './event-batch.js';
+import type { AuditEvent } from './records.js';
 
 const BATCH_MS = 20;
 
@@ -12,7 +13,7 @@ const BATCH_MS = 20;
 export class AuditLog {
   readonly #worker: Worker;
   /** Encoded at once: a pending batch is bytes off the V8 heap, not objects that outlive a scavenge or two. */
-  #pending: Uint8Array[] = [];
+  readonly #pending = new EventBatch();
   #timer: NodeJS.Timeout | null = null;
   #nextId = 1;
   readonly #waiting = new Map<number, { resolve: (m: FromWriter) => void; reject: (e: Error) => void }>();
@@ -45,15 +46,14 @@ export class AuditLog {
 
   /** Queues an event; it reaches the writer within BATCH_MS. */
   append(event: AuditEvent): void {
-    this.#pending.push(encodeEvent(event));
+    this.#pending.add(event);
     this.#timer ??= setTimeout(() => this.#flush(), BATCH_MS);
   }
 
   /** Appends after everything queued, and resolves once it is on disk. */
   async appendDurable(event: AuditEvent): Promise<void> {
-    const events = this.#take();
-    events.push(encodeEvent(event));
-    const packed = packEvents(events);
+    this.#pending.add(event);
+    const packed = this.#take();
     await this.#request((id) => ({ type: 'durable', id, events: packed }), [packed]);
   }
 
@@ -70,18 +70,16 @@ export class AuditLog {
     await this.#worker.terminate();
   }
 
-  #take(): Uint8Array[] {
+  /** Everything queued, packed for the writer (records.ts unpackEvents). */
+  #take(): ArrayBuffer {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const events = this.#pending;
-    this.#pending = [];
-    return events;
+    return this.#pending.take();
   }
 
   #flush(): void {
-    const events = this.#take();
-    if (events.length === 0) return;
-    const packed = packEvents(events);
+    if (this.#pending.count === 0) return;
+    const packed = this.#take();
     this.#worker.postMessage({ type: 'append', events: packed } satisfies ToWriter, [packed]);
   }
 

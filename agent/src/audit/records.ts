@@ -86,20 +86,7 @@ export function chainRecord(seq: number, prevLeafHash: Uint8Array, event: Uint8A
   return Buffer.concat([head, event]);
 }
 
-/** Encoded events packed into one transferable buffer: a 4-byte length before each. */
-export function packEvents(events: readonly Uint8Array[]): ArrayBuffer {
-  let total = 0;
-  for (const e of events) total += 4 + e.length;
-  const out = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  for (const e of events) {
-    out.writeUInt32LE(e.length, at);
-    out.set(e, at + 4);
-    at += 4 + e.length;
-  }
-  return out.buffer as ArrayBuffer;
-}
-
+/** The events of a batch (event-batch.ts): a 4-byte little-endian length before each encoded event. */
 export function unpackEvents(packed: ArrayBuffer): Uint8Array[] {
   const buf = Buffer.from(packed);
   const out: Uint8Array[] = [];

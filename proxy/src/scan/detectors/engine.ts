@@ -26,6 +26,7 @@ export class DetectorSet {
   readonly #byKeyword: number[][];
   readonly #always: number[];
   readonly #hit: Uint8Array;
+  readonly #found: number[] = [];
 
   constructor(detectors: readonly Detector[]) {
     this.detectors = detectors;
@@ -52,25 +53,36 @@ export class DetectorSet {
   }
 
   /**
-   * The detectors worth running on text: those of the given families whose keywords occur,
-   * and keyword-less ones whose gate passes. Empty means the text is clean without a regex run.
+   * The detectors worth running on text: those of the given families whose keywords occur
+   * (or that have none), and whose gate, if they have one, passes. Empty means the text is clean without a regex run.
    */
   candidates(text: string, families: ReadonlySet<Family>): readonly number[] {
     if (text.length === 0) return NONE;
     let out: number[] | null = null;
-    // Scratch space reused call after call (one thread per isolate): a clean fragment costs no allocation.
+    // Scratch space reused call after call (one thread per isolate): a clean fragment costs no
+    // allocation. Only the keywords found are visited and cleared: a text holds few of hundreds.
     const hit = this.#hit;
-    hit.fill(0);
-    this.#index.scan(text, hit);
+    const found = this.#found;
+    this.#clear(); // (after a gate that threw, the marks it left)
+    this.#index.scan(text, hit, found);
     for (const i of this.#always) {
       const d = this.detectors[i]!;
       if (families.has(d.family) && (!d.gate || d.gate.test(text))) (out ??= []).push(i);
     }
-    for (let k = 0; k < hit.length; k++) {
-      if (hit[k] === 0) continue;
-      for (const i of this.#byKeyword[k]!) if (!out?.includes(i) && families.has(this.detectors[i]!.family)) (out ??= []).push(i);
+    for (const k of found) {
+      for (const i of this.#byKeyword[k]!) {
+        if (out?.includes(i)) continue;
+        const d = this.detectors[i]!;
+        if (families.has(d.family) && (!d.gate || d.gate.test(text))) (out ??= []).push(i);
+      }
     }
+    this.#clear();
     return out ?? NONE;
+  }
+
+  #clear(): void {
+    for (const k of this.#found) this.#hit[k] = 0;
+    this.#found.length = 0;
   }
 
   /** Findings in text from the given families, in text order. Never the matched text itself. */

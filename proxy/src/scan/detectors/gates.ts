@@ -1,3 +1,9 @@
+/**
+ * The keywords of a detector whose every match holds a digit: prose without one (most prompts
+ * and replies) skips its gate's regex, found absent by the keyword pass the text gets anyway.
+ */
+export const DIGITS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+
 /** A cheap test a text must pass before a keyword-less detector's regex is worth running. */
 export interface Gate {
   test(text: string): boolean;

@@ -97,11 +97,14 @@ export class KeywordIndex {
     return this.#wasm ? 'wasm' : 'js';
   }
 
-  /** Marks in `hit` (indexed by keyword id) every keyword that occurs in text, case-insensitively. */
-  scan(text: string, hit: Uint8Array): void {
+  /**
+   * Marks in `hit` (indexed by keyword id) every keyword that occurs in text, case-insensitively;
+   * `found`, when given, receives each id as it is first marked.
+   */
+  scan(text: string, hit: Uint8Array, found?: number[]): void {
     if (this.#wasm && text.length >= WASM_FROM) {
       const reached = this.#wasm.scan(text);
-      for (const s of this.#emitting) if (reached[s] !== 0) this.#emit(s, hit);
+      for (const s of this.#emitting) if (reached[s] !== 0) this.#emit(s, hit, found);
       return;
     }
     const delta = this.#delta;
@@ -112,11 +115,15 @@ export class KeywordIndex {
     for (let i = 0, n = text.length; i < n; i++) {
       const c = text.charCodeAt(i);
       s = c > 127 ? 0 : delta[(s << shift) | column[c]!]!;
-      if (emits[s] !== 0) this.#emit(s, hit);
+      if (emits[s] !== 0) this.#emit(s, hit, found);
     }
   }
 
-  #emit(state: number, hit: Uint8Array): void {
-    for (const k of this.#outputs[state]!) hit[k] = 1;
+  #emit(state: number, hit: Uint8Array, found: number[] | undefined): void {
+    for (const k of this.#outputs[state]!) {
+      if (hit[k] !== 0) continue;
+      hit[k] = 1;
+      found?.push(k);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { windowed } from './gates.js';
+import { DIGITS, windowed } from './gates.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 
@@ -20,7 +20,7 @@ export function phoneDetector(): Detector {
     'pii-phone',
     'pii.phone',
     'pii',
-    [],
+    DIGITS,
     new RegExp(
       String.raw`(?<![\w+.\/-])(?:` +
         [

@@ -1,4 +1,4 @@
-import { windowed } from './gates.js';
+import { DIGITS, windowed } from './gates.js';
 import { phoneDetector } from './phone.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
@@ -15,7 +15,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pci-card',
       'pci.card',
       'pii',
-      [],
+      DIGITS,
       // 13–19 digits, optionally grouped by single spaces or dashes; not part of a longer number or
       // word. A comma may border it: a CSV field, as a thousands group is never 13 digits long.
       /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w|\.\d|-\d)/g,
@@ -51,7 +51,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pii-iban',
       'pii.iban',
       'pii',
-      [],
+      DIGITS,
       /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
       (m) => (ibanValid(m[0].replace(/ /g, '')) ? whole(m) : null),
       windowed(/[A-Z]{2}\d{2} ?[A-Z0-9]{4}/, 9),
@@ -60,7 +60,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pii-us-ssn',
       'pii.national_id',
       'pii',
-      [],
+      DIGITS,
       /(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w-])/g,
       (m) => {
         const [, area, sep, group, serial] = m as unknown as [string, string, string, string, string];
@@ -76,7 +76,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pii-uk-nino',
       'pii.national_id',
       'pii',
-      [],
+      DIGITS,
       /(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z]{2}) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/g,
       (m) => (ninoValid(m[1]!) ? whole(m) : null),
       windowed(/[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]/, 13),
@@ -85,7 +85,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pii-es-dni',
       'pii.national_id',
       'pii',
-      [],
+      DIGITS,
       // DNI 12345678Z, NIE X1234567L (a dash before the letter is common); the mod-23 letter must fit.
       /(?<![A-Za-z0-9-])([XYZ]?\d{7,8})-?([A-Z])(?![A-Za-z0-9])/g,
       (m) => (dniValid(m[1]! + m[2]!) ? whole(m) : null),
@@ -96,7 +96,7 @@ export function regulatedDataDetectors(): Detector[] {
       'pii-fr-nir',
       'pii.national_id',
       'pii',
-      [],
+      DIGITS,
       // 1 85 05 78 006 084 36, or the 15 characters run together; the mod-97 key must fit.
       /(?<![\w-])([12]) ?(\d{2}) ?(\d{2}) ?(\d{2}|2[AB]) ?(\d{3}) ?(\d{3}) ?(\d{2})(?![\w-])/g,
       (m) => (nirValid(m.slice(1, 8).join('')) ? whole(m) : null),

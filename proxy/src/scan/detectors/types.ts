@@ -18,7 +18,7 @@ export interface Detector {
   readonly family: Family;
   /** Lower-case literals one of which every match contains; empty means the detector always runs. */
   readonly keywords: readonly string[];
-  /** For a detector without keywords: a cheap test a text must pass before find() is worth running. */
+  /** A cheap test a text must pass (once one of its keywords occurs, if it has any) before find() is worth running. */
   readonly gate?: Gate;
   find(text: string): Span[];
 }
