@@ -18,6 +18,7 @@ import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
 import { mcpOperation } from './providers/mcp/parse.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
+import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
 import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -111,6 +112,7 @@ export class GovernedProxy {
   readonly #dispatcher: Agent;
   readonly #inFlight = new Set<Exchange>();
   readonly #decisionLine: DecisionLine;
+  readonly #targets = new ParsedUrls('http://proxy.invalid');
 
   constructor(options: ProxyOptions) {
     this.#o = options;
@@ -169,7 +171,7 @@ export class GovernedProxy {
   async #run(x: Exchange): Promise<void> {
     const { req } = x;
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://proxy.invalid');
+    const url = this.#targets.get(req.url ?? '/');
     const routed = this.#o.router.route(method, url);
     const match = routed.match;
     if (match) {
@@ -215,7 +217,8 @@ export class GovernedProxy {
     const target = match.adapter.upstreamRequest(match, call, body);
     const upstream = o.upstreams.get(target.upstream);
     if (!upstream) return this.#block(x, blockVerdict('ALT_PROVIDER_NOT_ALLOWED', 'credential-lane', `upstream ${target.upstream} is not configured`));
-    const credential = (await o.credentials.get(upstream.name)) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
+    const held = o.credentials.get(upstream.name);
+    const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
       return this.#block(x, blockVerdict('ALT_CREDENTIAL_MISSING', 'credential-lane', `no credential for ${upstream.name}`));
     }
@@ -224,7 +227,8 @@ export class GovernedProxy {
     const method = x.req.method ?? 'GET';
     const headers = upstreamHeaders(x.req.headers);
     if (sendBody) headers['content-length'] = String(sendBody.length);
-    await injectCredential(upstream, credential, url, method, headers, sendBody);
+    const signing = injectCredential(upstream, credential, url, method, headers, sendBody);
+    if (signing) await signing;
 
     if (x.clientGone) return this.#finish(x);
     if (x.killedBy) return this.#block(x, x.killedBy);

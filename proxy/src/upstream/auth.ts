@@ -5,8 +5,11 @@ import type { Upstream } from './upstreams.js';
 
 export type Headers = Record<string, string>;
 
-/** Adds the real credential to an upstream request, in the place its provider expects it. */
-export async function injectCredential(up: Upstream, cred: Credential, url: URL, method: string, headers: Headers, body: Uint8Array | null): Promise<void> {
+/**
+ * Adds the real credential to an upstream request, in the place its provider expects it. Only
+ * SigV4 signing is asynchronous: a key is set at once, with no promise to wait on.
+ */
+export function injectCredential(up: Upstream, cred: Credential, url: URL, method: string, headers: Headers, body: Uint8Array | null): void | Promise<void> {
   if (cred.type === 'none') return;
   if (cred.type === 'api-key') {
     switch (up.kind) {
@@ -25,6 +28,10 @@ export async function injectCredential(up: Upstream, cred: Credential, url: URL,
         return;
     }
   }
+  return signV4(up, cred, url, method, headers, body);
+}
+
+async function signV4(up: Upstream, cred: Extract<Credential, { type: 'aws-sigv4' }>, url: URL, method: string, headers: Headers, body: Uint8Array | null): Promise<void> {
   const signer = new SignatureV4({
     service: 'bedrock',
     region: up.region ?? 'us-east-1',

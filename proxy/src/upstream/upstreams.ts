@@ -1,3 +1,4 @@
+import { ParsedUrls } from '../pipeline/parsed-urls.js';
 import type { ProviderKind } from '../providers/call-view.js';
 
 /** A named destination the proxy forwards to, with how its credential is presented. */
@@ -21,7 +22,19 @@ export interface Upstream {
  */
 export function upstreamUrl(up: Upstream, pathAndQuery: string): URL {
   const basePath = up.base.pathname.replace(/\/+$/, '');
+  if (!up.base.search) return parsedFor(up).get(basePath + pathAndQuery);
   const url = new URL(basePath + pathAndQuery, up.base.origin);
   if (up.base.search) for (const [k, v] of up.base.searchParams) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
   return url;
+}
+
+const parsed = new WeakMap<Upstream, ParsedUrls>();
+
+function parsedFor(up: Upstream): ParsedUrls {
+  let urls = parsed.get(up);
+  if (!urls) {
+    urls = new ParsedUrls(up.base.origin);
+    parsed.set(up, urls);
+  }
+  return urls;
 }
