@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
-import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
+import { DetectorSet, loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
+import { RegexDetector } from '../../proxy/src/scan/detectors/regex-detector.js';
 import { toJsRegExp } from '../../proxy/src/scan/detectors/gitleaks.js';
 import { KeywordIndex } from '../../proxy/src/scan/detectors/keywords.js';
 import type { Family } from '../../proxy/src/scan/detectors/types.js';
@@ -74,6 +75,20 @@ test('the keyword automaton agrees with a plain search on any text, short (JavaS
   index.scan('x'.repeat(16 * 1024 - 3) + 'sk-ant-api', straddling);
   t.is(straddling[3], 1, 'a keyword cut by the slice boundary is still found');
   t.pass();
+});
+
+test('a detector runs only where one of its keywords occurs and its gate passes; prose without a digit runs no regulated-data regex', (t) => {
+  const gated = new RegexDetector('gated', 'test.gated', 'pii', ['x'], /x\d/g, undefined, { test: (text) => text.includes('7') });
+  const mini = new DetectorSet([gated]);
+  t.deepEqual(mini.candidates('no keyword here 7', ALL), []);
+  t.deepEqual(mini.candidates('x but no seven', ALL), []);
+  t.deepEqual(mini.candidates('x7', ALL), [0]);
+  // The scratch marks of one call never leak into the next.
+  t.deepEqual(mini.candidates('x only', ALL), []);
+  const pii = new Set<Family>(['pii']);
+  t.deepEqual(set.candidates('Hello! How can I help you today? Ask me anything.', pii), []);
+  const card = set.candidates('card 4111 1111 1111 1111', pii).map((i) => set.detectors[i]!.id);
+  t.true(card.includes('pci-card'));
 });
 
 test('national ids beyond the US and UK: checksums and cues keep look-alikes quiet', (t) => {
