@@ -36,6 +36,13 @@ test('a batch unpacks to its events in order, and starts empty again once taken'
   t.deepEqual(unpackEvents(batch.take()), []);
   batch.add(events[2]!);
   t.deepEqual(unpackEvents(batch.take()).map((b) => Buffer.from(b)), [Buffer.from(encodeEvent(events[2]!))]);
+  // A batch that grew for one large event shrinks back once taken, and goes on encoding.
+  const small = new EventBatch(64);
+  const large: AuditEvent = { time: 1, decision: { request_id: 'r', outcome: 'block', reason: 'ALT_X', detail: 'd'.repeat(10_000) } };
+  small.add(large);
+  t.deepEqual(unpackEvents(small.take()).map((b) => Buffer.from(b)), [Buffer.from(encodeEvent(large))]);
+  small.add(events[0]!);
+  t.deepEqual(unpackEvents(small.take()).map((b) => Buffer.from(b)), [Buffer.from(encodeEvent(events[0]!))]);
 });
 
 // The hand-written encoder must make protobufjs's bytes for every event the agent can hand it.

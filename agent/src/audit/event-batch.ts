@@ -21,8 +21,10 @@ export class EventBatch {
   #buf: Buffer;
   #pos = 0;
   #count = 0;
+  readonly #initialBytes: number;
 
   constructor(initialBytes = 64 * 1024) {
+    this.#initialBytes = initialBytes;
     this.#buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
@@ -53,6 +55,8 @@ export class EventBatch {
     new Uint8Array(out).set(this.#buf.subarray(0, this.#pos));
     this.#pos = 0;
     this.#count = 0;
+    // One burst of large events does not keep a large buffer for the life of the process.
+    if (this.#buf.length > 16 * this.#initialBytes) this.#buf = Buffer.allocUnsafeSlow(this.#initialBytes);
     return out;
   }
 
