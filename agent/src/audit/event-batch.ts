@@ -1,7 +1,8 @@
 // Audit events encoded straight into the batch that goes to the writer thread. The encoding is
-// the one protobufjs makes for records.ts (same fields, same order, same bytes; a property test
-// holds the two together: proto3 scalars at their default are left out, repeated elements never), written by hand because protobufjs builds an object per field and a
-// buffer per event, and decisions are encoded on the request path.
+// the one protobufjs makes for records.ts: same fields, same order, same bytes (proto3 scalars
+// at their default left out, repeated elements never), held together by a property test. It is
+// written by hand because protobufjs builds an object per field and a buffer per event, and
+// decisions are encoded on the request path.
 import { encodeEvent, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
 
 const VARINT = 0;
@@ -14,7 +15,7 @@ const SHORT_STRING = 43;
 class Unusual extends Error {}
 
 /**
- * Events packed as the writer reads them (records.ts packEvents: a 4-byte little-endian length
+ * Events packed as the writer reads them (records.ts unpackEvents: a 4-byte little-endian length
  * before each encoded event), in one buffer reused batch after batch.
  */
 export class EventBatch {

@@ -8,7 +8,7 @@ export interface WriterConfig {
 }
 
 export type ToWriter =
-  /** Events encoded on the agent's thread (event-batch.ts, packed as records.ts packEvents does) and transferred. */
+  /** Events encoded on the agent's thread (event-batch.ts: a length before each, as records.ts unpackEvents reads them) and transferred. */
   | { type: 'append'; events: ArrayBuffer }
   /** Appended and fsynced before the writer answers `written` with the same id. */
   | { type: 'durable'; id: number; events: ArrayBuffer }

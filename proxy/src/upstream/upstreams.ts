@@ -21,20 +21,21 @@ export interface Upstream {
  * needs) with a request path and query; the request's own parameters win.
  */
 export function upstreamUrl(up: Upstream, pathAndQuery: string): URL {
-  const basePath = up.base.pathname.replace(/\/+$/, '');
-  if (!up.base.search) return parsedFor(up).get(basePath + pathAndQuery);
+  const { basePath, urls } = joinerFor(up);
+  if (!up.base.search) return urls.get(basePath + pathAndQuery);
   const url = new URL(basePath + pathAndQuery, up.base.origin);
-  if (up.base.search) for (const [k, v] of up.base.searchParams) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
+  for (const [k, v] of up.base.searchParams) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
   return url;
 }
 
-const parsed = new WeakMap<Upstream, ParsedUrls>();
+/** Per upstream, derived once: its base path without trailing slashes, and the URLs parsed under it. */
+const joiners = new WeakMap<Upstream, { basePath: string; urls: ParsedUrls }>();
 
-function parsedFor(up: Upstream): ParsedUrls {
-  let urls = parsed.get(up);
-  if (!urls) {
-    urls = new ParsedUrls(up.base.origin);
-    parsed.set(up, urls);
+function joinerFor(up: Upstream): { basePath: string; urls: ParsedUrls } {
+  let joiner = joiners.get(up);
+  if (!joiner) {
+    joiner = { basePath: up.base.pathname.replace(/\/+$/, ''), urls: new ParsedUrls(up.base.origin) };
+    joiners.set(up, joiner);
   }
-  return urls;
+  return joiner;
 }
