@@ -5,6 +5,7 @@ import type { Chain } from './chain/chain.js';
 import type { Fragment } from './chain/context.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
 import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
+import { LiveList } from './live-list.js';
 import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
@@ -110,7 +111,7 @@ function originOf(x: Exchange): DecisionRecord['origin'] {
 export class GovernedProxy {
   readonly #o: ProxyOptions;
   readonly #dispatcher: Agent;
-  readonly #inFlight = new Set<Exchange>();
+  readonly #inFlight = new LiveList<Exchange>();
   readonly #decisionLine: DecisionLine;
   readonly #targets = new ParsedUrls('http://proxy.invalid');
 
@@ -133,9 +134,9 @@ export class GovernedProxy {
     }
     const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
     this.#o.metrics.inFlight.inc();
-    this.#inFlight.add(x);
+    const listed = this.#inFlight.add(x);
     res.once('close', () => {
-      this.#inFlight.delete(x);
+      this.#inFlight.delete(listed);
       this.#o.metrics.inFlight.dec();
       if (!res.writableFinished) {
         x.clientGone = true;
@@ -156,7 +157,7 @@ export class GovernedProxy {
    */
   #endInFlight(k: KillSwitch): void {
     const v = killVerdict(k);
-    for (const x of this.#inFlight) {
+    for (const x of this.#inFlight.values()) {
       if (x.killedBy || !x.ctx || !KillSwitches.covers(k, x.ctx.principal)) continue;
       x.killedBy = v;
       if (x.res.headersSent) {

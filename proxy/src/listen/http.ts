@@ -2,6 +2,7 @@ import { createServer as createHttp1, type IncomingMessage, type Server as HttpS
 import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createTcp, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { LiveList } from '../live-list.js';
 
 export type Handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
@@ -21,10 +22,10 @@ export interface ExplicitListener {
 export async function listenExplicit(host: string, port: number, handler: Handler): Promise<ExplicitListener> {
   const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
   const h2 = createHttp2({}, handler);
-  const sockets = new Set<Socket>();
+  const sockets = new LiveList<Socket>();
   const server = createTcp((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const listed = sockets.add(socket);
+    socket.once('close', () => sockets.delete(listed));
     socket.once('data', (first: Buffer) => {
       socket.pause();
       socket.unshift(first);
@@ -40,7 +41,7 @@ export async function listenExplicit(host: string, port: number, handler: Handle
  * Starts `server` and returns it with a close that lets requests in progress finish: idle
  * keep-alive connections close at once, busy ones get up to graceMs.
  */
-export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: Set<Socket>): Promise<ExplicitListener> {
+export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: LiveList<Socket>): Promise<ExplicitListener> {
   server.listen(port, host);
   await once(server, 'listening');
   const address = server.address();
@@ -55,7 +56,7 @@ export async function listening(server: Server, port: number, host: string, h1: 
         h1.closeIdleConnections();
         await new Promise((r) => setTimeout(r, 25));
       }
-      for (const s of sockets) s.destroy();
+      for (const s of sockets.values()) s.destroy();
     },
   };
 }

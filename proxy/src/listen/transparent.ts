@@ -2,6 +2,7 @@ import { createServer as createHttp1 } from 'node:http';
 import { connect, createServer as createTcp, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { listening, type ExplicitListener, type Handler } from './http.js';
+import { LiveList } from '../live-list.js';
 
 /** Where a redirected connection was going, and who made it, as the kernel recorded it. */
 export interface TransparentOrigin {
@@ -47,10 +48,10 @@ const TLS_HANDSHAKE = 0x16;
  */
 export async function listenTransparent(host: string, port: number, handler: Handler, options: TransparentOptions): Promise<TransparentListener> {
   const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
-  const sockets = new Set<Socket>();
+  const sockets = new LiveList<Socket>();
   const server = createTcp((socket: OriginSocket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const listed = sockets.add(socket);
+    socket.once('close', () => sockets.delete(listed));
     socket.on('error', () => socket.destroy());
     const peer = socket.remoteAddress && socket.remotePort ? { address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort } : null;
     const found = peer ? options.lookup(peer, socket) : null;
@@ -84,7 +85,7 @@ export async function listenTransparent(host: string, port: number, handler: Han
     ...listener,
     destroyFrom(address) {
       let n = 0;
-      for (const s of sockets) if (s.remoteAddress?.replace(/^::ffff:/, '') === address) (s.destroy(), n++);
+      for (const s of sockets.values()) if (s.remoteAddress?.replace(/^::ffff:/, '') === address) (s.destroy(), n++);
       return n;
     },
   };
