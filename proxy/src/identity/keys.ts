@@ -44,9 +44,19 @@ export function displayPrefix(secret: string): string {
  * The in-memory view of every issued key: the hot path reads this and only this.
  * The state store fills it at start-up and on every change it acknowledges.
  */
+/** How many presented secrets findBySecret remembers before it starts afresh. */
+const RECENT_SECRETS = 4096;
+
 export class KeyRegistry {
   readonly #byHash = new Map<string, VirtualKey>();
   readonly #byId = new Map<string, VirtualKey>();
+  /**
+   * Secrets presented lately → the key they hashed to, so a key in use is not hashed again on
+   * every request. A hit counts only while that very key is still the registered one for its
+   * hash: a key removed or replaced (revoked, rotated) is looked up afresh, so this can never
+   * answer with a key the registry no longer holds. Secrets that match no key are not kept.
+   */
+  readonly #recent = new Map<string, VirtualKey>();
 
   put(key: VirtualKey): void {
     const old = this.#byId.get(key.id);
@@ -63,7 +73,16 @@ export class KeyRegistry {
   }
 
   findBySecret(secret: string): VirtualKey | undefined {
-    return this.#byHash.get(hashKey(secret));
+    const recent = this.#recent.get(secret);
+    if (recent !== undefined && this.#byHash.get(recent.hash) === recent) return recent;
+    const key = this.#byHash.get(hashKey(secret));
+    if (key === undefined) {
+      if (recent !== undefined) this.#recent.delete(secret);
+      return undefined;
+    }
+    if (this.#recent.size >= RECENT_SECRETS) this.#recent.clear();
+    this.#recent.set(secret, key);
+    return key;
   }
 
   get(id: string): VirtualKey | undefined {

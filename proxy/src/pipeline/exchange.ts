@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { RequestContext } from '../chain/context.js';
@@ -15,21 +14,33 @@ function nowMs(): number {
 }
 
 /**
- * Cancels the upstream request when the agent goes away or a stream is cut. undici takes
- * an EventEmitter as its `signal`; an AbortController per request costs several times more.
- * (No `aborted` property: undici would then treat it as a real AbortSignal.)
+ * Cancels the upstream request when the agent goes away or a stream is cut. An exchange
+ * calls upstream once, so there is one slot for the call's abort, not a listener list: an
+ * AbortController or an EventEmitter per request cost several times more.
  */
-export class UpstreamCancel extends EventEmitter {
+export class UpstreamCancel {
   #cancelled = false;
+  #onCancel: (() => void) | null = null;
 
   get cancelled(): boolean {
     return this.#cancelled;
   }
 
+  /** What to run on cancel while the upstream call is under way; a second call replaces the first's. */
+  watch(onCancel: () => void): void {
+    this.#onCancel = onCancel;
+  }
+
+  unwatch(onCancel: () => void): void {
+    if (this.#onCancel === onCancel) this.#onCancel = null;
+  }
+
   cancel(): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
-    this.emit('abort');
+    const onCancel = this.#onCancel;
+    this.#onCancel = null;
+    onCancel?.();
   }
 }
 

@@ -61,7 +61,7 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
       reject(new UpstreamCancelled('upstream request cancelled'));
       return;
     }
-    cancel.once('abort', onCancel);
+    cancel.watch(onCancel);
     dispatcher.dispatch(
       call.bodyTimeoutMs === undefined
         ? { origin: call.origin, path: call.path, method: call.method as Dispatcher.HttpMethod, headers: call.headers, body: call.body }
@@ -101,7 +101,7 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
         },
         onResponseEnd() {
           ended = true;
-          cancel.off('abort', onCancel);
+          cancel.unwatch(onCancel);
           if (stream) {
             stream.push(null);
             return;
@@ -113,7 +113,7 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
         },
         onResponseError(_c, err) {
           ended = true;
-          cancel.off('abort', onCancel);
+          cancel.unwatch(onCancel);
           fail(err);
         },
       },
