@@ -40,13 +40,13 @@ export function displayPrefix(secret: string): string {
   return secret.slice(0, VIRTUAL_KEY_PREFIX.length + 6);
 }
 
+/** How many presented secrets findBySecret remembers before it starts afresh. */
+const RECENT_SECRETS = 4096;
+
 /**
  * The in-memory view of every issued key: the hot path reads this and only this.
  * The state store fills it at start-up and on every change it acknowledges.
  */
-/** How many presented secrets findBySecret remembers before it starts afresh. */
-const RECENT_SECRETS = 4096;
-
 export class KeyRegistry {
   readonly #byHash = new Map<string, VirtualKey>();
   readonly #byId = new Map<string, VirtualKey>();
