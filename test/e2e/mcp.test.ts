@@ -310,6 +310,41 @@ test.serial('prompt injection in what a server returns is labelled and flagged b
   t.is(r.reason, 'ALT_PROMPT_INJECTION');
 });
 
+// JSON-RPC answers each request once. A batch whose first response went out before the stream
+// was cut gets an error for the rest only, not a second answer for the first.
+test.serial('a cut batch stream errors only the requests it had not answered yet', async (t) => {
+  const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${keys['refund-bot']}` };
+  // 2025-03-26: the last protocol version with JSON-RPC batches.
+  const init = await fetch(`${h.proxyUrl}/mcp/tools`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+  });
+  await init.text();
+  const sessionHeaders = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' };
+  await (await fetch(`${h.proxyUrl}/mcp/tools`, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  const res = await fetch(`${h.proxyUrl}/mcp/tools`, {
+    method: 'POST',
+    headers: sessionHeaders,
+    body: JSON.stringify([
+      { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'lookup_order', arguments: { order_id: 'B-1' } } },
+      { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'read_file', arguments: { path: '.env' } } },
+    ]),
+  });
+  t.is(res.status, 200);
+  const messages = (await res.text())
+    .split('\n\n')
+    .map((e) => /^data: (.*)$/m.exec(e)?.[1])
+    .filter((d): d is string => d !== undefined)
+    .map((d) => JSON.parse(d) as { id?: number; result?: unknown; error?: { data: { altrace: Altrace } } });
+  const answers = (id: number) => messages.filter((m) => m.id === id);
+  t.is(answers(7).length, 1, 'the lookup is answered once');
+  t.truthy(answers(7)[0]!.result, 'with its own result');
+  t.is(answers(8).length, 1, 'the read is answered once');
+  t.is(answers(8)[0]!.error?.data.altrace.reason, 'ALT_CONTENT_SECRET');
+  t.false(JSON.stringify(messages).includes(LEAKED));
+});
+
 test.serial("a kill switch ends the server's event stream under way and refuses MCP calls at once", async (t) => {
   const client = await connect('free-bot');
   await client.callTool({ name: 'lookup_order', arguments: { order_id: 'K-1' } });

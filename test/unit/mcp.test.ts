@@ -163,6 +163,20 @@ test('a stream cut answers every request of the POST in-stream; the GET stream g
   t.deepEqual(onGet.params.data.altrace, INFO);
 });
 
+// JSON-RPC answers each request once: a stream cut after some responses went out (a batch, or
+// a kill between a response and the end of its stream) errors only the requests still open.
+test('a stream cut does not answer again a request whose response the stream already delivered', (t) => {
+  const batch = view([call('a', {}, 1), call('b', {}, 'two'), call('c', {}, 3)]);
+  const ids = (sse: string) => sse.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('data: ')[1]!).id);
+  t.deepEqual(ids(mcpStreamError(INFO, 403, 'refused', 'permission', batch, [1])), ['two', 3]);
+  t.deepEqual(ids(mcpStreamError(INFO, 403, 'refused', 'permission', batch, ['1', 3])), [1, 'two'], 'ids match by type and value: "1" is not 1');
+  t.deepEqual(ids(mcpStreamError(INFO, 403, 'refused', 'permission', batch, [])), [1, 'two', 3]);
+  const allAnswered = JSON.parse(mcpStreamError(INFO, 403, 'refused', 'permission', batch, [3, 1, 'two']).split('data: ')[1]!);
+  t.is(allAnswered.id, undefined, 'nothing left to answer: no response without a request');
+  t.is(allAnswered.method, 'notifications/message');
+  t.deepEqual(allAnswered.params.data.altrace, INFO);
+});
+
 test('the run of an MCP client that names none is its MCP session; x-altrace-run wins', (t) => {
   t.is(runOf({ 'mcp-session-id': 's-1' }), 'mcp-session:s-1');
   t.is(runOf({ 'mcp-session-id': 's-1', 'x-altrace-run': 'r-9' }), 'r-9');

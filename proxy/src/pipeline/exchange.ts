@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { RequestContext } from '../chain/context.js';
 import type { Verdict } from '../chain/verdict.js';
+import type { RpcId } from '../providers/call-view.js';
 import type { ProviderAdapter, RouteMatch } from '../providers/adapter.js';
 import type { Settled } from '../budget/settle.js';
 import type { ReportedUsage } from '../providers/usage.js';
@@ -75,6 +76,8 @@ export class Exchange {
   overheadAtHeaders: number | null = null;
   /** Set when a kill switch covering this request's principal was engaged while it was in flight. */
   killedBy: Verdict | null = null;
+  /** JSON-RPC ids whose response this stream has delivered (MCP): a cut does not answer them again. */
+  answered: RpcId[] | null = null;
 
   constructor(
     readonly id: string,

@@ -69,6 +69,11 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     pending = cutBy ? [] : queue.slice(end);
     if (end > 0) {
       const written = write(x, join(queue, end));
+      // An MCP response delivered is an answer given: a later cut must not answer its id again.
+      for (let i = 0; i < end; i++) {
+        const outcomes = queue[i]!.outcomes;
+        if (outcomes) for (const o of outcomes) (x.answered ??= []).push(o.id);
+      }
       const ok = written instanceof Promise ? await written : written;
       x.fragments += end;
       const spent = (performance.now() - arrived) / 1000;
@@ -126,6 +131,6 @@ export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
   }
   x.responseVerdict = v;
   metrics.streamsCut.inc({ reason: v.reason });
-  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0, x.ctx?.call ?? null));
+  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0, x.ctx?.call ?? null, x.answered));
   x.upstream.cancel();
 }

@@ -3,7 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { reasonInfo } from '../chain/reasons.js';
 import type { Verdict } from '../chain/verdict.js';
 import { altraceInfo, type ProviderAdapter, type RouteMatch } from '../providers/adapter.js';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView, RpcId } from '../providers/call-view.js';
 
 /** What the proxy uses of a response; HTTP/1.1 and HTTP/2 (compat) responses both fit. */
 export interface Response extends EventEmitter {
@@ -55,8 +55,8 @@ export function replyBlock(res: Response, adapter: ProviderAdapter, v: Verdict, 
 }
 
 /** The in-stream error event that ends a stream already under way. */
-export function streamErrorBytes(adapter: ProviderAdapter, match: RouteMatch, v: Verdict, requestId: string, deliveredAny: boolean, call: CallView | null = null): string | Uint8Array {
+export function streamErrorBytes(adapter: ProviderAdapter, match: RouteMatch, v: Verdict, requestId: string, deliveredAny: boolean, call: CallView | null = null, answered: readonly RpcId[] | null = null): string | Uint8Array {
   const info = reasonInfo(v.reason);
   const hint = hintOf(v);
-  return adapter.streamError(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, match, deliveredAny, call);
+  return adapter.streamError(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, match, deliveredAny, call, answered);
 }

@@ -1,7 +1,7 @@
 import type { Verdict } from '../chain/verdict.js';
 import type { RpcOutcome, StreamDecoder, ToolDelta } from '../stream/decoder.js';
 import type { ReportedUsage } from './usage.js';
-import type { CallView, Operation, ProviderKind } from './call-view.js';
+import type { CallView, Operation, ProviderKind, RpcId } from './call-view.js';
 
 export interface RouteMatch {
   adapter: ProviderAdapter;
@@ -57,8 +57,11 @@ export interface ProviderAdapter {
   responseOutcomes?(match: RouteMatch, body: unknown): RpcOutcome[] | null;
   /** `call` is the request's view when it was parsed (MCP answers the request's JSON-RPC id). */
   errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null): ErrorReply;
-  /** The provider's own in-stream error event, ending a stream already under way. */
-  streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean, call?: CallView | null): string | Uint8Array;
+  /**
+   * The provider's own in-stream error event, ending a stream already under way. `answered`:
+   * the JSON-RPC ids the stream has already delivered a response for (MCP), not to be answered twice.
+   */
+  streamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, match: RouteMatch, deliveredAny: boolean, call?: CallView | null, answered?: readonly RpcId[] | null): string | Uint8Array;
   /** The content type of a streamed response when it differs from upstream's. */
   responseContentType?(match: RouteMatch): string;
 }

@@ -41,11 +41,13 @@ export function mcpErrorReply(info: AltraceErrorInfo, status: number, message: s
 
 /**
  * Ends a server's event stream under way: an error response for each request the stream
- * answers, so the agent's SDK fails those requests at once; on the GET stream (no request)
- * a logging notification at level error.
+ * answers and has not answered yet (`answered`: the ids whose response was already delivered;
+ * JSON-RPC answers each request once), so the agent's SDK fails those requests at once. On
+ * the GET stream (no request), or when every request already has its answer, a logging
+ * notification at level error says why the stream ended.
  */
-export function mcpStreamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null): string {
-  const ids = requestIds(call);
+export function mcpStreamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null, answered?: readonly RpcId[] | null): string {
+  const ids = answered?.length ? requestIds(call).filter((id) => !answered.includes(id)) : requestIds(call);
   if (ids.length === 0) {
     return formatSse('message', JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'error', logger: 'altrace', data: { message, altrace: info } } }));
   }

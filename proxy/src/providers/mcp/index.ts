@@ -21,6 +21,6 @@ export function mcpAdapter(): ProviderAdapter {
     responseUsage: () => null,
     responseOutcomes: (_match, body) => mcpOutcomes(body),
     errorReply: (info, status, message, errorClass, call) => mcpErrorReply(info, status, message, errorClass, call),
-    streamError: (info, status, message, errorClass, _match, _delivered, call) => mcpStreamError(info, status, message, errorClass, call),
+    streamError: (info, status, message, errorClass, _match, _delivered, call, answered) => mcpStreamError(info, status, message, errorClass, call, answered),
   };
 }
