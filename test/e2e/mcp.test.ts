@@ -119,6 +119,20 @@ async function refusal(p: Promise<unknown>): Promise<Altrace & { status: number;
   throw new Error('expected the call to be refused');
 }
 
+/** An MCP session opened by hand (initialize, initialized), for tests that read the raw stream: its request headers. */
+async function rawSession(agent: string, protocolVersion: string): Promise<Record<string, string>> {
+  const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${keys[agent]}` };
+  const init = await fetch(`${h.proxyUrl}/mcp/tools`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+  });
+  await init.text();
+  const sessionHeaders = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': protocolVersion };
+  await (await fetch(`${h.proxyUrl}/mcp/tools`, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  return sessionHeaders;
+}
+
 test.serial('tools are listed and called through the proxy; the server gets the real credential, never the virtual key', async (t) => {
   const client = await connect('refund-bot');
   const tools = await client.listTools();
@@ -313,16 +327,8 @@ test.serial('prompt injection in what a server returns is labelled and flagged b
 // JSON-RPC answers each request once. A batch whose first response went out before the stream
 // was cut gets an error for the rest only, not a second answer for the first.
 test.serial('a cut batch stream errors only the requests it had not answered yet', async (t) => {
-  const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${keys['refund-bot']}` };
   // 2025-03-26: the last protocol version with JSON-RPC batches.
-  const init = await fetch(`${h.proxyUrl}/mcp/tools`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
-  });
-  await init.text();
-  const sessionHeaders = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' };
-  await (await fetch(`${h.proxyUrl}/mcp/tools`, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  const sessionHeaders = await rawSession('refund-bot', '2025-03-26');
   const res = await fetch(`${h.proxyUrl}/mcp/tools`, {
     method: 'POST',
     headers: sessionHeaders,
@@ -349,16 +355,7 @@ test.serial("a kill switch ends the server's event stream under way and refuses 
   const client = await connect('free-bot');
   await client.callTool({ name: 'lookup_order', arguments: { order_id: 'K-1' } });
   // The server's own event stream (GET), opened by hand so the test sees how it ends.
-  const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${keys['free-bot']}` };
-  const init = await fetch(`${h.proxyUrl}/mcp/tools`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
-  });
-  await init.text();
-  const session = init.headers.get('mcp-session-id')!;
-  const sessionHeaders = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
-  await (await fetch(`${h.proxyUrl}/mcp/tools`, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  const sessionHeaders = await rawSession('free-bot', '2025-06-18');
   const events = await fetch(`${h.proxyUrl}/mcp/tools`, { headers: { ...sessionHeaders, accept: 'text/event-stream' } });
   t.is(events.status, 200);
   const rest = events.text();
