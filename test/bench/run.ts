@@ -68,22 +68,29 @@ async function main() {
     // Unthrottled, alternating. The load generator and simulator share the two cores with the
     // proxy under test, and this VM's speed drifts by tens of percent within seconds: short
     // rounds, in ABBA order, put both proxies through the same drift (same total time as two 8 s rounds).
-    const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-    const roundSeconds = Math.max(1, Math.round((2 * DURATION) / ROUNDS));
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+    const roundSeconds = Math.max(1, Math.round((2 * DURATION) / rounds));
+    const bareRound = async () => (await load(bareUrl, {}, chat, { connections: 50, seconds: roundSeconds })).rps;
+    const altRound = async () => (await load(agent.url, auth, chat, { connections: 50, seconds: roundSeconds })).rps;
     let bareSum = 0;
     let altSum = 0;
-    const rounds: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const bareFirst = round % 2 === 0;
-      const b1 = bareFirst ? (await load(bareUrl, {}, chat, { connections: 50, seconds: roundSeconds })).rps : 0;
-      const a = (await load(agent.url, auth, chat, { connections: 50, seconds: roundSeconds })).rps;
-      const b = bareFirst ? b1 : (await load(bareUrl, {}, chat, { connections: 50, seconds: roundSeconds })).rps;
+    const pairs: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      let b: number;
+      let a: number;
+      if (round % 2 === 0) {
+        b = await bareRound();
+        a = await altRound();
+      } else {
+        a = await altRound();
+        b = await bareRound();
+      }
       bareSum += b;
       altSum += a;
-      rounds.push(`${f(b, 0)}/${f(a, 0)}`);
+      pairs.push(`${f(b, 0)}/${f(a, 0)}`);
       mark(`unthrottled-${round + 1}`);
     }
-    console.log(`\nthroughput, unthrottled, 50 connections, ${ROUNDS} alternating rounds of ${roundSeconds} s: bare ${f(bareSum / ROUNDS, 0)} req/s, altrace ${f(altSum / ROUNDS, 0)} req/s → ratio ${f(altSum / bareSum)}   [target ≥ 0.70]   (bare/altrace per round: ${rounds.join(', ')})`);
+    console.log(`\nthroughput, unthrottled, 50 connections, ${rounds} alternating rounds of ${roundSeconds} s: bare ${f(bareSum / rounds, 0)} req/s, altrace ${f(altSum / rounds, 0)} req/s → ratio ${f(altSum / bareSum)}   [target ≥ 0.70]   (bare/altrace per round: ${pairs.join(', ')})`);
 
     const directTtfb = await ttfb(simUrl, {}, stream, 300);
     const bareTtfb = await ttfb(bareUrl, {}, stream, 300);

@@ -47,7 +47,7 @@ export function mcpErrorReply(info: AltraceErrorInfo, status: number, message: s
  * notification at level error says why the stream ended.
  */
 export function mcpStreamError(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null, answered?: readonly RpcId[] | null): string {
-  const ids = answered?.length ? requestIds(call).filter((id) => !answered.includes(id)) : requestIds(call);
+  const ids = requestIds(call).filter((id) => !answered?.includes(id));
   if (ids.length === 0) {
     return formatSse('message', JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'error', logger: 'altrace', data: { message, altrace: info } } }));
   }
