@@ -7,6 +7,8 @@ import { packageRoot } from './paths.js';
 interface NativeBinding {
   abiVersion: number;
   originalDestination(fd: number): { address: string; port: number } | null;
+  /** Absent from an addon built before it was added (the caller falls back to node:crypto). */
+  sha256Prefixed?(prefix: number, first: Uint8Array, second: Uint8Array, out: Uint8Array): void;
 }
 
 export class NativeError extends AltraceError {
@@ -30,4 +32,31 @@ export function native(): NativeBinding {
 export function originalDestination(fd: number): { address: string; port: number } | null {
   if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`originalDestination: fd must be a non-negative integer, got ${String(fd)}`);
   return native().originalDestination(fd);
+}
+
+export type PrefixedDigest = (prefix: number, first: Uint8Array, second?: Uint8Array) => Buffer;
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * SHA-256 of one prefix byte, then `first`, then `second`, through the addon; null when the
+ * addon is not built (or predates the helper), so the caller uses node:crypto instead.
+ */
+export function nativePrefixedSha256(): PrefixedDigest | null {
+  let b: NativeBinding;
+  try {
+    b = native();
+  } catch {
+    return null;
+  }
+  const digest = b.sha256Prefixed?.bind(b);
+  if (!digest) return null;
+  return (prefix, first, second = NO_BYTES) => {
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 255) throw new TypeError(`sha256Prefixed: prefix must be a byte, got ${String(prefix)}`);
+    if (!(first instanceof Uint8Array)) throw new TypeError('sha256Prefixed: first must be a Uint8Array');
+    if (!(second instanceof Uint8Array)) throw new TypeError('sha256Prefixed: second must be a Uint8Array');
+    const out = Buffer.allocUnsafe(32);
+    digest(prefix, first, second, out);
+    return out;
+  };
 }

@@ -55,6 +55,21 @@ import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.j
 import { SqliteStore } from './state/sqlite.js';
 import { TokenService } from './tokens.js';
 
+
+/** `source@digest` of the policy in force, built once per policy rather than once per audited decision. */
+function contractRef(policy: PolicyHolder): () => string {
+  let of: unknown = null;
+  let ref = '';
+  return () => {
+    const p = policy.current;
+    if (p !== of) {
+      of = p;
+      ref = `${p.source}@${p.digest}`;
+    }
+    return ref;
+  };
+}
+
 export interface RunningAgent {
   proxyPort: number;
   controlPort: number;
@@ -154,7 +169,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     ? await AuditService.open(
         config.state_dir,
         origin,
-        () => `${policy.current.source}@${policy.current.digest}`,
+        contractRef(policy),
         () => prices.current.version,
         (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
       )

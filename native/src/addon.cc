@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "bpf.h"
+#include "digest.h"
 #include "sockets.h"
 
 namespace {
@@ -10,6 +11,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("originalDestination", Napi::Function::New(env, altrace::OriginalDestination, "originalDestination"));
+  exports.Set("sha256Prefixed", Napi::Function::New(env, altrace::Sha256Prefixed, "sha256Prefixed"));
   altrace::RegisterBpf(env, exports);
   return exports;
 }

@@ -28,10 +28,20 @@ export interface DecisionFields {
   upstream_ms: number;
 }
 
-type Field = [name: keyof DecisionFields, key: string];
+/** Fields whose values come from small sets (providers, models, principals, reasons): their JSON is remembered. */
+const REPEATING: ReadonlySet<keyof DecisionFields> = new Set(['provider', 'upstream', 'op', 'model', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage']);
+
+interface Field {
+  name: keyof DecisionFields;
+  key: string;
+  repeating: boolean;
+}
 const FIELDS: readonly Field[] = (
   ['req_id', 'provider', 'upstream', 'op', 'model', 'stream', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage', 'detail', 'warnings', 'status', 'fragments', 'labels', 'contracts', 'cost_usd', 'tokens_in', 'tokens_out', 'overhead_ms', 'upstream_ms'] as const
-).map((name) => [name, `,"${name}":`]);
+).map((name) => ({ name, key: `,"${name}":`, repeating: REPEATING.has(name) }));
+
+/** At most this many remembered strings; past it the memory starts again (an agent may send any model name). */
+const QUOTED_LIMIT = 4096;
 
 interface PinoInternals {
   [k: symbol]: unknown;
@@ -45,6 +55,7 @@ interface PinoInternals {
  */
 export class DecisionLine {
   readonly #logger: Logger;
+  readonly #quotes = new Map<string, string>();
   readonly #direct: { prefix: string; time: () => string; chindings: string; stream: { write(s: string): unknown } } | null;
 
   constructor(logger: Logger) {
@@ -59,6 +70,17 @@ export class DecisionLine {
     this.#direct = ok ? { prefix: cache[30]!, time, chindings, stream: stream as { write(s: string): unknown } } : null;
   }
 
+  /** JSON of a string seen before: these repeat from one decision to the next, and quoting them was most of the line's cost. */
+  #quoted(s: string): string {
+    let json = this.#quotes.get(s);
+    if (json === undefined) {
+      json = JSON.stringify(s);
+      if (this.#quotes.size >= QUOTED_LIMIT) this.#quotes.clear();
+      this.#quotes.set(s, json);
+    }
+    return json;
+  }
+
   get enabled(): boolean {
     return this.#logger.isLevelEnabled('info');
   }
@@ -70,10 +92,11 @@ export class DecisionLine {
       return;
     }
     let line = direct.prefix + direct.time() + direct.chindings;
-    for (const [name, key] of FIELDS) {
-      const v = d[name];
+    for (let i = 0; i < FIELDS.length; i++) {
+      const f = FIELDS[i]!;
+      const v = d[f.name];
       if (v === undefined) continue;
-      line += key + (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v));
+      line += f.key + (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : typeof v === 'string' && f.repeating ? this.#quoted(v) : JSON.stringify(v));
     }
     direct.stream.write(line + ',"msg":"decision"}\n');
   }

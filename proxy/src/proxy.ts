@@ -78,7 +78,7 @@ export interface DecisionRecord {
   stage: string | null;
   detail: string | null;
   status: number;
-  warnings: string[];
+  warnings: readonly string[];
   costUsd: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
@@ -86,15 +86,17 @@ export interface DecisionRecord {
   run: string | null;
   fragments: number;
   /** Data-classification labels of the request and response, and the detector rule ids behind them. */
-  labels: string[];
-  rules: string[];
+  labels: readonly string[];
+  rules: readonly string[];
   /** The behavioral contracts that governed the request, as name@version. */
-  contracts: string[];
+  contracts: readonly string[];
   /** For a connection the kernel redirected here: where it was going and the cgroup that made it. */
   origin: { address: string; port: number; cgroupId: bigint; peer: string } | null;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
+/** Most decisions carry no warnings, labels, rules or contracts: one shared empty list. */
+const NONE: readonly string[] = Object.freeze([]);
 
 const STREAM_TYPES = /^(text\/event-stream|application\/vnd\.amazon\.eventstream)/i;
 
@@ -380,12 +382,18 @@ export class GovernedProxy {
     const operation = call?.mcp ? mcpOperation(call) : (call?.operation ?? x.match?.operation ?? null);
     const reason = v?.reason ?? 'ALT_ALLOWED';
     this.#o.metrics.countRequest(provider, outcome, reason);
+    const ctx = x.ctx;
+    // Built once for the audit record and the log line.
+    const warnings = ctx?.notes.length ? ctx.notes.map((n) => n.reason) : NONE;
+    const content = ctx?.content;
+    const labels = content?.labels.size ? [...content.labels] : NONE;
+    const contracts = ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : NONE;
     if (this.#o.onDecision) {
       const run = x.req.headers['x-altrace-run'];
       this.#o.onDecision({
         requestId: x.id,
         time: Date.now(),
-        principal: x.ctx?.principal ? { ...x.ctx.principal, costCenter: x.ctx.key?.costCenter ?? null } : null,
+        principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? null } : null,
         provider,
         upstream: call?.upstream ?? null,
         operation,
@@ -396,21 +404,21 @@ export class GovernedProxy {
         stage: v?.stage ?? null,
         detail: v?.detail ?? null,
         status: x.status,
-        warnings: x.ctx?.notes.map((n) => n.reason) ?? [],
+        warnings,
         costUsd: x.settled?.usd ?? null,
         inputTokens: x.settled?.inputTokens ?? null,
         outputTokens: x.settled?.outputTokens ?? null,
-        fn: x.ctx?.charge?.fn ?? null,
+        fn: ctx?.charge?.fn ?? null,
         run: typeof run === 'string' ? run.slice(0, 200) : null,
         fragments: x.fragments,
-        labels: x.ctx?.content ? [...x.ctx.content.labels] : [],
-        rules: x.ctx?.content ? [...x.ctx.content.rules] : [],
-        contracts: x.ctx?.contracts ? x.ctx.contracts.map((c) => c.ref) : [],
+        labels,
+        rules: content?.rules.size ? [...content.rules] : NONE,
+        contracts,
         origin: originOf(x),
       });
     }
     if (!this.#decisionLine.enabled) return;
-    const p = x.ctx?.principal;
+    const p = ctx?.principal;
     this.#decisionLine.write({
       req_id: x.id,
       provider,
@@ -425,11 +433,11 @@ export class GovernedProxy {
       reason,
       stage: v?.stage,
       detail: v?.detail,
-      warnings: x.ctx?.notes.length ? x.ctx.notes.map((n) => n.reason) : undefined,
+      warnings: warnings.length ? warnings : undefined,
       status: x.status,
       fragments: x.fragments || undefined,
-      labels: x.ctx?.content ? [...x.ctx.content.labels] : undefined,
-      contracts: x.ctx?.contracts?.length ? x.ctx.contracts.map((c) => c.ref) : undefined,
+      labels: content ? labels : undefined,
+      contracts: contracts.length ? contracts : undefined,
       cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
       tokens_in: x.settled?.inputTokens,
       tokens_out: x.settled?.outputTokens,

@@ -27,6 +27,15 @@ test('an event encoded on the agent, chained by the writer, decodes to the same 
   }
 });
 
+test('the chain head is the bytes protobufjs writes for seq and the previous leaf hash, up past 2^32', (t) => {
+  for (const seq of [0, 1, 127, 128, 300, 16_383, 16_384, 2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
+    for (const prev of [Buffer.alloc(0), Buffer.alloc(32, seq % 251)]) {
+      const expected = Buffer.from(encodeRecord({ seq, time_unix_ms: 0, prev_leaf_hash: prev }));
+      t.deepEqual(chainRecord(seq, prev, new Uint8Array(0)), expected, `seq ${seq}, previous hash of ${prev.length} bytes`);
+    }
+  }
+});
+
 test('a batch unpacks to its events in order, and starts empty again once taken', (t) => {
   const batch = new EventBatch();
   for (const e of events) batch.add(e);

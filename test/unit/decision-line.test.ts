@@ -73,3 +73,19 @@ test('a logger below info writes nothing; one with a mixin goes through pino', a
   t.is(quiet.lines.length, 0);
   t.is((JSON.parse(mixed.lines[0]!) as { extra: number }).extra, 1);
 });
+
+test('remembered quoting stays right across more distinct values than it keeps, escapes included', async (t) => {
+  const out = capture();
+  const line = new DecisionLine(createLogger('info', out.stream));
+  const models = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `m"${i}\\\n` : `model-${i}`));
+  // Twice over: the second pass reads values back after the memory has started again.
+  for (const model of [...models, ...models]) line.write({ ...fields, model, agent: `agent-${model.length}` });
+  await new Promise((r) => setImmediate(r));
+  t.is(out.lines.length, 10_000);
+  out.lines.forEach((l, i) => {
+    const parsed = JSON.parse(l) as { model: string; agent: string };
+    const model = models[i % 5000]!;
+    if (parsed.model !== model || parsed.agent !== `agent-${model.length}`) t.fail(`line ${i}: ${l}`);
+  });
+  t.pass();
+});

@@ -1,10 +1,14 @@
 import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { nativePrefixedSha256 } from '../../agent/src/native.js';
 import {
   CompactRange,
   EMPTY_ROOT,
   consistencyProof,
   inclusionProof,
   leafHash,
+  nodeHash,
+  reference,
   subtreeRoot,
   verifyConsistency,
   verifyInclusion,
@@ -66,4 +70,27 @@ test('every consistency proof verifies, and fails against a different history', 
   }
   t.false(verifyConsistency(4, 8, subtreeRoot(leaves, 0, 4), subtreeRoot(leaves, 0, 8), []), 'an empty proof between different sizes');
   t.pass();
+});
+
+test('the addon hashes exactly as node:crypto does, for records of every length and for interior nodes', (t) => {
+  const digest = nativePrefixedSha256();
+  if (!digest) return t.fail('the native addon is not built (npm ci builds it); the audit writer would fall back to node:crypto');
+  const bytes = randomBytes(2100);
+  // Every length around the 64-byte block boundaries, then longer records.
+  for (let n = 0; n <= 2100; n += n < 200 ? 1 : 97) {
+    const record = bytes.subarray(0, n);
+    t.deepEqual(leafHash(record), reference.leafHash(record), `record of ${n} bytes`);
+  }
+  const left = randomBytes(32);
+  const right = randomBytes(32);
+  t.deepEqual(nodeHash(left, right), reference.nodeHash(left, right));
+  t.deepEqual(digest(7, left), createHash('sha256').update(Buffer.from([7])).update(left).digest());
+});
+
+test('the addon digest names the argument at fault before C++ sees it', (t) => {
+  const digest = nativePrefixedSha256();
+  if (!digest) return t.fail('the native addon is not built');
+  t.throws(() => digest(256, Buffer.alloc(1)), { instanceOf: TypeError, message: /prefix must be a byte/ });
+  t.throws(() => digest(0, 'text' as unknown as Uint8Array), { instanceOf: TypeError, message: /first must be a Uint8Array/ });
+  t.throws(() => digest(0, Buffer.alloc(1), [1] as unknown as Uint8Array), { instanceOf: TypeError, message: /second must be a Uint8Array/ });
 });

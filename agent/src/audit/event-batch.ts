@@ -141,9 +141,18 @@ export class EventBatch {
     this.#ensure(16 + (short ? s.length * 3 : bytes));
     this.#tag(field, BYTES);
     if (short) {
-      const written = this.#buf.write(s, this.#pos + 1);
-      this.#buf[this.#pos] = written;
-      this.#pos += 1 + written;
+      const buf = this.#buf;
+      const at = this.#pos + 1;
+      // ASCII byte by byte: cheaper than a call into the encoder for the ids and names most fields hold.
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      const written = i === s.length ? i : buf.write(s, at);
+      buf[this.#pos] = written;
+      this.#pos = at + written;
       return;
     }
     this.#varint(bytes);

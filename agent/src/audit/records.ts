@@ -30,13 +30,13 @@ export interface DecisionFields {
   input_tokens?: number;
   output_tokens?: number;
   price_table?: string;
-  warnings?: string[];
+  warnings?: readonly string[];
   function?: string;
   run?: string;
   fragments?: number;
-  labels?: string[];
-  rules?: string[];
-  contracts?: string[];
+  labels?: readonly string[];
+  rules?: readonly string[];
+  contracts?: readonly string[];
 }
 
 export interface ControlFields {
@@ -81,9 +81,45 @@ export function encodeEvent(e: AuditEvent): Uint8Array {
   return RecordType.encode(RecordType.fromObject({ time_unix_ms: e.time, ...e })).finish();
 }
 
+/**
+ * The record's place in the log (seq, previous leaf hash) as protobufjs encodes those two fields
+ * (a default value left out), written at `at`; returns where it ends. The writer puts it in front
+ * of each event it receives: written by hand, as protobufjs builds a message and a buffer per call.
+ */
+export function writeChainHead(out: Buffer, at: number, seq: number, prevLeafHash: Uint8Array): number {
+  if (seq !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    at = writeVarint(out, at, seq);
+  }
+  if (prevLeafHash.length !== 0) {
+    out[at++] = 0x1a; // field 3, length-delimited
+    at = writeVarint(out, at, prevLeafHash.length);
+    out.set(prevLeafHash, at);
+    at += prevLeafHash.length;
+  }
+  return at;
+}
+
+/** The most bytes writeChainHead writes for a previous leaf hash of this length. */
+export function chainHeadBound(prevLength: number): number {
+  return 1 + 10 + 1 + 5 + prevLength;
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  // Division, not bit operations: seq may pass 2^32.
+  while (value >= 0x80) {
+    out[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
 export function chainRecord(seq: number, prevLeafHash: Uint8Array, event: Uint8Array): Buffer {
-  const head = RecordType.encode(RecordType.fromObject({ seq, prev_leaf_hash: prevLeafHash })).finish();
-  return Buffer.concat([head, event]);
+  const out = Buffer.allocUnsafe(chainHeadBound(prevLeafHash.length) + event.length);
+  const at = writeChainHead(out, 0, seq, prevLeafHash);
+  out.set(event, at);
+  return out.subarray(0, at + event.length);
 }
 
 /** The events of a batch (event-batch.ts): a 4-byte little-endian length before each encoded event. */

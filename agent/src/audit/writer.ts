@@ -3,10 +3,10 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { NoteSigner } from './checkpoint.js';
-import { auditPaths, frame, readCheckpoints, readFrames } from './files.js';
+import { auditPaths, readCheckpoints, readFrames } from './files.js';
 import { CompactRange, leafHash, type Hash } from './merkle.js';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
-import { chainRecord, unpackEvents } from './records.js';
+import { chainHeadBound, unpackEvents, writeChainHead } from './records.js';
 
 const config = workerData as WriterConfig;
 const paths = auditPaths(config.stateDir);
@@ -33,17 +33,26 @@ let checkpointed = stored.length ? stored[stored.length - 1]!.size : 0;
 const recordsFd = openSync(paths.records, 'a', 0o600);
 const checkpointsFd = openSync(paths.checkpoints, 'a', 0o600);
 
+/** Frames a batch's records into one buffer and writes it at once: [4-byte length][record] each. */
 function append(packed: ArrayBuffer): void {
   const events = unpackEvents(packed);
   if (events.length === 0) return;
-  const frames: Buffer[] = [];
+  let bound = 0;
+  for (const e of events) bound += 4 + chainHeadBound(32) + e.length;
+  const out = Buffer.allocUnsafe(bound);
+  let at = 0;
   for (const e of events) {
-    const bytes = chainRecord(tree.size, lastLeaf, e);
-    lastLeaf = leafHash(bytes);
+    const start = at + 4;
+    let end = writeChainHead(out, start, tree.size, lastLeaf);
+    out.set(e, end);
+    end += e.length;
+    out.writeUInt32BE(end - start, at);
+    lastLeaf = leafHash(out.subarray(start, end));
     tree.append(lastLeaf);
-    frames.push(frame(bytes));
+    at = end;
   }
-  writeSync(recordsFd, Buffer.concat(frames));
+  // A write to a regular file may still stop short (a signal, a full disk): the rest follows or throws.
+  for (let written = 0; written < at; ) written += writeSync(recordsFd, out, written, at - written);
 }
 
 function checkpoint(): string | null {

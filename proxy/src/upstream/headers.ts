@@ -24,7 +24,9 @@ const DROP_UPSTREAM = new Set([
 
 export function upstreamHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  // for-in, not Object.entries: no pair array per header on every request.
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || name.startsWith(':') || DROP_UPSTREAM.has(name) || name.startsWith('x-altrace-') || name.startsWith('x-amz-')) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
@@ -37,7 +39,8 @@ const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'transfer-encoding'
 /** Upstream response headers worth passing to the agent (request ids, rate-limit info, content type). */
 export function downstreamHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || DROP_DOWNSTREAM.has(name)) continue;
     out[name] = value;
   }

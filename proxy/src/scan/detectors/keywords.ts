@@ -81,12 +81,20 @@ export class KeywordIndex {
         } else dense[s * 128 + c] = dense[fail[s]! * 128 + c]!;
       }
     }
+    // States renumbered breadth first: text mostly moves among the root and the shallow states,
+    // so their rows sit together at the front of the table and stay in cache between scans.
+    const rank = new Int32Array(goto.length);
+    queue.forEach((s, i) => (rank[s] = i + 1));
     const delta = goto.length < 65536 ? new Uint16Array(goto.length << shift) : new Uint32Array(goto.length << shift);
-    for (let s = 0; s < goto.length; s++) for (let c = 0; c < 128; c++) if (column[c] !== 0 && (c < 65 || c > 90)) delta[(s << shift) | column[c]!] = dense[s * 128 + c]!;
+    for (let s = 0; s < goto.length; s++) {
+      for (let c = 0; c < 128; c++) if (column[c] !== 0 && (c < 65 || c > 90)) delta[(rank[s]! << shift) | column[c]!] = rank[dense[s * 128 + c]!]!;
+    }
+    const ranked: number[][] = new Array(goto.length);
+    out.forEach((o, s) => (ranked[rank[s]!] = o));
     this.#delta = delta;
     this.#column = column;
     this.#shift = shift;
-    this.#outputs = out.map((o) => [...new Set(o)]);
+    this.#outputs = ranked.map((o) => [...new Set(o)]);
     this.#emits = Uint8Array.from(this.#outputs, (o) => (o.length > 0 ? 1 : 0));
     this.#emitting = Int32Array.from(this.#outputs.flatMap((o, s) => (o.length > 0 ? [s] : [])));
     this.#wasm = wasmAutomaton(delta, column, this.#emits, shift);
