@@ -28,17 +28,11 @@ export interface DecisionFields {
   upstream_ms: number;
 }
 
-/** Fields whose values come from small sets (providers, models, principals, reasons): their JSON is remembered. */
-const REPEATING: ReadonlySet<keyof DecisionFields> = new Set(['provider', 'upstream', 'op', 'model', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage']);
-
-interface Field {
-  name: keyof DecisionFields;
-  key: string;
-  repeating: boolean;
+/** A field of any JSON value; nothing when undefined, as pino leaves it out. */
+function any(key: string, v: unknown): string {
+  if (v === undefined) return '';
+  return key + (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v));
 }
-const FIELDS: readonly Field[] = (
-  ['req_id', 'provider', 'upstream', 'op', 'model', 'stream', 'agent', 'team', 'key_id', 'outcome', 'reason', 'stage', 'detail', 'warnings', 'status', 'fragments', 'labels', 'contracts', 'cost_usd', 'tokens_in', 'tokens_out', 'overhead_ms', 'upstream_ms'] as const
-).map((name) => ({ name, key: `,"${name}":`, repeating: REPEATING.has(name) }));
 
 /** At most this many remembered strings; past it the memory starts again (an agent may send any model name). */
 const QUOTED_LIMIT = 4096;
@@ -70,15 +64,17 @@ export class DecisionLine {
     this.#direct = ok ? { prefix: cache[30]!, time, chindings, stream: stream as { write(s: string): unknown } } : null;
   }
 
-  /** JSON of a string seen before: these repeat from one decision to the next, and quoting them was most of the line's cost. */
-  #quoted(s: string): string {
-    let json = this.#quotes.get(s);
+  /** A field whose value repeats from one decision to the next: its JSON is remembered, as quoting was most of the line's cost. */
+  #repeating(key: string, v: string | null | undefined): string {
+    if (v === undefined) return '';
+    if (v === null) return key + 'null';
+    let json = this.#quotes.get(v);
     if (json === undefined) {
-      json = JSON.stringify(s);
+      json = JSON.stringify(v);
       if (this.#quotes.size >= QUOTED_LIMIT) this.#quotes.clear();
-      this.#quotes.set(s, json);
+      this.#quotes.set(v, json);
     }
-    return json;
+    return key + json;
   }
 
   get enabled(): boolean {
@@ -91,13 +87,36 @@ export class DecisionLine {
       this.#logger.info(d, 'decision');
       return;
     }
-    let line = direct.prefix + direct.time() + direct.chindings;
-    for (let i = 0; i < FIELDS.length; i++) {
-      const f = FIELDS[i]!;
-      const v = d[f.name];
-      if (v === undefined) continue;
-      line += f.key + (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : typeof v === 'string' && f.repeating ? this.#quoted(v) : JSON.stringify(v));
-    }
+    // Field by field, in the interface's order: named reads of one shape, where a loop over
+    // field names was a megamorphic keyed read per field. Values from small sets (providers,
+    // models, principals, reasons) are quoted once and remembered.
+    const line =
+      direct.prefix +
+      direct.time() +
+      direct.chindings +
+      any(',"req_id":', d.req_id) +
+      this.#repeating(',"provider":', d.provider) +
+      this.#repeating(',"upstream":', d.upstream) +
+      this.#repeating(',"op":', d.op) +
+      this.#repeating(',"model":', d.model) +
+      any(',"stream":', d.stream) +
+      this.#repeating(',"agent":', d.agent) +
+      this.#repeating(',"team":', d.team) +
+      this.#repeating(',"key_id":', d.key_id) +
+      this.#repeating(',"outcome":', d.outcome) +
+      this.#repeating(',"reason":', d.reason) +
+      this.#repeating(',"stage":', d.stage) +
+      any(',"detail":', d.detail) +
+      any(',"warnings":', d.warnings) +
+      any(',"status":', d.status) +
+      any(',"fragments":', d.fragments) +
+      any(',"labels":', d.labels) +
+      any(',"contracts":', d.contracts) +
+      any(',"cost_usd":', d.cost_usd) +
+      any(',"tokens_in":', d.tokens_in) +
+      any(',"tokens_out":', d.tokens_out) +
+      any(',"overhead_ms":', d.overhead_ms) +
+      any(',"upstream_ms":', d.upstream_ms);
     direct.stream.write(line + ',"msg":"decision"}\n');
   }
 }
