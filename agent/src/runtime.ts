@@ -55,7 +55,6 @@ import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.j
 import { SqliteStore } from './state/sqlite.js';
 import { TokenService } from './tokens.js';
 
-
 /** `source@digest` of the policy in force, built once per policy rather than once per audited decision. */
 function contractRef(policy: PolicyHolder): () => string {
   let of: unknown = null;

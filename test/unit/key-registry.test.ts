@@ -5,11 +5,17 @@ function keyFor(secret: string, id = 'k1'): VirtualKey {
   return { id, hash: hashKey(secret), prefix: secret.slice(0, 10), agent: 'a', team: 't', models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: 0 };
 }
 
-test('a secret presented again finds the same key, and an unknown one finds none', (t) => {
+/** A registry holding one fresh key, and that key's secret. */
+function registryWithOneKey(): { keys: KeyRegistry; secret: string; key: VirtualKey } {
   const keys = new KeyRegistry();
   const secret = generateKeySecret();
   const key = keyFor(secret);
   keys.put(key);
+  return { keys, secret, key };
+}
+
+test('a secret presented again finds the same key, and an unknown one finds none', (t) => {
+  const { keys, secret, key } = registryWithOneKey();
   t.is(keys.findBySecret(secret), key);
   t.is(keys.findBySecret(secret), key);
   t.is(keys.findBySecret(generateKeySecret()), undefined);
@@ -17,10 +23,7 @@ test('a secret presented again finds the same key, and an unknown one finds none
 
 // The registry remembers secrets it has hashed: what it remembers must never outlive the key.
 test('a key revoked (replaced) or removed after its secret was seen is looked up afresh', (t) => {
-  const keys = new KeyRegistry();
-  const secret = generateKeySecret();
-  const key = keyFor(secret);
-  keys.put(key);
+  const { keys, secret, key } = registryWithOneKey();
   t.is(keys.findBySecret(secret), key);
   const revoked = { ...key, revokedAt: 123 };
   keys.put(revoked);

@@ -3,7 +3,7 @@
 // at their default left out, repeated elements never), held together by a property test. It is
 // written by hand because protobufjs builds an object per field and a buffer per event, and
 // decisions are encoded on the request path.
-import { encodeEvent, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
+import { encodeEvent, writeVarint, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -193,14 +193,8 @@ export class EventBatch {
     this.#varint((field << 3) | wire);
   }
 
-  /** A non-negative safe integer as a base-128 varint (numbers above 2^31 without bitwise operators). */
   #varint(n: number): void {
-    const buf = this.#buf;
-    while (n > 0x7f) {
-      buf[this.#pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    buf[this.#pos++] = n;
+    this.#pos = writeVarint(this.#buf, this.#pos, n);
   }
 
   #ensure(bytes: number): void {

@@ -105,8 +105,8 @@ export function chainHeadBound(prevLength: number): number {
   return 1 + 10 + 1 + 5 + prevLength;
 }
 
-function writeVarint(out: Buffer, at: number, value: number): number {
-  // Division, not bit operations: seq may pass 2^32.
+/** A non-negative safe integer as a base-128 varint at `at`; returns where it ends. Division, not bit operations: values may pass 2^32. */
+export function writeVarint(out: Buffer, at: number, value: number): number {
   while (value >= 0x80) {
     out[at++] = (value % 0x80) | 0x80;
     value = Math.floor(value / 0x80);
