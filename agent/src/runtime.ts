@@ -29,6 +29,8 @@ import {
   hashKey,
   listenExplicit,
   listenTransparent,
+  systemClock,
+  type Clock,
   type ExplicitListener,
   type TransparentListener,
   type Logger,
@@ -119,8 +121,14 @@ export function resolvePolicyPath(p: string): string {
   return p.startsWith('policies/') && !fromCwd.startsWith(packageRoot) ? resolve(packageRoot, p) : fromCwd;
 }
 
+export interface StartOptions {
+  /** The time every decision reads (contract hours, budget windows, expiry, rates); the system clock unless a test says which time it runs at. */
+  clock?: Clock;
+}
+
 /** Starts the node agent: state, credential lane, policy, chain, proxy and control API. */
-export async function startAgent(config: Config, env: NodeJS.ProcessEnv = process.env, logDestination?: NodeJS.WritableStream): Promise<RunningAgent> {
+export async function startAgent(config: Config, env: NodeJS.ProcessEnv = process.env, logDestination?: NodeJS.WritableStream, options: StartOptions = {}): Promise<RunningAgent> {
+  const clock = options.clock ?? systemClock;
   const logger = createLogger(config.log.level, logDestination);
   const store = new SqliteStore(config.state_dir);
   let bootstrapToken: string | null = null;
@@ -150,12 +158,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const policy = new PolicyHolder(loadPolicy(policyFile));
   const keys = new KeyRegistry();
   const kills = new KillSwitches();
-  const killService = new KillService(store, kills, keys);
-  const keyService = new KeyService(store, keys, killService);
+  const killService = new KillService(store, kills, keys, clock);
+  const keyService = new KeyService(store, keys, killService, clock);
   const prices = { current: loadPrices(resolvePolicyPath(config.prices)) };
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
-  const budgetService = new BudgetService(store, ledger, attribution, keys);
+  const budgetService = new BudgetService(store, ledger, attribution, keys, clock);
   const upstreams = upstreamsFrom(config);
   // Its own small pool: provider token counts are rare (a budget near its limit).
   const countDispatcher = new UndiciAgent({ connections: 4, keepAliveTimeout: 10_000 });
@@ -171,13 +179,14 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         contractRef(policy),
         () => prices.current.version,
         (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
+        clock,
       )
     : null;
   const enforcement = new EnforcementService(store, levels, killService, keys, policy, (c) => {
     logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
     // Rule-driven changes are audited here; an operator's call is audited by the control API.
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
-  });
+  }, clock);
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
@@ -185,9 +194,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
-  const approvals = new ApprovalService(store);
+  const approvals = new ApprovalService(store, clock);
   const evidenceLedger = new EvidenceLedger();
-  const delegation = new DelegationService(config, keys);
+  const delegation = new DelegationService(config, keys, clock);
   const chain = new Chain(
     declaredStages({
       keys,
@@ -209,6 +218,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
+      now: clock,
     }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
@@ -230,6 +240,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     evidence: { keys, kills, policy, ledger: evidenceLedger },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
+    now: clock,
     onDecision: (d) => {
       audit?.decision(d);
       enforcement.observe(d);

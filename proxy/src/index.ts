@@ -1,5 +1,6 @@
 // What the agent uses of the data plane.
 export { Chain, type ChainOptions } from './chain/chain.js';
+export { clockFrom, parseInstant, systemClock, type Clock } from './core/clock.js';
 export { declaredStages, type StageDeps } from './chain/stages/index.js';
 export { reasons, reasonCodes, type ReasonCode } from './chain/reasons.js';
 export type { StageDescription } from './chain/stage.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { systemClock, type Clock } from './core/clock.js';
 import { Agent } from 'undici';
 import type { Chain } from './chain/chain.js';
 import type { Fragment } from './chain/context.js';
@@ -61,6 +62,8 @@ export interface ProxyOptions {
   evidence?: EvidenceSubmissionDeps;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
   onDecision?: (d: DecisionRecord) => void;
+  /** The agent's clock: settlement windows and decision times. */
+  now?: Clock;
 }
 
 /** One decision as the audit log records it: who, what, which stage and reason, what it cost. Never content, never a key. */
@@ -116,9 +119,11 @@ export class GovernedProxy {
   readonly #inFlight = new LiveList<Exchange>();
   readonly #decisionLine: DecisionLine;
   readonly #targets = new ParsedUrls('http://proxy.invalid');
+  readonly #now: Clock;
 
   constructor(options: ProxyOptions) {
     this.#o = options;
+    this.#now = options.now ?? systemClock;
     this.#decisionLine = new DecisionLine(options.logger);
     options.kills.onEngage((k) => this.#endInFlight(k));
     this.#dispatcher = new Agent({
@@ -131,7 +136,7 @@ export class GovernedProxy {
 
   readonly handle = (req: Request, res: Response): void => {
     if (this.#o.evidence && req.url?.startsWith(EVIDENCE_PATH) && (req.url.length === EVIDENCE_PATH.length || req.url[EVIDENCE_PATH.length] === '?')) {
-      submitEvidence(req as IncomingMessage, res as ServerResponse, this.#o.evidence).catch(() => (res as ServerResponse).destroy());
+      submitEvidence(req as IncomingMessage, res as ServerResponse, this.#o.evidence, this.#now).catch(() => (res as ServerResponse).destroy());
       return;
     }
     const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
@@ -367,7 +372,7 @@ export class GovernedProxy {
       this.#o.budgets.attribution,
       charge,
       { upstreamCalled: x.upstreamCalled, ok: x.upstreamOk, completed: x.completed, usage: x.usage, outputText: x.outputText, provider: call.upstream, model: call.model ?? '' },
-      Date.now(),
+      this.#now(),
     );
     x.outputText = '';
   }
@@ -392,7 +397,7 @@ export class GovernedProxy {
       const run = x.req.headers['x-altrace-run'];
       this.#o.onDecision({
         requestId: x.id,
-        time: Date.now(),
+        time: this.#now(),
         principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? null } : null,
         provider,
         upstream: call?.upstream ?? null,

@@ -14,7 +14,7 @@ type Command =
   | { id: number; op: 'alive'; conn: number }
   | { id: number; op: 'udp'; host: string; port: number; connected?: boolean; twice?: boolean }
   | { id: number; op: 'chat'; baseURL: string; apiKey: string }
-  | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number }
+  | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number; attemptMs: number }
   | { id: number; op: 'connect-bench'; host: string; port: number; n: number }
   | { id: number; op: 'udp-flood'; host: string; port: number; n: number };
 
@@ -91,11 +91,21 @@ async function doConnectUntilRefused(cmd: Extract<Command, { op: 'connect-until-
     const startedNs = process.hrtime.bigint();
     const result = await new Promise<string | null>((resolve) => {
       const s = connect({ host: cmd.host, port: cmd.port });
+      // A SYN that nothing answers (dropped, not refused) would hang here for minutes: that is
+      // an answer too, and the test must hear it rather than a silent child.
+      const hung = setTimeout(() => {
+        s.destroy();
+        resolve('ETIMEDOUT');
+      }, cmd.attemptMs);
       s.once('connect', () => {
+        clearTimeout(hung);
         s.destroy();
         resolve(null);
       });
-      s.once('error', (err) => resolve(code(err)));
+      s.once('error', (err) => {
+        clearTimeout(hung);
+        resolve(code(err));
+      });
     });
     if (result === null) lastAcceptedNs = startedNs;
     // An attempt already through when the kill landed is torn down by the teardown pass, not refused: go on.

@@ -2,7 +2,7 @@
 // joined to the node (the root namespace, where the agent runs) by a veth pair. Only addresses
 // inside these namespaces are used, and everything is removed by the cleanup stack.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Cleanup } from './rig.js';
 
 function ip(...args: string[]): void {
@@ -18,7 +18,15 @@ export interface Link {
   address: string;
 }
 
-const FORWARD = '/proc/sys/net/ipv4/ip_forward';
+/** Forwarding for packets arriving on one interface (IPv4 decides by the ingress device).
+ *  Never the global net.ipv4.ip_forward: writing it rewrites every interface's setting, so a
+ *  rig that restored it when it finished switched forwarding off under a rig still running
+ *  (the regression: "nftables: UDP to the provider on 443 fails in the pod" and "nftables: a
+ *  kill ..." failed whenever the bpf rig finished first, their packets never reaching the
+ *  forward hook). The interface dies with its namespace, so nothing is left to restore. */
+function forwardOn(iface: string): void {
+  writeFileSync(`/proc/sys/net/ipv4/conf/${iface}/forwarding`, '1');
+}
 
 export class NetRig {
   readonly #suffix = Math.random().toString(36).slice(2, 6);
@@ -27,12 +35,7 @@ export class NetRig {
   private constructor(private readonly cleanup: Cleanup) {}
 
   static create(cleanup: Cleanup): NetRig {
-    const rig = new NetRig(cleanup);
-    // Forwarding on the node: without the programs, the pod could reach the provider directly.
-    const before = readFileSync(FORWARD, 'utf8').trim();
-    writeFileSync(FORWARD, '1');
-    cleanup.add(() => writeFileSync(FORWARD, before));
-    return rig;
+    return new NetRig(cleanup);
   }
 
   /** A namespace joined to the node by a veth pair on 10.<subnet>.<index>.0/24. */
@@ -48,6 +51,8 @@ export class NetRig {
     ip('link', 'set', nsIf, 'netns', netns);
     ip('addr', 'add', `${net}.1/24`, 'dev', nodeIf);
     ip('link', 'set', nodeIf, 'up');
+    // Forwarding on the node: without the programs, the pod could reach the provider directly.
+    forwardOn(nodeIf);
     ip('-n', netns, 'addr', 'add', `${net}.2/24`, 'dev', nsIf);
     ip('-n', netns, 'link', 'set', nsIf, 'up');
     ip('-n', netns, 'link', 'set', 'lo', 'up');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
 import { stringify as stringifyYaml } from 'yaml';
-import { ADMIN_TOKEN, startHarness, type Harness } from '../helpers/harness.js';
+import { ADMIN_TOKEN, eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
 import { runCli } from '../helpers/process.js';
 import { conforms } from '../helpers/proto.js';
@@ -45,12 +45,16 @@ const TOOLS = [{ type: 'function' as const, function: { name: 'issue_refund', pa
 
 /** The first pending approval, once the gate has asked (polls the control API). */
 async function pendingApproval(): Promise<any> {
-  for (let i = 0; i < 250; i++) {
-    const list = ((await (await h.control('GET', '/approvals')).json()) as { approvals: any[] }).approvals;
-    if (list.length) return list[0];
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return null;
+  let first: unknown;
+  await eventually(
+    async () => {
+      first = ((await (await h.control('GET', '/approvals')).json()) as { approvals: any[] }).approvals[0];
+      return first !== undefined;
+    },
+    5000,
+    'an approval the gate asked for',
+  );
+  return first;
 }
 
 test.serial('a gated tool call waits for the operator; approved from the CLI, the agent receives it whole', async (t) => {

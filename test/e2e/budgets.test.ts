@@ -2,6 +2,7 @@ import test from 'ava';
 import Anthropic from '@anthropic-ai/sdk';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import OpenAI from 'openai';
+import { TestClock, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -10,8 +11,9 @@ let h: Harness;
 const IN = 0.15;
 const OUT = 0.6;
 
+// Budget windows are UTC days, weeks and months: at a fixed noon, no test straddles a midnight.
 test.before(async () => {
-  h = await startHarness();
+  h = await startHarness({}, { clock: new TestClock(WEEKDAY_NOON).now });
 });
 test.after.always(async () => h?.close());
 

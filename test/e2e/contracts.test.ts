@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { stringify as stringifyYaml } from 'yaml';
+import { TestClock, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
 
@@ -34,10 +35,8 @@ test.before(async () => {
   writeContract('refund-desk', REFUNDS);
   writeContract('analysts', { contract: 'analysts', version: 1, applies_to: { teams: ['analysts'] }, levels: ['read'] });
   writeContract('limited', { contract: 'limited', version: 1, applies_to: { agents: ['limited-bot'] }, rate: { requests: 2, per_s: 60 } });
-  const now = new Date();
-  // A window that is certainly not now: from two to three hours ahead, UTC.
-  const hhmm = (h: number) => `${String((now.getUTCHours() + h) % 24).padStart(2, '0')}:00`;
-  writeContract('night-shift', { contract: 'night-shift', version: 1, applies_to: { agents: ['night-bot'] }, hours: { from: hhmm(2), to: hhmm(3), tz: 'UTC' } });
+  // The agent runs at a weekday noon (UTC): the night shift's window is not now.
+  writeContract('night-shift', { contract: 'night-shift', version: 1, applies_to: { agents: ['night-bot'] }, hours: { from: '02:00', to: '03:00', tz: 'UTC' } });
   writeContract('eu-only', { contract: 'eu-only', version: 1, applies_to: { agents: ['eu-bot'] }, regions: ['eu-*'] });
   writeContract('public-only', { contract: 'public-only', version: 1, applies_to: { agents: ['public-bot', 'confidential-bot'] }, data_ceiling: 'confidential' });
   writeContract('public-strict', { contract: 'public-strict', version: 1, applies_to: { agents: ['public-bot'] }, data_ceiling: 'public' });
@@ -46,7 +45,7 @@ test.before(async () => {
   // Emails reach the provider unredacted here, so that the ceiling is what decides.
   policy.content.rules = [{ label: 'pii.email', action: 'allow' }, ...policy.content.rules];
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
-  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml'), ALTRACE_BEDROCK_REGION: 'eu-west-1' });
+  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml'), ALTRACE_BEDROCK_REGION: 'eu-west-1' }, { clock: new TestClock(WEEKDAY_NOON).now });
   const agents = [['refund-bot', 'support'], ['reporter', 'analysts'], ['limited-bot', 'x'], ['night-bot', 'x'], ['stray-bot', 'nobody'], ['eu-bot', 'x'], ['public-bot', 'x'], ['confidential-bot', 'x']] as const;
   for (const [agent, team] of agents) {
     keys[agent] = (await h.createKey({ agent, team })).key;
@@ -276,31 +275,29 @@ test.serial('data ceilings: the lowest ceiling of the contracts decides, on what
 
 test.serial('audit records name the contract and version that decided; an invalid edit keeps the last good contracts', async (t) => {
   const audited = async () => ((await (await h.control('GET', '/audit?limit=1000')).json()) as { records: any[] }).records.filter((r) => r.decision);
-  await eventually(() => false, 300);
-  const records = await audited();
-  const evidence = records.find((r) => r.decision.reason === 'ALT_EVIDENCE_REQUIRED');
+  const evidenceRecord = async () => (await audited()).find((r) => r.decision.reason === 'ALT_EVIDENCE_REQUIRED');
+  await eventually(async () => (await evidenceRecord()) !== undefined, 3000, 'the ALT_EVIDENCE_REQUIRED decision in the audit log');
+  const evidence = await evidenceRecord();
   t.deepEqual(evidence?.decision.contracts, ['refund-desk@3']);
   t.regex(evidence?.decision.detail ?? '', /^refund-desk@3: issue_refund without lookup_order/);
 
   // A contract with an unknown field is refused; the version in force stays 3.
   writeContract('refund-desk', { ...REFUNDS, version: 4, approvers: ['bob'] });
-  await new Promise((r) => setTimeout(r, 400));
-  t.true(h.logs.some((l) => l.includes('policy reload refused') && l.includes('approvers')));
+  await eventually(() => h.logs.some((l) => l.includes('policy reload refused') && l.includes('approvers')), 3000, 'the refused reload in the log');
   await openai('refund-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still 3?' }] });
   // A valid edit takes effect: version 5 names itself in the next record.
   writeContract('refund-desk', { ...REFUNDS, version: 5 });
   t.true(await eventually(() => h.logs.some((l) => l.includes('policy reloaded') && l.includes('refund-desk@5')), 3000));
   await openai('refund-bot').chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'now 5' }] });
-  t.true(
-    await (async () => {
-      for (let i = 0; i < 50; i++) {
-        const all = await audited();
-        const mine = all.filter((r) => r.principal?.agent === 'refund-bot' && r.decision.outcome === 'allow').map((r) => r.decision.contracts?.[0]);
-        // Newest first.
-        if (mine[0] === 'refund-desk@5' && mine.includes('refund-desk@3')) return true;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return false;
-    })(),
+  await eventually(
+    async () => {
+      const all = await audited();
+      const mine = all.filter((r) => r.principal?.agent === 'refund-bot' && r.decision.outcome === 'allow').map((r) => r.decision.contracts?.[0]);
+      // Newest first.
+      return mine[0] === 'refund-desk@5' && mine.includes('refund-desk@3');
+    },
+    3000,
+    'records naming refund-desk@5 (newest) and refund-desk@3',
   );
+  t.pass();
 });

@@ -251,12 +251,15 @@ test.serial('approval gate on an MCP tool call: held until an operator approves;
   await client.callTool({ name: 'lookup_order', arguments: { order_id: 'BIG-1' } });
   const pending = client.callTool({ name: 'issue_refund', arguments: { order_id: 'BIG-1', amount: 500 } });
   let approval: { id: string; subject: string; arguments: string } | undefined;
-  for (let i = 0; i < 50 && !approval; i++) {
-    const list = (await (await h.control('GET', '/approvals?status=pending')).json()) as { approvals: { id: string; subject: string; arguments: string }[] };
-    approval = list.approvals.find((a) => a.subject === 'issue_refund');
-    if (!approval) await new Promise((r) => setTimeout(r, 20));
-  }
-  t.truthy(approval, 'the call waits for an operator');
+  await eventually(
+    async () => {
+      const list = (await (await h.control('GET', '/approvals?status=pending')).json()) as { approvals: { id: string; subject: string; arguments: string }[] };
+      approval = list.approvals.find((a) => a.subject === 'issue_refund');
+      return approval !== undefined;
+    },
+    2000,
+    'the call waits for an operator (a pending approval)',
+  );
   t.regex(approval!.arguments, /BIG-1/);
   t.is(streaming.calls('issue_refund').filter((c) => c.arguments.order_id === 'BIG-1').length, 0, 'nothing ran while it waited');
   t.is((await h.control('POST', `/approvals/${approval!.id}/approve`, {})).status, 200);

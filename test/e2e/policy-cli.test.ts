@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { stringify as stringifyYaml } from 'yaml';
+import { BERLIN_SPRING_FORWARD, FIXED_CLOCKS, MONTH_END, SATURDAY_NIGHT, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { ROOT, runCli } from '../helpers/process.js';
 import { generateHolderKey, mintRoot } from '../../proxy/src/index.js';
 import { loadOrCreateRootKey } from '../../agent/src/delegation.js';
@@ -40,12 +41,41 @@ test('check: the shipped policy and contracts are valid; a cyclic contract is re
   t.regex(out.message, /cycle/);
 });
 
-test('explain: names the stage, contract and hint that decide; exit 1 when refused, 0 when allowed', async (t) => {
-  const request = write('refund.json', {
+const refundRequest = () =>
+  write('refund.json', {
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: 'Refund A-42' }],
     tools: [{ type: 'function', function: { name: 'issue_refund', parameters: { type: 'object' } } }],
   });
+
+// The shipped analysts contract allows Mon–Fri 06:00–22:00 UTC: inside those hours its action
+// levels decide, outside them its hours do — at every one of the fixed instants.
+const analystsAt: Record<string, { reason: string; hint: RegExp }> = {
+  [WEEKDAY_NOON.at]: { reason: 'ALT_ACTION_LEVEL_DENIED', hint: /Contract analysts-read-only@1 permits read actions only/ },
+  [SATURDAY_NIGHT.at]: { reason: 'ALT_OUTSIDE_HOURS', hint: /Contract analysts-read-only@1 allows requests mon,tue,wed,thu,fri 06:00–22:00 UTC only/ },
+  [MONTH_END.at]: { reason: 'ALT_OUTSIDE_HOURS', hint: /Contract analysts-read-only@1 allows requests mon,tue,wed,thu,fri 06:00–22:00 UTC only/ },
+  [BERLIN_SPRING_FORWARD.at]: { reason: 'ALT_OUTSIDE_HOURS', hint: /Contract analysts-read-only@1 allows requests mon,tue,wed,thu,fri 06:00–22:00 UTC only/ },
+};
+
+for (const clock of FIXED_CLOCKS) {
+  test(`explain --at ${clock.name}: the analysts contract's hours, then its action levels, decide`, async (t) => {
+    const r = await runCli(['policy', 'explain', '--agent', 'sam', '--team', 'analysts', '--request', refundRequest(), '--at', clock.at]);
+    t.is(r.code, 1, r.stdout + r.stderr);
+    const want = analystsAt[clock.at]!;
+    t.regex(r.stdout, new RegExp(`at\\s+${clock.at.replace(/[.]/g, '\\.')}`));
+    t.regex(r.stdout, new RegExp(`contract\\s+BLOCK ${want.reason}`));
+    t.regex(r.stdout, new RegExp(`hint\\s+${want.hint.source}`));
+  });
+}
+
+test('explain --at: a time without its offset is a usage error that shows the expected form', async (t) => {
+  const r = await runCli(['policy', 'explain', '--agent', 'sam', '--request', refundRequest(), '--at', '2026-12-05 03:00']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--at must be an ISO 8601 date-time with its offset/);
+});
+
+test('explain: names the stage, contract and hint that decide; exit 1 when refused, 0 when allowed', async (t) => {
+  const request = refundRequest();
   const response = write('response.json', {
     choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'issue_refund', arguments: '{"order_id":"A-42"}' } }] } }],
   });
@@ -56,11 +86,6 @@ test('explain: names the stage, contract and hint that decide; exit 1 when refus
   t.is(e.decision.outcome, 'allow');
   t.is(e.response.verdict.reason, 'ALT_EVIDENCE_REQUIRED');
   t.regex(e.response.verdict.hint, /lookup_order/);
-
-  const readOnly = await runCli(['policy', 'explain', '--agent', 'sam', '--team', 'analysts', '--request', request]);
-  t.is(readOnly.code, 1);
-  t.regex(readOnly.stdout, /contract\s+BLOCK ALT_ACTION_LEVEL_DENIED/);
-  t.regex(readOnly.stdout, /hint\s+Contract analysts-read-only@1 permits read actions only/);
 
   const plain = write('plain.json', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
   const allowed = await runCli(['policy', 'explain', '--agent', 'anyone', '--request', plain]);

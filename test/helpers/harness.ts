@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../agent/src/config/load.js';
-import { startAgent, type RunningAgent } from '../../agent/src/runtime.js';
+import { startAgent, type RunningAgent, type StartOptions } from '../../agent/src/runtime.js';
+import { patience } from './patience.js';
 import { SimulatedProvider } from '../fixtures/simulator/server.js';
 
 export const REAL_KEYS = {
@@ -37,8 +38,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A simulated provider and an agent pointed at it, in this process, on free loopback ports. */
-export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+/** A simulated provider and an agent pointed at it, in this process, on free loopback ports;
+ *  `options.clock` is the time the agent decides at (default: the system clock). */
+export async function startHarness(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<Harness> {
   const sim = await new SimulatedProvider().start();
   const stateDir = mkdtempSync(join(tmpdir(), 'altrace-test-'));
   const env: Record<string, string> = {
@@ -68,7 +70,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       cb();
     },
   });
-  const agent = await startAgent(loadConfig({ env }), env, sink);
+  const agent = await startAgent(loadConfig({ env }), env, sink, options);
   const proxyUrl = `http://127.0.0.1:${agent.proxyPort}`;
   const controlUrl = `http://127.0.0.1:${agent.controlPort}`;
   const controlAs = (token: string, method: string, path: string, body?: unknown) =>
@@ -99,12 +101,16 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   };
 }
 
-/** Waits until `check` holds (polling), or fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
-  const end = Date.now() + ms;
+/**
+ * Waits until `check` holds (polling), or fails, naming `what`, once `ms` (scaled by the
+ * machine's load) have passed: a wait never ends quietly with the condition unmet.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 2000, what = 'the awaited condition'): Promise<true> {
+  const end = Date.now() + patience(ms);
   while (Date.now() < end) {
-    if (check()) return true;
+    if (await check()) return true;
     await new Promise((r) => setTimeout(r, 10));
   }
-  return check();
+  if (await check()) return true;
+  throw new Error(`${what} did not hold within ${patience(ms)} ms`);
 }

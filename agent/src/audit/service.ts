@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '../../../proxy/src/index.js';
+import { systemClock, type Clock, type DecisionRecord } from '../../../proxy/src/index.js';
 import type { Operator } from '../control/router.js';
 import { AuditLog } from './audit-log.js';
 import { auditPaths, readCheckpoints, readFrames } from './files.js';
@@ -27,11 +27,12 @@ export class AuditService {
     private readonly stateDir: string,
     private readonly contract: () => string,
     private readonly priceTable: () => string,
+    private readonly now: Clock,
   ) {}
 
-  static async open(stateDir: string, origin: string, contract: () => string, priceTable: () => string, onFailure: (m: string) => void): Promise<AuditService> {
+  static async open(stateDir: string, origin: string, contract: () => string, priceTable: () => string, onFailure: (m: string) => void, now: Clock = systemClock): Promise<AuditService> {
     const log = await AuditLog.open({ stateDir, origin, checkpointIntervalMs: 1000 }, onFailure);
-    return new AuditService(log, stateDir, contract, priceTable);
+    return new AuditService(log, stateDir, contract, priceTable, now);
   }
 
   get verifierKey(): string {
@@ -74,7 +75,7 @@ export class AuditService {
   /** Records a control-API call; a state change is on disk before this resolves. */
   async control(op: Operator, action: string, target: string, status: number, error: string | null, durable: boolean): Promise<void> {
     const event: AuditEvent = {
-      time: Date.now(),
+      time: this.now(),
       control: { operator: op.name, operator_team: present(op.team), action, target: present(target), status, error: present(error) },
     };
     if (durable) await this.log.appendDurable(event);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { parseInstant } from '../../../proxy/src/index.js';
 import { loadConfig } from '../config/load.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
@@ -11,7 +12,8 @@ const HELP = `altrace policy — policy and contract files
 Usage:
   altrace policy check FILE [--json]
   altrace policy explain --agent AGENT [--team TEAM] --request FILE [--path PATH]
-                         [--response FILE] [--run ID] [--parent CHAIN] [--config FILE] [--json]
+                         [--response FILE] [--run ID] [--parent CHAIN] [--at TIME]
+                         [--config FILE] [--json]
 
 check    Validates FILE: a policy (policies/policy.schema.json, with the contracts it names)
          or a single contract (policies/contract.schema.json, recognised by its "contract:"
@@ -27,6 +29,9 @@ explain  Runs the request in FILE (the provider-native JSON body, sent to PATH, 
          --parent CHAIN (or @FILE) is a delegation chain as a worker sends it in
          x-altrace-parent: verified against this node's root and delegation.trusted_keys,
          and its grant judged as one more contract.
+         --at TIME judges the request as if it were sent at TIME (ISO 8601 with its offset,
+         e.g. 2026-12-07T12:00:00Z, or epoch milliseconds; default now): contract hours,
+         expiry and delegation lifetimes are read at that instant.
          Exit 0 when the request (and response) would be allowed, 1 when refused.
 `;
 
@@ -67,7 +72,7 @@ function verdictLine(v: Explanation['decision'] | null): string {
 }
 
 function render(e: Explanation, agent: string, team: string): string {
-  const lines = [`policy     ${e.policy}`, `principal  agent ${agent}, team ${team}`, `contracts  ${e.contracts.join(', ') || '(none apply)'}`, 'request side:'];
+  const lines = [`policy     ${e.policy}`, `at         ${e.at}`, `principal  agent ${agent}, team ${team}`, `contracts  ${e.contracts.join(', ') || '(none apply)'}`, 'request side:'];
   e.stages.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(2)} ${s.id.padEnd(24)} ${verdictLine(s.verdict)}`));
   const d = e.decision;
   lines.push(d.outcome === 'allow' ? 'decision   allow' : `decision   ${d.outcome} ${d.reason} at stage ${d.stage}`);
@@ -92,6 +97,7 @@ async function explain(args: string[]): Promise<number> {
       path: { type: 'string', default: '/v1/chat/completions' },
       run: { type: 'string' },
       parent: { type: 'string' },
+      at: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -100,6 +106,8 @@ async function explain(args: string[]): Promise<number> {
   if (!values.request) throw new UsageError('explain needs --request FILE');
   if (!values.path.startsWith('/')) throw new UsageError(`--path must start with "/" (got "${values.path}")`);
   const team = values.team ?? values.agent;
+  const at = values.at === undefined ? Date.now() : parseInstant(values.at);
+  if (at === null) throw new UsageError(`--at must be an ISO 8601 date-time with its offset (2026-12-07T12:00:00Z) or epoch milliseconds (got "${values.at}")`);
   const e = await explainRequest(loadConfig({ file: values.config }), {
     agent: values.agent,
     team,
@@ -108,6 +116,7 @@ async function explain(args: string[]): Promise<number> {
     path: values.path,
     run: values.run ?? null,
     parent: values.parent === undefined ? null : values.parent.startsWith('@') ? readChainFile(values.parent.slice(1)) : values.parent,
+    at,
   });
   process.stdout.write(values.json ? JSON.stringify(e) + '\n' : render(e, values.agent, team));
   const refused = e.decision.outcome !== 'allow' || (e.response?.verdict != null && e.response.verdict.outcome !== 'allow');

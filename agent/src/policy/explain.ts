@@ -46,10 +46,14 @@ export interface ExplainInput {
   parent: string | null;
   /** A provider-native response body whose tool calls the response side should judge. */
   response: string | null;
+  /** The instant the request is judged at (epoch ms): contract hours, expiry, delegation lifetimes. */
+  at: number;
 }
 
 export interface Explanation {
   policy: string;
+  /** The instant it was judged at, ISO 8601 UTC. */
+  at: string;
   contracts: string[];
   stages: { id: string; band: string; verdict: Verdict | null }[];
   decision: Verdict;
@@ -82,7 +86,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   const policy = new PolicyHolder(loadPolicy(policyFile));
   const keys = new KeyRegistry();
   const secret = generateKeySecret();
-  keys.put({ id: 'explain', hash: hashKey(secret), prefix: 'alt-explain', agent: input.agent, team: input.team, models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: Date.now() });
+  keys.put({ id: 'explain', hash: hashKey(secret), prefix: 'alt-explain', agent: input.agent, team: input.team, models: [], providers: [], costCenter: null, expiresAt: null, revokedAt: null, createdAt: input.at });
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const upstreams = upstreamsFrom(config);
   // Read only when a chain is presented: the root key is the agent user's, explain may run as another.
@@ -111,6 +115,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
         enforceOnly: config.enforce_only,
         maxBodyBytes: config.limits.max_body_bytes,
+        now: () => input.at,
       }),
       { stageTimeoutMs: config.chain.stage_timeout_ms },
     );
@@ -138,7 +143,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
       }
       response = { verdict, toolCalls: tools.map((t) => t.name ?? '?') };
     }
-    return { policy: `${policy.current.source}@${policy.current.digest}`, contracts: (ctx.contracts ?? []).map((c) => c.ref), stages, decision, response };
+    return { policy: `${policy.current.source}@${policy.current.digest}`, at: new Date(input.at).toISOString(), contracts: (ctx.contracts ?? []).map((c) => c.ref), stages, decision, response };
   } finally {
     await scanPool.close();
   }

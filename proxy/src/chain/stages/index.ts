@@ -36,6 +36,8 @@ import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
 import { runLoop } from './run-loop.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+
 
 export interface StageDeps {
   keys: KeyRegistry;
@@ -66,28 +68,31 @@ export interface StageDeps {
   approvals: ApprovalDesk;
   enforceOnly: boolean;
   maxBodyBytes: number;
+  /** The time every time-dependent stage reads (key expiry, levels, delegation, hours, runs, budget windows, evidence). */
+  now?: Clock;
 }
 
 export function declaredStages(d: StageDeps): Stage[] {
+  const now = d.now ?? systemClock;
   return [
     ingressLimits(d.maxBodyBytes),
     enforceOnly(d.enforceOnly),
-    keyIdentity(d.keys, d.enforceOnly),
+    keyIdentity(d.keys, d.enforceOnly, now),
     killSwitch(d.kills),
-    agentLevel(d.levels),
+    agentLevel(d.levels, now),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
-    delegationStage(d.delegation.roots),
-    contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null),
-    runLoop(d.runs),
+    delegationStage(d.delegation.roots, now),
+    contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
+    runLoop(d.runs, now),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
     dataIsolation(d.policy, d.dataFlow),
     canary(d.policy),
-    budgetStage(d.ledger, d.prices, d.providerCount, d.delegation.budgets),
+    budgetStage(d.ledger, d.prices, d.providerCount, d.delegation.budgets, now),
     approvalGate(d.approvals),
     contractResponse(d.approvals),
-    mcpEvidence(d.policy, d.evidence),
+    mcpEvidence(d.policy, d.evidence, now),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),
