@@ -168,8 +168,18 @@ test('rate buckets refill at the contract rate', (t) => {
   t.true(b.take('k', 2, 1000, 0));
   t.true(b.take('k', 2, 1000, 0));
   t.false(b.take('k', 2, 1000, 100));
-  t.is(b.waitSeconds('k', 2, 1000), 1);
-  t.true(b.take('k', 2, 1000, 600));
+  t.is(b.waitMs('k', 2, 1000), 400);
+  t.true(b.take('k', 2, 1000, 500), 'a request that comes when the announced wait ends is admitted');
+});
+
+test('a request that comes when the announced wait ends is admitted, whatever the float rounding', (t) => {
+  // 1 per 2 s, refused at 8, 79 and 122 ms: the refills add up to 0.9999999999999999 of a token at 2000 ms.
+  const b = new RateBuckets();
+  t.true(b.take('k', 1, 2000, 0));
+  for (const at of [8, 79, 122]) t.false(b.take('k', 1, 2000, at));
+  const wait = b.waitMs('k', 1, 2000);
+  t.is(122 + wait, 2000);
+  t.true(b.take('k', 1, 2000, 122 + wait));
 });
 
 test('a principal is governed by its agent contracts, its team contracts and the * entries', (t) => {

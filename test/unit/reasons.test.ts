@@ -17,3 +17,10 @@ test('reason codes are ALT_ + upper snake case, with a status and a hint', (t) =
     t.true(reasons[c].hint.length > 10);
   }
 });
+
+test('every reason code has a retry class; exactly the codes that never refuse are not_a_refusal', (t) => {
+  for (const c of reasonCodes) {
+    t.true(['never', 'later', 'transient', 'not_a_refusal'].includes(reasons[c].retry), c);
+    t.is(reasons[c].retry === 'not_a_refusal', reasons[c].status < 400, c);
+  }
+});

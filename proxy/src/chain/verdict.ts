@@ -11,6 +11,8 @@ export interface Verdict {
   hint?: string;
   /** A short, content-free explanation for operators (never prompt text). */
   detail?: string;
+  /** A refusal that can succeed later (reason retry class `later`): how long until it can, in ms. */
+  retryAfterMs?: number;
 }
 
 export function isStop(v: Verdict): boolean {

@@ -1,3 +1,6 @@
+/** A request that arrives just when the announced wait ends must not be refused for float rounding. */
+export const ROUNDING = 1e-9;
+
 /**
  * Contract rate limits: a token bucket per contract and agent (each agent a contract covers
  * gets the contract's rate). Buckets survive policy reloads; a changed rate applies at once.
@@ -20,14 +23,14 @@ export class RateBuckets {
     }
     b.tokens = Math.min(requests, b.tokens + ((now - b.at) * requests) / perMs);
     b.at = now;
-    if (b.tokens < 1) return false;
+    if (b.tokens < 1 - ROUNDING) return false;
     b.tokens -= 1;
     return true;
   }
 
-  /** Seconds until the next request fits, for Retry-After style hints. */
-  waitSeconds(key: string, requests: number, perMs: number): number {
+  /** Milliseconds until the next request fits (whole, rounded up): the refusal's retry-after. */
+  waitMs(key: string, requests: number, perMs: number): number {
     const b = this.#buckets.get(key);
-    return b ? Math.max(1, Math.ceil(((1 - b.tokens) * perMs) / requests / 1000)) : 0;
+    return b ? Math.max(0, Math.ceil(((1 - b.tokens) * perMs) / requests)) : 0;
   }
 }

@@ -1,5 +1,7 @@
 // Graduated enforcement: each agent stands at one level, each level with a defined effect.
 
+import { ROUNDING } from '../contracts/rate.js';
+
 export const LEVELS = ['normal', 'warning', 'throttle', 'quarantine', 'block', 'kill'] as const;
 export type Level = (typeof LEVELS)[number];
 
@@ -59,8 +61,14 @@ export class AgentLevels {
     }
     b.tokens = Math.min(rate, b.tokens + ((now - b.last) / 1000) * rate);
     b.last = now;
-    if (b.tokens < 1) return false;
+    if (b.tokens < 1 - ROUNDING) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until the agent's throttle bucket admits a request (whole, rounded up): the refusal's retry-after. */
+  waitMs(agent: string): number {
+    const b = this.#buckets.get(agent);
+    return b ? Math.max(0, Math.ceil(((1 - b.tokens) / this.throttlePerSecond) * 1000)) : 0;
   }
 }

@@ -4,6 +4,7 @@ import { reasonInfo } from '../chain/reasons.js';
 import type { Verdict } from '../chain/verdict.js';
 import { altraceInfo, type ProviderAdapter, type RouteMatch } from '../providers/adapter.js';
 import type { CallView, RpcId } from '../providers/call-view.js';
+import { retrySignal } from './retry-signal.js';
 
 /** What the proxy uses of a response; HTTP/1.1 and HTTP/2 (compat) responses both fit. */
 export interface Response extends EventEmitter {
@@ -33,14 +34,16 @@ export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
-/** Answers a block in the provider's own error format, with the altrace object and headers. */
+/** Answers a block in the provider's own error format, with the altrace object, the x-altrace-* and the retry headers. */
 export function replyBlock(res: Response, adapter: ProviderAdapter, v: Verdict, requestId: string, overheadMs: () => number, closeConnection: boolean, call: CallView | null = null): number {
   const info = reasonInfo(v.reason);
   const hint = hintOf(v);
-  const reply = adapter.errorReply(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, call);
+  const retry = retrySignal(v, adapter);
+  const reply = adapter.errorReply(altraceInfo(v, requestId, hint), info.status, blockMessage(v, hint), info.errorClass, call, retry.advice);
   if (res.headersSent) return reply.status;
   const headers: Record<string, string> = {
     ...reply.headers,
+    ...retry.headers,
     'content-length': String(Buffer.byteLength(reply.body)),
     'x-altrace-request-id': requestId,
     'x-altrace-reason': v.reason,

@@ -17,6 +17,14 @@ export interface ErrorReply {
   body: string;
 }
 
+/** What a refusal tells the agent's SDK about sending the request again (proxy/src/pipeline/retry-signal.ts). */
+export interface RetryAdvice {
+  /** False: the SDK must not send it again; an adapter whose SDK ignores headers says so in its own terms. */
+  readonly retryable: boolean;
+  /** When the request can succeed, in ms from now, if known. */
+  readonly afterMs: number | null;
+}
+
 /** The `altrace` object inside every error body. */
 export interface AltraceErrorInfo {
   request_id: string;
@@ -56,7 +64,12 @@ export interface ProviderAdapter {
   /** JSON-RPC responses a whole body carries (MCP). */
   responseOutcomes?(match: RouteMatch, body: unknown): RpcOutcome[] | null;
   /** `call` is the request's view when it was parsed (MCP answers the request's JSON-RPC id). */
-  errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call?: CallView | null): ErrorReply;
+  errorReply(info: AltraceErrorInfo, status: number, message: string, errorClass: string, call: CallView | null, retry: RetryAdvice): ErrorReply;
+  /**
+   * The longest retry-after the provider's SDK waits out before its retry; a refusal that can
+   * succeed only later than this tells the SDK not to retry. Absent: 60 s (the OpenAI SDK's bound).
+   */
+  readonly longestHonouredWaitMs?: number;
   /**
    * The provider's own in-stream error event, ending a stream already under way. `answered`:
    * the JSON-RPC ids the stream has already delivered a response for (MCP), not to be answered twice.

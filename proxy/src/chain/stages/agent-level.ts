@@ -30,7 +30,7 @@ export function agentLevel(levels: AgentLevels, now: () => number = Date.now): R
         case 'warning':
           return warn(ID, 'ALT_AGENT_WARNING', why);
         case 'throttle':
-          return levels.admit(p.agent, now()) ? warn(ID, 'ALT_AGENT_THROTTLED', why) : { ...block(ID, 'ALT_AGENT_THROTTLED', why), outcome: 'throttle' };
+          return levels.admit(p.agent, now()) ? warn(ID, 'ALT_AGENT_THROTTLED', why) : { ...block(ID, 'ALT_AGENT_THROTTLED', why), outcome: 'throttle', retryAfterMs: levels.waitMs(p.agent) };
         case 'quarantine':
           return usesTools(ctx.call) ? block(ID, 'ALT_AGENT_QUARANTINED', why) : warn(ID, 'ALT_AGENT_QUARANTINED', why);
         case 'block':

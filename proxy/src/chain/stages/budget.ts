@@ -16,14 +16,17 @@ function usd(n: number): string {
   return `$${n.toFixed(n < 1 ? 4 : 2)}`;
 }
 
-function exceeded(e: Exceeded, worst: number): Verdict {
+/** The request can succeed when the window resets (sooner only if reservations in flight settle lower). */
+function exceeded(e: Exceeded, worst: number, now: number): Verdict {
   const left = Math.max(0, e.limit - e.spent - e.reserved);
-  return block(
+  const v = block(
     ID,
     'ALT_BUDGET_EXCEEDED',
     `${e.window} budget of ${e.scope} ${e.target} (${usd(e.limit)}): ${usd(e.spent)} spent, ${usd(e.reserved)} reserved in flight, this request may cost up to ${usd(worst)}`,
     `The ${e.window} budget of ${e.scope} ${e.target} has ${usd(left)} left and this request may cost up to ${usd(worst)}: lower max_tokens or send less input, or wait until ${new Date(e.resetsAt).toISOString()} when the window resets.`,
   );
+  v.retryAfterMs = Math.max(0, e.resetsAt - now);
+  return v;
 }
 
 /**
@@ -76,8 +79,9 @@ export function budgetStage(
             `Your delegation allows ${usd(over.limit)} in all and has ${usd(Math.max(0, over.limit - over.spent - over.reserved))} left; this request may cost up to ${usd(worst)}: ask for less, or for a new delegation.`,
           );
         }
-        const r = ledger.reserve(subjects, worst, now());
-        if (isExceeded(r)) return exceeded(r, worst);
+        const at = now();
+        const r = ledger.reserve(subjects, worst, at);
+        if (isExceeded(r)) return exceeded(r, worst, at);
         const reservation = delegated.length && delegation ? delegation.reserve(r, delegated) : r;
         ctx.charge = { subjects, price, reservation, inputTokens: count.tokens, encoding, fn };
         return null;

@@ -61,8 +61,11 @@ export function contractRequest(policy: PolicyHolder, ledger: EvidenceLedger, bu
         if (!c.rate) continue;
         const key = `${c.name}\u0000${p.agent}`;
         if (!buckets.take(key, c.rate.requests, c.rate.perMs, t)) {
-          const wait = buckets.waitSeconds(key, c.rate.requests, c.rate.perMs);
-          return block(CONTRACT_STAGE_ID, 'ALT_CONTRACT_RATE_LIMITED', `${c.ref}: ${c.rate.requests} requests per ${c.rate.perMs / 1000} s`, `Contract ${c.ref} allows ${c.rate.requests} requests per ${c.rate.perMs / 1000} s; retry in ${wait} s.`);
+          const waitMs = buckets.waitMs(key, c.rate.requests, c.rate.perMs);
+          const hint = `Contract ${c.ref} allows ${c.rate.requests} requests per ${c.rate.perMs / 1000} s; retry in ${Math.max(1, Math.ceil(waitMs / 1000))} s.`;
+          const v = block(CONTRACT_STAGE_ID, 'ALT_CONTRACT_RATE_LIMITED', `${c.ref}: ${c.rate.requests} requests per ${c.rate.perMs / 1000} s`, hint);
+          v.retryAfterMs = waitMs;
+          return v;
         }
       }
       return null;

@@ -2,7 +2,7 @@ import type { ProviderAdapter } from '../adapter.js';
 import { AwsEventStreamDecoder } from '../../stream/aws-event-stream.js';
 import { parseConverse, parseInvoke } from './parse.js';
 import { converseEventRetext, converseEventText, converseResponseText, invokeBodyText, invokeChunkRetext, invokeChunkText } from './stream.js';
-import { bedrockErrorReply, bedrockStreamError } from './errors.js';
+import { BEDROCK_LONGEST_HONOURED_WAIT_MS, bedrockErrorReply, bedrockStreamError } from './errors.js';
 import { converseEventTools, converseResponseTools, invokeBodyTools, invokeChunkTools } from './tools.js';
 import { converseEventUsage, converseUsage, invokeChunkUsage, invokeUsage } from '../usage.js';
 
@@ -24,7 +24,8 @@ export function bedrockAdapter(): ProviderAdapter {
     responseUsage: (match, body) => (match.operation === 'converse' ? converseUsage(body) : invokeUsage(body)),
     responseText: (match, body) => (match.operation === 'converse' ? converseResponseText(body) : invokeBodyText(body)),
     responseTools: (match, body) => (match.operation === 'converse' ? converseResponseTools(body) : invokeBodyTools(body)),
-    errorReply: (info, status, message) => bedrockErrorReply(info, status, message),
+    errorReply: (info, status, message, _class, _call, retry) => bedrockErrorReply(info, status, message, retry),
+    longestHonouredWaitMs: BEDROCK_LONGEST_HONOURED_WAIT_MS,
     streamError: (info, status, message) => bedrockStreamError(info, status, message),
   };
 }

@@ -1,4 +1,4 @@
-import type { AltraceErrorInfo, ErrorReply } from '../adapter.js';
+import type { AltraceErrorInfo, ErrorReply, RetryAdvice } from '../adapter.js';
 
 const statuses: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -16,26 +16,23 @@ const statuses: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
-/** google.rpc.Status with an ErrorInfo detail carrying the reason, and the altrace object. */
-export function geminiErrorBody(info: AltraceErrorInfo, status: number, message: string) {
-  return {
-    error: {
-      code: status,
-      message,
-      status: statuses[status] ?? 'UNKNOWN',
-      details: [
-        {
-          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-          reason: info.reason,
-          domain: 'altrace',
-          metadata: { stage: info.stage, request_id: info.request_id },
-        },
-      ],
-      altrace: info,
+/**
+ * google.rpc.Status with an ErrorInfo detail carrying the reason, and the altrace object; a
+ * refusal that can succeed later also says when the way the Gemini API does, in RetryInfo.
+ */
+export function geminiErrorBody(info: AltraceErrorInfo, status: number, message: string, retryAfterMs: number | null = null) {
+  const details: Record<string, unknown>[] = [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: info.reason,
+      domain: 'altrace',
+      metadata: { stage: info.stage, request_id: info.request_id },
     },
-  };
+  ];
+  if (retryAfterMs !== null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.ceil(retryAfterMs / 1000)}s` });
+  return { error: { code: status, message, status: statuses[status] ?? 'UNKNOWN', details, altrace: info } };
 }
 
-export function geminiErrorReply(info: AltraceErrorInfo, status: number, message: string): ErrorReply {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(geminiErrorBody(info, status, message)) };
+export function geminiErrorReply(info: AltraceErrorInfo, status: number, message: string, retry: RetryAdvice): ErrorReply {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(geminiErrorBody(info, status, message, retry.afterMs)) };
 }

@@ -29,7 +29,7 @@ export function geminiAdapter(): ProviderAdapter {
     responseText: (_match, body) => geminiResponseText(body),
     responseTools: (_match, body) => geminiResponseTools(body),
     responseUsage: (_match, body) => geminiUsage(body),
-    errorReply: (info, status, message) => geminiErrorReply(info, status, message),
+    errorReply: (info, status, message, _class, _call, retry) => geminiErrorReply(info, status, message, retry),
     streamError(info, status, message, _class, match, deliveredAny) {
       const json = JSON.stringify(geminiErrorBody(info, status, message));
       if (wantsSse(match)) return formatSse(undefined, json);
