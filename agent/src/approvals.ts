@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../proxy/src/index.js';
 import { canSeeTeam, requireTeam } from './control/scope.js';
 import type { Operator } from './control/router.js';
-import { ControlError } from './errors.js';
+import { ControlError, notOneOf } from './errors.js';
 import type { ApprovalRecord, ApprovalStatus, Store } from './state/store.js';
 
 interface Waiting {
@@ -12,7 +12,7 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
-const STATUSES = new Set(['pending', 'approved', 'denied', 'expired', 'all']);
+export const APPROVAL_STATUSES: ReadonlySet<string> = new Set(['pending', 'approved', 'denied', 'expired', 'all']);
 
 /**
  * Human approval gates, agent side. A gate's question is on disk (pending) before the request
@@ -107,7 +107,7 @@ export class ApprovalService implements ApprovalDesk {
 
   list(op: Operator, status: string | null, limit: number): ApprovalRecord[] {
     const s = status ?? 'pending';
-    if (!STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', 400, `status must be one of ${[...STATUSES].join(', ')}`, 'status');
+    if (!APPROVAL_STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('status', s, APPROVAL_STATUSES), 'status');
     // A team token's limit counts its own team's approvals: the filter is in the query.
     return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
   }

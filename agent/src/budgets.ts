@@ -13,16 +13,16 @@ import {
 } from '../../proxy/src/index.js';
 import type { Operator } from './control/router.js';
 import { canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam, teamsOfAgent } from './control/scope.js';
-import { ControlError } from './errors.js';
+import { ControlError, notOneOf } from './errors.js';
 import type { SpendDimension, Store } from './state/store.js';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
-const DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'key', 'cost_center', 'function', 'model'];
+export const SPEND_DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'key', 'cost_center', 'function', 'model'];
 /** Above this a limit is almost certainly a typo (cents for dollars, an extra zero). */
 const MAX_LIMIT_USD = 10_000_000;
 
 export function parseBudgetScope(v: string): BudgetScope {
-  if (!(BUDGET_SCOPES as readonly string[]).includes(v)) throw new ControlError('ALT_INVALID_FIELD', 400, `scope must be one of ${BUDGET_SCOPES.join(', ')}`, 'scope');
+  if (!(BUDGET_SCOPES as readonly string[]).includes(v)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('scope', v, BUDGET_SCOPES), 'scope');
   return v as BudgetScope;
 }
 
@@ -134,9 +134,9 @@ export class BudgetService {
 
   spend(op: Operator, by: string | null, windowParam: string | null) {
     const dimension = (by ?? 'team') as SpendDimension;
-    if (!DIMENSIONS.includes(dimension)) throw new ControlError('ALT_INVALID_FIELD', 400, `by must be one of ${DIMENSIONS.join(', ')}`, 'by');
+    if (!SPEND_DIMENSIONS.includes(dimension)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('by', by, SPEND_DIMENSIONS), 'by');
     const window = (windowParam ?? 'monthly') as Window;
-    if (!WINDOWS.includes(window)) throw new ControlError('ALT_INVALID_FIELD', 400, `window must be one of ${WINDOWS.join(', ')}`, 'window');
+    if (!WINDOWS.includes(window)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('window', windowParam, WINDOWS), 'window');
     this.flush();
     const at = this.now();
     const from = windowStartDay(window, at);

@@ -1,7 +1,7 @@
 import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../proxy/src/index.js';
 import type { Operator } from './control/router.js';
 import { isAdmin, requireAgentInScope, teamsOfAgent } from './control/scope.js';
-import { ControlError } from './errors.js';
+import { ControlError, notOneOf } from './errors.js';
 import type { KillService } from './kill.js';
 import type { Store } from './state/store.js';
 
@@ -67,7 +67,7 @@ export class EnforcementService {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (k !== 'level' && k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field (level, reason)`, k);
-    if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', 400, `level must be one of ${LEVELS.join(', ')}`, 'level');
+    if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('level', b.level, LEVELS), 'level');
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
     requireAgentInScope(op, this.keys, agent, 'agent');
     if (isAdmin(op) && teamsOfAgent(this.keys, agent).size === 0) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent}: issue it a key first`, 'agent');

@@ -38,9 +38,18 @@ export class ControlError extends AltraceError {
   }
 }
 
-/** A CLI invocation is malformed (exit code 2). */
+/**
+ * A CLI invocation is malformed (exit code 2): caught by the CLI itself (ALT_USAGE), or a value
+ * the control API refused as invalid (400), which keeps the server's code.
+ */
 export class UsageError extends AltraceError {
-  constructor(message: string) {
-    super('ALT_USAGE', message);
+  constructor(message: string, code = 'ALT_USAGE') {
+    super(code, message);
   }
+}
+
+/** The refusal of a value outside an enumeration: names the value given and every allowed one. */
+export function notOneOf(field: string, value: unknown, allowed: Iterable<string>): string {
+  const choices = [...allowed].join(', ');
+  return value === undefined || value === null ? `${field} is required: one of ${choices}` : `${field} ${JSON.stringify(value)} is not one of ${choices}`;
 }

@@ -1,11 +1,18 @@
 import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../proxy/src/index.js';
 import { canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam, teamsOfAgent } from './control/scope.js';
 import type { Operator } from './control/router.js';
-import { ControlError } from './errors.js';
+import { ControlError, notOneOf } from './errors.js';
 import type { Store } from './state/store.js';
 
 const FIELDS = new Set(['scope', 'target', 'reason']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** A switch released: which one, by whom and when. */
+export interface KillRelease {
+  released: KillSwitch;
+  by: string;
+  at: number;
+}
 
 export interface KillRequest {
   scope: KillScope;
@@ -15,7 +22,7 @@ export interface KillRequest {
 
 export function parseScope(v: unknown, field = 'scope'): KillScope {
   if (typeof v !== 'string' || !(KILL_SCOPES as readonly string[]).includes(v)) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, `${field} must be one of ${KILL_SCOPES.join(', ')}`, field);
+    throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf(field, v, KILL_SCOPES), field);
   }
   return v as KillScope;
 }
@@ -93,15 +100,16 @@ export class KillService {
     this.switches.engage(k);
   }
 
-  release(op: Operator, scopeParam: string, targetParam: string | undefined): KillSwitch {
+  release(op: Operator, scopeParam: string, targetParam: string | undefined): KillRelease {
     const scope = parseScope(scopeParam);
     const target = parseTarget(scope, targetParam);
     this.#authorize(op, scope, target);
     const engaged = this.switches.get(scope, target);
     if (!engaged) throw new ControlError('ALT_NOT_FOUND', 404, `no kill switch engaged on ${scope === 'global' ? 'global' : `${scope} ${target}`}`, 'target');
+    const at = this.now();
     this.store.deleteKill(scope, target);
     this.switches.release(scope, target);
-    return engaged;
+    return { released: engaged, by: op.name, at };
   }
 
   /** What this operator may see: the global switch, and its own team's and agents' switches. */
@@ -116,4 +124,14 @@ export class KillService {
 
 export function killView(k: KillSwitch) {
   return { scope: k.scope, target: k.target, reason: k.reason, by: k.by, engaged: new Date(k.createdAt).toISOString() };
+}
+
+/** The answer to a release: the switch as it was engaged, then the release itself. */
+export function releaseView(r: KillRelease) {
+  return {
+    released: killView(r.released),
+    released_at: new Date(r.at).toISOString(),
+    released_by: r.by,
+    engaged_for_s: Math.max(0, r.at - r.released.createdAt) / 1000,
+  };
 }

@@ -40,6 +40,7 @@ import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
+import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
 import { AuditService } from './audit/service.js';
 import { BudgetService } from './budgets.js';
 import { ApprovalService } from './approvals.js';
@@ -77,6 +78,8 @@ export interface RunningAgent {
   /** Set only when this start generated the bootstrap token. */
   bootstrapToken: string | null;
   policyFile: string;
+  /** Upstreams with no credential at start: their requests are refused until one is supplied. */
+  credentialGaps: CredentialSupply[];
   stateDir: string;
   logger: Logger;
   close(): Promise<void>;
@@ -111,6 +114,11 @@ export function upstreamsFrom(config: Config): Map<string, Upstream> {
   }
   for (const s of config.mcp.servers) {
     list.push({ name: mcpUpstream(s.name), kind: 'mcp', base: new URL(s.url), credentialRequired: s.api_key_env !== undefined, models: [], dataRegion: s.region ?? null });
+  }
+  const supplies = credentialSupplies(config);
+  for (const u of list) {
+    const supply = u.credentialRequired ? supplies.get(u.name) : undefined;
+    if (supply) u.credentialHint = credentialHint(supply);
   }
   return new Map(list.map((u) => [u.name, u]));
 }
@@ -350,6 +358,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     controlPort,
     bootstrapToken,
     policyFile,
+    credentialGaps: credentialGaps(config, credentials.configured()),
     stateDir: config.state_dir,
     logger,
     async close() {

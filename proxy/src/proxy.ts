@@ -11,7 +11,7 @@ import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
-import { isStop, type Verdict } from './chain/verdict.js';
+import { block, isStop, type Verdict } from './chain/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProviderAdapter } from './providers/adapter.js';
@@ -228,7 +228,7 @@ export class GovernedProxy {
     const held = o.credentials.get(upstream.name);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
-      return this.#block(x, blockVerdict('ALT_CREDENTIAL_MISSING', 'credential-lane', `no credential for ${upstream.name}`));
+      return this.#block(x, block('credential-lane', 'ALT_CREDENTIAL_MISSING', `no credential for ${upstream.name}`, upstream.credentialHint));
     }
     const url = upstreamUrl(upstream, target.path);
     const sendBody = target.body ?? bodyBytes;

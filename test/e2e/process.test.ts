@@ -103,8 +103,8 @@ test.serial('CLI: --help, usage errors exit 2, refused calls exit 1 with the cod
   const budgets = JSON.parse((await cli(a, ['budgets', 'list', '--json'])).stdout);
   t.like(budgets.budgets[0], { scope: 'team', target: 'ops', windows: { daily: { limit: 5 }, weekly: { limit: null }, monthly: { limit: 100 } } });
   const refused = await cli(a, ['budgets', 'set', 'planet', 'x', '--daily', '1']);
-  t.is(refused.code, 1);
-  t.regex(refused.stderr, /ALT_INVALID_FIELD/);
+  t.is(refused.code, 2, 'an unknown scope is a usage error');
+  t.regex(refused.stderr, /SCOPE "planet" is not one of/);
   const spent = await cli(a, ['budgets', 'spend', '--by', 'agent', '--window', 'daily']);
   t.is(spent.code, 0, spent.stderr);
   t.regex(spent.stdout, /^daily \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} by agent/);

@@ -19,8 +19,11 @@ export interface AgentProcess {
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=8', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
 export const AGENT_ENV = { MALLOC_ARENA_MAX: '2' };
 
+/** Variables for a child process; an undefined one is removed from the inherited environment. */
+export type ChildEnv = Record<string, string | undefined>;
+
 /** `altrace start` as its own process; resolves once it printed where it listens. */
-export async function spawnAgent(env: Record<string, string>): Promise<AgentProcess> {
+export async function spawnAgent(env: ChildEnv): Promise<AgentProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, 'start'], {
     env: { ...process.env, ...AGENT_ENV, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -29,22 +32,20 @@ export async function spawnAgent(env: Record<string, string>): Promise<AgentProc
   let proxyUrl = '';
   let controlUrl = '';
   const exited = once(child, 'exit');
+  // A listener for the whole life of the child: it never blocks on a full pipe, and every line,
+  // the banner's last ones included, lands in `stderr` (a second async iterator would miss them).
   const lines = createInterface({ input: child.stderr! });
-  const started = (async () => {
-    for await (const line of lines) {
+  const started = new Promise<void>((resolve) => {
+    lines.on('line', (line) => {
       stderr.push(line);
       const proxy = /^\s+proxy\s+(http:\/\/\S+)/.exec(line);
       if (proxy) proxyUrl = proxy[1]!;
       const control = /^\s+control API\s+(http:\/\/\S+)\/api\/v1/.exec(line);
       if (control) controlUrl = control[1]!;
-      if (proxyUrl && controlUrl) return;
-    }
-  })();
+      if (proxyUrl && controlUrl) resolve();
+    });
+  });
   await Promise.race([started, exited.then(() => Promise.reject(new Error(`altrace start exited early:\n${stderr.join('\n')}`)))]);
-  // Keep draining stderr so the child never blocks on a full pipe.
-  void (async () => {
-    for await (const line of lines) stderr.push(line);
-  })().catch(() => {});
   return {
     child,
     proxyUrl,
@@ -66,13 +67,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs one `altrace` CLI command to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs one `altrace` CLI command to completion (in `cwd`, default this process's). */
+export async function runCli(args: string[], env: ChildEnv = {}, cwd?: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d));
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': the process can exit before its output has been read from the pipes.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { LEVELS } from '../../../proxy/src/index.js';
 import { UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 
 const HELP = `altrace agents — agents, their enforcement level and recent enforcement
 
@@ -59,7 +60,7 @@ export async function agentsCommand(args: string[]): Promise<number> {
     }
     case 'level': {
       if (!agent || !level) throw new UsageError('level needs AGENT and LEVEL');
-      const data = await call(controlTarget(values), 'PUT', `/agents/${encodeURIComponent(agent)}/level`, { level, ...(values.reason ? { reason: values.reason } : {}) });
+      const data = await call(controlTarget(values), 'PUT', `/agents/${encodeURIComponent(agent)}/level`, { level: oneOf(level, LEVELS, 'LEVEL'), ...(values.reason ? { reason: values.reason } : {}) });
       out(data, `agent ${data.agent} is now at level ${data.level}`);
       return 0;
     }

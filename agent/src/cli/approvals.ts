@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { APPROVAL_STATUSES } from '../approvals.js';
 import { UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 
 const HELP = `altrace approvals — human approval gates
 
@@ -54,7 +55,7 @@ export async function approvalsCommand(args: string[]): Promise<number> {
   const [sub = 'list', id] = positionals;
   if (sub === 'list') {
     const q = new URLSearchParams();
-    if (values.status) q.set('status', values.status);
+    if (values.status) q.set('status', oneOf(values.status, [...APPROVAL_STATUSES], '--status'));
     if (values.limit) q.set('limit', values.limit);
     const data = (await call(controlTarget(values), 'GET', `/approvals${q.size ? `?${q}` : ''}`)) as { approvals: ApprovalView[] };
     out(data, data.approvals.length ? data.approvals.map(line).join('\n') : `no ${values.status ?? 'pending'} approvals`);

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import { BUDGET_SCOPES, WINDOWS } from '../../../proxy/src/index.js';
+import { SPEND_DIMENSIONS } from '../budgets.js';
 import { UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 
 const HELP = `altrace budgets — hard budgets and spend
 
@@ -53,6 +55,7 @@ export async function budgetsCommand(args: string[]): Promise<number> {
     case 'set':
     case 'remove': {
       if (!scope || !target) throw new UsageError(`${sub} needs SCOPE and TARGET`);
+      oneOf(scope, BUDGET_SCOPES, 'SCOPE');
       const limits =
         sub === 'remove'
           ? { daily: null, weekly: null, monthly: null }
@@ -63,7 +66,7 @@ export async function budgetsCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'spend': {
-      const q = new URLSearchParams({ by: values.by ?? 'team', window: values.window ?? 'monthly' });
+      const q = new URLSearchParams({ by: oneOf(values.by ?? 'team', SPEND_DIMENSIONS, '--by'), window: oneOf(values.window ?? 'monthly', WINDOWS, '--window') });
       const data = await call(controlTarget(values), 'GET', `/spend?${q}`);
       const rows = (data.rows as Record<string, unknown>[]).map((r) => `${String(r[data.by] ?? '(none)').padEnd(24)} $${(r.usd as number).toFixed(6)}  ${r.requests} requests`);
       out(data, [`${data.window} ${data.from}..${data.to} by ${data.by}: $${(data.total_usd as number).toFixed(6)}`, ...rows].join('\n'));

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AltraceError, UsageError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AltraceError, UsageError, notOneOf } from '../errors.js';
 
 /** The options every control-API command takes. */
 export const CONTROL_OPTIONS = {
@@ -15,6 +15,12 @@ export function printer(json: boolean | undefined): (data: unknown, text: string
   return (data, text) => void process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : text + '\n');
 }
 
+/** An enumerated option's value, checked before any call: the refusal lists the allowed values. */
+export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(notOneOf(flag, value, allowed));
+  return value as T;
+}
+
 export interface ControlTarget {
   url: string;
   token: string;
@@ -24,11 +30,47 @@ export interface ControlTarget {
 export function controlTarget(values: { url?: string | undefined; token?: string | undefined }): ControlTarget {
   const env = process.env;
   const url = values.url ?? env.ALTRACE_URL ?? `http://${env.ALTRACE_HOST ?? '127.0.0.1'}:${env.ALTRACE_CONTROL_PORT ?? '7070'}`;
-  let token = values.token ?? env.ALTRACE_TOKEN ?? env.ALTRACE_ADMIN_TOKEN;
-  const saved = join(env.ALTRACE_STATE_DIR ?? '.altrace', 'admin.token');
-  if (!token && existsSync(saved)) token = readFileSync(saved, 'utf8').trim();
-  if (!token) throw new UsageError('no operator token: pass --token, or set ALTRACE_TOKEN');
+  // An empty value counts as absent, so an exported but blank variable does not hide the saved token.
+  const token = values.token || env.ALTRACE_TOKEN || env.ALTRACE_ADMIN_TOKEN || savedToken(tokenFile(env));
+  if (!token) throw new UsageError(noTokenMessage(env));
   return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** The bootstrap admin token the agent saved for the local CLI. */
+function tokenFile(env: NodeJS.ProcessEnv): string {
+  return resolve(env.ALTRACE_STATE_DIR ?? '.altrace', 'admin.token');
+}
+
+function savedToken(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function noTokenMessage(env: NodeJS.ProcessEnv): string {
+  const file = tokenFile(env);
+  const unset = (v: string | undefined) => (v === undefined ? 'not set' : 'empty');
+  return [
+    'no operator token. Looked, in order, at:',
+    '  1. --token TOKEN        not given',
+    `  2. ALTRACE_TOKEN        ${unset(env.ALTRACE_TOKEN)}`,
+    `  3. ALTRACE_ADMIN_TOKEN  ${unset(env.ALTRACE_ADMIN_TOKEN)}`,
+    `  4. ${file}  ${fileState(file)} (<state_dir>/admin.token, state_dir ${env.ALTRACE_STATE_DIR === undefined ? '= ./.altrace: ALTRACE_STATE_DIR not set' : 'from ALTRACE_STATE_DIR'})`,
+    'Pass --token TOKEN or set ALTRACE_TOKEN to an operator token. The agent prints its bootstrap admin token on',
+    'its first start and saves it to <state_dir>/admin.token: run the CLI from the directory where `altrace start`',
+    'ran, or set ALTRACE_STATE_DIR to that state directory. An admin issues more with `altrace tokens create`.',
+  ].join('\n');
+}
+
+function fileState(file: string): string {
+  try {
+    readFileSync(file);
+    return 'empty';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `unreadable (${(err as NodeJS.ErrnoException).code})`;
+  }
 }
 
 export async function call(target: ControlTarget, method: string, path: string, body?: unknown): Promise<any> {
@@ -45,7 +87,10 @@ export async function call(target: ControlTarget, method: string, path: string, 
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     const e = (data as { error?: { code?: string; message?: string } }).error;
-    throw new AltraceError(e?.code ?? 'ALT_CONTROL_ERROR', `${res.status}: ${e?.message ?? res.statusText}`);
+    const message = `${res.status}: ${e?.message ?? res.statusText}`;
+    // 400 is the server refusing a value the operator typed; 403, 404 and 409 refuse a valid request.
+    if (res.status === 400) throw new UsageError(message, e?.code ?? 'ALT_INVALID_FIELD');
+    throw new AltraceError(e?.code ?? 'ALT_CONTROL_ERROR', message);
   }
   return data;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { EncryptedCredentialFile, loadMasterKey } from '../credentials/encrypted-file.js';
+import { STORABLE_UPSTREAM } from '../credentials/supply.js';
 import { UsageError } from '../errors.js';
 
 const HELP = `altrace credentials — the encrypted credential store (<state_dir>/credentials.enc)
@@ -37,7 +38,7 @@ export async function credentialsCommand(args: string[]): Promise<number> {
   const stored = file.read();
   switch (sub) {
     case 'set': {
-      if (!upstream || !/^[a-z][a-z0-9-]{0,40}$/.test(upstream)) throw new UsageError('set needs an upstream name (openai, anthropic, gemini, azure, bedrock or a compatible name)');
+      if (!upstream || !STORABLE_UPSTREAM.test(upstream)) throw new UsageError('set needs an upstream name (openai, anthropic, gemini, azure, bedrock or a compatible name)');
       const input = readFileSync(0, 'utf8').trim();
       if (!input) throw new UsageError('no key on standard input');
       if (values.aws) {

@@ -13,7 +13,7 @@ import {
   type LinkRequest,
 } from '../../../proxy/src/index.js';
 import { UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 
 const HELP = `altrace delegate — delegation contracts (docs/delegation.md)
 
@@ -69,10 +69,7 @@ function grantOf(v: Values): Grant {
   const regions = list(v.regions);
   if (regions) g.regions = regions;
   const ceiling = v['data-ceiling'];
-  if (ceiling !== undefined) {
-    if (!(DATA_CLASSES as readonly string[]).includes(ceiling)) throw new UsageError(`--data-ceiling must be one of ${DATA_CLASSES.join(', ')}`);
-    g.data_ceiling = ceiling as Grant['data_ceiling'];
-  }
+  if (ceiling !== undefined) g.data_ceiling = oneOf(ceiling, DATA_CLASSES, '--data-ceiling');
   if (v.rate !== undefined) {
     const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(v.rate);
     if (!m) throw new UsageError(`--rate is REQUESTS/SECONDS, e.g. 60/60 (got "${v.rate}")`);

@@ -23,6 +23,8 @@ Usage:
   altrace unkill team TEAM
   altrace unkill agent AGENT
 
+Prints what was released: the switch, who released it and when, and how long it had been
+engaged (and who engaged it, why). The agents it stopped are served again at once.
 Options: --json, --url URL, --token TOKEN (as for altrace kill).
 `;
 
@@ -39,9 +41,35 @@ interface SwitchView {
   engaged: string;
 }
 
+interface ReleaseView {
+  released: SwitchView;
+  released_at: string;
+  released_by: string;
+  engaged_for_s: number;
+}
+
+const switchName = (k: SwitchView) => (k.scope === 'global' ? 'global' : `${k.scope} ${k.target}`);
+
 function describe(k: SwitchView): string {
-  const what = k.scope === 'global' ? 'global' : `${k.scope} ${k.target}`;
-  return `${what}  (by ${k.by}, ${k.engaged}${k.reason ? `: ${k.reason}` : ''})`;
+  return `${switchName(k)}  (by ${k.by}, ${k.engaged}${k.reason ? `: ${k.reason}` : ''})`;
+}
+
+function describeRelease(r: ReleaseView): string {
+  const k = r.released;
+  return `released ${switchName(k)} at ${r.released_at} by ${r.released_by}, engaged for ${duration(r.engaged_for_s)} (since ${k.engaged} by ${k.by}${k.reason ? `: ${k.reason}` : ''})`;
+}
+
+/** 45s, 12m 5s, 3h 20m, 2d 4h: the two largest units are enough to read. */
+function duration(seconds: number): string {
+  const units: [string, number][] = [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]];
+  let rest = Math.floor(seconds);
+  const parts: string[] = [];
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || parts.length > 0) parts.push(`${n}${unit}`);
+  }
+  return parts.length === 0 ? `${seconds.toFixed(1)}s` : parts.slice(0, 2).join(' ');
 }
 
 function scopeAndTarget(sub: string | undefined, target: string | undefined): { scope: string; target?: string } {
@@ -78,6 +106,6 @@ export async function unkillCommand(args: string[]): Promise<number> {
   }
   const { scope, target } = scopeAndTarget(positionals[0], positionals[1]);
   const data = await call(controlTarget(values), 'DELETE', `/kill/${scope}${target ? `/${encodeURIComponent(target)}` : ''}`);
-  printer(values.json)(data, `released ${describe(data.released as SwitchView)}`);
+  printer(values.json)(data, describeRelease(data as ReleaseView));
   return 0;
 }

@@ -1,18 +1,5 @@
 import { AltraceError, UsageError } from '../errors.js';
-import { keysCommand } from './keys.js';
-import { policyCommand } from './policy.js';
-import { startCommand } from './start.js';
-import { demoCommand } from './demo.js';
-import { credentialsCommand } from './credentials.js';
-import { agentsCommand } from './agents.js';
-import { bpfCommand } from './bpf.js';
-import { auditCommand } from './audit.js';
-import { budgetsCommand } from './budgets.js';
-import { killCommand, unkillCommand } from './kill.js';
-import { tokensCommand } from './tokens.js';
-import { contentCommand } from './content.js';
-import { approvalsCommand } from './approvals.js';
-import { delegateCommand } from './delegate.js';
+import { versionCommand } from './version.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -33,49 +20,59 @@ Commands:
   delegate              delegation contracts: holder keys, root links, attenuation, offline verification
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
-  policy check|explain validate a policy or contract; explain which stage and rule would decide a request
+  policy check|explain  validate a policy or contract; explain which stage and rule would decide a request
   content               the content detectors offline: precision/recall on a labelled corpus, rule list
   bpf status            node enforcement in the kernel: programs, destinations, counters, shadow agents
+  version               the installed version (also --version, -V)
+  help COMMAND          a command's help (as altrace COMMAND --help)
 
 Every command has --help. Exit codes: 0 ok, 1 failed check, 2 usage error.
 `;
 
 export type Command = (args: string[]) => Promise<number>;
 
-const commands: Record<string, Command> = {
-  start: startCommand,
-  demo: demoCommand,
-  keys: keysCommand,
-  kill: killCommand,
-  unkill: unkillCommand,
-  tokens: tokensCommand,
-  budgets: budgetsCommand,
-  audit: auditCommand,
-  agents: agentsCommand,
-  credentials: credentialsCommand,
-  policy: policyCommand,
-  content: contentCommand,
-  approvals: approvalsCommand,
-  delegate: delegateCommand,
-  bpf: bpfCommand,
+// Loaded on demand: `altrace --version` or `keys list` need not load the whole agent.
+const commands: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./start.js')).startCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
+  keys: async () => (await import('./keys.js')).keysCommand,
+  kill: async () => (await import('./kill.js')).killCommand,
+  unkill: async () => (await import('./kill.js')).unkillCommand,
+  tokens: async () => (await import('./tokens.js')).tokensCommand,
+  budgets: async () => (await import('./budgets.js')).budgetsCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
+  agents: async () => (await import('./agents.js')).agentsCommand,
+  credentials: async () => (await import('./credentials.js')).credentialsCommand,
+  policy: async () => (await import('./policy.js')).policyCommand,
+  content: async () => (await import('./content.js')).contentCommand,
+  approvals: async () => (await import('./approvals.js')).approvalsCommand,
+  delegate: async () => (await import('./delegate.js')).delegateCommand,
+  bpf: async () => (await import('./bpf.js')).bpfCommand,
+  version: async () => versionCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  const [first, ...args] = argv;
+  const topic = first === 'help' ? args[0] : undefined;
+  if (!first || first === '--help' || first === '-h' || (first === 'help' && (!topic || topic.startsWith('-')))) {
     process.stdout.write(HELP);
-    return name ? EXIT.ok : EXIT.usage;
+    return first ? EXIT.ok : EXIT.usage;
   }
-  const command = commands[name];
-  if (!command) {
+  if (first === '--version' || first === '-V') return versionCommand([]);
+  // `altrace help keys` is `altrace keys --help`.
+  const [name, rest] = topic ? [topic, ['--help']] : [first, args];
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`altrace: unknown command "${name}"\n\n${HELP}`);
     return EXIT.usage;
   }
   try {
+    const command = await load();
     return await command(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`altrace ${name}: ${err.message}\n(see altrace ${name} --help)\n`);
+      const code = err.code === 'ALT_USAGE' ? '' : ` [${err.code}]`;
+      process.stderr.write(`altrace ${name}: ${err.message}${code}\n(see altrace ${name} --help)\n`);
       return EXIT.usage;
     }
     if (err instanceof AltraceError) {

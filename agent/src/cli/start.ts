@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import type { CredentialSupply } from '../credentials/supply.js';
 import { startAgent } from '../runtime.js';
 
 const HELP = `altrace start — run the node agent
@@ -12,6 +13,17 @@ Usage: altrace start [--config FILE]
 Runs the governed proxy (default 127.0.0.1:8080) and the control API (127.0.0.1:7070),
 with state in ./.altrace and the policy in policies/default.yaml.
 `;
+
+/** Said at start, not at the first 503: which providers cannot be called yet, and what supplies each. */
+function credentialWarning(gaps: CredentialSupply[]): string[] {
+  if (gaps.length === 0) return [];
+  const width = Math.max(...gaps.map((g) => g.upstream.length)) + 2;
+  return [
+    `warning: no credential for ${gaps.map((g) => g.upstream).join(', ')}: their requests are refused (503 ALT_CREDENTIAL_MISSING).`,
+    "  Set the variable in the agent's environment, or store the key with the command (key on stdin), then restart:",
+    ...gaps.map((g) => `  ${g.upstream.padEnd(width)}${g.env}${g.command ? `   or: ${g.command}` : ''}`),
+  ];
+}
 
 export async function startCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -33,6 +45,7 @@ export async function startCommand(args: string[]): Promise<number> {
   if (agent.bootstrapToken) {
     lines.push(`  admin token  ${agent.bootstrapToken}`, `               (shown once; also saved to ${config.state_dir}/admin.token, mode 0600)`);
   }
+  lines.push(...credentialWarning(agent.credentialGaps));
   process.stderr.write(lines.join('\n') + '\n');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

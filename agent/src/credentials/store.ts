@@ -5,7 +5,8 @@ import type { Credential, CredentialSource } from '../../../proxy/src/index.js';
 import { CredentialStoreError } from '../errors.js';
 import type { StoredCredentials } from './encrypted-file.js';
 
-const ENV_KEYS: Record<string, string[]> = {
+/** The env variables each built-in provider's key is read from, in order. */
+export const PROVIDER_KEY_ENV: Readonly<Record<string, readonly string[]>> = {
   openai: ['OPENAI_API_KEY'],
   anthropic: ['ANTHROPIC_API_KEY'],
   gemini: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
@@ -54,7 +55,7 @@ export class CredentialStore implements CredentialSource {
       if (c && !next.has(name)) next.set(name, c);
     };
     const env = this.o.env;
-    for (const [name, vars] of Object.entries(ENV_KEYS)) for (const v of vars) put(name, toCredential(env[v]));
+    for (const [name, vars] of Object.entries(PROVIDER_KEY_ENV)) for (const v of vars) put(name, toCredential(env[v]));
     for (const [name, v] of Object.entries(this.o.keyEnv)) if (v) put(name, toCredential(env[v]));
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
       put('bedrock', toCredential({ access_key_id: env.AWS_ACCESS_KEY_ID, secret_access_key: env.AWS_SECRET_ACCESS_KEY, session_token: env.AWS_SESSION_TOKEN ?? '' }));

@@ -10,6 +10,8 @@ export interface Upstream {
   region?: string;
   /** Self-hosted OpenAI-compatible servers often take no key. */
   credentialRequired: boolean;
+  /** How an operator supplies the missing credential (the variable to set): the ALT_CREDENTIAL_MISSING hint. */
+  credentialHint?: string;
   /** Model globs routed to this upstream (OpenAI-compatible servers). */
   models: string[];
   /** Where the provider processes the data (config `providers.*.region`); null when not known. */
