@@ -8,6 +8,7 @@ import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { stringify as stringifyYaml } from 'yaml';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { TestClock, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { shippedPolicy } from '../helpers/policy.js';
 
 // Every SDK here keeps its DEFAULT retry settings: what is tested is whether a refusal makes it
@@ -19,25 +20,22 @@ let bare: Harness;
 const dir = mkdtempSync(join(tmpdir(), 'altrace-retry-'));
 const PACE = { requests: 1, per_s: 2 };
 
-/** Seconds from now until the next UTC midnight, when a daily budget window resets. */
+/** The agent's clock: a weekday noon, so a daily budget window resets in twelve hours — far past the 60 s an SDK waits. */
+const clock = new TestClock(WEEKDAY_NOON);
+
+/** Seconds from the agent's now until the next UTC midnight, when a daily budget window resets. */
 function untilMidnightUtc(): number {
-  const now = new Date();
+  const now = new Date(clock.now());
   return (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
 }
 
-test.before(async (t) => {
-  // A daily window that resets within the 60 s an SDK waits would rightly be retried: not this file's case.
-  const left = untilMidnightUtc();
-  if (left < 90) {
-    t.timeout((left + 60) * 1000);
-    await new Promise((r) => setTimeout(r, (left + 1) * 1000));
-  }
+test.before(async () => {
   mkdirSync(join(dir, 'contracts'));
   writeFileSync(join(dir, 'contracts/paced.yaml'), stringifyYaml({ contract: 'paced', version: 1, applies_to: { agents: ['paced-openai', 'paced-bedrock'] }, rate: PACE }));
   const policy = shippedPolicy();
   policy.contracts = { dir: 'contracts', require: false };
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
-  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') });
+  h = await startHarness({ ALTRACE_POLICY: join(dir, 'policy.yaml') }, { clock: clock.now });
   bare = await startHarness({ OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', GEMINI_API_KEY: '', AZURE_OPENAI_API_KEY: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
 });
 test.after.always(async () => {
