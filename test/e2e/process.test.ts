@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
-import { SimulatedProvider } from '../fixtures/simulator/server.js';
+import { SimulatedProvider } from '../fixtures/simulator/index.js';
 import { runCli, spawnAgent, type AgentProcess } from '../helpers/process.js';
 
 const ADMIN = 'altop-process-test-admin-000000001';

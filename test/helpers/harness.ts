@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../agent/src/config/load.js';
 import { startAgent, type RunningAgent, type StartOptions } from '../../agent/src/runtime.js';
 import { patience } from './patience.js';
-import { SimulatedProvider } from '../fixtures/simulator/server.js';
+import { SimulatedProvider } from '../fixtures/simulator/index.js';
 
 export const REAL_KEYS = {
   openai: 'sk-sim-openai-REAL-0001',

@@ -10,6 +10,10 @@ import * as core from 'kubernetes-models/v1';
 import * as apps from 'kubernetes-models/apps/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { loadConfig } from '../../agent/src/config/load.js';
+import { createRequire } from 'node:module';
+
+// A CommonJS module whose types declare an ES default export: required, so the call is typed as it runs.
+const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIR = join(ROOT, 'daemonset');
@@ -83,4 +87,23 @@ test('the config the DaemonSet ships is valid for this agent, with the per-node 
   const config = loadConfig({ file, env: { ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.7', ALTRACE_ADMIN_TOKEN: 'a-token-of-sixteen-chars' } });
   t.like(config.node, { enforcement: 'bpf', cgroup: 'kubepods', transparent_host: '10.0.0.7', pin_dir: '/sys/fs/bpf/altrace', tls: 'terminate' });
   t.is(config.state_dir, '/var/lib/altrace');
+});
+
+test('.dockerignore keeps state, keys, tests, logs and .git out of the image, and the sources in', (t) => {
+  // Docker's own matching rules (a port of moby's), not a guess at them.
+  const ignored = dockerignore().add(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
+  const mustStayOut = [
+    '.altrace/admin.token', '.altrace/master.key', '.altrace/delegation-root.pem', '.altrace/credentials.enc',
+    '.altrace/audit/records.log', '.altrace/altrace.db', 'tour/.altrace/admin.token', 'deploy/master.key',
+    '.env', 'daemonset/.env.local', '.git/HEAD', '.git/objects/ab/cdef', 'test/e2e/budgets.test.ts',
+    'test/fixtures/content-corpus/secrets.jsonl', '.ci/run', 'agent.log', 'node_modules/pino/package.json',
+    'dist/agent/src/runtime.js', 'build/Release/altrace.node', 'bpf/.output/altrace.bpf.o',
+  ];
+  const mustGoIn = [
+    'package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'bin/altrace.js', 'agent/src/runtime.ts',
+    'agent/src/sim/server.ts', 'proxy/src/proxy.ts', 'native/src/addon.cc', 'bpf/connect.bpf.c', 'bpf/build.mjs',
+    'policies/default.yaml', 'policies/config.schema.json', 'proto/altrace/v1/audit.proto', 'daemonset/Dockerfile',
+  ];
+  t.deepEqual(mustStayOut.filter((p) => !ignored.ignores(p)), [], 'these would be copied into the image');
+  t.deepEqual(mustGoIn.filter((p) => ignored.ignores(p)), [], 'the image build needs these');
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { SimulatedProvider } from '../../../test/fixtures/simulator/server.js';
+import { SimulatedProvider } from '../sim/server.js';
 import { loadConfig } from '../config/load.js';
 import { startAgent } from '../runtime.js';
 
@@ -16,6 +16,16 @@ Starts the simulated provider and an agent on free loopback ports (state in a te
 directory), issues a virtual key, and sends requests that are allowed, blocked and cut
 mid-stream, printing each decision. --keep leaves both running until Ctrl-C.
 `;
+
+/**
+ * Whether the simulated provider saw the cut stream's connection close before it finished.
+ * The agent's abort reaches it a moment after the client's stream has ended, so look for a while.
+ */
+async function upstreamClosed(sim: SimulatedProvider): Promise<boolean> {
+  const seen = sim.last();
+  for (let waited = 0; seen && !seen.closedEarly && !seen.completed && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  return seen?.closedEarly === true;
+}
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
@@ -64,11 +74,13 @@ export async function demoCommand(args: string[]): Promise<number> {
     await chat('2. a model outside the key scope', created.key, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
     await chat('3. a real provider key sent through the proxy', 'sk-live-should-never-be-here', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     say(`  requests that reached the provider for 2 and 3: ${sim.count() - before}\n`);
-    sim.next({ fragments: ['Here is ', 'the key: ', '-----BEGIN RSA PRIVATE KEY-----', 'MIIEow...'] });
+    // The provider would go on for seconds: the cut must end its stream, not wait for it.
+    const rest = Array.from({ length: 100 }, (_, i) => `line${i} `);
+    sim.next({ fragments: ['Here is ', 'the key: ', '-----BEGIN RSA PRIVATE KEY-----', 'MIIEow...', ...rest], fragmentDelayMs: 30 });
     const streamed = await chat('4. a streamed answer that turns into a private key', created.key, { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'key?' }] });
     const events = streamed.split('\n\n').filter(Boolean);
     say(`  delivered ${events.length - 1} events, then: ${events[events.length - 1]!.slice(0, 110)}…`);
-    say(`  the private key fragment reached the agent: ${streamed.includes('BEGIN RSA') ? 'YES' : 'no'}; upstream aborted: ${sim.last()?.closedEarly ? 'yes' : 'no'}`);
+    say(`  the private key fragment reached the agent: ${streamed.includes('BEGIN RSA') ? 'YES' : 'no'}; upstream aborted: ${(await upstreamClosed(sim)) ? 'yes' : 'no'}`);
     if (values.keep) {
       say(`\nrunning; admin token ${adminToken}; Ctrl-C to stop`);
       await new Promise<void>((r) => process.once('SIGINT', () => r()));

@@ -3,13 +3,14 @@ import { versionCommand } from './version.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const HELP = `altrace — runtime governance for AI agents
+export const HELP = `altrace — runtime governance for AI agents
 
 Usage: altrace <command> [options]
 
 Commands:
   start                 run the node agent (proxy :8080, control API :7070)
   demo                  run the agent against the built-in simulated provider and show decisions
+  sim                   a simulated LLM provider (every provider's wire format), to try Altrace with no key
   keys                  issue, list, revoke and rotate virtual keys (control API)
   kill SCOPE [NAME]     engage a kill switch: global, team TEAM, agent AGENT; kill list
   unkill SCOPE [NAME]   release a kill switch
@@ -35,6 +36,7 @@ export type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).startCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  sim: async () => (await import('./sim.js')).simCommand,
   keys: async () => (await import('./keys.js')).keysCommand,
   kill: async () => (await import('./kill.js')).killCommand,
   unkill: async () => (await import('./kill.js')).unkillCommand,

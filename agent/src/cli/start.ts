@@ -8,7 +8,7 @@ const HELP = `altrace start — run the node agent
 Usage: altrace start [--config FILE]
 
   --config FILE   YAML configuration (also ALTRACE_CONFIG); every setting has an
-                  ALTRACE_* environment override (see the README)
+                  ALTRACE_* environment override (docs/reference.md, "Configuration")
 
 Runs the governed proxy (default 127.0.0.1:8080) and the control API (127.0.0.1:7070),
 with state in ./.altrace and the policy in policies/default.yaml.

@@ -1,5 +1,5 @@
 // The stable vocabulary of decisions. A code is never renamed and never reused;
-// test/unit/reasons.test.ts checks that every code here is documented in the README.
+// docs/reference.md lists them, generated from this table (npm run docs; test/e2e/reference-docs.test.ts).
 
 export type ErrorClass =
   | 'invalid_request'
@@ -36,7 +36,7 @@ export interface ReasonInfo {
 
 const table = {
   ALT_ALLOWED: { status: 200, errorClass: 'internal', retry: 'not_a_refusal', hint: 'Nothing to do: the request was allowed.' },
-  ALT_UNKNOWN_PATH: { status: 404, errorClass: 'not_found', retry: 'never', hint: 'Use one of the provider paths Altrace serves (see the README, "The data plane").' },
+  ALT_UNKNOWN_PATH: { status: 404, errorClass: 'not_found', retry: 'never', hint: 'Use one of the provider paths Altrace serves (docs/reference.md, "The data plane").' },
   ALT_METHOD_NOT_ALLOWED: { status: 405, errorClass: 'method_not_allowed', retry: 'never', hint: 'Use the HTTP method the provider API defines for this path.' },
   ALT_BODY_TOO_LARGE: { status: 413, errorClass: 'too_large', retry: 'never', hint: 'Send a smaller request body; the limit is limits.max_body_bytes.' },
   ALT_UNSUPPORTED_MEDIA_TYPE: { status: 415, errorClass: 'unsupported_media', retry: 'never', hint: 'Send the body as JSON with Content-Type: application/json.' },
