@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../agent/src/config/load.js';
 import { startAgent, type RunningAgent, type StartOptions } from '../../agent/src/runtime.js';
-import { patience } from './patience.js';
+import { patience, STAGE_TIMEOUT_MS } from './patience.js';
 import { SimulatedProvider } from '../fixtures/simulator/index.js';
 
 export const REAL_KEYS = {
@@ -61,6 +61,9 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
     AWS_SECRET_ACCESS_KEY: REAL_KEYS.awsSecret,
     ALTRACE_UPSTREAM_HEADERS_TIMEOUT_MS: '3000',
     ALTRACE_UPSTREAM_BODY_TIMEOUT_MS: '3000',
+    // A loaded test machine is slow, not broken: a 9 MB scan or a first tokenizer load can take
+    // more than the 2 s production default there, and would fail closed. Timeout tests set their own.
+    ALTRACE_STAGE_TIMEOUT_MS: String(STAGE_TIMEOUT_MS),
     ...extraEnv,
   };
   const logs: string[] = [];

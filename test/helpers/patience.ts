@@ -16,3 +16,6 @@ export function patience(ms: number): number {
   const perCore = loadavg()[0]! / availableParallelism();
   return Math.round(ms * FACTOR * Math.min(4, Math.max(1, perCore)));
 }
+
+/** The chain's stage timeout under test: the production default (2 s) stretched for a loaded machine. */
+export const STAGE_TIMEOUT_MS = 10_000;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { STAGE_TIMEOUT_MS } from './patience.js';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/altrace.js');
@@ -25,7 +26,7 @@ export type ChildEnv = Record<string, string | undefined>;
 /** `altrace start` as its own process; resolves once it printed where it listens. */
 export async function spawnAgent(env: ChildEnv): Promise<AgentProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, 'start'], {
-    env: { ...process.env, ...AGENT_ENV, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...AGENT_ENV, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ALTRACE_STAGE_TIMEOUT_MS: String(STAGE_TIMEOUT_MS), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];
