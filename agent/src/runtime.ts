@@ -180,16 +180,24 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const runs = new RunTracker(() => policy.current.runLoops);
   // The log's origin names this node; key names may not contain spaces or '+'.
   const origin = `altrace.local/${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}/audit`;
-  const audit = config.audit.enabled
-    ? await AuditService.open(
-        config.state_dir,
-        origin,
-        contractRef(policy),
-        () => prices.current.version,
-        (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
-        clock,
-      )
-    : null;
+  let audit: AuditService | null = null;
+  try {
+    audit = config.audit.enabled
+      ? await AuditService.open(
+          config.state_dir,
+          origin,
+          contractRef(policy),
+          () => prices.current.version,
+          (message) => logger.error({ err: message }, 'audit log writer reported a failure'),
+          clock,
+        )
+      : null;
+  } catch (err) {
+    // A log that cannot be read is not started on, and not repaired: the agent does not start.
+    await countDispatcher.close();
+    store.close();
+    throw err;
+  }
   const enforcement = new EnforcementService(store, levels, killService, keys, policy, (c) => {
     logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
     // Rule-driven changes are audited here; an operator's call is audited by the control API.

@@ -11,6 +11,7 @@ import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
+import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from './core/bounded.js';
 import { block, isStop, type Verdict } from './chain/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -393,6 +394,10 @@ export class GovernedProxy {
     const content = ctx?.content;
     const labels = content?.labels.size ? [...content.labels] : NONE;
     const contracts = ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : NONE;
+    // What the request controls is bounded before it is recorded (proxy/src/core/bounded.ts).
+    const model = bounded(call?.model, MAX_RECORDED_NAME);
+    const upstream = bounded(call?.upstream, MAX_RECORDED_NAME);
+    const detail = bounded(v?.detail, MAX_RECORDED_DETAIL);
     if (this.#o.onDecision) {
       const run = x.req.headers['x-altrace-run'];
       this.#o.onDecision({
@@ -400,21 +405,21 @@ export class GovernedProxy {
         time: this.#now(),
         principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? null } : null,
         provider,
-        upstream: call?.upstream ?? null,
-        operation,
-        model: call?.model ?? null,
+        upstream: upstream ?? null,
+        operation: bounded(operation, MAX_RECORDED_NAME),
+        model: model ?? null,
         stream: call?.stream ?? false,
         outcome,
         reason,
         stage: v?.stage ?? null,
-        detail: v?.detail ?? null,
+        detail: detail ?? null,
         status: x.status,
         warnings,
         costUsd: x.settled?.usd ?? null,
         inputTokens: x.settled?.inputTokens ?? null,
         outputTokens: x.settled?.outputTokens ?? null,
-        fn: ctx?.charge?.fn ?? null,
-        run: typeof run === 'string' ? run.slice(0, 200) : null,
+        fn: bounded(ctx?.charge?.fn ?? null, MAX_RECORDED_NAME),
+        run: typeof run === 'string' ? bounded(run, MAX_RECORDED_NAME) : null,
         fragments: x.fragments,
         labels,
         rules: content?.rules.size ? [...content.rules] : NONE,
@@ -427,9 +432,9 @@ export class GovernedProxy {
     this.#decisionLine.write({
       req_id: x.id,
       provider,
-      upstream: call?.upstream,
-      op: operation ?? undefined,
-      model: call?.model,
+      upstream,
+      op: bounded(operation, MAX_RECORDED_NAME) ?? undefined,
+      model,
       stream: call?.stream,
       agent: p?.agent,
       team: p?.team,
@@ -437,7 +442,7 @@ export class GovernedProxy {
       outcome,
       reason,
       stage: v?.stage,
-      detail: v?.detail,
+      detail,
       warnings: warnings.length ? warnings : undefined,
       status: x.status,
       fragments: x.fragments || undefined,

@@ -73,7 +73,15 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
       cb();
     },
   });
-  const agent = await startAgent(loadConfig({ env }), env, sink, options);
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent(loadConfig({ env }), env, sink, options);
+  } catch (err) {
+    // An agent that refused to start leaves nothing behind either.
+    await sim.close();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   const proxyUrl = `http://127.0.0.1:${agent.proxyPort}`;
   const controlUrl = `http://127.0.0.1:${agent.controlPort}`;
   const controlAs = (token: string, method: string, path: string, body?: unknown) =>

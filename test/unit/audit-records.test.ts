@@ -97,3 +97,22 @@ test('a lone surrogate is written as U+FFFD and the record still decodes', (t) =
   const [bytes] = batched([{ time: 1, decision: { request_id: 'r', outcome: 'allow', reason: 'ALT_ALLOWED', model: 'gpt\uD800' } }]);
   t.is(decodeRecord(chainRecord(0, Buffer.alloc(32), bytes!)).decision?.model, 'gpt\uFFFD');
 });
+
+test('oversized fields and lists are bounded the same way by both encoders, far under the reader limit', (t) => {
+  const huge = 'x'.repeat(1_200_000);
+  const many = Array.from({ length: 5000 }, (_, i) => `label-${i}-${'y'.repeat(1000)}`);
+  const hostile: AuditEvent[] = [
+    { time: 1, principal: { agent: huge, team: huge }, decision: { request_id: huge, outcome: 'block', reason: 'ALT_KEY_MISSING', model: huge, detail: huge, run: huge, function: huge, labels: many, rules: many, warnings: many, contracts: many } },
+    { time: 2, control: { operator: huge, action: huge, target: huge, status: 201, error: huge } },
+  ];
+  const fast = batched(hostile);
+  for (const [i, e] of hostile.entries()) {
+    const slow = Buffer.from(encodeEvent(e));
+    t.deepEqual(fast[i], slow, 'the hand-written encoder and protobufjs write the same bytes');
+    t.true(slow.length < 512 * 1024, `event ${i} is ${slow.length} bytes`);
+  }
+  const r = decodeRecord(chainRecord(0, Buffer.alloc(0), fast[0]!));
+  t.is(r.decision!.model, `${'x'.repeat(2048)}…[1200000 chars]`);
+  t.is(r.decision!.labels!.length, 32);
+  t.is(r.decision!.labels![0], `${many[0]!.slice(0, 256)}…[${many[0]!.length} chars]`);
+});

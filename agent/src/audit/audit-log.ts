@@ -1,9 +1,17 @@
 import { Worker } from 'node:worker_threads';
+import { AltraceError } from '../errors.js';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
 import { EventBatch } from './event-batch.js';
 import type { AuditEvent } from './records.js';
 
 const BATCH_MS = 20;
+
+/** The audit log could not be opened: unreadable or damaged (the message says where), or its files are not writable. */
+export class AuditLogError extends AltraceError {
+  constructor(message: string) {
+    super('ALT_AUDIT_UNREADABLE', message);
+  }
+}
 
 /**
  * The agent's side of the audit log. Decisions are batched and posted to the writer
@@ -30,7 +38,8 @@ export class AuditLog {
     const log = new AuditLog(worker);
     log.#failure = onFailure;
     const ready = await new Promise<FromWriter & { type: 'ready' }>((resolve, reject) => {
-      worker.once('error', reject);
+      // The writer's error crosses a thread: re-made here as one of ours, with a stable code.
+      worker.once('error', (err) => reject(new AuditLogError(err.message)));
       worker.once('message', (m: FromWriter) => (m.type === 'ready' ? resolve(m) : reject(new Error(m.type === 'failed' ? m.message : 'audit writer did not start'))));
     });
     log.#verifierKey = ready.verifierKey;

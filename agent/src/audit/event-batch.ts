@@ -3,7 +3,7 @@
 // at their default left out, repeated elements never), held together by a property test. It is
 // written by hand because protobufjs builds an object per field and a buffer per event, and
 // decisions are encoded on the request path.
-import { encodeEvent, writeVarint, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
+import { AUDIT_ITEM_CHARS, AUDIT_LIST_ITEMS, AUDIT_STRING_CHARS, boundAuditString, encodeEvent, writeVarint, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -134,7 +134,8 @@ export class EventBatch {
   /** A string field; left out when empty, unless it is an element of a repeated field. */
   #string(field: number, value: string | undefined, element = false): void {
     if (value == null) return;
-    const s = typeof value === 'string' ? value : String(value);
+    if (typeof value !== 'string') throw new Unusual();
+    const s = boundAuditString(value, element ? AUDIT_ITEM_CHARS : AUDIT_STRING_CHARS);
     if (s === '' && !element) return;
     const short = s.length < SHORT_STRING;
     const bytes = short ? 0 : Buffer.byteLength(s, 'utf8');
@@ -162,7 +163,8 @@ export class EventBatch {
   #strings(field: number, values: readonly string[] | undefined): void {
     if (values == null) return;
     if (!Array.isArray(values)) throw new Unusual();
-    for (const v of values) this.#string(field, v, true);
+    const n = Math.min(values.length, AUDIT_LIST_ITEMS);
+    for (let i = 0; i < n; i++) this.#string(field, values[i], true);
   }
 
   /** An unsigned integer field (uint32, uint64, int64 holding a time); others go to protobufjs. */

@@ -32,22 +32,33 @@ export interface Frames {
   wholeBytes: number;
   /** Bytes after it: a write torn by a crash, or damage. */
   tailBytes: number;
+  /**
+   * Set when the bytes after the last whole frame cannot be a torn write: a frame claims more
+   * than MAX_RECORD_BYTES. Those bytes may hold records; nothing may cut them off.
+   */
+  damage: { index: number; offset: number; claimed: number } | null;
 }
 
-const MAX_RECORD = 1 << 20;
+/** The largest record the writer writes and the reader reads: the two agree on one limit. */
+export const MAX_RECORD_BYTES = 1 << 20;
 
 export function readFrames(file: string): Frames {
-  if (!existsSync(file)) return { records: [], wholeBytes: 0, tailBytes: 0 };
+  if (!existsSync(file)) return { records: [], wholeBytes: 0, tailBytes: 0, damage: null };
   const data = readFileSync(file);
   const records: Buffer[] = [];
   let at = 0;
+  let damage: Frames['damage'] = null;
   while (at + 4 <= data.length) {
     const length = data.readUInt32BE(at);
-    if (length > MAX_RECORD || at + 4 + length > data.length) break;
+    if (length > MAX_RECORD_BYTES) {
+      damage = { index: records.length, offset: at, claimed: length };
+      break;
+    }
+    if (at + 4 + length > data.length) break;
     records.push(data.subarray(at + 4, at + 4 + length));
     at += 4 + length;
   }
-  return { records, wholeBytes: at, tailBytes: data.length - at };
+  return { records, wholeBytes: at, tailBytes: data.length - at, damage };
 }
 
 export interface StoredCheckpoint {

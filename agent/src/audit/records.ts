@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { packageRoot } from '../paths.js';
 import { AltraceError } from '../errors.js';
+// The file alone, not proxy/'s index: the writer thread loads this module too.
+import { bounded } from '../../../proxy/src/core/bounded.js';
 
 export interface PrincipalFields {
   key_id?: string;
@@ -78,7 +80,38 @@ export function encodeRecord(r: AuditRecord): Uint8Array {
  * the whole record by putting those two fields in front (chainRecord).
  */
 export function encodeEvent(e: AuditEvent): Uint8Array {
-  return RecordType.encode(RecordType.fromObject({ time_unix_ms: e.time, ...e })).finish();
+  return RecordType.encode(RecordType.fromObject({ time_unix_ms: e.time, ...boundEvent(e) })).finish();
+}
+
+/**
+ * The audit log's own bounds, whatever its callers pass: a string field keeps at most
+ * AUDIT_STRING_CHARS characters, a list AUDIT_LIST_ITEMS entries of AUDIT_ITEM_CHARS each. With
+ * them no record comes near the reader's MAX_RECORD_BYTES (files.ts), so the writer never
+ * writes what verification and the next start could not read back.
+ */
+export const AUDIT_STRING_CHARS = 2048;
+export const AUDIT_LIST_ITEMS = 32;
+export const AUDIT_ITEM_CHARS = 256;
+
+/** A string cut to `max` characters as everything recorded is (it says how long it was). */
+export const boundAuditString = (s: string, max: number): string => bounded(s, max);
+
+function boundFields<T extends object>(fields: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v === 'string') out[k] = boundAuditString(v, AUDIT_STRING_CHARS);
+    else if (Array.isArray(v)) out[k] = v.slice(0, AUDIT_LIST_ITEMS).map((x) => (typeof x === 'string' ? boundAuditString(x, AUDIT_ITEM_CHARS) : x));
+    else out[k] = v;
+  }
+  return out as T;
+}
+
+function boundEvent(e: AuditEvent): AuditEvent {
+  const out: Record<string, unknown> = { ...e };
+  if (e.principal) out.principal = boundFields(e.principal);
+  if ('decision' in e && e.decision) out.decision = boundFields(e.decision);
+  if ('control' in e && e.control) out.control = boundFields(e.control);
+  return out as AuditEvent;
 }
 
 /**

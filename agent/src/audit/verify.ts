@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CheckpointError, openSignedCheckpoint, parseVerifierKey, type Checkpoint } from './checkpoint.js';
-import { auditPaths, readCheckpoints, readFrames } from './files.js';
+import { auditPaths, MAX_RECORD_BYTES, readCheckpoints, readFrames } from './files.js';
 import { CompactRange, leafHash, type Hash } from './merkle.js';
 import { decodeRecord, RecordDecodeError } from './records.js';
 import { AltraceError } from '../errors.js';
@@ -44,13 +44,14 @@ export function verifyAuditLog(stateDir: string, explicitKey?: string, options: 
   const verifierKey = verifierKeyOf(stateDir, explicitKey);
   const verifier = parseVerifierKey(verifierKey);
   const paths = auditPaths(stateDir);
-  const { records, tailBytes } = readFrames(paths.records);
+  const { records, tailBytes, damage } = readFrames(paths.records);
   const { checkpoints, malformedLine } = readCheckpoints(paths.checkpoints);
   const problems: [number, string][] = [];
   const bad = (index: number, problem: string) => problems.push([index, problem]);
 
   // While the agent runs, bytes after the last whole record may be a write in progress.
-  if (tailBytes > 0 && !options.tailIsWrite) bad(records.length, `${tailBytes} bytes after record ${records.length - 1} are not a whole record`);
+  if (damage) bad(damage.index, `the frame after record ${damage.index - 1} (byte ${damage.offset}) claims ${damage.claimed} bytes, over the ${MAX_RECORD_BYTES}-byte record limit: the log cannot be read past it`);
+  else if (tailBytes > 0 && !options.tailIsWrite) bad(records.length, `${tailBytes} bytes after record ${records.length - 1} are not a whole record`);
   if (malformedLine !== null) bad(records.length, `checkpoints.log line ${malformedLine} is not a checkpoint`);
 
   const leaves: Hash[] = [];
@@ -99,6 +100,11 @@ export function verifyAuditLog(stateDir: string, explicitKey?: string, options: 
     verifiedSize = c.size;
   }
 
+  // Records and their hash chain can be rewritten consistently by whoever can write the file:
+  // only a signature says they are the ones the node wrote. No checkpoint, nothing verified.
+  if (records.length > 0 && checkpoints.length === 0 && malformedLine === null) {
+    bad(0, `no signed checkpoint: none of the ${records.length} records can be checked against a signature (checkpoints.log is missing or empty; keep a copy where the node cannot rewrite it)`);
+  }
   problems.sort((a, b) => a[0] - b[0]);
   const first = problems[0];
   return {

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { NoteSigner } from './checkpoint.js';
-import { auditPaths, readCheckpoints, readFrames } from './files.js';
+import { auditPaths, MAX_RECORD_BYTES, readCheckpoints, readFrames } from './files.js';
 import { CompactRange, leafHash, type Hash } from './merkle.js';
 import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
 import { chainHeadBound, unpackEvents, writeChainHead } from './records.js';
@@ -18,9 +18,25 @@ const signer = NoteSigner.fromPem(config.origin, readFileSync(paths.key, 'utf8')
 // The public half, for `altrace audit verify` and for anyone checking proofs offline.
 writeFileSync(paths.verifier, signer.verifierKey + '\n', { mode: 0o644 });
 
-// Rebuild the tree from what is on disk; a frame torn by a crash mid-write is cut off
-// (verification still reports it if a checkpoint had covered it).
+// Rebuild the tree from what is on disk. A frame torn by a crash mid-write is cut off: it was
+// never fsynced, so no checkpoint covers it. Anything else unreadable is not repaired: the
+// agent stops and says where, as cutting there could throw away records that verify.
 const existing = readFrames(paths.records);
+const stored = readCheckpoints(paths.checkpoints).checkpoints;
+const signedSize = stored.length ? stored[stored.length - 1]!.size : 0;
+if (existing.damage) {
+  const d = existing.damage;
+  throw new Error(
+    `audit log ${paths.records} cannot be read past record ${d.index} (byte ${d.offset}): a frame there claims ${d.claimed} bytes, over the ${MAX_RECORD_BYTES}-byte limit. ` +
+      `Nothing was changed. \`altrace audit verify\` names what verifies; keep the file as evidence (move it aside to start a new log).`,
+  );
+}
+if (existing.tailBytes > 0 && existing.records.length < signedSize) {
+  throw new Error(
+    `audit log ${paths.records} holds ${existing.records.length} whole records but checkpoint ${stored.length} signed ${signedSize}; ${existing.tailBytes} bytes after record ${existing.records.length - 1} are not whole. ` +
+      `Nothing was changed: the log was damaged, not torn by a crash. \`altrace audit verify\` names what verifies.`,
+  );
+}
 if (existing.tailBytes > 0) truncateSync(paths.records, existing.wholeBytes);
 const tree = new CompactRange();
 let lastLeaf: Hash = Buffer.alloc(0);
@@ -28,8 +44,7 @@ for (const r of existing.records) {
   lastLeaf = leafHash(r);
   tree.append(lastLeaf);
 }
-const stored = readCheckpoints(paths.checkpoints).checkpoints;
-let checkpointed = stored.length ? stored[stored.length - 1]!.size : 0;
+let checkpointed = signedSize;
 const recordsFd = openSync(paths.records, 'a', 0o600);
 const checkpointsFd = openSync(paths.checkpoints, 'a', 0o600);
 
@@ -38,7 +53,12 @@ function append(packed: ArrayBuffer): void {
   const events = unpackEvents(packed);
   if (events.length === 0) return;
   let bound = 0;
-  for (const e of events) bound += 4 + chainHeadBound(32) + e.length;
+  for (const e of events) {
+    // Never write what the reader refuses: such a record would end verification, and the next
+    // start, there. Checked before anything is appended, so the tree and the file stay one.
+    if (chainHeadBound(32) + e.length > MAX_RECORD_BYTES) throw new Error(`an audit record of ${e.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit; the batch was not written`);
+    bound += 4 + chainHeadBound(32) + e.length;
+  }
   const out = Buffer.allocUnsafe(bound);
   let at = 0;
   for (const e of events) {
