@@ -33,7 +33,8 @@ export class CredentialStoreError extends AltraceError {
 
 /** A control-API request was refused; carries the HTTP status and the field at fault. */
 export class ControlError extends AltraceError {
-  constructor(code: string, readonly status: number, message: string, readonly field?: string) {
+  /** `retryAfterS`: a refusal that can succeed later says when (the retry-after header). */
+  constructor(code: string, readonly status: number, message: string, readonly field?: string, readonly retryAfterS?: number) {
     super(code, message);
   }
 }

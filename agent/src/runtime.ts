@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
 import { Agent as UndiciAgent } from 'undici';
 import {
+  AuthFailures,
   Chain,
   GovernedProxy,
   KeyRegistry,
@@ -239,7 +240,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     { stageTimeoutMs: config.chain.stage_timeout_ms },
   );
   const { adapters, router } = buildAdapters(upstreams);
+  const authLimit = { failures: config.limits.auth_failures_per_minute, perMs: 60_000 };
   const proxy = new GovernedProxy({
+    authFailures: new AuthFailures(authLimit, clock),
     chain,
     router,
     fallbackAdapter: adapters.openai,
@@ -266,7 +269,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
 
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node });
+  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node, authFailures: new AuthFailures(authLimit, clock) });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;

@@ -12,6 +12,7 @@ export class ProxyMetrics {
   readonly upstreamSeconds: FastHistogram;
   readonly streamsCut: Counter<'reason'>;
   readonly inFlight: Gauge;
+  readonly authFailures: Counter<'port'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -38,6 +39,12 @@ export class ProxyMetrics {
       registers: [registry],
     });
     this.inFlight = new Gauge({ name: 'altrace_requests_in_flight', help: 'Data-plane requests in flight.', registers: [registry] });
+    this.authFailures = new Counter({
+      name: 'altrace_auth_failures_total',
+      help: 'Failed authentication: unknown virtual keys (port proxy), unknown or missing operator tokens (port control), and attempts refused while a source was throttled (port *_throttled).',
+      labelNames: ['port'],
+      registers: [registry],
+    });
   }
 
   countRequest(provider: string, outcome: string, reason: string): void {

@@ -12,6 +12,7 @@ import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
 import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from './core/bounded.js';
+import type { AuthFailures } from './identity/auth-failures.js';
 import { block, isStop, type Verdict } from './chain/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -65,6 +66,8 @@ export interface ProxyOptions {
   onDecision?: (d: DecisionRecord) => void;
   /** The agent's clock: settlement windows and decision times. */
   now?: Clock;
+  /** Unknown virtual keys per source address; a source over the limit is refused before its key is looked at. */
+  authFailures?: AuthFailures;
 }
 
 /** One decision as the audit log records it: who, what, which stage and reason, what it cost. Never content, never a key. */
@@ -199,6 +202,14 @@ export class GovernedProxy {
       if (w) ctx.principal = { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
     }
     x.ctx = ctx;
+    const failures = this.#o.authFailures;
+    if (failures?.watching) {
+      const wait = failures.retryAfterMs(req.socket.remoteAddress ?? '');
+      if (wait > 0) {
+        this.#o.metrics.authFailures.inc({ port: 'proxy_throttled' });
+        return this.#block(x, { ...block('key-identity', 'ALT_AUTH_THROTTLED', 'source over the failed-key limit'), retryAfterMs: wait });
+      }
+    }
     const decided = this.#o.chain.evaluateRequest(ctx);
     const verdict = decided instanceof Promise ? await decided : decided;
     x.requestVerdict = verdict;
@@ -388,6 +399,10 @@ export class GovernedProxy {
     const operation = call?.mcp ? mcpOperation(call) : (call?.operation ?? x.match?.operation ?? null);
     const reason = v?.reason ?? 'ALT_ALLOWED';
     this.#o.metrics.countRequest(provider, outcome, reason);
+    if (reason === 'ALT_KEY_UNKNOWN' && this.#o.authFailures) {
+      this.#o.authFailures.fail(x.req.socket.remoteAddress ?? '');
+      this.#o.metrics.authFailures.inc({ port: 'proxy' });
+    }
     const ctx = x.ctx;
     // Built once for the audit record and the log line.
     const warnings = ctx?.notes.length ? ctx.notes.map((n) => n.reason) : NONE;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { hashKey, type Chain, type ProxyMetrics } from '../../../proxy/src/index.js';
+import { hashKey, type AuthFailures, type Chain, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
@@ -38,6 +38,8 @@ export interface ControlDeps {
   ready: () => boolean;
   /** Node enforcement, once it is running; null when it is off. */
   node: () => NodeView | null;
+  /** Unknown operator tokens per source address; a source over the limit is refused before its token is looked at. */
+  authFailures?: AuthFailures;
 }
 
 const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
@@ -95,6 +97,29 @@ export class ControlServer {
     return op;
   }
 
+  /**
+   * Authenticates, counting failures per source: every failed attempt is audited (not fsynced:
+   * an attacker must not buy an fsync per guess), and a source over the limit is refused
+   * before its token is looked at.
+   */
+  #authenticateFrom(req: IncomingMessage, method: string, route: string): Operator {
+    const source = req.socket.remoteAddress ?? '';
+    const failures = this.d.authFailures;
+    const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
+    if (wait > 0) {
+      this.d.metrics.authFailures.inc({ port: 'control_throttled' });
+      throw new ControlError('ALT_AUTH_THROTTLED', 429, `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
+    }
+    try {
+      return this.#authenticate(req);
+    } catch (err) {
+      failures?.fail(source);
+      this.d.metrics.authFailures.inc({ port: 'control' });
+      void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${route}`, source, 401, (err as ControlError).code, false).catch(() => {});
+      throw err;
+    }
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let operator: Operator | null = null;
     let route = '';
@@ -115,8 +140,8 @@ export class ControlServer {
         return void res.end(text);
       }
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`);
-      operator = this.#authenticate(req);
       route = path.slice('/api/v1'.length);
+      operator = this.#authenticateFrom(req, method, route);
       const { handler, params } = this.#routes.match(method, route);
       const reply = await handler({ method, params, query: url.searchParams, operator, body: () => readJson(req) });
       await audited(reply.status, null);
@@ -129,6 +154,7 @@ export class ControlServer {
     } catch (err) {
       const refusal = err instanceof ControlError ? err : null;
       await audited(refusal?.status ?? 500, refusal?.code ?? 'ALT_INTERNAL').catch(() => {});
+      if (refusal?.retryAfterS) res.setHeader('retry-after', String(refusal.retryAfterS));
       if (refusal) return send(res, refusal.status, { error: { code: refusal.code, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}) } });
       send(res, 500, { error: { code: 'ALT_INTERNAL', message: (err as Error).message } });
     }

@@ -1,0 +1,67 @@
+// Failed authentication per source address, on the proxy (unknown virtual keys) and the
+// control API (unknown operator tokens): a token bucket of failures per source. A source that
+// has spent it is refused without its credential being looked at, until the bucket refills —
+// guessing keys costs time, and a correct key from that source waits as well (the source is
+// the unit: a pod, a host).
+import { systemClock, type Clock } from '../core/clock.js';
+
+export interface AuthFailureLimit {
+  /** Failures a source may make in `perMs` before it is refused (0: no limit). */
+  failures: number;
+  perMs: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class AuthFailures {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #limit: AuthFailureLimit;
+  readonly #now: Clock;
+  readonly #maxSources: number;
+  /** Failures recorded since start, for the metric. */
+  failures = 0;
+
+  constructor(limit: AuthFailureLimit, now: Clock = systemClock, maxSources = 10_000) {
+    this.#limit = limit;
+    this.#now = now;
+    this.#maxSources = maxSources;
+  }
+
+  /** True while some source has failed recently: the request path skips the lookup otherwise. */
+  get watching(): boolean {
+    return this.#buckets.size > 0;
+  }
+
+  /** How long `source` must wait before its credentials are looked at again; 0 when it need not. */
+  retryAfterMs(source: string): number {
+    const b = this.#buckets.get(source);
+    if (!b) return 0;
+    this.#refill(source, b);
+    if (b.tokens >= 1) return 0;
+    return Math.ceil(((1 - b.tokens) * this.#limit.perMs) / this.#limit.failures);
+  }
+
+  fail(source: string): void {
+    this.failures++;
+    if (this.#limit.failures <= 0) return;
+    let b = this.#buckets.get(source);
+    if (b) this.#refill(source, b);
+    else {
+      // Oldest first: a flood of sources pushes out the quietest, never grows without end.
+      if (this.#buckets.size >= this.#maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
+      b = { tokens: this.#limit.failures, at: this.#now() };
+      this.#buckets.set(source, b);
+    }
+    b.tokens = Math.max(0, b.tokens - 1);
+  }
+
+  #refill(source: string, b: Bucket): void {
+    const now = this.#now();
+    b.tokens = Math.min(this.#limit.failures, b.tokens + ((now - b.at) * this.#limit.failures) / this.#limit.perMs);
+    b.at = now;
+    if (b.tokens >= this.#limit.failures) this.#buckets.delete(source);
+  }
+}
