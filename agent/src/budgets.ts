@@ -12,7 +12,7 @@ import {
   type Window,
 } from '../../proxy/src/index.js';
 import type { Operator } from './control/router.js';
-import { canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam, teamsOfAgent } from './control/scope.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
 import { ControlError, notOneOf } from './errors.js';
 import type { SpendDimension, Store } from './state/store.js';
 
@@ -105,19 +105,20 @@ export class BudgetService {
     return budget;
   }
 
-  #visible(op: Operator, b: Budget): boolean {
+  #visible(op: Operator, b: Budget, teams: Map<string, string>): boolean {
     if (isAdmin(op)) return true;
     if (b.scope === 'team') return b.target === op.team;
-    if (b.scope === 'agent') return teamsOfAgent(this.keys, b.target).has(op.team!);
+    if (b.scope === 'agent') return teams.get(b.target) === op.team;
     if (b.scope === 'key') return this.keys.get(b.target)?.team === op.team;
     return false;
   }
 
   list(op: Operator) {
     const at = this.now();
+    const teams = agentTeams(this.keys);
     return this.ledger
       .budgets()
-      .filter((b) => this.#visible(op, b))
+      .filter((b) => this.#visible(op, b, teams))
       .map((b) => ({
         scope: b.scope,
         target: b.target,

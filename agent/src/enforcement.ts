@@ -1,6 +1,6 @@
 import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../proxy/src/index.js';
 import type { Operator } from './control/router.js';
-import { isAdmin, requireAgentInScope, teamsOfAgent } from './control/scope.js';
+import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './control/scope.js';
 import { ControlError, notOneOf } from './errors.js';
 import type { KillService } from './kill.js';
 import type { Store } from './state/store.js';
@@ -70,7 +70,7 @@ export class EnforcementService {
     if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('level', b.level, LEVELS), 'level');
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
     requireAgentInScope(op, this.keys, agent, 'agent');
-    if (isAdmin(op) && teamsOfAgent(this.keys, agent).size === 0) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent}: issue it a key first`, 'agent');
+    if (isAdmin(op) && teamOfAgent(this.keys, agent) === null) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent}: issue it a key first`, 'agent');
     return this.#apply(agent, b.level as Level, `operator:${op.name}`, (b.reason as string | undefined) ?? null);
   }
 
@@ -132,8 +132,10 @@ export class EnforcementService {
       byAgent.set(k.agent, e);
     }
     const now = this.now();
+    const owners = agentTeams(this.keys);
+    // A team token sees the agents its team owns, never one whose name another team also holds a key for.
     return [...byAgent.entries()]
-      .filter(([, e]) => isAdmin(op) || e.teams.has(op.team!))
+      .filter(([agent]) => isAdmin(op) || owners.get(agent) === op.team)
       .map(([agent, e]) => {
         const l = this.levelOf(agent);
         const a = this.#activity.get(agent);
@@ -147,6 +149,7 @@ export class EnforcementService {
         return {
           id: agent,
           kind: 'registered',
+          team: owners.get(agent)!,
           teams: [...e.teams].sort(),
           active_keys: e.keys,
           level: l.level,

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../proxy/src/index.js';
+import type { Operator } from './control/router.js';
+import { isAdmin, teamOfAgent } from './control/scope.js';
 import type { KillService } from './kill.js';
 import { ControlError } from './errors.js';
 import type { Store } from './state/store.js';
@@ -26,7 +28,9 @@ function stringList(v: unknown, field: string): string[] {
 }
 
 /** Validates a key request; every refusal names the field. */
-export function parseKeyRequest(body: unknown, now: number): Omit<VirtualKey, 'id' | 'hash' | 'prefix' | 'createdAt' | 'revokedAt'> {
+export type KeyFields = Omit<VirtualKey, 'id' | 'hash' | 'prefix' | 'createdAt' | 'revokedAt'>;
+
+export function parseKeyRequest(body: unknown, now: number): KeyFields {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
@@ -65,8 +69,28 @@ export class KeyService {
     for (const k of store.listKeys()) registry.put(k);
   }
 
-  create(body: unknown): { key: VirtualKey; secret: string } {
-    const fields = parseKeyRequest(body, this.now());
+  parse(body: unknown): KeyFields {
+    return parseKeyRequest(body, this.now());
+  }
+
+  /**
+   * Issues a key. An agent belongs to the team of its first key (control/scope.ts), for admins
+   * too: moving a name would hand its history to the new team, so the refusal says to pick
+   * another name. The check and the insert run without an await between them, so two calls
+   * cannot both claim a new name for different teams.
+   */
+  create(op: Operator, fields: KeyFields): { key: VirtualKey; secret: string } {
+    const owner = teamOfAgent(this.registry, fields.agent);
+    if (owner !== null && owner !== fields.team) {
+      // A team token learns only that the name is taken, not which team holds it.
+      const holder = isAdmin(op) ? `team ${owner}` : 'another team';
+      throw new ControlError(
+        'ALT_AGENT_IN_OTHER_TEAM',
+        409,
+        `agent ${fields.agent} belongs to ${holder} (an agent belongs to the team of its first key); ${isAdmin(op) ? `issue its keys in team ${owner}, or ` : ''}give this agent another name`,
+        'agent',
+      );
+    }
     const secret = generateKeySecret();
     const key: VirtualKey = {
       id: `key_${randomBytes(9).toString('base64url')}`,

@@ -1,5 +1,5 @@
 import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../proxy/src/index.js';
-import { canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam, teamsOfAgent } from './control/scope.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
 import type { Operator } from './control/router.js';
 import { ControlError, notOneOf } from './errors.js';
 import type { Store } from './state/store.js';
@@ -69,8 +69,7 @@ export class KillService {
     else requireAgentInScope(op, this.keys, target, 'target');
   }
 
-  engage(op: Operator, body: unknown): KillSwitch {
-    const req = parseKillRequest(body);
+  engage(op: Operator, req: KillRequest): KillSwitch {
     this.#authorize(op, req.scope, req.target);
     const k: KillSwitch = { ...req, by: op.name, createdAt: this.now() };
     this.store.putKill(k);
@@ -114,12 +113,18 @@ export class KillService {
 
   /** What this operator may see: the global switch, and its own team's and agents' switches. */
   list(op: Operator): KillSwitch[] {
+    const teams = agentTeams(this.keys);
     return this.switches.list().filter((k) => {
       if (k.scope === 'global' || isAdmin(op)) return true;
       if (k.scope === 'team') return canSeeTeam(op, k.target);
-      return teamsOfAgent(this.keys, k.target).has(op.team!);
+      return teams.get(k.target) === op.team;
     });
   }
+}
+
+/** How the audit log names a switch: `global`, `team:NAME`, `agent:NAME`. */
+export function killTarget(scope: string, target: string | undefined): string {
+  return scope === 'global' || target === undefined ? scope : `${scope}:${target}`;
 }
 
 export function killView(k: KillSwitch) {

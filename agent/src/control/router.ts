@@ -12,6 +12,11 @@ export interface ControlRequest {
   readonly operator: Operator;
   /** The JSON body; `{}` when there is none. */
   body(): Promise<unknown>;
+  /**
+   * Names what the call acts on (`agent:b-bot`, `key:key_… agent:b-bot`) for its audit record.
+   * Called as soon as the target is known, so a refused call is recorded with it too.
+   */
+  auditTarget(target: string): void;
 }
 
 export interface ControlReply {

@@ -1,4 +1,4 @@
-import type { KeyRegistry } from '../../../proxy/src/index.js';
+import type { KeyRegistry, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { Operator } from './router.js';
 
@@ -21,20 +21,30 @@ export function canSeeTeam(op: Operator, team: string): boolean {
   return isAdmin(op) || op.team === team;
 }
 
-/** The teams an agent name has keys in. */
-export function teamsOfAgent(keys: KeyRegistry, agent: string): Set<string> {
-  const teams = new Set<string>();
-  for (const k of keys.list()) if (k.agent === agent) teams.add(k.team);
-  return teams;
+/**
+ * Each agent's team: the team of its first key. An agent belongs to one team for good, because
+ * everything kept about it (decisions, spend, switches, budgets, levels) is keyed by its name:
+ * a second team holding keys for the same name would act on, and read, the first team's agent.
+ * Later keys in another team are refused when issued (KeyService); for keys that predate that
+ * rule the first key still decides, so the original team keeps its agent.
+ */
+export function agentTeams(keys: KeyRegistry): Map<string, string> {
+  const first = new Map<string, VirtualKey>();
+  for (const k of keys.list()) {
+    const f = first.get(k.agent);
+    // Ties (two keys in one millisecond) go to the smaller id, so the answer never changes.
+    if (!f || k.createdAt < f.createdAt || (k.createdAt === f.createdAt && k.id < f.id)) first.set(k.agent, k);
+  }
+  return new Map([...first].map(([agent, k]) => [agent, k.team]));
 }
 
-/**
- * A team token may act on an agent only when every key of that agent belongs to its team;
- * an agent it cannot see at all is reported as unknown, not as forbidden.
- */
+/** The team an agent belongs to; null for a name no key was ever issued for. */
+export function teamOfAgent(keys: KeyRegistry, agent: string): string | null {
+  return agentTeams(keys).get(agent) ?? null;
+}
+
+/** A team token may act on its own team's agents only; another team's agent is reported as unknown, not as forbidden. */
 export function requireAgentInScope(op: Operator, keys: KeyRegistry, agent: string, field: string): void {
   if (isAdmin(op)) return;
-  const teams = teamsOfAgent(keys, agent);
-  if (!teams.has(op.team!)) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent} in team ${op.team}`, field);
-  if (teams.size > 1) throw new ControlError('ALT_FORBIDDEN', 403, `agent ${agent} also has keys in other teams; ask an admin`, field);
+  if (teamOfAgent(keys, agent) !== op.team) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent} in team ${op.team}`, field);
 }

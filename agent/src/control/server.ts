@@ -123,11 +123,12 @@ export class ControlServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let operator: Operator | null = null;
     let route = '';
+    let target = '';
     const method = req.method ?? 'GET';
     // Every authenticated call is audited; a state change is on disk, in the store and in
     // the audit log, before the reply leaves.
     const audited = async (status: number, error: string | null) => {
-      if (operator && this.d.audit) await this.d.audit.control(operator, `${method} ${route}`, '', status, error, WRITES.has(method) && status < 400);
+      if (operator && this.d.audit) await this.d.audit.control(operator, `${method} ${route}`, target, status, error, WRITES.has(method) && status < 400);
     };
     try {
       const url = new URL(req.url ?? '/', 'http://control.invalid');
@@ -143,7 +144,12 @@ export class ControlServer {
       route = path.slice('/api/v1'.length);
       operator = this.#authenticateFrom(req, method, route);
       const { handler, params } = this.#routes.match(method, route);
-      const reply = await handler({ method, params, query: url.searchParams, operator, body: () => readJson(req) });
+      const reply = await handler({ method, params, query: url.searchParams, operator,
+        body: () => readJson(req),
+        auditTarget: (t) => {
+          target = t;
+        },
+      });
       await audited(reply.status, null);
       if (reply.stream) {
         res.writeHead(reply.status, { 'content-type': reply.stream.contentType });

@@ -1,10 +1,20 @@
-import { killView, releaseView, type KillService } from '../../kill.js';
+import { killTarget, killView, parseKillRequest, releaseView, type KillService } from '../../kill.js';
 import type { ControlRoutes } from '../router.js';
 
 export function killRoutes(routes: ControlRoutes, kills: KillService): void {
   routes
     .add('GET', '/kill', ({ operator }) => ({ status: 200, body: { switches: kills.list(operator).map(killView) } }))
-    .add('POST', '/kill', async ({ operator, body }) => ({ status: 201, body: killView(kills.engage(operator, await body())) }))
-    .add('DELETE', '/kill/:scope', ({ operator, params }) => ({ status: 200, body: releaseView(kills.release(operator, params.scope!, undefined)) }))
-    .add('DELETE', '/kill/:scope/:target', ({ operator, params }) => ({ status: 200, body: releaseView(kills.release(operator, params.scope!, params.target)) }));
+    .add('POST', '/kill', async ({ operator, body, auditTarget }) => {
+      const req = parseKillRequest(await body());
+      auditTarget(killTarget(req.scope, req.target));
+      return { status: 201, body: killView(kills.engage(operator, req)) };
+    })
+    .add('DELETE', '/kill/:scope', ({ operator, params, auditTarget }) => {
+      auditTarget(killTarget(params.scope!, undefined));
+      return { status: 200, body: releaseView(kills.release(operator, params.scope!, undefined)) };
+    })
+    .add('DELETE', '/kill/:scope/:target', ({ operator, params, auditTarget }) => {
+      auditTarget(killTarget(params.scope!, params.target));
+      return { status: 200, body: releaseView(kills.release(operator, params.scope!, params.target)) };
+    });
 }
