@@ -21,6 +21,7 @@ import type { CallView } from './providers/call-view.js';
 import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
 import { mcpOperation } from './providers/mcp/parse.js';
+import { leavesText } from './scan/leaves.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
@@ -109,6 +110,27 @@ const STREAM_TYPES = /^(text\/event-stream|application\/vnd\.amazon\.eventstream
 
 function blockVerdict(reason: Verdict['reason'], stage: string, detail?: string): Verdict {
   return detail === undefined ? { outcome: 'block', reason, stage } : { outcome: 'block', reason, stage, detail };
+}
+
+function contentTypeOf(headers: UpstreamReply['headers']): string {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type !== '' ? type.split(';')[0]!.trim() : 'without a content type';
+}
+
+/** Statuses that carry no body by definition. */
+const BODYLESS = new Set([204, 205, 304]);
+
+/**
+ * Why a 2xx whole body is not what the request's provider format promises, or null when it is:
+ * a JSON object (an MCP server: a JSON-RPC message or batch, or nothing for a notification).
+ */
+function unreadableSuccess(response: Extract<UpstreamReply, { kind: 'whole' }>, call: CallView, json: boolean, parsed: unknown, method: string | undefined): string | null {
+  if (response.bytes.length === 0) {
+    return call.mcp || BODYLESS.has(response.statusCode) || method === 'HEAD' ? null : `upstream answered ${response.statusCode} with an empty body`;
+  }
+  if (!json) return `upstream answered ${response.statusCode} ${contentTypeOf(response.headers)} that is not JSON`;
+  if (typeof parsed === 'object' && parsed !== null && (call.mcp || !Array.isArray(parsed))) return null;
+  return `upstream answered ${response.statusCode} with JSON that is not ${call.mcp ? 'a JSON-RPC message' : 'an object'}`;
 }
 
 function originOf(x: Exchange): DecisionRecord['origin'] {
@@ -286,6 +308,12 @@ export class GovernedProxy {
     o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     x.upstreamOk = ok;
+    // A 2xx answer must be what the request asked for: an event stream for a stream, a body
+    // otherwise. Anything else would reach the agent's SDK as empty or partial success.
+    if (ok && !call.mcp && (reply.kind === 'stream') !== call.stream) {
+      if (reply.kind === 'stream') reply.body.destroy();
+      return this.#badResponse(x, `upstream answered ${reply.statusCode} ${contentTypeOf(reply.headers)} to a ${call.stream ? 'stream' : 'non-stream'} request`);
+    }
     if (reply.kind === 'stream') return this.#stream(x, reply, call);
     x.completed = true;
     return this.#whole(x, reply, call, ok);
@@ -302,7 +330,7 @@ export class GovernedProxy {
 
   async #stream(x: Exchange, response: Extract<UpstreamReply, { kind: 'stream' }>, call: CallView): Promise<void> {
     const match = x.match!;
-    const decoder = match.adapter.decoder(match);
+    const decoder = match.adapter.decoder(match, call);
     const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true, maskable: decoder.canRetext === true });
     const headers = this.#headersFor(x, response.headers);
     const contentType = match.adapter.responseContentType?.(match);
@@ -318,28 +346,47 @@ export class GovernedProxy {
     this.#finish(x);
   }
 
+  /**
+   * Every byte of a whole body reaches the agent only after the response stages saw it: a 2xx
+   * body is the JSON its provider's format promises, read field by field, or it is refused (an
+   * SDK could not read anything else either, so refusing loses the agent nothing, and there is
+   * no second, text-only way of scanning a success to get wrong). An error body (4xx/5xx) is
+   * passed through as the provider wrote it, for the SDK's error types and retries, after its
+   * text was scanned like any content.
+   */
   async #whole(x: Exchange, response: Extract<UpstreamReply, { kind: 'whole' }>, call: CallView, ok: boolean): Promise<void> {
     let bytes = response.bytes;
-    const inspection = ok ? this.#o.chain.openResponse({ request: x.ctx!, streaming: false }) : null;
+    let parsed: unknown;
+    let json = false;
+    if (bytes.length > 0) {
+      try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+        json = true;
+      } catch {
+        // Not JSON: refused below when it is a success, scanned as text when it is an error.
+      }
+    }
+    if (ok) {
+      const wrong = unreadableSuccess(response, call, json, parsed, x.req.method);
+      if (wrong) return this.#badResponse(x, wrong);
+    }
+    const inspection = this.#o.chain.openResponse(ok ? { request: x.ctx!, streaming: false } : { request: x.ctx!, streaming: false, errorBody: true });
     if (inspection || x.ctx?.charge) {
       let text = '';
       let tools: Fragment['tools'] = null;
       let outcomes: Fragment['outcomes'] = null;
       let body: Fragment['body'];
-      try {
-        const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-        if (ok) {
-          const adapter = x.match!.adapter;
-          text = adapter.responseText(x.match!, parsed);
-          tools = adapter.responseTools(x.match!, parsed);
-          if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.match!, parsed);
-          body = { json: parsed, rewritten: false };
-        }
-        x.usage = x.match!.adapter.responseUsage(x.match!, parsed);
-      } catch {
-        // A body that is not JSON carries no model text or usage we know how to read.
+      const adapter = x.match!.adapter;
+      if (ok) {
+        text = adapter.responseText(x.match!, parsed);
+        tools = adapter.responseTools(x.match!, parsed);
+        if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.match!, parsed);
+        if (json) body = { json: parsed, rewritten: false };
+        x.outputText = text;
+      } else if (inspection) {
+        text = json ? leavesText(parsed) : bytes.toString('utf8');
       }
-      x.outputText = text;
+      if (json) x.usage = adapter.responseUsage(x.match!, parsed);
       if (inspection) {
         const fragment: Fragment = { text, tools, seq: 0 };
         if (outcomes) fragment.outcomes = outcomes;
@@ -362,6 +409,11 @@ export class GovernedProxy {
     x.res.writeHead(response.statusCode, headers as never);
     x.res.end(bytes);
     this.#finish(x);
+  }
+
+  /** A 2xx answer Altrace cannot read as its provider's format: refused, never passed on unscanned. */
+  #badResponse(x: Exchange, detail: string): void {
+    this.#block(x, blockVerdict('ALT_UPSTREAM_BAD_RESPONSE', 'upstream', detail));
   }
 
   #internalError(x: Exchange, err: unknown): void {

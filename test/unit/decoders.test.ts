@@ -4,7 +4,7 @@ import { AwsEventStreamDecoder, encodeAwsEvent, type AwsEvent } from '../../prox
 import { chatChunkText } from '../../proxy/src/providers/openai/stream.js';
 import { converseEventRetext, converseEventText, invokeChunkRetext, invokeChunkText } from '../../proxy/src/providers/bedrock/stream.js';
 import { geminiEventRetext, geminiResponseText } from '../../proxy/src/providers/gemini/stream.js';
-import { StreamDecodeError } from '../../proxy/src/stream/decoder.js';
+import { StreamDecodeError, StreamEndedEarly } from '../../proxy/src/stream/decoder.js';
 
 const enc = new TextEncoder();
 
@@ -38,7 +38,7 @@ test('AWS event-stream frames split across chunks decode, CRC damage is refused'
   t.throws(() => new AwsEventStreamDecoder(converseEventText).push(damaged), { instanceOf: StreamDecodeError });
   const truncated = new AwsEventStreamDecoder(converseEventText);
   t.deepEqual(truncated.push(a.subarray(0, 20)), []);
-  t.throws(() => truncated.end(), { instanceOf: StreamDecodeError, message: /ended inside a frame/ });
+  t.throws(() => truncated.end(), { instanceOf: StreamEndedEarly, message: /ended inside a frame/ });
 });
 
 test('text that repeats the answer elsewhere is scanned, and such events are never rewritten (a mask would leave the copy)', (t) => {

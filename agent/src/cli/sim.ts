@@ -25,7 +25,8 @@ Options:
 Scripting (HTTP, for tests and demos):
   POST /__sim/script    {"next": SCRIPT} for the next request, {"default": SCRIPT} for all after;
                         SCRIPT: text, fragments[], latencyMs, fragmentDelayMs, usage{input,output},
-                        error{status,message}, resetAfter, hang, toolCall{name,arguments}
+                        error{status,message}, resetAfter, hang, toolCall{name,arguments},
+                        raw{status,contentType,body}, truncateStream (no-terminal|mid-event)
   GET  /__sim/requests  what it received; POST /__sim/reset forgets it and the scripts
 `;
 

@@ -103,4 +103,6 @@ export interface ResponseContext {
   readonly streaming: boolean;
   /** A stream whose events can be re-serialised with masked text (its format allows it). */
   readonly maskable?: boolean;
+  /** An upstream error body (4xx/5xx): scanned as content the agent receives, not the model's answer. */
+  readonly errorBody?: boolean;
 }

@@ -53,8 +53,8 @@ export interface ProviderAdapter {
   /** The native request as a CallView, or a message naming the field that is wrong. */
   parse(match: RouteMatch, body: unknown): CallView | string;
   upstreamRequest(match: RouteMatch, call: CallView, body: unknown): UpstreamRequest;
-  /** Decoder for a streamed response of this route. */
-  decoder(match: RouteMatch): StreamDecoder;
+  /** Decoder for a streamed response of this route (`call`: the request it answers, MCP knows its requests by it). */
+  decoder(match: RouteMatch, call?: CallView | null): StreamDecoder;
   /** Model-produced text of a whole (non-streamed) response body. */
   responseText(match: RouteMatch, body: unknown): string;
   /** Tool calls the model makes in a whole (non-streamed) response body, each complete. */

@@ -2,6 +2,7 @@
 // report stays undefined, so usage arriving over several stream events can be merged.
 import type { AwsEvent } from '../stream/aws-event-stream.js';
 import { isRecord, num } from './adapter.js';
+import { invokeInner } from './bedrock/stream.js';
 
 export interface ReportedUsage {
   input?: number;
@@ -116,8 +117,5 @@ export function converseEventUsage(e: AwsEvent): ReportedUsage | null {
 }
 
 export function invokeChunkUsage(e: AwsEvent): ReportedUsage | null {
-  if (e.messageType !== 'event' || e.eventType !== 'chunk') return null;
-  const p = awsJson(e.payload);
-  if (!isRecord(p) || typeof p.bytes !== 'string') return null;
-  return invokeUsage(awsJson(Buffer.from(p.bytes, 'base64')));
+  return invokeUsage(invokeInner(e));
 }

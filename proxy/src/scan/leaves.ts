@@ -24,6 +24,13 @@ export function stringLeaves(value: unknown): Leaf[] {
   return out;
 }
 
+/** The content strings of a JSON value, one per line: what a scan of a body it cannot read field by field sees. */
+export function leavesText(value: unknown): string {
+  let text = '';
+  for (const leaf of stringLeaves(value)) text += (text ? '\n' : '') + leaf.text;
+  return text;
+}
+
 // One path stack for the whole walk; a leaf takes a copy only when it is kept.
 function walk(value: unknown, path: JsonPath, out: Leaf[]): void {
   if (typeof value === 'string') {

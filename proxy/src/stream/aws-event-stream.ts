@@ -1,7 +1,7 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { ReportedUsage } from '../providers/usage.js';
-import { StreamDecodeError, type StreamDecoder, type StreamEvent, type ToolDeltas } from './decoder.js';
+import { StreamDecodeError, StreamEndedEarly, type StreamDecoder, type StreamEvent, type ToolDeltas } from './decoder.js';
 
 export const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
@@ -15,6 +15,8 @@ export type AwsEventText = (e: AwsEvent) => string;
 /** The event's payload with its model text replaced, or null when that text is not one field. */
 export type AwsEventRetext = (e: AwsEvent, text: string) => Uint8Array | null;
 export type AwsEventUsage = (e: AwsEvent) => ReportedUsage | null;
+/** True for the event that makes the stream complete (the final event, or an exception); called until it says so. */
+export type AwsEventTerminal = (e: AwsEvent) => boolean;
 
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -42,12 +44,16 @@ export class AwsEventStreamDecoder implements StreamDecoder {
   readonly #usage: AwsEventUsage | null;
   readonly #tools: ToolDeltas<AwsEvent> | null;
   readonly #retext: AwsEventRetext | null;
+  readonly #terminal: AwsEventTerminal | null;
+  #complete: boolean;
 
-  constructor(text: AwsEventText, usage: AwsEventUsage | null = null, tools: ToolDeltas<AwsEvent> | null = null, retext: AwsEventRetext | null = null) {
+  constructor(text: AwsEventText, usage: AwsEventUsage | null = null, tools: ToolDeltas<AwsEvent> | null = null, retext: AwsEventRetext | null = null, terminal: AwsEventTerminal | null = null) {
     this.#text = text;
     this.#usage = usage;
     this.#tools = tools;
     this.#retext = retext;
+    this.#terminal = terminal;
+    this.#complete = terminal === null;
   }
 
   get canRetext(): boolean {
@@ -78,6 +84,7 @@ export class AwsEventStreamDecoder implements StreamDecoder {
         throw new StreamDecodeError(`upstream event-stream frame: ${(err as Error).message}`);
       }
       const event = eventOf(message);
+      if (!this.#complete) this.#complete = this.#terminal!(event);
       out.push({
         raw: Uint8Array.prototype.slice.call(frame),
         text: this.#text(event),
@@ -89,7 +96,8 @@ export class AwsEventStreamDecoder implements StreamDecoder {
   }
 
   end(): StreamEvent[] {
-    if (this.#pending.length > 0) throw new StreamDecodeError('upstream event-stream ended inside a frame');
+    if (this.#pending.length > 0) throw new StreamEndedEarly('upstream event-stream ended inside a frame');
+    if (!this.#complete) throw new StreamEndedEarly('upstream event-stream ended before its final event');
     return [];
   }
 }

@@ -62,3 +62,11 @@ export interface StreamDecoder {
 export class StreamDecodeError extends Error {
   readonly code = 'ALT_UPSTREAM_BAD_RESPONSE';
 }
+
+/**
+ * Upstream ended a stream before its provider's final event (`[DONE]`, `message_stop`, ...) or
+ * inside an event: delivered as a normal end, the agent's SDK would return partial text as whole.
+ */
+export class StreamEndedEarly extends Error {
+  readonly code = 'ALT_UPSTREAM_ENDED_EARLY';
+}

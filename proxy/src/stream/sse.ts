@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ReportedUsage } from '../providers/usage.js';
-import { StreamDecodeError, type RpcOutcome, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
+import { StreamDecodeError, StreamEndedEarly, type RpcOutcome, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
 export type SseText = (event: string | undefined, data: unknown) => string;
@@ -12,6 +12,14 @@ export type SseTools = (event: string | undefined, data: unknown) => ToolDelta[]
 export type SseOutcomes = (data: unknown) => RpcOutcome[] | null;
 /** The event's payload with its model text replaced (changed in place), or null when that text is not one field. */
 export type SseRetext = (event: string | undefined, data: unknown, text: string) => unknown;
+/**
+ * True for the event that makes the stream complete (its provider's final event, or an error
+ * event). Called for each event until it says so; `data` is SSE_DONE for OpenAI's `[DONE]`.
+ */
+export type SseTerminal = (event: string | undefined, data: unknown, decoded: StreamEvent, id: string | undefined) => boolean;
+
+/** OpenAI's last event, which carries no JSON. */
+export const SSE_DONE = '[DONE]';
 
 /** A JSON payload with its model text replaced through `retext`, serialised again; null when it cannot be. */
 export function retextJson(json: string, event: string | undefined, retext: SseRetext, text: string): string | null {
@@ -56,6 +64,12 @@ export class SseDecoder implements StreamDecoder {
   readonly #tools: SseTools | null;
   readonly #outcomes: SseOutcomes | null;
   readonly #retext: SseRetext | null;
+  readonly #terminal: SseTerminal | null;
+  /** Without a terminal rule a stream is complete wherever it ends at an event boundary. */
+  #complete: boolean;
+  /** Set while end() closes the last event: an event completed then was cut off. */
+  #ending = false;
+  #cutOff = false;
   #out: StreamEvent[] = [];
   #failure: Error | null = null;
   readonly #parser = createParser({
@@ -66,12 +80,14 @@ export class SseDecoder implements StreamDecoder {
     },
   });
 
-  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null, outcomes: SseOutcomes | null = null, retext: SseRetext | null = null) {
+  constructor(text: SseText, usage: SseUsage | null = null, tools: SseTools | null = null, outcomes: SseOutcomes | null = null, retext: SseRetext | null = null, terminal: SseTerminal | null = null) {
     this.#text = text;
     this.#usage = usage;
     this.#tools = tools;
     this.#outcomes = outcomes;
     this.#retext = retext;
+    this.#terminal = terminal;
+    this.#complete = terminal === null;
   }
 
   get canRetext(): boolean {
@@ -87,12 +103,16 @@ export class SseDecoder implements StreamDecoder {
   }
 
   #onEvent(e: EventSourceMessage): void {
+    if (this.#ending) {
+      this.#cutOff = true;
+      return;
+    }
     let text = '';
     let usage: ReportedUsage | null = null;
     let tools: ToolDelta[] | null = null;
     let outcomes: RpcOutcome[] | null = null;
-    if (e.data !== '[DONE]') {
-      let data: unknown;
+    let data: unknown = SSE_DONE;
+    if (e.data !== SSE_DONE) {
       try {
         data = JSON.parse(e.data);
       } catch {
@@ -106,6 +126,7 @@ export class SseDecoder implements StreamDecoder {
     }
     const event: StreamEvent = { raw: formatSse(e.event, e.data, e.id), text, usage, tools };
     if (outcomes) event.outcomes = outcomes;
+    if (!this.#complete) this.#complete = this.#terminal!(e.event, data, event, e.id);
     this.#out.push(event);
   }
 
@@ -114,10 +135,20 @@ export class SseDecoder implements StreamDecoder {
     return this.#take();
   }
 
+  /**
+   * The stream's last bytes. An event not closed by a blank line was cut off (the SSE spec
+   * drops it; the SDK would end on the event before it): one is added to see whether an event
+   * was pending. That, or a stream without its final event, is an early end.
+   */
   end(): StreamEvent[] {
     this.#parser.feed(this.#utf8.decode());
-    this.#parser.reset({ consume: true });
-    return this.#take();
+    this.#ending = true;
+    this.#parser.feed('\n\n');
+    this.#parser.reset();
+    const out = this.#take();
+    if (this.#cutOff) throw new StreamEndedEarly('upstream stream ended inside an event');
+    if (!this.#complete) throw new StreamEndedEarly('upstream stream ended before its final event');
+    return out;
   }
 
   #take(): StreamEvent[] {

@@ -23,6 +23,7 @@ export function upstreamFailureReason(err: unknown): ReasonCode {
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
     case 'ERR_STREAM_PREMATURE_CLOSE':
+    case 'ALT_UPSTREAM_ENDED_EARLY':
       return 'ALT_UPSTREAM_RESET';
     case 'ALT_UPSTREAM_BAD_RESPONSE':
       return 'ALT_UPSTREAM_BAD_RESPONSE';

@@ -67,7 +67,9 @@ export function dataFlowRecord(policy: PolicyHolder, flow: DataFlow): ResponseSt
     band: 'content',
     side: 'response',
     summary: 'records what each upstream produced in a run (sampled hashes), for data-isolation',
-    open({ request }) {
+    open({ request, errorBody }) {
+      // A provider's error message is not what its model produced.
+      if (errorBody) return null;
       const run = runKey(request);
       const upstream = request.call?.upstream;
       // A tool's output is meant for the model the agent works with: MCP servers are not providers here.

@@ -1,7 +1,7 @@
 import type { ProviderAdapter } from '../adapter.js';
 import { SseDecoder } from '../../stream/sse.js';
 import { parseAnthropic } from './parse.js';
-import { anthropicEventRetext, anthropicEventText, anthropicMessageText } from './stream.js';
+import { anthropicEventRetext, anthropicEventTerminal, anthropicEventText, anthropicMessageText } from './stream.js';
 import { anthropicErrorReply, anthropicStreamError } from './errors.js';
 import { anthropicUsage } from '../usage.js';
 import { anthropicEventTools, anthropicMessageTools } from './tools.js';
@@ -11,7 +11,7 @@ export function anthropicAdapter(): ProviderAdapter {
     kind: 'anthropic',
     parse: (match, body) => parseAnthropic('anthropic', 'anthropic', match.operation, body),
     upstreamRequest: (match) => ({ upstream: 'anthropic', path: match.url.pathname + match.url.search, body: null }),
-    decoder: () => new SseDecoder(anthropicEventText, anthropicUsage, anthropicEventTools, null, anthropicEventRetext),
+    decoder: () => new SseDecoder(anthropicEventText, anthropicUsage, anthropicEventTools, null, anthropicEventRetext, anthropicEventTerminal),
     responseTools: (match, body) => (match.operation === 'messages' ? anthropicMessageTools(body) : []),
     responseUsage: (_match, body) => anthropicUsage(body),
     responseText: (match, body) => (match.operation === 'messages' ? anthropicMessageText(body) : ''),

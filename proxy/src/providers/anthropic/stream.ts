@@ -14,6 +14,12 @@ export function anthropicEventText(_event: string | undefined, data: unknown): s
   return '';
 }
 
+/** A Messages stream ends with message_stop, or with an error event. */
+export function anthropicEventTerminal(event: string | undefined, data: unknown): boolean {
+  if (event === 'error') return true;
+  return isRecord(data) && (data.type === 'message_stop' || data.type === 'error');
+}
+
 export function anthropicMessageText(body: unknown): string {
   if (!isRecord(body) || !Array.isArray(body.content)) return '';
   let out = '';

@@ -1,7 +1,7 @@
 import type { ProviderAdapter } from '../adapter.js';
 import { SseDecoder } from '../../stream/sse.js';
 import { parseOpenAi } from '../openai/parse.js';
-import { chatChunkRetext, chatChunkText, chatCompletionText } from '../openai/stream.js';
+import { chatChunkRetext, chatChunkTerminal, chatChunkText, chatCompletionText } from '../openai/stream.js';
 import { openAiErrorReply, openAiStreamError } from '../openai/errors.js';
 import { openaiUsage } from '../usage.js';
 import { chatChunkTools, chatCompletionTools } from '../openai/tools.js';
@@ -19,7 +19,7 @@ export function azureAdapter(): ProviderAdapter {
     upstreamRequest(match) {
       return { upstream: 'azure', path: match.url.pathname + match.url.search, body: null };
     },
-    decoder: () => new SseDecoder(chatChunkText, openaiUsage, chatChunkTools, null, chatChunkRetext),
+    decoder: () => new SseDecoder(chatChunkText, openaiUsage, chatChunkTools, null, chatChunkRetext, chatChunkTerminal),
     responseTools: (match, body) => (match.operation === 'chat' ? chatCompletionTools(body) : []),
     responseUsage: (_match, body) => openaiUsage(body),
     responseText: (match, body) => (match.operation === 'chat' ? chatCompletionText(body) : ''),

@@ -1,7 +1,7 @@
 import type { ProviderAdapter } from '../adapter.js';
 import { AwsEventStreamDecoder } from '../../stream/aws-event-stream.js';
 import { parseConverse, parseInvoke } from './parse.js';
-import { converseEventRetext, converseEventText, converseResponseText, invokeBodyText, invokeChunkRetext, invokeChunkText } from './stream.js';
+import { converseEventRetext, converseEventTerminal, converseEventText, converseResponseText, invokeBodyText, invokeChunkRetext, invokeChunkTerminal, invokeChunkText } from './stream.js';
 import { BEDROCK_LONGEST_HONOURED_WAIT_MS, bedrockErrorReply, bedrockStreamError } from './errors.js';
 import { converseEventTools, converseResponseTools, invokeBodyTools, invokeChunkTools } from './tools.js';
 import { converseEventUsage, converseUsage, invokeChunkUsage, invokeUsage } from '../usage.js';
@@ -19,8 +19,8 @@ export function bedrockAdapter(): ProviderAdapter {
     upstreamRequest: (match) => ({ upstream: 'bedrock', path: match.url.pathname + match.url.search, body: null }),
     decoder: (match) =>
       match.operation === 'converse'
-        ? new AwsEventStreamDecoder(converseEventText, converseEventUsage, converseEventTools, converseEventRetext)
-        : new AwsEventStreamDecoder(invokeChunkText, invokeChunkUsage, invokeChunkTools, invokeChunkRetext),
+        ? new AwsEventStreamDecoder(converseEventText, converseEventUsage, converseEventTools, converseEventRetext, converseEventTerminal)
+        : new AwsEventStreamDecoder(invokeChunkText, invokeChunkUsage, invokeChunkTools, invokeChunkRetext, invokeChunkTerminal),
     responseUsage: (match, body) => (match.operation === 'converse' ? converseUsage(body) : invokeUsage(body)),
     responseText: (match, body) => (match.operation === 'converse' ? converseResponseText(body) : invokeBodyText(body)),
     responseTools: (match, body) => (match.operation === 'converse' ? converseResponseTools(body) : invokeBodyTools(body)),

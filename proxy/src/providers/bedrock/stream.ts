@@ -38,13 +38,45 @@ export function invokeBodyText(body: unknown): string {
   return str(body.outputText) + str(body.generation) + str(body.completion);
 }
 
+// The text, the tool calls and the end check read the same chunk one after the other: decoded once.
+let memoEvent: AwsEvent | null = null;
+let memoInner: Record<string, unknown> | null = null;
+
+/** The model's own event an InvokeModelWithResponseStream chunk carries (base64 JSON), or null. */
+export function invokeInner(e: AwsEvent): Record<string, unknown> | null {
+  if (e === memoEvent) return memoInner;
+  let inner: Record<string, unknown> | null = null;
+  if (e.messageType === 'event' && e.eventType === 'chunk') {
+    const p = json(e.payload);
+    if (isRecord(p) && typeof p.bytes === 'string') {
+      const v = json(Buffer.from(p.bytes, 'base64'));
+      if (isRecord(v)) inner = v;
+    }
+  }
+  memoEvent = e;
+  memoInner = inner;
+  return inner;
+}
+
+/** A ConverseStream is complete at messageStop (metadata may follow), or at an exception. */
+export function converseEventTerminal(e: AwsEvent): boolean {
+  return e.messageType !== 'event' || e.eventType === 'messageStop';
+}
+
+/** Bedrock adds its invocation metrics to the last chunk of every model family's stream. */
+const INVOCATION_METRICS = 'amazon-bedrock-invocationMetrics';
+
+/** An InvokeModelWithResponseStream is complete at its last chunk (Anthropic's message_stop), or at an exception. */
+export function invokeChunkTerminal(e: AwsEvent): boolean {
+  if (e.messageType !== 'event') return true;
+  const inner = invokeInner(e);
+  return inner !== null && (inner.type === 'message_stop' || inner[INVOCATION_METRICS] !== undefined);
+}
+
 /** InvokeModelWithResponseStream: each chunk carries the model's own stream event, base64. */
 export function invokeChunkText(e: AwsEvent): string {
-  if (e.messageType !== 'event' || e.eventType !== 'chunk') return '';
-  const p = json(e.payload);
-  if (!isRecord(p) || typeof p.bytes !== 'string') return '';
-  const inner = json(Buffer.from(p.bytes, 'base64'));
-  if (!isRecord(inner)) return '';
+  const inner = invokeInner(e);
+  if (inner === null) return '';
   const trace = inner[INVOKE_TRACE] === undefined ? '' : JSON.stringify(inner[INVOKE_TRACE]);
   return anthropicEventText(undefined, inner) + str(inner.outputText) + str(inner.generation) + str(inner.completion) + trace;
 }

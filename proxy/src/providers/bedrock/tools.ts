@@ -2,7 +2,7 @@ import { isRecord, num, str } from '../adapter.js';
 import { anthropicEventTools, anthropicMessageTools } from '../anthropic/tools.js';
 import type { ToolDelta } from '../../stream/decoder.js';
 import type { AwsEvent } from '../../stream/aws-event-stream.js';
-import { json } from './stream.js';
+import { invokeInner, json } from './stream.js';
 
 /** toolUse pieces of a ConverseStream event: contentBlockStart (name), contentBlockDelta (input), contentBlockStop. */
 export function converseEventTools(e: AwsEvent): ToolDelta[] | null {
@@ -29,10 +29,8 @@ export function converseResponseTools(body: unknown): ToolDelta[] {
 
 /** InvokeModelWithResponseStream carries the model's own events: Anthropic's tool_use pieces. */
 export function invokeChunkTools(e: AwsEvent): ToolDelta[] | null {
-  if (e.messageType !== 'event' || e.eventType !== 'chunk') return null;
-  const p = json(e.payload);
-  if (!isRecord(p) || typeof p.bytes !== 'string') return null;
-  return anthropicEventTools(undefined, json(Buffer.from(p.bytes, 'base64')));
+  const inner = invokeInner(e);
+  return inner === null ? null : anthropicEventTools(undefined, inner);
 }
 
 export function invokeBodyTools(body: unknown): ToolDelta[] {

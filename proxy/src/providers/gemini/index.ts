@@ -1,7 +1,7 @@
 import type { ProviderAdapter, RouteMatch } from '../adapter.js';
 import { formatSse, SseDecoder } from '../../stream/sse.js';
 import { parseGemini } from './parse.js';
-import { geminiEventRetext, geminiEventText, geminiResponseText, JsonArrayFramer } from './stream.js';
+import { geminiEventRetext, geminiEventTerminal, geminiEventText, geminiResponseText, JsonArrayFramer } from './stream.js';
 import { geminiErrorBody, geminiErrorReply } from './errors.js';
 import { geminiUsage } from '../usage.js';
 import { geminiEventTools, geminiResponseTools } from './tools.js';
@@ -22,7 +22,7 @@ export function geminiAdapter(): ProviderAdapter {
       return { upstream: 'gemini', path: match.url.pathname + (qs ? `?${qs}` : ''), body: null };
     },
     decoder(match) {
-      const sse = new SseDecoder(geminiEventText, geminiUsage, geminiEventTools, null, geminiEventRetext);
+      const sse = new SseDecoder(geminiEventText, geminiUsage, geminiEventTools, null, geminiEventRetext, geminiEventTerminal);
       return wantsSse(match) ? sse : new JsonArrayFramer(sse, geminiEventRetext);
     },
     responseContentType: (match) => (wantsSse(match) ? 'text/event-stream' : 'application/json'),

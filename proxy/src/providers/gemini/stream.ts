@@ -29,6 +29,18 @@ function groundedText(candidate: Record<string, unknown>): string {
   return out;
 }
 
+/**
+ * A streamGenerateContent stream has no end marker: its last chunk is the one that gives a
+ * candidate its finishReason (or refuses the prompt, or is an error).
+ */
+export function geminiEventTerminal(_event: string | undefined, data: unknown): boolean {
+  if (!isRecord(data)) return false;
+  if (data.error !== undefined || (isRecord(data.promptFeedback) && data.promptFeedback.blockReason !== undefined)) return true;
+  if (!Array.isArray(data.candidates)) return false;
+  for (const c of data.candidates) if (isRecord(c) && typeof c.finishReason === 'string') return true;
+  return false;
+}
+
 export function geminiEventText(_event: string | undefined, data: unknown): string {
   return geminiResponseText(data);
 }

@@ -19,7 +19,7 @@ function codeFor(info: AltraceErrorInfo, errorClass: string): number {
 }
 
 /** The ids of the requests (not notifications or responses) in the agent's message or batch. */
-function requestIds(call: CallView | null | undefined): RpcId[] {
+export function requestIds(call: CallView | null | undefined): RpcId[] {
   const out: RpcId[] = [];
   for (const m of call?.mcp?.messages ?? []) if (m.method !== null && m.id !== null) out.push(m.id);
   return out;

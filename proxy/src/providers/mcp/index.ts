@@ -2,7 +2,7 @@ import type { ProviderAdapter } from '../adapter.js';
 import { SseDecoder } from '../../stream/sse.js';
 import { mcpErrorReply, mcpStreamError } from './errors.js';
 import { mcpUpstream, parseMcp } from './parse.js';
-import { mcpOutcomes, mcpText } from './stream.js';
+import { mcpOutcomes, mcpStreamTerminal, mcpText } from './stream.js';
 
 /**
  * MCP servers over streamable HTTP (`/mcp/{server}`): JSON-RPC messages in, a JSON body or an
@@ -15,7 +15,7 @@ export function mcpAdapter(): ProviderAdapter {
     parse: (match, body) => parseMcp(match.params.server!, body),
     // The server's configured URL is its endpoint: only the query travels.
     upstreamRequest: (match) => ({ upstream: mcpUpstream(match.params.server!), path: match.url.search, body: null }),
-    decoder: () => new SseDecoder((_event, data) => mcpText(data), null, null, mcpOutcomes),
+    decoder: (_match, call) => new SseDecoder((_event, data) => mcpText(data), null, null, mcpOutcomes, null, mcpStreamTerminal(call)),
     responseText: (_match, body) => mcpText(body),
     responseTools: () => [],
     responseUsage: () => null,

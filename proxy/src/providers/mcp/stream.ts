@@ -1,6 +1,10 @@
 import { isRecord } from '../adapter.js';
-import { stringLeaves } from '../../scan/leaves.js';
+import type { CallView } from '../call-view.js';
+import { leavesText } from '../../scan/leaves.js';
 import type { RpcOutcome } from '../../stream/decoder.js';
+import type { SseTerminal } from '../../stream/sse.js';
+import { requestIds } from './errors.js';
+import { rpcKey } from './parse.js';
 
 function messages(body: unknown): unknown[] {
   return Array.isArray(body) ? body : [body];
@@ -15,8 +19,8 @@ export function mcpText(body: unknown): string {
   let text = '';
   for (const m of messages(body)) {
     if (!isRecord(m)) continue;
-    const parts = 'result' in m ? m.result : 'error' in m ? m.error : m.params;
-    for (const leaf of stringLeaves(parts)) text += (text ? '\n' : '') + leaf.text;
+    const part = leavesText('result' in m ? m.result : 'error' in m ? m.error : m.params);
+    if (part) text += (text ? '\n' : '') + part;
   }
   return text;
 }
@@ -30,4 +34,19 @@ export function mcpOutcomes(body: unknown): RpcOutcome[] | null {
     (out ??= []).push({ id: m.id, failed });
   }
   return out;
+}
+
+/**
+ * When a server's event stream is complete: once it has answered each of the agent's requests.
+ * A stream whose events carry ids is resumable: its server may end it early and the agent's SDK
+ * resumes it (GET with Last-Event-ID). The GET stream answers no request: null, no end to wait for.
+ */
+export function mcpStreamTerminal(call: CallView | null | undefined): SseTerminal | null {
+  const waiting = new Set(requestIds(call).map(rpcKey));
+  if (waiting.size === 0) return null;
+  return (_event, _data, decoded, id) => {
+    if (id !== undefined) return true;
+    for (const o of decoded.outcomes ?? []) waiting.delete(rpcKey(o.id));
+    return waiting.size === 0;
+  };
 }

@@ -1,7 +1,7 @@
 import { isRecord, type ProviderAdapter, type RouteMatch } from '../adapter.js';
 import { SseDecoder } from '../../stream/sse.js';
 import { parseOpenAi } from './parse.js';
-import { chatChunkRetext, chatChunkText, chatCompletionText, responseObjectText, responsesEventText } from './stream.js';
+import { chatChunkRetext, chatChunkTerminal, chatChunkText, chatCompletionText, responseObjectText, responsesEventTerminal, responsesEventText } from './stream.js';
 import { openAiErrorReply, openAiStreamError } from './errors.js';
 import { openaiUsage } from '../usage.js';
 import { chatChunkTools, chatCompletionTools, responseObjectTools, responsesEventTools } from './tools.js';
@@ -35,7 +35,9 @@ export function openAiAdapter(route: ModelRouter): ProviderAdapter {
     // Responses streams are not masked in place: their closing events (output_text.done,
     // response.completed) repeat the whole text, so a redaction there cuts the stream.
     decoder(match) {
-      return match.operation === 'responses' ? new SseDecoder(responsesEventText, openaiUsage, responsesEventTools) : new SseDecoder(chatChunkText, openaiUsage, chatChunkTools, null, chatChunkRetext);
+      return match.operation === 'responses'
+        ? new SseDecoder(responsesEventText, openaiUsage, responsesEventTools, null, null, responsesEventTerminal)
+        : new SseDecoder(chatChunkText, openaiUsage, chatChunkTools, null, chatChunkRetext, chatChunkTerminal);
     },
     responseUsage: (_match, body) => openaiUsage(body),
     responseText(match, body) {

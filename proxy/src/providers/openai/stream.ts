@@ -1,5 +1,18 @@
 import { isRecord, str } from '../adapter.js';
+import { SSE_DONE } from '../../stream/sse.js';
 import { contentText } from './parse.js';
+
+/** A chat completions stream (OpenAI, Azure, OpenAI-compatible servers) ends with [DONE], or with an error event. */
+export function chatChunkTerminal(_event: string | undefined, data: unknown): boolean {
+  return data === SSE_DONE || (isRecord(data) && data.error !== undefined);
+}
+
+const RESPONSES_FINAL: ReadonlySet<string> = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+
+/** A Responses API stream ends with the response's final state, or with an error event. */
+export function responsesEventTerminal(event: string | undefined, data: unknown): boolean {
+  return RESPONSES_FINAL.has(event ?? (isRecord(data) ? str(data.type) : ''));
+}
 
 function toolArgs(calls: unknown): string {
   if (!Array.isArray(calls)) return '';
