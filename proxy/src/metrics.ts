@@ -12,6 +12,7 @@ export class ProxyMetrics {
   readonly upstreamSeconds: FastHistogram;
   readonly streamsCut: Counter<'reason'>;
   readonly inFlight: Gauge;
+  readonly protocolErrors: Counter<'listener' | 'reason'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -38,6 +39,12 @@ export class ProxyMetrics {
       registers: [registry],
     });
     this.inFlight = new Gauge({ name: 'altrace_requests_in_flight', help: 'Data-plane requests in flight.', registers: [registry] });
+    this.protocolErrors = new Counter({
+      name: 'altrace_protocol_errors_total',
+      help: 'Connections answered and closed for an HTTP protocol error (malformed request, oversized headers, a client too slow to send its request), by listener and reason code.',
+      labelNames: ['listener', 'reason'],
+      registers: [registry],
+    });
   }
 
   countRequest(provider: string, outcome: string, reason: string): void {
