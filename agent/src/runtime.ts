@@ -235,6 +235,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
+      maxJsonDepth: config.limits.max_json_depth,
       now: clock,
     }),
     { stageTimeoutMs: config.chain.stage_timeout_ms },
@@ -249,6 +250,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     upstreams,
     credentials,
     maxBodyBytes: config.limits.max_body_bytes,
+    maxJsonDepth: config.limits.max_json_depth,
     maxResponseBytes: config.limits.max_response_bytes,
     connectTimeoutMs: config.upstream.connect_timeout_ms,
     headersTimeoutMs: config.upstream.headers_timeout_ms,
@@ -256,7 +258,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     metrics,
     kills,
-    evidence: { keys, kills, policy, ledger: evidenceLedger },
+    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     now: clock,
@@ -269,12 +271,13 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
 
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
-  const control = new ControlServer({ chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node, authFailures: new AuthFailures(authLimit, clock) });
+  const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
+  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node, authFailures: new AuthFailures(authLimit, clock) });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
   try {
-    listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle);
+    listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
     if (config.node.enforcement !== 'off') {
       const options = {
@@ -293,6 +296,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       const ca = config.node.tls === 'terminate' ? await NodeCa.open(join(config.state_dir, 'node-ca')) : null;
       loaded.ca = ca;
       transparent = await listenTransparent(host, config.node.transparent_port, proxy.handle, {
+        timeouts: clientTimeouts,
+        onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'transparent', reason }),
         lookup: loaded.lookup,
         tls: (origin, sni) => tlsAction(config.node.tls, ca, origin, sni, logger),
       });

@@ -16,6 +16,8 @@ export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
 export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';
 export { listenExplicit, type ExplicitListener } from './listen/http.js';
+export { guardProtocol, http1Options, type ClientTimeouts } from './listen/protocol.js';
+export { jsonDeeperThan, tooDeepMessage } from './core/json-depth.js';
 export { listenTransparent, serverName, type TlsAction, type TransparentListener, type TransparentOrigin } from './listen/transparent.js';
 export { buildAdapters } from './providers/index.js';
 export { mcpUpstream } from './providers/mcp/parse.js';

@@ -13,6 +13,7 @@ export class ProxyMetrics {
   readonly streamsCut: Counter<'reason'>;
   readonly inFlight: Gauge;
   readonly authFailures: Counter<'port'>;
+  readonly protocolErrors: Counter<'listener' | 'reason'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -43,6 +44,12 @@ export class ProxyMetrics {
       name: 'altrace_auth_failures_total',
       help: 'Failed authentication: unknown virtual keys (port proxy), unknown or missing operator tokens (port control), and attempts refused while a source was throttled (port *_throttled).',
       labelNames: ['port'],
+      registers: [registry],
+    });
+    this.protocolErrors = new Counter({
+      name: 'altrace_protocol_errors_total',
+      help: 'Connections answered and closed for an HTTP protocol error (malformed request, oversized headers, a client too slow to send its request), by listener and reason code.',
+      labelNames: ['listener', 'reason'],
       registers: [registry],
     });
   }

@@ -45,6 +45,8 @@ export interface ProxyOptions {
   upstreams: ReadonlyMap<string, Upstream>;
   credentials: CredentialSource;
   maxBodyBytes: number;
+  /** limits.max_json_depth: a body nested deeper is refused before it is parsed. */
+  maxJsonDepth: number;
   maxResponseBytes: number;
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -217,7 +219,7 @@ export class GovernedProxy {
       const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
       read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
     }
-    const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read);
+    const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
     if (ctx.presented.virtual === null && this.#o.workloadOf) {
       const origin = (req.socket as OriginSocket | undefined)?.[ORIGIN];
       const w = origin ? this.#o.workloadOf(origin) : null;

@@ -55,7 +55,7 @@ function context(i: number, c: CallView): RequestContext {
   return {
     id: `r${i}`,
     headers: { 'x-altrace-run': `run-${i % 5000}` },
-    ingress: { method: 'POST', path: '/v1/chat/completions', routed: true, methodAllowed: true, contentType: 'application/json', bodyBytes: 0, tooLarge: false, jsonError: null, shapeError: null, expectsBody: true },
+    ingress: { method: 'POST', path: '/v1/chat/completions', routed: true, methodAllowed: true, contentType: 'application/json', bodyBytes: 0, tooLarge: false, jsonError: null, jsonTooDeep: false, shapeError: null, expectsBody: true },
     presented: { virtual: null, realIn: null, realValue: null },
     call: c,
     body: null,

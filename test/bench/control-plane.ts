@@ -26,7 +26,7 @@ function context(i: number): RequestContext {
   return {
     id: `r${i}`,
     headers: {},
-    ingress: { method: 'POST', path: '/v1/chat/completions', routed: true, methodAllowed: true, contentType: 'application/json', bodyBytes: chat.length, tooLarge: false, jsonError: null, shapeError: null, expectsBody: true },
+    ingress: { method: 'POST', path: '/v1/chat/completions', routed: true, methodAllowed: true, contentType: 'application/json', bodyBytes: chat.length, tooLarge: false, jsonError: null, jsonTooDeep: false, shapeError: null, expectsBody: true },
     presented: { virtual: null, realIn: null, realValue: null },
     call,
     body: Buffer.from(chat),

@@ -8,7 +8,7 @@ function ctx(): RequestContext {
   return {
     id: 'r1',
     headers: {},
-    ingress: { method: 'POST', path: '/', routed: true, methodAllowed: true, contentType: null, bodyBytes: 0, tooLarge: false, jsonError: null, shapeError: null, expectsBody: false },
+    ingress: { method: 'POST', path: '/', routed: true, methodAllowed: true, contentType: null, bodyBytes: 0, tooLarge: false, jsonError: null, jsonTooDeep: false, shapeError: null, expectsBody: false },
     presented: { virtual: null, realIn: null, realValue: null },
     call: null,
     body: null,

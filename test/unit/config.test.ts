@@ -45,6 +45,8 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_NODE_ENFORCEMENT: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' },
     ALTRACE_NODE_TRANSPARENT_PORT: { ALTRACE_NODE_TRANSPARENT_PORT: '15001' },
     ALTRACE_NODE_TLS: { ALTRACE_NODE_TLS: 'passthrough' },
+    ALTRACE_MAX_JSON_DEPTH: { ALTRACE_MAX_JSON_DEPTH: '512' },
+    ALTRACE_REQUEST_TIMEOUT_MS: { ALTRACE_REQUEST_TIMEOUT_MS: '60000' },
   };
   for (const o of ENV_OVERRIDES) {
     const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
@@ -66,6 +68,16 @@ test('a scan worker heap too small for the largest body is refused, naming both 
   const err = t.throws(() => loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '256' } }));
   t.regex(err!.message, /scan\.worker_heap_mb 256 must be at least 4 × limits\.max_body_bytes \(400 MB\)/);
   t.is(loadConfig({ env: { ALTRACE_MAX_BODY_BYTES: String(100 << 20), ALTRACE_SCAN_WORKER_HEAP_MB: '400' } }).scan.worker_heap_mb, 400);
+});
+
+test('a header timeout longer than the request timeout is refused, naming both settings; the JSON depth is bounded', (t) => {
+  const err = t.throws(() => loadConfig({ env: { ALTRACE_HEADERS_TIMEOUT_MS: '30000', ALTRACE_REQUEST_TIMEOUT_MS: '10000' } }));
+  t.regex(err!.message, /listen\.headers_timeout_ms 30000 must not exceed listen\.request_timeout_ms 10000/);
+  const defaults = loadConfig({ env: {} });
+  t.is(defaults.limits.max_json_depth, 256);
+  t.is(defaults.listen.headers_timeout_ms, 20000);
+  const deep = t.throws(() => loadConfig({ env: { ALTRACE_MAX_JSON_DEPTH: '100000' } }));
+  t.regex(deep!.message, /max_json_depth/);
 });
 
 test('node enforcement: off by default; bpf needs the governed cgroup and the transparent address', (t) => {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { NodeCa } from '../../agent/src/node/ca.js';
 import { listenTransparent, type TlsAction } from '../../proxy/src/listen/transparent.js';
 
+const TIMEOUTS = { headersTimeoutMs: 20_000, requestTimeoutMs: 300_000 };
+
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'altrace-ca-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +30,7 @@ test('TLS is terminated with a leaf for the SNI, or for the address when the cli
   const ca = await NodeCa.open(tempDir(t));
   const decisions: (string | null)[] = [];
   const listener = await listenTransparent('127.0.0.1', 0, (req, res) => res.end(`hello ${req.url}`), {
+    timeouts: TIMEOUTS,
     lookup: () => ({ address: '127.0.0.1', port: 443, cgroupId: 1n, netnsCookie: 1n }),
     tls: (origin, sni): TlsAction => {
       decisions.push(sni);
@@ -68,7 +71,7 @@ test('TLS is terminated with a leaf for the SNI, or for the address when the cli
 });
 
 test('refuse closes the connection; plain HTTP is served as before', async (t) => {
-  const listener = await listenTransparent('127.0.0.1', 0, (_req, res) => res.end('plain'), { lookup: () => null, tls: () => ({ action: 'refuse' }) });
+  const listener = await listenTransparent('127.0.0.1', 0, (_req, res) => res.end('plain'), { timeouts: TIMEOUTS, lookup: () => null, tls: () => ({ action: 'refuse' }) });
   t.teardown(() => listener.close(0));
   const plain = await fetch(`http://127.0.0.1:${listener.port}/x`);
   t.is(await plain.text(), 'plain');
@@ -87,6 +90,7 @@ test('passthrough relays the TLS bytes, untouched, to the original destination',
   t.teardown(() => void origin.close());
   const port = (origin.address() as { port: number }).port;
   const listener = await listenTransparent('127.0.0.1', 0, (_req, res) => res.end(), {
+    timeouts: TIMEOUTS,
     lookup: () => ({ address: '127.0.0.1', port, cgroupId: 1n, netnsCookie: 1n }),
     tls: () => ({ action: 'passthrough' }),
   });

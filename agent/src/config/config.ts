@@ -1,12 +1,12 @@
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
-  listen: { host: string; proxy_port: number; control_port: number };
+  listen: { host: string; proxy_port: number; control_port: number; headers_timeout_ms: number; request_timeout_ms: number };
   state_dir: string;
   admin_token?: string;
   enforce_only: boolean;
   policy: string;
   prices: string;
-  limits: { max_body_bytes: number; max_response_bytes: number; auth_failures_per_minute: number };
+  limits: { max_body_bytes: number; max_response_bytes: number; max_json_depth: number; auth_failures_per_minute: number };
   upstream: { connect_timeout_ms: number; headers_timeout_ms: number; body_timeout_ms: number };
   chain: { stage_timeout_ms: number };
   scan: { workers: number; worker_heap_mb: number };
@@ -45,6 +45,8 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_HOST', path: 'listen.host', kind: 'string' },
   { env: 'ALTRACE_PROXY_PORT', path: 'listen.proxy_port', kind: 'int' },
   { env: 'ALTRACE_CONTROL_PORT', path: 'listen.control_port', kind: 'int' },
+  { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_STATE_DIR', path: 'state_dir', kind: 'string' },
   { env: 'ALTRACE_ADMIN_TOKEN', path: 'admin_token', kind: 'string' },
   { env: 'ALTRACE_ENFORCE_ONLY', path: 'enforce_only', kind: 'bool' },
@@ -53,6 +55,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_MAX_BODY_BYTES', path: 'limits.max_body_bytes', kind: 'int' },
   { env: 'ALTRACE_MAX_RESPONSE_BYTES', path: 'limits.max_response_bytes', kind: 'int' },
   { env: 'ALTRACE_AUTH_FAILURES_PER_MINUTE', path: 'limits.auth_failures_per_minute', kind: 'int' },
+  { env: 'ALTRACE_MAX_JSON_DEPTH', path: 'limits.max_json_depth', kind: 'int' },
   { env: 'ALTRACE_UPSTREAM_CONNECT_TIMEOUT_MS', path: 'upstream.connect_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_UPSTREAM_HEADERS_TIMEOUT_MS', path: 'upstream.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_UPSTREAM_BODY_TIMEOUT_MS', path: 'upstream.body_timeout_ms', kind: 'int' },

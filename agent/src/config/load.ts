@@ -77,6 +77,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (config.scan.worker_heap_mb < neededMb) {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: scan.worker_heap_mb ${config.scan.worker_heap_mb} must be at least 4 × limits.max_body_bytes (${neededMb} MB)`, 'scan.worker_heap_mb');
   }
+  // Node refuses a server whose header timeout outlasts its request timeout; say which setting to change.
+  if (config.listen.headers_timeout_ms > config.listen.request_timeout_ms) {
+    throw new ConfigError(
+      `invalid configuration${file ? ` in ${file}` : ''}: listen.headers_timeout_ms ${config.listen.headers_timeout_ms} must not exceed listen.request_timeout_ms ${config.listen.request_timeout_ms}`,
+      'listen.headers_timeout_ms',
+    );
+  }
   if (config.node.enforcement !== 'off') {
     for (const field of config.node.enforcement === 'bpf' ? (['cgroup', 'transparent_host'] as const) : (['transparent_host'] as const)) {
       if (config.node[field] === undefined) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ControlError } from '../errors.js';
+import { jsonDeeperThan, tooDeepMessage } from '../../../proxy/src/index.js';
 import type { OperatorToken } from '../state/store.js';
 
 export type Operator = Pick<OperatorToken, 'name' | 'team'>;
@@ -37,7 +38,7 @@ interface Route {
 
 export const MAX_CONTROL_BODY = 64 * 1024;
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage, maxDepth: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
@@ -46,8 +47,10 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
     chunks.push(c as Buffer);
   }
   if (n === 0) return {};
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (jsonDeeperThan(text, maxDepth)) throw new ControlError('ALT_JSON_TOO_DEEP', 400, tooDeepMessage(maxDepth), '(body)');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new ControlError('ALT_MALFORMED_JSON', 400, `the body is not valid JSON: ${(err as Error).message}`, '(body)');
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { hashKey, type AuthFailures, type Chain, type ProxyMetrics } from '../../../proxy/src/index.js';
+import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
@@ -23,6 +23,10 @@ import type { ApprovalService } from '../approvals.js';
 import type { DelegationService } from '../delegation.js';
 
 export interface ControlDeps {
+  /** The same client timeouts as the proxy's listeners (listen.headers_timeout_ms, listen.request_timeout_ms). */
+  timeouts: ClientTimeouts;
+  /** limits.max_json_depth, as on the data plane. */
+  maxJsonDepth: number;
   chain: Chain;
   keys: KeyService;
   kills: KillService;
@@ -43,6 +47,8 @@ export interface ControlDeps {
 }
 
 const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+/** Node's default: the console and the CLI reconnect cheaply. */
+const CONTROL_KEEP_ALIVE_MS = 5_000;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -75,7 +81,11 @@ export class ControlServer {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    const metrics = this.d.metrics;
+    this.#server = guardProtocol(
+      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => void this.#handle(req, res)),
+      (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }),
+    );
     this.#server.listen(port, host);
     await once(this.#server, 'listening');
     return (this.#server.address() as AddressInfo).port;
@@ -145,7 +155,7 @@ export class ControlServer {
       operator = this.#authenticateFrom(req, method, route);
       const { handler, params } = this.#routes.match(method, route);
       const reply = await handler({ method, params, query: url.searchParams, operator,
-        body: () => readJson(req),
+        body: () => readJson(req, this.d.maxJsonDepth),
         auditTarget: (t) => {
           target = t;
         },

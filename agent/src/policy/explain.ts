@@ -115,6 +115,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
         hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
         enforceOnly: config.enforce_only,
         maxBodyBytes: config.limits.max_body_bytes,
+        maxJsonDepth: config.limits.max_json_depth,
         now: () => input.at,
       }),
       { stageTimeoutMs: config.chain.stage_timeout_ms },
@@ -126,7 +127,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const headers: Record<string, string> = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
     if (input.run) headers['x-altrace-run'] = input.run;
     if (input.parent) headers['x-altrace-parent'] = input.parent;
-    const { ctx } = describeRequest('explain', 'POST', url, routed, headers, { bytes, length: bytes.length, tooLarge: bytes.length > config.limits.max_body_bytes });
+    const { ctx } = describeRequest('explain', 'POST', url, routed, headers, { bytes, length: bytes.length, tooLarge: bytes.length > config.limits.max_body_bytes }, config.limits.max_json_depth);
     const stages = await chain.trace(ctx);
     const last = stages.at(-1)?.verdict;
     const decision: Verdict = last && last.outcome !== 'allow' && last.outcome !== 'warn' ? last : { outcome: 'allow', reason: 'ALT_ALLOWED', stage: 'chain' };

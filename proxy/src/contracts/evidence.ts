@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { CallView } from '../providers/call-view.js';
 import type { EvidenceRule } from './compile.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH_CEILING } from '../core/json-depth.js';
 
 /**
  * One tool that has returned, as the ledger keeps it: the tool's name and, for the argument
@@ -12,9 +13,15 @@ export interface Evidence {
   bound: ReadonlyMap<string, string>;
 }
 
-/** Arguments as the provider sent them: JSON text (OpenAI, streamed pieces) or an object. */
+/**
+ * Arguments as the provider sent them: JSON text (OpenAI, streamed pieces) or an object. Text
+ * nested past the depth ceiling is no object at all (a rule reading it finds nothing and
+ * fails closed): the ingress bound never saw inside the string, and serialising a digest of
+ * what it holds would overflow the stack.
+ */
 export function argumentsObject(args: unknown): unknown {
   if (typeof args !== 'string') return args;
+  if (jsonDeeperThan(args, MAX_JSON_DEPTH_CEILING)) return undefined;
   try {
     return JSON.parse(args);
   } catch {

@@ -3,10 +3,20 @@ import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerR
 import { createServer as createTcp, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { LiveList } from '../live-list.js';
+import { guardProtocol, http1Options, trackConnections, type ClientTimeouts, type ProtocolErrorSink } from './protocol.js';
 
 export type Handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
 const H2_PREFACE = 'PRI';
+
+/** Load balancers keep idle connections up to 60 s; a longer keep-alive spares them a race with our close. */
+export const PROXY_KEEP_ALIVE_MS = 65_000;
+
+/** How the data-plane listeners treat clients: timeouts, and where protocol errors are counted. */
+export interface ListenerOptions {
+  timeouts: ClientTimeouts;
+  onProtocolError?: ProtocolErrorSink;
+}
 
 export interface ExplicitListener {
   readonly server: Server;
@@ -19,14 +29,19 @@ export interface ExplicitListener {
  * Some SDKs (the AWS SDK's Bedrock client) speak HTTP/2 by default, so the first bytes
  * of each connection pick the protocol.
  */
-export async function listenExplicit(host: string, port: number, handler: Handler): Promise<ExplicitListener> {
-  const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
+export async function listenExplicit(host: string, port: number, handler: Handler, options: ListenerOptions): Promise<ExplicitListener> {
+  const h1 = guardProtocol(createHttp1(http1Options(options.timeouts, PROXY_KEEP_ALIVE_MS), handler), options.onProtocolError);
   const h2 = createHttp2({}, handler);
+  // An HTTP/2 session idle this long is closed gracefully: streams still open (a long
+  // approval wait, an MCP event stream) finish, and no new ones start on it.
+  h2.on('session', (session) => session.setTimeout(PROXY_KEEP_ALIVE_MS, () => session.close()));
   const sockets = new LiveList<Socket>();
   const server = createTcp((socket) => {
     const listed = sockets.add(socket);
     socket.once('close', () => sockets.delete(listed));
+    silentUntil(socket, options.timeouts.headersTimeoutMs);
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       const isH2 = first.length >= 3 && first.toString('latin1', 0, 3) === H2_PREFACE;
@@ -38,12 +53,23 @@ export async function listenExplicit(host: string, port: number, handler: Handle
 }
 
 /**
+ * Until its first bytes pick a protocol, a connection belongs to no HTTP server and none of
+ * their timeouts apply: one that stays silent this long is closed. Errors before that point
+ * (a reset) end it quietly instead of surfacing as an unhandled 'error' event.
+ */
+export function silentUntil(socket: Socket, ms: number): void {
+  socket.setTimeout(ms, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+}
+
+/**
  * Starts `server` and returns it with a close that lets requests in progress finish: idle
  * keep-alive connections close at once, busy ones get up to graceMs.
  */
 export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: LiveList<Socket>): Promise<ExplicitListener> {
   server.listen(port, host);
   await once(server, 'listening');
+  trackConnections(h1);
   const address = server.address();
   return {
     server,
@@ -57,6 +83,7 @@ export async function listening(server: Server, port: number, host: string, h1: 
         await new Promise((r) => setTimeout(r, 25));
       }
       for (const s of sockets.values()) s.destroy();
+      h1.close();
     },
   };
 }

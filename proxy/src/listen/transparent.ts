@@ -1,7 +1,8 @@
 import { createServer as createHttp1 } from 'node:http';
 import { connect, createServer as createTcp, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { listening, type ExplicitListener, type Handler } from './http.js';
+import { listening, PROXY_KEEP_ALIVE_MS, silentUntil, type ExplicitListener, type Handler, type ListenerOptions } from './http.js';
+import { guardProtocol, http1Options } from './protocol.js';
 import { LiveList } from '../live-list.js';
 
 /** Where a redirected connection was going, and who made it, as the kernel recorded it. */
@@ -20,7 +21,7 @@ export const ORIGIN: unique symbol = Symbol('altrace.transparent.origin');
 
 export type OriginSocket = Socket & { [ORIGIN]?: TransparentOrigin | null };
 
-export interface TransparentOptions {
+export interface TransparentOptions extends ListenerOptions {
   /** The original destination of an accepted connection: by its peer address (BPF's flow map) or its socket (SO_ORIGINAL_DST). */
   lookup(peer: { address: string; port: number }, socket: Socket): Omit<TransparentOrigin, 'peer'> | null;
   /** What to do with a TLS connection, given where it was going and the name it asked for. */
@@ -47,12 +48,12 @@ const TLS_HANDSHAKE = 0x16;
  * name asked for (agents must trust the CA), relayed as is, or refused, as the caller decides.
  */
 export async function listenTransparent(host: string, port: number, handler: Handler, options: TransparentOptions): Promise<TransparentListener> {
-  const h1 = createHttp1({ keepAliveTimeout: 65_000 }, handler);
+  const h1 = guardProtocol(createHttp1(http1Options(options.timeouts, PROXY_KEEP_ALIVE_MS), handler), options.onProtocolError);
   const sockets = new LiveList<Socket>();
   const server = createTcp((socket: OriginSocket) => {
     const listed = sockets.add(socket);
     socket.once('close', () => sockets.delete(listed));
-    socket.on('error', () => socket.destroy());
+    silentUntil(socket, options.timeouts.headersTimeoutMs);
     const peer = socket.remoteAddress && socket.remotePort ? { address: socket.remoteAddress.replace(/^::ffff:/, ''), port: socket.remotePort } : null;
     const found = peer ? options.lookup(peer, socket) : null;
     const origin = found && peer ? { ...found, peer: peer.address } : null;
@@ -61,19 +62,22 @@ export async function listenTransparent(host: string, port: number, handler: Han
       socket.pause();
       socket.unshift(first);
       if (first[0] !== TLS_HANDSHAKE) {
+        socket.setTimeout(0);
         h1.emit('connection', socket);
         process.nextTick(() => socket.resume());
         return;
       }
       const decided = options.tls(origin, serverName(first));
       if (decided.action === 'refuse') socket.destroy();
-      else if (decided.action === 'passthrough') relay(socket, origin);
+      else if (decided.action === 'passthrough') (socket.setTimeout(0), relay(socket, origin));
       else
         decided.context.then(
           (secureContext) => {
             const secure: OriginSocket = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
             secure[ORIGIN] = origin;
             secure.on('error', () => secure.destroy());
+            // The handshake is still timed by silentUntil; once done, the HTTP server's timeouts take over.
+            secure.once('secure', () => socket.setTimeout(0));
             h1.emit('connection', secure);
           },
           () => socket.destroy(),

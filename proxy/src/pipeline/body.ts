@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import { jsonDeeperThan, tooDeepMessage } from '../core/json-depth.js';
 
 export interface ReadBody {
   bytes: Uint8Array;
@@ -54,16 +55,25 @@ export function readBody(stream: Readable, limit: number, declaredLength: number
   });
 }
 
-/** Parses a JSON body; the error message names what was wrong and where. */
-export function parseJson(bytes: Uint8Array): { value: unknown; error: string | null } {
-  if (bytes.length === 0) return { value: undefined, error: 'the body is empty' };
-  if (!isUtf8(bytes)) return { value: undefined, error: 'the body is not valid UTF-8' };
+/** A parsed body, or why there is none: `tooDeep` refusals are told apart from malformed text. */
+export interface ParsedJson {
+  value: unknown;
+  error: string | null;
+  tooDeep: boolean;
+}
+
+/** Parses a JSON body nested at most `maxDepth` levels; the error message names what was wrong and where. */
+export function parseJson(bytes: Uint8Array, maxDepth: number): ParsedJson {
+  if (bytes.length === 0) return { value: undefined, error: 'the body is empty', tooDeep: false };
+  if (!isUtf8(bytes)) return { value: undefined, error: 'the body is not valid UTF-8', tooDeep: false };
   // A leading byte-order mark is tolerated, as TextDecoder would.
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString('utf8');
+  // Before parsing: nothing nested past the bound is ever built, so nothing downstream walks it.
+  if (jsonDeeperThan(text, maxDepth)) return { value: undefined, error: tooDeepMessage(maxDepth), tooDeep: true };
   try {
-    return { value: JSON.parse(text), error: null };
+    return { value: JSON.parse(text), error: null, tooDeep: false };
   } catch (err) {
-    return { value: undefined, error: `the body is not valid JSON: ${(err as Error).message}` };
+    return { value: undefined, error: `the body is not valid JSON: ${(err as Error).message}`, tooDeep: false };
   }
 }

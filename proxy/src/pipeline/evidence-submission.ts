@@ -15,6 +15,8 @@ export interface EvidenceSubmissionDeps {
   kills: KillSwitches;
   policy: PolicyHolder;
   ledger: EvidenceLedger;
+  /** limits.max_json_depth, as on the provider paths. */
+  maxJsonDepth: number;
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -45,8 +47,8 @@ export async function submitEvidence(req: IncomingMessage, res: ServerResponse, 
   if (killed) return refuse(res, 403, killed.scope === 'global' ? 'ALT_KILLED_GLOBAL' : killed.scope === 'team' ? 'ALT_KILLED_TEAM' : 'ALT_KILLED_AGENT', 'a kill switch stops this agent');
   const read = await readBody(req, MAX_BODY, null);
   if (read.tooLarge) return refuse(res, 413, 'ALT_BODY_TOO_LARGE', `the body exceeds ${MAX_BODY} bytes`);
-  const parsed = parseJson(read.bytes);
-  if (parsed.error !== null) return refuse(res, 400, 'ALT_MALFORMED_JSON', parsed.error);
+  const parsed = parseJson(read.bytes, d.maxJsonDepth);
+  if (parsed.error !== null) return refuse(res, 400, parsed.tooDeep ? 'ALT_JSON_TOO_DEEP' : 'ALT_MALFORMED_JSON', parsed.error);
   const b = parsed.value as { run?: unknown; evidence?: unknown };
   if (typeof b !== 'object' || b === null) return refuse(res, 400, 'ALT_INVALID_REQUEST', 'the body must be a JSON object', '(body)');
   if (typeof b.run !== 'string' || b.run === '' || b.run.length > 200) return refuse(res, 400, 'ALT_INVALID_REQUEST', 'run must be the x-altrace-run id (1–200 characters)', 'run');

@@ -26,7 +26,7 @@ export function expectsBody(routed: Routed, method: string): boolean {
  * parsed body, the adapter's CallView and the presented credentials. The proxy and
  * `altrace policy explain` both describe requests here, so they decide alike.
  */
-export function describeRequest(id: string, method: string, url: URL, routed: Routed, headers: IncomingHttpHeaders, read: ReadBody | null): DescribedRequest {
+export function describeRequest(id: string, method: string, url: URL, routed: Routed, headers: IncomingHttpHeaders, read: ReadBody | null, maxJsonDepth: number): DescribedRequest {
   const match: RouteMatch | null = routed.match;
   const facts: IngressFacts = {
     method,
@@ -37,6 +37,7 @@ export function describeRequest(id: string, method: string, url: URL, routed: Ro
     bodyBytes: 0,
     tooLarge: false,
     jsonError: null,
+    jsonTooDeep: false,
     shapeError: null,
     expectsBody: expectsBody(routed, method),
   };
@@ -48,8 +49,9 @@ export function describeRequest(id: string, method: string, url: URL, routed: Ro
     facts.tooLarge = read.tooLarge;
     if (!read.tooLarge) {
       bytes = read.bytes;
-      const parsed = parseJson(read.bytes);
+      const parsed = parseJson(read.bytes, maxJsonDepth);
       facts.jsonError = parsed.error;
+      facts.jsonTooDeep = parsed.tooDeep;
       json = parsed.value;
       if (parsed.error === null) {
         const view = match!.adapter.parse(match!, json);

@@ -20,7 +20,7 @@ const MIN_LENGTH = 6;
 
 export function stringLeaves(value: unknown): Leaf[] {
   const out: Leaf[] = [];
-  walk(value, [], out);
+  walk(value, out, MIN_LENGTH, STRUCTURAL);
   return out;
 }
 
@@ -31,37 +31,66 @@ export function leavesText(value: unknown): string {
   return text;
 }
 
-// One path stack for the whole walk; a leaf takes a copy only when it is kept.
-function walk(value: unknown, path: JsonPath, out: Leaf[]): void {
-  if (typeof value === 'string') {
-    if (value.length >= MIN_LENGTH) out.push({ path: path.slice(), text: value });
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      path.push(i);
-      walk(value[i], path, out);
-      path.pop();
-    }
-  } else if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const k in record) {
-      if (!Object.hasOwn(record, k) || (STRUCTURAL.has(k) && typeof record[k] === 'string')) continue;
-      path.push(k);
-      walk(record[k], path, out);
-      path.pop();
-    }
-  }
-}
-
 /** Every string value in a JSON value, structural or short, with its path: where a match could be repeated. */
 export function everyString(value: unknown): Leaf[] {
   const out: Leaf[] = [];
-  const visit = (v: unknown, path: JsonPath): void => {
-    if (typeof v === 'string') out.push({ path: path.slice(), text: v });
-    else if (Array.isArray(v)) v.forEach((x, i) => visit(x, [...path, i]));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, [...path, k]);
-  };
-  visit(value, []);
+  walk(value, out, 0, null);
   return out;
+}
+
+const NO_SKIP: ReadonlySet<string> = new Set();
+
+/**
+ * Depth-first, in document order, with an explicit stack instead of recursion: a response
+ * (an MCP server's tool result, say) is not held to the request's depth bound, and however
+ * deep it nests this must not overflow the call stack. One path stack for the whole walk; a
+ * leaf takes a copy only when it is kept. `path` holds, per open container, the key of the
+ * child being visited.
+ */
+function walk(root: unknown, out: Leaf[], minLength: number, structural: ReadonlySet<string> | null): void {
+  const skip = structural ?? NO_SKIP;
+  const path: JsonPath = [];
+  const containers: object[] = [];
+  const keys: (string[] | null)[] = [];
+  const next: number[] = [];
+  let value = root;
+  for (;;) {
+    if (typeof value === 'string') {
+      if (value.length >= minLength) out.push({ path: path.slice(), text: value });
+    } else if (value !== null && typeof value === 'object') {
+      containers.push(value);
+      keys.push(Array.isArray(value) ? null : Object.keys(value));
+      next.push(0);
+      path.push(0);
+    }
+    // Move to the next child to visit, closing containers that have none left.
+    for (;;) {
+      const top = containers.length - 1;
+      if (top < 0) return;
+      const container = containers[top]!;
+      const names = keys[top]!;
+      const i = next[top]!;
+      if (names === null ? i >= (container as unknown[]).length : i >= names.length) {
+        containers.pop();
+        keys.pop();
+        next.pop();
+        path.pop();
+        continue;
+      }
+      next[top] = i + 1;
+      if (names === null) {
+        path[top] = i;
+        value = (container as unknown[])[i];
+        break;
+      }
+      const k = names[i]!;
+      const v = (container as Record<string, unknown>)[k];
+      if (skip.has(k) && typeof v === 'string') continue;
+      path[top] = k;
+      value = v;
+      break;
+    }
+  }
 }
 
 /** The object or array holding the value at path. */

@@ -68,6 +68,7 @@ export interface StageDeps {
   approvals: ApprovalDesk;
   enforceOnly: boolean;
   maxBodyBytes: number;
+  maxJsonDepth: number;
   /** The time every time-dependent stage reads (key expiry, levels, delegation, hours, runs, budget windows, evidence). */
   now?: Clock;
 }
@@ -75,7 +76,7 @@ export interface StageDeps {
 export function declaredStages(d: StageDeps): Stage[] {
   const now = d.now ?? systemClock;
   return [
-    ingressLimits(d.maxBodyBytes),
+    ingressLimits(d.maxBodyBytes, d.maxJsonDepth),
     enforceOnly(d.enforceOnly),
     keyIdentity(d.keys, d.enforceOnly, now),
     killSwitch(d.kills),

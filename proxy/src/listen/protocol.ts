@@ -1,0 +1,108 @@
+import { STATUS_CODES, type Server as HttpServer, type ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { reasons, type ReasonCode } from '../chain/reasons.js';
+import { openAiErrorReply } from '../providers/openai/errors.js';
+
+/** How long a client may take to send a request; the response may take as long as it takes. */
+export interface ClientTimeouts {
+  /** From the start of a request (or of the connection) until its headers are complete. */
+  headersTimeoutMs: number;
+  /** Until the whole request, body included, is received. Not the response: streams and approval waits are not cut. */
+  requestTimeoutMs: number;
+}
+
+/** A connection answered (or dropped) for a protocol error, by reason code: for a counter. */
+export type ProtocolErrorSink = (reason: ProtocolReason) => void;
+
+export type ProtocolReason = Extract<ReasonCode, 'ALT_MALFORMED_HTTP' | 'ALT_HEADERS_TOO_LARGE' | 'ALT_REQUEST_TIMEOUT'>;
+
+/**
+ * Node's HTTP/1.1 server options for a listener facing untrusted clients. headersTimeout and
+ * requestTimeout are only enforced when Node sweeps its connections, every
+ * connectionsCheckingInterval (30 s by default), so the sweep runs often enough for a
+ * slow-header client to be closed close to the header timeout.
+ */
+export function http1Options(t: ClientTimeouts, keepAliveTimeoutMs: number): ServerOptions {
+  return {
+    keepAliveTimeout: keepAliveTimeoutMs,
+    headersTimeout: t.headersTimeoutMs,
+    requestTimeout: t.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(t.headersTimeoutMs / 4))),
+  };
+}
+
+/** Answers HTTP/1.1 protocol errors on `server` in JSON (see answerProtocolError). */
+export function guardProtocol(server: HttpServer, sink?: ProtocolErrorSink): HttpServer {
+  server.on('clientError', (err: Error & { code?: string; reason?: string }, socket: Duplex) => answerProtocolError(err, socket, sink));
+  return server;
+}
+
+/**
+ * For an HTTP server that never listens itself (the proxy's listeners hand it connections
+ * their own TCP server accepted): Node starts the sweep that enforces headersTimeout and
+ * requestTimeout, and the list closeIdleConnections walks, when the server emits
+ * 'listening' (lib/_http_server.js, setupConnectionsTracking). Without it a slow-header
+ * client is never closed. http.Server#close stops the sweep again.
+ */
+export function trackConnections(server: HttpServer): void {
+  server.emit('listening');
+}
+
+/** The reason for a clientError by its code; null for a connection that is already gone. */
+export function protocolReason(code: string | undefined): ProtocolReason | null {
+  if (code === 'HPE_HEADER_OVERFLOW') return 'ALT_HEADERS_TOO_LARGE';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') return 'ALT_REQUEST_TIMEOUT';
+  if (code?.startsWith('HPE_')) return 'ALT_MALFORMED_HTTP';
+  return null;
+}
+
+const ANSWERED: unique symbol = Symbol('altrace.protocol-error.answered');
+
+/**
+ * What Node's parser could not accept (bare CR or LF, folded headers, bad chunk sizes,
+ * oversized headers, a client too slow to send them) is answered like every other refusal: a
+ * JSON error with a reason code, then the connection closes, since the parser cannot find the
+ * next request in what follows. Nothing is written when the connection is gone or a response
+ * on it has already begun (its bytes would corrupt that response); the socket is destroyed.
+ */
+export function answerProtocolError(err: Error & { code?: string; reason?: string }, socket: Duplex & { [ANSWERED]?: true }, sink?: ProtocolErrorSink): void {
+  const reason = protocolReason(err.code);
+  // Bytes a client sends after its refusal fail to parse again: one answer, one count, per connection.
+  if (reason === null || socket[ANSWERED]) {
+    socket.destroy();
+    return;
+  }
+  socket[ANSWERED] = true;
+  sink?.(reason);
+  // Node's own default handler makes the same check (lib/_http_server.js, socketOnError).
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(rawReply(reason, describe(reason, err)));
+}
+
+function describe(reason: ProtocolReason, err: Error & { code?: string; reason?: string }): string {
+  if (reason === 'ALT_REQUEST_TIMEOUT') return 'the request was not received in time; the connection is closed';
+  if (reason === 'ALT_HEADERS_TOO_LARGE') return 'the request headers are too large; the connection is closed';
+  // llhttp's reasons are fixed phrases ("Invalid header value char"), never request bytes.
+  return `the HTTP request is malformed (${err.code}: ${err.reason ?? err.message}); the connection is closed`;
+}
+
+/**
+ * Which provider the client speaks is unknown before its request could be read: the body is
+ * OpenAI's error shape, the fallback every unrouted refusal uses.
+ */
+function rawReply(reason: ProtocolReason, message: string): string {
+  const info = reasons[reason];
+  const id = randomUUID();
+  const { body } = openAiErrorReply({ request_id: id, stage: 'listener', reason, hint: info.hint }, info.status, message, info.errorClass);
+  const retry = info.retry === 'never' ? 'x-should-retry: false\r\n' : '';
+  return (
+    `HTTP/1.1 ${info.status} ${STATUS_CODES[info.status]}\r\n` +
+    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
+    `x-altrace-request-id: ${id}\r\nx-altrace-reason: ${reason}\r\nx-altrace-stage: listener\r\n${retry}\r\n${body}`
+  );
+}

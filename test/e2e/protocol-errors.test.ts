@@ -1,0 +1,237 @@
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { stringify as stringifyYaml } from 'yaml';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../helpers/harness.js';
+import { patience } from '../helpers/patience.js';
+
+// What arrives before a request can be governed: HTTP the parser refuses, clients too slow to
+// send their headers, JSON nested deeper than anything walks safely. Each is a clear 4xx in
+// JSON with a reason code, never a 5xx and never a bare close, and the agent stays up.
+const HEADERS_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_MS = 1500;
+const dir = mkdtempSync(join(tmpdir(), 'altrace-protocol-'));
+let h: Harness;
+let key: string;
+
+test.before(async () => {
+  // An MCP server that is never reached: a refused body must not get that far.
+  writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [{ name: 'tools', url: 'http://127.0.0.1:9/mcp' }] } }));
+  h = await startHarness({
+    ALTRACE_CONFIG: join(dir, 'config.yaml'),
+    ALTRACE_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    ALTRACE_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  });
+  key = (await h.createKey({ agent: 'prober', team: 'qa' })).key;
+});
+test.after.always(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface RawReply {
+  status: number | null;
+  headers: Record<string, string>;
+  body: any;
+  /** From connect to the server closing the connection. */
+  ms: number;
+}
+
+/** Sends `data` on a fresh connection (all at once, or a byte every `trickleMs`) and reads until the server closes it. */
+function raw(port: number, data: string, trickleMs = 0): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const guard = setTimeout(() => (socket.destroy(), reject(new Error(`the server did not close the connection within ${patience(20_000)} ms`))), patience(20_000));
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(timer);
+      clearTimeout(guard);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [head = '', ...rest] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const bodyText = rest.join('\r\n\r\n');
+      resolve({ status: statusLine ? Number(statusLine.split(' ')[1]) : null, headers, body: bodyText ? JSON.parse(bodyText) : null, ms: Date.now() - started });
+    });
+    if (trickleMs === 0) {
+      if (data) socket.write(data);
+      return;
+    }
+    let at = 0;
+    timer = setInterval(() => {
+      if (at < data.length && socket.writable) socket.write(data[at++]!);
+    }, trickleMs);
+  });
+}
+
+/** Requests the parser refuses; `post` is a path whose handler reads the body before it answers. */
+const malformed = (post: string): [string, string][] => [
+  ['a bare LF ending a header line', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: a\nX-B: b\r\n\r\n'],
+  ['a bare CR inside a header value', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n'],
+  ['an obs-fold continuation line', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n'],
+  ['a chunk size that is not hex', `POST ${post} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
+  ['a chunk without its CRLF', `POST ${post} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n`],
+];
+const AUTH = `Authorization: Bearer ${ADMIN_TOKEN}\r\n`;
+
+async function protocolErrors(listener: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${h.controlUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`altrace_protocol_errors_total{listener="${listener}",reason="${reason}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** Data-plane refusals with this reason so far. */
+async function refusals(reason: string): Promise<number> {
+  const text = await (await fetch(`${h.controlUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('altrace_requests_total{') && l.includes(`reason="${reason}"`))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+async function healthy(t: { is(a: unknown, b: unknown, m?: string): void }): Promise<void> {
+  const r = await fetch(`${h.controlUrl}/healthz`);
+  t.is(r.status, 200, 'the agent stays healthy');
+  await r.text();
+}
+
+for (const [listener, port, post] of [
+  ['proxy', () => h.agent.proxyPort, '/v1/chat/completions'],
+  ['control', () => h.agent.controlPort, '/api/v1/keys'],
+] as const) {
+  test.serial(`${listener} port: malformed HTTP is a JSON 400 ALT_MALFORMED_HTTP, counted, then closed`, async (t) => {
+    const before = await protocolErrors(listener, 'ALT_MALFORMED_HTTP');
+    for (const [what, request] of malformed(post)) {
+      const r = await raw(port(), request);
+      t.is(r.status, 400, what);
+      t.is(r.headers['connection'], 'close', what);
+      t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP', what);
+      t.is(r.headers['x-should-retry'], 'false', what);
+      t.is(r.body.error.code, 'ALT_MALFORMED_HTTP', what);
+      t.regex(r.body.error.message, /HTTP request is malformed \(HPE_/, what);
+      t.is(r.body.error.altrace.reason, 'ALT_MALFORMED_HTTP', what);
+    }
+    t.is(await protocolErrors(listener, 'ALT_MALFORMED_HTTP'), before + malformed(post).length);
+    await healthy(t);
+  });
+
+  test.serial(`${listener} port: oversized headers are a JSON 431 ALT_HEADERS_TOO_LARGE`, async (t) => {
+    const r = await raw(port(), `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    t.is(r.status, 431);
+    t.is(r.body.error.code, 'ALT_HEADERS_TOO_LARGE');
+    t.true((await protocolErrors(listener, 'ALT_HEADERS_TOO_LARGE')) >= 1);
+    await healthy(t);
+  });
+
+  test.serial(`${listener} port: a slow-header client is answered 408 and closed within the header timeout`, async (t) => {
+    // A byte every 200 ms: always active, so an idle timeout alone would never close it.
+    const r = await raw(port(), 'GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(200) + '\r\n\r\n', 200);
+    t.is(r.status, 408);
+    t.is(r.body.error.code, 'ALT_REQUEST_TIMEOUT');
+    // The sweep that enforces it runs every quarter of the timeout.
+    t.true(r.ms < HEADERS_TIMEOUT_MS + patience(1500), `closed after ${r.ms} ms`);
+    t.true(r.ms >= HEADERS_TIMEOUT_MS - 50, `closed after ${r.ms} ms, before the timeout`);
+    t.is(await protocolErrors(listener, 'ALT_REQUEST_TIMEOUT') > 0, true);
+    await healthy(t);
+  });
+}
+
+test.serial('a connection that never sends a byte is closed within the header timeout', async (t) => {
+  const r = await raw(h.agent.proxyPort, '');
+  t.is(r.status, null);
+  t.true(r.ms >= HEADERS_TIMEOUT_MS - 50 && r.ms < HEADERS_TIMEOUT_MS + patience(1500), `closed after ${r.ms} ms`);
+});
+
+test.serial('a response longer than the request timeout is not cut: it limits receiving the request only', async (t) => {
+  h.sim.next({ fragments: Array.from({ length: 12 }, (_, i) => `f${i} `), fragmentDelayMs: 250 });
+  const started = Date.now();
+  const res = await fetch(`${h.proxyUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const text = await res.text();
+  t.is(res.status, 200);
+  t.true(Date.now() - started > REQUEST_TIMEOUT_MS, 'the stream outlasted the request timeout');
+  t.true(text.includes('"content":"f11 "'));
+  t.true(text.includes('[DONE]'));
+});
+
+/** `depth` arrays inside one another, as JSON text. */
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+test.serial('JSON nested deeper than limits.max_json_depth is a 400 through the OpenAI SDK, naming the limit; no retry', async (t) => {
+  const before = h.sim.count();
+  const client = new OpenAI({ apiKey: key, baseURL: `${h.proxyUrl}/v1`, maxRetries: 2 });
+  // Deep in a tool's parameter schema, where an SDK passes structure through untouched.
+  const deep = JSON.parse(`{"type":"object","properties":{"x":{"default":${nested(1000)}}}}`) as Record<string, unknown>;
+  const err = await t.throwsAsync(
+    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f', parameters: deep } }] }),
+    { instanceOf: OpenAI.BadRequestError },
+  );
+  t.is(err!.status, 400);
+  t.is(err!.code, 'ALT_JSON_TOO_DEEP');
+  t.regex(err!.message, /at most 256 levels deep \(limits\.max_json_depth\)/);
+  t.is(await refusals('ALT_JSON_TOO_DEEP'), 1, 'x-should-retry: false kept the SDK from sending it again');
+  t.is(h.sim.count(), before, 'nothing reached the provider');
+  // Within the limit, the same shape is served.
+  const fine = JSON.parse(`{"type":"object","properties":{"x":{"default":${nested(200)}}}}`) as Record<string, unknown>;
+  const ok = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f', parameters: fine } }] });
+  t.truthy(ok.choices[0]);
+});
+
+test.serial('10,000 and 1,000,000 nested arrays are a 400 ALT_JSON_TOO_DEEP, never a 5xx; brackets inside strings do not count', async (t) => {
+  for (const depth of [10_000, 1_000_000]) {
+    for (const where of ['metadata', 'content']) {
+      const body =
+        where === 'metadata'
+          ? `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"metadata":${nested(depth)}}`
+          : `{"model":"gpt-4o-mini","messages":[{"role":"user","content":${nested(depth)}}]}`;
+      const res = await fetch(`${h.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+      const json = (await res.json()) as any;
+      t.is(res.status, 400, `${depth} deep in ${where}`);
+      t.is(json.error.code, 'ALT_JSON_TOO_DEEP');
+      t.regex(json.error.altrace.hint, /at most 256 levels/);
+    }
+  }
+  const brackets = await fetch(`${h.proxyUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${nested(5000)} "\\[ {{{` }] }),
+  });
+  await brackets.text();
+  t.is(brackets.status, 200, 'brackets in a string are text, not nesting');
+  await healthy(t);
+});
+
+test.serial('an MCP JSON-RPC body nested too deep is a JSON-RPC invalid request, before the server is contacted', async (t) => {
+  const res = await fetch(`${h.proxyUrl}/mcp/tools`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":${nested(10_000)}}}}`,
+  });
+  const json = (await res.json()) as any;
+  t.is(res.status, 400);
+  t.is(json.error.code, -32600);
+  t.is(json.error.data.altrace.reason, 'ALT_JSON_TOO_DEEP');
+});
+
+test.serial('the control API refuses a body nested too deep with 400 ALT_JSON_TOO_DEEP', async (t) => {
+  const res = await fetch(`${h.controlUrl}/api/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: `{"agent":"a","team":"t","models":${nested(10_000)}}`,
+  });
+  const json = (await res.json()) as any;
+  t.is(res.status, 400);
+  t.is(json.error.code, 'ALT_JSON_TOO_DEEP');
+  t.regex(json.error.message, /more than 256 levels deep/);
+  await healthy(t);
+});
