@@ -3,7 +3,8 @@
 // at their default left out, repeated elements never), held together by a property test. It is
 // written by hand because protobufjs builds an object per field and a buffer per event, and
 // decisions are encoded on the request path.
-import { AUDIT_ITEM_CHARS, AUDIT_LIST_ITEMS, AUDIT_STRING_CHARS, boundAuditString, encodeEvent, writeVarint, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
+import { bounded } from '../../../proxy/src/core/bounded.js';
+import { AUDIT_ITEM_CHARS, AUDIT_LIST_ITEMS, AUDIT_STRING_CHARS, encodeEvent, writeVarint, type AuditEvent, type ControlFields, type DecisionFields, type PrincipalFields } from './records.js';
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -135,7 +136,7 @@ export class EventBatch {
   #string(field: number, value: string | undefined, element = false): void {
     if (value == null) return;
     if (typeof value !== 'string') throw new Unusual();
-    const s = boundAuditString(value, element ? AUDIT_ITEM_CHARS : AUDIT_STRING_CHARS);
+    const s = bounded(value, element ? AUDIT_ITEM_CHARS : AUDIT_STRING_CHARS);
     if (s === '' && !element) return;
     const short = s.length < SHORT_STRING;
     const bytes = short ? 0 : Buffer.byteLength(s, 'utf8');

@@ -93,14 +93,12 @@ export const AUDIT_STRING_CHARS = 2048;
 export const AUDIT_LIST_ITEMS = 32;
 export const AUDIT_ITEM_CHARS = 256;
 
-/** A string cut to `max` characters as everything recorded is (it says how long it was). */
-export const boundAuditString = (s: string, max: number): string => bounded(s, max);
 
 function boundFields<T extends object>(fields: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === 'string') out[k] = boundAuditString(v, AUDIT_STRING_CHARS);
-    else if (Array.isArray(v)) out[k] = v.slice(0, AUDIT_LIST_ITEMS).map((x) => (typeof x === 'string' ? boundAuditString(x, AUDIT_ITEM_CHARS) : x));
+    if (typeof v === 'string') out[k] = bounded(v, AUDIT_STRING_CHARS);
+    else if (Array.isArray(v)) out[k] = v.slice(0, AUDIT_LIST_ITEMS).map((x) => (typeof x === 'string' ? bounded(x, AUDIT_ITEM_CHARS) : x));
     else out[k] = v;
   }
   return out as T;
