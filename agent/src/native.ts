@@ -9,6 +9,8 @@ interface NativeBinding {
   originalDestination(fd: number): { address: string; port: number } | null;
   /** Absent from an addon built before it was added (the caller falls back to node:crypto). */
   sha256Prefixed?(prefix: number, first: Uint8Array, second: Uint8Array, out: Uint8Array): void;
+  /** Absent from an addon built before it was added. */
+  releaseFreedMemory?(): boolean;
 }
 
 export class NativeError extends AltraceError {
@@ -59,4 +61,16 @@ export function nativePrefixedSha256(): PrefixedDigest | null {
     digest(prefix, first, second, out);
     return out;
   };
+}
+
+/**
+ * Returns the C allocator's free pages to the system (glibc malloc_trim); false when the addon
+ * is not built, predates the call, or the C library has none.
+ */
+export function releaseFreedMemory(): boolean {
+  try {
+    return native().releaseFreedMemory?.() ?? false;
+  } catch {
+    return false;
+  }
 }

@@ -53,6 +53,7 @@ import { NodeCa } from './node/ca.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
+import { startHeapReclaim } from './memory-reclaim.js';
 import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
@@ -366,6 +367,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   spendFlush.unref();
   const deescalation = setInterval(() => enforcement.deescalate(), 1000);
   deescalation.unref();
+  const reclaim = startHeapReclaim(config.limits.heap_reclaim_mb, metrics);
   ready = true;
   logger.info({ proxy_port: listener.port, control_port: controlPort, transparent_port: transparent?.port, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 
@@ -391,6 +393,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await countDispatcher.close();
       clearInterval(spendFlush);
       clearInterval(deescalation);
+      reclaim?.stop();
       budgetService.flush();
       await audit?.close();
       await scanPool.close();

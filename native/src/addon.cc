@@ -4,6 +4,7 @@
 
 #include "bpf.h"
 #include "digest.h"
+#include "memory.h"
 #include "sockets.h"
 
 namespace {
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("originalDestination", Napi::Function::New(env, altrace::OriginalDestination, "originalDestination"));
   exports.Set("sha256Prefixed", Napi::Function::New(env, altrace::Sha256Prefixed, "sha256Prefixed"));
+  exports.Set("releaseFreedMemory", Napi::Function::New(env, altrace::ReleaseFreedMemory, "releaseFreedMemory"));
   altrace::RegisterBpf(env, exports);
   return exports;
 }
