@@ -218,7 +218,13 @@ export class GovernedProxy {
     let read: ReadBody | null = null;
     if (expectsBody(routed, method)) {
       const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
-      read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
+      try {
+        read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
+      } catch {
+        // The client went, or its listener answered it already (a request timeout): nothing to decide.
+        x.clientGone = true;
+        return this.#finish(x);
+      }
     }
     const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
     if (ctx.presented.virtual === null && this.#o.workloadOf) {

@@ -91,18 +91,36 @@ function describe(reason: ProtocolReason, err: Error & { code?: string; reason?:
   return `the HTTP request is malformed (${err.code}: ${err.reason ?? err.message}); the connection is closed`;
 }
 
+/** A refusal made before any request could be routed, as status, headers and body. */
+export interface ProtocolErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /**
  * Which provider the client speaks is unknown before its request could be read: the body is
- * OpenAI's error shape, the fallback every unrouted refusal uses.
+ * OpenAI's error shape, the fallback every unrouted refusal uses. The headers are those of every
+ * refusal (request id, reason, stage, and x-should-retry where retrying cannot help).
  */
-function rawReply(reason: ProtocolReason, message: string): string {
+export function protocolErrorReply(reason: ProtocolReason, message: string): ProtocolErrorReply {
   const info = reasons[reason];
   const id = randomUUID();
   const { body } = openAiErrorReply({ request_id: id, stage: 'listener', reason, hint: info.hint }, info.status, message, info.errorClass);
-  const retry = info.retry === 'never' ? 'x-should-retry: false\r\n' : '';
-  return (
-    `HTTP/1.1 ${info.status} ${STATUS_CODES[info.status]}\r\n` +
-    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
-    `x-altrace-request-id: ${id}\r\nx-altrace-reason: ${reason}\r\nx-altrace-stage: listener\r\n${retry}\r\n${body}`
-  );
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-altrace-request-id': id,
+    'x-altrace-reason': reason,
+    'x-altrace-stage': 'listener',
+  };
+  if (info.retry === 'never') headers['x-should-retry'] = 'false';
+  return { status: info.status, headers, body };
+}
+
+function rawReply(reason: ProtocolReason, message: string): string {
+  const reply = protocolErrorReply(reason, message);
+  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(reply.headers)) head += `${name}: ${value}\r\n`;
+  return `${head}\r\n${reply.body}`;
 }
