@@ -208,7 +208,13 @@ export class GovernedProxy {
   async #run(x: Exchange): Promise<void> {
     const { req } = x;
     const method = req.method ?? 'GET';
-    const url = this.#targets.get(req.url ?? '/');
+    let url: URL;
+    try {
+      url = this.#targets.get(req.url ?? '/');
+    } catch {
+      // A target the parser let through but no URL can be made of (`//%%%/v1`, `http://[x/`).
+      return this.#block(x, block('listener', 'ALT_MALFORMED_HTTP', 'request target is not a URL', 'The request target is not a valid path or URL; send a path such as /v1/chat/completions.'));
+    }
     const routed = this.#o.router.route(method, url);
     const match = routed.match;
     if (match) {

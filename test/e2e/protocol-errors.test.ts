@@ -344,3 +344,60 @@ test.serial('HTTP/2: a streamed response and a session idle between requests out
   t.is(status, 200);
   session.close();
 });
+
+// ---- requests Node's parser accepts but answered bare (or a 500) before ----
+
+for (const [listener, port] of [
+  ['proxy', () => h.agent.proxyPort],
+  ['control', () => h.agent.controlPort],
+] as const) {
+  test.serial(`${listener} port: an HTTP/1.1 request without Host is a JSON 400 ALT_MALFORMED_HTTP naming the header (was a bare 400)`, async (t) => {
+    const before = await protocolErrors(listener, 'ALT_MALFORMED_HTTP');
+    const r = await raw(port(), `GET /v1/models HTTP/1.1\r\n${AUTH}\r\n`);
+    t.is(r.status, 400);
+    t.is(r.headers['connection'], 'close');
+    t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
+    t.truthy(r.headers['x-altrace-request-id']);
+    t.is(r.body.error.code, 'ALT_MALFORMED_HTTP');
+    t.regex(r.body.error.message, /no Host header/);
+    t.is(await protocolErrors(listener, 'ALT_MALFORMED_HTTP'), before + 1);
+  });
+}
+
+test.serial('HTTP/1.0 without Host, and an absolute-form target, are served; the target authority does not choose the upstream', async (t) => {
+  const auth = `Authorization: Bearer ${key}\r\n`;
+  const old = await raw(h.agent.proxyPort, `GET /v1/models HTTP/1.0\r\n${auth}\r\n`);
+  t.is(old.status, 200);
+  t.is(old.body.object, 'list');
+  const before = h.sim.count();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  const absolute = await raw(
+    h.agent.proxyPort,
+    `POST http://elsewhere.invalid:9/v1/chat/completions HTTP/1.1\r\nHost: elsewhere.invalid\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  t.is(absolute.status, 200);
+  t.truthy(absolute.body.choices[0].message.content);
+  t.is(h.sim.count(), before + 1, 'the configured upstream answered');
+});
+
+test.serial('CONNECT is a JSON 405 ALT_METHOD_NOT_ALLOWED saying Altrace is not a forward proxy (was a silent close)', async (t) => {
+  const r = await raw(h.agent.proxyPort, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
+  t.is(r.status, 405);
+  t.is(r.headers['x-altrace-reason'], 'ALT_METHOD_NOT_ALLOWED');
+  t.regex(r.body.error.message, /not a forward proxy/);
+  await healthy(t);
+});
+
+test.serial('regression: a target no URL can be made of (//%%%/v1) is a 400 ALT_MALFORMED_HTTP, not a 500, over HTTP/1.1 and HTTP/2', async (t) => {
+  const r = await raw(h.agent.proxyPort, `GET //%%%/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  t.is(r.status, 400);
+  t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
+  t.regex(r.body.error.message, /not a valid path or URL/);
+  const session = http2.connect(h.proxyUrl);
+  session.on('error', () => {});
+  const stream = session.request({ ':method': 'GET', ':path': '//%%%/v1/models' });
+  const status = await new Promise((resolve) => stream.on('response', (hd) => resolve(hd[':status'])));
+  stream.resume();
+  t.is(status, 400);
+  session.close();
+});
