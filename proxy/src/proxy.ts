@@ -22,6 +22,7 @@ import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
 import { mcpOperation } from './providers/mcp/parse.js';
 import { leavesText } from './scan/leaves.js';
+import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from './core/json-depth.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
@@ -207,7 +208,13 @@ export class GovernedProxy {
   async #run(x: Exchange): Promise<void> {
     const { req } = x;
     const method = req.method ?? 'GET';
-    const url = this.#targets.get(req.url ?? '/');
+    let url: URL;
+    try {
+      url = this.#targets.get(req.url ?? '/');
+    } catch {
+      // A target the parser let through but no URL can be made of (`//%%%/v1`, `http://[x/`).
+      return this.#block(x, block('listener', 'ALT_MALFORMED_HTTP', 'request target is not a URL', 'The request target is not a valid path or URL; send a path such as /v1/chat/completions.'));
+    }
     const routed = this.#o.router.route(method, url);
     const match = routed.match;
     if (match) {
@@ -217,7 +224,13 @@ export class GovernedProxy {
     let read: ReadBody | null = null;
     if (expectsBody(routed, method)) {
       const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
-      read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
+      try {
+        read = await readBody(req as Readable, this.#o.maxBodyBytes, Number.isFinite(declared) ? declared : null);
+      } catch {
+        // The client went, or its listener answered it already (a request timeout): nothing to decide.
+        x.clientGone = true;
+        return this.#finish(x);
+      }
     }
     const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
     if (ctx.presented.virtual === null && this.#o.workloadOf) {
@@ -361,12 +374,16 @@ export class GovernedProxy {
     let parsed: unknown;
     let json = false;
     if (bytes.length > 0) {
+      const text = bytes.toString('utf8');
       try {
-        parsed = JSON.parse(bytes.toString('utf8'));
+        parsed = JSON.parse(text);
         json = true;
       } catch {
         // Not JSON: refused below when it is a success, scanned as text when it is an error.
       }
+      // JSON.parse copes with any depth; the walks after it and the agent's SDK do not (an error
+      // body nested 100,000 deep overflows the OpenAI SDK's stack as it builds its error).
+      if (json && jsonDeeperThan(text, MAX_UPSTREAM_JSON_DEPTH)) return this.#tooDeep(x, response.statusCode, ok);
     }
     if (ok) {
       const wrong = unreadableSuccess(response, call, json, parsed, x.req.method);
@@ -416,6 +433,14 @@ export class GovernedProxy {
   /** A 2xx answer Altrace cannot read as its provider's format: refused, never passed on unscanned. */
   #badResponse(x: Exchange, detail: string): void {
     this.#block(x, blockVerdict('ALT_UPSTREAM_BAD_RESPONSE', 'upstream', detail));
+  }
+
+  /** Refused whether success or error: passed on, it would reach the agent unscanned and could crash its SDK. */
+  #tooDeep(x: Exchange, status: number, ok: boolean): void {
+    const nesting = `nests arrays and objects more than ${MAX_UPSTREAM_JSON_DEPTH} levels deep`;
+    if (ok) return this.#badResponse(x, `upstream answered ${status} with JSON that ${nesting}`);
+    const hint = `The provider answered ${status}, and its error body was unreadable: its JSON ${nesting}. Retry, and tell an operator if it persists.`;
+    this.#block(x, block('upstream', 'ALT_UPSTREAM_BAD_RESPONSE', `upstream error body (status ${status}) ${nesting}`, hint));
   }
 
   #internalError(x: Exchange, err: unknown): void {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,4 +235,169 @@ test.serial('the control API refuses a body nested too deep with 400 ALT_JSON_TO
   t.is(json.error.code, 'ALT_JSON_TOO_DEEP');
   t.regex(json.error.message, /more than 256 levels deep/);
   await healthy(t);
+});
+
+// ---- HTTP/2 (cleartext, prior knowledge, on the proxy port): the same timeouts as HTTP/1.1 ----
+
+const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+/** An HTTP/2 frame header: 24-bit length, type, flags, stream id. */
+const frameHeader = (length: number, type: number, flags: number, stream: number): Buffer => {
+  const b = Buffer.alloc(9);
+  b.writeUIntBE(length, 0, 3);
+  b.writeUInt8(type, 3);
+  b.writeUInt8(flags, 4);
+  b.writeUInt32BE(stream, 5);
+  return b;
+};
+
+/** Sends `data` on a fresh connection and collects what the server sends until it closes. */
+function rawH2(port: number, data: Buffer): Promise<{ frames: { type: number; payload: Buffer }[]; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const guard = setTimeout(() => (socket.destroy(), reject(new Error(`the server did not close the connection within ${patience(20_000)} ms`))), patience(20_000));
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(guard);
+      const all = Buffer.concat(chunks);
+      const frames: { type: number; payload: Buffer }[] = [];
+      for (let at = 0; at + 9 <= all.length; ) {
+        const length = all.readUIntBE(at, 3);
+        frames.push({ type: all.readUInt8(at + 3), payload: all.subarray(at + 9, at + 9 + length) });
+        at += 9 + length;
+      }
+      resolve({ frames, ms: Date.now() - started });
+    });
+    socket.write(data);
+  });
+}
+
+const GOAWAY = 0x7;
+
+for (const [what, bytes] of [
+  ['half the preface', Buffer.from(H2_PREFACE.slice(0, 12))],
+  ['the preface and half a HEADERS frame', Buffer.concat([Buffer.from(H2_PREFACE), frameHeader(0, 0x4, 0, 0), frameHeader(64, 0x1, 0x4, 1), Buffer.alloc(10)])],
+  ['the preface and SETTINGS, then nothing', Buffer.concat([Buffer.from(H2_PREFACE), frameHeader(0, 0x4, 0, 0)])],
+] as const) {
+  test.serial(`HTTP/2: a session that sends ${what} gets GOAWAY naming ALT_REQUEST_TIMEOUT and is closed within the header timeout`, async (t) => {
+    const before = await protocolErrors('proxy', 'ALT_REQUEST_TIMEOUT');
+    const r = await rawH2(h.agent.proxyPort, bytes);
+    t.true(r.ms >= HEADERS_TIMEOUT_MS - 50 && r.ms < HEADERS_TIMEOUT_MS + patience(1500), `closed after ${r.ms} ms`);
+    const goaway = r.frames.find((f) => f.type === GOAWAY);
+    t.truthy(goaway, `frames: ${r.frames.map((f) => f.type).join(',')}`);
+    t.regex(goaway!.payload.subarray(8).toString(), /^ALT_REQUEST_TIMEOUT: /);
+    t.is(await protocolErrors('proxy', 'ALT_REQUEST_TIMEOUT'), before + 1);
+    await healthy(t);
+  });
+}
+
+test.serial('HTTP/2: a request body not complete within the request timeout is a JSON 408 ALT_REQUEST_TIMEOUT, then the stream is reset', async (t) => {
+  const before = await protocolErrors('proxy', 'ALT_REQUEST_TIMEOUT');
+  const session = http2.connect(h.proxyUrl);
+  session.on('error', () => {});
+  const started = Date.now();
+  const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+  stream.write('{"model":"gpt-4o-mini","messages":[');
+  let headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader = {};
+  let body = '';
+  stream.on('response', (h) => (headers = h));
+  stream.on('data', (d: Buffer) => (body += d));
+  stream.on('error', () => {});
+  await new Promise((resolve) => stream.on('close', resolve));
+  const ms = Date.now() - started;
+  t.is(headers[':status'], 408);
+  t.is(headers['x-altrace-reason'], 'ALT_REQUEST_TIMEOUT');
+  t.is(headers['x-should-retry'], 'false');
+  t.truthy(headers['x-altrace-request-id']);
+  const json = JSON.parse(body) as { error: { code: string; message: string; altrace: { reason: string } } };
+  t.is(json.error.code, 'ALT_REQUEST_TIMEOUT');
+  t.regex(json.error.message, /request body was not received in time/);
+  t.is(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+  t.true(ms >= REQUEST_TIMEOUT_MS - 50 && ms < REQUEST_TIMEOUT_MS + patience(1500), `answered after ${ms} ms`);
+  t.is(await protocolErrors('proxy', 'ALT_REQUEST_TIMEOUT'), before + 1);
+  // The session itself is fine: it serves the next request.
+  const next = session.request({ ':method': 'GET', ':path': '/v1/models', authorization: `Bearer ${key}` });
+  const status = await new Promise((resolve) => next.on('response', (h) => resolve(h[':status'])));
+  next.resume();
+  t.is(status, 200);
+  session.close();
+  await healthy(t);
+});
+
+test.serial('HTTP/2: a streamed response and a session idle between requests outlast both timeouts', async (t) => {
+  const session = http2.connect(h.proxyUrl);
+  session.on('error', () => {});
+  h.sim.next({ fragments: Array.from({ length: 8 }, (_, i) => `f${i} `), fragmentDelayMs: 250 });
+  const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+  stream.end(JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d));
+  await new Promise((resolve) => stream.on('close', resolve));
+  t.true(text.includes('"content":"f7 "') && text.includes('[DONE]'), text.slice(-200));
+  await new Promise((r) => setTimeout(r, REQUEST_TIMEOUT_MS + 200));
+  t.false(session.closed || session.destroyed, 'the session is still open');
+  const next = session.request({ ':method': 'GET', ':path': '/v1/models', authorization: `Bearer ${key}` });
+  const status = await new Promise((resolve) => next.on('response', (h) => resolve(h[':status'])));
+  next.resume();
+  t.is(status, 200);
+  session.close();
+});
+
+// ---- requests Node's parser accepts but answered bare (or a 500) before ----
+
+for (const [listener, port] of [
+  ['proxy', () => h.agent.proxyPort],
+  ['control', () => h.agent.controlPort],
+] as const) {
+  test.serial(`${listener} port: an HTTP/1.1 request without Host is a JSON 400 ALT_MALFORMED_HTTP naming the header (was a bare 400)`, async (t) => {
+    const before = await protocolErrors(listener, 'ALT_MALFORMED_HTTP');
+    const r = await raw(port(), `GET /v1/models HTTP/1.1\r\n${AUTH}\r\n`);
+    t.is(r.status, 400);
+    t.is(r.headers['connection'], 'close');
+    t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
+    t.truthy(r.headers['x-altrace-request-id']);
+    t.is(r.body.error.code, 'ALT_MALFORMED_HTTP');
+    t.regex(r.body.error.message, /no Host header/);
+    t.is(await protocolErrors(listener, 'ALT_MALFORMED_HTTP'), before + 1);
+  });
+}
+
+test.serial('HTTP/1.0 without Host, and an absolute-form target, are served; the target authority does not choose the upstream', async (t) => {
+  const auth = `Authorization: Bearer ${key}\r\n`;
+  const old = await raw(h.agent.proxyPort, `GET /v1/models HTTP/1.0\r\n${auth}\r\n`);
+  t.is(old.status, 200);
+  t.is(old.body.object, 'list');
+  const before = h.sim.count();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  const absolute = await raw(
+    h.agent.proxyPort,
+    `POST http://elsewhere.invalid:9/v1/chat/completions HTTP/1.1\r\nHost: elsewhere.invalid\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  t.is(absolute.status, 200);
+  t.truthy(absolute.body.choices[0].message.content);
+  t.is(h.sim.count(), before + 1, 'the configured upstream answered');
+});
+
+test.serial('CONNECT is a JSON 405 ALT_METHOD_NOT_ALLOWED saying Altrace is not a forward proxy (was a silent close)', async (t) => {
+  const r = await raw(h.agent.proxyPort, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
+  t.is(r.status, 405);
+  t.is(r.headers['x-altrace-reason'], 'ALT_METHOD_NOT_ALLOWED');
+  t.regex(r.body.error.message, /not a forward proxy/);
+  await healthy(t);
+});
+
+test.serial('regression: a target no URL can be made of (//%%%/v1) is a 400 ALT_MALFORMED_HTTP, not a 500, over HTTP/1.1 and HTTP/2', async (t) => {
+  const r = await raw(h.agent.proxyPort, `GET //%%%/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  t.is(r.status, 400);
+  t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
+  t.regex(r.body.error.message, /not a valid path or URL/);
+  const session = http2.connect(h.proxyUrl);
+  session.on('error', () => {});
+  const stream = session.request({ ':method': 'GET', ':path': '//%%%/v1/models' });
+  const status = await new Promise((resolve) => stream.on('response', (hd) => resolve(hd[':status'])));
+  stream.resume();
+  t.is(status, 400);
+  session.close();
 });

@@ -377,3 +377,95 @@ test.serial('MCP: a complete event stream and an empty 202 still pass', async (t
   });
   t.is(note.status, 202);
 });
+
+// ---- answers nested absurdly deep: JSON.parse copes, every walk after it (and the SDKs) overflow ----
+
+/** `depth` arrays inside one another, as JSON text. */
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const withContent = (content: string) => `{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":${content}},"finish_reason":"stop"}]}`;
+
+for (const [what, body] of [
+  ['its message content nested 100,000 deep', withContent(nested(100_000))],
+  ['only an array nested 100,000 deep', nested(100_000)],
+  // Regression: tool inputs re-serialised by the adapters overflowed the stack here (500 ALT_STAGE_FAILED).
+  ['its message content nested 5,000 deep', withContent(nested(5_000))],
+] as const) {
+  test.serial(`OpenAI: a 200 answer with ${what} is a 502 ALT_UPSTREAM_BAD_RESPONSE APIError, never passed on unscanned`, async (t) => {
+    const seq = await auditSeq();
+    h.sim.next(raw('application/json', body));
+    const err = await t.throwsAsync(openai().chat.completions.create({ model: 'gpt-4o-mini', messages: chat }));
+    t.true(err instanceof OpenAI.APIError, String(err));
+    t.is((err as InstanceType<typeof OpenAI.APIError>).status, 502);
+    t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_UPSTREAM_BAD_RESPONSE');
+    const d = await lastDecision(seq);
+    t.is(d.reason, 'ALT_UPSTREAM_BAD_RESPONSE');
+    t.regex(d.detail ?? '', /more than 1024 levels deep/);
+  });
+}
+
+test.serial('an answer nested within the bound (1,000 deep) is still delivered', async (t) => {
+  h.sim.next(raw('application/json', withContent(`"fine","x":${nested(1000)}`)));
+  const done = await openai().chat.completions.create({ model: 'gpt-4o-mini', messages: chat });
+  t.is(done.choices[0]!.message.content, 'fine');
+});
+
+for (const status of [400, 500]) {
+  test.serial(`regression: a ${status} error body nested 100,000 deep no longer crashes the OpenAI SDK; it is a 502 naming the unreadable error`, async (t) => {
+    for (const body of [nested(100_000), `{"error":${nested(100_000)}}`]) {
+      h.sim.next(raw('application/json', body, status));
+      const err = await t.throwsAsync(openai().chat.completions.create({ model: 'gpt-4o-mini', messages: chat }));
+      t.true(err instanceof OpenAI.APIError, String(err));
+      const e = err as InstanceType<typeof OpenAI.APIError>;
+      t.is(e.status, 502);
+      t.is(e.code, 'ALT_UPSTREAM_BAD_RESPONSE');
+      t.regex(e.message, new RegExp(`answered ${status}, and its error body was unreadable`));
+    }
+  });
+}
+
+test.serial('Anthropic: a tool_use input nested 5,000 deep is an APIError 502, not a 500 from a stack overflow', async (t) => {
+  h.sim.next(raw('application/json', `{"id":"m","type":"message","role":"assistant","model":"claude-sonnet-7-0","content":[{"type":"tool_use","id":"t","name":"f","input":{"a":${nested(5_000)}}}],"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":1}}`));
+  const err = await t.throwsAsync(anthropic().messages.create({ model: 'claude-sonnet-7-0', max_tokens: 64, messages: chat }));
+  t.true(err instanceof Anthropic.APIError, String(err));
+  t.is((err as InstanceType<typeof Anthropic.APIError>).status, 502);
+  t.regex(err!.message, /ALT_UPSTREAM_BAD_RESPONSE/);
+});
+
+test.serial('OpenAI stream: an event nested too deep ends the stream with the in-stream ALT_UPSTREAM_BAD_RESPONSE, after what was delivered', async (t) => {
+  const chunk = (content: string) => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":${content}}}]}\n\n`;
+  h.sim.next(raw('text/event-stream', chunk('"first "') + chunk(nested(100_000)) + 'data: [DONE]\n\n'));
+  const stream = await openai().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: chat });
+  let text = '';
+  const err = await t.throwsAsync(async () => {
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+  });
+  t.true(err instanceof OpenAI.APIError, String(err));
+  t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_UPSTREAM_BAD_RESPONSE');
+  t.is(text, 'first ');
+});
+
+test.serial('regression: Gemini stream with functionCall args nested 5,000 deep ends with ALT_UPSTREAM_BAD_RESPONSE (was ALT_UPSTREAM_UNREACHABLE)', async (t) => {
+  h.sim.next(raw('text/event-stream', `data: {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"f","args":{"a":${nested(5_000)}}}}]},"finishReason":"STOP"}]}\n\n`));
+  const err = await t.throwsAsync(async () => {
+    const stream = await gemini().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' });
+    for await (const _ of stream);
+  });
+  t.true(err instanceof ApiError, String(err));
+  t.regex(err!.message, /ALT_UPSTREAM_BAD_RESPONSE/);
+});
+
+test.serial('MCP: a JSON answer or an event nested 100,000 deep is a JSON-RPC error ALT_UPSTREAM_BAD_RESPONSE', async (t) => {
+  const deep = `{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"x"}],"structuredContent":{"a":${nested(100_000)}}}}`;
+  for (const contentType of ['application/json', 'text/event-stream']) {
+    mcpAnswer = (res) => {
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(contentType === 'application/json' ? deep : `event: message\ndata: ${deep}\n\n`);
+    };
+    const res = await mcpCall();
+    const text = await res.text();
+    const last = text.startsWith('{') ? text : text.split('\n').filter((l) => l.startsWith('data: ')).pop()!.slice(6);
+    const msg = JSON.parse(last) as { id: number; error: { data: { altrace: { reason: string } } } };
+    t.is(msg.id, 7, contentType);
+    t.is(msg.error.data.altrace.reason, 'ALT_UPSTREAM_BAD_RESPONSE', contentType);
+  }
+});

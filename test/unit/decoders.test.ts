@@ -59,3 +59,17 @@ test('text that repeats the answer elsewhere is scanned, and such events are nev
   t.is(geminiEventRetext(undefined, grounded, 'z'), null);
   t.regex(geminiResponseText({ candidates: [{ groundingMetadata: { groundingSupports: [{ segment: { text: 'quoted alone' } }] } }] }), /quoted alone/, 'also on a chunk without content');
 });
+
+test('regression: an SSE event or an AWS event-stream payload nested past the upstream depth bound is a decode error, not a stack overflow', (t) => {
+  const deep = '['.repeat(2000) + ']'.repeat(2000);
+  const sse = new SseDecoder(chatChunkText);
+  const e1 = t.throws(() => sse.push(enc.encode(`data: {"choices":[{"delta":{"content":${deep}}}]}\n\n`)), { instanceOf: StreamDecodeError });
+  t.regex(e1.message, /more than 1024 levels deep/);
+  const aws = new AwsEventStreamDecoder(converseEventText);
+  const frame = encodeAwsEvent('event', 'metadata', { trace: JSON.parse(deep) as unknown });
+  const e2 = t.throws(() => aws.push(frame), { instanceOf: StreamDecodeError });
+  t.regex(e2.message, /more than 1024 levels deep/);
+  // Within the bound, the same shapes decode.
+  const fine = '['.repeat(1000) + ']'.repeat(1000);
+  t.is(new SseDecoder(chatChunkText).push(enc.encode(`data: {"choices":[{"delta":{"content":"ok"}}],"x":${fine}}\n\n`))[0]!.text, 'ok');
+});

@@ -20,3 +20,16 @@ for (const [code, reason] of table) {
     t.is<string, string>(upstreamFailureReason(Object.assign(new Error('x'), { code })), reason);
   });
 }
+
+test('a stack overflow while reading an answer (RangeError) → ALT_UPSTREAM_BAD_RESPONSE', (t) => {
+  let overflow: unknown;
+  const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+  try {
+    JSON.stringify(deep);
+  } catch (err) {
+    overflow = err;
+  }
+  t.true(overflow instanceof RangeError);
+  t.is<string, string>(upstreamFailureReason(overflow), 'ALT_UPSTREAM_BAD_RESPONSE');
+  t.is<string, string>(upstreamFailureReason(new TypeError('x')), 'ALT_UPSTREAM_UNREACHABLE');
+});

@@ -53,6 +53,15 @@ function closingQuote(text: string, from: number): number {
   return -1;
 }
 
+/**
+ * What an upstream answer (a whole body, one stream event) may nest at most before Altrace
+ * refuses it: the provider's format never comes near it, and every walk over an answer (the
+ * adapters' text, tool arguments re-serialised, the scanners) is safe up to it. Fixed, not
+ * limits.max_json_depth: that bounds what clients send, and an operator tightening it for
+ * clients must not start refusing providers' answers.
+ */
+export const MAX_UPSTREAM_JSON_DEPTH = MAX_JSON_DEPTH_CEILING;
+
 /** The refusal's wording, shared by every place a body enters (data plane, evidence, control API). */
 export function tooDeepMessage(limit: number): string {
   return `the body nests arrays and objects more than ${limit} levels deep (the limit is limits.max_json_depth = ${limit})`;

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server as HttpServer, type ServerOptions } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { reasons, type ReasonCode } from '../chain/reasons.js';
@@ -15,7 +15,7 @@ export interface ClientTimeouts {
 /** A connection answered (or dropped) for a protocol error, by reason code: for a counter. */
 export type ProtocolErrorSink = (reason: ProtocolReason) => void;
 
-export type ProtocolReason = Extract<ReasonCode, 'ALT_MALFORMED_HTTP' | 'ALT_HEADERS_TOO_LARGE' | 'ALT_REQUEST_TIMEOUT'>;
+export type ProtocolReason = Extract<ReasonCode, 'ALT_MALFORMED_HTTP' | 'ALT_HEADERS_TOO_LARGE' | 'ALT_REQUEST_TIMEOUT' | 'ALT_METHOD_NOT_ALLOWED'>;
 
 /**
  * Node's HTTP/1.1 server options for a listener facing untrusted clients. headersTimeout and
@@ -32,10 +32,45 @@ export function http1Options(t: ClientTimeouts, keepAliveTimeoutMs: number): Ser
   };
 }
 
-/** Answers HTTP/1.1 protocol errors on `server` in JSON (see answerProtocolError). */
+/**
+ * Answers in JSON, with a reason code, what Node's HTTP/1.1 server would otherwise answer with
+ * a bare status or a silent close: protocol errors (answerProtocolError), an HTTP/1.1 request
+ * without Host, a CONNECT. Call it after the server's request handler is attached.
+ */
 export function guardProtocol(server: HttpServer, sink?: ProtocolErrorSink): HttpServer {
   server.on('clientError', (err: Error & { code?: string; reason?: string }, socket: Duplex) => answerProtocolError(err, socket, sink));
+  // Without a 'connect' listener Node destroys the socket without a word. A client that took
+  // Altrace for an HTTPS forward proxy learns what to do instead.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    sink?.('ALT_METHOD_NOT_ALLOWED');
+    socket.on('error', () => socket.destroy());
+    socket.end(rawReply('ALT_METHOD_NOT_ALLOWED', "CONNECT is not served: Altrace is not a forward proxy; point the SDK's base URL at it instead; the connection is closed"));
+  });
+  requireHost(server, sink);
   return server;
+}
+
+/**
+ * RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host, as the front
+ * proxies in front of it do (nginx, Envoy); only hand-made or broken clients send one. Node
+ * answers it with a bare 400 from inside its parser, so its own check is off and this one
+ * answers like every refusal, before the server's handlers run. HTTP/1.0 has no Host and is
+ * served.
+ */
+function requireHost(server: HttpServer, sink?: ProtocolErrorSink): void {
+  (server as HttpServer & { requireHostHeader: boolean }).requireHostHeader = false;
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.host !== undefined || req.httpVersion !== '1.1') {
+      for (const handler of handlers) handler.call(server, req, res);
+      return;
+    }
+    sink?.('ALT_MALFORMED_HTTP');
+    const reply = protocolErrorReply('ALT_MALFORMED_HTTP', 'the HTTP/1.1 request has no Host header (RFC 9112, section 3.2); the connection is closed');
+    res.writeHead(reply.status, { ...reply.headers, connection: 'close' });
+    res.end(reply.body);
+  });
 }
 
 /**
@@ -91,18 +126,36 @@ function describe(reason: ProtocolReason, err: Error & { code?: string; reason?:
   return `the HTTP request is malformed (${err.code}: ${err.reason ?? err.message}); the connection is closed`;
 }
 
+/** A refusal made before any request could be routed, as status, headers and body. */
+export interface ProtocolErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /**
  * Which provider the client speaks is unknown before its request could be read: the body is
- * OpenAI's error shape, the fallback every unrouted refusal uses.
+ * OpenAI's error shape, the fallback every unrouted refusal uses. The headers are those of every
+ * refusal (request id, reason, stage, and x-should-retry where retrying cannot help).
  */
-function rawReply(reason: ProtocolReason, message: string): string {
+export function protocolErrorReply(reason: ProtocolReason, message: string): ProtocolErrorReply {
   const info = reasons[reason];
   const id = randomUUID();
   const { body } = openAiErrorReply({ request_id: id, stage: 'listener', reason, hint: info.hint }, info.status, message, info.errorClass);
-  const retry = info.retry === 'never' ? 'x-should-retry: false\r\n' : '';
-  return (
-    `HTTP/1.1 ${info.status} ${STATUS_CODES[info.status]}\r\n` +
-    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
-    `x-altrace-request-id: ${id}\r\nx-altrace-reason: ${reason}\r\nx-altrace-stage: listener\r\n${retry}\r\n${body}`
-  );
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-altrace-request-id': id,
+    'x-altrace-reason': reason,
+    'x-altrace-stage': 'listener',
+  };
+  if (info.retry === 'never') headers['x-should-retry'] = 'false';
+  return { status: info.status, headers, body };
+}
+
+function rawReply(reason: ProtocolReason, message: string): string {
+  const reply = protocolErrorReply(reason, message);
+  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(reply.headers)) head += `${name}: ${value}\r\n`;
+  return `${head}\r\n${reply.body}`;
 }

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ReportedUsage } from '../providers/usage.js';
+import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from '../core/json-depth.js';
 import { StreamDecodeError, StreamEndedEarly, type RpcOutcome, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
@@ -113,6 +114,11 @@ export class SseDecoder implements StreamDecoder {
     let outcomes: RpcOutcome[] | null = null;
     let data: unknown = SSE_DONE;
     if (e.data !== SSE_DONE) {
+      // Parsed, it would overflow the stack of a walk over it (or the agent's SDK): never delivered.
+      if (jsonDeeperThan(e.data, MAX_UPSTREAM_JSON_DEPTH)) {
+        this.#failure = new StreamDecodeError(`upstream SSE event data nests arrays and objects more than ${MAX_UPSTREAM_JSON_DEPTH} levels deep`);
+        return;
+      }
       try {
         data = JSON.parse(e.data);
       } catch {

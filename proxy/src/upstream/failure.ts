@@ -5,6 +5,9 @@ import type { ReasonCode } from '../chain/reasons.js';
  * table (test/unit/upstream-failure.test.ts).
  */
 export function upstreamFailureReason(err: unknown): ReasonCode {
+  // The call stack overflowed walking what upstream sent (nesting no depth check caught):
+  // its answer could not be read, the connection itself was fine.
+  if (err instanceof RangeError) return 'ALT_UPSTREAM_BAD_RESPONSE';
   const code = (err as { code?: unknown } | null)?.code;
   switch (code) {
     case 'UND_ERR_HEADERS_TIMEOUT':

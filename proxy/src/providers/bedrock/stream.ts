@@ -1,13 +1,17 @@
 import { isRecord, str } from '../adapter.js';
 import { anthropicEventRetext, anthropicEventText, anthropicMessageText } from '../anthropic/stream.js';
 import type { AwsEvent } from '../../stream/aws-event-stream.js';
+import { StreamDecodeError } from '../../stream/decoder.js';
+import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from '../../core/json-depth.js';
 
 const utf8 = new TextDecoder();
 
-/** An event payload as JSON; null when it is not. */
+/** An event payload as JSON; null when it is not. One nested too deep to walk fails the stream (StreamDecodeError). */
 export function json(bytes: Uint8Array): unknown {
+  const text = utf8.decode(bytes);
+  if (jsonDeeperThan(text, MAX_UPSTREAM_JSON_DEPTH)) throw new StreamDecodeError(`upstream event-stream payload nests arrays and objects more than ${MAX_UPSTREAM_JSON_DEPTH} levels deep`);
   try {
-    return JSON.parse(utf8.decode(bytes));
+    return JSON.parse(text);
   } catch {
     return null;
   }
