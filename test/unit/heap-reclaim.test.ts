@@ -1,0 +1,91 @@
+import test from 'ava';
+import { HeapReclaimer, exposeCollector, type Collect } from '../../proxy/src/core/heap-reclaim.js';
+import { releaseFreedMemory } from '../../agent/src/native.js';
+
+const MB = 2 ** 20;
+
+/** A reclaimer over a heap size the test sets, counting the collections it asks for. */
+function rig(growthMb: number, startMb: number) {
+  let heap = startMb * MB;
+  const asked: unknown[] = [];
+  const collector: Collect = (options) => void asked.push(options);
+  const reclaimer = new HeapReclaimer({ growthBytes: growthMb * MB, collector, heapBytes: () => heap });
+  return { reclaimer, asked, setHeap: (mb: number) => (heap = mb * MB) };
+}
+
+test('a heap that grew past the bound since start is collected once, concurrently', (t) => {
+  const { reclaimer, asked, setHeap } = rig(64, 40);
+  setHeap(100);
+  t.false(reclaimer.check(), 'growth of 60 MB is within the bound');
+  setHeap(300);
+  t.true(reclaimer.check());
+  t.deepEqual(asked, [{ type: 'major', execution: 'async' }]);
+  setHeap(45);
+  t.false(reclaimer.check(), 'the check after a collection only takes the new baseline');
+  t.is(reclaimer.reclaims, 1);
+});
+
+test('a heap that stays large because its data is live is not collected again and again', (t) => {
+  const { reclaimer, asked, setHeap } = rig(64, 40);
+  setHeap(200);
+  t.true(reclaimer.check());
+  setHeap(190); // the collection freed little: the data is live
+  reclaimer.check();
+  for (let i = 0; i < 5; i++) t.false(reclaimer.check());
+  setHeap(260); // past the new baseline by more than the bound
+  t.true(reclaimer.check());
+  t.is(asked.length, 2);
+});
+
+test('the baseline follows the heap down when V8 shrank it itself', (t) => {
+  const { reclaimer, setHeap } = rig(64, 120);
+  setHeap(30);
+  t.false(reclaimer.check());
+  setHeap(100);
+  t.true(reclaimer.check(), '70 MB over the lowest heap seen');
+});
+
+test('without a collector nothing is asked for', (t) => {
+  let heap = 10 * MB;
+  const reclaimer = new HeapReclaimer({ growthBytes: MB, collector: null, heapBytes: () => heap });
+  heap = 500 * MB;
+  t.false(reclaimer.check());
+  t.is(reclaimer.reclaims, 0);
+});
+
+test.serial('the collector is reachable without --expose-gc, and collecting returns a burst of garbage to the system', async (t) => {
+  const collect = exposeCollector();
+  t.is(typeof collect, 'function');
+  // Flat strings, each its own 4 MB in V8's heap (a repeat() would be a small tree of cons strings).
+  let burst: string[] | null = Array.from({ length: 40 }, (_, i) => Buffer.alloc(4 * MB, 97 + (i % 26)).toString('latin1'));
+  const grown = process.memoryUsage().rss;
+  t.true(burst.length === 40);
+  burst = null;
+  collect!({ type: 'major', execution: 'async' });
+  await new Promise((r) => setTimeout(r, 500));
+  const after = process.memoryUsage().rss;
+  t.true(after < grown - 100 * MB, `RSS ${Math.round(grown / MB)} MB → ${Math.round(after / MB)} MB`);
+});
+
+test.serial('releaseFreedMemory hands chunks glibc keeps after free back to the system', (t) => {
+  const collect = exposeCollector()!;
+  let buffers: Buffer[] | null = [];
+  const keep: Buffer[] = [];
+  // Below glibc's mmap threshold each buffer comes from an arena; the small survivors between them stop the arena's top from shrinking by itself.
+  for (let i = 0; i < 2000; i++) {
+    buffers.push(Buffer.alloc(60 * 1024, 1));
+    if (i % 50 === 0) keep.push(Buffer.alloc(100, 1));
+  }
+  const allocated = process.memoryUsage().rss;
+  buffers = null;
+  collect({ type: 'major', execution: 'async' });
+  return new Promise<void>((resolve) =>
+    setTimeout(() => {
+      t.true(releaseFreedMemory(), 'glibc: malloc_trim is there');
+      const trimmed = process.memoryUsage().rss;
+      t.true(trimmed < allocated - 64 * MB, `RSS ${Math.round(allocated / MB)} MB → ${Math.round(trimmed / MB)} MB`);
+      t.is(keep.length, 40);
+      resolve();
+    }, 300),
+  );
+});
