@@ -39,6 +39,7 @@ import {
 } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
+import type { RouteInfo } from './control/router.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
 import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
@@ -83,6 +84,8 @@ export interface RunningAgent {
   credentialGaps: CredentialSupply[];
   stateDir: string;
   logger: Logger;
+  /** The control API's /api/v1 routes, as declared (for the test that every state change names its audit target). */
+  controlRoutes: readonly RouteInfo[];
   close(): Promise<void>;
 }
 
@@ -377,6 +380,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     credentialGaps: credentialGaps(config, credentials.configured()),
     stateDir: config.state_dir,
     logger,
+    controlRoutes: control.routes,
     async close() {
       ready = false;
       for (const w of policyWatches) w.close();
