@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ControlError, MethodNotAllowed } from '../errors.js';
-import { jsonDeeperThan, tooDeepMessage } from '../../../proxy/src/index.js';
+import { jsonDeeperThan, readBody, tooDeepMessage } from '../../../proxy/src/index.js';
 import type { OperatorToken } from '../state/store.js';
 
 export type Operator = Pick<OperatorToken, 'name' | 'team'>;
@@ -64,21 +64,18 @@ export const MAX_CONTROL_BODY = 64 * 1024;
  * the same connection by the listener's own answer when that body stalls (a 408 after a 405 to
  * a HEAD), which a client reads as a corrupt response.
  */
-export async function readControlBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > MAX_CONTROL_BODY) throw new ControlError('ALT_BODY_TOO_LARGE', 413, `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks, n);
+export async function readControlBody(req: IncomingMessage): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  // Past the limit it stops reading without destroying the request, so the 413 can still be sent.
+  const read = await readBody(req, MAX_CONTROL_BODY, Number.isFinite(declared) ? declared : null);
+  if (read.tooLarge) throw new ControlError('ALT_BODY_TOO_LARGE', 413, `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
+  return read.bytes;
 }
 
 /** A control body as JSON; `{}` when there is none. */
-export function parseControlJson(bytes: Buffer, maxDepth: number): unknown {
+export function parseControlJson(bytes: Uint8Array, maxDepth: number): unknown {
   if (bytes.length === 0) return {};
-  const text = bytes.toString('utf8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (jsonDeeperThan(text, maxDepth)) throw new ControlError('ALT_JSON_TOO_DEEP', 400, tooDeepMessage(maxDepth), '(body)');
   try {
     return JSON.parse(text);

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
+import type { Duplex } from 'node:stream';
+import { answerProtocolError, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
@@ -105,10 +106,18 @@ export class ControlServer {
 
   async listen(host: string, port: number): Promise<number> {
     const metrics = this.d.metrics;
-    this.#server = guardProtocol(
-      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => void this.#handle(req, res)),
-      (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }),
-    );
+    this.#server = createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
+      // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
+      this.#handle(req, res).catch(() => res.destroy());
+    });
+    this.#server.on('clientError', (err: Error & { code?: string }, socket: Duplex & { _httpMessage?: unknown }) => {
+      // Bytes after the client's own `Connection: close` (a body a HEAD or GET declared no length
+      // for) while its request is being answered: that request was whole and gets its own answer,
+      // headers only for a HEAD. A JSON 400 written here instead would reach the client as a body
+      // after its HEAD reply, and the call would still be carried out behind it.
+      if (err.code === 'HPE_CLOSED_CONNECTION' && socket._httpMessage) return;
+      answerProtocolError(err, socket, (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }));
+    });
     this.#server.listen(port, host);
     await once(this.#server, 'listening');
     return (this.#server.address() as AddressInfo).port;
@@ -159,6 +168,8 @@ export class ControlServer {
     let target = '';
     let changesState = false;
     const method = req.method ?? 'GET';
+    // Held here: Node detaches it from the request once the connection is gone.
+    const socket = req.socket;
     // Every authenticated call is audited; a state change is on disk, in the store and in
     // the audit log, before the reply leaves.
     const audited = async (status: number, error: string | null) => {
@@ -166,6 +177,9 @@ export class ControlServer {
     };
     try {
       const bytes = await readControlBody(req);
+      // The listener answered this connection itself (a request timeout, a protocol error): the
+      // client was told its request failed, so it is not carried out.
+      if (socket.writableEnded) return;
       const url = requestUrl(req.url);
       const path = url.pathname.replace(/\/+$/, '') || '/';
       if (OPS_PATHS.has(path) && !OPS_METHODS.includes(method)) throw new MethodNotAllowed(method, path, OPS_METHODS);
@@ -196,7 +210,7 @@ export class ControlServer {
       // A reply already under way cannot turn into an error: cut, so it is not taken as complete.
       if (res.headersSent) return void res.destroy();
       // A client gone mid-body, or a connection the listener answered itself (a request timeout), gets nothing more.
-      if (!req.socket.writable) return;
+      if (!socket.writable) return;
       send(req, res, refusal.status, refusal.body, refusal.headers);
     }
   }
