@@ -8,6 +8,7 @@ import {
   AuthFailures,
   Chain,
   GovernedProxy,
+  type DecisionRecord,
   KeyRegistry,
   KillSwitches,
   AgentLevels,
@@ -245,8 +246,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   );
   const { adapters, router } = buildAdapters(upstreams);
   const authLimit = { failures: config.limits.auth_failures_per_minute, perMs: 60_000 };
+  // One count of failed virtual keys per source for every path of the proxy port, evidence included.
+  const proxyAuthFailures = new AuthFailures(authLimit, clock);
+  const onDecision = (d: DecisionRecord): void => {
+    audit?.decision(d);
+    enforcement.observe(d);
+    node?.observe(d);
+  };
   const proxy = new GovernedProxy({
-    authFailures: new AuthFailures(authLimit, clock),
+    authFailures: proxyAuthFailures,
     chain,
     router,
     fallbackAdapter: adapters.openai,
@@ -261,15 +269,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     metrics,
     kills,
-    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth },
+    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth, authFailures: proxyAuthFailures, metrics, onDecision },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     now: clock,
-    onDecision: (d) => {
-      audit?.decision(d);
-      enforcement.observe(d);
-      node?.observe(d);
-    },
+    onDecision,
   });
 
   let ready = false;
