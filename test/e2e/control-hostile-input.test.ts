@@ -125,3 +125,16 @@ test('an export the client abandons ends, and the agent keeps serving', async (t
   await healthy(t);
   t.is((await h.control('GET', '/audit?limit=1')).status, 200);
 });
+
+test('regression: CONNECT, an unknown Expect and a missing Host header get JSON refusals, not a dropped connection or a bare reply', async (t) => {
+  const connect = await control(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${AUTH}\r\n`);
+  t.is(connect.status, 405);
+  t.is(connect.body.error.code, 'ALT_METHOD_NOT_ALLOWED');
+  const expect = await control(`GET /api/v1/kill HTTP/1.1\r\nHost: x\r\n${AUTH}Expect: nonsense\r\nConnection: close\r\n\r\n`);
+  t.is(expect.status, 417);
+  t.is(expect.body.error.field, 'expect');
+  const hostless = await control(`GET /api/v1/kill HTTP/1.1\r\n${AUTH}Connection: close\r\n\r\n`);
+  t.is(hostless.status, 400);
+  t.is(hostless.body.error.field, 'host');
+  await healthy(t);
+});

@@ -106,7 +106,8 @@ export class ControlServer {
 
   async listen(host: string, port: number): Promise<number> {
     const metrics = this.d.metrics;
-    this.#server = createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
+    // Without a Host header Node would answer a bare 400 itself; #handle answers it in JSON.
+    this.#server = createServer({ ...http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), requireHostHeader: false }, (req, res) => {
       // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
       this.#handle(req, res).catch(() => res.destroy());
     });
@@ -117,6 +118,15 @@ export class ControlServer {
       // after its HEAD reply, and the call would still be carried out behind it.
       if (err.code === 'HPE_CLOSED_CONNECTION' && socket._httpMessage) return;
       answerProtocolError(err, socket, (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }));
+    });
+    // Node's own answers to these are a bare 417, or no answer at all (CONNECT): JSON instead.
+    this.#server.on('checkExpectation', (req, res) => {
+      send(req, res, 417, { error: { code: 'ALT_INVALID_FIELD', message: `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported (only 100-continue)`, field: 'expect' } }, { connection: 'close' });
+    });
+    this.#server.on('connect', (_req, socket: Duplex) => {
+      const body = JSON.stringify({ error: { code: 'ALT_METHOD_NOT_ALLOWED', message: 'CONNECT is not supported: the control API is not a proxy' } });
+      socket.on('error', () => {});
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
     this.#server.listen(port, host);
     await once(this.#server, 'listening');
@@ -180,6 +190,7 @@ export class ControlServer {
       // The listener answered this connection itself (a request timeout, a protocol error): the
       // client was told its request failed, so it is not carried out.
       if (socket.writableEnded) return;
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) throw new ControlError('ALT_INVALID_FIELD', 400, 'an HTTP/1.1 request must send a Host header', 'host');
       const url = requestUrl(req.url);
       const path = url.pathname.replace(/\/+$/, '') || '/';
       if (OPS_PATHS.has(path) && !OPS_METHODS.includes(method)) throw new MethodNotAllowed(method, path, OPS_METHODS);
