@@ -39,6 +39,13 @@ export class ControlError extends AltraceError {
   }
 }
 
+/** A control-API method the path does not take; `allow` lists the ones it does (the 405's allow header). */
+export class MethodNotAllowed extends ControlError {
+  constructor(method: string, path: string, readonly allow: readonly string[]) {
+    super('ALT_METHOD_NOT_ALLOWED', 405, `${method} is not supported on ${path} (it takes ${allow.join(', ')})`);
+  }
+}
+
 /**
  * A CLI invocation is malformed (exit code 2): caught by the CLI itself (ALT_USAGE), or a value
  * the control API refused as invalid (400), which keeps the server's code.

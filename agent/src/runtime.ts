@@ -8,6 +8,7 @@ import {
   AuthFailures,
   Chain,
   GovernedProxy,
+  type DecisionRecord,
   KeyRegistry,
   KillSwitches,
   AgentLevels,
@@ -39,6 +40,7 @@ import {
 } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
+import type { RouteInfo } from './control/router.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
 import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
@@ -84,6 +86,8 @@ export interface RunningAgent {
   credentialGaps: CredentialSupply[];
   stateDir: string;
   logger: Logger;
+  /** The control API's /api/v1 routes, as declared (for the test that every state change names its audit target). */
+  controlRoutes: readonly RouteInfo[];
   close(): Promise<void>;
 }
 
@@ -243,8 +247,15 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   );
   const { adapters, router } = buildAdapters(upstreams);
   const authLimit = { failures: config.limits.auth_failures_per_minute, perMs: 60_000 };
+  // One count of failed virtual keys per source for every path of the proxy port, evidence included.
+  const proxyAuthFailures = new AuthFailures(authLimit, clock);
+  const onDecision = (d: DecisionRecord): void => {
+    audit?.decision(d);
+    enforcement.observe(d);
+    node?.observe(d);
+  };
   const proxy = new GovernedProxy({
-    authFailures: new AuthFailures(authLimit, clock),
+    authFailures: proxyAuthFailures,
     chain,
     router,
     fallbackAdapter: adapters.openai,
@@ -259,15 +270,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     metrics,
     kills,
-    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth },
+    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth, authFailures: proxyAuthFailures, metrics, onDecision },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     now: clock,
-    onDecision: (d) => {
-      audit?.decision(d);
-      enforcement.observe(d);
-      node?.observe(d);
-    },
+    onDecision,
   });
 
   let ready = false;
@@ -379,6 +386,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     credentialGaps: credentialGaps(config, credentials.configured()),
     stateDir: config.state_dir,
     logger,
+    controlRoutes: control.routes,
     async close() {
       ready = false;
       for (const w of policyWatches) w.close();

@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { stringify as stringifyYaml } from 'yaml';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../helpers/harness.js';
 import { patience } from '../helpers/patience.js';
+import { raw } from '../helpers/raw-http.js';
 
 // What arrives before a request can be governed: HTTP the parser refuses, clients too slow to
 // send their headers, JSON nested deeper than anything walks safely. Each is a clear 4xx in
@@ -32,45 +33,6 @@ test.after.always(async () => {
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface RawReply {
-  status: number | null;
-  headers: Record<string, string>;
-  body: any;
-  /** From connect to the server closing the connection. */
-  ms: number;
-}
-
-/** Sends `data` on a fresh connection (all at once, or a byte every `trickleMs`) and reads until the server closes it. */
-function raw(port: number, data: string, trickleMs = 0): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const guard = setTimeout(() => (socket.destroy(), reject(new Error(`the server did not close the connection within ${patience(20_000)} ms`))), patience(20_000));
-    socket.on('data', (d) => chunks.push(d));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearInterval(timer);
-      clearTimeout(guard);
-      const text = Buffer.concat(chunks).toString('latin1');
-      const [head = '', ...rest] = text.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      const bodyText = rest.join('\r\n\r\n');
-      resolve({ status: statusLine ? Number(statusLine.split(' ')[1]) : null, headers, body: bodyText ? JSON.parse(bodyText) : null, ms: Date.now() - started });
-    });
-    if (trickleMs === 0) {
-      if (data) socket.write(data);
-      return;
-    }
-    let at = 0;
-    timer = setInterval(() => {
-      if (at < data.length && socket.writable) socket.write(data[at++]!);
-    }, trickleMs);
-  });
-}
 
 /** Requests the parser refuses; `post` is a path whose handler reads the body before it answers. */
 const malformed = (post: string): [string, string][] => [

@@ -86,10 +86,11 @@ export class AuditService {
     return this.log.checkpoint();
   }
 
-  /** The newest signed checkpoint on disk, or null before the first. */
-  async latestCheckpoint(): Promise<string | null> {
+  /** The newest signed checkpoint on disk (its note and the tree size it covers), or null before the first. */
+  async latestCheckpoint(): Promise<{ size: number; note: string } | null> {
     const { checkpoints } = readCheckpoints(auditPaths(this.stateDir).checkpoints);
-    return checkpoints.length ? checkpoints[checkpoints.length - 1]!.note : null;
+    const last = checkpoints[checkpoints.length - 1];
+    return last ? { size: last.size, note: last.note } : null;
   }
 
   /** Newest first, filtered; a team token sees its team's decisions and its team's control calls. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { ControlError } from '../errors.js';
-import { jsonDeeperThan, tooDeepMessage } from '../../../proxy/src/index.js';
+import { ControlError, MethodNotAllowed } from '../errors.js';
+import { jsonDeeperThan, readBody, tooDeepMessage } from '../../../proxy/src/index.js';
 import type { OperatorToken } from '../state/store.js';
 
 export type Operator = Pick<OperatorToken, 'name' | 'team'>;
@@ -29,25 +29,53 @@ export interface ControlReply {
 
 export type ControlHandler = (r: ControlRequest) => ControlReply | Promise<ControlReply>;
 
-interface Route {
-  method: string;
+/** A declared route, as the router lists it. */
+export interface RouteInfo {
+  readonly method: string;
+  /** As declared, with `:name` parameters. */
+  readonly path: string;
+  /**
+   * Every method but GET changes state; a GET that does (it writes a checkpoint) says so. A call
+   * that changes state is audited durably and must name its target.
+   */
+  readonly changesState: boolean;
+}
+
+interface Route extends RouteInfo {
   pattern: RegExp;
   names: string[];
   handler: ControlHandler;
 }
 
+/** A path parameter, percent-decoded; malformed encoding is the client's error, named by the parameter. */
+export function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ControlError('ALT_INVALID_FIELD', 400, `path parameter ${name} is not valid percent-encoding (UTF-8 bytes as %XX): ${raw.slice(0, 200)}`, name);
+  }
+}
+
 export const MAX_CONTROL_BODY = 64 * 1024;
 
-export async function readJson(req: IncomingMessage, maxDepth: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > MAX_CONTROL_BODY) throw new ControlError('ALT_BODY_TOO_LARGE', 413, `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
-    chunks.push(c as Buffer);
-  }
-  if (n === 0) return {};
-  const text = Buffer.concat(chunks).toString('utf8');
+/**
+ * The whole request body, at most MAX_CONTROL_BODY bytes. Read before any reply, whether the
+ * route takes a body or not: a reply sent while the body is still arriving would be followed on
+ * the same connection by the listener's own answer when that body stalls (a 408 after a 405 to
+ * a HEAD), which a client reads as a corrupt response.
+ */
+export async function readControlBody(req: IncomingMessage): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  // Past the limit it stops reading without destroying the request, so the 413 can still be sent.
+  const read = await readBody(req, MAX_CONTROL_BODY, Number.isFinite(declared) ? declared : null);
+  if (read.tooLarge) throw new ControlError('ALT_BODY_TOO_LARGE', 413, `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
+  return read.bytes;
+}
+
+/** A control body as JSON; `{}` when there is none. */
+export function parseControlJson(bytes: Uint8Array, maxDepth: number): unknown {
+  if (bytes.length === 0) return {};
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (jsonDeeperThan(text, maxDepth)) throw new ControlError('ALT_JSON_TOO_DEEP', 400, tooDeepMessage(maxDepth), '(body)');
   try {
     return JSON.parse(text);
@@ -60,31 +88,39 @@ export async function readJson(req: IncomingMessage, maxDepth: number): Promise<
 export class ControlRoutes {
   readonly #routes: Route[] = [];
 
-  add(method: string, path: string, handler: ControlHandler): this {
+  add(method: string, path: string, handler: ControlHandler, options: { changesState?: boolean } = {}): this {
     const names: string[] = [];
     const source = path.replace(/:([a-z]+)/g, (_m, name: string) => {
       names.push(name);
       return '([^/]+)';
     });
-    this.#routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+    const changesState = method !== 'GET' || options.changesState === true;
+    this.#routes.push({ method, path, changesState, pattern: new RegExp(`^${source}$`), names, handler });
     return this;
   }
 
-  /** The handler for a request, or the reason there is none (404 path, 405 method). */
-  match(method: string, path: string): { handler: ControlHandler; params: Record<string, string> } {
-    let pathKnown = false;
+  /** Every declared route, in declaration order. */
+  list(): RouteInfo[] {
+    return this.#routes.map(({ method, path, changesState }) => ({ method, path, changesState }));
+  }
+
+  /** The handler for a request, or the reason there is none (404 path, 405 method, 400 parameter). */
+  match(method: string, path: string): { handler: ControlHandler; params: Record<string, string>; changesState: boolean } {
+    const allowed: string[] = [];
     for (const r of this.#routes) {
       const m = r.pattern.exec(path);
       if (!m) continue;
-      pathKnown = true;
-      if (r.method !== method) continue;
+      if (r.method !== method) {
+        allowed.push(r.method);
+        continue;
+      }
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1]!);
+        params[n] = decodeParam(n, m[i + 1]!);
       });
-      return { handler: r.handler, params };
+      return { handler: r.handler, params, changesState: r.changesState };
     }
-    if (pathKnown) throw new ControlError('ALT_METHOD_NOT_ALLOWED', 405, `${method} is not supported on ${path}`);
+    if (allowed.length) throw new MethodNotAllowed(method, `/api/v1${path}`, [...new Set(allowed)]);
     throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} /api/v1${path}`);
   }
 }

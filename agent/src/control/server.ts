@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
-import { ControlError } from '../errors.js';
+import { ControlError, MethodNotAllowed } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../budgets.js';
 import type { EnforcementService } from '../enforcement.js';
@@ -10,7 +12,8 @@ import type { KeyService } from '../keys.js';
 import type { KillService } from '../kill.js';
 import type { Store } from '../state/store.js';
 import type { TokenService } from '../tokens.js';
-import { ControlRoutes, readJson, type Operator } from './router.js';
+import { ControlRoutes, parseControlJson, readControlBody, type ControlReply, type Operator, type RouteInfo } from './router.js';
+import { delegationRoutes } from './routes/delegations.js';
 import { agentRoutes } from './routes/agents.js';
 import { nodeRoutes, type NodeView } from './routes/node.js';
 import { auditRoutes } from './routes/audit.js';
@@ -46,14 +49,31 @@ export interface ControlDeps {
   authFailures?: AuthFailures;
 }
 
-const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** Node's default: the console and the CLI reconnect cheaply. */
 const CONTROL_KEEP_ALIVE_MS = 5_000;
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const OPS_METHODS = ['GET', 'HEAD'];
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** Headers every reply carries; a reply sent before its request body was read closes the connection. */
+function replyHeaders(req: IncomingMessage, contentType: string): Record<string, string> {
+  // What is left of an unread body would be read as the next request.
+  return req.complete ? { 'content-type': contentType } : { 'content-type': contentType, connection: 'close' };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  // Node writes no body after the head of a HEAD reply; content-length still says what GET would send.
+  res.writeHead(status, { ...replyHeaders(req, 'application/json'), ...extra, 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
+}
+
+/** The error reply of a refusal: its code, message and field, and the headers it calls for. */
+function refusalReply(err: unknown): { status: number; code: string; body: unknown; headers: Record<string, string> } {
+  if (!(err instanceof ControlError)) return { status: 500, code: 'ALT_INTERNAL', body: { error: { code: 'ALT_INTERNAL', message: (err as Error).message } }, headers: {} };
+  const headers: Record<string, string> = {};
+  if (err.retryAfterS) headers['retry-after'] = String(err.retryAfterS);
+  if (err instanceof MethodNotAllowed) headers.allow = err.allow.join(', ');
+  return { status: err.status, code: err.code, body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, headers };
 }
 
 /**
@@ -72,20 +92,30 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     approvalRoutes(this.#routes, d.approvals);
-    this.#routes
-      .add('POST', '/delegations', async ({ operator, body }) => ({ status: 201, body: d.delegation.mint(operator, await body()) }))
-      .add('GET', '/delegations/root-key', () => ({ status: 200, body: { root_key: d.delegation.rootPublicKey } }));
+    delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement, d.node);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });
   }
 
+  /** Every /api/v1 route, as declared. */
+  get routes(): RouteInfo[] {
+    return this.#routes.list();
+  }
+
   async listen(host: string, port: number): Promise<number> {
     const metrics = this.d.metrics;
     this.#server = guardProtocol(
-      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => void this.#handle(req, res)),
+      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
+        // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
+        this.#handle(req, res).catch(() => res.destroy());
+      }),
       (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }),
     );
+    // Node's own answer to an Expect it does not know is a bare 417: JSON instead.
+    this.#server.on('checkExpectation', (req, res) => {
+      send(req, res, 417, { error: { code: 'ALT_INVALID_FIELD', message: `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported (only 100-continue)`, field: 'expect' } }, { connection: 'close' });
+    });
     this.#server.listen(port, host);
     await once(this.#server, 'listening');
     return (this.#server.address() as AddressInfo).port;
@@ -134,45 +164,67 @@ export class ControlServer {
     let operator: Operator | null = null;
     let route = '';
     let target = '';
+    let changesState = false;
     const method = req.method ?? 'GET';
+    // Held here: Node detaches it from the request once the connection is gone.
+    const socket = req.socket;
     // Every authenticated call is audited; a state change is on disk, in the store and in
     // the audit log, before the reply leaves.
     const audited = async (status: number, error: string | null) => {
-      if (operator && this.d.audit) await this.d.audit.control(operator, `${method} ${route}`, target, status, error, WRITES.has(method) && status < 400);
+      if (operator && this.d.audit) await this.d.audit.control(operator, `${method} ${route}`, target, status, error, changesState && status < 400);
     };
     try {
-      const url = new URL(req.url ?? '/', 'http://control.invalid');
+      const bytes = await readControlBody(req);
+      // The listener answered this connection itself (a request timeout, a protocol error): the
+      // client was told its request failed, so it is not carried out.
+      if (socket.writableEnded) return;
+      const url = requestUrl(req.url);
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      if (path === '/healthz') return send(res, 200, { status: 'ok' });
-      if (path === '/readyz') return send(res, this.d.ready() ? 200 : 503, { status: this.d.ready() ? 'ready' : 'starting' });
+      if (OPS_PATHS.has(path) && !OPS_METHODS.includes(method)) throw new MethodNotAllowed(method, path, OPS_METHODS);
+      if (path === '/healthz') return send(req, res, 200, { status: 'ok' });
+      if (path === '/readyz') return send(req, res, this.d.ready() ? 200 : 503, { status: this.d.ready() ? 'ready' : 'starting' });
       if (path === '/metrics') {
         const text = await this.d.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.d.metrics.registry.contentType });
+        res.writeHead(200, { ...replyHeaders(req, this.d.metrics.registry.contentType), 'content-length': String(Buffer.byteLength(text)) });
         return void res.end(text);
       }
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
       operator = this.#authenticateFrom(req, method, route);
-      const { handler, params } = this.#routes.match(method, route);
-      const reply = await handler({ method, params, query: url.searchParams, operator,
-        body: () => readJson(req, this.d.maxJsonDepth),
+      const matched = this.#routes.match(method, route);
+      changesState = matched.changesState;
+      const reply = await matched.handler({ method, params: matched.params, query: url.searchParams, operator,
+        body: async () => parseControlJson(bytes, this.d.maxJsonDepth),
         auditTarget: (t) => {
           target = t;
         },
       });
       await audited(reply.status, null);
-      if (reply.stream) {
-        res.writeHead(reply.status, { 'content-type': reply.stream.contentType });
-        for await (const chunk of reply.stream.chunks) if (!res.write(chunk)) await once(res, 'drain');
-        return void res.end();
-      }
-      send(res, reply.status, reply.body);
+      if (reply.stream) return await this.#stream(req, res, reply.status, reply.stream);
+      send(req, res, reply.status, reply.body);
     } catch (err) {
-      const refusal = err instanceof ControlError ? err : null;
-      await audited(refusal?.status ?? 500, refusal?.code ?? 'ALT_INTERNAL').catch(() => {});
-      if (refusal?.retryAfterS) res.setHeader('retry-after', String(refusal.retryAfterS));
-      if (refusal) return send(res, refusal.status, { error: { code: refusal.code, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}) } });
-      send(res, 500, { error: { code: 'ALT_INTERNAL', message: (err as Error).message } });
+      const refusal = refusalReply(err);
+      await audited(refusal.status, refusal.code).catch(() => {});
+      // A reply already under way cannot turn into an error: cut, so it is not taken as complete.
+      if (res.headersSent) return void res.destroy();
+      // A client gone mid-body, or a connection the listener answered itself (a request timeout), gets nothing more.
+      if (!socket.writable) return;
+      send(req, res, refusal.status, refusal.body, refusal.headers);
     }
+  }
+
+  /** A streamed reply (exports); a client that goes away ends the export instead of leaving it waiting for a drain. */
+  async #stream(req: IncomingMessage, res: ServerResponse, status: number, stream: NonNullable<ControlReply['stream']>): Promise<void> {
+    res.writeHead(status, replyHeaders(req, stream.contentType));
+    await pipeline(Readable.from(stream.chunks), res);
+  }
+}
+
+/** The request target as a URL; one that is not a URL at all (`http://[x`) is the client's error, not a 500. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://control.invalid');
+  } catch {
+    throw new ControlError('ALT_INVALID_FIELD', 400, 'the request target is not a valid URL', '(url)');
   }
 }

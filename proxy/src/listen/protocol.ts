@@ -101,7 +101,12 @@ const ANSWERED: unique symbol = Symbol('altrace.protocol-error.answered');
  * next request in what follows. Nothing is written when the connection is gone or a response
  * on it has already begun (its bytes would corrupt that response); the socket is destroyed.
  */
-export function answerProtocolError(err: Error & { code?: string; reason?: string }, socket: Duplex & { [ANSWERED]?: true }, sink?: ProtocolErrorSink): void {
+export function answerProtocolError(err: Error & { code?: string; reason?: string }, socket: Duplex & { [ANSWERED]?: true; _httpMessage?: unknown }, sink?: ProtocolErrorSink): void {
+  // Bytes after the client's own `Connection: close` (a body a HEAD or GET declared no length
+  // for) while its request is being answered: that request was whole and gets its own answer,
+  // headers only for a HEAD. A JSON 400 written here instead would reach the client as a body
+  // after that answer, and the call would still be carried out behind it.
+  if (err.code === 'HPE_CLOSED_CONNECTION' && socket._httpMessage) return;
   const reason = protocolReason(err.code);
   // Bytes a client sends after its refusal fail to parse again: one answer, one count, per connection.
   if (reason === null || socket[ANSWERED]) {

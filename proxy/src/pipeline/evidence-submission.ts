@@ -1,14 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from '../core/bounded.js';
+import { reasonInfo, type ReasonCode } from '../chain/reasons.js';
+import { killVerdict } from '../chain/stages/kill-switch.js';
+import { ALLOWED, block, type Verdict } from '../chain/verdict.js';
 import { evidenceOf, type EvidenceLedger } from '../contracts/evidence.js';
 import type { KillSwitches } from '../enforcement/kill-switches.js';
+import type { AuthFailures } from '../identity/auth-failures.js';
 import { presentedCredential } from '../identity/presented.js';
-import type { KeyRegistry } from '../identity/keys.js';
+import type { KeyRegistry, VirtualKey } from '../identity/keys.js';
+import type { ProxyMetrics } from '../metrics.js';
 import type { PolicyHolder } from '../policy/policy.js';
+import type { DecisionRecord } from '../proxy.js';
 import { parseJson, readBody } from './body.js';
+import { formatMs, hintOf } from './reply.js';
+import { retrySignal } from './retry-signal.js';
 
 export const EVIDENCE_PATH = '/altrace/v1/evidence';
 const MAX_BODY = 64 * 1024;
 const MAX_ITEMS = 64;
+/** The key-identity stage's id: a refused key is refused by the same stage as on the provider paths. */
+const IDENTITY = 'key-identity';
+const STAGE = 'evidence';
 
 export interface EvidenceSubmissionDeps {
   keys: KeyRegistry;
@@ -17,17 +31,17 @@ export interface EvidenceSubmissionDeps {
   ledger: EvidenceLedger;
   /** limits.max_json_depth, as on the provider paths. */
   maxJsonDepth: number;
+  /** The provider paths' failed-key counter: guessing keys here costs the same as there. */
+  authFailures?: AuthFailures;
+  metrics?: ProxyMetrics;
+  /** The audit log: each submission is a decision record, as each provider request is. */
+  onDecision?: (d: DecisionRecord) => void;
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
+/** A refusal of this endpoint: a verdict, and the field at fault. */
+type Refusal = Verdict & { field?: string };
 
-function refuse(res: ServerResponse, status: number, code: string, message: string, field?: string): void {
-  reply(res, status, { error: { code, message, ...(field ? { field } : {}) } });
-}
+const refusal = (stage: string, reason: ReasonCode, detail: string, field?: string): Refusal => ({ ...block(stage, reason, detail), ...(field ? { field } : {}) });
 
 /**
  * `POST /altrace/v1/evidence`: an agent's SDK reports tools that returned outside the
@@ -35,37 +49,120 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
  * rules of its contracts. Authenticated by the agent's virtual key, recorded for its own run
  * only, and like every evidence kept as digests of the bound arguments, never their values.
  * Body: {"run": "...", "evidence": [{"tool": "lookup_order", "arguments": {...}}]}.
+ *
+ * Refused like every other request: a JSON error with the reason code, the x-altrace-* and retry
+ * headers, failed keys counted per source and throttled with the provider paths, and a decision
+ * record in the audit log. Never rejects: a failure is answered, or the connection is closed when
+ * the client is gone.
  */
 export async function submitEvidence(req: IncomingMessage, res: ServerResponse, d: EvidenceSubmissionDeps, now: () => number = Date.now): Promise<void> {
-  if (req.method !== 'POST') return refuse(res, 405, 'ALT_METHOD_NOT_ALLOWED', `use POST on ${EVIDENCE_PATH}`);
-  const secret = presentedCredential(req.headers, new URLSearchParams()).virtual;
-  const key = secret ? d.keys.findBySecret(secret) : undefined;
-  if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now())) {
-    return refuse(res, 401, 'ALT_KEY_UNKNOWN', 'present a valid virtual key (Authorization: Bearer alt-...)');
+  const id = randomUUID();
+  const started = performance.now();
+  let key: VirtualKey | null = null;
+  let run: unknown = undefined;
+  const answer = (status: number, v: Verdict, body: unknown) => {
+    d.metrics?.countRequest('altrace', v.outcome, v.reason);
+    d.onDecision?.(decision(id, now(), key, v, status, run));
+    const text = JSON.stringify(body);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-altrace-request-id': id, 'x-altrace-overhead-ms': formatMs(performance.now() - started) };
+    if (v.outcome !== 'allow') Object.assign(headers, retrySignal(v, {}).headers, { 'x-altrace-reason': v.reason, 'x-altrace-stage': v.stage });
+    // What is left of an unread body would be read as the next request.
+    if (!req.complete) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(text);
+  };
+  const refuse = (r: Refusal) => {
+    const hint = hintOf(r);
+    answer(reasonInfo(r.reason).status, r, { error: { code: r.reason, message: r.detail, ...(r.field ? { field: r.field } : {}), altrace: { request_id: id, stage: r.stage, reason: r.reason, hint } } });
+  };
+  try {
+    const outcome = await evaluate(req, d, now, (k) => (key = k), (r) => (run = r));
+    if ('reason' in outcome) return refuse(outcome);
+    answer(200, ALLOWED, outcome);
+  } catch {
+    // readBody rejects only when the client went away mid-body: nobody is left to answer.
+    if (req.socket?.writable && !res.headersSent) return refuse(refusal(STAGE, 'ALT_STAGE_FAILED', 'the evidence could not be recorded'));
+    res.destroy();
   }
+}
+
+/** Decides a submission: what to record, or the refusal. */
+async function evaluate(req: IncomingMessage, d: EvidenceSubmissionDeps, now: () => number, identified: (k: VirtualKey) => void, ran: (run: unknown) => void): Promise<Refusal | { recorded: number; ignored: number }> {
+  // Read before any answer: a reply sent while the body still arrives is followed by the
+  // listener's own 408 when that body stalls.
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const read = await readBody(req, MAX_BODY, Number.isFinite(declared) ? declared : null);
+  if (req.method !== 'POST') return refusal('ingress-limits', 'ALT_METHOD_NOT_ALLOWED', `use POST on ${EVIDENCE_PATH}`);
+  const source = req.socket.remoteAddress ?? '';
+  const wait = d.authFailures?.watching ? d.authFailures.retryAfterMs(source) : 0;
+  if (wait > 0) {
+    d.metrics?.authFailures.inc({ port: 'proxy_throttled' });
+    return { ...refusal(IDENTITY, 'ALT_AUTH_THROTTLED', 'source over the failed-key limit'), retryAfterMs: wait };
+  }
+  const secret = presentedCredential(req.headers, new URLSearchParams()).virtual;
+  if (secret === null) return refusal(IDENTITY, 'ALT_KEY_MISSING', 'present a virtual key (Authorization: Bearer alt-...)');
+  const key = d.keys.findBySecret(secret);
+  if (!key) {
+    d.authFailures?.fail(source);
+    d.metrics?.authFailures.inc({ port: 'proxy' });
+    return refusal(IDENTITY, 'ALT_KEY_UNKNOWN', 'present a valid virtual key (Authorization: Bearer alt-...)');
+  }
+  identified(key);
+  if (key.revokedAt !== null) return refusal(IDENTITY, 'ALT_KEY_REVOKED', `key ${key.id} is revoked`);
+  if (key.expiresAt !== null && key.expiresAt <= now()) return refusal(IDENTITY, 'ALT_KEY_EXPIRED', `key ${key.id} has expired`);
   const killed = d.kills.stopping({ agent: key.agent, team: key.team });
-  if (killed) return refuse(res, 403, killed.scope === 'global' ? 'ALT_KILLED_GLOBAL' : killed.scope === 'team' ? 'ALT_KILLED_TEAM' : 'ALT_KILLED_AGENT', 'a kill switch stops this agent');
-  const read = await readBody(req, MAX_BODY, null);
-  if (read.tooLarge) return refuse(res, 413, 'ALT_BODY_TOO_LARGE', `the body exceeds ${MAX_BODY} bytes`);
+  if (killed) return killVerdict(killed);
+  if (read.tooLarge) return refusal('ingress-limits', 'ALT_BODY_TOO_LARGE', `the body exceeds ${MAX_BODY} bytes`, '(body)');
   const parsed = parseJson(read.bytes, d.maxJsonDepth);
-  if (parsed.error !== null) return refuse(res, 400, parsed.tooDeep ? 'ALT_JSON_TOO_DEEP' : 'ALT_MALFORMED_JSON', parsed.error);
+  if (parsed.error !== null) return refusal('ingress-limits', parsed.tooDeep ? 'ALT_JSON_TOO_DEEP' : 'ALT_MALFORMED_JSON', parsed.error, '(body)');
   const b = parsed.value as { run?: unknown; evidence?: unknown };
-  if (typeof b !== 'object' || b === null) return refuse(res, 400, 'ALT_INVALID_REQUEST', 'the body must be a JSON object', '(body)');
-  if (typeof b.run !== 'string' || b.run === '' || b.run.length > 200) return refuse(res, 400, 'ALT_INVALID_REQUEST', 'run must be the x-altrace-run id (1–200 characters)', 'run');
+  if (typeof b !== 'object' || b === null) return refusal(STAGE, 'ALT_INVALID_REQUEST', 'the body must be a JSON object', '(body)');
+  ran(b.run);
+  if (typeof b.run !== 'string' || b.run === '' || b.run.length > 200) return refusal(STAGE, 'ALT_INVALID_REQUEST', 'run must be the x-altrace-run id (1–200 characters)', 'run');
   if (!Array.isArray(b.evidence) || b.evidence.length === 0 || b.evidence.length > MAX_ITEMS) {
-    return refuse(res, 400, 'ALT_INVALID_REQUEST', `evidence must be a list of 1 to ${MAX_ITEMS} {tool, arguments}`, 'evidence');
+    return refusal(STAGE, 'ALT_INVALID_REQUEST', `evidence must be a list of 1 to ${MAX_ITEMS} {tool, arguments}`, 'evidence');
   }
   const paths = d.policy.current.contracts.evidencePaths;
   const items = [];
   for (const [i, e] of (b.evidence as unknown[]).entries()) {
     const item = e as { tool?: unknown; arguments?: unknown };
     if (typeof item !== 'object' || item === null || typeof item.tool !== 'string' || item.tool === '') {
-      return refuse(res, 400, 'ALT_INVALID_REQUEST', 'each item needs a tool name', `evidence.${i}.tool`);
+      return refusal(STAGE, 'ALT_INVALID_REQUEST', 'each item needs a tool name', `evidence.${i}.tool`);
     }
     // Only what some evidence rule could ask for is kept.
     const want = paths.get(item.tool);
     if (want) items.push(evidenceOf(item.tool, item.arguments, want));
   }
   d.ledger.record(key.agent, b.run, items, now());
-  reply(res, 200, { recorded: items.length, ignored: b.evidence.length - items.length });
+  return { recorded: items.length, ignored: b.evidence.length - items.length };
+}
+
+/** The audit record of a submission; what the client sent is bounded before it is recorded. */
+function decision(requestId: string, time: number, key: VirtualKey | null, v: Verdict, status: number, run: unknown): DecisionRecord {
+  return {
+    requestId,
+    time,
+    principal: key ? { keyId: key.id, agent: key.agent, team: key.team, costCenter: key.costCenter } : null,
+    provider: 'altrace',
+    upstream: null,
+    operation: 'evidence',
+    model: null,
+    stream: false,
+    outcome: v.outcome,
+    reason: v.reason,
+    stage: v.outcome === 'allow' ? null : v.stage,
+    detail: bounded(v.detail, MAX_RECORDED_DETAIL) ?? null,
+    status,
+    warnings: [],
+    costUsd: null,
+    inputTokens: null,
+    outputTokens: null,
+    fn: null,
+    run: typeof run === 'string' ? (bounded(run, MAX_RECORDED_NAME) ?? null) : null,
+    fragments: 0,
+    labels: [],
+    rules: [],
+    contracts: [],
+    origin: null,
+  };
 }

@@ -37,7 +37,7 @@ const FIXED = Object.fromEntries(reasonCodes.map((c) => [c, fixedSignal(reasons[
  * retry-after-ms, which the OpenAI and Anthropic SDKs prefer); when that is longer than the
  * adapter's SDK waits, or the verdict does not say, the SDK is told not to retry.
  */
-export function retrySignal(v: Verdict, adapter: ProviderAdapter): RetrySignal {
+export function retrySignal(v: Verdict, adapter: Pick<ProviderAdapter, 'longestHonouredWaitMs'>): RetrySignal {
   const fixed = FIXED[v.reason];
   if (fixed) return fixed;
   const ms = v.retryAfterMs;

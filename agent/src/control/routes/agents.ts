@@ -19,7 +19,8 @@ export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementServi
       if (!agent) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${params.id}`, 'id');
       return { status: 200, body: agent };
     })
-    .add('PUT', '/agents/:id/level', async ({ operator, params, body }) => {
+    .add('PUT', '/agents/:id/level', async ({ operator, params, body, auditTarget }) => {
+      auditTarget(`agent:${params.id}`);
       const l = enforcement.setByOperator(operator, params.id!, await body());
       return { status: 200, body: { agent: l.agent, level: l.level, set_by: l.setBy, reason: l.reason, since: new Date(l.since).toISOString() } };
     });

@@ -1,12 +1,19 @@
 import { approvalView, type ApprovalService } from '../../approvals.js';
 import { ControlError } from '../../errors.js';
-import type { ControlRoutes } from '../router.js';
+import type { ControlReply, ControlRequest, ControlRoutes } from '../router.js';
 
 function limitOf(q: URLSearchParams): number {
   const raw = q.get('limit');
   const n = raw === null ? 100 : Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError('ALT_INVALID_FIELD', 400, 'limit must be an integer from 1 to 1000', 'limit');
   return n;
+}
+
+/** Names the approval before deciding it: its agent only once the caller may see it (another team's is unknown). */
+async function decide(approvals: ApprovalService, { operator, params, body, auditTarget }: ControlRequest, decision: 'approved' | 'denied'): Promise<ControlReply> {
+  auditTarget(`approval:${params.id}`);
+  auditTarget(`approval:${params.id} agent:${approvals.get(operator, params.id!).agent}`);
+  return { status: 200, body: approvalView(approvals.decide(operator, params.id!, decision, await body()), null) };
 }
 
 export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService): void {
@@ -19,6 +26,6 @@ export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService
       const r = approvals.get(operator, params.id!);
       return { status: 200, body: approvalView(r, approvals.argumentsOf(r.id)) };
     })
-    .add('POST', '/approvals/:id/approve', async ({ operator, params, body }) => ({ status: 200, body: approvalView(approvals.decide(operator, params.id!, 'approved', await body()), null) }))
-    .add('POST', '/approvals/:id/deny', async ({ operator, params, body }) => ({ status: 200, body: approvalView(approvals.decide(operator, params.id!, 'denied', await body()), null) }));
+    .add('POST', '/approvals/:id/approve', (r) => decide(approvals, r, 'approved'))
+    .add('POST', '/approvals/:id/deny', (r) => decide(approvals, r, 'denied'));
 }

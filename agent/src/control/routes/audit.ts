@@ -38,9 +38,19 @@ export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
         body: { ok: r.ok, records: r.records, checkpoints: r.checkpoints, first_bad_record: r.firstBadRecord, problem: r.problem, verifier_key: r.verifierKey },
       };
     })
-    .add('GET', '/audit/checkpoint', async () => {
-      await audit.checkpoint();
-      return { status: 200, body: { verifier_key: audit.verifierKey, checkpoint: await audit.latestCheckpoint() } };
-    })
+    // A GET that signs and appends a checkpoint when records arrived since the last one: it changes
+    // state, so it is audited as a write, naming the checkpoint that now covers the log. SPEC.md
+    // fixes the method; a POST would say what it does (and would not be repeated by a crawler).
+    .add(
+      'GET',
+      '/audit/checkpoint',
+      async ({ auditTarget }) => {
+        await audit.checkpoint();
+        const latest = await audit.latestCheckpoint();
+        auditTarget(`checkpoint:${latest?.size ?? 0}`);
+        return { status: 200, body: { verifier_key: audit.verifierKey, checkpoint: latest?.note ?? null } };
+      },
+      { changesState: true },
+    )
     .add('GET', '/audit/export', ({ operator }) => ({ status: 200, body: null, stream: { contentType: 'application/x-ndjson', chunks: audit.export(operator) } }));
 }

@@ -4,7 +4,8 @@ import type { ControlRoutes } from '../router.js';
 export function budgetRoutes(routes: ControlRoutes, budgets: BudgetService): void {
   routes
     .add('GET', '/budgets', ({ operator }) => ({ status: 200, body: { budgets: budgets.list(operator) } }))
-    .add('PUT', '/budgets/:scope/:target', async ({ operator, params, body }) => {
+    .add('PUT', '/budgets/:scope/:target', async ({ operator, params, body, auditTarget }) => {
+      auditTarget(`${params.scope}:${params.target}`);
       const b = budgets.put(operator, params.scope!, params.target!, await body());
       return { status: 200, body: b ? { scope: b.scope, target: b.target, ...b.limits } : { scope: params.scope, target: params.target, removed: true } };
     })
