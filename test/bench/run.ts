@@ -107,6 +107,8 @@ async function main() {
     console.log(`  per-fragment overhead, self-timed (20 concurrent paced streams): p50 ${f(quantileMs(fragAfter, fragBefore, 0.5), 3)} ms  p99 ${f(quantileMs(fragAfter, fragBefore, 0.99), 3)} ms   [target p99 ≤ 0.2]`);
     mark('fragments');
     console.log(`\nRSS of the agent after the runs: ${f(rssMb(agent.child.pid!), 1)} MB   [target ≤ 200]   (MB after each phase: ${rss.join(', ')})`);
+    const reclaims = /^altrace_heap_reclaims_total (\S+)/m.exec(await (await fetch(`${agent.control}/metrics`)).text())?.[1] ?? '0';
+    console.log(`heap reclaims the agent asked for during the runs (limits.heap_reclaim_mb): ${reclaims}`);
   } finally {
     await stopAll();
     rmSync(stateDir, { recursive: true, force: true });
