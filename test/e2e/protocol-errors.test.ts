@@ -363,3 +363,22 @@ test.serial('regression: a target no URL can be made of (//%%%/v1) is a 400 ALT_
   t.is(status, 400);
   session.close();
 });
+
+test.serial('an Expect the proxy cannot meet is a JSON 417 ALT_MALFORMED_HTTP (was a bare 417), and nothing is forwarded', async (t) => {
+  const before = h.sim.count();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  const r = await raw(h.agent.proxyPort, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nExpect: nonsense\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  t.is(r.status, 417);
+  t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
+  t.regex(r.body.error.message, /Expect: nonsense cannot be met/);
+  t.is(h.sim.count(), before);
+});
+
+test.serial('regression: bytes after a whole request and its Connection: close get no second answer on the proxy port (the client saw a 400 for a call that was made)', async (t) => {
+  const before = h.sim.count();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  const r = await raw(h.agent.proxyPort, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}GARBAGE`);
+  t.is(r.status, 200);
+  t.is(r.text.match(/HTTP\/1\.1 /g)?.length, 1, r.text.slice(0, 400));
+  t.is(h.sim.count(), before + 1);
+});

@@ -112,10 +112,6 @@ export class ControlServer {
       }),
       (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }),
     );
-    // Node's own answer to an Expect it does not know is a bare 417: JSON instead.
-    this.#server.on('checkExpectation', (req, res) => {
-      send(req, res, 417, { error: { code: 'ALT_INVALID_FIELD', message: `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported (only 100-continue)`, field: 'expect' } }, { connection: 'close' });
-    });
     this.#server.listen(port, host);
     await once(this.#server, 'listening');
     return (this.#server.address() as AddressInfo).port;

@@ -35,7 +35,7 @@ export function http1Options(t: ClientTimeouts, keepAliveTimeoutMs: number): Ser
 /**
  * Answers in JSON, with a reason code, what Node's HTTP/1.1 server would otherwise answer with
  * a bare status or a silent close: protocol errors (answerProtocolError), an HTTP/1.1 request
- * without Host, a CONNECT. Call it after the server's request handler is attached.
+ * without Host, a CONNECT, an Expect it cannot meet. Call it after the server's request handler is attached.
  */
 export function guardProtocol(server: HttpServer, sink?: ProtocolErrorSink): HttpServer {
   server.on('clientError', (err: Error & { code?: string; reason?: string }, socket: Duplex) => answerProtocolError(err, socket, sink));
@@ -45,6 +45,13 @@ export function guardProtocol(server: HttpServer, sink?: ProtocolErrorSink): Htt
     sink?.('ALT_METHOD_NOT_ALLOWED');
     socket.on('error', () => socket.destroy());
     socket.end(rawReply('ALT_METHOD_NOT_ALLOWED', "CONNECT is not served: Altrace is not a forward proxy; point the SDK's base URL at it instead; the connection is closed"));
+  });
+  // Node answers an Expect it cannot meet (anything but 100-continue) with a bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    sink?.('ALT_MALFORMED_HTTP');
+    const reply = protocolErrorReply('ALT_MALFORMED_HTTP', `Expect: ${String(req.headers.expect).slice(0, 100)} cannot be met (only 100-continue can); the connection is closed`);
+    res.writeHead(417, { ...reply.headers, connection: 'close' });
+    res.end(reply.body);
   });
   requireHost(server, sink);
   return server;
