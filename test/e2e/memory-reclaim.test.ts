@@ -18,7 +18,11 @@ function metric(text: string, name: string): number | null {
 test('the heap a burst of large bodies grew is collected once traffic goes quiet', async (t) => {
   const sim = await new SimulatedProvider().start();
   const stateDir = mkdtempSync(join(tmpdir(), 'altrace-memory-'));
-  const agent = await spawnAgent({ ALTRACE_STATE_DIR: stateDir, ALTRACE_ADMIN_TOKEN: ADMIN, ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: 'sk-memory-real', ALTRACE_HEAP_RECLAIM_MB: '32' });
+  const agent = await spawnAgent({
+    ALTRACE_STATE_DIR: stateDir, ALTRACE_ADMIN_TOKEN: ADMIN, ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: 'sk-memory-real', ALTRACE_HEAP_RECLAIM_MB: '32',
+    // Not a timeout test: on a machine busy with the rest of the suite, these bodies take the chain seconds.
+    ALTRACE_STAGE_TIMEOUT_MS: '40000',
+  });
   try {
     const metrics = async () => (await fetch(`${agent.controlUrl}/metrics`)).text();
     const created = await fetch(`${agent.controlUrl}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ agent: 'heavy', team: 'memory' }) });
