@@ -31,10 +31,10 @@ function checkSequence(migrations: readonly Migration[]): void {
 
 /** The version the database is at (0 when it has no schema_version table yet). */
 export async function schemaVersion(db: Pool | PoolClient): Promise<number> {
-  const r = await db.query<{ v: number | null }>(
-    "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_version) END AS v",
-  );
-  return r.rows[0]?.v ?? 0;
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_version')::text AS t");
+  if (exists.rows[0]?.t == null) return 0;
+  const r = await db.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_version');
+  return r.rows[0]!.v;
 }
 
 /** Brings the database at `url` to the newest known version; throws SchemaTooNewError when it is already past it. */
