@@ -170,7 +170,7 @@ export class PgOperations implements StoreOperations {
       `SELECT ${column} AS value, sum(usd)::float8 AS usd, sum(requests)::float8 AS requests,
               sum(input_tokens)::float8 AS input_tokens, sum(output_tokens)::float8 AS output_tokens
        FROM spend WHERE day >= $1::date AND day <= $2::date AND ($3::text IS NULL OR team = $3)
-       GROUP BY ${column} ORDER BY usd DESC, value ${C}`,
+       GROUP BY ${column} ORDER BY sum(usd) DESC, ${column} ${C}`,
       [fromDay, toDay, team],
     );
     return rows.map((r) => ({ value: r.value === '' ? null : r.value, usd: r.usd, requests: r.requests, inputTokens: r.input_tokens, outputTokens: r.output_tokens }));

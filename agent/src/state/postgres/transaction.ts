@@ -15,6 +15,12 @@ export async function inTransaction<T>(pool: Pool, url: string, fn: (client: Poo
   }
   // A connection whose rollback failed is in an unknown state: the pool must close it, not reuse it.
   let broken: Error | undefined;
+  // A checked-out client that loses its server emits 'error' (the pool listens only to idle
+  // ones): unheard, it would end the process; the query in flight rejects with it as well.
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
@@ -26,6 +32,7 @@ export async function inTransaction<T>(pool: Pool, url: string, fn: (client: Poo
     });
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }
