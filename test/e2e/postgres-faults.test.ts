@@ -1,7 +1,9 @@
 // The PostgreSQL store when the server goes away: a listener that outlives a restart, writes
 // that were acknowledged surviving a SIGKILL, and a test server that leaves nothing behind.
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { PgStore } from '../../agent/src/state/postgres/index.js';
 import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
 import { eventually } from '../helpers/harness.js';
@@ -101,5 +103,15 @@ postgresSuite(() => {
     t.false(running(pid!), `postmaster ${pid} still runs`);
     t.false(existsSync(dir));
     await pg.stop(); // twice is harmless (after.always calls it again)
+  });
+
+  test('a test process that dies without calling stop() leaves no server process and no directory behind', async (t) => {
+    const script = new URL('../fixtures/postgres-abandoned.js', import.meta.url).pathname;
+    const err = await t.throwsAsync(promisify(execFile)(process.execPath, [script], { timeout: 60_000 }));
+    const { stdout, stderr } = err as unknown as { stdout: string; stderr: string };
+    t.regex(stderr, /nothing called stop\(\)/);
+    const { pid, dir } = JSON.parse(stdout) as { pid: number; dir: string };
+    t.false(running(pid), `postmaster ${pid} outlived its test process`);
+    t.false(existsSync(dir));
   });
 });
