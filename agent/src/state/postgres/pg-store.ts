@@ -1,0 +1,152 @@
+// The control plane's store: the Store interface's operations on PostgreSQL, async, each its
+// own transaction (or several in one, through transaction()), each write appending to the fleet
+// change log that nodes and other replicas follow.
+import type { Pool } from 'pg';
+import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
+import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal } from '../store.js';
+import { ChangeRecorder, readChanges, readHead, type Change } from './changes.js';
+import { listenForChanges, type ChangeListener, type ListenOptions } from './listen.js';
+import { migrate, type MigrationResult } from './migrate.js';
+import { PgOperations, type StoreOperations } from './operations.js';
+import { openPool, type PoolOptions } from './pool.js';
+import { inTransaction } from './transaction.js';
+
+export class PgStore implements StoreOperations {
+  readonly #pool: Pool;
+  readonly #url: string;
+  readonly #listeners = new Set<ChangeListener>();
+  /** What opening the store did to the schema. */
+  readonly migration: MigrationResult;
+
+  private constructor(pool: Pool, url: string, migration: MigrationResult) {
+    this.#pool = pool;
+    this.#url = url;
+    this.migration = migration;
+  }
+
+  /**
+   * Connects (DatabaseUnreachableError names the URL without its password), applies pending
+   * migrations (SchemaTooNewError when the database is ahead of this code), and returns the store.
+   */
+  static async open(url: string, options: PoolOptions = {}): Promise<PgStore> {
+    const pool = await openPool(url, options);
+    try {
+      return new PgStore(pool, url, await migrate(pool, url));
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` as one transaction: every write in it commits with its change-log rows and one
+   * NOTIFY, or none does. Resolves only after COMMIT: the point an operator action may be acknowledged.
+   */
+  transaction<T>(fn: (tx: StoreOperations) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, this.#url, async (client) => {
+      const changes = new ChangeRecorder(client);
+      const out = await fn(new PgOperations(client, changes));
+      await changes.finish();
+      return out;
+    });
+  }
+
+  /** Changes committed after `version`, oldest first, at most `limit` of them. */
+  changesSince(version: number, limit = 1000): Promise<Change[]> {
+    return readChanges(this.#pool, version, limit);
+  }
+
+  /** The newest committed change's version (0: none yet). */
+  headVersion(): Promise<number> {
+    return readHead(this.#pool);
+  }
+
+  /** LISTENs on a connection of its own, reconnecting after the server restarts (see listenForChanges). */
+  async listen(onVersion: (version: number) => void, options: ListenOptions = {}): Promise<ChangeListener> {
+    const inner = await listenForChanges(this.#url, onVersion, options);
+    const listener: ChangeListener = {
+      close: async () => {
+        this.#listeners.delete(listener);
+        await inner.close();
+      },
+    };
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  /** Closes every listener and the pool. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((l) => l.close()));
+    await this.#pool.end();
+  }
+
+  insertKey(k: VirtualKey): Promise<void> {
+    return this.transaction((tx) => tx.insertKey(k));
+  }
+  updateKey(k: VirtualKey): Promise<void> {
+    return this.transaction((tx) => tx.updateKey(k));
+  }
+  listKeys(): Promise<VirtualKey[]> {
+    return this.transaction((tx) => tx.listKeys());
+  }
+  addOperatorToken(hash: string, name: string, team: string | null): Promise<void> {
+    return this.transaction((tx) => tx.addOperatorToken(hash, name, team));
+  }
+  findOperatorToken(hash: string): Promise<OperatorToken | null> {
+    return this.transaction((tx) => tx.findOperatorToken(hash));
+  }
+  listOperatorTokens(): Promise<OperatorToken[]> {
+    return this.transaction((tx) => tx.listOperatorTokens());
+  }
+  deleteOperatorToken(name: string): Promise<boolean> {
+    return this.transaction((tx) => tx.deleteOperatorToken(name));
+  }
+  countOperatorTokens(): Promise<number> {
+    return this.transaction((tx) => tx.countOperatorTokens());
+  }
+  putKill(k: KillSwitch): Promise<void> {
+    return this.transaction((tx) => tx.putKill(k));
+  }
+  deleteKill(scope: KillScope, target: string): Promise<boolean> {
+    return this.transaction((tx) => tx.deleteKill(scope, target));
+  }
+  listKills(): Promise<KillSwitch[]> {
+    return this.transaction((tx) => tx.listKills());
+  }
+  putAgentLevel(l: AgentLevel): Promise<void> {
+    return this.transaction((tx) => tx.putAgentLevel(l));
+  }
+  listAgentLevels(): Promise<AgentLevel[]> {
+    return this.transaction((tx) => tx.listAgentLevels());
+  }
+  putBudget(b: Budget): Promise<void> {
+    return this.transaction((tx) => tx.putBudget(b));
+  }
+  deleteBudget(scope: BudgetScope, target: string): Promise<boolean> {
+    return this.transaction((tx) => tx.deleteBudget(scope, target));
+  }
+  listBudgets(): Promise<Budget[]> {
+    return this.transaction((tx) => tx.listBudgets());
+  }
+  addSpend(rows: SpendRow[]): Promise<void> {
+    return this.transaction((tx) => tx.addSpend(rows));
+  }
+  spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): Promise<SpendTotal[]> {
+    return this.transaction((tx) => tx.spendBy(dimension, fromDay, toDay, team));
+  }
+  insertApproval(a: ApprovalRecord): Promise<void> {
+    return this.transaction((tx) => tx.insertApproval(a));
+  }
+  decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): Promise<boolean> {
+    return this.transaction((tx) => tx.decideApproval(id, status, by, reason, at));
+  }
+  getApproval(id: string): Promise<ApprovalRecord | null> {
+    return this.transaction((tx) => tx.getApproval(id));
+  }
+  listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): Promise<ApprovalRecord[]> {
+    return this.transaction((tx) => tx.listApprovals(status, team, limit));
+  }
+  expirePendingApprovals(at: number): Promise<number> {
+    return this.transaction((tx) => tx.expirePendingApprovals(at));
+  }
+}
