@@ -41,12 +41,14 @@ for (const clock of FIXED_CLOCKS) {
 }
 
 test(`a daily budget spent at ${MONTH_END.name} admits again once the day and the month have turned`, async (t) => {
-  // Set a minute early, so that everything before the jump happens inside the old day.
-  const clock = new TestClock(instant(MONTH_END) - 59_000);
+  // Set ten minutes early, and moved to a minute early once the agent is up: on a loaded machine
+  // start-up alone took most of a minute, and the spend below landed in the new day.
+  const clock = new TestClock(instant(MONTH_END) - 600_000);
   const h = await startHarness({}, { clock: clock.now });
   t.teardown(() => h.close());
   const { key } = await h.createKey({ agent: 'night-owl', team: 'owls' });
   t.is((await h.control('PUT', '/budgets/team/owls', { daily: 0.1 })).status, 200);
+  clock.jumpTo(instant(MONTH_END) - 59_000);
   // Settled from the usage the provider reports: $0.15 of input at gpt-4o-mini's price.
   h.sim.next({ usage: { input: 1_000_000, output: 0 } });
   t.is(await codeOf(openai(key, h.proxyUrl).chat.completions.create(hello)), 'allowed');
