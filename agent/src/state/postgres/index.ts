@@ -7,3 +7,4 @@ export { migrate, knownVersion, schemaVersion, type MigrationResult } from './mi
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { openPool, redactUrl, checkDatabaseUrl, type PoolOptions } from './pool.js';
 export { DatabaseUnreachableError, DatabaseUrlError, SchemaTooNewError } from './errors.js';
+export { FleetIdentityStore, type StoredCa, type NodeRecord, type EnrollmentToken } from './fleet-identity.js';

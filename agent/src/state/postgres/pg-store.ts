@@ -10,6 +10,7 @@ import { migrate, type MigrationResult } from './migrate.js';
 import { PgOperations, type StoreOperations } from './operations.js';
 import { openPool, type PoolOptions } from './pool.js';
 import { inTransaction } from './transaction.js';
+import { FleetIdentityStore } from './fleet-identity.js';
 
 export class PgStore implements StoreOperations {
   readonly #pool: Pool;
@@ -17,11 +18,14 @@ export class PgStore implements StoreOperations {
   readonly #listeners = new Set<ChangeListener>();
   /** What opening the store did to the schema. */
   readonly migration: MigrationResult;
+  /** The fleet's CA, nodes and enrollment tokens (not in the change log). */
+  readonly fleet: FleetIdentityStore;
 
   private constructor(pool: Pool, url: string, migration: MigrationResult) {
     this.#pool = pool;
     this.#url = url;
     this.migration = migration;
+    this.fleet = new FleetIdentityStore(pool, url);
   }
 
   /**

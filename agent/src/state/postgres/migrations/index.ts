@@ -1,7 +1,8 @@
 // Every migration, in order. Add the next one as NNN-what.ts and list it here.
 import type { Migration } from './migration.js';
 import { migration as m001 } from './001-initial.js';
+import { migration as m002 } from './002-fleet-identity.js';
 
 export type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];

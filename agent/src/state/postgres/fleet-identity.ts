@@ -1,0 +1,116 @@
+// The fleet's identity rows (migration 002): the CA, enrolled nodes, enrollment tokens. None of
+// them is in the change log: nodes do not decide from them, the control plane does.
+import type { Pool } from 'pg';
+import { inTransaction } from './transaction.js';
+
+export interface StoredCa {
+  certPem: string;
+  keySealed: Buffer;
+}
+
+export interface NodeRecord {
+  id: string;
+  name: string;
+  enrolledAt: number;
+  certSerial: string;
+  certExpiresAt: number;
+  lastContactAt: number | null;
+  version: string | null;
+  appliedVersion: number;
+  removedAt: number | null;
+}
+
+export interface EnrollmentToken {
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  createdBy: string;
+}
+
+/** Replicas that start together make the CA once: the first takes this lock, the rest then find its row. */
+const CA_LOCK = 0x616c7463; // 'altc'
+
+const ms = (d: Date | null): number | null => (d ? d.getTime() : null);
+
+export class FleetIdentityStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+  ) {}
+
+  /** The CA row, made by `create` if there is none yet: exactly one CA however many replicas race. */
+  loadOrCreateCa(create: () => Promise<StoredCa>): Promise<StoredCa> {
+    return inTransaction(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [CA_LOCK]);
+      const found = await c.query<{ cert_pem: string; key_sealed: Buffer }>('SELECT cert_pem, key_sealed FROM fleet_ca WHERE id = 1');
+      if (found.rows[0]) return { certPem: found.rows[0].cert_pem, keySealed: found.rows[0].key_sealed };
+      const made = await create();
+      await c.query('INSERT INTO fleet_ca (id, cert_pem, key_sealed, created_at) VALUES (1, $1, $2, now())', [made.certPem, made.keySealed]);
+      return made;
+    });
+  }
+
+  /** Records an enrollment or a renewal: the node's current certificate. */
+  putNode(n: { id: string; name: string; certSerial: string; certExpiresAt: number; at: number }): Promise<void> {
+    return inTransaction(this.pool, this.url, async (c) => {
+      await c.query(
+        `INSERT INTO nodes (id, name, enrolled_at, cert_serial, cert_expires_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cert_serial = EXCLUDED.cert_serial, cert_expires_at = EXCLUDED.cert_expires_at, removed_at = NULL`,
+        [n.id, n.name, new Date(n.at), n.certSerial, new Date(n.certExpiresAt)],
+      );
+    });
+  }
+
+  async getNode(id: string): Promise<NodeRecord | null> {
+    const r = await this.pool.query<NodeRow>('SELECT * FROM nodes WHERE id = $1', [id]);
+    return r.rows[0] ? toNode(r.rows[0]) : null;
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    const r = await this.pool.query<NodeRow>('SELECT * FROM nodes ORDER BY name COLLATE "C", id COLLATE "C"');
+    return r.rows.map(toNode);
+  }
+
+  /** False when there was no such node, or it was already removed. */
+  removeNode(id: string, at: number): Promise<boolean> {
+    return inTransaction(this.pool, this.url, async (c) => (await c.query('UPDATE nodes SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL', [id, new Date(at)])).rowCount === 1);
+  }
+
+  addEnrollmentToken(hash: string, t: EnrollmentToken): Promise<void> {
+    return inTransaction(this.pool, this.url, async (c) => {
+      await c.query('INSERT INTO enrollment_tokens (hash, name, created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)', [hash, t.name, new Date(t.createdAt), t.expiresAt === null ? null : new Date(t.expiresAt), t.createdBy]);
+    });
+  }
+
+  async findEnrollmentToken(hash: string): Promise<EnrollmentToken | null> {
+    const r = await this.pool.query<{ name: string; created_at: Date; expires_at: Date | null; created_by: string }>('SELECT name, created_at, expires_at, created_by FROM enrollment_tokens WHERE hash = $1', [hash]);
+    const row = r.rows[0];
+    return row ? { name: row.name, createdAt: row.created_at.getTime(), expiresAt: ms(row.expires_at), createdBy: row.created_by } : null;
+  }
+}
+
+interface NodeRow {
+  id: string;
+  name: string;
+  enrolled_at: Date;
+  cert_serial: string;
+  cert_expires_at: Date;
+  last_contact_at: Date | null;
+  version: string | null;
+  applied_version: string;
+  removed_at: Date | null;
+}
+
+function toNode(r: NodeRow): NodeRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    enrolledAt: r.enrolled_at.getTime(),
+    certSerial: r.cert_serial,
+    certExpiresAt: r.cert_expires_at.getTime(),
+    lastContactAt: ms(r.last_contact_at),
+    version: r.version,
+    appliedVersion: Number(r.applied_version),
+    removedAt: ms(r.removed_at),
+  };
+}
