@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Charge } from '../budget/charge.js';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
-import type { Verdict } from './verdict.js';
+import type { Verdict } from '../core/verdict.js';
 import type { RpcOutcome, ToolDelta } from '../stream/decoder.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { findingSeq, type ResponseInspection } from '../chain/chain.js';
-import type { Verdict } from '../chain/verdict.js';
+import type { Verdict } from '../core/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
 import { mergeReported } from '../providers/usage.js';

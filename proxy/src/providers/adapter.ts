@@ -1,7 +1,7 @@
-import type { Verdict } from '../chain/verdict.js';
+import type { Verdict } from '../core/verdict.js';
 import type { RpcOutcome, StreamDecoder, ToolDelta } from '../stream/decoder.js';
 import type { ReportedUsage } from './usage.js';
-import type { CallView, Operation, ProviderKind, RpcId } from './call-view.js';
+import type { CallView, Operation, ProviderKind, RpcId } from '../core/call-view.js';
 
 export interface RouteMatch {
   adapter: ProviderAdapter;

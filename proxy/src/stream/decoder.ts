@@ -1,4 +1,4 @@
-import type { Verdict } from '../chain/verdict.js';
+import type { Verdict } from '../core/verdict.js';
 import type { ReportedUsage } from '../providers/usage.js';
 
 /**

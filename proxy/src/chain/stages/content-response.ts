@@ -9,7 +9,7 @@ import type { ScanPool } from '../../scan/pool.js';
 import { firstTainted, taintedDestinations } from '../../scan/taint.js';
 import type { Fragment, RequestContext } from '../context.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
-import { block, warn } from '../verdict.js';
+import { block, warn } from '../../core/verdict.js';
 import { recordLabels } from './content-facts.js';
 
 const ID = 'content-response';

@@ -1,5 +1,5 @@
 import { isRecord } from '../adapter.js';
-import type { CallView } from '../call-view.js';
+import type { CallView } from '../../core/call-view.js';
 import { leavesText } from '../../scan/leaves.js';
 import type { RpcOutcome } from '../../stream/decoder.js';
 import type { SseTerminal } from '../../stream/sse.js';
