@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from './core/clock.js';
 import { Agent } from 'undici';
 import type { Chain } from './chain/chain.js';
-import type { Fragment } from './chain/context.js';
+import type { Fragment } from './core/fragment.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
 import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
 import { LiveList } from './live-list.js';

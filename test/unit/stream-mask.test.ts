@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Fragment } from '../../proxy/src/chain/context.js';
+import type { Fragment } from '../../proxy/src/core/fragment.js';
 import { block } from '../../proxy/src/core/verdict.js';
 import { StreamMask } from '../../proxy/src/scan/stream-mask.js';
 

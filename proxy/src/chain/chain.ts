@@ -1,4 +1,5 @@
-import type { Fragment, RequestContext, ResponseContext } from './context.js';
+import type { RequestContext, ResponseContext } from './context.js';
+import type { Fragment } from '../core/fragment.js';
 import { BANDS, type FragmentFinding, type FragmentInspector, type RequestStage, type ResponseStage, type Stage, type StageDescription } from './stage.js';
 import { ALLOWED, isStop, type Verdict } from '../core/verdict.js';
 

@@ -4,7 +4,6 @@ import type { CallView } from '../core/call-view.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
 import type { Verdict } from '../core/verdict.js';
-import type { RpcOutcome, ToolDelta } from '../stream/decoder.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
 import type { VerifiedChain } from '../delegation/verify.js';
@@ -75,29 +74,6 @@ export interface ContentFacts {
   rules: Set<string>;
   /** Request labels still in the body as forwarded (not redacted): what the destination receives. */
   outbound: Set<string>;
-}
-
-/** A piece of a response as the response side sees it: the text in it, never stored. */
-export interface Fragment {
-  /** Text the model produced in this fragment (content deltas, tool-call arguments). */
-  text: string;
-  /** Pieces of the tool calls the model makes in this fragment. */
-  tools?: readonly ToolDelta[] | null;
-  /** Position in the response, from 0 (set by the relay; a whole body is fragment 0). */
-  seq?: number;
-  /** JSON-RPC responses in this fragment (MCP): the requests they answer, and which failed. */
-  outcomes?: readonly RpcOutcome[] | null;
-  /**
-   * A whole (non-streamed) response: its parsed body, which a redacting stage may change in
-   * place (setting `rewritten`); the proxy then sends the rewritten body.
-   */
-  body?: { json: unknown; rewritten: boolean };
-  /**
-   * Set by a redacting stage on a streamed fragment it holds back: the text to deliver instead.
-   * The relay re-serialises the event in its provider's format, or cuts with the verdict when
-   * the format does not allow it.
-   */
-  redaction?: { text: string; verdict: Verdict } | undefined;
 }
 
 export interface ResponseContext {

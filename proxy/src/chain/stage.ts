@@ -1,4 +1,5 @@
-import type { Fragment, RequestContext, ResponseContext } from './context.js';
+import type { RequestContext, ResponseContext } from './context.js';
+import type { Fragment } from '../core/fragment.js';
 import type { Verdict } from '../core/verdict.js';
 
 /** Bands in evaluation order: a stage's band fixes where it sits in the chain. */

@@ -3,7 +3,8 @@ import { checkEvidence, checkTool, evidenceRulesFor, schemaOf } from '../../cont
 import { callArguments, ToolCallTracker, type ToolCallInProgress } from '../../contracts/tool-calls.js';
 import type { ApprovalRule, Contract } from '../../contracts/compile.js';
 import { block } from '../../core/verdict.js';
-import type { Fragment, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
+import type { Fragment } from '../../core/fragment.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 import { answerVerdict, askFor } from './approval-gate.js';
 import { refusalVerdict } from './contract-request.js';
