@@ -1,30 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Charge } from '../budget/charge.js';
 import type { CallView } from '../core/call-view.js';
+import type { IngressFacts } from '../core/ingress-facts.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
 import type { Verdict } from '../core/verdict.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
 import type { VerifiedChain } from '../delegation/verify.js';
-
-/** What the listener learned while receiving the request, before any stage ran. */
-export interface IngressFacts {
-  method: string;
-  path: string;
-  routed: boolean;
-  methodAllowed: boolean;
-  contentType: string | null;
-  bodyBytes: number;
-  tooLarge: boolean;
-  /** JSON.parse message, when the body was not JSON. */
-  jsonError: string | null;
-  /** The body nests deeper than limits.max_json_depth (jsonError says so); it was not parsed. */
-  jsonTooDeep: boolean;
-  /** The adapter's complaint about the body's shape, naming the field. */
-  shapeError: string | null;
-  expectsBody: boolean;
-}
 
 /** One request as the chain sees it. Stages read it; identity annotates the principal. */
 export interface RequestContext {
