@@ -1,7 +1,7 @@
 import type { Verdict } from '../core/verdict.js';
 import type { StreamDecoder } from '../stream/decoder.js';
 import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
-import type { ReportedUsage } from './usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import type { CallView, Operation, ProviderKind, RpcId } from '../core/call-view.js';
 
 export interface RouteMatch {

@@ -1,6 +1,6 @@
 import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
 import type { Verdict } from '../core/verdict.js';
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 
 /** Reads the tool-call pieces of one decoded event, if it carries any. */
 export type ToolDeltas<E> = (event: E) => ToolDelta[] | null;

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from '../core/json-depth.js';
 import { StreamDecodeError, StreamEndedEarly, type StreamDecoder, type StreamEvent } from './decoder.js';
 import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
