@@ -2,7 +2,7 @@
 export { Chain, type ChainOptions } from './chain/chain.js';
 export { clockFrom, parseInstant, systemClock, type Clock } from './core/clock.js';
 export { declaredStages, type StageDeps } from './chain/stages/index.js';
-export { reasons, reasonCodes, type ReasonCode } from './chain/reasons.js';
+export { reasons, reasonCodes, type ReasonCode } from './core/reasons.js';
 export type { StageDescription } from './chain/stage.js';
 export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';
 export { AuthFailures, type AuthFailureLimit } from './identity/auth-failures.js';
@@ -23,7 +23,7 @@ export { listenTransparent, serverName, type TlsAction, type TransparentListener
 export { buildAdapters } from './providers/index.js';
 export { mcpUpstream } from './providers/mcp/parse.js';
 export { describeRequest } from './pipeline/request-context.js';
-export type { Verdict } from './chain/verdict.js';
+export type { Verdict } from './core/verdict.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';
 export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits } from './budget/ledger.js';

@@ -14,7 +14,7 @@ import { EvidenceLedger, evidenceOf } from '../../proxy/src/contracts/evidence.j
 import { RateBuckets } from '../../proxy/src/contracts/rate.js';
 import { ContractSet } from '../../proxy/src/contracts/set.js';
 import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
-import { emptyCall, type CallView } from '../../proxy/src/providers/call-view.js';
+import { emptyCall, type CallView } from '../../proxy/src/core/call-view.js';
 import { f, pct } from './common.js';
 
 setFlagsFromString('--expose-gc');

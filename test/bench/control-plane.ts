@@ -13,7 +13,7 @@ import { killSwitch } from '../../proxy/src/chain/stages/kill-switch.js';
 import { BudgetLedger } from '../../proxy/src/budget/ledger.js';
 import { PriceTable } from '../../proxy/src/budget/prices.js';
 import { KillSwitches } from '../../proxy/src/enforcement/kill-switches.js';
-import { emptyCall } from '../../proxy/src/providers/call-view.js';
+import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { loadPrices } from '../../agent/src/policy/load.js';
 import { ROOT } from '../helpers/process.js';
 import { ADMIN, DURATION, f, issueKey, load, pct, spawnJson, startAgent, stopAll } from './common.js';

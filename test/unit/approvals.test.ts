@@ -9,7 +9,7 @@ import { compileContract } from '../../proxy/src/contracts/compile.js';
 import { conditionsHold } from '../../proxy/src/contracts/approvals.js';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import { approvalGate } from '../../proxy/src/chain/stages/approval-gate.js';
-import type { CallView } from '../../proxy/src/providers/call-view.js';
+import type { CallView } from '../../proxy/src/core/call-view.js';
 import { parseMcp } from '../../proxy/src/providers/mcp/parse.js';
 
 const ask: ApprovalAsk = { requestId: 'r', agent: 'a', team: 't', keyId: 'k', run: null, contract: 'c@1', rule: 'g', kind: 'tool', subject: 'pay', arguments: '{"amount":5}', timeoutMs: 60_000 };

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Chain, ChainCompositionError } from '../../proxy/src/chain/chain.js';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import type { RequestStage, ResponseStage } from '../../proxy/src/chain/stage.js';
-import { block, warn } from '../../proxy/src/chain/verdict.js';
+import { block, warn } from '../../proxy/src/core/verdict.js';
 
 function ctx(): RequestContext {
   return {

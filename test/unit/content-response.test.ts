@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import test from 'ava';
-import type { Fragment, RequestContext } from '../../proxy/src/chain/context.js';
+import type { RequestContext } from '../../proxy/src/chain/context.js';
+import type { Fragment } from '../../proxy/src/core/fragment.js';
 import { contentResponse } from '../../proxy/src/chain/stages/content-response.js';
 import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
-import { emptyCall } from '../../proxy/src/providers/call-view.js';
+import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
 import { ScanPool } from '../../proxy/src/scan/pool.js';
 import { ROOT } from '../helpers/process.js';

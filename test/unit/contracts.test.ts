@@ -11,7 +11,7 @@ import { checkRequest, checkToolCall } from '../../proxy/src/contracts/evaluate.
 import { RateBuckets } from '../../proxy/src/contracts/rate.js';
 import { classOf } from '../../proxy/src/chain/stages/data-ceiling.js';
 import { ContractSet } from '../../proxy/src/contracts/set.js';
-import { emptyCall, type CallView } from '../../proxy/src/providers/call-view.js';
+import { emptyCall, type CallView } from '../../proxy/src/core/call-view.js';
 import { loadContract, loadContracts } from '../../agent/src/policy/load.js';
 import { PolicyError } from '../../agent/src/errors.js';
 

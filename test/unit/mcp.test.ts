@@ -1,6 +1,6 @@
 import test from 'ava';
 import { runOf } from '../../proxy/src/chain/context.js';
-import type { CallView } from '../../proxy/src/providers/call-view.js';
+import type { CallView } from '../../proxy/src/core/call-view.js';
 import { GOVERNANCE_REFUSED, mcpErrorReply, mcpStreamError } from '../../proxy/src/providers/mcp/errors.js';
 import { mcpOperation, parseMcp } from '../../proxy/src/providers/mcp/parse.js';
 import { mcpOutcomes, mcpText } from '../../proxy/src/providers/mcp/stream.js';

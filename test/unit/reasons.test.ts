@@ -1,5 +1,5 @@
 import test from 'ava';
-import { reasonCodes, reasons } from '../../proxy/src/chain/reasons.js';
+import { reasonCodes, reasons } from '../../proxy/src/core/reasons.js';
 
 test('reason codes are ALT_ + upper snake case, with a status and a hint', (t) => {
   for (const c of reasonCodes) {

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { reasonCodes, reasons, type ReasonCode } from '../../proxy/src/chain/reasons.js';
+import { reasonCodes, reasons, type ReasonCode } from '../../proxy/src/core/reasons.js';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import { agentLevel } from '../../proxy/src/chain/stages/agent-level.js';
-import { block, type Verdict } from '../../proxy/src/chain/verdict.js';
+import { block, type Verdict } from '../../proxy/src/core/verdict.js';
 import { AgentLevels } from '../../proxy/src/enforcement/levels.js';
 import { replyBlock, type Response } from '../../proxy/src/pipeline/reply.js';
 import { DEFAULT_LONGEST_HONOURED_WAIT_MS } from '../../proxy/src/pipeline/retry-signal.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { Fragment } from '../../proxy/src/chain/context.js';
-import { block } from '../../proxy/src/chain/verdict.js';
+import type { Fragment } from '../../proxy/src/core/fragment.js';
+import { block } from '../../proxy/src/core/verdict.js';
 import { StreamMask } from '../../proxy/src/scan/stream-mask.js';
 
 const V = block('content-response', 'ALT_CONTENT_REGULATED');

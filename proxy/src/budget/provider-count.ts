@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { isRecord, num } from '../providers/adapter.js';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 import { injectCredential } from '../upstream/auth.js';
 import type { CredentialSource } from '../upstream/credential.js';
 import { upstreamUrl, type Upstream } from '../upstream/upstreams.js';

@@ -1,4 +1,4 @@
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import type { SpendAttribution } from './attribution.js';
 import type { Charge } from './charge.js';
 import type { BudgetLedger } from './ledger.js';

@@ -1,6 +1,7 @@
-import type { Fragment, RequestContext, ResponseContext } from './context.js';
+import type { RequestContext, ResponseContext } from './context.js';
+import type { Fragment } from '../core/fragment.js';
 import { BANDS, type FragmentFinding, type FragmentInspector, type RequestStage, type ResponseStage, type Stage, type StageDescription } from './stage.js';
-import { ALLOWED, isStop, type Verdict } from './verdict.js';
+import { ALLOWED, isStop, type Verdict } from '../core/verdict.js';
 
 export interface ChainOptions {
   /** How long an asynchronous stage may take before the chain refuses the request. */

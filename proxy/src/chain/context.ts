@@ -1,31 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Charge } from '../budget/charge.js';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
+import type { IngressFacts } from '../core/ingress-facts.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { Presented } from '../identity/presented.js';
-import type { Verdict } from './verdict.js';
-import type { RpcOutcome, ToolDelta } from '../stream/decoder.js';
+import type { Verdict } from '../core/verdict.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
 import type { VerifiedChain } from '../delegation/verify.js';
-
-/** What the listener learned while receiving the request, before any stage ran. */
-export interface IngressFacts {
-  method: string;
-  path: string;
-  routed: boolean;
-  methodAllowed: boolean;
-  contentType: string | null;
-  bodyBytes: number;
-  tooLarge: boolean;
-  /** JSON.parse message, when the body was not JSON. */
-  jsonError: string | null;
-  /** The body nests deeper than limits.max_json_depth (jsonError says so); it was not parsed. */
-  jsonTooDeep: boolean;
-  /** The adapter's complaint about the body's shape, naming the field. */
-  shapeError: string | null;
-  expectsBody: boolean;
-}
 
 /** One request as the chain sees it. Stages read it; identity annotates the principal. */
 export interface RequestContext {
@@ -75,29 +57,6 @@ export interface ContentFacts {
   rules: Set<string>;
   /** Request labels still in the body as forwarded (not redacted): what the destination receives. */
   outbound: Set<string>;
-}
-
-/** A piece of a response as the response side sees it: the text in it, never stored. */
-export interface Fragment {
-  /** Text the model produced in this fragment (content deltas, tool-call arguments). */
-  text: string;
-  /** Pieces of the tool calls the model makes in this fragment. */
-  tools?: readonly ToolDelta[] | null;
-  /** Position in the response, from 0 (set by the relay; a whole body is fragment 0). */
-  seq?: number;
-  /** JSON-RPC responses in this fragment (MCP): the requests they answer, and which failed. */
-  outcomes?: readonly RpcOutcome[] | null;
-  /**
-   * A whole (non-streamed) response: its parsed body, which a redacting stage may change in
-   * place (setting `rewritten`); the proxy then sends the rewritten body.
-   */
-  body?: { json: unknown; rewritten: boolean };
-  /**
-   * Set by a redacting stage on a streamed fragment it holds back: the text to deliver instead.
-   * The relay re-serialises the event in its provider's format, or cuts with the verdict when
-   * the format does not allow it.
-   */
-  redaction?: { text: string; verdict: Verdict } | undefined;
 }
 
 export interface ResponseContext {

@@ -1,5 +1,6 @@
-import type { Fragment, RequestContext, ResponseContext } from './context.js';
-import type { Verdict } from './verdict.js';
+import type { RequestContext, ResponseContext } from './context.js';
+import type { Fragment } from '../core/fragment.js';
+import type { Verdict } from '../core/verdict.js';
 
 /** Bands in evaluation order: a stage's band fixes where it sits in the chain. */
 export const BANDS = ['ingress', 'identity', 'kill', 'contract', 'mcp', 'content', 'budget', 'approval'] as const;

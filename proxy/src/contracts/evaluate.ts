@@ -1,5 +1,5 @@
-import type { ReasonCode } from '../chain/reasons.js';
-import type { CallView } from '../providers/call-view.js';
+import type { ReasonCode } from '../core/reasons.js';
+import type { CallView } from '../core/call-view.js';
 import { matchesAny } from '../policy/globs.js';
 import { classifyTool } from './action-levels.js';
 import { declaredLevel, toolListed, type Contract, type EvidenceRule } from './compile.js';

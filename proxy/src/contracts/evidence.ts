@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 import type { EvidenceRule } from './compile.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH_CEILING } from '../core/json-depth.js';
 

@@ -1,4 +1,4 @@
-import type { ToolDelta } from '../stream/decoder.js';
+import type { ToolDelta } from '../core/fragment.js';
 
 /** A tool call the model is making, assembled from its stream pieces. */
 export interface ToolCallInProgress {

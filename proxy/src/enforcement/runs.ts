@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 
 export interface RunLoopPolicy {
   /** Repeats of one request pattern within a run before a warning, a block, the run's end. */

@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { reasons, type ReasonCode } from '../chain/reasons.js';
+import { reasons, type ReasonCode } from '../core/reasons.js';
 import { openAiErrorReply } from '../providers/openai/errors.js';
 
 /** How long a client may take to send a request; the response may take as long as it takes. */

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { RequestContext } from '../chain/context.js';
-import type { Verdict } from '../chain/verdict.js';
-import type { RpcId } from '../providers/call-view.js';
+import type { Verdict } from '../core/verdict.js';
+import type { RpcId } from '../core/call-view.js';
 import type { ProviderAdapter, RouteMatch } from '../providers/adapter.js';
 import type { Settled } from '../budget/settle.js';
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import type { Response } from './reply.js';
 
 export type Request = IncomingMessage | Http2ServerRequest;

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { findingSeq, type ResponseInspection } from '../chain/chain.js';
-import type { Verdict } from '../chain/verdict.js';
+import type { Verdict } from '../core/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
-import { mergeReported } from '../providers/usage.js';
+import { mergeReported } from '../core/usage.js';
 import { upstreamFailureReason } from '../upstream/failure.js';
 import type { Exchange } from './exchange.js';
 import { streamErrorBytes } from './reply.js';

@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { reasonInfo } from '../chain/reasons.js';
-import type { Verdict } from '../chain/verdict.js';
+import { reasonInfo } from '../core/reasons.js';
+import type { Verdict } from '../core/verdict.js';
 import { altraceInfo, type ProviderAdapter, type RouteMatch } from '../providers/adapter.js';
-import type { CallView, RpcId } from '../providers/call-view.js';
+import type { CallView, RpcId } from '../core/call-view.js';
 import { retrySignal } from './retry-signal.js';
 
 /** What the proxy uses of a response; HTTP/1.1 and HTTP/2 (compat) responses both fit. */

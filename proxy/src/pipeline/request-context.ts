@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { IngressFacts, RequestContext } from '../chain/context.js';
+import type { RequestContext } from '../chain/context.js';
+import type { IngressFacts } from '../core/ingress-facts.js';
 import { presentedCredential } from '../identity/presented.js';
 import type { RouteMatch } from '../providers/adapter.js';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 import type { Routed } from '../providers/routes.js';
 import { parseJson, type ReadBody } from './body.js';
 

@@ -1,5 +1,5 @@
-import { reasonCodes, reasons, type ReasonCode, type RetryClass } from '../chain/reasons.js';
-import type { Verdict } from '../chain/verdict.js';
+import { reasonCodes, reasons, type ReasonCode, type RetryClass } from '../core/reasons.js';
+import type { Verdict } from '../core/verdict.js';
 import type { ProviderAdapter, RetryAdvice } from '../providers/adapter.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Principal } from '../identity/keys.js';
-import type { ReasonCode } from '../chain/reasons.js';
+import type { ReasonCode } from '../core/reasons.js';
 
 /** What the policy does with a label, mildest first. */
 export const CONTENT_ACTIONS = ['allow', 'flag', 'redact', 'block'] as const;

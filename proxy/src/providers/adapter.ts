@@ -1,7 +1,8 @@
-import type { Verdict } from '../chain/verdict.js';
-import type { RpcOutcome, StreamDecoder, ToolDelta } from '../stream/decoder.js';
-import type { ReportedUsage } from './usage.js';
-import type { CallView, Operation, ProviderKind, RpcId } from './call-view.js';
+import type { Verdict } from '../core/verdict.js';
+import type { StreamDecoder } from '../stream/decoder.js';
+import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
+import type { ReportedUsage } from '../core/usage.js';
+import type { CallView, Operation, ProviderKind, RpcId } from '../core/call-view.js';
 
 export interface RouteMatch {
   adapter: ProviderAdapter;

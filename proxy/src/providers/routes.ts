@@ -1,4 +1,4 @@
-import type { Operation } from './call-view.js';
+import type { Operation } from '../core/call-view.js';
 import type { ProviderAdapter, RouteMatch } from './adapter.js';
 
 export interface Adapters {

@@ -1,15 +1,8 @@
-// Token usage as each provider reports it, read into one shape. A field a payload does not
-// report stays undefined, so usage arriving over several stream events can be merged.
+// Where each provider puts its token counts, read into the one shape of core/usage.ts.
 import type { AwsEvent } from '../stream/aws-event-stream.js';
 import { isRecord, num } from './adapter.js';
 import { invokeInner } from './bedrock/stream.js';
-
-export interface ReportedUsage {
-  input?: number;
-  output?: number;
-  /** Input tokens served from the provider's prompt cache (included in input). */
-  cachedInput?: number;
-}
+import type { ReportedUsage } from '../core/usage.js';
 
 function set(out: ReportedUsage, field: keyof ReportedUsage, v: number | null): void {
   if (v !== null) out[field] = v;
@@ -17,18 +10,6 @@ function set(out: ReportedUsage, field: keyof ReportedUsage, v: number | null): 
 
 function nonEmpty(u: ReportedUsage): ReportedUsage | null {
   return u.input === undefined && u.output === undefined && u.cachedInput === undefined ? null : u;
-}
-
-/** Field-wise maximum: providers report cumulative counts, sometimes split over events. */
-export function mergeReported(a: ReportedUsage | null, b: ReportedUsage | null): ReportedUsage | null {
-  if (!a) return b;
-  if (!b) return a;
-  const out: ReportedUsage = { ...a };
-  for (const f of ['input', 'output', 'cachedInput'] as const) {
-    const v = b[f];
-    if (v !== undefined) out[f] = Math.max(out[f] ?? 0, v);
-  }
-  return out;
 }
 
 /** Chat Completions `usage`, Responses `usage` (also inside `response.completed`), embeddings. */

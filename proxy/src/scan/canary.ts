@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 
 /**
  * A canary the proxy plants in the system prompt of a request: a random token the model is

@@ -1,5 +1,5 @@
-import type { Fragment } from '../chain/context.js';
-import type { Verdict } from '../chain/verdict.js';
+import type { Fragment } from '../core/fragment.js';
+import type { Verdict } from '../core/verdict.js';
 
 /** A part of a fragment's text to replace: the mark goes where the match begins, continuations vanish. */
 interface Piece {

@@ -1,4 +1,4 @@
-import type { CallView } from '../providers/call-view.js';
+import type { CallView } from '../core/call-view.js';
 
 /**
  * What the model could only have learned from content the agent did not write: destinations

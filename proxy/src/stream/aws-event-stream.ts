@@ -1,6 +1,6 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import { StreamDecodeError, StreamEndedEarly, type StreamDecoder, type StreamEvent, type ToolDeltas } from './decoder.js';
 
 export const codec = new EventStreamCodec(toUtf8, fromUtf8);

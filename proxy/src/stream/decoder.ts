@@ -1,30 +1,6 @@
-import type { Verdict } from '../chain/verdict.js';
-import type { ReportedUsage } from '../providers/usage.js';
-
-/**
- * A piece of a tool call the model is making, as one event carries it. `key` tells calls
- * of one response apart; a key ending in `*` completes every call whose key starts with
- * what precedes it (OpenAI's finish_reason ends all calls of a choice at once).
- */
-export interface ToolDelta {
-  key: string;
-  id?: string;
-  /** Present on the event that introduces the call. */
-  name?: string;
-  /** A piece of the arguments' JSON text (OpenAI, Anthropic and Bedrock stream them). */
-  args?: string;
-  /** The whole arguments object, where the provider sends it at once (Gemini, whole bodies). */
-  input?: unknown;
-  /** The call's arguments are complete. */
-  done?: boolean;
-}
-
-/** A JSON-RPC response an MCP server sent: the request it answers, and whether it failed. */
-export interface RpcOutcome {
-  id: string | number;
-  /** A JSON-RPC error, or a tool result with `isError: true`: not evidence that the tool returned. */
-  failed: boolean;
-}
+import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
+import type { Verdict } from '../core/verdict.js';
+import type { ReportedUsage } from '../core/usage.js';
 
 /** Reads the tool-call pieces of one decoded event, if it carries any. */
 export type ToolDeltas<E> = (event: E) => ToolDelta[] | null;

@@ -1,7 +1,8 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { ReportedUsage } from '../providers/usage.js';
+import type { ReportedUsage } from '../core/usage.js';
 import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from '../core/json-depth.js';
-import { StreamDecodeError, StreamEndedEarly, type RpcOutcome, type StreamDecoder, type StreamEvent, type ToolDelta } from './decoder.js';
+import { StreamDecodeError, StreamEndedEarly, type StreamDecoder, type StreamEvent } from './decoder.js';
+import type { RpcOutcome, ToolDelta } from '../core/fragment.js';
 
 /** Extracts the model-produced text of one SSE event (content deltas, tool arguments). */
 export type SseText = (event: string | undefined, data: unknown) => string;

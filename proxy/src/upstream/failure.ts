@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../chain/reasons.js';
+import type { ReasonCode } from '../core/reasons.js';
 
 /**
  * Maps an upstream failure to the reason the agent sees: one pure function, tested by a

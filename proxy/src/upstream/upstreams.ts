@@ -1,5 +1,5 @@
 import { ParsedUrls } from '../pipeline/parsed-urls.js';
-import type { ProviderKind } from '../providers/call-view.js';
+import type { ProviderKind } from '../core/call-view.js';
 
 /** A named destination the proxy forwards to, with how its credential is presented. */
 export interface Upstream {

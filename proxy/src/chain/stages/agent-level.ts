@@ -1,7 +1,7 @@
 import type { AgentLevels } from '../../enforcement/levels.js';
-import type { CallView } from '../../providers/call-view.js';
+import type { CallView } from '../../core/call-view.js';
 import type { RequestStage } from '../stage.js';
-import { block, warn, type Verdict } from '../verdict.js';
+import { block, warn, type Verdict } from '../../core/verdict.js';
 
 const ID = 'agent-level';
 

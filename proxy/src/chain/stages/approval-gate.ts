@@ -2,7 +2,7 @@ import { argumentsText, conditionsHold, type ApprovalAnswer, type ApprovalAsk, t
 import type { ApprovalRule, Contract } from '../../contracts/compile.js';
 import { runOf, type RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
-import { block, warn, type Verdict } from '../verdict.js';
+import { block, warn, type Verdict } from '../../core/verdict.js';
 
 const ID = 'approval-gate';
 

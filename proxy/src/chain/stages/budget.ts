@@ -6,7 +6,7 @@ import { REPLY_PRIMING, countWith, encodingFor, inputTokenBound, loadEncoding, t
 import type { RequestContext } from '../context.js';
 import type { DelegationBudgets } from '../../delegation/budgets.js';
 import type { RequestStage } from '../stage.js';
-import { block, type Verdict } from '../verdict.js';
+import { block, type Verdict } from '../../core/verdict.js';
 
 const ID = 'budget';
 /** Operations the providers do not bill. */

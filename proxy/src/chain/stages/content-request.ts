@@ -7,7 +7,7 @@ import type { DetectResult } from '../../scan/messages.js';
 import type { ScanPool } from '../../scan/pool.js';
 import type { RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
-import { block, warn, type Verdict } from '../verdict.js';
+import { block, warn, type Verdict } from '../../core/verdict.js';
 import { recordLabels } from './content-facts.js';
 
 const ID = 'content-request';

@@ -7,9 +7,10 @@ import { everyString, parentAt, redactSpans, setAt, type Leaf } from '../../scan
 import { normalise, SHINGLE, SystemPromptIndex } from '../../scan/leak.js';
 import type { ScanPool } from '../../scan/pool.js';
 import { firstTainted, taintedDestinations } from '../../scan/taint.js';
-import type { Fragment, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
+import type { Fragment } from '../../core/fragment.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
-import { block, warn } from '../verdict.js';
+import { block, warn } from '../../core/verdict.js';
 import { recordLabels } from './content-facts.js';
 
 const ID = 'content-response';

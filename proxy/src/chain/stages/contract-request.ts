@@ -4,7 +4,7 @@ import type { RateBuckets } from '../../contracts/rate.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import { runOf } from '../context.js';
 import type { RequestStage } from '../stage.js';
-import { block, type Verdict } from '../verdict.js';
+import { block, type Verdict } from '../../core/verdict.js';
 
 export const CONTRACT_STAGE_ID = 'contract';
 

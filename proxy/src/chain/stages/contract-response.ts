@@ -2,8 +2,9 @@ import { argumentsText, conditionsHold, type ApprovalDesk } from '../../contract
 import { checkEvidence, checkTool, evidenceRulesFor, schemaOf } from '../../contracts/evaluate.js';
 import { callArguments, ToolCallTracker, type ToolCallInProgress } from '../../contracts/tool-calls.js';
 import type { ApprovalRule, Contract } from '../../contracts/compile.js';
-import { block } from '../verdict.js';
-import type { Fragment, RequestContext } from '../context.js';
+import { block } from '../../core/verdict.js';
+import type { RequestContext } from '../context.js';
+import type { Fragment } from '../../core/fragment.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 import { answerVerdict, askFor } from './approval-gate.js';
 import { refusalVerdict } from './contract-request.js';

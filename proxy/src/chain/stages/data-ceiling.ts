@@ -2,7 +2,7 @@ import type { Contract } from '../../contracts/compile.js';
 import { classRank, type DataClass } from '../../delegation/grant.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { RequestStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 
 const ID = 'data-ceiling';
 

@@ -3,7 +3,7 @@ import type { PolicyHolder } from '../../policy/policy.js';
 import type { DataFlow } from '../../scan/data-flow.js';
 import { runOf, type RequestContext } from '../context.js';
 import type { RequestStage, ResponseStage } from '../stage.js';
-import { block, warn } from '../verdict.js';
+import { block, warn } from '../../core/verdict.js';
 
 const ID = 'data-isolation';
 const RECORD_ID = 'data-flow-record';

@@ -3,7 +3,7 @@ import { delegationContract } from '../../delegation/contract.js';
 import { DelegationError } from '../../delegation/format.js';
 import { verifyChain, type VerifiedChain } from '../../delegation/verify.js';
 import type { RequestStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 import type { Contract } from '../../contracts/compile.js';
 
 export const DELEGATION_STAGE_ID = 'delegation';

@@ -1,5 +1,5 @@
 import type { RequestStage } from '../stage.js';
-import { block, warn } from '../verdict.js';
+import { block, warn } from '../../core/verdict.js';
 
 const ID = 'enforce-only';
 

@@ -1,5 +1,5 @@
 import type { RequestStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 
 const ID = 'ingress-limits';
 

@@ -1,6 +1,6 @@
 import type { KeyRegistry } from '../../identity/keys.js';
 import type { RequestStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 
 const ID = 'key-identity';
 

@@ -1,7 +1,7 @@
 import type { KillSwitch, KillSwitches } from '../../enforcement/kill-switches.js';
-import type { ReasonCode } from '../reasons.js';
+import type { ReasonCode } from '../../core/reasons.js';
 import type { RequestStage } from '../stage.js';
-import type { Verdict } from '../verdict.js';
+import type { Verdict } from '../../core/verdict.js';
 
 export const KILL_STAGE_ID = 'kill-switch';
 

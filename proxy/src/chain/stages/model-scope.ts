@@ -1,7 +1,7 @@
 import { globToRegExp, matchesAny, type PolicyHolder } from '../../policy/policy.js';
 import type { VirtualKey } from '../../identity/keys.js';
 import type { RequestStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 
 const ID = 'model-scope';
 

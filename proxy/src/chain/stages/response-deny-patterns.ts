@@ -2,9 +2,9 @@ import type { PolicyHolder } from '../../policy/policy.js';
 import { nextCarry } from '../../scan/match.js';
 import type { ScanPool } from '../../scan/pool.js';
 import { CARRY_LIMIT } from '../../scan/worker.js';
-import type { Fragment } from '../context.js';
+import type { Fragment } from '../../core/fragment.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
-import { block } from '../verdict.js';
+import { block } from '../../core/verdict.js';
 
 const ID = 'response-deny-patterns';
 

@@ -1,7 +1,7 @@
 import { requestPattern, type RunTracker } from '../../enforcement/runs.js';
 import { runOf } from '../context.js';
 import type { RequestStage } from '../stage.js';
-import { block, warn } from '../verdict.js';
+import { block, warn } from '../../core/verdict.js';
 
 const ID = 'run-loop';
 

@@ -1,4 +1,4 @@
-import { emptyCall, gatherTools, type CallView, type MessageView, type Operation, type ProviderKind } from '../call-view.js';
+import { emptyCall, gatherTools, type CallView, type MessageView, type Operation, type ProviderKind } from '../../core/call-view.js';
 import { isRecord, num, str } from '../adapter.js';
 
 function blocksText(content: unknown): string {

@@ -1,5 +1,5 @@
 import { isRecord, num, str } from '../adapter.js';
-import type { ToolDelta } from '../../stream/decoder.js';
+import type { ToolDelta } from '../../core/fragment.js';
 
 /** Tool-use pieces of one Messages stream event: start (name), input_json_delta, stop. */
 export function anthropicEventTools(_event: string | undefined, data: unknown): ToolDelta[] | null {

@@ -1,4 +1,4 @@
-import { emptyCall, gatherTools, type CallView, type MessageView } from '../call-view.js';
+import { emptyCall, gatherTools, type CallView, type MessageView } from '../../core/call-view.js';
 import { isRecord, num, str } from '../adapter.js';
 import { parseAnthropic } from '../anthropic/parse.js';
 

@@ -1,6 +1,6 @@
 import { isRecord, num, str } from '../adapter.js';
 import { anthropicEventTools, anthropicMessageTools } from '../anthropic/tools.js';
-import type { ToolDelta } from '../../stream/decoder.js';
+import type { ToolDelta } from '../../core/fragment.js';
 import type { AwsEvent } from '../../stream/aws-event-stream.js';
 import { invokeInner, json } from './stream.js';
 

@@ -1,4 +1,4 @@
-import { emptyCall, gatherTools, type CallView, type MessageView } from '../call-view.js';
+import { emptyCall, gatherTools, type CallView, type MessageView } from '../../core/call-view.js';
 import { isRecord, num, str } from '../adapter.js';
 
 function partsView(role: string, parts: unknown): MessageView {

@@ -1,5 +1,5 @@
 import { isRecord, str } from '../adapter.js';
-import type { ToolDelta } from '../../stream/decoder.js';
+import type { ToolDelta } from '../../core/fragment.js';
 
 /** functionCall parts of a GenerateContentResponse: Gemini sends each call whole. */
 export function geminiResponseTools(body: unknown): ToolDelta[] {

@@ -1,5 +1,5 @@
 import type { AltraceErrorInfo, ErrorReply } from '../adapter.js';
-import type { CallView, RpcId } from '../call-view.js';
+import type { CallView, RpcId } from '../../core/call-view.js';
 import { formatSse } from '../../stream/sse.js';
 
 // JSON-RPC's own codes for a body that is not JSON or not a valid request; implementation-defined

@@ -1,5 +1,5 @@
 import { isRecord } from '../adapter.js';
-import { emptyCall, type CallView, type McpExchange, type RpcId } from '../call-view.js';
+import { emptyCall, type CallView, type McpExchange, type RpcId } from '../../core/call-view.js';
 
 /** A JSON-RPC id as a tool call's id: typed, so that 1 and "1" stay two requests. */
 export function rpcKey(id: RpcId): string {

@@ -1,7 +1,7 @@
 import { isRecord } from '../adapter.js';
-import type { CallView } from '../call-view.js';
+import type { CallView } from '../../core/call-view.js';
 import { leavesText } from '../../scan/leaves.js';
-import type { RpcOutcome } from '../../stream/decoder.js';
+import type { RpcOutcome } from '../../core/fragment.js';
 import type { SseTerminal } from '../../stream/sse.js';
 import { requestIds } from './errors.js';
 import { rpcKey } from './parse.js';

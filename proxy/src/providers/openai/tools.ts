@@ -1,5 +1,5 @@
 import { isRecord, num, str } from '../adapter.js';
-import type { ToolDelta } from '../../stream/decoder.js';
+import type { ToolDelta } from '../../core/fragment.js';
 
 function opt(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
