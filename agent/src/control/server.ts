@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
-import type { BudgetService } from '../budgets.js';
-import type { EnforcementService } from '../enforcement.js';
-import type { KeyService } from '../keys.js';
-import type { KillService } from '../kill.js';
+import type { BudgetService } from '../services/budget-service.js';
+import type { EnforcementService } from '../services/enforcement-service.js';
+import type { KeyService } from '../services/key-service.js';
+import type { KillService } from '../services/kill-service.js';
 import type { Store } from '../state/store.js';
-import type { TokenService } from '../tokens.js';
+import type { TokenService } from '../services/token-service.js';
 import { ControlRoutes, parseControlJson, readControlBody, type ControlReply, type Operator, type RouteInfo } from './router.js';
 import { delegationRoutes } from './routes/delegations.js';
 import { agentRoutes } from './routes/agents.js';
@@ -22,8 +22,8 @@ import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { approvalRoutes } from './routes/approvals.js';
-import type { ApprovalService } from '../approvals.js';
-import type { DelegationService } from '../delegation.js';
+import type { ApprovalService } from '../services/approval-service.js';
+import type { DelegationService } from '../services/delegation-service.js';
 
 export interface ControlDeps {
   /** The same client timeouts as the proxy's listeners (listen.headers_timeout_ms, listen.request_timeout_ms). */

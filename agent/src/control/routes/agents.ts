@@ -1,7 +1,7 @@
-import type { EnforcementService } from '../../enforcement.js';
+import type { EnforcementService } from '../../services/enforcement-service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlRoutes, Operator } from '../router.js';
-import { isAdmin } from '../scope.js';
+import { isAdmin } from '../../services/team-scope.js';
 import { shadowAgentJson, type NodeView } from './node.js';
 
 /** Registered agents, and for an admin the shadow agents node enforcement has seen. */

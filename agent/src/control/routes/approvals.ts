@@ -1,4 +1,4 @@
-import { approvalView, type ApprovalService } from '../../approvals.js';
+import { approvalView, type ApprovalService } from '../../services/approval-service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlReply, ControlRequest, ControlRoutes } from '../router.js';
 

@@ -1,7 +1,7 @@
 import type { AuditQuery, AuditService } from '../../audit/service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlRoutes } from '../router.js';
-import { requireAdmin } from '../scope.js';
+import { requireAdmin } from '../../services/team-scope.js';
 
 const FILTERS = new Set(['agent', 'team', 'reason', 'outcome', 'kind', 'before', 'limit']);
 

@@ -1,8 +1,8 @@
 import { ControlError } from '../../errors.js';
-import { keyView, type KeyService } from '../../keys.js';
-import { killView } from '../../kill.js';
+import { keyView, type KeyService } from '../../services/key-service.js';
+import { killView } from '../../services/kill-service.js';
 import type { ControlRoutes, Operator } from '../router.js';
-import { canSeeTeam, requireTeam } from '../scope.js';
+import { canSeeTeam, requireTeam } from '../../services/team-scope.js';
 import type { VirtualKey } from '../../../../proxy/src/index.js';
 
 /** How the audit log names a key: its id and its agent. */

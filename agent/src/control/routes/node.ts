@@ -1,5 +1,5 @@
 import { ControlError } from '../../errors.js';
-import { requireAdmin } from '../scope.js';
+import { requireAdmin } from '../../services/team-scope.js';
 import type { ControlRoutes } from '../router.js';
 import type { SeenWorkload } from '../../node/registry.js';
 

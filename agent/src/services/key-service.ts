@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { isAdmin, teamOfAgent } from './control/scope.js';
-import type { KillService } from './kill.js';
-import { ControlError } from './errors.js';
-import type { Store } from './state/store.js';
+import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../../proxy/src/index.js';
+import type { Operator } from '../control/router.js';
+import { isAdmin, teamOfAgent } from './team-scope.js';
+import type { KillService } from './kill-service.js';
+import { ControlError } from '../errors.js';
+import type { Store } from '../state/store.js';
 
 export interface KeyRequest {
   agent: string;
@@ -74,7 +74,7 @@ export class KeyService {
   }
 
   /**
-   * Issues a key. An agent belongs to the team of its first key (control/scope.ts), for admins
+   * Issues a key. An agent belongs to the team of its first key (team-scope.ts), for admins
    * too: moving a name would hand its history to the new team, so the refusal says to pick
    * another name. The check and the insert run without an await between them, so two calls
    * cannot both claim a new name for different teams.

@@ -1,11 +1,11 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../proxy/src/index.js';
-import type { Config } from './config/config.js';
-import { requireAgentInScope } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, PolicyError } from './errors.js';
+import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../../proxy/src/index.js';
+import type { Config } from '../config/config.js';
+import { requireAgentInScope } from './team-scope.js';
+import type { Operator } from '../control/router.js';
+import { ControlError, PolicyError } from '../errors.js';
 
 /** Where the node's delegation root key lives. */
 export function rootKeyFile(config: Config): string {

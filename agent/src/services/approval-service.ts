@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../proxy/src/index.js';
-import { canSeeTeam, requireTeam } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { ApprovalRecord, ApprovalStatus, Store } from './state/store.js';
+import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../../proxy/src/index.js';
+import { canSeeTeam, requireTeam } from './team-scope.js';
+import type { Operator } from '../control/router.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { ApprovalRecord, ApprovalStatus, Store } from '../state/store.js';
 
 interface Waiting {
   record: ApprovalRecord;

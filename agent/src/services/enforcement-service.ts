@@ -1,9 +1,9 @@
-import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './control/scope.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { KillService } from './kill.js';
-import type { Store } from './state/store.js';
+import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../../proxy/src/index.js';
+import type { Operator } from '../control/router.js';
+import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './team-scope.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { KillService } from './kill-service.js';
+import type { Store } from '../state/store.js';
 
 const RECENT_MS = 3_600_000;
 const MINUTE_MS = 60_000;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { hashKey } from '../../proxy/src/index.js';
-import { requireAdmin } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError } from './errors.js';
-import type { OperatorToken, Store } from './state/store.js';
+import { hashKey } from '../../../proxy/src/index.js';
+import { requireAdmin } from './team-scope.js';
+import type { Operator } from '../control/router.js';
+import { ControlError } from '../errors.js';
+import type { OperatorToken, Store } from '../state/store.js';
 
 const FIELDS = new Set(['name', 'team']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

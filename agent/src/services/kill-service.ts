@@ -1,8 +1,8 @@
-import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../proxy/src/index.js';
-import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { Store } from './state/store.js';
+import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../../proxy/src/index.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
+import type { Operator } from '../control/router.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { Store } from '../state/store.js';
 
 const FIELDS = new Set(['scope', 'target', 'reason']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

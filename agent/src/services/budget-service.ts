@@ -10,11 +10,11 @@ import {
   type KeyRegistry,
   type SpendAttribution,
   type Window,
-} from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { SpendDimension, Store } from './state/store.js';
+} from '../../../proxy/src/index.js';
+import type { Operator } from '../control/router.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { SpendDimension, Store } from '../state/store.js';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 export const SPEND_DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'key', 'cost_center', 'function', 'model'];
