@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { jsonDeeperThan, readBody, tooDeepMessage } from '../../../proxy/src/index.js';
-import type { OperatorToken } from '../state/store.js';
-
-export type Operator = Pick<OperatorToken, 'name' | 'team'>;
+import type { Operator } from '../services/operator.js';
 
 export interface ControlRequest {
   readonly method: string;

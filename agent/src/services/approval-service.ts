@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../../proxy/src/index.js';
 import { canSeeTeam, requireTeam } from './team-scope.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { ApprovalRecord, ApprovalStatus, Store } from '../state/store.js';
 

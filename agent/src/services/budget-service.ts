@@ -11,7 +11,7 @@ import {
   type SpendAttribution,
   type Window,
 } from '../../../proxy/src/index.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { SpendDimension, Store } from '../state/store.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { requireAgentInScope } from './team-scope.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { ControlError, PolicyError } from '../errors.js';
 
 /** Where the node's delegation root key lives. */

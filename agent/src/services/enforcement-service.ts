@@ -1,5 +1,5 @@
 import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../../proxy/src/index.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './team-scope.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { KillService } from './kill-service.js';

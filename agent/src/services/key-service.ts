@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../../proxy/src/index.js';
-import type { Operator } from '../control/router.js';
-import { isAdmin, teamOfAgent } from './team-scope.js';
+import type { Operator } from './operator.js';
+import { canSeeTeam, isAdmin, requireTeam, teamOfAgent } from './team-scope.js';
 import type { KillService } from './kill-service.js';
 import { ControlError } from '../errors.js';
 import type { Store } from '../state/store.js';
@@ -69,7 +69,11 @@ export class KeyService {
     for (const k of store.listKeys()) registry.put(k);
   }
 
-  parse(body: unknown): KeyFields {
+  /** A key request from this operator: a team token names its own team, before anything else is checked. */
+  parse(op: Operator, body: unknown): KeyFields {
+    const team = (body as { team?: unknown } | null)?.team;
+    if (typeof team === 'string') requireTeam(op, team, 'team');
+    else if (!isAdmin(op)) throw new ControlError('ALT_INVALID_FIELD', 400, `team is required (this token may issue keys for team ${op.team})`, 'team');
     return parseKeyRequest(body, this.now());
   }
 
@@ -105,13 +109,15 @@ export class KeyService {
     return { key, secret };
   }
 
-  list(): VirtualKey[] {
-    return this.registry.list();
+  /** The keys this operator may see: its team's, or every key for an admin. */
+  list(op: Operator): VirtualKey[] {
+    return this.registry.list().filter((k) => canSeeTeam(op, k.team));
   }
 
-  #existing(id: string): VirtualKey {
+  /** A key of another team is reported as unknown: a team token learns nothing about it. */
+  get(op: Operator, id: string): VirtualKey {
     const key = this.registry.get(id);
-    if (!key) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
+    if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
     return key;
   }
 
@@ -119,14 +125,14 @@ export class KeyService {
    * Revokes the key and, in the same transaction, engages its agent's kill switch, so the
    * agent's other keys and its streams already under way stop with it.
    */
-  revoke(id: string, by: string): { key: VirtualKey; kill: KillSwitch | null } {
-    const key = this.#existing(id);
+  revoke(op: Operator, id: string): { key: VirtualKey; kill: KillSwitch | null } {
+    const key = this.get(op, id);
     if (key.revokedAt !== null) return { key, kill: null };
     const now = this.now();
     const next = { ...key, revokedAt: now };
     const kill: KillSwitch | null = this.kills.isEngaged('agent', key.agent)
       ? null
-      : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by, createdAt: now };
+      : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by: op.name, createdAt: now };
     this.store.transaction(() => {
       this.store.updateKey(next);
       if (kill) this.store.putKill(kill);
@@ -136,8 +142,8 @@ export class KeyService {
     return { key: next, kill };
   }
 
-  rotate(id: string): { key: VirtualKey; secret: string } {
-    const key = this.#existing(id);
+  rotate(op: Operator, id: string): { key: VirtualKey; secret: string } {
+    const key = this.get(op, id);
     if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', 409, `key ${id} is revoked and cannot be rotated`, 'id');
     const secret = generateKeySecret();
     const next = { ...key, hash: hashKey(secret), prefix: displayPrefix(secret) };

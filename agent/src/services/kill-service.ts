@@ -1,6 +1,6 @@
 import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../../proxy/src/index.js';
 import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { Store } from '../state/store.js';
 

@@ -1,6 +1,6 @@
 import type { KeyRegistry, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 
 // Team scope, decided in one place: an admin token (team null) sees and touches everything;
 // a team token sees and touches only its own team's keys, agents and switches.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashKey } from '../../../proxy/src/index.js';
 import { requireAdmin } from './team-scope.js';
-import type { Operator } from '../control/router.js';
+import type { Operator } from './operator.js';
 import { ControlError } from '../errors.js';
 import type { OperatorToken, Store } from '../state/store.js';
 

@@ -1,6 +1,7 @@
 import type { EnforcementService } from '../../services/enforcement-service.js';
 import { ControlError } from '../../errors.js';
-import type { ControlRoutes, Operator } from '../router.js';
+import type { ControlRoutes } from '../router.js';
+import type { Operator } from '../../services/operator.js';
 import { isAdmin } from '../../services/team-scope.js';
 import { shadowAgentJson, type NodeView } from './node.js';
 

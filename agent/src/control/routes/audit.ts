@@ -1,7 +1,6 @@
 import type { AuditQuery, AuditService } from '../../audit/service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlRoutes } from '../router.js';
-import { requireAdmin } from '../../services/team-scope.js';
 
 const FILTERS = new Set(['agent', 'team', 'reason', 'outcome', 'kind', 'before', 'limit']);
 
@@ -31,8 +30,7 @@ export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
   routes
     .add('GET', '/audit', async ({ operator, query }) => ({ status: 200, body: await audit.query(operator, parseQuery(query)) }))
     .add('GET', '/audit/verify', async ({ operator }) => {
-      requireAdmin(operator, 'verify the whole audit log');
-      const r = await audit.verify();
+      const r = await audit.verify(operator);
       return {
         status: 200,
         body: { ok: r.ok, records: r.records, checkpoints: r.checkpoints, first_bad_record: r.firstBadRecord, problem: r.problem, verifier_key: r.verifierKey },
