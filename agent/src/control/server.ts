@@ -127,10 +127,10 @@ export class ControlServer {
 
   #authenticate(req: IncomingMessage): Operator {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 401, 'send an operator token: Authorization: Bearer <token>');
+    if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 'send an operator token: Authorization: Bearer <token>');
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.
     const op = this.d.store.findOperatorToken(hashKey(m[1]!));
-    if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 401, 'unknown operator token');
+    if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
     return op;
   }
 
@@ -145,7 +145,7 @@ export class ControlServer {
     const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
     if (wait > 0) {
       this.d.metrics.authFailures.inc({ port: 'control_throttled' });
-      throw new ControlError('ALT_AUTH_THROTTLED', 429, `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
+      throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
     }
     try {
       return this.#authenticate(req);
@@ -185,7 +185,7 @@ export class ControlServer {
         res.writeHead(200, { ...replyHeaders(req, this.d.metrics.registry.contentType), 'content-length': String(Buffer.byteLength(text)) });
         return void res.end(text);
       }
-      if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`);
+      if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
       operator = this.#authenticateFrom(req, method, route);
       const matched = this.#routes.match(method, route);
@@ -222,6 +222,6 @@ function requestUrl(target: string | undefined): URL {
   try {
     return new URL(target ?? '/', 'http://control.invalid');
   } catch {
-    throw new ControlError('ALT_INVALID_FIELD', 400, 'the request target is not a valid URL', '(url)');
+    throw new ControlError('ALT_INVALID_FIELD', 'the request target is not a valid URL', '(url)');
   }
 }

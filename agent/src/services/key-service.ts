@@ -22,7 +22,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 function stringList(v: unknown, field: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 200)) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, `${field} must be an array of non-empty strings`, field);
+    throw new ControlError('ALT_INVALID_FIELD', `${field} must be an array of non-empty strings`, field);
   }
   return v as string[];
 }
@@ -31,22 +31,22 @@ function stringList(v: unknown, field: string): string[] {
 export type KeyFields = Omit<VirtualKey, 'id' | 'hash' | 'prefix' | 'createdAt' | 'revokedAt'>;
 
 export function parseKeyRequest(body: unknown, now: number): KeyFields {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
   const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
   for (const f of ['agent', 'team'] as const) {
     if (typeof b[f] !== 'string' || !NAME.test(b[f] as string)) {
-      throw new ControlError('ALT_INVALID_FIELD', 400, `${f} is required: letters, digits, _ . : - (at most 128)`, f);
+      throw new ControlError('ALT_INVALID_FIELD', `${f} is required: letters, digits, _ . : - (at most 128)`, f);
     }
   }
   if (b.cost_center !== undefined && (typeof b.cost_center !== 'string' || !NAME.test(b.cost_center))) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, 'cost_center must be a name: letters, digits, _ . : - (at most 128)', 'cost_center');
+    throw new ControlError('ALT_INVALID_FIELD', 'cost_center must be a name: letters, digits, _ . : - (at most 128)', 'cost_center');
   }
   let expiresAt: number | null = null;
   if (b.expires !== undefined) {
     expiresAt = typeof b.expires === 'string' ? Date.parse(b.expires) : NaN;
-    if (!Number.isFinite(expiresAt)) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be an ISO 8601 time', 'expires');
-    if (expiresAt <= now) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be in the future', 'expires');
+    if (!Number.isFinite(expiresAt)) throw new ControlError('ALT_INVALID_FIELD', 'expires must be an ISO 8601 time', 'expires');
+    if (expiresAt <= now) throw new ControlError('ALT_INVALID_FIELD', 'expires must be in the future', 'expires');
   }
   return {
     agent: b.agent as string,
@@ -73,7 +73,7 @@ export class KeyService {
   parse(op: Operator, body: unknown): KeyFields {
     const team = (body as { team?: unknown } | null)?.team;
     if (typeof team === 'string') requireTeam(op, team, 'team');
-    else if (!isAdmin(op)) throw new ControlError('ALT_INVALID_FIELD', 400, `team is required (this token may issue keys for team ${op.team})`, 'team');
+    else if (!isAdmin(op)) throw new ControlError('ALT_INVALID_FIELD', `team is required (this token may issue keys for team ${op.team})`, 'team');
     return parseKeyRequest(body, this.now());
   }
 
@@ -90,7 +90,6 @@ export class KeyService {
       const holder = isAdmin(op) ? `team ${owner}` : 'another team';
       throw new ControlError(
         'ALT_AGENT_IN_OTHER_TEAM',
-        409,
         `agent ${fields.agent} belongs to ${holder} (an agent belongs to the team of its first key); ${isAdmin(op) ? `issue its keys in team ${owner}, or ` : ''}give this agent another name`,
         'agent',
       );
@@ -117,7 +116,7 @@ export class KeyService {
   /** A key of another team is reported as unknown: a team token learns nothing about it. */
   get(op: Operator, id: string): VirtualKey {
     const key = this.registry.get(id);
-    if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
+    if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', `no key ${id}`, 'id');
     return key;
   }
 
@@ -144,7 +143,7 @@ export class KeyService {
 
   rotate(op: Operator, id: string): { key: VirtualKey; secret: string } {
     const key = this.get(op, id);
-    if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', 409, `key ${id} is revoked and cannot be rotated`, 'id');
+    if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', `key ${id} is revoked and cannot be rotated`, 'id');
     const secret = generateKeySecret();
     const next = { ...key, hash: hashKey(secret), prefix: displayPrefix(secret) };
     this.store.updateKey(next);

@@ -17,7 +17,7 @@ export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementServi
     .add('GET', '/agents', ({ operator }) => ({ status: 200, body: { agents: listAgents(operator, enforcement, node) } }))
     .add('GET', '/agents/:id', ({ operator, params }) => {
       const agent = listAgents(operator, enforcement, node).find((a) => a.id === params.id);
-      if (!agent) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${params.id}`, 'id');
+      if (!agent) throw new ControlError('ALT_NOT_FOUND', `no agent ${params.id}`, 'id');
       return { status: 200, body: agent };
     })
     .add('PUT', '/agents/:id/level', async ({ operator, params, body, auditTarget }) => {
