@@ -1,9 +1,10 @@
-// Errors of the agent around the proxy, each with a stable code (the proxy's decisions
-// use reason codes instead: proxy/src/chain/reasons.ts).
+// Errors of the agent around the proxy, each with a stable code from error-codes.ts (the
+// proxy's decisions use reason codes instead: proxy/src/core/reasons.ts).
+import { controlStatus, type AgentErrorCode, type ControlErrorCode } from './error-codes.js';
 
 export class AltraceError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: AgentErrorCode;
+  constructor(code: AgentErrorCode, message: string) {
     super(message);
     this.code = code;
     this.name = new.target.name;
@@ -31,18 +32,21 @@ export class CredentialStoreError extends AltraceError {
   }
 }
 
-/** A control-API request was refused; carries the HTTP status and the field at fault. */
+/** A control-API request was refused; carries the HTTP status (its code's) and the field at fault. */
 export class ControlError extends AltraceError {
+  declare readonly code: ControlErrorCode;
+  readonly status: number;
   /** `retryAfterS`: a refusal that can succeed later says when (the retry-after header). */
-  constructor(code: string, readonly status: number, message: string, readonly field?: string, readonly retryAfterS?: number) {
+  constructor(code: ControlErrorCode, message: string, readonly field?: string, readonly retryAfterS?: number) {
     super(code, message);
+    this.status = controlStatus(code);
   }
 }
 
 /** A control-API method the path does not take; `allow` lists the ones it does (the 405's allow header). */
 export class MethodNotAllowed extends ControlError {
   constructor(method: string, path: string, readonly allow: readonly string[]) {
-    super('ALT_METHOD_NOT_ALLOWED', 405, `${method} is not supported on ${path} (it takes ${allow.join(', ')})`);
+    super('ALT_METHOD_NOT_ALLOWED', `${method} is not supported on ${path} (it takes ${allow.join(', ')})`);
   }
 }
 
@@ -51,7 +55,7 @@ export class MethodNotAllowed extends ControlError {
  * the control API refused as invalid (400), which keeps the server's code.
  */
 export class UsageError extends AltraceError {
-  constructor(message: string, code = 'ALT_USAGE') {
+  constructor(message: string, code: AgentErrorCode = 'ALT_USAGE') {
     super(code, message);
   }
 }

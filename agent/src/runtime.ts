@@ -45,12 +45,12 @@ import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-
 import { CredentialStore } from './credentials/store.js';
 import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
 import { AuditService } from './audit/service.js';
-import { BudgetService } from './budgets.js';
-import { ApprovalService } from './approvals.js';
-import { DelegationService } from './delegation.js';
-import { EnforcementService } from './enforcement.js';
-import { KeyService } from './keys.js';
-import { KillService } from './kill.js';
+import { BudgetService } from './services/budget-service.js';
+import { ApprovalService } from './services/approval-service.js';
+import { DelegationService } from './services/delegation-service.js';
+import { EnforcementService } from './services/enforcement-service.js';
+import { KeyService } from './services/key-service.js';
+import { KillService } from './services/kill-service.js';
 import { NodeCa } from './node/ca.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
@@ -60,7 +60,7 @@ import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
 import { SqliteStore } from './state/sqlite.js';
-import { TokenService } from './tokens.js';
+import { TokenService } from './services/token-service.js';
 
 /** `source@digest` of the policy in force, built once per policy rather than once per audited decision. */
 function contractRef(policy: PolicyHolder): () => string {

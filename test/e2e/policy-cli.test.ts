@@ -6,7 +6,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { BERLIN_SPRING_FORWARD, FIXED_CLOCKS, MONTH_END, SATURDAY_NIGHT, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { ROOT, runCli } from '../helpers/process.js';
 import { generateHolderKey, mintRoot } from '../../proxy/src/index.js';
-import { loadOrCreateRootKey } from '../../agent/src/delegation.js';
+import { loadOrCreateRootKey } from '../../agent/src/services/delegation-service.js';
 
 // `altrace policy check` and `altrace policy explain` as real processes, as scripts use them.
 const dir = mkdtempSync(join(tmpdir(), 'altrace-policy-cli-'));

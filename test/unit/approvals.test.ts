@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { ApprovalService } from '../../agent/src/approvals.js';
+import { ApprovalService } from '../../agent/src/services/approval-service.js';
 import { SqliteStore } from '../../agent/src/state/sqlite.js';
 import type { ApprovalAsk } from '../../proxy/src/contracts/approvals.js';
 import { compileContract } from '../../proxy/src/contracts/compile.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { APPROVAL_STATUSES } from '../approvals.js';
+import { APPROVAL_STATUSES } from '../services/approval-service.js';
 import { UsageError } from '../errors.js';
 import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 

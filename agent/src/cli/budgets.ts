@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BUDGET_SCOPES, WINDOWS } from '../../../proxy/src/index.js';
-import { SPEND_DIMENSIONS } from '../budgets.js';
+import { SPEND_DIMENSIONS } from '../services/budget-service.js';
 import { UsageError } from '../errors.js';
 import { CONTROL_OPTIONS, call, controlTarget, oneOf, printer } from './client.js';
 

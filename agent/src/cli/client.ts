@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AltraceError, UsageError, notOneOf } from '../errors.js';
+import { isAgentErrorCode } from '../error-codes.js';
 
 /** The options every control-API command takes. */
 export const CONTROL_OPTIONS = {
@@ -86,11 +87,14 @@ export async function call(target: ControlTarget, method: string, path: string, 
   }
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
-    const e = (data as { error?: { code?: string; message?: string } }).error;
-    const message = `${res.status}: ${e?.message ?? res.statusText}`;
+    const e = (data as { error?: { code?: unknown; message?: string } }).error;
+    // The server's code is data from the network: one this CLI does not list (a newer agent) stays in the message.
+    const code = isAgentErrorCode(e?.code) ? e.code : null;
+    const foreign = code === null && typeof e?.code === 'string' ? ` (${e.code})` : '';
+    const message = `${res.status}: ${e?.message ?? res.statusText}${foreign}`;
     // 400 is the server refusing a value the operator typed; 403, 404 and 409 refuse a valid request.
-    if (res.status === 400) throw new UsageError(message, e?.code ?? 'ALT_INVALID_FIELD');
-    throw new AltraceError(e?.code ?? 'ALT_CONTROL_ERROR', message);
+    if (res.status === 400) throw new UsageError(message, code ?? 'ALT_INVALID_FIELD');
+    throw new AltraceError(code ?? 'ALT_CONTROL_ERROR', message);
   }
   return data;
 }

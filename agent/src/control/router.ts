@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { jsonDeeperThan, readBody, tooDeepMessage } from '../../../proxy/src/index.js';
-import type { OperatorToken } from '../state/store.js';
-
-export type Operator = Pick<OperatorToken, 'name' | 'team'>;
+import type { Operator } from '../services/operator.js';
 
 export interface ControlRequest {
   readonly method: string;
@@ -52,7 +50,7 @@ export function decodeParam(name: string, raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new ControlError('ALT_INVALID_FIELD', 400, `path parameter ${name} is not valid percent-encoding (UTF-8 bytes as %XX): ${raw.slice(0, 200)}`, name);
+    throw new ControlError('ALT_INVALID_FIELD', `path parameter ${name} is not valid percent-encoding (UTF-8 bytes as %XX): ${raw.slice(0, 200)}`, name);
   }
 }
 
@@ -68,7 +66,7 @@ export async function readControlBody(req: IncomingMessage): Promise<Uint8Array>
   const declared = Number(req.headers['content-length'] ?? NaN);
   // Past the limit it stops reading without destroying the request, so the 413 can still be sent.
   const read = await readBody(req, MAX_CONTROL_BODY, Number.isFinite(declared) ? declared : null);
-  if (read.tooLarge) throw new ControlError('ALT_BODY_TOO_LARGE', 413, `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
+  if (read.tooLarge) throw new ControlError('ALT_BODY_TOO_LARGE', `the body exceeds ${MAX_CONTROL_BODY} bytes`, '(body)');
   return read.bytes;
 }
 
@@ -76,11 +74,11 @@ export async function readControlBody(req: IncomingMessage): Promise<Uint8Array>
 export function parseControlJson(bytes: Uint8Array, maxDepth: number): unknown {
   if (bytes.length === 0) return {};
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (jsonDeeperThan(text, maxDepth)) throw new ControlError('ALT_JSON_TOO_DEEP', 400, tooDeepMessage(maxDepth), '(body)');
+  if (jsonDeeperThan(text, maxDepth)) throw new ControlError('ALT_JSON_TOO_DEEP', tooDeepMessage(maxDepth), '(body)');
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ControlError('ALT_MALFORMED_JSON', 400, `the body is not valid JSON: ${(err as Error).message}`, '(body)');
+    throw new ControlError('ALT_MALFORMED_JSON', `the body is not valid JSON: ${(err as Error).message}`, '(body)');
   }
 }
 
@@ -121,6 +119,6 @@ export class ControlRoutes {
       return { handler: r.handler, params, changesState: r.changesState };
     }
     if (allowed.length) throw new MethodNotAllowed(method, `/api/v1${path}`, [...new Set(allowed)]);
-    throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} /api/v1${path}`);
+    throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} /api/v1${path}`);
   }
 }

@@ -6,13 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
-import type { BudgetService } from '../budgets.js';
-import type { EnforcementService } from '../enforcement.js';
-import type { KeyService } from '../keys.js';
-import type { KillService } from '../kill.js';
+import type { BudgetService } from '../services/budget-service.js';
+import type { EnforcementService } from '../services/enforcement-service.js';
+import type { KeyService } from '../services/key-service.js';
+import type { KillService } from '../services/kill-service.js';
 import type { Store } from '../state/store.js';
-import type { TokenService } from '../tokens.js';
-import { ControlRoutes, parseControlJson, readControlBody, type ControlReply, type Operator, type RouteInfo } from './router.js';
+import type { TokenService } from '../services/token-service.js';
+import { ControlRoutes, parseControlJson, readControlBody, type ControlReply, type RouteInfo } from './router.js';
+import type { Operator } from '../services/operator.js';
 import { delegationRoutes } from './routes/delegations.js';
 import { agentRoutes } from './routes/agents.js';
 import { nodeRoutes, type NodeView } from './routes/node.js';
@@ -22,8 +23,8 @@ import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { approvalRoutes } from './routes/approvals.js';
-import type { ApprovalService } from '../approvals.js';
-import type { DelegationService } from '../delegation.js';
+import type { ApprovalService } from '../services/approval-service.js';
+import type { DelegationService } from '../services/delegation-service.js';
 
 export interface ControlDeps {
   /** The same client timeouts as the proxy's listeners (listen.headers_timeout_ms, listen.request_timeout_ms). */
@@ -126,10 +127,10 @@ export class ControlServer {
 
   #authenticate(req: IncomingMessage): Operator {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 401, 'send an operator token: Authorization: Bearer <token>');
+    if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 'send an operator token: Authorization: Bearer <token>');
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.
     const op = this.d.store.findOperatorToken(hashKey(m[1]!));
-    if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 401, 'unknown operator token');
+    if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
     return op;
   }
 
@@ -144,7 +145,7 @@ export class ControlServer {
     const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
     if (wait > 0) {
       this.d.metrics.authFailures.inc({ port: 'control_throttled' });
-      throw new ControlError('ALT_AUTH_THROTTLED', 429, `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
+      throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
     }
     try {
       return this.#authenticate(req);
@@ -184,7 +185,7 @@ export class ControlServer {
         res.writeHead(200, { ...replyHeaders(req, this.d.metrics.registry.contentType), 'content-length': String(Buffer.byteLength(text)) });
         return void res.end(text);
       }
-      if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`);
+      if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
       operator = this.#authenticateFrom(req, method, route);
       const matched = this.#routes.match(method, route);
@@ -221,6 +222,6 @@ function requestUrl(target: string | undefined): URL {
   try {
     return new URL(target ?? '/', 'http://control.invalid');
   } catch {
-    throw new ControlError('ALT_INVALID_FIELD', 400, 'the request target is not a valid URL', '(url)');
+    throw new ControlError('ALT_INVALID_FIELD', 'the request target is not a valid URL', '(url)');
   }
 }

@@ -7,7 +7,7 @@ import type { StageDescription } from '../../../proxy/src/index.js';
 import { loadConfig } from '../config/load.js';
 import { startAgent } from '../runtime.js';
 import { HELP } from '../cli/main.js';
-import { chainTable, cliHelp, envTable, reasonTable, withGenerated } from './tables.js';
+import { chainTable, cliHelp, envTable, errorTable, reasonTable, withGenerated } from './tables.js';
 
 /** The chain exactly as an agent on the shipped policy composes and serves it (GET /api/v1/chain). */
 export async function servedChain(): Promise<StageDescription[]> {
@@ -29,6 +29,7 @@ export async function servedChain(): Promise<StageDescription[]> {
 export async function renderReference(doc: string): Promise<string> {
   let out = withGenerated(doc, 'chain', chainTable(await servedChain()));
   out = withGenerated(out, 'reasons', reasonTable());
+  out = withGenerated(out, 'errors', errorTable());
   out = withGenerated(out, 'env', envTable());
   out = withGenerated(out, 'cli', cliHelp(HELP));
   return out;

@@ -1,10 +1,12 @@
 // The reference tables of docs/reference.md, rendered from the code they describe: the
-// composed chain, the reason table, the config schema with its env overrides, the CLI's help.
+// composed chain, the reason table, the agent's error codes, the config schema with its env
+// overrides, the CLI's help.
 // `npm run docs` writes them; test/e2e/reference-docs.test.ts fails when the file has drifted.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reasonCodes, reasons, type StageDescription } from '../../../proxy/src/index.js';
 import { ENV_OVERRIDES } from '../config/config.js';
+import { agentErrorCodes, agentErrors } from '../error-codes.js';
 import { packageRoot } from '../paths.js';
 
 /** A cell holds one line of text; a pipe would end it early. */
@@ -30,6 +32,14 @@ export function reasonTable(): string {
     return `| ${code(c)} | ${status} | ${RETRY_SIGNAL[r.retry]} | ${cell(r.hint)} |`;
   });
   return ['| code | status | retry | hint (what to do) |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export function errorTable(): string {
+  const rows = agentErrorCodes.map((c) => {
+    const e = agentErrors[c];
+    return `| ${code(c)} | ${e.status ?? '—'} | ${cell(e.meaning)} | ${cell(e.action)} |`;
+  });
+  return ['| code | status | meaning | what to do |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 interface SchemaNode {

@@ -27,7 +27,7 @@ import type { Config } from '../config/config.js';
 import { PolicyError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { resolvePolicyPath, upstreamsFrom } from '../runtime.js';
-import { trustedRoots } from '../delegation.js';
+import { trustedRoots } from '../services/delegation-service.js';
 import { loadPolicy, loadPrices } from './load.js';
 
 /** Explain does not wait for people: a gate answers at once and says it would have waited. */

@@ -1,7 +1,8 @@
-import type { EnforcementService } from '../../enforcement.js';
+import type { EnforcementService } from '../../services/enforcement-service.js';
 import { ControlError } from '../../errors.js';
-import type { ControlRoutes, Operator } from '../router.js';
-import { isAdmin } from '../scope.js';
+import type { ControlRoutes } from '../router.js';
+import type { Operator } from '../../services/operator.js';
+import { isAdmin } from '../../services/team-scope.js';
 import { shadowAgentJson, type NodeView } from './node.js';
 
 /** Registered agents, and for an admin the shadow agents node enforcement has seen. */
@@ -16,7 +17,7 @@ export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementServi
     .add('GET', '/agents', ({ operator }) => ({ status: 200, body: { agents: listAgents(operator, enforcement, node) } }))
     .add('GET', '/agents/:id', ({ operator, params }) => {
       const agent = listAgents(operator, enforcement, node).find((a) => a.id === params.id);
-      if (!agent) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${params.id}`, 'id');
+      if (!agent) throw new ControlError('ALT_NOT_FOUND', `no agent ${params.id}`, 'id');
       return { status: 200, body: agent };
     })
     .add('PUT', '/agents/:id/level', async ({ operator, params, body, auditTarget }) => {

@@ -1,11 +1,11 @@
-import { approvalView, type ApprovalService } from '../../approvals.js';
+import { approvalView, type ApprovalService } from '../../services/approval-service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlReply, ControlRequest, ControlRoutes } from '../router.js';
 
 function limitOf(q: URLSearchParams): number {
   const raw = q.get('limit');
   const n = raw === null ? 100 : Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError('ALT_INVALID_FIELD', 400, 'limit must be an integer from 1 to 1000', 'limit');
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError('ALT_INVALID_FIELD', 'limit must be an integer from 1 to 1000', 'limit');
   return n;
 }
 

@@ -1,21 +1,20 @@
 import type { AuditQuery, AuditService } from '../../audit/service.js';
 import { ControlError } from '../../errors.js';
 import type { ControlRoutes } from '../router.js';
-import { requireAdmin } from '../scope.js';
 
 const FILTERS = new Set(['agent', 'team', 'reason', 'outcome', 'kind', 'before', 'limit']);
 
 function parseQuery(query: URLSearchParams): AuditQuery {
-  for (const k of query.keys()) if (!FILTERS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known filter (${[...FILTERS].join(', ')})`, k);
+  for (const k of query.keys()) if (!FILTERS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known filter (${[...FILTERS].join(', ')})`, k);
   const int = (name: string, min: number, max: number): number | undefined => {
     const v = query.get(name);
     if (v === null) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ControlError('ALT_INVALID_FIELD', 400, `${name} must be an integer from ${min} to ${max}`, name);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ControlError('ALT_INVALID_FIELD', `${name} must be an integer from ${min} to ${max}`, name);
     return n;
   };
   const kind = query.get('kind');
-  if (kind !== null && kind !== 'decision' && kind !== 'control') throw new ControlError('ALT_INVALID_FIELD', 400, 'kind must be decision or control', 'kind');
+  if (kind !== null && kind !== 'decision' && kind !== 'control') throw new ControlError('ALT_INVALID_FIELD', 'kind must be decision or control', 'kind');
   const q: AuditQuery = { limit: int('limit', 1, 1000) ?? 100 };
   const before = int('before', 0, Number.MAX_SAFE_INTEGER);
   if (before !== undefined) q.before = before;
@@ -31,8 +30,7 @@ export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
   routes
     .add('GET', '/audit', async ({ operator, query }) => ({ status: 200, body: await audit.query(operator, parseQuery(query)) }))
     .add('GET', '/audit/verify', async ({ operator }) => {
-      requireAdmin(operator, 'verify the whole audit log');
-      const r = await audit.verify();
+      const r = await audit.verify(operator);
       return {
         status: 200,
         body: { ok: r.ok, records: r.records, checkpoints: r.checkpoints, first_bad_record: r.firstBadRecord, problem: r.problem, verifier_key: r.verifierKey },

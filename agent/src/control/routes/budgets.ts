@@ -1,4 +1,4 @@
-import type { BudgetService } from '../../budgets.js';
+import type { BudgetService } from '../../services/budget-service.js';
 import type { ControlRoutes } from '../router.js';
 
 export function budgetRoutes(routes: ControlRoutes, budgets: BudgetService): void {

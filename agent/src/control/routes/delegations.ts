@@ -1,4 +1,4 @@
-import type { DelegationService } from '../../delegation.js';
+import type { DelegationService } from '../../services/delegation-service.js';
 import type { ControlRoutes } from '../router.js';
 
 export function delegationRoutes(routes: ControlRoutes, delegation: DelegationService): void {

@@ -1,33 +1,27 @@
-import { ControlError } from '../../errors.js';
-import { keyView, type KeyService } from '../../keys.js';
-import { killView } from '../../kill.js';
-import type { ControlRoutes, Operator } from '../router.js';
-import { canSeeTeam, requireTeam } from '../scope.js';
+import { keyView, type KeyService } from '../../services/key-service.js';
+import { killView } from '../../services/kill-service.js';
+import type { ControlRoutes } from '../router.js';
+import type { Operator } from '../../services/operator.js';
 import type { VirtualKey } from '../../../../proxy/src/index.js';
 
 /** How the audit log names a key: its id and its agent. */
 const keyTarget = (k: VirtualKey) => `key:${k.id} agent:${k.agent}`;
 
 export function keyRoutes(routes: ControlRoutes, keys: KeyService): void {
+  // Named by id first, so a refused call is recorded with what it asked for; by agent once visible.
   const visible = (operator: Operator, id: string, auditTarget: (t: string) => void) => {
     auditTarget(`key:${id}`);
-    const key = keys.list().find((k) => k.id === id);
-    // A key of another team is reported as unknown: a team token learns nothing about it.
-    if (!key || !canSeeTeam(operator, key.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
+    const key = keys.get(operator, id);
     auditTarget(keyTarget(key));
     return key;
   };
   routes
     .add('GET', '/keys', ({ operator }) => ({
       status: 200,
-      body: { keys: keys.list().filter((k) => canSeeTeam(operator, k.team)).map(keyView) },
+      body: { keys: keys.list(operator).map(keyView) },
     }))
     .add('POST', '/keys', async ({ operator, body, auditTarget }) => {
-      const b = await body();
-      const team = (b as { team?: unknown } | null)?.team;
-      if (typeof team === 'string') requireTeam(operator, team, 'team');
-      else if (operator.team !== null) throw new ControlError('ALT_INVALID_FIELD', 400, `team is required (this token may issue keys for team ${operator.team})`, 'team');
-      const fields = keys.parse(b);
+      const fields = keys.parse(operator, await body());
       auditTarget(`agent:${fields.agent}`);
       const { key, secret } = keys.create(operator, fields);
       auditTarget(keyTarget(key));
@@ -36,12 +30,12 @@ export function keyRoutes(routes: ControlRoutes, keys: KeyService): void {
     .add('GET', '/keys/:id', ({ operator, params, auditTarget }) => ({ status: 200, body: keyView(visible(operator, params.id!, auditTarget)) }))
     .add('DELETE', '/keys/:id', ({ operator, params, auditTarget }) => {
       visible(operator, params.id!, auditTarget);
-      const { key, kill } = keys.revoke(params.id!, operator.name);
+      const { key, kill } = keys.revoke(operator, params.id!);
       return { status: 200, body: { ...keyView(key), kill: kill ? killView(kill) : null } };
     })
     .add('POST', '/keys/:id/rotate', ({ operator, params, auditTarget }) => {
       visible(operator, params.id!, auditTarget);
-      const { key, secret } = keys.rotate(params.id!);
+      const { key, secret } = keys.rotate(operator, params.id!);
       return { status: 200, body: { key: secret, ...keyView(key) } };
     });
 }

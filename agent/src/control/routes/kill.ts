@@ -1,4 +1,4 @@
-import { killTarget, killView, parseKillRequest, releaseView, type KillService } from '../../kill.js';
+import { killTarget, killView, parseKillRequest, releaseView, type KillService } from '../../services/kill-service.js';
 import type { ControlRoutes } from '../router.js';
 
 export function killRoutes(routes: ControlRoutes, kills: KillService): void {

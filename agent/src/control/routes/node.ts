@@ -1,5 +1,5 @@
 import { ControlError } from '../../errors.js';
-import { requireAdmin } from '../scope.js';
+import { requireAdmin } from '../../services/team-scope.js';
 import type { ControlRoutes } from '../router.js';
 import type { SeenWorkload } from '../../node/registry.js';
 
@@ -40,7 +40,7 @@ export function nodeRoutes(routes: ControlRoutes, node: NodeView | null): void {
   routes.add('GET', '/node/ca', ({ operator }) => {
     requireAdmin(operator, 'read the node CA');
     const pem = node?.caPem() ?? null;
-    if (!pem) throw new ControlError('ALT_NOT_FOUND', 404, 'no node CA: node enforcement is off or node.tls is not terminate', 'node.tls');
+    if (!pem) throw new ControlError('ALT_NOT_FOUND', 'no node CA: node enforcement is off or node.tls is not terminate', 'node.tls');
     return { status: 200, body: { pem } };
   });
 }

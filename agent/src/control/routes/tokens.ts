@@ -1,4 +1,4 @@
-import { tokenView, type TokenService } from '../../tokens.js';
+import { tokenView, type TokenService } from '../../services/token-service.js';
 import type { ControlRoutes } from '../router.js';
 
 /** How the audit log names an operator token: its name, and its team or that it is an admin token. */

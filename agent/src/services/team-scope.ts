@@ -1,6 +1,6 @@
 import type { KeyRegistry, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
-import type { Operator } from './router.js';
+import type { Operator } from './operator.js';
 
 // Team scope, decided in one place: an admin token (team null) sees and touches everything;
 // a team token sees and touches only its own team's keys, agents and switches.
@@ -10,11 +10,11 @@ export function isAdmin(op: Operator): boolean {
 }
 
 export function requireAdmin(op: Operator, what: string): void {
-  if (!isAdmin(op)) throw new ControlError('ALT_FORBIDDEN', 403, `only an admin token may ${what}; this token is scoped to team ${op.team}`);
+  if (!isAdmin(op)) throw new ControlError('ALT_FORBIDDEN', `only an admin token may ${what}; this token is scoped to team ${op.team}`);
 }
 
 export function requireTeam(op: Operator, team: string, field: string): void {
-  if (!isAdmin(op) && team !== op.team) throw new ControlError('ALT_FORBIDDEN', 403, `this token is scoped to team ${op.team} and may not act on team ${team}`, field);
+  if (!isAdmin(op) && team !== op.team) throw new ControlError('ALT_FORBIDDEN', `this token is scoped to team ${op.team} and may not act on team ${team}`, field);
 }
 
 export function canSeeTeam(op: Operator, team: string): boolean {
@@ -46,5 +46,5 @@ export function teamOfAgent(keys: KeyRegistry, agent: string): string | null {
 /** A team token may act on its own team's agents only; another team's agent is reported as unknown, not as forbidden. */
 export function requireAgentInScope(op: Operator, keys: KeyRegistry, agent: string, field: string): void {
   if (isAdmin(op)) return;
-  if (teamOfAgent(keys, agent) !== op.team) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent} in team ${op.team}`, field);
+  if (teamOfAgent(keys, agent) !== op.team) throw new ControlError('ALT_NOT_FOUND', `no agent ${agent} in team ${op.team}`, field);
 }

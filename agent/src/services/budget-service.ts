@@ -10,11 +10,11 @@ import {
   type KeyRegistry,
   type SpendAttribution,
   type Window,
-} from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { SpendDimension, Store } from './state/store.js';
+} from '../../../proxy/src/index.js';
+import type { Operator } from './operator.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { SpendDimension, Store } from '../state/store.js';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 export const SPEND_DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'key', 'cost_center', 'function', 'model'];
@@ -22,21 +22,21 @@ export const SPEND_DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'ke
 const MAX_LIMIT_USD = 10_000_000;
 
 export function parseBudgetScope(v: string): BudgetScope {
-  if (!(BUDGET_SCOPES as readonly string[]).includes(v)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('scope', v, BUDGET_SCOPES), 'scope');
+  if (!(BUDGET_SCOPES as readonly string[]).includes(v)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('scope', v, BUDGET_SCOPES), 'scope');
   return v as BudgetScope;
 }
 
 /** `{daily, weekly, monthly}` in USD: each a number ≥ 0, or null/absent for no limit in that window. */
 export function parseLimits(body: unknown): BudgetLimits {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
   const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (!(WINDOWS as readonly string[]).includes(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field (daily, weekly, monthly)`, k);
+  for (const k of Object.keys(b)) if (!(WINDOWS as readonly string[]).includes(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field (daily, weekly, monthly)`, k);
   const limits = { daily: null, weekly: null, monthly: null } as BudgetLimits;
   for (const w of WINDOWS) {
     const v = b[w];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_LIMIT_USD) {
-      throw new ControlError('ALT_INVALID_FIELD', 400, `${w} must be a number of USD between 0 and ${MAX_LIMIT_USD}, or null`, w);
+      throw new ControlError('ALT_INVALID_FIELD', `${w} must be a number of USD between 0 and ${MAX_LIMIT_USD}, or null`, w);
     }
     limits[w] = v;
   }
@@ -85,13 +85,13 @@ export class BudgetService {
     else if (scope === 'agent') requireAgentInScope(op, this.keys, target, 'target');
     else if (scope === 'key') {
       const key = this.keys.get(target);
-      if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${target}`, 'target');
+      if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', `no key ${target}`, 'target');
     } else requireAdmin(op, 'set cost-center budgets');
   }
 
   put(op: Operator, scopeParam: string, target: string, body: unknown): Budget | null {
     const scope = parseBudgetScope(scopeParam);
-    if (!NAME.test(target)) throw new ControlError('ALT_INVALID_FIELD', 400, 'target must be a name: letters, digits, _ . : -', 'target');
+    if (!NAME.test(target)) throw new ControlError('ALT_INVALID_FIELD', 'target must be a name: letters, digits, _ . : -', 'target');
     const limits = parseLimits(body);
     this.#authorize(op, scope, target);
     if (WINDOWS.every((w) => limits[w] === null)) {
@@ -135,9 +135,9 @@ export class BudgetService {
 
   spend(op: Operator, by: string | null, windowParam: string | null) {
     const dimension = (by ?? 'team') as SpendDimension;
-    if (!SPEND_DIMENSIONS.includes(dimension)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('by', by, SPEND_DIMENSIONS), 'by');
+    if (!SPEND_DIMENSIONS.includes(dimension)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('by', by, SPEND_DIMENSIONS), 'by');
     const window = (windowParam ?? 'monthly') as Window;
-    if (!WINDOWS.includes(window)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('window', windowParam, WINDOWS), 'window');
+    if (!WINDOWS.includes(window)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('window', windowParam, WINDOWS), 'window');
     this.flush();
     const at = this.now();
     const from = windowStartDay(window, at);

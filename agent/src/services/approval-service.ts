@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../proxy/src/index.js';
-import { canSeeTeam, requireTeam } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { ApprovalRecord, ApprovalStatus, Store } from './state/store.js';
+import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../../proxy/src/index.js';
+import { canSeeTeam, requireTeam } from './team-scope.js';
+import type { Operator } from './operator.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { ApprovalRecord, ApprovalStatus, Store } from '../state/store.js';
 
 interface Waiting {
   record: ApprovalRecord;
@@ -86,28 +86,28 @@ export class ApprovalService implements ApprovalDesk {
 
   decide(op: Operator, id: string, decision: 'approved' | 'denied', body: unknown): ApprovalRecord {
     const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+    for (const k of Object.keys(b)) if (k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) {
-      throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+      throw new ControlError('ALT_INVALID_FIELD', 'reason must be a string of at most 500 characters', 'reason');
     }
     const record = this.get(op, id);
     requireTeam(op, record.team, 'id');
-    if (record.status !== 'pending') throw new ControlError('ALT_APPROVAL_DECIDED', 409, `approval ${id} is already ${record.status}`, 'id');
+    if (record.status !== 'pending') throw new ControlError('ALT_APPROVAL_DECIDED', `approval ${id} is already ${record.status}`, 'id');
     const decided = this.#settle(id, decision, op.name, (b.reason as string | undefined) ?? null);
-    if (!decided) throw new ControlError('ALT_APPROVAL_DECIDED', 409, `approval ${id} was decided meanwhile`, 'id');
+    if (!decided) throw new ControlError('ALT_APPROVAL_DECIDED', `approval ${id} was decided meanwhile`, 'id');
     return decided;
   }
 
   get(op: Operator, id: string): ApprovalRecord {
     const r = this.store.getApproval(id);
     // Another team's approval is reported as unknown, not as forbidden.
-    if (!r || !canSeeTeam(op, r.team)) throw new ControlError('ALT_NOT_FOUND', 404, `no approval ${id}`, 'id');
+    if (!r || !canSeeTeam(op, r.team)) throw new ControlError('ALT_NOT_FOUND', `no approval ${id}`, 'id');
     return r;
   }
 
   list(op: Operator, status: string | null, limit: number): ApprovalRecord[] {
     const s = status ?? 'pending';
-    if (!APPROVAL_STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('status', s, APPROVAL_STATUSES), 'status');
+    if (!APPROVAL_STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('status', s, APPROVAL_STATUSES), 'status');
     // A team token's limit counts its own team's approvals: the filter is in the query.
     return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
   }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { hashKey } from '../../proxy/src/index.js';
-import { requireAdmin } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError } from './errors.js';
-import type { OperatorToken, Store } from './state/store.js';
+import { hashKey } from '../../../proxy/src/index.js';
+import { requireAdmin } from './team-scope.js';
+import type { Operator } from './operator.js';
+import { ControlError } from '../errors.js';
+import type { OperatorToken, Store } from '../state/store.js';
 
 const FIELDS = new Set(['name', 'team']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -19,15 +19,15 @@ export class TokenService {
 
   create(op: Operator, body: unknown): { token: string; view: OperatorToken } {
     requireAdmin(op, 'issue operator tokens');
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
-    if (typeof b.name !== 'string' || !NAME.test(b.name)) throw new ControlError('ALT_INVALID_FIELD', 400, 'name is required: letters, digits, _ . : - (at most 128)', 'name');
+    for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
+    if (typeof b.name !== 'string' || !NAME.test(b.name)) throw new ControlError('ALT_INVALID_FIELD', 'name is required: letters, digits, _ . : - (at most 128)', 'name');
     if (b.team !== undefined && b.team !== null && (typeof b.team !== 'string' || !NAME.test(b.team))) {
-      throw new ControlError('ALT_INVALID_FIELD', 400, 'team must be a team name, or null/absent for an admin token', 'team');
+      throw new ControlError('ALT_INVALID_FIELD', 'team must be a team name, or null/absent for an admin token', 'team');
     }
     const name = b.name;
-    if (this.store.listOperatorTokens().some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', 409, `a token named ${name} exists; delete it first`, 'name');
+    if (this.store.listOperatorTokens().some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
     const token = generateOperatorToken();
     const team = (b.team as string | null | undefined) ?? null;
     this.store.addOperatorToken(hashKey(token), name, team);
@@ -43,9 +43,9 @@ export class TokenService {
     requireAdmin(op, 'delete operator tokens');
     const all = this.store.listOperatorTokens();
     const target = all.find((t) => t.name === name);
-    if (!target) throw new ControlError('ALT_NOT_FOUND', 404, `no operator token named ${name}`, 'name');
+    if (!target) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
     if (target.team === null && all.filter((t) => t.team === null).length === 1) {
-      throw new ControlError('ALT_CONFLICT', 409, 'this is the last admin token; issue another admin token first', 'name');
+      throw new ControlError('ALT_CONFLICT', 'this is the last admin token; issue another admin token first', 'name');
     }
     this.store.deleteOperatorToken(name);
     return target;

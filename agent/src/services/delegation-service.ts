@@ -1,11 +1,11 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../proxy/src/index.js';
-import type { Config } from './config/config.js';
-import { requireAgentInScope } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, PolicyError } from './errors.js';
+import { DelegationError, mintRoot, verifyChain, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, type KeyRegistry, type LinkRequest } from '../../../proxy/src/index.js';
+import type { Config } from '../config/config.js';
+import { requireAgentInScope } from './team-scope.js';
+import type { Operator } from './operator.js';
+import { ControlError, PolicyError } from '../errors.js';
 
 /** Where the node's delegation root key lives. */
 export function rootKeyFile(config: Config): string {
@@ -67,14 +67,14 @@ export class DelegationService {
 
   /** `POST /delegations`: a root link for an agent in the operator's scope. */
   mint(op: Operator, body: unknown): { chain: string; root_key: string; expires: string } {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
-    if (typeof b.aud !== 'string' || b.aud === '') throw new ControlError('ALT_INVALID_FIELD', 400, 'aud must name the agent the delegation is for', 'aud');
+    for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
+    if (typeof b.aud !== 'string' || b.aud === '') throw new ControlError('ALT_INVALID_FIELD', 'aud must name the agent the delegation is for', 'aud');
     requireAgentInScope(op, this.keys, b.aud, 'aud');
-    if (typeof b.sub !== 'string') throw new ControlError('ALT_INVALID_FIELD', 400, "sub must be the holder's Ed25519 public key (altrace delegate keygen)", 'sub');
+    if (typeof b.sub !== 'string') throw new ControlError('ALT_INVALID_FIELD', "sub must be the holder's Ed25519 public key (altrace delegate keygen)", 'sub');
     const ttl = b.ttl_s ?? 3600;
-    if (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_S) throw new ControlError('ALT_INVALID_FIELD', 400, `ttl_s must be an integer from 1 to ${MAX_TTL_S}`, 'ttl_s');
+    if (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_S) throw new ControlError('ALT_INVALID_FIELD', `ttl_s must be an integer from 1 to ${MAX_TTL_S}`, 'ttl_s');
     const nowS = Math.floor(this.now() / 1000);
     const { ttl_s: _ttl, ...rest } = b;
     const request = { ...rest, exp: nowS + (ttl as number) } as unknown as LinkRequest;
@@ -85,7 +85,7 @@ export class DelegationService {
       verifyChain(chain, this.roots, nowS);
     } catch (err) {
       if (!(err instanceof DelegationError)) throw err;
-      throw new ControlError('ALT_INVALID_FIELD', 400, err.message, err.field ?? '(body)');
+      throw new ControlError('ALT_INVALID_FIELD', err.message, err.field ?? '(body)');
     }
     return { chain, root_key: this.rootPublicKey, expires: new Date(request.exp * 1000).toISOString() };
   }

@@ -1,8 +1,8 @@
-import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../proxy/src/index.js';
-import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './control/scope.js';
-import type { Operator } from './control/router.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { Store } from './state/store.js';
+import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type KillSwitch, type KillSwitches } from '../../../proxy/src/index.js';
+import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
+import type { Operator } from './operator.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { Store } from '../state/store.js';
 
 const FIELDS = new Set(['scope', 'target', 'reason']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -22,7 +22,7 @@ export interface KillRequest {
 
 export function parseScope(v: unknown, field = 'scope'): KillScope {
   if (typeof v !== 'string' || !(KILL_SCOPES as readonly string[]).includes(v)) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf(field, v, KILL_SCOPES), field);
+    throw new ControlError('ALT_INVALID_FIELD', notOneOf(field, v, KILL_SCOPES), field);
   }
   return v as KillScope;
 }
@@ -30,21 +30,21 @@ export function parseScope(v: unknown, field = 'scope'): KillScope {
 /** The target of a switch: ignored (always `*`) for global, a team or agent name otherwise. */
 export function parseTarget(scope: KillScope, v: unknown): string {
   if (scope === 'global') {
-    if (v !== undefined && v !== GLOBAL_TARGET && v !== '') throw new ControlError('ALT_INVALID_FIELD', 400, 'the global switch has no target (omit it or send "*")', 'target');
+    if (v !== undefined && v !== GLOBAL_TARGET && v !== '') throw new ControlError('ALT_INVALID_FIELD', 'the global switch has no target (omit it or send "*")', 'target');
     return GLOBAL_TARGET;
   }
-  if (typeof v !== 'string' || !NAME.test(v)) throw new ControlError('ALT_INVALID_FIELD', 400, `target is required for scope ${scope}: a ${scope} name`, 'target');
+  if (typeof v !== 'string' || !NAME.test(v)) throw new ControlError('ALT_INVALID_FIELD', `target is required for scope ${scope}: a ${scope} name`, 'target');
   return v;
 }
 
 export function parseKillRequest(body: unknown): KillRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
   const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
   const scope = parseScope(b.scope);
   const target = parseTarget(scope, b.target);
   if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+    throw new ControlError('ALT_INVALID_FIELD', 'reason must be a string of at most 500 characters', 'reason');
   }
   return { scope, target, reason: (b.reason as string | undefined) ?? null };
 }
@@ -104,7 +104,7 @@ export class KillService {
     const target = parseTarget(scope, targetParam);
     this.#authorize(op, scope, target);
     const engaged = this.switches.get(scope, target);
-    if (!engaged) throw new ControlError('ALT_NOT_FOUND', 404, `no kill switch engaged on ${scope === 'global' ? 'global' : `${scope} ${target}`}`, 'target');
+    if (!engaged) throw new ControlError('ALT_NOT_FOUND', `no kill switch engaged on ${scope === 'global' ? 'global' : `${scope} ${target}`}`, 'target');
     const at = this.now();
     this.store.deleteKill(scope, target);
     this.switches.release(scope, target);

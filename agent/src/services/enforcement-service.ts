@@ -1,9 +1,9 @@
-import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './control/scope.js';
-import { ControlError, notOneOf } from './errors.js';
-import type { KillService } from './kill.js';
-import type { Store } from './state/store.js';
+import { LEVELS, severity, type AgentLevel, type AgentLevels, type DecisionRecord, type KeyRegistry, type Level, type PolicyHolder } from '../../../proxy/src/index.js';
+import type { Operator } from './operator.js';
+import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './team-scope.js';
+import { ControlError, notOneOf } from '../errors.js';
+import type { KillService } from './kill-service.js';
+import type { Store } from '../state/store.js';
 
 const RECENT_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -64,13 +64,13 @@ export class EnforcementService {
   }
 
   setByOperator(op: Operator, agent: string, body: unknown): AgentLevel {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (k !== 'level' && k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field (level, reason)`, k);
-    if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', 400, notOneOf('level', b.level, LEVELS), 'level');
-    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 400, 'reason must be a string of at most 500 characters', 'reason');
+    for (const k of Object.keys(b)) if (k !== 'level' && k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field (level, reason)`, k);
+    if (typeof b.level !== 'string' || !(LEVELS as readonly string[]).includes(b.level)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('level', b.level, LEVELS), 'level');
+    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 'reason must be a string of at most 500 characters', 'reason');
     requireAgentInScope(op, this.keys, agent, 'agent');
-    if (isAdmin(op) && teamOfAgent(this.keys, agent) === null) throw new ControlError('ALT_NOT_FOUND', 404, `no agent ${agent}: issue it a key first`, 'agent');
+    if (isAdmin(op) && teamOfAgent(this.keys, agent) === null) throw new ControlError('ALT_NOT_FOUND', `no agent ${agent}: issue it a key first`, 'agent');
     return this.#apply(agent, b.level as Level, `operator:${op.name}`, (b.reason as string | undefined) ?? null);
   }
 

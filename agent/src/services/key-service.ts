@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../proxy/src/index.js';
-import type { Operator } from './control/router.js';
-import { isAdmin, teamOfAgent } from './control/scope.js';
-import type { KillService } from './kill.js';
-import { ControlError } from './errors.js';
-import type { Store } from './state/store.js';
+import { displayPrefix, generateKeySecret, hashKey, type KeyRegistry, type KillSwitch, type VirtualKey } from '../../../proxy/src/index.js';
+import type { Operator } from './operator.js';
+import { canSeeTeam, isAdmin, requireTeam, teamOfAgent } from './team-scope.js';
+import type { KillService } from './kill-service.js';
+import { ControlError } from '../errors.js';
+import type { Store } from '../state/store.js';
 
 export interface KeyRequest {
   agent: string;
@@ -22,7 +22,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 function stringList(v: unknown, field: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 200)) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, `${field} must be an array of non-empty strings`, field);
+    throw new ControlError('ALT_INVALID_FIELD', `${field} must be an array of non-empty strings`, field);
   }
   return v as string[];
 }
@@ -31,22 +31,22 @@ function stringList(v: unknown, field: string): string[] {
 export type KeyFields = Omit<VirtualKey, 'id' | 'hash' | 'prefix' | 'createdAt' | 'revokedAt'>;
 
 export function parseKeyRequest(body: unknown, now: number): KeyFields {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 400, 'the body must be a JSON object', '(body)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
   const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', 400, `${k} is not a known field`, k);
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
   for (const f of ['agent', 'team'] as const) {
     if (typeof b[f] !== 'string' || !NAME.test(b[f] as string)) {
-      throw new ControlError('ALT_INVALID_FIELD', 400, `${f} is required: letters, digits, _ . : - (at most 128)`, f);
+      throw new ControlError('ALT_INVALID_FIELD', `${f} is required: letters, digits, _ . : - (at most 128)`, f);
     }
   }
   if (b.cost_center !== undefined && (typeof b.cost_center !== 'string' || !NAME.test(b.cost_center))) {
-    throw new ControlError('ALT_INVALID_FIELD', 400, 'cost_center must be a name: letters, digits, _ . : - (at most 128)', 'cost_center');
+    throw new ControlError('ALT_INVALID_FIELD', 'cost_center must be a name: letters, digits, _ . : - (at most 128)', 'cost_center');
   }
   let expiresAt: number | null = null;
   if (b.expires !== undefined) {
     expiresAt = typeof b.expires === 'string' ? Date.parse(b.expires) : NaN;
-    if (!Number.isFinite(expiresAt)) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be an ISO 8601 time', 'expires');
-    if (expiresAt <= now) throw new ControlError('ALT_INVALID_FIELD', 400, 'expires must be in the future', 'expires');
+    if (!Number.isFinite(expiresAt)) throw new ControlError('ALT_INVALID_FIELD', 'expires must be an ISO 8601 time', 'expires');
+    if (expiresAt <= now) throw new ControlError('ALT_INVALID_FIELD', 'expires must be in the future', 'expires');
   }
   return {
     agent: b.agent as string,
@@ -69,12 +69,16 @@ export class KeyService {
     for (const k of store.listKeys()) registry.put(k);
   }
 
-  parse(body: unknown): KeyFields {
+  /** A key request from this operator: a team token names its own team, before anything else is checked. */
+  parse(op: Operator, body: unknown): KeyFields {
+    const team = (body as { team?: unknown } | null)?.team;
+    if (typeof team === 'string') requireTeam(op, team, 'team');
+    else if (!isAdmin(op)) throw new ControlError('ALT_INVALID_FIELD', `team is required (this token may issue keys for team ${op.team})`, 'team');
     return parseKeyRequest(body, this.now());
   }
 
   /**
-   * Issues a key. An agent belongs to the team of its first key (control/scope.ts), for admins
+   * Issues a key. An agent belongs to the team of its first key (team-scope.ts), for admins
    * too: moving a name would hand its history to the new team, so the refusal says to pick
    * another name. The check and the insert run without an await between them, so two calls
    * cannot both claim a new name for different teams.
@@ -86,7 +90,6 @@ export class KeyService {
       const holder = isAdmin(op) ? `team ${owner}` : 'another team';
       throw new ControlError(
         'ALT_AGENT_IN_OTHER_TEAM',
-        409,
         `agent ${fields.agent} belongs to ${holder} (an agent belongs to the team of its first key); ${isAdmin(op) ? `issue its keys in team ${owner}, or ` : ''}give this agent another name`,
         'agent',
       );
@@ -105,13 +108,15 @@ export class KeyService {
     return { key, secret };
   }
 
-  list(): VirtualKey[] {
-    return this.registry.list();
+  /** The keys this operator may see: its team's, or every key for an admin. */
+  list(op: Operator): VirtualKey[] {
+    return this.registry.list().filter((k) => canSeeTeam(op, k.team));
   }
 
-  #existing(id: string): VirtualKey {
+  /** A key of another team is reported as unknown: a team token learns nothing about it. */
+  get(op: Operator, id: string): VirtualKey {
     const key = this.registry.get(id);
-    if (!key) throw new ControlError('ALT_NOT_FOUND', 404, `no key ${id}`, 'id');
+    if (!key || !canSeeTeam(op, key.team)) throw new ControlError('ALT_NOT_FOUND', `no key ${id}`, 'id');
     return key;
   }
 
@@ -119,14 +124,14 @@ export class KeyService {
    * Revokes the key and, in the same transaction, engages its agent's kill switch, so the
    * agent's other keys and its streams already under way stop with it.
    */
-  revoke(id: string, by: string): { key: VirtualKey; kill: KillSwitch | null } {
-    const key = this.#existing(id);
+  revoke(op: Operator, id: string): { key: VirtualKey; kill: KillSwitch | null } {
+    const key = this.get(op, id);
     if (key.revokedAt !== null) return { key, kill: null };
     const now = this.now();
     const next = { ...key, revokedAt: now };
     const kill: KillSwitch | null = this.kills.isEngaged('agent', key.agent)
       ? null
-      : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by, createdAt: now };
+      : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by: op.name, createdAt: now };
     this.store.transaction(() => {
       this.store.updateKey(next);
       if (kill) this.store.putKill(kill);
@@ -136,9 +141,9 @@ export class KeyService {
     return { key: next, kill };
   }
 
-  rotate(id: string): { key: VirtualKey; secret: string } {
-    const key = this.#existing(id);
-    if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', 409, `key ${id} is revoked and cannot be rotated`, 'id');
+  rotate(op: Operator, id: string): { key: VirtualKey; secret: string } {
+    const key = this.get(op, id);
+    if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', `key ${id} is revoked and cannot be rotated`, 'id');
     const secret = generateKeySecret();
     const next = { ...key, hash: hashKey(secret), prefix: displayPrefix(secret) };
     this.store.updateKey(next);
