@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, runCli } from '../helpers/process.js';
+import { SimulatedProvider } from '../fixtures/simulator/index.js';
 
 async function startSim(args: string[] = []) {
   const child = spawn(process.execPath, [join(ROOT, 'bin/altrace.js'), 'sim', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -36,6 +37,31 @@ test('altrace sim serves each provider format and says where; SIGTERM stops it c
   }
   const [code] = (await once(sim.child, 'exit')) as [number | null];
   t.is(code, 0);
+});
+
+test('the simulator records a body that is not JSON before refusing it: a test can tell its refusal from the proxy\'s', async (t) => {
+  const sim = await new SimulatedProvider().start();
+  try {
+    const bad = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+    t.is(bad.status, 400);
+    t.regex(((await bad.json()) as { error: { message: string } }).error.message, /simulator: body is not JSON/);
+    t.is(sim.count('openai'), 1);
+    t.is(sim.last()!.body, '{"model":');
+  } finally {
+    await sim.close();
+  }
+});
+
+test('the simulator answers GET /v1/models/{id} with a colon in the id as OpenAI, not as a Gemini call', async (t) => {
+  const sim = await new SimulatedProvider().start();
+  try {
+    const res = await fetch(`${sim.url}/v1/models/ft:gpt-4o-mini:org:x`);
+    t.is(res.status, 200);
+    t.is(((await res.json()) as { id: string }).id, 'ft:gpt-4o-mini:org:x');
+    t.is(sim.last()!.provider, 'openai');
+  } finally {
+    await sim.close();
+  }
 });
 
 test('altrace sim: a bad port is a usage error naming it; the text mode tells how to point the agent at it', async (t) => {

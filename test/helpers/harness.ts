@@ -38,21 +38,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A simulated provider and an agent pointed at it, in this process, on free loopback ports;
- *  `options.clock` is the time the agent decides at (default: the system clock). */
-export async function startHarness(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<Harness> {
-  const sim = await new SimulatedProvider().start();
-  const stateDir = mkdtempSync(join(tmpdir(), 'altrace-test-'));
-  const env: Record<string, string> = {
-    ALTRACE_PROXY_PORT: '0',
-    ALTRACE_CONTROL_PORT: '0',
-    ALTRACE_STATE_DIR: stateDir,
+/**
+ * The agent's environment for governing through the simulated provider at `simUrl`: every
+ * provider's base URL, the real keys of the credential lane, the admin token, and timeouts
+ * sized for a loaded test machine. For an agent in this process or a child process.
+ */
+export function simulatorEnv(simUrl: string): Record<string, string> {
+  return {
     ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN,
-    ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`,
-    ALTRACE_ANTHROPIC_BASE_URL: sim.url,
-    ALTRACE_GEMINI_BASE_URL: sim.url,
-    ALTRACE_BEDROCK_BASE_URL: sim.url,
-    AZURE_OPENAI_ENDPOINT: sim.url,
+    ALTRACE_OPENAI_BASE_URL: `${simUrl}/v1`,
+    ALTRACE_ANTHROPIC_BASE_URL: simUrl,
+    ALTRACE_GEMINI_BASE_URL: simUrl,
+    ALTRACE_BEDROCK_BASE_URL: simUrl,
+    AZURE_OPENAI_ENDPOINT: simUrl,
     OPENAI_API_KEY: REAL_KEYS.openai,
     ANTHROPIC_API_KEY: REAL_KEYS.anthropic,
     GEMINI_API_KEY: REAL_KEYS.gemini,
@@ -64,6 +62,19 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
     // A loaded test machine is slow, not broken: a 9 MB scan or a first tokenizer load can take
     // more than the 2 s production default there, and would fail closed. Timeout tests set their own.
     ALTRACE_STAGE_TIMEOUT_MS: String(STAGE_TIMEOUT_MS),
+  };
+}
+
+/** A simulated provider and an agent pointed at it, in this process, on free loopback ports;
+ *  `options.clock` is the time the agent decides at (default: the system clock). */
+export async function startHarness(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<Harness> {
+  const sim = await new SimulatedProvider().start();
+  const stateDir = mkdtempSync(join(tmpdir(), 'altrace-test-'));
+  const env: Record<string, string> = {
+    ALTRACE_PROXY_PORT: '0',
+    ALTRACE_CONTROL_PORT: '0',
+    ALTRACE_STATE_DIR: stateDir,
+    ...simulatorEnv(sim.url),
     ...extraEnv,
   };
   const logs: string[] = [];
