@@ -28,8 +28,6 @@ import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
 import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { lingerBeforeClose } from './listen/linger.js';
 import { Exchange, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
 import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
@@ -108,8 +106,6 @@ export interface DecisionRecord {
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
-/** How long the rest of an oversized body is read and discarded so that its 413 reaches the client. */
-const LINGER_MS = 2_000;
 /** Most decisions carry no warnings, labels, rules or contracts: one shared empty list. */
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -262,8 +258,6 @@ export class GovernedProxy {
 
   #block(x: Exchange, v: Verdict, closeConnection = false): void {
     x.requestVerdict = v;
-    // HTTP/1.1 only: an HTTP/2 stream is refused on its own, its session stays.
-    if (closeConnection && x.req.httpVersionMajor === 1) lingerBeforeClose(x.req.socket as Socket, LINGER_MS, 4 * this.#o.maxBodyBytes);
     x.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection, x.ctx?.call ?? null);
     this.#finish(x);
   }

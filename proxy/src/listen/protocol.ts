@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { lingerOnClose, lingerThenDestroy } from './linger.js';
 import { reasons, type ReasonCode } from '../core/reasons.js';
 import { openAiErrorReply } from '../providers/openai/errors.js';
 
@@ -39,6 +40,7 @@ export function http1Options(t: ClientTimeouts, keepAliveTimeoutMs: number): Ser
  */
 export function guardProtocol(server: HttpServer, sink?: ProtocolErrorSink): HttpServer {
   server.on('clientError', (err: Error & { code?: string; reason?: string }, socket: Duplex) => answerProtocolError(err, socket, sink));
+  server.on('connection', lingerOnClose);
   // Without a 'connect' listener Node destroys the socket without a word. A client that took
   // Altrace for an HTTPS forward proxy learns what to do instead.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -115,11 +117,13 @@ export function answerProtocolError(err: Error & { code?: string; reason?: strin
   // after that answer, and the call would still be carried out behind it.
   if (err.code === 'HPE_CLOSED_CONNECTION' && socket._httpMessage) return;
   const reason = protocolReason(err.code);
-  // Bytes a client sends after its refusal fail to parse again: one answer, one count, per connection.
-  if (reason === null || socket[ANSWERED]) {
+  if (reason === null) {
     socket.destroy();
     return;
   }
+  // Bytes a client sends after its refusal fail to parse again: one answer, one count, per
+  // connection; the lingering close below discards them.
+  if (socket[ANSWERED]) return;
   socket[ANSWERED] = true;
   sink?.(reason);
   // Node's own default handler makes the same check (lib/_http_server.js, socketOnError).
@@ -128,7 +132,8 @@ export function answerProtocolError(err: Error & { code?: string; reason?: strin
     socket.destroy();
     return;
   }
-  socket.end(rawReply(reason, describe(reason, err)));
+  socket.write(rawReply(reason, describe(reason, err)));
+  lingerThenDestroy(socket);
 }
 
 function describe(reason: ProtocolReason, err: Error & { code?: string; reason?: string }): string {

@@ -1,3 +1,5 @@
+// Answers sent while the client is still sending (a body over the limit, a protocol error
+// mid-request) reach it: the agent closes with a lingering close, not a reset.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +7,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { SimulatedProvider } from '../fixtures/simulator/index.js';
 import { spawnAgent, type AgentProcess } from '../helpers/process.js';
+import { raw } from '../helpers/raw-http.js';
 
 // The agent in its own process, as in production: in the test's own process the event loop it
 // shares with the clients paces them, and the race below does not show.
@@ -51,3 +54,13 @@ test('the OpenAI SDK gets a 413 APIError naming the limit, not a connection erro
   t.is((err as InstanceType<typeof OpenAI.APIError>).status, 413);
   t.regex(err!.message, /max_body_bytes|too large/i);
 });
+
+for (const listener of ['proxy', 'control'] as const) {
+  test(`regression: ${listener} port: a protocol error's JSON answer reaches a client still sending 8 MB (a reset used to overtake it)`, async (t) => {
+    const port = Number(new URL(listener === 'proxy' ? agent.proxyUrl : agent.controlUrl).port);
+    const tail = 'x'.repeat(8 << 20);
+    const statuses: Array<number | null> = [];
+    for (let i = 0; i < 5; i++) statuses.push((await raw(port, `FOO / HTTP/1.1\r\nHost: x\r\n\r\n${tail}`)).status);
+    t.deepEqual(statuses, [400, 400, 400, 400, 400]);
+  });
+}
