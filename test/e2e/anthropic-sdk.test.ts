@@ -29,6 +29,9 @@ test.serial('streaming messages, and count_tokens', async (t) => {
   t.is((final.content[0] as { text: string }).text, 'Hello');
   const count = await client().messages.countTokens({ model: 'claude-sonnet-7-0', messages: [{ role: 'user', content: 'hi' }] });
   t.is(count.input_tokens, 12);
+  // Regression: a stray "stream": true made count_tokens' JSON answer a 502 ALT_UPSTREAM_BAD_RESPONSE.
+  const streamFlagged = await client().messages.countTokens({ model: 'claude-sonnet-7-0', messages: [{ role: 'user', content: 'hi' }], stream: true } as never);
+  t.is(streamFlagged.input_tokens, 12);
 });
 
 test.serial('blocks are the SDK errors of their status, with the altrace object', async (t) => {

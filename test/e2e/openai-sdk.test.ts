@@ -51,6 +51,12 @@ test.serial('embeddings and models', async (t) => {
   t.true(models.data.some((m) => m.id === 'gpt-4o-mini'));
 });
 
+test.serial('regression: embeddings sent with a stray "stream": true come back as embeddings (a 502 ALT_UPSTREAM_BAD_RESPONSE before)', async (t) => {
+  // OpenAI-compatible servers ignore the flag on embeddings and answer JSON, as the simulator does.
+  const e = await client().embeddings.create({ model: 'text-embedding-3-small', input: ['a'], stream: true } as never);
+  t.is(e.data.length, 1);
+});
+
 test.serial('a model outside the key scope is an APIError 403 with the reason code, and never reaches the provider', async (t) => {
   const before = h.sim.count();
   const err = await t.throwsAsync(client().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }));

@@ -37,6 +37,7 @@ export function parseAnthropic(provider: ProviderKind, upstream: string, op: Ope
   if (Array.isArray(body.tools)) for (const t of body.tools) if (isRecord(t)) call.tools.push({ name: str(t.name), schema: t.input_schema });
   call.maxTokens = num(body.max_tokens);
   if (body.stream !== undefined && typeof body.stream !== 'boolean') return 'stream must be a boolean';
-  call.stream = body.stream === true;
+  // count_tokens never streams: a stray flag must not make its JSON answer look like a broken stream.
+  call.stream = body.stream === true && op !== 'count_tokens';
   return gatherTools(call);
 }

@@ -83,7 +83,8 @@ export function parseOpenAi(provider: ProviderKind, upstream: string, op: Operat
   if (body.model !== undefined && typeof body.model !== 'string') return 'model must be a string';
   call.model = modelOverride ?? (typeof body.model === 'string' && body.model !== '' ? body.model : null);
   if (body.stream !== undefined && typeof body.stream !== 'boolean') return 'stream must be a boolean';
-  call.stream = body.stream === true;
+  // Embeddings never stream: a stray flag must not make their JSON answer look like a broken stream.
+  call.stream = body.stream === true && op !== 'embeddings';
   const err = op === 'chat' ? parseChat(call, body) : op === 'responses' ? parseResponses(call, body) : parseEmbeddings(call, body);
   return err ?? gatherTools(call);
 }
