@@ -45,3 +45,4 @@ export { compileContract, ContractError, type Contract } from './contracts/compi
 export { ContractSet, NO_CONTRACTS } from './contracts/set.js';
 export type { ContractDocument } from './contracts/document.js';
 export type { EscalationRule } from './policy/policy.js';
+export { targetUrl } from './core/request-target.js';

@@ -350,8 +350,8 @@ test.serial('CONNECT is a JSON 405 ALT_METHOD_NOT_ALLOWED saying Altrace is not 
   await healthy(t);
 });
 
-test.serial('regression: a target no URL can be made of (//%%%/v1) is a 400 ALT_MALFORMED_HTTP, not a 500, over HTTP/1.1 and HTTP/2', async (t) => {
-  const r = await raw(h.agent.proxyPort, `GET //%%%/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+test.serial('regression: a target no URL can be made of (http://[x/v1) is a 400 ALT_MALFORMED_HTTP, not a 500; over HTTP/2 //%%%/v1 is a path like any other (404)', async (t) => {
+  const r = await raw(h.agent.proxyPort, `GET http://[x/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   t.is(r.status, 400);
   t.is(r.headers['x-altrace-reason'], 'ALT_MALFORMED_HTTP');
   t.regex(r.body.error.message, /not a valid path or URL/);
@@ -360,7 +360,7 @@ test.serial('regression: a target no URL can be made of (//%%%/v1) is a 400 ALT_
   const stream = session.request({ ':method': 'GET', ':path': '//%%%/v1/models' });
   const status = await new Promise((resolve) => stream.on('response', (hd) => resolve(hd[':status'])));
   stream.resume();
-  t.is(status, 400);
+  t.is(status, 404);
   session.close();
 });
 
@@ -381,4 +381,19 @@ test.serial('regression: bytes after a whole request and its Connection: close g
   t.is(r.status, 200);
   t.is(r.text.match(/HTTP\/1\.1 /g)?.length, 1, r.text.slice(0, 400));
   t.is(h.sim.count(), before + 1);
+});
+
+test.serial('regression: a target starting with // is a path, not a scheme-relative URL: //x/v1/models is not served as /v1/models, //%zz/… is a 404, not a 500', async (t) => {
+  const before = h.sim.count();
+  const auth = `Authorization: Bearer ${key}\r\n`;
+  const hostAsPath = await raw(h.agent.proxyPort, `GET //x/v1/models HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`);
+  t.is(hostAsPath.status, 404);
+  t.is(hostAsPath.headers['x-altrace-reason'], 'ALT_UNKNOWN_PATH');
+  const badEscape = await raw(h.agent.proxyPort, `POST //%zz/responses HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+  t.is(badEscape.status, 404);
+  t.is(badEscape.headers['x-altrace-reason'], 'ALT_UNKNOWN_PATH');
+  const control = await raw(h.agent.controlPort, `GET //api/v1/keys HTTP/1.1\r\nHost: x\r\n${AUTH}Connection: close\r\n\r\n`);
+  t.is(control.status, 404);
+  t.is(control.body.error.code, 'ALT_NOT_FOUND');
+  t.is(h.sim.count(), before, 'nothing reached the provider');
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { guardProtocol, hashKey, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
+import { guardProtocol, hashKey, targetUrl, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../services/budget-service.js';
@@ -220,7 +220,7 @@ export class ControlServer {
 /** The request target as a URL; one that is not a URL at all (`http://[x`) is the client's error, not a 500. */
 function requestUrl(target: string | undefined): URL {
   try {
-    return new URL(target ?? '/', 'http://control.invalid');
+    return targetUrl(target ?? '/', 'http://control.invalid');
   } catch {
     throw new ControlError('ALT_INVALID_FIELD', 'the request target is not a valid URL', '(url)');
   }

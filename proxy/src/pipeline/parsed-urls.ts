@@ -1,3 +1,5 @@
+import { targetUrl } from '../core/request-target.js';
+
 /**
  * URLs parsed once per distinct target. Agents call a handful of paths over and over (every
  * chat completion is /v1/chat/completions), and a WHATWG parse per request is measurable at
@@ -16,10 +18,10 @@ export class ParsedUrls {
   }
 
   get(target: string): URL {
-    if (target.includes('?')) return new URL(target, this.#base);
+    if (target.includes('?')) return targetUrl(target, this.#base);
     let url = this.#cache.get(target);
     if (url === undefined) {
-      url = new URL(target, this.#base);
+      url = targetUrl(target, this.#base);
       // Distinct paths are few in practice; a client inventing new ones only refills the cache.
       if (this.#cache.size >= this.#max) this.#cache.clear();
       this.#cache.set(target, url);
