@@ -397,3 +397,29 @@ test.serial('regression: a target starting with // is a path, not a scheme-relat
   t.is(control.body.error.code, 'ALT_NOT_FOUND');
   t.is(h.sim.count(), before, 'nothing reached the provider');
 });
+
+test.serial('regression: HTTP/2 request headers past the HTTP/1.1 limit are a JSON 431 ALT_HEADERS_TOO_LARGE, and never reach the provider (they did, whose parser answered a bare 431)', async (t) => {
+  const before = h.sim.count();
+  const session = http2.connect(h.proxyUrl);
+  session.on('error', () => {});
+  const ask = (extra: Record<string, string>) =>
+    new Promise<{ status: unknown; reason: unknown; body: string }>((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', authorization: `Bearer ${key}`, 'content-type': 'application/json', ...extra });
+      let body = '';
+      let head: Record<string, unknown> = {};
+      stream.on('response', (hd) => (head = hd));
+      stream.on('data', (d: Buffer) => (body += d));
+      stream.on('close', () => resolve({ status: head[':status'], reason: head['x-altrace-reason'], body }));
+      stream.end(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+    });
+  const big = await ask({ 'x-big': 'a'.repeat(20_000) });
+  t.is(big.status, 431);
+  t.is(big.reason, 'ALT_HEADERS_TOO_LARGE');
+  t.is(JSON.parse(big.body).error.code, 'ALT_HEADERS_TOO_LARGE');
+  const many = await ask(Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, String(i)])));
+  t.is(many.status, 431);
+  const fine = await ask({ 'x-small': 'a'.repeat(2_000) });
+  t.is(fine.status, 200);
+  t.is(h.sim.count(), before + 1, 'only the request within the limit reached the provider');
+  session.close();
+});

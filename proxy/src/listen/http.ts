@@ -3,6 +3,7 @@ import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerR
 import { createServer as createTcp, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { LiveList } from '../live-list.js';
+import { HTTP2_HEADER_OPTIONS, limitHttp2Headers } from './http2-headers.js';
 import { guardHttp2 } from './http2-timeouts.js';
 import { guardProtocol, http1Options, trackConnections, type ClientTimeouts, type ProtocolErrorSink } from './protocol.js';
 
@@ -32,7 +33,7 @@ export interface ExplicitListener {
  */
 export async function listenExplicit(host: string, port: number, handler: Handler, options: ListenerOptions): Promise<ExplicitListener> {
   const h1 = guardProtocol(createHttp1(http1Options(options.timeouts, PROXY_KEEP_ALIVE_MS), handler), options.onProtocolError);
-  const h2 = guardHttp2(createHttp2({}, handler), options.timeouts, options.onProtocolError);
+  const h2 = guardHttp2(limitHttp2Headers(createHttp2(HTTP2_HEADER_OPTIONS, handler), options.onProtocolError), options.timeouts, options.onProtocolError);
   // An HTTP/2 session idle this long is closed gracefully: streams still open (a long
   // approval wait, an MCP event stream) finish, and no new ones start on it.
   h2.on('session', (session) => session.setTimeout(PROXY_KEEP_ALIVE_MS, () => session.close()));
