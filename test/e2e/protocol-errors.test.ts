@@ -423,3 +423,19 @@ test.serial('regression: HTTP/2 request headers past the HTTP/1.1 limit are a JS
   t.is(h.sim.count(), before + 1, 'only the request within the limit reached the provider');
   session.close();
 });
+
+test.serial('regression: requests pipelined before an unparsable one are answered first, in order, then its 400 (they were dropped, or the 400 came first)', async (t) => {
+  const auth = `Authorization: Bearer ${key}\r\n`;
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  // The first answer takes a while upstream: the refusal must wait behind it.
+  h.sim.next({ latencyMs: 300 });
+  const r = await raw(
+    h.agent.proxyPort,
+    `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+      `GET /v1/models HTTP/1.1\r\nHost: x\r\n${auth}\r\n` +
+      `FOO / HTTP/1.1\r\nHost: x\r\n\r\n`,
+  );
+  const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  t.deepEqual(statuses, [200, 200, 400], r.text.slice(0, 300));
+  t.true(r.text.includes('"chat.completion"'), 'the first answer is the completion');
+});

@@ -107,8 +107,7 @@ const ANSWERED: unique symbol = Symbol('altrace.protocol-error.answered');
  * What Node's parser could not accept (bare CR or LF, folded headers, bad chunk sizes,
  * oversized headers, a client too slow to send them) is answered like every other refusal: a
  * JSON error with a reason code, then the connection closes, since the parser cannot find the
- * next request in what follows. Nothing is written when the connection is gone or a response
- * on it has already begun (its bytes would corrupt that response); the socket is destroyed.
+ * next request in what follows. Requests read before it on the connection are answered first.
  */
 export function answerProtocolError(err: Error & { code?: string; reason?: string }, socket: Duplex & { [ANSWERED]?: true; _httpMessage?: unknown }, sink?: ProtocolErrorSink): void {
   // Bytes after the client's own `Connection: close` (a body a HEAD or GET declared no length
@@ -126,14 +125,38 @@ export function answerProtocolError(err: Error & { code?: string; reason?: strin
   if (socket[ANSWERED]) return;
   socket[ANSWERED] = true;
   sink?.(reason);
-  // Node's own default handler makes the same check (lib/_http_server.js, socketOnError).
-  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!socket.writable || current?.headersSent) {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
-  socket.write(rawReply(reason, describe(reason, err)));
-  lingerThenDestroy(socket);
+  // Requests the parser read before this one (pipelined) are answered first, in order; the
+  // refusal follows the last of them. Written at once, it would have corrupted an answer being
+  // written, or been read as the answer to an earlier request.
+  afterPendingResponses(socket, () => {
+    if (!socket.writable) return void socket.destroy();
+    socket.write(rawReply(reason, describe(reason, err)));
+    lingerThenDestroy(socket);
+  });
+}
+
+type Outgoing = { once(event: 'finish' | 'close', fn: () => void): void };
+
+/**
+ * Runs `then` once no response is assigned to `socket` any more. Node writes pipelined
+ * responses one at a time: the one being written is the socket's `_httpMessage`, and when it
+ * finishes the next queued one takes its place (lib/_http_server.js, resOnFinish).
+ */
+function afterPendingResponses(socket: Duplex & { _httpMessage?: unknown }, then: () => void): void {
+  const current = socket._httpMessage as Outgoing | null | undefined;
+  if (!current || socket.destroyed) return then();
+  let stepped = false;
+  const step = () => {
+    if (stepped) return;
+    stepped = true;
+    setImmediate(() => afterPendingResponses(socket, then));
+  };
+  current.once('finish', step);
+  current.once('close', step);
 }
 
 function describe(reason: ProtocolReason, err: Error & { code?: string; reason?: string }): string {
