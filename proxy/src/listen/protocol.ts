@@ -129,26 +129,31 @@ export function answerProtocolError(err: Error & { code?: string; reason?: strin
     socket.destroy();
     return;
   }
-  // Requests the parser read before this one (pipelined) are answered first, in order; the
-  // refusal follows the last of them. Written at once, it would have corrupted an answer being
-  // written, or been read as the answer to an earlier request.
+  // Requests the parser read whole before this one (pipelined) are answered first, in order;
+  // the refusal follows the last of them. Written at once, it would have corrupted an answer
+  // being written, or been read as the answer to an earlier request.
   afterPendingResponses(socket, () => {
-    if (!socket.writable) return void socket.destroy();
+    const current = socket._httpMessage as { headersSent?: boolean } | null | undefined;
+    // The error is in the request being answered (its body broke off or stalled): an answer
+    // already begun cannot be followed by another.
+    if (!socket.writable || current?.headersSent) return void socket.destroy();
     socket.write(rawReply(reason, describe(reason, err)));
     lingerThenDestroy(socket);
   });
 }
 
-type Outgoing = { once(event: 'finish' | 'close', fn: () => void): void };
+type Outgoing = { req?: { complete: boolean }; once(event: 'finish' | 'close', fn: () => void): void };
 
 /**
- * Runs `then` once no response is assigned to `socket` any more. Node writes pipelined
- * responses one at a time: the one being written is the socket's `_httpMessage`, and when it
- * finishes the next queued one takes its place (lib/_http_server.js, resOnFinish).
+ * Runs `then` once the response assigned to `socket` is not one to a whole request any more.
+ * Node writes pipelined responses one at a time: the one being written is the socket's
+ * `_httpMessage`, and when it finishes the next queued one takes its place
+ * (lib/_http_server.js, resOnFinish). A response whose request is incomplete is the one the
+ * error is about: it will not finish, so nothing waits for it.
  */
 function afterPendingResponses(socket: Duplex & { _httpMessage?: unknown }, then: () => void): void {
   const current = socket._httpMessage as Outgoing | null | undefined;
-  if (!current || socket.destroyed) return then();
+  if (!current || socket.destroyed || current.req?.complete === false) return then();
   let stepped = false;
   const step = () => {
     if (stepped) return;
