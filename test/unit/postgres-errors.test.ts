@@ -3,12 +3,12 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../agent/src/paths.js';
-import { DatabaseUnreachableError, DatabaseUrlError, redactUrl, SchemaTooNewError } from '../../agent/src/state/postgres/index.js';
+import { DatabaseUnreachableError, DatabaseUrlError, LeaseInvalidError, redactUrl, SchemaTooNewError } from '../../agent/src/state/postgres/index.js';
 
 test('every error code of the PostgreSQL store is in the table of docs/postgres.md', (t) => {
   const doc = readFileSync(join(packageRoot, 'docs/postgres.md'), 'utf8');
-  const codes = [new DatabaseUrlError('x').code, new DatabaseUnreachableError('x', 'u').code, new SchemaTooNewError(2, 1).code];
-  t.deepEqual(codes, ['ALT_DATABASE_URL_INVALID', 'ALT_DATABASE_UNREACHABLE', 'ALT_SCHEMA_TOO_NEW']);
+  const codes = [new DatabaseUrlError('x').code, new DatabaseUnreachableError('x', 'u').code, new SchemaTooNewError(2, 1).code, new LeaseInvalidError('ttlMs', 'x').code];
+  t.deepEqual(codes, ['ALT_DATABASE_URL_INVALID', 'ALT_DATABASE_UNREACHABLE', 'ALT_SCHEMA_TOO_NEW', 'ALT_LEASE_INVALID']);
   t.deepEqual(codes.filter((c) => !doc.includes(`| \`${c}\` |`)), []);
 });
 

@@ -30,3 +30,13 @@ export class SchemaTooNewError extends AltraceError {
     super('ALT_SCHEMA_TOO_NEW', `the database schema is at version ${found}, newer than the ${known} this Altrace knows: upgrade Altrace (never downgrade a migrated database)`);
   }
 }
+
+/** A lease call's argument is not one the store can act on (a programming error in its caller); `field` names it. */
+export class LeaseInvalidError extends AltraceError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('ALT_LEASE_INVALID', message);
+  }
+}

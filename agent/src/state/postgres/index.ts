@@ -6,5 +6,6 @@ export type { ChangeListener, ListenOptions } from './listen.js';
 export { migrate, knownVersion, schemaVersion, type MigrationResult } from './migrate.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { openPool, redactUrl, checkDatabaseUrl, type PoolOptions } from './pool.js';
-export { DatabaseUnreachableError, DatabaseUrlError, SchemaTooNewError } from './errors.js';
+export { DatabaseUnreachableError, DatabaseUrlError, LeaseInvalidError, SchemaTooNewError } from './errors.js';
 export { FleetIdentityStore, type StoredCa, type NodeRecord, type EnrollmentToken } from './fleet-identity.js';
+export { LeaseStore, type Lease, type LeaseWindow, type GrantRequest, type GrantResult, type GrantRefusal, type RenewResult, type ReturnResult, type WindowTotals } from './leases.js';

@@ -11,6 +11,7 @@ import { PgOperations, type StoreOperations } from './operations.js';
 import { openPool, type PoolOptions } from './pool.js';
 import { inTransaction } from './transaction.js';
 import { FleetIdentityStore } from './fleet-identity.js';
+import { LeaseStore } from './leases.js';
 
 export class PgStore implements StoreOperations {
   readonly #pool: Pool;
@@ -20,12 +21,15 @@ export class PgStore implements StoreOperations {
   readonly migration: MigrationResult;
   /** The fleet's CA, nodes and enrollment tokens (not in the change log). */
   readonly fleet: FleetIdentityStore;
+  /** Budget leases drawn by nodes, and each budget window's settled spend (not in the change log). */
+  readonly leases: LeaseStore;
 
   private constructor(pool: Pool, url: string, migration: MigrationResult) {
     this.#pool = pool;
     this.#url = url;
     this.migration = migration;
     this.fleet = new FleetIdentityStore(pool, url);
+    this.leases = new LeaseStore(pool, url);
   }
 
   /**
