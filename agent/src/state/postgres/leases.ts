@@ -72,7 +72,7 @@ export class LeaseStore {
   ) {}
 
   /** A lease of min(want, max, limit − settled − outstanding), or why there is none. */
-  grant(req: GrantRequest): Promise<GrantResult> {
+  async grant(req: GrantRequest): Promise<GrantResult> {
     const key = windowKey(req);
     checkUsd('wantUsd', req.wantUsd, false);
     checkUsd('maxUsd', req.maxUsd, false);
