@@ -81,7 +81,7 @@ postgresSuite(() => {
   }
 
   test.serial('3 nodes × 100 concurrent grants against the last dollars of a budget: granted + settled is the limit exactly, never more', async (t) => {
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes, sql } = await fleet(t);
     const w = await budget(control, { daily: 100 });
     const first = leased(t, await control.leases.grant(ask(w, 'node-0', 97.01)));
     t.like(await control.leases.return(first.id, 97.01, T0), { returned: true, chargedUsd: 97.01 });
@@ -124,7 +124,7 @@ postgresSuite(() => {
   });
 
   test.serial('a returned lease gives back its unspent part; returning it again charges nothing; a late return after expiry charges only what exceeds the grant', async (t) => {
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes, sql } = await fleet(t);
     const w = await budget(control, { daily: 10 });
     const a = leased(t, await nodes[0]!.leases.grant(ask(w, 'node-0', 5)));
     t.like(await nodes[0]!.leases.return(a.id, 2, T0 + 1), { returned: true, chargedUsd: 2, lease: { returnedAt: T0 + 1, spentUsd: 2, expired: false } });
@@ -141,7 +141,7 @@ postgresSuite(() => {
   });
 
   test.serial('a lease is at most maxUsd and at most what was asked; a window without a limit has nothing to lease', async (t) => {
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes } = await fleet(t);
     const w = await budget(control, { daily: 100, weekly: null });
     t.is(leased(t, await nodes[0]!.leases.grant(ask(w, 'node-0', 50, 3))).usd, 3);
     t.is(leased(t, await nodes[0]!.leases.grant(ask(w, 'node-0', 2, 3))).usd, 2);
@@ -152,7 +152,7 @@ postgresSuite(() => {
   });
 
   test.serial('renewal keeps a lease alive past its first TTL; an overdue lease cannot be renewed and the next grant charges it in full', async (t) => {
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes } = await fleet(t);
     const w = await budget(control, { daily: 10 });
     const a = leased(t, await nodes[0]!.leases.grant(ask(w, 'node-0', 6)));
     t.like(await nodes[0]!.leases.renew(a.id, TTL, T0 + TTL - 1), { renewed: true, lease: { expiresAt: T0 + 2 * TTL - 1 } });
@@ -172,7 +172,7 @@ postgresSuite(() => {
     // grant, only leases outstanding then can still settle, each adding at most its excess over
     // its grant; while a lease's excess is at most its grant (actual usage at most twice the
     // reservation), overrun ≤ outstanding at the last grant ≤ nodes × maxUsd (one lease a node).
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes, sql } = await fleet(t);
     const w = await budget(control, { daily: 10.37 });
     const maxUsd = 1;
     const usage = [1.25, 1.5, 2]; // each node's actual spend per dollar leased
@@ -198,7 +198,7 @@ postgresSuite(() => {
   });
 
   test.serial('bad arguments are refused with ALT_LEASE_INVALID naming the field, before anything is written', async (t) => {
-    const { url, control, nodes, sql } = await fleet(t);
+    const { control, nodes } = await fleet(t);
     const w = await budget(control, { daily: 10 });
     const cases: [Partial<GrantRequest>, string][] = [
       [{ window: 'weekly' }, 'windowStart'], // 2026-12-02 is a Wednesday, not the first day of a week
