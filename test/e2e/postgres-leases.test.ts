@@ -208,6 +208,8 @@ postgresSuite(() => {
       [{ maxUsd: Number.NaN }, 'maxUsd'],
       [{ ttlMs: 0 }, 'ttlMs'],
       [{ nodeId: '' }, 'nodeId'],
+      [{ now: Number.NaN }, 'now'],
+      [{ now: T0 + 86_400_000 }, 'windowStart'], // tomorrow: the window has ended
     ];
     for (const [bad, field] of cases) {
       const err = await t.throwsAsync(nodes[0]!.leases.grant({ ...ask(w, 'node-0', 1), ...bad }));

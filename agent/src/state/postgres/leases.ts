@@ -74,6 +74,9 @@ export class LeaseStore {
   /** A lease of min(want, max, limit − settled − outstanding), or why there is none. */
   async grant(req: GrantRequest): Promise<GrantResult> {
     const key = windowKey(req);
+    checkNow(req.now);
+    // A lease of a window that has ended (or not begun) would be spent against the wrong limit.
+    if (windowStartDay(req.window, req.now) !== req.windowStart) throw new LeaseInvalidError('windowStart', `windowStart ${req.windowStart} is not the ${req.window} window containing now (${new Date(req.now).toISOString()})`);
     checkUsd('wantUsd', req.wantUsd, false);
     checkUsd('maxUsd', req.maxUsd, false);
     checkTtl(req.ttlMs);
@@ -112,6 +115,7 @@ export class LeaseStore {
   /** Extends an outstanding lease to now + ttl; a lease past its expiry cannot be renewed (its node leases anew). */
   async renew(leaseId: string, ttlMs: number, now: number): Promise<RenewResult> {
     checkTtl(ttlMs);
+    checkNow(now);
     // Only the lease row is locked: a renewal changes no window total.
     const r = await this.pool.query<LeaseRow>(
       `UPDATE budget_leases SET expires_at = greatest(expires_at, $2) WHERE id = $1 AND returned_at IS NULL AND expires_at > $3 RETURNING ${LEASE_COLUMNS}`,
@@ -125,6 +129,7 @@ export class LeaseStore {
   /** Closes a lease with what its node spent, charging that to the window; the unspent rest is free to lease again. */
   async return(leaseId: string, spentUsd: number, now: number): Promise<ReturnResult> {
     checkUsd('spentUsd', spentUsd, true);
+    checkNow(now);
     // A lease's window never changes: read it unlocked, then lock the window before the lease row.
     const found = await this.get(leaseId);
     if (found === null) return { returned: false, reason: 'not_found', chargedUsd: 0 };
@@ -150,6 +155,7 @@ export class LeaseStore {
    * less would let the window be leased again beyond its limit. One transaction per window.
    */
   async expire(now: number): Promise<Lease[]> {
+    checkNow(now);
     const due = await this.pool.query<{ scope: BudgetScope; target: string; period: Window; window_start: string }>(
       'SELECT DISTINCT scope, target, period, window_start::text AS window_start FROM budget_leases WHERE returned_at IS NULL AND expires_at <= $1',
       [new Date(now)],
@@ -210,6 +216,10 @@ function checkUsd(field: string, v: number, zeroOk: boolean): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) {
     throw new LeaseInvalidError(field, `${field} must be a finite number of USD ${zeroOk ? '≥ 0' : '> 0'}; got ${String(v)}`);
   }
+}
+
+function checkNow(now: number): void {
+  if (!Number.isSafeInteger(now) || now < 0) throw new LeaseInvalidError('now', `now must be a time in epoch milliseconds; got ${String(now)}`);
 }
 
 function checkTtl(ttlMs: number): void {
