@@ -8,21 +8,16 @@ import { FleetCa, nodeIdOf } from '../../agent/src/control-plane/fleet-ca.js';
 import { FleetSecretError } from '../../agent/src/control-plane/seal.js';
 import { DAY_MS, createCsr, exportPrivateKey, generateKeys } from '../../agent/src/pki/x509.js';
 import { PgStore } from '../../agent/src/state/postgres/index.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 
 const SECRET = 'fleet-ca-test-secret-0123456789abcdef';
 const HOUR = 3_600_000;
 
 postgresSuite(() => {
-  let pg: PostgresServer;
+  let pg!: PostgresServer;
   let n = 0;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  sharedPostgres((server) => (pg = server));
 
   async function store(t: { teardown(fn: () => Promise<void>): void }, url?: string): Promise<PgStore> {
     const s = await PgStore.open(url ?? (await pg.createDatabase(`fleet_ca_${++n}`)));

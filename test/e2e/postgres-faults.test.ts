@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { PgStore } from '../../agent/src/state/postgres/index.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
 import { eventually } from '../helpers/harness.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 
 const T0 = Date.parse('2026-12-02T12:00:00.000Z');
 
@@ -27,13 +27,8 @@ function running(pid: number): boolean {
 
 postgresSuite(() => {
   // One server for the file, and the tests in order: each restarts or kills it.
-  let pg: PostgresServer;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  let pg!: PostgresServer;
+  sharedPostgres((server) => (pg = server));
 
   test.serial('a listener survives a server restart: it reconnects, hears the head, and then new commits', async (t) => {
     const url = await pg.createDatabase('listener_restart');

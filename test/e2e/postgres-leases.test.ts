@@ -9,8 +9,8 @@ import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
 import { windowStartDay } from '../../proxy/src/index.js';
 import { PgStore, type GrantRequest, type GrantResult, type Lease, type LeaseWindow } from '../../agent/src/state/postgres/index.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 import { ROOT } from '../helpers/process.js';
 
 const T0 = Date.parse('2026-12-02T12:00:00.000Z');
@@ -20,14 +20,9 @@ const HOLDER = new URL('../fixtures/lease-holder.js', import.meta.url).pathname;
 postgresSuite(() => {
   // One server; a database per test, since expire() sweeps every window of a database. The tests
   // run one at a time: each holds a dozen connections, and the server allows 40.
-  let pg: PostgresServer;
+  let pg!: PostgresServer;
   let n = 0;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  sharedPostgres((server) => (pg = server));
 
   interface Fleet {
     url: string;

@@ -3,18 +3,13 @@
 import test from 'ava';
 import { Pool } from 'pg';
 import { MIGRATIONS, migrate, PgStore, schemaVersion, type Migration } from '../../agent/src/state/postgres/index.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 
 postgresSuite(() => {
-  let pg: PostgresServer;
+  let pg!: PostgresServer;
   let n = 0;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  sharedPostgres((server) => (pg = server));
 
   /** A fresh, empty database and a pool on it, closed when the test ends. */
   async function emptyDatabase(t: { teardown(fn: () => Promise<void>): void }): Promise<{ url: string; pool: Pool }> {

@@ -9,9 +9,9 @@ import type { VirtualKey } from '../../proxy/src/index.js';
 import { SqliteStore } from '../../agent/src/state/sqlite.js';
 import type { ApprovalRecord } from '../../agent/src/state/store.js';
 import { PgStore, type Change, type StoreOperations } from '../../agent/src/state/postgres/index.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
 import { eventually } from '../helpers/harness.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 
 const T0 = Date.parse('2026-12-02T12:00:00.123Z');
 
@@ -128,14 +128,9 @@ function withoutTokenTimes(out: Record<string, unknown>): Record<string, unknown
 }
 
 postgresSuite(() => {
-  let pg: PostgresServer;
+  let pg!: PostgresServer;
   let n = 0;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  sharedPostgres((server) => (pg = server));
 
   async function freshStore(t: ExecutionContext): Promise<{ store: PgStore; url: string }> {
     const url = await pg.createDatabase(`store_${++n}`);
