@@ -146,10 +146,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const logger = createLogger(config.log.level, logDestination);
   const store = new SqliteStore(config.state_dir);
   let bootstrapToken: string | null = null;
-  if (config.admin_token) store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
-  else if (store.countOperatorTokens() === 0) {
+  if (config.admin_token) await store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
+  else if ((await store.countOperatorTokens()) === 0) {
     bootstrapToken = `altop-${randomBytes(24).toString('base64url')}`;
-    store.addOperatorToken(hashKey(bootstrapToken), 'admin', null);
+    await store.addOperatorToken(hashKey(bootstrapToken), 'admin', null);
     // Kept for the local CLI, like a dev-mode root token; readable by the owner only.
     writeFileSync(join(config.state_dir, 'admin.token'), bootstrapToken + '\n', { mode: 0o600 });
   }
@@ -172,12 +172,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const policy = new PolicyHolder(loadPolicy(policyFile));
   const keys = new KeyRegistry();
   const kills = new KillSwitches();
-  const killService = new KillService(store, kills, keys, clock);
-  const keyService = new KeyService(store, keys, killService, clock);
+  const killService = await KillService.open(store, kills, keys, clock);
+  const keyService = await KeyService.open(store, keys, killService, clock);
   const prices = { current: loadPrices(resolvePolicyPath(config.prices)) };
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
-  const budgetService = new BudgetService(store, ledger, attribution, keys, clock);
+  const budgetService = await BudgetService.open(store, ledger, attribution, keys, clock);
   const upstreams = upstreamsFrom(config);
   // Its own small pool: provider token counts are rare (a budget near its limit).
   const countDispatcher = new UndiciAgent({ connections: 4, keepAliveTimeout: 10_000 });
@@ -204,11 +204,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     store.close();
     throw err;
   }
-  const enforcement = new EnforcementService(store, levels, killService, keys, policy, (c) => {
+  const enforcement = await EnforcementService.open(store, levels, killService, keys, policy, (c) => {
     logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
     // Rule-driven changes are audited here; an operator's call is audited by the control API.
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   }, clock);
+  enforcement.onError = (err, agent) => logger.error({ agent, err: err.message }, 'enforcement level change not committed; the agent keeps its level');
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
@@ -216,7 +217,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
-  const approvals = new ApprovalService(store, clock);
+  const approvals = await ApprovalService.open(store, clock);
   const evidenceLedger = new EvidenceLedger();
   const delegation = new DelegationService(config, keys, clock);
   const chain = new Chain(
@@ -365,14 +366,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   }
   // Settled spend reaches the store once a second, off the request path.
   const spendFlush = setInterval(() => {
-    try {
-      budgetService.flush();
-    } catch (err) {
+    budgetService.flush().catch((err: unknown) => {
       logger.error({ err: (err as Error).message }, 'spend flush failed; retrying next interval');
-    }
+    });
   }, 1000);
   spendFlush.unref();
-  const deescalation = setInterval(() => enforcement.deescalate(), 1000);
+  const deescalation = setInterval(() => void enforcement.deescalate(), 1000);
   deescalation.unref();
   const reclaim = startHeapReclaim(config.limits.heap_reclaim_mb, metrics);
   ready = true;
@@ -392,7 +391,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       for (const w of policyWatches) w.close();
       contractsWatch?.watch.close();
       // Requests held at approval gates are answered (expired) so the listener can drain.
-      approvals.close();
+      await approvals.close();
       node?.close();
       await transparent?.close(500);
       await listener.close(2_000);
@@ -402,7 +401,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       clearInterval(spendFlush);
       clearInterval(deescalation);
       reclaim?.stop();
-      budgetService.flush();
+      await budgetService.flush();
       await audit?.close();
       await scanPool.close();
       store.close();

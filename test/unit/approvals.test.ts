@@ -19,12 +19,12 @@ test('a decision is on disk before the waiting request proceeds; a restart expir
   const dir = mkdtempSync(join(tmpdir(), 'altrace-approvals-unit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let store = new SqliteStore(dir);
-  let service = new ApprovalService(store);
+  let service = await ApprovalService.open(store);
   const answered = service.ask(ask);
-  const [pending] = service.list(admin, null, 10);
+  const [pending] = await service.list(admin, null, 10);
   t.is(pending!.status, 'pending');
   t.is(service.argumentsOf(pending!.id), '{"amount":5}');
-  service.decide(admin, pending!.id, 'denied', { reason: 'no' });
+  await service.decide(admin, pending!.id, 'denied', { reason: 'no' });
   t.deepEqual(await answered, { id: pending!.id, outcome: 'denied', by: 'admin', reason: 'no' });
   // Read back from a second connection: the decision reached the database.
   const reader = new SqliteStore(dir);
@@ -34,16 +34,16 @@ test('a decision is on disk before the waiting request proceeds; a restart expir
   const orphan = service.ask({ ...ask, requestId: 'r2' });
   // The process dies with the request waiting: nothing records a decision.
   store.close();
-  service.close();
+  await service.close();
   t.is((await orphan).outcome, 'expired', 'a waiter is refused even when the store cannot record it');
   store = new SqliteStore(dir);
-  service = new ApprovalService(store);
-  const expired = service.list(admin, 'expired', 10);
+  service = await ApprovalService.open(store);
+  const expired = await service.list(admin, 'expired', 10);
   t.is(expired.length, 1, 'the request that waited died with the process: its approval expired');
   t.regex(expired[0]!.reason!, /restarted/);
-  t.throws(() => service.decide(admin, expired[0]!.id, 'approved', {}), { message: /already expired/ });
-  t.throws(() => service.decide({ name: 'ops', team: 'other' }, pending!.id, 'approved', {}), { message: /no approval/ });
-  service.close();
+  await t.throwsAsync(() => service.decide(admin, expired[0]!.id, 'approved', {}), { message: /already expired/ });
+  await t.throwsAsync(() => service.decide({ name: 'ops', team: 'other' }, pending!.id, 'approved', {}), { message: /no approval/ });
+  await service.close();
   store.close();
 });
 
@@ -54,7 +54,7 @@ test('a gate without an answer expires at its timeout', async (t) => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const service = new ApprovalService(store);
+  const service = await ApprovalService.open(store);
   const a = await service.ask({ ...ask, timeoutMs: 50 });
   t.is(a.outcome, 'expired');
   t.is(store.getApproval(a.id)!.status, 'expired');

@@ -10,7 +10,7 @@ import type { BudgetService } from '../services/budget-service.js';
 import type { EnforcementService } from '../services/enforcement-service.js';
 import type { KeyService } from '../services/key-service.js';
 import type { KillService } from '../services/kill-service.js';
-import type { Store } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 import type { TokenService } from '../services/token-service.js';
 import { ControlRoutes, parseControlJson, readControlBody, type ControlReply, type RouteInfo } from './router.js';
 import type { Operator } from '../services/operator.js';
@@ -39,7 +39,7 @@ export interface ControlDeps {
   tokens: TokenService;
   approvals: ApprovalService;
   delegation: DelegationService;
-  store: Store;
+  store: ServiceStore;
   metrics: ProxyMetrics;
   /** Null when the audit log is disabled in the configuration. */
   audit: AuditService | null;
@@ -125,11 +125,11 @@ export class ControlServer {
     await once(this.#server, 'close');
   }
 
-  #authenticate(req: IncomingMessage): Operator {
+  async #authenticate(req: IncomingMessage): Promise<Operator> {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 'send an operator token: Authorization: Bearer <token>');
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.
-    const op = this.d.store.findOperatorToken(hashKey(m[1]!));
+    const op = await this.d.store.findOperatorToken(hashKey(m[1]!));
     if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
     return op;
   }
@@ -139,7 +139,7 @@ export class ControlServer {
    * an attacker must not buy an fsync per guess), and a source over the limit is refused
    * before its token is looked at.
    */
-  #authenticateFrom(req: IncomingMessage, method: string, route: string): Operator {
+  async #authenticateFrom(req: IncomingMessage, method: string, route: string): Promise<Operator> {
     const source = req.socket.remoteAddress ?? '';
     const failures = this.d.authFailures;
     const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
@@ -148,7 +148,7 @@ export class ControlServer {
       throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
     }
     try {
-      return this.#authenticate(req);
+      return await this.#authenticate(req);
     } catch (err) {
       failures?.fail(source);
       this.d.metrics.authFailures.inc({ port: 'control' });
@@ -187,7 +187,7 @@ export class ControlServer {
       }
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
-      operator = this.#authenticateFrom(req, method, route);
+      operator = await this.#authenticateFrom(req, method, route);
       const matched = this.#routes.match(method, route);
       changesState = matched.changesState;
       const reply = await matched.handler({ method, params: matched.params, query: url.searchParams, operator,

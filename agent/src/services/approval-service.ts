@@ -3,7 +3,8 @@ import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../../proxy/s
 import { canSeeTeam, requireTeam } from './team-scope.js';
 import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
-import type { ApprovalRecord, ApprovalStatus, Store } from '../state/store.js';
+import type { ApprovalRecord, ApprovalStatus } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 interface Waiting {
   record: ApprovalRecord;
@@ -24,13 +25,17 @@ export class ApprovalService implements ApprovalDesk {
   readonly #waiting = new Map<string, Waiting>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceStore,
     private readonly now: () => number = Date.now,
-  ) {
-    store.expirePendingApprovals(now());
+  ) {}
+
+  /** The service, once the approvals the previous process left pending are marked expired. */
+  static async open(store: ServiceStore, now: () => number = Date.now): Promise<ApprovalService> {
+    await store.expirePendingApprovals(now());
+    return new ApprovalService(store, now);
   }
 
-  ask(a: ApprovalAsk): Promise<ApprovalAnswer> {
+  async ask(a: ApprovalAsk): Promise<ApprovalAnswer> {
     const createdAt = this.now();
     const record: ApprovalRecord = {
       id: `apr_${randomBytes(9).toString('base64url')}`,
@@ -50,30 +55,39 @@ export class ApprovalService implements ApprovalDesk {
       decidedBy: null,
       reason: null,
     };
-    this.store.insertApproval(record);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#expire(record.id, `no decision within ${a.timeoutMs / 1000} s`), a.timeoutMs);
-      this.#waiting.set(record.id, { record, arguments: a.arguments, resolve, timer });
-    });
+    // Waiting from here, so a shutdown during the write below answers it too.
+    let resolve!: (a: ApprovalAnswer) => void;
+    const answered = new Promise<ApprovalAnswer>((r) => (resolve = r));
+    const timer = setTimeout(() => void this.#expire(record.id, `no decision within ${a.timeoutMs / 1000} s`), a.timeoutMs);
+    this.#waiting.set(record.id, { record, arguments: a.arguments, resolve, timer });
+    try {
+      // The request holds for a human anyway: its question is on disk before anyone can answer it.
+      await this.store.insertApproval(record);
+    } catch (err) {
+      clearTimeout(timer);
+      this.#waiting.delete(record.id);
+      throw err;
+    }
+    return answered;
   }
 
-  #settle(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null): ApprovalRecord | null {
-    const w = this.#waiting.get(id);
+  async #settle(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null): Promise<ApprovalRecord | null> {
     const at = this.now();
     // On disk first: the waiting request proceeds only on a decision that survives a crash.
-    if (!this.store.decideApproval(id, status, by, reason, at)) return null;
+    if (!(await this.store.decideApproval(id, status, by, reason, at))) return null;
+    const w = this.#waiting.get(id);
     if (w) {
       clearTimeout(w.timer);
       this.#waiting.delete(id);
       w.resolve({ id, outcome: status === 'approved' ? 'approved' : status === 'denied' ? 'denied' : 'expired', by, reason });
     }
-    return this.store.getApproval(id);
+    return await this.store.getApproval(id);
   }
 
   /** A timeout or shutdown: the request is refused even if the store cannot record it (fail closed). */
-  #expire(id: string, reason: string): void {
+  async #expire(id: string, reason: string): Promise<void> {
     try {
-      if (this.#settle(id, 'expired', null, reason)) return;
+      if (await this.#settle(id, 'expired', null, reason)) return;
     } catch {
       // Recorded as pending on disk; the next start marks it expired.
     }
@@ -84,32 +98,32 @@ export class ApprovalService implements ApprovalDesk {
     w.resolve({ id, outcome: 'expired', by: null, reason });
   }
 
-  decide(op: Operator, id: string, decision: 'approved' | 'denied', body: unknown): ApprovalRecord {
+  async decide(op: Operator, id: string, decision: 'approved' | 'denied', body: unknown): Promise<ApprovalRecord> {
     const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
     for (const k of Object.keys(b)) if (k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) {
       throw new ControlError('ALT_INVALID_FIELD', 'reason must be a string of at most 500 characters', 'reason');
     }
-    const record = this.get(op, id);
+    const record = await this.get(op, id);
     requireTeam(op, record.team, 'id');
     if (record.status !== 'pending') throw new ControlError('ALT_APPROVAL_DECIDED', `approval ${id} is already ${record.status}`, 'id');
-    const decided = this.#settle(id, decision, op.name, (b.reason as string | undefined) ?? null);
+    const decided = await this.#settle(id, decision, op.name, (b.reason as string | undefined) ?? null);
     if (!decided) throw new ControlError('ALT_APPROVAL_DECIDED', `approval ${id} was decided meanwhile`, 'id');
     return decided;
   }
 
-  get(op: Operator, id: string): ApprovalRecord {
-    const r = this.store.getApproval(id);
+  async get(op: Operator, id: string): Promise<ApprovalRecord> {
+    const r = await this.store.getApproval(id);
     // Another team's approval is reported as unknown, not as forbidden.
     if (!r || !canSeeTeam(op, r.team)) throw new ControlError('ALT_NOT_FOUND', `no approval ${id}`, 'id');
     return r;
   }
 
-  list(op: Operator, status: string | null, limit: number): ApprovalRecord[] {
+  async list(op: Operator, status: string | null, limit: number): Promise<ApprovalRecord[]> {
     const s = status ?? 'pending';
     if (!APPROVAL_STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('status', s, APPROVAL_STATUSES), 'status');
     // A team token's limit counts its own team's approvals: the filter is in the query.
-    return this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
+    return await this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
   }
 
   /** The arguments of a call still waiting, for the operator deciding on it. */
@@ -122,8 +136,8 @@ export class ApprovalService implements ApprovalDesk {
   }
 
   /** Shutdown: every waiting request is answered (expired) so none hangs. */
-  close(): void {
-    for (const id of [...this.#waiting.keys()]) this.#expire(id, 'the agent is shutting down');
+  async close(): Promise<void> {
+    await Promise.all([...this.#waiting.keys()].map((id) => this.#expire(id, 'the agent is shutting down')));
   }
 }
 

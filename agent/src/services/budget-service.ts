@@ -14,7 +14,8 @@ import {
 import type { Operator } from './operator.js';
 import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
 import { ControlError, notOneOf } from '../errors.js';
-import type { SpendDimension, Store } from '../state/store.js';
+import type { SpendDimension } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 export const SPEND_DIMENSIONS: readonly SpendDimension[] = ['team', 'agent', 'key', 'cost_center', 'function', 'model'];
@@ -51,13 +52,16 @@ export function parseLimits(body: unknown): BudgetLimits {
  */
 export class BudgetService {
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceStore,
     private readonly ledger: BudgetLedger,
     private readonly attribution: SpendAttribution,
     private readonly keys: KeyRegistry,
     private readonly now: () => number = Date.now,
-  ) {
-    for (const b of store.listBudgets()) ledger.setBudget(b);
+  ) {}
+
+  /** The service with the store's limits in the ledger and its counters rebuilt from the flushed spend. */
+  static async open(store: ServiceStore, ledger: BudgetLedger, attribution: SpendAttribution, keys: KeyRegistry, now: () => number = Date.now): Promise<BudgetService> {
+    for (const b of await store.listBudgets()) ledger.setBudget(b);
     const at = now();
     const today = windowStartDay('daily', at);
     const dims: [BudgetScope, SpendDimension][] = [
@@ -68,15 +72,16 @@ export class BudgetService {
     ];
     for (const w of WINDOWS) {
       for (const [scope, dim] of dims) {
-        for (const row of store.spendBy(dim, windowStartDay(w, at), today, null)) {
+        for (const row of await store.spendBy(dim, windowStartDay(w, at), today, null)) {
           if (row.value !== null) ledger.addSettled(scope, row.value, w, at, row.usd);
         }
       }
     }
+    return new BudgetService(store, ledger, attribution, keys, now);
   }
 
-  flush(): void {
-    this.store.addSpend(this.attribution.drain());
+  async flush(): Promise<void> {
+    await this.store.addSpend(this.attribution.drain());
     this.ledger.prune(this.now());
   }
 
@@ -89,18 +94,18 @@ export class BudgetService {
     } else requireAdmin(op, 'set cost-center budgets');
   }
 
-  put(op: Operator, scopeParam: string, target: string, body: unknown): Budget | null {
+  async put(op: Operator, scopeParam: string, target: string, body: unknown): Promise<Budget | null> {
     const scope = parseBudgetScope(scopeParam);
     if (!NAME.test(target)) throw new ControlError('ALT_INVALID_FIELD', 'target must be a name: letters, digits, _ . : -', 'target');
     const limits = parseLimits(body);
     this.#authorize(op, scope, target);
     if (WINDOWS.every((w) => limits[w] === null)) {
-      this.store.deleteBudget(scope, target);
+      await this.store.deleteBudget(scope, target);
       this.ledger.removeBudget(scope, target);
       return null;
     }
     const budget: Budget = { scope, target, limits, by: op.name, updatedAt: this.now() };
-    this.store.putBudget(budget);
+    await this.store.putBudget(budget);
     this.ledger.setBudget(budget);
     return budget;
   }
@@ -133,16 +138,16 @@ export class BudgetService {
       }));
   }
 
-  spend(op: Operator, by: string | null, windowParam: string | null) {
+  async spend(op: Operator, by: string | null, windowParam: string | null) {
     const dimension = (by ?? 'team') as SpendDimension;
     if (!SPEND_DIMENSIONS.includes(dimension)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('by', by, SPEND_DIMENSIONS), 'by');
     const window = (windowParam ?? 'monthly') as Window;
     if (!WINDOWS.includes(window)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('window', windowParam, WINDOWS), 'window');
-    this.flush();
+    await this.flush();
     const at = this.now();
     const from = windowStartDay(window, at);
     const to = windowStartDay('daily', at);
-    const rows = this.store.spendBy(dimension, from, to, op.team);
+    const rows = await this.store.spendBy(dimension, from, to, op.team);
     return {
       by: dimension,
       window,

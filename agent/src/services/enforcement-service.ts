@@ -3,7 +3,7 @@ import type { Operator } from './operator.js';
 import { agentTeams, isAdmin, requireAgentInScope, teamOfAgent } from './team-scope.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { KillService } from './kill-service.js';
-import type { Store } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 const RECENT_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -34,36 +34,74 @@ export type LevelChange = { agent: string; from: Level; to: Level; by: string; r
  */
 export class EnforcementService {
   readonly #activity = new Map<string, AgentActivity>();
+  /** Level changes, one at a time: each reads the level the previous one committed. */
+  #changes: Promise<unknown> = Promise.resolve();
+  /** A rule's escalation or a step down whose write failed: not applied, reported here. */
+  onError: (err: Error, agent: string) => void = () => {};
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceStore,
     private readonly levels: AgentLevels,
     private readonly kills: KillService,
     private readonly keys: KeyRegistry,
     private readonly policy: PolicyHolder,
     private readonly onChange: (c: LevelChange) => void,
     private readonly now: () => number = Date.now,
-  ) {
-    for (const l of store.listAgentLevels()) levels.set(l);
+  ) {}
+
+  /** The service with the store's levels in the registry the chain reads. */
+  static async open(
+    store: ServiceStore,
+    levels: AgentLevels,
+    kills: KillService,
+    keys: KeyRegistry,
+    policy: PolicyHolder,
+    onChange: (c: LevelChange) => void,
+    now: () => number = Date.now,
+  ): Promise<EnforcementService> {
+    for (const l of await store.listAgentLevels()) levels.set(l);
+    return new EnforcementService(store, levels, kills, keys, policy, onChange, now);
   }
 
   levelOf(agent: string): AgentLevel {
     return this.levels.get(agent) ?? { agent, level: 'normal', setBy: 'default', reason: null, since: 0 };
   }
 
-  #apply(agent: string, to: Level, by: string, reason: string | null): AgentLevel {
+  /** Queues a level change; `when` is asked again once the changes before it have committed. */
+  #queue(agent: string, to: Level, by: string, reason: string | null, when: () => boolean = () => true): Promise<AgentLevel | null> {
+    const next = this.#changes.then(() => (when() ? this.#apply(agent, to, by, reason) : null));
+    this.#changes = next.catch(() => {});
+    return next;
+  }
+
+  /** The level, and the kill switch it engages or releases, commit together; memory follows the commit. */
+  async #apply(agent: string, to: Level, by: string, reason: string | null): Promise<AgentLevel> {
     const from = this.levelOf(agent).level;
     const next: AgentLevel = { agent, level: to, setBy: by, reason, since: this.now() };
-    this.store.putAgentLevel(next);
-    this.levels.set(next);
     // kill is the kill switch: engaging it ends the agent's streams under way; leaving kill releases it.
-    if (to === 'kill' && !this.kills.isEngaged('agent', agent)) this.kills.engageSystem(agent, by, reason);
-    if (from === 'kill' && to !== 'kill' && this.kills.isEngaged('agent', agent)) this.kills.releaseSystem(agent);
+    const engage = to === 'kill' && !this.kills.isEngaged('agent', agent) ? this.kills.systemSwitch(agent, by, reason) : null;
+    const release = from === 'kill' && to !== 'kill' && this.kills.isEngaged('agent', agent);
+    await this.store.transaction(async (tx) => {
+      await tx.putAgentLevel(next);
+      if (engage) await tx.putKill(engage);
+      if (release) await tx.deleteKill('agent', agent);
+    });
+    this.levels.set(next);
+    if (engage) this.kills.engageCommitted(engage);
+    if (release) this.kills.releaseCommitted('agent', agent);
     this.onChange({ agent, from, to, by, reason });
     return next;
   }
 
-  setByOperator(op: Operator, agent: string, body: unknown): AgentLevel {
+  /** A rule's change, off the request path: the decision that triggered it has already been answered. */
+  #applyInBackground(agent: string, to: Level, by: string, reason: string, when: () => boolean): Promise<void> {
+    return this.#queue(agent, to, by, reason, when).then(
+      () => {},
+      (err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err)), agent),
+    );
+  }
+
+  async setByOperator(op: Operator, agent: string, body: unknown): Promise<AgentLevel> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (k !== 'level' && k !== 'reason') throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field (level, reason)`, k);
@@ -71,7 +109,7 @@ export class EnforcementService {
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500)) throw new ControlError('ALT_INVALID_FIELD', 'reason must be a string of at most 500 characters', 'reason');
     requireAgentInScope(op, this.keys, agent, 'agent');
     if (isAdmin(op) && teamOfAgent(this.keys, agent) === null) throw new ControlError('ALT_NOT_FOUND', `no agent ${agent}: issue it a key first`, 'agent');
-    return this.#apply(agent, b.level as Level, `operator:${op.name}`, (b.reason as string | undefined) ?? null);
+    return (await this.#queue(agent, b.level as Level, `operator:${op.name}`, (b.reason as string | undefined) ?? null))!;
   }
 
   /** Every decision passes here (after the request ended): activity, then the escalation rules. */
@@ -103,14 +141,16 @@ export class EnforcementService {
       a.ruleHits.set(rule.id, hits);
       a.lastTrigger = now;
       // Escalation is immediate; an operator's higher level is never lowered by a rule.
-      if (hits.length >= rule.count && severity(rule.level) > severity(this.levelOf(agent).level)) {
-        this.#apply(agent, rule.level, `rule:${rule.id}`, `${hits.length} × ${rule.reason ?? rule.outcome ?? 'any decision'} within ${rule.withinMs / 1000} s`);
+      const higher = () => severity(rule.level) > severity(this.levelOf(agent).level);
+      if (hits.length >= rule.count && higher()) {
+        void this.#applyInBackground(agent, rule.level, `rule:${rule.id}`, `${hits.length} × ${rule.reason ?? rule.outcome ?? 'any decision'} within ${rule.withinMs / 1000} s`, higher);
       }
     }
   }
 
   /** Steps rule-set levels down one level after a quiet period; run every few seconds. */
-  deescalate(): void {
+  async deescalate(): Promise<void> {
+    const steps: Promise<void>[] = [];
     const quiet = this.policy.current.enforcement.deescalateAfterMs;
     const now = this.now();
     for (const l of this.levels.list()) {
@@ -118,8 +158,11 @@ export class EnforcementService {
       const lastTrigger = Math.max(this.#activity.get(l.agent)?.lastTrigger ?? 0, l.since);
       if (now - lastTrigger < quiet) continue;
       const down = LEVELS[severity(l.level) - 1]!;
-      this.#apply(l.agent, down, l.setBy, `${quiet / 1000} s without a new trigger`);
+      // Stepped down only from the level seen here: an operator or a rule may have changed it meanwhile.
+      const unchanged = () => this.levels.get(l.agent) === l;
+      steps.push(this.#applyInBackground(l.agent, down, l.setBy, `${quiet / 1000} s without a new trigger`, unchanged));
     }
+    await Promise.all(steps);
   }
 
   /** Registered agents (those with keys) with their level and last hour of enforcement. */

@@ -4,7 +4,7 @@ import type { Operator } from './operator.js';
 import { canSeeTeam, isAdmin, requireTeam, teamOfAgent } from './team-scope.js';
 import type { KillService } from './kill-service.js';
 import { ControlError } from '../errors.js';
-import type { Store } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 export interface KeyRequest {
   agent: string;
@@ -61,12 +61,16 @@ export function parseKeyRequest(body: unknown, now: number): KeyFields {
 /** Issues, revokes and rotates virtual keys: persisted first, then made live in the registry. */
 export class KeyService {
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceStore,
     private readonly registry: KeyRegistry,
     private readonly kills: KillService,
     private readonly now: () => number = Date.now,
-  ) {
-    for (const k of store.listKeys()) registry.put(k);
+  ) {}
+
+  /** The service with the store's keys in the registry the proxy reads. */
+  static async open(store: ServiceStore, registry: KeyRegistry, kills: KillService, now: () => number = Date.now): Promise<KeyService> {
+    for (const k of await store.listKeys()) registry.put(k);
+    return new KeyService(store, registry, kills, now);
   }
 
   /** A key request from this operator: a team token names its own team, before anything else is checked. */
@@ -83,7 +87,7 @@ export class KeyService {
    * another name. The check and the insert run without an await between them, so two calls
    * cannot both claim a new name for different teams.
    */
-  create(op: Operator, fields: KeyFields): { key: VirtualKey; secret: string } {
+  async create(op: Operator, fields: KeyFields): Promise<{ key: VirtualKey; secret: string }> {
     const owner = teamOfAgent(this.registry, fields.agent);
     if (owner !== null && owner !== fields.team) {
       // A team token learns only that the name is taken, not which team holds it.
@@ -103,7 +107,7 @@ export class KeyService {
       revokedAt: null,
       ...fields,
     };
-    this.store.insertKey(key);
+    await this.store.insertKey(key);
     this.registry.put(key);
     return { key, secret };
   }
@@ -124,7 +128,7 @@ export class KeyService {
    * Revokes the key and, in the same transaction, engages its agent's kill switch, so the
    * agent's other keys and its streams already under way stop with it.
    */
-  revoke(op: Operator, id: string): { key: VirtualKey; kill: KillSwitch | null } {
+  async revoke(op: Operator, id: string): Promise<{ key: VirtualKey; kill: KillSwitch | null }> {
     const key = this.get(op, id);
     if (key.revokedAt !== null) return { key, kill: null };
     const now = this.now();
@@ -132,21 +136,21 @@ export class KeyService {
     const kill: KillSwitch | null = this.kills.isEngaged('agent', key.agent)
       ? null
       : { scope: 'agent', target: key.agent, reason: `key ${id} revoked`, by: op.name, createdAt: now };
-    this.store.transaction(() => {
-      this.store.updateKey(next);
-      if (kill) this.store.putKill(kill);
+    await this.store.transaction(async (tx) => {
+      await tx.updateKey(next);
+      if (kill) await tx.putKill(kill);
     });
     this.registry.put(next);
     if (kill) this.kills.engageCommitted(kill);
     return { key: next, kill };
   }
 
-  rotate(op: Operator, id: string): { key: VirtualKey; secret: string } {
+  async rotate(op: Operator, id: string): Promise<{ key: VirtualKey; secret: string }> {
     const key = this.get(op, id);
     if (key.revokedAt !== null) throw new ControlError('ALT_KEY_REVOKED', `key ${id} is revoked and cannot be rotated`, 'id');
     const secret = generateKeySecret();
     const next = { ...key, hash: hashKey(secret), prefix: displayPrefix(secret) };
-    this.store.updateKey(next);
+    await this.store.updateKey(next);
     this.registry.put(next);
     return { key: next, secret };
   }

@@ -2,7 +2,7 @@ import { GLOBAL_TARGET, KILL_SCOPES, type KeyRegistry, type KillScope, type Kill
 import { agentTeams, canSeeTeam, isAdmin, requireAdmin, requireAgentInScope, requireTeam } from './team-scope.js';
 import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
-import type { Store } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 const FIELDS = new Set(['scope', 'target', 'reason']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -55,12 +55,16 @@ export function parseKillRequest(body: unknown): KillRequest {
  */
 export class KillService {
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceStore,
     private readonly switches: KillSwitches,
     private readonly keys: KeyRegistry,
     private readonly now: () => number = Date.now,
-  ) {
-    for (const k of store.listKills()) switches.engage(k);
+  ) {}
+
+  /** The service with the store's switches engaged in memory. */
+  static async open(store: ServiceStore, switches: KillSwitches, keys: KeyRegistry, now: () => number = Date.now): Promise<KillService> {
+    for (const k of await store.listKills()) switches.engage(k);
+    return new KillService(store, switches, keys, now);
   }
 
   #authorize(op: Operator, scope: KillScope, target: string): void {
@@ -69,10 +73,10 @@ export class KillService {
     else requireAgentInScope(op, this.keys, target, 'target');
   }
 
-  engage(op: Operator, req: KillRequest): KillSwitch {
+  async engage(op: Operator, req: KillRequest): Promise<KillSwitch> {
     this.#authorize(op, req.scope, req.target);
     const k: KillSwitch = { ...req, by: op.name, createdAt: this.now() };
-    this.store.putKill(k);
+    await this.store.putKill(k);
     this.switches.engage(k);
     return k;
   }
@@ -81,32 +85,29 @@ export class KillService {
     return this.switches.get(scope, target) !== undefined;
   }
 
-  /** Engages an agent switch on behalf of enforcement (a level set to kill), committed first. */
-  engageSystem(agent: string, by: string, reason: string | null): KillSwitch {
-    const k: KillSwitch = { scope: 'agent', target: agent, reason, by, createdAt: this.now() };
-    this.store.putKill(k);
-    this.switches.engage(k);
-    return k;
+  /** An agent switch engaged on behalf of enforcement (a level set to kill); the caller commits it, then engageCommitted. */
+  systemSwitch(agent: string, by: string, reason: string | null): KillSwitch {
+    return { scope: 'agent', target: agent, reason, by, createdAt: this.now() };
   }
 
-  releaseSystem(agent: string): void {
-    this.store.deleteKill('agent', agent);
-    this.switches.release('agent', agent);
-  }
-
-  /** Engages a switch whose write is part of a caller's transaction (key revocation). */
+  /** Engages a switch whose write is part of a caller's transaction (key revocation, a level set to kill). */
   engageCommitted(k: KillSwitch): void {
     this.switches.engage(k);
   }
 
-  release(op: Operator, scopeParam: string, targetParam: string | undefined): KillRelease {
+  /** Releases a switch whose delete is part of a caller's transaction (a level leaving kill). */
+  releaseCommitted(scope: KillScope, target: string): void {
+    this.switches.release(scope, target);
+  }
+
+  async release(op: Operator, scopeParam: string, targetParam: string | undefined): Promise<KillRelease> {
     const scope = parseScope(scopeParam);
     const target = parseTarget(scope, targetParam);
     this.#authorize(op, scope, target);
     const engaged = this.switches.get(scope, target);
     if (!engaged) throw new ControlError('ALT_NOT_FOUND', `no kill switch engaged on ${scope === 'global' ? 'global' : `${scope} ${target}`}`, 'target');
     const at = this.now();
-    this.store.deleteKill(scope, target);
+    await this.store.deleteKill(scope, target);
     this.switches.release(scope, target);
     return { released: engaged, by: op.name, at };
   }

@@ -3,7 +3,8 @@ import { hashKey } from '../../../proxy/src/index.js';
 import { requireAdmin } from './team-scope.js';
 import type { Operator } from './operator.js';
 import { ControlError } from '../errors.js';
-import type { OperatorToken, Store } from '../state/store.js';
+import type { OperatorToken } from '../state/store.js';
+import type { ServiceStore } from '../state/service-store.js';
 
 const FIELDS = new Set(['name', 'team']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -15,9 +16,9 @@ export function generateOperatorToken(): string {
 
 /** Operator tokens: admin tokens (every team) and team tokens. Only an admin manages them. */
 export class TokenService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: ServiceStore) {}
 
-  create(op: Operator, body: unknown): { token: string; view: OperatorToken } {
+  async create(op: Operator, body: unknown): Promise<{ token: string; view: OperatorToken }> {
     requireAdmin(op, 'issue operator tokens');
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
@@ -27,27 +28,27 @@ export class TokenService {
       throw new ControlError('ALT_INVALID_FIELD', 'team must be a team name, or null/absent for an admin token', 'team');
     }
     const name = b.name;
-    if (this.store.listOperatorTokens().some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
+    if ((await this.store.listOperatorTokens()).some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
     const token = generateOperatorToken();
     const team = (b.team as string | null | undefined) ?? null;
-    this.store.addOperatorToken(hashKey(token), name, team);
-    return { token, view: this.store.findOperatorToken(hashKey(token))! };
+    await this.store.addOperatorToken(hashKey(token), name, team);
+    return { token, view: (await this.store.findOperatorToken(hashKey(token)))! };
   }
 
-  list(op: Operator): OperatorToken[] {
+  async list(op: Operator): Promise<OperatorToken[]> {
     requireAdmin(op, 'list operator tokens');
-    return this.store.listOperatorTokens();
+    return await this.store.listOperatorTokens();
   }
 
-  delete(op: Operator, name: string): OperatorToken {
+  async delete(op: Operator, name: string): Promise<OperatorToken> {
     requireAdmin(op, 'delete operator tokens');
-    const all = this.store.listOperatorTokens();
+    const all = await this.store.listOperatorTokens();
     const target = all.find((t) => t.name === name);
     if (!target) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
     if (target.team === null && all.filter((t) => t.team === null).length === 1) {
       throw new ControlError('ALT_CONFLICT', 'this is the last admin token; issue another admin token first', 'name');
     }
-    this.store.deleteOperatorToken(name);
+    await this.store.deleteOperatorToken(name);
     return target;
   }
 }

@@ -327,16 +327,36 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ value: r.value === '' ? null : r.value, usd: r.usd, requests: r.requests, inputTokens: r.input_tokens, outputTokens: r.output_tokens }));
   }
 
-  transaction<T>(fn: () => T): T {
+  /**
+   * One transaction around `fn`. An async `fn` (the services' ServiceStore transactions) commits
+   * when its promise resolves; its awaits on this store's synchronous operations take only
+   * microtasks, so no I/O callback or timer (another request, a flush) runs between BEGIN and COMMIT.
+   */
+  transaction<T>(fn: (tx: this) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: this) => T): T;
+  transaction<T>(fn: (tx: this) => T | Promise<T>): T | Promise<T> {
     this.#db.exec('BEGIN IMMEDIATE');
+    let out: T | Promise<T>;
     try {
-      const out = fn();
-      this.#db.exec('COMMIT');
-      return out;
+      out = fn(this);
     } catch (err) {
       this.#db.exec('ROLLBACK');
       throw err;
     }
+    if (!(out instanceof Promise)) {
+      this.#db.exec('COMMIT');
+      return out;
+    }
+    return out.then(
+      (value) => {
+        this.#db.exec('COMMIT');
+        return value;
+      },
+      (err: unknown) => {
+        this.#db.exec('ROLLBACK');
+        throw err;
+      },
+    );
   }
 
   countOperatorTokens(): number {

@@ -22,7 +22,7 @@ export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementServi
     })
     .add('PUT', '/agents/:id/level', async ({ operator, params, body, auditTarget }) => {
       auditTarget(`agent:${params.id}`);
-      const l = enforcement.setByOperator(operator, params.id!, await body());
+      const l = await enforcement.setByOperator(operator, params.id!, await body());
       return { status: 200, body: { agent: l.agent, level: l.level, set_by: l.setBy, reason: l.reason, since: new Date(l.since).toISOString() } };
     });
 }

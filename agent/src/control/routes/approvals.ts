@@ -12,18 +12,18 @@ function limitOf(q: URLSearchParams): number {
 /** Names the approval before deciding it: its agent only once the caller may see it (another team's is unknown). */
 async function decide(approvals: ApprovalService, { operator, params, body, auditTarget }: ControlRequest, decision: 'approved' | 'denied'): Promise<ControlReply> {
   auditTarget(`approval:${params.id}`);
-  auditTarget(`approval:${params.id} agent:${approvals.get(operator, params.id!).agent}`);
-  return { status: 200, body: approvalView(approvals.decide(operator, params.id!, decision, await body()), null) };
+  auditTarget(`approval:${params.id} agent:${(await approvals.get(operator, params.id!)).agent}`);
+  return { status: 200, body: approvalView(await approvals.decide(operator, params.id!, decision, await body()), null) };
 }
 
 export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService): void {
   routes
-    .add('GET', '/approvals', ({ operator, query }) => ({
+    .add('GET', '/approvals', async ({ operator, query }) => ({
       status: 200,
-      body: { approvals: approvals.list(operator, query.get('status'), limitOf(query)).map((r) => approvalView(r, approvals.argumentsOf(r.id))) },
+      body: { approvals: (await approvals.list(operator, query.get('status'), limitOf(query))).map((r) => approvalView(r, approvals.argumentsOf(r.id))) },
     }))
-    .add('GET', '/approvals/:id', ({ operator, params }) => {
-      const r = approvals.get(operator, params.id!);
+    .add('GET', '/approvals/:id', async ({ operator, params }) => {
+      const r = await approvals.get(operator, params.id!);
       return { status: 200, body: approvalView(r, approvals.argumentsOf(r.id)) };
     })
     .add('POST', '/approvals/:id/approve', (r) => decide(approvals, r, 'approved'))

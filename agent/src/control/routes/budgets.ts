@@ -6,8 +6,8 @@ export function budgetRoutes(routes: ControlRoutes, budgets: BudgetService): voi
     .add('GET', '/budgets', ({ operator }) => ({ status: 200, body: { budgets: budgets.list(operator) } }))
     .add('PUT', '/budgets/:scope/:target', async ({ operator, params, body, auditTarget }) => {
       auditTarget(`${params.scope}:${params.target}`);
-      const b = budgets.put(operator, params.scope!, params.target!, await body());
+      const b = await budgets.put(operator, params.scope!, params.target!, await body());
       return { status: 200, body: b ? { scope: b.scope, target: b.target, ...b.limits } : { scope: params.scope, target: params.target, removed: true } };
     })
-    .add('GET', '/spend', ({ operator, query }) => ({ status: 200, body: budgets.spend(operator, query.get('by'), query.get('window')) }));
+    .add('GET', '/spend', async ({ operator, query }) => ({ status: 200, body: await budgets.spend(operator, query.get('by'), query.get('window')) }));
 }

@@ -7,14 +7,14 @@ export function killRoutes(routes: ControlRoutes, kills: KillService): void {
     .add('POST', '/kill', async ({ operator, body, auditTarget }) => {
       const req = parseKillRequest(await body());
       auditTarget(killTarget(req.scope, req.target));
-      return { status: 201, body: killView(kills.engage(operator, req)) };
+      return { status: 201, body: killView(await kills.engage(operator, req)) };
     })
-    .add('DELETE', '/kill/:scope', ({ operator, params, auditTarget }) => {
+    .add('DELETE', '/kill/:scope', async ({ operator, params, auditTarget }) => {
       auditTarget(killTarget(params.scope!, undefined));
-      return { status: 200, body: releaseView(kills.release(operator, params.scope!, undefined)) };
+      return { status: 200, body: releaseView(await kills.release(operator, params.scope!, undefined)) };
     })
-    .add('DELETE', '/kill/:scope/:target', ({ operator, params, auditTarget }) => {
+    .add('DELETE', '/kill/:scope/:target', async ({ operator, params, auditTarget }) => {
       auditTarget(killTarget(params.scope!, params.target));
-      return { status: 200, body: releaseView(kills.release(operator, params.scope!, params.target)) };
+      return { status: 200, body: releaseView(await kills.release(operator, params.scope!, params.target)) };
     });
 }
