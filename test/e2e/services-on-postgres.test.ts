@@ -14,10 +14,12 @@ import { KeyService } from '../../agent/src/services/key-service.js';
 import { KillService } from '../../agent/src/services/kill-service.js';
 import { TokenService } from '../../agent/src/services/token-service.js';
 import type { ServiceStore, StoreOps } from '../../agent/src/state/service-store.js';
+import type { ApprovalRecord } from '../../agent/src/state/store.js';
 import { SqliteStore } from '../../agent/src/state/sqlite.js';
 import { PgStore } from '../../agent/src/state/postgres/index.js';
 import { loadPolicy } from '../../agent/src/policy/load.js';
 import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
+import { eventually } from '../helpers/harness.js';
 import { postgresSuite } from '../helpers/postgres-suite.js';
 import { ROOT } from '../helpers/process.js';
 
@@ -93,7 +95,9 @@ async function scenario(store: ServiceStore): Promise<Record<string, unknown>> {
   out.levelThrottle = await s.enforcement.setByOperator(admin, 'etl', { level: 'throttle' });
   out.etlKilledAfter = s.kills.isEngaged('agent', 'etl');
   const waiting = s.approvals.ask(ask);
-  const [pending] = await s.approvals.list(payments, 'pending', 10);
+  // An operator sees the question once it is written (on PostgreSQL, a round trip later).
+  let pending: ApprovalRecord | undefined;
+  await eventually(async () => (pending = (await s.approvals.list(payments, 'pending', 10))[0]) !== undefined, 2000, 'the pending approval');
   out.pending = pending;
   out.pendingArguments = s.approvals.argumentsOf(pending!.id);
   out.decided = await s.approvals.decide(payments, pending!.id, 'approved', { reason: 'ok' });
@@ -206,6 +210,16 @@ postgresSuite(() => {
     t.deepEqual(r.approvals!.map((a) => [a.status, a.decidedBy]), [['approved', 'payments-ops']]);
     t.deepEqual(r.keys!.map((k) => [k.agent, k.revokedAt !== null]), [['billing-bot', true], ['etl', false]]);
     t.deepEqual(r.tokens, [{ name: 'admin', team: null }]);
+  });
+
+  // Regression: close() answered only the approvals whose question was already written, so a
+  // request asking while the agent shut down waited out its whole timeout.
+  test('a shutdown while an approval is being written still answers the waiting request', async (t) => {
+    const { pgStore } = await stores(t);
+    const s = await services(pgStore);
+    const waiting = s.approvals.ask(ask);
+    await s.approvals.close();
+    t.like(await waiting, { outcome: 'expired', reason: 'the agent is shutting down' });
   });
 
   test('a multi-write action whose second write fails commits nothing and changes nothing in memory, on both stores', async (t) => {
