@@ -18,9 +18,9 @@ import type { ApprovalRecord } from '../../agent/src/state/store.js';
 import { SqliteStore } from '../../agent/src/state/sqlite.js';
 import { PgStore } from '../../agent/src/state/postgres/index.js';
 import { loadPolicy } from '../../agent/src/policy/load.js';
-import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
 import { eventually } from '../helpers/harness.js';
-import { postgresSuite } from '../helpers/postgres-suite.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 import { ROOT } from '../helpers/process.js';
 
 const T0 = Date.parse('2026-12-02T12:00:00.000Z');
@@ -169,12 +169,7 @@ async function revokeHalfway(store: ServiceStore) {
 postgresSuite(() => {
   let pg: PostgresServer;
   let n = 0;
-  test.before(async () => {
-    pg = await startPostgres();
-  });
-  test.after.always(async () => {
-    await pg?.stop();
-  });
+  sharedPostgres((server) => (pg = server));
 
   async function stores(t: ExecutionContext): Promise<{ pgStore: PgStore; sqlite: SqliteStore }> {
     const pgStore = await PgStore.open(await pg.createDatabase(`services_${++n}`));
