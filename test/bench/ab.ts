@@ -1,5 +1,5 @@
-// `node dist/test/bench/ab.js OTHER_CHECKOUT`: this checkout's agent (B) against another
-// checkout's (A, built with npm ci), both in front of one simulator, in alternating rounds
+// `node dist/test/bench/ab.js OTHER_CHECKOUT [B_CHECKOUT]`: this checkout's agent (B, or the
+// second checkout's) against another checkout's (A, built with npm ci), both in front of one simulator, in alternating rounds
 // (ABBA), so that both go through the same drift of this VM's speed. Prints B/A throughput.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,14 +33,15 @@ async function agentFrom(root: string, simUrl: string, stateDir: string) {
 async function main() {
   const other = process.argv[2];
   if (!other) {
-    console.error('usage: node dist/test/bench/ab.js OTHER_CHECKOUT   (a checkout of another commit, after npm ci in it)');
+    console.error('usage: node dist/test/bench/ab.js OTHER_CHECKOUT [B_CHECKOUT]   (checkouts of other commits, after npm ci in each; B defaults to this one)');
     process.exitCode = 2;
     return;
   }
   const dirs = [mkdtempSync(join(tmpdir(), 'altrace-ab-a-')), mkdtempSync(join(tmpdir(), 'altrace-ab-b-'))];
   const sim = await spawnJson('dist/test/fixtures/simulator/main.js', ['--no-record']);
   const a = await agentFrom(other, sim.info.url, dirs[0]!);
-  const b = await agentFrom(ROOT, sim.info.url, dirs[1]!);
+  const bRoot = process.argv[3] ?? ROOT;
+  const b = await agentFrom(bRoot, sim.info.url, dirs[1]!);
   try {
     const chat = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] });
     const round = async (x: typeof a) => (await load(x.proxy, x.auth, chat, { connections: 50, seconds: SECONDS })).rps;
@@ -55,7 +56,7 @@ async function main() {
       sumB += rb;
       pairs.push(`${f(ra, 0)}/${f(rb, 0)}`);
     }
-    console.log(`A (${other}) ${f(sumA / ROUNDS, 0)} req/s, B (this checkout) ${f(sumB / ROUNDS, 0)} req/s → B/A ${f(sumB / sumA, 3)}   (A/B per round, ${ROUNDS} × ${SECONDS} s, ABBA: ${pairs.join(', ')})`);
+    console.log(`A (${other}) ${f(sumA / ROUNDS, 0)} req/s, B (${bRoot}) ${f(sumB / ROUNDS, 0)} req/s → B/A ${f(sumB / sumA, 3)}   (A/B per round, ${ROUNDS} × ${SECONDS} s, ABBA: ${pairs.join(', ')})`);
   } finally {
     a.child.kill();
     b.child.kill();
