@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedProvider } from '../fixtures/simulator/index.js';
 import { eventually } from '../helpers/harness.js';
+import { patience } from '../helpers/patience.js';
 import { spawnAgent } from '../helpers/process.js';
 
 const ADMIN = 'altop-memory-admin-token-000000';
@@ -16,6 +17,7 @@ function metric(text: string, name: string): number | null {
 
 // Issue 18, item 9: after a burst of 10 MB bodies the agent held ~300 MB for as long as traffic stayed quiet.
 test('the heap a burst of large bodies grew is collected once traffic goes quiet', async (t) => {
+  t.timeout(patience(150_000));
   const sim = await new SimulatedProvider().start();
   const stateDir = mkdtempSync(join(tmpdir(), 'altrace-memory-'));
   const agent = await spawnAgent({
@@ -31,16 +33,22 @@ test('the heap a burst of large bodies grew is collected once traffic goes quiet
     // 100,000 messages: objects enough that V8 promotes them before the requests end, as it did in the bench.
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: Array.from({ length: 100_000 }, (_, i) => ({ role: 'user', content: `message ${i}` })) });
     // Four at once, as in the bench: what a burst leaves is what V8 has not needed to collect yet.
-    const statuses = await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        const res = await fetch(`${agent.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
-        await res.arrayBuffer();
-        return res.status;
-      }),
-    );
-    t.deepEqual(statuses, [200, 200, 200, 200]);
-    const burst = metric(await metrics(), 'altrace_nodejs_heap_size_total_bytes')!;
-    t.true(burst > rested + 64 * MB, `the burst grew the heap from ${Math.round(rested / MB)} to only ${Math.round(burst / MB)} MB: the test proves nothing`);
+    // V8 sometimes collects a burst on its own before the requests end: bursts are repeated until
+    // one left the heap grown, or the reclaimer already had to act on one.
+    let burst = rested;
+    for (let round = 0; round < 6 && burst <= rested + 64 * MB && !(metric(await metrics(), 'altrace_heap_reclaims_total')! >= 1); round++) {
+      const statuses = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const res = await fetch(`${agent.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      );
+      t.deepEqual(statuses, [200, 200, 200, 200]);
+      burst = Math.max(burst, metric(await metrics(), 'altrace_nodejs_heap_size_total_bytes')!);
+    }
+    const grew = burst > rested + 64 * MB || metric(await metrics(), 'altrace_heap_reclaims_total')! >= 1;
+    t.true(grew, `six bursts grew the heap from ${Math.round(rested / MB)} to only ${Math.round(burst / MB)} MB and no reclaim was needed: the test proves nothing`);
     let last = '';
     await eventually(
       async () => {
