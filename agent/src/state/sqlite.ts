@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
-import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
+import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
 
@@ -126,24 +126,7 @@ interface KillRow {
   created_at: number;
 }
 
-interface ApprovalRow {
-  id: string;
-  status: ApprovalStatus;
-  created_at: number;
-  expires_at: number;
-  request_id: string;
-  agent: string;
-  team: string;
-  key_id: string;
-  run: string | null;
-  contract: string;
-  rule: string;
-  kind: 'tool' | 'model';
-  subject: string;
-  decided_at: number | null;
-  decided_by: string | null;
-  reason: string | null;
-}
+type ApprovalRow = ApprovalColumns<number>;
 
 function toApproval(r: ApprovalRow): ApprovalRecord {
   return {

@@ -24,6 +24,26 @@ export interface ApprovalRecord extends Omit<ApprovalAsk, 'arguments' | 'timeout
   reason: string | null;
 }
 
+/** An approval's columns as both stores keep them; `Time` is how each stores an instant. */
+export interface ApprovalColumns<Time> {
+  id: string;
+  status: ApprovalStatus;
+  created_at: Time;
+  expires_at: Time;
+  request_id: string;
+  agent: string;
+  team: string;
+  key_id: string;
+  run: string | null;
+  contract: string;
+  rule: string;
+  kind: 'tool' | 'model';
+  subject: string;
+  decided_at: Time | null;
+  decided_by: string | null;
+  reason: string | null;
+}
+
 export interface OperatorToken {
   name: string;
   /** Null: an admin token, every team. */

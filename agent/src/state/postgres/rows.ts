@@ -1,7 +1,7 @@
 // Rows as pg returns them, and their conversion to the store's types: timestamptz comes back as
 // a Date (the code's epoch milliseconds convert exactly), numeric and bigint as strings.
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, VirtualKey } from '../../../../proxy/src/index.js';
-import type { ApprovalRecord, ApprovalStatus, OperatorToken } from '../store.js';
+import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, OperatorToken } from '../store.js';
 
 export function toDate(ms: number | null): Date | null {
   return ms === null ? null : new Date(ms);
@@ -100,24 +100,7 @@ export function toBudget(r: BudgetRow): Budget {
   };
 }
 
-export interface ApprovalRow {
-  id: string;
-  status: ApprovalStatus;
-  created_at: Date;
-  expires_at: Date;
-  request_id: string;
-  agent: string;
-  team: string;
-  key_id: string;
-  run: string | null;
-  contract: string;
-  rule: string;
-  kind: 'tool' | 'model';
-  subject: string;
-  decided_at: Date | null;
-  decided_by: string | null;
-  reason: string | null;
-}
+export type ApprovalRow = ApprovalColumns<Date>;
 
 export function toApproval(r: ApprovalRow): ApprovalRecord {
   return {
