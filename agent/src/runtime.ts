@@ -45,13 +45,10 @@ import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-
 import { CredentialStore } from './credentials/store.js';
 import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
 import { AuditService } from './audit/service.js';
-import { BudgetService } from './services/budget-service.js';
-import { ApprovalService } from './services/approval-service.js';
-import { DelegationService } from './services/delegation-service.js';
-import { EnforcementService } from './services/enforcement-service.js';
-import { KeyService } from './services/key-service.js';
-import { KillService } from './services/kill-service.js';
 import { NodeCa } from './node/ca.js';
+import { openServices } from './services/open-services.js';
+import { followControlPlane, type Followed } from './follower/follow.js';
+import { packageVersion } from './cli/version.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
@@ -60,7 +57,6 @@ import { packageRoot } from './paths.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
 import { SqliteStore } from './state/sqlite.js';
-import { TokenService } from './services/token-service.js';
 
 /** `source@digest` of the policy in force, built once per policy rather than once per audited decision. */
 function contractRef(policy: PolicyHolder): () => string {
@@ -146,8 +142,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const logger = createLogger(config.log.level, logDestination);
   const store = new SqliteStore(config.state_dir);
   let bootstrapToken: string | null = null;
-  if (config.admin_token) await store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
-  else if ((await store.countOperatorTokens()) === 0) {
+  // A followed node's operator tokens are its control plane's: nothing to bootstrap here.
+  if (config.fleet.control_plane === undefined && config.admin_token) await store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
+  else if (config.fleet.control_plane === undefined && (await store.countOperatorTokens()) === 0) {
     bootstrapToken = `altop-${randomBytes(24).toString('base64url')}`;
     await store.addOperatorToken(hashKey(bootstrapToken), 'admin', null);
     // Kept for the local CLI, like a dev-mode root token; readable by the owner only.
@@ -172,12 +169,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const policy = new PolicyHolder(loadPolicy(policyFile));
   const keys = new KeyRegistry();
   const kills = new KillSwitches();
-  const killService = await KillService.open(store, kills, keys, clock);
-  const keyService = await KeyService.open(store, keys, killService, clock);
   const prices = { current: loadPrices(resolvePolicyPath(config.prices)) };
   const ledger = new BudgetLedger();
   const attribution = new SpendAttribution();
-  const budgetService = await BudgetService.open(store, ledger, attribution, keys, clock);
   const upstreams = upstreamsFrom(config);
   // Its own small pool: provider token counts are rare (a budget near its limit).
   const countDispatcher = new UndiciAgent({ connections: 4, keepAliveTimeout: 10_000 });
@@ -204,22 +198,32 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     store.close();
     throw err;
   }
-  const enforcement = await EnforcementService.open(store, levels, killService, keys, policy, (c) => {
+  const metrics = new ProxyMetrics();
+  // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
+  collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
+  let followed: Followed | null = null;
+  if (config.fleet.control_plane) {
+    try {
+      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, packageVersion(), logger, metrics.registry);
+    } catch (err) {
+      await audit?.close();
+      await countDispatcher.close();
+      store.close();
+      throw err;
+    }
+  }
+  const services = await openServices(followed?.store ?? store, { keys, kills, levels, ledger, attribution }, policy, config, (c) => {
     logger.warn({ agent: c.agent, from: c.from, to: c.to, by: c.by, reason: c.reason }, 'agent enforcement level changed');
     // Rule-driven changes are audited here; an operator's call is audited by the control API.
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   }, clock);
+  const { budgets: budgetService, enforcement, approvals, delegation } = services;
   enforcement.onError = (err, agent) => logger.error({ agent, err: err.message }, 'enforcement level change not committed; the agent keeps its level');
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
   if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
-  const metrics = new ProxyMetrics();
-  // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
-  collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
-  const approvals = await ApprovalService.open(store, clock);
   const evidenceLedger = new EvidenceLedger();
-  const delegation = new DelegationService(config, keys, clock);
   const chain = new Chain(
     declaredStages({
       keys,
@@ -236,6 +240,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       evidence: evidenceLedger,
       contractRates: new RateBuckets(),
       approvals,
+      ...(followed ? { fleet: followed.follower } : {}),
       delegation: { roots: () => delegation.roots, budgets: new DelegationBudgets() },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
@@ -281,7 +286,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
-  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: keyService, kills: killService, budgets: budgetService, enforcement, audit, tokens: new TokenService(store), approvals, delegation, store, metrics, ready: () => ready, node: () => node, authFailures: new AuthFailures(authLimit, clock) });
+  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock) });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
@@ -315,6 +320,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   } catch (err) {
     node?.close();
+    await followed?.follower.close();
     await transparent?.close(0);
     await audit?.close();
     await scanPool.close();
@@ -392,6 +398,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       contractsWatch?.watch.close();
       // Requests held at approval gates are answered (expired) so the listener can drain.
       await approvals.close();
+      await followed?.follower.close();
       node?.close();
       await transparent?.close(500);
       await listener.close(2_000);

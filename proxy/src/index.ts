@@ -46,3 +46,4 @@ export { ContractSet, NO_CONTRACTS } from './contracts/set.js';
 export type { ContractDocument } from './contracts/document.js';
 export type { EscalationRule } from './policy/policy.js';
 export { targetUrl } from './core/request-target.js';
+export type { FleetFreshness } from './chain/stages/fleet-freshness.js';

@@ -56,7 +56,7 @@ const cli = (args: string[]) => runCli(args, { ALTRACE_URL: agent.controlUrl, AL
 /** The command names of the top-level help's "Commands:" list. */
 function commandsOf(help: string): string[] {
   const list = help.slice(help.indexOf('Commands:'), help.indexOf('\n\n', help.indexOf('Commands:')));
-  return [...list.matchAll(/^ {2}([a-z]+)/gm)].map((m) => m[1]!);
+  return [...list.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!);
 }
 
 test('altrace --version, -V and version print the package version', async (t) => {

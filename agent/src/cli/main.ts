@@ -8,7 +8,9 @@ export const HELP = `altrace — runtime governance for AI agents
 Usage: altrace <command> [options]
 
 Commands:
-  start                 run the node agent (proxy :8080, control API :7070)
+  start                 run the node agent (proxy :8080, control API :7070); --control-plane URL: follow a fleet
+  control-plane         run a fleet control-plane replica on PostgreSQL (control API :7070, node stream :7443)
+  nodes                 the fleet's nodes and their enrollment tokens (control plane)
   demo                  run the agent against the built-in simulated provider and show decisions
   sim                   a simulated LLM provider (every provider's wire format), to try Altrace with no key
   keys                  issue, list, revoke and rotate virtual keys (control API)
@@ -35,6 +37,8 @@ export type Command = (args: string[]) => Promise<number>;
 // Loaded on demand: `altrace --version` or `keys list` need not load the whole agent.
 const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).startCommand,
+  'control-plane': async () => (await import('./control-plane.js')).controlPlaneCommand,
+  nodes: async () => (await import('./nodes.js')).nodesCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
   sim: async () => (await import('./sim.js')).simCommand,
   keys: async () => (await import('./keys.js')).keysCommand,

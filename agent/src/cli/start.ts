@@ -5,10 +5,16 @@ import { startAgent } from '../runtime.js';
 
 const HELP = `altrace start — run the node agent
 
-Usage: altrace start [--config FILE]
+Usage: altrace start [--config FILE] [--control-plane URL[,URL...]]
 
-  --config FILE   YAML configuration (also ALTRACE_CONFIG); every setting has an
-                  ALTRACE_* environment override (docs/reference.md, "Configuration")
+  --config FILE          YAML configuration (also ALTRACE_CONFIG); every setting has an
+                         ALTRACE_* environment override (docs/reference.md, "Configuration")
+  --control-plane URL    follow a fleet control plane (fleet.control_plane; several replicas
+                         comma-separated): keys, operator tokens, kill switches, levels and budgets
+                         come from it, and this node's control API only reads them. Needs
+                         fleet.ca_file (ALTRACE_FLEET_CA_FILE) and, to enroll the first time,
+                         ALTRACE_BOOTSTRAP_TOKEN (altrace nodes token create). Without it: a single
+                         node with its own SQLite state (docs/fleet.md)
 
 Runs the governed proxy (default 127.0.0.1:8080) and the control API (127.0.0.1:7070),
 with state in ./.altrace and the policy in policies/default.yaml.
@@ -26,12 +32,13 @@ function credentialWarning(gaps: CredentialSupply[]): string[] {
 }
 
 export async function startCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'control-plane': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
   }
-  const config = loadConfig({ file: values.config });
+  const cp = values['control-plane'];
+  const config = loadConfig({ file: values.config, env: cp === undefined ? process.env : { ...process.env, ALTRACE_CONTROL_PLANE: cp } });
   const agent = await startAgent(config);
   const host = config.listen.host;
   const lines = [
@@ -40,6 +47,7 @@ export async function startCommand(args: string[]): Promise<number> {
     `  control API  http://${host}:${agent.controlPort}/api/v1`,
     `  metrics      http://${host}:${agent.controlPort}/metrics`,
     `  state        ${config.state_dir}`,
+    ...(config.fleet.control_plane ? [`  fleet        following ${config.fleet.control_plane} (on stale: ${config.fleet.on_stale} after ${config.fleet.max_staleness_s} s)`] : []),
     `  policy       ${agent.policyFile}`,
   ];
   if (agent.bootstrapToken) {

@@ -12,6 +12,17 @@ export interface Config {
   scan: { workers: number; worker_heap_mb: number };
   audit: { enabled: boolean };
   delegation: { root_key_file?: string; trusted_keys: string[] };
+  fleet: {
+    control_plane?: string;
+    ca_file?: string;
+    node_name?: string;
+    max_staleness_s: number;
+    on_stale: 'fail_closed' | 'fail_static';
+    heartbeat_ms: number;
+    listen_port: number;
+    server_names: string[];
+    node_cert_hours: number;
+  };
   log: { level: string };
   node: {
     enforcement: 'off' | 'bpf' | 'nftables';
@@ -66,6 +77,13 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'ALTRACE_DELEGATION_ROOT_KEY_FILE', path: 'delegation.root_key_file', kind: 'string' },
+  { env: 'ALTRACE_CONTROL_PLANE', path: 'fleet.control_plane', kind: 'string' },
+  { env: 'ALTRACE_FLEET_CA_FILE', path: 'fleet.ca_file', kind: 'string' },
+  { env: 'ALTRACE_NODE_NAME', path: 'fleet.node_name', kind: 'string' },
+  { env: 'ALTRACE_FLEET_MAX_STALENESS_S', path: 'fleet.max_staleness_s', kind: 'int' },
+  { env: 'ALTRACE_FLEET_ON_STALE', path: 'fleet.on_stale', kind: 'string' },
+  { env: 'ALTRACE_FLEET_HEARTBEAT_MS', path: 'fleet.heartbeat_ms', kind: 'int' },
+  { env: 'ALTRACE_FLEET_PORT', path: 'fleet.listen_port', kind: 'int' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },

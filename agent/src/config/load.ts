@@ -91,8 +91,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
       }
     }
   }
+  if (config.fleet.control_plane !== undefined && config.fleet.ca_file === undefined) {
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: fleet.ca_file is required with fleet.control_plane (the fleet CA this node trusts its control plane by)`, 'fleet.ca_file');
+  }
   const base = file ? resolve(cwd) : cwd;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.state_dir = abs(config.state_dir);
+  if (config.fleet.ca_file !== undefined) config.fleet.ca_file = abs(config.fleet.ca_file);
   return config;
 }

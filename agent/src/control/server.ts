@@ -31,7 +31,8 @@ export interface ControlDeps {
   timeouts: ClientTimeouts;
   /** limits.max_json_depth, as on the data plane. */
   maxJsonDepth: number;
-  chain: Chain;
+  /** The decision chain this process runs; null on a control-plane replica, which runs none. */
+  chain: Chain | null;
   keys: KeyService;
   kills: KillService;
   budgets: BudgetService;
@@ -46,6 +47,8 @@ export interface ControlDeps {
   ready: () => boolean;
   /** Node enforcement, once it is running; null when it is off. */
   node: () => NodeView | null;
+  /** Routes only one role serves (a control-plane replica's `/nodes`). */
+  moreRoutes?: (routes: ControlRoutes) => void;
   /** Unknown operator tokens per source address; a source over the limit is refused before its token is looked at. */
   authFailures?: AuthFailures;
 }
@@ -87,7 +90,10 @@ export class ControlServer {
   readonly #routes = new ControlRoutes();
 
   constructor(private readonly d: ControlDeps) {
-    this.#routes.add('GET', '/chain', () => ({ status: 200, body: { stages: d.chain.describe() } }));
+    this.#routes.add('GET', '/chain', () => {
+      if (!d.chain) throw new ControlError('ALT_NOT_FOUND', "the decision chain runs on the nodes, not on the control plane: ask a node's control API");
+      return { status: 200, body: { stages: d.chain.describe() } };
+    });
     keyRoutes(this.#routes, d.keys);
     killRoutes(this.#routes, d.kills);
     budgetRoutes(this.#routes, d.budgets);
@@ -96,6 +102,7 @@ export class ControlServer {
     delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement, d.node);
+    d.moreRoutes?.(this.#routes);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });
   }
 

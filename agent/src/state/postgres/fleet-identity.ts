@@ -76,17 +76,48 @@ export class FleetIdentityStore {
     return inTransaction(this.pool, this.url, async (c) => (await c.query('UPDATE nodes SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL', [id, new Date(at)])).rowCount === 1);
   }
 
-  addEnrollmentToken(hash: string, t: EnrollmentToken): Promise<void> {
+  /** Records a node's heartbeat: when it was last heard from, what it runs, the change version it applied. */
+  // One autocommitted statement: a heartbeat from every node need not pay for BEGIN and COMMIT too.
+  async touchNode(id: string, at: number, version: string, appliedVersion: number): Promise<void> {
+    await this.pool.query('UPDATE nodes SET last_contact_at = $2, version = $3, applied_version = $4 WHERE id = $1', [id, new Date(at), version, appliedVersion]);
+  }
+
+  /** False when the name is taken: the unique index decides, so of two replicas issuing one name at once only one succeeds. */
+  addEnrollmentToken(hash: string, t: EnrollmentToken): Promise<boolean> {
     return inTransaction(this.pool, this.url, async (c) => {
-      await c.query('INSERT INTO enrollment_tokens (hash, name, created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)', [hash, t.name, new Date(t.createdAt), t.expiresAt === null ? null : new Date(t.expiresAt), t.createdBy]);
+      const r = await c.query('INSERT INTO enrollment_tokens (hash, name, created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [hash, t.name, new Date(t.createdAt), t.expiresAt === null ? null : new Date(t.expiresAt), t.createdBy]);
+      return r.rowCount === 1;
     });
   }
 
   async findEnrollmentToken(hash: string): Promise<EnrollmentToken | null> {
-    const r = await this.pool.query<{ name: string; created_at: Date; expires_at: Date | null; created_by: string }>('SELECT name, created_at, expires_at, created_by FROM enrollment_tokens WHERE hash = $1', [hash]);
-    const row = r.rows[0];
-    return row ? { name: row.name, createdAt: row.created_at.getTime(), expiresAt: ms(row.expires_at), createdBy: row.created_by } : null;
+    const r = await this.pool.query<TokenRow>('SELECT name, created_at, expires_at, created_by FROM enrollment_tokens WHERE hash = $1', [hash]);
+    return r.rows[0] ? toToken(r.rows[0]) : null;
   }
+
+  async listEnrollmentTokens(): Promise<EnrollmentToken[]> {
+    const r = await this.pool.query<TokenRow>('SELECT name, created_at, expires_at, created_by FROM enrollment_tokens ORDER BY name COLLATE "C"');
+    return r.rows.map(toToken);
+  }
+
+  /** The deleted token, or null when there was none by that name. */
+  deleteEnrollmentToken(name: string): Promise<EnrollmentToken | null> {
+    return inTransaction(this.pool, this.url, async (c) => {
+      const r = await c.query<TokenRow>('DELETE FROM enrollment_tokens WHERE name = $1 RETURNING name, created_at, expires_at, created_by', [name]);
+      return r.rows[0] ? toToken(r.rows[0]) : null;
+    });
+  }
+}
+
+interface TokenRow {
+  name: string;
+  created_at: Date;
+  expires_at: Date | null;
+  created_by: string;
+}
+
+function toToken(r: TokenRow): EnrollmentToken {
+  return { name: r.name, createdAt: r.created_at.getTime(), expiresAt: ms(r.expires_at), createdBy: r.created_by };
 }
 
 interface NodeRow {

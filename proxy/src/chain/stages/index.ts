@@ -32,6 +32,7 @@ import { enforceOnly } from './enforce-only.js';
 import { ingressLimits } from './ingress-limits.js';
 import { keyIdentity } from './key-identity.js';
 import { killSwitch } from './kill-switch.js';
+import { fleetFreshness, type FleetFreshness } from './fleet-freshness.js';
 import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
@@ -66,6 +67,8 @@ export interface StageDeps {
   hosts: ReadonlyMap<string, string>;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
+  /** Set on a node that follows a control plane: refuses new requests while it is stale. */
+  fleet?: FleetFreshness;
   enforceOnly: boolean;
   maxBodyBytes: number;
   maxJsonDepth: number;
@@ -80,6 +83,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     enforceOnly(d.enforceOnly),
     keyIdentity(d.keys, d.enforceOnly, now),
     killSwitch(d.kills),
+    ...(d.fleet ? [fleetFreshness(d.fleet)] : []),
     agentLevel(d.levels, now),
     modelScope(d.policy),
     destinationAllowlist(d.policy),

@@ -1,0 +1,99 @@
+// A replica's view of the fleet change log (docs/fleet.md, "Roles"): every committed change, from
+// this replica or another, applied in version order to the replica's registries and handed to
+// its node streams. PostgreSQL's NOTIFY says a version exists; the feed reads what it missed.
+import type { Logger } from '../../../proxy/src/index.js';
+import { FollowedState, type FollowedRegistries } from '../follower/followed-state.js';
+import type { Change, ChangeListener, PgStore } from '../state/postgres/index.js';
+
+/** Read this many changes per query while catching up. */
+const PAGE = 1000;
+
+export type ChangeSubscriber = (c: Change) => void;
+
+export class ChangeFeed {
+  readonly #subscribers = new Set<ChangeSubscriber>();
+  #listener: ChangeListener | null = null;
+  #pulling: Promise<void> | null = null;
+  #pullAgain = false;
+  #closed = false;
+  /** When each version was applied here (epoch ms): what the propagation metric measures from. */
+  lastAppliedAt = 0;
+
+  private constructor(
+    private readonly store: PgStore,
+    readonly state: FollowedState,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Catches up with the whole log, then follows it. Resolves once this replica knows the head. */
+  static async open(store: PgStore, registries: FollowedRegistries, logger: Logger): Promise<ChangeFeed> {
+    const feed = new ChangeFeed(store, new FollowedState(registries), logger);
+    await feed.pull();
+    feed.#listener = await store.listen((v) => {
+      if (v > feed.state.version) void feed.pull();
+    }, { onError: (err) => logger.warn({ err: err.message }, 'change log listener lost PostgreSQL; reconnecting') });
+    return feed;
+  }
+
+  get version(): number {
+    return this.state.version;
+  }
+
+  /** Everything a node decides from, now: the version and the compacted changes. */
+  snapshot(): { version: number; state: Change[] } {
+    return { version: this.state.version, state: this.state.changes() };
+  }
+
+  /** Each change applied from now on, in order; returns the unsubscribe. */
+  subscribe(fn: ChangeSubscriber): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  /**
+   * Reads and applies what was committed after the version applied. One read at a time; a call
+   * while one runs makes it read once more when done, so a NOTIFY is never lost between the two.
+   */
+  pull(): Promise<void> {
+    if (this.#pulling) {
+      this.#pullAgain = true;
+      return this.#pulling;
+    }
+    this.#pulling = (async () => {
+      try {
+        do {
+          this.#pullAgain = false;
+          await this.#readAll();
+        } while (this.#pullAgain && !this.#closed);
+      } finally {
+        this.#pulling = null;
+      }
+    })();
+    return this.#pulling;
+  }
+
+  async #readAll(): Promise<void> {
+    for (;;) {
+      const page = await this.store.changesSince(this.state.version, PAGE);
+      for (const c of page) {
+        // Versions are gapless and read in order: a gap here would be a bug in the log itself.
+        if (this.state.applyDelta(c) !== 'applied') continue;
+        this.lastAppliedAt = Date.now();
+        for (const fn of this.#subscribers) {
+          try {
+            fn(c);
+          } catch (err) {
+            this.logger.error({ err: (err as Error).message, version: c.version }, 'a node stream failed to take a change');
+          }
+        }
+      }
+      if (page.length < PAGE) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#listener?.close();
+    await this.#pulling?.catch(() => {});
+  }
+}

@@ -1,0 +1,156 @@
+// One node's stream on a replica (docs/fleet.md, "The node stream"): Welcome, the node's Hello,
+// a snapshot when the node's version is not this replica's, then every change as it commits,
+// with heartbeats both ways while nothing else moves.
+import { randomBytes } from 'node:crypto';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Logger } from '../../../proxy/src/index.js';
+import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
+import type { FleetMetrics } from '../fleet/metrics.js';
+import { toWire } from '../follower/snapshot-file.js';
+import type { Change, FleetIdentityStore } from '../state/postgres/index.js';
+import type { ChangeFeed } from './change-feed.js';
+
+export const FLEET_CONTENT_TYPE = 'application/x-altrace-fleet';
+/** A node that buffers more than this unread is dropped; it reconnects and takes a snapshot. */
+const MAX_UNREAD_BYTES = 16 << 20;
+/** How often a node's contact is written to PostgreSQL (its heartbeats come more often); sooner when its version moved. */
+const CONTACT_WRITE_MS = 5_000;
+const MOVED_WRITE_MS = 500;
+
+export interface SessionDeps {
+  feed: ChangeFeed;
+  fleet: FleetIdentityStore;
+  replica: string;
+  heartbeatMs: number;
+  logger: Logger;
+  metrics: FleetMetrics;
+}
+
+/** What a replica knows of a node it streams to (for logs and `altrace nodes`). */
+export interface SessionView {
+  nodeId: string;
+  appliedVersion: number;
+  lastHeardAt: number;
+}
+
+export class NodeSession implements SessionView {
+  readonly #out: FrameSequence;
+  #in: FrameSequence;
+  readonly #decoder = new FrameDecoder();
+  #unsubscribe: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #hello = false;
+  #closed = false;
+  #contactWrittenAt = 0;
+  #contactWrittenVersion = -1;
+  #version = '';
+  appliedVersion = 0;
+  lastHeardAt = Date.now();
+
+  constructor(
+    readonly nodeId: string,
+    private readonly req: Http2ServerRequest,
+    private readonly res: Http2ServerResponse,
+    private readonly d: SessionDeps,
+    private readonly onEnd: (s: NodeSession) => void,
+  ) {
+    const id = randomBytes(12).toString('base64url');
+    this.#out = new FrameSequence(id);
+    this.#in = new FrameSequence(id);
+  }
+
+  start(): void {
+    this.res.writeHead(200, { 'content-type': FLEET_CONTENT_TYPE });
+    this.#send({ welcome: { stream_id: this.#out.streamId, replica: this.d.replica, heartbeat_ms: this.d.heartbeatMs } });
+    this.req.on('data', (chunk: Buffer) => this.#receive(chunk));
+    this.req.on('end', () => this.close(null));
+    this.req.on('error', () => this.close(null));
+    this.res.on('close', () => this.close(null));
+    this.#timer = setInterval(() => this.#tick(), this.d.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  /** Ends the stream; with a refusal, the node is told why in a last frame first. */
+  close(refusal: { code: string; message: string } | null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe?.();
+    if (this.#timer) clearInterval(this.#timer);
+    if (refusal) {
+      this.d.metrics.refusals.inc({ code: refusal.code });
+      this.d.logger.warn({ node: this.nodeId, code: refusal.code, err: refusal.message }, 'node stream refused');
+      if (!this.res.writableEnded && !this.res.destroyed) this.res.write(encodeFrame({ ...this.#out.stamp(), refusal }));
+    }
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.end();
+    this.onEnd(this);
+  }
+
+  #send(body: Record<string, unknown>): void {
+    if (this.#closed || this.res.destroyed) return;
+    this.res.write(encodeFrame({ ...this.#out.stamp(), ...body }));
+    if (this.res.writableLength > MAX_UNREAD_BYTES) this.close({ code: 'ALT_FLEET_FRAME_INVALID', message: `the node read nothing while ${this.res.writableLength} bytes waited; reconnect for a snapshot` });
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.#closed) return;
+    try {
+      for (const f of this.#decoder.push(chunk)) {
+        this.#in.accept(f);
+        this.#take(f);
+        if (this.#closed) return;
+      }
+    } catch (err) {
+      const message = (err as Error).message;
+      this.close({ code: err instanceof FrameError ? 'ALT_FLEET_FRAME_INVALID' : 'ALT_INTERNAL', message });
+    }
+  }
+
+  #take(f: Frame): void {
+    this.lastHeardAt = Date.now();
+    if (!this.#hello) {
+      if (f.body !== 'hello') throw new FrameError(`the first frame must be hello, not ${f.body}`);
+      return this.#greet(f.hello as { node_id: string; version: string; applied_version: number });
+    }
+    if (f.body === 'heartbeat') {
+      this.appliedVersion = (f.heartbeat as { applied_version: number }).applied_version;
+      return this.#recordContact(false);
+    }
+    // Leases, audit batches, seen agents and bpf status are not taken yet (docs/fleet.md, Status).
+  }
+
+  #greet(hello: { node_id: string; version: string; applied_version: number }): void {
+    if (hello.node_id !== this.nodeId) throw new FrameError(`hello names node ${JSON.stringify(hello.node_id.slice(0, 64))}, but the certificate is node ${this.nodeId}`);
+    this.#hello = true;
+    this.#version = hello.version;
+    this.appliedVersion = hello.applied_version;
+    // Subscribed and snapshotted in one turn of the event loop: the first delta sent is the snapshot's next version.
+    this.#unsubscribe = this.d.feed.subscribe((c) => this.#delta(c));
+    if (hello.applied_version !== this.d.feed.version) {
+      const snap = this.d.feed.snapshot();
+      this.#send({ snapshot: { version: snap.version, state: snap.state.map(toWire) } });
+    }
+    this.d.logger.info({ node: this.nodeId, version: hello.version, applied_version: hello.applied_version, replica_version: this.d.feed.version }, 'node stream open');
+    this.#recordContact(true);
+  }
+
+  #delta(c: Change): void {
+    this.#send({ delta: { change: toWire(c) } });
+  }
+
+  #tick(): void {
+    // A node sends a heartbeat each interval; one silent for five is gone (a partition, a dead process).
+    if (Date.now() - this.lastHeardAt > 5 * this.d.heartbeatMs + 1000) return this.close({ code: 'ALT_FLEET_STALE', message: `no frame from node ${this.nodeId} for ${Date.now() - this.lastHeardAt} ms` });
+    this.#send({ heartbeat: { at: Date.now(), applied_version: this.d.feed.version } });
+  }
+
+  #recordContact(force: boolean): void {
+    const now = Date.now();
+    const wait = this.appliedVersion === this.#contactWrittenVersion ? CONTACT_WRITE_MS : MOVED_WRITE_MS;
+    if (!force && now - this.#contactWrittenAt < wait) return;
+    this.#contactWrittenAt = now;
+    this.#contactWrittenVersion = this.appliedVersion;
+    this.d.fleet.touchNode(this.nodeId, now, this.#version, this.appliedVersion).catch((err: unknown) => {
+      this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, "node contact not recorded (PostgreSQL unavailable); the stream goes on");
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// How `altrace start --control-plane URL` turns a node agent into a follower: its registries
+// filled from the control plane's stream, its services on a store that reads them.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import type { AgentLevels, BudgetLedger, KeyRegistry, KillSwitches, Logger } from '../../../proxy/src/index.js';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../errors.js';
+import { FleetMetrics } from '../fleet/metrics.js';
+import type { SqliteStore } from '../state/sqlite.js';
+import type { OperatorToken } from '../state/store.js';
+import { FollowedStore } from './followed-store.js';
+import { Follower } from './follower.js';
+
+export interface Followed {
+  follower: Follower;
+  store: FollowedStore;
+}
+
+/** fleet.control_plane: one URL, or several (replicas) separated by commas. */
+export function controlPlaneUrls(value: string): URL[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    try {
+      const u = new URL(s);
+      if (u.protocol !== 'https:') throw new Error('not https');
+      return u;
+    } catch {
+      throw new ConfigError(`fleet.control_plane: ${JSON.stringify(s)} is not an https:// URL`, 'fleet.control_plane');
+    }
+  });
+}
+
+export async function followControlPlane(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger },
+  local: SqliteStore,
+  version: string,
+  logger: Logger,
+  registry: Registry,
+): Promise<Followed> {
+  const urls = controlPlaneUrls(config.fleet.control_plane!);
+  let caPem: string;
+  try {
+    caPem = readFileSync(config.fleet.ca_file!, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`fleet.ca_file ${config.fleet.ca_file} cannot be read: ${(err as Error).message}`, 'fleet.ca_file');
+  }
+  const tokens = new Map<string, OperatorToken & { hash: string }>();
+  const follower = await Follower.start({
+    urls,
+    caPem,
+    stateDir: config.state_dir,
+    nodeName: config.fleet.node_name ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
+    bootstrapToken: env.ALTRACE_BOOTSTRAP_TOKEN,
+    maxStalenessMs: config.fleet.max_staleness_s * 1000,
+    onStale: config.fleet.on_stale,
+    version,
+    registries: { ...r, tokens },
+    logger,
+    metrics: new FleetMetrics(registry),
+  });
+  return { follower, store: new FollowedStore({ ...r, tokens }, local, () => follower.url.origin) };
+}

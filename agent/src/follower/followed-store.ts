@@ -1,0 +1,105 @@
+// The store a followed node's services run on (docs/fleet.md, "Roles"): what the control plane
+// owns (keys, operator tokens, kill switches, levels, budgets) is read from what the stream
+// delivered and refused for writing, with the control plane named; what is still the node's own
+// (settled spend, approvals held here) stays in its SQLite store.
+import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import { ControlError } from '../errors.js';
+import type { ServiceStore, StoreOps } from '../state/service-store.js';
+import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal } from '../state/store.js';
+import type { SqliteStore } from '../state/sqlite.js';
+
+export interface FollowedReads {
+  keys: KeyRegistry;
+  kills: KillSwitches;
+  levels: AgentLevels;
+  budgets: BudgetLedger;
+  tokens: ReadonlyMap<string, OperatorToken & { hash: string }>;
+}
+
+export class FollowedStore implements ServiceStore {
+  constructor(
+    private readonly r: FollowedReads,
+    private readonly local: SqliteStore,
+    /** Where writes belong: named in every refusal. */
+    private readonly controlPlane: () => string,
+  ) {}
+
+  #managed(what: string): never {
+    throw new ControlError('ALT_FLEET_MANAGED', `this node follows the control plane at ${this.controlPlane()}, which owns ${what}: send the call to its control API`);
+  }
+
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  insertKey(): void {
+    this.#managed('virtual keys');
+  }
+  updateKey(): void {
+    this.#managed('virtual keys');
+  }
+  listKeys(): VirtualKey[] {
+    return this.r.keys.list();
+  }
+  addOperatorToken(): void {
+    this.#managed('operator tokens');
+  }
+  findOperatorToken(hash: string): OperatorToken | null {
+    const t = this.r.tokens.get(hash);
+    return t ? { name: t.name, team: t.team, createdAt: t.createdAt } : null;
+  }
+  listOperatorTokens(): OperatorToken[] {
+    return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, createdAt: t.createdAt }));
+  }
+  deleteOperatorToken(): boolean {
+    return this.#managed('operator tokens');
+  }
+  countOperatorTokens(): number {
+    return this.r.tokens.size;
+  }
+  putKill(): void {
+    this.#managed('kill switches');
+  }
+  deleteKill(): boolean {
+    return this.#managed('kill switches');
+  }
+  listKills() {
+    return this.r.kills.list();
+  }
+  putAgentLevel(): void {
+    this.#managed('agent levels');
+  }
+  listAgentLevels(): AgentLevel[] {
+    return this.r.levels.list();
+  }
+  putBudget(): void {
+    this.#managed('budgets');
+  }
+  deleteBudget(): boolean {
+    return this.#managed('budgets');
+  }
+  listBudgets(): Budget[] {
+    return this.r.budgets.budgets();
+  }
+  addSpend(rows: SpendRow[]): void {
+    this.local.addSpend(rows);
+  }
+  spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[] {
+    return this.local.spendBy(dimension, fromDay, toDay, team);
+  }
+  insertApproval(a: ApprovalRecord): void {
+    this.local.insertApproval(a);
+  }
+  decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): boolean {
+    return this.local.decideApproval(id, status, by, reason, at);
+  }
+  getApproval(id: string): ApprovalRecord | null {
+    return this.local.getApproval(id);
+  }
+  listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): ApprovalRecord[] {
+    return this.local.listApprovals(status, team, limit);
+  }
+  expirePendingApprovals(at: number): number {
+    return this.local.expirePendingApprovals(at);
+  }
+}

@@ -1,0 +1,316 @@
+// The node side of the fleet (docs/fleet.md, "The node stream"): one long-lived stream to a
+// control-plane replica, whose snapshot and deltas fill the registries the hot path reads.
+// Nothing on the request path waits for it: requests read the registries; the follower only
+// changes them, and says (FleetFreshness) when the node has gone too long without word.
+import { join } from 'node:path';
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+import type { FleetFreshness, Logger } from '../../../proxy/src/index.js';
+import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
+import type { FleetMetrics } from '../fleet/metrics.js';
+import { FollowedState, type FollowedRegistries } from './followed-state.js';
+import { openSession } from './fleet-http.js';
+import { enroll, readIdentity, renew, renewAt, type NodeIdentity } from './node-identity.js';
+import { fromWire, readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
+
+export interface FollowerOptions {
+  /** One or more replicas (fleet.control_plane, comma-separated); the follower moves to the next when one fails. */
+  urls: URL[];
+  caPem: string;
+  stateDir: string;
+  nodeName: string;
+  bootstrapToken: string | undefined;
+  maxStalenessMs: number;
+  onStale: 'fail_closed' | 'fail_static';
+  version: string;
+  registries: FollowedRegistries;
+  logger: Logger;
+  metrics: FleetMetrics;
+}
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
+const SNAPSHOT_WRITE_DELAY_MS = 50;
+
+type WireChange = Parameters<typeof fromWire>[0];
+
+export const snapshotPath = (stateDir: string): string => join(stateDir, 'fleet', 'fleet-snapshot.pb');
+
+export class Follower implements FleetFreshness {
+  readonly state: FollowedState;
+  #identity: NodeIdentity;
+  #urlIndex = 0;
+  #hasState = false;
+  /** Last frame from a control plane (or the start, for a node that restored its snapshot file). */
+  #lastHeardAt = 0;
+  #session: ClientHttp2Session | null = null;
+  #closed = false;
+  #streams = 0;
+  #writeTimer: NodeJS.Timeout | null = null;
+  #renewTimer: NodeJS.Timeout | null = null;
+  readonly #staleTimer: NodeJS.Timeout;
+  #loop: Promise<void> = Promise.resolve();
+  #wake: (() => void) | null = null;
+
+  private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
+    this.state = new FollowedState(o.registries);
+    this.#identity = identity;
+    this.#staleTimer = setInterval(() => o.metrics.stale.set(this.refusal() === null ? 0 : 1), 1000);
+    this.#staleTimer.unref();
+  }
+
+  /**
+   * Restores the last snapshot from disk, makes sure the node has a certificate (enrolling with
+   * the bootstrap token when it has none, or an expired one), and starts following. Resolves
+   * without waiting for the control plane: until its first snapshot the node is not ready.
+   */
+  static async start(o: FollowerOptions): Promise<Follower> {
+    const saved = readSnapshotFile(snapshotPath(o.stateDir));
+    let identity = readIdentity(o.stateDir);
+    if (!identity || identity.notAfter <= Date.now()) identity = await enroll(o.urls[0]!, o.caPem, o.nodeName, o.bootstrapToken, o.stateDir);
+    const f = new Follower(o, identity);
+    if (saved) {
+      f.state.applySnapshot(saved.version, saved.state);
+      f.#hasState = true;
+      f.#lastHeardAt = Date.now();
+      o.logger.info({ version: saved.version, things: saved.state.length }, 'fleet state restored from the last snapshot');
+    }
+    o.metrics.appliedVersion.set(f.state.version);
+    f.#scheduleRenewal();
+    f.#loop = f.#run();
+    return f;
+  }
+
+  get nodeId(): string {
+    return this.#identity.nodeId;
+  }
+
+  get url(): URL {
+    return this.o.urls[this.#urlIndex]!;
+  }
+
+  /** True once the node holds state from its control plane (a snapshot, received or restored). */
+  get ready(): boolean {
+    return this.#hasState;
+  }
+
+  refusal(): string | null {
+    if (!this.#hasState) return `this node has no state from its control plane (${this.url.origin}) yet`;
+    if (this.o.onStale === 'fail_static') return null;
+    const silent = Date.now() - this.#lastHeardAt;
+    if (silent <= this.o.maxStalenessMs) return null;
+    return `no word from the control plane (${this.url.origin}) for ${Math.round(silent / 1000)} s, past fleet.max_staleness_s ${this.o.maxStalenessMs / 1000} (fleet.on_stale: fail_closed)`;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#staleTimer);
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    this.#session?.destroy();
+    this.#wake?.();
+    await this.#loop;
+    if (this.#writeTimer) {
+      clearTimeout(this.#writeTimer);
+      this.#writeSnapshot();
+    }
+  }
+
+  async #run(): Promise<void> {
+    let retry = RETRY_MIN_MS;
+    while (!this.#closed) {
+      const opened = await this.#follow().catch((err: unknown) => {
+        this.o.logger.warn({ control_plane: this.url.origin, err: (err as Error).message }, 'fleet stream failed; reconnecting');
+        return false;
+      });
+      if (this.#closed) return;
+      this.o.metrics.streamUp.set(0);
+      // A stream that got going resets the backoff; failures to connect move on to the next replica.
+      retry = opened ? RETRY_MIN_MS : Math.min(retry * 2, RETRY_MAX_MS);
+      if (!opened) this.#urlIndex = (this.#urlIndex + 1) % this.o.urls.length;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, opened ? RETRY_MIN_MS : retry * (0.5 + Math.random() / 2));
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
+  }
+
+  /** One stream, from connect to its end; resolves true if it got as far as a Welcome. */
+  #follow(): Promise<boolean> {
+    const id = this.#identity;
+    const session = openSession(this.url, { ca: this.o.caPem, key: id.keyPem, cert: id.certPem });
+    this.#session = session;
+    return new Promise<boolean>((resolve, reject) => {
+      let welcomed = false;
+      let heartbeat: NodeJS.Timeout | null = null;
+      const end = (err: Error | null) => {
+        if (heartbeat) clearInterval(heartbeat);
+        session.destroy();
+        if (this.#session === session) this.#session = null;
+        if (err && !welcomed) reject(err);
+        else {
+          if (err) this.o.logger.warn({ control_plane: this.url.origin, err: err.message }, 'fleet stream ended');
+          resolve(welcomed);
+        }
+      };
+      session.once('error', (err) => end(err));
+      session.once('close', () => end(null));
+      const stream = session.request({ ':method': 'POST', ':path': '/fleet/v1/stream', 'content-type': 'application/x-altrace-fleet' });
+      stream.on('error', (err) => end(err));
+      stream.on('response', (h) => {
+        const status = Number(h[':status']);
+        if (status !== 200) this.#readRefusal(stream, status, end);
+      });
+      const decoder = new FrameDecoder();
+      let inbound: FrameSequence | null = null;
+      let outbound: FrameSequence | null = null;
+      const send = (body: Record<string, unknown>) => stream.write(encodeFrame({ ...outbound!.stamp(), ...body }));
+      stream.on('data', (chunk: Buffer) => {
+        try {
+          for (const f of decoder.push(chunk)) {
+            if (!inbound) {
+              if (f.body !== 'welcome') throw new FrameError(`the first frame must be welcome, not ${f.body}`);
+              const w = f.welcome as { stream_id: string; heartbeat_ms: number; replica: string };
+              inbound = new FrameSequence(w.stream_id);
+              outbound = new FrameSequence(w.stream_id);
+              inbound.accept(f);
+              welcomed = true;
+              if (this.#streams++ > 0) this.o.metrics.reconnects.inc();
+              this.#heard();
+              this.o.metrics.streamUp.set(1);
+              send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version } });
+              const every = Math.max(50, w.heartbeat_ms);
+              heartbeat = setInterval(() => {
+                // A replica silent for five beats is gone (killed, partitioned): try again, or the next one.
+                if (Date.now() - this.#lastHeardAt > 5 * every + 1000) return end(new Error(`no frame from replica ${w.replica} for ${Date.now() - this.#lastHeardAt} ms`));
+                send({ heartbeat: { at: Date.now(), applied_version: this.state.version } });
+              }, every);
+              this.o.logger.info({ control_plane: this.url.origin, replica: w.replica }, 'fleet stream open');
+              continue;
+            }
+            inbound.accept(f);
+            this.#heard();
+            if (!this.#take(f)) return end(null);
+          }
+        } catch (err) {
+          const message = (err as Error).message;
+          this.o.metrics.refusals.inc({ code: err instanceof FrameError ? 'ALT_FLEET_FRAME_INVALID' : 'ALT_INTERNAL' });
+          if (outbound) stream.end(encodeFrame({ ...outbound.stamp(), refusal: { code: 'ALT_FLEET_FRAME_INVALID', message } }));
+          end(new Error(`frame refused: ${message}`));
+        }
+      });
+      stream.on('end', () => end(null));
+    });
+  }
+
+  /** Applies one frame; false when the stream must end (a gap: reconnect for a snapshot; a refusal). */
+  #take(f: Frame): boolean {
+    switch (f.body) {
+      case 'snapshot': {
+        const s = f.snapshot as { version: number; state: WireChange[] };
+        this.state.applySnapshot(s.version, s.state.map(fromWire));
+        this.#hasState = true;
+        this.o.metrics.appliedVersion.set(s.version);
+        this.o.logger.info({ version: s.version, things: s.state.length }, 'fleet snapshot applied');
+        this.#scheduleWrite();
+        return true;
+      }
+      case 'delta': {
+        const c = fromWire((f.delta as { change: WireChange }).change);
+        const applied = this.state.applyDelta(c);
+        if (applied === 'gap') {
+          this.o.logger.warn({ have: this.state.version, got: c.version }, 'fleet delta out of order: resynchronising from a snapshot');
+          return false;
+        }
+        if (applied === 'applied') {
+          this.o.metrics.appliedVersion.set(c.version);
+          this.o.metrics.propagation.observe(Math.max(0, Date.now() - c.at) / 1000);
+          this.#scheduleWrite();
+        }
+        return true;
+      }
+      case 'refusal': {
+        const r = f.refusal as { code: string; message: string };
+        this.o.metrics.refusals.inc({ code: r.code });
+        this.o.logger.warn({ code: r.code, err: r.message }, 'the control plane ended the fleet stream');
+        return false;
+      }
+      default:
+        return true;
+    }
+  }
+
+  /** A non-200 answer to the stream: its error, and what it means for this node's identity. */
+  #readRefusal(stream: ClientHttp2Stream, status: number, end: (err: Error) => void): void {
+    const chunks: Buffer[] = [];
+    stream.removeAllListeners('data');
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      let e: { code?: string; message?: string } = {};
+      try {
+        e = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: typeof e }).error ?? {};
+      } catch {
+        // Not our control plane's JSON: the status says enough.
+      }
+      if (e.code === 'ALT_FLEET_UNAUTHENTICATED') void this.#reenroll(e.message ?? '');
+      end(new Error(`the control plane answered ${status}${e.code ? ` ${e.code}: ${e.message}` : ''}`));
+    });
+  }
+
+  /** The certificate is refused (the node was removed, or its certificate replaced): enroll again if the token allows. */
+  async #reenroll(why: string): Promise<void> {
+    if (!this.o.bootstrapToken) return void this.o.logger.error({ err: why }, 'the control plane refuses this node and there is no ALTRACE_BOOTSTRAP_TOKEN to enroll again with');
+    try {
+      this.#identity = await enroll(this.url, this.o.caPem, this.o.nodeName, this.o.bootstrapToken, this.o.stateDir);
+      this.#scheduleRenewal();
+      this.o.logger.info({ node: this.#identity.nodeId }, 'enrolled again');
+    } catch (err) {
+      this.o.logger.error({ err: (err as Error).message }, 'enrolling again failed');
+    }
+  }
+
+  #heard(): void {
+    this.#lastHeardAt = Date.now();
+  }
+
+  #scheduleRenewal(): void {
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    const wait = Math.max(1000, renewAt(this.#identity) - Date.now());
+    this.#renewTimer = setTimeout(() => void this.#renew(), Math.min(wait, 2 ** 31 - 1));
+    this.#renewTimer.unref();
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      this.#identity = await renew(this.url, this.o.caPem, this.#identity, this.o.stateDir);
+      this.o.logger.info({ node: this.#identity.nodeId, expires: new Date(this.#identity.notAfter).toISOString() }, 'fleet certificate renewed');
+      // The stream reconnects with the new certificate; the old one is refused from now on.
+      this.#session?.close();
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'fleet certificate renewal failed; retrying in a minute');
+      this.#renewTimer = setTimeout(() => void this.#renew(), 60_000);
+      this.#renewTimer.unref();
+      return;
+    }
+    this.#scheduleRenewal();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#writeTimer) return;
+    this.#writeTimer = setTimeout(() => {
+      this.#writeTimer = null;
+      this.#writeSnapshot();
+    }, SNAPSHOT_WRITE_DELAY_MS);
+    this.#writeTimer.unref();
+  }
+
+  #writeSnapshot(): void {
+    try {
+      writeSnapshotFile(snapshotPath(this.o.stateDir), this.state.version, this.state.changes());
+    } catch (err) {
+      this.o.logger.error({ err: (err as Error).message }, 'fleet snapshot not written; the node keeps following');
+    }
+  }
+}

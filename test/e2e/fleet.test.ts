@@ -1,0 +1,110 @@
+// The fleet end to end (issue 19): real PostgreSQL, two control-plane replicas and three node
+// agents as their own processes, the OpenAI SDK as the client. A key made on one replica works
+// on every node; a kill made on the other is refused on every node and ends streams there.
+import test from 'ava';
+import OpenAI from 'openai';
+import { postgresSuite } from '../helpers/postgres-suite.js';
+import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
+import { ADMIN_TOKEN, eventually } from '../helpers/harness.js';
+import { runCli } from '../helpers/process.js';
+import { patience } from '../helpers/patience.js';
+import { startFleet, type Fleet } from '../helpers/fleet.js';
+
+let pg: PostgresServer;
+let fleet: Fleet;
+
+const openai = (proxyUrl: string, key: string) => new OpenAI({ apiKey: key, baseURL: `${proxyUrl}/v1`, maxRetries: 0 });
+
+async function chat(proxyUrl: string, key: string): Promise<{ ok: boolean; code?: string; status?: number }> {
+  try {
+    await openai(proxyUrl, key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    return { ok: true };
+  } catch (err) {
+    const e = err as InstanceType<typeof OpenAI.APIError>;
+    return { ok: false, code: String(e.code ?? ''), status: e.status };
+  }
+}
+
+/** Waits until the node's control API knows the key (its delta arrived). */
+const knowsKey = (node: { controlUrl: string }, id: string) => async () => (await fleet.call(node.controlUrl, 'GET', `/keys/${id}`)).status === 200;
+
+postgresSuite(() => {
+  test.before(async () => {
+    pg = await startPostgres();
+    fleet = await startFleet(pg, 'fleet_main', { replicas: 2, nodes: 3 });
+  });
+  test.after.always(async () => {
+    await fleet?.close();
+    await pg?.stop();
+  });
+
+  test.serial('a key created through replica 1 works on all three nodes', async (t) => {
+    const res = await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'fleet-bot', team: 'ops' });
+    t.is(res.status, 201);
+    const { key, id } = (await res.json()) as { key: string; id: string };
+    for (const node of fleet.nodes) {
+      await eventually(knowsKey(node, id), 5000, `${node.controlUrl} knows key ${id}`);
+      t.deepEqual(await chat(node.proxyUrl, key), { ok: true }, `a chat through ${node.proxyUrl}`);
+    }
+  });
+
+  test.serial("a node's control API reads the fleet's state and refuses writes, naming the control plane", async (t) => {
+    const node = fleet.nodes[1]!;
+    const listed = (await (await fleet.call(node.controlUrl, 'GET', '/keys')).json()) as { keys: { agent: string }[] };
+    t.true(listed.keys.some((k) => k.agent === 'fleet-bot'));
+    const res = await fleet.call(node.controlUrl, 'POST', '/kill', { scope: 'agent', target: 'fleet-bot' });
+    t.is(res.status, 409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    t.is(body.error.code, 'ALT_FLEET_MANAGED');
+    t.regex(body.error.message, /https:\/\/127\.0\.0\.1:\d+/);
+    t.is((await fleet.call(node.controlUrl, 'GET', '/kill')).status, 200, 'reads still answer');
+  });
+
+  test.serial('a kill through replica 2 is refused on every node and ends a stream under way on every node', async (t) => {
+    const res = await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'streamer', team: 'ops' });
+    const { key, id } = (await res.json()) as { key: string; id: string };
+    for (const node of fleet.nodes) await eventually(knowsKey(node, id), 5000, `${node.controlUrl} knows key ${id}`);
+    const ended: number[] = [];
+    const errors: string[] = [];
+    const streams = await Promise.all(
+      fleet.nodes.map(async (node) => {
+        fleet.sim.next({ fragments: Array.from({ length: 500 }, (_, i) => `w${i} `), fragmentDelayMs: 20 });
+        const s = await openai(node.proxyUrl, key).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'talk' }] });
+        const it = s[Symbol.asyncIterator]();
+        await it.next();
+        // Wrapped: an async function returning the promise would wait for it.
+        return { done: (async () => {
+          try {
+            while (!(await it.next()).done);
+            errors.push('completed');
+          } catch (err) {
+            errors.push(String((err as InstanceType<typeof OpenAI.APIError>).code ?? (err as Error).message));
+          } finally {
+            ended.push(performance.now());
+          }
+        })() };
+      }),
+    );
+    const kill = await fleet.call(fleet.replicas[1]!.controlUrl, 'POST', '/kill', { scope: 'agent', target: 'streamer', reason: 'fleet test' });
+    const ackAt = performance.now();
+    t.is(kill.status, 201);
+    await Promise.all(streams.map((s) => s.done));
+    t.deepEqual(errors, ['ALT_KILLED_AGENT', 'ALT_KILLED_AGENT', 'ALT_KILLED_AGENT']);
+    const worst = Math.max(...ended) - ackAt;
+    // 500 fragments 20 ms apart: a stream the kill did not reach would run for ten seconds.
+    t.true(worst < patience(1000), `every stream ended within ${worst.toFixed(0)} ms of the acknowledgement`);
+    for (const node of fleet.nodes) t.like(await chat(node.proxyUrl, key), { ok: false, code: 'ALT_KILLED_AGENT', status: 403 });
+    t.log(`kill through replica 2: last of 3 node streams ended ${worst.toFixed(1)} ms after the acknowledgement`);
+  });
+
+  test.serial('altrace nodes lists every node with its applied version and contact', async (t) => {
+    type Listed = { nodes: { name: string; applied_version: number; lag: number; last_contact: string | null }[] };
+    const list = async () => ((await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/nodes')).json()) as Listed).nodes;
+    t.deepEqual((await list()).map((n) => n.name).sort(), ['node-0', 'node-1', 'node-2']);
+    // Heartbeats carry each node's applied version; a replica records a moved one within a second.
+    await eventually(async () => (await list()).every((n) => n.last_contact !== null && n.applied_version > 0 && n.lag === 0), 5000, 'every node caught up in the list');
+    const cli = await runCli(['nodes', '--json', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
+    t.is(cli.code, 0, cli.stderr);
+    t.deepEqual((JSON.parse(cli.stdout) as Listed).nodes.map((n) => n.lag), [0, 0, 0]);
+  });
+});

@@ -1,0 +1,146 @@
+// A fleet on this machine: control-plane replicas and node agents as their own processes, on
+// one real PostgreSQL, the nodes governing through the simulated provider of this process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { PostgresServer } from '../fixtures/postgres.js';
+import { SimulatedProvider } from '../fixtures/simulator/index.js';
+import { ADMIN_TOKEN, eventually, simulatorEnv } from './harness.js';
+import { AGENT_ENV, AGENT_NODE_FLAGS, ROOT, spawnAgent, type AgentProcess, type ChildEnv } from './process.js';
+
+export const FLEET_CA_KEY = 'test-fleet-ca-sealing-secret-0123456789abcdef';
+
+export interface ReplicaProcess {
+  child: ChildProcess;
+  controlUrl: string;
+  fleetUrl: string;
+  stderr: string[];
+  stop(): Promise<void>;
+  /** SIGKILL: no goodbye to its node streams. */
+  kill(): Promise<void>;
+}
+
+/** `altrace control-plane` as its own process; resolves once it printed where it listens. */
+export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, join(ROOT, 'bin/altrace.js'), 'control-plane', ...(env.CA_OUT ? ['--ca-out', env.CA_OUT] : [])], {
+    env: { ...process.env, ...AGENT_ENV, ALTRACE_CONTROL_PORT: '0', ALTRACE_FLEET_PORT: '0', ALTRACE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: string[] = [];
+  let controlUrl = '';
+  let fleetUrl = '';
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stderr! });
+  const started = new Promise<void>((resolve) => {
+    lines.on('line', (line) => {
+      stderr.push(line);
+      const c = /^\s+control API\s+(http:\/\/\S+)\/api\/v1/.exec(line);
+      if (c) controlUrl = c[1]!;
+      const f = /^\s+node stream\s+(https:\/\/\S+)/.exec(line);
+      if (f) fleetUrl = f[1]!;
+      if (controlUrl && fleetUrl) resolve();
+    });
+  });
+  await Promise.race([started, exited.then(() => Promise.reject(new Error(`altrace control-plane exited early:\n${stderr.join('\n')}`)))]);
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    child,
+    controlUrl,
+    fleetUrl,
+    stderr,
+    async stop() {
+      if (gone()) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (gone()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface Fleet {
+  sim: SimulatedProvider;
+  databaseUrl: string;
+  caFile: string;
+  replicas: ReplicaProcess[];
+  nodes: AgentProcess[];
+  enrollmentToken: string;
+  /** Calls a control API (a replica's or a node's) as the admin. */
+  call(baseUrl: string, method: string, path: string, body?: unknown): Promise<Response>;
+  /** A node agent following the replicas (its first choice is `first`); resolves once it is ready. */
+  addNode(name: string, env?: ChildEnv, first?: number): Promise<AgentProcess>;
+  close(): Promise<void>;
+}
+
+export async function call(baseUrl: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
+  return fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+/** `replicas` control-plane replicas on a fresh database, then `nodes` nodes, node i preferring replica i mod replicas. */
+export async function startFleet(pg: PostgresServer, db: string, counts: { replicas: number; nodes: number }, nodeEnv: ChildEnv = {}): Promise<Fleet> {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-fleet-'));
+  const sim = await new SimulatedProvider().start();
+  const databaseUrl = await pg.createDatabase(db);
+  const caFile = join(dir, 'fleet-ca.pem');
+  const replicas: ReplicaProcess[] = [];
+  const nodes: AgentProcess[] = [];
+  const fleet: Fleet = {
+    sim,
+    databaseUrl,
+    caFile,
+    replicas,
+    nodes,
+    enrollmentToken: '',
+    call,
+    async addNode(name, env = {}, first = nodes.length) {
+      const urls = replicas.map((_, i) => replicas[(i + first) % replicas.length]!.fleetUrl);
+      const stateDir = join(dir, `node-${name}`);
+      const node = await spawnAgent({
+        ...simulatorEnv(sim.url),
+        ALTRACE_STATE_DIR: stateDir,
+        ALTRACE_CONTROL_PLANE: urls.join(','),
+        ALTRACE_FLEET_CA_FILE: caFile,
+        ALTRACE_NODE_NAME: name,
+        ALTRACE_BOOTSTRAP_TOKEN: fleet.enrollmentToken,
+        // A node's tokens come from its control plane: the harness's admin token is not its own.
+        ALTRACE_ADMIN_TOKEN: undefined,
+        ...nodeEnv,
+        ...env,
+      });
+      nodes.push(node);
+      await eventually(async () => (await fetch(`${node.controlUrl}/readyz`)).status === 200, 10_000, `node ${name} ready (its first snapshot)`);
+      return node;
+    },
+    async close() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await Promise.all(replicas.map((r) => r.stop()));
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let i = 0; i < counts.replicas; i++) {
+      replicas.push(await spawnReplica({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}) }));
+    }
+    const res = await call(replicas[0]!.controlUrl, 'POST', '/nodes/tokens', { name: 'rig', ttl_hours: 1 });
+    if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${await res.text()}`);
+    fleet.enrollmentToken = ((await res.json()) as { token: string }).token;
+    for (let i = 0; i < counts.nodes; i++) await fleet.addNode(`node-${i}`);
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  return fleet;
+}
