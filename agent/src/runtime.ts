@@ -218,6 +218,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     if (!c.by.startsWith('operator:')) void audit?.control({ name: c.by, team: null }, `LEVEL ${c.from}->${c.to}`, c.agent, 200, null, true).catch(() => {});
   }, clock);
   const { budgets: budgetService, enforcement, approvals, delegation } = services;
+  followed?.bindApprovals(approvals);
   enforcement.onError = (err, agent) => logger.error({ agent, err: err.message }, 'enforcement level change not committed; the agent keeps its level');
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });

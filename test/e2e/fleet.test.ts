@@ -1,7 +1,12 @@
 // The fleet end to end (issue 19): real PostgreSQL, two control-plane replicas and three node
 // agents as their own processes, the OpenAI SDK as the client. A key made on one replica works
 // on every node; a kill made on the other is refused on every node and ends streams there.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
+import { stringify as stringifyYaml } from 'yaml';
+import { shippedPolicy } from '../helpers/policy.js';
 import OpenAI from 'openai';
 import { postgresSuite } from '../helpers/postgres-suite.js';
 import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
@@ -12,6 +17,30 @@ import { startFleet, type Fleet } from '../helpers/fleet.js';
 
 let pg: PostgresServer;
 let fleet: Fleet;
+
+const policyDir = mkdtempSync(join(tmpdir(), 'altrace-fleet-policy-'));
+
+/** The shipped policy with one contract: refunds over 100 and o3 models wait for an operator. */
+function approvalPolicy(): string {
+  mkdirSync(join(policyDir, 'contracts'));
+  writeFileSync(
+    join(policyDir, 'contracts', 'payments.yaml'),
+    stringifyYaml({
+      contract: 'payments',
+      version: 1,
+      applies_to: { agents: ['payer'] },
+      tools: { issue_refund: 'write' },
+      approvals: [
+        { id: 'big-refund', tool: 'issue_refund', when: { amount: { over: 100 } }, timeout_s: 30 },
+        { id: 'reasoning', model: 'o3*', timeout_s: 1 },
+      ],
+    }),
+  );
+  const policy = shippedPolicy();
+  policy.contracts = { dir: 'contracts' };
+  writeFileSync(join(policyDir, 'policy.yaml'), stringifyYaml(policy));
+  return join(policyDir, 'policy.yaml');
+}
 
 const openai = (proxyUrl: string, key: string) => new OpenAI({ apiKey: key, baseURL: `${proxyUrl}/v1`, maxRetries: 0 });
 
@@ -31,11 +60,12 @@ const knowsKey = (node: { controlUrl: string }, id: string) => async () => (awai
 postgresSuite(() => {
   test.before(async () => {
     pg = await startPostgres();
-    fleet = await startFleet(pg, 'fleet_main', { replicas: 2, nodes: 3 });
+    fleet = await startFleet(pg, 'fleet_main', { replicas: 2, nodes: 3 }, { ALTRACE_POLICY: approvalPolicy() });
   });
   test.after.always(async () => {
     await fleet?.close();
     await pg?.stop();
+    rmSync(policyDir, { recursive: true, force: true });
   });
 
   test.serial('a key created through replica 1 works on all three nodes', async (t) => {
@@ -106,5 +136,53 @@ postgresSuite(() => {
     const cli = await runCli(['nodes', '--json', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
     t.is(cli.code, 0, cli.stderr);
     t.deepEqual((JSON.parse(cli.stdout) as Listed).nodes.map((n) => n.lag), [0, 0, 0]);
+  });
+
+  test.serial('an approval asked on node 3 is listed on the replicas, approved on replica 2, and releases the request on node 3', async (t) => {
+    const created = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'payer', team: 'finance' })).json()) as { key: string; id: string };
+    const node = fleet.nodes[2]!;
+    await eventually(knowsKey(node, created.id), 5000, 'node 3 knows the key');
+    const tools = [{ type: 'function' as const, function: { name: 'issue_refund', parameters: { type: 'object', properties: { amount: { type: 'number' } } } } }];
+    const ask = async (amount: number) => {
+      fleet.sim.next({ toolCall: { name: 'issue_refund', arguments: { order_id: `R-${amount}`, amount } } });
+      return openai(node.proxyUrl, created.key).chat.completions.create({ model: 'gpt-4o-mini', tools, messages: [{ role: 'user', content: `refund ${amount}` }] });
+    };
+    type Pending = { id: string; subject: string; arguments: string | null; status: string };
+    const pendingOn = async (url: string) => ((await (await fleet.call(url, 'GET', '/approvals')).json()) as { approvals: Pending[] }).approvals;
+
+    let settled = false;
+    const approved = ask(250).finally(() => (settled = true));
+    let seen: Pending[] = [];
+    await eventually(async () => (seen = await pendingOn(fleet.replicas[1]!.controlUrl)).length === 1, 5000, 'the approval listed on replica 2');
+    t.is(seen[0]!.subject, 'issue_refund');
+    t.false(settled, 'the agent waits');
+    // Node 3 streams to replica 1 (its first choice): that replica holds the arguments while the call waits.
+    const onFirst = await pendingOn(fleet.replicas[0]!.controlUrl);
+    t.deepEqual(JSON.parse(onFirst[0]!.arguments!), { order_id: 'R-250', amount: 250 });
+    t.deepEqual((await pendingOn(node.controlUrl)).map((a) => a.id), [seen[0]!.id], 'the node sees the pending approval');
+    t.is((await fleet.call(node.controlUrl, 'POST', `/approvals/${seen[0]!.id}/approve`, {})).status, 409, 'the node does not decide it');
+    const decided = await fleet.call(fleet.replicas[1]!.controlUrl, 'POST', `/approvals/${seen[0]!.id}/approve`, { reason: 'checked' });
+    t.is(decided.status, 200);
+    const reply = await approved;
+    t.is(reply.choices[0]!.message.tool_calls![0]!.type, 'function');
+
+    const denied = ask(900);
+    await eventually(async () => (seen = await pendingOn(fleet.replicas[0]!.controlUrl)).length === 1, 5000, 'the second approval listed');
+    t.is((await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', `/approvals/${seen[0]!.id}/deny`, { reason: 'over the cap' })).status, 200);
+    const err = await t.throwsAsync(denied);
+    t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_APPROVAL_DENIED');
+  });
+
+  test.serial('an approval nobody answers expires on the node, and the control plane records it expired', async (t) => {
+    const created = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'payer', team: 'finance' })).json()) as { key: string; id: string };
+    const node = fleet.nodes[1]!;
+    await eventually(knowsKey(node, created.id), 5000, 'node 2 knows the key');
+    const err = await t.throwsAsync(openai(node.proxyUrl, created.key).chat.completions.create({ model: 'o3-mini', messages: [{ role: 'user', content: 'think' }] }));
+    t.is((err as InstanceType<typeof OpenAI.APIError>).code, 'ALT_APPROVAL_TIMEOUT');
+    await eventually(
+      async () => ((await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/approvals?status=expired')).json()) as { approvals: { subject: string }[] }).approvals.some((a) => a.subject === 'o3-mini'),
+      5000,
+      'the expiry recorded on the control plane',
+    );
   });
 });

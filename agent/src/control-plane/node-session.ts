@@ -9,6 +9,8 @@ import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
 import type { Change, FleetIdentityStore } from '../state/postgres/index.js';
 import type { ChangeFeed } from './change-feed.js';
+import type { ApprovalService } from '../services/approval-service.js';
+import type { ApprovalRecord } from '../state/store.js';
 
 export const FLEET_CONTENT_TYPE = 'application/x-altrace-fleet';
 /** A node that buffers more than this unread is dropped; it reconnects and takes a snapshot. */
@@ -19,6 +21,8 @@ const MOVED_WRITE_MS = 500;
 
 export interface SessionDeps {
   feed: ChangeFeed;
+  /** Where nodes' approval questions are stored and their timeouts recorded. */
+  approvals: Pick<ApprovalService, 'openRemote' | 'expireRemote'>;
   fleet: FleetIdentityStore;
   replica: string;
   heartbeatMs: number;
@@ -115,7 +119,27 @@ export class NodeSession implements SessionView {
       this.appliedVersion = (f.heartbeat as { applied_version: number }).applied_version;
       return this.#recordContact(false);
     }
+    if (f.body === 'approval_open') return this.#openApproval(f.approval_open as { record: Buffer; arguments: string; has_arguments: boolean });
+    if (f.body === 'approval_expire') {
+      const e = f.approval_expire as { id: string; reason: string; at: number };
+      this.d.approvals.expireRemote(e.id, e.reason, e.at).catch((err: unknown) => this.d.logger.error({ node: this.nodeId, approval: e.id, err: (err as Error).message }, 'approval expiry from a node not recorded'));
+      return;
+    }
     // Leases, audit batches, seen agents and bpf status are not taken yet (docs/fleet.md, Status).
+  }
+
+  /** Stored, it comes back to every node as a change; the asking node takes that as the acknowledgement. */
+  #openApproval(o: { record: Buffer; arguments: string; has_arguments: boolean }): void {
+    let record: ApprovalRecord;
+    try {
+      record = JSON.parse(o.record.toString('utf8')) as ApprovalRecord;
+    } catch {
+      throw new FrameError('approval_open carries a record that is not JSON');
+    }
+    this.d.approvals.openRemote(record, o.has_arguments ? o.arguments : null).catch((err: unknown) => {
+      // Unacknowledged, the node's waiting request is refused after its wait for the change.
+      this.d.logger.error({ node: this.nodeId, approval: record.id, err: (err as Error).message }, 'approval from a node not stored');
+    });
   }
 
   #greet(hello: { node_id: string; version: string; applied_version: number }): void {

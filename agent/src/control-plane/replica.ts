@@ -14,6 +14,7 @@ import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
 import { FleetNodeService } from '../services/fleet-node-service.js';
 import { openServices } from '../services/open-services.js';
+import type { ApprovalService } from '../services/approval-service.js';
 import { PgStore } from '../state/postgres/index.js';
 import { ChangeFeed } from './change-feed.js';
 import { Enrollment, EnrollmentTokenVerifier } from './enrollment.js';
@@ -64,14 +65,16 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     const policy = new PolicyHolder(loadPolicy(resolvePolicyPath(config.policy)));
     const prices = loadPrices(resolvePolicyPath(config.prices));
     const registries = { keys: new KeyRegistry(), kills: new KillSwitches(), levels: new AgentLevels(), ledger: new BudgetLedger(), attribution: new SpendAttribution() };
-    const feed = await ChangeFeed.open(store, { keys: registries.keys, kills: registries.kills, levels: registries.levels, budgets: registries.ledger, tokens: new Map() }, logger);
+    let approvals: ApprovalService | null = null;
+    const feed = await ChangeFeed.open(store, { keys: registries.keys, kills: registries.kills, levels: registries.levels, budgets: registries.ledger, tokens: new Map(), onApproval: (a) => approvals?.decidedElsewhere(a) }, logger);
     closers.push(() => feed.close());
     // The replica's own record of operator calls, until the fleet audit log lands (docs/fleet.md, "One audit record").
     const audit = config.audit.enabled
       ? await AuditService.open(config.state_dir, `altrace.local/control-plane-${replica.replace(':', '-')}/audit`, () => `${policy.current.source}@${policy.current.digest}`, () => prices.version, (m) => logger.error({ err: m }, 'audit log writer reported a failure'))
       : null;
     if (audit) closers.push(() => audit.close());
-    const services = await openServices(store, registries, policy, config, (c) => logger.info({ agent: c.agent, from: c.from, to: c.to, by: c.by }, 'agent enforcement level changed'), Date.now);
+    const services = await openServices(store, registries, policy, config, (c) => logger.info({ agent: c.agent, from: c.from, to: c.to, by: c.by }, 'agent enforcement level changed'), Date.now, 'replica');
+    approvals = services.approvals;
     const metrics = new ProxyMetrics();
     collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
     const fleetMetrics = new FleetMetrics(metrics.registry);
@@ -94,6 +97,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       credentials: await ca.serverCredentials(names),
       enrollment: new Enrollment(ca, store.fleet, new EnrollmentTokenVerifier(nodes), config.fleet.node_cert_hours * 3_600_000),
       feed,
+      approvals: services.approvals,
       fleet: store.fleet,
       replica,
       heartbeatMs: config.fleet.heartbeat_ms,

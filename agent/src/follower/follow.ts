@@ -8,13 +8,16 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { FleetMetrics } from '../fleet/metrics.js';
 import type { SqliteStore } from '../state/sqlite.js';
-import type { OperatorToken } from '../state/store.js';
+import type { ApprovalRecord, OperatorToken } from '../state/store.js';
+import type { ApprovalService } from '../services/approval-service.js';
 import { FollowedStore } from './followed-store.js';
 import { Follower } from './follower.js';
 
 export interface Followed {
   follower: Follower;
   store: FollowedStore;
+  /** Approvals go to the control plane, and their decisions come back to `approvals`. */
+  bindApprovals(approvals: ApprovalService): void;
 }
 
 /** fleet.control_plane: one URL, or several (replicas) separated by commas. */
@@ -47,7 +50,16 @@ export async function followControlPlane(
     throw new ConfigError(`fleet.ca_file ${config.fleet.ca_file} cannot be read: ${(err as Error).message}`, 'fleet.ca_file');
   }
   const tokens = new Map<string, OperatorToken & { hash: string }>();
-  const follower = await Follower.start({
+  const pendingApprovals = new Map<string, ApprovalRecord>();
+  let approvals: ApprovalService | null = null;
+  let follower: Follower | null = null;
+  const onApproval = (a: ApprovalRecord) => {
+    if (a.status === 'pending') pendingApprovals.set(a.id, a);
+    else pendingApprovals.delete(a.id);
+    follower?.approvalSeen(a);
+    approvals?.decidedElsewhere(a);
+  };
+  follower = await Follower.start({
     urls,
     caPem,
     stateDir: config.state_dir,
@@ -56,9 +68,17 @@ export async function followControlPlane(
     maxStalenessMs: config.fleet.max_staleness_s * 1000,
     onStale: config.fleet.on_stale,
     version,
-    registries: { ...r, tokens },
+    registries: { ...r, tokens, onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
     logger,
     metrics: new FleetMetrics(registry),
   });
-  return { follower, store: new FollowedStore({ ...r, tokens }, local, () => follower.url.origin) };
+  const f = follower;
+  return {
+    follower: f,
+    store: new FollowedStore({ ...r, tokens, pendingApprovals }, local, () => f.url.origin),
+    bindApprovals(service) {
+      approvals = service;
+      service.remote = f;
+    },
+  };
 }

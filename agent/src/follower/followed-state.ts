@@ -15,6 +15,8 @@ export interface FollowedRegistries {
   tokens: Map<string, OperatorToken & { hash: string }>;
   /** Approvals as they change: a node waiting on one learns its decision here. */
   onApproval?: (a: ApprovalRecord) => void;
+  /** A pending approval a snapshot no longer holds (decided while this node was not listening). */
+  onApprovalGone?: (id: string) => void;
 }
 
 export type Applied = 'applied' | 'duplicate' | 'gap';
@@ -122,6 +124,8 @@ export class FollowedState {
       case 'budget.delete':
         this.r.budgets.removeBudget(p.scope as BudgetScope, String(p.target));
         return;
+      case 'approval.put':
+        return this.r.onApprovalGone?.(String(p.id));
       default:
         return;
     }

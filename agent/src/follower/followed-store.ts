@@ -1,7 +1,8 @@
 // The store a followed node's services run on (docs/fleet.md, "Roles"): what the control plane
 // owns (keys, operator tokens, kill switches, levels, budgets) is read from what the stream
 // delivered and refused for writing, with the control plane named; what is still the node's own
-// (settled spend, approvals held here) stays in its SQLite store.
+// (settled spend) stays in its SQLite store. Approvals are asked of the control plane
+// (ApprovalService.remote); the node sees the pending ones.
 import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { ServiceStore, StoreOps } from '../state/service-store.js';
@@ -14,6 +15,8 @@ export interface FollowedReads {
   levels: AgentLevels;
   budgets: BudgetLedger;
   tokens: ReadonlyMap<string, OperatorToken & { hash: string }>;
+  /** The fleet's approvals still pending, as the stream delivered them. */
+  pendingApprovals: ReadonlyMap<string, ApprovalRecord>;
 }
 
 export class FollowedStore implements ServiceStore {
@@ -87,19 +90,22 @@ export class FollowedStore implements ServiceStore {
   spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[] {
     return this.local.spendBy(dimension, fromDay, toDay, team);
   }
-  insertApproval(a: ApprovalRecord): void {
-    this.local.insertApproval(a);
+  insertApproval(): void {
+    this.#managed('approvals');
   }
-  decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): boolean {
-    return this.local.decideApproval(id, status, by, reason, at);
+  decideApproval(): boolean {
+    return this.#managed('approvals (answer them there: altrace approvals approve|deny ID --url …)');
   }
   getApproval(id: string): ApprovalRecord | null {
-    return this.local.getApproval(id);
+    return this.r.pendingApprovals.get(id) ?? null;
   }
+  /** Only the pending ones are known here; decided ones are the control plane's to list. */
   listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): ApprovalRecord[] {
-    return this.local.listApprovals(status, team, limit);
+    if (status !== null && status !== 'pending') return [];
+    return [...this.r.pendingApprovals.values()].filter((a) => team === null || a.team === team).sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
   }
-  expirePendingApprovals(at: number): number {
-    return this.local.expirePendingApprovals(at);
+  /** The fleet's pending approvals are not this node's to expire: its own expire with their requests. */
+  expirePendingApprovals(): number {
+    return 0;
   }
 }

@@ -8,6 +8,8 @@ import type { FleetFreshness, Logger } from '../../../proxy/src/index.js';
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { FollowedState, type FollowedRegistries } from './followed-state.js';
+import type { RemoteApprovals } from '../services/approval-service.js';
+import type { ApprovalRecord } from '../state/store.js';
 import { openSession } from './fleet-http.js';
 import { enroll, readIdentity, renew, renewAt, type NodeIdentity } from './node-identity.js';
 import { fromWire, readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
@@ -35,7 +37,9 @@ type WireChange = Parameters<typeof fromWire>[0];
 
 export const snapshotPath = (stateDir: string): string => join(stateDir, 'fleet', 'fleet-snapshot.pb');
 
-export class Follower implements FleetFreshness {
+const APPROVAL_ACK_MS = 5_000;
+
+export class Follower implements FleetFreshness, RemoteApprovals {
   readonly state: FollowedState;
   #identity: NodeIdentity;
   #urlIndex = 0;
@@ -50,6 +54,9 @@ export class Follower implements FleetFreshness {
   readonly #staleTimer: NodeJS.Timeout;
   #loop: Promise<void> = Promise.resolve();
   #wake: (() => void) | null = null;
+  /** Sends a frame on the stream while one is up. */
+  #send: ((body: Record<string, unknown>) => void) | null = null;
+  readonly #approvalAcks = new Map<string, { resolve: () => void; timer: NodeJS.Timeout }>();
 
   private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
     this.state = new FollowedState(o.registries);
@@ -147,6 +154,7 @@ export class Follower implements FleetFreshness {
       let heartbeat: NodeJS.Timeout | null = null;
       const end = (err: Error | null) => {
         if (heartbeat) clearInterval(heartbeat);
+        this.#send = null;
         session.destroy();
         if (this.#session === session) this.#session = null;
         if (err && !welcomed) reject(err);
@@ -181,6 +189,7 @@ export class Follower implements FleetFreshness {
               this.#heard();
               this.o.metrics.streamUp.set(1);
               send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version } });
+              this.#send = send;
               const every = Math.max(50, w.heartbeat_ms);
               heartbeat = setInterval(() => {
                 // A replica silent for five beats is gone (killed, partitioned): try again, or the next one.
@@ -240,6 +249,35 @@ export class Follower implements FleetFreshness {
       default:
         return true;
     }
+  }
+
+  /** Asks the control plane to hold this approval; resolves when its change comes back (stored). */
+  open(record: ApprovalRecord, args: string | null): Promise<void> {
+    const send = this.#send;
+    if (!send) return Promise.reject(new Error(`the control plane (${this.url.origin}) is not reachable: the approval cannot be asked, so the request is refused`));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#approvalAcks.delete(record.id);
+        reject(new Error(`the control plane did not store approval ${record.id} within ${APPROVAL_ACK_MS} ms: the request is refused`));
+      }, APPROVAL_ACK_MS);
+      this.#approvalAcks.set(record.id, { resolve, timer });
+      send({ approval_open: { record: Buffer.from(JSON.stringify(record)), arguments: args ?? '', has_arguments: args !== null } });
+    });
+  }
+
+  expire(id: string, reason: string, at: number): void {
+    // Without a stream the control plane learns nothing; its approval stays pending until an
+    // operator answers it (the request was refused here either way).
+    this.#send?.({ approval_expire: { id, reason, at } });
+  }
+
+  /** An approval change applied from the stream: the acknowledgement of one this node asked. */
+  approvalSeen(a: ApprovalRecord): void {
+    const ack = this.#approvalAcks.get(a.id);
+    if (!ack) return;
+    clearTimeout(ack.timer);
+    this.#approvalAcks.delete(a.id);
+    ack.resolve();
   }
 
   /** A non-200 answer to the stream: its error, and what it means for this node's identity. */

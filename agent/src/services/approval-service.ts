@@ -13,6 +13,18 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Where a followed node's approvals live: its control plane, which stores the question and hears
+ * the operator (docs/fleet.md, "What else is shared"). The answer comes back as a change the
+ * node applies (decidedElsewhere).
+ */
+export interface RemoteApprovals {
+  /** Resolves once the control plane has stored the question; rejects when it cannot be asked. */
+  open(record: ApprovalRecord, args: string | null): Promise<void>;
+  /** Tells the control plane nobody answered in time (best effort: the request is refused anyway). */
+  expire(id: string, reason: string, at: number): void;
+}
+
 export const APPROVAL_STATUSES: ReadonlySet<string> = new Set(['pending', 'approved', 'denied', 'expired', 'all']);
 
 /**
@@ -23,15 +35,23 @@ export const APPROVAL_STATUSES: ReadonlySet<string> = new Set(['pending', 'appro
  */
 export class ApprovalService implements ApprovalDesk {
   readonly #waiting = new Map<string, Waiting>();
+  /** Control plane: the arguments of questions asked by nodes, while they are pending (memory only). */
+  readonly #remoteArguments = new Map<string, string | null>();
+  /** Set on a followed node: questions go to the control plane instead of the store. */
+  remote: RemoteApprovals | null = null;
 
   constructor(
     private readonly store: ServiceStore,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The service, once the approvals the previous process left pending are marked expired. */
-  static async open(store: ServiceStore, now: () => number = Date.now): Promise<ApprovalService> {
-    await store.expirePendingApprovals(now());
+  /**
+   * The service, once the approvals the previous process left pending are marked expired — on a
+   * node, whose requests waited on them; a control-plane replica (`leftovers: 'keep'`) holds the
+   * fleet's, whose requests wait on nodes that may still be running.
+   */
+  static async open(store: ServiceStore, now: () => number = Date.now, leftovers: 'expire' | 'keep' = 'expire'): Promise<ApprovalService> {
+    if (leftovers === 'expire') await store.expirePendingApprovals(now());
     return new ApprovalService(store, now);
   }
 
@@ -62,7 +82,8 @@ export class ApprovalService implements ApprovalDesk {
     this.#waiting.set(record.id, { record, arguments: a.arguments, resolve, timer });
     try {
       // The request holds for a human anyway: its question is on disk before anyone can answer it.
-      await this.store.insertApproval(record);
+      if (this.remote) await this.remote.open(record, a.arguments);
+      else await this.store.insertApproval(record);
     } catch (err) {
       clearTimeout(timer);
       this.#waiting.delete(record.id);
@@ -75,6 +96,7 @@ export class ApprovalService implements ApprovalDesk {
     const at = this.now();
     // On disk first: the waiting request proceeds only on a decision that survives a crash.
     if (!(await this.store.decideApproval(id, status, by, reason, at))) return null;
+    this.#remoteArguments.delete(id);
     const w = this.#waiting.get(id);
     if (w) {
       clearTimeout(w.timer);
@@ -86,16 +108,46 @@ export class ApprovalService implements ApprovalDesk {
 
   /** A timeout or shutdown: the request is refused even if the store cannot record it (fail closed). */
   async #expire(id: string, reason: string): Promise<void> {
-    try {
-      if (await this.#settle(id, 'expired', null, reason)) return;
-    } catch {
-      // Recorded as pending on disk; the next start marks it expired.
+    if (this.remote) this.remote.expire(id, reason, this.now());
+    else {
+      try {
+        if (await this.#settle(id, 'expired', null, reason)) return;
+      } catch {
+        // Recorded as pending on disk; the next start marks it expired.
+      }
     }
     const w = this.#waiting.get(id);
     if (!w) return;
     clearTimeout(w.timer);
     this.#waiting.delete(id);
     w.resolve({ id, outcome: 'expired', by: null, reason });
+  }
+
+  /**
+   * A decision made elsewhere, learned from the fleet's change log: a followed node releases the
+   * request waiting on it; a replica forgets the arguments it held for it.
+   */
+  decidedElsewhere(r: ApprovalRecord): void {
+    if (r.status === 'pending') return;
+    this.#remoteArguments.delete(r.id);
+    const w = this.#waiting.get(r.id);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.#waiting.delete(r.id);
+    w.resolve({ id: r.id, outcome: r.status, by: r.decidedBy, reason: r.reason });
+  }
+
+  /** Control plane: a node's question, stored (pending); its arguments kept here while it waits. */
+  async openRemote(record: ApprovalRecord, args: string | null): Promise<void> {
+    if (record.status !== 'pending' || !/^apr_[A-Za-z0-9_-]{1,64}$/.test(record.id)) throw new ControlError('ALT_INVALID_FIELD', `approval ${JSON.stringify(String(record.id).slice(0, 80))} from a node is not a pending approval`, 'id');
+    await this.store.insertApproval(record);
+    this.#remoteArguments.set(record.id, args);
+  }
+
+  /** Control plane: a node's question expired unanswered; false when it was decided first. */
+  async expireRemote(id: string, reason: string, at: number): Promise<boolean> {
+    this.#remoteArguments.delete(id);
+    return await this.store.decideApproval(id, 'expired', null, reason, at);
   }
 
   async decide(op: Operator, id: string, decision: 'approved' | 'denied', body: unknown): Promise<ApprovalRecord> {
@@ -128,7 +180,7 @@ export class ApprovalService implements ApprovalDesk {
 
   /** The arguments of a call still waiting, for the operator deciding on it. */
   argumentsOf(id: string): string | null {
-    return this.#waiting.get(id)?.arguments ?? null;
+    return this.#waiting.get(id)?.arguments ?? this.#remoteArguments.get(id) ?? null;
   }
 
   get waiting(): number {

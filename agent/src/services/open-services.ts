@@ -38,11 +38,13 @@ export async function openServices(
   config: Config,
   onLevelChange: (c: LevelChange) => void,
   clock: () => number,
+  /** A control-plane replica keeps the fleet's pending approvals; a node expires those its last run left. */
+  role: 'node' | 'replica' = 'node',
 ): Promise<Services> {
   const kills = await KillService.open(store, r.kills, r.keys, clock);
   const keys = await KeyService.open(store, r.keys, kills, clock);
   const budgets = await BudgetService.open(store, r.ledger, r.attribution, r.keys, clock);
   const enforcement = await EnforcementService.open(store, r.levels, kills, r.keys, policy, onLevelChange, clock);
-  const approvals = await ApprovalService.open(store, clock);
+  const approvals = await ApprovalService.open(store, clock, role === 'replica' ? 'keep' : 'expire');
   return { kills, keys, budgets, enforcement, approvals, tokens: new TokenService(store), delegation: new DelegationService(config, r.keys, clock) };
 }
