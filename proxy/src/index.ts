@@ -26,7 +26,7 @@ export { describeRequest } from './pipeline/request-context.js';
 export type { Verdict } from './core/verdict.js';
 export type { Credential, CredentialSource } from './upstream/credential.js';
 export type { Upstream } from './upstream/upstreams.js';
-export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits } from './budget/ledger.js';
+export { BudgetLedger, BUDGET_SCOPES, type Budget, type BudgetScope, type BudgetLimits, type Counter, type LeaseCaps } from './budget/ledger.js';
 export { PriceTable, type PriceTableDocument } from './budget/prices.js';
 export { providerTokenCounter } from './budget/provider-count.js';
 export { SpendAttribution, type SpendRow } from './budget/attribution.js';

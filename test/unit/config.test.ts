@@ -47,6 +47,11 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_NODE_TLS: { ALTRACE_NODE_TLS: 'passthrough' },
     ALTRACE_MAX_JSON_DEPTH: { ALTRACE_MAX_JSON_DEPTH: '512' },
     ALTRACE_REQUEST_TIMEOUT_MS: { ALTRACE_REQUEST_TIMEOUT_MS: '60000' },
+    ALTRACE_CONTROL_PLANE: { ALTRACE_CONTROL_PLANE: 'https://cp.example:7443', ALTRACE_FLEET_CA_FILE: '/etc/altrace/fleet-ca.pem' },
+    ALTRACE_NODE_NAME: { ALTRACE_NODE_NAME: 'node-a' },
+    ALTRACE_FLEET_ON_STALE: { ALTRACE_FLEET_ON_STALE: 'fail_static' },
+    ALTRACE_FLEET_MAX_STALENESS_S: { ALTRACE_FLEET_MAX_STALENESS_S: '30' },
+    ALTRACE_FLEET_LEASE_TTL_S: { ALTRACE_FLEET_LEASE_TTL_S: '60' },
   };
   for (const o of ENV_OVERRIDES) {
     const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
@@ -78,6 +83,16 @@ test('a header timeout longer than the request timeout is refused, naming both s
   t.is(defaults.listen.headers_timeout_ms, 20000);
   const deep = t.throws(() => loadConfig({ env: { ALTRACE_MAX_JSON_DEPTH: '100000' } }));
   t.regex(deep!.message, /max_json_depth/);
+});
+
+test('fleet: a control plane needs the CA it is trusted by; its URL must be https', (t) => {
+  const noCa = t.throws(() => loadConfig({ env: { ALTRACE_CONTROL_PLANE: 'https://cp.example:7443' } })) as ConfigError;
+  t.is(noCa.field, 'fleet.ca_file');
+  const plain = t.throws(() => loadConfig({ env: { ALTRACE_CONTROL_PLANE: 'http://cp.example:7443', ALTRACE_FLEET_CA_FILE: '/ca.pem' } })) as ConfigError;
+  t.is(plain.field, 'fleet.control_plane');
+  const c = loadConfig({ env: {} });
+  t.is(c.fleet.control_plane, undefined, 'a single node by default');
+  t.like(c.fleet, { max_staleness_s: 30, on_stale: 'fail_closed', lease_max_usd: 5, lease_ttl_s: 60 });
 });
 
 test('node enforcement: off by default; bpf needs the governed cgroup and the transparent address', (t) => {

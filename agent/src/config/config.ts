@@ -22,6 +22,8 @@ export interface Config {
     listen_port: number;
     server_names: string[];
     node_cert_hours: number;
+    lease_max_usd: number;
+    lease_ttl_s: number;
   };
   log: { level: string };
   node: {
@@ -84,6 +86,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_FLEET_ON_STALE', path: 'fleet.on_stale', kind: 'string' },
   { env: 'ALTRACE_FLEET_HEARTBEAT_MS', path: 'fleet.heartbeat_ms', kind: 'int' },
   { env: 'ALTRACE_FLEET_PORT', path: 'fleet.listen_port', kind: 'int' },
+  { env: 'ALTRACE_FLEET_LEASE_TTL_S', path: 'fleet.lease_ttl_s', kind: 'int' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },

@@ -3,14 +3,23 @@
 // with heartbeats both ways while nothing else moves.
 import { randomBytes } from 'node:crypto';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Logger } from '../../../proxy/src/index.js';
+import type { BudgetScope, Logger, Window } from '../../../proxy/src/index.js';
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
-import type { Change, FleetIdentityStore } from '../state/postgres/index.js';
+import type { Change, FleetIdentityStore, LeaseStore } from '../state/postgres/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
+
+interface LeaseAsk {
+  request_id: string;
+  scope: string;
+  target: string;
+  window: string;
+  window_start: string;
+  usd: number;
+}
 
 export const FLEET_CONTENT_TYPE = 'application/x-altrace-fleet';
 /** A node that buffers more than this unread is dropped; it reconnects and takes a snapshot. */
@@ -21,6 +30,10 @@ const MOVED_WRITE_MS = 500;
 
 export interface SessionDeps {
   feed: ChangeFeed;
+  leases: LeaseStore;
+  /** fleet.lease_max_usd and fleet.lease_ttl_s. */
+  leaseMaxUsd: number;
+  leaseTtlMs: number;
   /** Where nodes' approval questions are stored and their timeouts recorded. */
   approvals: Pick<ApprovalService, 'openRemote' | 'expireRemote'>;
   fleet: FleetIdentityStore;
@@ -125,7 +138,42 @@ export class NodeSession implements SessionView {
       this.d.approvals.expireRemote(e.id, e.reason, e.at).catch((err: unknown) => this.d.logger.error({ node: this.nodeId, approval: e.id, err: (err as Error).message }, 'approval expiry from a node not recorded'));
       return;
     }
-    // Leases, audit batches, seen agents and bpf status are not taken yet (docs/fleet.md, Status).
+    if (f.body === 'lease_request') return void this.#grant(f.lease_request as LeaseAsk);
+    if (f.body === 'lease_return') return void this.#return(f.lease_return as { lease_id: string; spent_usd: number });
+    if (f.body === 'lease_renew') return void this.#renew((f.lease_renew as { lease_id: string }).lease_id);
+    // Audit batches, seen agents and bpf status are not taken yet (docs/fleet.md, Status).
+  }
+
+  async #grant(a: LeaseAsk): Promise<void> {
+    const refuse = (why: string) => this.#send({ lease_grant: { request_id: a.request_id, refused_reason: why } });
+    try {
+      const r = await this.d.leases.grant({ scope: a.scope as BudgetScope, target: a.target, window: a.window as Window, windowStart: a.window_start, nodeId: this.nodeId, wantUsd: a.usd, maxUsd: this.d.leaseMaxUsd, ttlMs: this.d.leaseTtlMs, now: Date.now() });
+      if (!r.granted) return refuse(r.reason);
+      this.d.metrics.leaseGrants.inc();
+      this.#send({ lease_grant: { request_id: a.request_id, lease_id: r.lease.id, usd: r.lease.usd, expires_at: r.lease.expiresAt } });
+    } catch (err) {
+      this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'lease request refused');
+      refuse((err as { code?: string }).code ?? 'ALT_INTERNAL');
+    }
+  }
+
+  async #return(r: { lease_id: string; spent_usd: number }): Promise<void> {
+    try {
+      await this.d.leases.return(r.lease_id, r.spent_usd, Date.now());
+      this.d.metrics.leaseReturns.inc();
+    } catch (err) {
+      this.d.logger.error({ node: this.nodeId, lease: r.lease_id, err: (err as Error).message }, 'lease return not recorded; the lease expires and is charged in full');
+    }
+  }
+
+  async #renew(leaseId: string): Promise<void> {
+    try {
+      const r = await this.d.leases.renew(leaseId, this.d.leaseTtlMs, Date.now());
+      this.#send({ lease_grant: r.renewed ? { request_id: `renew:${leaseId}`, lease_id: leaseId, usd: r.lease.usd, expires_at: r.lease.expiresAt } : { request_id: `renew:${leaseId}`, lease_id: leaseId, refused_reason: r.reason } });
+    } catch (err) {
+      // Unanswered, the node asks again; the lease expires if it never gets through.
+      this.d.logger.warn({ node: this.nodeId, lease: leaseId, err: (err as Error).message }, 'lease renewal failed');
+    }
   }
 
   /** Stored, it comes back to every node as a change; the asking node takes that as the acknowledgement. */

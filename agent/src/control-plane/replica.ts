@@ -98,6 +98,9 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       enrollment: new Enrollment(ca, store.fleet, new EnrollmentTokenVerifier(nodes), config.fleet.node_cert_hours * 3_600_000),
       feed,
       approvals: services.approvals,
+      leases: store.leases,
+      leaseMaxUsd: config.fleet.lease_max_usd,
+      leaseTtlMs: config.fleet.lease_ttl_s * 1000,
       fleet: store.fleet,
       replica,
       heartbeatMs: config.fleet.heartbeat_ms,
@@ -106,6 +109,19 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     });
     feed.subscribe((c) => fleetMetrics.appliedVersion.set(c.version));
     fleetMetrics.appliedVersion.set(feed.version);
+    // Leases of crashed or cut-off nodes come back charged in full; every replica sweeps (idempotent).
+    const sweep = setInterval(() => {
+      store.leases
+        .expire(Date.now())
+        .then((gone) => {
+          if (gone.length === 0) return;
+          fleetMetrics.leaseExpiries.inc(gone.length);
+          logger.warn({ leases: gone.map((l) => ({ id: l.id, node: l.nodeId, usd: l.usd, budget: `${l.scope}:${l.target}:${l.window}` })) }, 'budget leases expired unreturned: charged in full');
+        })
+        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'lease expiry sweep failed; retrying'));
+    }, 5_000);
+    sweep.unref();
+    closers.push(async () => clearInterval(sweep));
     const controlPort = await control.listen(config.listen.host, config.listen.control_port);
     closers.push(() => control.close());
     const fleetPort = await fleet.listen(config.listen.host, config.fleet.listen_port);

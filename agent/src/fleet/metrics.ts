@@ -15,6 +15,12 @@ export class FleetMetrics {
   readonly propagation: Histogram;
   /** Node: streams opened after the first (a replica died, a gap, a partition healed). */
   readonly reconnects: Counter;
+  /** Replica: budget leases granted to nodes, returned by them, expired (charged in full). */
+  readonly leaseGrants: Counter;
+  readonly leaseReturns: Counter;
+  readonly leaseExpiries: Counter;
+  /** Node: USD it holds in budget leases now. */
+  readonly leasesHeld: Gauge;
   /** Both: streams ended by a refusal, by code. */
   readonly refusals: Counter;
 
@@ -31,6 +37,10 @@ export class FleetMetrics {
       registers,
     });
     this.reconnects = new Counter({ name: 'altrace_fleet_reconnects_total', help: 'Node streams opened after the first', registers });
+    this.leaseGrants = new Counter({ name: 'altrace_fleet_lease_grants_total', help: 'Budget leases granted to nodes', registers });
+    this.leaseReturns = new Counter({ name: 'altrace_fleet_lease_returns_total', help: 'Budget leases returned by nodes', registers });
+    this.leaseExpiries = new Counter({ name: 'altrace_fleet_lease_expiries_total', help: 'Budget leases that expired unreturned and were charged in full', registers });
+    this.leasesHeld = new Gauge({ name: 'altrace_fleet_leases_held_usd', help: 'USD this node holds in budget leases', registers });
     this.refusals = new Counter({ name: 'altrace_fleet_refusals_total', help: 'Node streams ended by a refusal, by reason code', labelNames: ['code'], registers });
   }
 }

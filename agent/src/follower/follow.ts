@@ -12,6 +12,7 @@ import type { ApprovalRecord, OperatorToken } from '../state/store.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import { FollowedStore } from './followed-store.js';
 import { Follower } from './follower.js';
+import { LeaseHolder } from './budget-leases.js';
 
 export interface Followed {
   follower: Follower;
@@ -59,7 +60,10 @@ export async function followControlPlane(
     follower?.approvalSeen(a);
     approvals?.decidedElsewhere(a);
   };
+  const leases = new LeaseHolder({ ledger: r.budgets, logger });
+  r.budgets.leaseCaps = leases;
   follower = await Follower.start({
+    leases,
     urls,
     caPem,
     stateDir: config.state_dir,
@@ -68,7 +72,7 @@ export async function followControlPlane(
     maxStalenessMs: config.fleet.max_staleness_s * 1000,
     onStale: config.fleet.on_stale,
     version,
-    registries: { ...r, tokens, onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
+    registries: { ...r, tokens, onBudget: (b) => leases.prefetch(b), onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
     logger,
     metrics: new FleetMetrics(registry),
   });

@@ -13,6 +13,8 @@ export interface FollowedRegistries {
   budgets: BudgetLedger;
   /** Operator tokens by hash: a node's control API answers reads with them. */
   tokens: Map<string, OperatorToken & { hash: string }>;
+  /** A budget set or changed (a node leases for it). */
+  onBudget?: (b: Budget) => void;
   /** Approvals as they change: a node waiting on one learns its decision here. */
   onApproval?: (a: ApprovalRecord) => void;
   /** A pending approval a snapshot no longer holds (decided while this node was not listening). */
@@ -96,7 +98,8 @@ export class FollowedState {
       case 'level.put':
         return this.r.levels.set(p as unknown as AgentLevel);
       case 'budget.put':
-        return this.r.budgets.setBudget(p as unknown as Budget);
+        this.r.budgets.setBudget(p as unknown as Budget);
+        return this.r.onBudget?.(p as unknown as Budget);
       case 'approval.put':
         return this.r.onApproval?.(p as unknown as ApprovalRecord);
       default:

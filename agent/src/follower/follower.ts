@@ -11,6 +11,7 @@ import { FollowedState, type FollowedRegistries } from './followed-state.js';
 import type { RemoteApprovals } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
 import { openSession } from './fleet-http.js';
+import type { LeaseHolder } from './budget-leases.js';
 import { enroll, readIdentity, renew, renewAt, type NodeIdentity } from './node-identity.js';
 import { fromWire, readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
 
@@ -25,12 +26,16 @@ export interface FollowerOptions {
   onStale: 'fail_closed' | 'fail_static';
   version: string;
   registries: FollowedRegistries;
+  /** Budget leases drawn over the stream. */
+  leases: LeaseHolder;
   logger: Logger;
   metrics: FleetMetrics;
 }
 
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
+/** Longest wait for a replica's Welcome; shorter (half of it) when fleet.max_staleness_s is small. */
+const WELCOME_MAX_MS = 5_000;
 const SNAPSHOT_WRITE_DELAY_MS = 50;
 
 type WireChange = Parameters<typeof fromWire>[0];
@@ -112,6 +117,18 @@ export class Follower implements FleetFreshness, RemoteApprovals {
     this.#closed = true;
     clearInterval(this.#staleTimer);
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    // Leases go back with what was spent of them, while the stream is still there to carry it.
+    this.o.leases.close();
+    const session = this.#session;
+    if (session && !session.destroyed) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 500);
+        session.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
     this.#session?.destroy();
     this.#wake?.();
     await this.#loop;
@@ -152,9 +169,19 @@ export class Follower implements FleetFreshness, RemoteApprovals {
     return new Promise<boolean>((resolve, reject) => {
       let welcomed = false;
       let heartbeat: NodeJS.Timeout | null = null;
+      // A replica that takes the connection but never answers (stopped, hung, cut off after the
+      // TCP handshake) must not hold the node: without a Welcome in time, the next replica is
+      // tried. Without this deadline a node whose first replica hung stayed stale for as long as
+      // it hung, the other replica up (test/e2e/fleet-faults.test.ts, "a hung replica").
+      const welcomeWait = Math.min(WELCOME_MAX_MS, Math.max(1_000, this.o.maxStalenessMs / 2));
+      const welcomeTimer = setTimeout(() => {
+        if (!welcomed) end(new Error(`no welcome from ${this.url.origin} within ${welcomeWait} ms`));
+      }, welcomeWait);
       const end = (err: Error | null) => {
+        clearTimeout(welcomeTimer);
         if (heartbeat) clearInterval(heartbeat);
         this.#send = null;
+        this.o.leases.link = null;
         session.destroy();
         if (this.#session === session) this.#session = null;
         if (err && !welcomed) reject(err);
@@ -190,6 +217,7 @@ export class Follower implements FleetFreshness, RemoteApprovals {
               this.o.metrics.streamUp.set(1);
               send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version } });
               this.#send = send;
+              this.o.leases.link = { send: (body) => (send(body), true) };
               const every = Math.max(50, w.heartbeat_ms);
               heartbeat = setInterval(() => {
                 // A replica silent for five beats is gone (killed, partitioned): try again, or the next one.
@@ -240,6 +268,10 @@ export class Follower implements FleetFreshness, RemoteApprovals {
         }
         return true;
       }
+      case 'lease_grant':
+        this.o.leases.onGrant(f.lease_grant as Parameters<LeaseHolder['onGrant']>[0]);
+        this.o.metrics.leasesHeld.set(this.o.leases.heldUsd);
+        return true;
       case 'refusal': {
         const r = f.refusal as { code: string; message: string };
         this.o.metrics.refusals.inc({ code: r.code });

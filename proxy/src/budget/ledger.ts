@@ -50,6 +50,17 @@ export interface Exceeded {
   spent: number;
   reserved: number;
   resetsAt: number;
+  /** On a followed node: what it holds of the limit (leased), when that, not the limit, refused. */
+  leasedUsd?: number;
+}
+
+/**
+ * A followed node's budgets (docs/fleet.md, "Budgets: leases"): it may spend what it leased from
+ * the control plane, not the whole limit. Asked at every reservation under a limit, with the
+ * window's counter, so it can ask for more at a low watermark; never waits.
+ */
+export interface LeaseCaps {
+  cap(scope: BudgetScope, target: string, window: Window, at: number, c: Counter): number;
 }
 
 const subjectKey = (scope: BudgetScope, target: string) => `${scope}\u0000${target}`;
@@ -74,6 +85,8 @@ function subjectsOf(s: ChargeSubjects): [BudgetScope, string][] {
 export class BudgetLedger {
   readonly #budgets = new Map<string, Budget>();
   readonly #subjects = new Map<string, Subject>();
+  /** Set on a node that follows a control plane: what it leased caps each limit. */
+  leaseCaps: LeaseCaps | null = null;
 
   setBudget(b: Budget): void {
     this.#budgets.set(subjectKey(b.scope, b.target), b);
@@ -102,6 +115,11 @@ export class BudgetLedger {
     this.#subject(subjectKey(scope, target), windowIds(at)).counters[window].spent += usd;
   }
 
+  /** The live counter of a subject's window (made if new): a lease holder reads its spend from it. */
+  counter(scope: BudgetScope, target: string, window: Window, at: number): Counter {
+    return this.#subject(subjectKey(scope, target), windowIds(at)).counters[window];
+  }
+
   usage(scope: BudgetScope, target: string, window: Window, at: number): { spent: number; reserved: number } {
     const s = this.#subjects.get(subjectKey(scope, target));
     if (!s || s.ids[window] !== windowId(window, at)) return { spent: 0, reserved: 0 };
@@ -124,7 +142,8 @@ export class BudgetLedger {
         counters.push(c);
         const limit = budget?.limits[window];
         if (limit === null || limit === undefined) continue;
-        if (c.spent + c.reserved + usd > limit) return { scope, target, window, limit, spent: c.spent, reserved: c.reserved, resetsAt: windowEnd(window, at) };
+        const cap = this.leaseCaps === null ? limit : Math.min(limit, this.leaseCaps.cap(scope, target, window, at, c));
+        if (c.spent + c.reserved + usd > cap) return { scope, target, window, limit, spent: c.spent, reserved: c.reserved, resetsAt: windowEnd(window, at), ...(cap < limit ? { leasedUsd: cap } : {}) };
       }
     }
     for (const c of counters) c.reserved += usd;

@@ -18,6 +18,7 @@ function usd(n: number): string {
 
 /** The request can succeed when the window resets (sooner only if reservations in flight settle lower). */
 function exceeded(e: Exceeded, worst: number, now: number): Verdict {
+  if (e.leasedUsd !== undefined) return leaseExhausted(e, worst);
   const left = Math.max(0, e.limit - e.spent - e.reserved);
   const v = block(
     ID,
@@ -26,6 +27,21 @@ function exceeded(e: Exceeded, worst: number, now: number): Verdict {
     `The ${e.window} budget of ${e.scope} ${e.target} has ${usd(left)} left and this request may cost up to ${usd(worst)}: lower max_tokens or send less input, or wait until ${new Date(e.resetsAt).toISOString()} when the window resets.`,
   );
   v.retryAfterMs = Math.max(0, e.resetsAt - now);
+  return v;
+}
+
+/**
+ * A followed node refused by what it holds of the budget, not by the budget: its control plane
+ * may have more to lease (it was asked), or other nodes hold the rest until they return it.
+ */
+function leaseExhausted(e: Exceeded, worst: number): Verdict {
+  const v = block(
+    ID,
+    'ALT_BUDGET_EXCEEDED',
+    `${e.window} budget of ${e.scope} ${e.target} (${usd(e.limit)}): this node holds a lease of ${usd(e.leasedUsd!)} with ${usd(e.spent)} spent and ${usd(e.reserved)} reserved, this request may cost up to ${usd(worst)}`,
+    `This node has leased ${usd(e.leasedUsd!)} of the ${e.window} budget of ${e.scope} ${e.target} (${usd(e.limit)}) and it is spent; it has asked its control plane for more. Retry in a second; if the budget is spent fleet-wide the refusal stays.`,
+  );
+  v.retryAfterMs = 1000;
   return v;
 }
 
