@@ -204,7 +204,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let followed: Followed | null = null;
   if (config.fleet.control_plane) {
     try {
-      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, packageVersion(), logger, metrics.registry);
+      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, audit, packageVersion(), logger, metrics.registry);
     } catch (err) {
       await audit?.close();
       await countDispatcher.close();

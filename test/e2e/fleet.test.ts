@@ -12,6 +12,8 @@ import { postgresSuite } from '../helpers/postgres-suite.js';
 import { startPostgres, type PostgresServer } from '../fixtures/postgres.js';
 import { ADMIN_TOKEN, eventually } from '../helpers/harness.js';
 import { runCli } from '../helpers/process.js';
+import { Pool } from 'pg';
+import { PgStore } from '../../agent/src/state/postgres/index.js';
 import { patience } from '../helpers/patience.js';
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 
@@ -184,5 +186,46 @@ postgresSuite(() => {
       5000,
       'the expiry recorded on the control plane',
     );
+  });
+
+  test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
+    type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
+    const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;
+    let r: Report = { ok: false, problem: null, logs: [] };
+    // Nodes ship every second and sign a checkpoint every second: wait until all of it is in.
+    await eventually(async () => (r = await verify()).ok && r.logs.length === 3 && r.logs.every((l) => l.records > 0 && l.signed_records === l.records), 10_000, 'every node log shipped and signed');
+    t.deepEqual(r.logs.map((l) => l.node).sort(), ['node-0', 'node-1', 'node-2']);
+    const cli = await runCli(['audit', 'verify', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
+    t.is(cli.code, 0, cli.stderr);
+    t.regex(cli.stdout, /ok: 3 node logs verify/);
+
+    const store = await PgStore.open(fleet.databaseUrl);
+    const pool = new Pool({ connectionString: fleet.databaseUrl });
+    pool.on('error', () => {});
+    try {
+      const log = (await store.audit.logs()).find((l) => l.nodeId === 'node-1')!;
+      const [first] = await store.audit.records(log.log);
+      // A record changed where the control plane keeps it: its hash no longer chains, and the signed root disagrees.
+      const changed = Buffer.from(first!.record);
+      changed[changed.length - 1]! ^= 0x01;
+      await pool.query('UPDATE audit_records SET record = $3 WHERE log = $1 AND seq = $2', [log.log, 0, changed]);
+      const tampered = await verify();
+      t.false(tampered.ok);
+      t.regex(tampered.problem!, /^node node-1: record 1 does not follow record 0: record 0 was changed/);
+      const failed = await runCli(['audit', 'verify', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
+      t.is(failed.code, 1);
+      t.regex(failed.stdout, /FAILED node-1/);
+      await pool.query('UPDATE audit_records SET record = $3 WHERE log = $1 AND seq = $2', [log.log, 0, first!.record]);
+      t.true((await verify()).ok, 'restored, it verifies again');
+      // The node's log rewritten after shipping: the same record shipped again with other bytes.
+      const fork = await store.audit.store({ log: log.log, nodeId: 'node-1', firstSeq: 0, records: [changed], checkpoint: null, at: Date.now() });
+      t.is(fork.forks, 1);
+      const forked = await verify();
+      t.false(forked.ok);
+      t.regex(forked.problem!, /node node-1: fork: record 0 was shipped again/);
+    } finally {
+      await pool.end();
+      await store.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { CheckpointError, openSignedCheckpoint, parseVerifierKey, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, openSignedCheckpoint, parseVerifierKey, type Checkpoint, type NoteVerifier } from './checkpoint.js';
 import { auditPaths, MAX_RECORD_BYTES, readCheckpoints, readFrames } from './files.js';
 import { CompactRange, leafHash, type Hash } from './merkle.js';
 import { decodeRecord, RecordDecodeError } from './records.js';
@@ -42,18 +42,33 @@ export function verifierKeyOf(stateDir: string, explicit?: string): string {
  */
 export function verifyAuditLog(stateDir: string, explicitKey?: string, options: { tailIsWrite?: boolean } = {}): VerifyReport {
   const verifierKey = verifierKeyOf(stateDir, explicitKey);
-  const verifier = parseVerifierKey(verifierKey);
   const paths = auditPaths(stateDir);
   const { records, tailBytes, damage } = readFrames(paths.records);
   const { checkpoints, malformedLine } = readCheckpoints(paths.checkpoints);
   const problems: [number, string][] = [];
-  const bad = (index: number, problem: string) => problems.push([index, problem]);
-
   // While the agent runs, bytes after the last whole record may be a write in progress.
-  if (damage) bad(damage.index, `the frame after record ${damage.index - 1} (byte ${damage.offset}) claims ${damage.claimed} bytes, over the ${MAX_RECORD_BYTES}-byte record limit: the log cannot be read past it`);
-  else if (tailBytes > 0 && !options.tailIsWrite) bad(records.length, `${tailBytes} bytes after record ${records.length - 1} are not a whole record`);
-  if (malformedLine !== null) bad(records.length, `checkpoints.log line ${malformedLine} is not a checkpoint`);
+  if (damage) problems.push([damage.index, `the frame after record ${damage.index - 1} (byte ${damage.offset}) claims ${damage.claimed} bytes, over the ${MAX_RECORD_BYTES}-byte record limit: the log cannot be read past it`]);
+  else if (tailBytes > 0 && !options.tailIsWrite) problems.push([records.length, `${tailBytes} bytes after record ${records.length - 1} are not a whole record`]);
+  if (malformedLine !== null) problems.push([records.length, `checkpoints.log line ${malformedLine} is not a checkpoint`]);
+  const r = verifyRecords(records, checkpoints, parseVerifierKey(verifierKey), problems, malformedLine === null ? 'checkpoints.log is missing or empty; keep a copy where the node cannot rewrite it' : null);
+  return { ...r, verifierKey };
+}
 
+/**
+ * The checks of a log however it is held (files on the node, rows on the control plane): every
+ * record decodes, is numbered in order and names the hash of the one before it; every checkpoint
+ * is signed by the verifier and its root is the Merkle root of that many records. `problems`
+ * may hold findings made before (the caller's); the first by record decides the report.
+ */
+export function verifyRecords(
+  records: readonly Buffer[],
+  checkpoints: readonly { size: number; note: string }[],
+  verifier: NoteVerifier,
+  problems: [number, string][] = [],
+  /** Why there may be no checkpoint, for the finding; null: their absence is already explained. */
+  noCheckpointHint: string | null = 'no checkpoint was stored',
+): Omit<VerifyReport, 'verifierKey'> & { signedSize: number } {
+  const bad = (index: number, problem: string) => problems.push([index, problem]);
   const leaves: Hash[] = [];
   for (const [i, bytes] of records.entries()) {
     const leaf = leafHash(bytes);
@@ -100,21 +115,14 @@ export function verifyAuditLog(stateDir: string, explicitKey?: string, options: 
     verifiedSize = c.size;
   }
 
-  // Records and their hash chain can be rewritten consistently by whoever can write the file:
-  // only a signature says they are the ones the node wrote. No checkpoint, nothing verified.
-  if (records.length > 0 && checkpoints.length === 0 && malformedLine === null) {
-    bad(0, `no signed checkpoint: none of the ${records.length} records can be checked against a signature (checkpoints.log is missing or empty; keep a copy where the node cannot rewrite it)`);
+  // Records and their hash chain can be rewritten consistently by whoever can write them: only a
+  // signature says they are the ones the node wrote. No checkpoint, nothing verified.
+  if (records.length > 0 && checkpoints.length === 0 && noCheckpointHint !== null) {
+    bad(0, `no signed checkpoint: none of the ${records.length} records can be checked against a signature (${noCheckpointHint})`);
   }
   problems.sort((a, b) => a[0] - b[0]);
   const first = problems[0];
-  return {
-    ok: first === undefined,
-    records: records.length,
-    checkpoints: checkpoints.length,
-    firstBadRecord: first ? first[0] : null,
-    problem: first ? first[1] : null,
-    verifierKey,
-  };
+  return { ok: first === undefined, records: records.length, checkpoints: checkpoints.length, firstBadRecord: first ? first[0] : null, problem: first ? first[1] : null, signedSize: verifiedSize };
 }
 
 /** The log as proofs need it: every leaf, and the checkpoints that verify. */

@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { checkProof, proveConsistency, proveInclusion, type ConsistencyDocument, type InclusionDocument } from '../audit/proofs.js';
 import { loadLog, verifyAuditLog } from '../audit/verify.js';
 import { AltraceError, UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
+import { CONTROL_OPTIONS, call, controlTarget, printer, type ControlTarget } from './client.js';
 
 const HELP = `altrace audit — the tamper-evident audit log
 
 Usage:
   altrace audit verify [--state-dir DIR] [--key VKEY]     check every record and signed checkpoint (offline)
+  altrace audit verify --url URL                           check the log a running agent holds; against a fleet
+                                                           control plane: every node's shipped log, naming gaps and forks
   altrace audit prove --index N [--size M]                 inclusion proof of record N in the checkpoint of size M (default: newest)
   altrace audit prove --from M [--to N]                    consistency proof between the checkpoints of sizes M and N
   altrace audit check FILE --key VKEY                      check a proof document with nothing but the verifier key
@@ -55,6 +57,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   const [sub, file] = positionals;
   switch (sub) {
     case 'verify': {
+      if (values.url !== undefined) return await verifyRemote(controlTarget(values), out);
       const r = verifyAuditLog(stateDir, values.key);
       out(
         { ok: r.ok, records: r.records, checkpoints: r.checkpoints, first_bad_record: r.firstBadRecord, problem: r.problem, verifier_key: r.verifierKey },
@@ -115,4 +118,25 @@ export async function auditCommand(args: string[]): Promise<number> {
     default:
       throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (verify, prove, check, export, list)');
   }
+}
+
+interface RemoteLog {
+  node: string;
+  ok: boolean;
+  records: number;
+  signed_records: number;
+  problem: string | null;
+}
+
+/** GET /audit/verify of an agent (its own log) or of a control plane (every node's, `logs`). */
+async function verifyRemote(target: ControlTarget, out: (data: unknown, text: string) => void): Promise<number> {
+  const r = (await call(target, 'GET', '/audit/verify')) as { ok: boolean; records: number; checkpoints: number; problem: string | null; first_bad_record: number | null; logs?: RemoteLog[] };
+  const lines = r.logs
+    ? [
+        r.ok ? `ok: ${r.logs.length} node logs verify` : `FAILED: ${r.problem}`,
+        ...r.logs.map((l) => `  ${l.ok ? 'ok    ' : 'FAILED'} ${l.node}: ${l.records} records, ${l.signed_records} under a verified checkpoint${l.problem ? ` — ${l.problem}` : ''}`),
+      ]
+    : [r.ok ? `ok: ${r.records} records, ${r.checkpoints} signed checkpoints verify` : `FAILED at record ${r.first_bad_record}: ${r.problem}`];
+  out(r, lines.join('\n'));
+  return r.ok ? 0 : 1;
 }

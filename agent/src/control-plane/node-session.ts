@@ -7,7 +7,7 @@ import type { BudgetScope, Logger, Window } from '../../../proxy/src/index.js';
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
-import type { Change, FleetIdentityStore, LeaseStore } from '../state/postgres/index.js';
+import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore } from '../state/postgres/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
@@ -31,6 +31,7 @@ const MOVED_WRITE_MS = 500;
 export interface SessionDeps {
   feed: ChangeFeed;
   leases: LeaseStore;
+  audit: FleetAuditStore;
   /** fleet.lease_max_usd and fleet.lease_ttl_s. */
   leaseMaxUsd: number;
   leaseTtlMs: number;
@@ -61,6 +62,8 @@ export class NodeSession implements SessionView {
   #contactWrittenAt = 0;
   #contactWrittenVersion = -1;
   #version = '';
+  /** The node's audit log (its verifier key); '' when it ships none. */
+  #auditLog = '';
   appliedVersion = 0;
   lastHeardAt = Date.now();
 
@@ -126,7 +129,7 @@ export class NodeSession implements SessionView {
     this.lastHeardAt = Date.now();
     if (!this.#hello) {
       if (f.body !== 'hello') throw new FrameError(`the first frame must be hello, not ${f.body}`);
-      return this.#greet(f.hello as { node_id: string; version: string; applied_version: number });
+      return this.#greet(f.hello as { node_id: string; version: string; applied_version: number; audit_verifier_key: string });
     }
     if (f.body === 'heartbeat') {
       this.appliedVersion = (f.heartbeat as { applied_version: number }).applied_version;
@@ -138,10 +141,25 @@ export class NodeSession implements SessionView {
       this.d.approvals.expireRemote(e.id, e.reason, e.at).catch((err: unknown) => this.d.logger.error({ node: this.nodeId, approval: e.id, err: (err as Error).message }, 'approval expiry from a node not recorded'));
       return;
     }
+    if (f.body === 'audit_batch') {
+      if (!this.#auditLog) throw new FrameError('an audit batch from a node whose hello named no audit log');
+      return void this.#storeAudit(f.audit_batch as { first_seq: number; records: Buffer[]; checkpoint: string });
+    }
     if (f.body === 'lease_request') return void this.#grant(f.lease_request as LeaseAsk);
     if (f.body === 'lease_return') return void this.#return(f.lease_return as { lease_id: string; spent_usd: number });
     if (f.body === 'lease_renew') return void this.#renew((f.lease_renew as { lease_id: string }).lease_id);
     // Audit batches, seen agents and bpf status are not taken yet (docs/fleet.md, Status).
+  }
+
+  /** Stored at least once: the ack names where the node continues (a lost ack means a resend, stored once). */
+  async #storeAudit(b: { first_seq: number; records: Buffer[]; checkpoint: string }): Promise<void> {
+    try {
+      const r = await this.d.audit.store({ log: this.#auditLog, nodeId: this.nodeId, firstSeq: b.first_seq, records: b.records, checkpoint: b.checkpoint || null, at: Date.now() });
+      if (r.forks > 0) this.d.logger.error({ node: this.nodeId, forks: r.forks, from: b.first_seq }, "audit records received again with other bytes: the node's log was rewritten after shipping (kept as a fork)");
+      this.#send({ audit_ack: { next_seq: r.nextSeq } });
+    } catch (err) {
+      this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'audit batch not stored; the node sends it again');
+    }
   }
 
   async #grant(a: LeaseAsk): Promise<void> {
@@ -190,7 +208,7 @@ export class NodeSession implements SessionView {
     });
   }
 
-  #greet(hello: { node_id: string; version: string; applied_version: number }): void {
+  #greet(hello: { node_id: string; version: string; applied_version: number; audit_verifier_key: string }): void {
     if (hello.node_id !== this.nodeId) throw new FrameError(`hello names node ${JSON.stringify(hello.node_id.slice(0, 64))}, but the certificate is node ${this.nodeId}`);
     this.#hello = true;
     this.#version = hello.version;
@@ -202,6 +220,13 @@ export class NodeSession implements SessionView {
       this.#send({ snapshot: { version: snap.version, state: snap.state.map(toWire) } });
     }
     this.d.logger.info({ node: this.nodeId, version: hello.version, applied_version: hello.applied_version, replica_version: this.d.feed.version }, 'node stream open');
+    this.#auditLog = hello.audit_verifier_key;
+    if (this.#auditLog) {
+      this.d.audit
+        .nextSeq(this.#auditLog)
+        .then((next) => this.#send({ audit_ack: { next_seq: next } }))
+        .catch((err: unknown) => this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'audit shipping not resumed (PostgreSQL unavailable); the node sends again on its next stream'));
+    }
     this.#recordContact(true);
   }
 

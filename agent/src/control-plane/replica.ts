@@ -9,6 +9,9 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { ControlServer } from '../control/server.js';
 import { fleetNodeRoutes } from '../control/routes/fleet-nodes.js';
+import { fleetAuditRoutes } from '../control/routes/fleet-audit.js';
+import { requireAdmin } from '../services/team-scope.js';
+import { verifyFleetAudit } from './fleet-audit-verify.js';
 import { FleetMetrics } from '../fleet/metrics.js';
 import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
@@ -89,7 +92,13 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       metrics,
       ready: () => true,
       node: () => null,
-      moreRoutes: (routes) => fleetNodeRoutes(routes, nodes),
+      moreRoutes: (routes) => {
+        fleetNodeRoutes(routes, nodes);
+        fleetAuditRoutes(routes, async (op) => {
+          requireAdmin(op, 'verify the fleet audit log');
+          return verifyFleetAudit(store.audit, await store.fleet.listNodes());
+        });
+      },
       authFailures: new AuthFailures({ failures: config.limits.auth_failures_per_minute, perMs: 60_000 }),
     });
     const names = config.fleet.server_names.length ? config.fleet.server_names : [...new Set([config.listen.host, 'localhost'])];
@@ -99,6 +108,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       feed,
       approvals: services.approvals,
       leases: store.leases,
+      audit: store.audit,
       leaseMaxUsd: config.fleet.lease_max_usd,
       leaseTtlMs: config.fleet.lease_ttl_s * 1000,
       fleet: store.fleet,

@@ -90,6 +90,8 @@ export class ControlServer {
   readonly #routes = new ControlRoutes();
 
   constructor(private readonly d: ControlDeps) {
+    // First: a role's route takes the place of the node's for the same path (the router answers with the first match).
+    d.moreRoutes?.(this.#routes);
     this.#routes.add('GET', '/chain', () => {
       if (!d.chain) throw new ControlError('ALT_NOT_FOUND', "the decision chain runs on the nodes, not on the control plane: ask a node's control API");
       return { status: 200, body: { stages: d.chain.describe() } };
@@ -102,7 +104,6 @@ export class ControlServer {
     delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);
     agentRoutes(this.#routes, d.enforcement, d.node);
-    d.moreRoutes?.(this.#routes);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });
   }
 

@@ -13,6 +13,7 @@ import type { ApprovalService } from '../services/approval-service.js';
 import { FollowedStore } from './followed-store.js';
 import { Follower } from './follower.js';
 import { LeaseHolder } from './budget-leases.js';
+import { AuditShipper } from './audit-shipper.js';
 
 export interface Followed {
   follower: Follower;
@@ -39,6 +40,8 @@ export async function followControlPlane(
   env: NodeJS.ProcessEnv,
   r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger },
   local: SqliteStore,
+  /** The node's audit log, shipped to the control plane; null when it is disabled. */
+  audit: { verifierKey: string } | null,
   version: string,
   logger: Logger,
   registry: Registry,
@@ -64,6 +67,7 @@ export async function followControlPlane(
   r.budgets.leaseCaps = leases;
   follower = await Follower.start({
     leases,
+    audit: audit ? new AuditShipper(config.state_dir, audit.verifierKey, logger) : null,
     urls,
     caPem,
     stateDir: config.state_dir,

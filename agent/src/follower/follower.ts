@@ -12,6 +12,7 @@ import type { RemoteApprovals } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
 import { openSession } from './fleet-http.js';
 import type { LeaseHolder } from './budget-leases.js';
+import type { AuditShipper } from './audit-shipper.js';
 import { enroll, readIdentity, renew, renewAt, type NodeIdentity } from './node-identity.js';
 import { fromWire, readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
 
@@ -28,6 +29,8 @@ export interface FollowerOptions {
   registries: FollowedRegistries;
   /** Budget leases drawn over the stream. */
   leases: LeaseHolder;
+  /** Ships the node's audit log; null when the log is disabled. */
+  audit: AuditShipper | null;
   logger: Logger;
   metrics: FleetMetrics;
 }
@@ -66,7 +69,10 @@ export class Follower implements FleetFreshness, RemoteApprovals {
   private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
     this.state = new FollowedState(o.registries);
     this.#identity = identity;
-    this.#staleTimer = setInterval(() => o.metrics.stale.set(this.refusal() === null ? 0 : 1), 1000);
+    // Stale whatever fleet.on_stale says (docs/fleet.md, "Staleness"): a fail_static node refuses
+    // nothing, and this gauge is what tells that it decides from old state. (It read refusal(),
+    // which is null under fail_static, so the gauge stayed 0: test/e2e/fleet-faults.test.ts.)
+    this.#staleTimer = setInterval(() => o.metrics.stale.set(this.#stale() ? 1 : 0), 1000);
     this.#staleTimer.unref();
   }
 
@@ -105,6 +111,11 @@ export class Follower implements FleetFreshness, RemoteApprovals {
     return this.#hasState;
   }
 
+  /** No state from the control plane yet, or no frame from it for longer than fleet.max_staleness_s. */
+  #stale(): boolean {
+    return !this.#hasState || Date.now() - this.#lastHeardAt > this.o.maxStalenessMs;
+  }
+
   refusal(): string | null {
     if (!this.#hasState) return `this node has no state from its control plane (${this.url.origin}) yet`;
     if (this.o.onStale === 'fail_static') return null;
@@ -119,6 +130,7 @@ export class Follower implements FleetFreshness, RemoteApprovals {
     if (this.#renewTimer) clearTimeout(this.#renewTimer);
     // Leases go back with what was spent of them, while the stream is still there to carry it.
     this.o.leases.close();
+    this.o.audit?.close();
     const session = this.#session;
     if (session && !session.destroyed) {
       await new Promise<void>((resolve) => {
@@ -182,6 +194,7 @@ export class Follower implements FleetFreshness, RemoteApprovals {
         if (heartbeat) clearInterval(heartbeat);
         this.#send = null;
         this.o.leases.link = null;
+        if (this.o.audit) this.o.audit.link = null;
         session.destroy();
         if (this.#session === session) this.#session = null;
         if (err && !welcomed) reject(err);
@@ -215,9 +228,10 @@ export class Follower implements FleetFreshness, RemoteApprovals {
               if (this.#streams++ > 0) this.o.metrics.reconnects.inc();
               this.#heard();
               this.o.metrics.streamUp.set(1);
-              send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version } });
+              send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version, audit_verifier_key: this.o.audit?.verifierKey ?? '' } });
               this.#send = send;
               this.o.leases.link = { send: (body) => (send(body), true) };
+              if (this.o.audit) this.o.audit.link = { send: (body) => (send(body), true) };
               const every = Math.max(50, w.heartbeat_ms);
               heartbeat = setInterval(() => {
                 // A replica silent for five beats is gone (killed, partitioned): try again, or the next one.
@@ -268,6 +282,9 @@ export class Follower implements FleetFreshness, RemoteApprovals {
         }
         return true;
       }
+      case 'audit_ack':
+        this.o.audit?.onAck((f.audit_ack as { next_seq: number }).next_seq);
+        return true;
       case 'lease_grant':
         this.o.leases.onGrant(f.lease_grant as Parameters<LeaseHolder['onGrant']>[0]);
         this.o.metrics.leasesHeld.set(this.o.leases.heldUsd);
@@ -316,6 +333,9 @@ export class Follower implements FleetFreshness, RemoteApprovals {
   #readRefusal(stream: ClientHttp2Stream, status: number, end: (err: Error) => void): void {
     const chunks: Buffer[] = [];
     stream.removeAllListeners('data');
+    // The stream's own 'end' (a quiet end) would settle the attempt first, and the refusal would
+    // never be logged: the node said nothing of why its control plane refused it.
+    stream.removeAllListeners('end');
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
       let e: { code?: string; message?: string } = {};

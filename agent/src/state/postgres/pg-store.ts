@@ -12,6 +12,7 @@ import { openPool, type PoolOptions } from './pool.js';
 import { inTransaction } from './transaction.js';
 import { FleetIdentityStore } from './fleet-identity.js';
 import { LeaseStore } from './leases.js';
+import { FleetAuditStore } from './fleet-audit.js';
 
 export class PgStore implements StoreOperations {
   readonly #pool: Pool;
@@ -23,6 +24,8 @@ export class PgStore implements StoreOperations {
   readonly fleet: FleetIdentityStore;
   /** Budget leases drawn by nodes, and each budget window's settled spend (not in the change log). */
   readonly leases: LeaseStore;
+  /** The audit logs nodes ship (not in the change log). */
+  readonly audit: FleetAuditStore;
 
   private constructor(pool: Pool, url: string, migration: MigrationResult) {
     this.#pool = pool;
@@ -30,6 +33,7 @@ export class PgStore implements StoreOperations {
     this.migration = migration;
     this.fleet = new FleetIdentityStore(pool, url);
     this.leases = new LeaseStore(pool, url);
+    this.audit = new FleetAuditStore(pool, url);
   }
 
   /**

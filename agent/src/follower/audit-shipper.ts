@@ -1,0 +1,126 @@
+// Ships a node's audit log to its control plane (docs/fleet.md, "One audit record"). The log
+// stays the node's own (written locally, never waiting on the network); this reads what the
+// writer put on disk and sends it in order, one batch in flight, from where the control plane
+// says it needs (AuditAck.next_seq) — so a batch lost with a stream is sent again, and one sent
+// twice is stored once.
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Logger } from '../../../proxy/src/index.js';
+import { auditPaths, MAX_RECORD_BYTES, readCheckpoints } from '../audit/files.js';
+
+const BATCH_BYTES = 512 << 10;
+const BATCH_RECORDS = 2000;
+const SHIP_EVERY_MS = 1000;
+const ACK_TIMEOUT_MS = 10_000;
+
+export interface AuditLink {
+  send(body: Record<string, unknown>): boolean;
+}
+
+export class AuditShipper {
+  /** What the control plane needs next; null until it says (after each Hello). */
+  #nextSeq: number | null = null;
+  /** Where record #offsetSeq begins in records.log. */
+  #offset = 0;
+  #offsetSeq = 0;
+  #inFlight: { upTo: number; bytes: number; since: number } | null = null;
+  #checkpointSent = '';
+  readonly #timer: NodeJS.Timeout;
+  #link: AuditLink | null = null;
+  /** Records the control plane confirmed stored, for the metrics and `altrace nodes`. */
+  shipped = 0;
+
+  constructor(
+    private readonly stateDir: string,
+    readonly verifierKey: string,
+    private readonly logger: Logger,
+  ) {
+    this.#timer = setInterval(() => this.#ship(), SHIP_EVERY_MS);
+    this.#timer.unref();
+  }
+
+  /** The stream to ship on (null: none now; shipping resumes from the next ack after a Hello). */
+  set link(l: AuditLink | null) {
+    this.#link = l;
+    this.#nextSeq = null;
+    this.#inFlight = null;
+  }
+
+  onAck(nextSeq: number): void {
+    const f = this.#inFlight;
+    if (f && nextSeq === f.upTo) {
+      this.#offset += f.bytes;
+      this.#offsetSeq = f.upTo;
+    }
+    this.#inFlight = null;
+    this.#nextSeq = nextSeq;
+    this.shipped = nextSeq;
+    this.#ship();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #ship(): void {
+    const now = Date.now();
+    if (this.#inFlight && now - this.#inFlight.since > ACK_TIMEOUT_MS) this.#inFlight = null;
+    if (!this.#link || this.#nextSeq === null || this.#inFlight) return;
+    try {
+      const { records, bytes } = this.#readFrom(this.#nextSeq);
+      const checkpoint = this.#latestCheckpoint();
+      if (records.length === 0 && checkpoint === this.#checkpointSent) return;
+      const sent = this.#link.send({ audit_batch: { first_seq: this.#nextSeq, records, checkpoint } });
+      if (!sent) return;
+      this.#checkpointSent = checkpoint;
+      this.#inFlight = { upTo: this.#nextSeq + records.length, bytes, since: now };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'audit log not shipped this time; retrying');
+    }
+  }
+
+  /** Whole records from `seq` on (at most one batch), and the bytes they take in the file. */
+  #readFrom(seq: number): { records: Buffer[]; bytes: number } {
+    const file = auditPaths(this.stateDir).records;
+    if (!existsSync(file)) return { records: [], bytes: 0 };
+    const fd = openSync(file, 'r');
+    try {
+      // The control plane asked for another place than the one known (it lost a batch, or this
+      // process is new): walk the frames from the start to find it.
+      if (seq !== this.#offsetSeq) this.#seek(fd, seq);
+      const size = fstatSync(fd).size;
+      const want = Math.min(size - this.#offset, BATCH_BYTES + 4 + MAX_RECORD_BYTES);
+      if (want <= 0) return { records: [], bytes: 0 };
+      const buf = Buffer.allocUnsafe(want);
+      const got = readSync(fd, buf, 0, want, this.#offset);
+      const records: Buffer[] = [];
+      let at = 0;
+      while (at + 4 <= got && records.length < BATCH_RECORDS && at < BATCH_BYTES) {
+        const length = buf.readUInt32BE(at);
+        if (length > MAX_RECORD_BYTES || at + 4 + length > got) break;
+        records.push(Buffer.from(buf.subarray(at + 4, at + 4 + length)));
+        at += 4 + length;
+      }
+      return { records, bytes: at };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #seek(fd: number, seq: number): void {
+    const head = Buffer.allocUnsafe(4);
+    let offset = 0;
+    let n = 0;
+    while (n < seq && readSync(fd, head, 0, 4, offset) === 4) {
+      offset += 4 + head.readUInt32BE(0);
+      n++;
+    }
+    this.#offset = offset;
+    this.#offsetSeq = n;
+    if (n < seq) throw new Error(`the control plane needs record ${seq}, but the log holds ${n}: was it replaced?`);
+  }
+
+  #latestCheckpoint(): string {
+    const { checkpoints } = readCheckpoints(auditPaths(this.stateDir).checkpoints);
+    return checkpoints[checkpoints.length - 1]?.note ?? '';
+  }
+}
