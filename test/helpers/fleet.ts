@@ -18,18 +18,26 @@ export interface ReplicaProcess {
   controlUrl: string;
   fleetUrl: string;
   stderr: string[];
+  /** Its log: the JSON lines it wrote to stdout. */
+  logs: string[];
   stop(): Promise<void>;
   /** SIGKILL: no goodbye to its node streams. */
   kill(): Promise<void>;
+  /** SIGSTOP: its sockets stay open and nothing answers on them, as in a partition or a hung VM. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 /** `altrace control-plane` as its own process; resolves once it printed where it listens. */
 export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, join(ROOT, 'bin/altrace.js'), 'control-plane', ...(env.CA_OUT ? ['--ca-out', env.CA_OUT] : [])], {
     env: { ...process.env, ...AGENT_ENV, ALTRACE_CONTROL_PORT: '0', ALTRACE_FLEET_PORT: '0', ALTRACE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
+  const logs: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => logs.push(line));
   let controlUrl = '';
   let fleetUrl = '';
   const exited = once(child, 'exit');
@@ -51,8 +59,11 @@ export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
     controlUrl,
     fleetUrl,
     stderr,
+    logs,
     async stop() {
       if (gone()) return;
+      // A paused process would take its SIGTERM only when continued.
+      child.kill('SIGCONT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       child.kill('SIGTERM');
       await exited;
@@ -63,7 +74,44 @@ export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
       child.kill('SIGKILL');
       await exited;
     },
+    pause() {
+      if (!gone()) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (!gone()) child.kill('SIGCONT');
+    },
   };
+}
+
+/** A node agent of a fleet: its name, its state directory, and its log (JSON lines). */
+export interface FleetNode extends AgentProcess {
+  name: string;
+  stateDir: string;
+  logs: string[];
+}
+
+/** The log lines (parsed) whose `msg` is `msg`, optionally only those matching `where`. */
+export function logLines(logs: readonly string[], msg: string, where: Record<string, unknown> = {}): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of logs) {
+    if (!line.includes(msg)) continue;
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (o.msg === msg && Object.entries(where).every(([k, v]) => o[k] === v)) out.push(o);
+  }
+  return out;
+}
+
+/** A node's fleet gauges and counters from its /metrics (altrace_fleet_stale, _stream_up, _reconnects_total, _applied_version …). */
+export async function fleetMetrics(node: { controlUrl: string }): Promise<Record<string, number>> {
+  const text = await (await fetch(`${node.controlUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(altrace_fleet_[a-z_]+(?:\{[^}]*\})?) (\S+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 export interface Fleet {
@@ -71,12 +119,17 @@ export interface Fleet {
   databaseUrl: string;
   caFile: string;
   replicas: ReplicaProcess[];
-  nodes: AgentProcess[];
+  nodes: FleetNode[];
   enrollmentToken: string;
   /** Calls a control API (a replica's or a node's) as the admin. */
   call(baseUrl: string, method: string, path: string, body?: unknown): Promise<Response>;
   /** A node agent following the replicas (its first choice is `first`); resolves once it is ready. */
-  addNode(name: string, env?: ChildEnv, first?: number): Promise<AgentProcess>;
+  addNode(name: string, env?: ChildEnv, first?: number): Promise<FleetNode>;
+  /**
+   * Stops a node (SIGTERM: it writes its snapshot file) and starts it again on the same state
+   * directory with the same settings and `env` over them; resolves once it is ready.
+   */
+  restartNode(node: FleetNode, env?: ChildEnv): Promise<FleetNode>;
   close(): Promise<void>;
 }
 
@@ -88,14 +141,26 @@ export async function call(baseUrl: string, method: string, path: string, body?:
   });
 }
 
-/** `replicas` control-plane replicas on a fresh database, then `nodes` nodes, node i preferring replica i mod replicas. */
-export async function startFleet(pg: PostgresServer, db: string, counts: { replicas: number; nodes: number }, nodeEnv: ChildEnv = {}): Promise<Fleet> {
+/**
+ * `replicas` control-plane replicas on a fresh database, then `nodes` nodes, node i preferring
+ * replica i mod replicas. `together`: the replicas start at once rather than one after another
+ * (both are safe: migrations and the CA's creation run under advisory locks).
+ */
+export async function startFleet(pg: PostgresServer, db: string, counts: { replicas: number; nodes: number; together?: boolean }, nodeEnv: ChildEnv = {}): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'altrace-fleet-'));
   const sim = await new SimulatedProvider().start();
   const databaseUrl = await pg.createDatabase(db);
   const caFile = join(dir, 'fleet-ca.pem');
   const replicas: ReplicaProcess[] = [];
-  const nodes: AgentProcess[] = [];
+  const nodes: FleetNode[] = [];
+  const envs = new Map<string, ChildEnv>();
+  const launch = async (name: string, env: ChildEnv): Promise<FleetNode> => {
+    const logs: string[] = [];
+    const node = { ...(await spawnAgent(env, logs)), name, stateDir: env.ALTRACE_STATE_DIR!, logs };
+    nodes.push(node);
+    await eventually(async () => (await fetch(`${node.controlUrl}/readyz`)).status === 200, 10_000, `node ${name} ready (its first snapshot)`);
+    return node;
+  };
   const fleet: Fleet = {
     sim,
     databaseUrl,
@@ -107,7 +172,7 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
     async addNode(name, env = {}, first = nodes.length) {
       const urls = replicas.map((_, i) => replicas[(i + first) % replicas.length]!.fleetUrl);
       const stateDir = join(dir, `node-${name}`);
-      const node = await spawnAgent({
+      const all: ChildEnv = {
         ...simulatorEnv(sim.url),
         ALTRACE_STATE_DIR: stateDir,
         ALTRACE_CONTROL_PLANE: urls.join(','),
@@ -118,10 +183,13 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
         ALTRACE_ADMIN_TOKEN: undefined,
         ...nodeEnv,
         ...env,
-      });
-      nodes.push(node);
-      await eventually(async () => (await fetch(`${node.controlUrl}/readyz`)).status === 200, 10_000, `node ${name} ready (its first snapshot)`);
-      return node;
+      };
+      envs.set(name, all);
+      return launch(name, all);
+    },
+    async restartNode(node, env = {}) {
+      await node.stop();
+      return launch(node.name, { ...envs.get(node.name)!, ...env });
     },
     async close() {
       await Promise.all(nodes.map((n) => n.stop()));
@@ -131,8 +199,15 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
     },
   };
   try {
-    for (let i = 0; i < counts.replicas; i++) {
-      replicas.push(await spawnReplica({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}) }));
+    const replicaEnv = (i: number): ChildEnv => ({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}) });
+    if (counts.together) {
+      const started = await Promise.allSettled(Array.from({ length: counts.replicas }, (_, i) => spawnReplica(replicaEnv(i))));
+      // Those that started are closed by close() when another did not.
+      for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } else {
+      for (let i = 0; i < counts.replicas; i++) replicas.push(await spawnReplica(replicaEnv(i)));
     }
     const res = await call(replicas[0]!.controlUrl, 'POST', '/nodes/tokens', { name: 'rig', ttl_hours: 1 });
     if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${await res.text()}`);

@@ -23,12 +23,16 @@ export const AGENT_ENV = { MALLOC_ARENA_MAX: '2' };
 /** Variables for a child process; an undefined one is removed from the inherited environment. */
 export type ChildEnv = Record<string, string | undefined>;
 
-/** `altrace start` as its own process; resolves once it printed where it listens. */
-export async function spawnAgent(env: ChildEnv): Promise<AgentProcess> {
+/**
+ * `altrace start` as its own process; resolves once it printed where it listens. Its log (JSON
+ * lines on stdout) is dropped unless `logs` is given to collect it.
+ */
+export async function spawnAgent(env: ChildEnv, logs?: string[]): Promise<AgentProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, 'start'], {
     env: { ...process.env, ...AGENT_ENV, ALTRACE_PROXY_PORT: '0', ALTRACE_CONTROL_PORT: '0', ALTRACE_LOG_LEVEL: 'warn', ALTRACE_STAGE_TIMEOUT_MS: String(STAGE_TIMEOUT_MS), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (logs) createInterface({ input: child.stdout! }).on('line', (line) => logs.push(line));
   const stderr: string[] = [];
   let proxyUrl = '';
   let controlUrl = '';
