@@ -188,6 +188,24 @@ postgresSuite(() => {
     );
   });
 
+  test.serial("a node's enforcement rule quarantines an agent fleet-wide; the nodes' spend adds up on the control plane", async (t) => {
+    const created = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'leaky', team: 'ops' })).json()) as { key: string; id: string };
+    for (const node of fleet.nodes) await eventually(knowsKey(node, created.id), 5000, `${node.controlUrl} knows the key`);
+    // The shipped rule: three responses refused for a deny pattern within ten minutes → quarantine.
+    for (let i = 0; i < 3; i++) {
+      fleet.sim.next({ text: `here it is -----BEGIN PRIVATE KEY----- ${i}` });
+      t.like(await chat(fleet.nodes[0]!.proxyUrl, created.key), { ok: false, code: 'ALT_RESPONSE_PATTERN_DENIED' });
+    }
+    const levelOn = async (url: string) => ((await (await fleet.call(url, 'GET', '/agents/leaky')).json()) as { level?: string }).level;
+    await eventually(async () => (await levelOn(fleet.replicas[1]!.controlUrl)) === 'quarantine', 5000, 'the control plane knows the quarantine');
+    await eventually(async () => (await levelOn(fleet.nodes[2]!.controlUrl)) === 'quarantine', 5000, 'another node holds it too');
+
+    type Spend = { rows: { agent: string; requests: number; usd: number }[] };
+    const spendOf = async (agent: string) => ((await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/spend?by=agent&window=daily')).json()) as Spend).rows.find((r) => r.agent === agent);
+    // fleet-bot made one request on each of the three nodes (the first test).
+    await eventually(async () => (await spendOf('fleet-bot'))?.requests === 3, 5000, 'the three nodes’ spend of fleet-bot on the control plane');
+  });
+
   test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
     type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;

@@ -3,11 +3,11 @@
 // with heartbeats both ways while nothing else moves.
 import { randomBytes } from 'node:crypto';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { BudgetScope, Logger, Window } from '../../../proxy/src/index.js';
+import type { AgentLevel, BudgetScope, KillSwitch, Logger, SpendRow, Window } from '../../../proxy/src/index.js';
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
-import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore } from '../state/postgres/index.js';
+import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore, PgStore } from '../state/postgres/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
@@ -32,6 +32,8 @@ export interface SessionDeps {
   feed: ChangeFeed;
   leases: LeaseStore;
   audit: FleetAuditStore;
+  /** Where nodes' rule-driven level changes and spend are committed. */
+  store: Pick<PgStore, 'transaction' | 'addSpend'>;
   /** fleet.lease_max_usd and fleet.lease_ttl_s. */
   leaseMaxUsd: number;
   leaseTtlMs: number;
@@ -145,6 +147,8 @@ export class NodeSession implements SessionView {
       if (!this.#auditLog) throw new FrameError('an audit batch from a node whose hello named no audit log');
       return void this.#storeAudit(f.audit_batch as { first_seq: number; records: Buffer[]; checkpoint: string });
     }
+    if (f.body === 'node_level_change') return void this.#levelChange(f.node_level_change as { level: Buffer; kill: Buffer; release: boolean });
+    if (f.body === 'spend_batch') return void this.#spend((f.spend_batch as { rows: Buffer }).rows);
     if (f.body === 'lease_request') return void this.#grant(f.lease_request as LeaseAsk);
     if (f.body === 'lease_return') return void this.#return(f.lease_return as { lease_id: string; spent_usd: number });
     if (f.body === 'lease_renew') return void this.#renew((f.lease_renew as { lease_id: string }).lease_id);
@@ -159,6 +163,30 @@ export class NodeSession implements SessionView {
       this.#send({ audit_ack: { next_seq: r.nextSeq } });
     } catch (err) {
       this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'audit batch not stored; the node sends it again');
+    }
+  }
+
+  /** A node's enforcement rule changed a level: committed with its kill switch, it reaches every node. */
+  async #levelChange(c: { level: Buffer; kill: Buffer; release: boolean }): Promise<void> {
+    try {
+      const level = JSON.parse(c.level.toString('utf8')) as AgentLevel;
+      const kill = c.kill.length ? (JSON.parse(c.kill.toString('utf8')) as KillSwitch) : null;
+      await this.d.store.transaction(async (tx) => {
+        await tx.putAgentLevel(level);
+        if (kill) await tx.putKill(kill);
+        if (c.release) await tx.deleteKill('agent', level.agent);
+      });
+      this.d.logger.warn({ node: this.nodeId, agent: level.agent, level: level.level, by: level.setBy }, 'agent enforcement level changed by a node rule');
+    } catch (err) {
+      this.d.logger.error({ node: this.nodeId, err: (err as Error).message }, 'a level change from a node was not committed; it holds on that node only');
+    }
+  }
+
+  async #spend(rows: Buffer): Promise<void> {
+    try {
+      await this.d.store.addSpend(JSON.parse(rows.toString('utf8')) as SpendRow[]);
+    } catch (err) {
+      this.d.logger.error({ node: this.nodeId, err: (err as Error).message }, "a node's spend was not recorded on the control plane (the node keeps it in its own store)");
     }
   }
 

@@ -109,6 +109,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       approvals: services.approvals,
       leases: store.leases,
       audit: store.audit,
+      store,
       leaseMaxUsd: config.fleet.lease_max_usd,
       leaseTtlMs: config.fleet.lease_ttl_s * 1000,
       fleet: store.fleet,

@@ -81,9 +81,11 @@ export async function followControlPlane(
     metrics: new FleetMetrics(registry),
   });
   const f = follower;
+  const store = new FollowedStore({ ...r, tokens, pendingApprovals }, local, () => f.url.origin);
+  store.writes = f;
   return {
     follower: f,
-    store: new FollowedStore({ ...r, tokens, pendingApprovals }, local, () => f.url.origin),
+    store,
     bindApprovals(service) {
       approvals = service;
       service.remote = f;

@@ -3,7 +3,7 @@
 // delivered and refused for writing, with the control plane named; what is still the node's own
 // (settled spend) stays in its SQLite store. Approvals are asked of the control plane
 // (ApprovalService.remote); the node sees the pending ones.
-import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitch, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { ServiceStore, StoreOps } from '../state/service-store.js';
 import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal } from '../state/store.js';
@@ -19,7 +19,16 @@ export interface FollowedReads {
   pendingApprovals: ReadonlyMap<string, ApprovalRecord>;
 }
 
+/** What the node sends its control plane: changes made on the node by its own rules, and spend. */
+export interface NodeWrites {
+  levelChange(level: AgentLevel, kill: KillSwitch | null, release: boolean): void;
+  spend(rows: SpendRow[]): void;
+}
+
 export class FollowedStore implements ServiceStore {
+  /** Set once the follower runs. */
+  writes: NodeWrites | null = null;
+
   constructor(
     private readonly r: FollowedReads,
     private readonly local: SqliteStore,
@@ -31,8 +40,31 @@ export class FollowedStore implements ServiceStore {
     throw new ControlError('ALT_FLEET_MANAGED', `this node follows the control plane at ${this.controlPlane()}, which owns ${what}: send the call to its control API`);
   }
 
-  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    return fn(this);
+  /**
+   * An enforcement rule's level change (with its kill switch) goes to the control plane as one
+   * change and is applied here at once; anything an operator asked for is refused (ALT_FLEET_MANAGED).
+   */
+  async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+    let level: AgentLevel | null = null;
+    let kill: KillSwitch | null = null;
+    let release = false;
+    const tx: StoreOps = Object.create(this) as StoreOps;
+    tx.putAgentLevel = (l: AgentLevel) => {
+      if (l.setBy.startsWith('operator:')) this.#managed('agent levels');
+      level = l;
+    };
+    tx.putKill = (k: KillSwitch) => {
+      if (level === null) this.#managed('kill switches');
+      kill = k;
+    };
+    tx.deleteKill = () => {
+      if (level === null) this.#managed('kill switches');
+      release = true;
+      return true;
+    };
+    const out = await fn(tx);
+    if (level) this.writes?.levelChange(level, kill, release);
+    return out;
   }
 
   insertKey(): void {
@@ -86,6 +118,7 @@ export class FollowedStore implements ServiceStore {
   }
   addSpend(rows: SpendRow[]): void {
     this.local.addSpend(rows);
+    if (rows.length) this.writes?.spend(rows);
   }
   spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): SpendTotal[] {
     return this.local.spendBy(dimension, fromDay, toDay, team);

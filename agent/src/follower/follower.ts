@@ -4,12 +4,13 @@
 // changes them, and says (FleetFreshness) when the node has gone too long without word.
 import { join } from 'node:path';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
-import type { FleetFreshness, Logger } from '../../../proxy/src/index.js';
+import type { AgentLevel, FleetFreshness, KillSwitch, Logger, SpendRow } from '../../../proxy/src/index.js';
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { FollowedState, type FollowedRegistries } from './followed-state.js';
 import type { RemoteApprovals } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
+import type { NodeWrites } from './followed-store.js';
 import { openSession } from './fleet-http.js';
 import type { LeaseHolder } from './budget-leases.js';
 import type { AuditShipper } from './audit-shipper.js';
@@ -47,7 +48,10 @@ export const snapshotPath = (stateDir: string): string => join(stateDir, 'fleet'
 
 const APPROVAL_ACK_MS = 5_000;
 
-export class Follower implements FleetFreshness, RemoteApprovals {
+/** Spend rows kept for the control plane while the stream is down; past this the oldest go (the node's own store keeps them all). */
+const MAX_QUEUED_SPEND_ROWS = 50_000;
+
+export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
   readonly state: FollowedState;
   #identity: NodeIdentity;
   #urlIndex = 0;
@@ -64,6 +68,7 @@ export class Follower implements FleetFreshness, RemoteApprovals {
   #wake: (() => void) | null = null;
   /** Sends a frame on the stream while one is up. */
   #send: ((body: Record<string, unknown>) => void) | null = null;
+  #spendQueue: SpendRow[] = [];
   readonly #approvalAcks = new Map<string, { resolve: () => void; timer: NodeJS.Timeout }>();
 
   private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
@@ -230,6 +235,7 @@ export class Follower implements FleetFreshness, RemoteApprovals {
               this.o.metrics.streamUp.set(1);
               send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version, audit_verifier_key: this.o.audit?.verifierKey ?? '' } });
               this.#send = send;
+              this.#sendSpend();
               this.o.leases.link = { send: (body) => (send(body), true) };
               if (this.o.audit) this.o.audit.link = { send: (body) => (send(body), true) };
               const every = Math.max(50, w.heartbeat_ms);
@@ -318,6 +324,26 @@ export class Follower implements FleetFreshness, RemoteApprovals {
     // Without a stream the control plane learns nothing; its approval stays pending until an
     // operator answers it (the request was refused here either way).
     this.#send?.({ approval_expire: { id, reason, at } });
+  }
+
+  levelChange(level: AgentLevel, kill: KillSwitch | null, release: boolean): void {
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+    // Applied here already; without a stream the fleet does not learn it (docs/fleet.md, Status).
+    if (!this.#send) return void this.o.logger.warn({ agent: level.agent, level: level.level }, 'an enforcement level change could not reach the control plane: it holds on this node only');
+    this.#send({ node_level_change: { level: json(level), kill: kill ? json(kill) : Buffer.alloc(0), release } });
+  }
+
+  spend(rows: SpendRow[]): void {
+    this.#spendQueue.push(...rows);
+    if (this.#spendQueue.length > MAX_QUEUED_SPEND_ROWS) this.#spendQueue.splice(0, this.#spendQueue.length - MAX_QUEUED_SPEND_ROWS);
+    this.#sendSpend();
+  }
+
+  #sendSpend(): void {
+    if (!this.#send || this.#spendQueue.length === 0) return;
+    const rows = this.#spendQueue;
+    this.#spendQueue = [];
+    this.#send({ spend_batch: { rows: Buffer.from(JSON.stringify(rows)) } });
   }
 
   /** An approval change applied from the stream: the acknowledgement of one this node asked. */
