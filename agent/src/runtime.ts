@@ -48,6 +48,7 @@ import { AuditService } from './audit/service.js';
 import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
 import { followControlPlane, type Followed } from './follower/follow.js';
+import { RunSharing } from './follower/run-sharing.js';
 import { packageVersion } from './cli/version.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
@@ -225,6 +226,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
   if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
   const evidenceLedger = new EvidenceLedger();
+  followed?.follower.shareRuns(new RunSharing(evidenceLedger, runs, logger));
   const chain = new Chain(
     declaredStages({
       keys,

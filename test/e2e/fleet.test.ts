@@ -206,6 +206,27 @@ postgresSuite(() => {
     await eventually(async () => (await spendOf('fleet-bot'))?.requests === 3, 5000, 'the three nodes’ spend of fleet-bot on the control plane');
   });
 
+  test.serial('a run whose calls land on different nodes, and on both replicas, is judged as one run', async (t) => {
+    const created = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'looper', team: 'ops' })).json()) as { key: string; id: string };
+    for (const node of fleet.nodes) await eventually(knowsKey(node, created.id), 5000, `${node.controlUrl} knows the key`);
+    const outcomes: string[] = [];
+    // Round robin over the three nodes (nodes 1 and 3 stream to replica 1, node 2 to replica 2).
+    for (let i = 0; i < 9; i++) {
+      const node = fleet.nodes[i % 3]!;
+      const client = new OpenAI({ apiKey: created.key, baseURL: `${node.proxyUrl}/v1`, maxRetries: 0, defaultHeaders: { 'x-altrace-run': 'run-across' } });
+      try {
+        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'same again' }] });
+        outcomes.push('ok');
+      } catch (err) {
+        outcomes.push(String((err as InstanceType<typeof OpenAI.APIError>).code));
+      }
+      // The next call may land on another node: give the step its few milliseconds to get there.
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The shipped run_loops: refused from the 5th repeat, the run ended at the 8th, refused after.
+    t.deepEqual(outcomes, ['ok', 'ok', 'ok', 'ok', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_TERMINATED', 'ALT_RUN_TERMINATED']);
+  });
+
   test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
     type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;

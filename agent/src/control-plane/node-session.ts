@@ -32,6 +32,8 @@ export interface SessionDeps {
   feed: ChangeFeed;
   leases: LeaseStore;
   audit: FleetAuditStore;
+  /** Where a node's run events go to the other nodes. */
+  runs: { publish(origin: string, events: Buffer): void };
   /** Where nodes' rule-driven level changes and spend are committed. */
   store: Pick<PgStore, 'transaction' | 'addSpend'>;
   /** fleet.lease_max_usd and fleet.lease_ttl_s. */
@@ -147,6 +149,7 @@ export class NodeSession implements SessionView {
       if (!this.#auditLog) throw new FrameError('an audit batch from a node whose hello named no audit log');
       return void this.#storeAudit(f.audit_batch as { first_seq: number; records: Buffer[]; checkpoint: string });
     }
+    if (f.body === 'run_events') return this.d.runs.publish(this.nodeId, (f.run_events as { events: Buffer }).events);
     if (f.body === 'node_level_change') return void this.#levelChange(f.node_level_change as { level: Buffer; kill: Buffer; release: boolean });
     if (f.body === 'spend_batch') return void this.#spend((f.spend_batch as { rows: Buffer }).rows);
     if (f.body === 'lease_request') return void this.#grant(f.lease_request as LeaseAsk);
@@ -256,6 +259,11 @@ export class NodeSession implements SessionView {
         .catch((err: unknown) => this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'audit shipping not resumed (PostgreSQL unavailable); the node sends again on its next stream'));
     }
     this.#recordContact(true);
+  }
+
+  /** Another node's run events (once this node has said hello). */
+  sendRunEvents(events: Buffer): void {
+    if (this.#hello) this.#send({ run_events: { events } });
   }
 
   #delta(c: Change): void {

@@ -23,6 +23,7 @@ import { ChangeFeed } from './change-feed.js';
 import { Enrollment, EnrollmentTokenVerifier } from './enrollment.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
+import { RunRelay } from './run-relay.js';
 
 export interface ControlPlaneSecrets {
   /** postgres://… (ALTRACE_DATABASE_URL). */
@@ -101,6 +102,8 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       },
       authFailures: new AuthFailures({ failures: config.limits.auth_failures_per_minute, perMs: 60_000 }),
     });
+    const runs = await RunRelay.open(store, secrets.databaseUrl, replica, logger);
+    closers.push(() => runs.close());
     const names = config.fleet.server_names.length ? config.fleet.server_names : [...new Set([config.listen.host, 'localhost'])];
     const fleet = new FleetServer({
       credentials: await ca.serverCredentials(names),
@@ -109,6 +112,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       approvals: services.approvals,
       leases: store.leases,
       audit: store.audit,
+      runs,
       store,
       leaseMaxUsd: config.fleet.lease_max_usd,
       leaseTtlMs: config.fleet.lease_ttl_s * 1000,
@@ -118,6 +122,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       logger,
       metrics: fleetMetrics,
     });
+    runs.sessions = () => fleet.sessions;
     feed.subscribe((c) => fleetMetrics.appliedVersion.set(c.version));
     fleetMetrics.appliedVersion.set(feed.version);
     // Leases of crashed or cut-off nodes come back charged in full; every replica sweeps (idempotent).

@@ -14,6 +14,7 @@ import type { NodeWrites } from './followed-store.js';
 import { openSession } from './fleet-http.js';
 import type { LeaseHolder } from './budget-leases.js';
 import type { AuditShipper } from './audit-shipper.js';
+import type { RunSharing } from './run-sharing.js';
 import { enroll, readIdentity, renew, renewAt, type NodeIdentity } from './node-identity.js';
 import { fromWire, readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
 
@@ -69,6 +70,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
   /** Sends a frame on the stream while one is up. */
   #send: ((body: Record<string, unknown>) => void) | null = null;
   #spendQueue: SpendRow[] = [];
+  #runs: RunSharing | null = null;
   readonly #approvalAcks = new Map<string, { resolve: () => void; timer: NodeJS.Timeout }>();
 
   private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
@@ -136,6 +138,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
     // Leases go back with what was spent of them, while the stream is still there to carry it.
     this.o.leases.close();
     this.o.audit?.close();
+    this.#runs?.close();
     const session = this.#session;
     if (session && !session.destroyed) {
       await new Promise<void>((resolve) => {
@@ -199,6 +202,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
         if (heartbeat) clearInterval(heartbeat);
         this.#send = null;
         this.o.leases.link = null;
+        if (this.#runs) this.#runs.link = null;
         if (this.o.audit) this.o.audit.link = null;
         session.destroy();
         if (this.#session === session) this.#session = null;
@@ -235,6 +239,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
               this.o.metrics.streamUp.set(1);
               send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version, audit_verifier_key: this.o.audit?.verifierKey ?? '' } });
               this.#send = send;
+              if (this.#runs) this.#runs.link = { send: (body) => (send(body), true) };
               this.#sendSpend();
               this.o.leases.link = { send: (body) => (send(body), true) };
               if (this.o.audit) this.o.audit.link = { send: (body) => (send(body), true) };
@@ -288,6 +293,9 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
         }
         return true;
       }
+      case 'run_events':
+        this.#runs?.onEvents((f.run_events as { events: Buffer }).events);
+        return true;
       case 'audit_ack':
         this.o.audit?.onAck((f.audit_ack as { next_seq: number }).next_seq);
         return true;
@@ -324,6 +332,13 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
     // Without a stream the control plane learns nothing; its approval stays pending until an
     // operator answers it (the request was refused here either way).
     this.#send?.({ approval_expire: { id, reason, at } });
+  }
+
+  /** Shares this node's run state with the fleet from now on (the ledger and tracker exist after the follower starts). */
+  shareRuns(runs: RunSharing): void {
+    this.#runs = runs;
+    const send = this.#send;
+    if (send) runs.link = { send: (body) => (send(body), true) };
   }
 
   levelChange(level: AgentLevel, kill: KillSwitch | null, release: boolean): void {

@@ -113,6 +113,8 @@ export const DEFAULT_LEDGER_LIMITS: LedgerLimits = { maxRuns: 100_000, maxPerRun
  */
 export class EvidenceLedger {
   readonly #runs = new Map<string, RunEvidence>();
+  /** Told of evidence recorded here (not merged): a followed node shares it with the fleet. */
+  onRecord: ((agent: string, run: string, items: readonly Evidence[], now: number) => void) | null = null;
 
   constructor(readonly limits: LedgerLimits = DEFAULT_LEDGER_LIMITS) {}
 
@@ -121,6 +123,13 @@ export class EvidenceLedger {
   }
 
   record(agent: string, run: string, items: readonly Evidence[], now: number): void {
+    if (items.length === 0) return;
+    this.merge(agent, run, items, now);
+    this.onRecord?.(agent, run, items, now);
+  }
+
+  /** Evidence the same run produced on another node of the fleet. */
+  merge(agent: string, run: string, items: readonly Evidence[], now: number): void {
     if (items.length === 0) return;
     const key = EvidenceLedger.key(agent, run);
     let r = this.#runs.get(key);

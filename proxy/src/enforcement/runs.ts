@@ -38,10 +38,19 @@ const MAX_RUNS = 100_000;
  */
 export class RunTracker {
   readonly #runs = new Map<string, Run>();
+  /** Told of each step taken here (not merged): a followed node shares it with the fleet. */
+  onStep: ((agent: string, runId: string, pattern: string, now: number) => void) | null = null;
 
   constructor(private readonly policy: () => RunLoopPolicy) {}
 
   step(agent: string, runId: string, pattern: string, now: number): RunStep {
+    const step = this.merge(agent, runId, pattern, now);
+    this.onStep?.(agent, runId, pattern, now);
+    return step;
+  }
+
+  /** A step of the same run taken on another node of the fleet: counted as if taken here. */
+  merge(agent: string, runId: string, pattern: string, now: number): RunStep {
     const p = this.policy();
     const id = `${agent}\u0000${runId}`;
     let run = this.#runs.get(id);

@@ -2,7 +2,7 @@
 export { PgStore } from './pg-store.js';
 export type { StoreOperations } from './operations.js';
 export { CHANGES_CHANNEL, type Change, type ChangeKind } from './changes.js';
-export type { ChangeListener, ListenOptions } from './listen.js';
+export { listenForPayloads, type ChangeListener, type ListenOptions } from './listen.js';
 export { migrate, knownVersion, schemaVersion, type MigrationResult } from './migrate.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { openPool, redactUrl, checkDatabaseUrl, type PoolOptions } from './pool.js';

@@ -26,6 +26,24 @@ export interface ListenOptions {
  * rejects, naming the URL without its password, when that first connection fails.
  */
 export async function listenForChanges(url: string, onVersion: (version: number) => void, options: ListenOptions = {}): Promise<ChangeListener> {
+  return keepListening(url, CHANGES_CHANNEL, (payload) => onVersion(Number(payload)), async (c) => String(await readHead(c)), options);
+}
+
+/**
+ * Calls `onPayload` with every NOTIFY payload on `channel`, kept up across server restarts like
+ * listenForChanges; what was sent while the connection was down is lost (for messages that are
+ * worth little once late: the fleet's run events).
+ */
+export async function listenForPayloads(url: string, channel: string, onPayload: (payload: string) => void, options: ListenOptions = {}): Promise<ChangeListener> {
+  return keepListening(url, channel, onPayload, async () => null, options);
+}
+
+/**
+ * LISTEN on a connection of its own. Each time it is (re)established, `onConnected` may read
+ * what the payloads would have said meanwhile; what it returns is delivered like a payload.
+ */
+async function keepListening(url: string, channel: string, onPayload: (payload: string) => void, onConnected: (c: Client) => Promise<string | null>, options: ListenOptions): Promise<ChangeListener> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
   const baseRetry = options.retryMs ?? 50;
   const maxRetry = options.maxRetryMs ?? 1000;
   let closed = false;
@@ -33,9 +51,9 @@ export async function listenForChanges(url: string, onVersion: (version: number)
   let retry = baseRetry;
   let timer: NodeJS.Timeout | null = null;
   const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
-  const deliver = (v: number) => {
+  const deliver = (payload: string) => {
     try {
-      onVersion(v);
+      onPayload(payload);
     } catch (err) {
       report(err);
     }
@@ -56,12 +74,12 @@ export async function listenForChanges(url: string, onVersion: (version: number)
       schedule();
     };
     c.on('notification', (n) => {
-      if (n.channel === CHANGES_CHANNEL && n.payload !== undefined) deliver(Number(n.payload));
+      if (n.channel === channel && n.payload !== undefined) deliver(n.payload);
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${CHANGES_CHANNEL}`);
-      const head = await readHead(c);
+      await c.query(`LISTEN ${channel}`);
+      const missed = await onConnected(c);
       if (closed) {
         await c.end();
         return;
@@ -70,7 +88,7 @@ export async function listenForChanges(url: string, onVersion: (version: number)
       c.on('end', () => onLost());
       client = c;
       retry = baseRetry;
-      deliver(head);
+      if (missed !== null) deliver(missed);
     } catch (err) {
       c.end().catch(() => {});
       throw err;

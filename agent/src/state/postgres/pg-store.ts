@@ -86,6 +86,11 @@ export class PgStore implements StoreOperations {
     return listener;
   }
 
+  /** Sends a NOTIFY on `channel` (for messages that are not state: the fleet's run events). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.#pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
   /** Closes every listener and the pool. */
   async close(): Promise<void> {
     await Promise.all([...this.#listeners].map((l) => l.close()));

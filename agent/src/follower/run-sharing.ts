@@ -1,0 +1,74 @@
+// A run whose calls land on different nodes is judged as one run (docs/fleet.md, "What else is
+// shared"): the evidence a node records and the run-loop steps it counts go to the fleet, and
+// what the other nodes recorded is merged here. Best effort and fast, never on the request path:
+// a step still on its way is not counted yet (a run loop is caught a few calls later), and
+// evidence still on its way is missing (the evidence rule fails closed).
+import type { Evidence, EvidenceLedger, Logger, RunTracker } from '../../../proxy/src/index.js';
+
+/** One event as it travels: evidence recorded, or a run-loop step counted, on node `n`. */
+type RunEvent = { t: 'e'; a: string; r: string; at: number; i: [string, [string, string][]][] } | { t: 's'; a: string; r: string; at: number; p: string };
+
+const FLUSH_MS = 10;
+/** A NOTIFY payload carries at most 8000 bytes: frames stay under it with room for the envelope. */
+const MAX_BATCH_BYTES = 6_000;
+const MAX_PENDING = 10_000;
+
+export interface RunLink {
+  send(body: Record<string, unknown>): boolean;
+}
+
+export class RunSharing {
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #timer: NodeJS.Timeout | null = null;
+  link: RunLink | null = null;
+
+  constructor(
+    private readonly evidence: EvidenceLedger,
+    private readonly runs: RunTracker,
+    private readonly logger: Logger,
+  ) {
+    evidence.onRecord = (a, r, items, at) => this.#push({ t: 'e', a, r, at, i: items.map((e) => [e.tool, [...e.bound]]) });
+    runs.onStep = (a, r, p, at) => this.#push({ t: 's', a, r, at, p });
+  }
+
+  /** Events other nodes produced, relayed by the control plane. */
+  onEvents(batch: Buffer): void {
+    let events: RunEvent[];
+    try {
+      events = JSON.parse(batch.toString('utf8')) as RunEvent[];
+    } catch {
+      return void this.logger.warn('run events from the control plane are not JSON; dropped');
+    }
+    for (const e of events) {
+      if (e.t === 's') this.runs.merge(e.a, e.r, e.p, e.at);
+      else this.evidence.merge(e.a, e.r, e.i.map(([tool, bound]): Evidence => ({ tool, bound: new Map(bound) })), e.at);
+    }
+  }
+
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.evidence.onRecord = null;
+    this.runs.onStep = null;
+  }
+
+  #push(e: RunEvent): void {
+    if (!this.link) return;
+    const text = JSON.stringify(e);
+    if (this.#pendingBytes + text.length > MAX_BATCH_BYTES) this.#flush();
+    if (this.#pending.length >= MAX_PENDING) return;
+    this.#pending.push(text);
+    this.#pendingBytes += text.length + 1;
+    this.#timer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+  }
+
+  #flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#pending.length === 0) return;
+    const events = Buffer.from(`[${this.#pending.join(',')}]`);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.link?.send({ run_events: { events } });
+  }
+}

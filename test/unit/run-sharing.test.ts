@@ -1,0 +1,39 @@
+import test from 'ava';
+import { EvidenceLedger, RunTracker, createLogger, evidenceOf } from '../../proxy/src/index.js';
+import { DEFAULT_RUN_LOOPS } from '../../proxy/src/enforcement/runs.js';
+import { RunSharing } from '../../agent/src/follower/run-sharing.js';
+
+/** Two nodes whose run events reach each other as the control plane would relay them. */
+function pair() {
+  const nodes = [0, 1].map(() => ({ evidence: new EvidenceLedger(), runs: new RunTracker(() => DEFAULT_RUN_LOOPS) }));
+  const sharing = nodes.map((n) => new RunSharing(n.evidence, n.runs, createLogger('silent')));
+  sharing.forEach((s, i) => {
+    s.link = { send: (body) => (sharing[1 - i]!.onEvents((body.run_events as { events: Buffer }).events), true) };
+  });
+  return { nodes, sharing, settle: () => new Promise((r) => setTimeout(r, 30)) };
+}
+
+test('evidence recorded on one node is evidence on the other, bindings included', async (t) => {
+  const { nodes, settle } = pair();
+  const now = Date.now();
+  nodes[0]!.evidence.record('agent-a', 'run-1', [evidenceOf('lookup_order', { order_id: 42 }, ['order_id'])], now);
+  t.deepEqual(nodes[1]!.evidence.get('agent-a', 'run-1', now), [], 'not before it arrives');
+  await settle();
+  const got = nodes[1]!.evidence.get('agent-a', 'run-1', now);
+  t.is(got.length, 1);
+  t.is(got[0]!.tool, 'lookup_order');
+  t.deepEqual([...got[0]!.bound], [...evidenceOf('lookup_order', { order_id: '42' }, ['order_id']).bound], 'the same binding digest');
+  t.deepEqual(nodes[1]!.evidence.get('agent-a', 'run-2', now), [], 'only that run');
+});
+
+test('run-loop steps on two nodes count as one run; merged steps are not sent back', async (t) => {
+  const { nodes, settle } = pair();
+  const now = Date.now();
+  const kinds: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    kinds.push(nodes[i % 2]!.runs.step('agent-a', 'run-1', 'same', now + i).kind);
+    await settle();
+  }
+  t.deepEqual(kinds, ['ok', 'ok', 'warn', 'warn', 'block', 'block']);
+  t.is(nodes[0]!.runs.merge('agent-a', 'run-1', 'same', now + 10).kind, 'block', 'node 0 counted six, not twelve (7th now)');
+});
