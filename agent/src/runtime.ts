@@ -226,7 +226,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const { set: detectors, skipped } = loadDefaultDetectors(secretRulesPath);
   if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
   const evidenceLedger = new EvidenceLedger();
-  followed?.follower.shareRuns(new RunSharing(evidenceLedger, runs, logger));
+  const contractRates = new RateBuckets();
+  followed?.follower.shareRuns(new RunSharing(evidenceLedger, runs, contractRates, logger));
   const chain = new Chain(
     declaredStages({
       keys,
@@ -241,7 +242,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       detectors,
       dataFlow: new DataFlow(),
       evidence: evidenceLedger,
-      contractRates: new RateBuckets(),
+      contractRates,
       approvals,
       ...(followed ? { fleet: followed.follower } : {}),
       delegation: { roots: () => delegation.roots, budgets: new DelegationBudgets() },

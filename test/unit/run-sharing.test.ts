@@ -1,12 +1,12 @@
 import test from 'ava';
-import { EvidenceLedger, RunTracker, createLogger, evidenceOf } from '../../proxy/src/index.js';
+import { EvidenceLedger, RateBuckets, RunTracker, createLogger, evidenceOf } from '../../proxy/src/index.js';
 import { DEFAULT_RUN_LOOPS } from '../../proxy/src/enforcement/runs.js';
 import { RunSharing } from '../../agent/src/follower/run-sharing.js';
 
 /** Two nodes whose run events reach each other as the control plane would relay them. */
 function pair() {
-  const nodes = [0, 1].map(() => ({ evidence: new EvidenceLedger(), runs: new RunTracker(() => DEFAULT_RUN_LOOPS) }));
-  const sharing = nodes.map((n) => new RunSharing(n.evidence, n.runs, createLogger('silent')));
+  const nodes = [0, 1].map(() => ({ evidence: new EvidenceLedger(), runs: new RunTracker(() => DEFAULT_RUN_LOOPS), rates: new RateBuckets() }));
+  const sharing = nodes.map((n) => new RunSharing(n.evidence, n.runs, n.rates, createLogger('silent')));
   sharing.forEach((s, i) => {
     s.link = { send: (body) => (sharing[1 - i]!.onEvents((body.run_events as { events: Buffer }).events), true) };
   });
@@ -36,4 +36,17 @@ test('run-loop steps on two nodes count as one run; merged steps are not sent ba
   }
   t.deepEqual(kinds, ['ok', 'ok', 'warn', 'warn', 'block', 'block']);
   t.is(nodes[0]!.runs.merge('agent-a', 'run-1', 'same', now + 10).kind, 'block', 'node 0 counted six, not twelve (7th now)');
+});
+
+test('a contract rate is one rate for the fleet: what one node takes, the other cannot', async (t) => {
+  const { nodes, settle } = pair();
+  const now = Date.now();
+  // 4 requests a minute, two nodes taking in turn.
+  const taken: boolean[] = [];
+  for (let i = 0; i < 6; i++) {
+    taken.push(nodes[i % 2]!.rates.take('payments/agent-a', 4, 60_000, now + i));
+    await settle();
+  }
+  t.deepEqual(taken, [true, true, true, true, false, false]);
+  t.true(nodes[0]!.rates.waitMs('payments/agent-a', 4, 60_000) > 0);
 });
