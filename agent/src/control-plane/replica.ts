@@ -82,6 +82,16 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     const metrics = new ProxyMetrics();
     collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
     const fleetMetrics = new FleetMetrics(metrics.registry);
+    // Ready while the database answers: a replica without it acknowledges nothing (docs/fleet.md, "Operating it").
+    let databaseUp = true;
+    const health = setInterval(() => {
+      store.headVersion().then(
+        () => (databaseUp = true),
+        () => (databaseUp = false),
+      );
+    }, 2_000);
+    health.unref();
+    closers.push(async () => clearInterval(health));
     const nodes = new FleetNodeService(store.fleet, Date.now, () => store.headVersion());
     const control = new ControlServer({
       timeouts: { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms },
@@ -91,7 +101,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       audit,
       store,
       metrics,
-      ready: () => true,
+      ready: () => databaseUp,
       node: () => null,
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
