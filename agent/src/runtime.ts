@@ -49,6 +49,8 @@ import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
 import { followControlPlane, type Followed } from './follower/follow.js';
 import { RunSharing } from './follower/run-sharing.js';
+import { loadBundle } from './policy/bundle.js';
+import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
@@ -203,9 +205,23 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
   let followed: Followed | null = null;
+  // Set once the control plane pushed a policy: it replaces the local policy file, whose edits are then ignored.
+  let fleetPolicy = false;
+  const applyFleetPolicy = (pushed: PushedPolicy): void => {
+    try {
+      const next = loadBundle(pushed.bundle, join(config.state_dir, 'fleet', 'policy'), `control-plane:${pushed.digest}`);
+      fleetPolicy = true;
+      if (next.digest === policy.current.digest) return;
+      policy.replace(next);
+      levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
+      logger.info({ digest: next.digest, by: pushed.by, contracts: next.contracts.all.map((c) => c.ref) }, 'fleet policy loaded');
+    } catch (err) {
+      logger.error({ digest: pushed.digest, err: (err as Error).message }, 'the fleet policy does not load on this node; the last good policy stays in force');
+    }
+  };
   if (config.fleet.control_plane) {
     try {
-      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, audit, packageVersion(), logger, metrics.registry);
+      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, audit, applyFleetPolicy, packageVersion(), logger, metrics.registry);
     } catch (err) {
       await audit?.close();
       await countDispatcher.close();
@@ -356,6 +372,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   };
   const reloadPolicy = (): void => {
+    if (fleetPolicy) return void logger.warn({ policy: policyFile }, 'policy file changed, and ignored: this node enforces the policy pushed to its fleet');
     try {
       const next = loadPolicy(policyFile);
       if (next.digest === policy.current.digest) return;

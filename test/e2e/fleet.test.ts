@@ -227,6 +227,35 @@ postgresSuite(() => {
     t.deepEqual(outcomes, ['ok', 'ok', 'ok', 'ok', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_LOOP_BLOCKED', 'ALT_RUN_TERMINATED', 'ALT_RUN_TERMINATED']);
   });
 
+  test.serial('a policy pushed to the control plane is enforced on every node in place of its own file', async (t) => {
+    const created = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'POST', '/keys', { agent: 'pinned', team: 'ops' })).json()) as { key: string; id: string };
+    for (const node of fleet.nodes) await eventually(knowsKey(node, created.id), 5000, `${node.controlUrl} knows the key`);
+    for (const node of fleet.nodes) t.deepEqual(await chat(node.proxyUrl, created.key), { ok: true }, 'no contract pins it yet');
+    const dir = mkdtempSync(join(tmpdir(), 'altrace-push-'));
+    try {
+      mkdirSync(join(dir, 'pinned'));
+      writeFileSync(join(dir, 'pinned', 'pinned.yaml'), stringifyYaml({ contract: 'pinned', version: 3, applies_to: { agents: ['pinned'] }, models: ['gpt-4o'] }));
+      const policy = shippedPolicy();
+      policy.contracts = { dir: 'pinned' };
+      writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+      // A broken contract is refused by the control plane, naming the file, and nothing changes.
+      writeFileSync(join(dir, 'pinned', 'broken.yaml'), 'contract: broken\nversion: one\n');
+      const refused = await runCli(['policy', 'push', join(dir, 'policy.yaml'), '--url', fleet.replicas[1]!.controlUrl, '--token', ADMIN_TOKEN]);
+      t.is(refused.code, 2, refused.stderr);
+      t.regex(refused.stderr, /broken\.yaml/);
+      rmSync(join(dir, 'pinned', 'broken.yaml'));
+      const pushed = await runCli(['policy', 'push', join(dir, 'policy.yaml'), '--url', fleet.replicas[1]!.controlUrl, '--token', ADMIN_TOKEN]);
+      t.is(pushed.code, 0, pushed.stderr);
+      t.regex(pushed.stdout, /pushed policy [0-9a-f]{16} with 1 contract \(pinned@3\)/);
+      for (const node of fleet.nodes) {
+        await eventually(async () => (await chat(node.proxyUrl, created.key)).code === 'ALT_CONTRACT_MODEL_DENIED', 5000, `${node.proxyUrl} enforces the pushed contract`);
+      }
+      t.is((await (await fleet.call(fleet.replicas[0]!.controlUrl, 'GET', '/policy')).json() as { contracts: string[] }).contracts[0], 'pinned@3');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
     type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;

@@ -3,14 +3,17 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { parseInstant } from '../../../proxy/src/index.js';
 import { loadConfig } from '../config/load.js';
-import { PolicyError, UsageError } from '../errors.js';
+import { AltraceError, PolicyError, UsageError } from '../errors.js';
 import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
 import { loadContract, loadPolicy } from '../policy/load.js';
+import { readBundle } from '../policy/bundle.js';
+import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
 
 const HELP = `altrace policy — policy and contract files
 
 Usage:
   altrace policy check FILE [--json]
+  altrace policy push FILE [--url URL] [--token TOKEN] [--json]
   altrace policy explain --agent AGENT [--team TEAM] --request FILE [--path PATH]
                          [--response FILE] [--run ID] [--parent CHAIN] [--at TIME]
                          [--config FILE] [--json]
@@ -18,6 +21,11 @@ Usage:
 check    Validates FILE: a policy (policies/policy.schema.json, with the contracts it names)
          or a single contract (policies/contract.schema.json, recognised by its "contract:"
          key). Exit 0 when valid, 1 when not; the message names the file and the field.
+
+push     Sends FILE and the contracts of the directory it names to a fleet control plane
+         (admin token): checked there as a node would load it, then every node enforces it
+         in place of its own policy file (docs/fleet.md). Pushing the same policy again
+         changes nothing.
 
 explain  Runs the request in FILE (the provider-native JSON body, sent to PATH, default
          /v1/chat/completions) through the agent's chain offline, as AGENT of TEAM (default
@@ -123,6 +131,21 @@ async function explain(args: string[]): Promise<number> {
   return refused ? 1 : 0;
 }
 
+async function push(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: CONTROL_OPTIONS });
+  if (positionals.length !== 1) throw new UsageError('push needs one FILE: the policy file (its contracts directory goes with it)');
+  let bundle;
+  try {
+    bundle = readBundle(positionals[0]!);
+  } catch (err) {
+    if (err instanceof AltraceError) throw err;
+    throw new AltraceError('ALT_POLICY_INVALID', `cannot read the policy ${positionals[0]}: ${(err as Error).message}`);
+  }
+  const r = (await call(controlTarget(values), 'PUT', '/policy', bundle)) as { digest: string; contracts: string[] };
+  printer(values.json)(r, `pushed policy ${r.digest} with ${r.contracts.length} contract${r.contracts.length === 1 ? '' : 's'}${r.contracts.length ? ` (${r.contracts.join(', ')})` : ''}: every node loads it from its stream`);
+  return 0;
+}
+
 export async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h') {
@@ -134,7 +157,8 @@ export async function policyCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'explain') return explain(rest);
-  if (sub !== 'check') throw new UsageError(`unknown subcommand "${sub}" (check, explain)`);
+  if (sub === 'push') return push(rest);
+  if (sub !== 'check') throw new UsageError(`unknown subcommand "${sub}" (check, explain, push)`);
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('check needs one FILE');
   return check(positionals[0]!, values.json === true);

@@ -10,6 +10,8 @@ import { ConfigError } from '../errors.js';
 import { ControlServer } from '../control/server.js';
 import { fleetNodeRoutes } from '../control/routes/fleet-nodes.js';
 import { fleetAuditRoutes } from '../control/routes/fleet-audit.js';
+import { fleetPolicyRoutes } from '../control/routes/fleet-policy.js';
+import { PolicyService, type PushedPolicy } from '../services/policy-service.js';
 import { requireAdmin } from '../services/team-scope.js';
 import { verifyFleetAudit } from './fleet-audit-verify.js';
 import { FleetMetrics } from '../fleet/metrics.js';
@@ -105,6 +107,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       node: () => null,
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
+        fleetPolicyRoutes(routes, new PolicyService(store, () => (feed.state.changes().find((c) => c.kind === 'policy.put')?.payload as PushedPolicy | undefined) ?? null));
         fleetAuditRoutes(routes, async (op) => {
           requireAdmin(op, 'verify the fleet audit log');
           return verifyFleetAudit(store.audit, await store.fleet.listNodes());

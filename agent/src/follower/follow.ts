@@ -10,6 +10,7 @@ import { FleetMetrics } from '../fleet/metrics.js';
 import type { SqliteStore } from '../state/sqlite.js';
 import type { ApprovalRecord, OperatorToken } from '../state/store.js';
 import type { ApprovalService } from '../services/approval-service.js';
+import type { PushedPolicy } from '../services/policy-service.js';
 import { FollowedStore } from './followed-store.js';
 import { Follower } from './follower.js';
 import { LeaseHolder } from './budget-leases.js';
@@ -42,6 +43,8 @@ export async function followControlPlane(
   local: SqliteStore,
   /** The node's audit log, shipped to the control plane; null when it is disabled. */
   audit: { verifierKey: string } | null,
+  /** A policy pushed to the fleet arrived (at start from the snapshot file, or from the stream). */
+  onPolicy: (pushed: PushedPolicy) => void,
   version: string,
   logger: Logger,
   registry: Registry,
@@ -76,7 +79,7 @@ export async function followControlPlane(
     maxStalenessMs: config.fleet.max_staleness_s * 1000,
     onStale: config.fleet.on_stale,
     version,
-    registries: { ...r, tokens, onBudget: (b) => leases.prefetch(b), onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
+    registries: { ...r, tokens, onPolicy: (p) => onPolicy(p as PushedPolicy), onBudget: (b) => leases.prefetch(b), onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
     logger,
     metrics: new FleetMetrics(registry),
   });

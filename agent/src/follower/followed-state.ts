@@ -13,6 +13,8 @@ export interface FollowedRegistries {
   budgets: BudgetLedger;
   /** Operator tokens by hash: a node's control API answers reads with them. */
   tokens: Map<string, OperatorToken & { hash: string }>;
+  /** A policy pushed to the fleet (a PolicyBundle with its digest): the node loads it. */
+  onPolicy?: (pushed: unknown) => void;
   /** A budget set or changed (a node leases for it). */
   onBudget?: (b: Budget) => void;
   /** Approvals as they change: a node waiting on one learns its decision here. */
@@ -102,6 +104,8 @@ export class FollowedState {
         return this.r.onBudget?.(p as unknown as Budget);
       case 'approval.put':
         return this.r.onApproval?.(p as unknown as ApprovalRecord);
+      case 'policy.put':
+        return this.r.onPolicy?.(p);
       default:
         return;
     }
@@ -154,6 +158,8 @@ export function identity(c: Change): string {
       return `budget:${p.scope}:${p.target}`;
     case 'approval.put':
       return `approval:${p.id}`;
+    case 'policy.put':
+      return 'policy';
   }
 }
 

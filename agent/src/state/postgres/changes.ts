@@ -19,7 +19,9 @@ export type ChangeKind =
   | 'level.put'
   | 'budget.put'
   | 'budget.delete'
-  | 'approval.put';
+  | 'approval.put'
+  /** The policy and its contracts an operator pushed (a PolicyBundle with its digest): kept only here. */
+  | 'policy.put';
 
 export interface Change {
   /** Gapless and in commit order: 1, 2, 3 ... */

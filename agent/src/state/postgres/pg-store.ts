@@ -63,6 +63,15 @@ export class PgStore implements StoreOperations {
     });
   }
 
+  /** Records a pushed policy (docs/fleet.md): it lives in the change log only, the latest one in force. */
+  putPolicy(pushed: unknown): Promise<void> {
+    return inTransaction(this.#pool, this.#url, async (client) => {
+      const changes = new ChangeRecorder(client);
+      await changes.append('policy.put', pushed);
+      await changes.finish();
+    });
+  }
+
   /** Changes committed after `version`, oldest first, at most `limit` of them. */
   changesSince(version: number, limit = 1000): Promise<Change[]> {
     return readChanges(this.#pool, version, limit);
