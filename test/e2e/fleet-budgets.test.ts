@@ -57,6 +57,8 @@ postgresSuite(() => {
   });
 
   test.serial('3 nodes × 100 concurrent requests: the fleet spends at most the limit; leased, settled and returned add up in PostgreSQL', async (t) => {
+    const listed = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'GET', '/nodes')).json()) as { nodes: { name: string; leases_usd: number }[] };
+    t.true(listed.nodes.every((n) => n.leases_usd > 0), `altrace nodes shows each node's leases: ${JSON.stringify(listed.nodes.map((n) => n.leases_usd))}`);
     const burst = await Promise.all(fleet.nodes.flatMap((n) => Array.from({ length: 100 }, () => chat(n.proxyUrl))));
     const refused = burst.filter((r) => r !== 'ok');
     t.true(refused.every((r) => r === 'ALT_BUDGET_EXCEEDED'), `refusals: ${[...new Set(refused)].join(', ')}`);

@@ -94,7 +94,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     }, 2_000);
     health.unref();
     closers.push(async () => clearInterval(health));
-    const nodes = new FleetNodeService(store.fleet, Date.now, () => store.headVersion());
+    const nodes = new FleetNodeService(store.fleet, Date.now, () => store.headVersion(), () => store.leases.heldByNode());
     const control = new ControlServer({
       timeouts: { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms },
       maxJsonDepth: config.limits.max_json_depth,

@@ -67,6 +67,12 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
   readonly #staleTimer: NodeJS.Timeout;
   #loop: Promise<void> = Promise.resolve();
   #wake: (() => void) | null = null;
+  /**
+   * A re-enrollment under way. The next stream waits for it: presenting the refused certificate
+   * again (to the next replica) started a second enrollment, each replacing the other's
+   * certificate (test/e2e/fleet-faults.test.ts, "a removed node", saw two).
+   */
+  #reenrolling: Promise<void> | null = null;
   /** Sends a frame on the stream while one is up. */
   #send: ((body: Record<string, unknown>) => void) | null = null;
   #spendQueue: SpendRow[] = [];
@@ -167,6 +173,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
       });
       if (this.#closed) return;
       this.o.metrics.streamUp.set(0);
+      await this.#reenrolling;
       // A stream that got going resets the backoff; failures to connect move on to the next replica.
       retry = opened ? RETRY_MIN_MS : Math.min(retry * 2, RETRY_MAX_MS);
       if (!opened) this.#urlIndex = (this.#urlIndex + 1) % this.o.urls.length;
@@ -385,7 +392,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
       } catch {
         // Not our control plane's JSON: the status says enough.
       }
-      if (e.code === 'ALT_FLEET_UNAUTHENTICATED') void this.#reenroll(e.message ?? '');
+      if (e.code === 'ALT_FLEET_UNAUTHENTICATED') this.#reenrolling ??= this.#reenroll(e.message ?? '').finally(() => (this.#reenrolling = null));
       end(new Error(`the control plane answered ${status}${e.code ? ` ${e.code}: ${e.message}` : ''}`));
     });
   }

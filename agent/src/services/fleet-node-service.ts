@@ -25,6 +25,8 @@ export class FleetNodeService {
     private readonly now: () => number = Date.now,
     /** The change log's head, for each node's lag; without it lag is null. */
     private readonly headVersion: (() => Promise<number>) | null = null,
+    /** USD each node holds in outstanding budget leases. */
+    private readonly leasesHeld: (() => Promise<Map<string, number>>) | null = null,
   ) {}
 
   async createEnrollmentToken(op: Operator, body: unknown): Promise<{ token: string; view: EnrollmentToken }> {
@@ -65,7 +67,8 @@ export class FleetNodeService {
     const nodes = await this.fleet.listNodes();
     // Read after the nodes, so no node's applied version is ahead of it and lag is never negative.
     const head = this.headVersion ? await this.headVersion() : null;
-    return nodes.map((n) => nodeView(n, head));
+    const held = this.leasesHeld ? await this.leasesHeld() : new Map<string, number>();
+    return nodes.map((n) => nodeView(n, head, held.get(n.id) ?? 0));
   }
 
   /**
@@ -94,7 +97,7 @@ function parseTokenBody(body: unknown): { name: string; ttlHours: number } {
 export type NodeView = ReturnType<typeof nodeView>;
 
 /** A node as the API shows it; `head` is the change log's head, null when unknown (then lag is null). */
-export function nodeView(n: NodeRecord, head: number | null) {
+export function nodeView(n: NodeRecord, head: number | null, leasesUsd = 0) {
   return {
     id: n.id,
     name: n.name,
@@ -105,9 +108,8 @@ export function nodeView(n: NodeRecord, head: number | null) {
     applied_version: n.appliedVersion,
     lag: head === null ? null : head - n.appliedVersion,
     removed: iso(n.removedAt),
-    // Nodes do not draw leases yet (docs/fleet.md, "Budgets: leases": the node side is not built);
-    // once they do, this is the sum of the node's outstanding budget_leases.
-    leases_usd: 0,
+    /** Outstanding budget leases the node holds (docs/fleet.md, "Budgets: leases"). */
+    leases_usd: leasesUsd,
   };
 }
 

@@ -192,6 +192,12 @@ export class LeaseStore {
     return { limitUsd: t.limit === null ? null : Number(t.limit), spentUsd: Number(t.spent ?? 0), outstandingUsd: Number(t.outstanding) };
   }
 
+  /** USD in outstanding leases, per node (`altrace nodes`). */
+  async heldByNode(): Promise<Map<string, number>> {
+    const r = await this.pool.query<{ node_id: string; usd: string }>('SELECT node_id, sum(usd)::text AS usd FROM budget_leases WHERE returned_at IS NULL GROUP BY node_id');
+    return new Map(r.rows.map((x) => [x.node_id, Number(x.usd)]));
+  }
+
   async get(leaseId: string): Promise<Lease | null> {
     const r = await this.pool.query<LeaseRow>(`SELECT ${LEASE_COLUMNS} FROM budget_leases WHERE id = $1`, [leaseId]);
     return r.rows[0] ? toLease(r.rows[0]) : null;
