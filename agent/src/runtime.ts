@@ -401,6 +401,16 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const deescalation = setInterval(() => void enforcement.deescalate(), 1000);
   deescalation.unref();
   const reclaim = startHeapReclaim(config.limits.heap_reclaim_mb, metrics);
+  followed?.follower.reportWith({
+    seenAgents: () => [
+      ...enforcement
+        .agents({ name: 'node-report', team: null })
+        .filter((a) => a.last_seen !== null)
+        .map((a) => ({ id: a.id, agent: a.id, team: a.team, kind: 'registered' as const, firstSeen: 0, lastSeen: Date.parse(a.last_seen!) })),
+      ...(node?.shadowAgents() ?? []).map((w) => ({ id: w.id, agent: w.comm || (w.address ?? w.id), team: '', kind: 'shadow' as const, firstSeen: w.firstSeen, lastSeen: w.lastSeen })),
+    ],
+    bpfStatus: () => node?.status() ?? null,
+  });
   ready = true;
   logger.info({ proxy_port: listener.port, control_port: controlPort, transparent_port: transparent?.port, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 

@@ -256,6 +256,15 @@ postgresSuite(() => {
     }
   });
 
+  test.serial('the control plane lists each agent with the nodes that saw it, and every node’s enforcement status', async (t) => {
+    type Agents = { agents: { id: string; seen_on?: { node: string }[] }[] };
+    const seenOn = async () => ((await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/agents')).json()) as Agents).agents.find((a) => a.id === 'fleet-bot')?.seen_on?.map((s) => s.node).sort();
+    // Nodes report every five seconds.
+    await eventually(async () => JSON.stringify(await seenOn()) === JSON.stringify(['node-0', 'node-1', 'node-2']), 12_000, 'fleet-bot seen on the three nodes');
+    const status = (await (await fleet.call(fleet.replicas[0]!.controlUrl, 'GET', '/node')).json()) as { nodes: { node: string; status: { enforcement: string } }[] };
+    t.deepEqual(status.nodes.map((n) => [n.node, n.status.enforcement]), [['node-0', 'off'], ['node-1', 'off'], ['node-2', 'off']]);
+  });
+
   test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
     type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;

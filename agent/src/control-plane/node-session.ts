@@ -7,10 +7,19 @@ import type { AgentLevel, BudgetScope, KillSwitch, Logger, SpendRow, Window } fr
 import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
-import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore, PgStore } from '../state/postgres/index.js';
+import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore, NodeReportStore, PgStore, SeenAgent } from '../state/postgres/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
+
+interface WireSeenAgent {
+  id: string;
+  agent: string;
+  team: string;
+  kind: string;
+  first_seen: number;
+  last_seen: number;
+}
 
 interface LeaseAsk {
   request_id: string;
@@ -32,6 +41,7 @@ export interface SessionDeps {
   feed: ChangeFeed;
   leases: LeaseStore;
   audit: FleetAuditStore;
+  reports: NodeReportStore;
   /** Where a node's run events go to the other nodes. */
   runs: { publish(origin: string, events: Buffer): void };
   /** Where nodes' rule-driven level changes and spend are committed. */
@@ -150,6 +160,8 @@ export class NodeSession implements SessionView {
       return void this.#storeAudit(f.audit_batch as { first_seq: number; records: Buffer[]; checkpoint: string });
     }
     if (f.body === 'run_events') return this.d.runs.publish(this.nodeId, (f.run_events as { events: Buffer }).events);
+    if (f.body === 'seen_agents') return void this.#seenAgents((f.seen_agents as { agents: WireSeenAgent[] }).agents);
+    if (f.body === 'bpf_status') return void this.#bpfStatus((f.bpf_status as { status: Buffer }).status);
     if (f.body === 'node_level_change') return void this.#levelChange(f.node_level_change as { level: Buffer; kill: Buffer; release: boolean });
     if (f.body === 'spend_batch') return void this.#spend((f.spend_batch as { rows: Buffer }).rows);
     if (f.body === 'lease_request') return void this.#grant(f.lease_request as LeaseAsk);
@@ -167,6 +179,21 @@ export class NodeSession implements SessionView {
     } catch (err) {
       this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'audit batch not stored; the node sends it again');
     }
+  }
+
+  async #seenAgents(agents: WireSeenAgent[]): Promise<void> {
+    const seen = agents.map((a): SeenAgent => ({ id: a.id, agent: a.agent, team: a.team, kind: a.kind === 'shadow' ? 'shadow' : 'registered', firstSeen: a.first_seen, lastSeen: a.last_seen }));
+    await this.d.reports.putSeenAgents(this.nodeId, seen, Date.now()).catch((err: unknown) => this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'node report not stored'));
+  }
+
+  async #bpfStatus(status: Buffer): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(status.toString('utf8'));
+    } catch {
+      return void this.d.logger.warn({ node: this.nodeId }, 'bpf status from a node is not JSON; ignored');
+    }
+    await this.d.reports.putBpfStatus(this.nodeId, parsed, Date.now()).catch((err: unknown) => this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, 'node report not stored'));
   }
 
   /** A node's enforcement rule changed a level: committed with its kill switch, it reaches every node. */

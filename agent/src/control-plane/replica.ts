@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import { ControlServer } from '../control/server.js';
 import { fleetNodeRoutes } from '../control/routes/fleet-nodes.js';
 import { fleetAuditRoutes } from '../control/routes/fleet-audit.js';
+import { fleetAgentRoutes } from '../control/routes/fleet-agents.js';
 import { fleetPolicyRoutes } from '../control/routes/fleet-policy.js';
 import { PolicyService, type PushedPolicy } from '../services/policy-service.js';
 import { requireAdmin } from '../services/team-scope.js';
@@ -107,6 +108,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       node: () => null,
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
+        fleetAgentRoutes(routes, services.enforcement, () => store.reports.all());
         fleetPolicyRoutes(routes, new PolicyService(store, () => (feed.state.changes().find((c) => c.kind === 'policy.put')?.payload as PushedPolicy | undefined) ?? null));
         fleetAuditRoutes(routes, async (op) => {
           requireAdmin(op, 'verify the fleet audit log');
@@ -125,6 +127,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       approvals: services.approvals,
       leases: store.leases,
       audit: store.audit,
+      reports: store.reports,
       runs,
       store,
       leaseMaxUsd: config.fleet.lease_max_usd,

@@ -10,6 +10,7 @@ import type { FleetMetrics } from '../fleet/metrics.js';
 import { FollowedState, type FollowedRegistries } from './followed-state.js';
 import type { RemoteApprovals } from '../services/approval-service.js';
 import type { ApprovalRecord } from '../state/store.js';
+import type { SeenAgent } from '../state/postgres/index.js';
 import type { NodeWrites } from './followed-store.js';
 import { openSession } from './fleet-http.js';
 import type { LeaseHolder } from './budget-leases.js';
@@ -48,6 +49,15 @@ type WireChange = Parameters<typeof fromWire>[0];
 export const snapshotPath = (stateDir: string): string => join(stateDir, 'fleet', 'fleet-snapshot.pb');
 
 const APPROVAL_ACK_MS = 5_000;
+/** How often a node reports the agents it saw and its bpf status. */
+const REPORT_MS = 5_000;
+
+/** What a node reports of itself (docs/fleet.md, "What else is shared"). */
+export interface NodeReporter {
+  seenAgents(): SeenAgent[];
+  /** `altrace bpf status` as JSON; null when node enforcement is off. */
+  bpfStatus(): unknown;
+}
 
 /** Spend rows kept for the control plane while the stream is down; past this the oldest go (the node's own store keeps them all). */
 const MAX_QUEUED_SPEND_ROWS = 50_000;
@@ -77,6 +87,8 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
   #send: ((body: Record<string, unknown>) => void) | null = null;
   #spendQueue: SpendRow[] = [];
   #runs: RunSharing | null = null;
+  #reporter: NodeReporter | null = null;
+  #reportTimer: NodeJS.Timeout | null = null;
   readonly #approvalAcks = new Map<string, { resolve: () => void; timer: NodeJS.Timeout }>();
 
   private constructor(private readonly o: FollowerOptions, identity: NodeIdentity) {
@@ -145,14 +157,26 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
     this.o.leases.close();
     this.o.audit?.close();
     this.#runs?.close();
+    if (this.#reportTimer) clearInterval(this.#reportTimer);
     const session = this.#session;
-    if (session && !session.destroyed) {
+    // Only a stream that is up (#send set at its Welcome) can carry anything back. The answer to a
+    // PING says the replica has read every frame sent before it (the lease returns). Not close():
+    // it waited for the stream to end, which it never does by itself (every shutdown took 500 ms),
+    // and close() then destroy() leaves the TLS socket to a replica that hangs open, so the node
+    // did not exit on SIGTERM until SIGKILLed (test/e2e/fleet-faults.test.ts, "a node restarted
+    // while the control plane is down").
+    if (session && !session.destroyed && this.#send) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 500);
-        session.close(() => {
+        const answered = () => {
           clearTimeout(t);
           resolve();
-        });
+        };
+        try {
+          if (!session.ping(answered)) answered();
+        } catch {
+          answered();
+        }
       });
     }
     this.#session?.destroy();
@@ -246,6 +270,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
               this.o.metrics.streamUp.set(1);
               send({ hello: { node_id: id.nodeId, node_name: this.o.nodeName, version: this.o.version, applied_version: this.state.version, audit_verifier_key: this.o.audit?.verifierKey ?? '' } });
               this.#send = send;
+              this.#report();
               if (this.#runs) this.#runs.link = { send: (body) => (send(body), true) };
               this.#sendSpend();
               this.o.leases.link = { send: (body) => (send(body), true) };
@@ -339,6 +364,26 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
     // Without a stream the control plane learns nothing; its approval stays pending until an
     // operator answers it (the request was refused here either way).
     this.#send?.({ approval_expire: { id, reason, at } });
+  }
+
+  /** Reports the agents this node sees and its bpf status, now and every few seconds. */
+  reportWith(r: NodeReporter): void {
+    this.#reporter = r;
+    this.#reportTimer = setInterval(() => this.#report(), REPORT_MS);
+    this.#reportTimer.unref();
+    this.#report();
+  }
+
+  #report(): void {
+    const send = this.#send;
+    if (!send || !this.#reporter) return;
+    try {
+      send({ seen_agents: { agents: this.#reporter.seenAgents().map((a) => ({ id: a.id, agent: a.agent, team: a.team, kind: a.kind, first_seen: a.firstSeen, last_seen: a.lastSeen })) } });
+      const bpf = this.#reporter.bpfStatus();
+      if (bpf !== null) send({ bpf_status: { status: Buffer.from(JSON.stringify(bpf, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) } });
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'node report not sent');
+    }
   }
 
   /** Shares this node's run state with the fleet from now on (the ledger and tracker exist after the follower starts). */

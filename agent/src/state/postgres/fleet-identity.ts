@@ -145,3 +145,47 @@ function toNode(r: NodeRow): NodeRecord {
     removedAt: ms(r.removed_at),
   };
 }
+
+/** An agent a node saw: registered (it holds a key) or shadow (found by node enforcement, no key). */
+export interface SeenAgent {
+  id: string;
+  agent: string;
+  team: string;
+  kind: 'registered' | 'shadow';
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface NodeReport {
+  nodeId: string;
+  seenAgents: SeenAgent[];
+  bpfStatus: unknown;
+  reportedAt: number;
+}
+
+/** Each node's last report of itself (migration 005). */
+export class NodeReportStore {
+  constructor(private readonly pool: Pool) {}
+
+  async putSeenAgents(nodeId: string, agents: SeenAgent[], at: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO node_reports (node_id, seen_agents, reported_at) VALUES ($1, $2, $3)
+       ON CONFLICT (node_id) DO UPDATE SET seen_agents = EXCLUDED.seen_agents, reported_at = EXCLUDED.reported_at`,
+      [nodeId, JSON.stringify(agents), new Date(at)],
+    );
+  }
+
+  async putBpfStatus(nodeId: string, status: unknown, at: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO node_reports (node_id, bpf_status, reported_at) VALUES ($1, $2, $3)
+       ON CONFLICT (node_id) DO UPDATE SET bpf_status = EXCLUDED.bpf_status, reported_at = EXCLUDED.reported_at`,
+      [nodeId, JSON.stringify(status), new Date(at)],
+    );
+  }
+
+  async all(): Promise<NodeReport[]> {
+    const r = await this.pool.query<{ node_id: string; seen_agents: SeenAgent[]; bpf_status: unknown; reported_at: Date }>('SELECT * FROM node_reports ORDER BY node_id COLLATE "C"');
+    return r.rows.map((x) => ({ nodeId: x.node_id, seenAgents: x.seen_agents, bpfStatus: x.bpf_status, reportedAt: x.reported_at.getTime() }));
+  }
+}
+

@@ -7,6 +7,6 @@ export { migrate, knownVersion, schemaVersion, type MigrationResult } from './mi
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { openPool, redactUrl, checkDatabaseUrl, type PoolOptions } from './pool.js';
 export { DatabaseUnreachableError, DatabaseUrlError, LeaseInvalidError, SchemaTooNewError } from './errors.js';
-export { FleetIdentityStore, type StoredCa, type NodeRecord, type EnrollmentToken } from './fleet-identity.js';
+export { FleetIdentityStore, NodeReportStore, type StoredCa, type NodeRecord, type EnrollmentToken, type SeenAgent, type NodeReport } from './fleet-identity.js';
 export { LeaseStore, type Lease, type LeaseWindow, type GrantRequest, type GrantResult, type GrantRefusal, type RenewResult, type ReturnResult, type WindowTotals } from './leases.js';
 export { FleetAuditStore, type ShippedBatch, type StoredBatch, type ShippedLog } from './fleet-audit.js';

@@ -10,7 +10,7 @@ import { migrate, type MigrationResult } from './migrate.js';
 import { PgOperations, type StoreOperations } from './operations.js';
 import { openPool, type PoolOptions } from './pool.js';
 import { inTransaction } from './transaction.js';
-import { FleetIdentityStore } from './fleet-identity.js';
+import { FleetIdentityStore, NodeReportStore } from './fleet-identity.js';
 import { LeaseStore } from './leases.js';
 import { FleetAuditStore } from './fleet-audit.js';
 
@@ -26,6 +26,8 @@ export class PgStore implements StoreOperations {
   readonly leases: LeaseStore;
   /** The audit logs nodes ship (not in the change log). */
   readonly audit: FleetAuditStore;
+  /** What each node last reported of itself: agents seen, bpf status (not in the change log). */
+  readonly reports: NodeReportStore;
 
   private constructor(pool: Pool, url: string, migration: MigrationResult) {
     this.#pool = pool;
@@ -34,6 +36,7 @@ export class PgStore implements StoreOperations {
     this.fleet = new FleetIdentityStore(pool, url);
     this.leases = new LeaseStore(pool, url);
     this.audit = new FleetAuditStore(pool, url);
+    this.reports = new NodeReportStore(pool);
   }
 
   /**
