@@ -243,7 +243,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   if (skipped.length) logger.info({ skipped: skipped.map((s) => `${s.id}: ${s.why}`) }, 'secret rules not used here');
   const evidenceLedger = new EvidenceLedger();
   const contractRates = new RateBuckets();
-  followed?.follower.shareRuns(new RunSharing(evidenceLedger, runs, contractRates, logger));
+  const delegationBudgets = new DelegationBudgets();
+  followed?.follower.shareRuns(new RunSharing(evidenceLedger, runs, contractRates, delegationBudgets, logger));
   const chain = new Chain(
     declaredStages({
       keys,
@@ -261,7 +262,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       contractRates,
       approvals,
       ...(followed ? { fleet: followed.follower } : {}),
-      delegation: { roots: () => delegation.roots, budgets: new DelegationBudgets() },
+      delegation: { roots: () => delegation.roots, budgets: delegationBudgets },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
       enforceOnly: config.enforce_only,

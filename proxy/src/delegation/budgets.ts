@@ -6,16 +6,34 @@ import type { Counter, Reservation } from '../budget/ledger.js';
  * the ledger's budgets, settled with them. In memory: a link is forgotten after it expires.
  */
 export class DelegationBudgets {
-  readonly #links = new Map<string, { counter: Counter; limit: number; exp: number }>();
+  readonly #links = new Map<string, { counter: LinkCounter; limit: number; exp: number }>();
+  /** Spend other nodes of the fleet reported for links this node has not seen yet. */
+  readonly #early = new Map<string, { usd: number; exp: number }>();
+  /** Told of spend settled here on a link (not merged): a followed node shares it with the fleet. */
+  onSpend: ((id: string, usd: number, exp: number) => void) | null = null;
 
   #counter(id: string, limit: number, exp: number): { counter: Counter; limit: number } {
     let e = this.#links.get(id);
     if (!e) {
       if (this.#links.size > 10_000) this.prune(Math.floor(Date.now() / 1000));
-      e = { counter: { spent: 0, reserved: 0 }, limit, exp };
+      e = { counter: new LinkCounter((usd) => this.onSpend?.(id, usd, exp)), limit, exp };
+      const early = this.#early.get(id);
+      if (early) {
+        e.counter.merge(early.usd);
+        this.#early.delete(id);
+      }
       this.#links.set(id, e);
     }
     return e;
+  }
+
+  /** Spend another node of the fleet settled on a link (`exp`: when the link expires, epoch seconds). */
+  merge(id: string, usd: number, exp: number): void {
+    const e = this.#links.get(id);
+    if (e) return e.counter.merge(usd);
+    if (this.#early.size > 10_000) this.#early.clear();
+    const had = this.#early.get(id);
+    this.#early.set(id, { usd: (had?.usd ?? 0) + usd, exp });
   }
 
   /** The first link whose budget the worst case would overrun, or null. */
@@ -35,10 +53,36 @@ export class DelegationBudgets {
   }
 
   spent(id: string): number {
-    return this.#links.get(id)?.counter.spent ?? 0;
+    return this.#links.get(id)?.counter.spent ?? this.#early.get(id)?.usd ?? 0;
   }
 
   prune(nowS: number): void {
     for (const [id, e] of this.#links) if (e.exp <= nowS && e.counter.reserved === 0) this.#links.delete(id);
+    for (const [id, e] of this.#early) if (e.exp <= nowS) this.#early.delete(id);
+  }
+}
+
+/**
+ * A link's counter: the ledger settles it like any other (spent += actual), and the increase is
+ * reported, so the fleet's other nodes count it too; spend merged from them is not reported back.
+ */
+class LinkCounter implements Counter {
+  reserved = 0;
+  #spent = 0;
+
+  constructor(private readonly report: (usd: number) => void) {}
+
+  get spent(): number {
+    return this.#spent;
+  }
+
+  set spent(v: number) {
+    const added = v - this.#spent;
+    this.#spent = v;
+    if (added > 0) this.report(added);
+  }
+
+  merge(usd: number): void {
+    this.#spent += usd;
   }
 }
