@@ -266,12 +266,14 @@ postgresSuite(() => {
   });
 
   test.serial('altrace audit verify against the control plane verifies every node’s shipped log, and names a tampered record and a fork', async (t) => {
-    type Report = { ok: boolean; problem: string | null; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
+    type Report = { ok: boolean; problem: string | null; fleet: { ok: boolean; entries: number; signed_entries: number }; logs: { node: string; ok: boolean; records: number; signed_records: number; problem: string | null }[] };
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;
-    let r: Report = { ok: false, problem: null, logs: [] };
+    let r: Report = { ok: false, problem: null, fleet: { ok: false, entries: 0, signed_entries: 0 }, logs: [] };
     // Nodes ship every second and sign a checkpoint every second: wait until all of it is in.
     await eventually(async () => (r = await verify()).ok && r.logs.length === 3 && r.logs.every((l) => l.records > 0 && l.signed_records === l.records), 10_000, 'every node log shipped and signed');
     t.deepEqual(r.logs.map((l) => l.node).sort(), ['node-0', 'node-1', 'node-2']);
+    // The fleet log: every node checkpoint received is a leaf under a signed fleet checkpoint.
+    t.true(r.fleet.ok && r.fleet.entries >= 3 && r.fleet.signed_entries === r.fleet.entries, JSON.stringify(r.fleet));
     const cli = await runCli(['audit', 'verify', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
     t.is(cli.code, 0, cli.stderr);
     t.regex(cli.stdout, /ok: 3 node logs verify/);
@@ -294,6 +296,13 @@ postgresSuite(() => {
       t.regex(failed.stdout, /FAILED node-1/);
       await pool.query('UPDATE audit_records SET record = $3 WHERE log = $1 AND seq = $2', [log.log, 0, first!.record]);
       t.true((await verify()).ok, 'restored, it verifies again');
+      // A node checkpoint taken out of the store: the node's log alone might not show it, the fleet log does.
+      const cps = await pool.query<{ size: string; note: string }>('DELETE FROM audit_checkpoints WHERE log = $1 AND size = (SELECT min(size) FROM audit_checkpoints WHERE log = $1) RETURNING size, note', [log.log]);
+      const unhooked = await verify();
+      t.false(unhooked.ok);
+      t.regex(unhooked.problem!, /^fleet log: fleet log entry \d+ \(node node-1\) names a checkpoint the node's log no longer holds/);
+      await pool.query('INSERT INTO audit_checkpoints (log, size, note, received_at) VALUES ($1, $2, $3, now())', [log.log, cps.rows[0]!.size, cps.rows[0]!.note]);
+      t.true((await verify()).ok, 'put back, it verifies again');
       // The node's log rewritten after shipping: the same record shipped again with other bytes.
       const fork = await store.audit.store({ log: log.log, nodeId: 'node-1', firstSeq: 0, records: [changed], checkpoint: null, at: Date.now() });
       t.is(fork.forks, 1);

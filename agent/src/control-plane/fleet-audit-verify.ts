@@ -5,6 +5,7 @@
 import { CheckpointError, openSignedCheckpoint, parseVerifierKey } from '../audit/checkpoint.js';
 import { verifyRecords } from '../audit/verify.js';
 import type { FleetAuditStore, NodeRecord } from '../state/postgres/index.js';
+import { verifyFleetLog, type FleetLogReport } from './fleet-audit-log.js';
 
 /** A log whose node signed more than it shipped, and has shipped nothing for this long, has a gap. */
 export const SHIPPING_GAP_MS = 30_000;
@@ -24,19 +25,23 @@ export interface LogReport {
 
 export interface FleetVerifyReport {
   ok: boolean;
+  /** The fleet log: the node checkpoints under the control plane's signed checkpoints. */
+  fleet: FleetLogReport;
   logs: LogReport[];
   /** Nodes in contact with the control plane that have shipped no log. */
   silent_nodes: string[];
   problem: string | null;
 }
 
-export async function verifyFleetAudit(audit: FleetAuditStore, nodes: readonly NodeRecord[], now = Date.now()): Promise<FleetVerifyReport> {
+export async function verifyFleetAudit(audit: FleetAuditStore, fleetKey: string, nodes: readonly NodeRecord[], now = Date.now()): Promise<FleetVerifyReport> {
   const reports: LogReport[] = [];
   const shipping = new Set<string>();
+  const notes = new Map<string, Set<string>>();
   for (const log of await audit.logs()) {
     shipping.add(log.nodeId);
     const stored = await audit.records(log.log);
     const checkpoints = await audit.checkpoints(log.log);
+    notes.set(log.log, new Set(checkpoints.map((c) => c.note)));
     const problems: [number, string][] = [];
     const base = { node: log.nodeId, verifier_key: log.log, last_shipped: new Date(log.lastAt).toISOString() };
     let verifier;
@@ -59,10 +64,17 @@ export async function verifyFleetAudit(audit: FleetAuditStore, nodes: readonly N
     const r = verifyRecords(stored.map((s) => s.record), shippable, verifier, problems, 'the node shipped records but no signed checkpoint yet');
     reports.push({ ...base, ok: r.ok, records: r.records, checkpoints: checkpoints.length, signed_records: r.signedSize, first_bad_record: r.firstBadRecord, problem: r.problem });
   }
+  const fleet = await verifyFleetLog(audit, fleetKey, notes);
   const silent = nodes.filter((n) => n.removedAt === null && n.lastContactAt !== null && !shipping.has(n.id) && now - n.enrolledAt > SHIPPING_GAP_MS).map((n) => n.id);
   const firstBad = reports.find((r) => !r.ok);
-  const problem = firstBad ? `node ${firstBad.node}: ${firstBad.problem}` : silent.length ? `gap: node ${silent.join(', ')} is in contact but has shipped no audit log` : null;
-  return { ok: problem === null, logs: reports, silent_nodes: silent, problem };
+  const problem = firstBad
+    ? `node ${firstBad.node}: ${firstBad.problem}`
+    : !fleet.ok
+      ? `fleet log: ${fleet.problem}`
+      : silent.length
+        ? `gap: node ${silent.join(', ')} is in contact but has shipped no audit log`
+        : null;
+  return { ok: problem === null, fleet, logs: reports, silent_nodes: silent, problem };
 }
 
 /** Two signed checkpoints of one size with different roots: the node's key signed two histories. */

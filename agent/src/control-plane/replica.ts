@@ -15,6 +15,7 @@ import { fleetPolicyRoutes } from '../control/routes/fleet-policy.js';
 import { PolicyService, type PushedPolicy } from '../services/policy-service.js';
 import { requireAdmin } from '../services/team-scope.js';
 import { verifyFleetAudit } from './fleet-audit-verify.js';
+import { FleetAuditLog } from './fleet-audit-log.js';
 import { FleetMetrics } from '../fleet/metrics.js';
 import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
@@ -69,6 +70,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     if (store.migration.applied.length) logger.info({ applied: store.migration.applied }, 'database schema migrated');
     await ensureAdminToken(store, config.admin_token);
     const ca = await FleetCa.open(store.fleet, secrets.caKey);
+    const fleetLog = await FleetAuditLog.open(store.audit, secrets.caKey);
     const policy = new PolicyHolder(loadPolicy(resolvePolicyPath(config.policy)));
     const prices = loadPrices(resolvePolicyPath(config.prices));
     const registries = { keys: new KeyRegistry(), kills: new KillSwitches(), levels: new AgentLevels(), ledger: new BudgetLedger(), attribution: new SpendAttribution() };
@@ -112,7 +114,8 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
         fleetPolicyRoutes(routes, new PolicyService(store, () => (feed.state.changes().find((c) => c.kind === 'policy.put')?.payload as PushedPolicy | undefined) ?? null));
         fleetAuditRoutes(routes, async (op) => {
           requireAdmin(op, 'verify the fleet audit log');
-          return verifyFleetAudit(store.audit, await store.fleet.listNodes());
+          await fleetLog.sign();
+          return verifyFleetAudit(store.audit, fleetLog.verifierKey, await store.fleet.listNodes());
         });
       },
       authFailures: new AuthFailures({ failures: config.limits.auth_failures_per_minute, perMs: 60_000 }),
@@ -141,6 +144,10 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     runs.sessions = () => fleet.sessions;
     feed.subscribe((c) => fleetMetrics.appliedVersion.set(c.version));
     fleetMetrics.appliedVersion.set(feed.version);
+    // Every replica signs the fleet log's new entries (the same note for the same size: idempotent).
+    const signing = setInterval(() => void fleetLog.sign().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'fleet audit checkpoint not signed; retrying')), 5_000);
+    signing.unref();
+    closers.push(async () => clearInterval(signing));
     // Leases of crashed or cut-off nodes come back charged in full; every replica sweeps (idempotent).
     const sweep = setInterval(() => {
       store.leases

@@ -30,6 +30,17 @@ export interface ShippedLog {
   lastAt: number;
 }
 
+/** Serialises appends to the fleet log. */
+const FLEET_LOG_LOCK = 0x616c7466; // 'altf'
+const SEAL_LOCK = 0x616c746b; // 'altk'
+
+export interface FleetLogEntry {
+  seq: number;
+  log: string;
+  nodeId: string;
+  note: string;
+}
+
 export class FleetAuditStore {
   constructor(
     private readonly pool: Pool,
@@ -73,7 +84,14 @@ export class FleetAuditStore {
         next += fresh.length;
         await c.query('UPDATE audit_logs SET next_seq = $2 WHERE log = $1', [b.log, next]);
       }
-      if (b.checkpoint !== null) await c.query('INSERT INTO audit_checkpoints (log, size, note, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [b.log, checkpointSize(b.checkpoint), b.checkpoint, at]);
+      if (b.checkpoint !== null) {
+        const added = await c.query('INSERT INTO audit_checkpoints (log, size, note, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [b.log, checkpointSize(b.checkpoint), b.checkpoint, at]);
+        if (added.rowCount === 1) {
+          // A leaf of the fleet log: appended in commit order (one appender at a time), so the signed fleet tree is the same on every replica.
+          await c.query('SELECT pg_advisory_xact_lock($1)', [FLEET_LOG_LOCK]);
+          await c.query('INSERT INTO fleet_audit_entries (seq, log, node_id, note, received_at) SELECT coalesce(max(seq) + 1, 0), $1, $2, $3, $4 FROM fleet_audit_entries', [b.log, b.nodeId, b.checkpoint, at]);
+        }
+      }
       return { nextSeq: next, forks };
     });
   }
@@ -92,6 +110,33 @@ export class FleetAuditStore {
   async checkpoints(log: string): Promise<{ size: number; note: string }[]> {
     const r = await this.pool.query<{ size: string; note: string }>('SELECT size, note FROM audit_checkpoints WHERE log = $1 ORDER BY size, received_at', [log]);
     return r.rows.map((x) => ({ size: Number(x.size), note: x.note }));
+  }
+
+  /** Fleet log entries from `seq` on, in order. */
+  async entries(from: number, limit = 10_000): Promise<FleetLogEntry[]> {
+    const r = await this.pool.query<{ seq: string; log: string; node_id: string; note: string }>('SELECT seq, log, node_id, note FROM fleet_audit_entries WHERE seq >= $1 ORDER BY seq LIMIT $2', [from, limit]);
+    return r.rows.map((x) => ({ seq: Number(x.seq), log: x.log, nodeId: x.node_id, note: x.note }));
+  }
+
+  async fleetCheckpoints(): Promise<{ size: number; note: string }[]> {
+    const r = await this.pool.query<{ size: string; note: string }>('SELECT size, note FROM fleet_audit_checkpoints ORDER BY size');
+    return r.rows.map((x) => ({ size: Number(x.size), note: x.note }));
+  }
+
+  async addFleetCheckpoint(size: number, note: string, at: number): Promise<void> {
+    await this.pool.query('INSERT INTO fleet_audit_checkpoints (size, note, signed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [size, note, new Date(at)]);
+  }
+
+  /** The fleet log's signing key, made by `create` when there is none: one key however many replicas race. */
+  loadOrCreateKey(create: () => { keySealed: Buffer; verifierKey: string }): Promise<{ keySealed: Buffer; verifierKey: string }> {
+    return inTransaction(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK]);
+      const found = await c.query<{ key_sealed: Buffer; verifier_key: string }>('SELECT key_sealed, verifier_key FROM fleet_audit_key WHERE id = 1');
+      if (found.rows[0]) return { keySealed: found.rows[0].key_sealed, verifierKey: found.rows[0].verifier_key };
+      const made = create();
+      await c.query('INSERT INTO fleet_audit_key (id, key_sealed, verifier_key, created_at) VALUES (1, $1, $2, now())', [made.keySealed, made.verifierKey]);
+      return made;
+    });
   }
 
   async forks(log: string): Promise<{ seq: number; receivedAt: number }[]> {

@@ -9,4 +9,4 @@ export { openPool, redactUrl, checkDatabaseUrl, type PoolOptions } from './pool.
 export { DatabaseUnreachableError, DatabaseUrlError, LeaseInvalidError, SchemaTooNewError } from './errors.js';
 export { FleetIdentityStore, NodeReportStore, type StoredCa, type NodeRecord, type EnrollmentToken, type SeenAgent, type NodeReport } from './fleet-identity.js';
 export { LeaseStore, type Lease, type LeaseWindow, type GrantRequest, type GrantResult, type GrantRefusal, type RenewResult, type ReturnResult, type WindowTotals } from './leases.js';
-export { FleetAuditStore, type ShippedBatch, type StoredBatch, type ShippedLog } from './fleet-audit.js';
+export { FleetAuditStore, type ShippedBatch, type StoredBatch, type ShippedLog, type FleetLogEntry } from './fleet-audit.js';

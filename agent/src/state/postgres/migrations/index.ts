@@ -5,7 +5,8 @@ import { migration as m002 } from './002-fleet-identity.js';
 import { migration as m003 } from './003-budget-leases.js';
 import { migration as m004 } from './004-fleet-audit.js';
 import { migration as m005 } from './005-node-reports.js';
+import { migration as m006 } from './006-fleet-audit-log.js';
 
 export type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
