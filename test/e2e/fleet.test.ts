@@ -80,6 +80,15 @@ postgresSuite(() => {
     }
   });
 
+  test.serial('two replicas racing: one token name, one agent in two teams — exactly one of each pair succeeds', async (t) => {
+    for (let round = 0; round < 5; round++) {
+      const tokens = await Promise.all(fleet.replicas.map((r) => fleet.call(r.controlUrl, 'POST', '/tokens', { name: `racer-${round}`, team: 'ops' })));
+      t.deepEqual(tokens.map((r) => r.status).sort(), [201, 409], `token round ${round}`);
+      const keys = await Promise.all(fleet.replicas.map((r, i) => fleet.call(r.controlUrl, 'POST', '/keys', { agent: `contested-${round}`, team: i === 0 ? 'red' : 'blue' })));
+      t.deepEqual(keys.map((r) => r.status).sort(), [201, 409], `key round ${round}`);
+    }
+  });
+
   test.serial("a node's control API reads the fleet's state and refuses writes, naming the control plane", async (t) => {
     const node = fleet.nodes[1]!;
     const listed = (await (await fleet.call(node.controlUrl, 'GET', '/keys')).json()) as { keys: { agent: string }[] };

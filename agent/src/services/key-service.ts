@@ -84,20 +84,11 @@ export class KeyService {
   /**
    * Issues a key. An agent belongs to the team of its first key (team-scope.ts), for admins
    * too: moving a name would hand its history to the new team, so the refusal says to pick
-   * another name. The check and the insert run without an await between them, so two calls
-   * cannot both claim a new name for different teams.
+   * another name. The check is made again inside the insert's transaction, so two calls (or two
+   * replicas) cannot both claim a new name for different teams.
    */
   async create(op: Operator, fields: KeyFields): Promise<{ key: VirtualKey; secret: string }> {
-    const owner = teamOfAgent(this.registry, fields.agent);
-    if (owner !== null && owner !== fields.team) {
-      // A team token learns only that the name is taken, not which team holds it.
-      const holder = isAdmin(op) ? `team ${owner}` : 'another team';
-      throw new ControlError(
-        'ALT_AGENT_IN_OTHER_TEAM',
-        `agent ${fields.agent} belongs to ${holder} (an agent belongs to the team of its first key); ${isAdmin(op) ? `issue its keys in team ${owner}, or ` : ''}give this agent another name`,
-        'agent',
-      );
-    }
+    this.#sameTeam(op, fields, teamOfAgent(this.registry, fields.agent));
     const secret = generateKeySecret();
     const key: VirtualKey = {
       id: `key_${randomBytes(9).toString('base64url')}`,
@@ -107,9 +98,27 @@ export class KeyService {
       revokedAt: null,
       ...fields,
     };
-    await this.store.insertKey(key);
+    // Checked again against the store in the insert's transaction: on a control plane another
+    // replica may have given the name to a team this replica has not heard of yet.
+    await this.store.transaction(async (tx) => {
+      const first = (await tx.listKeys()).filter((k) => k.agent === fields.agent).sort((a, b) => a.createdAt - b.createdAt)[0];
+      this.#sameTeam(op, fields, first?.team ?? null);
+      await tx.insertKey(key);
+    });
     this.registry.put(key);
     return { key, secret };
+  }
+
+  #sameTeam(op: Operator, fields: KeyFields, owner: string | null): void {
+    if (owner !== null && owner !== fields.team) {
+      // A team token learns only that the name is taken, not which team holds it.
+      const holder = isAdmin(op) ? `team ${owner}` : 'another team';
+      throw new ControlError(
+        'ALT_AGENT_IN_OTHER_TEAM',
+        `agent ${fields.agent} belongs to ${holder} (an agent belongs to the team of its first key); ${isAdmin(op) ? `issue its keys in team ${owner}, or ` : ''}give this agent another name`,
+        'agent',
+      );
+    }
   }
 
   /** The keys this operator may see: its team's, or every key for an admin. */

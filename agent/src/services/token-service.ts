@@ -28,11 +28,15 @@ export class TokenService {
       throw new ControlError('ALT_INVALID_FIELD', 'team must be a team name, or null/absent for an admin token', 'team');
     }
     const name = b.name;
-    if ((await this.store.listOperatorTokens()).some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
     const token = generateOperatorToken();
     const team = (b.team as string | null | undefined) ?? null;
-    await this.store.addOperatorToken(hashKey(token), name, team);
-    return { token, view: (await this.store.findOperatorToken(hashKey(token)))! };
+    // Checked and added in one transaction: two replicas issuing one name cannot both succeed.
+    const view = await this.store.transaction(async (tx) => {
+      if ((await tx.listOperatorTokens()).some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
+      await tx.addOperatorToken(hashKey(token), name, team);
+      return (await tx.findOperatorToken(hashKey(token)))!;
+    });
+    return { token, view };
   }
 
   async list(op: Operator): Promise<OperatorToken[]> {
@@ -42,14 +46,17 @@ export class TokenService {
 
   async delete(op: Operator, name: string): Promise<OperatorToken> {
     requireAdmin(op, 'delete operator tokens');
-    const all = await this.store.listOperatorTokens();
-    const target = all.find((t) => t.name === name);
-    if (!target) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
-    if (target.team === null && all.filter((t) => t.team === null).length === 1) {
-      throw new ControlError('ALT_CONFLICT', 'this is the last admin token; issue another admin token first', 'name');
-    }
-    await this.store.deleteOperatorToken(name);
-    return target;
+    // One transaction: two replicas deleting the last two admin tokens cannot both succeed.
+    return await this.store.transaction(async (tx) => {
+      const all = await tx.listOperatorTokens();
+      const target = all.find((t) => t.name === name);
+      if (!target) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
+      if (target.team === null && all.filter((t) => t.team === null).length === 1) {
+        throw new ControlError('ALT_CONFLICT', 'this is the last admin token; issue another admin token first', 'name');
+      }
+      await tx.deleteOperatorToken(name);
+      return target;
+    });
   }
 }
 

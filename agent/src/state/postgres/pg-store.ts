@@ -55,11 +55,22 @@ export class PgStore implements StoreOperations {
 
   /**
    * Runs `fn` as one transaction: every write in it commits with its change-log rows and one
-   * NOTIFY, or none does. Resolves only after COMMIT: the point an operator action may be acknowledged.
+   * NOTIFY, or none does. Resolves only after COMMIT: the point an operator action may be
+   * acknowledged. It holds the change log's lock from its first statement (see #run).
    */
   transaction<T>(fn: (tx: StoreOperations) => Promise<T>): Promise<T> {
+    return this.#run(fn, true);
+  }
+
+  /**
+   * One transaction. `exclusive`: it takes the change log's lock before it reads, so a
+   * check-then-write (a token name free, an agent's team) holds against every other replica's
+   * writes, as a single node's one SQLite connection does. Single operations need no such lock.
+   */
+  #run<T>(fn: (tx: StoreOperations) => Promise<T>, exclusive = false): Promise<T> {
     return inTransaction(this.#pool, this.#url, async (client) => {
       const changes = new ChangeRecorder(client);
+      if (exclusive) await changes.lock();
       const out = await fn(new PgOperations(client, changes));
       await changes.finish();
       return out;
@@ -110,72 +121,72 @@ export class PgStore implements StoreOperations {
   }
 
   insertKey(k: VirtualKey): Promise<void> {
-    return this.transaction((tx) => tx.insertKey(k));
+    return this.#run((tx) => tx.insertKey(k));
   }
   updateKey(k: VirtualKey): Promise<void> {
-    return this.transaction((tx) => tx.updateKey(k));
+    return this.#run((tx) => tx.updateKey(k));
   }
   listKeys(): Promise<VirtualKey[]> {
-    return this.transaction((tx) => tx.listKeys());
+    return this.#run((tx) => tx.listKeys());
   }
   addOperatorToken(hash: string, name: string, team: string | null): Promise<void> {
-    return this.transaction((tx) => tx.addOperatorToken(hash, name, team));
+    return this.#run((tx) => tx.addOperatorToken(hash, name, team));
   }
   findOperatorToken(hash: string): Promise<OperatorToken | null> {
-    return this.transaction((tx) => tx.findOperatorToken(hash));
+    return this.#run((tx) => tx.findOperatorToken(hash));
   }
   listOperatorTokens(): Promise<OperatorToken[]> {
-    return this.transaction((tx) => tx.listOperatorTokens());
+    return this.#run((tx) => tx.listOperatorTokens());
   }
   deleteOperatorToken(name: string): Promise<boolean> {
-    return this.transaction((tx) => tx.deleteOperatorToken(name));
+    return this.#run((tx) => tx.deleteOperatorToken(name));
   }
   countOperatorTokens(): Promise<number> {
-    return this.transaction((tx) => tx.countOperatorTokens());
+    return this.#run((tx) => tx.countOperatorTokens());
   }
   putKill(k: KillSwitch): Promise<void> {
-    return this.transaction((tx) => tx.putKill(k));
+    return this.#run((tx) => tx.putKill(k));
   }
   deleteKill(scope: KillScope, target: string): Promise<boolean> {
-    return this.transaction((tx) => tx.deleteKill(scope, target));
+    return this.#run((tx) => tx.deleteKill(scope, target));
   }
   listKills(): Promise<KillSwitch[]> {
-    return this.transaction((tx) => tx.listKills());
+    return this.#run((tx) => tx.listKills());
   }
   putAgentLevel(l: AgentLevel): Promise<void> {
-    return this.transaction((tx) => tx.putAgentLevel(l));
+    return this.#run((tx) => tx.putAgentLevel(l));
   }
   listAgentLevels(): Promise<AgentLevel[]> {
-    return this.transaction((tx) => tx.listAgentLevels());
+    return this.#run((tx) => tx.listAgentLevels());
   }
   putBudget(b: Budget): Promise<void> {
-    return this.transaction((tx) => tx.putBudget(b));
+    return this.#run((tx) => tx.putBudget(b));
   }
   deleteBudget(scope: BudgetScope, target: string): Promise<boolean> {
-    return this.transaction((tx) => tx.deleteBudget(scope, target));
+    return this.#run((tx) => tx.deleteBudget(scope, target));
   }
   listBudgets(): Promise<Budget[]> {
-    return this.transaction((tx) => tx.listBudgets());
+    return this.#run((tx) => tx.listBudgets());
   }
   addSpend(rows: SpendRow[]): Promise<void> {
-    return this.transaction((tx) => tx.addSpend(rows));
+    return this.#run((tx) => tx.addSpend(rows));
   }
   spendBy(dimension: SpendDimension, fromDay: string, toDay: string, team: string | null): Promise<SpendTotal[]> {
-    return this.transaction((tx) => tx.spendBy(dimension, fromDay, toDay, team));
+    return this.#run((tx) => tx.spendBy(dimension, fromDay, toDay, team));
   }
   insertApproval(a: ApprovalRecord): Promise<void> {
-    return this.transaction((tx) => tx.insertApproval(a));
+    return this.#run((tx) => tx.insertApproval(a));
   }
   decideApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null, at: number): Promise<boolean> {
-    return this.transaction((tx) => tx.decideApproval(id, status, by, reason, at));
+    return this.#run((tx) => tx.decideApproval(id, status, by, reason, at));
   }
   getApproval(id: string): Promise<ApprovalRecord | null> {
-    return this.transaction((tx) => tx.getApproval(id));
+    return this.#run((tx) => tx.getApproval(id));
   }
   listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): Promise<ApprovalRecord[]> {
-    return this.transaction((tx) => tx.listApprovals(status, team, limit));
+    return this.#run((tx) => tx.listApprovals(status, team, limit));
   }
   expirePendingApprovals(at: number): Promise<number> {
-    return this.transaction((tx) => tx.expirePendingApprovals(at));
+    return this.#run((tx) => tx.expirePendingApprovals(at));
   }
 }
