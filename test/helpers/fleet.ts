@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import type { PostgresServer } from '../fixtures/postgres.js';
 import { SimulatedProvider } from '../fixtures/simulator/index.js';
 import { ADMIN_TOKEN, eventually, simulatorEnv } from './harness.js';
-import { AGENT_ENV, AGENT_NODE_FLAGS, ROOT, spawnAgent, type AgentProcess, type ChildEnv } from './process.js';
+import { AGENT_ENV, AGENT_NODE_FLAGS, ROOT, runningAgents, spawnAgent, type AgentProcess, type ChildEnv } from './process.js';
 
 export const FLEET_CA_KEY = 'test-fleet-ca-sealing-secret-0123456789abcdef';
 
@@ -29,12 +29,44 @@ export interface ReplicaProcess {
   resume(): void;
 }
 
+/** Fleet directories not closed yet; with runningAgents, what the test process removes if it ends without close(). */
+const leftBehind = new Set<() => void>();
+let exitHooked = false;
+
+/**
+ * When a test process ends without close() (ava's timeout ends its worker, after.always hooks
+ * unrun; a signal), its replicas and nodes are SIGKILLed and their directories removed, as
+ * test/fixtures/postgres.ts does for its servers.
+ */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const cleanUp = () => {
+    for (const child of runningAgents) child.kill('SIGKILL');
+    for (const remove of leftBehind) remove();
+    leftBehind.clear();
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      cleanUp();
+      process.removeListener(signal, onSignal);
+      // Another hook (the PostgreSQL fixture's) raises the signal again once it is done.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
 /** `altrace control-plane` as its own process; resolves once it printed where it listens. */
 export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, join(ROOT, 'bin/altrace.js'), 'control-plane', ...(env.CA_OUT ? ['--ca-out', env.CA_OUT] : [])], {
     env: { ...process.env, ...AGENT_ENV, ALTRACE_CONTROL_PORT: '0', ALTRACE_FLEET_PORT: '0', ALTRACE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  hookExit();
+  runningAgents.add(child);
+  child.once('exit', () => runningAgents.delete(child));
   const stderr: string[] = [];
   const logs: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => logs.push(line));
@@ -192,12 +224,16 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
       return launch(node.name, { ...envs.get(node.name)!, ...env });
     },
     async close() {
+      leftBehind.delete(onExit);
       await Promise.all(nodes.map((n) => n.stop()));
       await Promise.all(replicas.map((r) => r.stop()));
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  leftBehind.add(onExit);
+  hookExit();
   try {
     const replicaEnv = (i: number): ChildEnv => ({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}) });
     if (counts.together) {

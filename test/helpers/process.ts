@@ -20,6 +20,9 @@ export interface AgentProcess {
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=8', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
 export const AGENT_ENV = { MALLOC_ARENA_MAX: '2' };
 
+/** Agents spawned by this process and not exited yet: what a harness kills when its process ends without cleaning up. */
+export const runningAgents = new Set<ChildProcess>();
+
 /** Variables for a child process; an undefined one is removed from the inherited environment. */
 export type ChildEnv = Record<string, string | undefined>;
 
@@ -33,6 +36,8 @@ export async function spawnAgent(env: ChildEnv, logs?: string[]): Promise<AgentP
     stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
   });
   if (logs) createInterface({ input: child.stdout! }).on('line', (line) => logs.push(line));
+  runningAgents.add(child);
+  child.once('exit', () => runningAgents.delete(child));
   const stderr: string[] = [];
   let proxyUrl = '';
   let controlUrl = '';

@@ -7,6 +7,8 @@ import type { Change, ChangeListener, PgStore } from '../state/postgres/index.js
 
 /** Read this many changes per query while catching up. */
 const PAGE = 1000;
+/** After a read that failed (PostgreSQL down or hung), the next try. */
+const RETRY_MS = 1000;
 
 export type ChangeSubscriber = (c: Change) => void;
 
@@ -16,6 +18,7 @@ export class ChangeFeed {
   #pulling: Promise<void> | null = null;
   #pullAgain = false;
   #closed = false;
+  #retry: NodeJS.Timeout | null = null;
   /** When each version was applied here (epoch ms): what the propagation metric measures from. */
   lastAppliedAt = 0;
 
@@ -30,7 +33,7 @@ export class ChangeFeed {
     const feed = new ChangeFeed(store, new FollowedState(registries), logger);
     await feed.pull();
     feed.#listener = await store.listen((v) => {
-      if (v > feed.state.version) void feed.pull();
+      if (v > feed.state.version) feed.#follow();
     }, { onError: (err) => logger.warn({ err: err.message }, 'change log listener lost PostgreSQL; reconnecting') });
     return feed;
   }
@@ -72,6 +75,24 @@ export class ChangeFeed {
     return this.#pulling;
   }
 
+  /**
+   * pull() for the listener: a read that fails is logged and tried again, never thrown. It was
+   * `void pull()`: the rejection of a read while PostgreSQL was hung (a connect timeout) went
+   * unhandled and ended the replica's process; and without a retry, a version already notified
+   * would reach nodes only with the next change (test/e2e/fleet-faults.test.ts).
+   */
+  #follow(): void {
+    this.pull().catch((err: unknown) => {
+      if (this.#closed || this.#retry) return;
+      this.logger.warn({ err: (err as Error).message, version: this.state.version }, 'change log not read (PostgreSQL unavailable); retrying');
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        if (!this.#closed) this.#follow();
+      }, RETRY_MS);
+      this.#retry.unref();
+    });
+  }
+
   async #readAll(): Promise<void> {
     for (;;) {
       const page = await this.store.changesSince(this.state.version, PAGE);
@@ -93,6 +114,7 @@ export class ChangeFeed {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
     await this.#listener?.close();
     await this.#pulling?.catch(() => {});
   }
