@@ -662,7 +662,7 @@ postgresSuite(() => {
         t.log(`${method} ${path} with PostgreSQL down: ${res.status} ${text.slice(0, 200)} (${Date.now() - start} ms)`);
       }
       for (const c of calls.filter((c) => c.call !== 'GET /keys')) {
-        t.true(c.status >= 500 && c.code !== '', `${c.call}: ${c.status} ${c.code}`);
+        t.deepEqual([c.status, c.code], [503, 'ALT_DATABASE_UNREACHABLE'], `${c.call}: ${c.status} ${c.code}`);
         t.true(c.ms < patience(6000), `${c.call} answered in ${c.ms} ms`);
       }
       // The hot path does not touch PostgreSQL.
@@ -679,12 +679,11 @@ postgresSuite(() => {
     await everyNode(allNodes(), key, REFUSED_KILLED, 'refuses outage-victim');
   });
 
-  test.serial.failing('KNOWN BUG, PostgreSQL hung (SIGSTOP, not down): an operator call waits without end instead of a 5xx (no query timeout on the pool)', async (t) => {
+  test.serial('PostgreSQL hung (SIGSTOP, not down): an operator call is answered 503 ALT_DATABASE_UNREACHABLE within the query timeout, not held', async (t) => {
     // With PostgreSQL down (refusing connections) calls fail at once (the test above). Hung (a
     // server or network that accepts and never answers), a call that takes a pooled connection
-    // sends BEGIN and waits for as long as the server hangs: agent/src/state/postgres/pool.ts
-    // sets connectionTimeoutMillis only (no query_timeout, no keepAlive). When fixed, this test
-    // passes and ava reports it: remove `.failing`.
+    // sends BEGIN and waits: the pool's query timeout (5 s, agent/src/state/postgres/pool.ts)
+    // ends the wait, the connection is dropped, and the call is refused.
     const replica = fleet.replicas[1]!;
     const { key } = await createKey('hung-db-victim');
     hungDbVictim = key;
@@ -708,13 +707,17 @@ postgresSuite(() => {
     }));
     t.log(`POST /kill with PostgreSQL hung: ${answer ? `${answer.status} after ${Date.now() - start} ms` : `no answer within 7 s; ${late.status} ${Date.now() - start} ms after the call, once PostgreSQL resumed`}`);
     t.truthy(answer, 'an answer while PostgreSQL hangs');
-    t.true(answer !== null && answer.status >= 500);
+    t.is(answer?.status, 503);
+    t.is(((await answer!.json()) as { error: { code: string } }).error.code, 'ALT_DATABASE_UNREACHABLE');
   });
 
-  test.serial('after PostgreSQL hung: both replicas still run, and the kill it held, acknowledged late, reaches every node', async (t) => {
+  test.serial('after PostgreSQL hung: both replicas still run; the refused kill holds nowhere, the same kill sent again reaches every node', async (t) => {
     // A read of the change log that failed while PostgreSQL hung used to end a replica's process
     // (an unhandled rejection in ChangeFeed): now it is logged and retried.
     for (const [i, r] of fleet.replicas.entries()) t.true(r.child.exitCode === null && r.child.signalCode === null, `replica ${i} runs`);
+    await everyNode(allNodes(), hungDbVictim, { ok: true }, 'hung-db-victim not killed by the refused call');
+    const again = await call(fleet.replicas[1]!.controlUrl, 'POST', '/kill', { scope: 'agent', target: 'hung-db-victim', reason: 'fleet-faults: after the hang' });
+    t.is(again.status, 201);
     await everyNode(allNodes(), hungDbVictim, REFUSED_KILLED, 'refuses hung-db-victim');
     await settled();
   });

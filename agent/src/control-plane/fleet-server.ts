@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import { parseControlJson, readControlBody } from '../control/router.js';
-import type { FleetIdentityStore } from '../state/postgres/index.js';
+import type { FleetIdentityStore, NodeRecord } from '../state/postgres/index.js';
 import type { Enrollment } from './enrollment.js';
 import { nodeIdOf, type ServerCredentials } from './fleet-ca.js';
 import { NodeSession, type SessionDeps } from './node-session.js';
@@ -32,6 +32,8 @@ function sendJson(res: Http2ServerResponse, status: number, body: unknown): void
 export class FleetServer {
   readonly #server: Http2SecureServer;
   readonly #sessions = new Set<NodeSession>();
+  /** Each node's record as last read, for admitting it while PostgreSQL is unavailable. */
+  readonly #known = new Map<string, NodeRecord | null>();
 
   constructor(private readonly d: FleetServerDeps) {
     // The client certificate is asked for, not required, so enrollment can answer over the same
@@ -111,7 +113,17 @@ export class FleetServer {
     if (!socket.authorized) refuse(`the client certificate is not valid: ${String(socket.authorizationError ?? 'not signed by the fleet CA')}`);
     const nodeId = nodeIdOf(peer);
     if (!nodeId) return refuse('the client certificate names no node (no altrace://node/ URI)');
-    const node = await this.d.fleet.getNode(nodeId);
+    let node: NodeRecord | null;
+    try {
+      node = await this.d.fleet.getNode(nodeId);
+      this.#known.set(nodeId, node);
+    } catch (err) {
+      // PostgreSQL unavailable: a node this replica admitted before comes back on what it knew
+      // then (the replica holds the state it needs), so a database outage does not cut the fleet.
+      if (!this.#known.has(nodeId)) throw err;
+      node = this.#known.get(nodeId)!;
+      this.d.logger.warn({ node: nodeId, err: (err as Error).message }, 'database unavailable: node admitted on its last known record');
+    }
     if (!node || node.removedAt !== null) refuse(`node ${nodeId} was removed or never enrolled: enroll again with a bootstrap token`);
     if (normalSerial(peer.serialNumber) !== normalSerial(node!.certSerial)) refuse(`the certificate of node ${nodeId} was replaced by a newer one: use that one`);
     return nodeId;

@@ -309,7 +309,10 @@ export class NodeSession implements SessionView {
     if (!force && now - this.#contactWrittenAt < wait) return;
     this.#contactWrittenAt = now;
     this.#contactWrittenVersion = this.appliedVersion;
-    this.d.fleet.touchNode(this.nodeId, now, this.#version, this.appliedVersion).catch((err: unknown) => {
+    this.d.fleet.touchNode(this.nodeId, now, this.#version, this.appliedVersion).then((enrolled) => {
+      // An operator removed the node (altrace nodes remove): its open stream ends with its certificate.
+      if (!enrolled) this.close({ code: 'ALT_FLEET_UNAUTHENTICATED', message: `node ${this.nodeId} was removed from the fleet: enroll again with a bootstrap token` });
+    }, (err: unknown) => {
       this.d.logger.warn({ node: this.nodeId, err: (err as Error).message }, "node contact not recorded (PostgreSQL unavailable); the stream goes on");
     });
   }

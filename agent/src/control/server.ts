@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, targetUrl, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
+import { DatabaseUnreachableError } from '../state/postgres/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../services/budget-service.js';
 import type { EnforcementService } from '../services/enforcement-service.js';
@@ -73,6 +74,8 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, body: u
 
 /** The error reply of a refusal: its code, message and field, and the headers it calls for. */
 function refusalReply(err: unknown): { status: number; code: string; body: unknown; headers: Record<string, string> } {
+  // A control plane without its database: nothing changed, and the call can be sent again.
+  if (err instanceof DatabaseUnreachableError) err = new ControlError('ALT_DATABASE_UNREACHABLE', err.message, undefined, 1);
   if (!(err instanceof ControlError)) return { status: 500, code: 'ALT_INTERNAL', body: { error: { code: 'ALT_INTERNAL', message: (err as Error).message } }, headers: {} };
   const headers: Record<string, string> = {};
   if (err.retryAfterS) headers['retry-after'] = String(err.retryAfterS);

@@ -78,8 +78,10 @@ export class FleetIdentityStore {
 
   /** Records a node's heartbeat: when it was last heard from, what it runs, the change version it applied. */
   // One autocommitted statement: a heartbeat from every node need not pay for BEGIN and COMMIT too.
-  async touchNode(id: string, at: number, version: string, appliedVersion: number): Promise<void> {
-    await this.pool.query('UPDATE nodes SET last_contact_at = $2, version = $3, applied_version = $4 WHERE id = $1', [id, new Date(at), version, appliedVersion]);
+  /** Records a node's contact; false when the node is no longer enrolled (removed), so its stream must end. */
+  async touchNode(id: string, at: number, version: string, appliedVersion: number): Promise<boolean> {
+    const r = await this.pool.query('UPDATE nodes SET last_contact_at = $2, version = $3, applied_version = $4 WHERE id = $1 AND removed_at IS NULL', [id, new Date(at), version, appliedVersion]);
+    return r.rowCount === 1;
   }
 
   /** False when the name is taken: the unique index decides, so of two replicas issuing one name at once only one succeeds. */

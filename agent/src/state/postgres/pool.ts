@@ -36,12 +36,22 @@ export interface PoolOptions {
   max?: number;
   /** How long a connection attempt may take (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** How long a query may wait for its answer (default 5000 ms): a hung server fails a call instead of holding it. */
+  queryTimeoutMs?: number;
 }
 
 /** A pool whose connections were tried once: throws DatabaseUnreachableError naming the URL (without its password). */
 export async function openPool(url: string, options: PoolOptions = {}): Promise<Pool> {
   checkDatabaseUrl(url);
-  const config: PoolConfig = { connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 };
+  const config: PoolConfig = {
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    // Client side: a server that stops answering (hung, partitioned) fails the query after this,
+    // and the connection is dropped from the pool (an answer arriving later would be misread).
+    query_timeout: options.queryTimeoutMs ?? 5000,
+    keepAlive: true,
+  };
   const pool = new Pool(config);
   // An idle connection the server drops (restart, failover) is removed from the pool and
   // replaced on the next query; without a listener the error would end the process.

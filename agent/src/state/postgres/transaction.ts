@@ -27,6 +27,13 @@ export async function inTransaction<T>(pool: Pool, url: string, fn: (client: Poo
     await client.query('COMMIT');
     return out;
   } catch (err) {
+    // The server went away or stopped answering: the connection is dropped, not rolled back (a
+    // ROLLBACK would wait as long again), and the caller is told which database, not a driver
+    // message. The server rolls back what it had not committed when it sees the connection go.
+    if (lostConnection(err)) {
+      broken = err as Error;
+      throw unreachable(url, err);
+    }
     await client.query('ROLLBACK').catch((e: unknown) => {
       broken = e instanceof Error ? e : new Error(String(e));
     });
@@ -36,3 +43,12 @@ export async function inTransaction<T>(pool: Pool, url: string, fn: (client: Poo
     client.release(broken);
   }
 }
+
+/** A failure of the connection rather than of the statement: it says nothing about the data. */
+export function lostConnection(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08003', '08001'].includes(e.code)) return true;
+  return /Query read timeout|Connection terminated|connection timeout/i.test(e.message ?? '');
+}
+
