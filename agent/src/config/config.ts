@@ -51,7 +51,7 @@ export interface Config {
   mcp: { servers: { name: string; url: string; api_key_env?: string; region?: string }[] };
 }
 
-type Kind = 'string' | 'int' | 'bool';
+type Kind = 'string' | 'int' | 'number' | 'bool';
 
 /** Every setting's environment override. Spec names come first; the rest follow ALTRACE_<PATH>. */
 export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
@@ -87,6 +87,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_FLEET_HEARTBEAT_MS', path: 'fleet.heartbeat_ms', kind: 'int' },
   { env: 'ALTRACE_FLEET_PORT', path: 'fleet.listen_port', kind: 'int' },
   { env: 'ALTRACE_FLEET_LEASE_TTL_S', path: 'fleet.lease_ttl_s', kind: 'int' },
+  { env: 'ALTRACE_FLEET_NODE_CERT_HOURS', path: 'fleet.node_cert_hours', kind: 'number' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },

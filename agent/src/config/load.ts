@@ -15,8 +15,12 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]!] = value;
 }
 
-function coerce(env: string, raw: string, kind: 'string' | 'int' | 'bool'): unknown {
+function coerce(env: string, raw: string, kind: 'string' | 'int' | 'number' | 'bool'): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'number') {
+    if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${env}=${JSON.stringify(raw)} is not a number`, env);
+    return Number(raw);
+  }
   if (kind === 'int') {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${env}=${JSON.stringify(raw)} is not an integer`, env);
     return Number(raw);

@@ -469,8 +469,9 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
     try {
       this.#identity = await renew(this.url, this.o.caPem, this.#identity, this.o.stateDir);
       this.o.logger.info({ node: this.#identity.nodeId, expires: new Date(this.#identity.notAfter).toISOString() }, 'fleet certificate renewed');
-      // The stream reconnects with the new certificate; the old one is refused from now on.
-      this.#session?.close();
+      // The stream reconnects with the new certificate at once (close() would wait for the
+      // stream, which never ends by itself); the old one is refused from now on.
+      this.#session?.destroy();
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'fleet certificate renewal failed; retrying in a minute');
       this.#renewTimer = setTimeout(() => void this.#renew(), 60_000);
