@@ -293,17 +293,16 @@ postgresSuite(() => {
     try {
       const log = (await store.audit.logs()).find((l) => l.nodeId === 'node-1')!;
       const [first] = await store.audit.records(log.log);
-      // A record changed where the control plane keeps it: its hash no longer chains, and the signed root disagrees.
-      const changed = Buffer.from(first!.record);
-      changed[changed.length - 1]! ^= 0x01;
-      await pool.query('UPDATE audit_records SET record = $3 WHERE log = $1 AND seq = $2', [log.log, 0, changed]);
+      // A record changed where the control plane keeps it (its last byte, in the batch that starts the log): its hash no longer chains, and the signed root disagrees.
+      const flip = (pos: number) => pool.query('UPDATE audit_batches SET framed = set_byte(framed, $2, get_byte(framed, $2) # 1) WHERE log = $1 AND first_seq = 0', [log.log, pos]);
+      await flip(4 + first!.record.length - 1);
       const tampered = await verify();
       t.false(tampered.ok);
       t.regex(tampered.problem!, /^node node-1: record 1 does not follow record 0: record 0 was changed/);
       const failed = await runCli(['audit', 'verify', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
       t.is(failed.code, 1);
       t.regex(failed.stdout, /FAILED node-1/);
-      await pool.query('UPDATE audit_records SET record = $3 WHERE log = $1 AND seq = $2', [log.log, 0, first!.record]);
+      await flip(4 + first!.record.length - 1);
       t.true((await verify()).ok, 'restored, it verifies again');
       // A node checkpoint taken out of the store: the node's log alone might not show it, the fleet log does.
       const cps = await pool.query<{ size: string; note: string }>('DELETE FROM audit_checkpoints WHERE log = $1 AND size = (SELECT min(size) FROM audit_checkpoints WHERE log = $1) RETURNING size, note', [log.log]);
@@ -313,7 +312,11 @@ postgresSuite(() => {
       await pool.query('INSERT INTO audit_checkpoints (log, size, note, received_at) VALUES ($1, $2, $3, now())', [log.log, cps.rows[0]!.size, cps.rows[0]!.note]);
       t.true((await verify()).ok, 'put back, it verifies again');
       // The node's log rewritten after shipping: the same record shipped again with other bytes.
-      const fork = await store.audit.store({ log: log.log, nodeId: 'node-1', firstSeq: 0, records: [changed], checkpoint: null, at: Date.now() });
+      const changed = Buffer.from(first!.record);
+      changed[changed.length - 1]! ^= 0x01;
+      const framed = Buffer.concat([Buffer.alloc(4), changed]);
+      framed.writeUInt32BE(changed.length, 0);
+      const fork = await store.audit.store({ log: log.log, nodeId: 'node-1', firstSeq: 0, framed, checkpoint: null, at: Date.now() });
       t.is(fork.forks, 1);
       const forked = await verify();
       t.false(forked.ok);

@@ -157,7 +157,7 @@ export class NodeSession implements SessionView {
     }
     if (f.body === 'audit_batch') {
       if (!this.#auditLog) throw new FrameError('an audit batch from a node whose hello named no audit log');
-      return void this.#storeAudit(f.audit_batch as { first_seq: number; records: Buffer[]; checkpoint: string });
+      return void this.#storeAudit(f.audit_batch as { first_seq: number; framed: Buffer; checkpoint: string });
     }
     if (f.body === 'run_events') return this.d.runs.publish(this.nodeId, (f.run_events as { events: Buffer }).events);
     if (f.body === 'seen_agents') return void this.#seenAgents((f.seen_agents as { agents: WireSeenAgent[] }).agents);
@@ -171,9 +171,9 @@ export class NodeSession implements SessionView {
   }
 
   /** Stored at least once: the ack names where the node continues (a lost ack means a resend, stored once). */
-  async #storeAudit(b: { first_seq: number; records: Buffer[]; checkpoint: string }): Promise<void> {
+  async #storeAudit(b: { first_seq: number; framed: Buffer; checkpoint: string }): Promise<void> {
     try {
-      const r = await this.d.audit.store({ log: this.#auditLog, nodeId: this.nodeId, firstSeq: b.first_seq, records: b.records, checkpoint: b.checkpoint || null, at: Date.now() });
+      const r = await this.d.audit.store({ log: this.#auditLog, nodeId: this.nodeId, firstSeq: b.first_seq, framed: b.framed, checkpoint: b.checkpoint || null, at: Date.now() });
       if (r.forks > 0) this.d.logger.error({ node: this.nodeId, forks: r.forks, from: b.first_seq }, "audit records received again with other bytes: the node's log was rewritten after shipping (kept as a fork)");
       this.#send({ audit_ack: { next_seq: r.nextSeq } });
     } catch (err) {

@@ -66,22 +66,22 @@ export class AuditShipper {
     if (this.#inFlight && now - this.#inFlight.since > ACK_TIMEOUT_MS) this.#inFlight = null;
     if (!this.#link || this.#nextSeq === null || this.#inFlight) return;
     try {
-      const { records, bytes } = this.#readFrom(this.#nextSeq);
+      const { framed, count } = this.#readFrom(this.#nextSeq);
       const checkpoint = this.#latestCheckpoint();
-      if (records.length === 0 && checkpoint === this.#checkpointSent) return;
-      const sent = this.#link.send({ audit_batch: { first_seq: this.#nextSeq, records, checkpoint } });
+      if (count === 0 && checkpoint === this.#checkpointSent) return;
+      const sent = this.#link.send({ audit_batch: { first_seq: this.#nextSeq, framed, count, checkpoint } });
       if (!sent) return;
       this.#checkpointSent = checkpoint;
-      this.#inFlight = { upTo: this.#nextSeq + records.length, bytes, since: now };
+      this.#inFlight = { upTo: this.#nextSeq + count, bytes: framed.length, since: now };
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'audit log not shipped this time; retrying');
     }
   }
 
-  /** Whole records from `seq` on (at most one batch), and the bytes they take in the file. */
-  #readFrom(seq: number): { records: Buffer[]; bytes: number } {
+  /** Whole records from `seq` on (at most one batch), framed as in the file, and how many. */
+  #readFrom(seq: number): { framed: Buffer; count: number } {
     const file = auditPaths(this.stateDir).records;
-    if (!existsSync(file)) return { records: [], bytes: 0 };
+    if (!existsSync(file)) return { framed: Buffer.alloc(0), count: 0 };
     const fd = openSync(file, 'r');
     try {
       // The control plane asked for another place than the one known (it lost a batch, or this
@@ -89,18 +89,18 @@ export class AuditShipper {
       if (seq !== this.#offsetSeq) this.#seek(fd, seq);
       const size = fstatSync(fd).size;
       const want = Math.min(size - this.#offset, BATCH_BYTES + 4 + MAX_RECORD_BYTES);
-      if (want <= 0) return { records: [], bytes: 0 };
+      if (want <= 0) return { framed: Buffer.alloc(0), count: 0 };
       const buf = Buffer.allocUnsafe(want);
       const got = readSync(fd, buf, 0, want, this.#offset);
-      const records: Buffer[] = [];
+      let count = 0;
       let at = 0;
-      while (at + 4 <= got && records.length < BATCH_RECORDS && at < BATCH_BYTES) {
+      while (at + 4 <= got && count < BATCH_RECORDS && at < BATCH_BYTES) {
         const length = buf.readUInt32BE(at);
         if (length > MAX_RECORD_BYTES || at + 4 + length > got) break;
-        records.push(Buffer.from(buf.subarray(at + 4, at + 4 + length)));
+        count++;
         at += 4 + length;
       }
-      return { records, bytes: at };
+      return { framed: buf.subarray(0, at), count };
     } finally {
       closeSync(fd);
     }

@@ -9,7 +9,8 @@ export interface ShippedBatch {
   log: string;
   nodeId: string;
   firstSeq: number;
-  records: Buffer[];
+  /** Records as the node's file holds them: a 4-byte big-endian length, then the record, each. */
+  framed: Buffer;
   /** The node's newest signed checkpoint (note text), or null when it sent none. */
   checkpoint: string | null;
   at: number;
@@ -65,22 +66,21 @@ export class FleetAuditStore {
       let next = Number(head.rows[0]!.next_seq);
       let forks = 0;
       if (b.firstSeq > next) return { nextSeq: next, forks };
+      const records = splitFramed(b.framed);
       // The part already stored: compared, so a log rewritten after shipping is caught.
-      const overlap = b.records.slice(0, Math.max(0, next - b.firstSeq));
+      const overlap = records.slice(0, Math.max(0, next - b.firstSeq));
       if (overlap.length > 0) {
-        const stored = await c.query<{ seq: string; record: Buffer }>('SELECT seq, record FROM audit_records WHERE log = $1 AND seq >= $2 AND seq < $3', [b.log, b.firstSeq, b.firstSeq + overlap.length]);
-        const bySeq = new Map(stored.rows.map((r) => [Number(r.seq), r.record]));
+        const stored = await readRecords(c, b.log, b.firstSeq, b.firstSeq + overlap.length);
         for (const [i, bytes] of overlap.entries()) {
           const seq = b.firstSeq + i;
-          const had = bySeq.get(seq);
-          if (had && had.equals(bytes)) continue;
+          if (stored.get(seq)?.equals(bytes)) continue;
           await c.query('INSERT INTO audit_forks (log, seq, record, received_at) VALUES ($1, $2, $3, $4)', [b.log, seq, bytes, at]);
           forks++;
         }
       }
-      const fresh = b.records.slice(overlap.length);
+      const fresh = records.slice(overlap.length);
       if (fresh.length > 0) {
-        await c.query('INSERT INTO audit_records (log, seq, record) SELECT $1, s, r FROM unnest($2::bigint[], $3::bytea[]) AS t(s, r)', [b.log, fresh.map((_, i) => next + i), fresh]);
+        await c.query('INSERT INTO audit_batches (log, first_seq, count, framed) VALUES ($1, $2, $3, $4)', [b.log, next, fresh.length, overlap.length ? frameAll(fresh) : b.framed]);
         next += fresh.length;
         await c.query('UPDATE audit_logs SET next_seq = $2 WHERE log = $1', [b.log, next]);
       }
@@ -103,8 +103,8 @@ export class FleetAuditStore {
 
   /** A log's records in sequence order (as stored; verification checks their numbers). */
   async records(log: string): Promise<{ seq: number; record: Buffer }[]> {
-    const r = await this.pool.query<{ seq: string; record: Buffer }>('SELECT seq, record FROM audit_records WHERE log = $1 ORDER BY seq', [log]);
-    return r.rows.map((x) => ({ seq: Number(x.seq), record: x.record }));
+    const stored = await readRecords(this.pool, log, 0, Number.MAX_SAFE_INTEGER);
+    return [...stored].sort((a, b) => a[0] - b[0]).map(([seq, record]) => ({ seq, record }));
   }
 
   async checkpoints(log: string): Promise<{ size: number; note: string }[]> {
@@ -150,3 +150,38 @@ function checkpointSize(note: string): number {
   const size = Number(note.split('\n')[1]);
   return Number.isSafeInteger(size) && size >= 0 ? size : 0;
 }
+
+/** The records of a framed piece (4-byte length, record, …); a piece cut short ends where its last whole record does. */
+export function splitFramed(framed: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at + 4 <= framed.length) {
+    const length = framed.readUInt32BE(at);
+    if (at + 4 + length > framed.length) break;
+    out.push(framed.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
+}
+
+function frameAll(records: Buffer[]): Buffer {
+  return Buffer.concat(records.flatMap((r) => {
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32BE(r.length, 0);
+    return [head, r];
+  }));
+}
+
+/** The records of `log` with from ≤ seq < to, by sequence number, from the batches that hold them. */
+async function readRecords(db: { query: Pool['query'] }, log: string, from: number, to: number): Promise<Map<number, Buffer>> {
+  const r = await db.query<{ first_seq: string; framed: Buffer }>('SELECT first_seq, framed FROM audit_batches WHERE log = $1 AND first_seq < $3 AND first_seq + count > $2 ORDER BY first_seq', [log, from, to]);
+  const out = new Map<number, Buffer>();
+  for (const row of r.rows) {
+    for (const [i, rec] of splitFramed(row.framed).entries()) {
+      const seq = Number(row.first_seq) + i;
+      if (seq >= from && seq < to) out.set(seq, rec);
+    }
+  }
+  return out;
+}
+

@@ -5,8 +5,9 @@ import type { Migration } from './migration.js';
 // rebuilt starts a new log under a new key, with sequence numbers from 0 again).
 //
 // audit_logs: one row per shipped log, with the next sequence number it needs (everything
-// before it is stored, without a gap). audit_records: the records, by (log, seq): a batch sent
-// twice is stored once. audit_forks: a record received again with other bytes than the stored
+// before it is stored, without a gap). audit_batches: the records as the node's file holds them
+// (each a 4-byte length, then the record), one row per batch from where the log stood: a batch
+// sent twice is stored once, and storing costs one row per second per node, not one per record. audit_forks: a record received again with other bytes than the stored
 // one (the node's log was rewritten after shipping): evidence, never applied. audit_checkpoints:
 // every signed checkpoint a node sent, as it sent it (verified when the fleet log is verified).
 const sql = `
@@ -19,11 +20,12 @@ CREATE TABLE audit_logs (
 );
 CREATE INDEX audit_logs_node ON audit_logs (node_id);
 
-CREATE TABLE audit_records (
+CREATE TABLE audit_batches (
   log text NOT NULL REFERENCES audit_logs (log),
-  seq bigint NOT NULL CHECK (seq >= 0),
-  record bytea NOT NULL,
-  PRIMARY KEY (log, seq)
+  first_seq bigint NOT NULL CHECK (first_seq >= 0),
+  count integer NOT NULL CHECK (count > 0),
+  framed bytea NOT NULL,
+  PRIMARY KEY (log, first_seq)
 );
 
 CREATE TABLE audit_forks (
