@@ -5,12 +5,14 @@
 // twice is stored once.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Logger } from '../../../proxy/src/index.js';
-import { auditPaths, MAX_RECORD_BYTES, readCheckpoints } from '../audit/files.js';
+import { auditPaths, MAX_RECORD_BYTES } from '../audit/files.js';
 
 const BATCH_BYTES = 512 << 10;
 const BATCH_RECORDS = 2000;
 const SHIP_EVERY_MS = 1000;
 const ACK_TIMEOUT_MS = 10_000;
+/** A checkpoint line is a few hundred bytes: the newest is in the file's last few KB. */
+const CHECKPOINT_TAIL_BYTES = 8_192;
 
 export interface AuditLink {
   send(body: Record<string, unknown>): boolean;
@@ -119,8 +121,24 @@ export class AuditShipper {
     if (n < seq) throw new Error(`the control plane needs record ${seq}, but the log holds ${n}: was it replaced?`);
   }
 
+  /** The last line of checkpoints.log (one JSON line per checkpoint), read from the file's end: the file only grows. */
   #latestCheckpoint(): string {
-    const { checkpoints } = readCheckpoints(auditPaths(this.stateDir).checkpoints);
-    return checkpoints[checkpoints.length - 1]?.note ?? '';
+    const file = auditPaths(this.stateDir).checkpoints;
+    if (!existsSync(file)) return '';
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const want = Math.min(size, CHECKPOINT_TAIL_BYTES);
+      const buf = Buffer.allocUnsafe(want);
+      readSync(fd, buf, 0, want, size - want);
+      const lines = buf.toString('utf8').split('\n').filter(Boolean);
+      const last = lines[lines.length - 1];
+      if (!last) return '';
+      return (JSON.parse(last) as { note?: string }).note ?? '';
+    } catch {
+      return '';
+    } finally {
+      closeSync(fd);
+    }
   }
 }

@@ -190,6 +190,8 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
 
   async #run(): Promise<void> {
     let retry = RETRY_MIN_MS;
+    /** Replicas that failed to open a stream since the last one that did. */
+    let failed = 0;
     while (!this.#closed) {
       const opened = await this.#follow().catch((err: unknown) => {
         this.o.logger.warn({ control_plane: this.url.origin, err: (err as Error).message }, 'fleet stream failed; reconnecting');
@@ -198,11 +200,15 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
       if (this.#closed) return;
       this.o.metrics.streamUp.set(0);
       await this.#reenrolling;
-      // A stream that got going resets the backoff; failures to connect move on to the next replica.
-      retry = opened ? RETRY_MIN_MS : Math.min(retry * 2, RETRY_MAX_MS);
+      // A stream that got going resets the backoff; a replica that fails to open one is left for
+      // the next at once, and only a whole round of failures backs off (a dead replica's refusal
+      // should cost the node nothing but the next connect).
+      failed = opened ? 0 : failed + 1;
+      retry = opened ? RETRY_MIN_MS : failed % this.o.urls.length === 0 ? Math.min(retry * 2, RETRY_MAX_MS) : retry;
       if (!opened) this.#urlIndex = (this.#urlIndex + 1) % this.o.urls.length;
+      const wait = opened ? RETRY_MIN_MS : failed % this.o.urls.length === 0 ? retry * (0.5 + Math.random() / 2) : 0;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, opened ? RETRY_MIN_MS : retry * (0.5 + Math.random() / 2));
+        const t = setTimeout(resolve, wait);
         this.#wake = () => {
           clearTimeout(t);
           resolve();

@@ -28,7 +28,7 @@ export interface Change {
   version: number;
   kind: ChangeKind;
   payload: unknown;
-  /** When the transaction that made it began, epoch ms. */
+  /** When it was written in its transaction (just before the commit), epoch ms. */
   at: number;
 }
 
@@ -55,7 +55,9 @@ export class ChangeRecorder {
     this.#head! += 1;
     this.#appended = true;
     // Stringified here: pg would send a JS array as a PostgreSQL array, not as JSON.
-    await this.client.query('INSERT INTO changes (version, kind, payload) VALUES ($1, $2, $3)', [this.#head, kind, JSON.stringify(payload)]);
+    // Stamped when written (clock_timestamp), not when the transaction began (now()): what nodes
+    // measure their propagation from should not include the writer's lock wait.
+    await this.client.query('INSERT INTO changes (version, kind, payload, at) VALUES ($1, $2, $3, clock_timestamp())', [this.#head, kind, JSON.stringify(payload)]);
   }
 
   /** Before COMMIT: moves the head and queues the NOTIFY, which PostgreSQL delivers only if the commit succeeds. */
