@@ -26,6 +26,7 @@ export class AuditShipper {
   #offsetSeq = 0;
   #inFlight: { upTo: number; bytes: number; since: number } | null = null;
   #checkpointSent = '';
+  #readBuffer = Buffer.alloc(0);
   readonly #timer: NodeJS.Timeout;
   #link: AuditLink | null = null;
   /** Records the control plane confirmed stored, for the metrics and `altrace nodes`. */
@@ -92,7 +93,10 @@ export class AuditShipper {
       const size = fstatSync(fd).size;
       const want = Math.min(size - this.#offset, BATCH_BYTES + 4 + MAX_RECORD_BYTES);
       if (want <= 0) return { framed: Buffer.alloc(0), count: 0 };
-      const buf = Buffer.allocUnsafe(want);
+      // One read buffer for the life of the shipper: a batch a second of fresh megabytes would be
+      // garbage for the collector on the node's hot path. The frame the batch goes out in copies it.
+      if (this.#readBuffer.length < want) this.#readBuffer = Buffer.allocUnsafe(want);
+      const buf = this.#readBuffer;
       const got = readSync(fd, buf, 0, want, this.#offset);
       let count = 0;
       let at = 0;
