@@ -11,7 +11,7 @@ export class FleetMetrics {
   readonly appliedVersion: Gauge;
   /** Node: 1 while it has heard nothing for longer than fleet.max_staleness (or has no state yet). */
   readonly stale: Gauge;
-  /** Node: from a change's commit to its application here. */
+  /** Node: from a change's write (just before its commit) to its application here. */
   readonly propagation: Histogram;
   /** Node: streams opened after the first (a replica died, a gap, a partition healed). */
   readonly reconnects: Counter;
@@ -32,7 +32,7 @@ export class FleetMetrics {
     this.stale = new Gauge({ name: 'altrace_fleet_stale', help: '1 while this node is stale: no word from its control plane for longer than fleet.max_staleness, or no state yet', registers });
     this.propagation = new Histogram({
       name: 'altrace_fleet_propagation_seconds',
-      help: "From a change's commit on the control plane to its application on this node",
+      help: "From a change's write on the control plane (just before its commit) to its application on this node",
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
