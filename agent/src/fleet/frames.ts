@@ -5,6 +5,11 @@ import type protobuf from 'protobufjs';
 import { loadProto } from '../audit/records.js';
 import { AltraceError } from '../errors.js';
 
+/** Where a part of the node sends frames on its stream to the control plane; false when it cannot now. */
+export interface FrameLink {
+  send(body: Record<string, unknown>): boolean;
+}
+
 /** A frame the stream cannot take: too large, not a FleetFrame, from another stream, replayed or out of order. */
 export class FrameError extends AltraceError {
   constructor(message: string) {

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Logger } from '../../../proxy/src/index.js';
 import { auditPaths, MAX_RECORD_BYTES } from '../audit/files.js';
+import type { FrameLink } from '../fleet/frames.js';
 
 const BATCH_BYTES = 512 << 10;
 const BATCH_RECORDS = 2000;
@@ -14,9 +15,6 @@ const ACK_TIMEOUT_MS = 10_000;
 /** A checkpoint line is a few hundred bytes: the newest is in the file's last few KB. */
 const CHECKPOINT_TAIL_BYTES = 8_192;
 
-export interface AuditLink {
-  send(body: Record<string, unknown>): boolean;
-}
 
 export class AuditShipper {
   /** What the control plane needs next; null until it says (after each Hello). */
@@ -28,7 +26,7 @@ export class AuditShipper {
   #checkpointSent = '';
   #readBuffer = Buffer.alloc(0);
   readonly #timer: NodeJS.Timeout;
-  #link: AuditLink | null = null;
+  #link: FrameLink | null = null;
   /** Records the control plane confirmed stored, for the metrics and `altrace nodes`. */
   shipped = 0;
 
@@ -42,7 +40,7 @@ export class AuditShipper {
   }
 
   /** The stream to ship on (null: none now; shipping resumes from the next ack after a Hello). */
-  set link(l: AuditLink | null) {
+  set link(l: FrameLink | null) {
     this.#link = l;
     this.#nextSeq = null;
     this.#inFlight = null;

@@ -5,11 +5,8 @@
 // idle, at the window's end and at shutdown; live ones are renewed before their time to live.
 import { randomBytes } from 'node:crypto';
 import { WINDOWS, windowStartDay, type Budget, type BudgetLedger, type BudgetScope, type Counter, type LeaseCaps, type Logger, type Window } from '../../../proxy/src/index.js';
+import type { FrameLink } from '../fleet/frames.js';
 
-/** How the holder talks to its control plane: frames on the node stream (null: no stream now). */
-export interface LeaseLink {
-  send(body: Record<string, unknown>): boolean;
-}
 
 interface Held {
   id: string;
@@ -63,7 +60,7 @@ export class LeaseHolder implements LeaseCaps {
   readonly #timer: NodeJS.Timeout;
   readonly #now: () => number;
   readonly #idleReturnMs: number;
-  link: LeaseLink | null = null;
+  link: FrameLink | null = null;
   /** Counted for `altrace nodes` and the metrics. */
   grants = 0;
   returns = 0;

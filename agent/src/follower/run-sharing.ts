@@ -4,6 +4,7 @@
 // a step still on its way is not counted yet (a run loop is caught a few calls later), and
 // evidence still on its way is missing (the evidence rule fails closed).
 import type { DelegationBudgets, Evidence, EvidenceLedger, Logger, RateBuckets, RunTracker } from '../../../proxy/src/index.js';
+import type { FrameLink } from '../fleet/frames.js';
 
 /** One event as it travels: evidence recorded, or a run-loop step counted, on node `n`. */
 type RunEvent =
@@ -19,15 +20,12 @@ const FLUSH_MS = 10;
 const MAX_BATCH_BYTES = 6_000;
 const MAX_PENDING = 10_000;
 
-export interface RunLink {
-  send(body: Record<string, unknown>): boolean;
-}
 
 export class RunSharing {
   #pending: string[] = [];
   #pendingBytes = 0;
   #timer: NodeJS.Timeout | null = null;
-  link: RunLink | null = null;
+  link: FrameLink | null = null;
 
   constructor(
     private readonly evidence: EvidenceLedger,
