@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { WINDOWS, windowStartDay, type Budget, type BudgetLedger, type BudgetScope, type Counter, type LeaseCaps, type Logger, type Window } from '../../../proxy/src/index.js';
 import type { FrameLink } from '../fleet/frames.js';
 
-
 interface Held {
   id: string;
   usd: number;
