@@ -59,6 +59,7 @@ suiteOrSkip('fleet partition test', POSTGRES_SKIP_REASON ?? nftSkip(), () => {
     t.teardown(() => store.close());
     const w = { scope: 'agent' as const, target: 'islander', window: 'daily' as const, windowStart: windowStartDay('daily', Date.now()) };
     await eventually(async () => (await store.leases.outstanding(w)).length === 1, 5000, 'the node holds a lease');
+    const [lease] = await store.leases.outstanding(w);
     const chat = async () => {
       try {
         await new OpenAI({ apiKey: created.key, baseURL: `${node.proxyUrl}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
@@ -81,7 +82,6 @@ suiteOrSkip('fleet partition test', POSTGRES_SKIP_REASON ?? nftSkip(), () => {
     // Meanwhile, on the control plane: a kill, acknowledged; the node's lease expires, charged in full.
     const kill = await call(fleet.replicas[1]!.controlUrl, 'POST', '/kill', { scope: 'agent', target: 'islander', reason: 'while cut off' });
     t.is(kill.status, 201);
-    const [lease] = await store.leases.outstanding(w);
     await eventually(async () => (await store.leases.get(lease!.id))?.expired === true, 20_000, "the cut-off node's lease expired");
     const listed = async () => ((await (await call(fleet.replicas[0]!.controlUrl, 'GET', '/nodes')).json()) as { nodes: { name: string; last_contact: string; lag: number; leases_usd: number }[] }).nodes.find((n) => n.name === 'cut-off')!;
     const during = await listed();
