@@ -279,12 +279,14 @@ postgresSuite(() => {
     const verify = async () => (await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/audit/verify')).json()) as Report;
     let r: Report = { ok: false, problem: null, fleet: { ok: false, entries: 0, signed_entries: 0 }, logs: [] };
     // Nodes ship every second and sign a checkpoint every second: wait until all of it is in.
-    await eventually(async () => (r = await verify()).ok && r.logs.length === 3 && r.logs.every((l) => l.records > 0 && l.signed_records === l.records), 10_000, 'every node log shipped and signed').catch((err: Error) => {
+    // Checkpoints arrive every second: until the last has come, the newest records are not under one yet.
+    const settled = (x: Report) => x.ok && x.logs.length === 3 && x.logs.every((l) => l.records > 0 && l.signed_records === l.records) && x.fleet.entries >= 3 && x.fleet.signed_entries === x.fleet.entries;
+    await eventually(async () => settled((r = await verify())), 15_000, 'every node log shipped and signed').catch((err: Error) => {
       throw new Error(`${err.message}; the last report: ${JSON.stringify(r)}`);
     });
     t.deepEqual(r.logs.map((l) => l.node).sort(), ['node-0', 'node-1', 'node-2']);
-    // The fleet log: every node checkpoint received is a leaf under a signed fleet checkpoint.
-    t.true(r.fleet.ok && r.fleet.entries >= 3 && r.fleet.signed_entries === r.fleet.entries, JSON.stringify(r.fleet));
+    // The fleet log: every node checkpoint received is a leaf under a signed fleet checkpoint (held in settled()).
+    t.true(r.fleet.ok, JSON.stringify(r.fleet));
     const cli = await runCli(['audit', 'verify', '--url', fleet.replicas[0]!.controlUrl, '--token', ADMIN_TOKEN]);
     t.is(cli.code, 0, cli.stderr);
     t.regex(cli.stdout, /ok: 3 node logs verify/);

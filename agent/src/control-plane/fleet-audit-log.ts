@@ -25,6 +25,7 @@ export interface FleetLogReport {
 
 export class FleetAuditLog {
   readonly #tree = new CompactRange();
+  #signing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly store: FleetAuditStore,
@@ -43,8 +44,18 @@ export class FleetAuditLog {
     return this.signer.verifierKey;
   }
 
-  /** Reads the entries appended since the last call and signs a checkpoint over all of them (when there are new ones). */
-  async sign(now = Date.now()): Promise<void> {
+  /**
+   * Reads the entries appended since the last call and signs a checkpoint over all of them (when
+   * there are new ones). One at a time: the timer and a verify call overlapping would append the
+   * same entries to the tree twice and sign a root no verifier could rebuild.
+   */
+  sign(now = Date.now()): Promise<void> {
+    const next = this.#signing.then(() => this.#sign(now));
+    this.#signing = next.catch(() => {});
+    return next;
+  }
+
+  async #sign(now: number): Promise<void> {
     const before = this.#tree.size;
     for (;;) {
       const page = await this.store.entries(this.#tree.size);
