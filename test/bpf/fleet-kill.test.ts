@@ -2,10 +2,7 @@
 // plane (real PostgreSQL, a replica); the agent pod (its own netns and cgroup) is governed
 // through it; a kill made on the control plane reaches the node over its stream, which refuses
 // the pod's next connects with EPERM in the kernel and tears its open connection down.
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -17,9 +14,8 @@ import { spawnAgent, type AgentProcess } from '../helpers/process.js';
 import { NetRig, type Link } from './netns.js';
 import { Child, Cleanup, SKIP_REASON, TempCgroup } from './rig.js';
 import { suiteOrSkip } from './suite.js';
+import { SIM_PORT, startSimulator } from './node-rig.js';
 
-const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
-const SIM_PORT = 8443;
 const REAL_KEY = 'sk-real-key-of-the-fleet-rig';
 
 suiteOrSkip('BPF fleet tests', SKIP_REASON ?? POSTGRES_SKIP_REASON, () => {
@@ -40,14 +36,7 @@ suiteOrSkip('BPF fleet tests', SKIP_REASON ?? POSTGRES_SKIP_REASON, () => {
     const net = NetRig.create(cleanup);
     pod = net.namespace('pod', 1);
     provider = net.namespace('prov', 2);
-    const sim = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', provider.address, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanup.add(async () => {
-      if (sim.exitCode !== null) return;
-      sim.kill('SIGKILL');
-      await once(sim, 'exit');
-    });
-    const [line] = (await once(createInterface({ input: sim.stdout! }), 'line')) as [string];
-    const simUrl = (JSON.parse(line) as { url: string }).url;
+    const simUrl = (await startSimulator(provider, cleanup)).url;
     const cgroup = TempCgroup.create(cleanup);
     const dir = mkdtempSync(join(tmpdir(), 'altrace-bpf-fleet-'));
     cleanup.add(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,7 +19,7 @@ import { Child, Cleanup, TempCgroup } from './rig.js';
 const ADMIN = 'admin-token-for-the-node-rig-0001';
 const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
 const REAL_KEY = 'sk-real-key-of-the-node-rig';
-const SIM_PORT = 8443;
+export const SIM_PORT = 8443;
 
 interface Received {
   path: string;
@@ -27,7 +27,8 @@ interface Received {
   peer: string | null;
 }
 
-async function startSimulator(provider: Link, cleanup: Cleanup): Promise<{ url: string; proc: ChildProcess }> {
+/** The simulated provider in the provider's namespace, stopped by `cleanup`. */
+export async function startSimulator(provider: Link, cleanup: Cleanup): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', provider.address, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.add(async () => {
     if (proc.exitCode !== null) return;

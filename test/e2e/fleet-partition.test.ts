@@ -5,6 +5,7 @@
 // meanwhile is acknowledged there. Healed, the node reconnects, applies the kill (no
 // acknowledged action lost), and `altrace nodes` and both sides' logs say what happened.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { nftSkipReason } from '../bpf/node-rig.js';
 import test from 'ava';
 import OpenAI from 'openai';
 import { windowStartDay } from '../../proxy/src/index.js';
@@ -21,22 +22,12 @@ const TABLE = 'altrace_test_partition';
 // Read by the replicas (leases live 5 s unrenewed) and the node (stale after 5 s) this file spawns.
 process.env.ALTRACE_FLEET_LEASE_TTL_S = '5';
 
-function nftSkip(): string | null {
-  if (process.getuid?.() !== 0) return 'not root (the partition is an nftables rule)';
-  try {
-    execFileSync('/usr/sbin/nft', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'nft is not installed (Debian package nftables)';
-  }
-}
-
 const nft = (...args: string[]) => execFileSync('/usr/sbin/nft', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 const heal = () => void spawnSync('/usr/sbin/nft', ['delete', 'table', 'inet', TABLE], { stdio: 'ignore' });
 // Also when ava ends the process (a timeout) before after.always runs: the rule must not outlive the test.
 process.on('exit', heal);
 
-suiteOrSkip('fleet partition test', POSTGRES_SKIP_REASON ?? nftSkip(), () => {
+suiteOrSkip('fleet partition test', POSTGRES_SKIP_REASON ?? nftSkipReason(), () => {
   let pg: PostgresServer;
   let fleet: Fleet;
   let node: FleetNode;

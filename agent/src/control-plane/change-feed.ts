@@ -19,8 +19,6 @@ export class ChangeFeed {
   #pullAgain = false;
   #closed = false;
   #retry: NodeJS.Timeout | null = null;
-  /** When each version was applied here (epoch ms): what the propagation metric measures from. */
-  lastAppliedAt = 0;
 
   private constructor(
     private readonly store: PgStore,
@@ -99,7 +97,6 @@ export class ChangeFeed {
       for (const c of page) {
         // Versions are gapless and read in order: a gap here would be a bug in the log itself.
         if (this.state.applyDelta(c) !== 'applied') continue;
-        this.lastAppliedAt = Date.now();
         for (const fn of this.#subscribers) {
           try {
             fn(c);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AgentLevel, BudgetScope, KillSwitch, Logger, SpendRow, Window } from '../../../proxy/src/index.js';
-import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
+import { FLEET_CONTENT_TYPE, FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { toWire } from '../follower/snapshot-file.js';
 import type { Change, FleetAuditStore, FleetIdentityStore, LeaseStore, NodeReportStore, PgStore, SeenAgent } from '../state/postgres/index.js';
@@ -30,7 +30,6 @@ interface LeaseAsk {
   usd: number;
 }
 
-export const FLEET_CONTENT_TYPE = 'application/x-altrace-fleet';
 /** A node that buffers more than this unread is dropped; it reconnects and takes a snapshot. */
 const MAX_UNREAD_BYTES = 16 << 20;
 /** How often a node's contact is written to PostgreSQL (its heartbeats come more often); sooner when its version moved. */
@@ -58,14 +57,7 @@ export interface SessionDeps {
   metrics: FleetMetrics;
 }
 
-/** What a replica knows of a node it streams to (for logs and `altrace nodes`). */
-export interface SessionView {
-  nodeId: string;
-  appliedVersion: number;
-  lastHeardAt: number;
-}
-
-export class NodeSession implements SessionView {
+export class NodeSession {
   readonly #out: FrameSequence;
   #in: FrameSequence;
   readonly #decoder = new FrameDecoder();

@@ -17,6 +17,9 @@ export class FrameError extends AltraceError {
   }
 }
 
+/** The node stream's content type (POST /fleet/v1/stream, both ways). */
+export const FLEET_CONTENT_TYPE = 'application/x-altrace-fleet';
+
 /** Large enough for a snapshot of a big fleet's state; a peer that sends more is not speaking this protocol. */
 export const MAX_FRAME_BYTES = 64 << 20;
 const PREFIX = 4;

@@ -27,8 +27,6 @@ export class AuditShipper {
   #readBuffer = Buffer.alloc(0);
   readonly #timer: NodeJS.Timeout;
   #link: FrameLink | null = null;
-  /** Records the control plane confirmed stored, for the metrics and `altrace nodes`. */
-  shipped = 0;
 
   constructor(
     private readonly stateDir: string,
@@ -54,7 +52,6 @@ export class AuditShipper {
     }
     this.#inFlight = null;
     this.#nextSeq = nextSeq;
-    this.shipped = nextSeq;
     this.#ship();
   }
 

@@ -39,7 +39,7 @@ interface WindowLeases {
 export interface LeaseHolderOptions {
   ledger: BudgetLedger;
   logger: Logger;
-  /** fleet lease time to live, as the control plane grants it (renewed at half of it). */
+  /** How long a lease may sit unused before it goes back with what was spent of it (default 30 s). */
   idleReturnMs?: number;
   now?: () => number;
 }
@@ -60,9 +60,6 @@ export class LeaseHolder implements LeaseCaps {
   readonly #now: () => number;
   readonly #idleReturnMs: number;
   link: FrameLink | null = null;
-  /** Counted for `altrace nodes` and the metrics. */
-  grants = 0;
-  returns = 0;
 
   constructor(private readonly o: LeaseHolderOptions) {
     this.#now = o.now ?? Date.now;
@@ -110,7 +107,6 @@ export class LeaseHolder implements LeaseCaps {
     const now = this.#now();
     w.held.push({ id: g.lease_id, usd: g.usd, expiresAt: g.expires_at, ttlMs: Math.max(1000, g.expires_at - now), renewAskedAt: 0 });
     w.lastGrant = g.usd;
-    this.grants++;
   }
 
   /** Shutdown: everything held goes back with what was spent of it. */
@@ -195,7 +191,6 @@ export class LeaseHolder implements LeaseCaps {
       if (!this.link?.send({ lease_return: { lease_id: first.id, spent_usd: first.usd } })) return;
       w.held.shift();
       w.returned += first.usd;
-      this.returns++;
     }
   }
 
@@ -210,7 +205,6 @@ export class LeaseHolder implements LeaseCaps {
       left -= spent;
       w.held.shift();
       w.returned += spent;
-      this.returns++;
     }
   }
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import type { AgentLevel, FleetFreshness, KillSwitch, Logger, SpendRow } from '../../../proxy/src/index.js';
-import { FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
+import { FLEET_CONTENT_TYPE, FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { FollowedState, type FollowedRegistries } from './followed-state.js';
 import type { RemoteApprovals } from '../services/approval-service.js';
@@ -251,7 +251,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
       };
       session.once('error', (err) => end(err));
       session.once('close', () => end(null));
-      const stream = session.request({ ':method': 'POST', ':path': '/fleet/v1/stream', 'content-type': 'application/x-altrace-fleet' });
+      const stream = session.request({ ':method': 'POST', ':path': '/fleet/v1/stream', 'content-type': FLEET_CONTENT_TYPE });
       stream.on('error', (err) => end(err));
       stream.on('response', (h) => {
         const status = Number(h[':status']);
