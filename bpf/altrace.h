@@ -15,7 +15,15 @@
 #define ALT_AF_INET 2
 #define ALT_AF_INET6 10
 
-#define ALT_MAX_DESTS 16384
+#define ALT_MAX_DEST_NETS 16384
+#define ALT_MAX_ALLOW_NETS 4096
+#define ALT_MAX_STRICT 4096
+#define ALT_MAX_IFACES 4096
+#define ALT_ALLOW_PORTS 8
+/* DNS answers copied to userspace: enough for the answers to one name (EDNS answers beyond it
+ * are cut; the records that fit are still read). */
+#define ALT_DNS_BYTES 1024
+#define ALT_DNS_EVENTS_BYTES (512 * 1024)
 #define ALT_MAX_DENY 4096
 #define ALT_MAX_EXEMPT 1024
 #define ALT_MAX_SOCKETS 65536
@@ -26,11 +34,38 @@
 /* Deny-map key meaning "every cgroup": real cgroup ids start at 1. */
 #define ALT_KILL_ALL 0ULL
 
-/* Key of alt_dests (AI destinations) and alt_flows (the agent side's local endpoint). */
+/* Key of alt_flows (the agent side's local endpoint), and every event's destination. */
 struct alt_endpoint {
 	__u8 addr[ALT_ADDR_LEN];
 	__be16 port; /* network byte order */
 	__u16 _pad;  /* zero: part of the hash key */
+};
+
+/* Key of the LPM tries alt_dest_nets (AI destinations: every port of an address, TCP and UDP)
+ * and alt_allow_nets (where a strict cgroup may go besides): prefixlen counts bits of the
+ * 16-byte address, so an IPv4 /24 is 96 + 24. */
+struct alt_net_key {
+	__u32 prefixlen;
+	__u8 addr[ALT_ADDR_LEN];
+};
+
+/* Why an address is in alt_dest_nets (reported, not decided on). */
+enum alt_dest_source {
+	ALT_DEST_RESOLVED = 1,  /* the node resolved a provider's name */
+	ALT_DEST_OBSERVED = 2,  /* a DNS answer a governed pod received */
+	ALT_DEST_CONFIGURED = 3, /* node.destinations: an address or CIDR */
+	ALT_DEST_PUBLISHED = 4, /* a provider's published range */
+};
+
+/* Value of alt_allow_nets: the ports allowed at those addresses, 0-terminated; none = any. */
+struct alt_allow {
+	__be16 ports[ALT_ALLOW_PORTS];
+};
+
+/* alt_ifaces: what the packet backstop does on a host-side interface of a pod. */
+enum alt_iface_flags {
+	ALT_IFACE_BACKSTOP = 1, /* drop packets to AI destinations */
+	ALT_IFACE_STRICT = 2,   /* and to anything not allowed (alt_allow_nets, the proxy) */
 };
 
 enum alt_exempt_kind {
@@ -74,9 +109,14 @@ enum alt_verdict {
 	ALT_EV_KILLED = 2,
 	ALT_EV_UDP_REFUSED = 3,
 	ALT_EV_NO_PROXY = 4,
+	ALT_EV_BYPASS_DROPPED = 5,  /* the packet backstop dropped a packet to an AI destination */
+	ALT_EV_STRICT_REFUSED = 6,  /* a strict cgroup's connect or datagram to an undeclared place */
+	ALT_EV_STRICT_DROPPED = 7,  /* the backstop dropped a strict pod's packet to an undeclared place */
 };
 
-/* One ring-buffer record per AI-bound connect or refused datagram: shadow-agent discovery. */
+/* One ring-buffer record per AI-bound connect, refused datagram or dropped packet: shadow-agent
+ * discovery and bypass reports. Packet verdicts have no task: cgroup, pid and comm are zero and
+ * the packet's source and interface say where it came from. */
 struct alt_event {
 	__u64 timestamp_ns; /* CLOCK_BOOTTIME */
 	__u64 cgroup_id;
@@ -87,8 +127,19 @@ struct alt_event {
 	struct alt_endpoint dest;
 	__u16 family;
 	__u8 verdict;  /* enum alt_verdict */
-	__u8 protocol; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 protocol; /* IPPROTO_TCP / IPPROTO_UDP / the packet's IP protocol */
 	char comm[ALT_COMM_LEN];
+	struct alt_endpoint source; /* packet verdicts: the packet's source address and port */
+	__u32 ifindex;              /* packet verdicts: the interface it arrived on */
+};
+
+/* One DNS response a governed socket received (alt_dns ring buffer): userspace learns the
+ * providers' addresses pods were told, beyond those the node resolves itself. */
+struct alt_dns_event {
+	__u64 cgroup_id;
+	__u16 length; /* bytes of payload used */
+	__u16 _pad[3];
+	__u8 payload[ALT_DNS_BYTES]; /* the DNS message, from its header */
 };
 
 /* alt_stats (per-CPU array, one entry) counters, in this order. */
@@ -101,6 +152,10 @@ enum alt_stat {
 	ALT_STAT_EVENTS,
 	ALT_STAT_DROPS,
 	ALT_STAT_DESTROYED,
+	ALT_STAT_BYPASS_DROPPED,
+	ALT_STAT_STRICT_REFUSED,
+	ALT_STAT_STRICT_DROPPED,
+	ALT_STAT_DNS_SEEN,
 	ALT_STAT_COUNT,
 };
 

@@ -10,12 +10,39 @@
 
 #define ALT_MAP __attribute__((weak)) SEC(".maps")
 
+/* AI destinations by address prefix -> enum alt_dest_source. Every port, TCP and UDP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ALT_MAX_DEST_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct alt_net_key);
+	__type(value, __u32);
+} alt_dest_nets ALT_MAP;
+
+/* Strict mode: where a strict cgroup may go besides the proxy and loopback. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ALT_MAX_ALLOW_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct alt_net_key);
+	__type(value, struct alt_allow);
+} alt_allow_nets ALT_MAP;
+
+/* cgroup id -> 1: strict cgroups (ancestors count, like the deny map). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ALT_MAX_DESTS);
-	__type(key, struct alt_endpoint);
+	__uint(max_entries, ALT_MAX_STRICT);
+	__type(key, __u64);
 	__type(value, __u32);
-} alt_dests ALT_MAP;
+} alt_strict ALT_MAP;
+
+/* ifindex -> enum alt_iface_flags: the host-side interfaces the packet backstop watches. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} alt_ifaces ALT_MAP;
 
 /* cgroup id (or ALT_KILL_ALL) -> 1 */
 struct {
@@ -59,6 +86,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, ALT_EVENTS_BYTES);
 } alt_events ALT_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ALT_DNS_EVENTS_BYTES);
+} alt_dns ALT_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -112,9 +144,52 @@ static __always_inline void alt_endpoint_v4(struct alt_endpoint *ep, __u32 addr,
 		ALT_CTX(ctx, field[3]) = w_[3];                                              \
 	} while (0)
 
+static __always_inline int alt_addr_is_ai(const __u8 *addr)
+{
+	struct alt_net_key key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
+	return bpf_map_lookup_elem(&alt_dest_nets, &key) != 0;
+}
+
 static __always_inline int alt_is_ai(const struct alt_endpoint *ep)
 {
-	return bpf_map_lookup_elem(&alt_dests, ep) != 0;
+	return alt_addr_is_ai(ep->addr);
+}
+
+static __always_inline int alt_is_loopback(const __u8 *addr)
+{
+	int zero10 = 1;
+
+	for (int i = 0; i < 10; i++)
+		if (addr[i])
+			zero10 = 0;
+	if (zero10 && addr[10] == 0xff && addr[11] == 0xff)
+		return addr[12] == 127;
+	if (!zero10 || addr[10] || addr[11] || addr[12] || addr[13] || addr[14])
+		return 0;
+	return addr[15] == 1;
+}
+
+/* Strict mode's allow list: the address is in alt_allow_nets, with this port or any. */
+static __always_inline int alt_allowed(const __u8 *addr, __be16 port)
+{
+	struct alt_net_key key = { .prefixlen = 128 };
+	struct alt_allow *allow;
+
+	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
+	allow = bpf_map_lookup_elem(&alt_allow_nets, &key);
+	if (!allow)
+		return 0;
+	if (!allow->ports[0])
+		return 1;
+	for (int i = 0; i < ALT_ALLOW_PORTS; i++) {
+		if (!allow->ports[i])
+			break;
+		if (allow->ports[i] == port)
+			return 1;
+	}
+	return 0;
 }
 
 static __always_inline int alt_cgroup_denied(__u64 id)
@@ -142,6 +217,20 @@ static __always_inline int alt_current_killed(void)
 		if (!id)
 			break;
 		if (alt_cgroup_denied(id))
+			return 1;
+	}
+	return 0;
+}
+
+/* The current task's cgroup or an ancestor is strict: its egress is limited to declared places. */
+static __always_inline int alt_current_strict(void)
+{
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(&alt_strict, &id))
 			return 1;
 	}
 	return 0;
@@ -185,15 +274,29 @@ static __always_inline void alt_emit(struct bpf_sock_addr *ctx, enum alt_verdict
 	e->verdict = verdict;
 	e->protocol = ctx->protocol;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memset(&e->source, 0, sizeof(e->source));
+	e->ifindex = 0;
 	bpf_ringbuf_submit(e, 0);
 	alt_count(ALT_STAT_EVENTS);
 }
 
-/* QUIC would carry the call past the proxy: UDP to an AI address on 443 is refused. */
+/* A strict cgroup may reach loopback and declared places; anything else is refused. */
+static __always_inline int alt_strict_allows(struct bpf_sock_addr *ctx, const struct alt_endpoint *dest)
+{
+	if (alt_is_loopback(dest->addr) || alt_allowed(dest->addr, dest->port) || !alt_current_strict() ||
+	    alt_current_exempt(ctx))
+		return 1;
+	alt_count(ALT_STAT_STRICT_REFUSED);
+	alt_emit(ctx, ALT_EV_STRICT_REFUSED, dest, bpf_get_socket_cookie(ctx));
+	return 0;
+}
+
+/* No datagram reaches an AI address, on any port: QUIC (or anything else over UDP) would carry
+ * the call past the proxy. */
 static __always_inline int alt_udp_allowed(struct bpf_sock_addr *ctx, struct alt_endpoint *dest)
 {
-	if (dest->port != bpf_htons(443) || !alt_is_ai(dest))
-		return 1;
+	if (!alt_is_ai(dest))
+		return alt_strict_allows(ctx, dest);
 	alt_count(ALT_STAT_UDP_REFUSED);
 	alt_emit(ctx, ALT_EV_UDP_REFUSED, dest, bpf_get_socket_cookie(ctx));
 	return 0;

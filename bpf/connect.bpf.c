@@ -1,6 +1,7 @@
-/* cgroup/connect4, cgroup/connect6: AI-bound TCP connects go to the node proxy (or fail when
- * killed); the original destination is remembered by socket cookie for getpeername, sockops
- * and the socket-destroy iterator. */
+/* cgroup/connect4, cgroup/connect6: AI-bound TCP connects (any port of an AI address) go to
+ * the node proxy (or fail when killed); the original destination is remembered by socket cookie
+ * for getpeername, sockops and the socket-destroy iterator. Any other protocol to an AI address
+ * fails, and a strict cgroup's connects anywhere undeclared fail too. */
 #include "common.bpf.h"
 
 static __always_inline void alt_proxy_v6(const struct alt_config *cfg, struct alt_endpoint *out)
@@ -49,10 +50,11 @@ static __always_inline int alt_decide(struct bpf_sock_addr *ctx, struct alt_endp
 	__u64 cookie;
 
 	*rewrite = 0;
-	if (ctx->protocol == ALT_IPPROTO_UDP)
+	/* Only TCP can be relayed through the proxy; no other protocol reaches an AI address. */
+	if (ctx->protocol != ALT_IPPROTO_TCP && ctx->protocol != ALT_IPPROTO_MPTCP)
 		return alt_udp_allowed(ctx, dest);
-	if ((ctx->protocol != ALT_IPPROTO_TCP && ctx->protocol != ALT_IPPROTO_MPTCP) || !alt_is_ai(dest))
-		return 1;
+	if (!alt_is_ai(dest))
+		return alt_strict_allows(ctx, dest);
 	cookie = bpf_get_socket_cookie(ctx);
 	if (alt_current_killed()) {
 		alt_count(ALT_STAT_KILLED);

@@ -1,6 +1,7 @@
-/* cgroup/sendmsg4, cgroup/sendmsg6: unconnected UDP to an AI address on 443 (QUIC) is refused;
- * connected UDP sockets are stopped at connect (connect.bpf.c), since sendmsg without an
- * address never reaches these hooks. */
+/* cgroup/sendmsg4, cgroup/sendmsg6: unconnected UDP to an AI address (any port: QUIC, or
+ * anything else) is refused, and a strict cgroup's datagrams to undeclared places; connected
+ * UDP sockets are stopped at connect (connect.bpf.c), since sendmsg without an address never
+ * reaches these hooks. */
 #include "common.bpf.h"
 
 SEC("cgroup/sendmsg4")

@@ -52,6 +52,7 @@ import { RunSharing } from './follower/run-sharing.js';
 import { loadBundle } from './policy/bundle.js';
 import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
+import type { BypassReport } from './node/bypass-reports.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
@@ -323,6 +324,18 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         onShadow: (w: SeenWorkload) => {
           logger.warn({ shadow_agent: w.id, pid: w.pid, comm: w.comm, address: w.address, cgroup: w.cgroupPath, pod_uid: w.podUid, providers: [...w.providers] }, 'shadow agent: an AI-bound connection from a workload no virtual key has named');
           void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
+        },
+        stateDir: config.state_dir,
+        onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
+        onBypass: (r: BypassReport) => {
+          const who = r.workload?.agent ?? r.workload?.id ?? `unknown source ${r.source ?? '?'}`;
+          logger.warn({ verdict: r.verdict, agent: r.workload?.agent ?? null, workload: r.workload?.id ?? null, seen_at: r.seenAt, source: r.source, destination: r.destination, protocol: r.protocol, provider: r.provider, count: r.count }, 'bypass attempt stopped in the kernel');
+          void audit?.control({ name: 'node-enforcement', team: r.workload?.team ?? null }, `BYPASS ${r.verdict} ${r.protocol} ${r.source ?? ''} → ${r.destination} at ${r.seenAt} ×${r.count}`, who, 403, null, false).catch(() => {});
+        },
+        onCapabilities: (w: SeenWorkload) => {
+          const caps = [w.capabilities?.netRaw ? 'CAP_NET_RAW' : null, w.capabilities?.netAdmin ? 'CAP_NET_ADMIN' : null].filter(Boolean).join(',');
+          logger.warn({ workload: w.id, cgroup: w.cgroupPath, capabilities: caps }, 'a governed workload holds network capabilities that defeat the socket programs: only the packet backstop stops what it sends');
+          void audit?.control({ name: 'node-enforcement', team: w.team }, `WARN capabilities ${caps}`, w.id, 200, null, false).catch(() => {});
         },
       };
       const loaded = config.node.enforcement === 'bpf' ? NodeEnforcement.load(options) : NftEnforcement.load(options);

@@ -57,6 +57,17 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   ALT_FIELD(event, alt_event, verdict);
   ALT_FIELD(event, alt_event, protocol);
   ALT_FIELD(event, alt_event, comm);
+  ALT_FIELD(event, alt_event, source);
+  ALT_FIELD(event, alt_event, ifindex);
+  Napi::Object net_key = describe(sizeof(alt_net_key));
+  ALT_FIELD(net_key, alt_net_key, prefixlen);
+  ALT_FIELD(net_key, alt_net_key, addr);
+  Napi::Object allow = describe(sizeof(alt_allow));
+  ALT_FIELD(allow, alt_allow, ports);
+  Napi::Object dns = describe(sizeof(alt_dns_event));
+  ALT_FIELD(dns, alt_dns_event, cgroup_id);
+  ALT_FIELD(dns, alt_dns_event, length);
+  ALT_FIELD(dns, alt_dns_event, payload);
   Napi::Object stats = describe(sizeof(alt_stats));
   stats.Set("count", Napi::Number::New(env, ALT_STAT_COUNT));
   Napi::Object out = Napi::Object::New(env);
@@ -66,6 +77,9 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   out.Set("origin", origin);
   out.Set("event", event);
   out.Set("stats", stats);
+  out.Set("netKey", net_key);
+  out.Set("allow", allow);
+  out.Set("dnsEvent", dns);
   return out;
 }
 

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <memory>
 
-#include "altrace.h"
 #include "bpf_errors.h"
 
 namespace altrace::bpf {
@@ -30,7 +29,7 @@ void CloseFd(int& fd) {
 
 }  // namespace
 
-EventPoller::EventPoller(Napi::Env env, int ringbuf_map_fd, Napi::Function callback) {
+EventPoller::EventPoller(Napi::Env env, int ringbuf_map_fd, size_t record_size, Napi::Function callback) : record_size_(record_size) {
   ring_ = ring_buffer__new(ringbuf_map_fd, OnSample, this, nullptr);
   if (ring_ == nullptr) Throw(env, "ALT_BPF_EVENTS", "ring_buffer__new", errno);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -60,7 +59,7 @@ EventPoller::~EventPoller() { Stop(); }
 
 int EventPoller::OnSample(void* self, void* data, size_t size) {
   auto* poller = static_cast<EventPoller*>(self);
-  if (size != sizeof(alt_event)) {
+  if (size != poller->record_size_) {
     poller->lost_++;
     return 0;
   }
@@ -87,7 +86,7 @@ void EventPoller::Flush() {
   if (batch_.empty()) return;
   auto* batch = new std::vector<uint8_t>(std::move(batch_));
   batch_.clear();
-  size_t count = batch->size() / sizeof(alt_event);
+  size_t count = batch->size() / record_size_;
   napi_status status = deliver_.NonBlockingCall(batch, [](Napi::Env env, Napi::Function callback, std::vector<uint8_t>* records) {
     std::unique_ptr<std::vector<uint8_t>> owned(records);
     // No env: the function is being finalized with batches still queued; they only need freeing.

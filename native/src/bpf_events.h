@@ -10,13 +10,13 @@ struct ring_buffer;
 
 namespace altrace::bpf {
 
-// Drains the events ring buffer on its own thread and hands each batch of raw records (a
-// Buffer of whole alt_event structs) to a JS callback through a thread-safe function. Stop()
+// Drains a ring buffer of fixed-size records (alt_event, alt_dns_event) on its own thread and
+// hands each batch of raw records (a Buffer of whole structs) to a JS callback through a thread-safe function. Stop()
 // wakes the thread through an eventfd, joins it and releases the function, so a stopped
 // poller never keeps the event loop alive.
 class EventPoller {
  public:
-  EventPoller(Napi::Env env, int ringbuf_map_fd, Napi::Function callback);
+  EventPoller(Napi::Env env, int ringbuf_map_fd, size_t record_size, Napi::Function callback);
   ~EventPoller();
   EventPoller(const EventPoller&) = delete;
   EventPoller& operator=(const EventPoller&) = delete;
@@ -33,6 +33,7 @@ class EventPoller {
   void FreeFds();
 
   ring_buffer* ring_ = nullptr;
+  size_t record_size_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   Napi::ThreadSafeFunction deliver_;

@@ -3,8 +3,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <cerrno>
+#include <unistd.h>
 
+#include <cerrno>
+#include <vector>
+
+#include "altrace.h"
 #include "altrace.skel.h"
 #include "bpf_errors.h"
 #include "bpf_netns.h"
@@ -32,8 +36,11 @@ size_t ValueBytes(const bpf_map* map) {
 
 bool IsCgroupProgram(const bpf_program* prog) {
   bpf_prog_type type = bpf_program__type(prog);
-  return type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || type == BPF_PROG_TYPE_SOCK_OPS;
+  return type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || type == BPF_PROG_TYPE_SOCK_OPS || type == BPF_PROG_TYPE_CGROUP_SKB;
 }
+
+// The kernel's value (6.6+); libbpf 1.1's headers predate it.
+constexpr int kTcxIngress = 46;
 
 }  // namespace
 
@@ -55,6 +62,11 @@ Napi::Function BpfObject::Define(Napi::Env env) {
                          InstanceMethod<&BpfObject::RefEvents>("refEvents"),
                          InstanceMethod<&BpfObject::EventsLost>("eventsLost"),
                          InstanceMethod<&BpfObject::DestroyKilled>("destroyKilled"),
+                         InstanceMethod<&BpfObject::AttachTcx>("attachTcx"),
+                         InstanceMethod<&BpfObject::MapKeys>("mapKeys"),
+                         InstanceMethod<&BpfObject::StartDns>("startDns"),
+                         InstanceMethod<&BpfObject::StopDns>("stopDns"),
+                         InstanceMethod<&BpfObject::TestRun>("testRun"),
                      });
 }
 
@@ -101,8 +113,11 @@ void BpfObject::Release() {
     lost_before_ += events_->Lost();
     events_.reset();
   }
+  dns_.reset();
   for (auto& [id, link] : links_) bpf_link__destroy(link);
   links_.clear();
+  for (auto& [id, fd] : fd_links_) close(fd);
+  fd_links_.clear();
   if (iter_link_ != nullptr) bpf_link__destroy(iter_link_);
   iter_link_ = nullptr;
   if (skel_ != nullptr) altrace_bpf__destroy(skel_);
@@ -165,16 +180,26 @@ Napi::Value BpfObject::AttachCgroup(const Napi::CallbackInfo& info) {
 Napi::Value BpfObject::PinLink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
-  auto found = links_.find(info[0].As<Napi::Number>().Uint32Value());
-  if (found == links_.end()) Throw(env, "ALT_BPF_PIN", "no such link");
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   std::string path = info[1].As<Napi::String>().Utf8Value();
-  int err = bpf_link__pin(found->second, path.c_str());
+  auto found = links_.find(id);
+  auto fd_link = fd_links_.find(id);
+  if (found == links_.end() && fd_link == fd_links_.end()) Throw(env, "ALT_BPF_PIN", "no such link");
+  int err = found != links_.end() ? bpf_link__pin(found->second, path.c_str())
+                                  : (bpf_obj_pin(fd_link->second, path.c_str()) == 0 ? 0 : -errno);
   if (err != 0) Throw(env, "ALT_BPF_PIN", "pinning a link at " + path, -err);
   return env.Undefined();
 }
 
 Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
-  auto found = links_.find(info[0].As<Napi::Number>().Uint32Value());
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  auto fd_link = fd_links_.find(id);
+  if (fd_link != fd_links_.end()) {
+    close(fd_link->second);
+    fd_links_.erase(fd_link);
+    return Napi::Boolean::New(info.Env(), true);
+  }
+  auto found = links_.find(id);
   if (found == links_.end()) return Napi::Boolean::New(info.Env(), false);
   bpf_link__destroy(found->second);
   links_.erase(found);
@@ -238,7 +263,7 @@ Napi::Value BpfObject::StartEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
   if (events_) Throw(env, "ALT_BPF_EVENTS", "events are already being delivered");
-  events_ = std::make_unique<EventPoller>(env, bpf_map__fd(skel_->maps.alt_events), info[0].As<Napi::Function>());
+  events_ = std::make_unique<EventPoller>(env, bpf_map__fd(skel_->maps.alt_events), sizeof(alt_event), info[0].As<Napi::Function>());
   return env.Undefined();
 }
 
@@ -264,6 +289,73 @@ Napi::Value BpfObject::DestroyKilled(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
   return DestroyInNetns(env, bpf_link__fd(iter_link_), info[0].As<Napi::String>().Utf8Value());
+}
+
+// attachTcx(program, ifindex) -> link id: a tc program on an interface's ingress, as a tcx link
+// (kernel 6.6+), which, like the cgroup links, ends with its fd unless pinned.
+Napi::Value BpfObject::AttachTcx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int ifindex = info[1].As<Napi::Number>().Int32Value();
+  bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+  if (prog == nullptr || bpf_program__type(prog) != BPF_PROG_TYPE_SCHED_CLS) Throw(env, "ALT_BPF_ATTACH", "no tc program named " + name);
+  int fd = bpf_link_create(bpf_program__fd(prog), ifindex, static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+  if (fd < 0) Throw(env, "ALT_BPF_ATTACH", "attaching " + name + " to interface " + std::to_string(ifindex) + " (tcx ingress)", errno);
+  uint32_t id = next_link_++;
+  fd_links_[id] = fd;
+  return Napi::Number::New(env, id);
+}
+
+// mapKeys(map) -> Buffer[]: every key, for rebuilding state from maps a previous agent pinned.
+Napi::Value BpfObject::MapKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* map = FindMap(env, info[0]);
+  size_t key_size = bpf_map__key_size(map);
+  std::vector<uint8_t> key(key_size), next(key_size);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, next.data(), key_size) == 0) {
+    out.Set(n++, Napi::Buffer<uint8_t>::Copy(env, next.data(), key_size));
+    key.swap(next);
+    prev = key.data();
+  }
+  if (errno != ENOENT) Throw(env, "ALT_BPF_MAP", std::string("listing the keys of ") + bpf_map__name(map), errno);
+  return out;
+}
+
+Napi::Value BpfObject::StartDns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  if (dns_) Throw(env, "ALT_BPF_EVENTS", "DNS answers are already being delivered");
+  dns_ = std::make_unique<EventPoller>(env, bpf_map__fd(skel_->maps.alt_dns), sizeof(alt_dns_event), info[0].As<Napi::Function>());
+  dns_->Ref(env, false);
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::StopDns(const Napi::CallbackInfo& info) {
+  dns_.reset();
+  return info.Env().Undefined();
+}
+
+// testRun(program, packet, repeat) -> { retval, durationNs }: BPF_PROG_TEST_RUN, the kernel's
+// own timing of one program on one packet, averaged over repeat runs (the benchmark's cost per
+// packet, free of the load generator).
+Napi::Value BpfObject::TestRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env);
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  auto packet = info[1].As<Napi::Buffer<uint8_t>>();
+  bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+  if (prog == nullptr) Throw(env, "ALT_BPF_ATTACH", "no program named " + name);
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.Data(), .data_size_in = static_cast<uint32_t>(packet.Length()),
+              .repeat = info[2].As<Napi::Number>().Int32Value());
+  if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) != 0) Throw(env, "ALT_BPF_ATTACH", "test run of " + name, errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("retval", Napi::Number::New(env, opts.retval));
+  out.Set("durationNs", Napi::Number::New(env, opts.duration));
+  return out;
 }
 
 }  // namespace altrace::bpf

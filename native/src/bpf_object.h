@@ -39,6 +39,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value RefEvents(const Napi::CallbackInfo& info);
   Napi::Value EventsLost(const Napi::CallbackInfo& info);
   Napi::Value DestroyKilled(const Napi::CallbackInfo& info);
+  Napi::Value AttachTcx(const Napi::CallbackInfo& info);
+  Napi::Value MapKeys(const Napi::CallbackInfo& info);
+  Napi::Value StartDns(const Napi::CallbackInfo& info);
+  Napi::Value StopDns(const Napi::CallbackInfo& info);
+  Napi::Value TestRun(const Napi::CallbackInfo& info);
 
   void Load(Napi::Env env, const std::string& pin_dir);
   void Release();
@@ -49,8 +54,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   altrace_bpf* skel_ = nullptr;
   bpf_link* iter_link_ = nullptr;
   std::map<uint32_t, bpf_link*> links_;
+  // tcx links: libbpf 1.1 has no bpf_link for them, so the kernel's link fd is held directly.
+  std::map<uint32_t, int> fd_links_;
   uint32_t next_link_ = 1;
   std::unique_ptr<EventPoller> events_;
+  std::unique_ptr<EventPoller> dns_;
   uint64_t lost_before_ = 0;
   napi_env env_;
   bool hooked_ = false;

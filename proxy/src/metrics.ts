@@ -14,6 +14,7 @@ export class ProxyMetrics {
   readonly inFlight: Gauge;
   readonly authFailures: Counter<'port'>;
   readonly protocolErrors: Counter<'listener' | 'reason'>;
+  readonly bypassAttempts: Counter<'verdict' | 'agent'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -44,6 +45,12 @@ export class ProxyMetrics {
       name: 'altrace_auth_failures_total',
       help: 'Failed authentication: unknown virtual keys (port proxy), unknown or missing operator tokens (port control), and attempts refused while a source was throttled (port *_throttled).',
       labelNames: ['port'],
+      registers: [registry],
+    });
+    this.bypassAttempts = new Counter({
+      name: 'altrace_bypass_attempts_total',
+      help: 'Attempts to reach a destination past the proxy, stopped in the kernel: packets the backstop dropped (bypass_dropped, strict_dropped) and connects strict mode refused, by verdict and agent (or shadow id).',
+      labelNames: ['verdict', 'agent'],
       registers: [registry],
     });
     this.protocolErrors = new Counter({

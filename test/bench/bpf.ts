@@ -19,8 +19,7 @@ async function main(): Promise<void> {
     const bpf = BpfEnforcer.load();
     cleanup.add(() => bpf.close());
     const [ai, proxy, other] = [await listen(AI_HOST, cleanup), await listen('127.0.0.1', cleanup), await listen('127.0.0.1', cleanup)];
-    bpf.addDestination(AI_HOST, ai.port);
-    bpf.addDestination(AI_HOST, 443);
+    bpf.addDestination(AI_HOST);
     bpf.setProxyAddress({ address: '127.0.0.1', port: proxy.port }, { allowLoopback: true });
     const cg = TempCgroup.create(cleanup);
     const child = await Child.spawn(cleanup);

@@ -18,8 +18,8 @@ bpfSuite(() => {
     cleanup.add(() => bpf.close());
     const ai = await listen(AI_HOST, cleanup);
     const proxy = await listen('127.0.0.1', cleanup);
-    const other = await listen(AI_HOST, cleanup);
-    bpf.addDestination(AI_HOST, ai.port);
+    const other = await listen('127.0.0.3', cleanup);
+    bpf.addDestination(AI_HOST);
     bpf.setProxyAddress({ address: '127.0.0.1', port: proxy.port }, { allowLoopback: true });
     const events: BpfEvent[] = [];
     const subscription = bpf.events((e) => events.push(e));
@@ -35,7 +35,7 @@ bpfSuite(() => {
     bpf.exempt({ cgroupId: cg.id });
     const direct = await child.call({ op: 'connect', host: AI_HOST, port: ai.port, hold: true });
     bpf.unexempt({ cgroupId: cg.id });
-    const untouched = await child.call({ op: 'connect', host: AI_HOST, port: other.port, hold: true });
+    const untouched = await child.call({ op: 'connect', host: '127.0.0.3', port: other.port, hold: true });
     t.true(redirected.ok && direct.ok && untouched.ok);
     const mine = connect(ai.port, AI_HOST);
     mine.on('error', () => {});

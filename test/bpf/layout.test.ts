@@ -46,7 +46,7 @@ test('the proxy config round-trips, one address per family', (t) => {
 
 test('events decode from the ring buffer’s raw records, several to a batch', (t) => {
   const e = LAYOUT.event;
-  const batch = Buffer.alloc(e.size * 2);
+  const batch = Buffer.alloc(e.size * 3);
   for (const [i, pid] of [4242, 4343].entries()) {
     const at = i * e.size;
     batch.writeBigUInt64LE(123n, at + e.timestamp_ns);
@@ -64,9 +64,18 @@ test('events decode from the ring buffer’s raw records, several to a batch', (
   const [first, second] = decodeEvents(batch);
   t.deepEqual(first, {
     kind: 'redirect', pid: 4242, tid: 4243, comm: 'python3', cgroupId: 77n, netnsCookie: 5n, socketCookie: 9000n,
-    destination: { address: '2001:db8::5', port: 443, family: 6 }, socketFamily: 6, protocol: 'tcp', timestampNs: 123n,
+    destination: { address: '2001:db8::5', port: 443, family: 6 }, socketFamily: 6, protocol: 'tcp', timestampNs: 123n, source: null, ifindex: 0,
   });
   t.like(second, { kind: 'killed', pid: 4343 });
+  // A packet the backstop dropped: no task, but the packet's source and the interface it came in on.
+  const at = 2 * e.size;
+  encodeEndpoint({ address: '203.0.113.9', port: 443 }).copy(batch, at + e.dest);
+  encodeEndpoint({ address: '10.0.0.7', port: 40001 }).copy(batch, at + e.source);
+  batch.writeUInt16LE(2, at + e.family);
+  batch[at + e.verdict] = 5;
+  batch[at + e.protocol] = 17;
+  batch.writeUInt32LE(31, at + e.ifindex);
+  t.like(decodeEvents(batch)[2], { kind: 'bypass_dropped', pid: 0, comm: '', protocol: 'udp', ifindex: 31, source: { address: '10.0.0.7', port: 40001, family: 4 }, destination: { address: '203.0.113.9', port: 443 } });
 });
 
 test('the cgroup2 mount is found in /proc/mounts format, octal escapes undone', (t) => {

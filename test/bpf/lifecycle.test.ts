@@ -38,7 +38,7 @@ bpfSuite(() => {
     const worker = new Worker(withEnforcer(body), { eval: true });
     cleanup.add(() => worker.terminate());
     const [count] = await once(worker, 'message');
-    t.is(count, 8);
+    t.is(count, 11);
     // Terminating runs the addon's env cleanup hook: it stops the poller thread and frees
     // the object; the test process carries on.
     await worker.terminate();

@@ -8,7 +8,7 @@ import { BpfEnforcer, BpfError } from '../../agent/src/bpf/index.js';
 import { Cleanup } from './rig.js';
 import { bpfSuite } from './suite.js';
 
-const PROGRAMS = ['alt_connect4', 'alt_connect6', 'alt_destroy', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_sockops'];
+const PROGRAMS = ['alt_backstop', 'alt_connect4', 'alt_connect6', 'alt_destroy', 'alt_dns_ingress', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_skb_egress', 'alt_sockops'];
 
 bpfSuite(() => {
   const cleanup = new Cleanup();
@@ -26,17 +26,23 @@ bpfSuite(() => {
     t.like(programs.find((p) => p.name === 'alt_destroy'), { section: 'iter/tcp' });
   });
 
-  test.serial('AI destinations: added, found in either spelling of an IPv4 address, removed', (t) => {
+  test.serial('AI destinations: addresses and CIDRs, matched by longest prefix in either spelling of IPv4, listed, removed', (t) => {
     const bpf = load();
-    bpf.addDestination('203.0.113.7', 443);
-    t.true(bpf.hasDestination('203.0.113.7', 443));
-    t.true(bpf.hasDestination('::ffff:203.0.113.7', 443), 'v4-mapped is the same key');
-    t.false(bpf.hasDestination('203.0.113.7', 80), 'the port is part of the key');
-    bpf.addDestination('2001:db8::1', 443);
-    t.true(bpf.hasDestination('2001:DB8:0:0::1', 443));
-    t.true(bpf.removeDestination('203.0.113.7', 443));
-    t.false(bpf.removeDestination('203.0.113.7', 443), 'removing twice reports it was absent');
-    t.false(bpf.hasDestination('203.0.113.7', 443));
+    bpf.addDestination('203.0.113.7');
+    t.true(bpf.coversDestination('203.0.113.7'));
+    t.true(bpf.coversDestination('::ffff:203.0.113.7'), 'v4-mapped is the same key');
+    t.false(bpf.coversDestination('203.0.113.8'), 'a host entry covers that address only');
+    bpf.addDestination('198.51.100.0/24', 'published');
+    t.true(bpf.coversDestination('198.51.100.200'), 'a CIDR covers every address in it');
+    t.false(bpf.coversDestination('198.51.101.1'));
+    bpf.addDestination('2001:db8::1');
+    t.true(bpf.coversDestination('2001:DB8:0:0::1'));
+    bpf.addDestination('2001:db8:aa::/48');
+    t.true(bpf.coversDestination('2001:db8:aa:1::5'));
+    t.deepEqual(bpf.destinationNets().sort(), ['198.51.100.0/24', '2001:db8::1', '2001:db8:aa::/48', '203.0.113.7']);
+    t.true(bpf.removeDestination('203.0.113.7'));
+    t.false(bpf.removeDestination('203.0.113.7'), 'removing twice reports it was absent');
+    t.false(bpf.coversDestination('203.0.113.7'));
   });
 
   test.serial('kill and unkill, per cgroup and global; exempt and unexempt', (t) => {
@@ -75,12 +81,16 @@ bpfSuite(() => {
     const invalid = (fn: () => unknown, option: string) => {
       const err = t.throws<BpfError>(fn, { instanceOf: BpfError, code: 'ALT_BPF_INVALID_OPTION' });
       t.is(err?.option, option);
-      t.regex(err?.message ?? '', new RegExp(`^${option.replace('.', '\\.')} `));
+      t.regex(err?.message ?? '', new RegExp(`^${option.replace(/[.[\]]/g, '\\$&')} `));
     };
-    invalid(() => bpf.addDestination('api.openai.com', 443), 'address');
-    invalid(() => bpf.addDestination('fe80::1%eth0', 443), 'address');
-    invalid(() => bpf.addDestination('1.2.3.4', 0), 'port');
-    invalid(() => bpf.addDestination('1.2.3.4', 443.5), 'port');
+    invalid(() => bpf.addDestination('api.openai.com'), 'net');
+    invalid(() => bpf.addDestination('fe80::1%eth0'), 'net');
+    invalid(() => bpf.addDestination('10.0.0.0/33'), 'net');
+    invalid(() => bpf.addDestination('10.0.0.1/24'), 'net');
+    invalid(() => bpf.addDestination('1.2.3.4', 'somewhere' as never), 'source');
+    invalid(() => bpf.allow('10.0.0.0/8', [0]), 'ports[0]');
+    invalid(() => bpf.watchInterface(0), 'ifindex');
+    invalid(() => bpf.coversDestination('1.2.3'), 'address');
     invalid(() => bpf.kill(0n), 'target');
     invalid(() => bpf.kill(1n << 64n), 'target');
     invalid(() => bpf.exempt({ cgroupId: -1n }), 'target.cgroupId');
@@ -103,7 +113,7 @@ bpfSuite(() => {
     const bpf = BpfEnforcer.load();
     bpf.close();
     bpf.close();
-    t.throws(() => bpf.addDestination('1.2.3.4', 443), { code: 'ALT_BPF_CLOSED' });
+    t.throws(() => bpf.addDestination('1.2.3.4'), { code: 'ALT_BPF_CLOSED' });
     t.throws(() => bpf.stats(), { code: 'ALT_BPF_CLOSED' });
   });
 
@@ -115,12 +125,13 @@ bpfSuite(() => {
 
     const first = load({ pinDir: mount });
     first.kill(99n);
-    first.addDestination('198.51.100.1', 443);
+    first.addDestination('198.51.100.1');
     t.true(readdirSync(mount).includes('alt_deny'));
     first.close();
     const second = load({ pinDir: mount });
     t.true(second.isKilled(99n), 'kill state survived the first object');
-    t.true(second.hasDestination('198.51.100.1', 443));
+    t.true(second.coversDestination('198.51.100.1'));
+    t.deepEqual(second.killed(), [99n], 'the deny map lists what the first object killed');
     second.unpinMaps(mount);
     // A bpffs root also lists the kernel's own maps.debug and progs.debug.
     t.deepEqual(readdirSync(mount).filter((n) => n.startsWith('alt_')), []);
@@ -138,6 +149,6 @@ bpfSuite(() => {
   });
 
   test.serial('stats start at zero', (t) => {
-    t.deepEqual(load().stats(), { redirects: 0, killed: 0, udpRefused: 0, noProxy: 0, exempt: 0, events: 0, drops: 0, destroyed: 0, eventsLost: 0 });
+    t.deepEqual(load().stats(), { redirects: 0, killed: 0, udpRefused: 0, noProxy: 0, exempt: 0, events: 0, drops: 0, destroyed: 0, bypassDropped: 0, strictRefused: 0, strictDropped: 0, dnsSeen: 0, eventsLost: 0 });
   });
 });

@@ -33,12 +33,12 @@ bpfSuite(() => {
     const cg = TempCgroup.create(cleanup);
 
     const first = BpfEnforcer.load({ pinDir: mount });
-    first.addDestination(AI_HOST, ai.port);
+    first.addDestination(AI_HOST);
     first.setProxyAddress({ address: '127.0.0.1', port: proxy.port }, { allowLoopback: true });
     first.attachCgroup(cg.path);
-    t.is(attachedTo(cg.path), 7);
+    t.is(attachedTo(cg.path), 9);
     first.close(); // as an agent that dies: its fds are gone, its pins are not
-    t.is(attachedTo(cg.path), 7, 'still attached with no agent process holding them');
+    t.is(attachedTo(cg.path), 9, 'still attached with no agent process holding them');
 
     const child = await Child.spawn(cleanup);
     cg.enter(child.pid);
@@ -50,8 +50,8 @@ bpfSuite(() => {
     const second = BpfEnforcer.load({ pinDir: mount });
     cleanup.add(() => second.close());
     second.attachCgroup(cg.path);
-    t.is(attachedTo(cg.path), 7, 'the new links replaced the old ones');
-    t.is(readdirSync(mount).filter((f) => f.startsWith('link-')).length, 7);
+    t.is(attachedTo(cg.path), 9, 'the new links replaced the old ones');
+    t.is(readdirSync(mount).filter((f) => f.startsWith('link-')).length, 9);
     second.detachCgroup(cg.path);
     t.is(attachedTo(cg.path), 0, 'an explicit detach removes the pinned links too');
     t.deepEqual(readdirSync(mount).filter((f) => f.startsWith('link-')), []);

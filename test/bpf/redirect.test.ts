@@ -8,6 +8,7 @@ import { Child, Cleanup, eventually, listen, TempCgroup, type LocalServer } from
 import { bpfSuite } from './suite.js';
 
 const AI_HOST = '127.0.0.2';
+const OTHER_HOST = '127.0.0.3';
 
 const canListenOnV6Loopback = await new Promise<boolean>((resolve) => {
   const probe = createServer();
@@ -29,9 +30,8 @@ bpfSuite(() => {
   test.before(async () => {
     bpf = BpfEnforcer.load();
     cleanup.add(() => bpf.close());
-    [ai, proxy, other] = [await listen(AI_HOST, cleanup), await listen('127.0.0.1', cleanup), await listen(AI_HOST, cleanup)];
-    bpf.addDestination(AI_HOST, ai.port);
-    bpf.addDestination(AI_HOST, 443);
+    [ai, proxy, other] = [await listen(AI_HOST, cleanup), await listen('127.0.0.1', cleanup), await listen(OTHER_HOST, cleanup)];
+    bpf.addDestination(AI_HOST);
     bpf.setProxyAddress({ address: '127.0.0.1', port: proxy.port }, { allowLoopback: true });
     const subscription = bpf.events((e) => events.push(e));
     cleanup.add(() => subscription.stop());
@@ -61,9 +61,9 @@ bpfSuite(() => {
 
   test.serial('a connect to a destination outside the AI set is left alone', async (t) => {
     const before = proxy.accepted.length;
-    const r = await child.call({ op: 'connect', host: AI_HOST, port: other.port });
+    const r = await child.call({ op: 'connect', host: OTHER_HOST, port: other.port });
     t.true(r.ok);
-    t.deepEqual(r.remote, { address: AI_HOST, port: other.port });
+    t.deepEqual(r.remote, { address: OTHER_HOST, port: other.port });
     await other.connectionFrom(r.local!.port);
     t.is(proxy.accepted.length, before);
     t.is(bpf.originalDestination(r.local!), null);
@@ -77,7 +77,7 @@ bpfSuite(() => {
       t.like(r, { ok: false, code: 'EPERM' }, `kill(${String(target)})`);
     }
     t.true((await child.call({ op: 'connect', host: AI_HOST, port: ai.port })).ok, 'unkill lets it through again');
-    t.true((await child.call({ op: 'connect', host: AI_HOST, port: other.port })).ok, 'a kill never touched non-AI traffic');
+    t.true((await child.call({ op: 'connect', host: OTHER_HOST, port: other.port })).ok, 'a kill never touched non-AI traffic');
     t.true(bpf.stats().killed >= 3);
   });
 
@@ -103,13 +103,14 @@ bpfSuite(() => {
     t.true(bpf.stats().noProxy >= 1);
   });
 
-  test.serial('UDP to an AI address on 443 is refused, connected or not; other UDP is not', async (t) => {
+  test.serial('UDP to an AI address is refused on any port, connected or not; UDP elsewhere is not', async (t) => {
     t.like(await child.call({ op: 'udp', host: AI_HOST, port: 443 }), { ok: false, code: 'EPERM' });
     t.like(await child.call({ op: 'udp', host: AI_HOST, port: 443, connected: true }), { ok: false, code: 'EPERM' });
     t.like(await child.call({ op: 'udp', host: '::ffff:127.0.0.2', port: 443 }), { ok: false, code: 'EPERM' }, 'sendmsg6 with a v4-mapped address');
-    t.like(await child.call({ op: 'udp', host: AI_HOST, port: 444 }), { ok: true });
-    t.like(await child.call({ op: 'udp', host: '127.0.0.3', port: 443 }), { ok: true });
-    t.true(bpf.stats().udpRefused >= 3);
+    t.like(await child.call({ op: 'udp', host: AI_HOST, port: 8443 }), { ok: false, code: 'EPERM' }, 'another port of the address');
+    t.like(await child.call({ op: 'udp', host: AI_HOST, port: 53, connected: true }), { ok: false, code: 'EPERM' });
+    t.like(await child.call({ op: 'udp', host: OTHER_HOST, port: 443 }), { ok: true });
+    t.true(bpf.stats().udpRefused >= 5);
   });
 
   test.serial('a v6 socket to a v4-mapped AI address goes to the v4 proxy and still sees the original', async (t) => {
@@ -124,7 +125,7 @@ bpfSuite(() => {
   (canListenOnV6Loopback ? test.serial : test.serial.skip)(`IPv6: an AI-bound connect to ::1 is redirected to a v6 proxy${canListenOnV6Loopback ? '' : ' (cannot run here: no ::1)'}`, async (t) => {
     const ai6 = await listen('::1', cleanup);
     const proxy6 = await listen('::1', cleanup);
-    bpf.addDestination('::1', ai6.port);
+    bpf.addDestination('::1');
     bpf.setProxyAddress({ address: '::1', port: proxy6.port }, { allowLoopback: true });
     const r = await child.call({ op: 'connect', host: '::1', port: ai6.port, hold: true });
     t.true(r.ok, `connect failed: ${r.code}`);

@@ -1,7 +1,10 @@
 import test from 'ava';
 import { Resolver } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DestinationResolver, parseHostPort } from '../../agent/src/node/destinations.js';
+import { DestinationResolver, parseDestination } from '../../agent/src/node/destinations.js';
+import { parseDnsResponse } from '../../agent/src/node/dns-message.js';
+import { parseAllowEntry } from '../../agent/src/node/strict.js';
+import { matchesInterface } from '../../agent/src/node/interfaces.js';
 import { destinationSpecs, kubepodsCgroup } from '../../agent/src/node/node-enforcement.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +19,8 @@ function sink() {
   return {
     set,
     log,
-    add: (a: string, p: number) => void (set.add(`${a}:${p}`), log.push(`+${a}:${p}`)),
-    remove: (a: string, p: number) => (log.push(`-${a}:${p}`), set.delete(`${a}:${p}`)),
+    add: (net: string, source: string) => void (set.add(net), log.push(`+${net} ${source}`)),
+    remove: (net: string) => (log.push(`-${net}`), set.delete(net)),
   };
 }
 
@@ -32,25 +35,28 @@ test('destinations follow DNS: TTLs drive the refresh, an address leaves only af
   resolver.setServers([dns.server]);
   const s = sink();
   let now = 1_000_000;
-  const r = new DestinationResolver([{ provider: 'p', host: 'api.provider.test', port: 443 }, { provider: 'lit', host: '127.0.0.99', port: 8443 }], s, { dns: resolver, minTtlS: 1, maxTtlS: 60, now: () => now });
+  const r = new DestinationResolver([{ provider: 'p', host: 'api.provider.test' }, { provider: 'lit', host: '127.0.0.99' }, { provider: 'net', host: '10.9.0.0/16' }], s, { dns: resolver, minTtlS: 1, maxTtlS: 60, now: () => now });
   t.teardown(() => r.close());
   await r.start();
-  t.deepEqual([...s.set].sort(), ['127.0.0.11:443', '127.0.0.99:8443', '::1:443']);
-  t.is(r.providerOf('127.0.0.11', 443), 'p');
-  t.is(r.providerOf('127.0.0.99', 8443), 'lit');
+  t.deepEqual([...s.set].sort(), ['10.9.0.0/16', '127.0.0.11', '127.0.0.99', '::1']);
+  t.is(r.providerOf('127.0.0.11'), 'p');
+  t.is(r.providerOf('127.0.0.99'), 'lit');
+  t.is(r.providerOf('10.9.200.1'), 'net', 'a CIDR names every address in it');
+  t.is(r.providerOf('10.10.0.1'), null);
 
   // The name moves: the old address stays while an agent may still hold it from its cache.
   dns.records.set('api.provider.test', [{ address: '127.0.0.12', ttl: 1 }]);
   const queries = dns.queries;
   await sleep(1300);
   t.true(dns.queries > queries, 'asked again once the 1 s TTL ran out');
-  t.true(s.set.has('127.0.0.12:443'));
-  t.true(s.set.has('127.0.0.11:443'), 'not dropped before TTL + one minimum TTL');
+  t.true(s.set.has('127.0.0.12'));
+  t.true(s.set.has('127.0.0.11'), 'not dropped before TTL + one minimum TTL');
   now += 2_500;
   await sleep(1200);
-  t.false(s.set.has('127.0.0.11:443'), 'dropped once its TTL has passed');
-  t.false(s.set.has('::1:443'));
-  t.true(s.set.has('127.0.0.99:8443'), 'literal addresses never expire');
+  t.false(s.set.has('127.0.0.11'), 'dropped once its TTL has passed');
+  t.false(s.set.has('::1'));
+  t.true(s.set.has('127.0.0.99'), 'literal addresses never expire');
+  t.true(s.set.has('10.9.0.0/16'));
 });
 
 test('a lookup that fails keeps the addresses it had (fail closed)', async (t) => {
@@ -62,29 +68,96 @@ test('a lookup that fails keeps the addresses it had (fail closed)', async (t) =
   const s = sink();
   const errors: string[] = [];
   let now = 0;
-  const r = new DestinationResolver([{ provider: 'p', host: 'api.provider.test', port: 443 }], s, { dns: resolver, minTtlS: 1, maxTtlS: 60, now: () => now, onError: (h) => errors.push(h) });
+  const r = new DestinationResolver([{ provider: 'p', host: 'api.provider.test' }], s, { dns: resolver, minTtlS: 1, maxTtlS: 60, now: () => now, onError: (h) => errors.push(h) });
   t.teardown(() => r.close());
   await r.start();
   dns.records.delete('api.provider.test');
   now += 60_000; // long past the address's TTL
   await sleep(1300);
   t.deepEqual(errors, ['api.provider.test']);
-  t.true(s.set.has('127.0.0.11:443'), 'kept while the name cannot be resolved');
+  t.true(s.set.has('127.0.0.11'), 'kept while the name cannot be resolved');
 });
 
-test('destination specs: provider hosts, configured upstream hosts with their ports, extras; no duplicates', (t) => {
+test('addresses a pod was told in a DNS answer join the set for their TTL, for provider names and patterns only', (t) => {
+  const s = sink();
+  let now = 0;
+  const specs = [{ provider: 'p', host: 'api.provider.test' }, { provider: 'azure', host: '*.openai.azure.com' }, { provider: 'bedrock', host: 'bedrock-runtime.*.amazonaws.com' }];
+  const r = new DestinationResolver(specs, s, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, now: () => now });
+  t.is(r.observe('API.Provider.test.', [{ address: '10.0.0.7', ttl: 30 }]), 'p', 'case and the root dot do not matter');
+  t.is(r.observe('my-res.openai.azure.com', [{ address: '10.0.0.8', ttl: 30 }, { address: 'fd00::8', ttl: 30 }]), 'azure');
+  t.is(r.observe('bedrock-runtime.eu-west-1.amazonaws.com', [{ address: '10.0.0.9', ttl: 30 }]), 'bedrock');
+  t.is(r.observe('s3.eu-west-1.amazonaws.com', [{ address: '10.0.0.10', ttl: 30 }]), null, 'a neighbour of a pattern is nobody\'s');
+  t.is(r.observe('openai.azure.com', [{ address: '10.0.0.11', ttl: 30 }]), null, '*. needs at least one label');
+  t.is(r.observe('evil-api.provider.test', [{ address: '10.0.0.12', ttl: 30 }]), null);
+  t.deepEqual([...s.set].sort(), ['10.0.0.7', '10.0.0.8', '10.0.0.9', 'fd00::8']);
+  t.like(r.entries().find((e) => e.net === '10.0.0.7'), { provider: 'p', source: 'observed' });
+  now += 36_000; // past TTL + the minimum TTL
+  r.observe('api.provider.test', []);
+  t.deepEqual([...s.set], [], 'observed addresses expire like resolved ones');
+});
+
+test('a DNS response is read for its question and address answers, through CNAMEs and compression; junk reads as nothing', (t) => {
+  const name = (n: string) => Buffer.concat([...n.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  const header = (answers: number, flags = 0x8180) => Buffer.from([0x12, 0x34, flags >> 8, flags & 0xff, 0, 1, 0, answers, 0, 0, 0, 0]);
+  const rr = (owner: Buffer, type: number, ttl: number, data: Buffer) => {
+    const fixed = Buffer.alloc(10);
+    fixed.writeUInt16BE(type, 0);
+    fixed.writeUInt16BE(1, 2);
+    fixed.writeUInt32BE(ttl, 4);
+    fixed.writeUInt16BE(data.length, 8);
+    return Buffer.concat([owner, fixed, data]);
+  };
+  const question = Buffer.concat([name('api.provider.test'), Buffer.from([0, 1, 0, 1])]);
+  const pointer = Buffer.from([0xc0, 12]);
+  const cname = name('edge.cdn.test');
+  const msg = Buffer.concat([
+    header(3),
+    question,
+    rr(pointer, 5, 300, cname),
+    rr(name('edge.cdn.test'), 1, 60, Buffer.from([10, 1, 2, 3])),
+    rr(name('edge.cdn.test'), 28, 61, Buffer.from('fd000000000000000000000000000009', 'hex')),
+  ]);
+  t.deepEqual(parseDnsResponse(msg), { name: 'api.provider.test', answers: [{ address: '10.1.2.3', ttl: 60 }, { address: 'fd00::9', ttl: 61 }] });
+  t.is(parseDnsResponse(Buffer.concat([header(0, 0x0100), question])), null, 'a query is not an answer');
+  t.is(parseDnsResponse(Buffer.concat([header(0, 0x8183), question])), null, 'NXDOMAIN');
+  t.is(parseDnsResponse(Buffer.from([1, 2, 3])), null);
+  const loop = Buffer.concat([header(1), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+  t.is(parseDnsResponse(loop), null, 'a pointer loop ends');
+  const cut = msg.subarray(0, msg.length - 5);
+  t.deepEqual(parseDnsResponse(cut)?.answers, [{ address: '10.1.2.3', ttl: 60 }], 'a truncated answer keeps the records that fit');
+});
+
+test('strict allow entries and interface patterns parse, and bad ones say what is wrong', (t) => {
+  t.deepEqual(parseAllowEntry('10.96.0.0/12'), { net: '10.96.0.0/12', ports: [] });
+  t.deepEqual(parseAllowEntry('10.0.0.10:53'), { net: '10.0.0.10', ports: [53] });
+  t.deepEqual(parseAllowEntry('[fd00::10]/64:53,443'), { net: 'fd00::10/64', ports: [53, 443] });
+  t.deepEqual(parseAllowEntry('fd00::/8'), { net: 'fd00::/8', ports: [] });
+  t.throws(() => parseAllowEntry('kube-dns:53'), { message: /not an address or CIDR/ });
+  t.throws(() => parseAllowEntry('10.0.0.1:70000'), { message: /out of range/ });
+  t.true(matchesInterface('veth12ab', ['veth*']));
+  t.true(matchesInterface('cali0f3', ['veth*', 'cali*']));
+  t.false(matchesInterface('eth0', ['veth*', 'cali*']));
+  t.false(matchesInterface('xveth0', ['veth*']));
+});
+
+test('destination specs: provider hosts and published ranges, configured upstream hosts, extras; no duplicates', (t) => {
   const upstreams = new Map([
     ['openai', { name: 'openai', kind: 'openai' as const, base: new URL('http://10.1.2.3:8443/v1'), credentialRequired: true, models: [] }],
     ['anthropic', { name: 'anthropic', kind: 'anthropic' as const, base: new URL('https://api.anthropic.com'), credentialRequired: true, models: [] }],
     ['vllm', { name: 'vllm', kind: 'openai' as const, base: new URL('http://[fd00::5]/v1'), credentialRequired: false, models: [] }],
   ]);
-  const specs = destinationSpecs(upstreams, ['10.1.2.3:443', '[fd00::6]:8000']);
-  t.deepEqual(
-    specs.map((s) => `${s.provider}=${s.host}:${s.port}`),
-    ['openai=api.openai.com:443', 'anthropic=api.anthropic.com:443', 'gemini=generativelanguage.googleapis.com:443', 'openai=10.1.2.3:8443', 'vllm=fd00::5:80', 'configured=10.1.2.3:443', 'configured=fd00::6:8000'],
-  );
-  t.throws(() => parseHostPort('no-port'), { message: /not host:port/ });
-  t.throws(() => parseHostPort('h:70000'), { message: /out of range/ });
+  const specs = destinationSpecs(upstreams, ['10.1.2.3:443', '[fd00::6]:8000', '10.20.0.0/16', 'llm.internal', '*.inference.test']);
+  const hosts = specs.map((s) => `${s.provider}=${s.host}`);
+  for (const expected of ['openai=api.openai.com', 'anthropic=api.anthropic.com', 'gemini=generativelanguage.googleapis.com', 'azure=*.openai.azure.com', 'openai=10.1.2.3', 'vllm=fd00::5', 'configured=fd00::6', 'configured=10.20.0.0/16', 'configured=llm.internal', 'configured=*.inference.test']) {
+    t.true(hosts.includes(expected), expected);
+  }
+  t.is(hosts.filter((h) => h.endsWith('=10.1.2.3')).length, 1, 'the same host once, whatever port each entry named');
+  t.true(specs.some((s) => s.published && s.provider === 'anthropic'), 'published ranges are in');
+  t.is(parseDestination('api.x.test:443'), 'api.x.test');
+  t.is(parseDestination('[fd00::1]:443'), 'fd00::1');
+  t.is(parseDestination('fd00::/64'), 'fd00::/64');
+  t.throws(() => parseDestination('h:70000'), { message: /out of range/ });
+  t.throws(() => parseDestination('10.0.0.0/40'), { message: /not a CIDR/ });
 });
 
 test('kubelet cgroup paths name the pod and container, for both cgroup drivers', (t) => {

@@ -61,3 +61,12 @@ export function isUnspecified(address: string): boolean {
   return isV4Mapped(bytes) ? bytes.subarray(12).every((b) => b === 0) : bytes.every((b) => b === 0);
 }
 
+
+/** "a.b.c.d/n" or "v6/n" (the bare address for a single host) from an LPM key's prefix. */
+export function formatNet(net: { address: string; prefixLength: number }): string {
+  const bytes = addressBytes(net.address);
+  const v4 = isV4Mapped(bytes) && net.prefixLength >= 96;
+  const bits = v4 ? net.prefixLength - 96 : net.prefixLength;
+  if (bits === (v4 ? 32 : 128)) return net.address;
+  return `${net.address}/${bits}`;
+}

@@ -20,6 +20,11 @@ export interface NativeBpfObject {
   refEvents(ref: boolean): void;
   eventsLost(): number;
   destroyKilled(netnsPath: string): Promise<Buffer>;
+  attachTcx(program: string, ifindex: number): number;
+  mapKeys(map: string): Buffer[];
+  startDns(onBatch: (records: Buffer) => void): void;
+  stopDns(): void;
+  testRun(program: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };
 }
 
 interface NativeBpf {

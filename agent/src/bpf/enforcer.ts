@@ -7,13 +7,18 @@ import { addressBytes, isLoopback, isUnspecified, isV4Mapped } from './address.j
 import { bpfBinding, type NativeBpfObject } from './binding.js';
 import { BpfError, invalid } from './errors.js';
 import {
-  decodeConfig, decodeEvents, decodeOrigin, decodeStats, encodeConfig, encodeEndpoint, encodeExemptKey, encodeU32, encodeU64,
-  EXEMPT_CGROUP, EXEMPT_NETNS, type BpfEvent, type BpfStats, type Endpoint, type OriginalDestination, type ProxyConfig,
+  ALLOW_PORTS, decodeConfig, decodeDnsEvents, decodeEvents, decodeNetKey, decodeOrigin, decodeStats, DEST_SOURCES, encodeAllow, encodeConfig, encodeEndpoint,
+  encodeExemptKey, encodeNetKey, encodeU32, encodeU64, EXEMPT_CGROUP, EXEMPT_NETNS, IFACE_BACKSTOP, IFACE_STRICT,
+  type BpfEvent, type BpfStats, type DestinationSource, type DnsAnswerRecord, type Endpoint, type OriginalDestination, type ProxyConfig,
 } from './layout.js';
+import { formatNet } from './address.js';
 import { available } from './system.js';
-import { checkAddress, checkId, checkPath, checkPort, endpoint } from './validate.js';
+import { checkAddress, checkId, checkNet, checkPath, checkPort, endpoint } from './validate.js';
 
-const CGROUP_PROGRAMS = ['alt_connect4', 'alt_connect6', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_sockops'] as const;
+const CGROUP_PROGRAMS = [
+  'alt_connect4', 'alt_connect6', 'alt_getpeer4', 'alt_getpeer6', 'alt_sendmsg4', 'alt_sendmsg6', 'alt_sockops', 'alt_skb_egress', 'alt_dns_ingress',
+] as const;
+const BACKSTOP_PROGRAM = 'alt_backstop';
 const ZERO_KEY = encodeU32(0);
 const PRESENT = encodeU32(1);
 const KILL_ALL = 0n;
@@ -33,6 +38,7 @@ export interface EventSubscription {
 export class BpfEnforcer {
   readonly #obj: NativeBpfObject;
   readonly #attached = new Map<string, number[]>();
+  readonly #ifaceLinks = new Map<number, number>();
   readonly #listeners = new Map<symbol, { onEvent: (e: BpfEvent) => void; keepAlive: boolean }>();
   readonly #pinDir: string | null;
   #closed = false;
@@ -138,21 +144,105 @@ export class BpfEnforcer {
     return decodeConfig(this.#obj.mapLookup('alt_config', ZERO_KEY)!);
   }
 
-  /** Adds to the AI destination set (kept current by resolving the providers' FQDNs). */
-  addDestination(address: string, port: number): void {
-    this.#obj.mapUpdate('alt_dests', this.#destKey(address, port), PRESENT, 0);
+  /** Adds an address or CIDR to the AI destination set: every port of it, TCP and UDP. */
+  addDestination(net: string, source: DestinationSource = 'configured'): void {
+    if (!(source in DEST_SOURCES)) throw invalid('source', `must be one of ${Object.keys(DEST_SOURCES).join(', ')}, got ${String(source)}`);
+    this.#obj.mapUpdate('alt_dest_nets', encodeNetKey(checkNet('net', net)), encodeU32(DEST_SOURCES[source]), 0);
   }
 
-  removeDestination(address: string, port: number): boolean {
-    return this.#obj.mapDelete('alt_dests', this.#destKey(address, port));
+  removeDestination(net: string): boolean {
+    return this.#obj.mapDelete('alt_dest_nets', encodeNetKey(checkNet('net', net)));
   }
 
-  hasDestination(address: string, port: number): boolean {
-    return this.#obj.mapLookup('alt_dests', this.#destKey(address, port)) !== null;
+  /** Whether an address falls in the destination set (longest-prefix match, as the kernel does). */
+  coversDestination(address: string): boolean {
+    return this.#obj.mapLookup('alt_dest_nets', encodeNetKey({ address: checkAddress('address', address), prefixLength: 128 })) !== null;
   }
 
-  #destKey(address: string, port: number): Buffer {
-    return encodeEndpoint({ address: checkAddress('address', address), port: checkPort('port', port) });
+  /** The nets in the destination set, as the kernel holds them (a restarted agent's view). */
+  destinationNets(): string[] {
+    return this.#obj.mapKeys('alt_dest_nets').map((k) => formatNet(decodeNetKey(k)));
+  }
+
+  /** Strict mode: a place strict cgroups and interfaces may reach (an address or CIDR, on these
+   *  ports or, with none, any). */
+  allow(net: string, ports: readonly number[] = []): void {
+    if (!Array.isArray(ports) || ports.length > ALLOW_PORTS) throw invalid('ports', `must be an array of at most ${ALLOW_PORTS} ports`);
+    ports.forEach((p, i) => checkPort(`ports[${i}]`, p));
+    this.#obj.mapUpdate('alt_allow_nets', encodeNetKey(checkNet('net', net)), encodeAllow(ports), 0);
+  }
+
+  disallow(net: string): boolean {
+    return this.#obj.mapDelete('alt_allow_nets', encodeNetKey(checkNet('net', net)));
+  }
+
+  /** Puts a cgroup (and every cgroup below it) in strict mode, or takes it out. */
+  setStrict(cgroupId: bigint, strict: boolean): void {
+    const key = encodeU64(checkId('cgroupId', cgroupId));
+    if (strict) this.#obj.mapUpdate('alt_strict', key, PRESENT, 0);
+    else this.#obj.mapDelete('alt_strict', key);
+  }
+
+  /** The packet backstop on a host-side interface (a pod's veth): packets arriving from the pod
+   *  to AI destinations are dropped, and with strict, new flows to undeclared places. Pinned
+   *  like the cgroup links when loaded with a pinDir. */
+  watchInterface(ifindex: number, options: { strict?: boolean } = {}): { detach(): void } {
+    if (!Number.isInteger(ifindex) || ifindex <= 0) throw invalid('ifindex', `must be a positive interface index, got ${String(ifindex)}`);
+    const flags = IFACE_BACKSTOP | (options.strict === true ? IFACE_STRICT : 0);
+    this.#obj.mapUpdate('alt_ifaces', encodeU32(ifindex), encodeU32(flags), 0);
+    let link = this.#ifaceLinks.get(ifindex);
+    if (link === undefined) {
+      try {
+        link = this.#obj.attachTcx(BACKSTOP_PROGRAM, ifindex);
+        if (this.#pinDir !== null) {
+          const pin = join(this.#pinDir, `link-if${ifindex}-${BACKSTOP_PROGRAM}`);
+          rmSync(pin, { force: true });
+          this.#obj.pinLink(link, pin);
+        }
+      } catch (err) {
+        if (link !== undefined) this.#obj.detach(link);
+        this.#obj.mapDelete('alt_ifaces', encodeU32(ifindex));
+        throw err;
+      }
+      this.#ifaceLinks.set(ifindex, link);
+    }
+    return { detach: () => void this.unwatchInterface(ifindex) };
+  }
+
+  unwatchInterface(ifindex: number): boolean {
+    const link = this.#ifaceLinks.get(ifindex);
+    this.#obj.mapDelete('alt_ifaces', encodeU32(ifindex));
+    if (this.#pinDir !== null) rmSync(join(this.#pinDir, `link-if${ifindex}-${BACKSTOP_PROGRAM}`), { force: true });
+    if (link === undefined) return false;
+    this.#obj.detach(link);
+    this.#ifaceLinks.delete(ifindex);
+    return true;
+  }
+
+  /** The interfaces the backstop watches, and which are strict. */
+  watchedInterfaces(): { ifindex: number; strict: boolean }[] {
+    return this.#obj.mapKeys('alt_ifaces').map((k) => {
+      const ifindex = k.readUInt32LE(0);
+      const flags = this.#obj.mapLookup('alt_ifaces', k)?.readUInt32LE(0) ?? 0;
+      return { ifindex, strict: (flags & IFACE_STRICT) !== 0 };
+    });
+  }
+
+  /** DNS responses governed sockets received, from a native thread, until stop(); never keeps
+   *  the process alive. */
+  dnsAnswers(onAnswer: (a: DnsAnswerRecord) => void): EventSubscription {
+    if (typeof onAnswer !== 'function') throw invalid('onAnswer', 'must be a function');
+    this.#obj.startDns((records) => {
+      for (const a of decodeDnsEvents(records)) onAnswer(a);
+    });
+    return { stop: () => void (this.#closed || this.#obj.stopDns()) };
+  }
+
+  /** The kernel's own timing of one program on one packet (BPF_PROG_TEST_RUN), per run. */
+  testRun(program: string, packet: Buffer, repeat: number): { retval: number; durationNs: number } {
+    if (!Buffer.isBuffer(packet) || packet.length < 14) throw invalid('packet', 'must be a Buffer holding at least an Ethernet header');
+    if (!Number.isInteger(repeat) || repeat < 1) throw invalid('repeat', `must be a positive integer, got ${String(repeat)}`);
+    return this.#obj.testRun(program, packet, repeat);
   }
 
   /** Makes AI-bound connects of a cgroup (and every cgroup below it), or of all, fail at once. */
@@ -166,6 +256,14 @@ export class BpfEnforcer {
 
   isKilled(target: KillTarget): boolean {
     return this.#obj.mapLookup('alt_deny', this.#killKey(target)) !== null;
+  }
+
+  /** What the deny map holds: after a restart with a pinDir, the kills an earlier agent made. */
+  killed(): KillTarget[] {
+    return this.#obj.mapKeys('alt_deny').map((k) => {
+      const id = k.readBigUInt64LE(0);
+      return id === KILL_ALL ? 'global' : id;
+    });
   }
 
   #killKey(target: KillTarget): Buffer {
@@ -256,6 +354,7 @@ export class BpfEnforcer {
     this.#closed = true;
     this.#listeners.clear();
     this.#attached.clear();
+    this.#ifaceLinks.clear();
     this.#obj.close();
   }
 }

@@ -10,19 +10,34 @@ export const LAYOUT = {
   config: { size: 32, proxy6: 0, proxy4: 16, port4: 20, port6: 22, flags: 24 },
   origin: { size: 48, dest: 0, family: 20, cgroup_id: 24, socket_cookie: 32, netns_cookie: 40 },
   event: {
-    size: 80, timestamp_ns: 0, cgroup_id: 8, netns_cookie: 16, socket_cookie: 24, pid: 32, tgid: 36,
-    dest: 40, family: 60, verdict: 62, protocol: 63, comm: 64,
+    size: 104, timestamp_ns: 0, cgroup_id: 8, netns_cookie: 16, socket_cookie: 24, pid: 32, tgid: 36,
+    dest: 40, family: 60, verdict: 62, protocol: 63, comm: 64, source: 80, ifindex: 100,
   },
-  stats: { size: 64, count: 8 },
+  stats: { size: 96, count: 12 },
+  netKey: { size: 20, prefixlen: 0, addr: 4 },
+  allow: { size: 16, ports: 0 },
+  dnsEvent: { size: 1040, cgroup_id: 0, length: 8, payload: 16 },
 } as const;
 
-export const STAT_NAMES = ['redirects', 'killed', 'udpRefused', 'noProxy', 'exempt', 'events', 'drops', 'destroyed'] as const;
-export const EVENT_KINDS = { 1: 'redirect', 2: 'killed', 3: 'udp_refused', 4: 'no_proxy' } as const;
+export const STAT_NAMES = [
+  'redirects', 'killed', 'udpRefused', 'noProxy', 'exempt', 'events', 'drops', 'destroyed',
+  'bypassDropped', 'strictRefused', 'strictDropped', 'dnsSeen',
+] as const;
+export const EVENT_KINDS = {
+  1: 'redirect', 2: 'killed', 3: 'udp_refused', 4: 'no_proxy', 5: 'bypass_dropped', 6: 'strict_refused', 7: 'strict_dropped',
+} as const;
+/** Why an address is in the destination set (enum alt_dest_source). */
+export const DEST_SOURCES = { resolved: 1, observed: 2, configured: 3, published: 4 } as const;
+export type DestinationSource = keyof typeof DEST_SOURCES;
+export const ALLOW_PORTS = 8;
+export const IFACE_BACKSTOP = 1;
+export const IFACE_STRICT = 2;
 export const EXEMPT_CGROUP = 1;
 export const EXEMPT_NETNS = 2;
 export const CONFIG_PROXY4 = 1;
 export const CONFIG_PROXY6 = 2;
 const AF_INET = 2;
+const PROTOCOLS: Record<number, 'tcp' | 'udp'> = { 6: 'tcp', 17: 'udp' };
 const COMM_LEN = 16;
 
 export function checkLayout(native: unknown): void {
@@ -51,6 +66,46 @@ export function encodeEndpoint(ep: Endpoint): Buffer {
 function decodeEndpoint(buf: Buffer, at: number): Endpoint & { family: 4 | 6 } {
   const addr = buf.subarray(at + LAYOUT.endpoint.addr, at + LAYOUT.endpoint.addr + 16);
   return { address: formatAddress(addr), port: buf.readUInt16BE(at + LAYOUT.endpoint.port), family: isV4Mapped(addr) ? 4 : 6 };
+}
+
+/** An address prefix as the LPM tries key it: bits of the 16-byte (v4-mapped) address. */
+export interface Net {
+  address: string;
+  prefixLength: number;
+}
+
+export function encodeNetKey(net: Net): Buffer {
+  const out = Buffer.alloc(LAYOUT.netKey.size);
+  out.writeUInt32LE(net.prefixLength, LAYOUT.netKey.prefixlen);
+  addressBytes(net.address).copy(out, LAYOUT.netKey.addr);
+  return out;
+}
+
+export function decodeNetKey(buf: Buffer): Net & { family: 4 | 6 } {
+  const addr = buf.subarray(LAYOUT.netKey.addr, LAYOUT.netKey.addr + 16);
+  return { address: formatAddress(addr), prefixLength: buf.readUInt32LE(LAYOUT.netKey.prefixlen), family: isV4Mapped(addr) ? 4 : 6 };
+}
+
+export function encodeAllow(ports: readonly number[]): Buffer {
+  const out = Buffer.alloc(LAYOUT.allow.size);
+  ports.forEach((p, i) => out.writeUInt16BE(p, LAYOUT.allow.ports + i * 2));
+  return out;
+}
+
+/** One DNS response a governed socket received. */
+export interface DnsAnswerRecord {
+  cgroupId: bigint;
+  message: Buffer;
+}
+
+export function decodeDnsEvents(batch: Buffer): DnsAnswerRecord[] {
+  const d = LAYOUT.dnsEvent;
+  const out: DnsAnswerRecord[] = [];
+  for (let at = 0; at + d.size <= batch.length; at += d.size) {
+    const length = Math.min(batch.readUInt16LE(at + d.length), d.size - d.payload);
+    out.push({ cgroupId: batch.readBigUInt64LE(at + d.cgroup_id), message: Buffer.from(batch.subarray(at + d.payload, at + d.payload + length)) });
+  }
+  return out;
 }
 
 export function encodeU64(value: bigint): Buffer {
@@ -139,7 +194,11 @@ export interface BpfEvent {
   socketCookie: bigint;
   destination: Endpoint & { family: 4 | 6 };
   socketFamily: 4 | 6;
-  protocol: 'tcp' | 'udp';
+  protocol: 'tcp' | 'udp' | 'other';
+  /** Packet verdicts (bypass_dropped, strict_dropped): the packet's source and the interface
+   *  it arrived on (0 for the cgroup backstop); pid, comm and, from an interface, cgroupId are 0. */
+  source: (Endpoint & { family: 4 | 6 }) | null;
+  ifindex: number;
   /** CLOCK_BOOTTIME, nanoseconds. */
   timestampNs: bigint;
 }
@@ -162,8 +221,10 @@ export function decodeEvents(batch: Buffer): BpfEvent[] {
       socketCookie: batch.readBigUInt64LE(at + e.socket_cookie),
       destination: decodeEndpoint(batch, at + e.dest),
       socketFamily: batch.readUInt16LE(at + e.family) === AF_INET ? 4 : 6,
-      protocol: batch[at + e.protocol] === 17 ? 'udp' : 'tcp',
+      protocol: PROTOCOLS[batch[at + e.protocol]!] ?? 'other',
       timestampNs: batch.readBigUInt64LE(at + e.timestamp_ns),
+      source: kind === 'bypass_dropped' || kind === 'strict_dropped' ? decodeEndpoint(batch, at + e.source) : null,
+      ifindex: batch.readUInt32LE(at + e.ifindex),
     });
   }
   return out;

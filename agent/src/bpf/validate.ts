@@ -3,7 +3,8 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { invalid } from './errors.js';
-import type { Endpoint } from './layout.js';
+import { addressBytes } from './address.js';
+import type { Endpoint, Net } from './layout.js';
 
 export function checkAddress(option: string, address: unknown): string {
   if (typeof address !== 'string' || isIP(address) === 0 || address.includes('%')) throw invalid(option, `must be an IPv4 or IPv6 address, got ${String(address)}`);
@@ -30,4 +31,22 @@ export function endpoint(option: string, ep: unknown): Endpoint {
   if (typeof ep !== 'object' || ep === null) throw invalid(option, 'must be { address, port }');
   const { address, port } = ep as Record<string, unknown>;
   return { address: checkAddress(`${option}.address`, address), port: checkPort(`${option}.port`, port) };
+}
+
+/** "a.b.c.d", "a.b.c.d/n", "v6", "v6/n": the prefix as the LPM tries key it (IPv4 bits count
+ *  from the v4-mapped prefix: /24 is 96 + 24). Host bits must be zero, so one net has one text. */
+export function checkNet(option: string, text: unknown): Net {
+  if (typeof text !== 'string') throw invalid(option, `must be an address or CIDR, got ${String(text)}`);
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined || address!.includes('%')) throw invalid(option, `must be an address or CIDR, got ${text}`);
+  const max = family === 4 ? 32 : 128;
+  const length = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (!(length >= 0 && length <= max)) throw invalid(option, `prefix length must be 0-${max}, got ${text}`);
+  const prefixLength = family === 4 ? 96 + length : length;
+  const bytes = addressBytes(address!);
+  for (let bit = prefixLength; bit < 128; bit++) {
+    if (bytes[bit >> 3]! & (0x80 >> (bit & 7))) throw invalid(option, `has host bits set beyond /${length}: ${text}`);
+  }
+  return { address: address!, prefixLength };
 }

@@ -34,6 +34,8 @@ export interface Config {
     transparent_port: number;
     tls: 'terminate' | 'refuse' | 'passthrough';
     destinations?: string[];
+    backstop_interfaces?: string[];
+    strict: { cgroups: string[]; interfaces: string[]; allow: string[] };
     resolve_min_ttl_s: number;
     resolve_max_ttl_s: number;
     pin_dir?: string;

@@ -1,10 +1,11 @@
 // A node's identity in its fleet (docs/fleet.md, "Enrollment and identity"): a P-256 key made on
 // the node (a fresh one at every renewal) and the client certificate the fleet CA signed for it,
 // kept together in one file of the state directory, written whole or not at all.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { AltraceError } from '../errors.js';
+import { writeFileDurably } from '../state/durable-file.js';
 import { createCsr, exportPrivateKey, generateKeys } from '../pki/x509.js';
 import { fleetPost, type FleetTls } from './fleet-http.js';
 
@@ -39,17 +40,7 @@ export function readIdentity(stateDir: string): NodeIdentity | null {
 }
 
 function writeIdentity(stateDir: string, id: NodeIdentity): void {
-  const path = identityFile(stateDir);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(id));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileDurably(identityFile(stateDir), JSON.stringify(id));
 }
 
 /** When to renew: two thirds into the certificate's life. */

@@ -1,11 +1,11 @@
 // The follower's last known state on disk (docs/fleet.md, "The node stream"): a node restarts
 // with what it last knew, even when its control plane is out of reach. One Snapshot message
 // (proto/altrace/v1/fleet.proto), written whole to a temporary file, fsynced, then renamed.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type protobuf from 'protobufjs';
 import { loadProto } from '../audit/records.js';
 import { AltraceError } from '../errors.js';
+import { writeFileDurably } from '../state/durable-file.js';
 import type { Change, ChangeKind } from '../state/postgres/index.js';
 
 export class SnapshotFileError extends AltraceError {
@@ -27,23 +27,7 @@ export function fromWire(w: { version: number; kind: string; op: string; payload
 }
 
 export function writeSnapshotFile(path: string, version: number, state: readonly Change[]): void {
-  const bytes = SnapshotType.encode(SnapshotType.fromObject({ version, state: state.map(toWire) })).finish();
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.snapshot.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  // The rename itself must survive a power loss: the directory entry is fsynced too.
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurably(path, SnapshotType.encode(SnapshotType.fromObject({ version, state: state.map(toWire) })).finish());
 }
 
 /** The state last written, or null when there is no file yet; a file that cannot be read is an error, never an empty state. */

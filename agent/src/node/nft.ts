@@ -29,28 +29,29 @@ const family = (address: string) => (isIPv4(address.split('/')[0]!) ? '4' : '6')
 
 /**
  * The rules an init container or a node without cgroup BPF would install, in the node's
- * network namespace: TCP from the governed interfaces to an AI destination is redirected to the
- * transparent listener (conntrack keeps the original, read back with SO_ORIGINAL_DST); a killed
- * source is not redirected and its connect is reset; UDP to an AI destination is rejected.
+ * network namespace: TCP from the governed interfaces to an AI destination (any port of its
+ * addresses) is redirected to the transparent listener (conntrack keeps the original, read back
+ * with SO_ORIGINAL_DST); a killed source is not redirected and its connect is reset; anything
+ * else forwarded to an AI destination (UDP, raw IP) is rejected.
  */
 export function nftRuleset(port: number, interfaces: readonly string[]): string {
   const hook = (chain: string) => interfaces.map((i) => `    iifname ${JSON.stringify(i)} jump ${chain}`).join('\n');
   return `table inet ${TABLE} {
-  set ai4 { type ipv4_addr . inet_service; }
-  set ai6 { type ipv6_addr . inet_service; }
+  set ai4 { type ipv4_addr; flags interval; auto-merge; }
+  set ai6 { type ipv6_addr; flags interval; auto-merge; }
   set killed4 { type ipv4_addr; flags interval; }
   set killed6 { type ipv6_addr; flags interval; }
   chain governed_nat {
     ip saddr @killed4 return
     ip6 saddr @killed6 return
-    ip daddr . tcp dport @ai4 redirect to :${port}
-    ip6 daddr . tcp dport @ai6 redirect to :${port}
+    ip daddr @ai4 meta l4proto tcp redirect to :${port}
+    ip6 daddr @ai6 meta l4proto tcp redirect to :${port}
   }
   chain governed_filter {
-    ip daddr . tcp dport @ai4 reject with tcp reset
-    ip6 daddr . tcp dport @ai6 reject with tcp reset
-    ip daddr . udp dport @ai4 reject with icmpx type admin-prohibited
-    ip6 daddr . udp dport @ai6 reject with icmpx type admin-prohibited
+    ip daddr @ai4 meta l4proto tcp reject with tcp reset
+    ip6 daddr @ai6 meta l4proto tcp reject with tcp reset
+    ip daddr @ai4 reject with icmpx type admin-prohibited
+    ip6 daddr @ai6 reject with icmpx type admin-prohibited
   }
   chain prerouting { type nat hook prerouting priority dstnat; policy accept;
 ${hook('governed_nat')}
@@ -80,10 +81,17 @@ export class NftEnforcement {
 
   private constructor(o: NodeEnforcementOptions) {
     this.#o = o;
-    this.#resolver = destinationResolver(o, {
-      add: (a, p) => nft(['add', 'element', 'inet', TABLE, `ai${family(a)}`, `{ ${a} . ${p} }`]),
-      remove: (a, p) => (nft(['delete', 'element', 'inet', TABLE, `ai${family(a)}`, `{ ${a} . ${p} }`]), true),
-    });
+    // Interval sets merge a net inside another: removing the inner one can then fail, and the
+    // outer one still covers it, which is the fail-closed way round.
+    const element = (op: 'add' | 'delete', net: string) => {
+      try {
+        nft([op, 'element', 'inet', TABLE, `ai${family(net)}`, `{ ${net} }`]);
+      } catch (err) {
+        o.logger.debug({ net, op, err: (err as Error).message }, 'nftables AI destination set not changed');
+      }
+      return true;
+    };
+    this.#resolver = destinationResolver(o, { add: (net) => void element('add', net), remove: (net) => element('delete', net) });
   }
 
   static load(o: NodeEnforcementOptions): NftEnforcement {
@@ -117,11 +125,11 @@ export class NftEnforcement {
     const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     const original = typeof fd === 'number' && fd >= 0 ? originalDestination(fd) : null;
     if (!original) return null;
-    const provider = this.#resolver.providerOf(original.address, original.port);
+    const provider = this.#resolver.providerOf(original.address);
     let w = this.#byAddress.get(peer.address);
     const first = !w;
     if (!w) {
-      w = { id: `shadow-${peer.address}`, address: peer.address, cgroupId: 0n, cgroupPath: null, podUid: null, containerId: null, pid: 0, comm: '', providers: new Set(), firstSeen: Date.now(), lastSeen: 0, connections: 0, refused: 0, agent: null, team: null, netns: new Map() };
+      w = { id: `shadow-${peer.address}`, address: peer.address, cgroupId: 0n, cgroupPath: null, podUid: null, containerId: null, pid: 0, comm: '', providers: new Set(), firstSeen: Date.now(), lastSeen: 0, connections: 0, refused: 0, agent: null, team: null, netns: new Map(), addresses: new Set([peer.address]), bypassAttempts: 0, capabilities: null };
       this.#byAddress.set(peer.address, w);
     }
     w.lastSeen = Date.now();

@@ -5,10 +5,19 @@ import type { Config } from '../config/config.js';
 import { AltraceError } from '../errors.js';
 import { available, BpfEnforcer, cgroup2Mount, cgroupId, type BpfEvent, type EventSubscription } from '../bpf/index.js';
 import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
+import { BypassReporter, type BypassReport } from './bypass-reports.js';
 import type { NodeCa } from './ca.js';
-import { DestinationResolver, parseHostPort, type DestinationSink, type DestinationSpec } from './destinations.js';
+import { cgroupNetns, netCapabilities } from './cgroup-members.js';
+import { DestinationResolver, type DestinationSink } from './destinations.js';
+import { parseDnsResponse } from './dns-message.js';
+import { InterfaceWatcher, matchesInterface } from './interfaces.js';
+import { KillLedger } from './kill-ledger.js';
+import { destinationSpecs } from './providers.js';
 import { stillStopped, WorkloadRegistry, type SeenWorkload } from './registry.js';
+import { parseAllowEntry } from './strict.js';
 import { CgroupIndex } from './workloads.js';
+
+export { destinationSpecs } from './providers.js';
 
 /** Node enforcement could not start: names what is missing. */
 export class NodeEnforcementError extends AltraceError {
@@ -29,25 +38,6 @@ export function tlsAction(mode: Config['node']['tls'], ca: NodeCa | null, origin
   }
   logger.warn({ sni, destination, mode }, 'TLS on the transparent listener refused');
   return { action: 'refuse' };
-}
-
-/** The providers' public hosts: AI destinations whatever the upstream overrides say. */
-const PROVIDER_HOSTS: DestinationSpec[] = [
-  { provider: 'openai', host: 'api.openai.com', port: 443 },
-  { provider: 'anthropic', host: 'api.anthropic.com', port: 443 },
-  { provider: 'gemini', host: 'generativelanguage.googleapis.com', port: 443 },
-];
-
-/** The destination set: provider hosts, every configured upstream's host, and extras. */
-export function destinationSpecs(upstreams: ReadonlyMap<string, Upstream>, extra: readonly string[]): DestinationSpec[] {
-  const specs = [...PROVIDER_HOSTS];
-  for (const u of upstreams.values()) {
-    const port = Number(u.base.port) || (u.base.protocol === 'https:' ? 443 : 80);
-    specs.push({ provider: u.name, host: u.base.hostname.replace(/^\[|\]$/g, ''), port });
-  }
-  for (const e of extra) specs.push({ provider: 'configured', ...parseHostPort(e) });
-  const seen = new Set<string>();
-  return specs.filter((s) => (seen.has(`${s.host}|${s.port}`) ? false : (seen.add(`${s.host}|${s.port}`), true)));
 }
 
 /**
@@ -85,25 +75,46 @@ export interface NodeEnforcementOptions {
   upstreams: ReadonlyMap<string, Upstream>;
   kills: KillSwitches;
   logger: Logger;
+  /** Where the kill ledger lives (the agent's state directory). */
+  stateDir: string;
   /** A workload no virtual key has named made its first AI-bound connection. */
   onShadow(w: SeenWorkload): void;
+  /** A packet the backstop dropped, or a connect strict mode refused (at most one a minute per workload and destination). */
+  onBypass?(r: BypassReport): void;
+  /** Every attempt, for the metric. */
+  onBypassAttempt?(verdict: BypassReport['verdict'], w: SeenWorkload | null): void;
+  /** A governed workload's processes hold CAP_NET_RAW or CAP_NET_ADMIN (once per workload). */
+  onCapabilities?(w: SeenWorkload): void;
 }
 
+/** The interfaces the backstop watches by default: the host side of the common CNIs' pod links. */
+const KUBERNETES_POD_INTERFACES = ['veth*', 'cali*', 'lxc*', 'gke*', 'eni*', 'azv*'];
+
 /**
- * The agent side of node enforcement: loads the BPF programs, keeps the destination set
- * current, points redirected connections at the transparent listener, learns which cgroup is
- * which agent, and mirrors kill switches into the kernel in the same call that engages them
- * (then tears down the killed workloads' open connections, one pass per network namespace).
+ * The agent side of node enforcement: loads the BPF programs, keeps the destination set current
+ * (resolved, observed in pods' DNS answers, published, configured), points redirected
+ * connections at the transparent listener, watches pods' host-side interfaces with the packet
+ * backstop, learns which cgroup is which agent, and mirrors kill switches into the kernel in the
+ * same call that engages them (then tears down the killed workloads' open connections, one pass
+ * per network namespace their processes are in now).
  */
 export class NodeEnforcement {
   readonly #o: NodeEnforcementOptions;
   readonly #bpf: BpfEnforcer;
+  readonly #mount: string;
   readonly #governed: string;
   readonly #registry: WorkloadRegistry;
   readonly #resolver: DestinationResolver;
+  readonly #ledger: KillLedger;
   readonly #killedCgroups = new Set<bigint>();
+  readonly #bypass: BypassReporter;
+  readonly #backstopPatterns: string[];
+  readonly #strictCgroups: string[];
+  #interfaces: InterfaceWatcher | null = null;
   #events: EventSubscription | null = null;
+  #dns: EventSubscription | null = null;
   #eventsSeen = 0;
+  #dnsObserved = 0;
   #proxy: { address: string; port: number } | null = null;
   /** Set when node.tls is terminate: agents trust its certificate to be governed over TLS. */
   ca: NodeCa | null = null;
@@ -111,9 +122,14 @@ export class NodeEnforcement {
   private constructor(o: NodeEnforcementOptions, bpf: BpfEnforcer, mount: string, governed: string) {
     this.#o = o;
     this.#bpf = bpf;
+    this.#mount = mount;
     this.#governed = governed;
     this.#registry = new WorkloadRegistry(new CgroupIndex(mount, governed));
-    this.#resolver = destinationResolver(o, { add: (a, p) => bpf.addDestination(a, p), remove: (a, p) => bpf.removeDestination(a, p) });
+    this.#resolver = destinationResolver(o, { add: (net, source) => bpf.addDestination(net, source), remove: (net) => bpf.removeDestination(net) });
+    this.#ledger = new KillLedger(o.stateDir);
+    this.#bypass = new BypassReporter((r) => o.onBypass?.(r));
+    this.#backstopPatterns = o.config.backstop_interfaces ?? (o.config.cgroup === 'kubepods' ? KUBERNETES_POD_INTERFACES : []);
+    this.#strictCgroups = o.config.strict.cgroups.map((c) => (c === '*' ? governed : isAbsolute(c) ? c : join(governed, c)));
   }
 
   /** Loads the programs (nothing is attached yet); refuses with every reason BPF cannot run. */
@@ -134,31 +150,107 @@ export class NodeEnforcement {
 
   /**
    * Starts enforcing with the transparent listener at proxy: destination set, proxy address,
-   * events and kill mirror first, the cgroup attachment last, so nothing is redirected to a
-   * listener that is not there yet.
+   * strict mode, events and kill mirror first (the kills a previous agent left in pinned maps
+   * reconciled with the switches as they are now), the cgroup attachment and the backstop last,
+   * so nothing is redirected to a listener that is not there yet.
    */
   async activate(proxy: { address: string; port: number }): Promise<void> {
     const { config, kills, logger } = this.#o;
     this.#bpf.setProxyAddress(proxy, { allowLoopback: config.allow_loopback_proxy });
     this.#proxy = proxy;
+    this.#applyStrict(proxy);
     // Literal addresses are in at once; FQDNs get two seconds before start-up goes on without them.
     await Promise.race([this.#resolver.start(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.#events = this.#bpf.events((e) => this.#onEvent(e), { keepAlive: false });
+    this.#dns = this.#bpf.dnsAnswers((a) => this.#onDnsAnswer(a.message));
     kills.onEngage((k) => this.#engage(k));
     kills.onRelease((scope, target) => this.#release(scope, target));
+    this.#restoreKills();
     if (kills.get('global', '*')) this.#bpf.kill('global');
     // The agent's own connections go straight upstream, also when it runs inside the governed subtree.
     const own = ownCgroup();
-    const mount = cgroup2Mount()!;
-    if (own && join(mount, own).startsWith(this.#governed + '/')) this.#bpf.exempt({ cgroupId: cgroupId(join(mount, own)) });
+    if (own && join(this.#mount, own).startsWith(this.#governed + '/')) this.#bpf.exempt({ cgroupId: cgroupId(join(this.#mount, own)) });
     this.#bpf.attachCgroup(this.#governed);
-    logger.info({ cgroup: this.#governed, proxy: `${proxy.address}:${proxy.port}`, destinations: this.#resolver.entries().length }, 'node enforcement attached');
+    this.#startBackstop();
+    logger.info(
+      { cgroup: this.#governed, proxy: `${proxy.address}:${proxy.port}`, destinations: this.#resolver.entries().length, backstop_interfaces: this.#backstopPatterns, strict_cgroups: this.#strictCgroups },
+      'node enforcement attached',
+    );
+    if (this.#backstopPatterns.length === 0) logger.warn('packet backstop off (node.backstop_interfaces is empty): raw and packet sockets, and sockets made outside the governed cgroup, can reach AI destinations from a pod’s own network namespace');
+  }
+
+  #applyStrict(proxy: { address: string; port: number }): void {
+    const { strict } = this.#o.config;
+    if (this.#strictCgroups.length === 0 && strict.interfaces.length === 0) return;
+    for (const text of strict.allow) {
+      const entry = parseAllowEntry(text);
+      this.#bpf.allow(entry.net, entry.ports);
+    }
+    // The transparent listener is where AI connections go; the explicit proxy is on the same host.
+    this.#bpf.allow(proxy.address, [proxy.port]);
+    for (const dir of this.#strictCgroups) {
+      try {
+        this.#bpf.setStrict(cgroupId(dir), true);
+      } catch (err) {
+        throw new NodeEnforcementError(`node.strict.cgroups ${dir}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  #startBackstop(): void {
+    if (this.#backstopPatterns.length === 0) return;
+    const { logger, config } = this.#o;
+    this.#interfaces = new InterfaceWatcher(
+      this.#backstopPatterns,
+      (i) => {
+        try {
+          this.#bpf.watchInterface(i.ifindex, { strict: matchesInterface(i.name, config.strict.interfaces) });
+          logger.debug({ interface: i.name, ifindex: i.ifindex }, 'packet backstop attached');
+        } catch (err) {
+          logger.error({ interface: i.name, err: (err as Error).message }, 'packet backstop could not attach to an interface: its pod is covered by the socket programs only');
+        }
+      },
+      (i) => void this.#bpf.unwatchInterface(i.ifindex),
+    );
+    this.#interfaces.start(1000);
+  }
+
+  /**
+   * After a restart with pinned maps, the deny map still holds what the previous agent killed.
+   * Each entry is matched to its owner in the kill ledger: kept while a switch still stops it,
+   * lifted when the switch was released meanwhile (or the cgroup is gone), and kept, fail
+   * closed, when nothing says whose it is.
+   */
+  #restoreKills(): void {
+    const { kills, logger } = this.#o;
+    for (const target of this.#bpf.killed()) {
+      if (target === 'global') {
+        if (!kills.get('global', '*')) this.#bpf.unkill('global');
+        continue;
+      }
+      const entry = this.#ledger.get(target);
+      if (!entry) {
+        this.#killedCgroups.add(target);
+        logger.warn({ cgroup_id: String(target) }, 'the pinned deny map holds a cgroup the kill ledger does not name: it stays killed');
+        continue;
+      }
+      const w = this.#registry.restore(target, entry);
+      const gone = entry.cgroupPath !== null && !existsSync(join(this.#mount, entry.cgroupPath));
+      if (!gone && stillStopped(kills, w)) {
+        this.#killedCgroups.add(target);
+        continue;
+      }
+      this.#bpf.unkill(target);
+      this.#ledger.forget([target]);
+    }
   }
 
   /** The original destination of a connection the transparent listener accepted. */
   readonly lookup = (peer: { address: string; port: number }): Omit<TransparentOrigin, 'peer'> | null => {
     const o = this.#bpf.originalDestination(peer);
-    return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId, netnsCookie: o.netnsCookie } : null;
+    if (!o) return null;
+    this.#registry.learnAddress(o.cgroupId, peer.address);
+    return { address: o.address, port: o.port, cgroupId: o.cgroupId, netnsCookie: o.netnsCookie };
   };
 
   /** A governed request that came through the transparent listener names its cgroup's agent. */
@@ -183,6 +275,9 @@ export class NodeEnforcement {
 
   status() {
     const destinations = this.#resolver.entries();
+    const watched = this.#bpf.watchedInterfaces();
+    const names = this.#interfaces?.names() ?? new Map<number, string>();
+    const workloads = this.#registry.list().map((w) => this.#describe(w));
     return {
       enforcement: 'bpf',
       cgroup: this.#governed,
@@ -191,28 +286,85 @@ export class NodeEnforcement {
       ca_certificate: this.ca?.certPath ?? null,
       programs: this.#bpf.programs(),
       destinations,
+      backstop: { patterns: this.#backstopPatterns, interfaces: watched.map((i) => ({ ...i, name: names.get(i.ifindex) ?? null })) },
+      strict: { cgroups: this.#strictCgroups, interfaces: this.#o.config.strict.interfaces, allow: this.#o.config.strict.allow },
       // Entries in the maps the agent drives (the kernel keeps no count of its own for a hash map).
-      maps: { alt_dests: destinations.length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0) },
+      maps: { alt_dest_nets: destinations.length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0), alt_ifaces: watched.length },
       stats: this.#bpf.stats(),
       events_seen: this.#eventsSeen,
-      workloads: this.#registry.list().length,
-      shadow_agents: this.shadowAgents().length,
+      dns_answers_observed: this.#dnsObserved,
+      workloads,
+      shadow_agents: workloads.filter((w) => w.agent === null),
       killed_cgroups: [...this.#killedCgroups].map(String),
       global_kill: this.#bpf.isKilled('global'),
+      capability_warnings: workloads.filter((w) => w.capabilities && (w.capabilities.net_raw || w.capabilities.net_admin)).map((w) => w.id),
+    };
+  }
+
+  #describe(w: SeenWorkload) {
+    return {
+      id: w.id,
+      cgroup_id: String(w.cgroupId),
+      cgroup: w.cgroupPath,
+      pod_uid: w.podUid,
+      container_id: w.containerId,
+      agent: w.agent,
+      team: w.team,
+      pid: w.pid,
+      comm: w.comm,
+      providers: [...w.providers],
+      connections: w.connections,
+      refused: w.refused,
+      bypass_attempts: w.bypassAttempts,
+      addresses: [...w.addresses],
+      killed: this.#killedCgroups.has(w.cgroupId),
+      capabilities: w.capabilities ? { net_raw: w.capabilities.netRaw, net_admin: w.capabilities.netAdmin } : null,
+      first_seen: new Date(w.firstSeen).toISOString(),
+      last_seen: w.lastSeen ? new Date(w.lastSeen).toISOString() : null,
     };
   }
 
   close(): void {
+    this.#interfaces?.stop();
     this.#events?.stop();
+    this.#dns?.stop();
     this.#resolver.close();
     this.#bpf.close();
   }
 
   #onEvent(e: BpfEvent): void {
     this.#eventsSeen++;
-    const provider = this.#resolver.providerOf(e.destination.address, e.destination.port);
+    const provider = this.#resolver.providerOf(e.destination.address);
+    if (e.kind === 'bypass_dropped' || e.kind === 'strict_dropped') return this.#onPacketDrop(e, provider);
     const { workload, first } = this.#registry.observe(e, provider);
-    if (first && workload.agent === null) this.#o.onShadow(workload);
+    if (e.kind === 'strict_refused') this.#reportBypass(e, workload, 'cgroup', provider);
+    if (first) this.#checkCapabilities(workload);
+    if (first && workload.agent === null && e.kind !== 'strict_refused') this.#o.onShadow(workload);
+  }
+
+  #onPacketDrop(e: BpfEvent, provider: string | null): void {
+    // The cgroup backstop knows the socket's cgroup; a host-side interface knows only the address.
+    const workload = (e.cgroupId !== 0n ? this.#registry.get(e.cgroupId) : undefined) ?? (e.source ? this.#registry.byAddress(e.source.address) : undefined) ?? null;
+    const seenAt = e.ifindex !== 0 && e.cgroupId === 0n ? (this.#interfaces?.names().get(e.ifindex) ?? `ifindex ${e.ifindex}`) : 'cgroup';
+    this.#reportBypass(e, workload, seenAt, provider);
+  }
+
+  #reportBypass(e: BpfEvent, workload: SeenWorkload | null, seenAt: string, provider: string | null): void {
+    this.#o.onBypassAttempt?.(e.kind as BypassReport['verdict'], workload);
+    this.#bypass.handle(e, workload, seenAt, provider);
+  }
+
+  #checkCapabilities(w: SeenWorkload): void {
+    if (!w.cgroupPath) return;
+    const caps = netCapabilities(join(this.#mount, w.cgroupPath));
+    w.capabilities = { netRaw: caps.netRaw, netAdmin: caps.netAdmin };
+    if (caps.netRaw || caps.netAdmin) this.#o.onCapabilities?.(w);
+  }
+
+  #onDnsAnswer(message: Buffer): void {
+    const response = parseDnsResponse(message);
+    if (!response || response.answers.length === 0) return;
+    if (this.#resolver.observe(response.name, response.answers) !== null) this.#dnsObserved++;
   }
 
   #engage(k: KillSwitch): void {
@@ -225,6 +377,8 @@ export class NodeEnforcement {
   }
 
   #killWorkloads(workloads: SeenWorkload[]): void {
+    // Whose each entry is goes to disk first: a restarted agent must be able to lift it.
+    this.#ledger.record(workloads.map((w) => ({ cgroupId: String(w.cgroupId), cgroupPath: w.cgroupPath, id: w.id, agent: w.agent, team: w.team })));
     for (const w of workloads) {
       this.#bpf.kill(w.cgroupId);
       this.#killedCgroups.add(w.cgroupId);
@@ -237,21 +391,33 @@ export class NodeEnforcement {
       this.#bpf.unkill('global');
       return;
     }
+    const lifted: bigint[] = [];
     for (const w of this.#registry.cgroupsCovered(scope, target)) {
       if (stillStopped(this.#o.kills, w)) continue;
       this.#bpf.unkill(w.cgroupId);
       this.#killedCgroups.delete(w.cgroupId);
+      lifted.push(w.cgroupId);
     }
+    this.#ledger.forget(lifted);
   }
 
-  /** One socket-destroy pass per network namespace the workloads' connections live in. */
+  /**
+   * One socket-destroy pass per network namespace the workloads' processes are in now (read
+   * from their cgroups' members), plus those their connects were seen from, for a cgroup whose
+   * path is unknown. Never one remembered pid alone: it may have exited while another process
+   * holds a connection open.
+   */
   #teardown(workloads: SeenWorkload[]): void {
-    const netns = new Map<bigint, number>();
-    for (const w of workloads) for (const [cookie, pid] of w.netns) netns.set(cookie, pid);
-    for (const pid of netns.values()) {
-      this.#bpf.destroyKilledSockets(`/proc/${pid}/ns/net`).then(
-        (r) => this.#o.logger.info({ pid, destroyed: r.destroyed }, 'killed workload connections torn down'),
-        (err: Error) => this.#o.logger.warn({ pid, err: err.message }, 'could not tear down a killed workload’s connections'),
+    const netns = new Map<bigint | string, string>();
+    for (const w of workloads) {
+      if (w.cgroupPath) for (const [ino, path] of cgroupNetns(join(this.#mount, w.cgroupPath))) netns.set(ino, path);
+      for (const [cookie, pid] of w.netns) if (existsSync(`/proc/${pid}`)) netns.set(`cookie-${cookie}`, `/proc/${pid}/ns/net`);
+    }
+    // The same namespace reached by a member and by a remembered pid is walked twice: harmless (the second pass finds nothing left).
+    for (const path of new Set(netns.values())) {
+      this.#bpf.destroyKilledSockets(path).then(
+        (r) => this.#o.logger.info({ netns: path, destroyed: r.destroyed }, 'killed workload connections torn down'),
+        (err: Error) => this.#o.logger.warn({ netns: path, err: err.message }, 'could not tear down a killed workload’s connections'),
       );
     }
   }

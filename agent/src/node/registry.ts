@@ -20,6 +20,13 @@ export interface SeenWorkload extends WorkloadIdentity {
   team: string | null;
   /** Network namespaces its sockets live in (cookie → a pid inside, to enter it by /proc). */
   netns: Map<bigint, number>;
+  /** Its addresses, as the transparent listener saw them on redirected connections: how a
+   *  packet the backstop dropped on a host-side interface is traced back to it. */
+  addresses: Set<string>;
+  /** Packets the backstops dropped and connects strict mode refused. */
+  bypassAttempts: number;
+  /** CAP_NET_RAW / CAP_NET_ADMIN held by its processes when last checked. */
+  capabilities: { netRaw: boolean; netAdmin: boolean } | null;
 }
 
 const MAX_WORKLOADS = 10_000;
@@ -55,22 +62,7 @@ export class WorkloadRegistry {
     const first = w === undefined;
     if (!w) {
       if (this.#byCgroup.size >= MAX_WORKLOADS) this.#evictOldest();
-      const identity = this.index.identify(e.cgroupId);
-      w = {
-        ...identity,
-        id: `shadow-${identity.podUid ?? `cgroup-${e.cgroupId}`}`,
-        pid: e.pid,
-        comm: e.comm,
-        providers: new Set(),
-        firstSeen: this.now(),
-        lastSeen: 0,
-        connections: 0,
-        refused: 0,
-        agent: null,
-        team: null,
-        netns: new Map(),
-      };
-      this.#byCgroup.set(e.cgroupId, w);
+      w = this.#create(e.cgroupId, e.pid, e.comm);
     }
     w.lastSeen = this.now();
     w.pid = e.pid;
@@ -80,6 +72,53 @@ export class WorkloadRegistry {
     if (e.kind === 'redirect') w.connections++;
     else w.refused++;
     return { workload: w, first };
+  }
+
+  #create(cgroupId: bigint, pid: number, comm: string): SeenWorkload {
+    if (this.#byCgroup.size >= MAX_WORKLOADS) this.#evictOldest();
+    const identity = this.index.identify(cgroupId);
+    const w: SeenWorkload = {
+      ...identity,
+      id: `shadow-${identity.podUid ?? `cgroup-${cgroupId}`}`,
+      pid,
+      comm,
+      providers: new Set(),
+      firstSeen: this.now(),
+      lastSeen: 0,
+      connections: 0,
+      refused: 0,
+      agent: null,
+      team: null,
+      netns: new Map(),
+      addresses: new Set(),
+      bypassAttempts: 0,
+      capabilities: null,
+    };
+    this.#byCgroup.set(cgroupId, w);
+    return w;
+  }
+
+  /** A workload an earlier agent killed (from the kill ledger), known again after a restart. */
+  restore(cgroupId: bigint, binding: { id: string; agent: string | null; team: string | null }): SeenWorkload {
+    const w = this.#byCgroup.get(cgroupId) ?? this.#create(cgroupId, 0, '');
+    w.id = binding.id;
+    w.agent = binding.agent;
+    w.team = binding.team;
+    return w;
+  }
+
+  /** The transparent listener saw this cgroup's connection come from this address. */
+  learnAddress(cgroupId: bigint, address: string): void {
+    const w = this.#byCgroup.get(cgroupId);
+    if (!w || w.addresses.has(address)) return;
+    if (w.addresses.size >= 16) w.addresses.clear();
+    w.addresses.add(address);
+  }
+
+  /** The workload a packet's source address belongs to, when a redirected connection showed it. */
+  byAddress(address: string): SeenWorkload | undefined {
+    for (const w of this.#byCgroup.values()) if (w.addresses.has(address)) return w;
+    return undefined;
   }
 
   /** Binds a cgroup to the agent a virtual key named; true when that is new. */

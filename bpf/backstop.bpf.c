@@ -1,0 +1,34 @@
+/* tc (tcx ingress) on a pod's host-side interface: the packet backstop. Whatever leaves the
+ * pod's network namespace passes here, whichever socket sent it — raw and packet sockets,
+ * sockets created outside the governed cgroup, a user-space TCP stack — so a packet to an AI
+ * address is dropped (the proxy's own connections leave from the node, not through here), and
+ * on a strict interface a new flow to an undeclared place too. Each drop is counted and
+ * reported. */
+#include "packet.bpf.h"
+
+#define ALT_TC_ACT_OK 0
+#define ALT_TC_ACT_SHOT 2
+
+SEC("tc")
+int alt_backstop(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct alt_packet p;
+	__u32 *flags = bpf_map_lookup_elem(&alt_ifaces, &ifindex);
+
+	if (!flags || !alt_parse(skb, ALT_ETH_HLEN, &p))
+		return ALT_TC_ACT_OK;
+	if (alt_is_ai(&p.dst) && !alt_is_proxy(&p)) {
+		alt_count(ALT_STAT_BYPASS_DROPPED);
+		alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, ifindex, 0);
+		return ALT_TC_ACT_SHOT;
+	}
+	if ((*flags & ALT_IFACE_STRICT) && !alt_packet_strict_allowed(&p)) {
+		alt_count(ALT_STAT_STRICT_DROPPED);
+		alt_emit_packet(ALT_EV_STRICT_DROPPED, &p, ifindex, 0);
+		return ALT_TC_ACT_SHOT;
+	}
+	return ALT_TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

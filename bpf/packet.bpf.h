@@ -1,0 +1,149 @@
+/* What the packet programs share (backstop.bpf.c on a pod's host-side interface, skb.bpf.c on
+ * governed cgroups): reading addresses and ports from a packet, the strict allow list, and the
+ * event a dropped packet leaves. Packets have no task: the event names where they came from. */
+#ifndef ALTRACE_PACKET_BPF_H
+#define ALTRACE_PACKET_BPF_H
+
+#include "common.bpf.h"
+
+#define ALT_ETH_HLEN 14
+#define ALT_ETH_P_IP 0x0800
+#define ALT_ETH_P_IPV6 0x86DD
+#define ALT_IPPROTO_ICMP 1
+#define ALT_IPPROTO_ICMPV6 58
+#define ALT_ICMP_ECHO 8
+#define ALT_ICMPV6_ECHO 128
+#define ALT_TCP_FLAG_SYN 0x02
+#define ALT_TCP_FLAG_ACK 0x10
+
+struct alt_packet {
+	struct alt_endpoint src;
+	struct alt_endpoint dst;
+	__u8 protocol;
+	__u8 tcp_flags; /* TCP: the flags byte */
+	__u8 icmp_type; /* ICMP / ICMPv6: the type */
+	__u8 _pad;
+};
+
+/* Reads the IP header at l3 (0 in cgroup_skb programs, after Ethernet in tc); 0 when the packet
+ * is not IP. Ports, TCP flags and ICMP type only from a first fragment. */
+static __always_inline int alt_parse(struct __sk_buff *skb, __u32 l3, struct alt_packet *p)
+{
+	__u32 l4;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	if (skb->protocol == bpf_htons(ALT_ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)))
+			return 0;
+		alt_endpoint_v4(&p->src, ip.saddr, 0);
+		alt_endpoint_v4(&p->dst, ip.daddr, 0);
+		p->protocol = ip.protocol;
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return 1;
+		l4 = l3 + ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ALT_ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)))
+			return 0;
+		__builtin_memcpy(p->src.addr, &ip6.saddr, ALT_ADDR_LEN);
+		__builtin_memcpy(p->dst.addr, &ip6.daddr, ALT_ADDR_LEN);
+		p->protocol = ip6.nexthdr;
+		l4 = l3 + sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (p->protocol == ALT_IPPROTO_TCP || p->protocol == ALT_IPPROTO_UDP) {
+		__be16 ports[2];
+
+		if (!bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
+			p->src.port = ports[0];
+			p->dst.port = ports[1];
+		}
+		if (p->protocol == ALT_IPPROTO_TCP)
+			bpf_skb_load_bytes(skb, l4 + 13, &p->tcp_flags, 1);
+	} else if (p->protocol == ALT_IPPROTO_ICMP || p->protocol == ALT_IPPROTO_ICMPV6) {
+		bpf_skb_load_bytes(skb, l4, &p->icmp_type, 1);
+	}
+	return 1;
+}
+
+static __always_inline int alt_same_addr(const __u8 *a, const __u8 *b)
+{
+	int same = 1;
+
+	for (int i = 0; i < ALT_ADDR_LEN; i++)
+		if (a[i] != b[i])
+			same = 0;
+	return same;
+}
+
+/* Link-local, multicast and broadcast stay on the segment (and IPv6 neighbour discovery needs
+ * them): never a way to a provider. */
+static __always_inline int alt_link_scope(const __u8 *addr)
+{
+	if (addr[10] == 0xff && addr[11] == 0xff && !addr[0] && !addr[8])
+		return (addr[12] >= 224) || (addr[12] == 169 && addr[13] == 254);
+	return addr[0] == 0xff || (addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80);
+}
+
+/* The transparent listener's own endpoint, which a test (or an odd network) may give an address
+ * that is also an AI destination. */
+static __always_inline int alt_is_proxy(const struct alt_packet *p)
+{
+	__u32 zero = 0;
+	struct alt_config *cfg = bpf_map_lookup_elem(&alt_config, &zero);
+
+	if (!cfg)
+		return 0;
+	if ((cfg->flags & ALT_CFG_PROXY4) && p->dst.port == cfg->port4) {
+		struct alt_endpoint proxy;
+
+		alt_endpoint_v4(&proxy, cfg->proxy4, cfg->port4);
+		if (alt_same_addr(proxy.addr, p->dst.addr))
+			return 1;
+	}
+	return (cfg->flags & ALT_CFG_PROXY6) && p->dst.port == cfg->port6 && alt_same_addr(cfg->proxy6, p->dst.addr);
+}
+
+/* Strict mode: what a new flow (a SYN, a datagram, an echo request, any other protocol) may
+ * open: the proxy, declared places, the segment itself. Replies (TCP past its SYN, ICMP errors)
+ * pass: inbound connections are the ingress policy's business, and without their handshake a
+ * reply opens nothing. */
+static __always_inline int alt_packet_strict_allowed(const struct alt_packet *p)
+{
+	if (p->protocol == ALT_IPPROTO_TCP &&
+	    (p->tcp_flags & (ALT_TCP_FLAG_SYN | ALT_TCP_FLAG_ACK)) != ALT_TCP_FLAG_SYN)
+		return 1;
+	if ((p->protocol == ALT_IPPROTO_ICMP && p->icmp_type != ALT_ICMP_ECHO) ||
+	    (p->protocol == ALT_IPPROTO_ICMPV6 && p->icmp_type != ALT_ICMPV6_ECHO))
+		return 1;
+	return alt_link_scope(p->dst.addr) || alt_is_loopback(p->dst.addr) || alt_allowed(p->dst.addr, p->dst.port) ||
+	       alt_is_proxy(p);
+}
+
+static __always_inline void alt_emit_packet(enum alt_verdict verdict, const struct alt_packet *p, __u32 ifindex,
+					    __u64 cgroup_id)
+{
+	struct alt_event *e = bpf_ringbuf_reserve(&alt_events, sizeof(*e), 0);
+
+	if (!e) {
+		alt_count(ALT_STAT_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->timestamp_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = cgroup_id;
+	e->dest = p->dst;
+	e->source = p->src;
+	e->family = p->dst.addr[10] == 0xff && !p->dst.addr[0] ? ALT_AF_INET : ALT_AF_INET6;
+	e->verdict = verdict;
+	e->protocol = p->protocol;
+	e->ifindex = ifindex;
+	bpf_ringbuf_submit(e, 0);
+	alt_count(ALT_STAT_EVENTS);
+}
+
+#endif
