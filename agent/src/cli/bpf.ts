@@ -7,6 +7,7 @@ const HELP = `altrace bpf — node enforcement in the kernel
 Usage:
   altrace bpf status
   altrace bpf ca
+  altrace bpf cilium-policy --namespace NS [--allow CIDR|FQDN[:PORTS]]... (see altrace bpf cilium-policy --help)
 
 status   the programs attached and their kernel ids, the governed cgroup, the transparent
          listener the kernel redirects to, the AI destination set (each net and why it is
@@ -16,6 +17,9 @@ status   the programs attached and their kernel ids, the governed cgroup, the tr
          destroyed), and every workload seen: its cgroup, the agent it is bound to (or that it
          is a shadow agent), whether it is killed, bypass attempts, and a warning where its
          processes hold CAP_NET_RAW or CAP_NET_ADMIN.
+cilium-policy
+         strict mode as a CiliumNetworkPolicy for a namespace (offline): egress only to the
+         node proxy, cluster DNS and the declared destinations.
 ca       the node CA certificate (PEM): install it in an agent's trust store (e.g.
          NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) so its TLS to providers is terminated and governed.
 Options: --json, --url URL, --token TOKEN (admin).
@@ -80,6 +84,8 @@ function text(s: Status): string {
 }
 
 export async function bpfCommand(args: string[]): Promise<number> {
+  // Offline, with options of its own: before the control-API options are parsed.
+  if (args[0] === 'cilium-policy') return (await import('./bpf-cilium.js')).ciliumPolicyCommand(args.slice(1));
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CONTROL_OPTIONS } });
   if (values.help) {
     process.stdout.write(HELP);

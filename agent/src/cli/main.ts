@@ -25,7 +25,8 @@ Commands:
   credentials           store real provider keys in the encrypted credential store
   policy check|explain  validate a policy or contract; explain which stage and rule would decide a request
   content               the content detectors offline: precision/recall on a labelled corpus, rule list
-  bpf status            node enforcement in the kernel: programs, destinations, counters, shadow agents
+  bpf status            node enforcement in the kernel: programs, destinations, backstop, counters, workloads
+  bpf cilium-policy     strict mode as a CiliumNetworkPolicy (offline)
   version               the installed version (also --version, -V)
   help COMMAND          a command's help (as altrace COMMAND --help)
 

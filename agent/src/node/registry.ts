@@ -64,6 +64,8 @@ export class WorkloadRegistry {
       if (this.#byCgroup.size >= MAX_WORKLOADS) this.#evictOldest();
       w = this.#create(e.cgroupId, e.pid, e.comm);
     }
+    // Not found at its first event (made after the last walk): looked for again now.
+    if (w.cgroupPath === null) Object.assign(w, this.index.identify(e.cgroupId));
     w.lastSeen = this.now();
     w.pid = e.pid;
     w.comm = e.comm;

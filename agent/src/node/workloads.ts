@@ -24,7 +24,8 @@ export function parseKubeCgroup(path: string): { podUid: string | null; containe
 
 /**
  * Finds cgroups by id (a cgroup v2 id is its directory's inode number) under one subtree,
- * caching what it has seen; a miss walks the subtree again, at most once per second.
+ * caching what it has seen; a miss walks the subtree again, at most ten times a second (a pod's
+ * cgroup is made moments before its first connect: a slower walk would miss it).
  */
 export class CgroupIndex {
   readonly #byId = new Map<bigint, string>();
@@ -37,7 +38,7 @@ export class CgroupIndex {
 
   identify(cgroupId: bigint): WorkloadIdentity {
     let abs = this.#byId.get(cgroupId);
-    if (abs === undefined && Date.now() - this.#walkedAt > 1000) {
+    if (abs === undefined && Date.now() - this.#walkedAt > 100) {
       this.#walk();
       abs = this.#byId.get(cgroupId);
     }

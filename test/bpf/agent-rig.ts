@@ -1,0 +1,62 @@
+// An agent in bpf mode governing a test cgroup, its transparent listener on the pod link, for
+// the rigs that need one started their own way (pinned maps, a restart, strict mode).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnAgent, type AgentProcess } from '../helpers/process.js';
+import type { Link } from './netns.js';
+import type { Cleanup } from './rig.js';
+
+export const RIG_ADMIN = 'admin-token-for-the-bpf-rigs-0001';
+export const RIG_REAL_KEY = 'sk-real-key-of-the-bpf-rigs';
+
+export interface RigAgent {
+  agent: AgentProcess;
+  dir: string;
+  control(path: string, init?: RequestInit): Promise<Response>;
+  /** Stops this agent and starts another on the same state (and pin) directories. */
+  restart(): Promise<void>;
+}
+
+/** A bpffs mounted on a temporary directory, unmounted (its pins, and the links they hold, gone) by cleanup. */
+export function mountBpffs(cleanup: Cleanup): string {
+  const mount = mkdtempSync(join(tmpdir(), 'altrace-rig-bpffs-'));
+  cleanup.add(() => rmdirSync(mount));
+  execFileSync('mount', ['-t', 'bpf', 'bpf', mount]);
+  cleanup.add(() => {
+    for (const f of readdirSync(mount)) if (f.startsWith('alt_') || f.startsWith('link-')) rmSync(join(mount, f));
+    execFileSync('umount', [mount]);
+  });
+  return mount;
+}
+
+export async function startRigAgent(
+  cleanup: Cleanup,
+  o: { cgroup: string; pod: Link; simUrl: string; config?: string[]; env?: Record<string, string> },
+): Promise<RigAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-bpf-rig-'));
+  cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'state'));
+  const config = join(dir, 'altrace.yaml');
+  writeFileSync(config, ['node:', '  enforcement: bpf', `  cgroup: ${o.cgroup}`, `  transparent_host: ${o.pod.nodeAddress}`, '  transparent_port: 0', ...(o.config ?? []), ''].join('\n'));
+  const env = {
+    ALTRACE_CONFIG: config,
+    ALTRACE_STATE_DIR: join(dir, 'state'),
+    ALTRACE_ADMIN_TOKEN: RIG_ADMIN,
+    ALTRACE_OPENAI_BASE_URL: `${o.simUrl}/v1`,
+    OPENAI_API_KEY: RIG_REAL_KEY,
+    ...o.env,
+  };
+  const rig: RigAgent = {
+    agent: await spawnAgent(env),
+    dir,
+    control: (path, init = {}) => fetch(`${rig.agent.controlUrl}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${RIG_ADMIN}`, 'content-type': 'application/json' } }),
+    restart: async () => {
+      await rig.agent.stop();
+      rig.agent = await spawnAgent(env);
+    },
+  };
+  cleanup.add(() => rig.agent.stop());
+  return rig;
+}
