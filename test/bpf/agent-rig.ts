@@ -13,6 +13,8 @@ export const RIG_REAL_KEY = 'sk-real-key-of-the-bpf-rigs';
 
 export interface RigAgent {
   agent: AgentProcess;
+  /** The agent's log lines (JSON), for a failing test to show. */
+  logs: string[];
   dir: string;
   control(path: string, init?: RequestInit): Promise<Response>;
   /** Stops this agent and starts another on the same state (and pin) directories. */
@@ -48,13 +50,15 @@ export async function startRigAgent(
     OPENAI_API_KEY: RIG_REAL_KEY,
     ...o.env,
   };
+  const logs: string[] = [];
   const rig: RigAgent = {
-    agent: await spawnAgent(env),
+    agent: await spawnAgent(env, logs),
+    logs,
     dir,
     control: (path, init = {}) => fetch(`${rig.agent.controlUrl}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${RIG_ADMIN}`, 'content-type': 'application/json' } }),
     restart: async () => {
       await rig.agent.stop();
-      rig.agent = await spawnAgent(env);
+      rig.agent = await spawnAgent(env, logs);
     },
   };
   cleanup.add(() => rig.agent.stop());

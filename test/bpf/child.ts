@@ -2,6 +2,7 @@
 // programs judge, on command, and reports what the kernel answered. One JSON object a line
 // on stdin ({ id, op, ... }), one answer a line on stdout ({ id, ok, ... }).
 import { createSocket } from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -16,7 +17,8 @@ type Command =
   | { id: number; op: 'chat'; baseURL: string; apiKey: string }
   | { id: number; op: 'connect-until-refused'; host: string; port: number; limitMs: number; attemptMs: number }
   | { id: number; op: 'connect-bench'; host: string; port: number; n: number }
-  | { id: number; op: 'udp-flood'; host: string; port: number; n: number };
+  | { id: number; op: 'udp-flood'; host: string; port: number; n: number }
+  | { id: number; op: 'resolve'; server: string; name: string };
 
 const held = new Map<number, { socket: Socket; ended: Promise<string | null>; closedAtNs: Promise<bigint> }>();
 const reply = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -147,6 +149,17 @@ async function doUdpFlood(cmd: Extract<Command, { op: 'udp-flood' }>): Promise<v
   reply({ id: cmd.id, ok: true, refused, elapsedNs: String(process.hrtime.bigint() - t0) });
 }
 
+/** An A lookup asked of one server (the pod's resolver), as an agent's own lookup would be. */
+async function doResolve(cmd: Extract<Command, { op: 'resolve' }>): Promise<void> {
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([cmd.server]);
+  try {
+    reply({ id: cmd.id, ok: true, addresses: await resolver.resolve4(cmd.name) });
+  } catch (err) {
+    reply({ id: cmd.id, ok: false, code: code(err) });
+  }
+}
+
 reply({ id: 0, ok: true, ready: true });
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as Command;
@@ -156,6 +169,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   else if (cmd.op === 'connect-until-refused') void doConnectUntilRefused(cmd);
   else if (cmd.op === 'connect-bench') void doConnectBench(cmd);
   else if (cmd.op === 'udp-flood') void doUdpFlood(cmd);
+  else if (cmd.op === 'resolve') void doResolve(cmd);
   else if (cmd.op === 'watch') {
     const h = held.get(cmd.conn);
     void h?.ended.then(async (c) => reply({ id: cmd.id, ok: true, code: c, closedAtNs: String(await h.closedAtNs) }));

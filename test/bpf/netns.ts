@@ -2,7 +2,7 @@
 // joined to the node (the root namespace, where the agent runs) by a veth pair. Only addresses
 // inside these namespaces are used, and everything is removed by the cleanup stack.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Cleanup } from './rig.js';
 
 function ip(...args: string[]): void {
@@ -16,6 +16,9 @@ export interface Link {
   nodeInterface: string;
   /** The namespace's side. */
   address: string;
+  nsInterface: string;
+  /** The node's side's MAC: where a frame built by hand must go to be routed. */
+  nodeMac: string;
 }
 
 /** Forwarding for packets arriving on one interface (IPv4 decides by the ingress device).
@@ -57,6 +60,13 @@ export class NetRig {
     ip('-n', netns, 'link', 'set', nsIf, 'up');
     ip('-n', netns, 'link', 'set', 'lo', 'up');
     ip('-n', netns, 'route', 'add', 'default', 'via', `${net}.1`);
-    return { netns, nodeAddress: `${net}.1`, nodeInterface: nodeIf, address: `${net}.2` };
+    return { netns, nodeAddress: `${net}.1`, nodeInterface: nodeIf, address: `${net}.2`, nsInterface: nsIf, nodeMac: readFileSync(`/sys/class/net/${nodeIf}/address`, 'utf8').trim() };
+  }
+
+  /** Another address on a namespace's side of its link (a provider serving from several). */
+  addAddress(link: Link, host: number): string {
+    const address = link.address.replace(/\.2$/, `.${host}`);
+    ip('-n', link.netns, 'addr', 'add', `${address}/24`, 'dev', link.nsInterface);
+    return address;
   }
 }

@@ -28,8 +28,8 @@ interface Received {
 }
 
 /** The simulated provider in the provider's namespace, stopped by `cleanup`. */
-export async function startSimulator(provider: Link, cleanup: Cleanup): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', provider.address, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startSimulator(provider: Link, cleanup: Cleanup, host = provider.address): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', host, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.add(async () => {
     if (proc.exitCode !== null) return;
     proc.kill('SIGKILL');

@@ -106,6 +106,7 @@ export interface Reply {
   nsPerConnect?: string;
   refused?: number;
   elapsedNs?: string;
+  addresses?: string[];
 }
 
 /** The test/bpf/child.js process, spoken to one JSON line at a time. */

@@ -81,15 +81,17 @@ test('a lookup that fails keeps the addresses it had (fail closed)', async (t) =
 test('addresses a pod was told in a DNS answer join the set for their TTL, for provider names and patterns only', (t) => {
   const s = sink();
   let now = 0;
-  const specs = [{ provider: 'p', host: 'api.provider.test' }, { provider: 'azure', host: '*.openai.azure.com' }, { provider: 'bedrock', host: 'bedrock-runtime.*.amazonaws.com' }];
+  const specs = [{ provider: 'p', host: 'api.provider.test' }, { provider: 'azure', host: '*.openai.azure.com' }, { provider: 'bedrock', host: 'bedrock-runtime.*.amazonaws.com' }, { provider: 'vertex', host: '*-aiplatform.googleapis.com' }];
   const r = new DestinationResolver(specs, s, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, now: () => now });
   t.is(r.observe('API.Provider.test.', [{ address: '10.0.0.7', ttl: 30 }]), 'p', 'case and the root dot do not matter');
   t.is(r.observe('my-res.openai.azure.com', [{ address: '10.0.0.8', ttl: 30 }, { address: 'fd00::8', ttl: 30 }]), 'azure');
   t.is(r.observe('bedrock-runtime.eu-west-1.amazonaws.com', [{ address: '10.0.0.9', ttl: 30 }]), 'bedrock');
   t.is(r.observe('s3.eu-west-1.amazonaws.com', [{ address: '10.0.0.10', ttl: 30 }]), null, 'a neighbour of a pattern is nobody\'s');
   t.is(r.observe('openai.azure.com', [{ address: '10.0.0.11', ttl: 30 }]), null, '*. needs at least one label');
+  t.is(r.observe('us-central1-aiplatform.googleapis.com', [{ address: '10.0.0.13', ttl: 30 }]), 'vertex', 'a * inside a label is any run within it');
+  t.is(r.observe('a.us-central1-aiplatform.googleapis.com', [{ address: '10.0.0.14', ttl: 30 }]), null, '… and never spans a dot');
   t.is(r.observe('evil-api.provider.test', [{ address: '10.0.0.12', ttl: 30 }]), null);
-  t.deepEqual([...s.set].sort(), ['10.0.0.7', '10.0.0.8', '10.0.0.9', 'fd00::8']);
+  t.deepEqual([...s.set].sort(), ['10.0.0.13', '10.0.0.7', '10.0.0.8', '10.0.0.9', 'fd00::8']);
   t.like(r.entries().find((e) => e.net === '10.0.0.7'), { provider: 'p', source: 'observed' });
   now += 36_000; // past TTL + the minimum TTL
   r.observe('api.provider.test', []);

@@ -67,10 +67,11 @@ const isCidr = (host: string) => host.includes('/');
 const isPattern = (host: string) => host.includes('*');
 const normalName = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
-/** A host pattern: a leading `*.` is one or more labels, any other `*` one label. */
+/** A host pattern: a leading `*.` is one or more labels; any other `*` is any run within one label. */
 function nameMatches(pattern: string, name: string): boolean {
   if (!isPattern(pattern)) return pattern === name;
-  const body = pattern.replace(/^\*\./, '').split('.').map((l) => (l === '*' ? '[^.]+' : l.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('\\.');
+  const label = (l: string) => l.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*');
+  const body = pattern.replace(/^\*\./, '').split('.').map(label).join('\\.');
   return new RegExp(`^${pattern.startsWith('*.') ? '(?:[^.]+\\.)+' : ''}${body}$`).test(name);
 }
 

@@ -161,8 +161,9 @@ export class NodeEnforcement {
     this.#applyStrict(proxy);
     // Literal addresses are in at once; FQDNs get two seconds before start-up goes on without them.
     await Promise.race([this.#resolver.start(), new Promise((r) => setTimeout(r, 2000).unref())]);
-    this.#events = this.#bpf.events((e) => this.#onEvent(e), { keepAlive: false });
-    this.#dns = this.#bpf.dnsAnswers((a) => this.#onDnsAnswer(a.message));
+    // A throw in these would end in the addon's thread-safe call and vanish: each says so instead.
+    this.#events = this.#bpf.events((e) => this.#guarded('a kernel event', () => this.#onEvent(e)), { keepAlive: false });
+    this.#dns = this.#bpf.dnsAnswers((a) => this.#guarded('a DNS answer', () => this.#onDnsAnswer(a.message)));
     kills.onEngage((k) => this.#engage(k));
     kills.onRelease((scope, target) => this.#release(scope, target));
     this.#restoreKills();
@@ -342,6 +343,14 @@ export class NodeEnforcement {
     if (first && workload.agent === null && e.kind !== 'strict_refused') this.#o.onShadow(workload);
   }
 
+  #guarded(what: string, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.#o.logger.error({ err: (err as Error).message }, `handling ${what} failed`);
+    }
+  }
+
   #onPacketDrop(e: BpfEvent, provider: string | null): void {
     // The cgroup backstop knows the socket's cgroup; a host-side interface knows only the address.
     const workload = (e.cgroupId !== 0n ? this.#registry.get(e.cgroupId) : undefined) ?? (e.source ? this.#registry.byAddress(e.source.address) : undefined) ?? null;
@@ -364,7 +373,9 @@ export class NodeEnforcement {
   #onDnsAnswer(message: Buffer): void {
     const response = parseDnsResponse(message);
     if (!response || response.answers.length === 0) return;
-    if (this.#resolver.observe(response.name, response.answers) !== null) this.#dnsObserved++;
+    const provider = this.#resolver.observe(response.name, response.answers);
+    this.#o.logger.debug({ name: response.name, answers: response.answers.length, provider }, 'DNS answer seen in a governed pod');
+    if (provider !== null) this.#dnsObserved++;
   }
 
   #engage(k: KillSwitch): void {
