@@ -339,9 +339,9 @@ Napi::Value BpfObject::StopDns(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// testRun(program, packet, repeat) -> { retval, durationNs }: BPF_PROG_TEST_RUN, the kernel's
-// own timing of one program on one packet, averaged over repeat runs (the benchmark's cost per
-// packet, free of the load generator).
+// testRun(program, packet, repeat, ifindex) -> { retval, durationNs }: BPF_PROG_TEST_RUN, the
+// kernel's own timing of one program on one packet, averaged over repeat runs (the benchmark's
+// cost per packet, free of the load generator); ifindex (0: loopback) is the device it arrives on.
 Napi::Value BpfObject::TestRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
@@ -349,8 +349,10 @@ Napi::Value BpfObject::TestRun(const Napi::CallbackInfo& info) {
   auto packet = info[1].As<Napi::Buffer<uint8_t>>();
   bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
   if (prog == nullptr) Throw(env, "ALT_BPF_ATTACH", "no program named " + name);
+  __sk_buff ctx{};
+  ctx.ifindex = info[3].As<Napi::Number>().Uint32Value();
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.Data(), .data_size_in = static_cast<uint32_t>(packet.Length()),
-              .repeat = info[2].As<Napi::Number>().Int32Value());
+              .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = info[2].As<Napi::Number>().Int32Value());
   if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) != 0) Throw(env, "ALT_BPF_ATTACH", "test run of " + name, errno);
   Napi::Object out = Napi::Object::New(env);
   out.Set("retval", Napi::Number::New(env, opts.retval));

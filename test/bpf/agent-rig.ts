@@ -1,12 +1,29 @@
 // An agent in bpf mode governing a test cgroup, its transparent listener on the pod link, for
 // the rigs that need one started their own way (pinned maps, a restart, strict mode).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnAgent, type AgentProcess } from '../helpers/process.js';
 import type { Link } from './netns.js';
 import type { Cleanup } from './rig.js';
+
+const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
+export const SIM_PORT = 8443;
+
+/** The simulated provider in the provider's namespace, stopped by `cleanup`. */
+export async function startSimulator(provider: Link, cleanup: Cleanup, host = provider.address): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', host, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.add(async () => {
+    if (proc.exitCode !== null) return;
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+  });
+  const [line] = (await once(createInterface({ input: proc.stdout! }), 'line')) as [string];
+  return { url: (JSON.parse(line) as { url: string }).url, proc };
+}
 
 export const RIG_ADMIN = 'admin-token-for-the-bpf-rigs-0001';
 export const RIG_REAL_KEY = 'sk-real-key-of-the-bpf-rigs';

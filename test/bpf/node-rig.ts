@@ -5,38 +5,24 @@
 // 443 refused, the shadow agent, and a kill in the kernel, with its measured times.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { patience } from '../helpers/patience.js';
 import { runCli, spawnAgent, type AgentProcess } from '../helpers/process.js';
 import { NetRig, type Link } from './netns.js';
 import { Child, Cleanup, TempCgroup } from './rig.js';
+import { SIM_PORT, startSimulator } from './agent-rig.js';
+
+export { SIM_PORT, startSimulator } from './agent-rig.js';
 
 const ADMIN = 'admin-token-for-the-node-rig-0001';
-const SIM = new URL('../fixtures/simulator/main.js', import.meta.url).pathname;
 const REAL_KEY = 'sk-real-key-of-the-node-rig';
-export const SIM_PORT = 8443;
 
 interface Received {
   path: string;
   headers: Record<string, string>;
   peer: string | null;
-}
-
-/** The simulated provider in the provider's namespace, stopped by `cleanup`. */
-export async function startSimulator(provider: Link, cleanup: Cleanup, host = provider.address): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn('ip', ['netns', 'exec', provider.netns, process.execPath, SIM, '--host', host, '--port', String(SIM_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanup.add(async () => {
-    if (proc.exitCode !== null) return;
-    proc.kill('SIGKILL');
-    await once(proc, 'exit');
-  });
-  const [line] = (await once(createInterface({ input: proc.stdout! }), 'line')) as [string];
-  return { url: (JSON.parse(line) as { url: string }).url, proc };
 }
 
 export type RigMode = 'bpf' | 'nftables';

@@ -24,6 +24,7 @@ const MODELS: Record<string, new (d: never) => { validate(): void }> = {
   'v1/ServiceAccount': core.ServiceAccount,
   'v1/ConfigMap': core.ConfigMap,
   'apps/v1/DaemonSet': apps.DaemonSet,
+  'apps/v1/Deployment': apps.Deployment,
   'rbac.authorization.k8s.io/v1/ClusterRole': rbac.ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': rbac.ClusterRoleBinding,
 };
@@ -87,6 +88,17 @@ test('the config the DaemonSet ships is valid for this agent, with the per-node 
   const config = loadConfig({ file, env: { ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.7', ALTRACE_ADMIN_TOKEN: 'a-token-of-sixteen-chars' } });
   t.like(config.node, { enforcement: 'bpf', cgroup: 'kubepods', transparent_host: '10.0.0.7', pin_dir: '/sys/fs/bpf/altrace', tls: 'terminate' });
   t.is(config.state_dir, '/var/lib/altrace');
+  t.deepEqual(config.node.backstop_interfaces?.slice(0, 3), ['veth*', 'cali*', 'lxc*'], 'the packet backstop watches the common CNIs’ pod interfaces');
+  t.deepEqual(config.node.strict, { cgroups: [], interfaces: [], allow: [] }, 'strict mode is off until a security team opts in');
+});
+
+test('the example agent workload validates and drops the capabilities that defeat the socket programs', (t) => {
+  const all = docs(join(DIR, 'agent-namespace-example.yaml'));
+  t.deepEqual(all.map((d) => d.kind), ['Namespace', 'Deployment']);
+  for (const d of all) t.notThrows(() => new MODELS[`${d.apiVersion}/${d.kind}`]!(d as never).validate(), d.kind);
+  const deployment = all[1] as never as { spec: { template: { spec: { hostNetwork: boolean; containers: { securityContext: { capabilities: { drop: string[] } } }[] } } } };
+  t.false(deployment.spec.template.spec.hostNetwork);
+  t.deepEqual(deployment.spec.template.spec.containers[0]!.securityContext.capabilities.drop, ['ALL']);
 });
 
 test('.dockerignore keeps state, keys, tests, logs and .git out of the image, and the sources in', (t) => {

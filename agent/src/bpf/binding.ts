@@ -24,7 +24,7 @@ export interface NativeBpfObject {
   mapKeys(map: string): Buffer[];
   startDns(onBatch: (records: Buffer) => void): void;
   stopDns(): void;
-  testRun(program: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };
+  testRun(program: string, packet: Buffer, repeat: number, ifindex: number): { retval: number; durationNs: number };
 }
 
 interface NativeBpf {

@@ -238,11 +238,13 @@ export class BpfEnforcer {
     return { stop: () => void (this.#closed || this.#obj.stopDns()) };
   }
 
-  /** The kernel's own timing of one program on one packet (BPF_PROG_TEST_RUN), per run. */
-  testRun(program: string, packet: Buffer, repeat: number): { retval: number; durationNs: number } {
+  /** The kernel's own timing of one program on one packet (BPF_PROG_TEST_RUN), per run, as if
+   *  it arrived on ifindex (0: loopback). */
+  testRun(program: string, packet: Buffer, repeat: number, ifindex = 0): { retval: number; durationNs: number } {
     if (!Buffer.isBuffer(packet) || packet.length < 14) throw invalid('packet', 'must be a Buffer holding at least an Ethernet header');
     if (!Number.isInteger(repeat) || repeat < 1) throw invalid('repeat', `must be a positive integer, got ${String(repeat)}`);
-    return this.#obj.testRun(program, packet, repeat);
+    if (!Number.isInteger(ifindex) || ifindex < 0) throw invalid('ifindex', `must be an interface index, got ${String(ifindex)}`);
+    return this.#obj.testRun(program, packet, repeat, ifindex);
   }
 
   /** Makes AI-bound connects of a cgroup (and every cgroup below it), or of all, fail at once. */
