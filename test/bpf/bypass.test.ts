@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestDnsServer } from '../fixtures/dns-server.js';
@@ -124,6 +125,9 @@ bpfSuite(() => {
   let elsewhere: Link;
   let extraAddress: string;
   let observedAddress: string;
+  let v6: { nodeAddress: string; otherNodeAddress: string; address: string };
+  let v6ControlPort: number;
+  let v6Direct: string[];
   let cg: TempCgroup;
   let strictDir: string;
   let rig: RigAgent;
@@ -162,6 +166,21 @@ bpfSuite(() => {
     elsewhere = net.namespace('bels', 3);
     spod = net.namespace('bspd', 4);
     extraAddress = net.addAddress(prov, 20);
+    // An AI destination over IPv6: here the node's own side of the pod link, which the pod reaches without forwarding.
+    v6 = net.ipv6(pod);
+    v6Direct = [];
+    const direct = createServer((req, res) => {
+      v6Direct.push(`${req.socket.remoteAddress} ${req.method} ${req.url}`);
+      res.writeHead(404).end('direct');
+    });
+    direct.listen(OTHER_PORT, v6.nodeAddress);
+    await once(direct, 'listening');
+    cleanup.add(() => new Promise((r) => direct.close(r)));
+    const control = createServer((_req, res) => res.writeHead(404).end('control'));
+    control.listen(0, v6.otherNodeAddress);
+    await once(control, 'listening');
+    v6ControlPort = (control.address() as { port: number }).port;
+    cleanup.add(() => new Promise((r) => control.close(r)));
     observedAddress = net.addAddress(prov, 40);
     await startSimulator(prov, cleanup, '0.0.0.0');
     const site = mkdtempSync(join(tmpdir(), 'altrace-bypass-site-'));
@@ -194,7 +213,7 @@ bpfSuite(() => {
       simUrl: `http://${prov.address}:${SIM_PORT}`,
       config: [
         // The provider's name (learned from pods' DNS answers) and a range it serves from (its published range, here).
-        `  destinations: ["${PROVIDER_NAME}", "${rangeStart}/28"]`,
+        `  destinations: ["${PROVIDER_NAME}", "${rangeStart}/28", "${v6.nodeAddress}"]`,
         `  backstop_interfaces: [${pod.nodeInterface}, ${spod.nodeInterface}]`,
         '  strict:',
         '    cgroups: [strict]',
@@ -237,6 +256,21 @@ bpfSuite(() => {
     t.log(`the pod's DNS answer was in the destination set ${learnedMs} ms after the pod asked (lookup included)`);
     const observed = await attack(podPlace(), ['tcp-http', '--dst', observedAddress, '--port', String(SIM_PORT), ...auth]);
     record(t, 'TCP: the address a pod’s own DNS answer gave', outcomeOf(observed, pod.address), ['governed'], `${observed.detail}; in the set ${learnedMs} ms after the lookup began`);
+
+    // The pod reaches the node over IPv6 (an address outside the AI set): the row below is the programs' doing.
+    const reach = await podChild.call({ op: 'connect', host: v6.otherNodeAddress, port: v6ControlPort });
+    t.true(reach.ok, `the pod reaches the node over IPv6 (${reach.code})`);
+    const overV6 = await podChild.call({ op: 'chat', baseURL: `http://[${v6.nodeAddress}]:${OTHER_PORT}/v1`, apiKey: key });
+    record(t, 'TCP over IPv6: the SDK to a provider’s IPv6 address', overV6.ok ? 'governed' : v6Direct.length > 0 ? 'reached' : 'dropped', ['governed'], overV6.ok ? 'chat completed through the proxy' : `${overV6.code} ${overV6.message ?? ''}`);
+    const udp6 = await podChild.call({ op: 'udp', host: v6.nodeAddress, port: 443 });
+    record(t, 'UDP over IPv6 to a provider’s IPv6 address', udp6.ok ? 'reached' : udp6.code === 'EPERM' ? 'refused' : 'dropped', ['refused'], udp6.code ?? 'sent');
+    // A process of the pod's namespace that is not in its cgroup: no socket program sees it, the backstop does.
+    const outsider = spawn('nsenter', [`--net=/run/netns/${pod.netns}`, process.execPath, '-e', `fetch('http://[${v6.nodeAddress}]:${OTHER_PORT}/', { signal: AbortSignal.timeout(2000) }).then((r) => console.log(r.status), (e) => console.log(e.name)).finally(() => process.exit(0))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let seen = '';
+    outsider.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    await once(outsider, 'exit');
+    record(t, 'IPv6: a process in the pod’s namespace but outside its cgroup', /^\d+$/.test(seen.trim()) || v6Direct.length > 0 ? 'reached' : 'dropped', ['dropped'], seen.trim());
+    t.deepEqual(v6Direct, [], 'nothing reached the IPv6 address directly');
 
     const port = await attack(podPlace(), ['tcp-http', '--dst', prov.address, '--port', String(OTHER_PORT), ...auth]);
     record(t, `TCP: another port of the provider address (${OTHER_PORT})`, outcomeOf(port, pod.address), ['governed'], port.detail);

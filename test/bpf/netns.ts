@@ -63,6 +63,22 @@ export class NetRig {
     return { netns, nodeAddress: `${net}.1`, nodeInterface: nodeIf, address: `${net}.2`, nsInterface: nsIf, nodeMac: readFileSync(`/sys/class/net/${nodeIf}/address`, 'utf8').trim() };
   }
 
+  /**
+   * IPv6 on a link, without forwarding (the node's IPv6 forwarding is global, not a rig's to
+   * change): the node's side gets fd00:<subnet>:<index>::1, the namespace's ::2 and a default
+   * route to it, and the node's side a second address, ::3. What the namespace reaches over
+   * IPv6 is the node's side itself.
+   */
+  ipv6(link: Link): { nodeAddress: string; otherNodeAddress: string; address: string } {
+    const index = /\.(\d+)\.1$/.exec(link.nodeAddress)![1];
+    const prefix = `fd00:${this.#subnet}:${index}`;
+    ip('-6', 'addr', 'add', `${prefix}::1/64`, 'dev', link.nodeInterface, 'nodad');
+    ip('-n', link.netns, '-6', 'addr', 'add', `${prefix}::2/64`, 'dev', link.nsInterface, 'nodad');
+    ip('-6', 'addr', 'add', `${prefix}::3/64`, 'dev', link.nodeInterface, 'nodad');
+    ip('-n', link.netns, '-6', 'route', 'add', 'default', 'via', `${prefix}::1`);
+    return { nodeAddress: `${prefix}::1`, otherNodeAddress: `${prefix}::3`, address: `${prefix}::2` };
+  }
+
   /** Another address on a namespace's side of its link (a provider serving from several). */
   addAddress(link: Link, host: number): string {
     const address = link.address.replace(/\.2$/, `.${host}`);
