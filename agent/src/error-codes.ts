@@ -41,6 +41,7 @@ const table = {
   ALT_CREDENTIAL_STORE: { status: null, meaning: 'The credential store could not be read or written: a wrong master key, a damaged or unreadable file.', action: 'Check ALTRACE_MASTER_KEY (or credentials.master_key_file, default <state_dir>/master.key) and the file the message names.' },
   ALT_NATIVE: { status: null, meaning: 'The native addon is not built or could not be loaded.', action: 'Run npm ci with python3, make and g++ present.' },
   ALT_NODE_ENFORCEMENT: { status: null, meaning: 'Node enforcement (node.enforcement) could not start: the message names what is missing (root, nft, BPF, the cgroup).', action: 'Provide what the message names, or set node.enforcement to off.' },
+  ALT_KUBERNETES_CONFIG: { status: null, meaning: 'kubernetes.enabled is true but the API server cannot be reached as configured: not in a pod and no kubernetes.api_server, or its token file unreadable (the message says which).', action: 'Run the agent as the DaemonSet (its service account), or set kubernetes.api_server and kubernetes.token_file; or set kubernetes.enabled to false.' },
 
   // The audit log and its offline tools (altrace audit verify|prove|check).
   ALT_AUDIT_UNREADABLE: { status: null, meaning: 'The audit log could not be opened: unreadable or damaged (the message says where), or its files are not writable.', action: "Check the files under <state_dir>/audit and their owner; keep a damaged log for inspection and run altrace audit verify on it." },

@@ -53,6 +53,9 @@ import { loadBundle } from './policy/bundle.js';
 import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
+import { kubeConfigFor } from './kube/kube-config.js';
+import { PodCache, podLookup } from './kube/pod-cache.js';
+import { toPodRef } from './kube/pod-identity.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
@@ -307,6 +310,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
 
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
+  let pods: PodCache | null = null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
   const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock) });
   let listener: ExplicitListener;
@@ -316,6 +320,13 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
     if (config.node.enforcement !== 'off') {
+      if (config.kubernetes.enabled) {
+        const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
+        pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => node instanceof NodeEnforcement && node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null) });
+        // Listed before enforcement starts: the pods already running are known from the first connect.
+        if (!(await pods.start())) logger.warn({ node: nodeName }, 'the pod watch has not listed yet: workloads are named by cgroup until it does');
+      }
+      const podCache = pods;
       const options = {
         config: config.node,
         upstreams,
@@ -326,6 +337,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
           void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
         },
         stateDir: config.state_dir,
+        ...(podCache ? { podOf: podLookup(podCache), kubernetes: podCache } : {}),
         onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
         onBypass: (r: BypassReport) => {
           const who = r.workload?.agent ?? r.workload?.id ?? `unknown source ${r.source ?? '?'}`;
@@ -354,6 +366,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   } catch (err) {
     node?.close();
+    await pods?.stop();
     await followed?.follower.close();
     await transparent?.close(0);
     await audit?.close();
@@ -445,6 +458,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await approvals.close();
       await followed?.follower.close();
       node?.close();
+      await pods?.stop();
       await transparent?.close(500);
       await listener.close(2_000);
       await control.close();

@@ -13,6 +13,7 @@ import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
 import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from './core/bounded.js';
 import type { AuthFailures } from './identity/auth-failures.js';
+import { podKeyId, type PodRef, type WorkloadRef } from './identity/pod.js';
 import { block, isStop, type Verdict } from './core/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -61,9 +62,10 @@ export interface ProxyOptions {
   /**
    * Who a transparently redirected connection's workload is (node enforcement): a request
    * without a virtual key is attributed to it, so its kill switch, level and audit apply.
-   * Attribution only: it never stands in for a key, so the credential lane stays closed to it.
+   * Attribution only — unless its pod declares an agent (a Kubernetes annotation): then the
+   * request is governed as that agent, and a virtual key of another agent is refused.
    */
-  workloadOf?: (origin: TransparentOrigin) => { id: string; agent: string | null; team: string | null } | null;
+  workloadOf?: (origin: TransparentOrigin) => WorkloadRef | null;
   /** SDK-submitted evidence (POST /altrace/v1/evidence); absent: the endpoint answers 404 like any unknown path. */
   evidence?: EvidenceSubmissionDeps;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
@@ -78,7 +80,7 @@ export interface ProxyOptions {
 export interface DecisionRecord {
   requestId: string;
   time: number;
-  principal: { keyId: string; agent: string; team: string; costCenter: string | null } | null;
+  principal: { keyId: string; agent: string; team: string; costCenter: string | null; pod?: PodRef | null } | null;
   provider: string;
   upstream: string | null;
   operation: string | null;
@@ -233,10 +235,16 @@ export class GovernedProxy {
       }
     }
     const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
-    if (ctx.presented.virtual === null && this.#o.workloadOf) {
-      const origin = (req.socket as OriginSocket | undefined)?.[ORIGIN];
-      const w = origin ? this.#o.workloadOf(origin) : null;
-      if (w) ctx.principal = { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
+    const origin = this.#o.workloadOf ? (req.socket as OriginSocket | undefined)?.[ORIGIN] : undefined;
+    const w = origin ? this.#o.workloadOf!(origin) : null;
+    if (w) {
+      ctx.pod = w.pod;
+      if (ctx.presented.virtual === null) {
+        const declared = w.pod?.agent ? w.pod : null;
+        ctx.principal = declared
+          ? { keyId: podKeyId(declared), agent: declared.agent!, team: declared.team ?? declared.namespace }
+          : { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
+      }
     }
     x.ctx = ctx;
     const failures = this.#o.authFailures;
@@ -497,7 +505,7 @@ export class GovernedProxy {
       this.#o.onDecision({
         requestId: x.id,
         time: this.#now(),
-        principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? null } : null,
+        principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? ctx.pod?.costCenter ?? null, pod: ctx.pod } : null,
         provider,
         upstream: upstream ?? null,
         operation: bounded(operation, MAX_RECORDED_NAME),

@@ -75,6 +75,10 @@ export class EventBatch {
     this.#string(3, p.team);
     this.#string(4, p.cost_center);
     this.#string(5, p.pod);
+    this.#string(6, p.namespace);
+    this.#string(7, p.owner);
+    this.#string(8, p.service_account);
+    this.#string(9, p.node);
   };
 
   readonly #decision = (d: DecisionFields): void => {

@@ -13,6 +13,10 @@ export interface PrincipalFields {
   team?: string;
   cost_center?: string;
   pod?: string;
+  namespace?: string;
+  owner?: string;
+  service_account?: string;
+  node?: string;
 }
 
 export interface DecisionFields {

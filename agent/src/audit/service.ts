@@ -69,7 +69,16 @@ export class AuditService {
         contracts: d.contracts,
       },
     };
-    if (d.principal) event.principal = { key_id: d.principal.keyId, agent: d.principal.agent, team: d.principal.team, cost_center: present(d.principal.costCenter) };
+    if (d.principal) {
+      const pod = d.principal.pod;
+      event.principal = {
+        key_id: d.principal.keyId,
+        agent: d.principal.agent,
+        team: d.principal.team,
+        cost_center: present(d.principal.costCenter),
+        ...(pod ? { pod: `${pod.namespace}/${pod.name}`, namespace: pod.namespace, owner: present(pod.owner), service_account: present(pod.serviceAccount), node: present(pod.node) } : {}),
+      };
+    }
     this.log.append(event);
   }
 

@@ -41,6 +41,15 @@ export interface Config {
     pin_dir?: string;
     allow_loopback_proxy: boolean;
   };
+  kubernetes: {
+    enabled: boolean;
+    api_server?: string;
+    token_file?: string;
+    ca_file?: string;
+    insecure_skip_tls_verify: boolean;
+    node_name?: string;
+    watch_inactivity_s: number;
+  };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
   providers: {
     openai: { base_url?: string; region?: string };
@@ -91,6 +100,13 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_FLEET_LEASE_TTL_S', path: 'fleet.lease_ttl_s', kind: 'int' },
   { env: 'ALTRACE_FLEET_NODE_CERT_HOURS', path: 'fleet.node_cert_hours', kind: 'number' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_ENABLED', path: 'kubernetes.enabled', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_API_SERVER', path: 'kubernetes.api_server', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_TOKEN_FILE', path: 'kubernetes.token_file', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_CA_FILE', path: 'kubernetes.ca_file', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY', path: 'kubernetes.insecure_skip_tls_verify', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_NODE_NAME', path: 'kubernetes.node_name', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_WATCH_INACTIVITY_S', path: 'kubernetes.watch_inactivity_s', kind: 'int' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_PORT', path: 'node.transparent_port', kind: 'int' },

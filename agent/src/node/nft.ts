@@ -129,7 +129,7 @@ export class NftEnforcement {
     let w = this.#byAddress.get(peer.address);
     const first = !w;
     if (!w) {
-      w = { id: `shadow-${peer.address}`, address: peer.address, cgroupId: 0n, cgroupPath: null, podUid: null, containerId: null, pid: 0, comm: '', providers: new Set(), firstSeen: Date.now(), lastSeen: 0, connections: 0, refused: 0, agent: null, team: null, netns: new Map(), addresses: new Set([peer.address]), bypassAttempts: 0, capabilities: null };
+      w = { id: `shadow-${peer.address}`, address: peer.address, cgroupId: 0n, cgroupPath: null, podUid: null, containerId: null, pid: 0, comm: '', providers: new Set(), firstSeen: Date.now(), lastSeen: 0, connections: 0, refused: 0, agent: null, team: null, netns: new Map(), addresses: new Set([peer.address]), bypassAttempts: 0, capabilities: null, pod: null };
       this.#byAddress.set(peer.address, w);
     }
     w.lastSeen = Date.now();

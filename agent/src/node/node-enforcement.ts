@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { AltraceError } from '../errors.js';
 import { available, BpfEnforcer, cgroup2Mount, cgroupId, type BpfEvent, type EventSubscription } from '../bpf/index.js';
-import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
+import type { DecisionRecord, KillScope, KillSwitch, KillSwitches, Logger, PodRef, TlsAction, TransparentOrigin, Upstream } from '../../../proxy/src/index.js';
 import { BypassReporter, type BypassReport } from './bypass-reports.js';
 import type { NodeCa } from './ca.js';
 import { cgroupNetns, netCapabilities } from './cgroup-members.js';
@@ -13,7 +13,7 @@ import { parseDnsResponse } from './dns-message.js';
 import { InterfaceWatcher, matchesInterface } from './interfaces.js';
 import { KillLedger } from './kill-ledger.js';
 import { destinationSpecs } from './providers.js';
-import { stillStopped, WorkloadRegistry, type SeenWorkload } from './registry.js';
+import { stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
 import { parseAllowEntry } from './strict.js';
 import { CgroupIndex } from './workloads.js';
 
@@ -85,6 +85,10 @@ export interface NodeEnforcementOptions {
   onBypassAttempt?(verdict: BypassReport['verdict'], w: SeenWorkload | null): void;
   /** A governed workload's processes hold CAP_NET_RAW or CAP_NET_ADMIN (once per workload). */
   onCapabilities?(w: SeenWorkload): void;
+  /** Its pod, from the cluster (kubernetes.enabled): names the workload and may declare its agent. */
+  podOf?: PodLookup;
+  /** What the pod watch says of itself, for bpf status. */
+  kubernetes?: { status(): unknown };
 }
 
 /** The interfaces the backstop watches by default: the host side of the common CNIs' pod links. */
@@ -124,7 +128,7 @@ export class NodeEnforcement {
     this.#bpf = bpf;
     this.#mount = mount;
     this.#governed = governed;
-    this.#registry = new WorkloadRegistry(new CgroupIndex(mount, governed));
+    this.#registry = new WorkloadRegistry(new CgroupIndex(mount, governed), Date.now, o.podOf);
     this.#resolver = destinationResolver(o, { add: (net, source) => bpf.addDestination(net, source), remove: (net) => bpf.removeDestination(net) });
     this.#ledger = new KillLedger(o.stateDir);
     this.#bypass = new BypassReporter((r) => o.onBypass?.(r));
@@ -266,6 +270,18 @@ export class NodeEnforcement {
     return this.ca?.certPem ?? null;
   }
 
+  /** A pod's identity changed (an annotation, its namespace's defaults): a newly declared agent's kill reaches its cgroups now. */
+  podChanged(podUid: string, pod: PodRef | null): void {
+    for (const w of this.#registry.podChanged(podUid, pod)) {
+      if (w.agent && this.#o.kills.stopping({ agent: w.agent, team: w.team ?? '' })) this.#killWorkloads([w]);
+      else if (this.#killedCgroups.has(w.cgroupId) && !stillStopped(this.#o.kills, w)) {
+        this.#bpf.unkill(w.cgroupId);
+        this.#killedCgroups.delete(w.cgroupId);
+        this.#ledger.forget([w.cgroupId]);
+      }
+    }
+  }
+
   /** The workload behind a redirected connection, by its cgroup. */
   readonly workloadOf = (origin: TransparentOrigin): SeenWorkload | null => this.#registry.get(origin.cgroupId) ?? null;
 
@@ -299,6 +315,7 @@ export class NodeEnforcement {
       killed_cgroups: [...this.#killedCgroups].map(String),
       global_kill: this.#bpf.isKilled('global'),
       capability_warnings: workloads.filter((w) => w.capabilities && (w.capabilities.net_raw || w.capabilities.net_admin)).map((w) => w.id),
+      kubernetes: this.#o.kubernetes?.status() ?? null,
     };
   }
 
@@ -320,6 +337,7 @@ export class NodeEnforcement {
       addresses: [...w.addresses],
       killed: this.#killedCgroups.has(w.cgroupId),
       capabilities: w.capabilities ? { net_raw: w.capabilities.netRaw, net_admin: w.capabilities.netAdmin } : null,
+      pod: w.pod ? { namespace: w.pod.namespace, name: w.pod.name, owner: w.pod.owner, service_account: w.pod.serviceAccount, node: w.pod.node, declared_agent: w.pod.agent } : null,
       first_seen: new Date(w.firstSeen).toISOString(),
       last_seen: w.lastSeen ? new Date(w.lastSeen).toISOString() : null,
     };

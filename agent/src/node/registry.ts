@@ -1,5 +1,5 @@
 import type { BpfEvent } from '../bpf/index.js';
-import type { KillScope, KillSwitches } from '../../../proxy/src/index.js';
+import type { KillScope, KillSwitches, PodRef } from '../../../proxy/src/index.js';
 import type { CgroupIndex, WorkloadIdentity } from './workloads.js';
 
 /** A workload seen talking to an AI destination, registered (a virtual key named it) or not. */
@@ -27,7 +27,12 @@ export interface SeenWorkload extends WorkloadIdentity {
   bypassAttempts: number;
   /** CAP_NET_RAW / CAP_NET_ADMIN held by its processes when last checked. */
   capabilities: { netRaw: boolean; netAdmin: boolean } | null;
+  /** Its pod, when the node agent watches the cluster and the pod is this node's. */
+  pod: PodRef | null;
 }
+
+/** A workload's pod, from its cgroup's container id or pod UID (null outside Kubernetes). */
+export type PodLookup = (identity: WorkloadIdentity) => PodRef | null;
 
 const MAX_WORKLOADS = 10_000;
 
@@ -54,6 +59,7 @@ export class WorkloadRegistry {
   constructor(
     private readonly index: CgroupIndex,
     private readonly now: () => number = Date.now,
+    private readonly podOf: PodLookup = () => null,
   ) {}
 
   /** Records an event; returns the workload and whether this is the first time it is seen. */
@@ -64,8 +70,9 @@ export class WorkloadRegistry {
       if (this.#byCgroup.size >= MAX_WORKLOADS) this.#evictOldest();
       w = this.#create(e.cgroupId, e.pid, e.comm);
     }
-    // Not found at its first event (made after the last walk): looked for again now.
+    // Not found at its first event (made after the last walk, or before the pod informer heard of it): looked for again now.
     if (w.cgroupPath === null) Object.assign(w, this.index.identify(e.cgroupId));
+    if (w.pod === null) this.#setPod(w, this.podOf(w));
     w.lastSeen = this.now();
     w.pid = e.pid;
     w.comm = e.comm;
@@ -95,9 +102,35 @@ export class WorkloadRegistry {
       addresses: new Set(),
       bypassAttempts: 0,
       capabilities: null,
+      pod: null,
     };
+    this.#setPod(w, this.podOf(w));
     this.#byCgroup.set(cgroupId, w);
     return w;
+  }
+
+  /** A pod names its workload, and a pod that declares its agent binds it (a virtual key cannot rebind it). */
+  #setPod(w: SeenWorkload, pod: PodRef | null): void {
+    if (!pod) return;
+    w.pod = pod;
+    w.id = `shadow-${pod.namespace}.${pod.name}`;
+    if (pod.agent) {
+      w.agent = pod.agent;
+      w.team = pod.team;
+    }
+  }
+
+  /** A pod changed (annotations, its namespace's defaults): its workloads follow. Returns those whose agent changed. */
+  podChanged(podUid: string, pod: PodRef | null): SeenWorkload[] {
+    const changed: SeenWorkload[] = [];
+    for (const w of this.#byCgroup.values()) {
+      if (w.podUid !== podUid) continue;
+      const before = `${w.agent}|${w.team}`;
+      if (pod) this.#setPod(w, pod);
+      else w.pod = null;
+      if (`${w.agent}|${w.team}` !== before) changed.push(w);
+    }
+    return changed;
   }
 
   /** A workload an earlier agent killed (from the kill ledger), known again after a restart. */
@@ -123,10 +156,10 @@ export class WorkloadRegistry {
     return undefined;
   }
 
-  /** Binds a cgroup to the agent a virtual key named; true when that is new. */
+  /** Binds a cgroup to the agent a virtual key named; true when that is new. A pod that declares its agent stays bound to it. */
   bind(cgroupId: bigint, agent: string, team: string): boolean {
     const w = this.#byCgroup.get(cgroupId);
-    if (!w || (w.agent === agent && w.team === team)) return false;
+    if (!w || w.pod?.agent || (w.agent === agent && w.team === team)) return false;
     w.agent = agent;
     w.team = team;
     return true;

@@ -3,6 +3,7 @@ import type { Charge } from '../budget/charge.js';
 import type { CallView } from '../core/call-view.js';
 import type { IngressFacts } from '../core/ingress-facts.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
+import type { PodRef } from '../identity/pod.js';
 import type { Presented } from '../identity/presented.js';
 import type { Verdict } from '../core/verdict.js';
 import type { Contract } from '../contracts/compile.js';
@@ -29,6 +30,8 @@ export interface RequestContext {
   canary?: string;
   key: VirtualKey | null;
   principal: Principal | null;
+  /** The pod a transparently redirected request came from, when the node agent knows it. */
+  pod?: PodRef | null;
   /** Set by the budget stage: what settlement charges when the request ends. */
   charge: Charge | null;
   /** Non-deciding verdicts (warn) collected on the way. */

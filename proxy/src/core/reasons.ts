@@ -50,6 +50,7 @@ const table = {
   ALT_KEY_UNKNOWN: { status: 401, errorClass: 'authentication', retry: 'never', hint: 'Use a virtual key issued by this Altrace agent (altrace keys create).' },
   ALT_KEY_EXPIRED: { status: 401, errorClass: 'authentication', retry: 'never', hint: 'The virtual key has expired: ask an operator for a new key.' },
   ALT_KEY_REVOKED: { status: 401, errorClass: 'authentication', retry: 'never', hint: 'The virtual key was revoked: ask an operator for a new key.' },
+  ALT_KEY_POD_MISMATCH: { status: 403, errorClass: 'permission', retry: 'never', hint: 'This pod declares another agent (altrace.io/agent): a virtual key works only from its own agent’s pods. Send no key (the pod is governed as its declared agent) or fix the annotation.' },
   ALT_REAL_KEY_REJECTED: { status: 401, errorClass: 'authentication', retry: 'never', hint: 'Do not send real provider keys through Altrace: use your alt-... virtual key.' },
   ALT_REAL_KEY_PASSTHROUGH: { status: 200, errorClass: 'internal', retry: 'not_a_refusal', hint: 'A real provider key was passed through (enforce_only is off): issue a virtual key for this agent.' },
   ALT_KILLED_GLOBAL: { status: 403, errorClass: 'permission', retry: 'never', hint: 'An operator engaged the global kill switch: every agent is stopped until it is released (altrace unkill global).' },

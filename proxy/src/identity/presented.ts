@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { VIRTUAL_KEY_PREFIX } from './keys.js';
+import { POD_IDENTITY_PLACEHOLDER } from './pod.js';
 
 /**
  * What the caller presented as credentials, wherever its SDK put them. Anything
@@ -39,7 +40,7 @@ export function presentedCredential(headers: IncomingHttpHeaders, query: URLSear
 }
 
 function consider(out: Presented, where: string, value: string | undefined): void {
-  if (!value) return;
+  if (!value || value === POD_IDENTITY_PLACEHOLDER) return;
   if (value.startsWith(VIRTUAL_KEY_PREFIX)) out.virtual ??= value;
   else if (out.realIn === null) {
     out.realIn = where;

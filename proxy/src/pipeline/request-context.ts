@@ -76,6 +76,7 @@ export function describeRequest(id: string, method: string, url: URL, routed: Ro
     content: null,
     key: null,
     principal: null,
+    pod: null,
     charge: null,
     notes: [],
   };

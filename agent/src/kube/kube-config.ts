@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config/config.js';
+import { AltraceError } from '../errors.js';
+
+/** The API server could not be configured: names what is missing. */
+export class KubernetesConfigError extends AltraceError {
+  constructor(message: string) {
+    super('ALT_KUBERNETES_CONFIG', message);
+  }
+}
+
+/**
+ * How the agent reaches its API server: in a pod, the service account's own (what every node
+ * agent uses); otherwise `kubernetes.api_server` with a bearer token read from a file (a
+ * projected token, rotated by the kubelet: read again on each request).
+ */
+export function kubeConfigFor(k: Config['kubernetes']): KubeConfig {
+  const kc = new KubeConfig();
+  if (!k.api_server) {
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new KubernetesConfigError('kubernetes.enabled is true but this is not a pod (no KUBERNETES_SERVICE_HOST) and kubernetes.api_server is not set');
+    kc.loadFromCluster();
+    return kc;
+  }
+  if (!k.token_file) throw new KubernetesConfigError('kubernetes.api_server is set but kubernetes.token_file is not: the agent needs a bearer token');
+  try {
+    readFileSync(k.token_file, 'utf8');
+  } catch (err) {
+    throw new KubernetesConfigError(`kubernetes.token_file ${k.token_file}: ${(err as Error).message}`);
+  }
+  kc.loadFromOptions({
+    clusters: [{ name: 'altrace', server: k.api_server, skipTLSVerify: k.insecure_skip_tls_verify, ...(k.ca_file ? { caFile: k.ca_file } : {}) }],
+    // client-node's file auth provider re-reads the file every minute, as client-go does.
+    users: [{ name: 'altrace', authProvider: { name: 'tokenFile', config: { tokenFile: k.token_file } } }],
+    contexts: [{ name: 'altrace', cluster: 'altrace', user: 'altrace' }],
+    currentContext: 'altrace',
+  });
+  return kc;
+}
