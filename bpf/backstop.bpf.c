@@ -6,8 +6,12 @@
  * reported. */
 #include "packet.bpf.h"
 
-#define ALT_TC_ACT_OK 0
+/* tcx verdicts: "next" hands the packet to whatever else is attached (the CNI's own programs,
+ * which run after this one); TC_ACT_OK would end the chain and skip them. */
+#define ALT_TCX_NEXT -1
 #define ALT_TC_ACT_SHOT 2
+#define ALT_ETH_P_8021Q 0x8100
+#define ALT_ETH_P_8021AD 0x88A8
 
 SEC("tc")
 int alt_backstop(struct __sk_buff *skb)
@@ -16,8 +20,16 @@ int alt_backstop(struct __sk_buff *skb)
 	struct alt_packet p;
 	__u32 *flags = bpf_map_lookup_elem(&alt_ifaces, &ifindex);
 
-	if (!flags || !alt_parse(skb, ALT_ETH_HLEN, &p))
-		return ALT_TC_ACT_OK;
+	if (!flags)
+		return ALT_TCX_NEXT;
+	/* A pod has no business tagging frames, and a tag hides the IP packet from this parse while
+	 * the node may untag and route it after tc (a priority tag, VID 0): dropped. */
+	if (skb->vlan_present || skb->protocol == bpf_htons(ALT_ETH_P_8021Q) || skb->protocol == bpf_htons(ALT_ETH_P_8021AD)) {
+		alt_count(ALT_STAT_BYPASS_DROPPED);
+		return ALT_TC_ACT_SHOT;
+	}
+	if (!alt_parse(skb, ALT_ETH_HLEN, &p))
+		return ALT_TCX_NEXT;
 	if (alt_is_ai(&p.dst) && !alt_is_proxy(&p)) {
 		alt_count(ALT_STAT_BYPASS_DROPPED);
 		alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, ifindex, 0);
@@ -28,7 +40,7 @@ int alt_backstop(struct __sk_buff *skb)
 		alt_emit_packet(ALT_EV_STRICT_DROPPED, &p, ifindex, 0);
 		return ALT_TC_ACT_SHOT;
 	}
-	return ALT_TC_ACT_OK;
+	return ALT_TCX_NEXT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -92,12 +92,14 @@ struct {
 	__uint(max_entries, ALT_DNS_EVENTS_BYTES);
 } alt_dns ALT_MAP;
 
+/* Named for its layout: when struct alt_stats grows, the map is renamed, so an upgraded agent
+ * never meets an older pin it cannot reuse (libbpf refuses a pinned map of another size). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct alt_stats);
-} alt_stats ALT_MAP;
+} alt_counters ALT_MAP;
 
 #define ALT_IPPROTO_TCP 6
 #define ALT_IPPROTO_UDP 17
@@ -107,7 +109,7 @@ struct {
 static __always_inline void alt_count(enum alt_stat s)
 {
 	__u32 zero = 0;
-	struct alt_stats *st = bpf_map_lookup_elem(&alt_stats, &zero);
+	struct alt_stats *st = bpf_map_lookup_elem(&alt_counters, &zero);
 
 	if (st && s < ALT_STAT_COUNT)
 		__sync_fetch_and_add(&st->n[s], 1);
@@ -144,11 +146,24 @@ static __always_inline void alt_endpoint_v4(struct alt_endpoint *ep, __u32 addr,
 		ALT_CTX(ctx, field[3]) = w_[3];                                              \
 	} while (0)
 
+/* An address in the destination set; a NAT64 address (64:ff9b::/96) by the IPv4 address it
+ * carries too, since a pod on an IPv6-only cluster can build one from any A record. */
 static __always_inline int alt_addr_is_ai(const __u8 *addr)
 {
 	struct alt_net_key key = { .prefixlen = 128 };
+	int nat64 = addr[0] == 0x00 && addr[1] == 0x64 && addr[2] == 0xff && addr[3] == 0x9b;
 
 	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
+	if (bpf_map_lookup_elem(&alt_dest_nets, &key))
+		return 1;
+	for (int i = 4; i < 12; i++)
+		if (addr[i])
+			nat64 = 0;
+	if (!nat64)
+		return 0;
+	__builtin_memset(key.addr, 0, 10);
+	key.addr[10] = 0xff;
+	key.addr[11] = 0xff;
 	return bpf_map_lookup_elem(&alt_dest_nets, &key) != 0;
 }
 

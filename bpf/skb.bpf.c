@@ -29,15 +29,53 @@ static __always_inline int alt_skb_exempt(struct __sk_buff *skb)
 	return 0;
 }
 
+#define ALT_SOCK_RAW 3
+
+static __always_inline int alt_skb_strict(struct __sk_buff *skb)
+{
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
+
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(&alt_strict, &id))
+			return 1;
+	}
+	return 0;
+}
+
+/* A socket whose packets no connect or sendmsg hook judged: raw, or a protocol past them (SCTP,
+ * ICMP ping sockets). In a strict cgroup, it may send only to strict destinations. */
+static __always_inline int alt_skb_unhooked(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	return sk->type == ALT_SOCK_RAW || (sk->protocol != ALT_IPPROTO_TCP && sk->protocol != ALT_IPPROTO_UDP);
+}
+
 SEC("cgroup_skb/egress")
 int alt_skb_egress(struct __sk_buff *skb)
 {
 	struct alt_packet p;
 
-	if (!alt_parse(skb, 0, &p) || !alt_is_ai(&p.dst) || alt_is_proxy(&p) || alt_skb_exempt(skb))
+	if (!alt_parse(skb, 0, &p) || alt_is_proxy(&p))
 		return ALT_SKB_PASS;
-	alt_count(ALT_STAT_BYPASS_DROPPED);
-	alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, skb->ifindex, bpf_skb_cgroup_id(skb));
+	if (alt_is_ai(&p.dst)) {
+		if (alt_skb_exempt(skb))
+			return ALT_SKB_PASS;
+		alt_count(ALT_STAT_BYPASS_DROPPED);
+		alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, skb->ifindex, bpf_skb_cgroup_id(skb));
+		return ALT_SKB_DROP;
+	}
+	if (alt_strict_destination(&p) || !alt_skb_unhooked(skb) || !alt_skb_strict(skb) || alt_skb_exempt(skb))
+		return ALT_SKB_PASS;
+	alt_count(ALT_STAT_STRICT_DROPPED);
+	alt_emit_packet(ALT_EV_STRICT_DROPPED, &p, skb->ifindex, bpf_skb_cgroup_id(skb));
 	return ALT_SKB_DROP;
 }
 

@@ -39,8 +39,9 @@ bool IsCgroupProgram(const bpf_program* prog) {
   return type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || type == BPF_PROG_TYPE_SOCK_OPS || type == BPF_PROG_TYPE_CGROUP_SKB;
 }
 
-// The kernel's value (6.6+); libbpf 1.1's headers predate it.
+// The kernel's values (6.6+); libbpf 1.1's headers predate them.
 constexpr int kTcxIngress = 46;
+constexpr unsigned kTcxBefore = 1U << 3;  // BPF_F_BEFORE: at the head of the interface's chain
 
 }  // namespace
 
@@ -300,7 +301,9 @@ Napi::Value BpfObject::AttachTcx(const Napi::CallbackInfo& info) {
   int ifindex = info[1].As<Napi::Number>().Int32Value();
   bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
   if (prog == nullptr || bpf_program__type(prog) != BPF_PROG_TYPE_SCHED_CLS) Throw(env, "ALT_BPF_ATTACH", "no tc program named " + name);
-  int fd = bpf_link_create(bpf_program__fd(prog), ifindex, static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+  // First in the chain: the CNI's own programs (which may end the chain) run after the backstop.
+  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kTcxBefore);
+  int fd = bpf_link_create(bpf_program__fd(prog), ifindex, static_cast<bpf_attach_type>(kTcxIngress), &opts);
   if (fd < 0) Throw(env, "ALT_BPF_ATTACH", "attaching " + name + " to interface " + std::to_string(ifindex) + " (tcx ingress)", errno);
   uint32_t id = next_link_++;
   fd_links_[id] = fd;

@@ -7,7 +7,7 @@
 // first shown to work against a destination that is not an AI one, so a drop is the backstop's
 // doing and not a broken attack.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { Child, Cleanup, TempCgroup } from './rig.js';
 import { bpfSuite } from './suite.js';
 
 const ATTACKER = new URL('../../../test/fixtures/attacker.py', import.meta.url).pathname;
+const BPF_OBJECT = new URL('../../../bpf/.output/altrace.bpf.o', import.meta.url).pathname;
 const OTHER_PORT = 9443;
 const RELAY_PORT = 3128;
 const PROVIDER_NAME = 'api.rig-provider.test';
@@ -215,6 +216,8 @@ bpfSuite(() => {
         // The provider's name (learned from pods' DNS answers) and a range it serves from (its published range, here).
         `  destinations: ["${PROVIDER_NAME}", "${rangeStart}/28", "${v6.nodeAddress}"]`,
         `  backstop_interfaces: [${pod.nodeInterface}, ${spod.nodeInterface}]`,
+        // The rig's provider is on private addresses; a real provider's are public.
+        '  dns_observe_private: true',
         '  strict:',
         '    cgroups: [strict]',
         `    interfaces: [${spod.nodeInterface}]`,
@@ -340,6 +343,22 @@ bpfSuite(() => {
 
     t.false(providerHttp.log.some((l) => l.startsWith(`${pod.address} `)), 'the provider never saw the pod');
     t.false(readFileSync(providerUdpFile, 'utf8').includes(pod.address), 'no datagram from the pod reached the provider');
+
+    // The CNI's own tc programs on the pod's link still run after the backstop: it hands packets
+    // on (tcx "next"), it does not end the chain. A classic tc BPF filter stands in for them; the
+    // kernel's run counter (kernel.bpf_stats_enabled, restored after) says whether it ran.
+    const stats = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+    writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+    cleanup.add(() => writeFileSync('/proc/sys/kernel/bpf_stats_enabled', stats));
+    execFileSync('tc', ['qdisc', 'add', 'dev', pod.nodeInterface, 'clsact']);
+    cleanup.add(() => void spawnSync('tc', ['qdisc', 'del', 'dev', pod.nodeInterface, 'clsact']));
+    execFileSync('tc', ['filter', 'add', 'dev', pod.nodeInterface, 'ingress', 'bpf', 'da', 'obj', BPF_OBJECT, 'sec', 'tc']);
+    const filters = JSON.parse(execFileSync('tc', ['-j', 'filter', 'show', 'dev', pod.nodeInterface, 'ingress'], { encoding: 'utf8' })) as { options?: { prog?: { id: number } } }[];
+    const cniProg = filters.find((f) => f.options?.prog)!.options!.prog!.id;
+    const runs = () => (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(cniProg)], { encoding: 'utf8' })) as { run_cnt?: number }).run_cnt ?? 0;
+    const cniBefore = runs();
+    t.is((await attack(podPlace(), ['tcp-http', '--dst', elsewhere.address, '--port', String(OTHER_PORT)])).status, 200);
+    t.true(runs() > cniBefore, `the tc program after the backstop ran on the pod's packets (${runs() - cniBefore} runs)`);
     const after = await status();
     const dropped = after.stats.bypassDropped! - before.bypassDropped!;
     t.true(dropped >= 4, `the backstops counted their drops (${dropped})`);

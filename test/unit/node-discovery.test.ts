@@ -82,7 +82,7 @@ test('addresses a pod was told in a DNS answer join the set for their TTL, for p
   const s = sink();
   let now = 0;
   const specs = [{ provider: 'p', host: 'api.provider.test' }, { provider: 'azure', host: '*.openai.azure.com' }, { provider: 'bedrock', host: 'bedrock-runtime.*.amazonaws.com' }, { provider: 'vertex', host: '*-aiplatform.googleapis.com' }];
-  const r = new DestinationResolver(specs, s, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, now: () => now });
+  const r = new DestinationResolver(specs, s, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, now: () => now, observedHoldS: 0, observePrivate: true });
   t.is(r.observe('API.Provider.test.', [{ address: '10.0.0.7', ttl: 30 }]), 'p', 'case and the root dot do not matter');
   t.is(r.observe('my-res.openai.azure.com', [{ address: '10.0.0.8', ttl: 30 }, { address: 'fd00::8', ttl: 30 }]), 'azure');
   t.is(r.observe('bedrock-runtime.eu-west-1.amazonaws.com', [{ address: '10.0.0.9', ttl: 30 }]), 'bedrock');
@@ -96,6 +96,31 @@ test('addresses a pod was told in a DNS answer join the set for their TTL, for p
   now += 36_000; // past TTL + the minimum TTL
   r.observe('api.provider.test', []);
   t.deepEqual([...s.set], [], 'observed addresses expire like resolved ones');
+});
+
+test('answers from pods are learned for public addresses only (unless allowed), through CNAMEs, held a day, and capped', (t) => {
+  const s = sink();
+  let now = 0;
+  const r = new DestinationResolver([{ provider: 'p', host: 'api.provider.test' }], s, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, now: () => now, maxObserved: 3 });
+  const forged = ['10.96.0.10', '127.0.0.1', '169.254.169.254', '100.64.1.1', '172.20.0.1', '192.168.1.1', '0.0.0.0', '224.0.0.1', 'fd00::1', 'fe80::1', '::1'];
+  t.is(r.observe('api.provider.test', forged.map((address) => ({ address, ttl: 30 }))), 'p');
+  t.deepEqual([...s.set], [], 'a forged answer cannot send cluster, loopback or link-local addresses to the proxy');
+  // An alias of the provider's name: the question is not the provider's, a name in the answer is.
+  t.is(r.observe(['alias.example.org', 'api.provider.test'], [{ address: '203.0.113.9', ttl: 30 }]), 'p');
+  t.true(s.set.has('203.0.113.9'));
+  now += 3_600_000;
+  r.observe('api.provider.test', []);
+  t.true(s.set.has('203.0.113.9'), 'an observed address outlives its TTL: held a day by default');
+  for (const a of ['203.0.113.10', '203.0.113.11', '203.0.113.12']) r.observe('api.provider.test', [{ address: a, ttl: 30 }]);
+  t.is(s.set.size, 3, 'no more observed addresses than the cap');
+  t.false(s.set.has('203.0.113.9'), 'the soonest to expire went first');
+  // The same net in two spellings is one entry, and a kernel that refuses an add is not taken for holding it.
+  const refusing = { add: () => { throw new Error('trie full'); }, remove: () => true };
+  const errors: string[] = [];
+  const r2 = new DestinationResolver([{ provider: 'p', host: 'api.provider.test' }], refusing, { dns: { resolve4: async () => [], resolve6: async () => [] }, minTtlS: 5, maxTtlS: 300, onError: (h) => errors.push(h) });
+  r2.observe('api.provider.test', [{ address: '203.0.113.20', ttl: 30 }]);
+  t.deepEqual(r2.entries(), []);
+  t.deepEqual(errors, ['203.0.113.20']);
 });
 
 test('a DNS response is read for its question and address answers, through CNAMEs and compression; junk reads as nothing', (t) => {
@@ -119,7 +144,7 @@ test('a DNS response is read for its question and address answers, through CNAME
     rr(name('edge.cdn.test'), 1, 60, Buffer.from([10, 1, 2, 3])),
     rr(name('edge.cdn.test'), 28, 61, Buffer.from('fd000000000000000000000000000009', 'hex')),
   ]);
-  t.deepEqual(parseDnsResponse(msg), { name: 'api.provider.test', answers: [{ address: '10.1.2.3', ttl: 60 }, { address: 'fd00::9', ttl: 61 }] });
+  t.deepEqual(parseDnsResponse(msg), { name: 'api.provider.test', names: ['api.provider.test', 'edge.cdn.test'], answers: [{ address: '10.1.2.3', ttl: 60 }, { address: 'fd00::9', ttl: 61 }] });
   t.is(parseDnsResponse(Buffer.concat([header(0, 0x0100), question])), null, 'a query is not an answer');
   t.is(parseDnsResponse(Buffer.concat([header(0, 0x8183), question])), null, 'NXDOMAIN');
   t.is(parseDnsResponse(Buffer.from([1, 2, 3])), null);

@@ -176,6 +176,16 @@ export class BpfEnforcer {
     return this.#obj.mapDelete('alt_allow_nets', encodeNetKey(checkNet('net', net)));
   }
 
+  /** The nets strict mode allows, as the kernel holds them (a restarted agent's view). */
+  allowedNets(): string[] {
+    return this.#obj.mapKeys('alt_allow_nets').map((k) => formatNet(decodeNetKey(k)));
+  }
+
+  /** The strict cgroups, as the kernel holds them. */
+  strictCgroups(): bigint[] {
+    return this.#obj.mapKeys('alt_strict').map((k) => k.readBigUInt64LE(0));
+  }
+
   /** Puts a cgroup (and every cgroup below it) in strict mode, or takes it out. */
   setStrict(cgroupId: bigint, strict: boolean): void {
     const key = encodeU64(checkId('cgroupId', cgroupId));
@@ -335,7 +345,7 @@ export class BpfEnforcer {
   }
 
   stats(): BpfStats & { eventsLost: number } {
-    return { ...decodeStats(this.#obj.mapLookup('alt_stats', ZERO_KEY)!), eventsLost: this.#obj.eventsLost() };
+    return { ...decodeStats(this.#obj.mapLookup('alt_counters', ZERO_KEY)!), eventsLost: this.#obj.eventsLost() };
   }
 
   /** Pins every map under dir (a bpffs directory). Maps loaded with pinDir stay tied to it. */

@@ -35,6 +35,7 @@ export interface Config {
     tls: 'terminate' | 'refuse' | 'passthrough';
     destinations?: string[];
     backstop_interfaces?: string[];
+    dns_observe_private: boolean;
     strict: { cgroups: string[]; interfaces: string[]; allow: string[] };
     resolve_min_ttl_s: number;
     resolve_max_ttl_s: number;

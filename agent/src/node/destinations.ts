@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import { addressBytes } from '../bpf/address.js';
+import { addressBytes, formatNet, isV4Mapped } from '../bpf/address.js';
 import type { DestinationSource } from '../bpf/layout.js';
+import { checkNet } from '../bpf/validate.js';
 
 /**
  * One AI destination as configured: a provider's host — an FQDN (resolved by the node, and
@@ -32,6 +33,14 @@ export interface ResolverOptions {
   maxTtlS: number;
   onError?: (host: string, err: Error) => void;
   now?: () => number;
+  /** How long an address a pod was told stays in the set (default a day: a pod may keep it that
+   *  long, and nothing else on the node may ask again for a provider known only by a pattern). */
+  observedHoldS?: number;
+  /** At most this many observed addresses; the soonest to expire go first (default 4096). */
+  maxObserved?: number;
+  /** Learn private, loopback, link-local and other non-public addresses from pods' answers
+   *  (default no: a pod could otherwise send cluster addresses to the proxy with a forged reply). */
+  observePrivate?: boolean;
 }
 
 interface Held {
@@ -91,8 +100,9 @@ export class DestinationResolver {
   readonly #now: () => number;
   readonly #held = new Map<string, Held>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
-  /** The nets, parsed once, for providerOf (events arrive one per connect). */
+  /** The nets, parsed once, for providerOf (events arrive one per connect), and its answers. */
   #parsed: { net: { bytes: Buffer; bits: number }; held: Held }[] | null = null;
+  readonly #providerCache = new Map<string, string | null>();
   #closed = false;
 
   constructor(specs: readonly DestinationSpec[], sink: DestinationSink, options: ResolverOptions) {
@@ -109,6 +119,8 @@ export class DestinationResolver {
 
   /** The provider an address belongs to (any port), or null when it is not an AI destination. */
   providerOf(address: string): string | null {
+    const cached = this.#providerCache.get(address);
+    if (cached !== undefined) return cached;
     if (isIP(address) === 0) return null;
     const bytes = addressBytes(address);
     this.#parsed ??= [...this.#held.entries()].map(([net, held]) => ({ net: parseNet(net), held }));
@@ -116,6 +128,8 @@ export class DestinationResolver {
     for (const { net, held } of this.#parsed) {
       if ((best === null || net.bits > best.bits) && contains(net, bytes)) best = { bits: net.bits, provider: held.provider };
     }
+    if (this.#providerCache.size >= 4096) this.#providerCache.clear();
+    this.#providerCache.set(address, best?.provider ?? null);
     return best?.provider ?? null;
   }
 
@@ -124,14 +138,28 @@ export class DestinationResolver {
    * or below a `*.suffix` one), the addresses it was given join the set for their TTL. Returns
    * the provider, or null when the name is nobody's.
    */
-  observe(name: string, answers: readonly { address: string; ttl: number }[]): string | null {
-    const wanted = normalName(name);
-    const spec = this.#specs.find((s) => nameMatches(normalName(s.host), wanted));
-    if (!spec || isIP(spec.host) !== 0 || isCidr(spec.host)) return null;
+  observe(names: string | readonly string[], answers: readonly { address: string; ttl: number }[]): string | null {
+    const wanted = (typeof names === 'string' ? [names] : names).map(normalName);
+    const spec = this.#specs.find((s) => !isIP(s.host) && !isCidr(s.host) && wanted.some((n) => nameMatches(normalName(s.host), n)));
+    if (!spec) return null;
     const now = this.#now();
-    for (const a of answers) this.#hold('observed', spec.provider, 'observed', a.address, now + (this.#clamp(a.ttl) + this.#o.minTtlS) * 1000);
+    const holdS = this.#o.observedHoldS ?? 86_400;
+    for (const a of answers) {
+      if (!this.#o.observePrivate && !isPublic(a.address)) continue;
+      this.#hold('observed', spec.provider, 'observed', a.address, now + Math.max(holdS, this.#clamp(a.ttl) + this.#o.minTtlS) * 1000);
+    }
     this.#expire();
+    this.#capObserved();
     return spec.provider;
+  }
+
+  /** Observed-only addresses beyond the cap go, the soonest to expire first: a flood of forged answers cannot fill the kernel's set. */
+  #capObserved(): void {
+    const max = this.#o.maxObserved ?? 4096;
+    const observed = [...this.#held.entries()].filter(([, h]) => h.holders.size === 1 && h.holders.has('observed'));
+    if (observed.length <= max) return;
+    observed.sort((a, b) => a[1].holders.get('observed')! - b[1].holders.get('observed')!);
+    for (const [net] of observed.slice(0, observed.length - max)) this.#drop(net);
   }
 
   /** What is in the set now, for status output. */
@@ -182,15 +210,34 @@ export class DestinationResolver {
     return Math.min(this.#o.maxTtlS, Math.max(this.#o.minTtlS, ttl));
   }
 
-  #hold(holder: number | 'observed', provider: string, source: DestinationSource, net: string, until: number): void {
+  #hold(holder: number | 'observed', provider: string, source: DestinationSource, text: string, until: number): void {
+    // One spelling per net (203.0.113.7 and 203.0.113.7/32 are one kernel key): each is held once.
+    const net = formatNet(checkNet('net', text));
     let h = this.#held.get(net);
     if (!h) {
+      try {
+        this.#sink.add(net, source);
+      } catch (err) {
+        // Not in the kernel is not held: the next refresh or answer tries again.
+        this.#o.onError?.(net, err as Error);
+        return;
+      }
       h = { provider, source, holders: new Map() };
       this.#held.set(net, h);
-      this.#parsed = null;
-      this.#sink.add(net, source);
+      this.#invalidate();
     }
     h.holders.set(holder, Math.max(until, h.holders.get(holder) ?? 0));
+  }
+
+  #invalidate(): void {
+    this.#parsed = null;
+    this.#providerCache.clear();
+  }
+
+  #drop(net: string): void {
+    this.#held.delete(net);
+    this.#invalidate();
+    this.#sink.remove(net);
   }
 
   #extend(index: number, until: number): void {
@@ -205,11 +252,28 @@ export class DestinationResolver {
     for (const [net, h] of this.#held) {
       for (const [holder, until] of h.holders) if (until <= now) h.holders.delete(holder);
       if (h.holders.size > 0) continue;
-      this.#held.delete(net);
-      this.#parsed = null;
-      this.#sink.remove(net);
+      this.#drop(net);
     }
   }
+}
+
+const NON_PUBLIC_V4: [number, number, number][] = [
+  // [first octet, second octet mask, second octet value] ranges, as (a, mask, value) on octet 2.
+  [0, 0, 0], [10, 0, 0], [127, 0, 0], [100, 0xc0, 64], [169, 0xff, 254], [172, 0xf0, 16], [192, 0xff, 168],
+];
+
+/** A globally routable unicast address: what a provider's API answers on (never loopback, private, link-local, CGNAT, multicast, reserved). */
+export function isPublic(address: string): boolean {
+  if (isIP(address) === 0) return false;
+  const b = addressBytes(address);
+  if (isV4Mapped(b)) {
+    const [a, second] = [b[12]!, b[13]!];
+    if (a >= 224) return false;
+    return !NON_PUBLIC_V4.some(([first, mask, value]) => a === first && (second & mask) === value);
+  }
+  if (b.every((x) => x === 0) || (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1)) return false;
+  // Only 2000::/3 is global unicast today (ULA fc00::/7, link-local fe80::/10, multicast ff00::/8 are not).
+  return (b[0]! & 0xe0) === 0x20;
 }
 
 /**

@@ -9,8 +9,13 @@ const MAX_POINTER_HOPS = 16;
 
 export interface DnsResponse {
   name: string;
+  /** Every name the answer section speaks of: owners and CNAME targets (an alias of a provider's
+   *  name, or the name its record points to, is the provider's too). */
+  names: string[];
   answers: { address: string; ttl: number }[];
 }
+
+const TYPE_CNAME = 5;
 
 /** The name at `at`, following compression pointers; with where the name's own bytes end. */
 function readName(msg: Buffer, at: number): { name: string; end: number } | null {
@@ -46,9 +51,11 @@ export function parseDnsResponse(msg: Buffer): DnsResponse | null {
   if (!question || question.end + 4 > msg.length) return null;
   let at = question.end + 4;
   const answers: DnsResponse['answers'] = [];
+  const names = new Set([question.name.toLowerCase()]);
   for (let i = 0; i < answerCount; i++) {
     const owner = readName(msg, at);
     if (!owner || owner.end + 10 > msg.length) break;
+    names.add(owner.name.toLowerCase());
     const type = msg.readUInt16BE(owner.end);
     const ttl = msg.readUInt32BE(owner.end + 4);
     const length = msg.readUInt16BE(owner.end + 8);
@@ -57,7 +64,11 @@ export function parseDnsResponse(msg: Buffer): DnsResponse | null {
     // CNAME chains answer the question too: every address in the answer section is its answer.
     if (type === TYPE_A && length === 4) answers.push({ address: Array.from(msg.subarray(data, data + 4)).join('.'), ttl });
     else if (type === TYPE_AAAA && length === 16) answers.push({ address: formatAddress(msg.subarray(data, data + 16)), ttl });
+    else if (type === TYPE_CNAME) {
+      const target = readName(msg, data);
+      if (target) names.add(target.name.toLowerCase());
+    }
     at = data + length;
   }
-  return { name: question.name, answers };
+  return { name: question.name, names: [...names], answers };
 }

@@ -15,6 +15,10 @@ import { KillLedger } from './kill-ledger.js';
 import { destinationSpecs } from './providers.js';
 import { stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
 import { parseAllowEntry } from './strict.js';
+import { formatNet } from '../bpf/address.js';
+import { checkNet } from '../bpf/validate.js';
+
+const checkNetText = (text: string) => checkNet('node.strict.allow', text);
 import { CgroupIndex } from './workloads.js';
 
 export { destinationSpecs } from './providers.js';
@@ -62,6 +66,7 @@ export function destinationResolver(o: NodeEnforcementOptions, sink: Destination
     dns: new Resolver({ timeout: 2000, tries: 2 }),
     minTtlS: o.config.resolve_min_ttl_s,
     maxTtlS: o.config.resolve_max_ttl_s,
+    observePrivate: o.config.dns_observe_private,
     onError: (host, err) => {
       const level = warned.has(host) ? 'debug' : 'warn';
       warned.add(host);
@@ -115,6 +120,7 @@ export class NodeEnforcement {
   readonly #backstopPatterns: string[];
   readonly #strictCgroups: string[];
   #interfaces: InterfaceWatcher | null = null;
+  #pruneTimer: NodeJS.Timeout | null = null;
   #events: EventSubscription | null = null;
   #dns: EventSubscription | null = null;
   #eventsSeen = 0;
@@ -177,6 +183,7 @@ export class NodeEnforcement {
     if (own && join(this.#mount, own).startsWith(this.#governed + '/')) this.#bpf.exempt({ cgroupId: cgroupId(join(this.#mount, own)) });
     this.#bpf.attachCgroup(this.#governed);
     this.#startBackstop();
+    this.#pruneLater();
     logger.info(
       { cgroup: this.#governed, proxy: `${proxy.address}:${proxy.port}`, destinations: this.#resolver.entries().length, backstop_interfaces: this.#backstopPatterns, strict_cgroups: this.#strictCgroups },
       'node enforcement attached',
@@ -186,20 +193,34 @@ export class NodeEnforcement {
 
   #applyStrict(proxy: { address: string; port: number }): void {
     const { strict } = this.#o.config;
-    if (this.#strictCgroups.length === 0 && strict.interfaces.length === 0) return;
-    for (const text of strict.allow) {
-      const entry = parseAllowEntry(text);
-      this.#bpf.allow(entry.net, entry.ports);
-    }
-    // The transparent listener is where AI connections go; the explicit proxy is on the same host.
-    this.#bpf.allow(proxy.address, [proxy.port]);
+    const wanted = new Set<bigint>();
     for (const dir of this.#strictCgroups) {
       try {
-        this.#bpf.setStrict(cgroupId(dir), true);
+        wanted.add(cgroupId(dir));
       } catch (err) {
         throw new NodeEnforcementError(`node.strict.cgroups ${dir}: ${(err as Error).message}`);
       }
     }
+    for (const id of wanted) this.#bpf.setStrict(id, true);
+    for (const id of this.#bpf.strictCgroups()) if (!wanted.has(id)) this.#bpf.setStrict(id, false);
+    if (this.#strictCgroups.length === 0 && strict.interfaces.length === 0) {
+      for (const net of this.#bpf.allowedNets()) this.#bpf.disallow(net);
+      return;
+    }
+    // One kernel entry per net: entries naming the same net merge their ports (none: any port);
+    // the transparent listener is always among them.
+    const merged = new Map<string, Set<number> | 'any'>();
+    for (const entry of [...strict.allow.map(parseAllowEntry), { net: proxy.address, ports: [proxy.port] }]) {
+      const net = formatNet(checkNetText(entry.net));
+      const before = merged.get(net);
+      merged.set(net, before === 'any' || entry.ports.length === 0 ? 'any' : new Set([...(before ?? []), ...entry.ports]));
+    }
+    for (const [net, ports] of merged) {
+      if (ports !== 'any' && ports.size > 8) throw new NodeEnforcementError(`node.strict.allow names ${ports.size} ports for ${net}: at most 8 per address or CIDR`);
+      this.#bpf.allow(net, ports === 'any' ? [] : [...ports]);
+    }
+    // Pinned maps keep what an earlier configuration put there: what this one does not name goes.
+    for (const net of this.#bpf.allowedNets()) if (!merged.has(net)) this.#bpf.disallow(net);
   }
 
   #startBackstop(): void {
@@ -218,6 +239,24 @@ export class NodeEnforcement {
       (i) => void this.#bpf.unwatchInterface(i.ifindex),
     );
     this.#interfaces.start(1000);
+    // An interface an earlier agent watched and this one does not (gone, or no longer matching).
+    const watched = this.#interfaces.names();
+    for (const { ifindex } of this.#bpf.watchedInterfaces()) if (!watched.has(ifindex)) this.#bpf.unwatchInterface(ifindex);
+  }
+
+  /**
+   * Destinations an earlier agent left in the pinned set that this one does not hold, removed
+   * once every address it resolves has had its longest TTL to come back: kept until then, since
+   * an agent may still connect to one from its cache.
+   */
+  #pruneLater(): void {
+    const { resolve_max_ttl_s: max, resolve_min_ttl_s: min } = this.#o.config;
+    const timer = setTimeout(() => {
+      const held = new Set(this.#resolver.entries().map((e) => e.net));
+      for (const net of this.#bpf.destinationNets()) if (!held.has(net)) this.#bpf.removeDestination(net);
+    }, (max + min) * 1000);
+    timer.unref();
+    this.#pruneTimer = timer;
   }
 
   /**
@@ -344,6 +383,7 @@ export class NodeEnforcement {
   }
 
   close(): void {
+    if (this.#pruneTimer) clearTimeout(this.#pruneTimer);
     this.#interfaces?.stop();
     this.#events?.stop();
     this.#dns?.stop();
@@ -371,7 +411,7 @@ export class NodeEnforcement {
 
   #onPacketDrop(e: BpfEvent, provider: string | null): void {
     // The cgroup backstop knows the socket's cgroup; a host-side interface knows only the address.
-    const workload = (e.cgroupId !== 0n ? this.#registry.get(e.cgroupId) : undefined) ?? (e.source ? this.#registry.byAddress(e.source.address) : undefined) ?? null;
+    const workload = (e.cgroupId !== 0n ? this.#registry.ensure(e.cgroupId) : undefined) ?? (e.source ? this.#registry.byAddress(e.source.address) : undefined) ?? null;
     const seenAt = e.ifindex !== 0 && e.cgroupId === 0n ? (this.#interfaces?.names().get(e.ifindex) ?? `ifindex ${e.ifindex}`) : 'cgroup';
     this.#reportBypass(e, workload, seenAt, provider);
   }
@@ -391,7 +431,7 @@ export class NodeEnforcement {
   #onDnsAnswer(message: Buffer): void {
     const response = parseDnsResponse(message);
     if (!response || response.answers.length === 0) return;
-    const provider = this.#resolver.observe(response.name, response.answers);
+    const provider = this.#resolver.observe(response.names, response.answers);
     this.#o.logger.debug({ name: response.name, answers: response.answers.length, provider }, 'DNS answer seen in a governed pod');
     if (provider !== null) this.#dnsObserved++;
   }
@@ -406,8 +446,13 @@ export class NodeEnforcement {
   }
 
   #killWorkloads(workloads: SeenWorkload[]): void {
-    // Whose each entry is goes to disk first: a restarted agent must be able to lift it.
-    this.#ledger.record(workloads.map((w) => ({ cgroupId: String(w.cgroupId), cgroupPath: w.cgroupPath, id: w.id, agent: w.agent, team: w.team })));
+    // Whose each entry is goes to disk first: a restarted agent must be able to lift it. A disk
+    // that refuses must not stop the kill itself (a restart then keeps the entry, fail closed).
+    try {
+      this.#ledger.record(workloads.map((w) => ({ cgroupId: String(w.cgroupId), cgroupPath: w.cgroupPath, id: w.id, agent: w.agent, team: w.team })));
+    } catch (err) {
+      this.#o.logger.error({ err: (err as Error).message }, 'the kill ledger could not be written; the kill is applied in the kernel all the same');
+    }
     for (const w of workloads) {
       this.#bpf.kill(w.cgroupId);
       this.#killedCgroups.add(w.cgroupId);

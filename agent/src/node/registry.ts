@@ -133,9 +133,18 @@ export class WorkloadRegistry {
     return changed;
   }
 
+  /** The workload of a cgroup the kernel named (a dropped packet's socket), known from now on. */
+  ensure(cgroupId: bigint): SeenWorkload {
+    const w = this.#byCgroup.get(cgroupId) ?? this.#create(cgroupId, 0, '');
+    w.lastSeen = this.now();
+    return w;
+  }
+
   /** A workload an earlier agent killed (from the kill ledger), known again after a restart. */
   restore(cgroupId: bigint, binding: { id: string; agent: string | null; team: string | null }): SeenWorkload {
     const w = this.#byCgroup.get(cgroupId) ?? this.#create(cgroupId, 0, '');
+    // Seen now: the oldest go first when the registry is full, and this one must stay to be lifted.
+    w.lastSeen = this.now();
     w.id = binding.id;
     w.agent = binding.agent;
     w.team = binding.team;
