@@ -171,6 +171,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     keyEnv: Object.fromEntries([...config.providers.compatible.map((c) => [c.name, c.api_key_env]), ...config.mcp.servers.map((s) => [mcpUpstream(s.name), s.api_key_env])]),
     awsChain,
   });
+  const credentialWatch = credentials.watch((err) => {
+    if (err) logger.error({ err: err.message }, 'credentials changed but could not be read; the last good ones stay in use');
+    else logger.info({ credentials: credentials.configured() }, 'credentials reloaded');
+  });
 
   const policyFile = resolvePolicyPath(config.policy);
   const policy = new PolicyHolder(loadPolicy(policyFile));
@@ -367,6 +371,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     node?.close();
     await pods?.stop();
+    credentialWatch.close();
     await followed?.follower.close();
     await transparent?.close(0);
     await audit?.close();
@@ -459,6 +464,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await followed?.follower.close();
       node?.close();
       await pods?.stop();
+      credentialWatch.close();
       await transparent?.close(500);
       await listener.close(2_000);
       await control.close();

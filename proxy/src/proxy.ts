@@ -285,7 +285,8 @@ export class GovernedProxy {
     const held = o.credentials.get(upstream.name);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
-      return this.#block(x, block('credential-lane', 'ALT_CREDENTIAL_MISSING', `no credential for ${upstream.name}`, upstream.credentialHint));
+      const problem = o.credentials.problem?.(upstream.name);
+      return this.#block(x, block('credential-lane', 'ALT_CREDENTIAL_MISSING', `no credential for ${upstream.name}${problem ? `: ${problem}` : ''}`, upstream.credentialHint));
     }
     const url = upstreamUrl(upstream, target.path);
     const sendBody = target.body ?? bodyBytes;

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Credential, CredentialSource } from '../../../proxy/src/index.js';
 import { CredentialStoreError } from '../errors.js';
@@ -37,12 +37,37 @@ function toCredential(entry: Record<string, string> | string | undefined): Crede
 }
 
 /**
+ * One file of a secret mount (a Kubernetes Secret's volume, Vault Agent's or the Secrets Store
+ * CSI driver's output): the key itself, or a YAML mapping of its parts (api_key; or
+ * access_key_id, secret_access_key, session_token for Bedrock). What cannot be a credential is
+ * said in words an operator can act on.
+ */
+function secretFile(path: string): { credential: Credential | null; problem: string | null } {
+  const text = readFileSync(path, 'utf8').trim();
+  if (!text) return { credential: null, problem: `secret file ${path} is empty` };
+  let doc: unknown = null;
+  try {
+    doc = /^[a-z_]+\s*:/m.test(text) ? parseYaml(text) : null;
+  } catch {
+    doc = null;
+  }
+  if (doc !== null && typeof doc === 'object') {
+    const credential = toCredential(doc as Record<string, string>);
+    return credential ? { credential, problem: null } : { credential: null, problem: `secret file ${path} holds a mapping with neither api_key nor access_key_id and secret_access_key` };
+  }
+  return { credential: toCredential(text), problem: null };
+}
+
+/**
  * The credential lane's source of real provider keys. Precedence: environment, Kubernetes
- * secret mount, credentials file, then the encrypted store. Read at start-up and on reload();
- * the hot path reads memory only.
+ * secret mount, credentials file, then the encrypted store. Read at start-up, on reload(), and
+ * whenever a watched secret mount or credentials file changes (watch()): a rotated secret is used
+ * from the next request, and a request already on its way keeps the credential it was given.
+ * The hot path reads memory only.
  */
 export class CredentialStore implements CredentialSource {
   #map = new Map<string, Credential>();
+  #problems = new Map<string, string>();
   #awsCached: { cred: Credential; until: number } | null = null;
 
   constructor(private readonly o: CredentialStoreOptions) {
@@ -51,6 +76,7 @@ export class CredentialStore implements CredentialSource {
 
   reload(): void {
     const next = new Map<string, Credential>();
+    const problems = new Map<string, string>();
     const put = (name: string, c: Credential | null) => {
       if (c && !next.has(name)) next.set(name, c);
     };
@@ -64,7 +90,16 @@ export class CredentialStore implements CredentialSource {
       for (const name of readdirSync(this.o.secretDir)) {
         if (name.startsWith('.')) continue;
         // A Kubernetes secret key cannot hold ':', so the MCP server mcp:github is the file mcp.github.
-        put(name.startsWith('mcp.') ? `mcp:${name.slice(4)}` : name, toCredential(readFileSync(join(this.o.secretDir, name), 'utf8').trim()));
+        const upstream = name.startsWith('mcp.') ? `mcp:${name.slice(4)}` : name;
+        let read: ReturnType<typeof secretFile>;
+        try {
+          read = secretFile(join(this.o.secretDir, name));
+        } catch (err) {
+          // Removed between the listing and the read (a rotation under way): the next change reads it again.
+          read = { credential: null, problem: `secret file ${join(this.o.secretDir, name)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+        }
+        if (read.problem && !next.has(upstream)) problems.set(upstream, read.problem);
+        put(upstream, read.credential);
       }
     }
     if (this.o.file) {
@@ -78,7 +113,49 @@ export class CredentialStore implements CredentialSource {
       for (const [name, entry] of Object.entries(doc as Record<string, Record<string, string> | string>)) put(name, toCredential(entry));
     }
     for (const [name, entry] of Object.entries(this.o.stored())) put(name, toCredential(entry));
+    for (const name of next.keys()) problems.delete(name);
     this.#map = next;
+    this.#problems = problems;
+  }
+
+  /** Why an upstream has no credential, when a source said why (a malformed or empty secret file). */
+  problem(upstream: string): string | null {
+    return this.#problems.get(upstream) ?? null;
+  }
+
+  /**
+   * Reloads when the secret mount or the credentials file changes. A Kubernetes secret volume
+   * swaps its `..data` link in one rename; Vault Agent and the CSI driver rewrite files: either
+   * way one reload a moment after the last event. A reload that fails (a credentials file
+   * mid-edit) keeps the last good credentials and says why.
+   */
+  watch(onReload: (err: Error | null) => void): { close(): void } {
+    const watchers: FSWatcher[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    const changed = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        try {
+          this.reload();
+          onReload(null);
+        } catch (err) {
+          onReload(err as Error);
+        }
+      }, 100);
+      timer.unref();
+    };
+    for (const dir of [this.o.secretDir, this.o.file ? dirname(this.o.file) : undefined]) {
+      if (!dir || !existsSync(dir)) continue;
+      const w = watch(dir, { persistent: false }, changed);
+      w.on('error', () => {});
+      watchers.push(w);
+    }
+    return {
+      close: () => {
+        if (timer) clearTimeout(timer);
+        for (const w of watchers) w.close();
+      },
+    };
   }
 
   get(upstream: string): Credential | null | Promise<Credential | null> {

@@ -7,4 +7,6 @@ export type Credential =
 /** Where the credential lane reads real credentials at the moment a request leaves. */
 export interface CredentialSource {
   get(upstream: string): Credential | null | Promise<Credential | null>;
+  /** Why an upstream has no credential, when the source knows (a malformed secret file). */
+  problem?(upstream: string): string | null;
 }
