@@ -19,6 +19,7 @@
 #define ALT_MAX_ALLOW_NETS 4096
 #define ALT_MAX_STRICT 4096
 #define ALT_MAX_IFACES 4096
+#define ALT_MAX_UNGOVERNED 16384
 #define ALT_ALLOW_PORTS 8
 /* DNS answers copied to userspace: enough for the answers to one name (EDNS answers beyond it
  * are cut; the records that fit are still read). */
@@ -30,6 +31,10 @@
 #define ALT_EVENTS_BYTES (256 * 1024)
 /* Deny and exempt checks walk the cgroup's ancestors, so one entry covers a whole pod. */
 #define ALT_MAX_CGROUP_DEPTH 16
+
+/* alt_regoverned values: which of a cgroup's AI connections a socket-destroy pass ends. */
+#define ALT_REGOVERN_DIRECT 1     /* it came under governance: its direct ones */
+#define ALT_REGOVERN_REDIRECTED 2 /* it left governance: its redirected ones */
 
 /* Deny-map key meaning "every cgroup": real cgroup ids start at 1. */
 #define ALT_KILL_ALL 0ULL
@@ -82,6 +87,10 @@ struct alt_exempt_key {
 enum alt_config_flags {
 	ALT_CFG_PROXY4 = 1,
 	ALT_CFG_PROXY6 = 2,
+	/* Opt-in (Kubernetes labels): cgroups in alt_ungoverned, and packets from the addresses in
+	 * alt_ungoverned_addrs, are left alone; everything else under the governed cgroup is governed
+	 * (a pod the agent has not judged yet included: fail closed). */
+	ALT_CFG_OPT_IN = 4,
 };
 
 /* alt_config[0]: where AI connections go. An unset family fails closed (connect gets EPERM). */

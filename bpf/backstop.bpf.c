@@ -30,6 +30,13 @@ int alt_backstop(struct __sk_buff *skb)
 	}
 	if (!alt_parse(skb, ALT_ETH_HLEN, &p))
 		return ALT_TCX_NEXT;
+	if (alt_opt_in()) {
+		struct alt_net_key from = { .prefixlen = 128 };
+
+		__builtin_memcpy(from.addr, p.src.addr, ALT_ADDR_LEN);
+		if (bpf_map_lookup_elem(&alt_ungoverned_addrs, &from))
+			return ALT_TCX_NEXT;
+	}
 	if (alt_is_ai(&p.dst) && !alt_is_proxy(&p)) {
 		alt_count(ALT_STAT_BYPASS_DROPPED);
 		alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, ifindex, 0);

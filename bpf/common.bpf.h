@@ -36,6 +36,31 @@ struct {
 	__type(value, __u32);
 } alt_strict ALT_MAP;
 
+/* Opt-in mode: cgroup id -> 1 for pods not opted in (ancestors count). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_UNGOVERNED);
+	__type(key, __u64);
+	__type(value, __u32);
+} alt_ungoverned ALT_MAP;
+
+/* Opt-in mode: the addresses of pods not opted in (16 bytes, v4-mapped) -> 1, for the packet backstop. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_UNGOVERNED);
+	__type(key, struct alt_net_key);
+	__type(value, __u32);
+} alt_ungoverned_addrs ALT_MAP;
+
+/* cgroup id -> 1 while a socket-destroy pass ends the direct AI connections of a cgroup that has
+ * just come under governance (opt-in): made before, they went around the proxy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_DENY);
+	__type(key, __u64);
+	__type(value, __u32);
+} alt_regoverned ALT_MAP;
+
 /* ifindex -> enum alt_iface_flags: the host-side interfaces the packet backstop watches. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -237,6 +262,30 @@ static __always_inline int alt_current_killed(void)
 	return 0;
 }
 
+static __always_inline int alt_opt_in(void)
+{
+	__u32 zero = 0;
+	struct alt_config *cfg = bpf_map_lookup_elem(&alt_config, &zero);
+
+	return cfg && (cfg->flags & ALT_CFG_OPT_IN);
+}
+
+/* Opt-in mode, and the current task's cgroup (or an ancestor) is a pod that has not opted in. */
+static __always_inline int alt_current_ungoverned(void)
+{
+	if (!alt_opt_in())
+		return 0;
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(&alt_ungoverned, &id))
+			return 1;
+	}
+	return 0;
+}
+
 /* The current task's cgroup or an ancestor is strict: its egress is limited to declared places. */
 static __always_inline int alt_current_strict(void)
 {
@@ -310,6 +359,8 @@ static __always_inline int alt_strict_allows(struct bpf_sock_addr *ctx, const st
  * the call past the proxy. */
 static __always_inline int alt_udp_allowed(struct bpf_sock_addr *ctx, struct alt_endpoint *dest)
 {
+	if (alt_current_ungoverned())
+		return 1;
 	if (!alt_is_ai(dest))
 		return alt_strict_allows(ctx, dest);
 	alt_count(ALT_STAT_UDP_REFUSED);

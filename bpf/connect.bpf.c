@@ -50,6 +50,8 @@ static __always_inline int alt_decide(struct bpf_sock_addr *ctx, struct alt_endp
 	__u64 cookie;
 
 	*rewrite = 0;
+	if (alt_current_ungoverned())
+		return 1;
 	/* Only TCP can be relayed through the proxy; no other protocol reaches an AI address. */
 	if (ctx->protocol != ALT_IPPROTO_TCP && ctx->protocol != ALT_IPPROTO_MPTCP)
 		return alt_udp_allowed(ctx, dest);

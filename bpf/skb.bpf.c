@@ -58,12 +58,28 @@ static __always_inline int alt_skb_unhooked(struct __sk_buff *skb)
 	return sk->type == ALT_SOCK_RAW || (sk->protocol != ALT_IPPROTO_TCP && sk->protocol != ALT_IPPROTO_UDP);
 }
 
+/* Opt-in mode, and the socket's cgroup (or an ancestor) is a pod that has not opted in. */
+static __always_inline int alt_skb_ungoverned(struct __sk_buff *skb)
+{
+	if (!alt_opt_in())
+		return 0;
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
+
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(&alt_ungoverned, &id))
+			return 1;
+	}
+	return 0;
+}
+
 SEC("cgroup_skb/egress")
 int alt_skb_egress(struct __sk_buff *skb)
 {
 	struct alt_packet p;
 
-	if (!alt_parse(skb, 0, &p) || alt_is_proxy(&p))
+	if (!alt_parse(skb, 0, &p) || alt_is_proxy(&p) || alt_skb_ungoverned(skb))
 		return ALT_SKB_PASS;
 	if (alt_is_ai(&p.dst)) {
 		if (alt_skb_exempt(skb))

@@ -326,7 +326,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     if (config.node.enforcement !== 'off') {
       if (config.kubernetes.enabled) {
         const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
-        pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => node instanceof NodeEnforcement && node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null) });
+        pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
+          if (!(node instanceof NodeEnforcement)) return;
+          node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null);
+          node.podEnforcement(p.uid, change === 'set' ? p : null);
+        } });
         // Listed before enforcement starts: the pods already running are known from the first connect.
         if (!(await pods.start())) logger.warn({ node: nodeName }, 'the pod watch has not listed yet: workloads are named by cgroup until it does');
       }
@@ -342,6 +346,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         },
         stateDir: config.state_dir,
         ...(podCache ? { podOf: podLookup(podCache), kubernetes: podCache } : {}),
+        ...(podCache && config.kubernetes.enforce === 'labeled' ? { optIn: { pods: () => podCache.pods() } } : {}),
         onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
         onBypass: (r: BypassReport) => {
           const who = r.workload?.agent ?? r.workload?.id ?? `unknown source ${r.source ?? '?'}`;

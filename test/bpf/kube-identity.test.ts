@@ -5,114 +5,30 @@
 // the pod, a key of another agent from it is refused, an unannotated pod is a shadow agent
 // named by its pod, and an annotation added to a running pod takes effect at once.
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeApiServer, type KubeObject } from '../fixtures/kube-apiserver.js';
 import { eventually } from '../helpers/harness.js';
-import { SIM_PORT, startRigAgent, startSimulator, RIG_REAL_KEY, type RigAgent } from './agent-rig.js';
-import { NetRig, type Link } from './netns.js';
-import { Child, Cleanup, TempCgroup } from './rig.js';
+import { RIG_REAL_KEY, SIM_PORT, type RigAgent } from './agent-rig.js';
+import { NODE, startKubeRig, type KubePod } from './kube-rig.js';
+import type { Link } from './netns.js';
+import { Cleanup } from './rig.js';
+import type { KubeApiServer } from '../fixtures/kube-apiserver.js';
 import { bpfSuite } from './suite.js';
-
-const NODE = 'rig-node';
-
-interface KubePod {
-  uid: string;
-  container: string;
-  cgroup: string;
-  child: Child;
-}
-
-/** The kubelet's systemd-driver layout for a besteffort pod's container, under `root`. */
-function kubeletCgroup(root: string, uid: string, container: string): string {
-  return join(root, 'kubepods.slice', 'kubepods-besteffort.slice', `kubepods-besteffort-pod${uid.replaceAll('-', '_')}.slice`, `cri-containerd-${container}.scope`);
-}
-
-function podObject(name: string, uid: string, container: string, annotations: Record<string, string>): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'agents',
-      uid,
-      labels: { app: 'research', 'pod-template-hash': '5c7d9b' },
-      annotations,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'research-5c7d9b', uid: randomUUID(), controller: true }],
-    },
-    spec: { nodeName: NODE, serviceAccountName: 'research-sa', containers: [{ name: 'agent', image: 'agent:1' }] },
-    status: { phase: 'Running', containerStatuses: [{ name: 'agent', image: 'agent:1', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${container}` }] },
-  };
-}
 
 bpfSuite(() => {
   const cleanup = new Cleanup();
   test.after.always(() => cleanup.run());
   let api: KubeApiServer;
-  let pod: Link;
   let provider: Link;
   let rig: RigAgent;
   let declared: KubePod;
   let plain: KubePod;
   let received: () => Promise<{ headers: Record<string, string>; peer: string | null }[]>;
-  let simUrl: string;
-
-  async function startPod(root: string, name: string, annotations: Record<string, string>): Promise<KubePod> {
-    const uid = randomUUID();
-    const container = randomUUID().replaceAll('-', '').repeat(2);
-    const cgroup = kubeletCgroup(root, uid, container);
-    mkdirSync(cgroup, { recursive: true });
-    cleanup.add(async () => {
-      // Deepest first; a process just killed can hold its cgroup for a moment.
-      for (let dir = cgroup; dir !== root; dir = join(dir, '..')) {
-        if (!existsSync(dir)) continue;
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(root, '..', 'cgroup.procs'), pid);
-        for (let i = 0; i < 50; i++) {
-          try {
-            rmdirSync(dir);
-            break;
-          } catch {
-            await sleep(20);
-          }
-        }
-      }
-    });
-    api.create('pods', podObject(name, uid, container, annotations));
-    const child = await Child.spawn(cleanup, { cgroupProcs: join(cgroup, 'cgroup.procs'), netns: pod.netns });
-    return { uid, container, cgroup, child };
-  }
 
   test.before(async () => {
-    api = await new KubeApiServer().start();
-    cleanup.add(() => api.close());
-    api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', annotations: { 'altrace.io/team': 'research-team' } } });
-    const net = NetRig.create(cleanup);
-    pod = net.namespace('ipod', 1);
-    provider = net.namespace('iprv', 2);
-    simUrl = (await startSimulator(provider, cleanup)).url;
-    received = async () => ((await (await fetch(`${simUrl}/__sim/requests`)).json()) as { received: { headers: Record<string, string>; peer: string | null }[] }).received;
-    const node = TempCgroup.create(cleanup);
-    const secrets = mkdtempSync(join(tmpdir(), 'altrace-kube-token-'));
-    cleanup.add(() => rmSync(secrets, { recursive: true, force: true }));
-    const tokenFile = join(secrets, 'token');
-    writeFileSync(tokenFile, api.token);
-    rig = await startRigAgent(cleanup, {
-      cgroup: node.path,
-      pod,
-      simUrl,
-      env: {
-        ALTRACE_KUBERNETES_ENABLED: 'true',
-        ALTRACE_KUBERNETES_API_SERVER: api.url,
-        ALTRACE_KUBERNETES_TOKEN_FILE: tokenFile,
-        ALTRACE_KUBERNETES_NODE_NAME: NODE,
-        ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
-      },
-    });
-    declared = await startPod(node.path, 'research-5c7d9b-abcde', { 'altrace.io/agent': 'researcher', 'altrace.io/cost-center': 'cc-7' });
-    plain = await startPod(node.path, 'research-5c7d9b-fghij', {});
+    const k = await startKubeRig(cleanup, { namespaces: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', annotations: { 'altrace.io/team': 'research-team' } } }] });
+    ({ api, provider, rig } = k);
+    received = async () => ((await (await fetch(`${k.simUrl}/__sim/requests`)).json()) as { received: { headers: Record<string, string>; peer: string | null }[] }).received;
+    declared = await k.startPod({ name: 'research-5c7d9b-abcde', annotations: { 'altrace.io/agent': 'researcher', 'altrace.io/cost-center': 'cc-7' } });
+    plain = await k.startPod({ name: 'research-5c7d9b-fghij' });
   });
 
   test.serial('a pod that declares its agent is governed as it with no key in the pod; its decision names namespace, pod, owner, service account and node', async (t) => {

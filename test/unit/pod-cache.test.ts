@@ -37,7 +37,7 @@ async function setup(t: { teardown: (f: () => unknown) => void }, inactivityMs =
   writeFileSync(join(dir, 'token'), api.token);
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', annotations: { 'altrace.io/team': 'research' } } });
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
-  const kubeConfig = kubeConfigFor({ enabled: true, api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true, watch_inactivity_s: 60 });
+  const kubeConfig = kubeConfigFor({ enabled: true, api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true, watch_inactivity_s: 60, enforce: 'all' });
   const make = () => new PodCache({ kubeConfig, nodeName: 'node-a', logger: silent, inactivityMs, maxBackoffMs: 500 });
   return { api, make };
 }
@@ -54,6 +54,7 @@ test('this node’s pods are indexed by uid and container id, named by namespace
   t.deepEqual(cache.byContainer('b'.repeat(64)), {
     namespace: 'agents', pod: 'research-7d9f8b6c5d-x2x4z', uid: web.metadata.uid!, node: 'node-a', serviceAccount: 'research-sa',
     owner: { kind: 'Deployment', name: 'research' }, agent: 'researcher', team: 'research', costCenter: 'cc-42', containerIds: ['b'.repeat(64)],
+    enforce: false, addresses: [],
   });
   t.like(cache.byContainer('c'.repeat(64)), { namespace: 'other', owner: { kind: 'CronJob', name: 'nightly' }, agent: null, team: null }, 'no annotation anywhere: a shadow agent');
   t.is(cache.byContainer('d'.repeat(64)), undefined);

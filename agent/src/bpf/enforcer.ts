@@ -176,6 +176,43 @@ export class BpfEnforcer {
     return this.#obj.mapDelete('alt_allow_nets', encodeNetKey(checkNet('net', net)));
   }
 
+  /** Opt-in mode (Kubernetes labels): cgroups and pod addresses marked ungoverned are left alone. */
+  setOptIn(on: boolean): void {
+    const cfg = this.proxyAddress();
+    cfg.optIn = on === true;
+    this.#obj.mapUpdate('alt_config', ZERO_KEY, encodeConfig(cfg), 0);
+  }
+
+  /** A pod that has not opted in: its cgroup (and those below it) left alone in opt-in mode. */
+  setUngoverned(cgroupId: bigint, ungoverned: boolean): void {
+    const key = encodeU64(checkId('cgroupId', cgroupId));
+    if (ungoverned) this.#obj.mapUpdate('alt_ungoverned', key, PRESENT, 0);
+    else this.#obj.mapDelete('alt_ungoverned', key);
+  }
+
+  /** While set, a socket-destroy pass also ends this cgroup's (and those below it) direct AI
+   *  connections ('direct': it came under governance) or redirected ones ('redirected': it left). */
+  setRegoverned(cgroupId: bigint, ends: 'direct' | 'redirected' | null): void {
+    const key = encodeU64(checkId('cgroupId', cgroupId));
+    if (ends === null) this.#obj.mapDelete('alt_regoverned', key);
+    else this.#obj.mapUpdate('alt_regoverned', key, encodeU32(ends === 'direct' ? 1 : 2), 0);
+  }
+
+  ungovernedCgroups(): bigint[] {
+    return this.#obj.mapKeys('alt_ungoverned').map((k) => k.readBigUInt64LE(0));
+  }
+
+  /** A pod that has not opted in: packets from its address pass the packet backstop in opt-in mode. */
+  setUngovernedAddress(address: string, ungoverned: boolean): void {
+    const key = encodeNetKey({ address: checkAddress('address', address), prefixLength: 128 });
+    if (ungoverned) this.#obj.mapUpdate('alt_ungoverned_addrs', key, PRESENT, 0);
+    else this.#obj.mapDelete('alt_ungoverned_addrs', key);
+  }
+
+  ungovernedAddresses(): string[] {
+    return this.#obj.mapKeys('alt_ungoverned_addrs').map((k) => decodeNetKey(k).address);
+  }
+
   /** The nets strict mode allows, as the kernel holds them (a restarted agent's view). */
   allowedNets(): string[] {
     return this.#obj.mapKeys('alt_allow_nets').map((k) => formatNet(decodeNetKey(k)));

@@ -36,6 +36,7 @@ export const EXEMPT_CGROUP = 1;
 export const EXEMPT_NETNS = 2;
 export const CONFIG_PROXY4 = 1;
 export const CONFIG_PROXY6 = 2;
+export const CONFIG_OPT_IN = 4;
 const AF_INET = 2;
 const PROTOCOLS: Record<number, 'tcp' | 'udp'> = { 6: 'tcp', 17: 'udp' };
 const COMM_LEN = 16;
@@ -130,6 +131,8 @@ export function encodeExemptKey(kind: typeof EXEMPT_CGROUP | typeof EXEMPT_NETNS
 export interface ProxyConfig {
   v4: Endpoint | null;
   v6: Endpoint | null;
+  /** Opt-in mode: pods the agent marks ungoverned are left alone. */
+  optIn?: boolean;
 }
 
 export function encodeConfig(cfg: ProxyConfig): Buffer {
@@ -146,6 +149,7 @@ export function encodeConfig(cfg: ProxyConfig): Buffer {
     out.writeUInt16BE(cfg.v6.port, c.port6);
     flags |= CONFIG_PROXY6;
   }
+  if (cfg.optIn) flags |= CONFIG_OPT_IN;
   out.writeUInt32LE(flags, c.flags);
   return out;
 }
@@ -159,6 +163,7 @@ export function decodeConfig(buf: Buffer): ProxyConfig {
   return {
     v4: flags & CONFIG_PROXY4 ? { address: formatAddress(mapped), port: buf.readUInt16BE(c.port4) } : null,
     v6: flags & CONFIG_PROXY6 ? { address: formatAddress(buf.subarray(c.proxy6, c.proxy6 + 16)), port: buf.readUInt16BE(c.port6) } : null,
+    ...(flags & CONFIG_OPT_IN ? { optIn: true } : {}),
   };
 }
 

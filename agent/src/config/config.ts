@@ -50,6 +50,7 @@ export interface Config {
     insecure_skip_tls_verify: boolean;
     node_name?: string;
     watch_inactivity_s: number;
+    enforce: 'all' | 'labeled';
   };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
   providers: {
@@ -108,6 +109,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY', path: 'kubernetes.insecure_skip_tls_verify', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_NODE_NAME', path: 'kubernetes.node_name', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_WATCH_INACTIVITY_S', path: 'kubernetes.watch_inactivity_s', kind: 'int' },
+  { env: 'ALTRACE_KUBERNETES_ENFORCE', path: 'kubernetes.enforce', kind: 'string' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_PORT', path: 'node.transparent_port', kind: 'int' },

@@ -17,11 +17,16 @@ export interface PodIdentity {
   costCenter: string | null;
   /** Container ids (the runtime's, without its scheme) of its containers. */
   containerIds: string[];
+  /** Opted in to enforcement: label altrace.io/enforce on the pod ("true"/"false"), else on its namespace. */
+  enforce: boolean;
+  /** Its own addresses (none for a pod on the node's network). */
+  addresses: string[];
 }
 
 export const ANNOTATION_AGENT = 'altrace.io/agent';
 export const ANNOTATION_TEAM = 'altrace.io/team';
 export const ANNOTATION_COST_CENTER = 'altrace.io/cost-center';
+export const LABEL_ENFORCE = 'altrace.io/enforce';
 
 /**
  * The pod's owning workload, from its controller reference: a ReplicaSet is its Deployment's
@@ -61,6 +66,8 @@ export function podIdentity(pod: V1Pod, namespace: V1Namespace | undefined): Pod
     team: declared(ANNOTATION_TEAM),
     costCenter: declared(ANNOTATION_COST_CENTER),
     containerIds: statuses.map((s) => containerId(s.containerID)).filter((id): id is string => id !== null),
+    enforce: (pod.metadata?.labels?.[LABEL_ENFORCE] ?? namespace?.metadata?.labels?.[LABEL_ENFORCE]) === 'true',
+    addresses: pod.spec?.hostNetwork ? [] : [...new Set([...(pod.status?.podIPs ?? []).map((i) => i.ip), pod.status?.podIP].filter((a): a is string => !!a))],
   };
 }
 

@@ -15,6 +15,7 @@ import { KillLedger } from './kill-ledger.js';
 import { destinationSpecs } from './providers.js';
 import { stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
 import { parseAllowEntry } from './strict.js';
+import type { PodIdentity } from '../kube/pod-identity.js';
 import { formatNet } from '../bpf/address.js';
 import { checkNet } from '../bpf/validate.js';
 
@@ -94,6 +95,9 @@ export interface NodeEnforcementOptions {
   podOf?: PodLookup;
   /** What the pod watch says of itself, for bpf status. */
   kubernetes?: { status(): unknown };
+  /** Opt-in mode (kubernetes.enforce: labeled): only pods labelled altrace.io/enforce=true (or in
+   *  such a namespace) are governed; `pods` lists this node's pods as the watch knows them. */
+  optIn?: { pods(): PodIdentity[] };
 }
 
 /** The interfaces the backstop watches by default: the host side of the common CNIs' pod links. */
@@ -121,6 +125,10 @@ export class NodeEnforcement {
   readonly #strictCgroups: string[];
   #interfaces: InterfaceWatcher | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
+  /** Opt-in mode: pods not opted in, by UID, with the cgroups and addresses marked for them (none yet: their cgroup is still to come). */
+  readonly #optedOut = new Map<string, { cgroups: bigint[]; addresses: string[] }>();
+  #optInTimer: NodeJS.Timeout | null = null;
+  #index: CgroupIndex;
   #events: EventSubscription | null = null;
   #dns: EventSubscription | null = null;
   #eventsSeen = 0;
@@ -134,7 +142,8 @@ export class NodeEnforcement {
     this.#bpf = bpf;
     this.#mount = mount;
     this.#governed = governed;
-    this.#registry = new WorkloadRegistry(new CgroupIndex(mount, governed), Date.now, o.podOf);
+    this.#index = new CgroupIndex(mount, governed);
+    this.#registry = new WorkloadRegistry(this.#index, Date.now, o.podOf);
     this.#resolver = destinationResolver(o, { add: (net, source) => bpf.addDestination(net, source), remove: (net) => bpf.removeDestination(net) });
     this.#ledger = new KillLedger(o.stateDir);
     this.#bypass = new BypassReporter((r) => o.onBypass?.(r));
@@ -169,6 +178,7 @@ export class NodeEnforcement {
     this.#bpf.setProxyAddress(proxy, { allowLoopback: config.allow_loopback_proxy });
     this.#proxy = proxy;
     this.#applyStrict(proxy);
+    this.#startOptIn();
     // Literal addresses are in at once; FQDNs get two seconds before start-up goes on without them.
     await Promise.race([this.#resolver.start(), new Promise((r) => setTimeout(r, 2000).unref())]);
     // A throw in these would end in the addon's thread-safe call and vanish: each says so instead.
@@ -309,6 +319,77 @@ export class NodeEnforcement {
     return this.ca?.certPem ?? null;
   }
 
+  /**
+   * Opt-in mode: every pod this node runs is judged (a pod the agent has not judged yet is
+   * governed: fail closed), the marks an earlier agent pinned are reconciled, and pods whose
+   * cgroup the kubelet has not made yet are looked for again each second.
+   */
+  #startOptIn(): void {
+    const optIn = this.#o.optIn;
+    this.#bpf.setOptIn(optIn !== undefined);
+    if (!optIn) {
+      for (const id of this.#bpf.ungovernedCgroups()) this.#bpf.setUngoverned(id, false);
+      for (const a of this.#bpf.ungovernedAddresses()) this.#bpf.setUngovernedAddress(a, false);
+      return;
+    }
+    for (const p of optIn.pods()) this.podEnforcement(p.uid, p);
+    const cgroups = new Set([...this.#optedOut.values()].flatMap((o) => o.cgroups));
+    const addresses = new Set([...this.#optedOut.values()].flatMap((o) => o.addresses));
+    for (const id of this.#bpf.ungovernedCgroups()) if (!cgroups.has(id)) this.#bpf.setUngoverned(id, false);
+    for (const a of this.#bpf.ungovernedAddresses()) if (!addresses.has(a)) this.#bpf.setUngovernedAddress(a, false);
+    this.#optInTimer = setInterval(() => {
+      for (const [uid, marked] of this.#optedOut) if (marked.cgroups.length === 0) this.#markOptedOut(uid, marked);
+    }, 1000);
+    this.#optInTimer.unref();
+  }
+
+  /** Opt-in mode: a pod opted in or out (its label or its namespace's changed), appeared or went. */
+  podEnforcement(uid: string, pod: Pick<PodIdentity, 'enforce' | 'addresses'> | null): void {
+    if (!this.#o.optIn) return;
+    const marked = this.#optedOut.get(uid);
+    if (pod && !pod.enforce) {
+      const next = marked ?? { cgroups: [], addresses: [] };
+      for (const a of next.addresses) if (!pod.addresses.includes(a)) this.#bpf.setUngovernedAddress(a, false);
+      next.addresses = pod.addresses;
+      for (const a of next.addresses) this.#bpf.setUngovernedAddress(a, true);
+      this.#optedOut.set(uid, next);
+      this.#markOptedOut(uid, next);
+      // Left governance: its connections to the proxy end, and it reconnects directly.
+      if (!marked && next.cgroups.length > 0) void this.#endConnections(next.cgroups, 'redirected');
+      return;
+    }
+    if (!marked) return;
+    // Opted in, or gone: governed again from this moment. Its open direct AI connections went
+    // around the proxy: they end (the client reconnects, and is redirected).
+    for (const id of marked.cgroups) this.#bpf.setUngoverned(id, false);
+    for (const a of marked.addresses) this.#bpf.setUngovernedAddress(a, false);
+    this.#optedOut.delete(uid);
+    if (pod) void this.#endConnections(marked.cgroups, 'direct');
+  }
+
+  async #endConnections(cgroups: bigint[], ends: 'direct' | 'redirected'): Promise<void> {
+    const paths = new Set<string>();
+    for (const id of cgroups) {
+      const path = this.#index.identify(id).cgroupPath;
+      if (path) for (const ns of cgroupNetns(join(this.#mount, path)).values()) paths.add(ns);
+    }
+    for (const id of cgroups) this.#bpf.setRegoverned(id, ends);
+    try {
+      for (const ns of paths) {
+        const r = await this.#bpf.destroyKilledSockets(ns).catch((err: Error) => (this.#o.logger.warn({ netns: ns, ends, err: err.message }, 'could not end the AI connections of a pod whose governance changed'), null));
+        if (r) this.#o.logger.info({ netns: ns, ends, destroyed: r.destroyed }, 'AI connections of a pod whose governance changed ended');
+      }
+    } finally {
+      for (const id of cgroups) this.#bpf.setRegoverned(id, null);
+    }
+  }
+
+  #markOptedOut(uid: string, marked: { cgroups: bigint[]; addresses: string[] }): void {
+    const found = this.#index.findPod(uid).map((c) => c.id);
+    for (const id of found) if (!marked.cgroups.includes(id)) this.#bpf.setUngoverned(id, true);
+    if (found.length > 0) marked.cgroups = found;
+  }
+
   /** A pod's identity changed (an annotation, its namespace's defaults): a newly declared agent's kill reaches its cgroups now. */
   podChanged(podUid: string, pod: PodRef | null): void {
     for (const w of this.#registry.podChanged(podUid, pod)) {
@@ -354,7 +435,7 @@ export class NodeEnforcement {
       killed_cgroups: [...this.#killedCgroups].map(String),
       global_kill: this.#bpf.isKilled('global'),
       capability_warnings: workloads.filter((w) => w.capabilities && (w.capabilities.net_raw || w.capabilities.net_admin)).map((w) => w.id),
-      kubernetes: this.#o.kubernetes?.status() ?? null,
+      kubernetes: this.#o.kubernetes ? { ...(this.#o.kubernetes.status() as object), enforce: this.#o.optIn ? 'labeled' : 'all', pods_not_opted_in: this.#optedOut.size } : null,
     };
   }
 
@@ -384,6 +465,7 @@ export class NodeEnforcement {
 
   close(): void {
     if (this.#pruneTimer) clearTimeout(this.#pruneTimer);
+    if (this.#optInTimer) clearInterval(this.#optInTimer);
     this.#interfaces?.stop();
     this.#events?.stop();
     this.#dns?.stop();

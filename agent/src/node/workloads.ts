@@ -46,6 +46,20 @@ export class CgroupIndex {
     return { cgroupId, cgroupPath, ...(cgroupPath ? parseKubeCgroup(cgroupPath) : { podUid: null, containerId: null }) };
   }
 
+  /** The pod-level cgroup directories of a pod (by UID): what opting a pod in or out marks. */
+  findPod(uid: string): { id: bigint; path: string }[] {
+    const scan = () => [...this.#byId.entries()].filter(([, abs]) => {
+      const parsed = parseKubeCgroup(`/${relative(this.mount, abs)}`);
+      return parsed.podUid === uid && parsed.containerId === null;
+    });
+    let found = scan();
+    if (found.length === 0 && Date.now() - this.#walkedAt > 100) {
+      this.#walk();
+      found = scan();
+    }
+    return found.map(([id, path]) => ({ id, path }));
+  }
+
   #walk(): void {
     this.#walkedAt = Date.now();
     const stack = [this.root];
