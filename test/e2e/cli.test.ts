@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { ROOT, runCli, spawnAgent, type AgentProcess, type ChildEnv } from '../helpers/process.js';
 
@@ -68,6 +69,15 @@ test('altrace --version, -V and version print the package version', async (t) =>
   }
   const json = await runCli(['version', '--json']);
   t.deepEqual(JSON.parse(json.stdout), { version });
+});
+
+test('kubectl-altrace (the kubectl plugin npm installs beside it) is the same CLI', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+  t.is(pkg.bin['kubectl-altrace'], 'bin/kubectl-altrace.js');
+  const plugin = spawnSync(process.execPath, [join(ROOT, pkg.bin['kubectl-altrace']!), 'bpf', '--help'], { encoding: 'utf8' });
+  t.is(plugin.status, 0, plugin.stderr);
+  t.is(plugin.stdout, (await runCli(['bpf', '--help'])).stdout);
+  t.is(spawnSync(process.execPath, [join(ROOT, pkg.bin['kubectl-altrace']!), 'no-such-command'], { encoding: 'utf8' }).status, 2, 'usage errors exit 2 as the CLI does');
 });
 
 test('every command of the top-level help answers --help and help COMMAND with its own help, exit 0', async (t) => {
