@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BpfEnforcer } from '../../agent/src/bpf/index.js';
 import { Child, Cleanup, listen, TempCgroup } from './rig.js';
 import { bpfSuite } from './suite.js';
+import { runCli } from '../helpers/process.js';
 
 const AI_HOST = '127.0.0.2';
 
@@ -55,5 +56,26 @@ bpfSuite(() => {
     second.detachCgroup(cg.path);
     t.is(attachedTo(cg.path), 0, 'an explicit detach removes the pinned links too');
     t.deepEqual(readdirSync(mount).filter((f) => f.startsWith('link-')), []);
+  });
+
+  test.serial('altrace bpf uninstall removes what an agent left pinned: the programs detach, the maps go', async (t) => {
+    const mount = mkdtempSync(join(tmpdir(), 'altrace-bpffs-'));
+    cleanup.add(() => rmdirSync(mount));
+    execFileSync('mount', ['-t', 'bpf', 'bpf', mount]);
+    cleanup.add(() => execFileSync('umount', [mount]));
+    const cg = TempCgroup.create(cleanup);
+    const agent = BpfEnforcer.load({ pinDir: mount });
+    agent.kill(7n);
+    agent.attachCgroup(cg.path);
+    agent.close(); // the DaemonSet is deleted: its pins stay
+    t.is(attachedTo(cg.path), 9, 'still enforcing with no agent');
+    const r = await runCli(['bpf', 'uninstall', '--pin-dir', mount, '--json']);
+    t.is(r.code, 0, r.stderr);
+    const { removed } = JSON.parse(r.stdout) as { removed: string[] };
+    t.true(removed.includes('alt_deny') && removed.filter((n) => n.startsWith('link-')).length === 9);
+    t.is(attachedTo(cg.path), 0, 'nothing attached any more');
+    t.deepEqual(readdirSync(mount).filter((f) => f.startsWith('alt_') || f.startsWith('link-')), []);
+    t.is((await runCli(['bpf', 'uninstall', '--pin-dir', mount])).code, 1, 'a second run finds nothing');
+    t.is((await runCli(['bpf', 'uninstall'])).code, 2, 'the pin directory is required');
   });
 });

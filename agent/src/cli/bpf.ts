@@ -8,6 +8,7 @@ Usage:
   altrace bpf status
   altrace bpf ca
   altrace bpf cilium-policy --namespace NS [--allow CIDR|FQDN[:PORTS]]... (see altrace bpf cilium-policy --help)
+  altrace bpf uninstall --pin-dir DIR
 
 status   the programs attached and their kernel ids, the governed cgroup, the transparent
          listener the kernel redirects to, the AI destination set (each net and why it is
@@ -17,6 +18,9 @@ status   the programs attached and their kernel ids, the governed cgroup, the tr
          destroyed), and every workload seen: its cgroup, the agent it is bound to (or that it
          is a shadow agent), whether it is killed, bypass attempts, and a warning where its
          processes hold CAP_NET_RAW or CAP_NET_ADMIN.
+uninstall
+         remove the programs and maps an agent left pinned (node.pin_dir): after the agents
+         are gone, never during an upgrade (see altrace bpf uninstall --help).
 cilium-policy
          strict mode as a CiliumNetworkPolicy for a namespace (offline): egress only to the
          node proxy, cluster DNS and the declared destinations.
@@ -86,6 +90,7 @@ function text(s: Status): string {
 export async function bpfCommand(args: string[]): Promise<number> {
   // Offline, with options of its own: before the control-API options are parsed.
   if (args[0] === 'cilium-policy') return (await import('./bpf-cilium.js')).ciliumPolicyCommand(args.slice(1));
+  if (args[0] === 'uninstall') return (await import('./bpf-uninstall.js')).bpfUninstallCommand(args.slice(1));
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CONTROL_OPTIONS } });
   if (values.help) {
     process.stdout.write(HELP);
