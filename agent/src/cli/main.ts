@@ -27,6 +27,7 @@ Commands:
   content               the content detectors offline: precision/recall on a labelled corpus, rule list
   bpf status            node enforcement in the kernel: programs, destinations, backstop, counters, workloads
   bpf cilium-policy     strict mode as a CiliumNetworkPolicy (offline)
+  bpf uninstall         remove the programs and maps agents left pinned (after the DaemonSet is gone)
   version               the installed version (also --version, -V)
   help COMMAND          a command's help (as altrace COMMAND --help)
 
