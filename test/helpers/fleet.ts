@@ -178,7 +178,7 @@ export async function call(baseUrl: string, method: string, path: string, body?:
  * replica i mod replicas. `together`: the replicas start at once rather than one after another
  * (both are safe: migrations and the CA's creation run under advisory locks).
  */
-export async function startFleet(pg: PostgresServer, db: string, counts: { replicas: number; nodes: number; together?: boolean }, nodeEnv: ChildEnv = {}): Promise<Fleet> {
+export async function startFleet(pg: PostgresServer, db: string, counts: { replicas: number; nodes: number; together?: boolean; replicaEnv?: ChildEnv }, nodeEnv: ChildEnv = {}): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'altrace-fleet-'));
   const sim = await new SimulatedProvider().start();
   const databaseUrl = await pg.createDatabase(db);
@@ -235,7 +235,7 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
   leftBehind.add(onExit);
   hookExit();
   try {
-    const replicaEnv = (i: number): ChildEnv => ({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}) });
+    const replicaEnv = (i: number): ChildEnv => ({ ALTRACE_DATABASE_URL: databaseUrl, ALTRACE_FLEET_CA_KEY: FLEET_CA_KEY, ALTRACE_ADMIN_TOKEN: ADMIN_TOKEN, ALTRACE_STATE_DIR: join(dir, `replica-${i}`), ALTRACE_FLEET_HEARTBEAT_MS: '200', ...(i === 0 ? { CA_OUT: caFile } : {}), ...counts.replicaEnv });
     if (counts.together) {
       const started = await Promise.allSettled(Array.from({ length: counts.replicas }, (_, i) => spawnReplica(replicaEnv(i))));
       // Those that started are closed by close() when another did not.

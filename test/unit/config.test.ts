@@ -55,6 +55,7 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_KUBERNETES_API_SERVER: { ALTRACE_KUBERNETES_API_SERVER: 'https://10.96.0.1:443' },
     ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: { ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: '30' },
     ALTRACE_KUBERNETES_ENFORCE: { ALTRACE_KUBERNETES_ENFORCE: 'labeled' },
+    ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: { ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: 'altrace-system/altrace-agent, other/agent' },
   };
   for (const o of ENV_OVERRIDES) {
     const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'number' ? '1.5' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };

@@ -24,6 +24,8 @@ export interface Config {
     node_cert_hours: number;
     lease_max_usd: number;
     lease_ttl_s: number;
+    enroll_service_accounts: string[];
+    enroll_audience: string;
   };
   log: { level: string };
   node: {
@@ -64,7 +66,8 @@ export interface Config {
   mcp: { servers: { name: string; url: string; api_key_env?: string; region?: string }[] };
 }
 
-type Kind = 'string' | 'int' | 'number' | 'bool';
+/** list: comma-separated values. */
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 /** Every setting's environment override. Spec names come first; the rest follow ALTRACE_<PATH>. */
 export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
@@ -101,6 +104,8 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_FLEET_PORT', path: 'fleet.listen_port', kind: 'int' },
   { env: 'ALTRACE_FLEET_LEASE_TTL_S', path: 'fleet.lease_ttl_s', kind: 'int' },
   { env: 'ALTRACE_FLEET_NODE_CERT_HOURS', path: 'fleet.node_cert_hours', kind: 'number' },
+  { env: 'ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS', path: 'fleet.enroll_service_accounts', kind: 'list' },
+  { env: 'ALTRACE_FLEET_ENROLL_AUDIENCE', path: 'fleet.enroll_audience', kind: 'string' },
   { env: 'ALTRACE_NODE_ENFORCEMENT', path: 'node.enforcement', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_ENABLED', path: 'kubernetes.enabled', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_API_SERVER', path: 'kubernetes.api_server', kind: 'string' },

@@ -15,8 +15,9 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]!] = value;
 }
 
-function coerce(env: string, raw: string, kind: 'string' | 'int' | 'number' | 'bool'): unknown {
+function coerce(env: string, raw: string, kind: 'string' | 'int' | 'number' | 'bool' | 'list'): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'list') return raw.split(',').map((v) => v.trim()).filter(Boolean);
   if (kind === 'number') {
     if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${env}=${JSON.stringify(raw)} is not a number`, env);
     return Number(raw);

@@ -24,10 +24,18 @@ import { openServices } from '../services/open-services.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import { PgStore } from '../state/postgres/index.js';
 import { ChangeFeed } from './change-feed.js';
-import { Enrollment, EnrollmentTokenVerifier } from './enrollment.js';
+import { Enrollment, EnrollmentTokenVerifier, type BootstrapVerifier } from './enrollment.js';
+import { kubeConfigFor } from '../kube/kube-config.js';
+import { EitherVerifier, TokenReviewVerifier } from '../kube/token-review.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
 import { RunRelay } from './run-relay.js';
+
+/** Enrollment tokens; and, in a cluster that allows service accounts to enroll, their tokens too. */
+function bootstrapVerifier(config: Config, tokens: BootstrapVerifier, logger: Logger): BootstrapVerifier {
+  if (!config.kubernetes.enabled || config.fleet.enroll_service_accounts.length === 0) return tokens;
+  return new EitherVerifier(tokens, new TokenReviewVerifier(kubeConfigFor(config.kubernetes), config.fleet.enroll_service_accounts, config.fleet.enroll_audience, logger));
+}
 
 export interface ControlPlaneSecrets {
   /** postgres://… (ALTRACE_DATABASE_URL). */
@@ -125,7 +133,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     const names = config.fleet.server_names.length ? config.fleet.server_names : [...new Set([config.listen.host, 'localhost'])];
     const fleet = new FleetServer({
       credentials: await ca.serverCredentials(names),
-      enrollment: new Enrollment(ca, store.fleet, new EnrollmentTokenVerifier(nodes), config.fleet.node_cert_hours * 3_600_000),
+      enrollment: new Enrollment(ca, store.fleet, bootstrapVerifier(config, new EnrollmentTokenVerifier(nodes), logger), config.fleet.node_cert_hours * 3_600_000),
       feed,
       approvals: services.approvals,
       leases: store.leases,
