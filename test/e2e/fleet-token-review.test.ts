@@ -46,6 +46,11 @@ postgresSuite(() => {
       await t.throwsAsync(fleet.addNode(`refused-${what.length}`, { ALTRACE_BOOTSTRAP_TOKEN: token }), undefined, `${what} is refused`);
     }
     t.true(fleet.replicas[0]!.logs.filter((l) => l.includes('node enrollment refused')).length >= 2, 'each refused at enrollment');
+    // As in a pod: the projected token is a file (rotated by the kubelet), read when the node enrolls.
+    const projected = join(dir, 'projected-token');
+    writeFileSync(projected, `${api.issueServiceAccountToken('altrace-system', 'altrace-agent', { audiences: ['altrace'], pod: 'altrace-agent-fghij' })}\n`);
+    t.truthy((await fleet.addNode('file-node', { ALTRACE_BOOTSTRAP_TOKEN: undefined, ALTRACE_BOOTSTRAP_TOKEN_FILE: projected })).controlUrl, 'enrolled with the token from its file');
+    t.regex(fleet.replicas[0]!.logs.join('\n'), /pod altrace-agent-fghij/);
     // The operator's enrollment tokens keep working beside service accounts.
     t.truthy((await fleet.addNode('token-node')).controlUrl);
   });

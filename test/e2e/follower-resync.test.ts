@@ -82,7 +82,7 @@ async function follow(t: import('ava').ExecutionContext, url: URL, p: Awaited<Re
     caPem: p.caPem,
     stateDir,
     nodeName: 'n1',
-    bootstrapToken: undefined,
+    bootstrapToken: () => undefined,
     maxStalenessMs: 30_000,
     onStale: 'fail_closed',
     version: 'test',

@@ -13,7 +13,9 @@ Usage: altrace start [--config FILE] [--control-plane URL[,URL...]]
                          comma-separated): keys, operator tokens, kill switches, levels and budgets
                          come from it, and this node's control API only reads them. Needs
                          fleet.ca_file (ALTRACE_FLEET_CA_FILE) and, to enroll the first time,
-                         ALTRACE_BOOTSTRAP_TOKEN (altrace nodes token create). Without it: a single
+                         ALTRACE_BOOTSTRAP_TOKEN (altrace nodes token create; or
+                         ALTRACE_BOOTSTRAP_TOKEN_FILE, e.g. the node's projected service-account
+                         token where the control plane accepts those). Without it: a single
                          node with its own SQLite state (docs/fleet.md)
 
 Runs the governed proxy (default 127.0.0.1:8080) and the control API (127.0.0.1:7070),

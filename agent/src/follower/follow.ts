@@ -75,7 +75,7 @@ export async function followControlPlane(
     caPem,
     stateDir: config.state_dir,
     nodeName: config.fleet.node_name ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
-    bootstrapToken: env.ALTRACE_BOOTSTRAP_TOKEN,
+    bootstrapToken: bootstrapCredential(env),
     maxStalenessMs: config.fleet.max_staleness_s * 1000,
     onStale: config.fleet.on_stale,
     version,
@@ -93,5 +93,21 @@ export async function followControlPlane(
       approvals = service;
       service.remote = f;
     },
+  };
+}
+
+/**
+ * The node's bootstrap credential: ALTRACE_BOOTSTRAP_TOKEN, or the file ALTRACE_BOOTSTRAP_TOKEN_FILE
+ * names, read again each time (a projected service-account token is rewritten as it rotates).
+ */
+function bootstrapCredential(env: NodeJS.ProcessEnv): () => string | undefined {
+  const file = env.ALTRACE_BOOTSTRAP_TOKEN_FILE;
+  if (env.ALTRACE_BOOTSTRAP_TOKEN || !file) return () => env.ALTRACE_BOOTSTRAP_TOKEN;
+  return () => {
+    try {
+      return readFileSync(file, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
   };
 }

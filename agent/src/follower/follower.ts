@@ -25,7 +25,8 @@ export interface FollowerOptions {
   caPem: string;
   stateDir: string;
   nodeName: string;
-  bootstrapToken: string | undefined;
+  /** The bootstrap credential, read when it is needed: a projected service-account token rotates in its file. */
+  bootstrapToken: () => string | undefined;
   maxStalenessMs: number;
   onStale: 'fail_closed' | 'fail_static';
   version: string;
@@ -109,7 +110,7 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
   static async start(o: FollowerOptions): Promise<Follower> {
     const saved = readSnapshotFile(snapshotPath(o.stateDir));
     let identity = readIdentity(o.stateDir);
-    if (!identity || identity.notAfter <= Date.now()) identity = await enroll(o.urls[0]!, o.caPem, o.nodeName, o.bootstrapToken, o.stateDir);
+    if (!identity || identity.notAfter <= Date.now()) identity = await enroll(o.urls[0]!, o.caPem, o.nodeName, o.bootstrapToken(), o.stateDir);
     const f = new Follower(o, identity);
     if (saved) {
       f.state.applySnapshot(saved.version, saved.state);
@@ -450,9 +451,10 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
 
   /** The certificate is refused (the node was removed, or its certificate replaced): enroll again if the token allows. */
   async #reenroll(why: string): Promise<void> {
-    if (!this.o.bootstrapToken) return void this.o.logger.error({ err: why }, 'the control plane refuses this node and there is no ALTRACE_BOOTSTRAP_TOKEN to enroll again with');
+    const token = this.o.bootstrapToken();
+    if (!token) return void this.o.logger.error({ err: why }, 'the control plane refuses this node and there is no ALTRACE_BOOTSTRAP_TOKEN (or _FILE) to enroll again with');
     try {
-      this.#identity = await enroll(this.url, this.o.caPem, this.o.nodeName, this.o.bootstrapToken, this.o.stateDir);
+      this.#identity = await enroll(this.url, this.o.caPem, this.o.nodeName, token, this.o.stateDir);
       this.#scheduleRenewal();
       this.o.logger.info({ node: this.#identity.nodeId }, 'enrolled again');
     } catch (err) {
