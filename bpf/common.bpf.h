@@ -197,17 +197,24 @@ static __always_inline int alt_is_ai(const struct alt_endpoint *ep)
 	return alt_addr_is_ai(ep->addr);
 }
 
-static __always_inline int alt_is_loopback(const __u8 *addr)
+/* ::ffff:a.b.c.d: an IPv4 address as every map holds it. */
+static __always_inline int alt_is_v4(const __u8 *addr)
 {
-	int zero10 = 1;
+	int zero = 1;
 
 	for (int i = 0; i < 10; i++)
 		if (addr[i])
-			zero10 = 0;
-	if (zero10 && addr[10] == 0xff && addr[11] == 0xff)
+			zero = 0;
+	return zero && addr[10] == 0xff && addr[11] == 0xff;
+}
+
+static __always_inline int alt_is_loopback(const __u8 *addr)
+{
+	if (alt_is_v4(addr))
 		return addr[12] == 127;
-	if (!zero10 || addr[10] || addr[11] || addr[12] || addr[13] || addr[14])
-		return 0;
+	for (int i = 0; i < 15; i++)
+		if (addr[i])
+			return 0;
 	return addr[15] == 1;
 }
 
@@ -232,9 +239,18 @@ static __always_inline int alt_allowed(const __u8 *addr, __be16 port)
 	return 0;
 }
 
-static __always_inline int alt_cgroup_denied(__u64 id)
+/* The current task's cgroup or an ancestor is a key of `map` (a cgroup-id keyed hash). */
+static __always_inline int alt_current_in(void *map)
 {
-	return bpf_map_lookup_elem(&alt_deny, &id) != 0;
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(map, &id))
+			return 1;
+	}
+	return 0;
 }
 
 static __always_inline int alt_cgroup_exempt(__u64 id)
@@ -249,17 +265,7 @@ static __always_inline int alt_current_killed(void)
 {
 	__u64 all = ALT_KILL_ALL;
 
-	if (bpf_map_lookup_elem(&alt_deny, &all))
-		return 1;
-	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			break;
-		if (alt_cgroup_denied(id))
-			return 1;
-	}
-	return 0;
+	return bpf_map_lookup_elem(&alt_deny, &all) || alt_current_in(&alt_deny);
 }
 
 static __always_inline int alt_opt_in(void)
@@ -273,31 +279,13 @@ static __always_inline int alt_opt_in(void)
 /* Opt-in mode, and the current task's cgroup (or an ancestor) is a pod that has not opted in. */
 static __always_inline int alt_current_ungoverned(void)
 {
-	if (!alt_opt_in())
-		return 0;
-	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			break;
-		if (bpf_map_lookup_elem(&alt_ungoverned, &id))
-			return 1;
-	}
-	return 0;
+	return alt_opt_in() && alt_current_in(&alt_ungoverned);
 }
 
 /* The current task's cgroup or an ancestor is strict: its egress is limited to declared places. */
 static __always_inline int alt_current_strict(void)
 {
-	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			break;
-		if (bpf_map_lookup_elem(&alt_strict, &id))
-			return 1;
-	}
-	return 0;
+	return alt_current_in(&alt_strict);
 }
 
 static __always_inline int alt_current_exempt(struct bpf_sock_addr *ctx)

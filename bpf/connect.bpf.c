@@ -32,14 +32,6 @@ static __always_inline int alt_proxy_for(const struct alt_config *cfg, __u32 fam
 	return 1;
 }
 
-static __always_inline int alt_is_v4_mapped(const struct alt_endpoint *ep)
-{
-	for (int i = 0; i < 10; i++)
-		if (ep->addr[i])
-			return 0;
-	return ep->addr[10] == 0xff && ep->addr[11] == 0xff;
-}
-
 /* Returns 1 to let connect proceed (to *proxy when rewritten), 0 to fail it with EPERM. */
 static __always_inline int alt_decide(struct bpf_sock_addr *ctx, struct alt_endpoint *dest,
 				      struct alt_endpoint *proxy, int *rewrite)
@@ -68,7 +60,7 @@ static __always_inline int alt_decide(struct bpf_sock_addr *ctx, struct alt_endp
 		return 1;
 	}
 	cfg = bpf_map_lookup_elem(&alt_config, &zero);
-	if (!cfg || !alt_proxy_for(cfg, ctx->family, alt_is_v4_mapped(dest), proxy)) {
+	if (!cfg || !alt_proxy_for(cfg, ctx->family, alt_is_v4(dest->addr), proxy)) {
 		alt_count(ALT_STAT_NO_PROXY);
 		alt_emit(ctx, ALT_EV_NO_PROXY, dest, cookie);
 		return 0;

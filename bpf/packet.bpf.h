@@ -83,16 +83,6 @@ static __always_inline int alt_same_addr(const __u8 *a, const __u8 *b)
 	return same;
 }
 
-static __always_inline int alt_is_v4(const __u8 *addr)
-{
-	int zero = 1;
-
-	for (int i = 0; i < 10; i++)
-		if (addr[i])
-			zero = 0;
-	return zero && addr[10] == 0xff && addr[11] == 0xff;
-}
-
 /* IPv4 multicast (224/4) and broadcast, IPv6 multicast and link-local: they stay on the segment
  * (IPv6 neighbour discovery needs them). Not 169.254/16, where metadata services and node-local
  * resolvers answer: that is a place like any other, to be declared. */
@@ -169,7 +159,7 @@ static __always_inline void alt_emit_packet(enum alt_verdict verdict, const stru
 	e->cgroup_id = cgroup_id;
 	e->dest = p->dst;
 	e->source = p->src;
-	e->family = p->dst.addr[10] == 0xff && !p->dst.addr[0] ? ALT_AF_INET : ALT_AF_INET6;
+	e->family = alt_is_v4(p->dst.addr) ? ALT_AF_INET : ALT_AF_INET6;
 	e->verdict = verdict;
 	e->protocol = p->protocol;
 	e->ifindex = ifindex;

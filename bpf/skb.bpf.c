@@ -31,14 +31,15 @@ static __always_inline int alt_skb_exempt(struct __sk_buff *skb)
 
 #define ALT_SOCK_RAW 3
 
-static __always_inline int alt_skb_strict(struct __sk_buff *skb)
+/* The socket's cgroup or an ancestor is a key of `map` (a cgroup-id keyed hash). */
+static __always_inline int alt_skb_in(struct __sk_buff *skb, void *map)
 {
 	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
 		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
 
 		if (!id)
 			break;
-		if (bpf_map_lookup_elem(&alt_strict, &id))
+		if (bpf_map_lookup_elem(map, &id))
 			return 1;
 	}
 	return 0;
@@ -58,28 +59,13 @@ static __always_inline int alt_skb_unhooked(struct __sk_buff *skb)
 	return sk->type == ALT_SOCK_RAW || (sk->protocol != ALT_IPPROTO_TCP && sk->protocol != ALT_IPPROTO_UDP);
 }
 
-/* Opt-in mode, and the socket's cgroup (or an ancestor) is a pod that has not opted in. */
-static __always_inline int alt_skb_ungoverned(struct __sk_buff *skb)
-{
-	if (!alt_opt_in())
-		return 0;
-	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
-
-		if (!id)
-			break;
-		if (bpf_map_lookup_elem(&alt_ungoverned, &id))
-			return 1;
-	}
-	return 0;
-}
 
 SEC("cgroup_skb/egress")
 int alt_skb_egress(struct __sk_buff *skb)
 {
 	struct alt_packet p;
 
-	if (!alt_parse(skb, 0, &p) || alt_is_proxy(&p) || alt_skb_ungoverned(skb))
+	if (!alt_parse(skb, 0, &p) || alt_is_proxy(&p) || (alt_opt_in() && alt_skb_in(skb, &alt_ungoverned)))
 		return ALT_SKB_PASS;
 	if (alt_is_ai(&p.dst)) {
 		if (alt_skb_exempt(skb))
@@ -88,7 +74,7 @@ int alt_skb_egress(struct __sk_buff *skb)
 		alt_emit_packet(ALT_EV_BYPASS_DROPPED, &p, skb->ifindex, bpf_skb_cgroup_id(skb));
 		return ALT_SKB_DROP;
 	}
-	if (alt_strict_destination(&p) || !alt_skb_unhooked(skb) || !alt_skb_strict(skb) || alt_skb_exempt(skb))
+	if (alt_strict_destination(&p) || !alt_skb_unhooked(skb) || !alt_skb_in(skb, &alt_strict) || alt_skb_exempt(skb))
 		return ALT_SKB_PASS;
 	alt_count(ALT_STAT_STRICT_DROPPED);
 	alt_emit_packet(ALT_EV_STRICT_DROPPED, &p, skb->ifindex, bpf_skb_cgroup_id(skb));

@@ -9,7 +9,7 @@
 import test from 'ava';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -21,7 +21,7 @@ import { runCli } from '../helpers/process.js';
 import { RIG_ADMIN, startRigAgent, type RigAgent } from './agent-rig.js';
 import { NetRig, type Link } from './netns.js';
 import { SIM_PORT, startSimulator } from './node-rig.js';
-import { Child, Cleanup, TempCgroup } from './rig.js';
+import { Child, Cleanup, removeCgroupDir, TempCgroup } from './rig.js';
 import { bpfSuite } from './suite.js';
 
 const ATTACKER = new URL('../../../test/fixtures/attacker.py', import.meta.url).pathname;
@@ -54,27 +54,7 @@ interface Place {
   cgroupProcs: string | null;
 }
 
-function removeCgroup(dir: string, root: string): () => Promise<void> {
-  return async () => {
-    if (!existsSync(dir)) return;
-    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-      try {
-        writeFileSync(join(root, 'cgroup.procs'), pid);
-      } catch {
-        // Exited meanwhile.
-      }
-    }
-    for (let i = 0; ; i++) {
-      try {
-        rmdirSync(dir);
-        return;
-      } catch (err) {
-        if (i >= 50) throw err;
-        await sleep(20);
-      }
-    }
-  };
-}
+const removeCgroup = (dir: string, root: string) => () => removeCgroupDir(dir, root);
 
 /** argv for a process in a place: nsenter --net keeps /sys (and the cgroup files) visible, unlike ip netns exec. */
 function inPlace(place: Place, argv: string[]): string[] {

@@ -5,7 +5,7 @@
 //   it, and releasing the switch lets the pod connect again;
 // - `bpf status` lists the workloads, shadow agents among them, and what each cgroup is bound to.
 import test from 'ava';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { patience } from '../helpers/patience.js';
@@ -13,7 +13,7 @@ import { runCli } from '../helpers/process.js';
 import { mountBpffs, RIG_ADMIN, startRigAgent, type RigAgent } from './agent-rig.js';
 import { NetRig, type Link } from './netns.js';
 import { SIM_PORT, startSimulator } from './node-rig.js';
-import { Child, Cleanup, TempCgroup } from './rig.js';
+import { Child, Cleanup, removeCgroupDir, TempCgroup } from './rig.js';
 import { bpfSuite } from './suite.js';
 
 interface StatusWorkload {
@@ -92,16 +92,7 @@ bpfSuite(() => {
   test.serial('bpf status lists every workload and what its cgroup is bound to, shadow agents among them', async (t) => {
     const shadowDir = join(cgroup.path, 'shadow');
     mkdirSync(shadowDir);
-    cleanup.add(async () => {
-      for (const pid of readFileSync(join(shadowDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(cgroup.root, 'cgroup.procs'), pid);
-      for (let i = 0; i < 50 && existsSync(shadowDir); i++) {
-        try {
-          rmdirSync(shadowDir);
-        } catch {
-          await sleep(20);
-        }
-      }
-    });
+    cleanup.add(() => removeCgroupDir(shadowDir, cgroup.root));
     const shadow = await Child.spawn(cleanup, { cgroupProcs: join(shadowDir, 'cgroup.procs'), netns: pod.netns });
     t.true((await shadow.call({ op: 'connect', host: provider.address, port: SIM_PORT })).ok);
     let s = await status();

@@ -3,14 +3,13 @@
 // (kubepods.slice/…-pod<uid>.slice/cri-containerd-<id>.scope) in a network namespace of the
 // rig's, each with its object in the API server. Cleaned up by the Cleanup stack.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiServer, type KubeObject } from '../fixtures/kube-apiserver.js';
 import { startRigAgent, startSimulator, type RigAgent } from './agent-rig.js';
 import { NetRig, type Link } from './netns.js';
-import { Child, TempCgroup, type Cleanup } from './rig.js';
+import { Child, removeCgroupDir, TempCgroup, type Cleanup } from './rig.js';
 
 export const NODE = 'rig-node';
 
@@ -67,6 +66,12 @@ export async function startKubeRig(
   const extra = o.extraLinks?.(net) ?? [];
   const simUrl = (await startSimulator(provider, cleanup)).url;
   const node = TempCgroup.create(cleanup);
+  const qos = join(node.path, 'kubepods.slice', 'kubepods-besteffort.slice');
+  mkdirSync(qos, { recursive: true });
+  cleanup.add(async () => {
+    await removeCgroupDir(qos, node.root);
+    await removeCgroupDir(join(qos, '..'), node.root);
+  });
   const secrets = mkdtempSync(join(tmpdir(), 'altrace-kube-token-'));
   cleanup.add(() => rmSync(secrets, { recursive: true, force: true }));
   const tokenFile = join(secrets, 'token');
@@ -90,20 +95,10 @@ export async function startKubeRig(
     const container = randomUUID().replaceAll('-', '').repeat(2);
     const cgroup = kubeletCgroup(node.path, uid, container);
     mkdirSync(cgroup, { recursive: true });
+    // Its container's cgroup, then its pod's; the QoS slices are the rig's (removed after every pod's).
     cleanup.add(async () => {
-      // Deepest first; a process just killed can hold its cgroup for a moment.
-      for (let dir = cgroup; dir !== node.path; dir = join(dir, '..')) {
-        if (!existsSync(dir)) continue;
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(node.root, 'cgroup.procs'), pid);
-        for (let i = 0; i < 50; i++) {
-          try {
-            rmdirSync(dir);
-            break;
-          } catch {
-            await sleep(20);
-          }
-        }
-      }
+      await removeCgroupDir(cgroup, node.root);
+      await removeCgroupDir(join(cgroup, '..'), node.root);
     });
     const link = p.link ?? pod;
     api.create('pods', podObject({ name: p.name, namespace: p.namespace ?? 'agents', uid, container, annotations: p.annotations ?? {}, labels: p.labels ?? {}, address: link.address }));

@@ -2,7 +2,9 @@
 // joined to the node (the root namespace, where the agent runs) by a veth pair. Only addresses
 // inside these namespaces are used, and everything is removed by the cleanup stack.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cleanup } from './rig.js';
 
 function ip(...args: string[]): void {
@@ -31,11 +33,36 @@ function forwardOn(iface: string): void {
   writeFileSync(`/proc/sys/net/ipv4/conf/${iface}/forwarding`, '1');
 }
 
+/**
+ * A 10.<subnet>.0.0/16 of this rig's own. Rigs run in parallel test processes: each claims its
+ * subnet with a lock file made exclusively (a random pick alone collided once in three runs of
+ * the seven rigs), taking over a claim whose process has gone.
+ */
+function claimSubnet(cleanup: Cleanup): number {
+  const first = Math.floor(Math.random() * 50);
+  for (let i = 0; i < 50; i++) {
+    const subnet = 200 + ((first + i) % 50);
+    const lock = join(tmpdir(), `altrace-netrig-10.${subnet}.lock`);
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (owner > 0 && existsSync(`/proc/${owner}`)) continue;
+      writeFileSync(lock, String(process.pid));
+    }
+    cleanup.add(() => rmSync(lock, { force: true }));
+    return subnet;
+  }
+  throw new Error('every 10.200-249 subnet is claimed by a running rig');
+}
+
 export class NetRig {
   readonly #suffix = Math.random().toString(36).slice(2, 6);
-  readonly #subnet = 200 + Math.floor(Math.random() * 50);
+  readonly #subnet: number;
 
-  private constructor(private readonly cleanup: Cleanup) {}
+  private constructor(private readonly cleanup: Cleanup) {
+    this.#subnet = claimSubnet(cleanup);
+  }
 
   static create(cleanup: Cleanup): NetRig {
     return new NetRig(cleanup);

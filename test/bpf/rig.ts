@@ -67,25 +67,28 @@ export class TempCgroup {
 
   /** Moves anything still inside back to the root, then removes both directories. */
   async remove(): Promise<void> {
-    for (const dir of [this.leaf, this.path]) {
-      if (!existsSync(dir)) continue;
-      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try {
-          writeFileSync(join(this.root, 'cgroup.procs'), pid);
-        } catch {
-          // Exited meanwhile.
-        }
-      }
-      for (let attempt = 0; ; attempt++) {
-        try {
-          rmdirSync(dir);
-          break;
-        } catch (err) {
-          // A process that just exited can hold the cgroup populated for a moment.
-          if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 50) throw err;
-          await sleep(20);
-        }
-      }
+    for (const dir of [this.leaf, this.path]) await removeCgroupDir(dir, this.root);
+  }
+}
+
+/** Moves a cgroup's processes to `root`'s, then removes the directory (waiting out a process
+ *  that just exited and holds it populated for a moment). Absent already: nothing to do. */
+export async function removeCgroupDir(dir: string, root: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+    try {
+      writeFileSync(join(root, 'cgroup.procs'), pid);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 50) throw err;
+      await sleep(20);
     }
   }
 }

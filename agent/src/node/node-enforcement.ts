@@ -368,11 +368,7 @@ export class NodeEnforcement {
   }
 
   async #endConnections(cgroups: bigint[], ends: 'direct' | 'redirected'): Promise<void> {
-    const paths = new Set<string>();
-    for (const id of cgroups) {
-      const path = this.#index.identify(id).cgroupPath;
-      if (path) for (const ns of cgroupNetns(join(this.#mount, path)).values()) paths.add(ns);
-    }
+    const paths = new Set(cgroups.flatMap((id) => this.#memberNetns(this.#index.identify(id).cgroupPath)));
     for (const id of cgroups) this.#bpf.setRegoverned(id, ends);
     try {
       for (const ns of paths) {
@@ -382,6 +378,11 @@ export class NodeEnforcement {
     } finally {
       for (const id of cgroups) this.#bpf.setRegoverned(id, null);
     }
+  }
+
+  /** The network namespaces a cgroup's processes are in now, as /proc paths (one per namespace). */
+  #memberNetns(cgroupPath: string | null): string[] {
+    return cgroupPath ? [...cgroupNetns(join(this.#mount, cgroupPath)).values()] : [];
   }
 
   #markOptedOut(uid: string, marked: { cgroups: bigint[]; addresses: string[] }): void {
@@ -564,13 +565,13 @@ export class NodeEnforcement {
    * holds a connection open.
    */
   #teardown(workloads: SeenWorkload[]): void {
-    const netns = new Map<bigint | string, string>();
+    const netns = new Set<string>();
     for (const w of workloads) {
-      if (w.cgroupPath) for (const [ino, path] of cgroupNetns(join(this.#mount, w.cgroupPath))) netns.set(ino, path);
-      for (const [cookie, pid] of w.netns) if (existsSync(`/proc/${pid}`)) netns.set(`cookie-${cookie}`, `/proc/${pid}/ns/net`);
+      for (const path of this.#memberNetns(w.cgroupPath)) netns.add(path);
+      for (const pid of w.netns.values()) if (existsSync(`/proc/${pid}`)) netns.add(`/proc/${pid}/ns/net`);
     }
     // The same namespace reached by a member and by a remembered pid is walked twice: harmless (the second pass finds nothing left).
-    for (const path of new Set(netns.values())) {
+    for (const path of netns) {
       this.#bpf.destroyKilledSockets(path).then(
         (r) => this.#o.logger.info({ netns: path, destroyed: r.destroyed }, 'killed workload connections torn down'),
         (err: Error) => this.#o.logger.warn({ netns: path, err: err.message }, 'could not tear down a killed workload’s connections'),
