@@ -82,6 +82,8 @@ function contractRef(policy: PolicyHolder): () => string {
 export interface RunningAgent {
   proxyPort: number;
   controlPort: number;
+  /** The ops listener (listen.ops_port), when configured. */
+  opsPort?: number;
   /** Set only when this start generated the bootstrap token. */
   bootstrapToken: string | null;
   policyFile: string;
@@ -320,10 +322,13 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
+  let opsPort: number | undefined;
   try {
-    listener = await listenExplicit(config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
+    listener = await listenExplicit(config.listen.proxy_host ?? config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
-    if (config.node.enforcement !== 'off') {
+    if (config.listen.ops_port !== undefined) opsPort = await control.listenOps(config.listen.ops_host ?? config.listen.host, config.listen.ops_port);
+    // cilium: Cilium's policies (emitted by the control plane) keep pods off AI destinations; nothing in this node's kernel.
+    if (config.node.enforcement === 'bpf' || config.node.enforcement === 'nftables') {
       if (config.kubernetes.enabled) {
         const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
         pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
@@ -362,7 +367,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       const loaded = config.node.enforcement === 'bpf' ? NodeEnforcement.load(options) : NftEnforcement.load(options);
       node = loaded;
       const host = config.node.transparent_host!;
-      const ca = config.node.tls === 'terminate' ? await NodeCa.open(join(config.state_dir, 'node-ca')) : null;
+      const ca = config.node.tls !== 'terminate' ? null : config.node.ca_cert_file ? await NodeCa.fromFiles(config.node.ca_cert_file, config.node.ca_key_file!) : await NodeCa.open(join(config.state_dir, 'node-ca'));
       loaded.ca = ca;
       transparent = await listenTransparent(host, config.node.transparent_port, proxy.handle, {
         timeouts: clientTimeouts,
@@ -449,11 +454,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     bpfStatus: () => node?.status() ?? null,
   });
   ready = true;
-  logger.info({ proxy_port: listener.port, control_port: controlPort, transparent_port: transparent?.port, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
+  logger.info({ proxy_port: listener.port, control_port: controlPort, ops_port: opsPort, transparent_port: transparent?.port, policy: policyFile, credentials: credentials.configured() }, 'altrace agent started');
 
   return {
     proxyPort: listener.port,
     controlPort,
+    opsPort,
     bootstrapToken,
     policyFile,
     credentialGaps: credentialGaps(config, credentials.configured()),

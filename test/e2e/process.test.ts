@@ -111,3 +111,29 @@ test.serial('CLI: --help, usage errors exit 2, refused calls exit 1 with the cod
   t.is((await cli(a, ['budgets', 'remove', 'team', 'ops'])).code, 0);
   await a.stop();
 });
+
+// In a cluster the proxy listens on the node's address (pods in explicit base-URL mode reach it)
+// while the control API stays on loopback, and probes and Prometheus read a port of their own.
+test.serial('listen.proxy_host puts the proxy alone on another address; listen.ops_port serves health and metrics, nothing else', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-ops-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const a = await spawnAgent({ ALTRACE_STATE_DIR: dir, ALTRACE_ADMIN_TOKEN: ADMIN, ALTRACE_OPENAI_BASE_URL: `${sim.url}/v1`, OPENAI_API_KEY: 'sk-process-real', ALTRACE_PROXY_HOST: '127.0.0.2', ALTRACE_OPS_PORT: '0' });
+  running.push(a);
+  t.regex(a.proxyUrl, /^http:\/\/127\.0\.0\.2:\d+$/);
+  t.regex(a.controlUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const port = Number(new URL(a.proxyUrl).port);
+  const refused = await fetch(`http://127.0.0.1:${port}/v1/models`).then(() => 'answered', (e: Error) => String((e.cause as { code?: string })?.code));
+  t.is(refused, 'ECONNREFUSED', 'nothing of the proxy on the control API’s address');
+  const created = await cli(a, ['keys', 'create', '--agent', 'ops-bot', '--team', 'ops', '--json']);
+  t.is(created.code, 0, created.stderr);
+  t.is(await chatCode(a, (JSON.parse(created.stdout) as { key: string }).key), 'ok', 'the proxy governs on its own address');
+  const ops = /^\s+ops\s+(http:\/\/\S+)\/metrics/m.exec(a.stderr.join('\n'))?.[1];
+  t.truthy(ops, 'the banner says where the ops port is');
+  t.is((await fetch(`${ops}/healthz`)).status, 200);
+  t.is((await fetch(`${ops}/readyz`)).status, 200);
+  const metrics = await (await fetch(`${ops}/metrics`)).text();
+  t.regex(metrics, /altrace_overhead_ms_bucket|altrace_requests_total/);
+  const api = await fetch(`${ops}/api/v1/keys`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  t.is(api.status, 404, 'the control API is not on the ops port, even with a valid token');
+  t.regex(await api.text(), /serves \/healthz, \/readyz and \/metrics only/);
+});

@@ -56,6 +56,9 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: { ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: '30' },
     ALTRACE_KUBERNETES_ENFORCE: { ALTRACE_KUBERNETES_ENFORCE: 'labeled' },
     ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: { ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: 'altrace-system/altrace-agent, other/agent' },
+    // The interception CA is a certificate and its key, or neither.
+    ALTRACE_NODE_CA_CERT_FILE: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt', ALTRACE_NODE_CA_KEY_FILE: '/etc/altrace/node-ca/tls.key' },
+    ALTRACE_NODE_CA_KEY_FILE: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt', ALTRACE_NODE_CA_KEY_FILE: '/etc/altrace/node-ca/tls.key' },
   };
   for (const o of ENV_OVERRIDES) {
     const env: Record<string, string> = valid[o.env] ? valid[o.env]! : { [o.env]: o.kind === 'int' ? '2048' : o.kind === 'number' ? '1.5' : o.kind === 'bool' ? 'true' : o.path.includes('url') || o.path.includes('endpoint') ? 'http://127.0.0.1:1' : o.path === 'log.level' ? 'warn' : 'some-value-xxxxxxxxxx' };
@@ -105,6 +108,8 @@ test('node enforcement: off by default; bpf needs the governed cgroup and the tr
   t.is((noCgroup as { field?: string }).field, 'node.cgroup');
   const noHost = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents' } }));
   t.is((noHost as { field?: string }).field, 'node.transparent_host');
+  const halfCa = t.throws(() => loadConfig({ env: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt' } }));
+  t.is((halfCa as { field?: string }).field, 'node.ca_key_file', 'an interception CA without its key is refused at start');
   const bad = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'iptables' } }));
   t.regex(bad!.message, /node\.enforcement/);
   const nft = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'nftables', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });

@@ -1,10 +1,14 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeCa } from '../../agent/src/node/ca.js';
+import { createCaCertificate, exportPrivateKey, generateKeys, signLeaf } from '../../agent/src/pki/x509.js';
 import { listenTransparent, type TlsAction } from '../../proxy/src/listen/transparent.js';
 
 const TIMEOUTS = { headersTimeoutMs: 20_000, requestTimeoutMs: 300_000 };
@@ -104,4 +108,47 @@ test('passthrough relays the TLS bytes, untouched, to the original destination',
   t.is(first[0], 0x16, 'a TLS handshake record arrived at the origin');
   const { serverName } = await import('../../proxy/src/listen/transparent.js');
   t.is(serverName(first), 'api.anthropic.com');
+});
+
+// One interception CA for the fleet (node.ca_cert_file / node.ca_key_file, a Secret's tls.crt and
+// tls.key): two nodes loading the same files issue leaves a client trusting that one CA accepts.
+test('a fleet CA from files (PKCS#8 or SEC1 key) signs leaves that chain to it; a wrong file is refused naming it', async (t) => {
+  const dir = tempDir(t);
+  const keys = await generateKeys();
+  const cert = await createCaCertificate('CN=Altrace fleet interception CA', 30, keys);
+  const certFile = join(dir, 'tls.crt');
+  writeFileSync(certFile, cert.toString('pem'));
+  const pkcs8 = await exportPrivateKey(keys.privateKey);
+  writeFileSync(join(dir, 'pkcs8.key'), pkcs8);
+  writeFileSync(join(dir, 'sec1.key'), createPrivateKey(pkcs8).export({ type: 'sec1', format: 'pem' }));
+  const nodes = [await NodeCa.fromFiles(certFile, join(dir, 'pkcs8.key')), await NodeCa.fromFiles(certFile, join(dir, 'sec1.key'))];
+  for (const [i, ca] of nodes.entries()) {
+    const server = createTlsServer({ SNICallback: (name, cb) => void ca.contextFor(name).then((c) => cb(null, c), cb) }, (s) => s.end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.teardown(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'api.openai.com', ca: readFileSync(certFile, 'utf8') }, () => s.once('data', (d: Buffer) => resolve(d.toString())));
+      s.on('error', reject);
+    });
+    t.is(reply, 'ok', `node ${i}'s leaf verifies against the one fleet CA`);
+  }
+
+  const other = await generateKeys();
+  writeFileSync(join(dir, 'other.key'), await exportPrivateKey(other.privateKey));
+  const leaf = await signLeaf({ cert, key: keys.privateKey }, { subject: 'CN=leaf', names: [{ type: 'dns', value: 'x' }], usage: 'server', publicKey: other.publicKey, notBefore: Date.now() - 1000, notAfter: Date.now() + 86_400_000 });
+  writeFileSync(join(dir, 'leaf.crt'), leaf.toString('pem'));
+  writeFileSync(join(dir, 'rsa.key'), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(join(dir, 'garbage.crt'), 'not a certificate');
+  const refused = async (c: string, k: string, field: string, message: RegExp) => {
+    const err = await t.throwsAsync(NodeCa.fromFiles(join(dir, c), join(dir, k)));
+    t.is((err as { field?: string }).field, field, `${c} + ${k}`);
+    t.regex(err!.message, message);
+  };
+  await refused('tls.crt', 'other.key', 'node.ca_key_file', /not the key of the certificate/);
+  await refused('leaf.crt', 'other.key', 'node.ca_cert_file', /not a CA certificate/);
+  await refused('tls.crt', 'rsa.key', 'node.ca_key_file', /rsa key.*ECDSA P-256/);
+  await refused('garbage.crt', 'pkcs8.key', 'node.ca_cert_file', /not a PEM certificate/);
+  await refused('missing.crt', 'pkcs8.key', 'node.ca_cert_file', /ENOENT/);
 });

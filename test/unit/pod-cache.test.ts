@@ -37,7 +37,7 @@ async function setup(t: { teardown: (f: () => unknown) => void }, inactivityMs =
   writeFileSync(join(dir, 'token'), api.token);
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', annotations: { 'altrace.io/team': 'research' } } });
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
-  const kubeConfig = kubeConfigFor({ enabled: true, api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true, watch_inactivity_s: 60, enforce: 'all' });
+  const kubeConfig = kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true });
   const make = () => new PodCache({ kubeConfig, nodeName: 'node-a', logger: silent, inactivityMs, maxBackoffMs: 500 });
   return { api, make };
 }

@@ -18,7 +18,7 @@ test('only the allowed service account, for the projected audience, with a live 
   const dir = mkdtempSync(join(tmpdir(), 'altrace-review-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'token'), api.token);
-  const kc = kubeConfigFor({ enabled: true, api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true, watch_inactivity_s: 60, enforce: 'all' });
+  const kc = kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true });
   const verifier = new TokenReviewVerifier(kc, ['altrace-system/altrace-agent'], 'altrace', logger);
 
   const node = api.issueServiceAccountToken('altrace-system', 'altrace-agent', { audiences: ['altrace'], pod: 'altrace-agent-x7k2p' });

@@ -1,6 +1,6 @@
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
-  listen: { host: string; proxy_port: number; control_port: number; headers_timeout_ms: number; request_timeout_ms: number };
+  listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number };
   state_dir: string;
   admin_token?: string;
   enforce_only: boolean;
@@ -29,10 +29,12 @@ export interface Config {
   };
   log: { level: string };
   node: {
-    enforcement: 'off' | 'bpf' | 'nftables';
+    enforcement: 'off' | 'bpf' | 'nftables' | 'cilium';
     interfaces: string[];
     cgroup?: string;
     transparent_host?: string;
+    ca_cert_file?: string;
+    ca_key_file?: string;
     transparent_port: number;
     tls: 'terminate' | 'refuse' | 'passthrough';
     destinations?: string[];
@@ -53,6 +55,16 @@ export interface Config {
     node_name?: string;
     watch_inactivity_s: number;
     enforce: 'all' | 'labeled';
+    resources: boolean;
+    policy_name: string;
+    webhook: { enabled: boolean; host: string; port: number; cert_file?: string; key_file?: string; trust_ca_file?: string; proxy_port: number };
+    cilium: {
+      policies: boolean;
+      proxy_ports: number[];
+      dns_labels: Record<string, string>;
+      destinations: string[];
+      local_redirect?: { service: string; namespace: string; port: number; backend_labels: Record<string, string> };
+    };
   };
   credentials: { file?: string; secret_dir?: string; master_key_file?: string };
   providers: {
@@ -73,6 +85,9 @@ type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_HOST', path: 'listen.host', kind: 'string' },
   { env: 'ALTRACE_PROXY_PORT', path: 'listen.proxy_port', kind: 'int' },
+  { env: 'ALTRACE_PROXY_HOST', path: 'listen.proxy_host', kind: 'string' },
+  { env: 'ALTRACE_OPS_HOST', path: 'listen.ops_host', kind: 'string' },
+  { env: 'ALTRACE_OPS_PORT', path: 'listen.ops_port', kind: 'int' },
   { env: 'ALTRACE_CONTROL_PORT', path: 'listen.control_port', kind: 'int' },
   { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
@@ -115,8 +130,15 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_KUBERNETES_NODE_NAME', path: 'kubernetes.node_name', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_WATCH_INACTIVITY_S', path: 'kubernetes.watch_inactivity_s', kind: 'int' },
   { env: 'ALTRACE_KUBERNETES_ENFORCE', path: 'kubernetes.enforce', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_RESOURCES', path: 'kubernetes.resources', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_POLICY_NAME', path: 'kubernetes.policy_name', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_CILIUM_POLICIES', path: 'kubernetes.cilium.policies', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_WEBHOOK_ENABLED', path: 'kubernetes.webhook.enabled', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_WEBHOOK_PORT', path: 'kubernetes.webhook.port', kind: 'int' },
   { env: 'ALTRACE_NODE_CGROUP', path: 'node.cgroup', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_HOST', path: 'node.transparent_host', kind: 'string' },
+  { env: 'ALTRACE_NODE_CA_CERT_FILE', path: 'node.ca_cert_file', kind: 'string' },
+  { env: 'ALTRACE_NODE_CA_KEY_FILE', path: 'node.ca_key_file', kind: 'string' },
   { env: 'ALTRACE_NODE_TRANSPARENT_PORT', path: 'node.transparent_port', kind: 'int' },
   { env: 'ALTRACE_NODE_PIN_DIR', path: 'node.pin_dir', kind: 'string' },
   { env: 'ALTRACE_NODE_TLS', path: 'node.tls', kind: 'string' },

@@ -89,12 +89,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
       'listen.headers_timeout_ms',
     );
   }
-  if (config.node.enforcement !== 'off') {
+  if (config.node.enforcement === 'bpf' || config.node.enforcement === 'nftables') {
     for (const field of config.node.enforcement === 'bpf' ? (['cgroup', 'transparent_host'] as const) : (['transparent_host'] as const)) {
       if (config.node[field] === undefined) {
         throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.${field} is required when node.enforcement is ${config.node.enforcement}`, `node.${field}`);
       }
     }
+  }
+  if (config.kubernetes.webhook.enabled) {
+    for (const field of ['cert_file', 'key_file', 'trust_ca_file'] as const) {
+      if (config.kubernetes.webhook[field] === undefined) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.webhook.${field} is required when the webhook is enabled`, `kubernetes.webhook.${field}`);
+    }
+  }
+  if ((config.node.ca_cert_file === undefined) !== (config.node.ca_key_file === undefined)) {
+    const missing = config.node.ca_cert_file === undefined ? 'ca_cert_file' : 'ca_key_file';
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.ca_cert_file and node.ca_key_file go together (the interception CA's certificate and its key); node.${missing} is missing`, `node.${missing}`);
   }
   if (config.fleet.control_plane !== undefined && config.fleet.ca_file === undefined) {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: fleet.ca_file is required with fleet.control_plane (the fleet CA this node trusts its control plane by)`, 'fleet.ca_file');
@@ -103,5 +112,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.state_dir = abs(config.state_dir);
   if (config.fleet.ca_file !== undefined) config.fleet.ca_file = abs(config.fleet.ca_file);
+  if (config.node.ca_cert_file !== undefined) config.node.ca_cert_file = abs(config.node.ca_cert_file);
+  if (config.node.ca_key_file !== undefined) config.node.ca_key_file = abs(config.node.ca_key_file);
   return config;
 }

@@ -27,6 +27,7 @@ import { ChangeFeed } from './change-feed.js';
 import { Enrollment, EnrollmentTokenVerifier, type BootstrapVerifier } from './enrollment.js';
 import { kubeConfigFor } from '../kube/kube-config.js';
 import { EitherVerifier, TokenReviewVerifier } from '../kube/token-review.js';
+import { startKubernetesControllers } from '../kube/control-plane-controllers.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
 import { RunRelay } from './run-relay.js';
@@ -105,6 +106,9 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     }, 2_000);
     health.unref();
     closers.push(async () => clearInterval(health));
+    const fleetPolicy = () => (feed.state.changes().find((c) => c.kind === 'policy.put')?.payload as PushedPolicy | undefined) ?? null;
+    const watchResources = config.kubernetes.enabled && config.kubernetes.resources;
+    const policyService = new PolicyService(store, fleetPolicy, Date.now, watchResources ? `the altrace.io resources in the cluster (AltracePolicy ${config.kubernetes.policy_name} and the AltraceContracts; kubernetes.resources)` : null);
     const nodes = new FleetNodeService(store.fleet, Date.now, () => store.headVersion(), () => store.leases.heldByNode());
     const control = new ControlServer({
       timeouts: { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms },
@@ -119,7 +123,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
         fleetAgentRoutes(routes, services.enforcement, () => store.reports.all());
-        fleetPolicyRoutes(routes, new PolicyService(store, () => (feed.state.changes().find((c) => c.kind === 'policy.put')?.payload as PushedPolicy | undefined) ?? null));
+        fleetPolicyRoutes(routes, policyService);
         fleetAuditRoutes(routes, async (op) => {
           requireAdmin(op, 'verify the fleet audit log');
           await fleetLog.sign();
@@ -169,6 +173,15 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     }, 5_000);
     sweep.unref();
     closers.push(async () => clearInterval(sweep));
+    if (config.kubernetes.enabled) {
+      const kube = await startKubernetesControllers(config, logger, {
+        policy: policyService,
+        fleetDigest: () => fleetPolicy()?.digest ?? null,
+        kills: services.kills,
+        audit: async (op, action, target, status, error) => audit?.control(op, action, target, status, error, true),
+      });
+      closers.push(() => kube.close());
+    }
     const controlPort = await control.listen(config.listen.host, config.listen.control_port);
     closers.push(() => control.close());
     const fleetPort = await fleet.listen(config.listen.host, config.fleet.listen_port);

@@ -90,6 +90,7 @@ function refusalReply(err: unknown): { status: number; code: string; body: unkno
  */
 export class ControlServer {
   #server: Server | null = null;
+  #ops: Server | null = null;
   readonly #routes = new ControlRoutes();
 
   constructor(private readonly d: ControlDeps) {
@@ -115,25 +116,39 @@ export class ControlServer {
     return this.#routes.list();
   }
 
+  /** The control API (and the ops paths) on host:port. */
   async listen(host: string, port: number): Promise<number> {
-    const metrics = this.d.metrics;
-    this.#server = guardProtocol(
-      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
-        // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
-        this.#handle(req, res).catch(() => res.destroy());
-      }),
-      (reason) => metrics.protocolErrors.inc({ listener: 'control', reason }),
-    );
-    this.#server.listen(port, host);
-    await once(this.#server, 'listening');
+    this.#server = await this.#listen(host, port, false, 'control');
     return (this.#server.address() as AddressInfo).port;
   }
 
+  /** A second listener serving /healthz, /readyz and /metrics only (listen.ops_port): what a node address may expose to the cluster's Prometheus and probes. */
+  async listenOps(host: string, port: number): Promise<number> {
+    this.#ops = await this.#listen(host, port, true, 'ops');
+    return (this.#ops.address() as AddressInfo).port;
+  }
+
+  async #listen(host: string, port: number, opsOnly: boolean, listener: string): Promise<Server> {
+    const metrics = this.d.metrics;
+    const server = guardProtocol(
+      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
+        // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
+        this.#handle(req, res, opsOnly).catch(() => res.destroy());
+      }),
+      (reason) => metrics.protocolErrors.inc({ listener, reason }),
+    );
+    server.listen(port, host);
+    await once(server, 'listening');
+    return server;
+  }
+
   async close(): Promise<void> {
-    if (!this.#server) return;
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
+    for (const server of [this.#server, this.#ops]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    }
   }
 
   async #authenticate(req: IncomingMessage): Promise<Operator> {
@@ -168,7 +183,7 @@ export class ControlServer {
     }
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, opsOnly: boolean): Promise<void> {
     let operator: Operator | null = null;
     let route = '';
     let target = '';
@@ -196,6 +211,7 @@ export class ControlServer {
         res.writeHead(200, { ...replyHeaders(req, this.d.metrics.registry.contentType), 'content-length': String(Buffer.byteLength(text)) });
         return void res.end(text);
       }
+      if (opsOnly) throw new ControlError('ALT_NOT_FOUND', `this port serves /healthz, /readyz and /metrics only (listen.ops_port); the control API is on listen.control_port`);
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
       operator = await this.#authenticateFrom(req, method, route);

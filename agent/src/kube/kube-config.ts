@@ -15,7 +15,7 @@ export class KubernetesConfigError extends AltraceError {
  * agent uses); otherwise `kubernetes.api_server` with a bearer token read from a file (a
  * projected token, rotated by the kubelet: read again on each request).
  */
-export function kubeConfigFor(k: Config['kubernetes']): KubeConfig {
+export function kubeConfigFor(k: Pick<Config['kubernetes'], 'api_server' | 'token_file' | 'ca_file' | 'insecure_skip_tls_verify'>): KubeConfig {
   const kc = new KubeConfig();
   if (!k.api_server) {
     if (!process.env.KUBERNETES_SERVICE_HOST) throw new KubernetesConfigError('kubernetes.enabled is true but this is not a pod (no KUBERNETES_SERVICE_HOST) and kubernetes.api_server is not set');

@@ -1,4 +1,5 @@
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { Informer, waitListed } from './informer.js';
 import type { Logger } from '../../../proxy/src/index.js';
 import type { PodRef } from '../../../proxy/src/index.js';
 import type { WorkloadIdentity } from '../node/workloads.js';
@@ -25,15 +26,6 @@ export interface PodCacheOptions {
   onChange?: (identity: PodIdentity, change: 'set' | 'delete') => void;
 }
 
-interface Informer<T> {
-  lw: ListWatch<T & { metadata?: { name?: string; namespace?: string } }>;
-  watch: Watch;
-  backoffMs: number;
-  restarts: number;
-  lastError: string | null;
-  timer: NodeJS.Timeout | null;
-}
-
 /**
  * This node's pods, as the API server has them: a list-then-watch of pods with
  * `spec.nodeName=<node>` and of namespaces (whose annotations give their pods' defaults),
@@ -48,15 +40,14 @@ export class PodCache {
   readonly #byContainer = new Map<string, PodIdentity>();
   readonly #pods: Informer<V1Pod>;
   readonly #namespaces: Informer<V1Namespace>;
-  #stopped = false;
   #synced = false;
 
   constructor(o: PodCacheOptions) {
     this.#o = o;
     const api = o.kubeConfig.makeApiClient(CoreV1Api);
     const fieldSelector = `spec.nodeName=${o.nodeName}`;
-    this.#pods = this.#informer<V1Pod>('pods', '/api/v1/pods', () => api.listPodForAllNamespaces({ fieldSelector }), fieldSelector);
-    this.#namespaces = this.#informer<V1Namespace>('namespaces', '/api/v1/namespaces', () => api.listNamespace(), undefined);
+    this.#pods = new Informer<V1Pod>(o, 'pods', '/api/v1/pods', () => api.listPodForAllNamespaces({ fieldSelector }), { fieldSelector });
+    this.#namespaces = new Informer<V1Namespace>(o, 'namespaces', '/api/v1/namespaces', () => api.listNamespace());
     this.#pods.lw.on('add', (p) => this.#index(p));
     this.#pods.lw.on('update', (p) => this.#index(p));
     this.#pods.lw.on('delete', (p) => this.#forget(p));
@@ -68,42 +59,12 @@ export class PodCache {
     this.#namespaces.lw.on('delete', reindex);
   }
 
-  #informer<T>(what: string, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, fieldSelector: string | undefined): Informer<T> {
-    const watch = new Watch(this.#o.kubeConfig);
-    // client-node ends a watch that has been silent this long; its ListWatch then resumes from the last version.
-    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.#o.inactivityMs;
-    const lw = new ListWatch(path, watch, list as never, false, undefined, fieldSelector);
-    const informer: Informer<T> = { lw: lw as never, watch, backoffMs: 0, restarts: 0, lastError: null, timer: null };
-    lw.on('error', (err: unknown) => {
-      // Anything but 410 and its own timeout stops client-node's ListWatch: start it again, from where it was.
-      informer.lastError = (err as Error | undefined)?.message ?? String(err);
-      informer.backoffMs = Math.min(informer.backoffMs > 0 ? informer.backoffMs * 2 : 250, this.#o.maxBackoffMs ?? 30_000);
-      this.#o.logger.warn({ watch: what, err: informer.lastError, retry_ms: informer.backoffMs }, 'Kubernetes watch failed; trying again');
-      if (this.#stopped) return;
-      informer.timer = setTimeout(() => {
-        informer.restarts++;
-        void lw.start().catch(() => {});
-      }, informer.backoffMs);
-      informer.timer.unref();
-    });
-    const healthy = () => {
-      informer.backoffMs = 0;
-      informer.lastError = null;
-    };
-    lw.on('add', healthy);
-    lw.on('update', healthy);
-    lw.on('delete', healthy);
-    return informer;
-  }
-
   /** Starts both watches; resolves once each has listed (or after waitMs, carrying on without). */
   async start(waitMs = 5000): Promise<boolean> {
-    const listed = () => this.#pods.lw.latestResourceVersion() !== '' && this.#namespaces.lw.latestResourceVersion() !== '';
-    void this.#namespaces.lw.start().catch(() => {});
-    void this.#pods.lw.start().catch(() => {});
-    // A failed first attempt is retried by the error handler: wait for the listing, not for the attempt.
-    for (const deadline = Date.now() + waitMs; !listed() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-    this.#synced = listed();
+    this.#namespaces.start();
+    this.#pods.start();
+    // A failed first attempt is retried: wait for the listing, not for the attempt.
+    this.#synced = await waitListed([this.#pods, this.#namespaces], waitMs);
     // Namespaces may have listed after the pods: their annotations apply to what is already indexed.
     for (const p of this.#pods.lw.list()) this.#index(p);
     return this.#synced;
@@ -122,16 +83,12 @@ export class PodCache {
   }
 
   status() {
-    const of = (i: Informer<unknown>) => ({ resource_version: i.lw.latestResourceVersion(), restarts: i.restarts, last_error: i.lastError });
-    return { node: this.#o.nodeName, synced: this.#synced || this.#pods.lw.latestResourceVersion() !== '', pods: this.#byUid.size, watches: { pods: of(this.#pods as never), namespaces: of(this.#namespaces as never) } };
+    return { node: this.#o.nodeName, synced: this.#synced || this.#pods.listed, pods: this.#byUid.size, watches: { pods: this.#pods.status(), namespaces: this.#namespaces.status() } };
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const i of [this.#pods, this.#namespaces] as Informer<unknown>[]) {
-      if (i.timer) clearTimeout(i.timer);
-      await i.lw.stop();
-    }
+    await this.#pods.stop();
+    await this.#namespaces.stop();
   }
 
   #index(pod: V1Pod): void {

@@ -1,4 +1,5 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { ConfigError } from '../errors.js';
 import type { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -40,6 +41,43 @@ export class NodeCa {
     const certPem = readFileSync(certPath, 'utf8');
     const caKey = await importSigningKey(readFileSync(keyPath, 'utf8'));
     return new NodeCa(certPem, certPath, new x509.X509Certificate(certPem), caKey);
+  }
+
+  /**
+   * The fleet's interception CA from files (a Secret's tls.crt and tls.key, e.g. cert-manager's),
+   * so one CA that pods trust serves every node. Refused, naming the file, unless the certificate
+   * is a CA valid now and the key is its ECDSA P-256 key.
+   */
+  static async fromFiles(certFile: string, keyFile: string, now = Date.now()): Promise<NodeCa> {
+    const read = (file: string, field: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`${field} ${file}: ${(err as Error).message}`, field);
+      }
+    };
+    const certPem = read(certFile, 'node.ca_cert_file');
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(certPem);
+    } catch (err) {
+      throw new ConfigError(`node.ca_cert_file ${certFile} is not a PEM certificate: ${(err as Error).message}`, 'node.ca_cert_file');
+    }
+    if (!cert.ca) throw new ConfigError(`node.ca_cert_file ${certFile} is not a CA certificate (basicConstraints CA:TRUE): it cannot sign the per-host certificates`, 'node.ca_cert_file');
+    if (Date.parse(cert.validTo) <= now || Date.parse(cert.validFrom) > now) throw new ConfigError(`node.ca_cert_file ${certFile} is not valid now (${cert.validFrom} to ${cert.validTo})`, 'node.ca_cert_file');
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(read(keyFile, 'node.ca_key_file'));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`node.ca_key_file ${keyFile} is not a PEM private key: ${(err as Error).message}`, 'node.ca_key_file');
+    }
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ConfigError(`node.ca_key_file ${keyFile} is a ${key.asymmetricKeyType} key${key.asymmetricKeyDetails?.namedCurve ? ` on ${key.asymmetricKeyDetails.namedCurve}` : ''}; the interception CA's key must be ECDSA P-256 (cert-manager: privateKey.algorithm ECDSA, size 256)`, 'node.ca_key_file');
+    }
+    if (!cert.checkPrivateKey(key)) throw new ConfigError(`node.ca_key_file ${keyFile} is not the key of the certificate in node.ca_cert_file`, 'node.ca_key_file');
+    const caKey = await importSigningKey(key.export({ type: 'pkcs8', format: 'pem' }) as string);
+    return new NodeCa(certPem.endsWith('\n') ? certPem : `${certPem}\n`, certFile, new x509.X509Certificate(certPem), caKey);
   }
 
   /** The TLS context for a name: a DNS name or an IP address. */

@@ -24,15 +24,28 @@ export class PolicyService {
     private readonly store: { putPolicy(p: PushedPolicy): Promise<void> },
     private readonly current: () => PushedPolicy | null,
     private readonly now: () => number = Date.now,
+    /** Where the fleet policy comes from when it is not pushed (the cluster's resources): pushes are refused. */
+    private readonly source: string | null = null,
   ) {}
 
   async push(op: Operator, body: unknown): Promise<PushedPolicy> {
     requireAdmin(op, 'push the fleet policy');
+    if (this.source) throw new ControlError('ALT_CONFLICT', `the fleet policy comes from ${this.source}: change it there`, 'policy');
     let bundle: PolicyBundle;
+    try {
+      bundle = parseBundle(body);
+    } catch (err) {
+      if (err instanceof PolicyError) throw new ControlError('ALT_INVALID_FIELD', err.message, err.field);
+      throw err;
+    }
+    return this.commit(bundle, op.name);
+  }
+
+  /** Checks a bundle as a node would load it and commits it as the fleet policy (unchanged: nothing written). */
+  async commit(bundle: PolicyBundle, by: string): Promise<PushedPolicy> {
     let digest: string;
     let contracts: string[];
     try {
-      bundle = parseBundle(body);
       const compiled = checkBundle(bundle);
       digest = compiled.digest;
       contracts = compiled.contracts.all.map((c) => c.ref);
@@ -40,7 +53,7 @@ export class PolicyService {
       if (err instanceof PolicyError) throw new ControlError('ALT_INVALID_FIELD', err.message, err.field);
       throw err;
     }
-    const pushed: PushedPolicy = { bundle, digest, contracts, by: op.name, at: this.now() };
+    const pushed: PushedPolicy = { bundle, digest, contracts, by, at: this.now() };
     if (this.current()?.digest === digest) return pushed;
     await this.store.putPolicy(pushed);
     return pushed;

@@ -1,0 +1,149 @@
+// Keeps the emitted Cilium objects (cilium-policies.ts) as they should be: one policy per
+// namespace labelled altrace.io/enforce=true, created as the label appears, removed as it goes,
+// put back when someone edits or deletes it (drift), and updated as the AI addresses change.
+// Each is owned by the altracepolicies CRD, so uninstalling Altrace (deleting its CRDs) lets the
+// garbage collector remove them: nothing is left denying what no proxy serves.
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import type { Logger } from '../../../proxy/src/index.js';
+import { DestinationResolver, type DestinationSpec, type DnsResolver } from '../node/destinations.js';
+import { GROUP, POLICIES } from './crds.js';
+import { CILIUM_GROUP, CILIUM_VERSION, LOCAL_REDIRECTS, MANAGED_BY, NETWORK_POLICIES, localRedirectPolicy, namespacePolicy, type LocalRedirect, type OwnerRef } from './cilium-policies.js';
+import { syncEmitted, type Emitted } from './emitted.js';
+import { Informer, waitListed } from './informer.js';
+import { ReconcileLoop } from './reconcile-loop.js';
+
+
+export interface CiliumControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  inactivityMs: number;
+  /** The AI destinations: provider hosts, published ranges, configured extras. */
+  destinations: readonly DestinationSpec[];
+  dns: DnsResolver;
+  minTtlS: number;
+  maxTtlS: number;
+  proxyPorts: readonly number[];
+  dnsLabels: Record<string, string>;
+  localRedirect: LocalRedirect | null;
+  resyncMs?: number;
+}
+
+const ENFORCED = 'altrace.io/enforce=true';
+
+export class CiliumController {
+  readonly #o: CiliumControllerOptions;
+  readonly #custom: CustomObjectsApi;
+  readonly #crds: ApiextensionsV1Api;
+  readonly #namespaces: Informer<V1Namespace>;
+  readonly #policies: Informer<Emitted>;
+  readonly #redirects: Informer<Emitted> | null;
+  readonly #nets = new Set<string>();
+  readonly #resolver: DestinationResolver;
+  #owner: OwnerRef | null = null;
+  readonly #loop: ReconcileLoop;
+  readonly counts = { reconciles: 0, created: 0, replaced: 0, deleted: 0 };
+
+  constructor(o: CiliumControllerOptions) {
+    this.#o = o;
+    this.#custom = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#loop = new ReconcileLoop('keeping the Cilium policies in sync', () => this.#reconcile(), o.logger);
+    this.#crds = o.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const core = o.kubeConfig.makeApiClient(CoreV1Api);
+    const managed = `${MANAGED_BY.key}=${MANAGED_BY.value}`;
+    this.#namespaces = new Informer<V1Namespace>(o, 'governed namespaces', '/api/v1/namespaces', () => core.listNamespace({ labelSelector: ENFORCED }), { labelSelector: ENFORCED });
+    const emitted = (plural: string) =>
+      new Informer<Emitted>(o, plural, `/apis/${CILIUM_GROUP}/${CILIUM_VERSION}/${plural}`, () => this.#custom.listCustomObjectForAllNamespaces({ group: CILIUM_GROUP, version: CILIUM_VERSION, resourcePlural: plural, labelSelector: managed }), { labelSelector: managed });
+    this.#policies = emitted(NETWORK_POLICIES);
+    this.#redirects = o.localRedirect ? emitted(LOCAL_REDIRECTS) : null;
+    for (const i of this.#informers()) for (const e of ['add', 'update', 'delete'] as const) (i as Informer<KubernetesObject>).lw.on(e, () => this.schedule());
+    this.#resolver = new DestinationResolver(
+      o.destinations,
+      {
+        add: (net) => {
+          if (!this.#nets.has(net)) (this.#nets.add(net), this.schedule());
+        },
+        remove: (net) => {
+          const had = this.#nets.delete(net);
+          if (had) this.schedule();
+          return had;
+        },
+      },
+      { dns: o.dns, minTtlS: o.minTtlS, maxTtlS: o.maxTtlS, onError: (host, err) => o.logger.warn({ host, err: err.message }, 'resolving an AI destination for the Cilium policies failed; keeping its last addresses') },
+    );
+  }
+
+  #informers(): Informer<KubernetesObject>[] {
+    return [this.#namespaces, this.#policies, ...(this.#redirects ? [this.#redirects] : [])] as Informer<KubernetesObject>[];
+  }
+
+  async start(waitMs = 5000): Promise<boolean> {
+    for (const i of this.#informers()) i.start();
+    await this.#resolver.start();
+    const listed = await waitListed(this.#informers(), waitMs);
+    this.#loop.start(this.#o.resyncMs ?? 30_000);
+    return listed;
+  }
+
+  /** The AI nets the policies deny now. */
+  nets(): string[] {
+    return [...this.#nets].sort();
+  }
+
+  schedule(delayMs = 50): void {
+    this.#loop.schedule(delayMs);
+  }
+
+  /** Reconciles now (or once more after the run under way); resolves when done. */
+  reconcile(): Promise<void> {
+    return this.#loop.now();
+  }
+
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    this.#resolver.close();
+    for (const i of this.#informers()) await i.stop();
+  }
+
+  async #ownerRef(): Promise<OwnerRef | null> {
+    if (this.#owner) return this.#owner;
+    try {
+      const crd = await this.#crds.readCustomResourceDefinition({ name: `${POLICIES.plural}.${GROUP}` });
+      this.#owner = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, uid: crd.metadata!.uid! };
+    } catch (err) {
+      this.#o.logger.warn({ err: (err as Error).message }, `the ${POLICIES.plural}.${GROUP} CRD cannot be read: the emitted Cilium policies have no owner (uninstalling will not remove them)`);
+    }
+    return this.#owner;
+  }
+
+  async #reconcile(): Promise<void> {
+    if (!this.#informers().every((i) => i.listed)) return;
+    this.counts.reconciles++;
+    const owner = await this.#ownerRef();
+    const opts = { nets: this.nets(), proxyPorts: this.#o.proxyPorts, dnsLabels: this.#o.dnsLabels, owner };
+    const governed = this.#namespaces.lw.list().map((n) => n.metadata!.name!).filter((n) => !this.#namespaces.lw.get(n)?.metadata?.deletionTimestamp);
+    await this.#sync(NETWORK_POLICIES, this.#policies, new Map(governed.map((ns) => [ns, namespacePolicy(ns, opts)])));
+    if (this.#redirects && this.#o.localRedirect) {
+      await this.#sync(LOCAL_REDIRECTS, this.#redirects, new Map([[this.#o.localRedirect.namespace, localRedirectPolicy(this.#o.localRedirect, owner)]]));
+    }
+  }
+
+  async #sync(plural: string, informer: Informer<Emitted>, desired: Map<string, Emitted & { metadata: { name: string; namespace: string } }>): Promise<void> {
+    const base = { group: CILIUM_GROUP, version: CILIUM_VERSION, plural };
+    const report = await syncEmitted(
+      {
+        create: (namespace, body) => this.#custom.createNamespacedCustomObject({ ...base, namespace, body }),
+        replace: (namespace, name, body) => this.#custom.replaceNamespacedCustomObject({ ...base, namespace, name, body }),
+        delete: (namespace, name) => this.#custom.deleteNamespacedCustomObject({ ...base, namespace, name }),
+      },
+      informer.lw.list(),
+      desired,
+      () => this.schedule(100),
+    );
+    this.counts.created += report.created.length;
+    this.counts.replaced += report.replaced.length;
+    this.counts.deleted += report.deleted.length;
+    if (report.created.length) this.#o.logger.info({ plural, objects: report.created }, 'Cilium policies emitted');
+    if (report.replaced.length) this.#o.logger.warn({ plural, objects: report.replaced }, 'emitted Cilium policies differed from what Altrace wants (edited, or the AI addresses changed): put back');
+    if (report.deleted.length) this.#o.logger.info({ plural, objects: report.deleted }, 'Cilium policies removed: their namespaces are no longer governed');
+  }
+}

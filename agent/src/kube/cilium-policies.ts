@@ -1,0 +1,100 @@
+// The Cilium objects the control plane emits for node.enforcement: cilium (docs/kubernetes.md,
+// "Cilium"): per governed namespace a CiliumNetworkPolicy that denies its pods direct egress to
+// AI destinations, and where the proxy runs as a pod a CiliumLocalRedirectPolicy that sends a
+// Service's traffic to the proxy on the same node. Pure: the controller diffs these against
+// what the cluster holds.
+import { isIP } from 'node:net';
+
+export const CILIUM_GROUP = 'cilium.io';
+export const CILIUM_VERSION = 'v2';
+export const NETWORK_POLICIES = 'ciliumnetworkpolicies';
+export const LOCAL_REDIRECTS = 'ciliumlocalredirectpolicies';
+export const POLICY_NAME = 'altrace-ai-egress';
+export const REDIRECT_NAME = 'altrace-proxy-redirect';
+export const MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'altrace' } as const;
+
+export interface OwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+export interface LocalRedirect {
+  /** The Service agents' base URL names, and the namespace the policy lives in (a LocalRedirectPolicy is namespaced). */
+  namespace: string;
+  service: string;
+  /** The node proxy pods' labels, and the port they serve on. */
+  backendLabels: Record<string, string>;
+  port: number;
+}
+
+export interface EmitOptions {
+  /** The AI destination nets (addresses or CIDRs). */
+  nets: readonly string[];
+  /** The node proxy's ports on the node's address (allowed: where governed agents must go). */
+  proxyPorts: readonly number[];
+  /** The cluster DNS's endpoint labels, in Cilium's form (k8s: prefixed). */
+  dnsLabels: Readonly<Record<string, string>>;
+  owner: OwnerRef | null;
+}
+
+/** A net as Cilium's toCIDRSet takes it: always with its length. */
+export function cidrOf(net: string): string | null {
+  const [address, length] = net.split('/') as [string, string | undefined];
+  const family = isIP(address);
+  if (family === 0) return null;
+  // A v4-mapped IPv6 address is the IPv4 one to Cilium: its v4 form is in the set already.
+  if (family === 6 && /^::ffff:/i.test(address) && address.includes('.')) return null;
+  return `${address}/${length ?? (family === 4 ? 32 : 128)}`;
+}
+
+function metadata(name: string, namespace: string, owner: OwnerRef | null) {
+  return {
+    name,
+    namespace,
+    labels: { [MANAGED_BY.key]: MANAGED_BY.value },
+    annotations: { 'altrace.io/emitted': 'Kept in sync by the Altrace control plane: edits are reverted, a deletion is restored. Remove the altrace.io/enforce label from the namespace instead.' },
+    ...(owner ? { ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: false }] } : {}),
+  };
+}
+
+/**
+ * The namespace's policy. It switches no default deny on (`enableDefaultDeny: false`), so the
+ * pods' other traffic is untouched; its allow rules give Cilium's DNS proxy the cluster DNS to
+ * see (FQDN visibility for the providers' names) and name the node proxy's ports; its deny rule
+ * refuses every port of every AI address to pods that are not labelled altrace.io/enforce=false.
+ * Cilium's deny rules take no FQDNs, so the names are denied by the addresses they resolve to.
+ */
+export function namespacePolicy(namespace: string, o: EmitOptions) {
+  const cidrs = [...new Set(o.nets.map(cidrOf).filter((c): c is string => c !== null))].sort();
+  return {
+    apiVersion: `${CILIUM_GROUP}/${CILIUM_VERSION}`,
+    kind: 'CiliumNetworkPolicy',
+    metadata: metadata(POLICY_NAME, namespace, o.owner),
+    spec: {
+      description: 'Altrace: AI providers only through the node proxy',
+      endpointSelector: { matchExpressions: [{ key: 'altrace.io/enforce', operator: 'NotIn', values: ['false'] }] },
+      enableDefaultDeny: { egress: false, ingress: false },
+      egress: [
+        { toEndpoints: [{ matchLabels: { ...o.dnsLabels } }], toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }] },
+        { toEntities: ['host'], toPorts: [{ ports: o.proxyPorts.map((p) => ({ port: String(p), protocol: 'TCP' })) }] },
+      ],
+      ...(cidrs.length ? { egressDeny: [{ toCIDRSet: cidrs.map((cidr) => ({ cidr })) }] } : {}),
+    },
+  };
+}
+
+/** The Service agents point at, served by the proxy pod on the caller's own node. */
+export function localRedirectPolicy(r: LocalRedirect, owner: OwnerRef | null) {
+  return {
+    apiVersion: `${CILIUM_GROUP}/${CILIUM_VERSION}`,
+    kind: 'CiliumLocalRedirectPolicy',
+    metadata: metadata(REDIRECT_NAME, r.namespace, owner),
+    spec: {
+      description: 'Altrace: the proxy Service answered by the proxy on the same node',
+      redirectFrontend: { serviceMatcher: { serviceName: r.service, namespace: r.namespace } },
+      redirectBackend: { localEndpointSelector: { matchLabels: { ...r.backendLabels } }, toPorts: [{ port: String(r.port), protocol: 'TCP' }] },
+    },
+  };
+}

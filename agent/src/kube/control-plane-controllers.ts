@@ -1,0 +1,96 @@
+// The control plane's Kubernetes controllers, each switched on by its setting
+// (docs/kubernetes.md): the altrace.io resources, the Cilium policies, the admission webhook
+// and its trust bundles.
+import { Resolver } from 'node:dns/promises';
+import type { Logger } from '../../../proxy/src/index.js';
+import type { Config } from '../config/config.js';
+import { destinationSpecs } from '../node/providers.js';
+import { readBundle } from '../policy/bundle.js';
+import { resolvePolicyPath } from '../runtime.js';
+import type { KillService } from '../services/kill-service.js';
+import type { PolicyService } from '../services/policy-service.js';
+import { AdmissionWebhook } from './admission-webhook.js';
+import { CiliumController } from './cilium-controller.js';
+import { KillResources, type AuditControl } from './kill-resources.js';
+import { kubeConfigFor } from './kube-config.js';
+import { ResourceController } from './resource-controller.js';
+import { TrustBundles } from './trust-bundles.js';
+
+export interface ControlPlaneHooks {
+  policy: PolicyService;
+  fleetDigest: () => string | null;
+  kills: KillService;
+  audit: AuditControl;
+}
+
+export interface KubernetesControllers {
+  resources: ResourceController | null;
+  cilium: CiliumController | null;
+  webhook: { port: number; server: AdmissionWebhook; bundles: TrustBundles } | null;
+  close(): Promise<void>;
+}
+
+export async function startKubernetesControllers(config: Config, logger: Logger, hooks: ControlPlaneHooks): Promise<KubernetesControllers> {
+  const k = config.kubernetes;
+  const kubeConfig = kubeConfigFor(k);
+  const inactivityMs = k.watch_inactivity_s * 1000;
+  const closers: (() => Promise<void>)[] = [];
+  const out: KubernetesControllers = {
+    resources: null,
+    cilium: null,
+    webhook: null,
+    close: async () => {
+      for (const c of closers.reverse()) await c();
+    },
+  };
+  try {
+    if (k.resources) {
+      const resources = new ResourceController({
+        kubeConfig,
+        logger,
+        inactivityMs,
+        policyName: k.policy_name,
+        fallback: () => readBundle(resolvePolicyPath(config.policy)),
+        currentDigest: hooks.fleetDigest,
+        push: (bundle) => hooks.policy.commit(bundle, 'kubernetes'),
+        kills: new KillResources(hooks.kills, hooks.audit),
+      });
+      closers.push(() => resources.stop());
+      await resources.start();
+      out.resources = resources;
+    }
+    if (k.cilium.policies) {
+      const c = k.cilium;
+      const cilium = new CiliumController({
+        kubeConfig,
+        logger,
+        inactivityMs,
+        destinations: destinationSpecs(new Map(), c.destinations),
+        dns: new Resolver({ timeout: 2000, tries: 2 }),
+        minTtlS: config.node.resolve_min_ttl_s,
+        maxTtlS: config.node.resolve_max_ttl_s,
+        proxyPorts: c.proxy_ports,
+        dnsLabels: c.dns_labels,
+        localRedirect: c.local_redirect ? { namespace: c.local_redirect.namespace, service: c.local_redirect.service, port: c.local_redirect.port, backendLabels: c.local_redirect.backend_labels } : null,
+      });
+      closers.push(() => cilium.stop());
+      await cilium.start();
+      out.cilium = cilium;
+    }
+    if (k.webhook.enabled) {
+      const w = k.webhook;
+      const bundles = new TrustBundles({ kubeConfig, logger, inactivityMs, caFile: w.trust_ca_file! });
+      closers.push(() => bundles.stop());
+      await bundles.start();
+      const server = new AdmissionWebhook({ certFile: w.cert_file!, keyFile: w.key_file!, logger, proxyPort: w.proxy_port, namespace: (n) => bundles.namespace(n) });
+      const port = await server.listen(w.host, w.port);
+      closers.push(() => server.close());
+      out.webhook = { port, server, bundles };
+      logger.info({ port }, 'admission webhook listening');
+    }
+    return out;
+  } catch (err) {
+    await out.close();
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+// Objects the control plane emits into the cluster and keeps as it wants them (Cilium policies,
+// trust bundles): created when missing, put back when edited, removed when no longer wanted.
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export type Emitted = KubernetesObject & { spec?: unknown; data?: Record<string, string> };
+
+export interface EmittedApi {
+  create(namespace: string, body: Emitted): Promise<unknown>;
+  replace(namespace: string, name: string, body: Emitted): Promise<unknown>;
+  delete(namespace: string, name: string): Promise<unknown>;
+}
+
+export interface SyncCounts {
+  created: number;
+  replaced: number;
+  deleted: number;
+}
+
+export interface SyncReport {
+  created: string[];
+  replaced: string[];
+  deleted: string[];
+}
+
+/**
+ * Makes the cluster hold `desired` (by namespace) of what `actual` lists. A write that lost a
+ * race (409: changed meanwhile, 404: gone) is left to the event it caused: `retry` is called.
+ */
+export async function syncEmitted(api: EmittedApi, actualList: readonly Emitted[], desired: ReadonlyMap<string, Emitted & { metadata: { name: string } }>, retry: () => void): Promise<SyncReport> {
+  const report: SyncReport = { created: [], replaced: [], deleted: [] };
+  const actual = new Map(actualList.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, o]));
+  for (const [namespace, want] of desired) {
+    const key = `${namespace}/${want.metadata.name}`;
+    const have = actual.get(key);
+    actual.delete(key);
+    if (!have) {
+      if (await tolerate(409, retry, () => api.create(namespace, want))) report.created.push(key);
+    } else if (drifted(want, have)) {
+      const body = { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata!.resourceVersion } };
+      if (await tolerate(409, retry, () => api.replace(namespace, want.metadata.name, body))) report.replaced.push(key);
+    }
+  }
+  for (const [key, o] of actual) {
+    if (await tolerate(404, retry, () => api.delete(o.metadata!.namespace!, o.metadata!.name!))) report.deleted.push(key);
+  }
+  return report;
+}
+
+async function tolerate(code: number, retry: () => void, write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== code) throw err;
+    retry();
+    return false;
+  }
+}
+
+/** What the emitter owns of an object: its spec or data, its labels and annotations, its owner. */
+export function drifted(want: Emitted, have: Emitted): boolean {
+  const subset = (a: Record<string, string> = {}, b: Record<string, string> = {}) => Object.entries(a).every(([k, v]) => b[k] === v);
+  const owners = (o: Emitted) => canonical((o.metadata?.ownerReferences ?? []).map((r) => r.uid));
+  return (
+    canonical(want.spec) !== canonical(have.spec) ||
+    canonical(want.data) !== canonical(have.data) ||
+    !subset(want.metadata?.labels, have.metadata?.labels) ||
+    !subset(want.metadata?.annotations, have.metadata?.annotations) ||
+    owners(want) !== owners(have)
+  );
+}
+
+/** JSON with object keys sorted: equal values, equal text. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
