@@ -69,6 +69,21 @@ test('this node’s pods are indexed by uid and container id, named by namespace
   await eventually(() => cache.byContainer('b'.repeat(64)) === undefined, 5000, 'a deleted pod leaves the index');
 });
 
+test('a pod’s service account declares what the pod does not: pod first, then service account, then namespace; a change to the account reaches its pods', async (t) => {
+  const { api, make } = await setup(t);
+  api.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'billing-sa', namespace: 'agents', annotations: { 'altrace.io/agent': 'billing-bot', 'altrace.io/cost-center': 'cc-billing' } } });
+  api.create('pods', pod('billing-1', 'node-a', { sa: 'billing-sa', container: 'f'.repeat(64) }));
+  api.create('pods', pod('billing-2', 'node-a', { sa: 'billing-sa', container: '1'.repeat(64), annotations: { 'altrace.io/agent': 'special-bot' } }));
+  const cache = make();
+  t.teardown(() => cache.stop());
+  t.true(await cache.start());
+  t.like(cache.byContainer('f'.repeat(64)), { agent: 'billing-bot', costCenter: 'cc-billing', team: 'research' }, 'agent from the account, team from the namespace');
+  t.like(cache.byContainer('1'.repeat(64)), { agent: 'special-bot', costCenter: 'cc-billing' }, "the pod's own annotation wins");
+  api.update('serviceaccounts', 'agents', 'billing-sa', (sa) => (sa.metadata.annotations = { 'altrace.io/agent': 'billing-bot-v2' }));
+  await eventually(() => cache.byContainer('f'.repeat(64))?.agent === 'billing-bot-v2', 5000, 'the account change reaches its pod');
+  t.is(cache.byContainer('f'.repeat(64))?.costCenter, null);
+});
+
 test('a silent watch is ended and resumed from its version; history gone by then is a 410, and a relist', async (t) => {
   const { api, make } = await setup(t, 800);
   const cache = make();

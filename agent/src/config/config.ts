@@ -56,6 +56,7 @@ export interface Config {
     watch_inactivity_s: number;
     enforce: 'all' | 'labeled';
     resources: boolean;
+    resync_s: number;
     policy_name: string;
     webhook: { enabled: boolean; host: string; port: number; cert_file?: string; key_file?: string; trust_ca_file?: string; proxy_port: number };
     cilium: {
@@ -132,6 +133,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_KUBERNETES_ENFORCE', path: 'kubernetes.enforce', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_RESOURCES', path: 'kubernetes.resources', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_POLICY_NAME', path: 'kubernetes.policy_name', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_RESYNC_S', path: 'kubernetes.resync_s', kind: 'int' },
   { env: 'ALTRACE_KUBERNETES_CILIUM_POLICIES', path: 'kubernetes.cilium.policies', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_ENABLED', path: 'kubernetes.webhook.enabled', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_PORT', path: 'kubernetes.webhook.port', kind: 'int' },

@@ -39,7 +39,7 @@ export class CiliumController {
   readonly #redirects: Informer<Emitted> | null;
   readonly #nets = new Set<string>();
   readonly #resolver: DestinationResolver;
-  #owner: OwnerRef | null = null;
+  #ownerGone = false;
   readonly #loop: ReconcileLoop;
   readonly counts = { reconciles: 0, created: 0, replaced: 0, deleted: 0 };
 
@@ -104,21 +104,28 @@ export class CiliumController {
     for (const i of this.#informers()) await i.stop();
   }
 
-  async #ownerRef(): Promise<OwnerRef | null> {
-    if (this.#owner) return this.#owner;
+  /** The altracepolicies CRD as the owner; 'gone' while it is deleted (Altrace is being uninstalled). */
+  async #ownerRef(): Promise<OwnerRef | 'gone'> {
     try {
       const crd = await this.#crds.readCustomResourceDefinition({ name: `${POLICIES.plural}.${GROUP}` });
-      this.#owner = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, uid: crd.metadata!.uid! };
+      return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, uid: crd.metadata!.uid! };
     } catch (err) {
-      this.#o.logger.warn({ err: (err as Error).message }, `the ${POLICIES.plural}.${GROUP} CRD cannot be read: the emitted Cilium policies have no owner (uninstalling will not remove them)`);
+      if ((err as { code?: number }).code === 404) return 'gone';
+      throw err;
     }
-    return this.#owner;
   }
 
   async #reconcile(): Promise<void> {
     if (!this.#informers().every((i) => i.listed)) return;
     this.counts.reconciles++;
     const owner = await this.#ownerRef();
+    if (owner === 'gone') {
+      // Emitting now would leave policies nothing owns, denying what no proxy may serve after the uninstall.
+      if (!this.#ownerGone) this.#o.logger.warn(`the ${POLICIES.plural}.${GROUP} CRD is gone (Altrace uninstalled?): no Cilium policies are emitted until it is back`);
+      this.#ownerGone = true;
+      return;
+    }
+    this.#ownerGone = false;
     const opts = { nets: this.nets(), proxyPorts: this.#o.proxyPorts, dnsLabels: this.#o.dnsLabels, owner };
     const governed = this.#namespaces.lw.list().map((n) => n.metadata!.name!).filter((n) => !this.#namespaces.lw.get(n)?.metadata?.deletionTimestamp);
     await this.#sync(NETWORK_POLICIES, this.#policies, new Map(governed.map((ns) => [ns, namespacePolicy(ns, opts)])));

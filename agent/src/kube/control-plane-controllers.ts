@@ -54,6 +54,7 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
         currentDigest: hooks.fleetDigest,
         push: (bundle) => hooks.policy.commit(bundle, 'kubernetes'),
         kills: new KillResources(hooks.kills, hooks.audit),
+        resyncMs: k.resync_s * 1000,
       });
       closers.push(() => resources.stop());
       await resources.start();

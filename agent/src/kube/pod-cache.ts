@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Pod, type V1ServiceAccount } from '@kubernetes/client-node';
 import { Informer, waitListed } from './informer.js';
 import type { Logger } from '../../../proxy/src/index.js';
 import type { PodRef } from '../../../proxy/src/index.js';
@@ -40,6 +40,7 @@ export class PodCache {
   readonly #byContainer = new Map<string, PodIdentity>();
   readonly #pods: Informer<V1Pod>;
   readonly #namespaces: Informer<V1Namespace>;
+  readonly #accounts: Informer<V1ServiceAccount>;
   #synced = false;
 
   constructor(o: PodCacheOptions) {
@@ -48,6 +49,7 @@ export class PodCache {
     const fieldSelector = `spec.nodeName=${o.nodeName}`;
     this.#pods = new Informer<V1Pod>(o, 'pods', '/api/v1/pods', () => api.listPodForAllNamespaces({ fieldSelector }), { fieldSelector });
     this.#namespaces = new Informer<V1Namespace>(o, 'namespaces', '/api/v1/namespaces', () => api.listNamespace());
+    this.#accounts = new Informer<V1ServiceAccount>(o, 'serviceaccounts', '/api/v1/serviceaccounts', () => api.listServiceAccountForAllNamespaces());
     this.#pods.lw.on('add', (p) => this.#index(p));
     this.#pods.lw.on('update', (p) => this.#index(p));
     this.#pods.lw.on('delete', (p) => this.#forget(p));
@@ -57,14 +59,19 @@ export class PodCache {
     this.#namespaces.lw.on('add', reindex);
     this.#namespaces.lw.on('update', reindex);
     this.#namespaces.lw.on('delete', reindex);
+    const reindexAccount = (sa: V1ServiceAccount) => {
+      for (const p of this.#pods.lw.list(sa.metadata?.namespace)) if ((p.spec?.serviceAccountName ?? 'default') === sa.metadata?.name) this.#index(p);
+    };
+    for (const e of ['add', 'update', 'delete'] as const) this.#accounts.lw.on(e, reindexAccount);
   }
 
   /** Starts both watches; resolves once each has listed (or after waitMs, carrying on without). */
   async start(waitMs = 5000): Promise<boolean> {
     this.#namespaces.start();
+    this.#accounts.start();
     this.#pods.start();
     // A failed first attempt is retried: wait for the listing, not for the attempt.
-    this.#synced = await waitListed([this.#pods, this.#namespaces], waitMs);
+    this.#synced = await waitListed([this.#pods, this.#namespaces, this.#accounts], waitMs);
     // Namespaces may have listed after the pods: their annotations apply to what is already indexed.
     for (const p of this.#pods.lw.list()) this.#index(p);
     return this.#synced;
@@ -83,16 +90,18 @@ export class PodCache {
   }
 
   status() {
-    return { node: this.#o.nodeName, synced: this.#synced || this.#pods.listed, pods: this.#byUid.size, watches: { pods: this.#pods.status(), namespaces: this.#namespaces.status() } };
+    return { node: this.#o.nodeName, synced: this.#synced || this.#pods.listed, pods: this.#byUid.size, watches: { pods: this.#pods.status(), namespaces: this.#namespaces.status(), serviceaccounts: this.#accounts.status() } };
   }
 
   async stop(): Promise<void> {
     await this.#pods.stop();
     await this.#namespaces.stop();
+    await this.#accounts.stop();
   }
 
   #index(pod: V1Pod): void {
-    const identity = podIdentity(pod, this.#namespaces.lw.get(pod.metadata?.namespace ?? ''));
+    const namespace = pod.metadata?.namespace ?? '';
+    const identity = podIdentity(pod, this.#namespaces.lw.get(namespace), this.#accounts.lw.get(pod.spec?.serviceAccountName ?? 'default', namespace));
     const old = this.#byUid.get(identity.uid);
     if (old) for (const id of old.containerIds) this.#byContainer.delete(id);
     this.#byUid.set(identity.uid, identity);

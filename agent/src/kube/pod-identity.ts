@@ -1,4 +1,4 @@
-import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
+import type { V1Namespace, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
 import type { PodRef } from '../../../proxy/src/index.js';
 
 /** Who a pod is, in the cluster's own words: what decisions, audit records and `bpf status` name. */
@@ -11,7 +11,7 @@ export interface PodIdentity {
   /** The workload that owns it: Deployment, StatefulSet, DaemonSet, Job, CronJob (or the direct owner). */
   owner: { kind: string; name: string } | null;
   /** Declared with annotations altrace.io/agent, altrace.io/team, altrace.io/cost-center on the
-   *  pod, else on its namespace; null where neither declares one (the pod is a shadow agent). */
+   *  pod, else on its service account, else on its namespace; null where neither declares one (the pod is a shadow agent). */
   agent: string | null;
   team: string | null;
   costCenter: string | null;
@@ -50,10 +50,12 @@ function containerId(raw: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-export function podIdentity(pod: V1Pod, namespace: V1Namespace | undefined): PodIdentity {
+/** A pod's identity; what the pod does not declare comes from its service account's annotations, then its namespace's. */
+export function podIdentity(pod: V1Pod, namespace: V1Namespace | undefined, serviceAccount?: V1ServiceAccount): PodIdentity {
   const own = pod.metadata?.annotations ?? {};
+  const sa = serviceAccount?.metadata?.annotations ?? {};
   const ns = namespace?.metadata?.annotations ?? {};
-  const declared = (key: string) => own[key] ?? ns[key] ?? null;
+  const declared = (key: string) => own[key] ?? sa[key] ?? ns[key] ?? null;
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
   return {
     namespace: pod.metadata?.namespace ?? 'default',

@@ -1,0 +1,132 @@
+// GitOps with the altrace.io resources (issue 21, item 4): a control-plane replica watches
+// AltracePolicy, AltraceContract and AltraceKillSwitch on the API server (the stand-in, driven
+// here with the real @kubernetes/client-node as kubectl would), compiles them into the fleet
+// policy that its node enforces, writes each resource's status, and makes a kill a manifest —
+// reconciled with kills made through the API, both in the audit log.
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { parse as parseYaml } from 'yaml';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
+import { crdManifests, GROUP, VERSION } from '../../agent/src/kube/crds.js';
+import { packageRoot } from '../../agent/src/paths.js';
+import { KubeApiServer } from '../fixtures/kube-apiserver.js';
+import { startFleet, type Fleet } from '../helpers/fleet.js';
+import { eventually } from '../helpers/harness.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
+
+const shipped = parseYaml(readFileSync(join(packageRoot, 'policies/default.yaml'), 'utf8')) as Record<string, unknown>;
+
+async function chat(proxyUrl: string, key: string, model = 'gpt-4o-mini'): Promise<string> {
+  try {
+    await new OpenAI({ apiKey: key, baseURL: `${proxyUrl}/v1`, maxRetries: 0 }).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+    return 'ok';
+  } catch (err) {
+    return String((err as { code?: string }).code ?? (err as Error).message);
+  }
+}
+
+type Status = { state?: string; reason?: string; field?: string; message?: string; digest?: string; engagedBy?: string; observedGeneration?: number; conditions?: { type: string; status: string }[] };
+
+postgresSuite(() => {
+  let pg!: PostgresServer;
+  sharedPostgres((server) => (pg = server));
+
+  test('resources in, enforcement and status out: contracts and the policy compiled, a refusal named, a kill as a manifest', async (t) => {
+    const api = await new KubeApiServer().start();
+    t.teardown(() => api.close());
+    for (const { object } of crdManifests()) api.installCrd(object as never);
+    const dir = mkdtempSync(join(tmpdir(), 'altrace-kube-resources-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'token'), api.token);
+    const kube = { api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true };
+    const fleet: Fleet = await startFleet(pg, 'kube_resources', {
+      replicas: 1,
+      nodes: 1,
+      replicaEnv: {
+        ALTRACE_KUBERNETES_ENABLED: 'true',
+        ALTRACE_KUBERNETES_API_SERVER: api.url,
+        ALTRACE_KUBERNETES_TOKEN_FILE: kube.token_file,
+        ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
+        ALTRACE_KUBERNETES_RESYNC_S: '1',
+      },
+    });
+    t.teardown(() => fleet.close());
+    const replica = fleet.replicas[0]!;
+    const node = fleet.nodes[0]!;
+    const custom = kubeConfigFor(kube).makeApiClient(CustomObjectsApi);
+    const cluster = (plural: string) => ({ group: GROUP, version: VERSION, plural });
+    const status = async (plural: string, name: string, namespace?: string): Promise<Status> =>
+      ((namespace ? await custom.getNamespacedCustomObject({ ...cluster(plural), namespace, name }) : await custom.getClusterCustomObject({ ...cluster(plural), name })) as { status?: Status }).status ?? {};
+    const until = (what: string, check: () => Promise<boolean>) => eventually(check, 15_000, what);
+
+    const key = (await (await fleet.call(replica.controlUrl, 'POST', '/keys', { agent: 'refund-bot', team: 'payments' })).json()) as { key: string; id: string };
+    await until('the node knows the key', async () => (await chat(node.proxyUrl, key.key)) === 'ok');
+
+    // A contract in its namespace: accepted, compiled into the fleet policy, enforced on the node.
+    await custom.createNamespacedCustomObject({
+      ...cluster('altracecontracts'),
+      namespace: 'payments',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceContract', metadata: { name: 'refund', namespace: 'payments' }, spec: { contract: 'refund', version: 1, applies_to: { agents: ['refund-bot'] }, models: ['gpt-4o*'] } },
+    });
+    await until('the contract is Accepted', async () => (await status('altracecontracts', 'refund', 'payments')).state === 'Accepted');
+    const accepted = await status('altracecontracts', 'refund', 'payments');
+    t.is(accepted.observedGeneration, 1);
+    t.like(accepted.conditions?.[0], { type: 'Ready', status: 'True' });
+    await until('the node enforces the contract', async () => (await chat(node.proxyUrl, key.key, 'gpt-4.1')) !== 'ok');
+    t.is(await chat(node.proxyUrl, key.key, 'gpt-4o-mini'), 'ok', 'what the contract allows passes');
+
+    // A contract that cannot compile: refused with the field, the others still enforced.
+    await custom.createNamespacedCustomObject({
+      ...cluster('altracecontracts'),
+      namespace: 'research',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceContract', metadata: { name: 'nobody', namespace: 'research' }, spec: { contract: 'nobody', version: 1, applies_to: {} } },
+    });
+    await until('the bad contract is Refused', async () => (await status('altracecontracts', 'nobody', 'research')).state === 'Refused');
+    t.like(await status('altracecontracts', 'nobody', 'research'), { reason: 'ALT_POLICY_INVALID', field: 'spec.applies_to' });
+    t.is(await chat(node.proxyUrl, key.key, 'gpt-4.1'), 'ALT_CONTRACT_MODEL_DENIED', 'the good contract still holds');
+
+    // The policy as a resource; an edit that fails keeps the last good policy, its status says why.
+    await custom.createClusterCustomObject({ ...cluster('altracepolicies'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltracePolicy', metadata: { name: 'default' }, spec: shipped } });
+    await until('the policy is Accepted', async () => (await status('altracepolicies', 'default')).state === 'Accepted');
+    const fleetPolicy = async () => ((await (await fleet.call(replica.controlUrl, 'GET', '/policy')).json()) as { digest: string }).digest;
+    t.is((await status('altracepolicies', 'default')).digest, await fleetPolicy(), 'the status names the digest in force');
+    const good = await fleetPolicy();
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    // What the CRD's schema can say, the API server refuses itself, naming the field.
+    const schemaRefusal = await t.throwsAsync(custom.patchClusterCustomObject({ ...cluster('altracepolicies'), name: 'default', body: { spec: { version: 2 } } }, merge));
+    t.is((schemaRefusal as { code?: number }).code, 422);
+    t.regex(String((schemaRefusal as { body?: string }).body), /"field":"spec.version"/);
+    // What only a compile finds (a pattern that is not a regular expression), the status says.
+    await custom.patchClusterCustomObject({ ...cluster('altracepolicies'), name: 'default', body: { spec: { response: { deny_patterns: [{ id: 'broken', pattern: '(unclosed' }] } } } }, merge);
+    await until('the bad edit is Refused', async () => (await status('altracepolicies', 'default')).state === 'Refused');
+    t.like(await status('altracepolicies', 'default'), { reason: 'ALT_POLICY_INVALID', field: 'spec.response.deny_patterns.0.pattern', observedGeneration: 2 });
+    t.like((await status('altracepolicies', 'default')).conditions?.[0], { type: 'Ready', status: 'False' });
+    t.is(await fleetPolicy(), good, 'the last good policy stays in force');
+    const push = await fleet.call(replica.controlUrl, 'PUT', '/policy', { policy: 'version: 1\n' });
+    t.is(push.status, 409, 'the cluster is the source of truth: a push through the API is refused');
+    t.regex(await push.text(), /ALT_CONFLICT/);
+
+    // A kill as a manifest: engaged on the node; released through the API, engaged again; deleted, released.
+    await custom.createClusterCustomObject({ ...cluster('altracekillswitches'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceKillSwitch', metadata: { name: 'stop-refunds' }, spec: { scope: 'agent', target: 'refund-bot', reason: 'incident 42' } } });
+    await until('the kill is Engaged', async () => (await status('altracekillswitches', 'stop-refunds')).state === 'Engaged');
+    t.is((await status('altracekillswitches', 'stop-refunds')).engagedBy, 'kubernetes:AltraceKillSwitch/stop-refunds');
+    await until('the node refuses the killed agent', async () => (await chat(node.proxyUrl, key.key)) === 'ALT_KILLED_AGENT');
+    t.is((await fleet.call(replica.controlUrl, 'DELETE', '/kill/agent/refund-bot')).status, 200);
+    await until('the manifest engages the switch again', async () => (await fleet.call(replica.controlUrl, 'GET', '/kill')).json().then((b) => (b as { switches: unknown[] }).switches.length === 1));
+    t.is(await chat(node.proxyUrl, key.key), 'ALT_KILLED_AGENT');
+    await custom.deleteClusterCustomObject({ ...cluster('altracekillswitches'), name: 'stop-refunds' });
+    await until('deleting the manifest releases the switch', async () => (await chat(node.proxyUrl, key.key)) === 'ok');
+
+    // Both sides of the reconciliation are in the audit log.
+    const audit = (await (await fleet.call(replica.controlUrl, 'GET', '/audit?limit=200')).json()) as { records: { control?: { action: string; target?: string } }[] };
+    const actions = audit.records.filter((r) => r.control).map((r) => `${r.control!.action} ${r.control!.target}`);
+    t.true(actions.filter((a) => a === 'APPLY AltraceKillSwitch agent:refund-bot').length >= 2, 'engaged, and engaged again');
+    t.true(actions.includes('DELETE AltraceKillSwitch agent:refund-bot'));
+    t.true(actions.some((a) => a.startsWith('DELETE /kill') && a.endsWith('agent:refund-bot')), `the operator's release through the API: ${actions.filter((a) => a.includes('kill')).join('; ')}`);
+  });
+});
