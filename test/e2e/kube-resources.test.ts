@@ -53,6 +53,7 @@ postgresSuite(() => {
         ALTRACE_KUBERNETES_TOKEN_FILE: kube.token_file,
         ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
         ALTRACE_KUBERNETES_RESYNC_S: '1',
+        ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca',
       },
     });
     t.teardown(() => fleet.close());
@@ -64,6 +65,8 @@ postgresSuite(() => {
       ((namespace ? await custom.getNamespacedCustomObject({ ...cluster(plural), namespace, name }) : await custom.getClusterCustomObject({ ...cluster(plural), name })) as { status?: Status }).status ?? {};
     const until = (what: string, check: () => Promise<boolean>) => eventually(check, 15_000, what);
 
+    const published = api.get('configmaps', 'altrace-system', 'altrace-fleet-ca') as unknown as { data: Record<string, string> };
+    t.is(published.data['ca.crt'], readFileSync(fleet.caFile, 'utf8'), 'the fleet CA the nodes trust is published for the DaemonSet');
     const key = (await (await fleet.call(replica.controlUrl, 'POST', '/keys', { agent: 'refund-bot', team: 'payments' })).json()) as { key: string; id: string };
     await until('the node knows the key', async () => (await chat(node.proxyUrl, key.key)) === 'ok');
 

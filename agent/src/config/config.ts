@@ -58,6 +58,7 @@ export interface Config {
     resources: boolean;
     resync_s: number;
     policy_name: string;
+    fleet_ca_configmap?: string;
     webhook: { enabled: boolean; host: string; port: number; cert_file?: string; key_file?: string; trust_ca_file?: string; proxy_port: number };
     cilium: {
       policies: boolean;
@@ -134,6 +135,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_KUBERNETES_RESOURCES', path: 'kubernetes.resources', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_POLICY_NAME', path: 'kubernetes.policy_name', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_RESYNC_S', path: 'kubernetes.resync_s', kind: 'int' },
+  { env: 'ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP', path: 'kubernetes.fleet_ca_configmap', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_CILIUM_POLICIES', path: 'kubernetes.cilium.policies', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_ENABLED', path: 'kubernetes.webhook.enabled', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_PORT', path: 'kubernetes.webhook.port', kind: 'int' },

@@ -179,6 +179,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
         fleetDigest: () => fleetPolicy()?.digest ?? null,
         kills: services.kills,
         audit: async (op, action, target, status, error) => audit?.control(op, action, target, status, error, true),
+        fleetCaPem: ca.certPem,
       });
       closers.push(() => kube.close());
     }

@@ -2,6 +2,7 @@
 // (docs/kubernetes.md): the altrace.io resources, the Cilium policies, the admission webhook
 // and its trust bundles.
 import { Resolver } from 'node:dns/promises';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { destinationSpecs } from '../node/providers.js';
@@ -21,6 +22,24 @@ export interface ControlPlaneHooks {
   fleetDigest: () => string | null;
   kills: KillService;
   audit: AuditControl;
+  /** The fleet CA certificate (PEM), published where kubernetes.fleet_ca_configmap says. */
+  fleetCaPem: string;
+}
+
+/** The fleet CA as a ConfigMap the DaemonSet mounts (created, or replaced when it differs). */
+async function publishFleetCa(kubeConfig: KubeConfig, ref: string, pem: string, logger: Logger): Promise<void> {
+  const [namespace, name] = ref.split('/') as [string, string];
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'altrace' } }, data: { 'ca.crt': pem } };
+  try {
+    const have = await api.readNamespacedConfigMap({ namespace, name });
+    if (have.data?.['ca.crt'] === pem) return;
+    await api.replaceNamespacedConfigMap({ namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: have.metadata?.resourceVersion } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await api.createNamespacedConfigMap({ namespace, body });
+  }
+  logger.info({ configmap: ref }, 'fleet CA published for the nodes');
 }
 
 export interface KubernetesControllers {
@@ -44,6 +63,7 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
     },
   };
   try {
+    if (k.fleet_ca_configmap) await publishFleetCa(kubeConfig, k.fleet_ca_configmap, hooks.fleetCaPem, logger);
     if (k.resources) {
       const resources = new ResourceController({
         kubeConfig,
