@@ -4,18 +4,15 @@
 // test's own), puts back what is edited or deleted, follows the namespace label and the
 // addresses, adds the local redirect, and is garbage-collected with Altrace's CRDs.
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2/CiliumNetworkPolicy';
 import { CiliumController } from '../../agent/src/kube/cilium-controller.js';
 import { crdManifests } from '../../agent/src/kube/crds.js';
-import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
 import { createLogger } from '../../proxy/src/index.js';
 import { TestDnsServer } from '../fixtures/dns-server.js';
-import { KubeApiServer, type KubeObject } from '../fixtures/kube-apiserver.js';
+import type { KubeObject } from '../fixtures/kube-apiserver.js';
+import { startStandIn } from '../helpers/kube.js';
 import { eventually } from '../helpers/harness.js';
 
 const silent = createLogger('silent');
@@ -24,8 +21,7 @@ const CNP = { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies'
 type Policy = KubeObject & { spec: { egressDeny?: { toCIDRSet: { cidr: string }[] }[]; endpointSelector: unknown } };
 
 test('a policy per opted-in namespace, kept as Altrace wants it: drift put back, the label and the addresses followed, removed with the CRDs', async (t) => {
-  const api = await new KubeApiServer().start();
-  t.teardown(() => api.close());
+  const { api, kubeConfig } = await startStandIn(t);
   for (const { object } of crdManifests()) api.installCrd(object as never);
   const dns = await new TestDnsServer().start();
   t.teardown(() => dns.close());
@@ -33,10 +29,6 @@ test('a policy per opted-in namespace, kept as Altrace wants it: drift put back,
   dns.records.set('api.anthropic.com', [{ address: '203.0.113.20', ttl: 300 }]);
   const resolver = new Resolver({ timeout: 500, tries: 1 });
   resolver.setServers([dns.server]);
-  const dir = mkdtempSync(join(tmpdir(), 'altrace-cilium-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'token'), api.token);
-  const kubeConfig = kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true });
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', labels: { 'altrace.io/enforce': 'true' } } });
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'batch' } });

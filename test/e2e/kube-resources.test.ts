@@ -4,16 +4,14 @@
 // policy that its node enforces, writes each resource's status, and makes a kill a manifest —
 // reconciled with kills made through the API, both in the audit log.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { parse as parseYaml } from 'yaml';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
 import { crdManifests, GROUP, VERSION } from '../../agent/src/kube/crds.js';
 import { packageRoot } from '../../agent/src/paths.js';
-import { KubeApiServer } from '../fixtures/kube-apiserver.js';
+import { startStandIn } from '../helpers/kube.js';
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { eventually } from '../helpers/harness.js';
 import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
@@ -37,13 +35,8 @@ postgresSuite(() => {
   sharedPostgres((server) => (pg = server));
 
   test('resources in, enforcement and status out: contracts and the policy compiled, a refusal named, a kill as a manifest', async (t) => {
-    const api = await new KubeApiServer().start();
-    t.teardown(() => api.close());
+    const { api, settings: kube, kubeConfig } = await startStandIn(t);
     for (const { object } of crdManifests()) api.installCrd(object as never);
-    const dir = mkdtempSync(join(tmpdir(), 'altrace-kube-resources-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'token'), api.token);
-    const kube = { api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true };
     const fleet: Fleet = await startFleet(pg, 'kube_resources', {
       replicas: 1,
       nodes: 1,
@@ -59,7 +52,7 @@ postgresSuite(() => {
     t.teardown(() => fleet.close());
     const replica = fleet.replicas[0]!;
     const node = fleet.nodes[0]!;
-    const custom = kubeConfigFor(kube).makeApiClient(CustomObjectsApi);
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const cluster = (plural: string) => ({ group: GROUP, version: VERSION, plural });
     const status = async (plural: string, name: string, namespace?: string): Promise<Status> =>
       ((namespace ? await custom.getNamespacedCustomObject({ ...cluster(plural), namespace, name }) : await custom.getClusterCustomObject({ ...cluster(plural), name })) as { status?: Status }).status ?? {};

@@ -4,12 +4,8 @@
 // versions conflict, patches take the media types the real server takes, watches see custom
 // objects, and owners take their dependents with them.
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
-import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
-import { KubeApiServer } from '../fixtures/kube-apiserver.js';
+import { startStandIn } from '../helpers/kube.js';
 import { eventually } from '../helpers/harness.js';
 
 const WIDGETS = {
@@ -41,12 +37,7 @@ const WIDGETS = {
 };
 
 async function setup(t: { teardown: (f: () => unknown) => void }) {
-  const api = await new KubeApiServer().start();
-  t.teardown(() => api.close());
-  const dir = mkdtempSync(join(tmpdir(), 'altrace-standin-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'token'), api.token);
-  const kc = kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true });
+  const { api, kubeConfig: kc } = await startStandIn(t);
   api.installCrd(WIDGETS as never);
   return { api, kc, custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api) };
 }

@@ -2,23 +2,14 @@
 // @kubernetes/client-node against the stand-in API server decides, for the allowed accounts and
 // the projected audience only; enrollment tokens keep going their own way.
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
 import { EitherVerifier, TokenReviewVerifier } from '../../agent/src/kube/token-review.js';
-import { KubeApiServer } from '../fixtures/kube-apiserver.js';
+import { startStandIn } from '../helpers/kube.js';
 
 const logs: string[] = [];
 const logger = { trace() {}, debug() {}, info() {}, warn: (o: unknown, m: string) => void logs.push(`${m} ${JSON.stringify(o)}`), error() {}, fatal() {}, child() { return logger; } } as never;
 
 test('only the allowed service account, for the projected audience, with a live token, enrolls', async (t) => {
-  const api = await new KubeApiServer().start();
-  t.teardown(() => api.close());
-  const dir = mkdtempSync(join(tmpdir(), 'altrace-review-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'token'), api.token);
-  const kc = kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true });
+  const { api, kubeConfig: kc } = await startStandIn(t);
   const verifier = new TokenReviewVerifier(kc, ['altrace-system/altrace-agent'], 'altrace', logger);
 
   const node = api.issueServiceAccountToken('altrace-system', 'altrace-agent', { audiences: ['altrace'], pod: 'altrace-agent-x7k2p' });

@@ -2,30 +2,24 @@
 // created as a namespace opts in, put back when edited, renewed with the CA file, removed when
 // the namespace opts out; the namespace's explicit mode read from its annotation.
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { kubeConfigFor } from '../../agent/src/kube/kube-config.js';
 import { TrustBundles } from '../../agent/src/kube/trust-bundles.js';
 import { createCaCertificate, generateKeys } from '../../agent/src/pki/x509.js';
 import { createLogger } from '../../proxy/src/index.js';
-import { KubeApiServer } from '../fixtures/kube-apiserver.js';
+import { startStandIn } from '../helpers/kube.js';
 import { eventually } from '../helpers/harness.js';
 
 test('a bundle per opted-in namespace: the CA alone and after the public roots; drift put back, a renewed CA followed, an opt-out removed', async (t) => {
-  const api = await new KubeApiServer().start();
-  t.teardown(() => api.close());
-  const dir = mkdtempSync(join(tmpdir(), 'altrace-trust-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'token'), api.token);
+  const { api, kubeConfig, dir } = await startStandIn(t);
   const caFile = join(dir, 'ca.crt');
   const pem = async (cn: string) => (await createCaCertificate(`CN=${cn}`, 2, await generateKeys())).toString('pem');
   const first = await pem('first interception CA');
   writeFileSync(caFile, first);
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'agents', labels: { 'altrace.io/enforce': 'true' }, annotations: { 'altrace.io/mode': 'explicit' } } });
   api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'batch' } });
-  const bundles = new TrustBundles({ kubeConfig: kubeConfigFor({ api_server: api.url, token_file: join(dir, 'token'), insecure_skip_tls_verify: true }), logger: createLogger('silent'), inactivityMs: 60_000, caFile, resyncMs: 60_000 });
+  const bundles = new TrustBundles({ kubeConfig, logger: createLogger('silent'), inactivityMs: 60_000, caFile, resyncMs: 60_000 });
   t.teardown(() => bundles.stop());
   t.true(await bundles.start());
   const bundle = (ns: string) => api.get('configmaps', ns, 'altrace-trust-bundle') as { data?: Record<string, string> } | undefined;
