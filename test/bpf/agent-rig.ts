@@ -52,7 +52,7 @@ export function mountBpffs(cleanup: Cleanup): string {
 
 export async function startRigAgent(
   cleanup: Cleanup,
-  o: { cgroup: string; pod: Link; simUrl: string; config?: string[]; env?: Record<string, string> },
+  o: { cgroup: string; pod: Link; simUrl: string; config?: string[]; env?: Record<string, string | undefined> },
 ): Promise<RigAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'altrace-bpf-rig-'));
   cleanup.add(() => rmSync(dir, { recursive: true, force: true }));

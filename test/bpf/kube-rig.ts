@@ -55,10 +55,10 @@ function podObject(o: { name: string; namespace: string; uid: string; container:
 
 export async function startKubeRig(
   cleanup: Cleanup,
-  o: { namespaces: KubeObject[]; env?: Record<string, string>; extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[] },
+  o: { namespaces: KubeObject[]; env?: Record<string, string | undefined>; extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
 ): Promise<KubeRig & { extra: Link[] }> {
-  const api = await new KubeApiServer().start();
-  cleanup.add(() => api.close());
+  const api = o.api ?? (await new KubeApiServer().start());
+  if (!o.api) cleanup.add(() => api.close());
   for (const ns of o.namespaces) api.create('namespaces', ns);
   const net = NetRig.create(cleanup);
   const pod = net.namespace('kpd', 1);

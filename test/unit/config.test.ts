@@ -56,6 +56,9 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: { ALTRACE_KUBERNETES_WATCH_INACTIVITY_S: '30' },
     ALTRACE_KUBERNETES_ENFORCE: { ALTRACE_KUBERNETES_ENFORCE: 'labeled' },
     ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: { ALTRACE_FLEET_ENROLL_SERVICE_ACCOUNTS: 'altrace-system/altrace-agent, other/agent' },
+    // The webhook needs its certificate, its key and the CA pods must trust.
+    ALTRACE_KUBERNETES_WEBHOOK_ENABLED: { ALTRACE_KUBERNETES_WEBHOOK_ENABLED: 'true', ALTRACE_KUBERNETES_WEBHOOK_CERT_FILE: '/w/tls.crt', ALTRACE_KUBERNETES_WEBHOOK_KEY_FILE: '/w/tls.key', ALTRACE_KUBERNETES_WEBHOOK_TRUST_CA_FILE: '/n/tls.crt' },
+    ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: { ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca' },
     // The interception CA is a certificate and its key, or neither.
     ALTRACE_NODE_CA_CERT_FILE: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt', ALTRACE_NODE_CA_KEY_FILE: '/etc/altrace/node-ca/tls.key' },
     ALTRACE_NODE_CA_KEY_FILE: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt', ALTRACE_NODE_CA_KEY_FILE: '/etc/altrace/node-ca/tls.key' },
@@ -110,6 +113,8 @@ test('node enforcement: off by default; bpf needs the governed cgroup and the tr
   t.is((noHost as { field?: string }).field, 'node.transparent_host');
   const halfCa = t.throws(() => loadConfig({ env: { ALTRACE_NODE_CA_CERT_FILE: '/etc/altrace/node-ca/tls.crt' } }));
   t.is((halfCa as { field?: string }).field, 'node.ca_key_file', 'an interception CA without its key is refused at start');
+  const webhook = t.throws(() => loadConfig({ env: { ALTRACE_KUBERNETES_WEBHOOK_ENABLED: 'true', ALTRACE_KUBERNETES_WEBHOOK_CERT_FILE: '/w/tls.crt' } }));
+  t.is((webhook as { field?: string }).field, 'kubernetes.webhook.key_file', 'a webhook without its key is refused at start');
   const bad = t.throws(() => loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'iptables' } }));
   t.regex(bad!.message, /node\.enforcement/);
   const nft = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'nftables', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });
