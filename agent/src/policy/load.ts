@@ -54,6 +54,31 @@ export function loadContracts(dir: string, require: boolean): ContractSet {
   }
 }
 
+/** A classifier's files, resolved against the policy file and checked readable; the model's size and time become its version. */
+function resolveClassifiers(file: string, d: PolicyDocument): void {
+  for (const [i, c] of (d.content?.classifiers ?? []).entries()) {
+    const at = (field: string, path: string) => {
+      const full = resolve(dirname(file), path);
+      try {
+        const s = statSync(full);
+        if (!s.isFile()) throw new Error('not a file');
+        return { full, version: `${s.size}:${s.mtimeMs}` };
+      } catch (err) {
+        throw new PolicyError(`invalid policy ${file}: content.classifiers.${i}.${field} ${full}: ${(err as Error).message}`, `content.classifiers.${i}.${field}`);
+      }
+    };
+    const model = at('model', c.model);
+    c.model = model.full;
+    c.version = model.version;
+    if (c.tokenizer) c.tokenizer.vocab = at('tokenizer.vocab', c.tokenizer.vocab).full;
+  }
+  const ids = new Set<string>();
+  for (const [i, c] of (d.content?.classifiers ?? []).entries()) {
+    if (ids.has(c.id)) throw new PolicyError(`invalid policy ${file}: content.classifiers.${i}.id "${c.id}" is declared twice`, `content.classifiers.${i}.id`);
+    ids.add(c.id);
+  }
+}
+
 /** Reads, validates and compiles a policy file and its contracts; every problem names its field. */
 export function loadPolicy(file: string): Policy {
   const d = readValidatedYaml(file, 'policy.schema.json', 'policy') as PolicyDocument;
@@ -69,6 +94,7 @@ export function loadPolicy(file: string): Policy {
     if (ids.has(p.id)) throw new PolicyError(`invalid policy ${file}: response.deny_patterns.${i}.id "${p.id}" is declared twice`, `response.deny_patterns.${i}.id`);
     ids.add(p.id);
   }
+  resolveClassifiers(file, d);
   const dir = contractsDirOf(file, d);
   const contracts = dir ? loadContracts(dir, d.contracts?.require ?? false) : undefined;
   if (!dir && d.contracts?.require) throw new PolicyError(`invalid policy ${file}: contracts.require needs contracts.dir`, 'contracts.require');

@@ -1,5 +1,6 @@
 import type { Principal } from '../identity/keys.js';
 import type { ReasonCode } from '../core/reasons.js';
+import type { ClassifierSpec } from '../scan/classifier/classifier.js';
 
 /** What the policy does with a label, mildest first. */
 export const CONTENT_ACTIONS = ['allow', 'flag', 'redact', 'block'] as const;
@@ -38,6 +39,20 @@ export interface ContentPolicy {
   rules: readonly ContentRule[];
   /** For a label no rule names. */
   defaultAction: ContentAction;
+  /** Classifiers over content the agent did not write; their labels go through `rules` like any other. */
+  classifiers: readonly ClassifierSpec[];
+}
+
+/** As written under `content.classifiers`; the loader has made `model` and `tokenizer.vocab` absolute. */
+export interface ClassifierDocument {
+  id: string;
+  model: string;
+  label?: string;
+  threshold?: number;
+  positive_index?: number;
+  tokenizer?: { vocab: string; lower_case?: boolean; max_tokens?: number };
+  /** Set by the loader from the model file (size and time), so workers reload a replaced file. */
+  version?: string;
 }
 
 export interface ContentDocument {
@@ -46,9 +61,24 @@ export interface ContentDocument {
   default?: ContentAction;
   rules?: ContentRuleDocument[];
   isolation?: { cross_provider?: IsolationPolicy['crossProvider']; regulated_destinations?: string[] };
+  classifiers?: ClassifierDocument[];
 }
 
-export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, canary: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null } };
+export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, canary: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null }, classifiers: [] };
+
+export const DEFAULT_CLASSIFIER_LABEL = 'injection.classifier';
+
+function compileClassifier(c: ClassifierDocument): ClassifierSpec {
+  return {
+    id: c.id,
+    model: c.model,
+    version: c.version ?? '',
+    label: c.label ?? DEFAULT_CLASSIFIER_LABEL,
+    threshold: c.threshold ?? 0.5,
+    positiveIndex: c.positive_index ?? 1,
+    tokenizer: c.tokenizer ? { kind: 'wordpiece', vocab: c.tokenizer.vocab, lowerCase: c.tokenizer.lower_case ?? true, maxTokens: c.tokenizer.max_tokens ?? 512 } : null,
+  };
+}
 
 export function compileContentPolicy(doc: ContentDocument | undefined): ContentPolicy {
   if (!doc) return DEFAULT_CONTENT_POLICY;
@@ -67,6 +97,7 @@ export function compileContentPolicy(doc: ContentDocument | undefined): ContentP
       teams: r.teams ? new Set(r.teams) : null,
       agents: r.agents ? new Set(r.agents) : null,
     })),
+    classifiers: (doc.classifiers ?? []).map(compileClassifier),
   };
 }
 

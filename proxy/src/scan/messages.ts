@@ -1,5 +1,6 @@
 // Every message that crosses to and from the scan workers, typed in one place.
 import type { Family, Finding } from './detectors/types.js';
+import type { ClassifierSpec } from './classifier/classifier.js';
 
 export interface DenyPattern {
   id: string;
@@ -44,8 +45,18 @@ export interface DetectTask {
 /** Findings per item, offsets into that item's text. */
 export type DetectResult = Finding[][];
 
-export type WorkerTask = ScanTask | DetectTask;
-export type WorkerResult = ScanResult | DetectResult;
+/** A declared classifier over texts; the worker loads the model once per spec version. */
+export interface ClassifyTask {
+  kind: 'classify';
+  classifier: ClassifierSpec;
+  texts: string[];
+}
+
+/** One score per text, 0..1. */
+export type ClassifyResult = number[];
+
+export type WorkerTask = ScanTask | DetectTask | ClassifyTask;
+export type WorkerResult = ScanResult | DetectResult | ClassifyResult;
 
 /** What every scan worker is started with. */
 export interface ScanWorkerData {

@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import type { DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
+import type { ClassifyResult, ClassifyTask, DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export interface ScanPoolOptions {
   threads: number;
@@ -34,6 +34,10 @@ export class ScanPool {
 
   detect(task: DetectTask): Promise<DetectResult> {
     return this.#pool.run(task) as Promise<DetectResult>;
+  }
+
+  classify(task: ClassifyTask): Promise<ClassifyResult> {
+    return this.#pool.run(task) as Promise<ClassifyResult>;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
 import { workerData } from 'node:worker_threads';
 import { loadDefaultDetectors, type DetectorSet } from './detectors/engine.js';
 import { compilePatterns, scanTexts, type CompiledPattern } from './match.js';
-import type { DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
+import { Classifier } from './classifier/classifier.js';
+import type { ClassifyResult, ClassifyTask, DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export const CARRY_LIMIT = 256;
 
@@ -24,6 +25,29 @@ function detect(task: DetectTask): DetectResult {
   return task.items.map((item) => detectors!.run(item.text, item.detectors ?? detectors!.candidates(item.text, new Set(item.families ?? []))));
 }
 
-export default function scan(task: WorkerTask): WorkerResult {
+// Loaded once per model version; a policy that names another version (a replaced file) loads it afresh.
+const classifiers = new Map<string, Promise<Classifier>>();
+
+async function classify(task: ClassifyTask): Promise<ClassifyResult> {
+  const spec = task.classifier;
+  const key = `${spec.id}\0${spec.model}\0${spec.version}`;
+  let loading = classifiers.get(key);
+  if (!loading) {
+    for (const [k, old] of classifiers) {
+      if (k.startsWith(`${spec.id}\0`)) {
+        classifiers.delete(k);
+        void old.then((c) => c.close()).catch(() => {});
+      }
+    }
+    loading = Classifier.load(spec);
+    // A model that failed to load is tried again by the next task, not cached as a failure.
+    loading.catch(() => classifiers.delete(key));
+    classifiers.set(key, loading);
+  }
+  return (await loading).score(task.texts);
+}
+
+export default function scan(task: WorkerTask): WorkerResult | Promise<WorkerResult> {
+  if (task.kind === 'classify') return classify(task);
   return task.kind === 'detect' ? detect(task) : patterns(task);
 }

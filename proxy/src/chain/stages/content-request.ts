@@ -9,6 +9,7 @@ import type { RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
 import { recordLabels } from './content-facts.js';
+import { classifyAll } from './content-classifiers.js';
 
 const ID = 'content-request';
 /** Above this much text, the keyword prefilter runs on a worker too (~1 ms per 100 KB here). */
@@ -48,13 +49,19 @@ export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, poo
       const inline = entries.reduce((n, e) => n + e.text.length, 0) <= INLINE_PREFILTER_CHARS;
       if (inline) for (const e of entries) e.detectors = detectors.candidates(e.text, e.families);
       const worth = inline ? entries.filter((e) => e.detectors!.length > 0) : entries;
-      if (worth.length === 0) return null;
+      // Classifiers have no keywords to prefilter on: every tool result goes to each of them.
+      const untrusted = content.classifiers.length > 0 ? entries.filter((e) => e.toolResult !== null) : [];
+      if (worth.length === 0 && untrusted.length === 0) return null;
       const task = {
         kind: 'detect' as const,
         setSize: detectors.detectors.length,
         items: worth.map((e) => ({ text: e.text, detectors: e.detectors, families: [...e.families] })),
       };
-      return pool.detect(task).then((results) => decide(ctx, worth, results));
+      const found = worth.length > 0 ? pool.detect(task) : Promise.resolve([] as DetectResult);
+      if (untrusted.length === 0) return found.then((results) => decide(ctx, worth, results));
+      return Promise.all([found, classifyAll(pool, content.classifiers, untrusted.map((e) => e.text))]).then(([results, classified]) =>
+        decide(ctx, [...worth, ...untrusted], [...results, ...classified]),
+      );
     },
   };
 

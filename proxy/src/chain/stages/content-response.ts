@@ -12,6 +12,7 @@ import type { Fragment } from '../../core/fragment.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 import { block, warn } from '../../core/verdict.js';
 import { recordLabels } from './content-facts.js';
+import { classifyAll } from './content-classifiers.js';
 
 const ID = 'content-response';
 const FOLLOWED = 'injection.followed';
@@ -44,6 +45,8 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
       if (!content.enabled) return null;
       const watch = contextual(request);
       const families = request.call?.mcp ? TOOL_WRITTEN : MODEL_WRITTEN;
+      // What an MCP server returns goes to the declared classifiers too, window by window.
+      const classifiers = request.call?.mcp ? content.classifiers : [];
       // A stream can be masked only while what it masks is held back: hold a tail when the policy
       // may redact and the stream's format can carry a mask (elsewhere a redact rule cuts at once).
       const mask = streaming && maskable === true && mayRedact(content, 'response', request.principal) ? new StreamMask(MASK_HOLD) : null;
@@ -60,13 +63,15 @@ export function contentResponse(policy: PolicyHolder, detectors: DetectorSet, po
           // The clean path (no watch, no candidate) allocates nothing beyond the window: fragments are many.
           const inline = watch ? judge(request, watch(carry, fragments), { fragments, fresh, window, base, mask }) : null;
           const candidates = detectors.candidates(window, families);
-          if (candidates.length === 0) {
+          if (candidates.length === 0 && classifiers.length === 0) {
             if (!inline) carry = tail(window);
             return inline;
           }
-          return pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }).then(([found]) => {
+          const detected = candidates.length > 0 ? pool.detect({ kind: 'detect', setSize: detectors.detectors.length, items: [{ text: window, detectors: candidates }] }) : Promise.resolve([[]]);
+          const scored = classifiers.length > 0 ? classifyAll(pool, classifiers, [window]) : Promise.resolve([[]]);
+          return Promise.all([detected, scored]).then(([[found], [classified]]) => {
             // A match that ends inside the carry was judged with the fragment that completed it.
-            const judged = judge(request, found!.filter((f) => f.end > fresh), { fragments, fresh, window, base, mask });
+            const judged = judge(request, [...found!, ...classified!].filter((f) => f.end > fresh), { fragments, fresh, window, base, mask });
             const decided = !inline || (judged && judged.index < inline.index) ? judged : inline;
             if (!decided) carry = tail(window);
             return decided;
