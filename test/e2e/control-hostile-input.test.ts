@@ -140,3 +140,24 @@ test('regression: CONNECT, an unknown Expect and a missing Host header get JSON 
   t.regex(hostless.body.error.message, /no Host header/);
   await healthy(t);
 });
+
+test('regression: a body refused for its size is read to its end before the 413, so a client still sending sees the answer instead of a reset (fuzz case 678)', async (t) => {
+  const { connect } = await import('node:net');
+  const socket = connect(h.agent.controlPort, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const received: Buffer[] = [];
+  socket.on('data', (c: Buffer) => received.push(c));
+  const length = 300_000;
+  socket.write(`POST /api/v1/kill HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${'['.repeat(1000)}`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(Buffer.concat(received).length, 0, 'no answer while the client is still sending');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write('1'.repeat(length - 1000));
+  await closed;
+  const text = Buffer.concat(received).toString('latin1');
+  t.regex(text, /^HTTP\/1\.1 413 /);
+  t.regex(text, /connection: close/i);
+  t.regex(text, /ALT_BODY_TOO_LARGE/);
+  t.is(responseCount(text), 1);
+  await healthy(t);
+});

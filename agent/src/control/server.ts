@@ -65,7 +65,32 @@ function replyHeaders(req: IncomingMessage, contentType: string): Record<string,
   return req.complete ? { 'content-type': contentType } : { 'content-type': contentType, connection: 'close' };
 }
 
+/**
+ * A refusal sent while the client is still sending its body makes the client's next write fail
+ * (EPIPE) and can lose the answer with the connection: the rest of a body up to this size is read
+ * (and dropped) first, so the client sees the answer; a longer one is answered at once, and closed.
+ */
+const DRAIN_BEFORE_ANSWER_BYTES = 8 * 1024 * 1024;
+
 function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  if (!req.complete && !req.destroyed && !res.headersSent && !(req as { drained?: boolean }).drained) {
+    (req as { drained?: boolean }).drained = true;
+    let seen = 0;
+    const answer = () => {
+      req.off('data', count);
+      req.off('end', answer);
+      // Still closed after: a refusal made mid-body leaves the connection in no state worth keeping.
+      send(req, res, status, body, { ...extra, connection: 'close' });
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DRAIN_BEFORE_ANSWER_BYTES) answer();
+    };
+    req.on('data', count);
+    req.once('end', answer);
+    req.resume();
+    return;
+  }
   const text = JSON.stringify(body);
   // Node writes no body after the head of a HEAD reply; content-length still says what GET would send.
   res.writeHead(status, { ...replyHeaders(req, 'application/json'), ...extra, 'content-length': String(Buffer.byteLength(text)) });
