@@ -14,7 +14,7 @@ export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { DataFlow } from './scan/data-flow.js';
 export { evaluateCorpus, parseCorpus, type CorpusItem, type LabelQuality } from './scan/evaluate.js';
 export { Classifier, ClassifierError, HASHED_INPUT, type ClassifierSpec } from './scan/classifier/classifier.js';
-export { HASHED_NGRAMS, hashedNgrams, windows } from './scan/classifier/features.js';
+export { HASHED_NGRAMS, hashedNgrams, MAX_WINDOWS, WINDOW_CHARS, WINDOW_STRIDE, windows } from './scan/classifier/features.js';
 export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
 export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';

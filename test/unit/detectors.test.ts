@@ -342,6 +342,11 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'open query parameters': (n) => 'open https://x/?a=AB&b=&c=<the> '.repeat(n / 32),
   'url placeholders': (n) => 'http://x/{token}[DATA]%7Bkey%7D'.repeat(n / 31),
   'flag tags': (n) => '🏴\u{E0067}\u{E0062}\u{E007F}'.repeat(n / 8),
+  'split quoted strings': (n) => '"ht","tp","s:",'.repeat(n / 16),
+  'section markers': (n) => '\n---- BEGIN NEW '.repeat(n / 16),
+  'directives at your response': (n) => 'Encode the text. your response '.repeat(n / 31),
+  'disclosure verbs': (n) => 'show me your system '.repeat(n / 20),
+  'inline roles': (n) => 'a SYSTEM: you '.repeat(n / 14),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

@@ -1,7 +1,7 @@
 // Trains the small classifier Altrace can build itself: logistic regression over hashed n-grams,
 // written as an ONNX file the scan workers load like any operator-provided model. It is a baseline a
 // team can fit to its own labelled traffic; a production deployment can plug in a larger model instead.
-import { HASHED_INPUT, HASHED_NGRAMS, hashedNgrams, windows } from '../../../proxy/src/index.js';
+import { HASHED_INPUT, HASHED_NGRAMS, hashedNgrams, WINDOW_CHARS, WINDOW_STRIDE, windows } from '../../../proxy/src/index.js';
 import { encodeOnnx, ONNX_FLOAT } from './onnx-writer.js';
 
 export interface TrainingText {
@@ -19,7 +19,7 @@ export interface TrainOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { dims: 1 << 15, epochs: 12, l2: 1e-6, learningRate: 0.5, seed: 1 };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { dims: 1 << 14, epochs: 12, l2: 1e-6, learningRate: 0.5, seed: 1 };
 
 export interface LinearModel {
   dims: number;
@@ -27,10 +27,8 @@ export interface LinearModel {
   bias: number;
 }
 
-// The windows the scanner scores (classifier.ts) — negatives are taught window by window too, so a
-// long benign document's windows do not look new to the model.
-const WINDOW_CHARS = 640;
-const WINDOW_STRIDE = 320;
+// The scanner scores windows (classifier.ts): negatives are taught window by window too, so a long
+// benign document's windows do not look new to the model.
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -50,7 +48,7 @@ export function trainLinear(texts: readonly TrainingText[], options: TrainOption
   const examples: { x: Float32Array; y: number }[] = [];
   for (const t of texts) {
     examples.push({ x: hashedNgrams(t.text, { dims }), y: t.positive ? 1 : 0 });
-    if (!t.positive && t.text.length > WINDOW_CHARS) for (const w of windows(t.text, WINDOW_CHARS, WINDOW_STRIDE, 16)) examples.push({ x: hashedNgrams(w, { dims }), y: 0 });
+    if (!t.positive && t.text.length > WINDOW_CHARS) for (const w of windows(t.text, WINDOW_CHARS, WINDOW_STRIDE, 32)) examples.push({ x: hashedNgrams(w, { dims }), y: 0 });
   }
   const positives = examples.filter((e) => e.y === 1).length;
   const negatives = examples.length - positives;

@@ -2,7 +2,7 @@
 // onnxruntime-node on the scan workers. Its score is a signal, not a decision: at or above the declared
 // threshold it becomes a finding with the declared label, and `content.rules` decides what that label does.
 import { readFileSync } from 'node:fs';
-import { hashedNgrams, windows } from './features.js';
+import { hashedNgrams, MAX_WINDOWS, WINDOW_CHARS, WINDOW_STRIDE, windows } from './features.js';
 import { WordPiece } from './wordpiece.js';
 
 /** The input name of a model built on Altrace's hashed n-gram features (`altrace content train`). */
@@ -44,9 +44,10 @@ export class ClassifierError extends Error {
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
-const WINDOW_CHARS = 640;
-const WINDOW_STRIDE = 320;
-const MAX_WINDOWS = 64;
+/** Windows per inference: bounds the input tensor (rows × features floats) whatever the text's length. */
+const BATCH_ROWS = 32;
+/** Token windows per text for a transformer, whose windows cost far more than a linear model's. */
+const MAX_TOKEN_WINDOWS = 64;
 
 async function runtime(): Promise<Ort> {
   try {
@@ -133,25 +134,20 @@ export class Classifier {
   }
 
   async #scoreHashed(texts: readonly string[]): Promise<number[]> {
-    const owners: number[] = [];
-    const rows: Float32Array[] = [];
-    texts.forEach((text, i) => {
-      for (const w of windows(text, WINDOW_CHARS, WINDOW_STRIDE, MAX_WINDOWS)) {
-        rows.push(hashedNgrams(w, { dims: this.#dims }));
-        owners.push(i);
-      }
-    });
-    if (rows.length === 0) return [];
-    const batch = new Float32Array(rows.length * this.#dims);
-    rows.forEach((r, i) => batch.set(r, i * this.#dims));
-    const scores = await this.#run({ [HASHED_INPUT]: new this.#ort.Tensor('float32', batch, [rows.length, this.#dims]) }, rows.length);
     const out = texts.map(() => 0);
-    scores.forEach((s, i) => (out[owners[i]!] = Math.max(out[owners[i]!]!, s)));
+    const pending: { owner: number; text: string }[] = texts.flatMap((text, owner) => windows(text, WINDOW_CHARS, WINDOW_STRIDE, MAX_WINDOWS).map((w) => ({ owner, text: w })));
+    for (let at = 0; at < pending.length; at += BATCH_ROWS) {
+      const rows = pending.slice(at, at + BATCH_ROWS);
+      const batch = new Float32Array(rows.length * this.#dims);
+      rows.forEach((r, i) => batch.set(hashedNgrams(r.text, { dims: this.#dims }), i * this.#dims));
+      const scores = await this.#run({ [HASHED_INPUT]: new this.#ort.Tensor('float32', batch, [rows.length, this.#dims]) }, rows.length);
+      scores.forEach((s, i) => (out[rows[i]!.owner] = Math.max(out[rows[i]!.owner]!, s)));
+    }
     return out;
   }
 
   async #scoreTokens(text: string): Promise<number> {
-    const e = this.#tokenizer!.encode(text, MAX_WINDOWS);
+    const e = this.#tokenizer!.encode(text, MAX_TOKEN_WINDOWS);
     const shape = [e.rows, e.width];
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
     for (const name of this.#session.inputNames) {

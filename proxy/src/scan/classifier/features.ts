@@ -38,7 +38,9 @@ export function hashedNgrams(text: string, options: HashedNgramOptions): Float32
   const v = new Float32Array(dims);
   const mask = dims - 1;
   const add = (h: number) => {
-    v[h & mask]! += h & 0x80000000 ? -1 : 1;
+    const i = h & mask;
+    if (v[i] === 0) touched.push(i);
+    v[i]! += h & 0x80000000 ? -1 : 1;
   };
   const s = ` ${normalizeForFeatures(text)} `;
   for (let n = 3; n <= 5; n++) for (let i = 0; i + n <= s.length; i++) add(fnv1a(s, i, i + n, n));
@@ -52,23 +54,35 @@ export function hashedNgrams(text: string, options: HashedNgramOptions): Float32
     }
     previous = w;
   }
+  // Only the buckets a window touched are visited: a window is a few hundred n-grams, the vector tens of thousands wide.
   let norm = 0;
-  for (let i = 0; i < dims; i++) {
+  for (const i of touched) {
     const x = v[i]!;
-    const scaled = x === 0 ? 0 : Math.sign(x) * Math.log1p(Math.abs(x));
-    v[i] = scaled;
+    if (x === 0 || Number.isNaN(x)) continue;
+    const scaled = Math.sign(x) * Math.log1p(Math.abs(x));
+    v[i] = Number.NaN; // visited: a bucket touched twice is scaled once
+    scaledAt.push(i, scaled);
     norm += scaled * scaled;
   }
-  if (norm > 0) {
-    const inv = 1 / Math.sqrt(norm);
-    for (let i = 0; i < dims; i++) v[i]! *= inv;
-  }
+  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let k = 0; k < scaledAt.length; k += 2) v[scaledAt[k]!] = scaledAt[k + 1]! * inv;
+  touched.length = 0;
+  scaledAt.length = 0;
   return v;
 }
 
+const touched: number[] = [];
+const scaledAt: number[] = [];
+
+/** The windows a text is scored in: the size of a paragraph, so one sentence in it weighs enough. */
+export const WINDOW_CHARS = 320;
+export const WINDOW_STRIDE = 160;
+/** About 160 KB read in full; a longer text is read in windows spread evenly over it. */
+export const MAX_WINDOWS = 1024;
+
 /**
  * Overlapping windows of a long text: an instruction buried in a long document is scored on its own.
- * Past `max` windows the stride widens (the windows overlap less), so the whole text is still covered.
+ * Past `max` windows the stride widens: the windows overlap less, then leave gaps, spread evenly to the end.
  */
 export function windows(text: string, size: number, stride: number, max: number): string[] {
   if (text.length <= size) return [text];

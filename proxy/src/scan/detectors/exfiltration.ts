@@ -18,12 +18,14 @@ export function exfiltrationDetector(): Detector {
   const id = 'injection-exfiltration-link';
   const label = 'injection.exfil_link';
   const part = (re: RegExp, check: (m: RegExpExecArray) => Span | null) => new RegexDetector(id, label, 'injection', [], re, check);
-  return new AnyOfDetector(id, label, 'injection', ['http'], [
+  return new AnyOfDetector(id, label, 'injection', ['http', '","', '", "'], [
     part(/!\[[^\]\n]{0,100}\]\(\s*https?:\/\/[^\s)]{1,400}/g, (m) => (queryCarriesData(m[0]) ? whole(m) : null)),
     // Placeholders and open parameters are found first and then the URL around them: a pattern
     // that started at every `http` and looked ahead for them would cost hundreds of steps per URL.
     new InsideUrl(/\{[A-Za-z_ .]{2,40}\}|%7B[A-Za-z_]{2,40}%7D|\[[A-Za-z_ ]{2,30}\]/gi, `"'<>`, 200, placeholderNamesData),
-    new InsideUrl(/[?&][\w.-]{1,30}=(<[^<>\n]{1,40}>|[A-Z][A-Z0-9_]{1,30}(?![\w%])|(?=[\s"')\]]|$))/g, `"'<>()[]`, 300, fillIn),
+    // `?d=`, `?d=<data>`, `?d=DATA`, and `/azure=[INFO]` (a bracketed word the text says to replace).
+    new InsideUrl(/(?:[?&]|\/)[\w.-]{1,30}=(<[^<>\n]{1,40}>|\[[A-Z][A-Z0-9_]{1,20}\]|[A-Z][A-Z0-9_]{1,30}(?![\w%])|(?=[\s"')\]]|$))/g, `"'<>()`, 300, fillIn),
+    new SplitUrl(),
     part(
       /\b(?:send|post|forward|exfiltrate|upload|leak|transmit|append)\b[^\n]{0,80}?\b(your\s+)?(?:(passwords?|secrets?|tokens?|api keys?|credentials)|conversation|chat history|user data|personal data|system prompt)\b[^\n]{0,80}?https?:\/\//gi,
       // "Send your API key in the header to https://api…" is how an API's docs talk to their reader.
@@ -162,10 +164,34 @@ function fillIn(m: RegExpExecArray, start: number): Span | null {
   const text = m.input;
   const end = m.index + m[0].length;
   const context = text.slice(Math.max(0, start - 300), start) + ' ' + text.slice(end, end + 300);
-  if (value?.startsWith('<')) {
+  if (value?.startsWith('[')) {
+    if (!text.includes(value, end) && !text.slice(Math.max(0, start - 300), start).includes(value)) return null; // "replace [INFO] with …"
+  } else if (value?.startsWith('<')) {
     if (/^<\s*your\b/i.test(value) || !PLACEHOLDER_REFERS.test(value)) return null;
   } else if (value) {
     if (!new RegExp(String.raw`\b${value}\b`).test(context)) return null; // the word is explained elsewhere: "replacing DATA with …"
   } else if (/^["']\w/.test(text.slice(end, end + 2))) return null; // `?query='hello'`: quoted in code, not left open
   return TELLS_TO_FILL.test(context) && mentionsData(context) ? { start, end } : null;
+}
+
+/**
+ * A link the model is asked to assemble from pieces (`"![t","](htt","ps",":/","/wu","zzi.net/l.png?q=","[INFO]"`),
+ * so that no piece looks like a URL: a run of short quoted strings is joined, and the join is
+ * judged as the text itself would be.
+ */
+class SplitUrl implements Finder {
+  static readonly RUN = /(?:"[^"\n]{0,16}"[ \t]*,[ \t]*\n?[ \t]*){4,200}"[^"\n]{0,16}"/g;
+
+  find(text: string): Span[] {
+    const spans: Span[] = [];
+    SplitUrl.RUN.lastIndex = 0;
+    for (let m = SplitUrl.RUN.exec(text); m; m = SplitUrl.RUN.exec(text)) {
+      const joined = [...m[0].matchAll(/"([^"\n]{0,16})"/g)].map((q) => q[1]).join('');
+      if (!/https?:\/\/[^\s)"]{3,}/i.test(joined)) continue;
+      // The assembled link must carry or be told to carry data: a query or a placeholder, and words around it that say what.
+      const around = text.slice(Math.max(0, m.index - 300), m.index + m[0].length + 300);
+      if (/[?=]|\[[A-Z]{2,}\]/.test(joined) && (mentionsData(around) || /\[[A-Z][A-Z0-9_]{1,20}\]/.test(joined + around))) spans.push({ start: m.index, end: m.index + m[0].length });
+    }
+    return spans;
+  }
 }

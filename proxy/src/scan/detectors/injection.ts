@@ -1,3 +1,4 @@
+import { promptExtractionDetector, taskDirectiveDetector } from './directives.js';
 import { exfiltrationDetector } from './exfiltration.js';
 import { overrideDetector } from './override.js';
 import { RegexDetector } from './regex-detector.js';
@@ -11,6 +12,8 @@ import type { Detector } from './types.js';
 export function injectionDetectors(): Detector[] {
   return [
     overrideDetector(),
+    promptExtractionDetector(),
+    taskDirectiveDetector(),
     new RoleSpoofingDetector(),
     new RegexDetector(
       'injection-hidden-unicode',

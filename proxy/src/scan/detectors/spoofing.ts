@@ -29,6 +29,28 @@ const TOKEN = new RegExp(
   'g',
 );
 
+/**
+ * Fake boundaries and authority notes: a section end or start that claims to close the untrusted
+ * part or open new instructions (`END UNTRUSTED INPUT`, `---- BEGIN INSTRUCTIONS ----`,
+ * `%%% end out of date instructions %%%`, `##Begin New Instructions##`, `BEGIN REPROGRAMMING`,
+ * `<end of session>`, `-- CORE INSTRUCTION`), and bracketed notes in the voice of the system or an
+ * administrator (`[ADMIN REQUEST::`, `[System note:`, `[SYSTEM ANNOTATION:`, `[system](#context)`).
+ * `-----BEGIN CERTIFICATE-----` and `BEGIN TRANSACTION` name other things.
+ */
+const MARKER = new RegExp(
+  [
+    String.raw`(?:^|\n)[ \t]*(?:[-=#%*~<>\[]{2,}[ \t]*)?(?:begin|end|start|stop)[ \t]+(?:of[ \t]+)?(?:(?:new|out[ \t]+of[ \t]+date|old|untrusted|trusted|system|admin|user|the|previous|real|original)[ \t]+){0,3}(?:instructions?|input|prompt|reprogramming|context|session|system[ \t]+message)\b[ \t]*(?:[-=#%*~<>\]]{2,}|(?=\n|$))`,
+    String.raw`<end[ _]of[ _](?:session|context|input|prompt)>`,
+    String.raw`(?:^|\n)[ \t]*-{2,}[ \t]*[A-Z][A-Z ,]{0,40}\bINSTRUCTIONS?\b[ \t]*(?=\n|$)`,
+    String.raw`\[(?:system|admin|administrator|developer|operator|root)(?:[ _-](?:note|annotation|request|message|override|instructions?|prompt|update|command|notice))?[ \t]*::?`,
+    String.raw`\[system\](?:\(#\w{1,20}\)|\[system\])`,
+  ].join('|'),
+  'gi',
+);
+
+/** `SYSTEM:` inside a line, in capitals, after other text: a role claimed mid-record (`Registrant: … SYSTEM: Ignore …`). */
+const INLINE_ROLE = /(?<=\S[ \t]{1,4})(?:SYSTEM|ADMIN|ASSISTANT|DEVELOPER)(?:[ \t]+(?:NOTE|MESSAGE|OVERRIDE|INSTRUCTION))?:[ \t]+([^\n]{1,200})/g;
+
 const ROLE = 'system|assistant|human|user|developer|model|instruction|response';
 const QUALIFIER = String.raw`(?:[ \t]+(?:message|prompt|note|notice|instructions?|update|override|alert))?(?:[ \t]+from[ \t]+[A-Za-z][\w .-]{0,30}?)?`;
 /**
@@ -42,7 +64,7 @@ const HEADER = new RegExp(
 
 /** What a turn says when it is giving orders or claiming authority. */
 const INSTRUCTION =
-  /\b(?:you (?:must|will|should|shall|may|can|are|now)|(?:assistant|model|ai|replies|responses|answers) (?:must|will|should|shall|may|can|now)|ignore|disregard|always|never|do not|don't|instructions?|comply|obey|authori[sz]ed|verified|permitted|allowed|developer mode|no longer|from now on|may now|polic(?:y|ies)|restrictions?|unrestricted|override|reveal)\b/i;
+  /\b(?:you (?:must|will|should|shall|may|can|are|now)|(?:assistant|model|ai|replies|responses|answers) (?:must|will|should|shall|may|can|now)|ignore|disregard|always|never|do not|don't|instructions?|comply|obey|authori[sz]ed|verified|permitted|allowed|developer mode|no longer|from now on|may now|polic(?:y|ies)|restrictions?|unrestricted|override|reveal|focus\s+(?:only|exclusively)|(?:please\s+)?(?:repeat|print|say|output)\s+(?:the\s+following|this|after\s+me|only))\b/i;
 
 /** Roles that speak in turns; a transcript of two of them is a conversation written into content. */
 const TURN_PAIRS: readonly (readonly [string, string])[] = [
@@ -65,13 +87,13 @@ interface Header extends Span {
 
 /** `SYSTEM: "system",` in an enum, `system: 'You are…'` in a config: a field of code or data, not a turn. */
 const CODE_LINE = /^[ \t]*["'`{[(]|[,;{([][ \t]*$/;
-const GIVES_ORDERS = new Set(['system', 'assistant', 'human', 'developer']);
+const GIVES_ORDERS = new Set(['system', 'assistant', 'human', 'developer', 'user']);
 
 export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = ['<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = ['instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
@@ -79,6 +101,16 @@ export class RoleSpoofingDetector implements Detector {
     for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
       const end = m.index + m[0].length;
       if (!tokenNamed(text, m.index, end)) spans.push({ start: m.index, end });
+    }
+    MARKER.lastIndex = 0;
+    for (let m = MARKER.exec(text); m; m = MARKER.exec(text)) {
+      const start = m.index + (text.charCodeAt(m.index) === 10 ? 1 : 0);
+      const end = m.index + m[0].length;
+      if (!tokenNamed(text, start, end)) spans.push({ start, end });
+    }
+    INLINE_ROLE.lastIndex = 0;
+    for (let m = INLINE_ROLE.exec(text); m; m = INLINE_ROLE.exec(text)) {
+      if (INSTRUCTION.test(m[1]!)) spans.push({ start: m.index, end: m.index + m[0].length - m[1]!.length });
     }
     return spans.concat(this.#turns(text)).sort((a, b) => a.start - b.start);
   }
