@@ -2,7 +2,7 @@
 // onnxruntime-node on the scan workers. Its score is a signal, not a decision: at or above the declared
 // threshold it becomes a finding with the declared label, and `content.rules` decides what that label does.
 import { readFileSync } from 'node:fs';
-import { hashedNgrams, MAX_WINDOWS, WINDOW_CHARS, WINDOW_STRIDE, windows } from './features.js';
+import { hashedNgramsInto, MAX_WINDOWS, normalizeForFeatures, WINDOW_CHARS, WINDOW_STRIDE, windows } from './features.js';
 import { WordPiece } from './wordpiece.js';
 
 /** The input name of a model built on Altrace's hashed n-gram features (`altrace content train`). */
@@ -135,11 +135,11 @@ export class Classifier {
 
   async #scoreHashed(texts: readonly string[]): Promise<number[]> {
     const out = texts.map(() => 0);
-    const pending: { owner: number; text: string }[] = texts.flatMap((text, owner) => windows(text, WINDOW_CHARS, WINDOW_STRIDE, MAX_WINDOWS).map((w) => ({ owner, text: w })));
+    const pending: { owner: number; text: string }[] = texts.flatMap((text, owner) => windows(normalizeForFeatures(text), WINDOW_CHARS, WINDOW_STRIDE, MAX_WINDOWS).map((w) => ({ owner, text: w })));
     for (let at = 0; at < pending.length; at += BATCH_ROWS) {
       const rows = pending.slice(at, at + BATCH_ROWS);
       const batch = new Float32Array(rows.length * this.#dims);
-      rows.forEach((r, i) => batch.set(hashedNgrams(r.text, { dims: this.#dims }), i * this.#dims));
+      rows.forEach((r, i) => hashedNgramsInto(r.text, batch.subarray(i * this.#dims, (i + 1) * this.#dims)));
       const scores = await this.#run({ [HASHED_INPUT]: new this.#ort.Tensor('float32', batch, [rows.length, this.#dims]) }, rows.length);
       scores.forEach((s, i) => (out[rows[i]!.owner] = Math.max(out[rows[i]!.owner]!, s)));
     }

@@ -15,18 +15,21 @@ export function normalizeForFeatures(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
-// FNV-1a over UTF-16 code units, seeded per n-gram kind so a word and a character n-gram of the same
-// letters land in different buckets.
-function fnv1a(text: string, start: number, end: number, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = start; i < end; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
+// FNV-1a over UTF-16 code units, run once per position over the next five characters: the 3-, 4-
+// and 5-gram starting there are its prefixes, each finished with its length so they land apart.
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function finish(h: number, kind: number): number {
+  let x = Math.imul(h ^ kind, 0x85ebca6b);
+  x ^= x >>> 13;
+  return Math.imul(x, 0xc2b2ae35) ^ (x >>> 16);
 }
 
-const WORD = /[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
+function isWordChar(c: number): boolean {
+  // ASCII letters, digits and _; every non-ASCII code unit counts as a letter (scripts without spaces hash as runs).
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
+}
 
 /**
  * Character 3–5-grams and word 1–2-grams, hashed into `dims` buckets with a sign bit (so collisions
@@ -34,25 +37,50 @@ const WORD = /[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
  * vectors of the same length.
  */
 export function hashedNgrams(text: string, options: HashedNgramOptions): Float32Array {
-  const { dims } = options;
-  const v = new Float32Array(dims);
+  return hashedNgramsInto(normalizeForFeatures(text), new Float32Array(options.dims));
+}
+
+/**
+ * The features of already-normalised text written into `v` (zeroed; its length is the width): a
+ * batch fills its rows in place, and a long text is normalised once, not once per window.
+ */
+export function hashedNgramsInto(normalized: string, v: Float32Array): Float32Array {
+  const dims = v.length;
   const mask = dims - 1;
   const add = (h: number) => {
     const i = h & mask;
     if (v[i] === 0) touched.push(i);
     v[i]! += h & 0x80000000 ? -1 : 1;
   };
-  const s = ` ${normalizeForFeatures(text)} `;
-  for (let n = 3; n <= 5; n++) for (let i = 0; i + n <= s.length; i++) add(fnv1a(s, i, i + n, n));
-  const words = s.match(WORD) ?? [];
-  let previous = '';
-  for (const w of words) {
-    add(fnv1a(w, 0, w.length, 101));
-    if (previous) {
-      const pair = `${previous} ${w}`;
-      add(fnv1a(pair, 0, pair.length, 102));
+  const s = ` ${normalized} `;
+  const n = s.length;
+  for (let i = 0; i + 3 <= n; i++) {
+    let h = FNV_OFFSET;
+    for (let k = 0; k < 5 && i + k < n; k++) {
+      h = Math.imul(h ^ s.charCodeAt(i + k), FNV_PRIME);
+      if (k >= 2) add(finish(h, k + 1));
     }
-    previous = w;
+  }
+  // Words (runs of word characters) and single punctuation marks, then each adjacent pair.
+  let previous = 0;
+  let havePrevious = false;
+  for (let i = 0; i < n; ) {
+    const c = s.charCodeAt(i);
+    if (c === 32) {
+      i++;
+      continue;
+    }
+    let h = FNV_OFFSET;
+    if (isWordChar(c)) {
+      for (; i < n && isWordChar(s.charCodeAt(i)); i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+    } else {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      i++;
+    }
+    add(finish(h, 101));
+    if (havePrevious) add(finish(Math.imul(previous ^ 0x9e3779b9, FNV_PRIME) ^ h, 102));
+    previous = h;
+    havePrevious = true;
   }
   // Only the buckets a window touched are visited: a window is a few hundred n-grams, the vector tens of thousands wide.
   let norm = 0;
