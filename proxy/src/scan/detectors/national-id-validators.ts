@@ -132,31 +132,31 @@ export function fodselsnummerValid(digits: string): boolean {
 /** Bulgarian EGN YYMMDDNNNC: month +20 for the 1800s, +40 for the 2000s; weighted mod-11 check. */
 export function egnValid(digits: string): boolean {
   if (!/^\d{10}$/.test(digits)) return false;
-  const d = digitsOf(digits);
   let year = 1900 + Number(digits.slice(0, 2));
   let month = Number(digits.slice(2, 4));
   if (month > 40) (year += 100), (month -= 40);
   else if (month > 20) (year -= 100), (month -= 20);
   if (!dateValid(year, month, Number(digits.slice(4, 6)))) return false;
+  const d = digitsOf(digits);
   return (weighted(d, [2, 4, 8, 5, 10, 9, 7, 3, 6]) % 11) % 10 === d[9];
 }
 
 /** Polish PESEL YYMMDDNNNNC: month +20/+40/+60/+80 for 2000s/2100s/2200s/1800s; weights 1,3,7,9. */
 export function peselValid(digits: string): boolean {
   if (!/^\d{11}$/.test(digits)) return false;
-  const d = digitsOf(digits);
   const mm = Number(digits.slice(2, 4));
   const year = Number(digits.slice(0, 2)) + [1900, 2000, 2100, 2200, 1800][Math.floor(mm / 20)]!;
   if (!dateValid(year, mm % 20, Number(digits.slice(4, 6)))) return false;
+  const d = digitsOf(digits);
   return (10 - (weighted(d, [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]) % 10)) % 10 === d[10];
 }
 
 /** Estonian isikukood GYYMMDDNNNC: G 1–6 gives sex and century; a real date; two-stage weighted mod-11 check. */
 export function isikukoodValid(digits: string): boolean {
   if (!/^[1-6]\d{10}$/.test(digits)) return false;
-  const d = digitsOf(digits);
-  const year = 1800 + 100 * Math.floor((d[0]! - 1) / 2) + Number(digits.slice(1, 3));
+  const year = 1800 + 100 * Math.floor((Number(digits[0]) - 1) / 2) + Number(digits.slice(1, 3));
   if (!dateValid(year, Number(digits.slice(3, 5)), Number(digits.slice(5, 7)))) return false;
+  const d = digitsOf(digits);
   let check = weighted(d, [1, 2, 3, 4, 5, 6, 7, 8, 9, 1]) % 11;
   if (check === 10) check = weighted(d, [3, 4, 5, 6, 7, 8, 9, 1, 2, 3]) % 11;
   return check % 10 === d[10];

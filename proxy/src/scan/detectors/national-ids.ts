@@ -69,7 +69,8 @@ const SIX_DIGITS = shared(windowed(/\d{6}/, 6));
 const NINE_GROUPED = shared(windowed(/\d{3}[-. ]?\d{2,3}[-. ]?\d{3,4}/, 12));
 
 function digitRun(id: string, body: string, valid: (digits: string, m: RegExpExecArray) => boolean, gate: Gate = SIX_DIGITS, flags = 'g'): Detector {
-  return new RegexDetector(id, 'pii.national_id', 'pii', DIGITS, bare(body, flags), (m) => (!labelledOther(m) && !groupOfLonger(m) && valid(compact(m[0]), m) ? whole(m) : null), gate);
+  // The id's own rules first: nearly every digit run fails them, and then costs no look at its surroundings.
+  return new RegexDetector(id, 'pii.national_id', 'pii', DIGITS, bare(body, flags), (m) => (valid(compact(m[0]), m) && !labelledOther(m) && !groupOfLonger(m) ? whole(m) : null), gate);
 }
 
 const SSN_NAME = /\b(?:ssn|ssns|social security|tin|taxpayer)\b[^\n]{0,30}$/i;
@@ -191,7 +192,7 @@ export function nationalIdDetectors(): Detector[] {
     digitRun('pii-tr-tckn', String.raw`[1-9]\d{10}`, tcknValid),
     // Germany: Steuer-ID, bare or as printed (12 345 678 903 → 2-3-3-3).
     // The digit-multiplicity rule leaves one random number in 25; beside its name the check digit alone will do.
-    digitRun('pii-de-steuerid', String.raw`[1-9](?:\d{10}|\d (?:\d{3} ){2}\d{3})`, (d, m) => (named(m, STEUER_ID_NAME) ? mod11_10(d) : steuerIdValid(d)), shared(windowed(/\d{2} ?\d{3} ?\d{3} ?\d{3}/, 14))),
+    digitRun('pii-de-steuerid', String.raw`[1-9](?:\d{10}|\d (?:\d{3} ){2}\d{3})`, (d, m) => mod11_10(d) && (steuerIdValid(d) || named(m, STEUER_ID_NAME)), shared(windowed(/\d{2} ?\d{3} ?\d{3} ?\d{3}/, 14))),
     // Germany: Rentenversicherungsnummer, 12 345678 A 123 or run together.
     digitRun('pii-de-rvnr', String.raw`\d{2} ?\d{6} ?[A-Z] ?\d{3}`, rvnrValid),
     // South Africa: YYMMDD SSSS C A Z, run together or in its printed groups.
