@@ -6,7 +6,8 @@ import { RegexDetector } from '../../proxy/src/scan/detectors/regex-detector.js'
 import { toJsRegExp } from '../../proxy/src/scan/detectors/gitleaks.js';
 import { KeywordIndex } from '../../proxy/src/scan/detectors/keywords.js';
 import type { Family } from '../../proxy/src/scan/detectors/types.js';
-import { dniValid, ibanValid, luhnValid, ninoValid, nirValid, ssnValid, TEST_CARDS, verhoeffValid } from '../../proxy/src/scan/detectors/validators.js';
+import { dniValid, ninoValid, nirValid, ssnValid, verhoeffValid } from '../../proxy/src/scan/detectors/national-id-validators.js';
+import { ibanValid, luhnValid, TEST_CARDS } from '../../proxy/src/scan/detectors/validators.js';
 import { ROOT } from '../helpers/process.js';
 
 const { set, skipped } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));

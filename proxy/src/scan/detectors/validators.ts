@@ -65,20 +65,6 @@ export function ibanValid(compact: string): boolean {
   return rem === 1;
 }
 
-/** US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; not the advertised 078-05-1120. */
-export function ssnValid(area: string, group: string, serial: string): boolean {
-  if (area === '000' || area === '666' || area[0] === '9') return false;
-  if (group === '00' || serial === '0000') return false;
-  return `${area}${group}${serial}` !== '078051120';
-}
-
-/** UK National Insurance number prefix rules (HMRC): D F I Q U V never; second letter not O; some pairs never issued. */
-export function ninoValid(prefix: string): boolean {
-  const p = prefix.toUpperCase();
-  if (/[DFIQUV]/.test(p) || p[1] === 'O') return false;
-  return !['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'].includes(p);
-}
-
 /** Shannon entropy in bits per character. */
 export function shannonEntropy(s: string): number {
   if (s.length === 0) return 0;
@@ -90,47 +76,4 @@ export function shannonEntropy(s: string): number {
     h -= p * Math.log2(p);
   }
   return h;
-}
-
-const DNI_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';
-
-/** Spanish DNI (8 digits) or NIE (X/Y/Z + 7 digits): the letter is the number mod 23. */
-export function dniValid(id: string): boolean {
-  const m = /^([XYZ]?)(\d{7,8})([A-Z])$/.exec(id);
-  if (!m) return false;
-  const [, prefix, digits, letter] = m as unknown as [string, string, string, string];
-  if ((prefix === '') !== (digits.length === 8)) return false;
-  // An NIE's X, Y, Z stand for 0, 1, 2 in front of its digits.
-  const n = Number((prefix ? String('XYZ'.indexOf(prefix)) : '') + digits);
-  return DNI_LETTERS[n % 23] === letter;
-}
-
-/** French NIR (social security number, 13 digits + 2-digit key): key = 97 − (number mod 97); Corsica's 2A/2B count as 19/18. */
-export function nirValid(compact: string): boolean {
-  const m = /^([12])(\d{2})(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$/.exec(compact);
-  if (!m) return false;
-  const body = compact.slice(0, 13).replace('2A', '19').replace('2B', '18');
-  const key = Number(compact.slice(13));
-  return key === 97 - Number(BigInt(body) % 97n);
-}
-
-// Verhoeff's dihedral-group tables (the check digit of an Aadhaar number).
-const VERHOEFF_D = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-  [5, 9, 8, 7, 6, 0, 4, 3, 2, 1], [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-];
-const VERHOEFF_P = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-  [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1], [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-];
-
-export function verhoeffValid(digits: string): boolean {
-  let c = 0;
-  for (let i = 0; i < digits.length; i++) c = VERHOEFF_D[c]![VERHOEFF_P[i % 8]![Number(digits[digits.length - 1 - i])]!]!;
-  return c === 0;
-}
-
-/** Indian Aadhaar: 12 digits, not starting with 0 or 1, Verhoeff check digit. */
-export function aadhaarValid(digits: string): boolean {
-  return /^[2-9]\d{11}$/.test(digits) && verhoeffValid(digits);
 }

@@ -1,0 +1,70 @@
+// National ids by country: each form found, and the look-alikes of each (a wrong check digit, an
+// impossible date, a number the text calls something else, a bare form too ambiguous) kept quiet.
+import { join } from 'node:path';
+import test from 'ava';
+import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
+import type { Family } from '../../proxy/src/scan/detectors/types.js';
+import { ROOT } from '../helpers/process.js';
+
+const { set } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));
+const PII = new Set<Family>(['pii']);
+/** The rules that call something in text a national id. */
+const ids = (text: string) => [...new Set(set.scan(text, PII).filter((f) => f.label === 'pii.national_id').map((f) => f.rule))].sort();
+
+/** Each text must be found by `rule` (and only as a national id by it); each quiet text by no national-id rule. */
+function holds(rule: string, found: readonly string[], quiet: readonly string[]) {
+  return (t: import('ava').ExecutionContext) => {
+    for (const text of found) t.true(ids(text).includes(rule), `${rule} should find: ${text}`);
+    for (const text of quiet) t.deepEqual(ids(text), [], `should stay quiet: ${text}`);
+  };
+}
+
+test('fi-hetu: the century sign and the mod-31 character', holds('pii-fi-hetu', ['henkilötunnus 170379-4100', '170379-4100', '170379+4100', '170379y4100'], ['170379-4101', '170379/4100', '310279-4100 (no 31 February)', '170379-0010']));
+
+test('se-pnr: YYMMDD-NNNN anywhere, run together only an adult’s', holds('pii-se-personnummer', ['personnummer 760612-2005', '7606122005', '197111031402', '19711103-1402'], ['760612-2006', '7613122005', 'order 7606122005', '202406110042 (a date-stamped order number)']));
+
+test('tr-tckn: two check digits', holds('pii-tr-tckn', ['TC Kimlik No: 28471953076', '28471953076'], ['28471953077', '08471953076', 'invoice 28471953076']));
+
+test('kr-rrn: a dashed citizen number on its date, bare digits with the check digit', holds('pii-kr-rrn', ['주민등록번호 830315-1000000', '830315-1234567', '8303151000000'], ['831315-1234567', '830315-9234567', '8303151000001', '830315+1000000']));
+
+test('za-id: date, citizenship digit and Luhn', holds('pii-za-id', ['ID number 7906215317000', '790621 5317 00 0'], ['7906215317001', '7913215317000', '7906215317300']));
+
+test('th-pin: the printed grouping, or 13 digits beside its name', holds('pii-th-pin', ['3-1014-00210-00-7', '3 1014 00210 00 7', 'Thai ID 3101400210007', 'เลขประจำตัวประชาชน 3101400210007'], ['3101400210007', '3-1014-00210-00-8', '9-1014-00210-00-7']));
+
+test('no-fnr: date and two check digits, in its written forms', holds('pii-no-fodselsnummer', ['fødselsnummer 030769 00085', '03076900085', '030769-00085', '03 07 69 000 85'], ['03076900086', '33136900085']));
+
+test('ca-sin: only beside its name; a SIREN printed the same way stays quiet', holds('pii-ca-sin', ['SIN: 526 193 842', 'NAS 526-193-842', 'social insurance number 526193842'], ['526 193 842', 'RCS Paris 473 829 109', 'SIN 526 193 843', 'SIN 826 193 842']));
+
+test('ie-pps: two-letter form on its own, one-letter form beside its name', holds('pii-ie-pps', ['6433435AB', 'PPS number 6433430S'], ['6433430S', '6433435AC', '6433436AB']));
+
+test('bg-egn: an adult’s date, the weighted check', holds('pii-bg-egn', ['8203170002', 'ЕГН 8203170002'], ['8203170003', '8213170002', '1500000000', 'ts 8203170002']));
+
+test('de-steuerid: digit-multiplicity rule and MOD 11,10; beside its name the check alone', holds('pii-de-steuerid', ['47356182005', '47 356 182 005', 'Steuer-ID: 58291643700'], ['47356182006', '58291643700', '07356182005']));
+
+test('de-rvnr: area, birth date, initial and check digit', holds('pii-de-rvnr', ['Rentenversicherungsnummer 65180472M501', '65 180472 M 501'], ['65180472M502', '65181372M501', '95180472M501']));
+
+test('it-cf: letters, date, place and check letter', holds('pii-it-codice-fiscale', ['codice fiscale VRDLCU71D22H501S', 'vrdlcu71d22h501s'], ['VRDLCU71D22H501T', 'VRDLCU71D32H501S']));
+
+test('pl-pesel: month-coded century, date, weights 1-3-7-9', holds('pii-pl-pesel', ['PESEL 85091200009', '85091200009'], ['85091200008', '85891200009']));
+
+test('cn-ric: province, birth date, MOD 11-2', holds('pii-cn-ric', ['身份证 110105198806140002', '110105198806140002'], ['110105198806140003', '990105198806140002', 'T10105198806140002']));
+
+test('mx-curp: date, sex, state, check digit', holds('pii-mx-curp', ['CURP GOMA850604MDFRRN08'], ['GOMA850604MDFRRN09', 'GOMA850604MXXRRN08']));
+
+test('br-cpf: printed form on its own, 11 bare digits beside its name', holds('pii-br-cpf', ['529.982.240-59', 'CPF 52998224059'], ['52998224059', '529.982.240-58', '111.111.111-11']));
+
+test('ro-cnp and ee-ik: sex-and-century digit, date, check', (t) => {
+  holds('pii-ro-cnp', ['CNP 2790318123400'], ['2790318123401', '2791318123400'])(t);
+  holds('pii-ee-isikukood', ['isikukood 48806220001'], ['48806220002', '78806220001'])(t);
+});
+
+test('us-itin, ssn and nino: format variants', (t) => {
+  holds('pii-us-itin', ['ITIN 912-70-1234', '912 94 5678', 'my itin: 912701234'], ['912-89-1234', '912-34-5678', '912701234'])(t);
+  holds('pii-us-ssn', ['219.09.9999', '219-09-9999'], ['219.09.99999', 'v1.219.09.9999'])(t);
+  holds('pii-uk-nino', ['ni number ab 12 34 56 c', 'ab123456c'], ['ab 12 34 56 e', 'qq123456c'])(t);
+  holds('pii-es-dni', ['NIE y-6172534s', 'Y6172534-S'], ['y-6172534t'])(t);
+});
+
+test('company ids and grouped numbers that contain an id-shaped run stay quiet', (t) => {
+  for (const text of ['SIRET 473 829 109 00007', 'VAT FR 52 473 829 109', 'TIN NO 526 193 842 MVA', 'CNPJ 11.222.333/0001-81', '"created_at": 8203170002', 'tel 28471953076']) t.deepEqual(ids(text), [], text);
+});
