@@ -1,34 +1,17 @@
+import { cardDetector } from './cards.js';
 import { DIGITS, windowed } from './gates.js';
 import { phoneDetector } from './phone.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
-import { aadhaarValid, cardNetwork, dniValid, ibanValid, luhnValid, ninoValid, nirValid, ssnValid, TEST_CARDS } from './validators.js';
+import { aadhaarValid, dniValid, ibanValid, ninoValid, nirValid, ssnValid } from './validators.js';
 
-const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|gtin|ean|upc|ticket|case)\b\s*(?:#|no\.?|:)?|#)\s*$/i;
 const ASSET_EXTENSION = /\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?|heic|css|js|mjs|cjs|jsx|tsx|json|ya?ml|toml|txt|html?|pdf|woff2?|ttf|otf|wasm|scss)$/i;
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
 
 /** Regulated data, each with a validator so look-alikes (failed checksums, test cards, versions) stay quiet. */
 export function regulatedDataDetectors(): Detector[] {
   return [
-    new RegexDetector(
-      'pci-card',
-      'pci.card',
-      'pii',
-      DIGITS,
-      // 13–19 digits, optionally grouped by single spaces or dashes; not part of a longer number or
-      // word. A comma may border it: a CSV field, as a thousands group is never 13 digits long.
-      /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w|\.\d|-\d)/g,
-      (m) => {
-        const digits = m[0].replace(/[ -]/g, '');
-        if (/ [^ ]*-|-[^-]* /.test(m[0])) return null; // mixed separators: a formula, not a card
-        if (!luhnValid(digits) || TEST_CARDS.has(digits) || !cardNetwork(digits)) return null;
-        // One random number in ten passes Luhn: an order or tracking number says what it is.
-        if (ID_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index))) return null;
-        return whole(m);
-      },
-      windowed(/\d(?:[ -]?\d){12}/, 25),
-    ),
+    cardDetector(),
     new RegexDetector(
       'pii-email',
       'pii.email',
