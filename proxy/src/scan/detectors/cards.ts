@@ -32,9 +32,10 @@ export function cardDetector(): Detector {
       const network = cardNetwork(digits);
       if (!network) return null;
       const before = m.input.slice(Math.max(0, m.index - 40), m.index);
-      // A SIRET is 14 digits whose first nine (the SIREN) pass Luhn as well as the whole: one
-      // Diners number in ten does too, and those few are the price of not flagging every company.
-      if (digits.length === 14 && (luhnValid(digits.slice(0, 9)) || SIRET_CUE.test(before))) return null;
+      // A SIRET is 14 digits whose first nine (the SIREN) pass Luhn as well as the whole. One
+      // Diners number in ten does too: found when printed as Diners prints it (4-6-4), which a
+      // SIRET never is; bare, it is the price of not flagging every French company.
+      if (digits.length === 14 && (SIRET_CUE.test(before) || (luhnValid(digits.slice(0, 9)) && !/^\d{4}([ -])\d{6}\1\d{4}$/.test(text)))) return null;
       if (network === 'uatp' && !CARD_CUE.test(before)) return null;
       // One random number in ten passes Luhn: an order or tracking number says what it is.
       if (ID_CUE.test(before.slice(-24))) return null;

@@ -1,9 +1,10 @@
 import { cardDetector } from './cards.js';
 import { DIGITS, windowed } from './gates.js';
+import { ibanDetector } from './iban.js';
 import { phoneDetector } from './phone.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
-import { aadhaarValid, dniValid, ibanValid, ninoValid, nirValid, ssnValid } from './validators.js';
+import { aadhaarValid, dniValid, ninoValid, nirValid, ssnValid } from './validators.js';
 
 const ASSET_EXTENSION = /\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?|heic|css|js|mjs|cjs|jsx|tsx|json|ya?ml|toml|txt|html?|pdf|woff2?|ttf|otf|wasm|scss)$/i;
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
@@ -30,15 +31,7 @@ export function regulatedDataDetectors(): Detector[] {
       { literal: '@', before: 72, after: 620 },
     ),
     phoneDetector(),
-    new RegexDetector(
-      'pii-iban',
-      'pii.iban',
-      'pii',
-      DIGITS,
-      /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
-      (m) => (ibanValid(m[0].replace(/ /g, '')) ? whole(m) : null),
-      windowed(/[A-Z]{2}\d{2} ?[A-Z0-9]{4}/, 9),
-    ),
+    ibanDetector(),
     new RegexDetector(
       'pii-us-ssn',
       'pii.national_id',

@@ -81,6 +81,11 @@ const IBAN_LENGTHS: Record<string, number> = {
   VG: 24, XK: 20,
 };
 
+/** The length of an IBAN issued in this country (upper-case ISO code), or undefined where there is none. */
+export function ibanLength(country: string): number | undefined {
+  return IBAN_LENGTHS[country];
+}
+
 export function ibanValid(compact: string): boolean {
   const iban = compact.toUpperCase();
   if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
