@@ -1,4 +1,5 @@
 import { cardDetector } from './cards.js';
+import { emailDetector } from './email.js';
 import { DIGITS, windowed } from './gates.js';
 import { ibanDetector } from './iban.js';
 import { phoneDetector } from './phone.js';
@@ -6,30 +7,13 @@ import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 import { aadhaarValid, dniValid, ninoValid, nirValid, ssnValid } from './validators.js';
 
-const ASSET_EXTENSION = /\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?|heic|css|js|mjs|cjs|jsx|tsx|json|ya?ml|toml|txt|html?|pdf|woff2?|ttf|otf|wasm|scss)$/i;
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
 
 /** Regulated data, each with a validator so look-alikes (failed checksums, test cards, versions) stay quiet. */
 export function regulatedDataDetectors(): Detector[] {
   return [
     cardDetector(),
-    new RegexDetector(
-      'pii-email',
-      'pii.email',
-      'pii',
-      ['@'],
-      /(?<![\w.+\-/])(?<!(?<![Mm][Aa][Ii][Ll][Tt][Oo]):)[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w@-])/g,
-      (m) => {
-        // git@github.com:org/repo is an SSH remote, not a mailbox.
-        if (/^git@/i.test(m[0]) && m.input[m.index + m[0].length] === ':') return null;
-        // logo@2x.png, icon@3x.webp: a retina asset; these extensions are no top-level domain.
-        if (ASSET_EXTENSION.test(m[0])) return null;
-        return whole(m);
-      },
-      undefined,
-      // Local part ≤ 64 (and `mailto:` before it), domain ≤ 9 labels of ≤ 64 plus a TLD: every match sits within these bounds of its '@'.
-      { literal: '@', before: 72, after: 620 },
-    ),
+    emailDetector(),
     phoneDetector(),
     ibanDetector(),
     new RegexDetector(
