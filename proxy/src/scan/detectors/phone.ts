@@ -11,6 +11,7 @@ const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ea
 const PHONE_CUE =
   /(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון)[^\n\d]{0,20}$/iu;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
+const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
 const PART_OF_LONGER = /(?:\d|\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4})*)([ .\/-]| [\/-] )$/;
 
@@ -47,7 +48,7 @@ export function phoneDetector(): Detector {
         // A run of several numbers (a ZIP code then a phone, a list of phones) is no phone as a
         // whole: look again from its second group. Each run is tried at most once per group.
         const second = /^\(?\d+\)?(?:[ .\/-]| [\/-] )/.exec(m[0]);
-        if (second && second[0].length < m[0].length) RUN.lastIndex = m.index + second[0].length;
+        if (second && m[0].length - second[0].length >= 7) RUN.lastIndex = m.index + second[0].length;
       }
       return spans;
     },
@@ -59,7 +60,10 @@ const RUN = new RegExp(
   String.raw`(?<![\w+.\/-])(?:` +
     [
       String.raw`\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}`,
-      String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}(?:${SEP}(?:\(\d{1,5}\) ?)?\d{1,12}){0,5}`,
+      // (A single group is seven digits or more: shorter runs, most numbers in a text, never match.)
+      String.raw`\(\d{1,5}\) ?\d{1,12}(?:${SEP}${GROUP}){0,5}`,
+      String.raw`\d{1,12}(?:${SEP}${GROUP}){1,5}`,
+      String.raw`\d{7,12}`,
     ].join('|') +
     String.raw`)(?![\w.\/-]?\d|\w)`,
   'g',
@@ -67,24 +71,27 @@ const RUN = new RegExp(
 
 function isPhone(m: RegExpExecArray): boolean {
   const text = m[0];
-  const digits = text.replace(/\D/g, '');
-  if (text.startsWith('+')) return digits.length >= 8 && digits.length <= 15;
-  if (digits.length < 7 || digits.length > 15) return false;
+  // Most runs in text full of numbers are short (amounts, years, ids): counted, not sliced.
+  let count = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) count++;
+  if (text.startsWith('+')) return count >= 8 && count <= 15;
+  if (count < 7 || count > 15) return false;
   const before = m.input.slice(Math.max(0, m.index - 40), m.index);
   const after = m.input.slice(m.index + text.length, m.index + text.length + 2);
   const seps = text.split(/\d+/).slice(1, -1).map((s) => s.trim() || ' ');
   // Groups of a longer number (a card, an IBAN: `DE26 8021 0829 1799 …`) are not a phone; a
   // number set off by another separator (`SD 20241 440-600-5124`) is one of its own.
-  const longer = PART_OF_LONGER.exec(before);
+  const longer = /[ .\/-]$/.test(before) ? PART_OF_LONGER.exec(before) : null;
   if (longer && (seps.length === 0 || seps.includes(longer[1]!.trim() || ' '))) return false;
   if (/^[ .\/-]\d/.test(after)) return false;
   // `BE 0462423150`, `DK 32 27 15 02`: a country prefix makes a VAT or company number.
   if (/\b[A-Z]{2} ?$/.test(before)) return false;
   const groups = text.match(/\d+/g)!;
   if (dateLike(groups)) return false;
-  if (PHONE_CUE.test(before)) return true;
-  if (ID_CUE.test(before.slice(-24))) return false;
-  return digits[0] === '0' ? trunkShape(text, groups, seps) : shapeWithoutTrunk(text, groups, seps);
+  const shape = text[0] === '0' || text.startsWith('(0') ? trunkShape(text, groups, seps) : shapeWithoutTrunk(text, groups, seps);
+  if (shape && !ID_CUE.test(before.slice(-24))) return true;
+  // A phone word close before makes any shape a phone, an id's label notwithstanding (`Cep no:`).
+  return PHONE_CUE.test(before.slice(-32));
 }
 
 /** A number dialled with a trunk 0: area code (0 included) and subscriber groups, French pairs, or one run. */
