@@ -1,74 +1,179 @@
 import { DIGITS, windowed } from './gates.js';
-import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 
-/** A number an id, order or invoice label names is that, not a phone. */
-const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|ticket|case|serial|part|no)\b\.?\s*(?:#|no\.?|:)?|#)\s*$/i;
+/** A number an id, order, invoice or product label names is that, not a phone. */
+const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ean|gtin|upc|ticket|case|serial|part|account|acct|iban|ssn|sin|pesel|cpr|siren|siret|abn|acn|vat|no)\b\.?\s*(?:#|no\.?|:)?|#)\s*$/i;
+/**
+ * A word that names a phone number, close before it (a few non-digits between): with one, a
+ * number is a phone in any plausible shape, as a reader would take it. Words in the languages
+ * whose national formats we read (and `cep`, Turkish for mobile; `natel`, Swiss).
+ */
+const PHONE_CUE =
+  /(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון)[^\n\d]{0,20}$/iu;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
+const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
-const PART_OF_LONGER = /(?:\d|\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4})*)(?:[ .\/-]| [\/-] )$/;
+const PART_OF_LONGER = /(?:\d|\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4})*)([ .\/-]| [\/-] )$/;
 
 /**
- * Phone numbers: international (`+CC …`), North American (NXX-NXX-XXXX), and national numbers
- * dialled with a trunk 0 (UK `020 7946 0xxx`, `07700 900xxx`; DE `0152 4893…`, `030/1234567`;
- * FR `06 12 34 56 78`, `01.23.45.67.89`; AU, IT, …). National numbers are accepted only as people
- * group them — area code, then subscriber groups of three or more digits, or French pairs — so
- * dates, versions and bare runs of digits stay quiet; an unseparated `07700900105` is not caught.
+ * Phone numbers: international (`+CC …`) and national. A national number is taken from its
+ * shape where the shape is a phone's and nothing else's:
+ * - dialled with a trunk 0, as the numbering plans of most of Europe, Turkey, Israel, the
+ *   Philippines, Australia… have it: area code then subscriber groups (`030 123456`,
+ *   `0232 123 45 67`, `074104 10123`, `0 (532) 1234567`), French pairs, or the whole run
+ *   unseparated (`05321234567`) when it is not a date-led id (`010190…`);
+ * - without a trunk 0: North American NXX-NXX-XXXX, 3-3-4 in spaces, 2-3-4 in spaces, Brazilian
+ *   `(11) 2345-6789`, and groups ending in pairs (`612 34 56 78`, `21 23 45 67`, Nordic and
+ *   Alpine), which thousands separators never make.
+ * Any other run of 7–15 digits is a phone only beside a word that says so (`Tel.`, `phone`,
+ * `móvil`, `手机`). Dates, counting runs, byte dumps, 3-3-3 (a SIREN, a SIN) and 3-2-4 (an SSN)
+ * stay quiet.
  */
 export function phoneDetector(): Detector {
-  return new RegexDetector(
-    'pii-phone',
-    'pii.phone',
-    'pii',
-    DIGITS,
-    new RegExp(
-      String.raw`(?<![\w+.\/-])(?:` +
-        [
-          String.raw`\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}`,
-          String.raw`(?:\(0\d{1,4}\) ?|0[1-9]\d{0,4}${SEP})\d{2,8}(?:${SEP}\d{2,8}){0,3}`,
-          String.raw`\(\d{3}\) ?\d{3}[ .-]\d{4}`,
-          String.raw`\d{3}[.-]\d{3}[.-]\d{4}`,
-        ].join('|') +
-        String.raw`)(?![\w.\/-]?\d|\w)`,
-      'g',
-    ),
-    (m) => {
-      const text = m[0];
-      const digits = text.replace(/\D/g, '');
-      if (text.startsWith('+')) return digits.length >= 8 && digits.length <= 15 ? whole(m) : null;
-      if (digits.startsWith('0')) {
-        const before = m.input.slice(Math.max(0, m.index - 24), m.index);
-        const after = m.input.slice(m.index + text.length, m.index + text.length + 2);
-        // Groups of a longer number (a card, an IBAN: `DE26 8021 0829 1799 …`) are not a phone.
-        if (PART_OF_LONGER.test(before) || /^[ .\/-]\d/.test(after)) return null;
-        if (ID_CUE.test(before)) return null;
-        return nationalShape(text) ? whole(m) : null;
+  return {
+    id: 'pii-phone',
+    label: 'pii.phone',
+    family: 'pii',
+    keywords: DIGITS,
+    // Seven digits: the shortest number a phone word makes a phone (`Tel. 410 1234`).
+    gate: windowed(/\d(?:[ ().\/+-]{0,2}\d){6}/, 19),
+    find(text: string): Span[] {
+      const spans: Span[] = [];
+      RUN.lastIndex = 0;
+      for (let m = RUN.exec(text); m; m = RUN.exec(text)) {
+        if (isPhone(m)) {
+          spans.push({ start: m.index, end: m.index + m[0].length });
+          continue;
+        }
+        // A run of several numbers (a ZIP code then a phone, a list of phones) is no phone as a
+        // whole: look again from its second group. Each run is tried at most once per group.
+        const second = /^\(?\d+\)?(?:[ .\/-]| [\/-] )/.exec(m[0]);
+        if (second && m[0].length - second[0].length >= 7) RUN.lastIndex = m.index + second[0].length;
       }
-      // NANP: area code and exchange start 2–9.
-      return digits.length === 10 && /^[2-9]\d{2}[2-9]/.test(digits) ? whole(m) : null;
+      return spans;
     },
-    windowed(/\d(?:[ ().\/+-]{0,2}\d){7}/, 22),
-  );
+  };
 }
 
-const whole = (m: RegExpExecArray): Span => ({ start: m.index, end: m.index + m[0].length });
+/** A run of digit groups with single separators between (one may be an area code in brackets), or an international number. */
+const RUN = new RegExp(
+  String.raw`(?<![\w+.\/-])(?:` +
+    [
+      String.raw`\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}`,
+      // (A single group is seven digits or more: shorter runs, most numbers in a text, never match.)
+      String.raw`\(\d{1,5}\) ?\d{1,12}(?:${SEP}${GROUP}){0,5}`,
+      String.raw`\d{1,12}(?:${SEP}${GROUP}){1,5}`,
+      String.raw`\d{7,12}`,
+    ].join('|') +
+    String.raw`)(?![\w.\/-]?\d|\w)`,
+  'g',
+);
 
-/** Area code (trunk 0 included) and subscriber groups as people write them, or French pairs. */
-function nationalShape(text: string): boolean {
-  const groups = text.match(/\d+/g)!;
+function isPhone(m: RegExpExecArray): boolean {
+  const text = m[0];
+  // Most runs in text full of numbers are short (amounts, years, ids): counted, not sliced.
+  let count = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) count++;
+  if (text.startsWith('+')) return count >= 8 && count <= 15;
+  if (count < 7 || count > 15) return false;
+  const before = m.input.slice(Math.max(0, m.index - 40), m.index);
+  const after = m.input.slice(m.index + text.length, m.index + text.length + 2);
   const seps = text.split(/\d+/).slice(1, -1).map((s) => s.trim() || ' ');
-  const parenthesised = text.startsWith('(');
-  const total = groups.join('').length;
-  // French: 0X then four pairs, one separator throughout (`06 12 34 56 78`, `01.23.45.67.89`).
-  // Not `01 02 03 04 05`: counting pairs are a byte dump or a made-up example.
-  if (total === 10 && groups.length === 5 && groups.every((g) => g.length === 2) && seps.every((s) => s === seps[0])) return !counting(groups);
-  // Area code (trunk 0 included) then subscriber groups of three or more; dots only in the French form.
-  if (seps.some((s) => s === '.')) return false;
-  const [area, ...subscriber] = groups;
-  const areaOk = area!.length >= 2 && area!.length <= 5 && (seps[0] === ' ' || seps[0] === '/' || seps[0] === '-' || parenthesised);
-  return areaOk && total >= 10 && total <= 12 && subscriber.length >= 1 && subscriber.length <= 3 && subscriber.every((g) => g.length >= 3);
+  // Groups of a longer number (a card, an IBAN: `DE26 8021 0829 1799 …`) are not a phone; a
+  // number set off by another separator (`SD 20241 440-600-5124`) is one of its own.
+  const longer = /[ .\/-]$/.test(before) ? PART_OF_LONGER.exec(before) : null;
+  if (longer && (seps.length === 0 || seps.includes(longer[1]!.trim() || ' '))) return false;
+  if (/^[ .\/-]\d/.test(after)) return false;
+  // `BE 0462423150`, `DK 32 27 15 02`: a country prefix makes a VAT or company number.
+  if (/\b[A-Z]{2} ?$/.test(before)) return false;
+  const groups = text.match(/\d+/g)!;
+  if (dateLike(groups)) return false;
+  const shape = text[0] === '0' || text.startsWith('(0') ? trunkShape(text, groups, seps) : shapeWithoutTrunk(text, groups, seps);
+  if (shape && !ID_CUE.test(before.slice(-24))) return true;
+  // A phone word close before makes any shape a phone, an id's label notwithstanding (`Cep no:`).
+  return PHONE_CUE.test(before.slice(-32));
 }
 
+/** A number dialled with a trunk 0: area code (0 included) and subscriber groups, French pairs, or one run. */
+function trunkShape(text: string, raw: readonly string[], seps: readonly string[]): boolean {
+  const total = raw.join('').length;
+  // 00 is the international prefix, or the padding of an id or a serial.
+  if (raw[0]!.startsWith('00') || total > 12) return false;
+  // Unseparated, only the mobile ranges people write that way: 10 digits 04/06/07 (AU, FR, NL),
+  // 11 digits 05/07/09 or 015–017 (TR, UK, PH, DE). A run of 0 and ten digits is as often an
+  // Italian VAT number or a date-led personal number.
+  if (raw.length === 1) return /^(?:0[467]\d{8}|0(?:[579]|1[5-7])\d{9})$/.test(raw[0]!) && !consecutive(raw[0]!) && !dateLed(raw[0]!);
+  // French: 0X then four pairs, one separator throughout (`06 12 34 56 78`, `01.23.45.67.89`).
+  // Not `01 02 03 04 05`: counting pairs are a byte dump.
+  if (total === 10 && raw.length === 5 && raw.every((g) => g.length === 2) && seps.every((s) => s === seps[0])) return !counting(raw);
+  // Dots only in the French form; elsewhere they make versions, dates and IP addresses.
+  if (seps.includes('.')) return false;
+  // The trunk 0 written apart: `0 (532) 1234567`, `0-532-123-45-67`.
+  const groups = raw[0] === '0' ? [raw[0] + raw[1]!, ...raw.slice(2)] : [...raw];
+  const [area, ...subscriber] = groups as [string, ...string[]];
+  if (area.length < 2 || area.length > 6 || subscriber.length === 0 || subscriber.length > 4) return false;
+  // Eight digits only with the area code in brackets: `(022) 12345`, not `pp. 0212 0255`.
+  if (total < 9 && !text.startsWith('(')) return false;
+  // A six-digit area code (GB `074104`) is followed by five or more: `010190-1234` is a birth date and a serial.
+  if (area.length >= 5 && subscriber.join('').length < area.length - 1) return false;
+  if (threeThreeThree(groups)) return false;
+  return subscriberGroups(subscriber) && (area.length >= 3 || subscriber.some((g) => g.length >= 3));
+}
+
+/** A national number written without a trunk prefix, in a shape no count, amount or id takes. */
+function shapeWithoutTrunk(text: string, groups: readonly string[], seps: readonly string[]): boolean {
+  const lengths = groups.map((g) => g.length).join('-');
+  const spaces = seps.every((s) => s === ' ');
+  const total = groups.join('').length;
+  // North American: area code and exchange start 2–9.
+  if (total === 10 && /^[2-9]\d{2}[2-9]/.test(groups.join(''))) {
+    if (/^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(text) || /^\d{3}([.-])\d{3}\1\d{4}$/.test(text)) return true;
+  }
+  // Brazil: two-digit area code in brackets, then 4 or 5 and 4 digits.
+  if (/^\(\d{2}\) ?\d{4,5}[ -]\d{4}$/.test(text)) return true;
+  if (!spaces) return false;
+  // China's mobiles (1[3-9]x) in their 3-4-4 grouping.
+  if (lengths === '3-4-4') return /^1[3-9]/.test(groups[0]!);
+  if (!/^[2-9]/.test(groups[0]!)) return false;
+  if (lengths === '3-3-4' || lengths === '2-3-4') return true;
+  // Ending in pairs (`810 12 34 56`, `532 123 45 67`, `21 23 45 67`): phones, never thousands.
+  if (groups.length >= 4 && total >= 8 && total <= 10 && /^[23]-(?:[23]-)?2-2$/.test(lengths)) return !counting(groups);
+  return false;
+}
+
+/** After the area code: groups of two or more, pairs only at the end (`123 45 67`, not the SSN's `05-1120`). */
+function subscriberGroups(groups: readonly string[]): boolean {
+  let pairs = false;
+  for (const g of groups) {
+    if (g.length < 2) return false;
+    if (g.length === 2) pairs = true;
+    else if (pairs) return false;
+  }
+  return true;
+}
+
+const threeThreeThree = (groups: readonly string[]): boolean => groups.length === 3 && groups.every((g) => g.length === 3);
+
+function dateLike(groups: readonly string[]): boolean {
+  if (groups.length !== 3) return false;
+  const [a, b, c] = groups as [string, string, string];
+  const year = (y: string) => /^(?:19|20)\d\d$/.test(y);
+  const small = (x: string) => x.length <= 2 && Number(x) >= 1 && Number(x) <= 31;
+  return (year(c) && small(a) && small(b)) || (year(a) && small(b) && small(c));
+}
+
+/** Six leading digits that read as a date, day or year first (`010190…`, `900101…`): a birth-date-led id, not a phone. */
+function dateLed(run: string): boolean {
+  const [x, y, z] = [Number(run.slice(0, 2)), Number(run.slice(2, 4)), Number(run.slice(4, 6))];
+  const ddmm = x >= 1 && x <= 31 && y >= 1 && y <= 12;
+  const yymmdd = y >= 1 && y <= 12 && z >= 1 && z <= 31;
+  return ddmm || yymmdd;
+}
+
+/** `0123456789`: the digits in order, a placeholder or an alphabet. */
+const consecutive = (run: string): boolean => '01234567890123456789'.includes(run);
+
+/** Equal steps between groups: `01 02 03 04 05`, `10 20 30 40`, a byte dump or a made-up example. */
 function counting(groups: readonly string[]): boolean {
   const step = Number(groups[1]) - Number(groups[0]);
   return groups.every((g, i) => i === 0 || Number(g) - Number(groups[i - 1]) === step);
