@@ -1,3 +1,4 @@
+import { isDocumentedExample } from './documented.js';
 import { isLiteralPassword } from './password-literal.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
@@ -127,7 +128,7 @@ export function credentialRecordDetectors(): Detector[] {
       'secrets',
       ['sqlplus', 'expdp', 'impdp', 'rman', 'sqlldr'],
       /\b(?:sqlplus|expdp|impdp|rman|sqlldr)(?:\.exe)?(?:[ \t]+-\w+)*[ \t]+["']?([\w$#]{1,30})\/([^\s@/"']{1,128})@/gi,
-      (m) => (isLiteralPassword(m[2]!, true, m[1]) ? tail(m, m[2]!, 1) : null),
+      (m) => (isLiteralPassword(m[2]!, true, m[1]) && !isDocumentedExample(`${m[1]}/${m[2]}`) ? tail(m, m[2]!, 1) : null),
     ),
   ];
 }

@@ -26,8 +26,8 @@ const NOT_SECRET_NAME = /(?:csrf|xsrf|page|cursor|continuation|sync|public|publi
 /** Names of a password in several languages, for sentences that give one (`das Passwort ist …`). */
 const PASSWORD_WORD = String.raw`password|passphrase|passwd|passcode|passwort|kennwort|mot de passe|contrase(?:ñ|n)a|senha|wachtwoord|lösenord|salasana|adgangskode|parola`;
 const PASSWORD_KEYWORDS = ['password', 'passphrase', 'passwd', 'passcode', 'passwort', 'kennwort', 'mot de passe', 'contrase', 'senha', 'wachtwoord', 'senord', 'salasana', 'adgangskode', 'parola'];
-/** The verb that introduces it: "is", "ist", "est", "es", "é", "är", "on", "jest", or `:`. */
-const COPULA = String.raw`is|was|ist|war|est|était|es|era|é|è|är|er|on|jest`;
+/** The verb that introduces it: "is", "ist", "est", "es", "é", "är", "jest" (not Finnish "on", which is an English word too). */
+const COPULA = String.raw`is|was|ist|lautet|est|était|es|é|è|är|er|jest`;
 
 /** A name ending in a password word; `pass`/`pwd` only as a word of the name (`REACT_APP_PASS`, `userpass`), not `bypass`. */
 const PASSWORD_NAME = /(passw(?:or)?d|passphrase|pwd|pass)(?![\w])/;
@@ -72,13 +72,21 @@ function keyName(text: string, at: number, keyword: string): string | null {
   return prefix;
 }
 
+/** Lower-case words joined by `-`, `_` or `.`, most of them letters only: a resource's name, not a secret. */
+function looksLikeName(value: string): boolean {
+  if (!/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/.test(value)) return false;
+  const parts = value.split(/[-_.]/);
+  return parts.length > 1 ? parts.filter((p) => /^[a-z]+$/.test(p)).length * 2 >= parts.length : /^[a-z]+$/.test(value);
+}
+
 function classes(value: string): number {
   return (/[a-z]/.test(value) ? 1 : 0) + (/[A-Z]/.test(value) ? 1 : 0) + (/\d/.test(value) ? 1 : 0) + (/[^A-Za-z0-9_]/.test(value) ? 1 : 0);
 }
 
 /** Generated-looking: a digit, three character classes, high entropy, and not a placeholder or reference. */
 function looksGenerated(value: string, minEntropy: number): boolean {
-  return /\d/.test(value) && classes(value) >= 3 && shannonEntropy(value) > minEntropy && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && !isDocumentedExample(value);
+  if (!(/\d/.test(value) && classes(value) >= 3 && shannonEntropy(value) > minEntropy && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && !isDocumentedExample(value))) return false;
+  return value.length > 128 || isLiteralPassword(value, true); // (and not a validation rule, a type, a translation)
 }
 
 const atLineStart = (text: string, at: number) => /(?:^|\n)(?:export[ \t]+)?$/.test(text.slice(Math.max(0, at - 8), at));
@@ -91,9 +99,9 @@ function nameStart(text: string, at: number): number {
   return i;
 }
 
-/** The value ends the match (group `g`, then `after` closing characters); `value` may be it with trailing punctuation cut. */
-function valueSpan(m: RegExpExecArray, g: number, value: string, after = 0): Span {
-  const start = m.index + m[0].length - after - m[g]!.length;
+/** The value ends the match (group `g`); `value` may be it with trailing punctuation cut. */
+function valueSpan(m: RegExpExecArray, g: number, value: string): Span {
+  const start = m.index + m[0].length - m[g]!.length;
   return { start, end: start + value.length };
 }
 
@@ -113,7 +121,10 @@ export function passwordDetectors(): Detector[] {
         // Without `=` or `:`, only a key at the start of a line (`password 'x'` in Gradle), not a sentence.
         if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*$/.test(text.slice(Math.max(0, m.index - prefix.length - 40), m.index - prefix.length))) return null;
         const v = assignedValue(m, 4);
-        return v && isLiteralPassword(v.value, v.quoted) ? v.span : null;
+        if (!v || !isLiteralPassword(v.value, v.quoted)) return null;
+        // A key that is only `pass`, `pwd` or `passwd` is other things too (`pass: deploy`, nsswitch's `passwd: files`): a bare word is not enough.
+        if (prefix === '' && !v.quoted && /^(?:pass|pwd|passwd)$/i.test(m[1]!) && classes(v.value) < 2) return null;
+        return v.span;
       },
     ),
     new RegexDetector(
@@ -144,9 +155,9 @@ export function passwordDetectors(): Detector[] {
         if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*ENV[ \t]+$/.test(text.slice(Math.max(0, from - 12), from))) return null;
         const v = assignedValue(m, 4);
         if (!v || v.value.length < 8 || !isLiteralPassword(v.value, v.quoted)) return null;
-        // A name rather than a value: `my-app-secret`, `not_a_token`, `session_key`.
-        if (/secret|token|key|password/i.test(v.value) || /^[a-z]+(?:[-_.][a-z]+)*$/.test(v.value)) return null;
-        return shannonEntropy(v.value) > 2.8 && classes(v.value) >= 2 ? v.span : null;
+        // A name rather than a value: `my-app-secret`, `not_a_token`, `db-creds-v2`, `kv/data/app`.
+        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
+        return shannonEntropy(v.value) > 2.5 && classes(v.value) >= 2 ? v.span : null;
       },
     ),
     new RegexDetector(
@@ -155,8 +166,8 @@ export function passwordDetectors(): Detector[] {
       'secrets',
       PASSWORD_KEYWORDS,
       // "the password is 'Secret123'", "the default password for the user "x" is "y"", "das Passwort ist „…“".
-      new RegExp(String.raw`\b(?:${PASSWORD_WORD})\b[^\n]{0,80}?[ \t](?:${COPULA})[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?\\?["'“‘«„]([^"'”’»“\s\\]{4,64})\\?["'”’»“]`, 'gi'),
-      (m) => (isLiteralPassword(m[1]!, true) ? valueSpan(m, 1, m[1]!, 1) : null),
+      new RegExp(String.raw`\b(?:${PASSWORD_WORD})\b[^\n]{0,80}?[ \t](?:${COPULA})[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?\\?["'“‘«„][ \u00a0\u202f]?([^"'”’»“\s\\]{4,64})[ \u00a0\u202f]?\\?["'”’»“]`, 'gi'),
+      (m) => (isLiteralPassword(m[1]!, true) ? { start: m.index + m[0].lastIndexOf(m[1]!), end: m.index + m[0].lastIndexOf(m[1]!) + m[1]!.length } : null),
     ),
     new RegexDetector(
       'secret-assignment-punctuated',

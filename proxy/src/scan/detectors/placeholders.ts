@@ -2,12 +2,14 @@
 
 const STAND_IN =
   /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
+/** Made-up compounds: `mysecretpassword`, `testpass`, `supersecret`; and Java's keystore default, `changeit`. */
+const COMPOUND_STAND_IN = /^(?:my|your|the|some|super|strong|secure|secret|test|example|dummy|default|sample)+[_-]?(?:secret|pass(?:word|wd)?|pwd)$|^changeit$/i;
 /** `DB_PASSWORD`, `API_TOKEN`: the name of a variable written where its value would go. */
 const VARIABLE_NAME = /^[A-Z][A-Z_]*$/;
 
 /** A whole value that is a template variable, a mask, a bracketed name, or a word for "your password here". */
 export function isPlaceholder(value: string): boolean {
-  return STAND_IN.test(value) || VARIABLE_NAME.test(value);
+  return STAND_IN.test(value) || VARIABLE_NAME.test(value) || COMPOUND_STAND_IN.test(value);
 }
 
 /**
@@ -23,8 +25,11 @@ export function looksMadeUp(value: string): boolean {
   return MADE_UP.test(value);
 }
 
-/** Template and environment references: the value is somewhere else (`${PASS}`, `$(cat f)`, `{{ x }}`, `%(x)s`, `#{x}`, `<%= x %>`). */
-const REFERENCE = /^[$%{<@&!*]|\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|^\[\[|\]\]$/;
+/**
+ * Template and environment references: the value is somewhere else (`${PASS}`, `$PASS`, `$(cat f)`,
+ * `{{ x }}`, `%(x)s`, `%PASS%`, `#{x}`, `<%= x %>`, YAML's `*alias` and `!Ref x`).
+ */
+const REFERENCE = /^\$+[\w{(]|\$\{|\$\(|\{\{|\}\}|%\(\w+\)[sd]|^%\w+%$|#\{|<%|%>|^[{<]|^@\{|^[&*]\w+$|^!\w+|^\[\[|\]\]$/;
 
 export function isReference(value: string): boolean {
   return REFERENCE.test(value);

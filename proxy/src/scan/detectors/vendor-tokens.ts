@@ -72,7 +72,7 @@ export function vendorTokenDetectors(): Detector[] {
     // Square OAuth application secrets.
     rule('square-oauth-secret', ['sq0csp-'], new RegExp(String.raw`\bsq0csp-[\w-]{43}${END}`, 'g'), token(4)),
     // Mailgun private API keys (`key-` and 32 hex) and Mailchimp API keys (32 hex, `-us` and the datacentre), without their names beside them.
-    rule('mailgun-api-key-bare', ['key-'], new RegExp(String.raw`\bkey-[0-9a-f]{32}${END}`, 'g'), token(3.2)),
+    rule('mailgun-api-key-bare', ['key-'], new RegExp(String.raw`(?<![\w-])key-[0-9a-f]{32}${END}`, 'g'), token(3.2)),
     rule('mailchimp-api-key-bare', ['-us'], /\b[0-9a-f]{32}-us\d{1,2}\b/g, token(3.2)),
     // Okta API tokens (`00` and 40 characters) in a text that names Okta, not necessarily beside the token.
     rule('okta-api-token-nearby', ['okta'], new RegExp(String.raw`(?<![\w-])00[A-Za-z0-9_-]{40}${END}`, 'g'), mixed(4)),
