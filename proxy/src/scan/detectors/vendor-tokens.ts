@@ -87,6 +87,31 @@ export function vendorTokenDetectors(): Detector[] {
       /https:\/\/outlook\.office(?:365)?\.com\/webhook(?:b2)?\/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}@[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\/\w{1,40}\/[0-9a-f]{32}\/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}/gi,
       token(3),
     ),
+    // AI and developer platforms' prefixed keys, as their docs print them.
+    rule('stripe-webhook-secret', ['whsec_'], new RegExp(String.raw`\bwhsec_[A-Za-z0-9+/=]{32,88}${END}`, 'g'), token(4)),
+    rule('tailscale-key', ['tskey-'], new RegExp(String.raw`\btskey-(?:api|auth|client|scim|webhook)-[A-Za-z0-9]{6,20}-[A-Za-z0-9]{20,64}${END}`, 'g'), token(3.5)),
+    rule('openrouter-api-key', ['sk-or-v1-'], new RegExp(String.raw`\bsk-or-v1-[0-9a-f]{64}${END}`, 'g'), token(3.5)),
+    rule('groq-api-key', ['gsk_'], new RegExp(String.raw`\bgsk_[A-Za-z0-9]{52}${END}`, 'g'), token(4)),
+    rule('xai-api-key', ['xai-'], new RegExp(String.raw`\bxai-[A-Za-z0-9]{80}${END}`, 'g'), token(4)),
+    rule('replicate-api-token', ['r8_'], new RegExp(String.raw`\br8_[A-Za-z0-9]{37}${END}`, 'g'), mixed(4)),
+    rule('supabase-secret', ['sbp_', 'sb_secret_'], new RegExp(String.raw`\b(?:sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{31,64})${END}`, 'g'), token(3.5)),
+    rule('langsmith-api-key', ['lsv2_'], new RegExp(String.raw`\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}${END}`, 'g'), token(3.5)),
+    rule('circleci-token', ['ccipat_', 'cciprj_'], new RegExp(String.raw`\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{22}_[0-9a-f]{40}${END}`, 'g'), token(4)),
+    rule('figma-access-token', ['figd_'], new RegExp(String.raw`\bfigd_[\w-]{40,64}${END}`, 'g'), token(4)),
+    rule('google-oauth-access-token', ['ya29.'], new RegExp(String.raw`\bya29\.[\w-]{30,2048}${END}`, 'g'), mixed(4)),
+    rule('posthog-personal-api-key', ['phx_'], new RegExp(String.raw`\bphx_[A-Za-z0-9]{43}${END}`, 'g'), mixed(4)),
+    rule('nvidia-api-key', ['nvapi-'], new RegExp(String.raw`\bnvapi-[\w-]{64}${END}`, 'g'), token(4)),
+    // Discord bot tokens: the bot's id in base64, a timestamp, an HMAC. Without the word "discord" only ids
+    // beginning with 1 (every id since 2022) are looked for, by the base64 their first two digits give.
+    rule(
+      'discord-bot-token-bare',
+      ['discord', 'mta', 'mte', 'mti', 'mtm', 'mtq', 'mtu', 'mty', 'mtc', 'mtg', 'mtk'],
+      new RegExp(String.raw`(?<![\w-])[MNO][A-Za-z0-9_-]{23,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}${END}`, 'g'),
+      (m) => {
+        const id = Buffer.from(m[0].slice(0, m[0].indexOf('.')), 'base64url').toString('latin1');
+        return /^[1-9]\d{16,19}$/.test(id) ? token(4)(m) : null;
+      },
+    ),
     // An npm registry token in `.npmrc`, whatever its form (`npm_…`, a UUID, another registry's token).
     rule('npmrc-auth-token', ['_authtoken'], /:_authToken[ \t]*=[ \t]*["']?([^\s"'#]{1,512})/gi, (m) => {
       const value = m[1]!;
