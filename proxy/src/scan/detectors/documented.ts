@@ -8,8 +8,14 @@ const PUBLISHED: ReadonlySet<string> = new Set([
   'pk_test_TYooMQauvdEDq54NiTphI7jx',
   'sk_test_BQokikJOvBiI2HlWgH4olfQ2',
   'pk_test_6pRNASCoBOKtIshFeQd4XMUh',
-  // Telegram Bot API docs.
+  // HTTP Basic credentials of RFC 7617 ("Aladdin:open sesame") and MDN's Authorization page ("aladdin:opensesame").
+  'QWxhZGRpbjpvcGVuIHNlc2FtZQ==',
+  'YWxhZGRpbjpvcGVuc2VzYW1l',
+  // Oracle's sample schema account, in every Oracle tutorial.
+  'scott/tiger',
+  // Telegram Bot API docs, and the token BotFather's documentation shows it handing out.
   '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11',
+  '110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw',
 ]);
 
 /** jwt.io's debugger opens on a token for `{"sub": "1234567890", "name": "John Doe", …}`; every tutorial copies it. */

@@ -1,5 +1,6 @@
 import { parse } from 'smol-toml';
 import { isDocumentedExample } from './documented.js';
+import { isPlaceholder, isPlaceholderPem, looksMadeUp } from './placeholders.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
 
@@ -10,9 +11,10 @@ import { shannonEntropy } from './validators.js';
  * silently dropped. Semantics follow gitleaks: the secret is the first non-empty capture
  * group (or `secretGroup`), it must reach the rule's entropy, generic rules need a digit,
  * and the rule's and the global allowlists (regexes on the secret, match or line; stopwords) apply.
- * Two departures, both because we scan prompts rather than source files: a secret may also end
- * where a URL query value or a markup element ends (see SECRET_END), and credentials vendors
- * publish in their docs are not secrets (documented.ts).
+ * Departures, because we scan prompts rather than source files: a secret may also end where a URL
+ * query value or a markup element ends (see SECRET_END); credentials vendors publish in their docs
+ * are not secrets (documented.ts), nor are made-up ones (`00aaaa…`, `a1b2c3d4…`, `"YOURPASSWORD"`,
+ * a PEM block around `...`) or the hash of a secret (`"hashed_secret": "a248…"`).
  */
 
 interface RawAllowlist {
@@ -136,6 +138,17 @@ function compileAllow(raw: RawAllowlist): Allow | null {
   };
 }
 
+/** The name a generic rule's match assigns to: a digest of a secret is not the secret. */
+const NAMES_A_DIGEST = /^[\s'"]*[\w.-]*(?:hash|digest|checksum|fingerprint|sha(?:1|256|512|sum)|md5)/i;
+
+/** A made-up stand-in rather than a credential (placeholders.ts), judged without the quotes some rules capture. */
+function madeUp(id: string, secret: string, match: string): boolean {
+  if (id === 'private-key') return isPlaceholderPem(secret);
+  if (id.startsWith('generic') && NAMES_A_DIGEST.test(match)) return true;
+  const bare = secret.replace(/^["'`]|["'`]$/g, '');
+  return isPlaceholder(bare) || looksMadeUp(bare);
+}
+
 function lineAround(text: string, start: number, end: number): string {
   const a = text.lastIndexOf('\n', start - 1) + 1;
   const b = text.indexOf('\n', end);
@@ -187,7 +200,7 @@ class GitleaksRule implements Detector {
       if (this.id.startsWith('generic') && !digitIn(secret)) continue;
       const start = m.index + Math.max(0, m[0].indexOf(secret));
       const end = start + secret.length;
-      if (allowed(this.allow, secret, m[0], text, m.index, m.index + m[0].length) || isDocumentedExample(secret)) continue;
+      if (allowed(this.allow, secret, m[0], text, m.index, m.index + m[0].length) || isDocumentedExample(secret) || madeUp(this.id, secret, m[0])) continue;
       spans.push({ start, end });
     }
     return spans;

@@ -1,14 +1,19 @@
+import { cliPasswordDetectors } from './cli-passwords.js';
+import { credentialRecordDetectors } from './credential-records.js';
 import { isDocumentedExample } from './documented.js';
-import { DESCRIBES_A_SECRET, isPlaceholder } from './placeholders.js';
+import { isLiteralPassword } from './password-literal.js';
+import { DESCRIBES_A_SECRET, isPlaceholder, looksMadeUp } from './placeholders.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
 
 /**
- * Secrets assigned to a secret-ish name, in the two shapes gitleaks' generic rule leaves out:
- * values with punctuation (its value class is `[\w.=-]`, so Django's `SECRET_KEY = 'i%cJ…'` is
- * invisible to it) and a password written in a sentence, with no `=` at all. Both demand a value
- * that looks generated: long, mixed character classes, a digit, high entropy.
+ * Secrets assigned to a secret-ish name, in the shapes gitleaks' generic rule leaves out: values
+ * with punctuation (its value class is `[\w.=-]`, so Django's `SECRET_KEY = 'i%cJ…'` is invisible
+ * to it) and a password written in a sentence, with no `=` at all, both of which must look
+ * generated; and any literal assigned to a password's name (`password: hunter2`), to a secret's
+ * name (`jwt_secret: "dev#product"`), or quoted in a sentence that says it is the password: the
+ * name says what the value is, so only stand-ins (placeholders.ts, password-literal.ts) are left out.
  */
 
 /** What gitleaks' generic rule can see; a value made only of these is left to it. */
@@ -18,13 +23,70 @@ const NOT_A_LITERAL = /^[$%{<~/]|^[a-z][a-z0-9+.-]{1,15}:|:\/\/|^[A-Za-z_][\w.]*
 /** An identifier that merely names the secret (`csrf_token`, `next_page_token`, `public_key`). */
 const NOT_SECRET_NAME = /(?:csrf|xsrf|page|cursor|continuation|sync|public|publishable)[_.-]?$/i;
 
+/** Names of a password in several languages, for sentences that give one (`das Passwort ist …`). */
+const PASSWORD_WORD = String.raw`password|passphrase|passwd|passcode|passwort|kennwort|mot de passe|contrase(?:ñ|n)a|senha|wachtwoord|lösenord|salasana|adgangskode|parola`;
+const PASSWORD_KEYWORDS = ['password', 'passphrase', 'passwd', 'passcode', 'passwort', 'kennwort', 'mot de passe', 'contrase', 'senha', 'wachtwoord', 'senord', 'salasana', 'adgangskode', 'parola'];
+/** The verb that introduces it: "is", "ist", "est", "es", "é", "är", "jest" (not Finnish "on", which is an English word too). */
+const COPULA = String.raw`is|was|ist|lautet|est|était|es|é|è|är|er|jest`;
+
+/** A name ending in a password word; `pass`/`pwd` only as a word of the name (`REACT_APP_PASS`, `userpass`), not `bypass`. */
+const PASSWORD_NAME = /(passw(?:or)?d|passphrase|pwd|pass)(?![\w])/;
+const PASS_AFTER = /(?:^|[^A-Za-z]|user|db|ssh|root|admin|mail|smtp|ftp|ldap|proxy|store|vnc|rpc|web|api|app|auth)$/i;
+/** Names of something about a password, not the password (`password_hash` ends elsewhere; these are prefixes). */
+const ABOUT_A_PASSWORD = /(?:hash|digest|salt|len|min|max|policy|regex|pattern|label|hint|placeholder|field|input|prompt|reset|forgot|expir|show|hide|toggle|strength|type|mask)/i;
+/** Secret names other than a password's, ending the identifier. */
+const SECRET_NAME = /(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|license[_-]?key|signing[_-]?key|encryption[_-]?key)(?![\w])/;
+
+/** A value in one of the quotings code and config use; groups: escaped-quoted, double, single, bare. */
+const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|"([^"\s]{1,128})"|'([^'\s]{1,128})'|([^\s"'\x60,;&<>()\[\]{}]{1,128}))`;
+/** After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`). */
+const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|])/;
+/** After a bare value: the end of the line, maybe behind `;`, `,` or a comment (YAML, INI, env, properties). */
+const ENDS_BARE = /^[;,]?[ \t]*(?:$|\r|\n|\\[nr]|#|\/\/)/;
+
+interface Assigned {
+  value: string;
+  quoted: boolean;
+  span: Span;
+}
+
+/** The value of a match whose last groups are VALUE's four, if it ends as a value does. */
+function assignedValue(m: RegExpExecArray, first: number): Assigned | null {
+  const g = [m[first], m[first + 1], m[first + 2], m[first + 3]];
+  const i = g.findIndex((v) => v !== undefined);
+  if (i === -1) return null;
+  const value = g[i]!;
+  const quoteLength = i === 0 ? 2 : i === 3 ? 0 : 1;
+  const end = m.index + m[0].length;
+  const start = end - quoteLength - value.length;
+  const rest = m.input.slice(end, end + 8);
+  if (!(i === 3 ? ENDS_BARE : ENDS_QUOTED).test(rest)) return null;
+  return { value, quoted: i !== 3, span: { start, end: start + value.length } };
+}
+
+/** The name a keyword ends, if it is a key (`x.password`, `$mail->Password`, `REACT_APP_PASS`) rather than a word in a sentence. */
+function keyName(text: string, at: number, keyword: string): string | null {
+  const from = nameStart(text, at);
+  const prefix = text.slice(from, at);
+  if (/^(?:pass|pwd)$/i.test(keyword) && !PASS_AFTER.test(prefix)) return null;
+  return prefix;
+}
+
+/** Lower-case words joined by `-`, `_` or `.`, most of them letters only: a resource's name, not a secret. */
+function looksLikeName(value: string): boolean {
+  if (!/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/.test(value)) return false;
+  const parts = value.split(/[-_.]/);
+  return parts.length > 1 ? parts.filter((p) => /^[a-z]+$/.test(p)).length * 2 >= parts.length : /^[a-z]+$/.test(value);
+}
+
 function classes(value: string): number {
   return (/[a-z]/.test(value) ? 1 : 0) + (/[A-Z]/.test(value) ? 1 : 0) + (/\d/.test(value) ? 1 : 0) + (/[^A-Za-z0-9_]/.test(value) ? 1 : 0);
 }
 
 /** Generated-looking: a digit, three character classes, high entropy, and not a placeholder or reference. */
 function looksGenerated(value: string, minEntropy: number): boolean {
-  return /\d/.test(value) && classes(value) >= 3 && shannonEntropy(value) > minEntropy && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && !isDocumentedExample(value);
+  if (!(/\d/.test(value) && classes(value) >= 3 && shannonEntropy(value) > minEntropy && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && !isDocumentedExample(value))) return false;
+  return value.length > 128 || isLiteralPassword(value, true); // (and not a validation rule, a type, a translation)
 }
 
 const atLineStart = (text: string, at: number) => /(?:^|\n)(?:export[ \t]+)?$/.test(text.slice(Math.max(0, at - 8), at));
@@ -45,6 +107,68 @@ function valueSpan(m: RegExpExecArray, g: number, value: string): Span {
 
 export function passwordDetectors(): Detector[] {
   return [
+    new RegexDetector(
+      'password-assignment',
+      'secret',
+      'secrets',
+      ['pass', 'pwd'],
+      // `password = x`, `"password": "x"`, `:password => 'x'`, `password="x"` in markup, `password 'x'` in a build DSL.
+      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
+      (m) => {
+        const text = m.input;
+        const prefix = keyName(text, m.index, m[1]!);
+        if (prefix === null || ABOUT_A_PASSWORD.test(prefix)) return null;
+        // Without `=` or `:`, only a key at the start of a line (`password 'x'` in Gradle), not a sentence.
+        if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*$/.test(text.slice(Math.max(0, m.index - prefix.length - 40), m.index - prefix.length))) return null;
+        const v = assignedValue(m, 4);
+        if (!v || !isLiteralPassword(v.value, v.quoted)) return null;
+        // A key that is only `pass`, `pwd` or `passwd` is other things too (`pass: deploy`, nsswitch's `passwd: files`): a bare word is not enough.
+        if (prefix === '' && !v.quoted && /^(?:pass|pwd|passwd)$/i.test(m[1]!) && classes(v.value) < 2) return null;
+        return v.span;
+      },
+    ),
+    new RegexDetector(
+      'password-key-value-pair',
+      'secret',
+      'secrets',
+      ['pass', 'pwd'],
+      // `<add key="SmtpPassword" value="x"/>`, `- key: db.password\n  value: x`, `{"name": "password", "value": "x"}`.
+      new RegExp(String.raw`\b(?:key|name)["']?[ \t]*[:=][ \t]*["']?[\w.-]{0,40}?${PASSWORD_NAME.source}["']?[\s,]{1,40}value["']?[ \t]*[:=][ \t]*${VALUE}`, 'gi'),
+      (m) => {
+        const v = assignedValue(m, 2);
+        return v && isLiteralPassword(v.value, v.quoted) ? v.span : null;
+      },
+    ),
+    new RegexDetector(
+      'secret-assignment-literal',
+      'secret',
+      'secrets',
+      ['secret', 'token', 'key'],
+      // `jwt_secret: "dev#product"`, `ENV DRONE_TOKEN x`, `apikey: x`: a weaker bar than gitleaks' generic rule, for a value named a secret.
+      new RegExp(String.raw`${SECRET_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+(?=[^\s=:]))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
+      (m) => {
+        const text = m.input;
+        const from = nameStart(text, m.index);
+        const prefix = text.slice(from, m.index);
+        if (NOT_SECRET_NAME.test(prefix) || ABOUT_A_PASSWORD.test(prefix) || DESCRIBES_A_SECRET.test(prefix)) return null;
+        // Without `=` or `:`: a Dockerfile's `ENV NAME value`, nothing else.
+        if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*ENV[ \t]+$/.test(text.slice(Math.max(0, from - 12), from))) return null;
+        const v = assignedValue(m, 4);
+        if (!v || v.value.length < 8 || !isLiteralPassword(v.value, v.quoted)) return null;
+        // A name rather than a value: `my-app-secret`, `not_a_token`, `db-creds-v2`, `kv/data/app`.
+        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
+        return shannonEntropy(v.value) > 2.5 && classes(v.value) >= 2 ? v.span : null;
+      },
+    ),
+    new RegexDetector(
+      'password-quoted-in-prose',
+      'secret',
+      'secrets',
+      PASSWORD_KEYWORDS,
+      // "the password is 'Secret123'", "the default password for the user "x" is "y"", "das Passwort ist „…“".
+      new RegExp(String.raw`\b(?:${PASSWORD_WORD})\b[^\n]{0,80}?[ \t](?:${COPULA})[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?\\?["'“‘«„][ \u00a0\u202f]?([^"'”’»“\s\\]{4,64})[ \u00a0\u202f]?\\?["'”’»“]`, 'gi'),
+      (m) => (isLiteralPassword(m[1]!, true) ? { start: m.index + m[0].lastIndexOf(m[1]!), end: m.index + m[0].lastIndexOf(m[1]!) + m[1]!.length } : null),
+    ),
     new RegexDetector(
       'secret-assignment-punctuated',
       'secret',
@@ -69,14 +193,16 @@ export function passwordDetectors(): Detector[] {
       'password-in-prose',
       'secret',
       'secrets',
-      ['password', 'passphrase', 'passwd'],
-      // "… user acme password Xy7#… (rotate it)", "the passphrase is Xy7#…": no `=`, so no other rule looks.
-      /\b(?:password|passphrase|passwd)[ \t]+(?:(?:is|was)[ \t]+)?["'“‘]?([^\s"'`”’]{10,64})/gi,
+      PASSWORD_KEYWORDS,
+      // "… user acme password Xy7#… (rotate it)", "the passphrase is Xy7#…", "LDAP password ---- Xy7#…": no `=`, so no other rule looks.
+      new RegExp(String.raw`\b(?:${PASSWORD_WORD})[ \t]+(?:(?:${COPULA}|-{2,}|\.{2,}|:)[ \t]+)?["'“‘]?([^\s"'\x60”’]{10,64})`, 'gi'),
       (m) => {
         const value = m[1]!.replace(/[.,;:!?)\]}]+$/, '');
         if (value.length < 10 || !looksGenerated(value, 3.3)) return null;
         return valueSpan(m, 1, value);
       },
     ),
+    ...credentialRecordDetectors(),
+    ...cliPasswordDetectors(),
   ];
 }

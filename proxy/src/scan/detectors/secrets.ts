@@ -1,8 +1,9 @@
 import { isDocumentedExample } from './documented.js';
-import { isPlaceholder } from './placeholders.js';
+import { isPlaceholder, isPlaceholderPem, isReference } from './placeholders.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
+import { vendorTokenDetectors } from './vendor-tokens.js';
 
 const whole = (m: RegExpExecArray): Span => ({ start: m.index, end: m.index + m[0].length });
 /** A provider token: random enough, and not one the provider printed in its docs. */
@@ -13,11 +14,14 @@ const DATA_STORE_SCHEMES = 'postgres(?:ql)?|postgis|pgsql|mysql[2x]?|mariadb|mon
 // Other URLs that may carry `user:password@`; here `admin:admin` and the like are common examples, so the check is stricter.
 const SERVICE_SCHEMES = 'https?|wss?|s?ftps?|smtps?|imaps?|pop3s?|ldaps?|ssh|git|svn';
 
-/** The password of a `scheme://user:password@host` match (group 1), unless it is a placeholder or fails `strong`. */
+/**
+ * The password of a `scheme://user:password@host` match (groups 1 and 2), unless it is a placeholder,
+ * the user's own name (`postgres:postgres@`, a service's shipped default) or fails `strong`.
+ */
 function urlPassword(strong: (password: string) => boolean) {
   return (m: RegExpExecArray): Span | null => {
-    const password = m[1]!;
-    if (isPlaceholder(password) || !strong(password)) return null;
+    const password = m[2]!;
+    if (isPlaceholder(password) || isReference(password) || password.toLowerCase() === m[1]!.toLowerCase() || !strong(password)) return null;
     const start = m.index + m[0].indexOf(`:${password}@`) + 1;
     return { start, end: start + password.length };
   };
@@ -31,7 +35,7 @@ function decodeOrKeep(s: string): string {
 }
 /** A port is not a password (`http://host:8080@…` is a typo), and a real one is more than a short word. */
 const strongUrlPassword = (p: string) => p.length >= 8 && !/^\d+$/.test(p) && /[^A-Za-z]/.test(p) && shannonEntropy(p) > 2.5;
-const userinfoUrl = (schemes: string) => new RegExp(String.raw`\b(?:${schemes})(?:\+\w{1,20})?:\/\/[^\s:\/@'"]{0,64}:([^\s@\/'"]{1,128})@[^\s\/'"]{1,253}`, 'gi');
+const userinfoUrl = (schemes: string) => new RegExp(String.raw`\b(?:${schemes})(?:\+\w{1,20})?:\/\/([^\s:\/@'"]{0,64}):([^\s@\/'"]{1,128})@[^\s\/'"]{1,253}`, 'gi');
 /** Scheme (≤ 40 with a driver suffix) before `://`, user, password and host after: only the text around each `://` is searched. */
 const AROUND_SCHEME = { literal: '://', before: 40, after: 450 };
 
@@ -44,7 +48,11 @@ const AROUND_SCHEME = { literal: '://', before: 40, after: 450 };
 export function extraSecretDetectors(): Detector[] {
   return [
     // The header alone: on a stream, the key is cut before any of its material is delivered.
-    new RegexDetector('private-key-header', 'secret', 'secrets', ['private key'], /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g),
+    // A whole block around `...` or `xxx` is a placeholder; a header without its footer is not judged.
+    new RegexDetector('private-key-header', 'secret', 'secrets', ['private key'], /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g, (m) => {
+      const block = m.input.slice(m.index, m.index + 16384);
+      return isPlaceholderPem(block) ? null : { start: m.index, end: m.index + m[0].length };
+    }),
     new RegexDetector(
       'database-url-password',
       'secret',
@@ -86,6 +94,7 @@ export function extraSecretDetectors(): Detector[] {
     new RegexDetector('telegram-bot-token-bare', 'secret', 'secrets', [':aa'], /(?:(?<=\/bot)|(?<![\w:-]))[1-9]\d{7,10}:AA[A-Za-z0-9_-]{33}(?![\w-])/g, token(4)),
     new RegexDetector('dockerhub-access-token', 'secret', 'secrets', ['dckr_pat_', 'dckr_oat_'], /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{24,64}(?![\w-])/g, token(3.5)),
     // `ATATT3…=` and an 8-hex checksum; gitleaks' rule wants exactly 192 characters, real ones vary.
+    ...vendorTokenDetectors(),
     new RegexDetector('atlassian-api-token-any-length', 'secret', 'secrets', ['atatt3'], /\bATATT3[A-Za-z0-9_-]{120,300}=[0-9A-Fa-f]{8}(?![\w=-])/g, token(4)),
   ];
 }
