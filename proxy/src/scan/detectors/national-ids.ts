@@ -65,10 +65,11 @@ const groupOfLonger = (m: RegExpExecArray): boolean =>
  * An id's name as people and programs write it, in any case: a word in prose (`SIN:`), a key
  * (`"aadhaar_no":`, `sin_number`, `userSin`, `aadhaarNumber`), never letters inside a longer word
  * (`using`, `ASIN`, `SINGAPORE`). A space in a name may be written `_`, `-` or not at all.
+ * Words are regex source in lower case; escapes and classes in them are kept as written.
  * `others`: names in other scripts, written as they are cased.
  */
 function nameCue(words: readonly string[], others?: string): RegExp {
-  const anyCase = (w: string) => w.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`).replace(/ /g, '[ _-]?');
+  const anyCase = (w: string) => w.replace(/\\.|\[[^\]]*\]|[a-z ]/g, (c) => (c === ' ' ? '[ _-]?' : c.length > 1 ? c : `[${c}${c.toUpperCase()}]`));
   const word = String.raw`(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))(?:${words.map(anyCase).join('|')})(?![a-z])(?![A-Z](?![a-z]))`;
   return new RegExp(others ? `${word}|${others}` : word);
 }
@@ -132,7 +133,7 @@ const SIN_NAME = nameCue(['sin', 'nas', 'social insurance', 'assurance sociale']
 const AADHAAR_NAME = nameCue(['aadhaa?r', 'uidai'], 'आधार');
 const THAI_NAME = nameCue(['thai', 'tnin', 'national id'], 'เลขประจำตัว|บัตรประชาชน');
 const CPF_NAME = nameCue(['cpf']);
-const DNI_NAME = nameCue(['dni', 'nif', 'documento nacional', 'd.n.i']);
+const DNI_NAME = nameCue(['dni', 'nif', 'documento nacional', 'd\\.n\\.i']);
 const PERSONNUMMER_NAME = nameCue(['personnummer', 'personnumret', 'personnr', 'pnr', 'samordningsnummer', 'personal identity', 'personal id', 'identity code', 'identity number', 'swedish id']);
 const PPS_NAME = nameCue(['ppsn?', 'personal public service']);
 const STEUER_ID_NAME = nameCue(['steuer id', 'steueridentifikationsnummer', 'idnr', 'identifikationsnummer', 'tin']);
@@ -141,7 +142,7 @@ const EGN_NAME = nameCue(['egn'], 'ЕГН|егн|[Ее]динен граждан
  * What a French company's SIREN (always Luhn-valid, printed 3-3-3 like a SIN), a Canadian business
  * number or a Norwegian organisation number is written beside: its register, its tax number, its name.
  */
-const COMPANY_NAME = nameCue(['siren', 'siret', 'rcs', 'r.c.s', 'tva', 'vat', 'naf', 'ape', 'immatricul[a-z]*', 'entreprise', 'soci[eé]t[eé]', 'registre', 'business number', 'bn', 'neq', 'org nr', 'orgnr', 'organisasjonsnummer', 'mva']);
+const COMPANY_NAME = nameCue(['siren', 'siret', 'rcs', 'r\\.c\\.s', 'tva', 'vat', 'naf', 'ape', 'immatricul[a-zA-Zéèê]*', 'entreprise', 'soci[eéEÉ]t[eéEÉ]', 'registre', 'business number', 'bn', 'neq', 'org nr', 'orgnr', 'organisasjonsnummer', 'mva']);
 /** A sum: a currency just before or after, or decimals after (`€ 123 456 789`, `123 456 789,00 zł`). */
 const CURRENCY_BEFORE = /(?:[$€£¥₹₽]|\b(?:eur|usd|cad|chf|gbp|pln|czk|sek|nok|dkk|huf|rub|inr|rs)\.?)\s?$/i;
 const CURRENCY_AFTER = /^(?:[.,]\d|\s?(?:[$€£¥₹₽%]|(?:eur|euros?|usd|cad|dollars?|chf|gbp|pln|zł|z[lł]otych|czk|kč|sek|nok|dkk|kr|huf|ft|forint|rub|руб|inr|rs|rupees?)(?![a-z])))/i;
