@@ -23,6 +23,19 @@ test('fi-hetu: the century sign and the mod-31 character', holds('pii-fi-hetu', 
 
 test('se-pnr: YYMMDD-NNNN anywhere, run together only an adult’s', holds('pii-se-personnummer', ['personnummer 760612-2005', '7606122005', '197111031402', '19711103-1402'], ['760612-2006', '7613122005', 'order 7606122005', '202406110042 (a date-stamped order number)']));
 
+test('se-pnr: twelve digits name their century, any adult’s; a word run into the number beside its name', holds('pii-se-personnummer', ['191506121233', 'personnumret är194506122342', 'pnr:198804273129'], ['191506121234', 'build194506122342', 'v194506122342']));
+
+test('names near an id: any case, in keys, on the line above', (t) => {
+  t.deepEqual(ids('"CPF": "52998224059"'), ['pii-br-cpf']);
+  t.deepEqual(ids('Thai ID card\n3101400210007'), ['pii-th-pin']);
+  t.deepEqual(ids('{"egn": "1545051231"}'), ['pii-bg-egn']);
+  t.deepEqual(ids('pps_no: 6433430S'), ['pii-ie-pps']);
+  // Not two lines up, not a name inside a word.
+  t.deepEqual(ids('Thai ID card\n\n3101400210007'), []);
+  t.deepEqual(ids('subscriptions 3101400210007'), []);
+  t.deepEqual(ids('1545051231 (a child’s EGN, without its name)'), []);
+});
+
 test('tr-tckn: two check digits', holds('pii-tr-tckn', ['TC Kimlik No: 28471953076', '28471953076'], ['28471953077', '08471953076', 'invoice 28471953076']));
 
 test('kr-rrn: a dashed citizen number on its date, bare digits with the check digit', holds('pii-kr-rrn', ['주민등록번호 830315-1000000', '830315-1234567', '8303151000000'], ['831315-1234567', '830315-9234567', '8303151000001', '830315+1000000']));
@@ -33,13 +46,44 @@ test('th-pin: the printed grouping, or 13 digits beside its name', holds('pii-th
 
 test('no-fnr: date and two check digits, in its written forms', holds('pii-no-fodselsnummer', ['fødselsnummer 030769 00085', '03076900085', '030769-00085', '03 07 69 000 85'], ['03076900086', '33136900085']));
 
-test('ca-sin: only beside its name; a SIREN printed the same way stays quiet', holds('pii-ca-sin', ['SIN: 526 193 842', 'NAS 526-193-842', 'social insurance number 526193842'], ['526 193 842', 'RCS Paris 473 829 109', 'SIN 526 193 843', 'SIN 826 193 842']));
+test('ca-sin: printed in its groups on its own, nine bare digits beside its name', holds('pii-ca-sin', ['SIN: 526 193 842', 'NAS 526-193-842', 'social insurance number 526193842', '526 193 842', '462-719-352', 'sin_number=462719352', '{"userSin": "462719352"}', 'Social Insurance Number\n462719352'], ['462719352', 'SIN 526 193 843', 'SIN 826 193 842', 'ASIN 462719352', 'SINGAPORE 462719352']));
+
+test('ca-sin: a company’s number, a sum or a phone printed 3-3-3 stays quiet', (t) => {
+  // 732 816 046 passes Luhn as every SIREN does; 462 719 352 is a valid SIN shape.
+  for (const text of [
+    'RCS Paris 473 829 109',
+    'SIREN : 732 816 046',
+    'Société immatriculée au RCS de Lyon sous le numéro 732 816 046',
+    'immatriculée sous le numéro 732 816 046',
+    'R.C.S. Lyon 732 816 046',
+    '{"siren": "732 816 046"}',
+    'SIRET 732 816 046 00014',
+    'TVA FR 40 732 816 046',
+    '732 816 046 MVA',
+    'BN 462 719 352 RT0001',
+    'Total: € 462 719 352',
+    'budget 462 719 352,00 zł',
+    'revenue 462 719 352 EUR',
+    'telefon: 462 719 352',
+    'móvil 462-719-352',
+    '+48 462 719 352',
+  ])
+    t.deepEqual(ids(text), [], text);
+});
+
+test('in-aadhaar: the card’s 4-4-4 grouping on its own, twelve digits otherwise beside its name', holds('pii-in-aadhaar', ['5820 3917 4650', 'Aadhaar: 582039174650', '{"aadhaar_no": "6739-5012-8439"}', 'aadhaarNumber=673950128439', 'Aadhaar number\n673950128439'], ['582039174650', '5820-3917-4650', '5820 3917 4651', '1820 3917 4655', 'arn:aws:iam::582039174650:role/deploy', '4111 5820 3917 4650', '**** 5820 3917 4650', '5820 3917 4650 XXXX', 'tracking 5820 3917 4650']));
+
+test('es-dni: seven digits without the leading zero beside its name', holds('pii-es-dni', ['DNI 1234567L', 'NIF: 7654321J'], ['1234567L', 'DNI 1234567M']));
+
+test('us-ssn: numbers printed in advertisements are SSNs like any other', holds('pii-us-ssn', ['078-05-1120', 'my SSN is 078051120'], ['078051120', '078-05-0000']));
 
 test('ie-pps: two-letter form on its own, one-letter form beside its name', holds('pii-ie-pps', ['6433435AB', 'PPS number 6433430S'], ['6433430S', '6433435AC', '6433436AB']));
 
 test('bg-egn: an adult’s date, the weighted check', holds('pii-bg-egn', ['8203170002', 'ЕГН 8203170002'], ['8203170003', '8213170002', '1500000000', 'ts 8203170002']));
 
-test('de-steuerid: digit-multiplicity rule and MOD 11,10; beside its name the check alone', holds('pii-de-steuerid', ['47356182005', '47 356 182 005', 'Steuer-ID: 58291643700'], ['47356182006', '58291643700', '07356182005']));
+test('de-steuerid: digit-multiplicity rule and MOD 11,10; beside its name the check alone', holds('pii-de-steuerid', ['47356182005', '47 356 182 005', 'Steuer-ID: 58291643582', '"idnr": "58291643582"'], ['47356182006', '58291643582', '07356182005', 'IT 47356182005', 'DE 47 356 182 005']));
+
+test('de-steuerid: a made-up id with ten different digits and its check digit', holds('pii-de-steuerid', ['57382910462', '57 382 910 462'], ['57382910463']));
 
 test('de-rvnr: area, birth date, initial and check digit', holds('pii-de-rvnr', ['Rentenversicherungsnummer 65180472M501', '65 180472 M 501'], ['65180472M502', '65181372M501', '95180472M501']));
 

@@ -16,11 +16,14 @@ export function dateValid(year: number, month: number, day: number): boolean {
 /** A two-digit year whose century is unknown: valid if the day exists in 19YY or 20YY. */
 const dateValidAnyCentury = (yy: number, month: number, day: number): boolean => dateValid(1900 + yy, month, day) || dateValid(2000 + yy, month, day);
 
-/** US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; not the advertised 078-05-1120. */
+/**
+ * US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000. Numbers once issued and then
+ * printed in advertisements (078-05-1120, 219-09-9999) are SSNs like any other: text that writes
+ * one as an SSN is handled as holding one, as it is for the placeholder 123-45-6789.
+ */
 export function ssnValid(area: string, group: string, serial: string): boolean {
   if (area === '000' || area === '666' || area[0] === '9') return false;
-  if (group === '00' || serial === '0000') return false;
-  return `${area}${group}${serial}` !== '078051120';
+  return group !== '00' && serial !== '0000';
 }
 
 /** US ITIN: area 9xx, group in the IRS's ranges 50–65, 70–88, 90–92, 94–99. */

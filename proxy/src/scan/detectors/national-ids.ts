@@ -14,14 +14,30 @@ import type { Detector, Span } from './types.js';
  * - On its own: forms whose structure says what they are — a letter or a sign in a fixed place
  *   (HETU's century sign, DNI/NIE, two-letter PPS, RVNR, codice fiscale, CURP, NINO), the printed
  *   grouping of the id (SSN/ITIN 123-45-6789, CPF 000.000.000-00, Thai 1-2345-67890-12-3, KR
- *   YYMMDD-GNNNNNN, SE YYMMDD-NNNN), or digits that must hold a real date of birth, a region code
- *   and check digits (ZA, CN, RO, EE, NO, PL, TR, Steuer-ID), which leaves about one random number
- *   of that length in a hundred or fewer. Ten or twelve digits with a date (BG, SE) only if the
- *   date is an adult's: see adultBorn.
+ *   YYMMDD-GNNNNNN, SE YYMMDD-NNNN, SIN 123 456 789, Aadhaar 2345 6789 0123), or digits that must
+ *   hold a real date of birth, a region code and check digits (ZA, CN, RO, EE, NO, PL, TR,
+ *   Steuer-ID), which leaves about one random number of that length in a hundred or fewer. Ten or
+ *   twelve digits with a date (BG, SE) only if the date is an adult's: see adultBorn.
+ * - The SIN's and Aadhaar's printed groupings are the loosest of these: any 3-3-3 (space or dash)
+ *   or 4-4-4 (spaces, as on the card) group passes the checksum and first digit one time in 12.
+ *   They are taken because the grouping is the id's own, and kept from the look-alikes that share
+ *   it: a French SIREN (always Luhn-valid) beside its register or tax words (SIREN, RCS, TVA…),
+ *   before a SIRET's NIC group or after a VAT number's country code; a sum (a currency before or
+ *   after, decimals after); a phone after a phone word (`telefon`, `móvil`…); a card number's
+ *   groups, masked or not; and any group with a neighbour printed the same way that fails the
+ *   check (a column of sums or phones, where a list of ids passes whole). Measured on 20,000
+ *   random texts of each: 3-3-3 or 4-4-4 digits alone 8–9%; a Polish, Czech or Portuguese mobile
+ *   printed 3-3-3 with no word before it 7.5–10%; a 9-digit count with no currency 8.6%; a SIREN
+ *   with nothing beside it 89%; each of those with its cue, in a list of five, or a card's or
+ *   AWS account's twelve digits 0%. Dashed or bare twelve digits (a UPC, an AWS account, an
+ *   Indian mobile with its 91) stay beside Aadhaar's name.
  * - Only beside their name: forms whose rules are a checksum alone, passing one number in ten or
- *   more — nine bare digits (SSN, ITIN), a SIN however written (a French SIREN is printed the same
- *   way and always passes Luhn), Aadhaar (Verhoeff), thirteen bare Thai digits (one mod-11 digit;
- *   millisecond timestamps fall in valid province codes), eleven bare CPF digits, one-letter PPS.
+ *   more — nine bare digits (SSN, ITIN, SIN), Aadhaar run together or dashed (Verhoeff), thirteen
+ *   bare Thai digits (one mod-11 digit; millisecond timestamps fall in valid province codes and
+ *   EAN-13 codes in the others), eleven bare CPF digits, one-letter PPS and a DNI without its
+ *   leading zero (one in 23). Beside its name, a word run into the number is forgiven
+ *   (`är194506122342`). The name counts on the number's line or the line above, in any case,
+ *   as a word or a key (`"aadhaar_no":`, `userSin`), never inside a longer word (`ASIN`).
  * - Never a number the text calls an order, invoice, tracking or phone number or a time, nor a
  *   group of a longer grouped number.
  */
@@ -29,17 +45,39 @@ import type { Detector, Span } from './types.js';
 const whole = (m: RegExpExecArray): Span => ({ start: m.index, end: m.index + m[0].length });
 const compact = (s: string): string => s.replace(/[\s.+-]/g, '');
 
-/** A number the text calls an order, invoice, tracking or phone number, or a time (`"created_at": 1718093682`), is that. */
+/**
+ * A number the text calls an order, invoice, tracking or phone number, or a time (`"created_at": 1718093682`), is that.
+ * Phone words in the languages whose mobiles are printed 3-3-3 like a SIN (`telefon 512 345 678`, `móvil 612 345 678`).
+ */
 const ID_CUE =
-  /(?:\b(?:order|invoice|tracking|ref|reference|sku|isbn|gtin|ean|upc|ticket|case|serial|part|account|acct|phone|tel|fax|mobile|ts|epoch|iat|exp|nbf)|time(?:stamp)?|date|_at)\b\W{0,4}(?:no\.?|number|#)?\W{0,3}$/i;
+  /(?:\b(?:order|invoice|tracking|ref|reference|sku|isbn|gtin|ean|upc|ticket|case|serial|part|account|acct|phones?|call|sms|tel|telef\w*|telephone|téléphone|teléfono|mobile?|mobil|móvil|movil|cell\w*|celular|handy|whatsapp|gsm|kom[oó]rk\w*|fax|ts|epoch|iat|exp|nbf)|time(?:stamp)?|date|_at)\b\W{0,4}(?:no\.?|number|#)?\W{0,3}$/i;
 const labelledOther = (m: RegExpExecArray): boolean => ID_CUE.test(m.input.slice(Math.max(0, m.index - 30), m.index));
-/** Groups of a longer grouped number (a SIRET, a VAT or organisation number: `473 829 109 00007`, `FR 52 473 829 109`) are not an id. */
+/**
+ * Groups of a longer grouped number (a SIRET, a VAT or organisation number: `473 829 109 00007`, `FR 52 473 829 109`) are
+ * not an id, nor are the groups of a card number whose other digits are masked (`**** 4111 1111 1111`). A European VAT
+ * number's country code counts as its first group: `FR 52 473 829 109` is also how a Steuer-ID is printed.
+ */
 const groupOfLonger = (m: RegExpExecArray): boolean =>
-  /\d[ .\/-]$/.test(m.input.slice(Math.max(0, m.index - 2), m.index)) || /^[ .\/-]\d/.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 2));
-/** The id's name within a short stretch before it, on the same line. */
+  /(?:\d|[*•xX]{2})[ .\/-]$|(?<![A-Za-z])(?:A[T]|B[EG]|C[HYZ]|D[EK]|E[ELS]|F[IR]|GB|H[RU]|I[ET]|L[TUV]|MT|N[LO]|P[LT]|RO|S[EIK]|XI) $/.test(m.input.slice(Math.max(0, m.index - 4), m.index)) ||
+  /^[ .\/-](?:\d|[*•xX]{2})/.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 3));
+
+/**
+ * An id's name as people and programs write it, in any case: a word in prose (`SIN:`), a key
+ * (`"aadhaar_no":`, `sin_number`, `userSin`, `aadhaarNumber`), never letters inside a longer word
+ * (`using`, `ASIN`, `SINGAPORE`). A space in a name may be written `_`, `-` or not at all.
+ * Words are regex source in lower case; escapes and classes in them are kept as written.
+ * `others`: names in other scripts, written as they are cased.
+ */
+function nameCue(words: readonly string[], others?: string): RegExp {
+  const anyCase = (w: string) => w.replace(/\\.|\[[^\]]*\]|[a-z ]/g, (c) => (c === ' ' ? '[ _-]?' : c.length > 1 ? c : `[${c}${c.toUpperCase()}]`));
+  const word = String.raw`(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))(?:${words.map(anyCase).join('|')})(?![a-z])(?![A-Z](?![a-z]))`;
+  return new RegExp(others ? `${word}|${others}` : word);
+}
+/** The id's name within a short stretch before it, on its line or the line above (a heading, a label on its own line). */
 const named = (m: RegExpExecArray, name: RegExp, reach = 60): boolean => {
   const before = m.input.slice(Math.max(0, m.index - reach), m.index);
-  return name.test(before.slice(before.lastIndexOf('\n') + 1));
+  const lineBreak = before.lastIndexOf('\n');
+  return name.test(lineBreak <= 0 ? before : before.slice(before.lastIndexOf('\n', lineBreak - 1) + 1));
 };
 
 /**
@@ -62,26 +100,73 @@ function shared(gate: Gate): Gate {
 
 // Token edges: not inside a longer word or number, a decimal, a path, a signed number or a range.
 const START = String.raw`(?<![\w.+/-])`;
+// For an id with a name: a word run into the number (`is199003052397`), allowed beside that name.
+const GLUED_START = String.raw`(?<![\d.+/-])`;
 const END = String.raw`(?![\w+]|[./:-]\d)`;
-const bare = (body: string, flags = 'g') => new RegExp(START + body + END, flags);
 
 const SIX_DIGITS = shared(windowed(/\d{6}/, 6));
 const NINE_GROUPED = shared(windowed(/\d{3}[-. ]?\d{2,3}[-. ]?\d{3,4}/, 12));
 
-function digitRun(id: string, body: string, valid: (digits: string, m: RegExpExecArray) => boolean, gate: Gate = SIX_DIGITS, flags = 'g'): Detector {
-  // The id's own rules first: nearly every digit run fails them, and then costs no look at its surroundings.
-  return new RegexDetector(id, 'pii.national_id', 'pii', DIGITS, bare(body, flags), (m) => (valid(compact(m[0]), m) && !labelledOther(m) && !groupOfLonger(m) ? whole(m) : null), gate);
+interface RunOptions {
+  /** The id's name (see nameCue): beside it a weaker form may do, and a word run into the number is forgiven. */
+  name?: RegExp;
+  gate?: Gate;
+  flags?: string;
 }
 
-const SSN_NAME = /\b(?:ssn|ssns|social security|tin|taxpayer)\b[^\n]{0,30}$/i;
-const ITIN_NAME = /\b(?:itin|tin|taxpayer|tax id)\b[^\n]{0,30}$/i;
-const SIN_NAME = /\b(?:sin|nas|social insurance|assurance sociale)\b/i;
-const THAI_NAME = /\b(?:thai|tnin)\b|เลขประจำตัว|บัตรประชาชน|\bnational id\b/i;
-const CPF_NAME = /\bcpf\b/i;
-const PERSONNUMMER_NAME = /personn(?:ummer|r)|\bpnr\b|samordningsnummer|personal (?:identity|id)|identity (?:code|number)|swedish id/i;
-const PPS_NAME = /\bppsn?\b|personal public service/i;
-const STEUER_ID_NAME = /steuer-?id|\bidnr\b|identifikationsnummer|\btin\b/i;
-const EGN_NAME = /\begn\b|ЕГН|единен граждански/i;
+/** `valid` gets the digits, the match, and whether the id's name is near (asked only when needed). */
+type RunCheck = (digits: string, m: RegExpExecArray, isNamed: () => boolean) => boolean;
+
+function digitRun(id: string, body: string, valid: RunCheck, { name, gate = SIX_DIGITS, flags = 'g' }: RunOptions = {}): Detector {
+  const re = new RegExp((name ? GLUED_START : START) + body + END, flags);
+  // The id's own rules first: nearly every digit run fails them, and then costs no look at its surroundings.
+  return new RegexDetector(id, 'pii.national_id', 'pii', DIGITS, re, (m) => {
+    const isNamed = () => name !== undefined && named(m, name);
+    if (!valid(compact(m[0]), m, isNamed) || labelledOther(m) || groupOfLonger(m)) return null;
+    return m.index > 0 && /\w/.test(m.input[m.index - 1]!) && !isNamed() ? null : whole(m);
+  }, gate);
+}
+
+const SSN_NAME = nameCue(['ssns?', 'social security', 'tin', 'taxpayer']);
+const ITIN_NAME = nameCue(['itin', 'tin', 'taxpayer', 'tax id']);
+const SIN_NAME = nameCue(['sin', 'nas', 'social insurance', 'assurance sociale']);
+const AADHAAR_NAME = nameCue(['aadhaa?r', 'uidai'], 'आधार');
+const THAI_NAME = nameCue(['thai', 'tnin', 'national id'], 'เลขประจำตัว|บัตรประชาชน');
+const CPF_NAME = nameCue(['cpf']);
+const DNI_NAME = nameCue(['dni', 'nif', 'documento nacional', 'd\\.n\\.i']);
+const PERSONNUMMER_NAME = nameCue(['personnummer', 'personnumret', 'personnr', 'pnr', 'samordningsnummer', 'personal identity', 'personal id', 'identity code', 'identity number', 'swedish id']);
+const PPS_NAME = nameCue(['ppsn?', 'personal public service']);
+const STEUER_ID_NAME = nameCue(['steuer id', 'steueridentifikationsnummer', 'idnr', 'identifikationsnummer', 'tin']);
+const EGN_NAME = nameCue(['egn'], 'ЕГН|егн|[Ее]динен граждански');
+/**
+ * What a French company's SIREN (always Luhn-valid, printed 3-3-3 like a SIN), a Canadian business
+ * number or a Norwegian organisation number is written beside: its register, its tax number, its name.
+ */
+const COMPANY_NAME = nameCue(['siren', 'siret', 'rcs', 'r\\.c\\.s', 'tva', 'vat', 'naf', 'ape', 'immatricul[a-zA-Zéèê]*', 'entreprise', 'soci[eéEÉ]t[eéEÉ]', 'registre', 'business number', 'bn', 'neq', 'org nr', 'orgnr', 'organisasjonsnummer', 'mva']);
+/** A sum: a currency just before or after, or decimals after (`€ 123 456 789`, `123 456 789,00 zł`). */
+const CURRENCY_BEFORE = /(?:[$€£¥₹₽]|\b(?:eur|usd|cad|chf|gbp|pln|czk|sek|nok|dkk|huf|rub|inr|rs)\.?)\s?$/i;
+const CURRENCY_AFTER = /^(?:[.,]\d|\s?(?:[$€£¥₹₽%]|(?:eur|euros?|usd|cad|dollars?|chf|gbp|pln|zł|z[lł]otych|czk|kč|sek|nok|dkk|kr|huf|ft|forint|rub|руб|inr|rs|rupees?)(?![a-z])))/i;
+const amount = (m: RegExpExecArray): boolean =>
+  CURRENCY_BEFORE.test(m.input.slice(Math.max(0, m.index - 6), m.index)) || CURRENCY_AFTER.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 12));
+/**
+ * Another number printed the same way close by that fails the id's check: a column of sums or
+ * phone numbers, one in ten of which passes a checksum by chance, not a list of ids (each of which passes).
+ */
+function besideFailing(m: RegExpExecArray, shape: RegExp, valid: (digits: string) => boolean, reach = 200): boolean {
+  const from = Math.max(0, m.index - reach);
+  const near = m.input.slice(from, m.index + m[0].length + reach);
+  shape.lastIndex = 0;
+  for (let n = shape.exec(near); n; n = shape.exec(near)) if (from + n.index !== m.index && !valid(compact(n[0]))) return true;
+  return false;
+}
+const SIN_PRINTED = new RegExp(START + String.raw`\d{3}([- ])\d{3}\1\d{3}` + END, 'g');
+const AADHAAR_PRINTED = new RegExp(START + String.raw`\d{4} \d{4} \d{4}` + END, 'g');
+
+/** Letters that follow a company's number: Norway's `MVA`, a Canadian business number's program account (`RT0001`). */
+const COMPANY_SUFFIX = /^\s?(?:mva|r[tcpr]\d)/i;
+/** A SIN-shaped group that is a company's number or a sum. */
+const printedOther = (m: RegExpExecArray): boolean =>
+  amount(m) || COMPANY_SUFFIX.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 5)) || named(m, COMPANY_NAME);
 const THIS_YEAR = new Date().getUTCFullYear();
 const CURRENT_YEAR = THIS_YEAR % 100;
 /**
@@ -136,8 +221,13 @@ export function nationalIdDetectors(): Detector[] {
       'pii',
       DIGITS,
       // DNI 12345678Z, NIE X1234567L (a dash before the letter or after the X is common); the mod-23 letter must fit.
+      // A DNI written without its leading zero (1234567L) passes one time in 23 like a one-letter PPS: beside its name.
       /(?<![A-Za-z0-9-])((?:[XYZ]-?)?\d{7,8})-?([A-Z])(?![A-Za-z0-9])/gi,
-      (m) => (dniValid(m[1]!.replace('-', '') + m[2]!) ? whole(m) : null),
+      (m) => {
+        const number = m[1]!.replace('-', '');
+        if (dniValid(number + m[2]!)) return whole(m);
+        return /^\d{7}$/.test(number) && dniValid('0' + number + m[2]!) && named(m, DNI_NAME) ? whole(m) : null;
+      },
       windowed(/\d{7}-?[A-Za-z]/, 9),
     ),
     new RegexDetector(
@@ -150,33 +240,32 @@ export function nationalIdDetectors(): Detector[] {
       (m) => (nirValid(m.slice(1, 8).join('')) ? whole(m) : null),
       windowed(/[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}/, 21),
     ),
-    new RegexDetector(
-      'pii-in-aadhaar',
-      'pii.national_id',
-      'pii',
-      ['aadhaar', 'aadhar', 'uidai'],
-      // Twelve digits pass Verhoeff one time in ten: only beside the word that names them.
-      /(?<![\w-])([2-9]\d{3})([ -]?)(\d{4})\2(\d{4})(?![\w-])/g,
-      (m) => (aadhaarValid(m[1]! + m[3]! + m[4]!) && named(m, /\b(?:aadhaa?r|uidai)\b[^\n]{0,40}$/i) ? whole(m) : null),
-    ),
+    // India: Aadhaar, as printed on the card (2345 6789 0123) on its own; run together or dashed, twelve digits
+    // are as often a barcode or a phone with its country code, and pass Verhoeff one time in ten: beside the name only.
+    digitRun('pii-in-aadhaar', String.raw`[2-9]\d{3}([ -]?)\d{4}\1\d{4}`, (d, m, isNamed) => aadhaarValid(d) && ((m[1] === ' ' && !amount(m) && !besideFailing(m, AADHAAR_PRINTED, aadhaarValid)) || isNamed()), {
+      name: AADHAAR_NAME,
+      gate: shared(windowed(/\d{4}[ -]?\d{4}[ -]?\d{4}/, 14)),
+    }),
     // Finland: DDMMYY, a century sign, three digits and a check character (131052-308T).
-    digitRun('pii-fi-hetu', String.raw`\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]`, (_, m) => hetuValid(m[0]), SIX_DIGITS, 'gi'),
+    digitRun('pii-fi-hetu', String.raw`\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]`, (_, m) => hetuValid(m[0]), { flags: 'gi' }),
     // Sweden: YYMMDD-NNNN (+ past 100), YYYYMMDD-NNNN, or the 10 or 12 digits run together. Run together they
     // must be an adult's (see adultBorn): a recent date and four digits is also how order numbers are made (1 in 11 passes).
-    digitRun('pii-se-personnummer', String.raw`(?:18|19|20)?\d{6}[-+]?\d{4}`, (d, m) => {
+    // Twelve digits name their century, and a YYYYMMDDhhmm stamp is never dated a century back: there, any adult's year.
+    digitRun('pii-se-personnummer', String.raw`(?:18|19|20)?\d{6}[-+]?\d{4}`, (d, m, isNamed) => {
       if (!personnummerValid(d)) return false;
-      if (/[-+]/.test(m[0]) || named(m, PERSONNUMMER_NAME)) return true;
-      const yy = Number(d.slice(d.length - 10, d.length - 8));
-      return adultBorn(d.length === 12 ? Number(d.slice(0, 4)) : 2000 + yy <= THIS_YEAR ? 2000 + yy : 1900 + yy);
-    }),
+      if (/[-+]/.test(m[0]) || isNamed()) return true;
+      if (d.length === 12) return Number(d.slice(0, 4)) <= THIS_YEAR - 18;
+      const yy = Number(d.slice(0, 2));
+      return adultBorn(2000 + yy <= THIS_YEAR ? 2000 + yy : 1900 + yy);
+    }, { name: PERSONNUMMER_NAME }),
     // Norway: DDMMYY NNNNN, also written with a dash or in pairs (26 11 15 940 14).
-    digitRun('pii-no-fodselsnummer', String.raw`(?:\d{6}[ -]?|\d\d \d\d \d\d )\d{3} ?\d{2}`, fodselsnummerValid, shared(windowed(/\d\d ?\d\d ?\d\d[ -]?\d{3} ?\d\d/, 16))),
+    digitRun('pii-no-fodselsnummer', String.raw`(?:\d{6}[ -]?|\d\d \d\d \d\d )\d{3} ?\d{2}`, fodselsnummerValid, { gate: shared(windowed(/\d\d ?\d\d ?\d\d[ -]?\d{3} ?\d\d/, 16)) }),
     // Bulgaria: EGN, YYMMDD (month shifted by century) + region/serial + check.
-    digitRun('pii-bg-egn', String.raw`\d{10}`, (d, m) => {
+    digitRun('pii-bg-egn', String.raw`\d{10}`, (d, _, isNamed) => {
       if (!egnValid(d)) return false;
       const month = Number(d.slice(2, 4));
-      return named(m, EGN_NAME) || adultBorn(1900 + Number(d.slice(0, 2)) + (month > 40 ? 100 : month > 20 ? -100 : 0));
-    }),
+      return adultBorn(1900 + Number(d.slice(0, 2)) + (month > 40 ? 100 : month > 20 ? -100 : 0)) || isNamed();
+    }, { name: EGN_NAME }),
     // Poland: PESEL. The 1800s and the 2100s+ month shifts are left out (no one alive or born yet), and so are births in the future.
     digitRun('pii-pl-pesel', String.raw`\d{11}`, (d) => {
       const month = Number(d.slice(2, 4));
@@ -191,14 +280,21 @@ export function nationalIdDetectors(): Detector[] {
     // Turkey: T.C. Kimlik No, two check digits.
     digitRun('pii-tr-tckn', String.raw`[1-9]\d{10}`, tcknValid),
     // Germany: Steuer-ID, bare or as printed (12 345 678 903 → 2-3-3-3).
-    // The digit-multiplicity rule leaves one random number in 25; beside its name the check digit alone will do.
-    digitRun('pii-de-steuerid', String.raw`[1-9](?:\d{10}|\d (?:\d{3} ){2}\d{3})`, (d, m) => mod11_10(d) && (steuerIdValid(d) || named(m, STEUER_ID_NAME)), shared(windowed(/\d{2} ?\d{3} ?\d{3} ?\d{3}/, 14))),
+    // The digit-multiplicity rule leaves one random number in 25; beside its name the check digit alone will do. An id
+    // made up for an example (12345678903: ten different digits, which no issued id has) still has its check digit
+    // computed, and only one random number in 28,000 is like it.
+    digitRun(
+      'pii-de-steuerid',
+      String.raw`[1-9](?:\d{10}|\d (?:\d{3} ){2}\d{3})`,
+      (d, _, isNamed) => mod11_10(d) && (steuerIdValid(d) || new Set(d.slice(0, 10)).size === 10 || isNamed()),
+      { name: STEUER_ID_NAME, gate: shared(windowed(/\d{2} ?\d{3} ?\d{3} ?\d{3}/, 14)) },
+    ),
     // Germany: Rentenversicherungsnummer, 12 345678 A 123 or run together.
     digitRun('pii-de-rvnr', String.raw`\d{2} ?\d{6} ?[A-Z] ?\d{3}`, rvnrValid),
     // South Africa: YYMMDD SSSS C A Z, run together or in its printed groups.
     digitRun('pii-za-id', String.raw`\d{6} ?\d{4} ?\d{2} ?\d`, zaIdValid),
     // China: resident id, 17 digits and a check digit or X.
-    digitRun('pii-cn-ric', String.raw`\d{17}[\dX]`, ricValid, SIX_DIGITS, 'gi'),
+    digitRun('pii-cn-ric', String.raw`\d{17}[\dX]`, ricValid, { flags: 'gi' }),
     // Korea: YYMMDD-GNNNNNN. Since October 2020 the last six digits are random, so the dashed form of a
     // citizen's number (G 1–4) is taken on its date; a foreigner's (G 5–8) and the bare 13 digits also need the check digit.
     digitRun('pii-kr-rrn', String.raw`\d{6}-?[1-8]\d{6}`, (d, m) => rrnValid(d, !(m[0].includes('-') && Number(d[6]) <= 4))),
@@ -206,15 +302,24 @@ export function nationalIdDetectors(): Detector[] {
     digitRun(
       'pii-th-pin',
       String.raw`[1-8](?:([- ])\d{4}\1\d{5}\1\d{2}\1|\d{11})\d`,
-      (d, m) => thaiPinValid(d) && (m[1] !== undefined || named(m, THAI_NAME)),
-      shared(windowed(/\d[- ]?\d{4}[- ]?\d{5}[- ]?\d\d[- ]?\d/, 17)),
+      (d, m, isNamed) => thaiPinValid(d) && (m[1] !== undefined || isNamed()),
+      { name: THAI_NAME, gate: shared(windowed(/\d[- ]?\d{4}[- ]?\d{5}[- ]?\d\d[- ]?\d/, 17)) },
     ),
-    // Canada: SIN, only beside its name: Luhn alone passes one in ten, and a French SIREN (552 120 222) is printed the same way and always passes it.
-    digitRun('pii-ca-sin', String.raw`\d{3}([- ]?)\d{3}\1\d{3}`, (d, m) => sinValid(d) && named(m, SIN_NAME), NINE_GROUPED),
+    // Canada: SIN, in its printed groups (046 454 286, 046-454-286) on its own, nine bare digits beside its name.
+    // Not a company's number (a French SIREN is printed the same way and always passes Luhn), nor a sum.
+    digitRun(
+      'pii-ca-sin',
+      String.raw`\d{3}([- ]?)\d{3}\1\d{3}`,
+      (d, m, isNamed) => sinValid(d) && (isNamed() || (m[1] !== '' && !printedOther(m) && !besideFailing(m, SIN_PRINTED, sinValid))),
+      { name: SIN_NAME, gate: NINE_GROUPED },
+    ),
     // Ireland: PPS, 7 digits, a check letter and a second letter; the older one-letter form passes 1 in 23 and needs its name.
-    digitRun('pii-ie-pps', String.raw`\d{7}[A-W][ABHWTX]?`, (d, m) => ppsValid(d) && (d.length === 9 || named(m, PPS_NAME))),
+    digitRun('pii-ie-pps', String.raw`\d{7}[A-W][ABHWTX]?`, (d, _, isNamed) => ppsValid(d) && (d.length === 9 || isNamed()), { name: PPS_NAME }),
     // Brazil: CPF as printed, 123.456.789-09; eleven bare digits only beside its name.
-    digitRun('pii-br-cpf', String.raw`\d{3}(\.?)\d{3}\1\d{3}-?\d{2}`, (d, m) => cpfValid(d) && (m[1] === '.' || named(m, CPF_NAME)), shared(windowed(/\d{3}\.?\d{3}\.?\d{3}-?\d\d/, 14))),
+    digitRun('pii-br-cpf', String.raw`\d{3}(\.?)\d{3}\1\d{3}-?\d{2}`, (d, m, isNamed) => cpfValid(d) && (m[1] === '.' || isNamed()), {
+      name: CPF_NAME,
+      gate: shared(windowed(/\d{3}\.?\d{3}\.?\d{3}-?\d\d/, 14)),
+    }),
     // Italy: codice fiscale, 16 letters and digits with a date, a place and a check letter.
     new RegexDetector(
       'pii-it-codice-fiscale',
