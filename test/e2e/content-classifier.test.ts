@@ -126,3 +126,16 @@ test('a policy naming a model file that does not exist is refused at start, nami
   writeFileSync(join(dir, 'missing.yaml'), stringifyYaml(policy));
   await t.throwsAsync(startHarness({ ALTRACE_POLICY: join(dir, 'missing.yaml') }), { message: /content\.classifiers\.0\.model .*missing\.onnx/ });
 });
+
+test('altrace policy check loads each declared classifier, so a model that cannot run is found before it is deployed', async (t) => {
+  const { runCli } = await import('../helpers/process.js');
+  const good = await runCli(['policy', 'check', join(dir, 'policy.yaml')]);
+  t.is(good.code, 0, good.stdout + good.stderr);
+  t.regex(good.stdout, /valid policy .*1 classifier loaded/);
+  const bad = await runCli(['policy', 'check', join(dir, 'broken.yaml'), '--json']);
+  t.is(bad.code, 1);
+  const report = JSON.parse(bad.stdout) as { valid: boolean; field: string; message: string };
+  t.false(report.valid);
+  t.is(report.field, 'content.classifiers.0.model');
+  t.regex(report.message, /not a usable ONNX model/);
+});

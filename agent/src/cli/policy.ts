@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { parseInstant } from '../../../proxy/src/index.js';
+import { Classifier, parseInstant } from '../../../proxy/src/index.js';
 import { loadConfig } from '../config/load.js';
 import { AltraceError, PolicyError, UsageError } from '../errors.js';
 import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
@@ -20,7 +20,9 @@ Usage:
 
 check    Validates FILE: a policy (policies/policy.schema.json, with the contracts it names)
          or a single contract (policies/contract.schema.json, recognised by its "contract:"
-         key). Exit 0 when valid, 1 when not; the message names the file and the field.
+         key). The classifiers a policy declares (content.classifiers) are loaded as the scan
+         workers would load them. Exit 0 when valid, 1 when not; the message names the file
+         and the field.
 
 push     Sends FILE and the contracts of the directory it names to a fleet control plane
          (admin token): checked there as a node would load it, then every node enforces it
@@ -60,12 +62,27 @@ function isContractFile(file: string): boolean {
   }
 }
 
-function check(file: string, json: boolean): number {
+/** Loads every declared classifier as the scan workers will, so a model that cannot run is found before it is deployed. */
+async function loadClassifiers(file: string): Promise<number> {
+  const policy = loadPolicy(file);
+  for (const [i, spec] of policy.content.classifiers.entries()) {
+    try {
+      await (await Classifier.load(spec)).close();
+    } catch (err) {
+      throw new PolicyError(`invalid policy ${file}: content.classifiers.${i}: ${(err as Error).message}`, `content.classifiers.${i}.model`);
+    }
+  }
+  return policy.content.classifiers.length;
+}
+
+async function check(file: string, json: boolean): Promise<number> {
   try {
     const contract = isContractFile(file);
     const digest = contract ? loadContract(file).digest : loadPolicy(file).digest;
+    const classifiers = contract ? 0 : await loadClassifiers(file);
     const what = contract ? 'contract' : 'policy';
-    process.stdout.write(json ? JSON.stringify({ valid: true, file, kind: what, digest }) + '\n' : `${file}: valid ${what} (digest ${digest})\n`);
+    const loaded = classifiers ? `; ${classifiers} classifier${classifiers > 1 ? 's' : ''} loaded` : '';
+    process.stdout.write(json ? JSON.stringify({ valid: true, file, kind: what, digest, classifiers }) + '\n' : `${file}: valid ${what} (digest ${digest}${loaded})\n`);
     return 0;
   } catch (err) {
     const e = err as Error & { field?: string };
