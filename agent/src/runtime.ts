@@ -61,6 +61,7 @@ import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
 import { startHeapReclaim } from './memory-reclaim.js';
 import { packageRoot } from './paths.js';
+import { classifiersReady } from './policy/classifiers-ready.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
 import { SqliteStore } from './state/sqlite.js';
@@ -324,6 +325,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let controlPort: number;
   let opsPort: number | undefined;
   try {
+    // A model that cannot run stops the start here, as an invalid policy does, instead of failing requests.
+    await classifiersReady(scanPool, policy.current);
     listener = await listenExplicit(config.listen.proxy_host ?? config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
     if (config.listen.ops_port !== undefined) opsPort = await control.listenOps(config.listen.ops_host ?? config.listen.host, config.listen.ops_port);
@@ -413,11 +416,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       // The policy file itself is unreadable or invalid: its own watch brings us back here.
     }
   };
-  const reloadPolicy = (): void => {
+  const reloadPolicy = async (): Promise<void> => {
     if (fleetPolicy) return void logger.warn({ policy: policyFile }, 'policy file changed, and ignored: this node enforces the policy pushed to its fleet');
     try {
       const next = loadPolicy(policyFile);
       if (next.digest === policy.current.digest) return;
+      await classifiersReady(scanPool, next, policy.current);
       policy.replace(next);
       levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
       logger.info({ policy: policyFile, digest: policy.current.digest, contracts: next.contracts.all.map((c) => c.ref) }, 'policy reloaded');
@@ -428,7 +432,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   };
   try {
-    policyWatches.push(watchFile(policyFile, reloadPolicy));
+    // One reload at a time, in the order the changes came: a slow classifier load cannot let an older file win.
+    let reloading = Promise.resolve();
+    policyWatches.push(watchFile(policyFile, () => void (reloading = reloading.then(reloadPolicy))));
     followContracts();
   } catch (err) {
     logger.warn({ policy: policyFile, err: (err as Error).message }, 'policy hot reload unavailable');
