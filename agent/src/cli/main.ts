@@ -24,7 +24,8 @@ Commands:
   audit                 verify the tamper-evident log, prove inclusion and consistency, export
   credentials           store real provider keys in the encrypted credential store
   policy check|explain  validate a policy or contract; explain which stage and rule would decide a request
-  content               the content detectors offline: precision/recall on a labelled corpus, rule list
+  content               the content detectors offline: precision/recall on a labelled corpus, train a classifier, rule list
+  mcp scan              MCP client configurations: credentials, shell commands, unpinned packages, reach (offline)
   bpf status            node enforcement in the kernel: programs, destinations, backstop, counters, workloads
   bpf cilium-policy     strict mode as a CiliumNetworkPolicy (offline)
   bpf uninstall         remove the programs and maps agents left pinned (after the DaemonSet is gone)
@@ -53,6 +54,7 @@ const commands: Record<string, () => Promise<Command>> = {
   credentials: async () => (await import('./credentials.js')).credentialsCommand,
   policy: async () => (await import('./policy.js')).policyCommand,
   content: async () => (await import('./content.js')).contentCommand,
+  mcp: async () => (await import('./mcp.js')).mcpCommand,
   approvals: async () => (await import('./approvals.js')).approvalsCommand,
   delegate: async () => (await import('./delegate.js')).delegateCommand,
   bpf: async () => (await import('./bpf.js')).bpfCommand,

@@ -1,0 +1,95 @@
+// altrace mcp scan over client configurations written as the clients write them (test/fixtures/mcp-configs):
+// what each server risks, named by JSON path, never by value; JSON, SARIF, exit codes by severity, --all.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { ROOT, runCli } from '../helpers/process.js';
+
+const DIR = join(ROOT, 'test/fixtures/mcp-configs');
+const file = (name: string) => join(DIR, name);
+type Report = { files: string[]; servers: { name: string }[]; findings: { rule: string; severity: string; server: string; at: string; message: string }[]; errors: string[] };
+
+test('each risk a configuration carries is found, with its severity, where it is; a clean configuration has none', async (t) => {
+  const r = await runCli(['mcp', 'scan', file('claude_desktop_config.json'), file('vscode-mcp.json'), file('cursor-mcp.json'), '--json']);
+  t.is(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as Report;
+  t.is(report.servers.length, 10);
+  const found = report.findings.map((f) => `${f.severity} ${f.rule} ${f.server}`).sort();
+  t.deepEqual(found, [
+    'critical command-pipe-to-shell installer',
+    'critical config-credential github',
+    'critical config-credential postgres',
+    'critical config-credential search',
+    'high command-shell installer',
+    'high scope-broad-filesystem filesystem',
+    'high scope-broad-mount docker',
+    'high transport-cleartext remote',
+    'low package-auto-install filesystem',
+    'low package-auto-install github',
+    'low package-auto-install memory',
+    'low package-auto-install postgres',
+    'medium image-unpinned docker',
+    'medium package-unpinned fetch',
+    'medium package-unpinned filesystem',
+    'medium package-unpinned postgres',
+    'medium server-name-collision github',
+    'medium server-name-collision github',
+  ]);
+  t.true(report.findings.some((f) => f.at === 'mcpServers.github.env.GITHUB_PERSONAL_ACCESS_TOKEN'));
+  // References the client fills in (${input:token}, ${env:GITHUB_TOKEN}) are not credentials.
+  t.false(report.findings.some((f) => f.server === 'remote' && f.rule === 'config-credential'));
+  // Nothing of a credential's value is printed, in any format.
+  const secrets = [/ghp_[A-Za-z0-9]{36}/, /Vq7#mZ2pL9xR/, /sk-proj-/];
+  for (const format of [[], ['--json'], ['--sarif']]) {
+    const out = (await runCli(['mcp', 'scan', file('claude_desktop_config.json'), file('cursor-mcp.json'), ...format])).stdout;
+    for (const s of secrets) t.notRegex(out, s, `${format.join('') || 'table'} output`);
+  }
+  const clean = await runCli(['mcp', 'scan', file('clean.json')]);
+  t.is(clean.code, 0, clean.stdout);
+  t.regex(clean.stdout, /4 servers, 0 findings/);
+});
+
+test('SARIF 2.1.0 for code scanning: a result per finding, levels by severity, rules listed once', async (t) => {
+  const r = await runCli(['mcp', 'scan', file('vscode-mcp.json'), '--sarif']);
+  t.is(r.code, 1);
+  const sarif = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { logicalLocations: { fullyQualifiedName: string }[] }[] }[] }[] };
+  t.is(sarif.version, '2.1.0');
+  const [run] = sarif.runs;
+  t.deepEqual(run!.results.map((x) => `${x.level} ${x.ruleId}`).sort(), ['error scope-broad-mount', 'error transport-cleartext', 'warning image-unpinned']);
+  t.deepEqual(run!.tool.driver.rules.map((x) => x.id).sort(), ['image-unpinned', 'scope-broad-mount', 'transport-cleartext']);
+  t.is(run!.results.find((x) => x.ruleId === 'transport-cleartext')!.locations[0]!.logicalLocations[0]!.fullyQualifiedName, 'servers.remote.url');
+});
+
+test('exit codes: --fail-on sets the bar; a configuration that cannot be read fails; usage errors are 2', async (t) => {
+  t.is((await runCli(['mcp', 'scan', file('vscode-mcp.json'), '--fail-on', 'critical'])).code, 0, 'high findings under a critical bar');
+  t.is((await runCli(['mcp', 'scan', file('clean.json'), '--fail-on', 'low'])).code, 0);
+  t.is((await runCli(['mcp', 'scan', file('claude_desktop_config.json'), '--fail-on', 'critical'])).code, 1);
+  const broken = await runCli(['mcp', 'scan', file('broken.json')]);
+  t.is(broken.code, 1);
+  t.regex(broken.stdout, /broken\.json: not a readable JSON configuration/);
+  t.is((await runCli(['mcp', 'scan', join(DIR, 'nope.json')])).code, 2);
+  t.is((await runCli(['mcp', 'scan', file('clean.json'), '--fail-on', 'severe'])).code, 2);
+  t.is((await runCli(['mcp', 'scan', file('clean.json'), '--json', '--sarif'])).code, 2);
+  t.is((await runCli(['mcp', 'inspect'])).code, 2);
+  const help = await runCli(['mcp', '--help']);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /--fail-on/);
+});
+
+test('--all reads the configurations the clients keep in the home and project directories', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'altrace-mcp-home-'));
+  try {
+    mkdirSync(join(home, '.config', 'Claude'), { recursive: true });
+    copyFileSync(file('claude_desktop_config.json'), join(home, '.config', 'Claude', 'claude_desktop_config.json'));
+    mkdirSync(join(home, '.cursor'));
+    copyFileSync(file('clean.json'), join(home, '.cursor', 'mcp.json'));
+    const r = await runCli(['mcp', 'scan', '--all', '--json'], { HOME: home, APPDATA: undefined }, home);
+    const report = JSON.parse(r.stdout) as Report;
+    t.deepEqual(report.files.sort(), [join(home, '.config', 'Claude', 'claude_desktop_config.json'), join(home, '.cursor', 'mcp.json')].sort());
+    t.is(report.servers.length, 8);
+    t.true(report.findings.some((f) => f.rule === 'config-credential' && f.server === 'github'));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
