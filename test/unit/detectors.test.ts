@@ -348,6 +348,9 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'directives at your response': (n) => 'Encode the text. your response '.repeat(n / 31),
   'disclosure verbs': (n) => 'show me your system '.repeat(n / 20),
   'inline roles': (n) => 'a SYSTEM: you '.repeat(n / 14),
+  'covert orders': (n) => 'do not tell the '.repeat(n / 16),
+  'tool references': (n) => 'when the x tool is used '.repeat(n / 24),
+  'key file paths': (n) => 'read .ssh/id_rsa '.repeat(n / 17),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

@@ -3,6 +3,7 @@ import { exfiltrationDetector } from './exfiltration.js';
 import { overrideDetector } from './override.js';
 import { RegexDetector } from './regex-detector.js';
 import { RoleSpoofingDetector } from './spoofing.js';
+import { toolPoisoningDetectors } from './tool-poisoning.js';
 import type { Detector } from './types.js';
 
 /**
@@ -26,6 +27,7 @@ export function injectionDetectors(): Detector[] {
       /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/u,
     ),
     exfiltrationDetector(),
+    ...toolPoisoningDetectors(),
   ];
 }
 

@@ -21,6 +21,8 @@ const TOKEN = new RegExp(
     String.raw`<<\/?SYS>>`,
     // Prompt tags are lower case; `Promise<Assistant>` is a TypeScript generic.
     String.raw`<\/?(?:system|assistant|instructions|tool_result|tool_response|tool_use|function_results|function_calls)>`,
+    // The tag tool-poisoning payloads hide their orders in: <IMPORTANT> … </IMPORTANT>, any case.
+    String.raw`<\/?[Ii][Mm][Pp][Oo][Rr][Tt][Aa][Nn][Tt]>`,
     // A role or authority and what it claims to carry: <system-reminder>, <admin_instructions>, <user_message>.
     String.raw`<\/?(?:system|admin|administrator|developer|assistant|operator|user|human|root)[_-](?:instructions?|messages?|prompt|reminder|notes?|override|directives?|update|commands?|policy|context|turn)>`,
     // Closing the wrapper a tool result arrives in, to write outside it.
@@ -93,7 +95,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = ['instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = ['<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
