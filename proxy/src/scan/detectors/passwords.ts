@@ -174,7 +174,8 @@ export function passwordDetectors(): Detector[] {
         const value = m[3]!;
         if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/\d/.test(value) || shannonEntropy(value) <= 4) return null;
         if (isPlaceholder(value) || NOT_A_LITERAL.test(value) || looksMadeUp(value) || isDocumentedExample(value)) return null;
-        return valueSpan(m, 3, value);
+        const start = m.index + m[0].length - 1 - value.length; // before the closing quote
+        return { start, end: start + value.length };
       },
     ),
     new RegexDetector(
@@ -229,11 +230,16 @@ export function passwordDetectors(): Detector[] {
       'secrets',
       PASSWORD_KEYWORDS,
       // "… user acme password Xy7#… (rotate it)", "the passphrase is Xy7#…", "LDAP password ---- Xy7#…": no `=`, so no other rule looks.
-      new RegExp(String.raw`\b(?:${PASSWORD_WORD})[ \t]+(?:(?:${COPULA}|-{2,}|\.{2,}|:)[ \t]+)?["'“‘]?([^\s"'\x60”’]{10,64})`, 'gi'),
+      new RegExp(String.raw`\b(?:${PASSWORD_WORD})[ \t]+(?:(${COPULA}|-{2,}|\.{2,}|:)[ \t]+)?["'“‘]?([^\s"'\x60”’]{8,64})`, 'gi'),
       (m) => {
-        const value = m[1]!.replace(/[.,;:!?)\]}]+$/, '');
-        if (value.length < 10 || !looksGenerated(value, 3.3)) return null;
-        return valueSpan(m, 1, value);
+        const value = m[2]!.replace(/[.,;:!?)\]}]+$/, '');
+        if (value.length >= 10 && looksGenerated(value, 3.3)) return valueSpan(m, 2, value);
+        // "the password is Summer2024!": a sentence that says so may give a shorter, human-made one, if it mixes
+        // letters, digits and another class as passwords must (a word, a number or `8 characters` does not).
+        if (m[1] && value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value) && classes(value) >= 3 && shannonEntropy(value) > 2.8 && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && isLiteralPassword(value, false)) {
+          return valueSpan(m, 2, value);
+        }
+        return null;
       },
     ),
     ...credentialRecordDetectors(),
