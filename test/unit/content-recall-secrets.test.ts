@@ -175,3 +175,75 @@ test('PEM blocks around placeholder bodies are not keys; a real body or a header
   const concatenated = ['"-----BEGIN RSA PRIVATE KEY-----" +', ...lines.map((l) => `"${l}" +`), '"-----END RSA PRIVATE KEY-----"'].join('\n');
   t.true(found(concatenated).length > 0, 'a key written as a string concatenation');
 });
+
+test('long opaque tokens assigned to a secret name, and `name - value` in notes', (t) => {
+  const long = 'eyJraWQiOiJ2MSJ9' + 'Qm9uZ2ZpcmUtN2tYcUw4dFpwM1JiV2hNMnZOY0pkRnNHeUs5YUVtVDRvTDZp'.repeat(3) + '.Zx8Kq2Lm7Rt4Vw1Ny6Hb3Pd9Fs5Gj0';
+  expectSecrets(t, {
+    [`refresh_token = '${long}'`]: long,
+    [`"access_token": "${long}"`]: long,
+    "deploy token - 'Vq8rN2kLm4Tz7Xw1Pb6Hd3Js9Fc5Gy0A'": 'Vq8rN2kLm4Tz7Xw1Pb6Hd3Js9Fc5Gy0A',
+  });
+  expectQuiet(t, [
+    `csrf_token = '${long}'`,
+    `token = '${'ab'.repeat(80)}'`,
+    "the token - 'see the vault entry'",
+    "token - 'my-service-token'",
+  ]);
+});
+
+test('secrets in XML elements named for them, Jenkins credentials included', (t) => {
+  expectSecrets(t, {
+    '<apiToken>7Hq2Lx9Wp4Zr8Nc3Vb6Tm1Ks5Dy0Fg</apiToken>': '7Hq2Lx9Wp4Zr8Nc3Vb6Tm1Ks5Dy0Fg',
+    '<secret>{AQAAABAAAAAQx7K2pL9mW4qZ8rT3vN6bH1cJ5dF0gY=}</secret>': 'AQAAABAAAAAQx7K2pL9mW4qZ8rT3vN6bH1cJ5dF0gY=',
+    '<password>Gl4cier!Moss</password>': 'Gl4cier!Moss',
+  });
+  expectQuiet(t, [
+    '<password>${env.DB_PASSWORD}</password>',
+    '<passwordPolicy>minimum-length-12</passwordPolicy>',
+    '<secret>changeme</secret>',
+    '<publicKey>7Hq2Lx9Wp4Zr8Nc3Vb6Tm1Ks5Dy0Fg</publicKey>',
+  ]);
+});
+
+test('indented env lines, and a password given in a sentence', (t) => {
+  expectSecrets(t, {
+    'cat > .env <<EOF\n    DB_PASSWORD=x7&Kq2#Lm9Rt4!Vw\nEOF': 'x7&Kq2#Lm9Rt4!Vw',
+    'The new password is Harbor#2031 for now.': 'Harbor#2031',
+  });
+  expectQuiet(t, [
+    'The password is 8 characters long.',
+    'the password is required',
+    'The password is stored in vault.',
+    '    DB_PASSWORD=${DB_PASSWORD}',
+  ]);
+});
+
+test('vendor formats: legacy Slack, fine-grained GitHub PATs, Square, signed URLs, Tines webhooks', (t) => {
+  const sig = 'q7Lx2Vn9Kd4Tz8Rm1Wp6Hb3Js0Fc5Gy9A2Nx7Kv4Lq8';
+  expectSecrets(t, {
+    'xoxb-7301942855-8812034471-3f9a1c7e5b2d84a6f0c3': 'xoxb-7301942855-8812034471-3f9a1c7e5b2d84a6f0c3',
+    'github_pat_4Kq9ZtL2mX7wR1vN8bH3cJ6dF0gY5sAa': 'github_pat_4Kq9ZtL2mX7wR1vN8bH3cJ6dF0gY5sAa',
+    'EAAAl7Kq2Zx9Wp4Tr8Nc3Vb6Hm1Ks5Dy0FgJ7Lq2Rx9Tp4Wz8Nc3Vb6Hm1Ks5Dy0Fg': 'EAAAl7Kq2Zx9Wp4Tr8Nc3Vb6Hm1Ks5Dy0FgJ7Lq2Rx9Tp4Wz8Nc3Vb6Hm1Ks5Dy0Fg',
+    [`https://acct.blob.core.windows.net/c/f.txt?sv=2022-11-02&sr=b&sp=r&sig=${sig}`]: sig,
+    'https://calm-river-4821.tines.com/webhook/4k9q2l7x8m3v6b1n5c0z8r2t4w6y8p1a/7h3j5k9l2m4n6p8q1r3s5t7v9w1x3y5z': 'https://calm-river-4821.tines.com/webhook/4k9q2l7x8m3v6b1n5c0z8r2t4w6y8p1a/7h3j5k9l2m4n6p8q1r3s5t7v9w1x3y5z',
+  });
+  expectQuiet(t, [
+    'xoxb-0000000000-0000000000-000000000000000000',
+    'https://example.com/search?q=sig&sig=short',
+    `https://cdn.example.com/a.png?width=200&sig=${sig}`,
+    'github_pat_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  ]);
+});
+
+test('private keys outside PEM: PuTTY .ppk and private JWKs', (t) => {
+  const d = 'Zm9yZXN0LWVjaG8tN2tYcUw4dFpwM1JiV2hNMnZOY0pkRnNHeUs5YUVt';
+  expectSecrets(t, {
+    'PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIJ\nPrivate-Lines: 1\nAAAAIHq7Kx2Lm9Wp4Tz8Rc3Vb6Nd1Hf5Js0Gy\nPrivate-MAC: 7f3a':
+      'AAAAIHq7Kx2Lm9Wp4Tz8Rc3Vb6Nd1Hf5Js0Gy',
+    [`{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "d": "${d}"}`]: d,
+  });
+  expectQuiet(t, [
+    '{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}',
+    `{"id": 1, "d": "${d}"}`,
+  ]);
+});

@@ -89,7 +89,8 @@ function looksGenerated(value: string, minEntropy: number): boolean {
   return value.length > 128 || isLiteralPassword(value, true); // (and not a validation rule, a type, a translation)
 }
 
-const atLineStart = (text: string, at: number) => /(?:^|\n)(?:export[ \t]+)?$/.test(text.slice(Math.max(0, at - 8), at));
+/** At the start of a line, maybe indented (an env block in a heredoc, a YAML `run:`, a README) or behind `export`. */
+const atLineStart = (text: string, at: number) => /(?:^|\n)[ \t]{0,16}(?:export[ \t]+)?$/.test(text.slice(Math.max(0, at - 24), at));
 const atLineEnd = (text: string, at: number) => at === text.length || text[at] === '\n' || text[at] === '\r';
 
 /** The identifier a keyword match sits in, extended back over name characters. */
@@ -144,8 +145,8 @@ export function passwordDetectors(): Detector[] {
       'secret',
       'secrets',
       ['secret', 'token', 'key'],
-      // `jwt_secret: "dev#product"`, `ENV DRONE_TOKEN x`, `apikey: x`: a weaker bar than gitleaks' generic rule, for a value named a secret.
-      new RegExp(String.raw`${SECRET_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+(?=[^\s=:]))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
+      // `jwt_secret: "dev#product"`, `ENV DRONE_TOKEN x`, `apikey: x`, `API token - 'x'` in notes and lists: a weaker bar than gitleaks' generic rule, for a value named a secret.
+      new RegExp(String.raw`${SECRET_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+-[ \t]+(?=\\?["'])|[ \t]+(?=[^\s=:]))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
       (m) => {
         const text = m.input;
         const from = nameStart(text, m.index);
@@ -158,6 +159,40 @@ export function passwordDetectors(): Detector[] {
         // A name rather than a value: `my-app-secret`, `not_a_token`, `db-creds-v2`, `kv/data/app`.
         if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
         return shannonEntropy(v.value) > 2.5 && classes(v.value) >= 2 ? v.span : null;
+      },
+    ),
+    new RegexDetector(
+      'secret-assignment-long',
+      'secret',
+      'secrets',
+      ['secret', 'token', 'key'],
+      // A quoted value longer than VALUE takes (JWTs, session and refresh tokens, signed blobs): any characters but quotes and spaces.
+      new RegExp(String.raw`${SECRET_NAME.source}["']?\]?(?:[ \t]*(?:=>|:=|=|:)|[ \t]+-)[ \t]*(["'\x60])([^\s"'\x60]{129,4096})\2`, 'gi'),
+      (m) => {
+        const prefix = m.input.slice(nameStart(m.input, m.index), m.index);
+        if (NOT_SECRET_NAME.test(prefix) || ABOUT_A_PASSWORD.test(prefix) || DESCRIBES_A_SECRET.test(prefix)) return null;
+        const value = m[3]!;
+        if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/\d/.test(value) || shannonEntropy(value) <= 4) return null;
+        if (isPlaceholder(value) || NOT_A_LITERAL.test(value) || looksMadeUp(value) || isDocumentedExample(value)) return null;
+        const start = m.index + m[0].length - 1 - value.length; // before the closing quote
+        return { start, end: start + value.length };
+      },
+    ),
+    new RegexDetector(
+      'secret-xml-element',
+      'secret',
+      'secrets',
+      ['secret>', 'password>', 'passwd>', 'token>', 'key>'],
+      // `<password>…</password>`, `<apiToken>…</apiToken>`, Jenkins' `<secret>{AQAAABAAAA…}</secret>`: the element's name says what it holds.
+      /<([\w:-]{0,40}?(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|access[_-]?key))>([^<\n]{8,1024})<\/\1>/gi,
+      (m) => {
+        if (NOT_SECRET_NAME.test(m[1]!) || ABOUT_A_PASSWORD.test(m[1]!.replace(/^.*:/, ''))) return null;
+        const inner = m[2]!;
+        // The generated run inside it (a value may be wrapped as `{…}` or carry a label before a space).
+        const run = (inner.match(/[^\s{}]{8,}/g) ?? []).find((r) => looksGenerated(r, 3.3) || (r.length >= 16 && /\d/.test(r) && /[a-z]/i.test(r) && shannonEntropy(r) > 3.5 && !isPlaceholder(r) && !looksMadeUp(r)));
+        if (!run || NOT_A_LITERAL.test(run)) return null;
+        const start = m.index + m[0].indexOf('>') + 1 + inner.indexOf(run);
+        return { start, end: start + run.length };
       },
     ),
     new RegexDetector(
@@ -195,11 +230,16 @@ export function passwordDetectors(): Detector[] {
       'secrets',
       PASSWORD_KEYWORDS,
       // "… user acme password Xy7#… (rotate it)", "the passphrase is Xy7#…", "LDAP password ---- Xy7#…": no `=`, so no other rule looks.
-      new RegExp(String.raw`\b(?:${PASSWORD_WORD})[ \t]+(?:(?:${COPULA}|-{2,}|\.{2,}|:)[ \t]+)?["'“‘]?([^\s"'\x60”’]{10,64})`, 'gi'),
+      new RegExp(String.raw`\b(?:${PASSWORD_WORD})[ \t]+(?:(${COPULA}|-{2,}|\.{2,}|:)[ \t]+)?["'“‘]?([^\s"'\x60”’]{8,64})`, 'gi'),
       (m) => {
-        const value = m[1]!.replace(/[.,;:!?)\]}]+$/, '');
-        if (value.length < 10 || !looksGenerated(value, 3.3)) return null;
-        return valueSpan(m, 1, value);
+        const value = m[2]!.replace(/[.,;:!?)\]}]+$/, '');
+        if (value.length >= 10 && looksGenerated(value, 3.3)) return valueSpan(m, 2, value);
+        // "the password is Summer2024!": a sentence that says so may give a shorter, human-made one, if it mixes
+        // letters, digits and another class as passwords must (a word, a number or `8 characters` does not).
+        if (m[1] && value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value) && classes(value) >= 3 && shannonEntropy(value) > 2.8 && !isPlaceholder(value) && !NOT_A_LITERAL.test(value) && isLiteralPassword(value, false)) {
+          return valueSpan(m, 2, value);
+        }
+        return null;
       },
     ),
     ...credentialRecordDetectors(),

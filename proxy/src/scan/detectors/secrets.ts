@@ -53,6 +53,18 @@ export function extraSecretDetectors(): Detector[] {
       const block = m.input.slice(m.index, m.index + 16384);
       return isPlaceholderPem(block) ? null : { start: m.index, end: m.index + m[0].length };
     }),
+    // PuTTY's .ppk files: the private half is the base64 after `Private-Lines: <n>` (encrypted or not, as a PEM block is).
+    new RegexDetector('putty-private-key', 'secret', 'secrets', ['private-lines:'], /\bPrivate-Lines:[ \t]*\d{1,3}\r?\n([A-Za-z0-9+\/=]{16,128})/g, (m) => {
+      const start = m.index + m[0].length - m[1]!.length;
+      return shannonEntropy(m[1]!) > 4 ? { start, end: start + m[1]!.length } : null;
+    }),
+    // A private JSON Web Key (RFC 7517/7518): the private exponent or scalar `d` beside a `kty`.
+    new RegexDetector('jwk-private-key', 'secret', 'secrets', ['"kty"'], /"d"[ \t]*:[ \t]*"([A-Za-z0-9_-]{32,1400})"/g, (m) => {
+      const around = m.input.slice(Math.max(0, m.index - 3000), m.index + 3000);
+      if (!/"kty"[ \t]*:/.test(around) || shannonEntropy(m[1]!) <= 4 || isDocumentedExample(m[1]!)) return null;
+      const start = m.index + m[0].length - 1 - m[1]!.length;
+      return { start, end: start + m[1]!.length };
+    }),
     new RegexDetector(
       'database-url-password',
       'secret',

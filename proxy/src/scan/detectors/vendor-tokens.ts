@@ -87,6 +87,23 @@ export function vendorTokenDetectors(): Detector[] {
       /https:\/\/outlook\.office(?:365)?\.com\/webhook(?:b2)?\/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}@[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\/\w{1,40}\/[0-9a-f]{32}\/[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}/gi,
       token(3),
     ),
+    // Slack's older user, bot and workspace tokens: numeric team, user and token ids, then a hex secret (gitleaks wants today's lengths).
+    rule('slack-legacy-token', ['xoxp-', 'xoxb-', 'xoxa-', 'xoxo-', 'xoxr-', 'xoxs-'], new RegExp(String.raw`\bxox[abposr]-\d{6,14}-\d{6,14}(?:-\d{6,14})?-[0-9a-f]{16,64}${END}`, 'g'), token(3.2)),
+    // GitHub fine-grained personal access tokens in any length (gitleaks wants exactly 82 characters after the prefix).
+    rule('github-fine-grained-pat-any-length', ['github_pat_'], new RegExp(String.raw`\bgithub_pat_[A-Za-z0-9_]{30,120}${END}`, 'g'), mixed(4)),
+    // Square production access tokens: `EAAA` and 60 base64url characters.
+    rule('square-access-token', ['eaaa'], /\bEAAA[A-Za-z0-9_+=-]{56,64}(?![\w+=-])/g, mixed(4)),
+    // Signed URLs: Azure SAS, Logic Apps and Power Automate triggers carry their HMAC as `sig=`; the URL alone grants the access.
+    rule('signed-url-signature', ['sig='], /[?&]sig=([A-Za-z0-9%_+\/=-]{40,140})(?![\w%+\/=-])/g, (m) => {
+      const url = m.input.slice(Math.max(0, m.index - 1500), m.index);
+      const from = Math.max(url.lastIndexOf(' '), url.lastIndexOf('\n'), url.lastIndexOf('"'), url.lastIndexOf("'"));
+      if (!/[?&](?:sv|sp|se|sr|skoid|api-version)=/.test(url.slice(from + 1))) return null;
+      const { value, span } = tokenSpan(m);
+      const decoded = value.replace(/%[0-9A-Fa-f]{2}/g, 'x');
+      return shannonEntropy(decoded) > 4 && /\d/.test(decoded) && !looksMadeUp(value) && !isDocumentedExample(value) ? span : null;
+    }),
+    // Webhook URLs whose path is the credential: Tines (`/webhook/<path>/<secret>`).
+    rule('tines-webhook', ['tines.com/webhook/'], /https:\/\/[\w-]{1,63}\.tines\.com\/webhook\/[a-z0-9]{32}\/[a-z0-9]{32}(?![\w-])/gi, token(3.5)),
     // AI and developer platforms' prefixed keys, as their docs print them.
     rule('stripe-webhook-secret', ['whsec_'], new RegExp(String.raw`\bwhsec_[A-Za-z0-9+/=]{32,88}${END}`, 'g'), token(4)),
     rule('tailscale-key', ['tskey-'], new RegExp(String.raw`\btskey-(?:api|auth|client|scim|webhook)-[A-Za-z0-9]{6,20}-[A-Za-z0-9]{20,64}${END}`, 'g'), token(3.5)),
