@@ -11,6 +11,8 @@ export { podKeyId, POD_IDENTITY_PLACEHOLDER, type PodRef, type WorkloadRef } fro
 export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from './policy/policy.js';
 export { ScanPool } from './scan/pool.js';
 export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
+export { leavesText } from './scan/leaves.js';
+export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';
 export { evaluateCorpus, parseCorpus, type CorpusItem, type LabelQuality } from './scan/evaluate.js';
 export { Classifier, ClassifierError, HASHED_INPUT, type ClassifierSpec } from './scan/classifier/classifier.js';

@@ -17,6 +17,14 @@ export function printer(json: boolean | undefined): (data: unknown, text: string
 }
 
 /** An enumerated option's value, checked before any call: the refusal lists the allowed values. */
+/** A `--flag` value that must be a ratio (precision, recall, a threshold); null when absent. */
+export function ratio(v: string | undefined, flag: string): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number between 0 and 1`);
+  return n;
+}
+
 export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(notOneOf(flag, value, allowed));
   return value as T;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Classifier, evaluateCorpus, loadDefaultDetectors, parseCorpus, type CorpusItem, type LabelQuality } from '../../../proxy/src/index.js';
 import { DEFAULT_TRAIN_OPTIONS, linearModelToOnnx, trainLinear } from '../content/train.js';
 import { UsageError } from '../errors.js';
+import { ratio } from './client.js';
 import { packageRoot } from '../paths.js';
 
 const HELP = `altrace content — the content detectors, offline
@@ -66,12 +67,6 @@ function printQuality(quality: LabelQuality[], failing: LabelQuality[]): void {
   }
 }
 
-function ratio(v: string | undefined, flag: string): number | null {
-  if (v === undefined) return null;
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number between 0 and 1`);
-  return n;
-}
 
 export async function contentCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

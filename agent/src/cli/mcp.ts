@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDefaultDetectors } from '../../../proxy/src/index.js';
+import { loadDefaultDetectors, parseCorpus } from '../../../proxy/src/index.js';
 import { UsageError } from '../errors.js';
+import { ratio } from './client.js';
 import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry } from '../mcp/client-configs.js';
 import { checkConfigs, SEVERITIES, type Severity } from '../mcp/config-checks.js';
 import { toSarif } from '../mcp/sarif.js';
+import { evaluateTools } from '../mcp/tool-eval.js';
 import { packageRoot } from '../paths.js';
 import { packageVersion } from './version.js';
 
@@ -13,6 +15,7 @@ const HELP = `altrace mcp — MCP servers, before they are trusted
 
 Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY]
+  altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
 
 scan     Reads MCP client configurations — the FILEs given, or with --all (the default when no
          FILE is given) every one the clients keep here: Claude Desktop, Claude Code (~/.claude.json,
@@ -26,7 +29,12 @@ scan     Reads MCP client configurations — the FILEs given, or with --all (the
          --json     the findings as JSON          --sarif   SARIF 2.1.0, for code scanning in CI
          --fail-on  exit 1 when a finding is at least this severe: low, medium, high (default),
                     critical
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it (or a configuration that
+eval     Scores the description scanning on labelled MCP tool definitions (*.jsonl: {"id", "text":
+         <the tool's JSON as tools/list returns it>, "labels": ["mcp.poisoning"] or [], "category"?}):
+         each definition is scanned as the proxy scans a tool list, and any finding counts as
+         poisoned. Prints precision, recall, recall per category and the ids missed or wrongly
+         flagged; with --min-precision/--min-recall, exits 1 below them.
+Exit codes (scan): 0 nothing at or above --fail-on, 1 findings at or above it (or a configuration that
 cannot be read), 2 usage error.
 `;
 
@@ -39,6 +47,9 @@ export async function mcpCommand(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       sarif: { type: 'boolean' },
       'fail-on': { type: 'string' },
+      corpus: { type: 'string' },
+      'min-precision': { type: 'string' },
+      'min-recall': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,7 +58,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...files] = positionals;
-  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan)` : 'name a subcommand: scan');
+  if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall']);
+  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval)` : 'name a subcommand: scan or eval');
   if (values.json && values.sarif) throw new UsageError('--json and --sarif: choose one');
   const failOn = (values['fail-on'] ?? 'high') as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
@@ -82,6 +94,32 @@ export async function mcpCommand(args: string[]): Promise<number> {
     process.stdout.write(`${scanned.length} configuration${scanned.length === 1 ? '' : 's'}, ${servers.length} server${servers.length === 1 ? '' : 's'}, ${findings.length} finding${findings.length === 1 ? '' : 's'}\n`);
     for (const e of errors) process.stdout.write(`error     ${e.message}\n`);
     for (const f of findings) process.stdout.write(`${f.severity.padEnd(9)} ${f.rule.padEnd(24)} ${f.server.padEnd(18)} ${f.message}\n          at ${f.file} ${f.at}\n`);
+  }
+  return failing ? 1 : 0;
+}
+
+
+function evalCommand(corpus: string | undefined, json: boolean, minPrecision: string | undefined, minRecall: string | undefined): number {
+  if (!corpus) throw new UsageError('eval needs --corpus DIR (labelled tool definitions; docs/mcp.md)');
+  const minP = ratio(minPrecision, 'min-precision');
+  const minR = ratio(minRecall, 'min-recall');
+  let names: string[];
+  try {
+    names = readdirSync(corpus).filter((f) => f.endsWith('.jsonl')).sort();
+  } catch {
+    throw new UsageError(`--corpus ${corpus}: not a readable directory`);
+  }
+  if (names.length === 0) throw new UsageError(`--corpus ${corpus}: no .jsonl files`);
+  const items = names.flatMap((f) => parseCorpus(readFileSync(join(corpus, f), 'utf8'), f));
+  const { set } = loadDefaultDetectors(join(packageRoot, 'policies', 'rules', 'gitleaks.toml'));
+  const q = evaluateTools(set, items);
+  const failing = (minP !== null && q.precision < minP) || (minR !== null && q.recall < minR);
+  if (json) process.stdout.write(JSON.stringify({ corpus, items: items.length, quality: q, failing }, null, 2) + '\n');
+  else {
+    process.stdout.write(`${items.length} tool definitions: precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)} (TP ${q.truePositives}, FP ${q.falsePositives}, FN ${q.falseNegatives})\n`);
+    for (const c of q.categories) process.stdout.write(`  ${c.category.padEnd(22)}${c.expected ? ` recall ${(c.found / c.expected).toFixed(3)} (${c.found}/${c.expected})` : ''}${c.wrong ? ` wrongly flagged ${c.wrong}` : ''}\n`);
+    if (q.missed.length) process.stdout.write(`  missed: ${q.missed.slice(0, 12).join(' ')}${q.missed.length > 12 ? ' …' : ''}\n`);
+    if (q.wrong.length) process.stdout.write(`  wrong:  ${q.wrong.slice(0, 12).join(' ')}${q.wrong.length > 12 ? ' …' : ''}\n`);
   }
   return failing ? 1 : 0;
 }

@@ -1,0 +1,25 @@
+// How well the detectors tell a poisoned MCP tool definition from an honest one: each definition is
+// scanned as the proxy scans a tools/list response (its strings, for injection and secrets), and any
+// finding counts as "poisoned" — what blocking a tool on a description finding would do.
+import { evaluateCorpus, leavesText, type CorpusItem, type DetectorSet, type Family, type LabelQuality } from '../../../proxy/src/index.js';
+
+export const POISONED = 'mcp.poisoning';
+const TOOL_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets']);
+
+/** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations). */
+export function toolDefinitionText(definition: string): string {
+  try {
+    return leavesText(JSON.parse(definition) as unknown);
+  } catch {
+    // A source that gave only a description: the text is what the model reads.
+    return definition;
+  }
+}
+
+/** Precision and recall of "poisoned" over labelled tool definitions ({"text": <definition JSON>, "labels": ["mcp.poisoning"] or []}). */
+export function evaluateTools(set: DetectorSet, items: readonly CorpusItem[]): LabelQuality {
+  const texts = items.map((i) => ({ ...i, text: toolDefinitionText(i.text) }));
+  const flagged = texts.map((i) => set.scan(i.text, TOOL_FAMILIES).some((f) => f.label === 'secret' || f.label.startsWith('injection.')));
+  const [quality] = evaluateCorpus(set, texts, { judged: (_i, label) => label === POISONED, extra: (i) => (flagged[i] ? [POISONED] : []) });
+  return quality ?? { label: POISONED, truePositives: 0, falsePositives: 0, falseNegatives: 0, precision: 1, recall: 1, missed: [], wrong: [], categories: [] };
+}
