@@ -181,7 +181,8 @@ function checkedId(run: string): boolean {
   if (run.length === 11) {
     const office = Number(run.slice(7, 10));
     if ((office >= 1 && office <= 100) || [120, 121, 888, 999].includes(office)) if (luhnValid(run)) return true;
-    return peselValid(run) || beNnValid(run);
+    // A PESEL of someone alive: born in the 1900s or 2000s (month up to 12, or 21–32).
+    return (peselValid(run) && Number(run.slice(2, 4)) <= 32) || beNnValid(run);
   }
   const month = Number(run.slice(2, 4)) % 50 % 20;
   return Number(run) % 11 === 0 && month >= 1 && month <= 12 && dateValid(2000, month, Number(run.slice(4, 6)));
