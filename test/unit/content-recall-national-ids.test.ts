@@ -112,3 +112,17 @@ test('us-itin, ssn and nino: format variants', (t) => {
 test('company ids and grouped numbers that contain an id-shaped run stay quiet', (t) => {
   for (const text of ['SIRET 473 829 109 00007', 'VAT FR 52 473 829 109', 'TIN NO 526 193 842 MVA', 'CNPJ 11.222.333/0001-81', '"created_at": 8203170002', 'tel 28471953076']) t.deepEqual(ids(text), [], text);
 });
+
+test('pk-cnic: the 5-7-1 dashed grouping with a province digit', holds('pii-pk-cnic', ['CNIC: 42101-7395182-3', '35202-1846273-9'], ['92101-7395182-3', '42101 7395182 3', '4210173951823']));
+
+test('lk-nic: nine digits of a 1900s birth year and day of the year, then V or X', holds('pii-lk-nic', ['NIC 842431758V', '917705321x'], ['843951758V', '052431758V', '842431758Q']));
+
+test('tw-id: a letter, sex 1 or 2, and the check digit', holds('pii-tw-id', ['身分證 F204157688', 'F204157688'], ['F204157689', 'F304157688', 'AF204157688']));
+
+test('hk-hkid: the check digit in brackets as printed', holds('pii-hk-hkid', ['HKID K604821(8)', 'k604821[8]'], ['K604821(7)', 'K6048218 (no brackets, a bare code)']));
+
+test('fr-spi: thirteen digits whose last three are the first ten mod 511', holds('pii-fr-spi', ['numéro fiscal 21 47 483 660 028', '2147483660028'], ['2147483660029', '5147483660028']));
+
+test('ar-cuil: a person’s prefix and the mod-11 check; a company’s CUIT stays quiet', holds('pii-ar-cuil', ['CUIL 27-31847260-8', '27318472608'], ['27-31847260-7', '30-31847260-8']));
+
+test('be-nn: printed with dots on its own, eleven bare digits beside its name', holds('pii-be-nn', ['88.04.12-157.01', 'Rijksregisternummer: 88041215701'], ['88.04.12-157.02', '88041215701 (no name)']));

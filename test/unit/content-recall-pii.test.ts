@@ -149,3 +149,16 @@ test('phones: national formats with and without a trunk 0, and any shape beside 
     t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
   }
 });
+
+test('phones: trunk 0 and nine digits run together; ids with their own check, EINs and padded runs stay quiet', (t) => {
+  for (const text of ['0823417765', 'Tel 0505436743', 'contact 0915 — no, 0915283746', '(21) 987654321']) t.true(found(text, 'pii.phone').length > 0, text);
+  for (const quiet of [
+    '01-7395182 (an EIN)',
+    '0424175466 (a Czech birth number: a date, divisible by 11)',
+    '09210215408',
+    '0023417765',
+    '0123456789',
+  ]) {
+    t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
+  }
+});

@@ -331,6 +331,8 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'national phone groups': (n) => '0152 4893 '.repeat(n / 10),
   'french pairs and dots': (n) => '06 12.'.repeat(n / 6),
   'csv digits': (n) => '4539,'.repeat(n / 5),
+  'hkid and cnic openers': (n) => 'A123456(12345-1234567-'.repeat(n / 22),
+  'printed belgian and french ids': (n) => '85.07.30-033.30 23 217 '.repeat(n / 23),
   'mailto prefixes': (n) => 'mailto:a@'.repeat(n / 9),
   'url userinfo': (n) => 'https://a:b@'.repeat(n / 12),
   'secret assignments': (n) => "SECRET_KEY = 'a%b".repeat(n / 16),

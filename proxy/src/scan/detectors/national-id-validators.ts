@@ -342,3 +342,55 @@ export function curpValid(id: string): boolean {
   for (let i = 0; i < 17; i++) sum += CURP_ALPHABET.indexOf(s[i]!) * (18 - i);
   return (10 - (sum % 10)) % 10 === Number(s[17]);
 }
+
+/** Sri Lanka's old NIC, YYDDDNNNC + V/X: the day of the year, plus 500 for a woman. */
+export function lkNicValid(id: string): boolean {
+  // Issued to people born in the 1900s: a year before 20 would be a centenarian's.
+  if (!/^[2-9]\d{8}[VX]$/i.test(id)) return false;
+  const day = Number(id.slice(2, 5));
+  return (day >= 1 && day <= 366) || (day >= 501 && day <= 866);
+}
+
+const TW_LETTERS = 'ABCDEFGHJKLMNPQRSTUVXYWZIO';
+/** Taiwan's national id: a letter (the place of registration, read as 10–35), sex 1 or 2, seven digits and a check digit. */
+export function twIdValid(id: string): boolean {
+  if (!/^[A-Z][12]\d{8}$/i.test(id)) return false;
+  const n = 10 + TW_LETTERS.indexOf(id[0]!.toUpperCase());
+  const d = digitsOf(id.slice(1));
+  return (Math.floor(n / 10) + 9 * (n % 10) + weighted(d, [8, 7, 6, 5, 4, 3, 2, 1, 1])) % 10 === 0;
+}
+
+/** Hong Kong identity card: one or two letters, six digits and a check digit (A for ten), mod 11. */
+export function hkidValid(id: string): boolean {
+  const m = /^([A-Z]{1,2})(\d{6})([0-9A])$/i.exec(id);
+  if (!m) return false;
+  const letters = m[1]!.toUpperCase().padStart(2, ' ');
+  const value = (c: string) => (c === ' ' ? 36 : c.charCodeAt(0) - 55);
+  const sum = 9 * value(letters[0]!) + 8 * value(letters[1]!) + weighted(digitsOf(m[2]!), [7, 6, 5, 4, 3, 2]);
+  const check = (11 - (sum % 11)) % 11;
+  return (check === 10 ? 'A' : String(check)) === m[3]!.toUpperCase();
+}
+
+/** Belgian national number YYMMDDNNNCC: a birth date (month and day may be 0, month +20/+40 in the BIS register), 97 − mod 97. */
+export function beNnValid(digits: string): boolean {
+  if (!/^\d{11}$/.test(digits)) return false;
+  const mm = Number(digits.slice(2, 4)) % 20;
+  const dd = Number(digits.slice(4, 6));
+  if (mm > 12 || dd > 31 || Number(digits.slice(2, 4)) > 52) return false;
+  const check = Number(digits.slice(9));
+  const base = Number(digits.slice(0, 9));
+  return 97 - (base % 97) === check || 97 - ((2_000_000_000 + base) % 97) === check;
+}
+
+/** French numéro fiscal (SPI): thirteen digits, the first 0–3; the last three are the first ten mod 511. */
+export function frSpiValid(digits: string): boolean {
+  return /^[0-3]\d{12}$/.test(digits) && Number(digits.slice(0, 10)) % 511 === Number(digits.slice(10));
+}
+
+/** Argentine CUIL of a person (20, 23, 24, 27): mod 11 over weights 5,4,3,2,7,6,5,4,3,2. */
+export function cuilValid(digits: string): boolean {
+  if (!/^2[0347]\d{9}$/.test(digits)) return false;
+  const d = digitsOf(digits);
+  const check = (11 - (weighted(d, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) % 11)) % 11;
+  return check !== 10 && check === d[10];
+}

@@ -1,7 +1,7 @@
 import { DIGITS, type Gate, windowed } from './gates.js';
 import {
   aadhaarValid, mod11_10, codiceFiscaleValid, cnpValid, cpfValid, curpValid, dniValid, egnValid, fodselsnummerValid, hetuValid, isikukoodValid, itinValid,
-  ninoValid, nirValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
+  ninoValid, nirValid, lkNicValid, twIdValid, hkidValid, beNnValid, frSpiValid, cuilValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
 } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
@@ -137,6 +137,7 @@ const DNI_NAME = nameCue(['dni', 'nif', 'documento nacional', 'd\\.n\\.i']);
 const PERSONNUMMER_NAME = nameCue(['personnummer', 'personnumret', 'personnr', 'pnr', 'samordningsnummer', 'personal identity', 'personal id', 'identity code', 'identity number', 'swedish id']);
 const PPS_NAME = nameCue(['ppsn?', 'personal public service']);
 const STEUER_ID_NAME = nameCue(['steuer id', 'steueridentifikationsnummer', 'idnr', 'identifikationsnummer', 'tin']);
+const BE_NN_NAME = nameCue(['rijksregister\\w*', 'registre national', 'national number', 'num[eé]ro national', 'insz', 'niss', 'nn']);
 const EGN_NAME = nameCue(['egn'], 'ЕГН|егн|[Ее]динен граждански');
 /**
  * What a French company's SIREN (always Luhn-valid, printed 3-3-3 like a SIN), a Canadian business
@@ -320,6 +321,32 @@ export function nationalIdDetectors(): Detector[] {
       name: CPF_NAME,
       gate: shared(windowed(/\d{3}\.?\d{3}\.?\d{3}-?\d\d/, 14)),
     }),
+    // Pakistan: CNIC as printed, 5-7-1 with dashes (a province digit 1–7 first); no other number is grouped so.
+    digitRun('pii-pk-cnic', String.raw`[1-7]\d{4}-\d{7}-\d`, () => true),
+    // Sri Lanka: the old NIC, nine digits (year, day of the year) and V or X.
+    digitRun('pii-lk-nic', String.raw`\d{9}[VXvx]`, (_, m) => lkNicValid(m[0])),
+    // Taiwan: a letter, sex 1 or 2 and eight digits with a check digit.
+    new RegexDetector('pii-tw-id', 'pii.national_id', 'pii', DIGITS, /(?<![A-Za-z0-9])[A-Z][12]\d{8}(?![A-Za-z0-9])/g, (m) => (twIdValid(m[0]) ? whole(m) : null), SIX_DIGITS),
+    // Hong Kong: HKID with its check digit in brackets as printed (`A123456(3)`).
+    new RegexDetector(
+      'pii-hk-hkid',
+      'pii.national_id',
+      'pii',
+      DIGITS,
+      /(?<![A-Za-z0-9])[A-Z]{1,2}\d{6}[([][0-9A][)\]]/gi,
+      (m) => (hkidValid(m[0].replace(/[()[\]]/g, '')) ? whole(m) : null),
+      SIX_DIGITS,
+    ),
+    // Belgium: national number as printed, 85.07.30-033.28, on its own; eleven bare digits (a date and a
+    // mod-97 pair: one random number in 300 passes, as do padded ids) only beside its name.
+    digitRun('pii-be-nn', String.raw`\d{2}(\.?)\d{2}\1\d{2}[-.]?\d{3}\.?\d{2}`, (d, m, isNamed) => beNnValid(d.replace(/\D/g, '')) && (m[1] === '.' || isNamed()), {
+      name: BE_NN_NAME,
+      gate: shared(windowed(/\d\d\.?\d\d\.?\d\d/, 8)),
+    }),
+    // France: numéro fiscal, 13 digits whose last three are the first ten mod 511, bare or printed 30 23 217 600 053.
+    digitRun('pii-fr-spi', String.raw`[0-3]\d(?:( )\d{2}\1\d{3}\1\d{3}\1|\d{8})\d{3}`, frSpiValid, { gate: shared(windowed(/\d\d \d\d \d{3} \d{3}|\d{6}/, 13)) }),
+    // Argentina: a person's CUIL (20, 23, 24, 27 first; companies' CUITs start 30–34), dashed or bare.
+    digitRun('pii-ar-cuil', String.raw`2[0347](-?)\d{8}\1\d`, cuilValid),
     // Italy: codice fiscale, 16 letters and digits with a date, a place and a check letter.
     new RegexDetector(
       'pii-it-codice-fiscale',

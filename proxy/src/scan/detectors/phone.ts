@@ -1,5 +1,7 @@
 import { DIGITS, windowed } from './gates.js';
+import { beNnValid, dateValid, peselValid } from './national-id-validators.js';
 import type { Detector, Span } from './types.js';
+import { luhnValid } from './validators.js';
 
 /** A number an id, order, invoice or product label names is that, not a phone. */
 const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ean|gtin|upc|ticket|case|serial|part|account|acct|iban|ssn|sin|pesel|cpr|siren|siret|abn|acn|vat|no)\b\.?\s*(?:#|no\.?|:)?|#)\s*$/i;
@@ -99,10 +101,14 @@ function trunkShape(text: string, raw: readonly string[], seps: readonly string[
   const total = raw.join('').length;
   // 00 is the international prefix, or the padding of an id or a serial.
   if (raw[0]!.startsWith('00') || total > 12) return false;
-  // Unseparated, only the mobile ranges people write that way: 10 digits 04/06/07 (AU, FR, NL),
-  // 11 digits 05/07/09 or 015–017 (TR, UK, PH, DE). A run of 0 and ten digits is as often an
-  // Italian VAT number or a date-led personal number.
-  if (raw.length === 1) return /^(?:0[467]\d{8}|0(?:[579]|1[5-7])\d{9})$/.test(raw[0]!) && !consecutive(raw[0]!) && !dateLed(raw[0]!);
+  // Unseparated: 0 and nine digits, as most trunk-0 plans write a mobile or a full number in
+  // forms and fixtures (`0612345678`, `0505436743`); 0 and ten only in the ranges written so
+  // (05, 07, 09, 015–017: TR, UK, PH, DE), a 0 and ten digits being as often an Italian VAT number. Not a date-led personal
+  // number, nor a number that carries an id's own check: an Italian VAT number (Luhn, office
+  // code), a PESEL, a Czech or Slovak birth number (a date, divisible by 11), a Belgian national number.
+  if (raw.length === 1) return /^(?:0[1-9]\d{8}|0(?:[579]|1[5-7])\d{9})$/.test(raw[0]!) && !consecutive(raw[0]!) && !dateLed(raw[0]!) && !checkedId(raw[0]!);
+  // The US EIN's 2-7 grouping (`01-1234567`) is a company's tax number.
+  if (raw.length === 2 && raw[0]!.length === 2 && raw[1]!.length === 7) return false;
   // French: 0X then four pairs, one separator throughout (`06 12 34 56 78`, `01.23.45.67.89`).
   // Not `01 02 03 04 05`: counting pairs are a byte dump.
   if (total === 10 && raw.length === 5 && raw.every((g) => g.length === 2) && seps.every((s) => s === seps[0])) return !counting(raw);
@@ -129,8 +135,8 @@ function shapeWithoutTrunk(text: string, groups: readonly string[], seps: readon
   if (total === 10 && /^[2-9]\d{2}[2-9]/.test(groups.join(''))) {
     if (/^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(text) || /^\d{3}([.-])\d{3}\1\d{4}$/.test(text)) return true;
   }
-  // Brazil: two-digit area code in brackets, then 4 or 5 and 4 digits.
-  if (/^\(\d{2}\) ?\d{4,5}[ -]\d{4}$/.test(text)) return true;
+  // Brazil: two-digit area code in brackets, then 4 or 5 and 4 digits, or a mobile's 9 and eight digits run together.
+  if (/^\(\d{2}\) ?(?:\d{4,5}[ -]\d{4}|9\d{8})$/.test(text)) return true;
   if (!spaces) return false;
   // China's mobiles (1[3-9]x) in their 3-4-4 grouping.
   if (lengths === '3-4-4') return /^1[3-9]/.test(groups[0]!);
@@ -168,6 +174,18 @@ function dateLed(run: string): boolean {
   const ddmm = x >= 1 && x <= 31 && y >= 1 && y <= 12;
   const yymmdd = y >= 1 && y <= 12 && z >= 1 && z <= 31;
   return ddmm || yymmdd;
+}
+
+/** A run with an id's check in it: Italian VAT (office code 001–100, 120, 121, 888, 999 and Luhn), PESEL, CZ/SK birth number, BE national number. */
+function checkedId(run: string): boolean {
+  if (run.length === 11) {
+    const office = Number(run.slice(7, 10));
+    if ((office >= 1 && office <= 100) || [120, 121, 888, 999].includes(office)) if (luhnValid(run)) return true;
+    // A PESEL of someone alive: born in the 1900s or 2000s (month up to 12, or 21–32).
+    return (peselValid(run) && Number(run.slice(2, 4)) <= 32) || beNnValid(run);
+  }
+  const month = Number(run.slice(2, 4)) % 50 % 20;
+  return Number(run) % 11 === 0 && month >= 1 && month <= 12 && dateValid(2000, month, Number(run.slice(4, 6)));
 }
 
 /** `0123456789`: the digits in order, a placeholder or an alphabet. */
