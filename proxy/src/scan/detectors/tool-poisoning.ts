@@ -3,9 +3,10 @@ import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 
 // What a poisoned tool (its description, a parameter's description, or its output) tells the model
-// that an honest tool never needs to: keep something from the user, fetch the user's secrets, or
-// change how other tools are used. Label `injection.tool_poisoning`; found wherever injection is
-// looked for (tool results, what MCP servers return: tool lists included).
+// that an honest tool never needs to: keep something from the user (an override of the model's duty
+// to the user: `injection.override`), fetch the user's secrets, or change how other tools are used
+// (`injection.tool_poisoning`). Found wherever injection is looked for (tool results, what MCP servers
+// return: tool lists included).
 
 const LABEL = 'injection.tool_poisoning';
 const span = (m: RegExpExecArray) => (quotedInDiscussion(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length });
@@ -14,7 +15,7 @@ const span = (m: RegExpExecArray) => (quotedInDiscussion(m.input, m.index, m.ind
 function covertDetector(): Detector {
   return new RegexDetector(
     'injection-covert-instruction',
-    LABEL,
+    'injection.override',
     'injection',
     ['user', 'secret', 'silent', 'hidden', 'mention'],
     new RegExp(
