@@ -46,6 +46,12 @@ const MARKER = new RegExp(
     String.raw`(?:^|\n)[ \t]*-{2,}[ \t]*[A-Z][A-Z ,]{0,40}\bINSTRUCTIONS?\b[ \t]*(?=\n|$)`,
     String.raw`\[(?:system|admin|administrator|developer|operator|root)(?:[ _-](?:note|annotation|request|message|override|instructions?|prompt|update|command|notice))?[ \t]*::?`,
     String.raw`\[system\](?:\(#\w{1,20}\)|\[system\])`,
+    // Directives dressed as the system's: "[ROLE DIRECTIVE]:", "[SYSTEM DIRECTIVE]:", "IMPORTANT SYSTEM NOTE:", "INSTRUCTION OVERRIDE:", "ACT AS:".
+    String.raw`\[(?:ROLE|SYSTEM|CONFIGURATION|ADMIN|SECURITY|PROCESSING)\s+DIRECTIVE\]`,
+    String.raw`\b(?:IMPORTANT\s+)?SYSTEM\s+(?:NOTE|DIRECTIVE|OVERRIDE|INSTRUCTIONS?)\s*:`,
+    String.raw`\bINSTRUCTION\s+OVERRIDE\b`,
+    String.raw`(?:^|\n)[ \t]*ACT\s+AS\s*:`,
+    String.raw`<\/?SYSTEM>`,
   ].join('|'),
   'gi',
 );
@@ -95,7 +101,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = ['<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = ['directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
