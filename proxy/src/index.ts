@@ -12,6 +12,8 @@ export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from '.
 export { ScanPool } from './scan/pool.js';
 export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { leavesText } from './scan/leaves.js';
+export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
+export { canonicalJson } from './mcp-trust/canonical-json.js';
 export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';
 export { evaluateCorpus, parseCorpus, type CorpusItem, type LabelQuality } from './scan/evaluate.js';

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDefaultDetectors, parseCorpus } from '../../../proxy/src/index.js';
+import { loadDefaultDetectors, parseCorpus, toolDigests, toolHints } from '../../../proxy/src/index.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
 import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry } from '../mcp/client-configs.js';
@@ -16,6 +17,7 @@ const HELP = `altrace mcp — MCP servers, before they are trusted
 Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
+  altrace mcp pin FILE --server NAME [--json]
 
 scan     Reads MCP client configurations — the FILEs given, or with --all (the default when no
          FILE is given) every one the clients keep here: Claude Desktop, Claude Code (~/.claude.json,
@@ -34,6 +36,10 @@ eval     Scores the description scanning on labelled MCP tool definitions (*.jso
          each definition is scanned as the proxy scans a tool list, and any finding counts as
          poisoned. Prints precision, recall, recall per category and the ids missed or wrongly
          flagged; with --min-precision/--min-recall, exits 1 below them.
+pin      Reads a server's tools/list answer (FILE: the JSON-RPC response, its result, or the
+         tools array; - for stdin) and prints the policy entry that pins each tool as it is
+         now (mcp.servers.NAME.tools: the model-visible and structure digests, the read-only
+         and destructive hints). Review the tools first: a pin approves them.
 Exit codes (scan): 0 nothing at or above --fail-on, 1 findings at or above it (or a configuration that
 cannot be read), 2 usage error.
 `;
@@ -48,6 +54,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       sarif: { type: 'boolean' },
       'fail-on': { type: 'string' },
       corpus: { type: 'string' },
+      server: { type: 'string' },
       'min-precision': { type: 'string' },
       'min-recall': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -59,7 +66,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   }
   const [sub, ...files] = positionals;
   if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall']);
-  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval)` : 'name a subcommand: scan or eval');
+  if (sub === 'pin') return pinCommand(files, values.server, values.json === true);
+  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval, pin)` : 'name a subcommand: scan, eval or pin');
   if (values.json && values.sarif) throw new UsageError('--json and --sarif: choose one');
   const failOn = (values['fail-on'] ?? 'high') as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
@@ -122,4 +130,27 @@ function evalCommand(corpus: string | undefined, json: boolean, minPrecision: st
     if (q.wrong.length) process.stdout.write(`  wrong:  ${q.wrong.slice(0, 12).join(' ')}${q.wrong.length > 12 ? ' …' : ''}\n`);
   }
   return failing ? 1 : 0;
+}
+
+function pinCommand(files: string[], server: string | undefined, json: boolean): number {
+  if (files.length !== 1) throw new UsageError('pin needs one FILE (a tools/list answer, or - for stdin)');
+  if (!server || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(server)) throw new UsageError('pin needs --server NAME (the server name of /mcp/{name})');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(files[0] === '-' ? 0 : files[0]!, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${files[0]}: not JSON (${(err as Error).message})`);
+  }
+  const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const list = Array.isArray(doc) ? doc : record(doc) && record(doc.result) ? doc.result.tools : record(doc) ? doc.tools : undefined;
+  if (!Array.isArray(list) || list.some((t) => !record(t) || typeof t.name !== 'string')) throw new UsageError(`${files[0]}: no tools array of named tools (a tools/list response, its result, or the array)`);
+  const tools: Record<string, Record<string, unknown>> = {};
+  for (const t of list as Record<string, unknown>[]) {
+    const d = toolDigests(t);
+    const h = toolHints(t);
+    tools[t.name as string] = { model: d.model, structure: d.structure, ...(h.readOnly !== null ? { read_only: h.readOnly } : {}), ...(h.destructive !== null ? { destructive: h.destructive } : {}) };
+  }
+  const entry = { mcp: { servers: { [server]: { tools } } } };
+  process.stdout.write(json ? JSON.stringify(entry, null, 2) + '\n' : stringifyYaml(entry));
+  return 0;
 }

@@ -25,6 +25,8 @@ export interface RpcOutcome {
   id: string | number;
   /** A JSON-RPC error, or a tool result with `isError: true`: not evidence that the tool returned. */
   failed: boolean;
+  /** The tools a `tools/list` answer offers, as the server sent them (MCP tool pinning reads them). */
+  tools?: readonly unknown[];
 }
 
 /** A piece of a response as the response side sees it: the text in it, never stored. */

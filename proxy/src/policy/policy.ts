@@ -5,6 +5,7 @@ import type { Level } from '../enforcement/levels.js';
 import { compileContentPolicy, type ContentDocument, type ContentPolicy } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 import { NO_CONTRACTS, type ContractSet } from '../contracts/set.js';
+import { compileMcpRegistry, type McpRegistry, type McpRegistryDocument } from './mcp-registry.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
 export interface PolicyDocument {
@@ -16,6 +17,7 @@ export interface PolicyDocument {
   run_loops?: { warn_after?: number; block_after?: number; terminate_after?: number; window_s?: number };
   /** Behavioral contracts: a directory of contract files (relative to the policy file). */
   contracts?: { dir?: string; require?: boolean };
+  mcp?: McpRegistryDocument;
   enforcement?: {
     throttle_rps?: number;
     deescalate_after_s?: number;
@@ -46,6 +48,8 @@ export interface Policy {
   enforcement: { throttlePerSecond: number; deescalateAfterMs: number; rules: EscalationRule[] };
   /** The behavioral contracts in force, loaded with the policy and swapped with it. */
   contracts: ContractSet;
+  /** MCP servers whose tools are pinned. */
+  mcp: McpRegistry;
 }
 
 import { globToRegExp } from './globs.js';
@@ -71,6 +75,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
     denyPrefilter: buildPrefilter(patterns),
     content: compileContentPolicy(doc.content),
     contracts,
+    mcp: compileMcpRegistry(doc.mcp),
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

@@ -36,6 +36,7 @@ import { fleetFreshness, type FleetFreshness } from './fleet-freshness.js';
 import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
+import { mcpToolPins } from './mcp-tool-pins.js';
 import { runLoop } from './run-loop.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 
@@ -98,6 +99,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     approvalGate(d.approvals),
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
+    mcpToolPins(d.policy),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

@@ -31,7 +31,8 @@ export function mcpOutcomes(body: unknown): RpcOutcome[] | null {
   for (const m of messages(body)) {
     if (!isRecord(m) || m.method !== undefined || (typeof m.id !== 'string' && typeof m.id !== 'number')) continue;
     const failed = 'error' in m || (isRecord(m.result) && m.result.isError === true);
-    (out ??= []).push({ id: m.id, failed });
+    const tools = isRecord(m.result) && Array.isArray(m.result.tools) ? m.result.tools : null;
+    (out ??= []).push(tools ? { id: m.id, failed, tools } : { id: m.id, failed });
   }
   return out;
 }
