@@ -7,6 +7,20 @@ import type { RequestContext } from '../context.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 
 const ID = 'mcp-tool-pins';
+/** Tool definitions already digested, by their JSON: agents list the same tools session after session. */
+const DIGESTED_MAX = 4096;
+const digested = new Map<string, ReturnType<typeof toolDigests>>();
+
+function digestsOf(tool: Record<string, unknown>): ReturnType<typeof toolDigests> {
+  const key = JSON.stringify(tool);
+  let d = digested.get(key);
+  if (!d) {
+    d = toolDigests(tool);
+    if (digested.size >= DIGESTED_MAX) digested.delete(digested.keys().next().value!);
+    digested.set(key, d);
+  }
+  return d;
+}
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -54,7 +68,7 @@ function judge(request: RequestContext, pins: McpServerPins, outcome: RpcOutcome
       flagged.push(`${tool.name} (unapproved)`);
       continue;
     }
-    const digests = toolDigests(tool);
+    const digests = digestsOf(tool);
     if (digests.model !== pin.model) return block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${tool.name}: what the model reads (description, titles, annotations) differs from the approved pin`);
     if (digests.structure !== pin.structure) {
       if (pins.structureChange === 'block') return block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${tool.name}: its schema structure differs from the approved pin`);
