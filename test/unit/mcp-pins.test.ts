@@ -54,3 +54,9 @@ test('a description anywhere changes the model digest only; a type or a required
   t.not(toolDigests({ ...base, annotations: { destructiveHint: false } }).model, d.model, 'annotations are read by the model');
   t.deepEqual(toolHints(base), { readOnly: null, destructive: true });
 });
+
+test('names that collide: equal but for case, or one letter added, dropped, changed or swapped; short names only when equal', async (t) => {
+  const { nameCollides } = await import('../../proxy/src/mcp-trust/tool-state.js');
+  for (const [a, b] of [['send_email', 'Send_Email'], ['send_email', 'send_emai1'], ['send_email', 'send_emaill'], ['send_email', 'send_mail'], ['send_email', 'sned_email'], ['read', 'READ']]) t.true(nameCollides(a!, b!), `${a} ~ ${b}`);
+  for (const [a, b] of [['send_email', 'send_sms'], ['read', 'head'], ['get_file', 'put_files'], ['lookup_order', 'lookup_orders_v2'], ['list', 'lint']]) t.false(nameCollides(a!, b!), `${a} !~ ${b}`);
+});

@@ -37,6 +37,8 @@ import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
 import { mcpToolPins } from './mcp-tool-pins.js';
+import { mcpToolCalls } from './mcp-tool-calls.js';
+import { ChangedTools } from '../../mcp-trust/tool-state.js';
 import { runLoop } from './run-loop.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 
@@ -79,6 +81,8 @@ export interface StageDeps {
 
 export function declaredStages(d: StageDeps): Stage[] {
   const now = d.now ?? systemClock;
+  // Shared by the two MCP tool stages: what the last listings found changed, per server.
+  const changedTools = new ChangedTools();
   return [
     ingressLimits(d.maxBodyBytes, d.maxJsonDepth),
     enforceOnly(d.enforceOnly),
@@ -91,6 +95,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     delegationStage(d.delegation.roots, now),
     contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
     runLoop(d.runs, now),
+    mcpToolCalls(d.policy, changedTools),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
     dataIsolation(d.policy, d.dataFlow),
@@ -99,7 +104,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     approvalGate(d.approvals),
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
-    mcpToolPins(d.policy),
+    mcpToolPins(d.policy, changedTools),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

@@ -1,7 +1,8 @@
 import type { RpcOutcome } from '../../core/fragment.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
 import { toolDigests, toolHints } from '../../mcp-trust/tool-digest.js';
-import type { McpServerPins } from '../../policy/mcp-registry.js';
+import { nameCollides, type ChangedTools } from '../../mcp-trust/tool-state.js';
+import type { McpRegistry, McpServerPins } from '../../policy/mcp-registry.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { RequestContext } from '../context.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
@@ -30,7 +31,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * changed read-only or destructive hint is always flagged. The agent gets the refusal as the
  * JSON-RPC error of its `tools/list`, so its SDK raises it; it never sees the unapproved list.
  */
-export function mcpToolPins(policy: PolicyHolder): ResponseStage {
+export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools): ResponseStage {
   return {
     id: ID,
     band: 'mcp',
@@ -38,13 +39,14 @@ export function mcpToolPins(policy: PolicyHolder): ResponseStage {
     summary: "MCP tools/list answers against the policy's pinned tools: a changed description refuses the list; new tools and changed schemas refuse or flag; changed hints flag",
     open({ request }) {
       const server = request.call?.mcp?.server;
-      const pins = server === undefined ? undefined : policy.current.mcp.get(server);
-      if (!pins) return null;
+      const registry = policy.current.mcp;
+      // Every server's list is held against the others' pins (shadowing); its own pins, where it has them.
+      if (server === undefined || registry.size === 0) return null;
       return {
         inspect(fragments) {
           for (let i = 0; i < fragments.length; i++) {
             for (const outcome of fragments[i]!.outcomes ?? []) {
-              const verdict = outcome.tools ? judge(request, pins, outcome) : null;
+              const verdict = outcome.tools ? judge(request, server, registry, changed, outcome) : null;
               if (verdict) return { index: i, verdict } satisfies FragmentFinding;
             }
           }
@@ -56,27 +58,54 @@ export function mcpToolPins(policy: PolicyHolder): ResponseStage {
   };
 }
 
-function judge(request: RequestContext, pins: McpServerPins, outcome: RpcOutcome): Verdict | null {
+function judge(request: RequestContext, server: string, registry: McpRegistry, changed: ChangedTools, outcome: RpcOutcome): Verdict | null {
+  const pins: McpServerPins | undefined = registry.get(server);
   const flagged: string[] = [];
-  const offered = new Set<string>();
+  let refusal: Verdict | null = null;
+  const refuse = (v: Verdict) => void (refusal ??= v);
   for (const tool of outcome.tools!) {
-    if (!isRecord(tool) || typeof tool.name !== 'string') return block(ID, 'ALT_MCP_TOOL_CHANGED', 'the tool list holds an entry without a name');
-    offered.add(tool.name);
-    const pin = pins.tools.get(tool.name);
+    if (!isRecord(tool) || typeof tool.name !== 'string') {
+      refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', 'the tool list holds an entry without a name'));
+      continue;
+    }
+    const name = tool.name;
+    const pin = pins?.tools.get(name);
     if (!pin) {
-      if (pins.unapproved === 'block') return block(ID, 'ALT_MCP_TOOL_UNAPPROVED', `tool ${tool.name} is not approved for this server`);
-      flagged.push(`${tool.name} (unapproved)`);
+      const shadowed = shadowedBy(registry, server, name);
+      if (shadowed) refuse(block(ID, 'ALT_MCP_TOOL_SHADOWED', `tool ${name} is named like tool ${shadowed.tool} of server ${shadowed.server}`));
+      else if (pins?.unapproved === 'block') refuse(block(ID, 'ALT_MCP_TOOL_UNAPPROVED', `tool ${name} is not approved for this server`));
+      else if (pins) flagged.push(`${name} (unapproved)`);
       continue;
     }
     const digests = digestsOf(tool);
-    if (digests.model !== pin.model) return block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${tool.name}: what the model reads (description, titles, annotations) differs from the approved pin`);
-    if (digests.structure !== pin.structure) {
-      if (pins.structureChange === 'block') return block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${tool.name}: its schema structure differs from the approved pin`);
-      flagged.push(`${tool.name} (schema changed)`);
+    // Every changed tool is remembered, not just the first: calls to any of them are refused.
+    if (digests.model !== pin.model) {
+      changed.mark(server, name);
+      refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: what the model reads (description, titles, annotations) differs from the approved pin`));
+      continue;
     }
+    if (digests.structure !== pin.structure) {
+      if (pins!.structureChange === 'block') {
+        changed.mark(server, name);
+        refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: its schema structure differs from the approved pin`));
+        continue;
+      }
+      flagged.push(`${name} (schema changed)`);
+    }
+    changed.clear(server, name);
     const hints = toolHints(tool);
-    if ((pin.readOnly !== null && hints.readOnly !== pin.readOnly) || (pin.destructive !== null && hints.destructive !== pin.destructive)) flagged.push(`${tool.name} (hints changed)`);
+    if ((pin.readOnly !== null && hints.readOnly !== pin.readOnly) || (pin.destructive !== null && hints.destructive !== pin.destructive)) flagged.push(`${name} (hints changed)`);
   }
+  if (refusal) return refusal;
   if (flagged.length > 0 && !request.notes.some((n) => n.stage === ID)) request.notes.push(warn(ID, 'ALT_MCP_TOOL_FLAGGED', flagged.join(', ')));
+  return null;
+}
+
+/** A tool pinned for another server whose name this one collides with (equal but for case, or one edit apart). */
+function shadowedBy(registry: McpRegistry, server: string, name: string): { server: string; tool: string } | null {
+  for (const [other, pins] of registry) {
+    if (other === server) continue;
+    for (const tool of pins.tools.keys()) if (nameCollides(name, tool)) return { server: other, tool };
+  }
   return null;
 }
