@@ -60,3 +60,24 @@ test('names that collide: equal but for case, or one letter added, dropped, chan
   for (const [a, b] of [['send_email', 'Send_Email'], ['send_email', 'send_emai1'], ['send_email', 'send_emaill'], ['send_email', 'send_mail'], ['send_email', 'sned_email'], ['read', 'READ']]) t.true(nameCollides(a!, b!), `${a} ~ ${b}`);
   for (const [a, b] of [['send_email', 'send_sms'], ['read', 'head'], ['get_file', 'put_files'], ['lookup_order', 'lookup_orders_v2'], ['list', 'lint']]) t.false(nameCollides(a!, b!), `${a} !~ ${b}`);
 });
+
+test('toxic-flow labels from tool names, and a run’s memory of them within its window', async (t) => {
+  const { inferredLabels, ToolFlows } = await import('../../proxy/src/mcp-trust/flows.js');
+  t.deepEqual(inferredLabels('fetch_page'), ['untrusted_content']);
+  t.deepEqual(inferredLabels('read_customer_notes'), ['private_data']);
+  t.deepEqual(inferredLabels('send_email'), ['public_sink']);
+  t.deepEqual(inferredLabels('delete_account'), ['private_data', 'destructive']);
+  t.deepEqual(inferredLabels('lookup_order'), []);
+  let window = 1000;
+  const flows = new ToolFlows(() => window);
+  flows.record('r', 'fetch_page', ['untrusted_content'], 0);
+  t.is(flows.toxicBefore('r', 10), null, 'untrusted content alone');
+  flows.record('r', 'read_file', ['private_data'], 500);
+  t.deepEqual(flows.toxicBefore('r', 900), { untrusted: 'fetch_page', privateData: 'read_file' });
+  t.is(flows.toxicBefore('other', 900), null, 'another run');
+  t.is(flows.toxicBefore('r', 1200), null, 'the untrusted call left the window');
+  window = 2000;
+  flows.record('s', 'fetch_page', ['untrusted_content'], 0);
+  flows.record('s', 'read_file', ['private_data'], 0);
+  t.truthy(flows.toxicBefore('s', 1500), 'a longer window from a reloaded policy applies at once');
+});

@@ -5,7 +5,7 @@ import type { Level } from '../enforcement/levels.js';
 import { compileContentPolicy, type ContentDocument, type ContentPolicy } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 import { NO_CONTRACTS, type ContractSet } from '../contracts/set.js';
-import { compileMcpRegistry, type McpRegistry, type McpRegistryDocument } from './mcp-registry.js';
+import { compileMcpRegistry, compileToxicFlows, type McpRegistry, type McpRegistryDocument, type ToxicFlowPolicy } from './mcp-registry.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
 export interface PolicyDocument {
@@ -50,6 +50,8 @@ export interface Policy {
   contracts: ContractSet;
   /** MCP servers whose tools are pinned. */
   mcp: McpRegistry;
+  /** Untrusted content, then private data, then a public sink in one run: null when off. */
+  toxicFlows: ToxicFlowPolicy | null;
 }
 
 import { globToRegExp } from './globs.js';
@@ -76,6 +78,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
     content: compileContentPolicy(doc.content),
     contracts,
     mcp: compileMcpRegistry(doc.mcp),
+    toxicFlows: compileToxicFlows(doc.mcp),
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

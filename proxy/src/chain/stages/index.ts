@@ -39,6 +39,8 @@ import { responseDenyPatterns } from './response-deny-patterns.js';
 import { mcpToolPins } from './mcp-tool-pins.js';
 import { mcpToolCalls } from './mcp-tool-calls.js';
 import { ChangedTools } from '../../mcp-trust/tool-state.js';
+import { ToolFlows } from '../../mcp-trust/flows.js';
+import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
 import { runLoop } from './run-loop.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 
@@ -83,6 +85,8 @@ export function declaredStages(d: StageDeps): Stage[] {
   const now = d.now ?? systemClock;
   // Shared by the two MCP tool stages: what the last listings found changed, per server.
   const changedTools = new ChangedTools();
+  // Runs' labelled MCP calls, remembered for the policy's window as it is at each check.
+  const toolFlows = new ToolFlows(() => d.policy.current.toxicFlows?.windowMs ?? 3_600_000);
   return [
     ingressLimits(d.maxBodyBytes, d.maxJsonDepth),
     enforceOnly(d.enforceOnly),
@@ -96,6 +100,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
     runLoop(d.runs, now),
     mcpToolCalls(d.policy, changedTools),
+    mcpToxicFlow(d.policy, toolFlows, now),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
     dataIsolation(d.policy, d.dataFlow),
@@ -105,6 +110,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
     mcpToolPins(d.policy, changedTools),
+    mcpFlowRecord(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),
