@@ -12,13 +12,14 @@ export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from '.
 export { ScanPool } from './scan/pool.js';
 export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { leavesText } from './scan/leaves.js';
+export { isRecord } from './providers/adapter.js';
 export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
 export { canonicalJson } from './mcp-trust/canonical-json.js';
 export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';
 export { evaluateCorpus, parseCorpus, type CorpusItem, type LabelQuality } from './scan/evaluate.js';
-export { Classifier, ClassifierError, HASHED_INPUT, type ClassifierSpec } from './scan/classifier/classifier.js';
-export { HASHED_NGRAMS, hashedNgrams, MAX_WINDOWS, WINDOW_CHARS, WINDOW_STRIDE, windows } from './scan/classifier/features.js';
+export { Classifier, ClassifierError, classifierKey, HASHED_INPUT, type ClassifierSpec } from './scan/classifier/classifier.js';
+export { HASHED_NGRAMS, hashedNgrams, WINDOW_CHARS, WINDOW_STRIDE, windows } from './scan/classifier/features.js';
 export { ProxyMetrics } from './metrics.js';
 export { createLogger, type Logger } from './log.js';
 export { GovernedProxy, type DecisionRecord, type ProxyOptions } from './proxy.js';

@@ -16,7 +16,6 @@ export function printer(json: boolean | undefined): (data: unknown, text: string
   return (data, text) => void process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : text + '\n');
 }
 
-/** An enumerated option's value, checked before any call: the refusal lists the allowed values. */
 /** A `--flag` value that must be a ratio (precision, recall, a threshold); null when absent. */
 export function ratio(v: string | undefined, flag: string): number | null {
   if (v === undefined) return null;
@@ -25,6 +24,7 @@ export function ratio(v: string | undefined, flag: string): number | null {
   return n;
 }
 
+/** An enumerated option's value, checked before any call: the refusal lists the allowed values. */
 export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(notOneOf(flag, value, allowed));
   return value as T;

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Classifier, evaluateCorpus, loadDefaultDetectors, parseCorpus, type CorpusItem, type LabelQuality } from '../../../proxy/src/index.js';
+import { Classifier, evaluateCorpus, type CorpusItem, type LabelQuality } from '../../../proxy/src/index.js';
 import { DEFAULT_TRAIN_OPTIONS, linearModelToOnnx, trainLinear } from '../content/train.js';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
+import { readCorpus, shippedDetectors } from './corpus.js';
 import { packageRoot } from '../paths.js';
 
 const HELP = `altrace content — the content detectors, offline
@@ -33,22 +34,6 @@ rules    lists the detectors: rule id, label, family, keywords.
 /** The labels a file named for a family is labelled for. */
 const FILE_FAMILIES: Record<string, string[]> = { 'secrets.jsonl': ['secret'], 'payment.jsonl': ['pci'], 'pii.jsonl': ['pii'], 'injection.jsonl': ['injection'] };
 
-function readCorpus(dir: string): { items: CorpusItem[]; files: string[]; fileOf: Map<CorpusItem, string> } {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  } catch {
-    throw new UsageError(`--corpus ${dir}: not a readable directory`);
-  }
-  if (files.length === 0) throw new UsageError(`--corpus ${dir}: no .jsonl files`);
-  const fileOf = new Map<CorpusItem, string>();
-  const items = files.flatMap((f) => {
-    const parsed = parseCorpus(readFileSync(join(dir, f), 'utf8'), f);
-    for (const item of parsed) fileOf.set(item, f);
-    return parsed;
-  });
-  return { items, files, fileOf };
-}
 
 const covers = (prefixes: readonly string[], label: string) => prefixes.some((p) => label === p || label.startsWith(`${p}.`));
 
@@ -93,7 +78,7 @@ export async function contentCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { set } = loadDefaultDetectors(join(packageRoot, 'policies', 'rules', 'gitleaks.toml'));
+  const set = shippedDetectors();
   switch (positionals[0]) {
     case 'rules': {
       const rows = set.detectors.map((d) => ({ id: d.id, label: d.label, family: d.family, keywords: d.keywords }));
@@ -117,7 +102,7 @@ export async function contentCommand(args: string[]): Promise<number> {
         await classifier.close();
         extra = (i) => (scores[i]! >= threshold ? [as] : []);
       }
-      const judged = values['scope-by-file'] ? (item: CorpusItem, label: string) => covers(FILE_FAMILIES[fileOf.get(item)!] ?? [''], label) : undefined;
+      const judged = values['scope-by-file'] ? (item: CorpusItem, label: string) => covers(FILE_FAMILIES[fileOf.get(item)!] ?? [], label) : undefined;
       const quality = evaluateCorpus(set, items, { ...(judged ? { judged } : {}), ...(extra ? { extra } : {}) });
       const gated = values.labels ? new Set(values.labels.split(',').map((l) => l.trim())) : null;
       const failing = quality.filter((q) => (!gated || gated.has(q.label)) && ((minP !== null && q.precision < minP) || (minR !== null && q.recall < minR)));

@@ -1,15 +1,15 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDefaultDetectors, parseCorpus, toolDigests, toolHints } from '../../../proxy/src/index.js';
+import { isRecord, toolDigests, toolHints } from '../../../proxy/src/index.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
+import { readCorpus, shippedDetectors } from './corpus.js';
 import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry } from '../mcp/client-configs.js';
 import { checkConfigs, SEVERITIES, type Severity } from '../mcp/config-checks.js';
 import { toSarif } from '../mcp/sarif.js';
 import { evaluateTools } from '../mcp/tool-eval.js';
-import { packageRoot } from '../paths.js';
 import { packageVersion } from './version.js';
 
 const HELP = `altrace mcp — MCP servers, before they are trusted
@@ -91,8 +91,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       errors.push(err);
     }
   }
-  const { set } = loadDefaultDetectors(join(packageRoot, 'policies', 'rules', 'gitleaks.toml'));
-  const findings = checkConfigs(servers, set);
+  const findings = checkConfigs(servers, shippedDetectors());
   const failing = findings.some((f) => SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf(failOn)) || errors.length > 0;
 
   if (values.sarif) process.stdout.write(JSON.stringify(toSarif(findings, packageVersion()), null, 2) + '\n');
@@ -111,15 +110,8 @@ function evalCommand(corpus: string | undefined, json: boolean, minPrecision: st
   if (!corpus) throw new UsageError('eval needs --corpus DIR (labelled tool definitions; docs/mcp.md)');
   const minP = ratio(minPrecision, 'min-precision');
   const minR = ratio(minRecall, 'min-recall');
-  let names: string[];
-  try {
-    names = readdirSync(corpus).filter((f) => f.endsWith('.jsonl')).sort();
-  } catch {
-    throw new UsageError(`--corpus ${corpus}: not a readable directory`);
-  }
-  if (names.length === 0) throw new UsageError(`--corpus ${corpus}: no .jsonl files`);
-  const items = names.flatMap((f) => parseCorpus(readFileSync(join(corpus, f), 'utf8'), f));
-  const { set } = loadDefaultDetectors(join(packageRoot, 'policies', 'rules', 'gitleaks.toml'));
+  const { items } = readCorpus(corpus);
+  const set = shippedDetectors();
   const q = evaluateTools(set, items);
   const failing = (minP !== null && q.precision < minP) || (minR !== null && q.recall < minR);
   if (json) process.stdout.write(JSON.stringify({ corpus, items: items.length, quality: q, failing }, null, 2) + '\n');
@@ -141,9 +133,8 @@ function pinCommand(files: string[], server: string | undefined, json: boolean):
   } catch (err) {
     throw new UsageError(`${files[0]}: not JSON (${(err as Error).message})`);
   }
-  const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const list = Array.isArray(doc) ? doc : record(doc) && record(doc.result) ? doc.result.tools : record(doc) ? doc.tools : undefined;
-  if (!Array.isArray(list) || list.some((t) => !record(t) || typeof t.name !== 'string')) throw new UsageError(`${files[0]}: no tools array of named tools (a tools/list response, its result, or the array)`);
+  const list = Array.isArray(doc) ? doc : isRecord(doc) && isRecord(doc.result) ? doc.result.tools : isRecord(doc) ? doc.tools : undefined;
+  if (!Array.isArray(list) || list.some((t) => !isRecord(t) || typeof t.name !== 'string')) throw new UsageError(`${files[0]}: no tools array of named tools (a tools/list response, its result, or the array)`);
   const tools: Record<string, Record<string, unknown>> = {};
   for (const t of list as Record<string, unknown>[]) {
     const d = toolDigests(t);

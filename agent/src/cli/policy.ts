@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { Classifier, parseInstant } from '../../../proxy/src/index.js';
+import { Classifier, parseInstant, type Policy } from '../../../proxy/src/index.js';
 import { loadConfig } from '../config/load.js';
 import { AltraceError, PolicyError, UsageError } from '../errors.js';
 import { explainRequest, readExplainFile, type Explanation } from '../policy/explain.js';
@@ -63,8 +63,7 @@ function isContractFile(file: string): boolean {
 }
 
 /** Loads every declared classifier as the scan workers will, so a model that cannot run is found before it is deployed. */
-async function loadClassifiers(file: string): Promise<number> {
-  const policy = loadPolicy(file);
+async function loadClassifiers(policy: Policy, file: string): Promise<number> {
   for (const [i, spec] of policy.content.classifiers.entries()) {
     try {
       await (await Classifier.load(spec)).close();
@@ -78,8 +77,9 @@ async function loadClassifiers(file: string): Promise<number> {
 async function check(file: string, json: boolean): Promise<number> {
   try {
     const contract = isContractFile(file);
-    const digest = contract ? loadContract(file).digest : loadPolicy(file).digest;
-    const classifiers = contract ? 0 : await loadClassifiers(file);
+    const policy = contract ? null : loadPolicy(file);
+    const digest = policy ? policy.digest : loadContract(file).digest;
+    const classifiers = policy ? await loadClassifiers(policy, file) : 0;
     const what = contract ? 'contract' : 'policy';
     const loaded = classifiers ? `; ${classifiers} classifier${classifiers > 1 ? 's' : ''} loaded` : '';
     process.stdout.write(json ? JSON.stringify({ valid: true, file, kind: what, digest, classifiers }) + '\n' : `${file}: valid ${what} (digest ${digest}${loaded})\n`);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
+import { isRecord } from '../../../proxy/src/index.js';
 
 export type McpClient = 'claude-desktop' | 'claude-code' | 'cursor' | 'vscode' | 'windsurf' | 'file';
 
@@ -30,7 +31,7 @@ export class McpConfigError extends Error {
 }
 
 /** The configuration files of each client on this OS, for `--all`, under `home` (the user's) and `cwd` (a project's). */
-export function knownConfigFiles(home = homedir(), cwd = process.cwd(), os = platform()): { client: McpClient; file: string }[] {
+function knownConfigFiles(home = homedir(), cwd = process.cwd(), os = platform()): { client: McpClient; file: string }[] {
   const appData = os === 'win32' ? (process.env.APPDATA ?? join(home, 'AppData', 'Roaming')) : os === 'darwin' ? join(home, 'Library', 'Application Support') : join(home, '.config');
   return [
     { client: 'claude-desktop' as const, file: join(appData, 'Claude', 'claude_desktop_config.json') },
@@ -45,8 +46,7 @@ export function knownConfigFiles(home = homedir(), cwd = process.cwd(), os = pla
   ];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const strings = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {});
+const strings = (v: unknown): Record<string, string> => (isRecord(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {});
 
 /** VS Code's settings.json allows comments and trailing commas; the others are plain JSON. */
 function parseJsonc(text: string): unknown {
@@ -66,22 +66,22 @@ export function readConfigFile(file: string, client: McpClient = 'file'): McpSer
   } catch (err) {
     throw new McpConfigError(file, `not a readable JSON configuration (${(err as Error).message})`);
   }
-  if (!isObject(doc)) throw new McpConfigError(file, 'not a JSON object');
+  if (!isRecord(doc)) throw new McpConfigError(file, 'not a JSON object');
   const sections: [string, unknown][] = [];
-  if (isObject(doc.mcpServers)) sections.push(['mcpServers', doc.mcpServers]);
-  if (isObject(doc.servers)) sections.push(['servers', doc.servers]);
-  if (isObject(doc.mcp) && isObject(doc.mcp.servers)) sections.push(['mcp.servers', doc.mcp.servers]);
+  if (isRecord(doc.mcpServers)) sections.push(['mcpServers', doc.mcpServers]);
+  if (isRecord(doc.servers)) sections.push(['servers', doc.servers]);
+  if (isRecord(doc.mcp) && isRecord(doc.mcp.servers)) sections.push(['mcp.servers', doc.mcp.servers]);
   // Claude Code keeps per-project servers under projects.<path>.mcpServers in ~/.claude.json.
-  if (isObject(doc.projects)) {
-    for (const [path, p] of Object.entries(doc.projects)) if (isObject(p) && isObject(p.mcpServers)) sections.push([`projects.${JSON.stringify(path)}.mcpServers`, p.mcpServers]);
+  if (isRecord(doc.projects)) {
+    for (const [path, p] of Object.entries(doc.projects)) if (isRecord(p) && isRecord(p.mcpServers)) sections.push([`projects.${JSON.stringify(path)}.mcpServers`, p.mcpServers]);
   }
   // VS Code's settings.json writes the nested key flat.
-  if (isObject(doc['mcp.servers'])) sections.push(['"mcp.servers"', doc['mcp.servers']]);
+  if (isRecord(doc['mcp.servers'])) sections.push(['"mcp.servers"', doc['mcp.servers']]);
   if (sections.length === 0) throw new McpConfigError(file, 'names no MCP servers (no mcpServers, servers or mcp.servers)');
   const out: McpServerEntry[] = [];
   for (const [section, servers] of sections) {
     for (const [name, raw] of Object.entries(servers as Record<string, unknown>)) {
-      if (!isObject(raw)) continue;
+      if (!isRecord(raw)) continue;
       out.push({
         client,
         file,

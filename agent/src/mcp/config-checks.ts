@@ -21,10 +21,11 @@ export interface ConfigFinding {
 const REFERENCE = /^\$\{[^}]+\}$|^\$[A-Z_][A-Z0-9_]*$|^%[A-Z_][A-Z0-9_]*%$/i;
 const SECRET_NAME = /(?:^|_|-)(?:token|secret|password|passwd|pat|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)(?:$|_|-)/i;
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'fish', 'cmd', 'cmd.exe', 'powershell', 'powershell.exe', 'pwsh']);
+const NPM_PINNED = /^(?:@[^/@\s]+\/)?[^@\s]+@\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/;
 /** Launchers that fetch and run a package at every start. */
 const LAUNCHERS: Record<string, { pinned: (spec: string) => boolean; flagValue: Set<string> }> = {
-  npx: { pinned: (s) => /^(?:@[^/@\s]+\/)?[^@\s]+@\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/.test(s), flagValue: new Set(['-p', '--package', '-c', '--call']) },
-  bunx: { pinned: (s) => /^(?:@[^/@\s]+\/)?[^@\s]+@\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/.test(s), flagValue: new Set(['-p', '--package']) },
+  npx: { pinned: (s) => NPM_PINNED.test(s), flagValue: new Set(['-p', '--package', '-c', '--call']) },
+  bunx: { pinned: (s) => NPM_PINNED.test(s), flagValue: new Set(['-p', '--package']) },
   uvx: { pinned: (s) => /^[\w.-]+(?:\[[\w,.-]+\])?==\d[\w.]*$/.test(s), flagValue: new Set(['--from', '--with', '--python', '-p']) },
   pipx: { pinned: (s) => /^[\w.-]+==\d[\w.]*$/.test(s), flagValue: new Set(['--spec']) },
 };

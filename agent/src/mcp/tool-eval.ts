@@ -3,11 +3,11 @@
 // finding counts as "poisoned" — what blocking a tool on a description finding would do.
 import { evaluateCorpus, leavesText, type CorpusItem, type DetectorSet, type Family, type LabelQuality } from '../../../proxy/src/index.js';
 
-export const POISONED = 'mcp.poisoning';
+const POISONED = 'mcp.poisoning';
 const TOOL_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets']);
 
 /** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations). */
-export function toolDefinitionText(definition: string): string {
+function toolDefinitionText(definition: string): string {
   try {
     return leavesText(JSON.parse(definition) as unknown);
   } catch {

@@ -1,13 +1,13 @@
 // A policy's classifiers, loaded on a scan worker before the policy takes effect: an agent does not
 // start, and a reload does not replace the last good policy, with a model that cannot run.
-import type { Policy, ScanPool } from '../../../proxy/src/index.js';
+import { classifierKey, type Policy, type ScanPool } from '../../../proxy/src/index.js';
 import { PolicyError } from '../errors.js';
 
 /** Loads (and warms) each classifier `next` declares that `current` did not load already; throws naming the field. */
 export async function classifiersReady(pool: ScanPool, next: Policy, current: Policy | null = null): Promise<void> {
-  const loaded = new Set((current?.content.classifiers ?? []).map((c) => `${c.id}\0${c.model}\0${c.version}`));
+  const loaded = new Set((current?.content.classifiers ?? []).map(classifierKey));
   for (const [i, spec] of next.content.classifiers.entries()) {
-    if (loaded.has(`${spec.id}\0${spec.model}\0${spec.version}`)) continue;
+    if (loaded.has(classifierKey(spec))) continue;
     try {
       await pool.classify({ kind: 'classify', classifier: spec, texts: [''] });
     } catch (err) {

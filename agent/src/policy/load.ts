@@ -56,7 +56,10 @@ export function loadContracts(dir: string, require: boolean): ContractSet {
 
 /** A classifier's files, resolved against the policy file and checked readable; the model's size and time become its version. */
 function resolveClassifiers(file: string, d: PolicyDocument): void {
+  const ids = new Set<string>();
   for (const [i, c] of (d.content?.classifiers ?? []).entries()) {
+    if (ids.has(c.id)) throw new PolicyError(`invalid policy ${file}: content.classifiers.${i}.id "${c.id}" is declared twice`, `content.classifiers.${i}.id`);
+    ids.add(c.id);
     const at = (field: string, path: string) => {
       const full = resolve(dirname(file), path);
       try {
@@ -71,11 +74,6 @@ function resolveClassifiers(file: string, d: PolicyDocument): void {
     c.model = model.full;
     c.version = model.version;
     if (c.tokenizer) c.tokenizer.vocab = at('tokenizer.vocab', c.tokenizer.vocab).full;
-  }
-  const ids = new Set<string>();
-  for (const [i, c] of (d.content?.classifiers ?? []).entries()) {
-    if (ids.has(c.id)) throw new PolicyError(`invalid policy ${file}: content.classifiers.${i}.id "${c.id}" is declared twice`, `content.classifiers.${i}.id`);
-    ids.add(c.id);
   }
 }
 

@@ -17,7 +17,20 @@ const HEURISTICS: [FlowLabel, RegExp][] = [
   ['destructive', /^(?:delete|drop|remove|destroy|wipe|purge|truncate|kill|terminate|reset|rm)$/],
 ];
 
+const inferred = new Map<string, FlowLabel[]>();
+
+/** Memoised: a tool's name is read on every call of it, on both sides of the chain. */
 export function inferredLabels(tool: string): FlowLabel[] {
+  let labels = inferred.get(tool);
+  if (!labels) {
+    labels = labelsFromName(tool);
+    if (inferred.size >= 4096) inferred.clear();
+    inferred.set(tool, labels);
+  }
+  return labels;
+}
+
+function labelsFromName(tool: string): FlowLabel[] {
   const words = tool.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   const pairs = words.slice(1).map((w, i) => `${words[i]}_${w}`);
   const tokens = [...words, ...pairs];

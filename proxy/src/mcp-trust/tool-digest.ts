@@ -1,10 +1,10 @@
 // Two digests per MCP tool (issue 23): what the model reads, and the shape of what it may send.
 // A changed description is a different instruction to the model; a widened schema is a different
 // capability; they are pinned apart so a policy can treat them apart.
+import { isRecord } from '../providers/adapter.js';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Schema words that tell the model something; everything else in a schema is structure. */
 const TEXT_KEYS = new Set(['description', 'title', 'examples', 'default', '$comment', 'deprecated']);
@@ -31,10 +31,15 @@ function split(schema: unknown, keep: 'text' | 'structure'): unknown {
     if (keep === 'structure') out[k] = isRecord(v) || Array.isArray(v) ? split(v, keep) : v;
     else if (isRecord(v) || Array.isArray(v)) {
       const text = split(v, keep);
-      if (text !== undefined && canonicalJson(text) !== '{}' && canonicalJson(text) !== '[]') out[k] = text;
+      if (text !== undefined && !isEmpty(text)) out[k] = text;
     }
   }
   return out;
+}
+
+/** `{}` or `[]`: a subschema with no words in it, which the words-only view leaves out. */
+function isEmpty(v: unknown): boolean {
+  return Array.isArray(v) ? v.length === 0 : isRecord(v) && Object.keys(v).length === 0;
 }
 
 function sha256(value: unknown): string {

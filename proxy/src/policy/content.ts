@@ -66,7 +66,7 @@ export interface ContentDocument {
 
 export const DEFAULT_CONTENT_POLICY: ContentPolicy = { enabled: false, canary: false, rules: [], defaultAction: 'allow', isolation: { crossProvider: 'allow', regulatedDestinations: null }, classifiers: [] };
 
-export const DEFAULT_CLASSIFIER_LABEL = 'injection.classifier';
+const DEFAULT_CLASSIFIER_LABEL = 'injection.classifier';
 
 function compileClassifier(c: ClassifierDocument): ClassifierSpec {
   return {

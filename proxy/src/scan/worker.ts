@@ -2,7 +2,7 @@
 import { workerData } from 'node:worker_threads';
 import { loadDefaultDetectors, type DetectorSet } from './detectors/engine.js';
 import { compilePatterns, scanTexts, type CompiledPattern } from './match.js';
-import { Classifier } from './classifier/classifier.js';
+import { Classifier, classifierKey } from './classifier/classifier.js';
 import type { ClassifyResult, ClassifyTask, DetectResult, DetectTask, ScanResult, ScanTask, ScanWorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export const CARRY_LIMIT = 256;
@@ -30,7 +30,7 @@ const classifiers = new Map<string, Promise<Classifier>>();
 
 async function classify(task: ClassifyTask): Promise<ClassifyResult> {
   const spec = task.classifier;
-  const key = `${spec.id}\0${spec.model}\0${spec.version}`;
+  const key = classifierKey(spec);
   let loading = classifiers.get(key);
   if (!loading) {
     for (const [k, old] of classifiers) {

@@ -1,3 +1,4 @@
+import { isRecord } from '../../providers/adapter.js';
 import type { RpcOutcome } from '../../core/fragment.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
 import { toolDigests, toolHints } from '../../mcp-trust/tool-digest.js';
@@ -22,7 +23,6 @@ function digestsOf(tool: Record<string, unknown>): ReturnType<typeof toolDigests
   }
   return d;
 }
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A server's `tools/list` answer against the tools the policy approved for it (`mcp.servers`):

@@ -63,7 +63,8 @@ export function mcpFlowRecord(policy: PolicyHolder, flows: ToolFlows, now: () =>
           for (const f of fragments) {
             for (const o of f.outcomes ?? []) {
               if (o.failed) continue;
-              const call = request.call!.toolCalls.find((c) => c.id === rpcKey(o.id));
+              const id = rpcKey(o.id);
+              const call = request.call!.toolCalls.find((c) => c.id === id);
               if (call) flows.record(key, call.name, labelsOf(policy, mcp.server, call.name), now());
             }
           }

@@ -31,6 +31,11 @@ export interface ClassifierSpec {
   positiveIndex: number;
 }
 
+/** What identifies a loaded model: a worker caches by it, the ready-check skips what is already loaded by it. */
+export function classifierKey(spec: Pick<ClassifierSpec, 'id' | 'model' | 'version'>): string {
+  return `${spec.id}\0${spec.model}\0${spec.version}`;
+}
+
 export class ClassifierError extends Error {
   constructor(
     readonly code: 'ALT_CLASSIFIER_UNAVAILABLE' | 'ALT_CLASSIFIER_INVALID',
