@@ -1,5 +1,5 @@
 import test from 'ava';
-import { HeapReclaimer, exposeCollector, type Collect } from '../../proxy/src/core/heap-reclaim.js';
+import { HeapReclaimer, MAX_RETRY_SKIP, exposeCollector, type Collect } from '../../proxy/src/core/heap-reclaim.js';
 import { releaseFreedMemory } from '../../agent/src/native.js';
 
 const MB = 2 ** 20;
@@ -25,16 +25,44 @@ test('a heap that grew past the bound since start is collected once, concurrentl
   t.is(reclaimer.reclaims, 1);
 });
 
-test('a heap that stays large because its data is live is not collected again and again', (t) => {
+test('a heap that stays large because its data is live is collected again only after doubling intervals, at most once a minute', (t) => {
   const { reclaimer, asked, setHeap } = rig(64, 40);
   setHeap(200);
   t.true(reclaimer.check());
   setHeap(190); // the collection freed little: the data is live
-  reclaimer.check();
-  for (let i = 0; i < 5; i++) t.false(reclaimer.check());
-  setHeap(260); // past the new baseline by more than the bound
-  t.true(reclaimer.check());
-  t.is(asked.length, 2);
+  t.false(reclaimer.check(), 'the check after a collection only looks at what it left');
+  // Checks between the collections asked for: 1, 2, 4, 8, then 12 (MAX_RETRY_SKIP) for good.
+  const gaps: number[] = [];
+  let since = 0;
+  for (let i = 0; i < 200; i++) {
+    if (reclaimer.check()) {
+      gaps.push(since);
+      since = 0;
+      t.false(reclaimer.check(), 'settling');
+    } else since++;
+  }
+  t.deepEqual(gaps.slice(0, 6), [1, 2, 4, 8, MAX_RETRY_SKIP, MAX_RETRY_SKIP]);
+  t.true(gaps.every((gap) => gap <= MAX_RETRY_SKIP));
+  t.is(asked.length, 1 + gaps.length);
+});
+
+// Regression: a collection asked for mid-burst, while the bodies were live, took the grown heap
+// as the baseline, so the burst's garbage stayed for as long as traffic was quiet (CI, session 16).
+test('a collection that ran while a burst was live does not make the grown heap the rest: the garbage is collected once the burst is over', (t) => {
+  const { reclaimer, asked, setHeap } = rig(64, 40);
+  setHeap(300);
+  t.true(reclaimer.check(), 'mid-burst');
+  setHeap(280);
+  t.false(reclaimer.check(), 'the burst is still live');
+  t.false(reclaimer.check(), 'one check skipped');
+  t.true(reclaimer.check(), 'tried again, now that the burst is over');
+  setHeap(50);
+  t.false(reclaimer.check());
+  setHeap(100);
+  for (let i = 0; i < 5; i++) t.false(reclaimer.check(), '50 MB over the rest is within the bound');
+  setHeap(120);
+  t.true(reclaimer.check(), 'the rest is what the good collection left (50 MB), not the burst, and the retry interval started over');
+  t.is(asked.length, 3);
 });
 
 test('the baseline follows the heap down when V8 shrank it itself', (t) => {

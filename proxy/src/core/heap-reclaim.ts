@@ -34,18 +34,24 @@ export function exposeCollector(): Collect | null {
 }
 
 export interface HeapReclaimerOptions {
-  /** How far the committed heap may grow past what the last collection left before one is asked for. */
+  /** How far the committed heap may grow past where it rests before one is asked for. */
   growthBytes: number;
   collector?: Collect | null;
   /** The committed heap, in bytes (tests give their own). */
   heapBytes?: () => number;
 }
 
+/** Checks skipped, at most, between collections that each leave the heap grown (12 × 5 s: one a minute). */
+export const MAX_RETRY_SKIP = 12;
+
 /**
- * Decides, at each `check()`, whether the heap is worth a collection. The baseline is the
- * committed heap after the last collection this reclaimer asked for (or the lowest seen since):
- * live data that really grew moves it up after one collection, so a large but live heap is
- * not collected again and again.
+ * Decides, at each `check()`, whether the heap is worth a collection. The baseline is where the
+ * heap rests: the lowest committed heap seen, or what a collection left when it brought the heap
+ * back within the bound. A collection that leaves it grown (asked for mid-burst, while the
+ * bodies were still live, or because live data really grew) keeps the baseline and is tried
+ * again after a doubling number of checks, up to one a minute: adopting the grown heap as the
+ * baseline would keep a burst's garbage for as long as traffic stays quiet, which is what the
+ * reclaimer is for, and a large live heap costs one concurrent collection a minute at most.
  */
 export class HeapReclaimer {
   readonly #growth: number;
@@ -53,6 +59,8 @@ export class HeapReclaimer {
   readonly #heapBytes: () => number;
   #baseline: number;
   #settling = false;
+  #retrySkip = 0;
+  #skipLeft = 0;
   #reclaims = 0;
 
   constructor(options: HeapReclaimerOptions) {
@@ -71,13 +79,23 @@ export class HeapReclaimer {
   check(): boolean {
     const heap = this.#heapBytes();
     if (this.#settling) {
-      // What the collection asked for last time left: the new baseline, whatever it is.
       this.#settling = false;
-      this.#baseline = heap;
+      if (heap - this.#baseline <= this.#growth) {
+        // Back where it rests, give or take live data within the bound: that is the new rest.
+        this.#baseline = heap;
+        this.#retrySkip = 0;
+      } else {
+        this.#retrySkip = Math.min(MAX_RETRY_SKIP, Math.max(1, this.#retrySkip * 2));
+        this.#skipLeft = this.#retrySkip;
+      }
       return false;
     }
     if (heap < this.#baseline) this.#baseline = heap;
     if (!this.#collect || heap - this.#baseline <= this.#growth) return false;
+    if (this.#skipLeft > 0) {
+      this.#skipLeft--;
+      return false;
+    }
     this.#collect({ type: 'major', execution: 'async' });
     this.#settling = true;
     this.#reclaims++;
