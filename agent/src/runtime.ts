@@ -23,6 +23,8 @@ import {
   DataFlow,
   buildAdapters,
   mcpUpstream,
+  RELAYED_BASE,
+  StdioRelays,
   createLogger,
   declaredStages,
   EvidenceLedger,
@@ -125,7 +127,8 @@ export function upstreamsFrom(config: Config): Map<string, Upstream> {
     list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models, dataRegion: c.region ?? null });
   }
   for (const s of config.mcp.servers) {
-    list.push({ name: mcpUpstream(s.name), kind: 'mcp', base: new URL(s.url), credentialRequired: s.api_key_env !== undefined, models: [], dataRegion: s.region ?? null });
+    const relayed = s.transport === 'stdio';
+    list.push({ name: mcpUpstream(s.name), kind: 'mcp', base: new URL(relayed ? RELAYED_BASE : s.url!), credentialRequired: s.api_key_env !== undefined, models: [], dataRegion: s.region ?? null, ...(relayed ? { relayed } : {}) });
   }
   const supplies = credentialSupplies(config);
   for (const u of list) {
@@ -313,6 +316,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     now: clock,
     onDecision,
+    // A stdio server's answer waits as long as an HTTP server's headers would.
+    ...(config.mcp.servers.some((s) => s.transport === 'stdio') ? { relays: new StdioRelays(config.upstream.headers_timeout_ms) } : {}),
   });
 
   let ready = false;

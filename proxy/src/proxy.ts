@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from './core/clock.js';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Chain } from './chain/chain.js';
 import type { Fragment } from './core/fragment.js';
 import { killVerdict } from './chain/stages/kill-switch.js';
@@ -13,6 +13,7 @@ import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
 import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from './core/bounded.js';
 import type { AuthFailures } from './identity/auth-failures.js';
+import type { Principal } from './identity/keys.js';
 import { podKeyId, type PodRef, type WorkloadRef } from './identity/pod.js';
 import { block, isStop, type Verdict } from './core/verdict.js';
 import type { Logger } from './log.js';
@@ -38,6 +39,7 @@ import { callUpstream, type UpstreamReply } from './upstream/call.js';
 import { upstreamFailureReason } from './upstream/failure.js';
 import { downstreamHeaders, upstreamHeaders } from './upstream/headers.js';
 import { upstreamUrl, type Upstream } from './upstream/upstreams.js';
+import { RELAY_HEADER, RELAY_OPEN, RELAY_REPLY_PATH, type StdioRelays } from './upstream/stdio-relay.js';
 
 export interface ProxyOptions {
   chain: Chain;
@@ -74,6 +76,8 @@ export interface ProxyOptions {
   now?: Clock;
   /** Unknown virtual keys per source address; a source over the limit is refused before its key is looked at. */
   authFailures?: AuthFailures;
+  /** Relays of stdio MCP servers (altrace mcp wrap); absent: no upstream is reached that way. */
+  relays?: StdioRelays;
 }
 
 /** One decision as the audit log records it: who, what, which stage and reason, what it cost. Never content, never a key. */
@@ -170,6 +174,10 @@ export class GovernedProxy {
       submitEvidence(req as IncomingMessage, res as ServerResponse, this.#o.evidence, this.#now).catch(() => (res as ServerResponse).destroy());
       return;
     }
+    if (this.#o.relays && req.url?.startsWith(RELAY_REPLY_PATH)) {
+      this.#o.relays.reply(req as IncomingMessage, res as ServerResponse, this.#o.maxResponseBytes).catch(() => (res as ServerResponse).destroy());
+      return;
+    }
     const x = new Exchange(randomUUID(), req, res, this.#o.fallbackAdapter);
     this.#o.metrics.inFlight.inc();
     const listed = this.#inFlight.add(x);
@@ -185,6 +193,7 @@ export class GovernedProxy {
   };
 
   async close(): Promise<void> {
+    this.#o.relays?.closeAll();
     await this.#dispatcher.close();
   }
 
@@ -282,6 +291,19 @@ export class GovernedProxy {
     const target = match.adapter.upstreamRequest(match, call, body);
     const upstream = o.upstreams.get(target.upstream);
     if (!upstream) return this.#block(x, blockVerdict('ALT_PROVIDER_NOT_ALLOWED', 'credential-lane', `upstream ${target.upstream} is not configured`));
+    let dispatcher: Dispatcher = this.#dispatcher;
+    if (upstream.relayed) {
+      const server = call.mcp!.server;
+      const principal = x.ctx!.principal;
+      const relays = principal ? o.relays : undefined;
+      if (relays && x.req.method === 'GET' && x.req.headers[RELAY_HEADER] === RELAY_OPEN) return this.#openRelay(x, relays, server, principal!);
+      const asked = x.req.headers[RELAY_HEADER];
+      const relay = relays?.find(typeof asked === 'string' ? asked : undefined, server, principal!.keyId);
+      if (!relay) {
+        return this.#block(x, block('upstream', 'ALT_MCP_RELAY_MISSING', asked ? `no open relay ${String(asked).slice(0, 64)} of MCP server ${server} for this key` : `MCP server ${server} speaks stdio and no relay was named`));
+      }
+      dispatcher = relay.dispatcher;
+    }
     const held = o.credentials.get(upstream.name);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
@@ -304,7 +326,7 @@ export class GovernedProxy {
     x.upstreamBegins();
     try {
       reply = await callUpstream(
-        this.#dispatcher,
+        dispatcher,
         {
           origin: url.origin,
           path: url.pathname + url.search,
@@ -341,6 +363,21 @@ export class GovernedProxy {
     if (reply.kind === 'stream') return this.#stream(x, reply, call);
     x.completed = true;
     return this.#whole(x, reply, call, ok);
+  }
+
+  /**
+   * The relay's event stream is this exchange's response: it stays open until the wrap goes or
+   * a kill cuts it (a kill of the agent ends it like any stream of that agent), and its
+   * decision is recorded then.
+   */
+  #openRelay(x: Exchange, relays: StdioRelays, server: string, { keyId, agent }: Principal): void {
+    x.status = 200;
+    x.completed = true;
+    x.overheadAtHeaders = x.overheadMs();
+    x.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-altrace-request-id': x.id, 'x-altrace-overhead-ms': formatMs(x.overheadAtHeaders) });
+    const relay = relays.open(server, keyId, agent, x.res as ServerResponse);
+    x.res.once('close', () => this.#finish(x));
+    this.#o.logger.info({ requestId: x.id, server: relay.server, agent: relay.agent }, 'stdio MCP relay opened');
   }
 
   #headersFor(x: Exchange, upstream: UpstreamReply['headers']): Record<string, string | string[] | number> {

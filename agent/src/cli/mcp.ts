@@ -18,6 +18,7 @@ Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
+  altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
 
 scan     Reads MCP client configurations — the FILEs given, or with --all (the default when no
          FILE is given) every one the clients keep here: Claude Desktop, Claude Code (~/.claude.json,
@@ -40,11 +41,15 @@ pin      Reads a server's tools/list answer (FILE: the JSON-RPC response, its re
          tools array; - for stdin) and prints the policy entry that pins each tool as it is
          now (mcp.servers.NAME.tools: the model-visible and structure digests, the read-only
          and destructive hints). Review the tools first: a pin approves them.
+wrap     Starts a stdio MCP server and relays its messages through the proxy's chain
+         (altrace mcp wrap --help).
 Exit codes (scan): 0 nothing at or above --fail-on, 1 findings at or above it (or a configuration that
 cannot be read), 2 usage error.
 `;
 
 export async function mcpCommand(args: string[]): Promise<number> {
+  // wrap takes the server's own command line after --, which parseArgs below would read.
+  if (args[0] === 'wrap') return (await import('./mcp-wrap.js')).wrapCommand(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -67,7 +72,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const [sub, ...files] = positionals;
   if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall']);
   if (sub === 'pin') return pinCommand(files, values.server, values.json === true);
-  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval, pin)` : 'name a subcommand: scan, eval or pin');
+  if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval, pin, wrap)` : 'name a subcommand: scan, eval, pin or wrap');
   if (values.json && values.sarif) throw new UsageError('--json and --sarif: choose one');
   const failOn = (values['fail-on'] ?? 'high') as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);

@@ -77,7 +77,7 @@ export interface Config {
     bedrock: { base_url?: string; region: string; aws_chain: boolean };
     compatible: { name: string; base_url: string; models: string[]; api_key_env?: string; region?: string }[];
   };
-  mcp: { servers: { name: string; url: string; api_key_env?: string; region?: string }[] };
+  mcp: { servers: { name: string; transport?: 'http' | 'stdio'; url?: string; api_key_env?: string; region?: string }[] };
 }
 
 /** list: comma-separated values. */

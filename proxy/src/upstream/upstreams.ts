@@ -16,7 +16,12 @@ export interface Upstream {
   models: string[];
   /** Where the provider processes the data (config `providers.*.region`); null when not known. */
   dataRegion?: string | null;
+  /** An MCP server on stdio (config `transport: stdio`): reached only through a relay `altrace mcp wrap` opened. */
+  relayed?: boolean;
 }
+
+/** The base of an upstream reached through a relay: never dialled, only named. */
+export const RELAYED_BASE = 'http://stdio-relay.altrace.invalid/';
 
 /**
  * Joins an upstream's base URL (which may carry a path, e.g. /v1, and a query an MCP server

@@ -1,0 +1,296 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { readSse } from './sse-lines.js';
+
+/**
+ * `altrace mcp wrap`: a stdio MCP server governed by the proxy. The MCP client starts the wrap
+ * where it started the server; the wrap opens a relay to the proxy (GET /mcp/{server},
+ * x-altrace-relay: open), starts the server, and carries messages both ways:
+ *
+ *   client stdin ──POST /mcp/{server}──► proxy: the chain ──relay `request` event──► wrap ──► server stdin
+ *   client stdout ◄── the chain's answer ◄── POST /altrace/v1/mcp-relay/{id}/{seq} ◄── wrap ◄── server stdout
+ *
+ * so the server sees only what the chain let through, and the client only what the response
+ * stages passed (tool pins, poisoning, output scanning, flows), as for an HTTP server.
+ * Messages the server starts itself do not pass the chain: list-changed, progress (without
+ * its free text) and cancellation notifications are passed on, other notifications dropped,
+ * and the server's own requests (sampling, elicitation, roots) answered with an error.
+ */
+
+export interface WrapOptions {
+  proxyUrl: string;
+  server: string;
+  key: string;
+  command: string;
+  args: string[];
+  /** x-altrace-run for the messages of this session. */
+  run?: string;
+  input: Readable;
+  output: Writable;
+  /** Diagnostics, to the wrap's stderr (what MCP clients log). */
+  log: (message: string) => void;
+}
+
+export class WrapRefused extends Error {
+  readonly code = 'ALT_WRAP_REFUSED';
+}
+
+type RpcId = string | number;
+type Message = Record<string, unknown>;
+
+/** Server notifications that carry no text for the model: passed on as they are. */
+const PASSED_NOTIFICATIONS = new Set(['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed', 'notifications/cancelled', 'notifications/progress']);
+const METHOD_NOT_FOUND = -32601;
+const PARSE_ERROR = -32700;
+const INTERNAL_ERROR = -32603;
+
+const idKey = (id: RpcId): string => `${typeof id}:${id}`;
+const isRequest = (m: Message): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
+const isResponse = (m: Message): boolean => m.method === undefined && ('result' in m || 'error' in m);
+const messagesOf = (value: unknown): Message[] => (Array.isArray(value) ? value : [value]).filter((m): m is Message => typeof m === 'object' && m !== null && !Array.isArray(m));
+const errorFor = (id: RpcId | null, code: number, message: string): Message => ({ jsonrpc: '2.0', id, error: { code, message } });
+
+/** Runs one wrapped server until the client or the server goes; resolves to the exit code. */
+export async function runWrap(o: WrapOptions): Promise<number> {
+  const endpoint = `${o.proxyUrl.replace(/\/+$/, '')}/mcp/${encodeURIComponent(o.server)}`;
+  const auth: Record<string, string> = { authorization: `Bearer ${o.key}`, ...(o.run ? { 'x-altrace-run': o.run } : {}) };
+  const relayAbort = new AbortController();
+  const opened = await fetch(endpoint, { headers: { ...auth, accept: 'text/event-stream', 'x-altrace-relay': 'open' }, signal: relayAbort.signal }).catch((err: Error) => {
+    throw new WrapRefused(`cannot reach the Altrace proxy at ${o.proxyUrl}: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+  });
+  if (!opened.ok || !opened.body || !String(opened.headers.get('content-type')).startsWith('text/event-stream')) {
+    throw new WrapRefused(`the proxy refused the relay of MCP server ${o.server}: ${await refusalText(opened)}`);
+  }
+  const events = readSse(opened.body)[Symbol.asyncIterator]();
+  const first = await events.next();
+  const relayId = !first.done && first.value.event === 'relay' ? (JSON.parse(first.value.data) as { id?: unknown }).id : undefined;
+  if (typeof relayId !== 'string') throw new WrapRefused('the proxy did not name the relay (is it an Altrace proxy with this server configured as transport: stdio?)');
+
+  const child = spawn(o.command, o.args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      o.log(`cannot start ${o.command}: ${err.message}`);
+      resolve(127);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+  });
+  const server = new ServerSide(child, o);
+  const write = (m: Message): void => void o.output.write(JSON.stringify(m) + '\n');
+  server.onNotification = write;
+
+  // The relay: what the chain let through, to the server; its answers, back to the proxy.
+  let relayEnded: string | null = null;
+  const relayDone = (async () => {
+    try {
+      for (let e = await events.next(); !e.done; e = await events.next()) {
+        if (e.value.event === 'request') answerRelay(o, relayId, JSON.parse(e.value.data) as RelayRequest, server).catch((err: Error) => o.log(`altrace mcp wrap: a relayed request failed: ${err.message}`));
+        else if (e.value.event === 'message') relayEnded = describeEnd(e.value.data);
+      }
+      relayEnded ??= 'the proxy closed the relay';
+    } catch (err) {
+      if (!relayAbort.signal.aborted) relayEnded = `the relay failed: ${(err as Error).message}`;
+    }
+  })();
+
+  // The client: each message through the chain.
+  const clientDone = (async () => {
+    const lines = createInterface({ input: o.input, crlfDelay: Infinity });
+    let previous: Promise<void> = Promise.resolve();
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        write(errorFor(null, PARSE_ERROR, 'altrace mcp wrap: a line from the client is not JSON'));
+        continue;
+      }
+      const sending = sendThrough(endpoint, { ...auth, 'x-altrace-relay': relayId }, line, messagesOf(parsed), write);
+      // Notifications and responses keep their order (initialized before the next request);
+      // requests run side by side, as over HTTP.
+      if (!messagesOf(parsed).some(isRequest)) {
+        await previous;
+        await sending;
+      }
+      previous = sending;
+    }
+    await previous;
+  })();
+
+  const code = await Promise.race([
+    exited,
+    clientDone.then(async () => {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
+      const c = await exited;
+      clearTimeout(timer);
+      return c;
+    }),
+    relayDone.then(() => {
+      o.log(`altrace mcp wrap: ${relayEnded}; stopping ${o.command}`);
+      child.kill('SIGTERM');
+      return 1;
+    }),
+  ]);
+  server.close();
+  relayAbort.abort();
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  return code;
+}
+
+interface RelayRequest {
+  seq: number;
+  method: string;
+  body: string;
+}
+
+/** One request the proxy sent down the relay: to the server, and its answer back. */
+async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, server: ServerSide): Promise<void> {
+  let status = 202;
+  let body = '';
+  if (r.method !== 'POST') {
+    status = 405;
+    body = JSON.stringify(errorFor(null, METHOD_NOT_FOUND, `a stdio server is reached by POST only, not ${r.method}`));
+  } else {
+    const parsed = JSON.parse(r.body) as unknown;
+    const answers = await server.send(messagesOf(parsed));
+    if (answers.length > 0) {
+      status = 200;
+      body = JSON.stringify(Array.isArray(parsed) ? answers : answers[0]);
+    }
+  }
+  const url = `${o.proxyUrl.replace(/\/+$/, '')}/altrace/v1/mcp-relay/${relayId}/${r.seq}`;
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-altrace-relay-status': String(status) }, body }).catch((err: Error) => err);
+  if (res instanceof Error) o.log(`altrace mcp wrap: could not hand the server's answer to the proxy: ${res.message}`);
+  else await res.body?.cancel();
+}
+
+/** Posts the client's message through the chain and writes what comes back to the client. */
+async function sendThrough(endpoint: string, headers: Record<string, string>, line: string, messages: Message[], write: (m: Message) => void): Promise<void> {
+  const requests = messages.filter(isRequest).map((m) => m.id as RpcId);
+  let res: Response;
+  try {
+    res = await fetch(endpoint, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: line });
+  } catch (err) {
+    for (const id of requests) write(errorFor(id, INTERNAL_ERROR, `altrace mcp wrap: the proxy could not be reached: ${(err as Error).message}`));
+    return;
+  }
+  const type = String(res.headers.get('content-type'));
+  const delivered = new Set<string>();
+  const deliver = (value: unknown): void => {
+    for (const m of messagesOf(value)) {
+      if (typeof m.id === 'string' || typeof m.id === 'number') delivered.add(idKey(m.id));
+      write(m);
+    }
+  };
+  if (type.startsWith('text/event-stream') && res.body) {
+    for await (const e of readSse(res.body)) if (e.data !== '') deliver(JSON.parse(e.data));
+  } else {
+    const text = await res.text();
+    if (text !== '') {
+      try {
+        deliver(JSON.parse(text));
+      } catch {
+        // Not JSON-RPC (an intermediary's page): the requests fail below with the status.
+      }
+    }
+  }
+  // A JSON-RPC request is answered exactly once, refused or not: the client's SDK waits otherwise.
+  for (const id of requests) if (!delivered.has(idKey(id))) write(errorFor(id, INTERNAL_ERROR, `altrace mcp wrap: the proxy answered ${res.status} without a response to this request`));
+}
+
+/** The wrapped server's pipes: requests written, their answers matched by id. */
+class ServerSide {
+  readonly #waiting = new Map<string, (m: Message) => void>();
+  readonly #dropped = new Set<string>();
+  onNotification: (m: Message) => void = () => {};
+  #closed = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly o: WrapOptions,
+  ) {
+    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    lines.on('line', (line) => this.#fromServer(line));
+    child.once('exit', () => this.close());
+  }
+
+  /** Writes the messages; resolves with the answers to those that are requests (none for notifications). */
+  send(messages: Message[]): Promise<Message[]> {
+    const answers = messages.filter(isRequest).map(
+      (m) =>
+        new Promise<Message>((resolve) => {
+          if (this.#closed) return resolve(errorFor(m.id as RpcId, INTERNAL_ERROR, 'the MCP server has exited'));
+          this.#waiting.set(idKey(m.id as RpcId), resolve);
+        }),
+    );
+    for (const m of messages) this.child.stdin?.write(JSON.stringify(m) + '\n');
+    return Promise.all(answers);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const [key, resolve] of this.#waiting) resolve(errorFor(idOf(key), INTERNAL_ERROR, 'the MCP server exited before answering'));
+    this.#waiting.clear();
+  }
+
+  #fromServer(line: string): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.o.log('altrace mcp wrap: the server wrote a line that is not JSON-RPC to stdout; ignored');
+      return;
+    }
+    for (const m of messagesOf(value)) {
+      if (isResponse(m) && (typeof m.id === 'string' || typeof m.id === 'number')) {
+        const resolve = this.#waiting.get(idKey(m.id));
+        this.#waiting.delete(idKey(m.id));
+        resolve?.(m);
+      } else if (isRequest(m)) {
+        // Sampling, elicitation, roots: they would reach the model or the user without the chain.
+        this.child.stdin?.write(JSON.stringify(errorFor(m.id as RpcId, METHOD_NOT_FOUND, `altrace mcp wrap does not relay server requests (${String(m.method)})`)) + '\n');
+      } else if (typeof m.method === 'string' && PASSED_NOTIFICATIONS.has(m.method)) {
+        const params = m.params && typeof m.params === 'object' ? { ...(m.params as Message) } : undefined;
+        if (params && m.method === 'notifications/progress') delete params.message;
+        this.onNotification(params ? { ...m, params } : m);
+      } else if (typeof m.method === 'string' && !this.#dropped.has(m.method)) {
+        this.#dropped.add(m.method);
+        this.o.log(`altrace mcp wrap: the server's ${m.method} notifications are not passed on (they would not pass the chain)`);
+      }
+    }
+  }
+}
+
+function idOf(key: string): RpcId {
+  const [type, ...rest] = key.split(':');
+  const value = rest.join(':');
+  return type === 'number' ? Number(value) : value;
+}
+
+/** What the proxy said when it refused the relay: its JSON-RPC error's message and Altrace reason, or the status. */
+async function refusalText(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; data?: { altrace?: { reason?: string; hint?: string } } } };
+    const a = body.error?.data?.altrace;
+    if (body.error?.message) return `${res.status} ${a?.reason ? `${a.reason}: ` : ''}${body.error.message}${a?.hint ? ` — ${a.hint}` : ''}`;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  return `${res.status} ${res.statusText}`;
+}
+
+/** Why the proxy ended the relay: the reason its in-stream error names. */
+function describeEnd(data: string): string {
+  try {
+    const m = JSON.parse(data) as { params?: { data?: { message?: string; altrace?: { reason?: string } } } };
+    const d = m.params?.data;
+    if (d?.altrace?.reason) return `the proxy ended the relay: ${d.altrace.reason} (${d.message ?? ''})`;
+  } catch {
+    // Fall through.
+  }
+  return 'the proxy ended the relay';
+}
