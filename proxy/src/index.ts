@@ -14,6 +14,7 @@ export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { leavesText } from './scan/leaves.js';
 export { isRecord } from './providers/adapter.js';
 export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
+export { nameCollides } from './mcp-trust/tool-state.js';
 export { canonicalJson } from './mcp-trust/canonical-json.js';
 export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';

@@ -1,13 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isRecord, toolDigests, toolHints } from '../../../proxy/src/index.js';
+import { isRecord } from '../../../proxy/src/index.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
 import { readCorpus, shippedDetectors } from './corpus.js';
 import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry } from '../mcp/client-configs.js';
-import { checkConfigs, SEVERITIES, type Severity } from '../mcp/config-checks.js';
+import { checkConfigs, SEVERITIES, sortFindings, type Severity } from '../mcp/config-checks.js';
+import { pinTools, policyFragment, wrappedConfig } from '../mcp/emit.js';
+import { listLiveTools, liveToolFindings } from '../mcp/live-tools.js';
 import { toSarif } from '../mcp/sarif.js';
 import { evaluateTools } from '../mcp/tool-eval.js';
 import { packageVersion } from './version.js';
@@ -15,7 +17,8 @@ import { packageVersion } from './version.js';
 const HELP = `altrace mcp — MCP servers, before they are trusted
 
 Usage:
-  altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY]
+  altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
+                   [--emit-policy OUT] [--emit-config OUT]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
   altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
@@ -32,6 +35,15 @@ scan     Reads MCP client configurations — the FILEs given, or with --all (the
          --json     the findings as JSON          --sarif   SARIF 2.1.0, for code scanning in CI
          --fail-on  exit 1 when a finding is at least this severe: low, medium, high (default),
                     critical
+         --connect  also start each stdio server (as its client would) or call each remote one,
+                    read its tool list and scan it as the proxy would: instructions to the model,
+                    covert markers, secrets, names shadowing another server's tools. Runs the
+                    configured commands: use on configurations you would run anyway
+         --emit-policy OUT   write the policy entries that govern these servers: destinations and,
+                    with --connect, every tool pinned as listed now (review before merging); the
+                    agent-config entries they need head the file as a comment
+         --emit-config OUT   write the configuration (one FILE) with each stdio server started
+                    through altrace mcp wrap (OUT may be FILE: replaced whole, comments dropped)
 eval     Scores the description scanning on labelled MCP tool definitions (*.jsonl: {"id", "text":
          <the tool's JSON as tools/list returns it>, "labels": ["mcp.poisoning"] or [], "category"?}):
          each definition is scanned as the proxy scans a tool list, and any finding counts as
@@ -62,6 +74,9 @@ export async function mcpCommand(args: string[]): Promise<number> {
       server: { type: 'string' },
       'min-precision': { type: 'string' },
       'min-recall': { type: 'string' },
+      connect: { type: 'boolean' },
+      'emit-policy': { type: 'string' },
+      'emit-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,6 +92,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const failOn = (values['fail-on'] ?? 'high') as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
   for (const f of files) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
+  const emitConfig = values['emit-config'];
+  if (emitConfig !== undefined && (files.length !== 1 || values.all)) throw new UsageError('--emit-config rewrites one configuration: give exactly one FILE');
 
   const servers: McpServerEntry[] = [];
   const errors: McpConfigError[] = [];
@@ -96,7 +113,18 @@ export async function mcpCommand(args: string[]): Promise<number> {
       errors.push(err);
     }
   }
-  const findings = checkConfigs(servers, shippedDetectors());
+  const detectors = shippedDetectors();
+  const live = values.connect ? await Promise.all(servers.map((s) => listLiveTools(s, CONNECT_TIMEOUT_MS))) : [];
+  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors)]);
+  if (values['emit-policy'] !== undefined) {
+    writeReplacing(values['emit-policy'], policyFragment(servers, live));
+    process.stderr.write(`wrote ${values['emit-policy']}: ${servers.length} server${servers.length === 1 ? '' : 's'}, ${live.filter((l) => l.tools).reduce((n, l) => n + l.tools!.length, 0)} tools pinned\n`);
+  }
+  if (emitConfig !== undefined) {
+    const { text, wrapped } = wrappedConfig(resolve(files[0]!));
+    writeReplacing(emitConfig, text);
+    process.stderr.write(`wrote ${emitConfig}: ${wrapped.length ? wrapped.map((w) => `${w.server} through altrace mcp wrap --server ${w.as}`).join(', ') : 'every stdio server already went through altrace mcp wrap'}\n`);
+  }
   const failing = findings.some((f) => SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf(failOn)) || errors.length > 0;
 
   if (values.sarif) process.stdout.write(JSON.stringify(toSarif(findings, packageVersion()), null, 2) + '\n');
@@ -110,6 +138,16 @@ export async function mcpCommand(args: string[]): Promise<number> {
   return failing ? 1 : 0;
 }
 
+
+/** How long --connect waits for one server to start and list its tools. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/** Written beside, then renamed over: a reader never sees half a file, and OUT may be the input. */
+function writeReplacing(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
 
 function evalCommand(corpus: string | undefined, json: boolean, minPrecision: string | undefined, minRecall: string | undefined): number {
   if (!corpus) throw new UsageError('eval needs --corpus DIR (labelled tool definitions; docs/mcp.md)');
@@ -140,12 +178,7 @@ function pinCommand(files: string[], server: string | undefined, json: boolean):
   }
   const list = Array.isArray(doc) ? doc : isRecord(doc) && isRecord(doc.result) ? doc.result.tools : isRecord(doc) ? doc.tools : undefined;
   if (!Array.isArray(list) || list.some((t) => !isRecord(t) || typeof t.name !== 'string')) throw new UsageError(`${files[0]}: no tools array of named tools (a tools/list response, its result, or the array)`);
-  const tools: Record<string, Record<string, unknown>> = {};
-  for (const t of list as Record<string, unknown>[]) {
-    const d = toolDigests(t);
-    const h = toolHints(t);
-    tools[t.name as string] = { model: d.model, structure: d.structure, ...(h.readOnly !== null ? { read_only: h.readOnly } : {}), ...(h.destructive !== null ? { destructive: h.destructive } : {}) };
-  }
+  const tools = pinTools(list as Record<string, unknown>[]);
   const entry = { mcp: { servers: { [server]: { tools } } } };
   process.stdout.write(json ? JSON.stringify(entry, null, 2) + '\n' : stringifyYaml(entry));
   return 0;

@@ -21,6 +21,23 @@ export interface McpServerEntry {
   env: Record<string, string>;
   url: string | null;
   headers: Record<string, string>;
+  /**
+   * For a server started through `altrace mcp wrap`: the name it is governed as (--server).
+   * `command` and `args` are then the server's own, after the wrap's `--`.
+   */
+  wrapped: string | null;
+}
+
+/** `altrace mcp wrap --server NAME ... -- COMMAND ARGS`, as a client config writes it (altrace, or node running its bin). */
+export function unwrap(command: string | null, args: string[]): { command: string | null; args: string[]; wrapped: string | null } {
+  const bin = command?.split(/[\\/]/).pop() ?? '';
+  const at = /^altrace(?:\.js|\.cmd)?$/.test(bin) ? 0 : /^node(?:\.exe)?$/.test(bin) && /(?:^|[\\/])altrace(?:\.js)?$/.test(args[0] ?? '') ? 1 : -1;
+  if (at < 0 || args[at] !== 'mcp' || args[at + 1] !== 'wrap') return { command, args, wrapped: null };
+  const dash = args.indexOf('--', at + 2);
+  const own = args.slice(at + 2, dash < 0 ? undefined : dash);
+  const server = own[own.indexOf('--server') + 1];
+  const inner = dash < 0 ? [] : args.slice(dash + 1);
+  return { command: inner[0] ?? null, args: inner.slice(1), wrapped: own.includes('--server') && server ? server : '' };
 }
 
 export class McpConfigError extends Error {
@@ -58,8 +75,8 @@ function parseJsonc(text: string): unknown {
   }
 }
 
-/** The servers of one configuration file, whichever client wrote it; a file that is not one is an error naming it. */
-export function readConfigFile(file: string, client: McpClient = 'file'): McpServerEntry[] {
+/** A configuration document, read; a file that is not one is an error naming it. */
+export function readConfigDocument(file: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = parseJsonc(readFileSync(file, 'utf8'));
@@ -67,6 +84,11 @@ export function readConfigFile(file: string, client: McpClient = 'file'): McpSer
     throw new McpConfigError(file, `not a readable JSON configuration (${(err as Error).message})`);
   }
   if (!isRecord(doc)) throw new McpConfigError(file, 'not a JSON object');
+  return doc;
+}
+
+/** Each server entry of a document as the client wrote it (the object itself), with its JSON path. */
+export function serverObjects(doc: Record<string, unknown>): { at: string; name: string; raw: Record<string, unknown> }[] {
   const sections: [string, unknown][] = [];
   if (isRecord(doc.mcpServers)) sections.push(['mcpServers', doc.mcpServers]);
   if (isRecord(doc.servers)) sections.push(['servers', doc.servers]);
@@ -77,25 +99,29 @@ export function readConfigFile(file: string, client: McpClient = 'file'): McpSer
   }
   // VS Code's settings.json writes the nested key flat.
   if (isRecord(doc['mcp.servers'])) sections.push(['"mcp.servers"', doc['mcp.servers']]);
-  if (sections.length === 0) throw new McpConfigError(file, 'names no MCP servers (no mcpServers, servers or mcp.servers)');
-  const out: McpServerEntry[] = [];
+  const out: { at: string; name: string; raw: Record<string, unknown> }[] = [];
   for (const [section, servers] of sections) {
-    for (const [name, raw] of Object.entries(servers as Record<string, unknown>)) {
-      if (!isRecord(raw)) continue;
-      out.push({
-        client,
-        file,
-        name,
-        at: `${section}.${name}`,
-        command: typeof raw.command === 'string' ? raw.command : null,
-        args: Array.isArray(raw.args) ? raw.args.filter((a): a is string => typeof a === 'string') : [],
-        env: strings(raw.env),
-        url: typeof raw.url === 'string' ? raw.url : typeof raw.serverUrl === 'string' ? raw.serverUrl : null,
-        headers: strings(raw.headers),
-      });
-    }
+    for (const [name, raw] of Object.entries(servers as Record<string, unknown>)) if (isRecord(raw)) out.push({ at: `${section}.${name}`, name, raw });
   }
   return out;
+}
+
+/** The servers of one configuration file, whichever client wrote it; a file that is not one is an error naming it. */
+export function readConfigFile(file: string, client: McpClient = 'file'): McpServerEntry[] {
+  const doc = readConfigDocument(file);
+  if (!['mcpServers', 'servers', 'mcp', 'projects', 'mcp.servers'].some((k) => isRecord(doc[k]) && (k !== 'mcp' || isRecord((doc.mcp as Record<string, unknown>).servers)))) {
+    throw new McpConfigError(file, 'names no MCP servers (no mcpServers, servers or mcp.servers)');
+  }
+  return serverObjects(doc).map(({ at, name, raw }) => ({
+    client,
+    file,
+    name,
+    at,
+    ...unwrap(typeof raw.command === 'string' ? raw.command : null, Array.isArray(raw.args) ? raw.args.filter((a): a is string => typeof a === 'string') : []),
+    env: strings(raw.env),
+    url: typeof raw.url === 'string' ? raw.url : typeof raw.serverUrl === 'string' ? raw.serverUrl : null,
+    headers: strings(raw.headers),
+  }));
 }
 
 /** Every known configuration that exists here, read; unreadable ones are reported, not skipped silently. */

@@ -66,7 +66,9 @@ const SECRETS_ONLY = new Set(['secrets'] as const);
 
 function commandFindings(s: McpServerEntry): ConfigFinding[] {
   const out: ConfigFinding[] = [];
+  if (s.wrapped === '') out.push({ rule: 'wrap-incomplete', severity: 'medium', server: s.name, file: s.file, at: `${s.at}.args`, message: 'altrace mcp wrap without --server NAME, or without the server command after --: the wrap refuses to start, and so does the server' });
   if (!s.command) return out;
+  if (s.wrapped === null) out.push({ rule: 'stdio-ungoverned', severity: 'low', server: s.name, file: s.file, at: `${s.at}.command`, message: 'a stdio server the client starts itself: its tool calls and results pass no governance (run it through altrace mcp wrap; --emit-config rewrites the configuration)' });
   const cmd = base(s.command);
   if (SHELLS.has(cmd) && s.args.some((a) => /^(?:-c|\/c|-Command|-EncodedCommand)$/i.test(a))) {
     out.push({ rule: 'command-shell', severity: 'high', server: s.name, file: s.file, at: `${s.at}.command`, message: `runs through ${cmd}: what its script line says is interpreted by a shell (injection, and whatever else the line starts); name the server's executable and arguments instead` });
@@ -142,5 +144,10 @@ export function checkConfigs(servers: readonly McpServerEntry[], detectors: Dete
       for (const s of same) findings.push({ rule: 'server-name-collision', severity: 'medium', server: s.name, file: s.file, at: s.at, message: `another configuration names a different server "${s.name}": the agent cannot tell which one's tools it is calling` });
     }
   }
+  return sortFindings(findings);
+}
+
+/** Most severe first, then by file and place. */
+export function sortFindings(findings: ConfigFinding[]): ConfigFinding[] {
   return findings.sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.file.localeCompare(b.file) || a.at.localeCompare(b.at));
 }

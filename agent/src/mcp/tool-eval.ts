@@ -16,6 +16,11 @@ function toolDefinitionText(definition: string): string {
   }
 }
 
+/** The labels the proxy's description scanning finds in one tool definition (secrets, injection.*). */
+export function toolDefinitionLabels(set: DetectorSet, tool: unknown): string[] {
+  return [...new Set(set.scan(leavesText(tool), TOOL_FAMILIES).map((f) => f.label))].filter((l) => l === 'secret' || l.startsWith('injection.'));
+}
+
 /** Precision and recall of "poisoned" over labelled tool definitions ({"text": <definition JSON>, "labels": ["mcp.poisoning"] or []}). */
 export function evaluateTools(set: DetectorSet, items: readonly CorpusItem[]): LabelQuality {
   const texts = items.map((i) => ({ ...i, text: toolDefinitionText(i.text) }));
