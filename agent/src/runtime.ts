@@ -27,6 +27,7 @@ import {
   StdioRelays,
   createLogger,
   declaredStages,
+  ApprovedPins,
   EvidenceLedger,
   DelegationBudgets,
   RateBuckets,
@@ -49,6 +50,7 @@ import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupp
 import { AuditService } from './audit/service.js';
 import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
+import { PinReviewService } from './services/pin-review-service.js';
 import { followControlPlane, type Followed } from './follower/follow.js';
 import { RunSharing } from './follower/run-sharing.js';
 import { loadBundle } from './policy/bundle.js';
@@ -250,6 +252,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   }, clock);
   const { budgets: budgetService, enforcement, approvals, delegation } = services;
   followed?.bindApprovals(approvals);
+  // A changed MCP tool opens an approval that pins it when approved; on a followed node a change is only refused (docs/mcp.md).
+  const approvedPins = new ApprovedPins();
+  if (!followed) approvals.pinReviews = await PinReviewService.open(store, approvedPins, logger, clock);
   enforcement.onError = (err, agent) => logger.error({ agent, err: err.message }, 'enforcement level change not committed; the agent keeps its level');
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });
@@ -275,6 +280,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       evidence: evidenceLedger,
       contractRates,
       approvals,
+      approvedPins,
       ...(followed ? { fleet: followed.follower } : {}),
       delegation: { roots: () => delegation.roots, budgets: delegationBudgets },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),

@@ -15,6 +15,7 @@ export { leavesText } from './scan/leaves.js';
 export { isRecord } from './providers/adapter.js';
 export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
 export { nameCollides } from './mcp-trust/tool-state.js';
+export { ApprovedPins, type PinProposal, type PinReviewDesk, type ProposalWitness, type ToolPinOf } from './mcp-trust/approved-pins.js';
 export { canonicalJson } from './mcp-trust/canonical-json.js';
 export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import { mcpToolPins } from '../../proxy/src/chain/stages/mcp-tool-pins.js';
+import { ApprovedPins } from '../../proxy/src/mcp-trust/approved-pins.js';
 import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { toolDigests } from '../../proxy/src/mcp-trust/tool-digest.js';
 import { ChangedTools } from '../../proxy/src/mcp-trust/tool-state.js';
@@ -20,7 +21,7 @@ const tools = Array.from({ length: 100 }, (_, i) => ({
   annotations: { readOnlyHint: true },
 }));
 const pins = Object.fromEntries(tools.map((t) => [t.name, (({ model, structure }) => ({ model, structure, read_only: true }))(toolDigests(t))]));
-const stage = mcpToolPins(new PolicyHolder(compilePolicy({ version: 1, mcp: { servers: { tools: { tools: pins } } } }, 'bench')), new ChangedTools());
+const stage = mcpToolPins(new PolicyHolder(compilePolicy({ version: 1, mcp: { servers: { tools: { tools: pins } } } }, 'bench')), new ChangedTools(), new ApprovedPins());
 const { set } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));
 const request = { call: { ...emptyCall('mcp', 'mcp:tools', 'mcp'), mcp: { server: 'tools', batch: false, messages: [{ id: 1, method: 'tools/list' }] } }, notes: [] } as unknown as RequestContext;
 

@@ -9,10 +9,11 @@ import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { McpTestServer } from '../fixtures/mcp-server.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
+import { listDirectly, pinWithCli } from '../helpers/mcp-pin.js';
 import { runCli } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'altrace-mcp-pins-'));
@@ -39,15 +40,9 @@ test.before(async () => {
   server.tools.set('lookup_order', { description: 'Look an order up by id', script: () => text('delivered'), inputSchema: { type: 'object', properties: { order_id: { type: 'string', description: 'The order id' } }, required: ['order_id'] }, annotations: { readOnlyHint: true } });
   server.tools.set('send_email', { description: 'Send an email', script: () => text('sent'), inputSchema: { type: 'object', properties: { to: { type: 'string' }, body: { type: 'string' } } }, annotations: { destructiveHint: false } });
   // The pins, as an operator makes them: the server's own tools/list, through `altrace mcp pin`.
-  const direct = new Client({ name: 'pinner', version: '1.0.0' });
-  await direct.connect(new StreamableHTTPClientTransport(new URL(server.url)));
-  writeFileSync(join(dir, 'tools.json'), JSON.stringify(await direct.listTools()));
-  await direct.close();
-  const pinned = await runCli(['mcp', 'pin', join(dir, 'tools.json'), '--server', 'tools']);
-  if (pinned.code !== 0) throw new Error(pinned.stderr);
   const policy = shippedPolicy();
   policy.destinations.upstreams.push('mcp:tools', 'mcp:other', 'mcp:flows');
-  policy.mcp = { ...(parseYaml(pinned.stdout) as { mcp: Record<string, unknown> }).mcp, toxic_flows: 'block' };
+  policy.mcp = { ...(await pinWithCli(dir, 'tools', await listDirectly(server.url))), toxic_flows: 'block' };
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
   writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [{ name: 'tools', url: server.url }, { name: 'other', url: other.url }, { name: 'flows', url: flows.url }] } }));
   h = await startHarness({ ALTRACE_CONFIG: join(dir, 'config.yaml'), ALTRACE_POLICY: join(dir, 'policy.yaml') });

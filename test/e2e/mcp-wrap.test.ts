@@ -9,10 +9,11 @@ import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
-import { ROOT, runCli } from '../helpers/process.js';
+import { pinWithCli } from '../helpers/mcp-pin.js';
+import { ROOT } from '../helpers/process.js';
 
 const BIN = join(ROOT, 'bin/altrace.js');
 const serverScript = (name: string) => join(ROOT, `node_modules/@modelcontextprotocol/${name}/dist/index.js`);
@@ -33,24 +34,17 @@ async function directList(script: string, args: string[] = []): Promise<unknown>
   }
 }
 
-async function pins(server: string, list: unknown): Promise<Record<string, unknown>> {
-  writeFileSync(join(dir, `${server}-tools.json`), JSON.stringify(list));
-  const pinned = await runCli(['mcp', 'pin', join(dir, `${server}-tools.json`), '--server', server]);
-  if (pinned.code !== 0) throw new Error(pinned.stderr);
-  return (parseYaml(pinned.stdout) as { mcp: { servers: Record<string, unknown> } }).mcp.servers;
-}
-
 test.before(async () => {
   rmSync(files, { recursive: true, force: true });
   await import('node:fs/promises').then((fs) => fs.mkdir(files));
   writeFileSync(join(files, 'notes.txt'), 'Quarterly numbers are in the usual place.\n');
   writeFileSync(join(files, 'deploy.env'), 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8xAmpLe9\n');
-  const memory = await pins('memory', await directList(serverScript('server-memory')));
+  const memory = (await pinWithCli(dir, 'memory', await directList(serverScript('server-memory')))).servers;
   // The approved list of "memory-changed" is the real one with one description as it was
   // "approved" before the server changed it: what a rug pull looks like to the proxy.
   const listed = (await directList(serverScript('server-memory'))) as { tools: { name: string; description: string }[] };
   listed.tools[0]!.description = 'Create entities in the knowledge graph (approved wording)';
-  const changed = await pins('memory-changed', listed);
+  const changed = (await pinWithCli(dir, 'memory-changed', listed)).servers;
   const policy = shippedPolicy();
   policy.destinations.upstreams.push('mcp:memory', 'mcp:memory-changed', 'mcp:everything', 'mcp:files');
   policy.mcp = { servers: { ...memory, ...changed } };

@@ -116,8 +116,19 @@ async function script(s: StoreOperations): Promise<Record<string, unknown>> {
   out.missingApproval = await s.getApproval('nope');
   out.pendingPayments = await s.listApprovals('pending', 'payments', 10);
   out.allLimited = await s.listApprovals(null, null, 2);
+  // MCP pin reviews: the proposal beside its approval; a restart's expiry leaves them pending.
+  await s.insertApproval({ ...approval('ap_pin', T0 + 25), kind: 'mcp-pin', contract: '', rule: 'mcp-tool-changed', subject: 'mcp:tools tool send_email' });
+  const proposal = { approvalId: 'ap_pin', server: 'tools', tool: 'send_email', model: `sha256:${'a'.repeat(64)}`, structure: `sha256:${'b'.repeat(64)}`, readOnly: null, destructive: false, change: 'changed' as const };
+  await s.insertPinProposal(proposal);
+  out.proposal = await s.getPinProposal('ap_pin');
+  out.missingProposal = await s.getPinProposal('ap_1');
   out.expired = await s.expirePendingApprovals(T0 + 40);
   out.afterExpiry = await s.listApprovals(null, null, 10);
+  out.proposals = await s.listPinProposals();
+  await s.putApprovedPin({ server: 'tools', tool: 'send_email', model: proposal.model, structure: proposal.structure, readOnly: true, destructive: null, approvalId: 'ap_pin', approvedBy: 'admin', approvedAt: T0 + 50 });
+  await s.putApprovedPin({ server: 'tools', tool: 'send_email', model: `sha256:${'c'.repeat(64)}`, structure: proposal.structure, readOnly: null, destructive: true, approvalId: 'ap_pin2', approvedBy: 'root', approvedAt: T0 + 60 });
+  await s.putApprovedPin({ server: 'alpha', tool: 'read', model: proposal.model, structure: proposal.structure, readOnly: null, destructive: null, approvalId: 'ap_pin3', approvedBy: 'admin', approvedAt: T0 + 70 });
+  out.approvedPins = await s.listApprovedPins();
   return out;
 }
 
@@ -160,7 +171,9 @@ postgresSuite(() => {
       { value: 'payments', usd: 1.625, requests: 3, inputTokens: 300, outputTokens: 60 },
       { value: 'data', usd: 0.5, requests: 1, inputTokens: 100, outputTokens: 20 },
     ]);
-    t.is(fromPg.expired, 2);
+    t.is(fromPg.expired, 2, 'the pin review is not expired by a restart');
+    t.deepEqual(fromPg.proposals, [{ approvalId: 'ap_pin', server: 'tools', tool: 'send_email', model: `sha256:${'a'.repeat(64)}`, structure: `sha256:${'b'.repeat(64)}`, readOnly: null, destructive: false, change: 'changed', status: 'pending' }]);
+    t.deepEqual((fromPg.approvedPins as { server: string; tool: string; approvedBy: string; destructive: boolean | null }[]).map((p) => `${p.server}/${p.tool} ${p.approvedBy} ${p.destructive}`), ['alpha/read admin null', 'tools/send_email root true']);
   });
 
   test('money is numeric: spend adds up exactly however many small amounts are summed', async (t) => {
@@ -187,7 +200,8 @@ postgresSuite(() => {
         ...['kill.put', 'kill.put', 'kill.put', 'kill.delete'],
         ...['level.put', 'level.put', 'level.put'],
         ...['budget.put', 'budget.put', 'budget.put', 'budget.delete'],
-        ...['approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put'],
+        // Three asked, one decided, a pin review asked, two expired; pins themselves are not fleet changes yet.
+        ...['approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put'],
       ],
     );
     t.deepEqual(changes[2]!.payload, { ...KEY, models: ['gpt-4o-mini'], revokedAt: T0 + 5000 });

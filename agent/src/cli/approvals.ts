@@ -13,7 +13,9 @@ Usage:
 A contract's approval gate (policies/contracts, "approvals:") holds a matching request, or a
 tool call the model makes, until an operator decides. The agent's request waits (up to the
 gate's timeout_s, then it is refused with ALT_APPROVAL_TIMEOUT); approved, it proceeds;
-denied, the agent gets its provider's error with ALT_APPROVAL_DENIED. A decision is on disk
+denied, the agent gets its provider's error with ALT_APPROVAL_DENIED. An MCP tool listed
+unlike its pin, or new, opens one too (kind mcp-pin; no request waits): approved, the tool as it
+reads now becomes its pin (docs/mcp.md, "Approving a change"). A decision is on disk
 before it is acknowledged. Team tokens see and decide their own team's approvals only.
 Options: --json, --url URL (control API), --token TOKEN (operator token; also ALTRACE_TOKEN,
 else <state_dir>/admin.token).
@@ -36,7 +38,7 @@ interface ApprovalView {
 }
 
 function line(a: ApprovalView): string {
-  const what = a.kind === 'tool' ? `tool ${a.subject}${a.arguments ? ` ${a.arguments}` : ''}` : `model ${a.subject}`;
+  const what = a.kind === 'tool' ? `tool ${a.subject}${a.arguments ? ` ${a.arguments}` : ''}` : a.kind === 'mcp-pin' ? `pin ${a.subject}` : `model ${a.subject}`;
   const state = a.status === 'pending' ? `pending until ${a.expires}` : `${a.status}${a.decided_by ? ` by ${a.decided_by}` : ''}${a.reason ? `: ${a.reason}` : ''}`;
   return `${a.id}  ${a.agent} (${a.team})  ${what}  [${a.contract} ${a.rule}]  ${state}`;
 }

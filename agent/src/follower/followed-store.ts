@@ -6,7 +6,7 @@
 import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitch, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { ServiceStore, StoreOps } from '../state/service-store.js';
-import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal } from '../state/store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../state/store.js';
 import type { SqliteStore } from '../state/sqlite.js';
 
 export interface FollowedReads {
@@ -140,5 +140,21 @@ export class FollowedStore implements ServiceStore {
   /** The fleet's pending approvals are not this node's to expire: its own expire with their requests. */
   expirePendingApprovals(): number {
     return 0;
+  }
+  /** MCP pin reviews are not opened on a followed node (yet): none are asked, none are known. */
+  insertPinProposal(): void {
+    this.#managed('MCP pin approvals');
+  }
+  getPinProposal(): PinProposalRecord | null {
+    return null;
+  }
+  listPinProposals(): (PinProposalRecord & { status: ApprovalStatus })[] {
+    return [];
+  }
+  putApprovedPin(): void {
+    this.#managed('MCP pins');
+  }
+  listApprovedPins(): ApprovedPinRecord[] {
+    return [];
   }
 }

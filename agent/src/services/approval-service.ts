@@ -5,6 +5,7 @@ import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
 import type { ApprovalRecord, ApprovalStatus } from '../state/store.js';
 import type { ServiceStore } from '../state/service-store.js';
+import type { PinReviewService } from './pin-review-service.js';
 
 interface Waiting {
   record: ApprovalRecord;
@@ -39,6 +40,8 @@ export class ApprovalService implements ApprovalDesk {
   readonly #remoteArguments = new Map<string, string | null>();
   /** Set on a followed node: questions go to the control plane instead of the store. */
   remote: RemoteApprovals | null = null;
+  /** Set on a single node: an approved MCP pin review becomes the tool's pin, in the decision's transaction. */
+  pinReviews: PinReviewService | null = null;
 
   constructor(
     private readonly store: ServiceStore,
@@ -95,7 +98,16 @@ export class ApprovalService implements ApprovalDesk {
   async #settle(id: string, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, reason: string | null): Promise<ApprovalRecord | null> {
     const at = this.now();
     // On disk first: the waiting request proceeds only on a decision that survives a crash.
-    if (!(await this.store.decideApproval(id, status, by, reason, at))) return null;
+    const reviews = this.pinReviews;
+    if (reviews) {
+      const applied = await this.store.transaction(async (tx) => {
+        const approval = await tx.getApproval(id);
+        if (!approval || !(await tx.decideApproval(id, status, by, reason, at))) return false;
+        return (await reviews.decided(tx, approval, status, by, at)) ?? true;
+      });
+      if (applied === false) return null;
+      if (applied !== true) applied.apply();
+    } else if (!(await this.store.decideApproval(id, status, by, reason, at))) return null;
     this.#remoteArguments.delete(id);
     const w = this.#waiting.get(id);
     if (w) {
@@ -176,6 +188,12 @@ export class ApprovalService implements ApprovalDesk {
     if (!APPROVAL_STATUSES.has(s)) throw new ControlError('ALT_INVALID_FIELD', notOneOf('status', s, APPROVAL_STATUSES), 'status');
     // A team token's limit counts its own team's approvals: the filter is in the query.
     return await this.store.listApprovals(s === 'all' ? null : (s as ApprovalStatus), op.team, limit);
+  }
+
+  /** What an mcp-pin review would pin, for the operator deciding on it. */
+  async pinProposal(id: string): Promise<Record<string, unknown> | null> {
+    const p = await this.store.getPinProposal(id);
+    return p ? { server: p.server, tool: p.tool, change: p.change, model: p.model, structure: p.structure, read_only: p.readOnly, destructive: p.destructive } : null;
   }
 
   /** The arguments of a call still waiting, for the operator deciding on it. */

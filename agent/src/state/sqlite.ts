@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
-import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal, Store } from './store.js';
+import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
 
@@ -78,6 +78,28 @@ CREATE TABLE IF NOT EXISTS approvals (
   reason TEXT
 );
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, created_at);
+CREATE TABLE IF NOT EXISTS mcp_pin_proposals (
+  approval_id TEXT PRIMARY KEY,
+  server TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  model TEXT NOT NULL,
+  structure TEXT NOT NULL,
+  read_only INTEGER,
+  destructive INTEGER,
+  change TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mcp_pins (
+  server TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  model TEXT NOT NULL,
+  structure TEXT NOT NULL,
+  read_only INTEGER,
+  destructive INTEGER,
+  approval_id TEXT NOT NULL,
+  approved_by TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  PRIMARY KEY (server, tool)
+);
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope TEXT NOT NULL,
   target TEXT NOT NULL,
@@ -244,7 +266,34 @@ export class SqliteStore implements Store {
   }
 
   expirePendingApprovals(at: number): number {
-    return Number(this.#db.prepare("UPDATE approvals SET status = 'expired', reason = 'the agent restarted while it waited', decided_at = ? WHERE status = 'pending'").run(at).changes);
+    return Number(this.#db.prepare("UPDATE approvals SET status = 'expired', reason = 'the agent restarted while it waited', decided_at = ? WHERE status = 'pending' AND kind != 'mcp-pin'").run(at).changes);
+  }
+
+  insertPinProposal(p: PinProposalRecord): void {
+    this.#db
+      .prepare('INSERT INTO mcp_pin_proposals (approval_id, server, tool, model, structure, read_only, destructive, change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(p.approvalId, p.server, p.tool, p.model, p.structure, flag(p.readOnly), flag(p.destructive), p.change);
+  }
+
+  getPinProposal(approvalId: string): PinProposalRecord | null {
+    const row = this.#db.prepare('SELECT * FROM mcp_pin_proposals WHERE approval_id = ?').get(approvalId) as PinProposalRow | undefined;
+    return row ? toPinProposal(row) : null;
+  }
+
+  listPinProposals(): (PinProposalRecord & { status: ApprovalStatus })[] {
+    const rows = this.#db.prepare('SELECT p.*, a.status FROM mcp_pin_proposals p JOIN approvals a ON a.id = p.approval_id ORDER BY a.created_at, p.approval_id').all() as unknown as (PinProposalRow & { status: ApprovalStatus })[];
+    return rows.map((r) => ({ ...toPinProposal(r), status: r.status }));
+  }
+
+  putApprovedPin(p: ApprovedPinRecord): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO mcp_pins (server, tool, model, structure, read_only, destructive, approval_id, approved_by, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(p.server, p.tool, p.model, p.structure, flag(p.readOnly), flag(p.destructive), p.approvalId, p.approvedBy, p.approvedAt);
+  }
+
+  listApprovedPins(): ApprovedPinRecord[] {
+    const rows = this.#db.prepare('SELECT * FROM mcp_pins ORDER BY server, tool').all() as unknown as (Omit<PinProposalRow, 'change'> & { approved_by: string; approved_at: number })[];
+    return rows.map((r) => ({ server: r.server, tool: r.tool, model: r.model, structure: r.structure, readOnly: unflag(r.read_only), destructive: unflag(r.destructive), approvalId: r.approval_id, approvedBy: r.approved_by, approvedAt: r.approved_at }));
   }
 
   putKill(k: KillSwitch): void {
@@ -349,4 +398,22 @@ export class SqliteStore implements Store {
   close(): void {
     this.#db.close();
   }
+}
+
+interface PinProposalRow {
+  approval_id: string;
+  server: string;
+  tool: string;
+  model: string;
+  structure: string;
+  read_only: number | null;
+  destructive: number | null;
+  change: 'changed' | 'new';
+}
+
+const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+const unflag = (n: number | null): boolean | null => (n === null ? null : n === 1);
+
+function toPinProposal(r: PinProposalRow): PinProposalRecord {
+  return { approvalId: r.approval_id, server: r.server, tool: r.tool, model: r.model, structure: r.structure, readOnly: unflag(r.read_only), destructive: unflag(r.destructive), change: r.change };
 }

@@ -1,4 +1,4 @@
-import type { ApprovalAsk, AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import type { ApprovalAsk, AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, PinProposal, SpendRow, ToolPinOf, VirtualKey } from '../../../proxy/src/index.js';
 
 export type SpendDimension = 'team' | 'agent' | 'key' | 'cost_center' | 'function' | 'model';
 
@@ -37,11 +37,23 @@ export interface ApprovalColumns<Time> {
   run: string | null;
   contract: string;
   rule: string;
-  kind: 'tool' | 'model';
+  kind: 'tool' | 'model' | 'mcp-pin';
   subject: string;
   decided_at: Time | null;
   decided_by: string | null;
   reason: string | null;
+}
+
+/** An MCP tool as an approval would pin it (kind mcp-pin): kept until the approval is decided, and after. */
+export interface PinProposalRecord extends PinProposal {
+  approvalId: string;
+}
+
+/** An MCP tool pin an operator approved (beside the policy's pins; the newest per tool). */
+export interface ApprovedPinRecord extends ToolPinOf {
+  approvalId: string;
+  approvedBy: string;
+  approvedAt: number;
 }
 
 export interface OperatorToken {
@@ -84,8 +96,15 @@ export interface Store {
   getApproval(id: string): ApprovalRecord | null;
   /** Newest first; null status or team: all of them. */
   listApprovals(status: ApprovalStatus | null, team: string | null, limit: number): ApprovalRecord[];
-  /** Marks every pending approval expired (the requests that waited on them ended with the previous process). */
+  /** Marks every pending approval that held a request expired (those requests ended with the previous process); mcp-pin reviews hold none and stay. */
   expirePendingApprovals(at: number): number;
+  insertPinProposal(p: PinProposalRecord): void;
+  getPinProposal(approvalId: string): PinProposalRecord | null;
+  /** Every proposal with its approval's status: what was asked already, and what was denied. */
+  listPinProposals(): (PinProposalRecord & { status: ApprovalStatus })[];
+  /** Replaces the approved pin of that server's tool. */
+  putApprovedPin(p: ApprovedPinRecord): void;
+  listApprovedPins(): ApprovedPinRecord[];
   /** Runs `fn` as one transaction: all of its writes reach the disk, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -11,8 +11,9 @@ export interface ApprovalAsk {
   /** `name@version` of the contract whose rule holds the request. */
   contract: string;
   rule: string;
-  kind: 'tool' | 'model';
-  /** The tool the model calls, or the model the request asks for. */
+  /** mcp-pin: an MCP tool listed unlike its pin (or new), whose new definition an approval pins; no request waits on it. */
+  kind: 'tool' | 'model' | 'mcp-pin';
+  /** The tool the model calls, the model the request asks for, or the MCP tool and its change. */
   subject: string;
   /** The tool call's arguments (JSON text, at most 4 KiB), for the operator to judge; kept in memory only. */
   arguments: string | null;

@@ -12,7 +12,9 @@ function limitOf(q: URLSearchParams): number {
 /** Names the approval before deciding it: its agent only once the caller may see it (another team's is unknown). */
 async function decide(approvals: ApprovalService, { operator, params, body, auditTarget }: ControlRequest, decision: 'approved' | 'denied'): Promise<ControlReply> {
   auditTarget(`approval:${params.id}`);
-  auditTarget(`approval:${params.id} agent:${(await approvals.get(operator, params.id!)).agent}`);
+  const asked = await approvals.get(operator, params.id!);
+  // An MCP pin review approved is a pin change: the audit record says which tool, as what.
+  auditTarget(`approval:${params.id} agent:${asked.agent}${asked.kind === 'mcp-pin' ? ` ${decision === 'approved' ? 'pins' : 'refuses'} ${asked.subject}` : ''}`);
   return { status: 200, body: approvalView(await approvals.decide(operator, params.id!, decision, await body()), null) };
 }
 
@@ -24,7 +26,8 @@ export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService
     }))
     .add('GET', '/approvals/:id', async ({ operator, params }) => {
       const r = await approvals.get(operator, params.id!);
-      return { status: 200, body: approvalView(r, approvals.argumentsOf(r.id)) };
+      const pin = r.kind === 'mcp-pin' ? await approvals.pinProposal(r.id) : null;
+      return { status: 200, body: { ...approvalView(r, approvals.argumentsOf(r.id)), ...(pin ? { pin } : {}) } };
     })
     .add('POST', '/approvals/:id/approve', (r) => decide(approvals, r, 'approved'))
     .add('POST', '/approvals/:id/deny', (r) => decide(approvals, r, 'denied'));

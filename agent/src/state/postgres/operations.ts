@@ -2,7 +2,7 @@
 // (see ChangeRecorder) and appends what it changed; a write that changed nothing appends nothing.
 import type { PoolClient } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
-import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal, Store } from '../store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from '../store.js';
 import type { ChangeRecorder } from './changes.js';
 import { toApproval, toBudget, toDate, toKey, toKill, toLevel, toToken, type ApprovalRow, type BudgetRow, type KeyRow, type KillRow, type LevelRow, type TokenRow } from './rows.js';
 
@@ -212,10 +212,47 @@ export class PgOperations implements StoreOperations {
   async expirePendingApprovals(at: number): Promise<number> {
     await this.changes.lock();
     const rows = await this.#query<ApprovalRow>(
-      `UPDATE approvals SET status = 'expired', reason = 'the agent restarted while it waited', decided_at = $1 WHERE status = 'pending' RETURNING *`,
+      `UPDATE approvals SET status = 'expired', reason = 'the agent restarted while it waited', decided_at = $1 WHERE status = 'pending' AND kind != 'mcp-pin' RETURNING *`,
       [toDate(at)],
     );
     for (const row of rows.sort((a, b) => (a.id < b.id ? -1 : 1))) await this.changes.append('approval.put', toApproval(row));
     return rows.length;
   }
+
+  // Pins are not fleet changes yet: nodes following a control plane open no pin reviews (docs/mcp.md).
+  async insertPinProposal(p: PinProposalRecord): Promise<void> {
+    await this.#query('INSERT INTO mcp_pin_proposals (approval_id, server, tool, model, structure, read_only, destructive, change) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [p.approvalId, p.server, p.tool, p.model, p.structure, p.readOnly, p.destructive, p.change]);
+  }
+
+  async getPinProposal(approvalId: string): Promise<PinProposalRecord | null> {
+    const [row] = await this.#query<PinRow & { approval_id: string; change: 'changed' | 'new' }>('SELECT * FROM mcp_pin_proposals WHERE approval_id = $1', [approvalId]);
+    return row ? { approvalId: row.approval_id, server: row.server, tool: row.tool, model: row.model, structure: row.structure, readOnly: row.read_only, destructive: row.destructive, change: row.change } : null;
+  }
+
+  async listPinProposals(): Promise<(PinProposalRecord & { status: ApprovalStatus })[]> {
+    const rows = await this.#query<PinRow & { approval_id: string; change: 'changed' | 'new'; status: ApprovalStatus }>(`SELECT p.*, a.status FROM mcp_pin_proposals p JOIN approvals a ON a.id = p.approval_id ORDER BY a.created_at, p.approval_id ${C}`);
+    return rows.map((row) => ({ approvalId: row.approval_id, server: row.server, tool: row.tool, model: row.model, structure: row.structure, readOnly: row.read_only, destructive: row.destructive, change: row.change, status: row.status }));
+  }
+
+  async putApprovedPin(p: ApprovedPinRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO mcp_pins (server, tool, model, structure, read_only, destructive, approval_id, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (server, tool) DO UPDATE SET model = EXCLUDED.model, structure = EXCLUDED.structure, read_only = EXCLUDED.read_only, destructive = EXCLUDED.destructive, approval_id = EXCLUDED.approval_id, approved_by = EXCLUDED.approved_by, approved_at = EXCLUDED.approved_at`,
+      [p.server, p.tool, p.model, p.structure, p.readOnly, p.destructive, p.approvalId, p.approvedBy, toDate(p.approvedAt)],
+    );
+  }
+
+  async listApprovedPins(): Promise<ApprovedPinRecord[]> {
+    const rows = await this.#query<PinRow & { approval_id: string; approved_by: string; approved_at: Date }>(`SELECT * FROM mcp_pins ORDER BY server ${C}, tool ${C}`);
+    return rows.map((row) => ({ server: row.server, tool: row.tool, model: row.model, structure: row.structure, readOnly: row.read_only, destructive: row.destructive, approvalId: row.approval_id, approvedBy: row.approved_by, approvedAt: row.approved_at.getTime() }));
+  }
+}
+
+interface PinRow {
+  server: string;
+  tool: string;
+  model: string;
+  structure: string;
+  read_only: boolean | null;
+  destructive: boolean | null;
 }

@@ -3,7 +3,7 @@
 // change log that nodes and other replicas follow.
 import type { Pool } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
-import type { ApprovalRecord, ApprovalStatus, OperatorToken, SpendDimension, SpendTotal } from '../store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../store.js';
 import { ChangeRecorder, readChanges, readHead, type Change } from './changes.js';
 import { listenForChanges, type ChangeListener, type ListenOptions } from './listen.js';
 import { migrate, type MigrationResult } from './migrate.js';
@@ -188,5 +188,20 @@ export class PgStore implements StoreOperations {
   }
   expirePendingApprovals(at: number): Promise<number> {
     return this.#run((tx) => tx.expirePendingApprovals(at));
+  }
+  insertPinProposal(p: PinProposalRecord): Promise<void> {
+    return this.#run((tx) => tx.insertPinProposal(p));
+  }
+  getPinProposal(approvalId: string): Promise<PinProposalRecord | null> {
+    return this.#run((tx) => tx.getPinProposal(approvalId));
+  }
+  listPinProposals(): Promise<(PinProposalRecord & { status: ApprovalStatus })[]> {
+    return this.#run((tx) => tx.listPinProposals());
+  }
+  putApprovedPin(p: ApprovedPinRecord): Promise<void> {
+    return this.#run((tx) => tx.putApprovedPin(p));
+  }
+  listApprovedPins(): Promise<ApprovedPinRecord[]> {
+    return this.#run((tx) => tx.listApprovedPins());
   }
 }

@@ -39,6 +39,7 @@ import { responseDenyPatterns } from './response-deny-patterns.js';
 import { mcpToolPins } from './mcp-tool-pins.js';
 import { mcpToolCalls } from './mcp-tool-calls.js';
 import { ChangedTools } from '../../mcp-trust/tool-state.js';
+import { ApprovedPins } from '../../mcp-trust/approved-pins.js';
 import { ToolFlows } from '../../mcp-trust/flows.js';
 import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
 import { runLoop } from './run-loop.js';
@@ -72,6 +73,8 @@ export interface StageDeps {
   hosts: ReadonlyMap<string, string>;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
+  /** MCP tool pins operators approved after a change, and where changes are proposed. */
+  approvedPins?: ApprovedPins;
   /** Set on a node that follows a control plane: refuses new requests while it is stale. */
   fleet?: FleetFreshness;
   enforceOnly: boolean;
@@ -85,6 +88,7 @@ export function declaredStages(d: StageDeps): Stage[] {
   const now = d.now ?? systemClock;
   // Shared by the two MCP tool stages: what the last listings found changed, per server.
   const changedTools = new ChangedTools();
+  const approvedPins = d.approvedPins ?? new ApprovedPins();
   // Runs' labelled MCP calls, remembered for the policy's window as it is at each check.
   const toolFlows = new ToolFlows(() => d.policy.current.toxicFlows?.windowMs ?? 3_600_000);
   return [
@@ -99,7 +103,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     delegationStage(d.delegation.roots, now),
     contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
     runLoop(d.runs, now),
-    mcpToolCalls(d.policy, changedTools),
+    mcpToolCalls(d.policy, changedTools, approvedPins),
     mcpToxicFlow(d.policy, toolFlows, now),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
@@ -109,7 +113,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     approvalGate(d.approvals),
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
-    mcpToolPins(d.policy, changedTools),
+    mcpToolPins(d.policy, changedTools, approvedPins),
     mcpFlowRecord(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),

@@ -2,10 +2,11 @@ import { isRecord } from '../../providers/adapter.js';
 import type { RpcOutcome } from '../../core/fragment.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
 import { toolDigests, toolHints } from '../../mcp-trust/tool-digest.js';
+import type { ApprovedPins, PinProposal } from '../../mcp-trust/approved-pins.js';
 import { nameCollides, type ChangedTools } from '../../mcp-trust/tool-state.js';
-import type { McpRegistry, McpServerPins } from '../../policy/mcp-registry.js';
+import type { McpRegistry, McpServerPins, PinnedTool } from '../../policy/mcp-registry.js';
 import type { PolicyHolder } from '../../policy/policy.js';
-import type { RequestContext } from '../context.js';
+import { runOf, type RequestContext } from '../context.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 
 const ID = 'mcp-tool-pins';
@@ -31,7 +32,7 @@ function digestsOf(tool: Record<string, unknown>): ReturnType<typeof toolDigests
  * changed read-only or destructive hint is always flagged. The agent gets the refusal as the
  * JSON-RPC error of its `tools/list`, so its SDK raises it; it never sees the unapproved list.
  */
-export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools): ResponseStage {
+export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approved: ApprovedPins): ResponseStage {
   return {
     id: ID,
     band: 'mcp',
@@ -46,7 +47,7 @@ export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools): Respon
         inspect(fragments) {
           for (let i = 0; i < fragments.length; i++) {
             for (const outcome of fragments[i]!.outcomes ?? []) {
-              const verdict = outcome.tools ? judge(request, server, registry, changed, outcome) : null;
+              const verdict = outcome.tools ? judge(request, server, registry, changed, approved, outcome) : null;
               if (verdict) return { index: i, verdict } satisfies FragmentFinding;
             }
           }
@@ -58,36 +59,49 @@ export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools): Respon
   };
 }
 
-function judge(request: RequestContext, server: string, registry: McpRegistry, changed: ChangedTools, outcome: RpcOutcome): Verdict | null {
+function judge(request: RequestContext, server: string, registry: McpRegistry, changed: ChangedTools, approved: ApprovedPins, outcome: RpcOutcome): Verdict | null {
   const pins: McpServerPins | undefined = registry.get(server);
   const flagged: string[] = [];
   let refusal: Verdict | null = null;
   const refuse = (v: Verdict) => void (refusal ??= v);
+  // A change an operator may approve: the tool as it is listed now, pinned if they do.
+  const propose = (tool: Record<string, unknown>, name: string, change: PinProposal['change']): string => {
+    if (!pins || !approved.desk || !request.principal) return '';
+    const d = digestsOf(tool);
+    const h = toolHints(tool);
+    const p = request.principal;
+    const id = approved.desk.propose({ server, tool: name, model: d.model, structure: d.structure, readOnly: h.readOnly, destructive: h.destructive, change }, { requestId: request.id, agent: p.agent, team: p.team, keyId: p.keyId, run: runOf(request.headers) });
+    return id ? `; approval ${id} reviews it` : '';
+  };
   for (const tool of outcome.tools!) {
     if (!isRecord(tool) || typeof tool.name !== 'string') {
       refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', 'the tool list holds an entry without a name'));
       continue;
     }
     const name = tool.name;
-    const pin = pins?.tools.get(name);
-    if (!pin) {
+    const policyPin = pins?.tools.get(name);
+    const operatorPin = pins ? approved.get(server, name) : undefined;
+    if (!policyPin && !operatorPin) {
       const shadowed = shadowedBy(registry, server, name);
       if (shadowed) refuse(block(ID, 'ALT_MCP_TOOL_SHADOWED', `tool ${name} is named like tool ${shadowed.tool} of server ${shadowed.server}`));
-      else if (pins?.unapproved === 'block') refuse(block(ID, 'ALT_MCP_TOOL_UNAPPROVED', `tool ${name} is not approved for this server`));
-      else if (pins) flagged.push(`${name} (unapproved)`);
+      else if (pins?.unapproved === 'block') {
+        refuse(block(ID, 'ALT_MCP_TOOL_UNAPPROVED', `tool ${name} is not approved for this server${propose(tool, name, 'new')}`));
+      } else if (pins) flagged.push(`${name} (unapproved)`);
       continue;
     }
     const digests = digestsOf(tool);
+    // The policy's pin, or the one an operator approved since: whichever the tool reads as.
+    const pin: PinnedTool = [policyPin, operatorPin].find((p) => p?.model === digests.model && p.structure === digests.structure) ?? [policyPin, operatorPin].find((p) => p?.model === digests.model) ?? (policyPin ?? operatorPin)!;
     // Every changed tool is remembered, not just the first: calls to any of them are refused.
     if (digests.model !== pin.model) {
       changed.mark(server, name);
-      refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: what the model reads (description, titles, annotations) differs from the approved pin`));
+      refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: what the model reads (description, titles, annotations) differs from the approved pin${propose(tool, name, 'changed')}`));
       continue;
     }
     if (digests.structure !== pin.structure) {
       if (pins!.structureChange === 'block') {
         changed.mark(server, name);
-        refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: its schema structure differs from the approved pin`));
+        refuse(block(ID, 'ALT_MCP_TOOL_CHANGED', `tool ${name}: its schema structure differs from the approved pin${propose(tool, name, 'changed')}`));
         continue;
       }
       flagged.push(`${name} (schema changed)`);
