@@ -285,6 +285,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       delegation: { roots: () => delegation.roots, budgets: delegationBudgets },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),
+      urls: new Map([...upstreams].map(([name, u]) => [name, u.base.href])),
       enforceOnly: config.enforce_only,
       maxBodyBytes: config.limits.max_body_bytes,
       maxJsonDepth: config.limits.max_json_depth,

@@ -2,7 +2,7 @@
 // (@modelcontextprotocol/server-memory, server-everything, server-filesystem) started by the
 // wrap, the MCP SDK's stdio client talking to the wrap as it would to the server, every message
 // through the agent's chain.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -13,7 +13,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
 import { pinWithCli } from '../helpers/mcp-pin.js';
-import { ROOT } from '../helpers/process.js';
+import { ROOT, runCli } from '../helpers/process.js';
 
 const BIN = join(ROOT, 'bin/altrace.js');
 const serverScript = (name: string) => join(ROOT, `node_modules/@modelcontextprotocol/${name}/dist/index.js`);
@@ -46,11 +46,23 @@ test.before(async () => {
   listed.tools[0]!.description = 'Create entities in the knowledge graph (approved wording)';
   const changed = (await pinWithCli(dir, 'memory-changed', listed)).servers;
   const policy = shippedPolicy();
-  policy.destinations.upstreams.push('mcp:memory', 'mcp:memory-changed', 'mcp:everything', 'mcp:files');
-  policy.mcp = { servers: { ...memory, ...changed } };
+  policy.destinations.upstreams.push('mcp:memory', 'mcp:memory-changed', 'mcp:everything', 'mcp:files', 'mcp:memory-old', 'mcp:retired');
+  // The registry's identity of the server (server.json): memory at the version installed here;
+  // memory-old lists a version that is not what runs; retired is blocked.
+  const installed = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/package.json'), 'utf8')) as { version: string }).version;
+  const serverJson = (version: string) => ({ name: 'io.github.modelcontextprotocol/server-memory', version, repository: { url: 'https://github.com/modelcontextprotocol/servers', source: 'github' }, packages: [{ registryType: 'npm', identifier: '@modelcontextprotocol/server-memory', version, transport: { type: 'stdio' } }] });
+  policy.mcp = {
+    servers: {
+      ...memory,
+      memory: { ...(memory.memory as object), server: serverJson(installed) },
+      ...changed,
+      'memory-old': { server: serverJson('2025.1.1') },
+      retired: { trust: 'blocked' },
+    },
+  };
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
   const stdio = (name: string) => ({ name, transport: 'stdio' });
-  writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [stdio('memory'), stdio('memory-changed'), stdio('everything'), stdio('files')] } }));
+  writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [stdio('memory'), stdio('memory-changed'), stdio('everything'), stdio('files'), stdio('memory-old'), stdio('retired')] } }));
   h = await startHarness({ ALTRACE_CONFIG: join(dir, 'config.yaml'), ALTRACE_POLICY: join(dir, 'policy.yaml') });
   key = (await h.createKey({ agent: 'notes-bot', team: 'support' })).key;
   otherKey = (await h.createKey({ agent: 'other-bot', team: 'support' })).key;
@@ -112,6 +124,24 @@ test.serial('server-memory through the wrap: its pinned tools are listed, a call
   t.true(mine.length >= 5, `the relay, initialize, tools/list and the two calls are decisions of the agent (${mine.length})`);
 });
 
+test.serial('the registry names the package: a launch of another version, or of a blocked server, is refused before the server starts', async (t) => {
+  for (const [server, reason] of [['memory-old', 'ALT_MCP_SERVER_MISMATCH'], ['retired', 'ALT_MCP_SERVER_BLOCKED']] as const) {
+    const marker = join(dir, `${server}-started`);
+    const r = await runCli(['mcp', 'wrap', '--server', server, '--proxy', h.proxyUrl, '--key', key, '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`, join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')]);
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, new RegExp(`refused the relay of MCP server ${server}: 403 ${reason}`));
+    t.false(existsSync(marker), 'the server was never started');
+  }
+  // The audit record says what was launched and what the registry lists. (The wrapped
+  // server-memory of the first test was launched at the listed version: it ran.)
+  await runCli(['mcp', 'wrap', '--server', 'memory-old', '--proxy', h.proxyUrl, '--key', key, '--', process.execPath, serverScript('server-memory')]);
+  await h.control('GET', '/audit/checkpoint');
+  const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { decision?: { reason: string; detail?: string } }[] };
+  const details = records.filter((r) => r.decision?.reason === 'ALT_MCP_SERVER_MISMATCH').map((r) => r.decision!.detail ?? '');
+  t.true(details.some((d) => /^launched npm:@modelcontextprotocol\/server-memory@\d[\w.]*; the registry lists npm:@modelcontextprotocol\/server-memory@2025\.1\.1$/.test(d)), details.join(' | '));
+  t.true(details.some((d) => /could not name the package/.test(d)), 'a launch through node -e is not one the wrap can name');
+});
+
 test.serial('a stdio server whose tool no longer reads as approved is refused through the wrap, naming the tool', async (t) => {
   const r = await wrapped('memory-changed', [process.execPath, serverScript('server-memory')], (client) => refusal(() => client.listTools()));
   t.is(r.reason, 'ALT_MCP_TOOL_CHANGED');
@@ -142,13 +172,13 @@ test.serial('server-filesystem: a file is read through the wrap; a file holding 
 test.serial('without its relay a stdio server is not reached, and a relay opened with one key does not serve another', async (t) => {
   const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
   const post = (k: string, relay?: string) =>
-    fetch(`${h.proxyUrl}/mcp/memory`, { method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(relay ? { 'x-altrace-relay': relay } : {}) }, body: JSON.stringify(initialize) });
+    fetch(`${h.proxyUrl}/mcp/everything`, { method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(relay ? { 'x-altrace-relay': relay } : {}) }, body: JSON.stringify(initialize) });
   const bare = await post(key);
   t.is(bare.status, 403);
   t.is(bare.headers.get('x-altrace-reason'), 'ALT_MCP_RELAY_MISSING');
   // A relay opened by notes-bot: other-bot presenting its id is refused, notes-bot is served.
   const abort = new AbortController();
-  const opened = await fetch(`${h.proxyUrl}/mcp/memory`, { headers: { authorization: `Bearer ${key}`, 'x-altrace-relay': 'open' }, signal: abort.signal });
+  const opened = await fetch(`${h.proxyUrl}/mcp/everything`, { headers: { authorization: `Bearer ${key}`, 'x-altrace-relay': 'open' }, signal: abort.signal });
   t.is(opened.status, 200);
   const reader = opened.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);

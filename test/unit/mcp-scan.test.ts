@@ -207,3 +207,42 @@ test('--emit-config writes the configuration with each stdio server started thro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--policy holds each server against the registry; what --emit-policy writes for pinned launches is a registry they pass', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-mcp-registry-'));
+  try {
+    const config = {
+      mcpServers: {
+        files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2026.8.31', '/srv/shared'] },
+        fetch: { command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        notes: { command: 'node', args: ['/opt/notes/server.js'] },
+        docs: { url: 'http://127.0.0.1:8080/mcp/docs' },
+      },
+    };
+    writeFileSync(join(dir, 'mcp.json'), JSON.stringify(config));
+    const emitted = await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--emit-policy', join(dir, 'fragment.yaml')]);
+    t.is(emitted.code, 0, emitted.stderr);
+    const fragment = parseYaml(readFileSync(join(dir, 'fragment.yaml'), 'utf8')) as { destinations: { upstreams: string[] }; mcp: { servers: Record<string, { unapproved?: string; server?: { packages: { registryType: string; identifier: string; version: string }[] } }> } };
+    t.deepEqual(fragment.mcp.servers.files!.server!.packages[0], { registryType: 'npm', identifier: '@modelcontextprotocol/server-filesystem', version: '2026.8.31', transport: { type: 'stdio' } } as never);
+    t.like(fragment.mcp.servers.fetch!.server!.packages[0], { registryType: 'pypi', identifier: 'mcp-server-fetch', version: '2025.4.7' });
+    t.is(fragment.mcp.servers.files!.unapproved, 'flag', 'no tools pinned: flagged, not refused');
+    t.false('notes' in fragment.mcp.servers, 'nothing names what node /opt/notes/server.js runs');
+    const policy = shippedPolicy();
+    policy.destinations.upstreams.push(...fragment.destinations.upstreams);
+    policy.mcp = { servers: { ...fragment.mcp.servers, docs: { trust: 'blocked' } } };
+    writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+    const held = JSON.parse((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--policy', join(dir, 'policy.yaml'), '--json'])).stdout) as Report;
+    const registry = held.findings.filter((f) => f.rule.startsWith('server-')).map((f) => `${f.rule} ${f.server}`).sort();
+    t.deepEqual(registry, ['server-blocked docs', 'server-unregistered notes']);
+    // The config moves on to another version: the registry no longer names what it launches.
+    config.mcpServers.files.args[1] = '@modelcontextprotocol/server-filesystem@2026.9.1';
+    writeFileSync(join(dir, 'mcp.json'), JSON.stringify(config));
+    const moved = JSON.parse((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--policy', join(dir, 'policy.yaml'), '--json'])).stdout) as Report;
+    const mismatch = moved.findings.find((f) => f.rule === 'server-mismatch');
+    t.is(mismatch?.server, 'files');
+    t.regex(mismatch!.message, /launches npm:@modelcontextprotocol\/server-filesystem@2026\.9\.1; the registry lists npm:@modelcontextprotocol\/server-filesystem@2026\.8\.31/);
+    t.is((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--policy', join(dir, 'nope.yaml')])).code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

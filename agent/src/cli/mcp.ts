@@ -10,6 +10,8 @@ import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry }
 import { checkConfigs, SEVERITIES, sortFindings, type Severity } from '../mcp/config-checks.js';
 import { pinTools, policyFragment, wrappedConfig } from '../mcp/emit.js';
 import { listLiveTools, liveToolFindings } from '../mcp/live-tools.js';
+import { registryFindings } from '../mcp/registry-checks.js';
+import { loadPolicy } from '../policy/load.js';
 import { toSarif } from '../mcp/sarif.js';
 import { evaluateTools } from '../mcp/tool-eval.js';
 import { packageVersion } from './version.js';
@@ -18,7 +20,7 @@ const HELP = `altrace mcp — MCP servers, before they are trusted
 
 Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
-                   [--emit-policy OUT] [--emit-config OUT]
+                   [--policy FILE] [--emit-policy OUT] [--emit-config OUT]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
   altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
@@ -39,6 +41,9 @@ scan     Reads MCP client configurations — the FILEs given, or with --all (the
                     read its tool list and scan it as the proxy would: instructions to the model,
                     covert markers, secrets, names shadowing another server's tools. Runs the
                     configured commands: use on configurations you would run anyway
+         --policy FILE  hold each server against the policy's registry (mcp.servers): not
+                    registered, blocked, or launching another package or version than its
+                    server.json lists (what the proxy would refuse)
          --emit-policy OUT   write the policy entries that govern these servers: destinations and,
                     with --connect, every tool pinned as listed now (review before merging); the
                     agent-config entries they need head the file as a comment
@@ -77,6 +82,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       connect: { type: 'boolean' },
       'emit-policy': { type: 'string' },
       'emit-config': { type: 'string' },
+      policy: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,6 +98,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const failOn = (values['fail-on'] ?? 'high') as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
   for (const f of files) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
+  if (values.policy !== undefined && !existsSync(values.policy)) throw new UsageError(`--policy ${values.policy}: no such file`);
   const emitConfig = values['emit-config'];
   if (emitConfig !== undefined && (files.length !== 1 || values.all)) throw new UsageError('--emit-config rewrites one configuration: give exactly one FILE');
 
@@ -115,7 +122,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   }
   const detectors = shippedDetectors();
   const live = values.connect ? await Promise.all(servers.map((s) => listLiveTools(s, CONNECT_TIMEOUT_MS))) : [];
-  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors)]);
+  const registry = values.policy !== undefined ? registryFindings(servers, loadPolicy(values.policy).mcp, values.policy) : [];
+  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors), ...registry]);
   if (values['emit-policy'] !== undefined) {
     writeReplacing(values['emit-policy'], policyFragment(servers, live));
     process.stderr.write(`wrote ${values['emit-policy']}: ${servers.length} server${servers.length === 1 ? '' : 's'}, ${live.filter((l) => l.tools).reduce((n, l) => n + l.tools!.length, 0)} tools pinned\n`);

@@ -1,7 +1,7 @@
 // What a configured MCP server risks before it says a word: credentials written into the config,
 // commands a shell will interpret, packages fetched unpinned at every start, and the reach it is
 // given. Offline: nothing in a config leaves the machine.
-import type { DetectorSet } from '../../../proxy/src/index.js';
+import { LAUNCHERS, packageSpec, type DetectorSet } from '../../../proxy/src/index.js';
 import type { McpServerEntry } from './client-configs.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -22,12 +22,12 @@ const REFERENCE = /^\$\{[^}]+\}$|^\$[A-Z_][A-Z0-9_]*$|^%[A-Z_][A-Z0-9_]*%$/i;
 const SECRET_NAME = /(?:^|_|-)(?:token|secret|password|passwd|pat|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)(?:$|_|-)/i;
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'fish', 'cmd', 'cmd.exe', 'powershell', 'powershell.exe', 'pwsh']);
 const NPM_PINNED = /^(?:@[^/@\s]+\/)?[^@\s]+@\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/;
-/** Launchers that fetch and run a package at every start. */
-const LAUNCHERS: Record<string, { pinned: (spec: string) => boolean; flagValue: Set<string> }> = {
-  npx: { pinned: (s) => NPM_PINNED.test(s), flagValue: new Set(['-p', '--package', '-c', '--call']) },
-  bunx: { pinned: (s) => NPM_PINNED.test(s), flagValue: new Set(['-p', '--package']) },
-  uvx: { pinned: (s) => /^[\w.-]+(?:\[[\w,.-]+\])?==\d[\w.]*$/.test(s), flagValue: new Set(['--from', '--with', '--python', '-p']) },
-  pipx: { pinned: (s) => /^[\w.-]+==\d[\w.]*$/.test(s), flagValue: new Set(['--spec']) },
+/** Whether a launcher's package spec names an exact version. */
+const PINNED: Record<string, (spec: string) => boolean> = {
+  npx: (s) => NPM_PINNED.test(s),
+  bunx: (s) => NPM_PINNED.test(s),
+  uvx: (s) => /^[\w.-]+(?:\[[\w,.-]+\])?==\d[\w.]*$/.test(s),
+  pipx: (s) => /^[\w.-]+==\d[\w.]*$/.test(s),
 };
 const base = (command: string) => command.split(/[\\/]/).pop()!.toLowerCase();
 
@@ -79,8 +79,8 @@ function commandFindings(s: McpServerEntry): ConfigFinding[] {
   }
   const launcher = LAUNCHERS[cmd];
   if (launcher) {
-    const spec = packageSpec(s.args, launcher.flagValue);
-    if (spec && !launcher.pinned(spec)) {
+    const spec = packageSpec(s.args, launcher.valueFlags, launcher.packageFlags);
+    if (spec && !PINNED[cmd]!(spec)) {
       out.push({ rule: 'package-unpinned', severity: 'medium', server: s.name, file: s.file, at: `${s.at}.args`, message: `${cmd} fetches ${spec} at every start without an exact version: whatever is published next runs with this client's access (pin ${cmd === 'uvx' || cmd === 'pipx' ? 'name==x.y.z' : 'name@x.y.z'})` });
     }
     if (cmd === 'npx' && s.args.some((a) => a === '-y' || a === '--yes')) {
@@ -96,17 +96,6 @@ function commandFindings(s: McpServerEntry): ConfigFinding[] {
     });
   }
   return out;
-}
-
-/** The package a launcher runs: the first argument that is not a flag (nor a flag's value). */
-function packageSpec(args: readonly string[], flagValue: ReadonlySet<string>): string | null {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (flagValue.has(a)) return args[i + 1] ?? null;
-    if (a.startsWith('-')) continue;
-    return a;
-  }
-  return null;
 }
 
 function scopeFindings(s: McpServerEntry): ConfigFinding[] {

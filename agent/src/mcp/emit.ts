@@ -5,6 +5,7 @@
 import { stringify as stringifyYaml } from 'yaml';
 import { toolDigests, toolHints } from '../../../proxy/src/index.js';
 import { readConfigDocument, serverObjects, unwrap, type McpServerEntry } from './client-configs.js';
+import { launchIdentity } from './launch.js';
 import type { LiveList } from './live-tools.js';
 
 /** A server name the agent config accepts (mcp.servers[].name): lower case, [a-z0-9._-], at most 64. */
@@ -51,8 +52,19 @@ export function wrappedConfig(file: string): { text: string; wrapped: { server: 
 export function policyFragment(servers: readonly McpServerEntry[], live: readonly LiveList[]): string {
   const names = new Map<string, McpServerEntry>();
   for (const s of servers) names.set(s.wrapped || governedName(s.name), s);
-  const registry: Record<string, unknown> = {};
-  for (const l of live) if (l.tools) registry[l.server.wrapped || governedName(l.server.name)] = { tools: pinTools(l.tools) };
+  const registry: Record<string, Record<string, unknown>> = {};
+  const entryOf = (name: string) => (registry[name] ??= {});
+  for (const l of live) if (l.tools) entryOf(l.server.wrapped || governedName(l.server.name)).tools = pinTools(l.tools);
+  // What each pinned launch runs, as server.json names it: a relay opens only for that package at that version.
+  for (const [name, s] of names) {
+    const launched = s.command ? launchIdentity(s.command, s.args) : null;
+    if (launched?.version) {
+      const { registryType, identifier, version } = launched;
+      entryOf(name).server = { name: `local.altrace/${name}`, version, packages: [{ registryType, identifier, version, transport: { type: 'stdio' } }] };
+    }
+  }
+  // A registered server with no pinned tools would have every tool refused: flagged instead until pinned.
+  for (const entry of Object.values(registry)) if (!entry.tools) entry.unapproved = 'flag';
   const config = [...names].map(([name, s]) => (s.command ? { name, transport: 'stdio' } : { name, url: s.url }));
   const head = [
     '# altrace mcp scan --emit-policy: merge into the policy file (policies/default.yaml).',
@@ -60,6 +72,8 @@ export function policyFragment(servers: readonly McpServerEntry[], live: readonl
     '# The agent config (config.yaml) names the servers:',
     ...stringifyYaml({ mcp: { servers: config } }).trimEnd().split('\n').map((l) => `#   ${l}`),
     ...(live.length === 0 ? ['# No tools pinned: run the scan with --connect to list and pin them.'] : []),
+    '# server: what each launch runs (server.json shape; the name is local, replace it with the registry\'s).',
+    '# A server with no tools pinned here has unapproved: flag (its tools flagged, not refused) until you pin them.',
   ];
   const policy: Record<string, unknown> = { destinations: { upstreams: [...names.keys()].map((n) => `mcp:${n}`) } };
   if (Object.keys(registry).length > 0) policy.mcp = { servers: registry };

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { formatPackage } from '../../../proxy/src/index.js';
+import { launchIdentity } from './launch.js';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { readSse } from './sse-lines.js';
@@ -56,7 +58,9 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   const endpoint = `${o.proxyUrl.replace(/\/+$/, '')}/mcp/${encodeURIComponent(o.server)}`;
   const auth: Record<string, string> = { authorization: `Bearer ${o.key}`, ...(o.run ? { 'x-altrace-run': o.run } : {}) };
   const relayAbort = new AbortController();
-  const opened = await fetch(endpoint, { headers: { ...auth, accept: 'text/event-stream', 'x-altrace-relay': 'open' }, signal: relayAbort.signal }).catch((err: Error) => {
+  // What it launches, for the registry's server.json packages (stage mcp-registry).
+  const launched = launchIdentity(o.command, o.args);
+  const opened = await fetch(endpoint, { headers: { ...auth, accept: 'text/event-stream', 'x-altrace-relay': 'open', ...(launched ? { 'x-altrace-mcp-package': formatPackage(launched) } : {}) }, signal: relayAbort.signal }).catch((err: Error) => {
     throw new WrapRefused(`cannot reach the Altrace proxy at ${o.proxyUrl}: ${err.cause instanceof Error ? err.cause.message : err.message}`);
   });
   if (!opened.ok || !opened.body || !String(opened.headers.get('content-type')).startsWith('text/event-stream')) {
@@ -276,7 +280,8 @@ async function refusalText(res: Response): Promise<string> {
   try {
     const body = JSON.parse(text) as { error?: { message?: string; data?: { altrace?: { reason?: string; hint?: string } } } };
     const a = body.error?.data?.altrace;
-    if (body.error?.message) return `${res.status} ${a?.reason ? `${a.reason}: ` : ''}${body.error.message}${a?.hint ? ` — ${a.hint}` : ''}`;
+    const message = body.error?.message;
+    if (message) return `${res.status} ${a?.reason ? `${a.reason}: ` : ''}${message}${a?.hint && !message.includes(a.hint) ? ` — ${a.hint}` : ''}`;
   } catch {
     // Not JSON: the status says enough.
   }

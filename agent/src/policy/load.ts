@@ -6,6 +6,7 @@ import {
   PriceTable,
   compileContract,
   compilePolicy,
+  registryProblem,
   type Contract,
   type ContractDocument,
   type Policy,
@@ -92,6 +93,8 @@ export function loadPolicy(file: string): Policy {
     if (ids.has(p.id)) throw new PolicyError(`invalid policy ${file}: response.deny_patterns.${i}.id "${p.id}" is declared twice`, `response.deny_patterns.${i}.id`);
     ids.add(p.id);
   }
+  const registry = registryProblem(d.mcp);
+  if (registry) throw new PolicyError(`invalid policy ${file}: ${registry.field} ${registry.message}`, registry.field);
   resolveClassifiers(file, d);
   const dir = contractsDirOf(file, d);
   const contracts = dir ? loadContracts(dir, d.contracts?.require ?? false) : undefined;

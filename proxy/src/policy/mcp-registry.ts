@@ -2,6 +2,7 @@
 // digests they were approved with, and what to do with a tool that is new or has changed shape.
 
 import type { FlowLabel } from '../mcp-trust/flows.js';
+import type { PackageRef, RegistryType } from '../mcp-trust/package-identity.js';
 
 export interface PinnedTool {
   model: string;
@@ -12,14 +13,36 @@ export interface PinnedTool {
   labels: readonly FlowLabel[] | null;
 }
 
+export type ServerTrust = 'trusted' | 'reviewed' | 'untrusted' | 'blocked';
+
+/** What the registry says the server is (server.json): the packages that may be launched as it, the URLs it may be reached at. */
+export interface ServerIdentity {
+  name: string;
+  version: string;
+  /** Null: server.json lists no packages (nothing to hold a launch against). */
+  packages: readonly PackageRef[] | null;
+  remotes: readonly string[] | null;
+  repository: string | null;
+}
+
 export interface McpServerPins {
   tools: ReadonlyMap<string, PinnedTool>;
   unapproved: 'block' | 'flag';
   structureChange: 'block' | 'flag';
+  trust: ServerTrust;
+  identity: ServerIdentity | null;
+}
+
+interface ServerJson {
+  name: string;
+  version: string;
+  repository?: { url: string };
+  packages?: { registryType: string; identifier: string; version: string }[];
+  remotes?: { type: string; url: string }[];
 }
 
 export interface McpRegistryDocument {
-  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag' }>;
+  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson }>;
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
 }
@@ -45,7 +68,39 @@ export function compileMcpRegistry(doc: McpRegistryDocument | undefined): McpReg
         tools: new Map(Object.entries(s.tools ?? {}).map(([tool, p]) => [tool, { model: p.model, structure: p.structure, readOnly: p.read_only ?? null, destructive: p.destructive ?? null, labels: p.labels ?? null }])),
         unapproved: s.unapproved ?? 'block',
         structureChange: s.structure_change ?? 'block',
+        trust: s.trust ?? 'reviewed',
+        identity: s.server ? identityOf(s.server) : null,
       },
     ]),
   );
+}
+
+const KNOWN_REGISTRIES: ReadonlySet<string> = new Set(['npm', 'pypi', 'oci']);
+
+/** A URL as two spellings of it compare: no trailing slash, host lower-cased (new URL does). */
+export function sameUrl(a: string): string {
+  try {
+    return new URL(a).href.replace(/\/+$/, '');
+  } catch {
+    return a.replace(/\/+$/, '');
+  }
+}
+
+function identityOf(s: ServerJson): ServerIdentity {
+  // Registries Altrace cannot name a launch for (nuget, mcpb) match no launch: listed alone, they refuse every relay.
+  const packages = s.packages?.filter((p) => KNOWN_REGISTRIES.has(p.registryType)).map((p) => ({ registryType: p.registryType as RegistryType, identifier: p.registryType === 'pypi' ? p.identifier.toLowerCase() : p.identifier, version: p.version })) ?? null;
+  return { name: s.name, version: s.version, packages: s.packages ? packages : null, remotes: s.remotes?.map((r) => sameUrl(r.url)) ?? null, repository: s.repository?.url ?? null };
+}
+
+/**
+ * What the schema cannot say about `mcp.servers.*.server`: a package version must be one exact
+ * version (server.json refuses ranges and `latest`). The first problem, with its field, or null.
+ */
+export function registryProblem(doc: McpRegistryDocument | undefined): { field: string; message: string } | null {
+  for (const [name, s] of Object.entries(doc?.servers ?? {})) {
+    for (const [i, p] of (s.server?.packages ?? []).entries()) {
+      if (p.version === 'latest' || /(?:^|\.)[xX*](?:$|\.)/.test(p.version)) return { field: `mcp.servers.${name}.server.packages.${i}.version`, message: `"${p.version}" is not one exact version (server.json refuses ranges and latest)` };
+    }
+  }
+  return null;
 }

@@ -40,6 +40,7 @@ import { mcpToolPins } from './mcp-tool-pins.js';
 import { mcpToolCalls } from './mcp-tool-calls.js';
 import { ChangedTools } from '../../mcp-trust/tool-state.js';
 import { ApprovedPins } from '../../mcp-trust/approved-pins.js';
+import { mcpRegistry } from './mcp-registry.js';
 import { ToolFlows } from '../../mcp-trust/flows.js';
 import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
 import { runLoop } from './run-loop.js';
@@ -71,6 +72,8 @@ export interface StageDeps {
   regions: ReadonlyMap<string, string | null>;
   /** The host each upstream is reached at, for contract destinations named by host. */
   hosts: ReadonlyMap<string, string>;
+  /** The base URL each upstream is reached at, for MCP registry entries that list remotes. */
+  urls?: ReadonlyMap<string, string>;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
   /** MCP tool pins operators approved after a change, and where changes are proposed. */
@@ -103,6 +106,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     delegationStage(d.delegation.roots, now),
     contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
     runLoop(d.runs, now),
+    mcpRegistry(d.policy, d.urls ?? new Map()),
     mcpToolCalls(d.policy, changedTools, approvedPins),
     mcpToxicFlow(d.policy, toolFlows, now),
     contentRequest(d.policy, d.detectors, d.scanPool),

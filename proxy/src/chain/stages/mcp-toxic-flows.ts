@@ -7,8 +7,11 @@ import type { RequestStage, ResponseStage } from '../stage.js';
 
 const ID = 'mcp-toxic-flow';
 
+/** A tool's labels: its pin's, else inferred from its name; every tool of an untrusted server brings untrusted content. */
 function labelsOf(policy: PolicyHolder, server: string, tool: string): readonly FlowLabel[] {
-  return policy.current.mcp.get(server)?.tools.get(tool)?.labels ?? inferredLabels(tool);
+  const entry = policy.current.mcp.get(server);
+  const labels = entry?.tools.get(tool)?.labels ?? inferredLabels(tool);
+  return entry?.trust === 'untrusted' && !labels.includes('untrusted_content') ? [...labels, 'untrusted_content'] : labels;
 }
 
 /** The run a flow belongs to: the agent's run id, else the agent itself (its MCP sessions are per server). */

@@ -1,0 +1,34 @@
+// `altrace mcp scan --policy FILE`: each configured server held against the policy's registry
+// (mcp.servers), as the proxy would hold it — before the client starts anything.
+import { formatPackage, sameUrl, type McpServerPins } from '../../../proxy/src/index.js';
+import type { McpServerEntry } from './client-configs.js';
+import type { ConfigFinding } from './config-checks.js';
+import { governedName } from './emit.js';
+import { launchIdentity } from './launch.js';
+
+export function registryFindings(servers: readonly McpServerEntry[], registry: ReadonlyMap<string, McpServerPins>, policyFile: string): ConfigFinding[] {
+  const out: ConfigFinding[] = [];
+  for (const s of servers) {
+    // A client pointed at the proxy (http://…/mcp/NAME) names the server by that path: the proxy's config holds its URL.
+    const proxied = s.url ? /\/mcp\/([a-z0-9][a-z0-9._-]{0,63})\/?$/.exec(new URL(s.url, 'http://x').pathname)?.[1] : undefined;
+    const name = s.wrapped || proxied || governedName(s.name);
+    const entry = registry.get(name);
+    const at = (what: string) => ({ server: s.name, file: s.file, at: `${s.at}${what}` });
+    if (!entry) {
+      out.push({ rule: 'server-unregistered', severity: 'medium', ...at(''), message: `${name} is not in the registry of ${policyFile} (mcp.servers): its tools are not pinned and its package not checked` });
+      continue;
+    }
+    if (entry.trust === 'blocked') out.push({ rule: 'server-blocked', severity: 'high', ...at(''), message: `the registry blocks ${name}: every request to it is refused` });
+    const id = entry.identity;
+    if (id?.packages && s.command) {
+      const launched = launchIdentity(s.command, s.args);
+      const listed = id.packages.map(formatPackage).join(', ');
+      const match = launched && id.packages.some((p) => p.registryType === launched.registryType && p.identifier === launched.identifier && p.version === launched.version);
+      if (!match) out.push({ rule: 'server-mismatch', severity: 'high', ...at('.args'), message: `launches ${launched ? formatPackage(launched) : 'a command no package can be named for'}; the registry lists ${listed}: the proxy refuses its relay` });
+    }
+    if (id?.remotes && s.url && !proxied && !id.remotes.includes(sameUrl(s.url))) {
+      out.push({ rule: 'server-mismatch', severity: 'high', ...at('.url'), message: `points at ${sameUrl(s.url)}; the registry lists ${id.remotes.join(', ')}` });
+    }
+  }
+  return out;
+}
