@@ -4,12 +4,12 @@
 import { join } from 'node:path';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import { mcpToolPins } from '../../proxy/src/chain/stages/mcp-tool-pins.js';
+import { mcpToolDescriptions } from '../../proxy/src/chain/stages/mcp-tool-descriptions.js';
 import { ApprovedPins } from '../../proxy/src/mcp-trust/approved-pins.js';
 import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { toolDigests } from '../../proxy/src/mcp-trust/tool-digest.js';
 import { ChangedTools } from '../../proxy/src/mcp-trust/tool-state.js';
 import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
-import { mcpText } from '../../proxy/src/providers/mcp/stream.js';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
 import { ROOT } from '../helpers/process.js';
 import { f, pct } from './common.js';
@@ -42,8 +42,8 @@ measure('pinning (digests against pins)', (list) => {
   const inspector = stage.open({ request, streaming: false, maskable: false })!;
   if (inspector.inspect([{ text: '', outcomes: [{ id: 1, failed: false, tools: list }] }])) throw new Error('the pinned list was refused');
 });
-const INJECTION = new Set(['injection', 'secrets'] as const);
-measure('description scanning (injection, secrets)', (list) => {
-  const text = mcpText({ jsonrpc: '2.0', id: 1, result: { tools: list } });
-  set.scan(text, INJECTION);
+const descriptions = mcpToolDescriptions(new PolicyHolder(compilePolicy({ version: 1 }, 'bench')), set);
+measure('description scanning (stage mcp-tool-descriptions)', (list) => {
+  const inspector = descriptions.open({ request, streaming: false, maskable: false })!;
+  if (inspector.inspect([{ text: '', outcomes: [{ id: 1, failed: false, tools: list }] }])) throw new Error('the honest list was refused');
 });

@@ -45,6 +45,7 @@ export interface McpRegistryDocument {
   servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson }>;
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
+  descriptions?: 'block' | 'flag';
 }
 
 /** Server name → its pins; a server the registry does not list is not checked. */

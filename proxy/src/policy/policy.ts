@@ -52,6 +52,8 @@ export interface Policy {
   mcp: McpRegistry;
   /** Untrusted content, then private data, then a public sink in one run: null when off. */
   toxicFlows: ToxicFlowPolicy | null;
+  /** A poisoned tool definition in a tools/list answer: refuse the list, or deliver it flagged. */
+  mcpDescriptions: 'block' | 'flag';
 }
 
 import { globToRegExp } from './globs.js';
@@ -79,6 +81,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
     contracts,
     mcp: compileMcpRegistry(doc.mcp),
     toxicFlows: compileToxicFlows(doc.mcp),
+    mcpDescriptions: doc.mcp?.descriptions ?? 'block',
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

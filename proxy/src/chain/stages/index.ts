@@ -41,6 +41,7 @@ import { mcpToolCalls } from './mcp-tool-calls.js';
 import { ChangedTools } from '../../mcp-trust/tool-state.js';
 import { ApprovedPins } from '../../mcp-trust/approved-pins.js';
 import { mcpRegistry } from './mcp-registry.js';
+import { mcpToolDescriptions } from './mcp-tool-descriptions.js';
 import { ToolFlows } from '../../mcp-trust/flows.js';
 import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
 import { runLoop } from './run-loop.js';
@@ -118,6 +119,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
     mcpToolPins(d.policy, changedTools, approvedPins),
+    mcpToolDescriptions(d.policy, d.detectors),
     mcpFlowRecord(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
