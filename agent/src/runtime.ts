@@ -235,9 +235,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       logger.error({ digest: pushed.digest, err: (err as Error).message }, 'the fleet policy does not load on this node; the last good policy stays in force');
     }
   };
+  // MCP tool pins operators approved after a change: from this node's store, or from the control plane's stream.
+  const approvedPins = new ApprovedPins();
   if (config.fleet.control_plane) {
     try {
-      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger }, store, audit, applyFleetPolicy, packageVersion(), logger, metrics.registry);
+      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger, pins: approvedPins }, store, audit, applyFleetPolicy, packageVersion(), logger, metrics.registry);
     } catch (err) {
       await audit?.close();
       await countDispatcher.close();
@@ -252,9 +254,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   }, clock);
   const { budgets: budgetService, enforcement, approvals, delegation } = services;
   followed?.bindApprovals(approvals);
-  // A changed MCP tool opens an approval that pins it when approved; on a followed node a change is only refused (docs/mcp.md).
-  const approvedPins = new ApprovedPins();
-  if (!followed) approvals.pinReviews = await PinReviewService.open(store, approvedPins, logger, clock);
+  // A changed MCP tool opens an approval that pins it when approved: in this node's store, or on its control plane.
+  const pinReviews = await PinReviewService.open(followed?.store ?? store, approvedPins, logger, clock, followed?.follower ?? null);
+  // A followed node's reviews are decided on its control plane, which writes the pin.
+  if (!followed) approvals.pinReviews = pinReviews;
   enforcement.onError = (err, agent) => logger.error({ agent, err: err.message }, 'enforcement level change not committed; the agent keeps its level');
   const secretRulesPath = join(packageRoot, 'policies', 'rules', 'gitleaks.toml');
   const scanPool = new ScanPool({ threads: config.scan.workers, secretRulesPath, workerHeapMb: config.scan.worker_heap_mb });

@@ -200,8 +200,9 @@ postgresSuite(() => {
         ...['kill.put', 'kill.put', 'kill.put', 'kill.delete'],
         ...['level.put', 'level.put', 'level.put'],
         ...['budget.put', 'budget.put', 'budget.put', 'budget.delete'],
-        // Three asked, one decided, a pin review asked, two expired; pins themselves are not fleet changes yet.
+        // Three asked, one decided, a pin review asked, two expired; then three approved pins.
         ...['approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put', 'approval.put'],
+        ...['mcp_pin.put', 'mcp_pin.put', 'mcp_pin.put'],
       ],
     );
     t.deepEqual(changes[2]!.payload, { ...KEY, models: ['gpt-4o-mini'], revokedAt: T0 + 5000 });

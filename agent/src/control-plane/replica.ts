@@ -2,7 +2,7 @@
 // PostgreSQL; its registries follow the change log, so any replica answers any call; it serves
 // the control API of SPEC.md, enrollment and the node stream.
 import { hostname } from 'node:os';
-import { AgentLevels, AuthFailures, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger } from '../../../proxy/src/index.js';
+import { AgentLevels, ApprovedPins, AuthFailures, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger } from '../../../proxy/src/index.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { AuditService } from '../audit/service.js';
 import type { Config } from '../config/config.js';
@@ -20,6 +20,7 @@ import { FleetMetrics } from '../fleet/metrics.js';
 import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
 import { FleetNodeService } from '../services/fleet-node-service.js';
+import { PinReviewService } from '../services/pin-review-service.js';
 import { openServices } from '../services/open-services.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import { PgStore } from '../state/postgres/index.js';
@@ -93,6 +94,8 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     if (audit) closers.push(() => audit.close());
     const services = await openServices(store, registries, policy, config, (c) => logger.info({ agent: c.agent, from: c.from, to: c.to, by: c.by }, 'agent enforcement level changed'), Date.now, 'replica');
     approvals = services.approvals;
+    // Approving a node's MCP pin review writes the pin here; nodes learn it from the change log.
+    services.approvals.pinReviews = await PinReviewService.open(store, new ApprovedPins(), logger);
     const metrics = new ProxyMetrics();
     collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
     const fleetMetrics = new FleetMetrics(metrics.registry);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import type { AgentLevels, BudgetLedger, KeyRegistry, KillSwitches, Logger } from '../../../proxy/src/index.js';
+import type { AgentLevels, ApprovedPins, BudgetLedger, KeyRegistry, KillSwitches, Logger } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { FleetMetrics } from '../fleet/metrics.js';
@@ -39,7 +39,7 @@ export function controlPlaneUrls(value: string): URL[] {
 export async function followControlPlane(
   config: Config,
   env: NodeJS.ProcessEnv,
-  r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger },
+  r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger; pins: ApprovedPins },
   local: SqliteStore,
   /** The node's audit log, shipped to the control plane; null when it is disabled. */
   audit: { verifierKey: string } | null,
@@ -79,7 +79,15 @@ export async function followControlPlane(
     maxStalenessMs: config.fleet.max_staleness_s * 1000,
     onStale: config.fleet.on_stale,
     version,
-    registries: { ...r, tokens, onPolicy: (p) => onPolicy(p as PushedPolicy), onBudget: (b) => leases.prefetch(b), onApproval, onApprovalGone: (id) => pendingApprovals.delete(id) },
+    registries: {
+      ...r,
+      tokens,
+      onPolicy: (p) => onPolicy(p as PushedPolicy),
+      onBudget: (b) => leases.prefetch(b),
+      onApproval,
+      onApprovalGone: (id) => pendingApprovals.delete(id),
+      onMcpPin: (p) => r.pins.set(p.server, p.tool, { model: p.model, structure: p.structure, readOnly: p.readOnly, destructive: p.destructive, labels: null }),
+    },
     logger,
     metrics: new FleetMetrics(registry),
   });

@@ -2,7 +2,7 @@
 // applied, in version order, to the registries the hot path reads, and kept compacted — the
 // latest put of each thing — so that it can be written to disk and restored from it.
 import type { AgentLevel, AgentLevels, Budget, BudgetLedger, BudgetScope, KeyRegistry, KillScope, KillSwitch, KillSwitches, VirtualKey } from '../../../proxy/src/index.js';
-import type { ApprovalRecord, OperatorToken } from '../state/store.js';
+import type { ApprovalRecord, ApprovedPinRecord, OperatorToken } from '../state/store.js';
 import type { Change } from '../state/postgres/index.js';
 
 /** The registries a followed node decides from, filled from the stream instead of SQLite. */
@@ -21,6 +21,8 @@ export interface FollowedRegistries {
   onApproval?: (a: ApprovalRecord) => void;
   /** A pending approval a snapshot no longer holds (decided while this node was not listening). */
   onApprovalGone?: (id: string) => void;
+  /** An MCP tool pin approved on the control plane: the node's listings of that tool match it. */
+  onMcpPin?: (p: ApprovedPinRecord) => void;
 }
 
 export type Applied = 'applied' | 'duplicate' | 'gap';
@@ -106,6 +108,8 @@ export class FollowedState {
         return this.r.onApproval?.(p as unknown as ApprovalRecord);
       case 'policy.put':
         return this.r.onPolicy?.(p);
+      case 'mcp_pin.put':
+        return this.r.onMcpPin?.(p as unknown as ApprovedPinRecord);
       default:
         return;
     }
@@ -160,6 +164,8 @@ export function identity(c: Change): string {
       return `approval:${p.id}`;
     case 'policy.put':
       return 'policy';
+    case 'mcp_pin.put':
+      return `mcp_pin:${p.server}/${p.tool}`;
   }
 }
 

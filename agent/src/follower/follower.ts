@@ -4,11 +4,12 @@
 // changes them, and says (FleetFreshness) when the node has gone too long without word.
 import { join } from 'node:path';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
-import type { AgentLevel, FleetFreshness, KillSwitch, Logger, SpendRow } from '../../../proxy/src/index.js';
+import type { AgentLevel, FleetFreshness, KillSwitch, Logger, PinProposal, SpendRow } from '../../../proxy/src/index.js';
 import { FLEET_CONTENT_TYPE, FrameDecoder, FrameError, FrameSequence, encodeFrame, type Frame } from '../fleet/frames.js';
 import type { FleetMetrics } from '../fleet/metrics.js';
 import { FollowedState, type FollowedRegistries } from './followed-state.js';
 import type { RemoteApprovals } from '../services/approval-service.js';
+import type { RemotePinReviews } from '../services/pin-review-service.js';
 import type { ApprovalRecord } from '../state/store.js';
 import type { SeenAgent } from '../state/postgres/index.js';
 import type { NodeWrites } from './followed-store.js';
@@ -63,7 +64,7 @@ export interface NodeReporter {
 /** Spend rows kept for the control plane while the stream is down; past this the oldest go (the node's own store keeps them all). */
 const MAX_QUEUED_SPEND_ROWS = 50_000;
 
-export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
+export class Follower implements FleetFreshness, RemoteApprovals, RemotePinReviews, NodeWrites {
   readonly state: FollowedState;
   #identity: NodeIdentity;
   #urlIndex = 0;
@@ -365,6 +366,15 @@ export class Follower implements FleetFreshness, RemoteApprovals, NodeWrites {
       this.#approvalAcks.set(record.id, { resolve, timer });
       send({ approval_open: { record: Buffer.from(JSON.stringify(record)), arguments: args ?? '', has_arguments: args !== null } });
     });
+  }
+
+  /**
+   * An MCP pin review, asked of the control plane with its proposal. Nothing waits on it (the
+   * listing was refused already): no acknowledgement is awaited, and unheard it is asked again
+   * at a later listing after a restart.
+   */
+  proposePin(record: ApprovalRecord, proposal: PinProposal): void {
+    this.#send?.({ approval_open: { record: Buffer.from(JSON.stringify({ ...record, pin: proposal })), arguments: '', has_arguments: false } });
   }
 
   expire(id: string, reason: string, at: number): void {

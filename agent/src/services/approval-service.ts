@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk } from '../../../proxy/src/index.js';
+import type { ApprovalAnswer, ApprovalAsk, ApprovalDesk, PinProposal } from '../../../proxy/src/index.js';
 import { canSeeTeam, requireTeam } from './team-scope.js';
 import type { Operator } from './operator.js';
 import { ControlError, notOneOf } from '../errors.js';
@@ -150,10 +150,27 @@ export class ApprovalService implements ApprovalDesk {
   }
 
   /** Control plane: a node's question, stored (pending); its arguments kept here while it waits. */
-  async openRemote(record: ApprovalRecord, args: string | null): Promise<void> {
+  async openRemote(record: ApprovalRecord & { pin?: unknown }, args: string | null): Promise<void> {
     if (record.status !== 'pending' || !/^apr_[A-Za-z0-9_-]{1,64}$/.test(record.id)) throw new ControlError('ALT_INVALID_FIELD', `approval ${JSON.stringify(String(record.id).slice(0, 80))} from a node is not a pending approval`, 'id');
+    if (record.kind === 'mcp-pin') return this.#openPinReview(record);
     await this.store.insertApproval(record);
     this.#remoteArguments.set(record.id, args);
+  }
+
+  /**
+   * Control plane: a node's MCP pin review, stored with its proposal — once per change, however
+   * many nodes list the changed tool, or how often one asks again after a restart.
+   */
+  async #openPinReview(r: ApprovalRecord & { pin?: unknown }): Promise<void> {
+    const p = proposalOf(r.pin);
+    if (!p) throw new ControlError('ALT_INVALID_FIELD', `mcp-pin approval ${r.id} from a node carries no valid proposal`, 'pin');
+    const { pin: _sent, ...record } = r;
+    await this.store.transaction(async (tx) => {
+      const asked = await tx.listPinProposals();
+      if (asked.some((q) => q.status !== 'expired' && q.server === p.server && q.tool === p.tool && q.model === p.model && q.structure === p.structure)) return;
+      await tx.insertApproval(record);
+      await tx.insertPinProposal({ approvalId: record.id, ...p });
+    });
   }
 
   /** Control plane: a node's question expired unanswered; false when it was decided first. */
@@ -231,4 +248,17 @@ export function approvalView(r: ApprovalRecord, args: string | null) {
     decided_by: r.decidedBy,
     reason: r.reason,
   };
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** A proposal as a node sends it, checked field by field (a node's word is input like any other). */
+function proposalOf(v: unknown): PinProposal | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const p = v as Record<string, unknown>;
+  const hint = (x: unknown) => x === null || typeof x === 'boolean';
+  if (typeof p.server !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(p.server) || typeof p.tool !== 'string' || p.tool.length === 0 || p.tool.length > 128) return null;
+  if (typeof p.model !== 'string' || !DIGEST.test(p.model) || typeof p.structure !== 'string' || !DIGEST.test(p.structure) || !hint(p.readOnly) || !hint(p.destructive)) return null;
+  if (p.change !== 'changed' && p.change !== 'new') return null;
+  return { server: p.server, tool: p.tool, model: p.model, structure: p.structure, readOnly: p.readOnly as boolean | null, destructive: p.destructive as boolean | null, change: p.change };
 }

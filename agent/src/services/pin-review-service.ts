@@ -6,6 +6,11 @@ import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord } from '../state
 /** How long a pin review stays open: nothing waits on it, the list is refused meanwhile. */
 const REVIEW_MS = 30 * 24 * 3_600_000;
 
+/** A followed node's way to ask: its control plane stores the review (with the proposal) and every node learns the approval. */
+export interface RemotePinReviews {
+  proposePin(record: ApprovalRecord, proposal: PinProposal): void;
+}
+
 const keyOf = (p: { server: string; tool: string; model: string; structure: string }): string => `${p.server}\0${p.tool}\0${p.model}\0${p.structure}`;
 
 /**
@@ -25,11 +30,15 @@ export class PinReviewService implements PinReviewDesk {
     private readonly pins: ApprovedPins,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly remote: RemotePinReviews | null,
   ) {}
 
-  /** Fills the overlay with the pins approved so far and remembers what was asked. */
-  static async open(store: ServiceStore, pins: ApprovedPins, log: Logger, now: () => number = Date.now): Promise<PinReviewService> {
-    const service = new PinReviewService(store, pins, log, now);
+  /**
+   * Fills the overlay with the pins approved so far and remembers what was asked. On a followed
+   * node (`remote`) both come from the control plane's stream instead, and reviews are asked there.
+   */
+  static async open(store: ServiceStore, pins: ApprovedPins, log: Logger, now: () => number = Date.now, remote: RemotePinReviews | null = null): Promise<PinReviewService> {
+    const service = new PinReviewService(store, pins, log, now, remote);
     for (const p of await store.listApprovedPins()) pins.set(p.server, p.tool, { model: p.model, structure: p.structure, readOnly: p.readOnly, destructive: p.destructive, labels: null });
     // An expired review may be asked again; the others stand.
     for (const p of await store.listPinProposals()) if (p.status !== 'expired') service.#asked.set(keyOf(p), { id: p.approvalId, status: p.status });
@@ -57,6 +66,11 @@ export class PinReviewService implements PinReviewDesk {
       reason: null,
     };
     this.#asked.set(key, { id: record.id, status: 'pending' });
+    if (this.remote) {
+      // The control plane keeps one review per change, however many nodes (or restarts of this one) ask.
+      this.remote.proposePin(record, p);
+      return record.id;
+    }
     this.store
       .transaction(async (tx) => {
         await tx.insertApproval(record);

@@ -20,6 +20,8 @@ export type ChangeKind =
   | 'budget.put'
   | 'budget.delete'
   | 'approval.put'
+  /** An MCP tool pin an operator approved (an mcp-pin approval): the newest per server and tool. */
+  | 'mcp_pin.put'
   /** The policy and its contracts an operator pushed (a PolicyBundle with its digest): kept only here. */
   | 'policy.put';
 

@@ -219,7 +219,6 @@ export class PgOperations implements StoreOperations {
     return rows.length;
   }
 
-  // Pins are not fleet changes yet: nodes following a control plane open no pin reviews (docs/mcp.md).
   async insertPinProposal(p: PinProposalRecord): Promise<void> {
     await this.#query('INSERT INTO mcp_pin_proposals (approval_id, server, tool, model, structure, read_only, destructive, change) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [p.approvalId, p.server, p.tool, p.model, p.structure, p.readOnly, p.destructive, p.change]);
   }
@@ -235,11 +234,14 @@ export class PgOperations implements StoreOperations {
   }
 
   async putApprovedPin(p: ApprovedPinRecord): Promise<void> {
+    await this.changes.lock();
     await this.#query(
       `INSERT INTO mcp_pins (server, tool, model, structure, read_only, destructive, approval_id, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (server, tool) DO UPDATE SET model = EXCLUDED.model, structure = EXCLUDED.structure, read_only = EXCLUDED.read_only, destructive = EXCLUDED.destructive, approval_id = EXCLUDED.approval_id, approved_by = EXCLUDED.approved_by, approved_at = EXCLUDED.approved_at`,
       [p.server, p.tool, p.model, p.structure, p.readOnly, p.destructive, p.approvalId, p.approvedBy, toDate(p.approvedAt)],
     );
+    // Every node's listings of that tool match it from the next delta on.
+    await this.changes.append('mcp_pin.put', p);
   }
 
   async listApprovedPins(): Promise<ApprovedPinRecord[]> {
