@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { McpTestServer } from '../fixtures/mcp-server.js';
+import { SigstoreInstance } from '../fixtures/sigstore-instance.js';
 import { shippedPolicy } from '../helpers/policy.js';
 import { ROOT, runCli } from '../helpers/process.js';
 
@@ -242,6 +243,43 @@ test('--policy holds each server against the registry; what --emit-policy writes
     t.is(mismatch?.server, 'files');
     t.regex(mismatch!.message, /launches npm:@modelcontextprotocol\/server-filesystem@2026\.9\.1; the registry lists npm:@modelcontextprotocol\/server-filesystem@2026\.8\.31/);
     t.is((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--policy', join(dir, 'nope.yaml')])).code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--provenance verifies each pinned npm package offline from cached attestations: held to the registry\'s repository; absent, forged or foreign ones are findings', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-mcp-provenance-'));
+  try {
+    const REPO = 'https://github.com/modelcontextprotocol/servers';
+    const sigstore = await SigstoreInstance.start();
+    const stranger = await SigstoreInstance.start();
+    const cache = join(dir, 'attestations');
+    const save = async (name: string, version: string, document: unknown) => {
+      mkdirSync(join(cache, name.split('/')[0]!), { recursive: true });
+      writeFileSync(join(cache, `${name}@${version}.json`), JSON.stringify(document));
+    };
+    const subject = (name: string, version: string) => [{ name: `pkg:npm/${name.replace('@', '%40')}@${version}`, sha512: 'ab'.repeat(64) }];
+    await save('@modelcontextprotocol/server-filesystem', '2026.8.31', await sigstore.attestations({ subjects: subject('@modelcontextprotocol/server-filesystem', '2026.8.31'), repository: REPO }));
+    await save('@modelcontextprotocol/server-memory', '2026.8.31', await sigstore.attestations({ subjects: subject('@modelcontextprotocol/server-memory', '2026.8.31'), repository: 'https://github.com/someone/servers-fork' }));
+    await save('@modelcontextprotocol/server-everything', '2026.8.31', await stranger.attestations({ subjects: subject('@modelcontextprotocol/server-everything', '2026.8.31'), repository: REPO }));
+    writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot()));
+    const npx = (pkg: string) => ({ command: 'npx', args: ['-y', `${pkg}@2026.8.31`] });
+    writeFileSync(join(dir, 'mcp.json'), JSON.stringify({ mcpServers: { files: npx('@modelcontextprotocol/server-filesystem'), memory: npx('@modelcontextprotocol/server-memory'), everything: npx('@modelcontextprotocol/server-everything'), sequential: npx('@modelcontextprotocol/server-sequential-thinking'), fetch: { command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] } } }));
+    const policy = shippedPolicy();
+    const repository = { url: REPO, source: 'github' };
+    policy.mcp = { servers: Object.fromEntries(['files', 'memory', 'everything', 'sequential'].map((n) => [n, { unapproved: 'flag', server: { name: `io.github.modelcontextprotocol/${n}`, version: '2026.8.31', repository } }])) };
+    writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+    const r = await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--policy', join(dir, 'policy.yaml'), '--provenance', cache, '--trusted-root', join(dir, 'trusted_root.json'), '--json']);
+    const report = JSON.parse(r.stdout) as Report;
+    const found = report.findings.filter((f) => f.rule.startsWith('provenance-')).map((f) => `${f.rule} ${f.server}`).sort();
+    t.deepEqual(found, ['provenance-absent sequential', 'provenance-invalid everything', 'provenance-mismatch memory']);
+    t.regex(report.findings.find((f) => f.rule === 'provenance-mismatch')!.message, /built from https:\/\/github\.com\/someone\/servers-fork, not https:\/\/github\.com\/modelcontextprotocol\/servers/);
+    t.regex(report.findings.find((f) => f.rule === 'provenance-invalid')!.message, /certificate chain/);
+    // Against the public-good root (the default), the tests' instance vouches for nothing.
+    const publicRoot = JSON.parse((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--provenance', cache, '--json'])).stdout) as Report;
+    t.true(publicRoot.findings.some((f) => f.rule === 'provenance-invalid' && f.server === 'files'));
+    t.is((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--trusted-root', join(dir, 'trusted_root.json')])).code, 2, '--trusted-root alone');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,8 @@ import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry }
 import { checkConfigs, SEVERITIES, sortFindings, type Severity } from '../mcp/config-checks.js';
 import { pinTools, policyFragment, wrappedConfig } from '../mcp/emit.js';
 import { listLiveTools, liveToolFindings } from '../mcp/live-tools.js';
-import { registryFindings } from '../mcp/registry-checks.js';
+import { provenanceFindings, registryFindings } from '../mcp/registry-checks.js';
+import { shippedTrustedRoot } from '../mcp/provenance.js';
 import { loadPolicy } from '../policy/load.js';
 import { toSarif } from '../mcp/sarif.js';
 import { evaluateTools } from '../mcp/tool-eval.js';
@@ -20,7 +21,8 @@ const HELP = `altrace mcp — MCP servers, before they are trusted
 
 Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
-                   [--policy FILE] [--emit-policy OUT] [--emit-config OUT]
+                   [--policy FILE] [--provenance DIR [--trusted-root FILE]]
+                   [--emit-policy OUT] [--emit-config OUT]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
   altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
@@ -44,6 +46,11 @@ scan     Reads MCP client configurations — the FILEs given, or with --all (the
          --policy FILE  hold each server against the policy's registry (mcp.servers): not
                     registered, blocked, or launching another package or version than its
                     server.json lists (what the proxy would refuse)
+         --provenance DIR   verify each pinned npm package's provenance offline, from the
+                    attestations npm serves (GET /-/npm/v1/attestations/NAME@VERSION) saved as
+                    DIR/NAME@VERSION.json: Sigstore bundle checked against --trusted-root (default:
+                    the public-good root @sigstore/tuf ships), the statement about this package
+                    and version, built from the registry's repository (with --policy)
          --emit-policy OUT   write the policy entries that govern these servers: destinations and,
                     with --connect, every tool pinned as listed now (review before merging); the
                     agent-config entries they need head the file as a comment
@@ -83,6 +90,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
       'emit-policy': { type: 'string' },
       'emit-config': { type: 'string' },
       policy: { type: 'string' },
+      provenance: { type: 'string' },
+      'trusted-root': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -99,6 +108,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
   for (const f of files) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
   if (values.policy !== undefined && !existsSync(values.policy)) throw new UsageError(`--policy ${values.policy}: no such file`);
+  if (values.provenance !== undefined && !existsSync(values.provenance)) throw new UsageError(`--provenance ${values.provenance}: no such directory`);
+  if (values['trusted-root'] !== undefined && values.provenance === undefined) throw new UsageError('--trusted-root goes with --provenance DIR');
   const emitConfig = values['emit-config'];
   if (emitConfig !== undefined && (files.length !== 1 || values.all)) throw new UsageError('--emit-config rewrites one configuration: give exactly one FILE');
 
@@ -122,8 +133,10 @@ export async function mcpCommand(args: string[]): Promise<number> {
   }
   const detectors = shippedDetectors();
   const live = values.connect ? await Promise.all(servers.map((s) => listLiveTools(s, CONNECT_TIMEOUT_MS))) : [];
-  const registry = values.policy !== undefined ? registryFindings(servers, loadPolicy(values.policy).mcp, values.policy) : [];
-  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors), ...registry]);
+  const registryOfPolicy = values.policy !== undefined ? loadPolicy(values.policy).mcp : null;
+  const registry = registryOfPolicy ? registryFindings(servers, registryOfPolicy, values.policy!) : [];
+  const provenance = values.provenance !== undefined ? provenanceFindings(servers, registryOfPolicy, values.provenance, trustedRootFrom(values['trusted-root'])) : [];
+  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors), ...registry, ...provenance]);
   if (values['emit-policy'] !== undefined) {
     writeReplacing(values['emit-policy'], policyFragment(servers, live));
     process.stderr.write(`wrote ${values['emit-policy']}: ${servers.length} server${servers.length === 1 ? '' : 's'}, ${live.filter((l) => l.tools).reduce((n, l) => n + l.tools!.length, 0)} tools pinned\n`);
@@ -146,6 +159,16 @@ export async function mcpCommand(args: string[]): Promise<number> {
   return failing ? 1 : 0;
 }
 
+
+/** Sigstore's trusted_root.json from FILE, else the public-good instance's as @sigstore/tuf ships it. */
+function trustedRootFrom(file: string | undefined): unknown {
+  if (file === undefined) return shippedTrustedRoot();
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--trusted-root ${file}: not a readable JSON trusted root (${(err as Error).message})`);
+  }
+}
 
 /** How long --connect waits for one server to start and list its tools. */
 const CONNECT_TIMEOUT_MS = 20_000;

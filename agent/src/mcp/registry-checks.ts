@@ -5,6 +5,7 @@ import type { McpServerEntry } from './client-configs.js';
 import type { ConfigFinding } from './config-checks.js';
 import { governedName } from './emit.js';
 import { launchIdentity } from './launch.js';
+import { provenanceFromCache } from './provenance.js';
 
 export function registryFindings(servers: readonly McpServerEntry[], registry: ReadonlyMap<string, McpServerPins>, policyFile: string): ConfigFinding[] {
   const out: ConfigFinding[] = [];
@@ -29,6 +30,27 @@ export function registryFindings(servers: readonly McpServerEntry[], registry: R
     if (id?.remotes && s.url && !proxied && !id.remotes.includes(sameUrl(s.url))) {
       out.push({ rule: 'server-mismatch', severity: 'high', ...at('.url'), message: `points at ${sameUrl(s.url)}; the registry lists ${id.remotes.join(', ')}` });
     }
+  }
+  return out;
+}
+
+/**
+ * `--provenance DIR`: each server launched as a pinned npm package has its provenance verified
+ * from the attestations cached in DIR, and held to the registry's repository where one is given.
+ */
+export function provenanceFindings(servers: readonly McpServerEntry[], registry: ReadonlyMap<string, McpServerPins> | null, dir: string, trustedRoot: unknown): ConfigFinding[] {
+  const out: ConfigFinding[] = [];
+  for (const s of servers) {
+    const launched = s.command ? launchIdentity(s.command, s.args) : null;
+    if (!launched || launched.registryType !== 'npm' || !launched.version) continue;
+    const name = s.wrapped || governedName(s.name);
+    const expected = registry?.get(name)?.identity?.repository ?? null;
+    const r = provenanceFromCache(dir, launched.identifier, launched.version, trustedRoot, expected);
+    const at = { server: s.name, file: s.file, at: `${s.at}.args` };
+    const pkg = formatPackage(launched);
+    if (r.status === 'absent') out.push({ rule: 'provenance-absent', severity: 'medium', ...at, message: `${pkg}: no provenance (${r.detail}): nothing says which source built it` });
+    else if (r.status === 'invalid') out.push({ rule: 'provenance-invalid', severity: 'high', ...at, message: `${pkg}: ${r.detail}` });
+    else if (r.status === 'mismatch') out.push({ rule: 'provenance-mismatch', severity: 'high', ...at, message: `${pkg}: ${r.detail}` });
   }
   return out;
 }
