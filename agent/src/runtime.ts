@@ -28,6 +28,7 @@ import {
   createLogger,
   declaredStages,
   ApprovedPins,
+  ChangedTools,
   EvidenceLedger,
   DelegationBudgets,
   RateBuckets,
@@ -237,9 +238,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   };
   // MCP tool pins operators approved after a change: from this node's store, or from the control plane's stream.
   const approvedPins = new ApprovedPins();
+  const changedTools = new ChangedTools();
   if (config.fleet.control_plane) {
     try {
-      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger, pins: approvedPins }, store, audit, applyFleetPolicy, packageVersion(), logger, metrics.registry);
+      followed = await followControlPlane(config, env, { keys, kills, levels, budgets: ledger, pins: approvedPins, changedTools }, store, audit, applyFleetPolicy, packageVersion(), logger, metrics.registry);
     } catch (err) {
       await audit?.close();
       await countDispatcher.close();
@@ -284,6 +286,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       contractRates,
       approvals,
       approvedPins,
+      changedTools,
       ...(followed ? { fleet: followed.follower } : {}),
       delegation: { roots: () => delegation.roots, budgets: delegationBudgets },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),

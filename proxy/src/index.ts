@@ -14,7 +14,7 @@ export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { leavesText } from './scan/leaves.js';
 export { isRecord } from './providers/adapter.js';
 export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
-export { nameCollides } from './mcp-trust/tool-state.js';
+export { ChangedTools, nameCollides } from './mcp-trust/tool-state.js';
 export { formatPackage, launchedPackage, LAUNCHERS, nodeModulesPackage, packageSpec, parsePackage, type PackageRef } from './mcp-trust/package-identity.js';
 export { ApprovedPins, type PinProposal, type PinReviewDesk, type ProposalWitness, type ToolPinOf } from './mcp-trust/approved-pins.js';
 export { canonicalJson } from './mcp-trust/canonical-json.js';

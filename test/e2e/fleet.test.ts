@@ -305,16 +305,34 @@ postgresSuite(() => {
       for (const node of fleet.nodes) await eventually(async () => (await list(node.proxyUrl)) === 'lookup_order', 5000, `${node.proxyUrl} lists the pinned tool`);
       // Reworded, nothing a scanner would object to: only the pin tells it changed.
       tools.tools.set('lookup_order', { description: 'Look an order up by id, with its delivery status', script: () => ({ content: [] }) });
-      for (const node of fleet.nodes) t.is(await list(node.proxyUrl), 'ALT_MCP_TOOL_CHANGED', `${node.proxyUrl} refuses the rewritten tool`);
-      // Three nodes saw the change: the control plane holds one review of it, and approving it there pins it on every node.
       type Pending = { approvals: { id: string; kind: string; subject: string }[] };
       const reviews = async () => ((await (await fleet.call(fleet.replicas[1]!.controlUrl, 'GET', '/approvals')).json()) as Pending).approvals.filter((a) => a.kind === 'mcp-pin');
+      // Node 0 lists it first: its review reaches the control plane, and from it every node learns the
+      // tool changed — node 2, which never listed it, refuses an agent's call to it before the server runs it.
+      t.is(await list(fleet.nodes[0]!.proxyUrl), 'ALT_MCP_TOOL_CHANGED');
       await eventually(async () => (await reviews()).length === 1, 5000, 'the review reaches the control plane');
+      const call = async (proxyUrl: string): Promise<string> => {
+        const client = new Client({ name: 'mcp-bot', version: '1.0.0' });
+        try {
+          await client.connect(new StreamableHTTPClientTransport(new URL(`${proxyUrl}/mcp/tools`), { requestInit: { headers: { authorization: `Bearer ${created.key}` } } }));
+          await client.callTool({ name: 'lookup_order', arguments: { order_id: '7' } });
+          return 'ok';
+        } catch (err) {
+          const m = (err as Error).message;
+          return /ALT_[A-Z_]+/.exec(m)?.[0] ?? m;
+        } finally {
+          await client.close();
+        }
+      };
+      await eventually(async () => (await call(fleet.nodes[2]!.proxyUrl)) === 'ALT_MCP_TOOL_CHANGED', 5000, 'node 2 refuses calls to the tool node 0 found changed');
+      for (const node of fleet.nodes) t.is(await list(node.proxyUrl), 'ALT_MCP_TOOL_CHANGED', `${node.proxyUrl} refuses the rewritten tool`);
+      // Three nodes saw the change: the control plane holds one review of it, and approving it there pins it on every node.
       await new Promise((r) => setTimeout(r, 300));
       const [review] = await reviews();
       t.regex(review!.subject, /^mcp:tools tool lookup_order/);
       t.is((await fleet.call(fleet.replicas[1]!.controlUrl, 'POST', `/approvals/${review!.id}/approve`, { reason: 'reviewed' })).status, 200);
       for (const node of fleet.nodes) await eventually(async () => (await list(node.proxyUrl)) === 'lookup_order', 5000, `${node.proxyUrl} lists the tool as approved`);
+      t.is(await call(fleet.nodes[2]!.proxyUrl), 'ok', 'and calls to it pass again');
       t.is((await reviews()).length, 0, 'nothing left to review');
     } finally {
       tools.tools.set('lookup_order', { description: 'Look an order up by id', script: () => ({ content: [{ type: 'text', text: 'delivered' }] }) });

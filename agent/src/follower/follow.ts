@@ -3,13 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import type { AgentLevels, ApprovedPins, BudgetLedger, KeyRegistry, KillSwitches, Logger } from '../../../proxy/src/index.js';
+import type { AgentLevels, ApprovedPins, BudgetLedger, ChangedTools, KeyRegistry, KillSwitches, Logger } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { FleetMetrics } from '../fleet/metrics.js';
 import type { SqliteStore } from '../state/sqlite.js';
 import type { ApprovalRecord, OperatorToken } from '../state/store.js';
 import type { ApprovalService } from '../services/approval-service.js';
+import { changedToolOf } from '../services/pin-review-service.js';
 import type { PushedPolicy } from '../services/policy-service.js';
 import { FollowedStore } from './followed-store.js';
 import { Follower } from './follower.js';
@@ -39,7 +40,7 @@ export function controlPlaneUrls(value: string): URL[] {
 export async function followControlPlane(
   config: Config,
   env: NodeJS.ProcessEnv,
-  r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger; pins: ApprovedPins },
+  r: { keys: KeyRegistry; kills: KillSwitches; levels: AgentLevels; budgets: BudgetLedger; pins: ApprovedPins; changedTools: ChangedTools },
   local: SqliteStore,
   /** The node's audit log, shipped to the control plane; null when it is disabled. */
   audit: { verifierKey: string } | null,
@@ -63,6 +64,10 @@ export async function followControlPlane(
   const onApproval = (a: ApprovalRecord) => {
     if (a.status === 'pending') pendingApprovals.set(a.id, a);
     else pendingApprovals.delete(a.id);
+    // A tool another node found changed is refused for calls here too, until approved (its pin arrives with it).
+    const changed = changedToolOf(a);
+    if (changed && a.status === 'approved') r.changedTools.clear(changed.server, changed.tool);
+    else if (changed && a.status !== 'expired') r.changedTools.mark(changed.server, changed.tool);
     follower?.approvalSeen(a);
     approvals?.decidedElsewhere(a);
   };

@@ -11,6 +11,15 @@ export interface RemotePinReviews {
   proposePin(record: ApprovalRecord, proposal: PinProposal): void;
 }
 
+const CHANGED_NOTE = 'reads otherwise than its pin';
+const SUBJECT = /^mcp:(\S+) tool (\S+) \(reads otherwise than its pin;/;
+
+/** The server and tool an mcp-pin review of a changed tool is about (from its subject); null for anything else. */
+export function changedToolOf(a: ApprovalRecord): { server: string; tool: string } | null {
+  const m = a.kind === 'mcp-pin' ? SUBJECT.exec(a.subject) : null;
+  return m ? { server: m[1]!, tool: m[2]! } : null;
+}
+
 const keyOf = (p: { server: string; tool: string; model: string; structure: string }): string => `${p.server}\0${p.tool}\0${p.model}\0${p.structure}`;
 
 /**
@@ -60,7 +69,7 @@ export class PinReviewService implements PinReviewDesk {
       contract: '',
       rule: p.change === 'new' ? 'mcp-tool-new' : 'mcp-tool-changed',
       kind: 'mcp-pin',
-      subject: `mcp:${p.server} tool ${p.tool} (${p.change === 'new' ? 'not in the registry' : 'reads otherwise than its pin'}; proposed ${p.model.slice(0, 19)}…)`,
+      subject: `mcp:${p.server} tool ${p.tool} (${p.change === 'new' ? 'not in the registry' : CHANGED_NOTE}; proposed ${p.model.slice(0, 19)}…)`,
       decidedAt: null,
       decidedBy: null,
       reason: null,

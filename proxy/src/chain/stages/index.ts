@@ -79,6 +79,8 @@ export interface StageDeps {
   approvals: ApprovalDesk;
   /** MCP tool pins operators approved after a change, and where changes are proposed. */
   approvedPins?: ApprovedPins;
+  /** Tools the last listings found changed (a followed node also learns them from its fleet's pin reviews). */
+  changedTools?: ChangedTools;
   /** Set on a node that follows a control plane: refuses new requests while it is stale. */
   fleet?: FleetFreshness;
   enforceOnly: boolean;
@@ -91,7 +93,7 @@ export interface StageDeps {
 export function declaredStages(d: StageDeps): Stage[] {
   const now = d.now ?? systemClock;
   // Shared by the two MCP tool stages: what the last listings found changed, per server.
-  const changedTools = new ChangedTools();
+  const changedTools = d.changedTools ?? new ChangedTools();
   const approvedPins = d.approvedPins ?? new ApprovedPins();
   // Runs' labelled MCP calls, remembered for the policy's window as it is at each check.
   const toolFlows = new ToolFlows(() => d.policy.current.toxicFlows?.windowMs ?? 3_600_000);
