@@ -1,5 +1,6 @@
 // altrace mcp scan over client configurations written as the clients write them (test/fixtures/mcp-configs):
 // what each server risks, named by JSON path, never by value; JSON, SARIF, exit codes by severity, --all.
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,6 +281,40 @@ test('--provenance verifies each pinned npm package offline from cached attestat
     const publicRoot = JSON.parse((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--provenance', cache, '--json'])).stdout) as Report;
     t.true(publicRoot.findings.some((f) => f.rule === 'provenance-invalid' && f.server === 'files'));
     t.is((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--trusted-root', join(dir, 'trusted_root.json')])).code, 2, '--trusted-root alone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--lockfile: each npm package a server launches must be locked at that version; with --provenance the statement must be about the locked bytes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-mcp-lockfile-'));
+  try {
+    const sigstore = await SigstoreInstance.start();
+    const cache = join(dir, 'attestations');
+    mkdirSync(join(cache, '@modelcontextprotocol'), { recursive: true });
+    const bytes = Buffer.from('server-filesystem 2026.8.31 tarball');
+    const sha512 = createHash('sha512').update(bytes).digest();
+    writeFileSync(join(cache, '@modelcontextprotocol/server-filesystem@2026.8.31.json'), JSON.stringify(await sigstore.attestations({ subjects: [{ name: 'pkg:npm/%40modelcontextprotocol/server-filesystem@2026.8.31', sha512: sha512.toString('hex') }], repository: 'https://github.com/modelcontextprotocol/servers' })));
+    writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot()));
+    const npx = (spec: string) => ({ command: 'npx', args: ['-y', spec] });
+    writeFileSync(join(dir, 'mcp.json'), JSON.stringify({ mcpServers: { files: npx('@modelcontextprotocol/server-filesystem@2026.8.31'), memory: npx('@modelcontextprotocol/server-memory@2026.9.1'), thinking: npx('@modelcontextprotocol/server-sequential-thinking@2025.7.1') } }));
+    const lock = (integrity: Buffer) => ({
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'agents' },
+        'node_modules/@modelcontextprotocol/server-filesystem': { version: '2026.8.31', integrity: `sha512-${integrity.toString('base64')}` },
+        'node_modules/@modelcontextprotocol/server-memory': { version: '2026.8.31', integrity: `sha512-${sha512.toString('base64')}` },
+      },
+    });
+    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock(sha512)));
+    const scan = async () => JSON.parse((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--lockfile', join(dir, 'package-lock.json'), '--provenance', cache, '--trusted-root', join(dir, 'trusted_root.json'), '--json'])).stdout) as Report;
+    const rules = (r: Report) => r.findings.filter((f) => f.rule.startsWith('package-lock') || f.rule.startsWith('package-not') || f.rule.startsWith('provenance')).map((f) => `${f.rule} ${f.server}`).sort();
+    t.deepEqual(rules(await scan()), ['package-lock-mismatch memory', 'package-not-locked thinking', 'provenance-absent memory', 'provenance-absent thinking']);
+    // The lockfile fixes other bytes than the attestation vouches for.
+    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock(createHash('sha512').update('a different tarball').digest())));
+    const other = await scan();
+    t.true(other.findings.some((f) => f.rule === 'provenance-mismatch' && f.server === 'files' && /other bytes/.test(f.message)));
+    t.is((await runCli(['mcp', 'scan', join(dir, 'mcp.json'), '--lockfile', join(dir, 'nope.json')])).code, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

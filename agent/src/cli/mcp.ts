@@ -10,7 +10,7 @@ import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry }
 import { checkConfigs, SEVERITIES, sortFindings, type Severity } from '../mcp/config-checks.js';
 import { pinTools, policyFragment, wrappedConfig } from '../mcp/emit.js';
 import { listLiveTools, liveToolFindings } from '../mcp/live-tools.js';
-import { provenanceFindings, registryFindings } from '../mcp/registry-checks.js';
+import { lockedPackages, lockfileFindings, provenanceFindings, registryFindings } from '../mcp/registry-checks.js';
 import { shippedTrustedRoot } from '../mcp/provenance.js';
 import { loadPolicy } from '../policy/load.js';
 import { toSarif } from '../mcp/sarif.js';
@@ -21,7 +21,7 @@ const HELP = `altrace mcp — MCP servers, before they are trusted
 
 Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
-                   [--policy FILE] [--provenance DIR [--trusted-root FILE]]
+                   [--policy FILE] [--lockfile FILE] [--provenance DIR [--trusted-root FILE]]
                    [--emit-policy OUT] [--emit-config OUT]
   altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
@@ -46,6 +46,8 @@ scan     Reads MCP client configurations — the FILEs given, or with --all (the
          --policy FILE  hold each server against the policy's registry (mcp.servers): not
                     registered, blocked, or launching another package or version than its
                     server.json lists (what the proxy would refuse)
+         --lockfile FILE  a package-lock.json: each npm package a server launches must be in it,
+                    at the version it locks (and --provenance holds the statement to its integrity)
          --provenance DIR   verify each pinned npm package's provenance offline, from the
                     attestations npm serves (GET /-/npm/v1/attestations/NAME@VERSION) saved as
                     DIR/NAME@VERSION.json: Sigstore bundle checked against --trusted-root (default:
@@ -91,6 +93,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       'emit-config': { type: 'string' },
       policy: { type: 'string' },
       provenance: { type: 'string' },
+      lockfile: { type: 'string' },
       'trusted-root': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -135,8 +138,10 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const live = values.connect ? await Promise.all(servers.map((s) => listLiveTools(s, CONNECT_TIMEOUT_MS))) : [];
   const registryOfPolicy = values.policy !== undefined ? loadPolicy(values.policy).mcp : null;
   const registry = registryOfPolicy ? registryFindings(servers, registryOfPolicy, values.policy!) : [];
-  const provenance = values.provenance !== undefined ? provenanceFindings(servers, registryOfPolicy, values.provenance, trustedRootFrom(values['trusted-root'])) : [];
-  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors), ...registry, ...provenance]);
+  const locked = values.lockfile !== undefined ? lockedPackages(readJsonOption('--lockfile', values.lockfile)) : null;
+  const lockfile = locked ? lockfileFindings(servers, locked, values.lockfile!) : [];
+  const provenance = values.provenance !== undefined ? provenanceFindings(servers, registryOfPolicy, values.provenance, trustedRootFrom(values['trusted-root']), locked) : [];
+  const findings = sortFindings([...checkConfigs(servers, detectors), ...liveToolFindings(live, detectors), ...registry, ...lockfile, ...provenance]);
   if (values['emit-policy'] !== undefined) {
     writeReplacing(values['emit-policy'], policyFragment(servers, live));
     process.stderr.write(`wrote ${values['emit-policy']}: ${servers.length} server${servers.length === 1 ? '' : 's'}, ${live.filter((l) => l.tools).reduce((n, l) => n + l.tools!.length, 0)} tools pinned\n`);
@@ -160,14 +165,18 @@ export async function mcpCommand(args: string[]): Promise<number> {
 }
 
 
-/** Sigstore's trusted_root.json from FILE, else the public-good instance's as @sigstore/tuf ships it. */
-function trustedRootFrom(file: string | undefined): unknown {
-  if (file === undefined) return shippedTrustedRoot();
+/** A JSON file an option names; unreadable, a usage error naming the option. */
+function readJsonOption(option: string, file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--trusted-root ${file}: not a readable JSON trusted root (${(err as Error).message})`);
+    throw new UsageError(`${option} ${file}: not a readable JSON file (${(err as Error).message})`);
   }
+}
+
+/** Sigstore's trusted_root.json from FILE, else the public-good instance's as @sigstore/tuf ships it. */
+function trustedRootFrom(file: string | undefined): unknown {
+  return file === undefined ? shippedTrustedRoot() : readJsonOption('--trusted-root', file);
 }
 
 /** How long --connect waits for one server to start and list its tools. */
