@@ -21,10 +21,13 @@ export function injectionDetectors(): Detector[] {
       'injection.hidden_unicode',
       'injection',
       [],
-      // Tag characters (invisible ASCII), bidi overrides and isolates, runs of zero-width characters.
-      /[\u{E0000}-\u{E007F}]+|[\u202A-\u202E\u2066-\u2069]|[\u200B-\u200D\u2060\uFEFF]{3,}/gu,
+      // Tag characters (invisible ASCII), bidi overrides and isolates, runs of zero-width characters,
+      // and variation selectors between alphabetic letters (emoji take them after a symbol, and
+      // Han ideographs their glyph variants; Latin, Greek and Cyrillic words never do:
+      // "i\uFE01gnore" reads as "ignore" to a person and not to a filter).
+      /[\u{E0000}-\u{E007F}]+|[\u202A-\u202E\u2066-\u2069]|[\u200B-\u200D\u2060\uFEFF]{3,}|(?<=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]+(?=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])/gu,
       (m) => (isFlagTagSequence(m) ? null : { start: m.index, end: m.index + m[0].length }),
-      /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/u,
+      /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u,
     ),
     exfiltrationDetector(),
     ...toolPoisoningDetectors(),
