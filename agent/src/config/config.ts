@@ -1,6 +1,7 @@
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
   listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number };
+  control: { allow_cidrs: string[]; trusted_proxies: string[] };
   state_dir: string;
   admin_token?: string;
   enforce_only: boolean;
@@ -93,6 +94,8 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_CONTROL_PORT', path: 'listen.control_port', kind: 'int' },
   { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_CONTROL_ALLOW_CIDRS', path: 'control.allow_cidrs', kind: 'list' },
+  { env: 'ALTRACE_CONTROL_TRUSTED_PROXIES', path: 'control.trusted_proxies', kind: 'list' },
   { env: 'ALTRACE_STATE_DIR', path: 'state_dir', kind: 'string' },
   { env: 'ALTRACE_ADMIN_TOKEN', path: 'admin_token', kind: 'string' },
   { env: 'ALTRACE_ENFORCE_ONLY', path: 'enforce_only', kind: 'bool' },

@@ -21,6 +21,7 @@ import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
 import { FleetNodeService } from '../services/fleet-node-service.js';
 import { PinReviewService } from '../services/pin-review-service.js';
+import { controlSources } from '../control/source-policy.js';
 import { openServices } from '../services/open-services.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import { PgStore } from '../state/postgres/index.js';
@@ -123,6 +124,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       metrics,
       ready: () => databaseUp,
       node: () => null,
+      sources: controlSources(config),
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
         fleetAgentRoutes(routes, services.enforcement, () => store.reports.all());

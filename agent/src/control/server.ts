@@ -5,6 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, targetUrl, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
+import { controlStatus } from '../error-codes.js';
+import type { SourcePolicy } from './source-policy.js';
 import { DatabaseUnreachableError } from '../state/postgres/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../services/budget-service.js';
@@ -52,6 +54,8 @@ export interface ControlDeps {
   moreRoutes?: (routes: ControlRoutes) => void;
   /** Unknown operator tokens per source address; a source over the limit is refused before its token is looked at. */
   authFailures?: AuthFailures;
+  /** control.allow_cidrs and control.trusted_proxies; null or absent: any address, forwarded headers not read. */
+  sources?: SourcePolicy | null;
 }
 
 /** Node's default: the console and the CLI reconnect cheaply. */
@@ -190,8 +194,7 @@ export class ControlServer {
    * an attacker must not buy an fsync per guess), and a source over the limit is refused
    * before its token is looked at.
    */
-  async #authenticateFrom(req: IncomingMessage, method: string, route: string): Promise<Operator> {
-    const source = req.socket.remoteAddress ?? '';
+  async #authenticateFrom(req: IncomingMessage, method: string, route: string, source: string): Promise<Operator> {
     const failures = this.d.authFailures;
     const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
     if (wait > 0) {
@@ -206,6 +209,21 @@ export class ControlServer {
       void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${route}`, source, 401, (err as ControlError).code, false).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * The address the request is judged by (the peer, or the client a trusted proxy forwards for);
+   * a refusal is audited, unauthenticated, before any token is looked at.
+   */
+  #sourceOf(req: IncomingMessage, method: string, path: string): string {
+    const peer = req.socket.remoteAddress ?? '';
+    const sources = this.d.sources;
+    if (!sources) return peer;
+    const judged = sources.judge(peer, req.headers);
+    if (judged.ok) return judged.address;
+    this.d.metrics.authFailures.inc({ port: judged.code === 'ALT_SOURCE_DENIED' ? 'control_source_denied' : 'control_forwarded_refused' });
+    void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${path.replace(/^\/api\/v1/, '')}`, judged.address, controlStatus(judged.code), judged.code, false).catch(() => {});
+    throw new ControlError(judged.code, judged.message);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse, opsOnly: boolean): Promise<void> {
@@ -237,9 +255,10 @@ export class ControlServer {
         return void res.end(text);
       }
       if (opsOnly) throw new ControlError('ALT_NOT_FOUND', `this port serves /healthz, /readyz and /metrics only (listen.ops_port); the control API is on listen.control_port`);
+      const source = this.#sourceOf(req, method, path);
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
-      operator = await this.#authenticateFrom(req, method, route);
+      operator = await this.#authenticateFrom(req, method, route, source);
       const matched = this.#routes.match(method, route);
       changesState = matched.changesState;
       const reply = await matched.handler({ method, params: matched.params, query: url.searchParams, operator,
