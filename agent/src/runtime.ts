@@ -160,10 +160,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const store = new SqliteStore(config.state_dir);
   let bootstrapToken: string | null = null;
   // A followed node's operator tokens are its control plane's: nothing to bootstrap here.
-  if (config.fleet.control_plane === undefined && config.admin_token) await store.addOperatorToken(hashKey(config.admin_token), 'admin', null);
+  if (config.fleet.control_plane === undefined && config.admin_token) await store.addOperatorToken(hashKey(config.admin_token), 'admin', null, 'admin');
   else if (config.fleet.control_plane === undefined && (await store.countOperatorTokens()) === 0) {
     bootstrapToken = `altop-${randomBytes(24).toString('base64url')}`;
-    await store.addOperatorToken(hashKey(bootstrapToken), 'admin', null);
+    await store.addOperatorToken(hashKey(bootstrapToken), 'admin', null, 'admin');
     // Kept for the local CLI, like a dev-mode root token; readable by the owner only.
     writeFileSync(join(config.state_dir, 'admin.token'), bootstrapToken + '\n', { mode: 0o600 });
   }

@@ -138,7 +138,7 @@ postgresSuite(() => {
     await enroll(s, 'node-b');
     await enroll(s, 'node-a');
     // Three committed changes; node-a has applied the first, node-b has never been heard from.
-    for (const name of ['one', 'two', 'three']) await s.addOperatorToken(hashKey(name), name, null);
+    for (const name of ['one', 'two', 'three']) await s.addOperatorToken(hashKey(name), name, null, 'admin');
     const head = await s.headVersion();
     t.true(head >= 3);
     await s.fleet.touchNode('node-a', T0 + 5_000, '0.1.0', head - 2);

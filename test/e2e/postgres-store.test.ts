@@ -70,9 +70,9 @@ async function script(s: StoreOperations): Promise<Record<string, unknown>> {
   await s.updateKey({ ...KEY, id: 'no_such_key' });
   out.keys = await s.listKeys();
 
-  await s.addOperatorToken('hash-admin', 'admin', null);
-  await s.addOperatorToken('hash-pay', 'payments-ops', 'payments');
-  await s.addOperatorToken('hash-pay-2', 'payments-ops', 'payments'); // a taken name: replaces
+  await s.addOperatorToken('hash-admin', 'admin', null, 'admin');
+  await s.addOperatorToken('hash-pay', 'payments-ops', 'payments', 'operator');
+  await s.addOperatorToken('hash-pay-2', 'payments-ops', 'payments', 'viewer'); // a taken name: replaces
   out.found = await s.findOperatorToken('hash-pay-2');
   out.replaced = await s.findOperatorToken('hash-pay');
   out.tokenCount = await s.countOperatorTokens();
@@ -206,7 +206,7 @@ postgresSuite(() => {
       ],
     );
     t.deepEqual(changes[2]!.payload, { ...KEY, models: ['gpt-4o-mini'], revokedAt: T0 + 5000 });
-    t.deepEqual(changes[5]!.payload, { hash: 'hash-pay-2', name: 'payments-ops', team: 'payments', createdAt: (changes[5]!.payload as { createdAt: number }).createdAt });
+    t.deepEqual(changes[5]!.payload, { hash: 'hash-pay-2', name: 'payments-ops', team: 'payments', role: 'viewer', createdAt: (changes[5]!.payload as { createdAt: number }).createdAt });
     t.deepEqual(changes[10]!.payload, { scope: 'global', target: '*' });
     t.deepEqual(changes[13]!.payload, { agent: 'etl', level: 'normal', setBy: 'operator:admin', reason: null, since: T0 + 4 });
     t.is(await store.headVersion(), changes.length);

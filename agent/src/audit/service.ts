@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type DecisionRecord } from '../../../proxy/src/index.js';
 import type { Operator } from '../services/operator.js';
-import { requireAdmin } from '../services/team-scope.js';
+import { requireRole } from '../services/team-scope.js';
 import { AuditLog } from './audit-log.js';
 import { auditPaths, readCheckpoints, readFrames } from './files.js';
 import { decodeRecord, recordJson, type AuditEvent, type AuditRecord } from './records.js';
@@ -130,9 +130,9 @@ export class AuditService {
     }
   }
 
-  /** Checks the log as written so far (a checkpoint is forced first, so it covers every record). Admins only: it reads every team's records. */
+  /** Checks the log as written so far (a checkpoint is forced first, so it covers every record). Admins and auditors: it reads every team's records. */
   async verify(op: Operator): Promise<VerifyReport> {
-    requireAdmin(op, 'verify the whole audit log');
+    requireRole(op, ['auditor'], 'verify the whole audit log');
     await this.log.checkpoint();
     return verifyAuditLog(this.stateDir, this.verifierKey, { tailIsWrite: true });
   }

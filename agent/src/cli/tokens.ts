@@ -5,11 +5,14 @@ import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
 const HELP = `altrace tokens — operator tokens (admin token required)
 
 Usage:
-  altrace tokens create --name NAME [--team TEAM]   a team token, or an admin token without --team
+  altrace tokens create --name NAME [--team TEAM] [--role ROLE]
   altrace tokens list
   altrace tokens delete NAME
 
-A team token sees and changes only its team's keys, agents and kill switches.
+Roles: admin (every team; no --team), operator (the default with --team: reads and changes its
+team's keys, agents, kill switches and budgets, answers its approvals, reads its audit records),
+viewer (reads them, and sees approvals), auditor (the audit log and its proofs, nothing else),
+approver (sees and answers its team's approvals, nothing else). docs/security.md#roles.
 The token is printed once. Options: --json, --url URL, --token TOKEN.
 `;
 
@@ -20,6 +23,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
     options: {
       name: { type: 'string' },
       team: { type: 'string' },
+      role: { type: 'string' },
       ...CONTROL_OPTIONS,
     },
   });
@@ -32,13 +36,13 @@ export async function tokensCommand(args: string[]): Promise<number> {
   switch (sub) {
     case 'create': {
       if (!values.name) throw new UsageError('create needs --name');
-      const data = await call(controlTarget(values), 'POST', '/tokens', { name: values.name, ...(values.team ? { team: values.team } : {}) });
-      out(data, `${data.token}\n(${data.team ? `team ${data.team}` : 'admin'} token ${data.name}; shown once)`);
+      const data = await call(controlTarget(values), 'POST', '/tokens', { name: values.name, ...(values.team ? { team: values.team } : {}), ...(values.role ? { role: values.role } : {}) });
+      out(data, `${data.token}\n(${data.role} token ${data.name}${data.team ? ` of team ${data.team}` : ''}; shown once)`);
       return 0;
     }
     case 'list': {
       const data = await call(controlTarget(values), 'GET', '/tokens');
-      const rows = (data.tokens as { name: string; team: string | null; created: string }[]).map((t) => `${t.name}  ${t.team ? `team=${t.team}` : 'admin'}  ${t.created}`);
+      const rows = (data.tokens as { name: string; team: string | null; role: string; created: string }[]).map((t) => `${t.name}  ${t.role}${t.team ? `  team=${t.team}` : ''}  ${t.created}`);
       out(data, rows.join('\n'));
       return 0;
     }

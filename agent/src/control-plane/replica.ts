@@ -13,7 +13,7 @@ import { fleetAuditRoutes } from '../control/routes/fleet-audit.js';
 import { fleetAgentRoutes } from '../control/routes/fleet-agents.js';
 import { fleetPolicyRoutes } from '../control/routes/fleet-policy.js';
 import { PolicyService, type PushedPolicy } from '../services/policy-service.js';
-import { requireAdmin } from '../services/team-scope.js';
+import { requireRole } from '../services/team-scope.js';
 import { verifyFleetAudit } from './fleet-audit-verify.js';
 import { FleetAuditLog } from './fleet-audit-log.js';
 import { FleetMetrics } from '../fleet/metrics.js';
@@ -60,7 +60,7 @@ export interface RunningControlPlane {
 /** The admin token from the configuration is in the store; a database with no token at all needs one. */
 async function ensureAdminToken(store: PgStore, token: string | undefined): Promise<void> {
   if (token) {
-    if (!(await store.findOperatorToken(hashKey(token)))) await store.addOperatorToken(hashKey(token), 'admin', null);
+    if (!(await store.findOperatorToken(hashKey(token)))) await store.addOperatorToken(hashKey(token), 'admin', null, 'admin');
     return;
   }
   if ((await store.countOperatorTokens()) === 0) {
@@ -130,7 +130,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
         fleetAgentRoutes(routes, services.enforcement, () => store.reports.all());
         fleetPolicyRoutes(routes, policyService);
         fleetAuditRoutes(routes, async (op) => {
-          requireAdmin(op, 'verify the fleet audit log');
+          requireRole(op, ['auditor'], 'verify the fleet audit log');
           await fleetLog.sign();
           return verifyFleetAudit(store.audit, fleetLog.verifierKey, await store.fleet.listNodes());
         });

@@ -1,3 +1,4 @@
+import type { Permission } from '../services/roles.js';
 import type { IncomingMessage } from 'node:http';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { jsonDeeperThan, readBody, tooDeepMessage } from '../../../proxy/src/index.js';
@@ -37,6 +38,8 @@ export interface RouteInfo {
    * that changes state is audited durably and must name its target.
    */
   readonly changesState: boolean;
+  /** What a caller's role must permit (services/roles.ts). */
+  readonly permission: Permission;
 }
 
 interface Route extends RouteInfo {
@@ -86,24 +89,25 @@ export function parseControlJson(bytes: Uint8Array, maxDepth: number): unknown {
 export class ControlRoutes {
   readonly #routes: Route[] = [];
 
-  add(method: string, path: string, handler: ControlHandler, options: { changesState?: boolean } = {}): this {
+  /** A route, with the permission a caller's role must hold (roles.ts): declared, never defaulted. */
+  add(method: string, path: string, permission: Permission, handler: ControlHandler, options: { changesState?: boolean } = {}): this {
     const names: string[] = [];
     const source = path.replace(/:([a-z]+)/g, (_m, name: string) => {
       names.push(name);
       return '([^/]+)';
     });
     const changesState = method !== 'GET' || options.changesState === true;
-    this.#routes.push({ method, path, changesState, pattern: new RegExp(`^${source}$`), names, handler });
+    this.#routes.push({ method, path, permission, changesState, pattern: new RegExp(`^${source}$`), names, handler });
     return this;
   }
 
   /** Every declared route, in declaration order. */
   list(): RouteInfo[] {
-    return this.#routes.map(({ method, path, changesState }) => ({ method, path, changesState }));
+    return this.#routes.map(({ method, path, permission, changesState }) => ({ method, path, permission, changesState }));
   }
 
   /** The handler for a request, or the reason there is none (404 path, 405 method, 400 parameter). */
-  match(method: string, path: string): { handler: ControlHandler; params: Record<string, string>; changesState: boolean } {
+  match(method: string, path: string): { handler: ControlHandler; params: Record<string, string>; changesState: boolean; permission: Permission } {
     const allowed: string[] = [];
     for (const r of this.#routes) {
       const m = r.pattern.exec(path);
@@ -116,7 +120,7 @@ export class ControlRoutes {
       r.names.forEach((n, i) => {
         params[n] = decodeParam(n, m[i + 1]!);
       });
-      return { handler: r.handler, params, changesState: r.changesState };
+      return { handler: r.handler, params, changesState: r.changesState, permission: r.permission };
     }
     if (allowed.length) throw new MethodNotAllowed(method, `/api/v1${path}`, [...new Set(allowed)]);
     throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} /api/v1${path}`);

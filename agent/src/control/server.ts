@@ -7,6 +7,7 @@ import { guardProtocol, hashKey, targetUrl, http1Options, type AuthFailures, typ
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { controlStatus } from '../error-codes.js';
 import type { SourcePolicy } from './source-policy.js';
+import { ROLE_PERMISSIONS, roleOf } from '../services/roles.js';
 import { DatabaseUnreachableError } from '../state/postgres/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { BudgetService } from '../services/budget-service.js';
@@ -125,7 +126,7 @@ export class ControlServer {
   constructor(private readonly d: ControlDeps) {
     // First: a role's route takes the place of the node's for the same path (the router answers with the first match).
     d.moreRoutes?.(this.#routes);
-    this.#routes.add('GET', '/chain', () => {
+    this.#routes.add('GET', '/chain', 'read', () => {
       if (!d.chain) throw new ControlError('ALT_NOT_FOUND', "the decision chain runs on the nodes, not on the control plane: ask a node's control API");
       return { status: 200, body: { stages: d.chain.describe() } };
     });
@@ -261,6 +262,10 @@ export class ControlServer {
       operator = await this.#authenticateFrom(req, method, route, source);
       const matched = this.#routes.match(method, route);
       changesState = matched.changesState;
+      const role = roleOf(operator);
+      if (!ROLE_PERMISSIONS[role].has(matched.permission)) {
+        throw new ControlError('ALT_FORBIDDEN', `the ${role} role does not permit ${method} /api/v1${route} (it needs the ${matched.permission} permission; docs/security.md#roles)`);
+      }
       const reply = await matched.handler({ method, params: matched.params, query: url.searchParams, operator,
         body: async () => parseControlJson(bytes, this.d.maxJsonDepth),
         auditTarget: (t) => {

@@ -6,6 +6,7 @@
 import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSwitch, KillSwitches, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { ServiceStore, StoreOps } from '../state/service-store.js';
+import { roleOf } from '../services/roles.js';
 import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../state/store.js';
 import type { SqliteStore } from '../state/sqlite.js';
 
@@ -81,10 +82,10 @@ export class FollowedStore implements ServiceStore {
   }
   findOperatorToken(hash: string): OperatorToken | null {
     const t = this.r.tokens.get(hash);
-    return t ? { name: t.name, team: t.team, createdAt: t.createdAt } : null;
+    return t ? { name: t.name, team: t.team, role: roleOf(t), createdAt: t.createdAt } : null;
   }
   listOperatorTokens(): OperatorToken[] {
-    return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, createdAt: t.createdAt }));
+    return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, role: roleOf(t), createdAt: t.createdAt }));
   }
   deleteOperatorToken(): boolean {
     return this.#managed('operator tokens');

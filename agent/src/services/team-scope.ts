@@ -1,16 +1,24 @@
 import type { KeyRegistry, VirtualKey } from '../../../proxy/src/index.js';
 import { ControlError } from '../errors.js';
 import type { Operator } from './operator.js';
+import { roleOf, type Role } from './roles.js';
 
-// Team scope, decided in one place: an admin token (team null) sees and touches everything;
-// a team token sees and touches only its own team's keys, agents and switches.
+// Team scope, decided in one place: an admin token (role admin, team null) sees and touches
+// everything; a team token (any other role) sees and touches only its own team's keys, agents and
+// switches — within what its role permits (roles.ts, checked per route).
 
 export function isAdmin(op: Operator): boolean {
-  return op.team === null;
+  return roleOf(op) === 'admin';
 }
 
 export function requireAdmin(op: Operator, what: string): void {
   if (!isAdmin(op)) throw new ControlError('ALT_FORBIDDEN', `only an admin token may ${what}; this token is scoped to team ${op.team}`);
+}
+
+/** An admin, or one of `roles` (whose team scope the caller applies). */
+export function requireRole(op: Operator, roles: readonly Role[], what: string): void {
+  const role = roleOf(op);
+  if (role !== 'admin' && !roles.includes(role)) throw new ControlError('ALT_FORBIDDEN', `only an admin or ${roles.join(' or ')} token may ${what}; this is a ${role} token`);
 }
 
 export function requireTeam(op: Operator, team: string, field: string): void {

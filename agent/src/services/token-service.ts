@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hashKey } from '../../../proxy/src/index.js';
 import { requireAdmin } from './team-scope.js';
+import { isRole, ROLES, type Role } from './roles.js';
 import type { Operator } from './operator.js';
 import { ControlError } from '../errors.js';
 import type { OperatorToken } from '../state/store.js';
 import type { ServiceStore } from '../state/service-store.js';
 
-const FIELDS = new Set(['name', 'team']);
+const FIELDS = new Set(['name', 'team', 'role']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const OPERATOR_TOKEN_PREFIX = 'altop-';
 
@@ -14,7 +15,7 @@ export function generateOperatorToken(): string {
   return OPERATOR_TOKEN_PREFIX + randomBytes(24).toString('base64url');
 }
 
-/** Operator tokens: admin tokens (every team) and team tokens. Only an admin manages them. */
+/** Operator tokens: admin tokens (every team) and team tokens, each with one role. Only an admin manages them. */
 export class TokenService {
   constructor(private readonly store: ServiceStore) {}
 
@@ -27,13 +28,18 @@ export class TokenService {
     if (b.team !== undefined && b.team !== null && (typeof b.team !== 'string' || !NAME.test(b.team))) {
       throw new ControlError('ALT_INVALID_FIELD', 'team must be a team name, or null/absent for an admin token', 'team');
     }
+    if (b.role !== undefined && !isRole(b.role)) throw new ControlError('ALT_INVALID_FIELD', `role must be one of ${ROLES.join(', ')}`, 'role');
     const name = b.name;
     const token = generateOperatorToken();
     const team = (b.team as string | null | undefined) ?? null;
+    // One role, and one team for every role but admin (an admin acts on every team).
+    const role = (b.role as Role | undefined) ?? (team === null ? 'admin' : 'operator');
+    if (role === 'admin' && team !== null) throw new ControlError('ALT_INVALID_FIELD', 'an admin token acts on every team: give no team', 'team');
+    if (role !== 'admin' && team === null) throw new ControlError('ALT_INVALID_FIELD', `a ${role} token needs the team it acts for`, 'team');
     // Checked and added in one transaction: two replicas issuing one name cannot both succeed.
     const view = await this.store.transaction(async (tx) => {
       if ((await tx.listOperatorTokens()).some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
-      await tx.addOperatorToken(hashKey(token), name, team);
+      await tx.addOperatorToken(hashKey(token), name, team, role);
       return (await tx.findOperatorToken(hashKey(token)))!;
     });
     return { token, view };
@@ -51,7 +57,7 @@ export class TokenService {
       const all = await tx.listOperatorTokens();
       const target = all.find((t) => t.name === name);
       if (!target) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
-      if (target.team === null && all.filter((t) => t.team === null).length === 1) {
+      if (target.role === 'admin' && all.filter((t) => t.role === 'admin').length === 1) {
         throw new ControlError('ALT_CONFLICT', 'this is the last admin token; issue another admin token first', 'name');
       }
       await tx.deleteOperatorToken(name);
@@ -61,5 +67,5 @@ export class TokenService {
 }
 
 export function tokenView(t: OperatorToken) {
-  return { name: t.name, team: t.team, created: new Date(t.createdAt).toISOString() };
+  return { name: t.name, team: t.team, role: t.role, created: new Date(t.createdAt).toISOString() };
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
+import { roleOf, type Role } from '../services/roles.js';
 import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
@@ -127,6 +128,7 @@ interface KeyRow {
 interface TokenRow {
   name: string;
   team: string | null;
+  role: Role | null;
   created_at: number;
 }
 
@@ -172,7 +174,7 @@ function toApproval(r: ApprovalRow): ApprovalRecord {
 }
 
 function toToken(r: TokenRow): OperatorToken {
-  return { name: r.name, team: r.team, createdAt: r.created_at };
+  return { name: r.name, team: r.team, role: roleOf(r), createdAt: r.created_at };
 }
 
 function toKey(r: KeyRow): VirtualKey {
@@ -205,6 +207,9 @@ export class SqliteStore implements Store {
     // State directories from before cost centers existed get the column added in place.
     const columns = this.#db.prepare('PRAGMA table_info(keys)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'cost_center')) this.#db.exec('ALTER TABLE keys ADD COLUMN cost_center TEXT');
+    // ... and before roles: their tokens keep the role their team implies (roleOf).
+    const tokenColumns = this.#db.prepare('PRAGMA table_info(operator_tokens)').all() as { name: string }[];
+    if (!tokenColumns.some((c) => c.name === 'role')) this.#db.exec('ALTER TABLE operator_tokens ADD COLUMN role TEXT');
     this.#insertKey = this.#db.prepare(
       'INSERT INTO keys (id, hash, prefix, agent, team, models, providers, cost_center, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -223,17 +228,17 @@ export class SqliteStore implements Store {
     return (this.#db.prepare('SELECT * FROM keys ORDER BY created_at, id').all() as unknown as KeyRow[]).map(toKey);
   }
 
-  addOperatorToken(hash: string, name: string, team: string | null): void {
-    this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, created_at) VALUES (?, ?, ?, ?)').run(hash, name, team, Date.now());
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role): void {
+    this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, role, created_at) VALUES (?, ?, ?, ?, ?)').run(hash, name, team, role, Date.now());
   }
 
   findOperatorToken(hash: string): OperatorToken | null {
-    const row = this.#db.prepare('SELECT name, team, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    const row = this.#db.prepare('SELECT name, team, role, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
     return row ? toToken(row) : null;
   }
 
   listOperatorTokens(): OperatorToken[] {
-    return (this.#db.prepare('SELECT name, team, created_at FROM operator_tokens ORDER BY created_at, name').all() as unknown as TokenRow[]).map(toToken);
+    return (this.#db.prepare('SELECT name, team, role, created_at FROM operator_tokens ORDER BY created_at, name').all() as unknown as TokenRow[]).map(toToken);
   }
 
   deleteOperatorToken(name: string): boolean {

@@ -1,3 +1,4 @@
+import type { Role } from '../services/roles.js';
 import type { ApprovalAsk, AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, PinProposal, SpendRow, ToolPinOf, VirtualKey } from '../../../proxy/src/index.js';
 
 export type SpendDimension = 'team' | 'agent' | 'key' | 'cost_center' | 'function' | 'model';
@@ -60,6 +61,8 @@ export interface OperatorToken {
   name: string;
   /** Null: an admin token, every team. */
   team: string | null;
+  /** What it may do (services/roles.ts). */
+  role: Role;
   createdAt: number;
 }
 
@@ -72,7 +75,7 @@ export interface Store {
   updateKey(key: VirtualKey): void;
   listKeys(): VirtualKey[];
   /** Operator tokens, stored as hashes. */
-  addOperatorToken(hash: string, name: string, team: string | null): void;
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role): void;
   findOperatorToken(hash: string): OperatorToken | null;
   listOperatorTokens(): OperatorToken[];
   deleteOperatorToken(name: string): boolean;

@@ -14,13 +14,13 @@ function listAgents(operator: Operator, enforcement: EnforcementService, node: (
 
 export function agentRoutes(routes: ControlRoutes, enforcement: EnforcementService, node: () => NodeView | null = () => null): void {
   routes
-    .add('GET', '/agents', ({ operator }) => ({ status: 200, body: { agents: listAgents(operator, enforcement, node) } }))
-    .add('GET', '/agents/:id', ({ operator, params }) => {
+    .add('GET', '/agents', 'read', ({ operator }) => ({ status: 200, body: { agents: listAgents(operator, enforcement, node) } }))
+    .add('GET', '/agents/:id', 'read', ({ operator, params }) => {
       const agent = listAgents(operator, enforcement, node).find((a) => a.id === params.id);
       if (!agent) throw new ControlError('ALT_NOT_FOUND', `no agent ${params.id}`, 'id');
       return { status: 200, body: agent };
     })
-    .add('PUT', '/agents/:id/level', async ({ operator, params, body, auditTarget }) => {
+    .add('PUT', '/agents/:id/level', 'write', async ({ operator, params, body, auditTarget }) => {
       auditTarget(`agent:${params.id}`);
       const l = await enforcement.setByOperator(operator, params.id!, await body());
       return { status: 200, body: { agent: l.agent, level: l.level, set_by: l.setBy, reason: l.reason, since: new Date(l.since).toISOString() } };

@@ -20,15 +20,15 @@ async function decide(approvals: ApprovalService, { operator, params, body, audi
 
 export function approvalRoutes(routes: ControlRoutes, approvals: ApprovalService): void {
   routes
-    .add('GET', '/approvals', async ({ operator, query }) => ({
+    .add('GET', '/approvals', 'approvals', async ({ operator, query }) => ({
       status: 200,
       body: { approvals: (await approvals.list(operator, query.get('status'), limitOf(query))).map((r) => approvalView(r, approvals.argumentsOf(r.id))) },
     }))
-    .add('GET', '/approvals/:id', async ({ operator, params }) => {
+    .add('GET', '/approvals/:id', 'approvals', async ({ operator, params }) => {
       const r = await approvals.get(operator, params.id!);
       const pin = r.kind === 'mcp-pin' ? await approvals.pinProposal(r.id) : null;
       return { status: 200, body: { ...approvalView(r, approvals.argumentsOf(r.id)), ...(pin ? { pin } : {}) } };
     })
-    .add('POST', '/approvals/:id/approve', (r) => decide(approvals, r, 'approved'))
-    .add('POST', '/approvals/:id/deny', (r) => decide(approvals, r, 'denied'));
+    .add('POST', '/approvals/:id/approve', 'approve', (r) => decide(approvals, r, 'approved'))
+    .add('POST', '/approvals/:id/deny', 'approve', (r) => decide(approvals, r, 'denied'));
 }

@@ -28,8 +28,8 @@ function parseQuery(query: URLSearchParams): AuditQuery {
 
 export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
   routes
-    .add('GET', '/audit', async ({ operator, query }) => ({ status: 200, body: await audit.query(operator, parseQuery(query)) }))
-    .add('GET', '/audit/verify', async ({ operator }) => {
+    .add('GET', '/audit', 'audit', async ({ operator, query }) => ({ status: 200, body: await audit.query(operator, parseQuery(query)) }))
+    .add('GET', '/audit/verify', 'audit', async ({ operator }) => {
       const r = await audit.verify(operator);
       return {
         status: 200,
@@ -42,6 +42,7 @@ export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
     .add(
       'GET',
       '/audit/checkpoint',
+      'audit',
       async ({ auditTarget }) => {
         await audit.checkpoint();
         const latest = await audit.latestCheckpoint();
@@ -50,5 +51,5 @@ export function auditRoutes(routes: ControlRoutes, audit: AuditService): void {
       },
       { changesState: true },
     )
-    .add('GET', '/audit/export', ({ operator }) => ({ status: 200, body: null, stream: { contentType: 'application/x-ndjson', chunks: audit.export(operator) } }));
+    .add('GET', '/audit/export', 'audit', ({ operator }) => ({ status: 200, body: null, stream: { contentType: 'application/x-ndjson', chunks: audit.export(operator) } }));
 }

@@ -11,7 +11,7 @@ import type { ControlRoutes } from '../router.js';
  */
 export function fleetAgentRoutes(routes: ControlRoutes, enforcement: EnforcementService, reports: () => Promise<NodeReport[]>): void {
   routes
-    .add('GET', '/agents', async ({ operator }) => {
+    .add('GET', '/agents', 'read', async ({ operator }) => {
       const all = await reports();
       const seenOn = new Map<string, { node: string; last_seen: string }[]>();
       const shadows: Record<string, unknown>[] = [];
@@ -28,7 +28,7 @@ export function fleetAgentRoutes(routes: ControlRoutes, enforcement: Enforcement
       });
       return { status: 200, body: { agents: [...registered, ...(isAdmin(operator) ? shadows : [])] } };
     })
-    .add('GET', '/node', async ({ operator }) => {
+    .add('GET', '/node', 'admin', async ({ operator }) => {
       requireAdmin(operator, 'read node enforcement status');
       const all = await reports();
       return { status: 200, body: { nodes: all.map((r) => ({ node: r.nodeId, reported: new Date(r.reportedAt).toISOString(), status: r.bpfStatus ?? { enforcement: 'off' } })) } };

@@ -8,7 +8,7 @@ import type { ControlRoutes } from '../router.js';
  * for the same path, which it replaces.
  */
 export function fleetAuditRoutes(routes: ControlRoutes, verify: (op: Operator) => Promise<FleetVerifyReport>): void {
-  routes.add('GET', '/audit/verify', async ({ operator }) => {
+  routes.add('GET', '/audit/verify', 'audit', async ({ operator }) => {
     const r = await verify(operator);
     const first = r.logs.find((l) => !l.ok);
     return {

@@ -16,24 +16,24 @@ export function keyRoutes(routes: ControlRoutes, keys: KeyService): void {
     return key;
   };
   routes
-    .add('GET', '/keys', ({ operator }) => ({
+    .add('GET', '/keys', 'read', ({ operator }) => ({
       status: 200,
       body: { keys: keys.list(operator).map(keyView) },
     }))
-    .add('POST', '/keys', async ({ operator, body, auditTarget }) => {
+    .add('POST', '/keys', 'write', async ({ operator, body, auditTarget }) => {
       const fields = keys.parse(operator, await body());
       auditTarget(`agent:${fields.agent}`);
       const { key, secret } = await keys.create(operator, fields);
       auditTarget(keyTarget(key));
       return { status: 201, body: { key: secret, ...keyView(key) } };
     })
-    .add('GET', '/keys/:id', ({ operator, params, auditTarget }) => ({ status: 200, body: keyView(visible(operator, params.id!, auditTarget)) }))
-    .add('DELETE', '/keys/:id', async ({ operator, params, auditTarget }) => {
+    .add('GET', '/keys/:id', 'read', ({ operator, params, auditTarget }) => ({ status: 200, body: keyView(visible(operator, params.id!, auditTarget)) }))
+    .add('DELETE', '/keys/:id', 'write', async ({ operator, params, auditTarget }) => {
       visible(operator, params.id!, auditTarget);
       const { key, kill } = await keys.revoke(operator, params.id!);
       return { status: 200, body: { ...keyView(key), kill: kill ? killView(kill) : null } };
     })
-    .add('POST', '/keys/:id/rotate', async ({ operator, params, auditTarget }) => {
+    .add('POST', '/keys/:id/rotate', 'write', async ({ operator, params, auditTarget }) => {
       visible(operator, params.id!, auditTarget);
       const { key, secret } = await keys.rotate(operator, params.id!);
       return { status: 200, body: { key: secret, ...keyView(key) } };

@@ -3,17 +3,17 @@ import type { ControlRoutes } from '../router.js';
 
 export function killRoutes(routes: ControlRoutes, kills: KillService): void {
   routes
-    .add('GET', '/kill', ({ operator }) => ({ status: 200, body: { switches: kills.list(operator).map(killView) } }))
-    .add('POST', '/kill', async ({ operator, body, auditTarget }) => {
+    .add('GET', '/kill', 'read', ({ operator }) => ({ status: 200, body: { switches: kills.list(operator).map(killView) } }))
+    .add('POST', '/kill', 'write', async ({ operator, body, auditTarget }) => {
       const req = parseKillRequest(await body());
       auditTarget(killTarget(req.scope, req.target));
       return { status: 201, body: killView(await kills.engage(operator, req)) };
     })
-    .add('DELETE', '/kill/:scope', async ({ operator, params, auditTarget }) => {
+    .add('DELETE', '/kill/:scope', 'write', async ({ operator, params, auditTarget }) => {
       auditTarget(killTarget(params.scope!, undefined));
       return { status: 200, body: releaseView(await kills.release(operator, params.scope!, undefined)) };
     })
-    .add('DELETE', '/kill/:scope/:target', async ({ operator, params, auditTarget }) => {
+    .add('DELETE', '/kill/:scope/:target', 'write', async ({ operator, params, auditTarget }) => {
       auditTarget(killTarget(params.scope!, params.target));
       return { status: 200, body: releaseView(await kills.release(operator, params.scope!, params.target)) };
     });

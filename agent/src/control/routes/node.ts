@@ -31,13 +31,13 @@ export function shadowAgentJson(w: SeenWorkload) {
 }
 
 export function nodeRoutes(routes: ControlRoutes, node: NodeView | null): void {
-  routes.add('GET', '/node', ({ operator }) => {
+  routes.add('GET', '/node', 'admin', ({ operator }) => {
     requireAdmin(operator, 'read node enforcement status');
     if (!node) return { status: 200, body: { enforcement: 'off' } };
     return { status: 200, body: JSON.parse(JSON.stringify(node.status(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as unknown };
   });
   // Public by nature (a CA certificate), but served to operators only like the rest of /node.
-  routes.add('GET', '/node/ca', ({ operator }) => {
+  routes.add('GET', '/node/ca', 'read', ({ operator }) => {
     requireAdmin(operator, 'read the node CA');
     const pem = node?.caPem() ?? null;
     if (!pem) throw new ControlError('ALT_NOT_FOUND', 'no node CA: node enforcement is off or node.tls is not terminate', 'node.tls');

@@ -6,15 +6,15 @@ const tokenTarget = (name: string, team: string | null) => `token:${name} ${team
 
 export function tokenRoutes(routes: ControlRoutes, tokens: TokenService): void {
   routes
-    .add('GET', '/tokens', async ({ operator }) => ({ status: 200, body: { tokens: (await tokens.list(operator)).map(tokenView) } }))
-    .add('POST', '/tokens', async ({ operator, body, auditTarget }) => {
+    .add('GET', '/tokens', 'admin', async ({ operator }) => ({ status: 200, body: { tokens: (await tokens.list(operator)).map(tokenView) } }))
+    .add('POST', '/tokens', 'admin', async ({ operator, body, auditTarget }) => {
       const b = (await body()) as { name?: unknown; team?: unknown } | null;
       // Named before it is issued, so a refused issue is recorded with what it asked for.
       if (typeof b?.name === 'string' && (b.team === undefined || b.team === null || typeof b.team === 'string')) auditTarget(tokenTarget(b.name, b.team ?? null));
       const { token, view } = await tokens.create(operator, b);
       return { status: 201, body: { token, ...tokenView(view) } };
     })
-    .add('DELETE', '/tokens/:name', async ({ operator, params, auditTarget }) => {
+    .add('DELETE', '/tokens/:name', 'admin', async ({ operator, params, auditTarget }) => {
       auditTarget(`token:${params.name}`);
       const deleted = await tokens.delete(operator, params.name!);
       auditTarget(tokenTarget(deleted.name, deleted.team));

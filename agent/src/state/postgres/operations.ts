@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
 import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from '../store.js';
 import type { ChangeRecorder } from './changes.js';
+import type { Role } from '../../services/roles.js';
 import { toApproval, toBudget, toDate, toKey, toKill, toLevel, toToken, type ApprovalRow, type BudgetRow, type KeyRow, type KillRow, type LevelRow, type TokenRow } from './rows.js';
 
 type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
@@ -49,11 +50,11 @@ export class PgOperations implements StoreOperations {
     return (await this.#query<KeyRow>(`SELECT * FROM keys ORDER BY created_at, id ${C}`)).map(toKey);
   }
 
-  async addOperatorToken(hash: string, name: string, team: string | null): Promise<void> {
+  async addOperatorToken(hash: string, name: string, team: string | null, role: Role): Promise<void> {
     await this.changes.lock();
     // As SQLite's INSERT OR REPLACE: a token under a taken name (or hash) replaces the old one.
     await this.#query('DELETE FROM operator_tokens WHERE hash = $1 OR name = $2', [hash, name]);
-    const [row] = await this.#query<TokenRow>('INSERT INTO operator_tokens (hash, name, team, created_at) VALUES ($1, $2, $3, $4) RETURNING *', [hash, name, team, new Date()]);
+    const [row] = await this.#query<TokenRow>('INSERT INTO operator_tokens (hash, name, team, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *', [hash, name, team, role, new Date()]);
     await this.changes.append('token.put', { hash: row!.hash, ...toToken(row!) });
   }
 

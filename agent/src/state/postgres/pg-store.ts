@@ -3,6 +3,7 @@
 // change log that nodes and other replicas follow.
 import type { Pool } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
+import type { Role } from '../../services/roles.js';
 import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../store.js';
 import { ChangeRecorder, readChanges, readHead, type Change } from './changes.js';
 import { listenForChanges, type ChangeListener, type ListenOptions } from './listen.js';
@@ -129,8 +130,8 @@ export class PgStore implements StoreOperations {
   listKeys(): Promise<VirtualKey[]> {
     return this.#run((tx) => tx.listKeys());
   }
-  addOperatorToken(hash: string, name: string, team: string | null): Promise<void> {
-    return this.#run((tx) => tx.addOperatorToken(hash, name, team));
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role): Promise<void> {
+    return this.#run((tx) => tx.addOperatorToken(hash, name, team, role));
   }
   findOperatorToken(hash: string): Promise<OperatorToken | null> {
     return this.#run((tx) => tx.findOperatorToken(hash));

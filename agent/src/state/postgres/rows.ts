@@ -1,3 +1,4 @@
+import { roleOf, type Role } from '../../services/roles.js';
 // Rows as pg returns them, and their conversion to the store's types: timestamptz comes back as
 // a Date (the code's epoch milliseconds convert exactly), numeric and bigint as strings.
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, VirtualKey } from '../../../../proxy/src/index.js';
@@ -49,11 +50,12 @@ export interface TokenRow {
   hash: string;
   name: string;
   team: string | null;
+  role: Role | null;
   created_at: Date;
 }
 
 export function toToken(r: TokenRow): OperatorToken {
-  return { name: r.name, team: r.team, createdAt: r.created_at.getTime() };
+  return { name: r.name, team: r.team, role: roleOf(r), createdAt: r.created_at.getTime() };
 }
 
 export interface KillRow {

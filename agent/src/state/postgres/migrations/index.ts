@@ -7,7 +7,8 @@ import { migration as m004 } from './004-fleet-audit.js';
 import { migration as m005 } from './005-node-reports.js';
 import { migration as m006 } from './006-fleet-audit-log.js';
 import { migration as m007 } from './007-mcp-pins.js';
+import { migration as m008 } from './008-token-roles.js';
 
 export type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];

@@ -1,0 +1,136 @@
+// Roles (issue 24, item 2): every control-API route declares the permission it needs, and every
+// role is walked over every route against this table — a route added without a row here fails.
+import test from 'ava';
+import { ControlRoutes } from '../../agent/src/control/router.js';
+import { fleetAgentRoutes } from '../../agent/src/control/routes/fleet-agents.js';
+import { fleetAuditRoutes } from '../../agent/src/control/routes/fleet-audit.js';
+import { fleetNodeRoutes } from '../../agent/src/control/routes/fleet-nodes.js';
+import { fleetPolicyRoutes } from '../../agent/src/control/routes/fleet-policy.js';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../helpers/harness.js';
+
+type Role = 'admin' | 'operator' | 'viewer' | 'auditor' | 'approver';
+const ROLES: Role[] = ['admin', 'operator', 'viewer', 'auditor', 'approver'];
+const READ: Role[] = ['admin', 'operator', 'viewer'];
+const WRITE: Role[] = ['admin', 'operator'];
+const APPROVALS: Role[] = ['admin', 'operator', 'viewer', 'approver'];
+const APPROVE: Role[] = ['admin', 'operator', 'approver'];
+const AUDIT: Role[] = ['admin', 'operator', 'auditor'];
+const ADMIN: Role[] = ['admin'];
+
+/** Who gets past the role check, per route of a node (the services then apply team scope). */
+const NODE_TABLE: Record<string, Role[]> = {
+  'GET /chain': READ,
+  'GET /keys': READ,
+  'POST /keys': WRITE,
+  'GET /keys/:id': READ,
+  'DELETE /keys/:id': WRITE,
+  'POST /keys/:id/rotate': WRITE,
+  'GET /kill': READ,
+  'POST /kill': WRITE,
+  'DELETE /kill/:scope': WRITE,
+  'DELETE /kill/:scope/:target': WRITE,
+  'GET /budgets': READ,
+  'PUT /budgets/:scope/:target': WRITE,
+  'GET /spend': READ,
+  'GET /agents': READ,
+  'GET /agents/:id': READ,
+  'PUT /agents/:id/level': WRITE,
+  'GET /approvals': APPROVALS,
+  'GET /approvals/:id': APPROVALS,
+  'POST /approvals/:id/approve': APPROVE,
+  'POST /approvals/:id/deny': APPROVE,
+  'GET /audit': AUDIT,
+  'GET /audit/verify': AUDIT,
+  'GET /audit/checkpoint': AUDIT,
+  'GET /audit/export': AUDIT,
+  'POST /delegations': WRITE,
+  'GET /delegations/root-key': READ,
+  'GET /node': ADMIN,
+  'GET /node/ca': READ,
+  'GET /tokens': ADMIN,
+  'POST /tokens': ADMIN,
+  'DELETE /tokens/:name': ADMIN,
+};
+
+/** The routes only a control-plane replica adds. */
+const FLEET_TABLE: Record<string, Role[]> = {
+  'GET /agents': READ,
+  'GET /node': ADMIN,
+  'GET /audit/verify': AUDIT,
+  'GET /nodes/tokens': ADMIN,
+  'POST /nodes/tokens': ADMIN,
+  'DELETE /nodes/tokens/:name': ADMIN,
+  'GET /nodes': ADMIN,
+  'DELETE /nodes/:id': ADMIN,
+  'GET /policy': READ,
+  'PUT /policy': ADMIN,
+};
+
+const PERMISSION_ROLES: Record<string, Role[]> = { read: READ, write: WRITE, approvals: APPROVALS, approve: APPROVE, audit: AUDIT, admin: ADMIN };
+
+let h: Harness;
+const tokens = new Map<Role, string>([['admin', ADMIN_TOKEN]]);
+
+test.before(async () => {
+  h = await startHarness();
+  for (const role of ROLES.filter((r) => r !== 'admin')) {
+    const res = await h.control('POST', '/tokens', { name: `payments-${role}`, team: 'payments', role });
+    if (res.status !== 201) throw new Error(`token for ${role}: ${res.status} ${await res.text()}`);
+    tokens.set(role, ((await res.json()) as { token: string }).token);
+  }
+});
+test.after.always(async () => {
+  await h?.close();
+});
+
+test('every route of a node declares a permission, and the table names it', (t) => {
+  const declared = Object.fromEntries(h.agent.controlRoutes.map((r) => [`${r.method} ${r.path}`, PERMISSION_ROLES[r.permission]]));
+  t.deepEqual(Object.keys(declared).sort(), Object.keys(NODE_TABLE).sort(), 'a route without a row in the table (or a row without a route)');
+  for (const [route, roles] of Object.entries(NODE_TABLE)) t.deepEqual(declared[route], roles, route);
+});
+
+test('every route a control-plane replica adds declares a permission, and the table names it', (t) => {
+  const routes = new ControlRoutes();
+  // Registration stores handlers only: no service is called here.
+  fleetNodeRoutes(routes, null as never);
+  fleetAgentRoutes(routes, null as never, async () => []);
+  fleetPolicyRoutes(routes, null as never);
+  fleetAuditRoutes(routes, async () => null as never);
+  const declared = Object.fromEntries(routes.list().map((r) => [`${r.method} ${r.path}`, PERMISSION_ROLES[r.permission]]));
+  t.deepEqual(declared, FLEET_TABLE);
+});
+
+test('each role over each route: refused with ALT_FORBIDDEN naming the role where the table says so, past the role check elsewhere', async (t) => {
+  const fill = (path: string) => path.replace(':scope', 'agent').replace(/:[a-z]+/g, 'nobody');
+  for (const [route, allowed] of Object.entries(NODE_TABLE)) {
+    const [method, path] = route.split(' ') as [string, string];
+    for (const role of ROLES) {
+      const res = await h.controlAs(tokens.get(role)!, method, fill(path), method === 'GET' || method === 'DELETE' ? undefined : {});
+      const text = await res.text();
+      const refusedByRole = res.status === 403 && /"ALT_FORBIDDEN"/.test(text) && /role does not permit/.test(text);
+      t.is(refusedByRole, !allowed.includes(role), `${role} ${route}: ${res.status} ${text.slice(0, 160)}`);
+    }
+  }
+});
+
+test('a token carries one role and, but for admin, one team; roles are listed; an auditor verifies, an approver sees approvals', async (t) => {
+  const bad = async (body: Record<string, unknown>, field: string) => {
+    const res = await h.control('POST', '/tokens', body);
+    t.is(res.status, 400, JSON.stringify(body));
+    t.regex(await res.text(), new RegExp(`"field":"${field}"`));
+  };
+  await bad({ name: 'x1', team: 'payments', role: 'admin' }, 'team');
+  await bad({ name: 'x2', role: 'viewer' }, 'team');
+  await bad({ name: 'x3', team: 'payments', role: 'root' }, 'role');
+  const { tokens: listed } = (await (await h.control('GET', '/tokens')).json()) as { tokens: { name: string; role: string; team: string | null }[] };
+  t.like(listed.find((x) => x.name === 'payments-auditor'), { role: 'auditor', team: 'payments' });
+  t.like(listed.find((x) => x.name === 'payments-operator'), { role: 'operator', team: 'payments' });
+  // A team token created without a role is an operator's, as before roles existed.
+  const legacy = await h.control('POST', '/tokens', { name: 'ops-legacy', team: 'ops' });
+  t.is(((await legacy.json()) as { role: string }).role, 'operator');
+  // An auditor verifies the whole log (its proofs); it reads nothing else.
+  t.is((await h.controlAs(tokens.get('auditor')!, 'GET', '/audit/verify')).status, 200);
+  t.is((await h.controlAs(tokens.get('auditor')!, 'GET', '/keys')).status, 403);
+  // An approver sees its team's approvals only, and answers them.
+  t.is((await h.controlAs(tokens.get('approver')!, 'GET', '/approvals')).status, 200);
+});
