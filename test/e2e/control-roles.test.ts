@@ -134,3 +134,18 @@ test('a token carries one role and, but for admin, one team; roles are listed; a
   // An approver sees its team's approvals only, and answers them.
   t.is((await h.controlAs(tokens.get('approver')!, 'GET', '/approvals')).status, 200);
 });
+
+test('a token issued with a ttl is refused once it has passed, and the refusal is audited', async (t) => {
+  t.is((await h.control('POST', '/tokens', { name: 'short', team: 'payments', role: 'viewer', ttl_s: 0 })).status, 400);
+  t.is((await h.control('POST', '/tokens', { name: 'short', team: 'payments', role: 'viewer', ttl_s: 1.5 })).status, 400);
+  const created = (await (await h.control('POST', '/tokens', { name: 'short', team: 'payments', role: 'viewer', ttl_s: 1 })).json()) as { token: string; expires: string };
+  t.true(Date.parse(created.expires) > Date.now());
+  t.is((await h.controlAs(created.token, 'GET', '/keys')).status, 200);
+  await new Promise((r) => setTimeout(r, 1100));
+  const expired = await h.controlAs(created.token, 'GET', '/keys');
+  t.is(expired.status, 401);
+  t.regex(await expired.text(), /operator token short expired at/);
+  await h.control('GET', '/audit/checkpoint');
+  const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { control?: { operator: string; action: string; status: number; error?: string } }[] };
+  t.true(records.some((r) => r.control?.operator === '(unauthenticated)' && r.control.action === 'GET /keys' && r.control.status === 401 && r.control.error === 'ALT_UNAUTHENTICATED'));
+});

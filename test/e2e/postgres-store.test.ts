@@ -206,7 +206,7 @@ postgresSuite(() => {
       ],
     );
     t.deepEqual(changes[2]!.payload, { ...KEY, models: ['gpt-4o-mini'], revokedAt: T0 + 5000 });
-    t.deepEqual(changes[5]!.payload, { hash: 'hash-pay-2', name: 'payments-ops', team: 'payments', role: 'viewer', createdAt: (changes[5]!.payload as { createdAt: number }).createdAt });
+    t.deepEqual(changes[5]!.payload, { hash: 'hash-pay-2', name: 'payments-ops', team: 'payments', role: 'viewer', expiresAt: null, createdAt: (changes[5]!.payload as { createdAt: number }).createdAt });
     t.deepEqual(changes[10]!.payload, { scope: 'global', target: '*' });
     t.deepEqual(changes[13]!.payload, { agent: 'etl', level: 'normal', setBy: 'operator:admin', reason: null, since: T0 + 4 });
     t.is(await store.headVersion(), changes.length);

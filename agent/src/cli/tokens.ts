@@ -5,7 +5,7 @@ import { CONTROL_OPTIONS, call, controlTarget, printer } from './client.js';
 const HELP = `altrace tokens — operator tokens (admin token required)
 
 Usage:
-  altrace tokens create --name NAME [--team TEAM] [--role ROLE]
+  altrace tokens create --name NAME [--team TEAM] [--role ROLE] [--ttl SECONDS]
   altrace tokens list
   altrace tokens delete NAME
 
@@ -13,6 +13,8 @@ Roles: admin (every team; no --team), operator (the default with --team: reads a
 team's keys, agents, kill switches and budgets, answers its approvals, reads its audit records),
 viewer (reads them, and sees approvals), auditor (the audit log and its proofs, nothing else),
 approver (sees and answers its team's approvals, nothing else). docs/security.md#roles.
+--ttl: the token is refused after that many seconds (default: it does not expire). To rotate a
+token without downtime, issue its successor, move the callers, then delete the old one.
 The token is printed once. Options: --json, --url URL, --token TOKEN.
 `;
 
@@ -24,6 +26,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
       name: { type: 'string' },
       team: { type: 'string' },
       role: { type: 'string' },
+      ttl: { type: 'string' },
       ...CONTROL_OPTIONS,
     },
   });
@@ -36,7 +39,9 @@ export async function tokensCommand(args: string[]): Promise<number> {
   switch (sub) {
     case 'create': {
       if (!values.name) throw new UsageError('create needs --name');
-      const data = await call(controlTarget(values), 'POST', '/tokens', { name: values.name, ...(values.team ? { team: values.team } : {}), ...(values.role ? { role: values.role } : {}) });
+      const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+      if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) throw new UsageError('--ttl must be a whole number of seconds');
+      const data = await call(controlTarget(values), 'POST', '/tokens', { name: values.name, ...(values.team ? { team: values.team } : {}), ...(values.role ? { role: values.role } : {}), ...(ttl !== undefined ? { ttl_s: ttl } : {}) });
       out(data, `${data.token}\n(${data.role} token ${data.name}${data.team ? ` of team ${data.team}` : ''}; shown once)`);
       return 0;
     }

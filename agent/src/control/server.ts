@@ -187,6 +187,7 @@ export class ControlServer {
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.
     const op = await this.d.store.findOperatorToken(hashKey(m[1]!));
     if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
+    if (op.expiresAt !== null && op.expiresAt <= Date.now()) throw new ControlError('ALT_UNAUTHENTICATED', `operator token ${op.name} expired at ${new Date(op.expiresAt).toISOString()}`);
     return op;
   }
 

@@ -82,10 +82,10 @@ export class FollowedStore implements ServiceStore {
   }
   findOperatorToken(hash: string): OperatorToken | null {
     const t = this.r.tokens.get(hash);
-    return t ? { name: t.name, team: t.team, role: roleOf(t), createdAt: t.createdAt } : null;
+    return t ? { name: t.name, team: t.team, role: roleOf(t), expiresAt: t.expiresAt ?? null, createdAt: t.createdAt } : null;
   }
   listOperatorTokens(): OperatorToken[] {
-    return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, role: roleOf(t), createdAt: t.createdAt }));
+    return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, role: roleOf(t), expiresAt: t.expiresAt ?? null, createdAt: t.createdAt }));
   }
   deleteOperatorToken(): boolean {
     return this.#managed('operator tokens');

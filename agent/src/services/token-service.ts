@@ -7,7 +7,9 @@ import { ControlError } from '../errors.js';
 import type { OperatorToken } from '../state/store.js';
 import type { ServiceStore } from '../state/service-store.js';
 
-const FIELDS = new Set(['name', 'team', 'role']);
+const FIELDS = new Set(['name', 'team', 'role', 'ttl_s']);
+/** Ten years: a token that should never expire is issued without ttl_s. */
+const MAX_TTL_S = 315_360_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const OPERATOR_TOKEN_PREFIX = 'altop-';
 
@@ -17,7 +19,10 @@ export function generateOperatorToken(): string {
 
 /** Operator tokens: admin tokens (every team) and team tokens, each with one role. Only an admin manages them. */
 export class TokenService {
-  constructor(private readonly store: ServiceStore) {}
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async create(op: Operator, body: unknown): Promise<{ token: string; view: OperatorToken }> {
     requireAdmin(op, 'issue operator tokens');
@@ -28,6 +33,7 @@ export class TokenService {
     if (b.team !== undefined && b.team !== null && (typeof b.team !== 'string' || !NAME.test(b.team))) {
       throw new ControlError('ALT_INVALID_FIELD', 'team must be a team name, or null/absent for an admin token', 'team');
     }
+    if (b.ttl_s !== undefined && (!Number.isInteger(b.ttl_s) || (b.ttl_s as number) < 1 || (b.ttl_s as number) > MAX_TTL_S)) throw new ControlError('ALT_INVALID_FIELD', `ttl_s must be a whole number of seconds from 1 to ${MAX_TTL_S}`, 'ttl_s');
     if (b.role !== undefined && !isRole(b.role)) throw new ControlError('ALT_INVALID_FIELD', `role must be one of ${ROLES.join(', ')}`, 'role');
     const name = b.name;
     const token = generateOperatorToken();
@@ -39,7 +45,7 @@ export class TokenService {
     // Checked and added in one transaction: two replicas issuing one name cannot both succeed.
     const view = await this.store.transaction(async (tx) => {
       if ((await tx.listOperatorTokens()).some((t) => t.name === name)) throw new ControlError('ALT_CONFLICT', `a token named ${name} exists; delete it first`, 'name');
-      await tx.addOperatorToken(hashKey(token), name, team, role);
+      await tx.addOperatorToken(hashKey(token), name, team, role, b.ttl_s === undefined ? null : this.now() + (b.ttl_s as number) * 1000);
       return (await tx.findOperatorToken(hashKey(token)))!;
     });
     return { token, view };
@@ -67,5 +73,5 @@ export class TokenService {
 }
 
 export function tokenView(t: OperatorToken) {
-  return { name: t.name, team: t.team, role: t.role, created: new Date(t.createdAt).toISOString() };
+  return { name: t.name, team: t.team, role: t.role, created: new Date(t.createdAt).toISOString(), expires: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString() };
 }

@@ -129,6 +129,7 @@ interface TokenRow {
   name: string;
   team: string | null;
   role: Role | null;
+  expires_at: number | null;
   created_at: number;
 }
 
@@ -174,7 +175,7 @@ function toApproval(r: ApprovalRow): ApprovalRecord {
 }
 
 function toToken(r: TokenRow): OperatorToken {
-  return { name: r.name, team: r.team, role: roleOf(r), createdAt: r.created_at };
+  return { name: r.name, team: r.team, role: roleOf(r), expiresAt: r.expires_at ?? null, createdAt: r.created_at };
 }
 
 function toKey(r: KeyRow): VirtualKey {
@@ -210,6 +211,7 @@ export class SqliteStore implements Store {
     // ... and before roles: their tokens keep the role their team implies (roleOf).
     const tokenColumns = this.#db.prepare('PRAGMA table_info(operator_tokens)').all() as { name: string }[];
     if (!tokenColumns.some((c) => c.name === 'role')) this.#db.exec('ALTER TABLE operator_tokens ADD COLUMN role TEXT');
+    if (!tokenColumns.some((c) => c.name === 'expires_at')) this.#db.exec('ALTER TABLE operator_tokens ADD COLUMN expires_at INTEGER');
     this.#insertKey = this.#db.prepare(
       'INSERT INTO keys (id, hash, prefix, agent, team, models, providers, cost_center, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -228,17 +230,17 @@ export class SqliteStore implements Store {
     return (this.#db.prepare('SELECT * FROM keys ORDER BY created_at, id').all() as unknown as KeyRow[]).map(toKey);
   }
 
-  addOperatorToken(hash: string, name: string, team: string | null, role: Role): void {
-    this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, role, created_at) VALUES (?, ?, ?, ?, ?)').run(hash, name, team, role, Date.now());
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role, expiresAt: number | null = null): void {
+    this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, role, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(hash, name, team, role, expiresAt, Date.now());
   }
 
   findOperatorToken(hash: string): OperatorToken | null {
-    const row = this.#db.prepare('SELECT name, team, role, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    const row = this.#db.prepare('SELECT name, team, role, expires_at, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
     return row ? toToken(row) : null;
   }
 
   listOperatorTokens(): OperatorToken[] {
-    return (this.#db.prepare('SELECT name, team, role, created_at FROM operator_tokens ORDER BY created_at, name').all() as unknown as TokenRow[]).map(toToken);
+    return (this.#db.prepare('SELECT name, team, role, expires_at, created_at FROM operator_tokens ORDER BY created_at, name').all() as unknown as TokenRow[]).map(toToken);
   }
 
   deleteOperatorToken(name: string): boolean {

@@ -63,6 +63,8 @@ export interface OperatorToken {
   team: string | null;
   /** What it may do (services/roles.ts). */
   role: Role;
+  /** When it stops being accepted (epoch ms); null: never. */
+  expiresAt: number | null;
   createdAt: number;
 }
 
@@ -75,7 +77,7 @@ export interface Store {
   updateKey(key: VirtualKey): void;
   listKeys(): VirtualKey[];
   /** Operator tokens, stored as hashes. */
-  addOperatorToken(hash: string, name: string, team: string | null, role: Role): void;
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role, expiresAt?: number | null): void;
   findOperatorToken(hash: string): OperatorToken | null;
   listOperatorTokens(): OperatorToken[];
   deleteOperatorToken(name: string): boolean;

@@ -50,11 +50,11 @@ export class PgOperations implements StoreOperations {
     return (await this.#query<KeyRow>(`SELECT * FROM keys ORDER BY created_at, id ${C}`)).map(toKey);
   }
 
-  async addOperatorToken(hash: string, name: string, team: string | null, role: Role): Promise<void> {
+  async addOperatorToken(hash: string, name: string, team: string | null, role: Role, expiresAt: number | null = null): Promise<void> {
     await this.changes.lock();
     // As SQLite's INSERT OR REPLACE: a token under a taken name (or hash) replaces the old one.
     await this.#query('DELETE FROM operator_tokens WHERE hash = $1 OR name = $2', [hash, name]);
-    const [row] = await this.#query<TokenRow>('INSERT INTO operator_tokens (hash, name, team, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *', [hash, name, team, role, new Date()]);
+    const [row] = await this.#query<TokenRow>('INSERT INTO operator_tokens (hash, name, team, role, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *', [hash, name, team, role, toDate(expiresAt), new Date()]);
     await this.changes.append('token.put', { hash: row!.hash, ...toToken(row!) });
   }
 

@@ -130,8 +130,8 @@ export class PgStore implements StoreOperations {
   listKeys(): Promise<VirtualKey[]> {
     return this.#run((tx) => tx.listKeys());
   }
-  addOperatorToken(hash: string, name: string, team: string | null, role: Role): Promise<void> {
-    return this.#run((tx) => tx.addOperatorToken(hash, name, team, role));
+  addOperatorToken(hash: string, name: string, team: string | null, role: Role, expiresAt: number | null = null): Promise<void> {
+    return this.#run((tx) => tx.addOperatorToken(hash, name, team, role, expiresAt));
   }
   findOperatorToken(hash: string): Promise<OperatorToken | null> {
     return this.#run((tx) => tx.findOperatorToken(hash));

@@ -51,11 +51,12 @@ export interface TokenRow {
   name: string;
   team: string | null;
   role: Role | null;
+  expires_at: Date | null;
   created_at: Date;
 }
 
 export function toToken(r: TokenRow): OperatorToken {
-  return { name: r.name, team: r.team, role: roleOf(r), createdAt: r.created_at.getTime() };
+  return { name: r.name, team: r.team, role: roleOf(r), expiresAt: r.expires_at ? r.expires_at.getTime() : null, createdAt: r.created_at.getTime() };
 }
 
 export interface KillRow {
