@@ -50,6 +50,8 @@ const NODE_TABLE: Record<string, Role[]> = {
   'GET /tokens': ADMIN,
   'POST /tokens': ADMIN,
   'DELETE /tokens/:name': ADMIN,
+  'GET /lockouts': ADMIN,
+  'DELETE /lockouts/:source': ADMIN,
 };
 
 /** The routes only a control-plane replica adds. */

@@ -19,9 +19,9 @@ test.after.always(async () => {
 });
 
 /** One control-API call from `from`, as a client bound to that loopback address sends it. */
-function call(from: string, headers: Record<string, string> = {}, path = '/api/v1/keys', token = ADMIN_TOKEN): Promise<{ status: number; code?: string; message?: string }> {
+function call(from: string, headers: Record<string, string> = {}, path = '/api/v1/keys', token = ADMIN_TOKEN, method = 'GET'): Promise<{ status: number; code?: string; message?: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, localAddress: from, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, localAddress: from, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => {
@@ -72,6 +72,15 @@ test.serial('failed tokens count against the address judged: a client behind the
   for (let i = 0; i < 6; i++) await call('127.0.0.1', { 'x-forwarded-for': '10.9.7.7' }, '/api/v1/keys', `wrong-${i}`);
   t.like(await call('127.0.0.1', { 'x-forwarded-for': '10.9.7.7' }), { status: 429, code: 'ALT_AUTH_THROTTLED' }, 'even with the right token now');
   t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.8.8' })).status, 200, 'the proxy itself is not locked out for its client');
+  // The lockout is an audit record, listed for an admin, and lifted by one.
+  const { lockouts } = (await (await fetchFrom('127.0.0.3', '/api/v1/lockouts')).json()) as { lockouts: { source: string; retry_after_s: number }[] };
+  t.true(lockouts.some((l) => l.source === '10.9.7.7' && l.retry_after_s > 0), JSON.stringify(lockouts));
+  type Rec = { control?: { action: string; target?: string; status: number } };
+  const records = ((await (await fetchFrom('127.0.0.3', '/api/v1/audit?limit=1000')).json()) as { records: Rec[] }).records;
+  t.true(records.some((r) => r.control?.action === 'LOCKOUT' && r.control.target === '10.9.7.7'));
+  t.is((await call('127.0.0.3', {}, '/api/v1/lockouts/10.9.7.7', ADMIN_TOKEN, 'DELETE')).status, 200);
+  t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.7.7' })).status, 200, 'served again once lifted');
+  t.like(await call('127.0.0.3', {}, '/api/v1/lockouts/10.9.7.7', ADMIN_TOKEN, 'DELETE'), { status: 404, code: 'ALT_NOT_FOUND' });
 });
 
 test('a list entry that is not an address or CIDR refuses the configuration, naming it', (t) => {

@@ -8,6 +8,8 @@ Usage:
   altrace tokens create --name NAME [--team TEAM] [--role ROLE] [--ttl SECONDS]
   altrace tokens list
   altrace tokens delete NAME
+  altrace tokens lockouts             sources refused for failed tokens, and for how long
+  altrace tokens unlock SOURCE        lift one
 
 Roles: admin (every team; no --team), operator (the default with --team: reads and changes its
 team's keys, agents, kill switches and budgets, answers its approvals, reads its audit records),
@@ -57,7 +59,19 @@ export async function tokensCommand(args: string[]): Promise<number> {
       out(data, `deleted ${data.deleted.name}`);
       return 0;
     }
+    case 'lockouts': {
+      const data = await call(controlTarget(values), 'GET', '/lockouts');
+      const rows = (data.lockouts as { source: string; retry_after_s: number }[]).map((l) => `${l.source}  locked for ${l.retry_after_s} s more`);
+      out(data, rows.length ? rows.join('\n') : 'no source is locked out');
+      return 0;
+    }
+    case 'unlock': {
+      if (!name) throw new UsageError('unlock needs a source address');
+      const data = await call(controlTarget(values), 'DELETE', `/lockouts/${encodeURIComponent(name)}`);
+      out(data, `unlocked ${data.cleared}`);
+      return 0;
+    }
     default:
-      throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (create, list, delete)');
+      throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand (create, list, delete, lockouts, unlock)');
   }
 }

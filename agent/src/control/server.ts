@@ -26,6 +26,7 @@ import { budgetRoutes } from './routes/budgets.js';
 import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { lockoutRoutes } from './routes/lockouts.js';
 import { approvalRoutes } from './routes/approvals.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { DelegationService } from '../services/delegation-service.js';
@@ -134,6 +135,7 @@ export class ControlServer {
     killRoutes(this.#routes, d.kills);
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
+    if (d.authFailures) lockoutRoutes(this.#routes, d.authFailures);
     approvalRoutes(this.#routes, d.approvals);
     delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);
@@ -206,7 +208,8 @@ export class ControlServer {
     try {
       return await this.#authenticate(req);
     } catch (err) {
-      failures?.fail(source);
+      // The failure that locks the source out is a security event of its own in the audit log.
+      if (failures?.fail(source)) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', source, 429, 'ALT_AUTH_THROTTLED', false).catch(() => {});
       this.d.metrics.authFailures.inc({ port: 'control' });
       void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${route}`, source, 401, (err as ControlError).code, false).catch(() => {});
       throw err;

@@ -44,9 +44,10 @@ export class AuthFailures {
     return Math.ceil(((1 - b.tokens) * this.#limit.perMs) / this.#limit.failures);
   }
 
-  fail(source: string): void {
+  /** Records a failure; true when it is the one that locked the source out (for the audit log). */
+  fail(source: string): boolean {
     this.failures++;
-    if (this.#limit.failures <= 0) return;
+    if (this.#limit.failures <= 0) return false;
     let b = this.#buckets.get(source);
     if (b) this.#refill(source, b);
     else {
@@ -55,7 +56,24 @@ export class AuthFailures {
       b = { tokens: this.#limit.failures, at: this.#now() };
       this.#buckets.set(source, b);
     }
+    const wasOpen = b.tokens >= 1;
     b.tokens = Math.max(0, b.tokens - 1);
+    return wasOpen && b.tokens < 1;
+  }
+
+  /** The sources refused now, and for how long yet. */
+  lockedOut(): { source: string; retryAfterMs: number }[] {
+    const out: { source: string; retryAfterMs: number }[] = [];
+    for (const source of [...this.#buckets.keys()]) {
+      const wait = this.retryAfterMs(source);
+      if (wait > 0) out.push({ source, retryAfterMs: wait });
+    }
+    return out;
+  }
+
+  /** Lifts a source's lockout (an operator's decision); false when it had none. */
+  clear(source: string): boolean {
+    return this.#buckets.delete(source);
   }
 
   #refill(source: string, b: Bucket): void {
