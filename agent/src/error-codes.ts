@@ -30,6 +30,7 @@ const table = {
   ALT_NODE_REMOVED: { status: 409, meaning: 'The fleet node was already removed; its certificate is refused from then on.', action: 'Nothing to do. To let it back in, it enrolls again with an enrollment token (altrace nodes token create).' },
   ALT_APPROVAL_DECIDED: { status: 409, meaning: 'The approval was already decided (or expired); a decision is given once.', action: 'Read its outcome with altrace approvals list --status all.' },
   ALT_BODY_TOO_LARGE: { status: 413, meaning: 'The body exceeds the control API limit of 64 KiB; the connection is closed.', action: 'Send a smaller body.' },
+  ALT_RATE_LIMITED: { status: 429, meaning: 'This operator token made more control-API calls in the last minute than limits.control_calls_per_minute allows.', action: 'Wait for retry-after; a script that needs more should be given a higher limit, not more tokens.' },
   ALT_AUTH_THROTTLED: { status: 429, meaning: 'Too many unknown operator tokens came from this address; it is refused before its token is looked at.', action: 'Wait for retry-after, then send a valid token.' },
   ALT_INTERNAL: { status: 500, meaning: 'The control API failed on a call it accepted.', action: "Read the agent's log; retry, and report it if it persists." },
 

@@ -338,7 +338,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let node: NodeEnforcement | NftEnforcement | null = null;
   let pods: PodCache | null = null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
-  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config) });
+  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;

@@ -137,6 +137,25 @@ test('a token carries one role and, but for admin, one team; roles are listed; a
   t.is((await h.controlAs(tokens.get('approver')!, 'GET', '/approvals')).status, 200);
 });
 
+test('calls per operator identity are limited: past the limit refused with retry-after and audited; another identity is not held back', async (t) => {
+  const limited = await startHarness({ ALTRACE_CONTROL_CALLS_PER_MINUTE: '5' });
+  try {
+    const viewer = ((await (await limited.control('POST', '/tokens', { name: 'busy', team: 'payments', role: 'viewer' })).json()) as { token: string }).token;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await limited.controlAs(viewer, 'GET', '/keys')).status);
+    t.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const refused = await limited.controlAs(viewer, 'GET', '/keys');
+    t.is(refused.status, 429);
+    t.true(Number(refused.headers.get('retry-after')) >= 1);
+    t.regex(await refused.text(), /"ALT_RATE_LIMITED"/);
+    t.is((await limited.control('GET', '/keys')).status, 200, 'the admin identity has its own budget (its one call so far was the token)');
+    const { records } = (await (await limited.control('GET', '/audit?limit=1000')).json()) as { records: { control?: { operator: string; status: number; error?: string } }[] };
+    t.true(records.some((r) => r.control?.operator === 'busy' && r.control.status === 429 && r.control.error === 'ALT_RATE_LIMITED'));
+  } finally {
+    await limited.close();
+  }
+});
+
 test('a token issued with a ttl is refused once it has passed, and the refusal is audited', async (t) => {
   t.is((await h.control('POST', '/tokens', { name: 'short', team: 'payments', role: 'viewer', ttl_s: 0 })).status, 400);
   t.is((await h.control('POST', '/tokens', { name: 'short', team: 'payments', role: 'viewer', ttl_s: 1.5 })).status, 400);

@@ -62,6 +62,8 @@ export function simulatorEnv(simUrl: string): Record<string, string> {
     // A loaded test machine is slow, not broken: a 9 MB scan or a first tokenizer load can take
     // more than the 2 s production default there, and would fail closed. Timeout tests set their own.
     ALTRACE_STAGE_TIMEOUT_MS: String(STAGE_TIMEOUT_MS),
+    // Tests poll the control API every 10 ms while they wait; the per-identity flood guard has its own test.
+    ALTRACE_CONTROL_CALLS_PER_MINUTE: '0',
   };
 }
 

@@ -42,6 +42,7 @@ test('every override names a setting that exists in the schema', (t) => {
   // Settings that only take a fixed set of values, or that need their companions.
   const valid: Record<string, Record<string, string>> = {
     ALTRACE_SCAN_WORKERS: { ALTRACE_SCAN_WORKERS: '2' },
+    ALTRACE_CONTROL_CALLS_PER_MINUTE: { ALTRACE_CONTROL_CALLS_PER_MINUTE: '120' },
     ALTRACE_CONTROL_ALLOW_CIDRS: { ALTRACE_CONTROL_ALLOW_CIDRS: '10.0.0.0/8,2001:db8::/32' },
     ALTRACE_CONTROL_TRUSTED_PROXIES: { ALTRACE_CONTROL_TRUSTED_PROXIES: '10.0.0.5' },
     ALTRACE_NODE_ENFORCEMENT: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' },

@@ -7,7 +7,7 @@ export interface Config {
   enforce_only: boolean;
   policy: string;
   prices: string;
-  limits: { max_body_bytes: number; max_response_bytes: number; max_json_depth: number; auth_failures_per_minute: number; heap_reclaim_mb: number };
+  limits: { max_body_bytes: number; max_response_bytes: number; max_json_depth: number; auth_failures_per_minute: number; control_calls_per_minute: number; heap_reclaim_mb: number };
   upstream: { connect_timeout_ms: number; headers_timeout_ms: number; body_timeout_ms: number };
   chain: { stage_timeout_ms: number };
   scan: { workers: number; worker_heap_mb: number };
@@ -104,6 +104,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_MAX_BODY_BYTES', path: 'limits.max_body_bytes', kind: 'int' },
   { env: 'ALTRACE_MAX_RESPONSE_BYTES', path: 'limits.max_response_bytes', kind: 'int' },
   { env: 'ALTRACE_AUTH_FAILURES_PER_MINUTE', path: 'limits.auth_failures_per_minute', kind: 'int' },
+  { env: 'ALTRACE_CONTROL_CALLS_PER_MINUTE', path: 'limits.control_calls_per_minute', kind: 'int' },
   { env: 'ALTRACE_HEAP_RECLAIM_MB', path: 'limits.heap_reclaim_mb', kind: 'int' },
   { env: 'ALTRACE_MAX_JSON_DEPTH', path: 'limits.max_json_depth', kind: 'int' },
   { env: 'ALTRACE_UPSTREAM_CONNECT_TIMEOUT_MS', path: 'upstream.connect_timeout_ms', kind: 'int' },

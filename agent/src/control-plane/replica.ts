@@ -125,6 +125,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
       ready: () => databaseUp,
       node: () => null,
       sources: controlSources(config),
+      callsPerMinute: config.limits.control_calls_per_minute,
       moreRoutes: (routes) => {
         fleetNodeRoutes(routes, nodes);
         fleetAgentRoutes(routes, services.enforcement, () => store.reports.all());

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { guardProtocol, hashKey, targetUrl, http1Options, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
+import { guardProtocol, hashKey, targetUrl, http1Options, RateBuckets, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { controlStatus } from '../error-codes.js';
 import type { SourcePolicy } from './source-policy.js';
@@ -56,6 +56,8 @@ export interface ControlDeps {
   moreRoutes?: (routes: ControlRoutes) => void;
   /** Unknown operator tokens per source address; a source over the limit is refused before its token is looked at. */
   authFailures?: AuthFailures;
+  /** limits.control_calls_per_minute: calls one operator identity may make per minute (0 or absent: no limit). */
+  callsPerMinute?: number;
   /** control.allow_cidrs and control.trusted_proxies; null or absent: any address, forwarded headers not read. */
   sources?: SourcePolicy | null;
 }
@@ -123,6 +125,8 @@ export class ControlServer {
   #server: Server | null = null;
   #ops: Server | null = null;
   readonly #routes = new ControlRoutes();
+  /** Successful calls per operator identity (limits.control_calls_per_minute). */
+  readonly #calls = new RateBuckets(10_000);
 
   constructor(private readonly d: ControlDeps) {
     // First: a role's route takes the place of the node's for the same path (the router answers with the first match).
@@ -264,6 +268,11 @@ export class ControlServer {
       if (!path.startsWith('/api/v1/')) throw new ControlError('ALT_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       route = path.slice('/api/v1'.length);
       operator = await this.#authenticateFrom(req, method, route, source);
+      const perMinute = this.d.callsPerMinute ?? 0;
+      if (perMinute > 0 && !this.#calls.take(operator.name, perMinute, 60_000, Date.now())) {
+        const wait = Math.ceil(this.#calls.waitMs(operator.name, perMinute, 60_000) / 1000);
+        throw new ControlError('ALT_RATE_LIMITED', `operator token ${operator.name} made more than ${perMinute} calls in a minute (limits.control_calls_per_minute): retry in ${wait} s`, undefined, wait);
+      }
       const matched = this.#routes.match(method, route);
       changesState = matched.changesState;
       const role = roleOf(operator);
