@@ -5,6 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import test from 'ava';
 import OpenAI from 'openai';
 import { stringify as stringifyYaml } from 'yaml';
@@ -119,6 +120,12 @@ const rows: Record<string, () => Promise<Expect>> = {
     await ok(await h.control('DELETE', '/tokens/row-admin'));
     return { action: 'DELETE /tokens/row-admin', target: 'token:row-admin admin' };
   },
+  'DELETE /lockouts/:source': async () => {
+    // A source of its own guesses tokens until it is locked out; the admin (127.0.0.1) lifts it.
+    for (let i = 0; i < 21; i++) await wrongTokenFrom('127.0.0.9');
+    await ok(await h.control('DELETE', '/lockouts/127.0.0.9'));
+    return { action: 'DELETE /lockouts/127.0.0.9', target: 'source:127.0.0.9' };
+  },
   'POST /approvals/:id/approve': async () => {
     const { id, settled } = await heldApproval();
     await ok(await h.controlAs(red, 'POST', `/approvals/${id}/approve`, { reason: 'row' }));
@@ -176,3 +183,16 @@ test.serial('refused calls are recorded with what they tried to act on, and lear
   t.is(target('POST /approvals/apr-unknown/approve'), 'approval:apr-unknown', 'an approval the caller cannot see names no agent');
   t.is(target('POST /delegations'), 'agent:nobody');
 });
+
+/** One control-API call with a wrong token, from `from` (a loopback address of its own). */
+function wrongTokenFrom(from: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(h.controlUrl);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: '/api/v1/keys', localAddress: from, headers: { authorization: 'Bearer altop-wrong' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

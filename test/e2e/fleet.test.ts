@@ -3,6 +3,7 @@
 // on every node; a kill made on the other is refused on every node and ends streams there.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import test from 'ava';
 import { stringify as stringifyYaml } from 'yaml';
@@ -338,6 +339,27 @@ postgresSuite(() => {
       tools.tools.set('lookup_order', { description: 'Look an order up by id', script: () => ({ content: [{ type: 'text', text: 'delivered' }] }) });
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test.serial('a source guessing tokens against one replica is locked out on both; an admin lifts it once', async (t) => {
+    // From 127.0.0.2, so the admin's own calls (127.0.0.1) are not the ones locked out.
+    const from = (url: string, token: string, method = 'GET', path = '/api/v1/keys') =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        const req = httpRequest({ host: u.hostname, port: u.port, path, method, localAddress: '127.0.0.2', headers: { authorization: `Bearer ${token}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const [a, b] = [fleet.replicas[0]!, fleet.replicas[1]!];
+    for (let i = 0; i < 21; i++) await from(a.controlUrl, `altop-wrong-${i}`);
+    t.is(await from(b.controlUrl, ADMIN_TOKEN), 429, 'the other replica refuses the source, right token or not');
+    const { lockouts } = (await (await fleet.call(b.controlUrl, 'GET', '/lockouts')).json()) as { lockouts: { source: string }[] };
+    t.true(lockouts.some((l) => l.source === '127.0.0.2'));
+    t.is((await fleet.call(b.controlUrl, 'DELETE', '/lockouts/127.0.0.2')).status, 200);
+    t.is(await from(a.controlUrl, ADMIN_TOKEN), 200, 'lifted on one replica, lifted on both');
   });
 
   test.serial('the control plane lists each agent with the nodes that saw it, and every node’s enforcement status', async (t) => {

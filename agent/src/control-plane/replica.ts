@@ -2,7 +2,7 @@
 // PostgreSQL; its registries follow the change log, so any replica answers any call; it serves
 // the control API of SPEC.md, enrollment and the node stream.
 import { hostname } from 'node:os';
-import { AgentLevels, ApprovedPins, AuthFailures, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger } from '../../../proxy/src/index.js';
+import { AgentLevels, ApprovedPins, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger } from '../../../proxy/src/index.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { AuditService } from '../audit/service.js';
 import type { Config } from '../config/config.js';
@@ -136,7 +136,8 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
           return verifyFleetAudit(store.audit, fleetLog.verifierKey, await store.fleet.listNodes());
         });
       },
-      authFailures: new AuthFailures({ failures: config.limits.auth_failures_per_minute, perMs: 60_000 }),
+      // Shared through the database: a source guessing against one replica is locked out on all.
+      authFailures: store.authFailures({ failures: config.limits.auth_failures_per_minute, perMs: 60_000 }),
     });
     const runs = await RunRelay.open(store, secrets.databaseUrl, replica, logger);
     closers.push(() => runs.close());

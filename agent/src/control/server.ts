@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { guardProtocol, hashKey, targetUrl, http1Options, RateBuckets, type AuthFailures, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
+import { guardProtocol, hashKey, targetUrl, http1Options, RateBuckets, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
 import { controlStatus } from '../error-codes.js';
 import type { SourcePolicy } from './source-policy.js';
+import type { SourceFailures } from './source-failures.js';
 import { ROLE_PERMISSIONS, roleOf } from '../services/roles.js';
 import { DatabaseUnreachableError } from '../state/postgres/errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -55,7 +56,7 @@ export interface ControlDeps {
   /** Routes only one role serves (a control-plane replica's `/nodes`). */
   moreRoutes?: (routes: ControlRoutes) => void;
   /** Unknown operator tokens per source address; a source over the limit is refused before its token is looked at. */
-  authFailures?: AuthFailures;
+  authFailures?: SourceFailures;
   /** limits.control_calls_per_minute: calls one operator identity may make per minute (0 or absent: no limit). */
   callsPerMinute?: number;
   /** control.allow_cidrs and control.trusted_proxies; null or absent: any address, forwarded headers not read. */
@@ -204,7 +205,7 @@ export class ControlServer {
    */
   async #authenticateFrom(req: IncomingMessage, method: string, route: string, source: string): Promise<Operator> {
     const failures = this.d.authFailures;
-    const wait = failures?.watching ? failures.retryAfterMs(source) : 0;
+    const wait = failures?.watching ? await failures.retryAfterMs(source) : 0;
     if (wait > 0) {
       this.d.metrics.authFailures.inc({ port: 'control_throttled' });
       throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
@@ -213,7 +214,7 @@ export class ControlServer {
       return await this.#authenticate(req);
     } catch (err) {
       // The failure that locks the source out is a security event of its own in the audit log.
-      if (failures?.fail(source)) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', source, 429, 'ALT_AUTH_THROTTLED', false).catch(() => {});
+      if (await failures?.fail(source)) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', source, 429, 'ALT_AUTH_THROTTLED', false).catch(() => {});
       this.d.metrics.authFailures.inc({ port: 'control' });
       void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${route}`, source, 401, (err as ControlError).code, false).catch(() => {});
       throw err;

@@ -10,6 +10,7 @@ import { listenForChanges, type ChangeListener, type ListenOptions } from './lis
 import { migrate, type MigrationResult } from './migrate.js';
 import { PgOperations, type StoreOperations } from './operations.js';
 import { openPool, type PoolOptions } from './pool.js';
+import { SharedAuthFailures } from './auth-failures.js';
 import { inTransaction } from './transaction.js';
 import { FleetIdentityStore, NodeReportStore } from './fleet-identity.js';
 import { LeaseStore } from './leases.js';
@@ -38,6 +39,11 @@ export class PgStore implements StoreOperations {
     this.leases = new LeaseStore(pool, url);
     this.audit = new FleetAuditStore(pool, url);
     this.reports = new NodeReportStore(pool);
+  }
+
+  /** Failed operator tokens per source, shared with every replica on this database. */
+  authFailures(limit: { failures: number; perMs: number }): SharedAuthFailures {
+    return new SharedAuthFailures(this.#pool, this.#url, limit);
   }
 
   /**

@@ -1,0 +1,64 @@
+// Failed operator tokens per source address, shared by every control-plane replica (migration
+// 009): the same token bucket as proxy/src/identity/auth-failures.ts, kept in one row per source
+// and updated under its row lock, so an address that guesses against one replica is locked out
+// on all of them, and an admin lifts it once.
+import type { Pool } from 'pg';
+import { inTransaction } from './transaction.js';
+
+interface Row {
+  tokens: number;
+  at: Date;
+}
+
+export class SharedAuthFailures {
+  constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+    private readonly limit: { failures: number; perMs: number },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Always looked up: another replica may have locked the source. */
+  readonly watching = true;
+
+  #refilled(r: Row, now: number): number {
+    return Math.min(this.limit.failures, r.tokens + ((now - r.at.getTime()) * this.limit.failures) / this.limit.perMs);
+  }
+
+  #wait(tokens: number): number {
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * this.limit.perMs) / this.limit.failures);
+  }
+
+  async retryAfterMs(source: string): Promise<number> {
+    if (this.limit.failures <= 0) return 0;
+    const { rows } = await this.pool.query<Row>('SELECT tokens, at FROM auth_failures WHERE source = $1', [source]);
+    return rows[0] ? this.#wait(this.#refilled(rows[0], this.now())) : 0;
+  }
+
+  /** Records a failure; true when it is the one that locked the source out. */
+  async fail(source: string): Promise<boolean> {
+    if (this.limit.failures <= 0) return false;
+    return await inTransaction(this.pool, this.url, async (client) => {
+      const now = this.now();
+      // Inserted full, or locked as it is: the refill and the take below see no other replica's take in between.
+      const { rows } = await client.query<Row>(
+        'INSERT INTO auth_failures (source, tokens, at) VALUES ($1, $2, $3) ON CONFLICT (source) DO UPDATE SET source = EXCLUDED.source RETURNING tokens, at',
+        [source, this.limit.failures, new Date(now)],
+      );
+      const before = this.#refilled(rows[0]!, now);
+      const after = Math.max(0, before - 1);
+      await client.query('UPDATE auth_failures SET tokens = $2, at = $3 WHERE source = $1', [source, after, new Date(now)]);
+      return before >= 1 && after < 1;
+    });
+  }
+
+  async lockedOut(): Promise<{ source: string; retryAfterMs: number }[]> {
+    const now = this.now();
+    const { rows } = await this.pool.query<Row & { source: string }>('SELECT source, tokens, at FROM auth_failures WHERE tokens < 1 ORDER BY source');
+    return rows.map((r) => ({ source: r.source, retryAfterMs: this.#wait(this.#refilled(r, now)) })).filter((l) => l.retryAfterMs > 0);
+  }
+
+  async clear(source: string): Promise<boolean> {
+    return (await this.pool.query('DELETE FROM auth_failures WHERE source = $1', [source])).rowCount! > 0;
+  }
+}
