@@ -2,7 +2,7 @@
 // 009): the same token bucket as proxy/src/identity/auth-failures.ts, kept in one row per source
 // and updated under its row lock, so an address that guesses against one replica is locked out
 // on all of them, and an admin lifts it once.
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './transaction.js';
 
 interface Row {
@@ -31,7 +31,7 @@ export class SharedAuthFailures {
 
   async retryAfterMs(source: string): Promise<number> {
     if (this.limit.failures <= 0) return 0;
-    const { rows } = await this.pool.query<Row>('SELECT tokens, at FROM auth_failures WHERE source = $1', [source]);
+    const { rows } = await this.#read((c) => c.query<Row>('SELECT tokens, at FROM auth_failures WHERE source = $1', [source]));
     return rows[0] ? this.#wait(this.#refilled(rows[0], this.now())) : 0;
   }
 
@@ -54,11 +54,16 @@ export class SharedAuthFailures {
 
   async lockedOut(): Promise<{ source: string; retryAfterMs: number }[]> {
     const now = this.now();
-    const { rows } = await this.pool.query<Row & { source: string }>('SELECT source, tokens, at FROM auth_failures WHERE tokens < 1 ORDER BY source');
+    const { rows } = await this.#read((c) => c.query<Row & { source: string }>('SELECT source, tokens, at FROM auth_failures WHERE tokens < 1 ORDER BY source'));
     return rows.map((r) => ({ source: r.source, retryAfterMs: this.#wait(this.#refilled(r, now)) })).filter((l) => l.retryAfterMs > 0);
   }
 
   async clear(source: string): Promise<boolean> {
-    return (await this.pool.query('DELETE FROM auth_failures WHERE source = $1', [source])).rowCount! > 0;
+    return (await this.#read((c) => c.query('DELETE FROM auth_failures WHERE source = $1', [source]))).rowCount! > 0;
+  }
+
+  /** Every statement through inTransaction: a database that went away is DatabaseUnreachableError (503), as for the store. */
+  #read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, this.url, fn);
   }
 }
