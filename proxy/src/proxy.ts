@@ -304,7 +304,7 @@ export class GovernedProxy {
       }
       dispatcher = relay.dispatcher;
     }
-    const held = o.credentials.get(upstream.name);
+    const held = o.credentials.get(upstream.name, x.ctx!.principal?.team);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
       const problem = o.credentials.problem?.(upstream.name);

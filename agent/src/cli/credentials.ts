@@ -14,6 +14,9 @@ Usage:
   altrace credentials list              upstream names only, never values
   altrace credentials remove UPSTREAM
 
+UPSTREAM@TEAM (openai@payments) stores a team's own key: that team's agents are sent with it
+instead of the shared one (in a credentials file the same name; in a secret mount openai.team.payments).
+
 Options: --config FILE, --json. The store is AES-256-GCM encrypted with the master key
 (ALTRACE_MASTER_KEY, or <state_dir>/master.key created on first use, mode 0600).
 Environment keys (OPENAI_API_KEY, ...) take precedence over stored ones. A running agent
@@ -38,7 +41,7 @@ export async function credentialsCommand(args: string[]): Promise<number> {
   const stored = file.read();
   switch (sub) {
     case 'set': {
-      if (!upstream || !STORABLE_UPSTREAM.test(upstream)) throw new UsageError('set needs an upstream name (openai, anthropic, gemini, azure, bedrock or a compatible name)');
+      if (!upstream || !STORABLE_UPSTREAM.test(upstream)) throw new UsageError('set needs an upstream name (openai, anthropic, gemini, azure, bedrock or a compatible name), or upstream@team for a team\'s own key');
       const input = readFileSync(0, 'utf8').trim();
       if (!input) throw new UsageError('no key on standard input');
       if (values.aws) {

@@ -89,8 +89,11 @@ export class CredentialStore implements CredentialSource {
     if (this.o.secretDir && existsSync(this.o.secretDir)) {
       for (const name of readdirSync(this.o.secretDir)) {
         if (name.startsWith('.')) continue;
-        // A Kubernetes secret key cannot hold ':', so the MCP server mcp:github is the file mcp.github.
-        const upstream = name.startsWith('mcp.') ? `mcp:${name.slice(4)}` : name;
+        // A Kubernetes secret key cannot hold ':' or '@', so the MCP server mcp:github is the file
+        // mcp.github, and team payments' OpenAI key the file openai.team.payments.
+        const scoped = /^(.+)\.team\.([^.]+)$/.exec(name);
+        const base = scoped ? scoped[1]! : name;
+        const upstream = `${base.startsWith('mcp.') ? `mcp:${base.slice(4)}` : base}${scoped ? `@${scoped[2]}` : ''}`;
         let read: ReturnType<typeof secretFile>;
         try {
           read = secretFile(join(this.o.secretDir, name));
@@ -158,8 +161,13 @@ export class CredentialStore implements CredentialSource {
     };
   }
 
-  get(upstream: string): Credential | null | Promise<Credential | null> {
-    const c = this.#map.get(upstream);
+  /**
+   * The credential for `upstream`; with `team`, the team's own (`<upstream>@<team>` in the
+   * credentials file or store, `<upstream>.team.<team>` in a secret mount) before the shared one:
+   * team A's agents are billed to team A's key.
+   */
+  get(upstream: string, team?: string): Credential | null | Promise<Credential | null> {
+    const c = (team !== undefined ? this.#map.get(`${upstream}@${team}`) : undefined) ?? this.#map.get(upstream);
     if (c) return c;
     if (upstream === 'bedrock' && this.o.awsChain) return this.#fromAwsChain();
     return null;

@@ -2,8 +2,11 @@ import { mcpUpstream } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { PROVIDER_KEY_ENV } from './store.js';
 
-/** Names `altrace credentials set` stores under; an MCP server's `mcp:NAME` is not one, so its key comes from env or files. */
-export const STORABLE_UPSTREAM = /^[a-z][a-z0-9-]{0,40}$/;
+/**
+ * Names `altrace credentials set` stores under: an upstream, or `upstream@team` for a team's own
+ * key. An MCP server's `mcp:NAME` is not one, so its key comes from env or files.
+ */
+export const STORABLE_UPSTREAM = /^[a-z][a-z0-9-]{0,40}(?:@[A-Za-z0-9][A-Za-z0-9_.:-]{0,127})?$/;
 
 /** How an operator supplies one upstream's credential. */
 export interface CredentialSupply {

@@ -6,7 +6,8 @@ export type Credential =
 
 /** Where the credential lane reads real credentials at the moment a request leaves. */
 export interface CredentialSource {
-  get(upstream: string): Credential | null | Promise<Credential | null>;
+  /** `team`: the requesting agent's team; a credential held for that team wins over the upstream's own. */
+  get(upstream: string, team?: string): Credential | null | Promise<Credential | null>;
   /** Why an upstream has no credential, when the source knows (a malformed secret file). */
   problem?(upstream: string): string | null;
 }
