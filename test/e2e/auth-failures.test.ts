@@ -57,8 +57,12 @@ test.serial('control API: failed operator tokens are audited with the source, an
   t.is((await h.control('GET', '/keys')).status, 429, 'the admin token from the same source waits too');
   t.is(await metric('control'), LIMIT);
   clock.jumpTo(clock.now() + 60_000);
-  const audit = (await (await h.control('GET', '/audit?limit=100')).json()) as { records: { control?: { operator: string; target?: string; status: number; error?: string } }[] };
-  const failed = audit.records.filter((r) => r.control?.operator === '(unauthenticated)');
+  const audit = (await (await h.control('GET', '/audit?limit=100')).json()) as { records: { control?: { operator: string; action?: string; target?: string; status: number; error?: string } }[] };
+  const failed = audit.records.filter((r) => r.control?.operator === '(unauthenticated)' && r.control.action !== 'LOCKOUT');
   t.is(failed.length, LIMIT, 'every failed attempt is in the audit log; throttled ones are counted, not audited');
   t.true(failed.every((r) => r.control!.status === 401 && r.control!.error === 'ALT_UNAUTHENTICATED' && /127\.0\.0\.1/.test(r.control!.target ?? '')));
+  // The failure that locked the source out is recorded once more, as the lockout.
+  const lockouts = audit.records.filter((r) => r.control?.action === 'LOCKOUT');
+  t.is(lockouts.length, 1);
+  t.like(lockouts[0]!.control, { status: 429, error: 'ALT_AUTH_THROTTLED' });
 });

@@ -97,12 +97,22 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
   }
   const proxyUrl = `http://127.0.0.1:${agent.proxyPort}`;
   const controlUrl = `http://127.0.0.1:${agent.controlPort}`;
-  const controlAs = (token: string, method: string, path: string, body?: unknown) =>
-    fetch(`${controlUrl}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+  const controlAs = async (token: string, method: string, path: string, body?: unknown) => {
+    const send = () =>
+      fetch(`${controlUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    try {
+      return await send();
+    } catch (err) {
+      // A GET that met a kept-alive connection the server was closing just then (a loaded machine
+      // stalls past the keep-alive margin): sent once more on a new connection, as SDKs retry it.
+      if (method !== 'GET') throw err;
+      return await send();
+    }
+  };
   const control = (method: string, path: string, body?: unknown) => controlAs(ADMIN_TOKEN, method, path, body);
   return {
     sim,
