@@ -52,6 +52,7 @@ import { AuditService } from './audit/service.js';
 import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
 import { PinReviewService } from './services/pin-review-service.js';
+import { VaultCredentials, vaultToken } from './credentials/vault.js';
 import { controlSources } from './control/source-policy.js';
 import { followControlPlane, type Followed } from './follower/follow.js';
 import { RunSharing } from './follower/run-sharing.js';
@@ -173,14 +174,36 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const awsChain = config.providers.bedrock.aws_chain
     ? (await import('@aws-sdk/credential-provider-node')).defaultProvider()
     : undefined;
-  const credentials = new CredentialStore({
+  const vaultConfig = config.credentials.vault;
+  let credentials: CredentialStore | null = null;
+  const vault = vaultConfig
+    ? new VaultCredentials({
+        address: vaultConfig.address,
+        token: vaultToken(vaultConfig.token_file, env),
+        mount: vaultConfig.mount,
+        prefix: vaultConfig.prefix,
+        refreshMs: vaultConfig.refresh_s * 1000,
+        onChange: () => {
+          try {
+            credentials?.reload();
+          } catch (err) {
+            logger.error({ err: (err as Error).message }, 'credentials could not be reloaded after a Vault read; the last good ones stay in use');
+          }
+        },
+        onError: (message) => logger.error({ vault: vaultConfig.address }, `${message}; the last good credentials stay in use`),
+      })
+    : null;
+  credentials = new CredentialStore({
     env,
     file: config.credentials.file,
     secretDir: config.credentials.secret_dir,
     stored: () => encrypted.read(),
+    ...(vault ? { vault: () => vault.entries() } : {}),
     keyEnv: Object.fromEntries([...config.providers.compatible.map((c) => [c.name, c.api_key_env]), ...config.mcp.servers.map((s) => [mcpUpstream(s.name), s.api_key_env])]),
     awsChain,
   });
+  // Start-up waits for the first Vault read, so the first request finds its credential.
+  await vault?.start();
   const credentialWatch = credentials.watch((err) => {
     if (err) logger.error({ err: err.message }, 'credentials changed but could not be read; the last good ones stay in use');
     else logger.info({ credentials: credentials.configured() }, 'credentials reloaded');
@@ -404,6 +427,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     node?.close();
     await pods?.stop();
     credentialWatch.close();
+    vault?.close();
     await followed?.follower.close();
     await transparent?.close(0);
     await audit?.close();
@@ -501,6 +525,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       node?.close();
       await pods?.stop();
       credentialWatch.close();
+      vault?.close();
       await transparent?.close(500);
       await listener.close(2_000);
       await control.close();

@@ -42,6 +42,11 @@ test('every override names a setting that exists in the schema', (t) => {
   // Settings that only take a fixed set of values, or that need their companions.
   const valid: Record<string, Record<string, string>> = {
     ALTRACE_SCAN_WORKERS: { ALTRACE_SCAN_WORKERS: '2' },
+    ALTRACE_VAULT_ADDR: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200' },
+    ALTRACE_VAULT_TOKEN_FILE: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_TOKEN_FILE: '/var/run/vault/token' },
+    ALTRACE_VAULT_MOUNT: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_MOUNT: 'kv' },
+    ALTRACE_VAULT_PREFIX: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_PREFIX: 'teams/ai' },
+    ALTRACE_VAULT_REFRESH_S: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_REFRESH_S: '30' },
     ALTRACE_CONTROL_CALLS_PER_MINUTE: { ALTRACE_CONTROL_CALLS_PER_MINUTE: '120' },
     ALTRACE_CONTROL_ALLOW_CIDRS: { ALTRACE_CONTROL_ALLOW_CIDRS: '10.0.0.0/8,2001:db8::/32' },
     ALTRACE_CONTROL_TRUSTED_PROXIES: { ALTRACE_CONTROL_TRUSTED_PROXIES: '10.0.0.5' },

@@ -69,7 +69,7 @@ export interface Config {
       local_redirect?: { service: string; namespace: string; port: number; backend_labels: Record<string, string> };
     };
   };
-  credentials: { file?: string; secret_dir?: string; master_key_file?: string };
+  credentials: { file?: string; secret_dir?: string; master_key_file?: string; vault?: { address: string; token_file?: string; mount: string; prefix: string; refresh_s: number } };
   providers: {
     openai: { base_url?: string; region?: string };
     anthropic: { base_url?: string; region?: string };
@@ -154,6 +154,11 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_NODE_PIN_DIR', path: 'node.pin_dir', kind: 'string' },
   { env: 'ALTRACE_NODE_TLS', path: 'node.tls', kind: 'string' },
   { env: 'ALTRACE_CREDENTIALS_FILE', path: 'credentials.file', kind: 'string' },
+  { env: 'ALTRACE_VAULT_ADDR', path: 'credentials.vault.address', kind: 'string' },
+  { env: 'ALTRACE_VAULT_TOKEN_FILE', path: 'credentials.vault.token_file', kind: 'string' },
+  { env: 'ALTRACE_VAULT_MOUNT', path: 'credentials.vault.mount', kind: 'string' },
+  { env: 'ALTRACE_VAULT_PREFIX', path: 'credentials.vault.prefix', kind: 'string' },
+  { env: 'ALTRACE_VAULT_REFRESH_S', path: 'credentials.vault.refresh_s', kind: 'int' },
   { env: 'ALTRACE_CREDENTIALS_DIR', path: 'credentials.secret_dir', kind: 'string' },
   { env: 'ALTRACE_MASTER_KEY_FILE', path: 'credentials.master_key_file', kind: 'string' },
   { env: 'ALTRACE_OPENAI_BASE_URL', path: 'providers.openai.base_url', kind: 'string' },

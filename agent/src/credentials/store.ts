@@ -21,6 +21,8 @@ export interface CredentialStoreOptions {
   file?: string | undefined;
   secretDir?: string | undefined;
   stored: () => StoredCredentials;
+  /** What Vault's KV v2 engine holds (credentials.vault), as last read; absent: no Vault. */
+  vault?: () => Record<string, Record<string, string>>;
   /** Env variable holding the key of each configured upstream that takes one (OpenAI-compatible servers, MCP servers). */
   keyEnv: Record<string, string | undefined>;
   awsChain?: AwsChain | undefined;
@@ -60,7 +62,7 @@ function secretFile(path: string): { credential: Credential | null; problem: str
 
 /**
  * The credential lane's source of real provider keys. Precedence: environment, Kubernetes
- * secret mount, credentials file, then the encrypted store. Read at start-up, on reload(), and
+ * secret mount, credentials file, Vault (KV v2), then the encrypted store. Read at start-up, on reload(), and
  * whenever a watched secret mount or credentials file changes (watch()): a rotated secret is used
  * from the next request, and a request already on its way keeps the credential it was given.
  * The hot path reads memory only.
@@ -115,6 +117,7 @@ export class CredentialStore implements CredentialSource {
       if (typeof doc !== 'object' || doc === null) throw new CredentialStoreError(`credentials file ${this.o.file} must map upstream names to keys`);
       for (const [name, entry] of Object.entries(doc as Record<string, Record<string, string> | string>)) put(name, toCredential(entry));
     }
+    for (const [name, entry] of Object.entries(this.o.vault?.() ?? {})) put(name, toCredential(entry));
     for (const [name, entry] of Object.entries(this.o.stored())) put(name, toCredential(entry));
     for (const name of next.keys()) problems.delete(name);
     this.#map = next;
