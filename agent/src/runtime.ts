@@ -53,6 +53,7 @@ import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
 import { PinReviewService } from './services/pin-review-service.js';
 import { VaultCredentials, vaultToken } from './credentials/vault.js';
+import { OtlpSpans } from './telemetry/otlp-spans.js';
 import { controlSources } from './control/source-policy.js';
 import { followControlPlane, type Followed } from './follower/follow.js';
 import { RunSharing } from './follower/run-sharing.js';
@@ -327,8 +328,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const authLimit = { failures: config.limits.auth_failures_per_minute, perMs: 60_000 };
   // One count of failed virtual keys per source for every path of the proxy port, evidence included.
   const proxyAuthFailures = new AuthFailures(authLimit, clock);
+  const spans = config.telemetry.otlp_endpoint ? new OtlpSpans({ endpoint: config.telemetry.otlp_endpoint, headers: config.telemetry.otlp_headers, serviceName: config.telemetry.service_name, logger }) : null;
   const onDecision = (d: DecisionRecord): void => {
     audit?.decision(d);
+    spans?.record(d);
     enforcement.observe(d);
     node?.observe(d);
   };
@@ -530,6 +533,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await listener.close(2_000);
       await control.close();
       await proxy.close();
+      // Spans of the last requests leave before the agent does.
+      await spans?.close();
       await countDispatcher.close();
       clearInterval(spendFlush);
       clearInterval(deescalation);

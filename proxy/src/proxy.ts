@@ -30,7 +30,7 @@ import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody } from './pipeline/request-context.js';
 import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Exchange, type Request } from './pipeline/exchange.js';
+import { Exchange, nowMs, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
 import { formatMs, replyBlock, type Response } from './pipeline/reply.js';
 import { injectCredential } from './upstream/auth.js';
@@ -84,6 +84,12 @@ export interface ProxyOptions {
 export interface DecisionRecord {
   requestId: string;
   time: number;
+  /** How long the request was in the proxy, ms (its span's length). */
+  durationMs: number;
+  /** The caller's W3C traceparent, when it sent one (the span joins its trace). */
+  traceparent: string | null;
+  /** Names of the tools the request calls (MCP tools/call, the model's tool results), bounded. */
+  tools: readonly string[];
   principal: { keyId: string; agent: string; team: string; costCenter: string | null; pod?: PodRef | null } | null;
   provider: string;
   upstream: string | null;
@@ -540,9 +546,13 @@ export class GovernedProxy {
     const detail = bounded(v?.detail, MAX_RECORDED_DETAIL);
     if (this.#o.onDecision) {
       const run = x.req.headers['x-altrace-run'];
+      const traceparent = x.req.headers.traceparent;
       this.#o.onDecision({
         requestId: x.id,
         time: this.#now(),
+        durationMs: nowMs() - x.start,
+        traceparent: typeof traceparent === 'string' && traceparent.length <= 64 ? traceparent : null,
+        tools: call?.toolCalls.length ? call.toolCalls.slice(0, 8).map((c) => bounded(c.name, MAX_RECORDED_NAME) ?? '') : NONE,
         principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? ctx.pod?.costCenter ?? null, pod: ctx.pod } : null,
         provider,
         upstream: upstream ?? null,

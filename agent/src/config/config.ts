@@ -29,6 +29,7 @@ export interface Config {
     enroll_audience: string;
   };
   log: { level: string };
+  telemetry: { otlp_endpoint?: string; otlp_headers: Record<string, string>; service_name: string };
   node: {
     enforcement: 'off' | 'bpf' | 'nftables' | 'cilium';
     interfaces: string[];
@@ -115,6 +116,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_SCAN_WORKER_HEAP_MB', path: 'scan.worker_heap_mb', kind: 'int' },
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
+  { env: 'ALTRACE_OTLP_ENDPOINT', path: 'telemetry.otlp_endpoint', kind: 'string' },
   { env: 'ALTRACE_DELEGATION_ROOT_KEY_FILE', path: 'delegation.root_key_file', kind: 'string' },
   { env: 'ALTRACE_CONTROL_PLANE', path: 'fleet.control_plane', kind: 'string' },
   { env: 'ALTRACE_FLEET_CA_FILE', path: 'fleet.ca_file', kind: 'string' },

@@ -142,6 +142,9 @@ function decision(requestId: string, time: number, key: VirtualKey | null, v: Ve
   return {
     requestId,
     time,
+    durationMs: 0,
+    traceparent: null,
+    tools: [],
     principal: key ? { keyId: key.id, agent: key.agent, team: key.team, costCenter: key.costCenter } : null,
     provider: 'altrace',
     upstream: null,

@@ -10,7 +10,7 @@ import type { Response } from './reply.js';
 
 export type Request = IncomingMessage | Http2ServerRequest;
 
-function nowMs(): number {
+export function nowMs(): number {
   return performance.now();
 }
 
