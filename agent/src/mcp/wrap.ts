@@ -206,7 +206,7 @@ async function sendThrough(endpoint: string, headers: Record<string, string>, li
 
 /** The wrapped server's pipes: requests written, their answers matched by id. */
 class ServerSide {
-  readonly #waiting = new Map<string, (m: Message) => void>();
+  readonly #waiting = new Map<string, { id: RpcId; resolve: (m: Message) => void }>();
   readonly #dropped = new Set<string>();
   onNotification: (m: Message) => void = () => {};
   #closed = false;
@@ -226,7 +226,7 @@ class ServerSide {
       (m) =>
         new Promise<Message>((resolve) => {
           if (this.#closed) return resolve(errorFor(m.id as RpcId, INTERNAL_ERROR, 'the MCP server has exited'));
-          this.#waiting.set(idKey(m.id as RpcId), resolve);
+          this.#waiting.set(idKey(m.id as RpcId), { id: m.id as RpcId, resolve });
         }),
     );
     for (const m of messages) this.child.stdin?.write(JSON.stringify(m) + '\n');
@@ -235,7 +235,7 @@ class ServerSide {
 
   close(): void {
     this.#closed = true;
-    for (const [key, resolve] of this.#waiting) resolve(errorFor(idOf(key), INTERNAL_ERROR, 'the MCP server exited before answering'));
+    for (const { id, resolve } of this.#waiting.values()) resolve(errorFor(id, INTERNAL_ERROR, 'the MCP server exited before answering'));
     this.#waiting.clear();
   }
 
@@ -250,9 +250,9 @@ class ServerSide {
     }
     for (const m of messagesOf(value)) {
       if (isResponse(m) && (typeof m.id === 'string' || typeof m.id === 'number')) {
-        const resolve = this.#waiting.get(idKey(m.id));
+        const waiting = this.#waiting.get(idKey(m.id));
         this.#waiting.delete(idKey(m.id));
-        resolve?.(m);
+        waiting?.resolve(m);
       } else if (isRequest(m)) {
         // Sampling, elicitation, roots: they would reach the model or the user without the chain.
         this.child.stdin?.write(JSON.stringify(errorFor(m.id as RpcId, METHOD_NOT_FOUND, `altrace mcp wrap does not relay server requests (${String(m.method)})`)) + '\n');
@@ -266,12 +266,6 @@ class ServerSide {
       }
     }
   }
-}
-
-function idOf(key: string): RpcId {
-  const [type, ...rest] = key.split(':');
-  const value = rest.join(':');
-  return type === 'number' ? Number(value) : value;
 }
 
 /** What the proxy said when it refused the relay: its JSON-RPC error's message and Altrace reason, or the status. */
