@@ -41,6 +41,7 @@ import {
   type TransparentListener,
   type Logger,
   type Upstream,
+  type WorkloadRef,
 } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
@@ -62,7 +63,7 @@ import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
 import { kubeConfigFor } from './kube/kube-config.js';
-import { PodCache, podLookup } from './kube/pod-cache.js';
+import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
 import { toPodRef } from './kube/pod-identity.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
@@ -354,6 +355,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth, authFailures: proxyAuthFailures, metrics, onDecision },
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
+    // Pods that reach the proxy by their base URL (explicit mode) are known by their pod IP.
+    ...(config.kubernetes.enabled ? { peerWorkload: (address: string) => peerPod(address) } : {}),
     now: clock,
     onDecision,
     // A stdio server's answer waits as long as an HTTP server's headers would.
@@ -363,6 +366,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
   let pods: PodCache | null = null;
+  let peerPod: (address: string) => WorkloadRef | null = () => null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
   const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
   let listener: ExplicitListener;
@@ -375,18 +379,24 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     listener = await listenExplicit(config.listen.proxy_host ?? config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
     if (config.listen.ops_port !== undefined) opsPort = await control.listenOps(config.listen.ops_host ?? config.listen.host, config.listen.ops_port);
+    // This node's pods, in every enforcement mode: a pod in explicit base-URL mode is known by its address.
+    if (config.kubernetes.enabled) {
+      const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
+      pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
+        if (!(node instanceof NodeEnforcement)) return;
+        node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null);
+        node.podEnforcement(p.uid, change === 'set' ? p : null);
+      } });
+      const byAddress = podByAddress(pods);
+      peerPod = (address) => {
+        const pod = byAddress(address);
+        return pod ? { id: `shadow-${pod.namespace}.${pod.name}`, agent: pod.agent, team: pod.team, pod } : null;
+      };
+      // Listed before enforcement starts: the pods already running are known from the first connect.
+      if (!(await pods.start())) logger.warn({ node: nodeName }, 'the pod watch has not listed yet: workloads are named by cgroup until it does');
+    }
     // cilium: Cilium's policies (emitted by the control plane) keep pods off AI destinations; nothing in this node's kernel.
     if (config.node.enforcement === 'bpf' || config.node.enforcement === 'nftables') {
-      if (config.kubernetes.enabled) {
-        const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
-        pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
-          if (!(node instanceof NodeEnforcement)) return;
-          node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null);
-          node.podEnforcement(p.uid, change === 'set' ? p : null);
-        } });
-        // Listed before enforcement starts: the pods already running are known from the first connect.
-        if (!(await pods.start())) logger.warn({ node: nodeName }, 'the pod watch has not listed yet: workloads are named by cgroup until it does');
-      }
       const podCache = pods;
       const options = {
         config: config.node,
@@ -398,7 +408,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
           void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
         },
         stateDir: config.state_dir,
-        ...(podCache ? { podOf: podLookup(podCache), kubernetes: podCache } : {}),
+        ...(podCache ? { podOf: podLookup(podCache), podByAddress: podByAddress(podCache), kubernetes: podCache } : {}),
         ...(podCache && config.kubernetes.enforce === 'labeled' ? { optIn: { pods: () => podCache.pods() } } : {}),
         onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
         onBypass: (r: BypassReport) => {

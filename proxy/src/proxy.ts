@@ -68,6 +68,12 @@ export interface ProxyOptions {
    * request is governed as that agent, and a virtual key of another agent is refused.
    */
   workloadOf?: (origin: TransparentOrigin) => WorkloadRef | null;
+  /**
+   * Who a connection to the explicit listener is, by its source address (Kubernetes: the pod
+   * that holds that pod IP, when a pod reaches the node proxy by its base URL). The same rules
+   * as workloadOf: attribution, and a declared agent governs a keyless request.
+   */
+  peerWorkload?: (address: string) => WorkloadRef | null;
   /** SDK-submitted evidence (POST /altrace/v1/evidence); absent: the endpoint answers 404 like any unknown path. */
   evidence?: EvidenceSubmissionDeps;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
@@ -251,7 +257,7 @@ export class GovernedProxy {
     }
     const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
     const origin = this.#o.workloadOf ? (req.socket as OriginSocket | undefined)?.[ORIGIN] : undefined;
-    const w = origin ? this.#o.workloadOf!(origin) : null;
+    const w = origin ? this.#o.workloadOf!(origin) : this.#o.peerWorkload ? this.#o.peerWorkload(req.socket.remoteAddress ?? '') : null;
     if (w) {
       ctx.pod = w.pod;
       if (ctx.presented.virtual === null) {

@@ -55,7 +55,7 @@ function podObject(o: { name: string; namespace: string; uid: string; container:
 
 export async function startKubeRig(
   cleanup: Cleanup,
-  o: { namespaces: KubeObject[]; env?: Record<string, string | undefined>; extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
+  o: { namespaces: KubeObject[]; env?: Record<string, string | undefined> | ((pod: Link, extra: Link[]) => Record<string, string | undefined>); extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
 ): Promise<KubeRig & { extra: Link[] }> {
   const api = o.api ?? (await new KubeApiServer().start());
   if (!o.api) cleanup.add(() => api.close());
@@ -87,7 +87,7 @@ export async function startKubeRig(
       ALTRACE_KUBERNETES_TOKEN_FILE: tokenFile,
       ALTRACE_KUBERNETES_NODE_NAME: NODE,
       ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
-      ...o.env,
+      ...(typeof o.env === 'function' ? o.env(pod, extra) : o.env),
     },
   });
   const startPod: KubeRig['startPod'] = async (p) => {

@@ -28,6 +28,15 @@ async function chat(proxyUrl: string, key: string, model = 'gpt-4o-mini'): Promi
   }
 }
 
+/** A replica following the stand-in, reconciling every second. */
+const replicaKubeEnv = (kube: { api_server: string; token_file: string }) => ({
+  ALTRACE_KUBERNETES_ENABLED: 'true',
+  ALTRACE_KUBERNETES_API_SERVER: kube.api_server,
+  ALTRACE_KUBERNETES_TOKEN_FILE: kube.token_file,
+  ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
+  ALTRACE_KUBERNETES_RESYNC_S: '1',
+});
+
 type Status = { state?: string; reason?: string; field?: string; message?: string; digest?: string; engagedBy?: string; observedGeneration?: number; conditions?: { type: string; status: string }[] };
 
 postgresSuite(() => {
@@ -40,14 +49,7 @@ postgresSuite(() => {
     const fleet: Fleet = await startFleet(pg, 'kube_resources', {
       replicas: 1,
       nodes: 1,
-      replicaEnv: {
-        ALTRACE_KUBERNETES_ENABLED: 'true',
-        ALTRACE_KUBERNETES_API_SERVER: api.url,
-        ALTRACE_KUBERNETES_TOKEN_FILE: kube.token_file,
-        ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
-        ALTRACE_KUBERNETES_RESYNC_S: '1',
-        ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca',
-      },
+      replicaEnv: { ...replicaKubeEnv(kube), ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca' },
     });
     t.teardown(() => fleet.close());
     const replica = fleet.replicas[0]!;
@@ -124,5 +126,55 @@ postgresSuite(() => {
     t.true(actions.filter((a) => a === 'APPLY AltraceKillSwitch agent:refund-bot').length >= 2, 'engaged, and engaged again');
     t.true(actions.includes('DELETE AltraceKillSwitch agent:refund-bot'));
     t.true(actions.some((a) => a.startsWith('DELETE /kill') && a.endsWith('agent:refund-bot')), `the operator's release through the API: ${actions.filter((a) => a.includes('kill')).join('; ')}`);
+  });
+
+  test('two replicas, one leader: the Lease names it, it alone reconciles; killed, the other takes over and the resources keep their status', async (t) => {
+    const { api, settings: kube, kubeConfig } = await startStandIn(t);
+    for (const { object } of crdManifests()) api.installCrd(object as never);
+    const fleet: Fleet = await startFleet(pg, 'kube_leader', {
+      replicas: 2,
+      nodes: 0,
+      replicaEnv: {
+        ...replicaKubeEnv(kube),
+        ALTRACE_KUBERNETES_LEADER_ELECTION_LEASE_DURATION_S: '3',
+        ALTRACE_KUBERNETES_LEADER_ELECTION_RENEW_DEADLINE_S: '2',
+        ALTRACE_KUBERNETES_LEADER_ELECTION_RETRY_PERIOD_S: '1',
+      },
+    });
+    t.teardown(() => fleet.close());
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const cluster = (plural: string) => ({ group: GROUP, version: VERSION, plural });
+    const until = (what: string, check: () => Promise<boolean>) => eventually(check, 20_000, what);
+    const leaderGauge = async (controlUrl: string) => Number(/^altrace_kubernetes_leader (\d)/m.exec(await (await fetch(`${controlUrl}/metrics`)).text())?.[1]);
+    const holder = () => (api.get('leases', 'altrace-system', 'altrace-control-plane') as { spec?: { holderIdentity?: string } } | undefined)?.spec?.holderIdentity;
+    await until('one replica holds the Lease', async () => !!holder());
+    const gauges = await Promise.all(fleet.replicas.map((r) => leaderGauge(r.controlUrl)));
+    t.deepEqual([...gauges].sort(), [0, 1], 'exactly one replica leads');
+    const leader = fleet.replicas[gauges.indexOf(1)]!;
+    const follower = fleet.replicas[gauges.indexOf(0)]!;
+    t.is(holder()!.split(':')[1], String(leader.child.pid), 'the Lease names the leading process');
+
+    // A kill as a manifest is engaged once, by the leader alone: one APPLY record, not one per replica.
+    await custom.createClusterCustomObject({ ...cluster('altracekillswitches'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceKillSwitch', metadata: { name: 'stop-all-refunds' }, spec: { scope: 'team', target: 'payments', reason: 'drill' } } });
+    await until('the kill is Engaged', async () => ((await custom.getClusterCustomObject({ ...cluster('altracekillswitches'), name: 'stop-all-refunds' })) as { status?: Status }).status?.state === 'Engaged');
+    await new Promise((r) => setTimeout(r, 2500)); // two resyncs of each replica
+    // Each replica keeps its own record of control actions: counted on both.
+    const applies = async (replica: typeof leader) => {
+      const audit = (await (await fleet.call(replica.controlUrl, 'GET', '/audit?limit=200')).json()) as { records: { control?: { action: string; target?: string } }[] };
+      return audit.records.filter((r) => r.control?.action === 'APPLY AltraceKillSwitch' && r.control.target === 'team:payments').length;
+    };
+    t.deepEqual([await applies(leader), await applies(follower)], [1, 0], 'engaged once, by the leader; the follower only watched');
+
+    // The leader dies without releasing: the follower leads once the lease has run out, and reconciles.
+    await leader.kill();
+    await until('the follower leads', async () => (await leaderGauge(follower.controlUrl)) === 1);
+    t.is(holder()!.split(':')[1], String(follower.child.pid));
+    await custom.createNamespacedCustomObject({
+      ...cluster('altracecontracts'),
+      namespace: 'payments',
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceContract', metadata: { name: 'after-failover', namespace: 'payments' }, spec: { contract: 'after-failover', version: 1, applies_to: { agents: ['refund-bot'] }, models: ['gpt-4o*'] } },
+    });
+    await until('the new leader writes the status', async () => ((await custom.getNamespacedCustomObject({ ...cluster('altracecontracts'), namespace: 'payments', name: 'after-failover' })) as { status?: Status }).status?.state === 'Accepted');
+    t.is(await applies(follower), 0, 'the switch the new leader found engaged is not engaged again');
   });
 });

@@ -106,5 +106,28 @@ test('over HTTPS with its own certificate: an AdmissionReview for a pod of an op
   const bad = await post(port, ca, '{"kind":"AdmissionReview"');
   t.is(bad.status, 400);
   t.regex(String(bad.json.message), /not an AdmissionReview/);
-  t.deepEqual(webhook.counts, { reviews: 3, mutated: 1, refused: 1 });
+  t.deepEqual(webhook.counts, { reviews: 3, mutated: 1, refused: 1, undecided: 0 });
+});
+
+test('a review it cannot judge (whether the namespace opted in is unknown) is a 503, so the failurePolicy decides, never an unpatched allow', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-webhook-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { ca, cert, key } = await webhookCert(dir);
+  const webhook = new AdmissionWebhook({
+    certFile: cert,
+    keyFile: key,
+    logger: silent,
+    proxyPort: 8080,
+    namespace: async () => {
+      throw new Error('reading namespace agents: connect ECONNREFUSED');
+    },
+  });
+  const port = await webhook.listen('127.0.0.1', 0);
+  t.teardown(() => webhook.close());
+  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: 'agents', object: pod() } });
+  const answer = await post(port, ca, body);
+  t.is(answer.status, 503);
+  t.regex(String(answer.json.message), /cannot tell whether namespace agents opted in .*ECONNREFUSED.*failurePolicy decides/);
+  t.is(answer.json.response, undefined, 'no AdmissionReview answer, so no allowed: true');
+  t.is(webhook.counts.undecided, 1);
 });

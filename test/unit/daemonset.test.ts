@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import * as core from 'kubernetes-models/v1';
 import * as apps from 'kubernetes-models/apps/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import * as batch from 'kubernetes-models/batch/v1';
 import * as policyV1 from 'kubernetes-models/policy/v1';
 import * as autoscaling from 'kubernetes-models/autoscaling/v2';
 import * as admission from 'kubernetes-models/admissionregistration.k8s.io/v1';
@@ -16,6 +17,7 @@ import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../../agent/src/config/load.js';
 import { createRequire } from 'node:module';
+import { podSpecCauses, podSpecOf } from '../fixtures/kube-pod-rules.js';
 
 // A CommonJS module whose types declare an ES default export: required, so the call is typed as it runs.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
@@ -32,6 +34,9 @@ const MODELS: Record<string, new (d: never) => { validate(): void }> = {
   'apps/v1/Deployment': apps.Deployment,
   'rbac.authorization.k8s.io/v1/ClusterRole': rbac.ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': rbac.ClusterRoleBinding,
+  'rbac.authorization.k8s.io/v1/Role': rbac.Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': rbac.RoleBinding,
+  'batch/v1/Job': batch.Job,
   'v1/Service': core.Service,
   'v1/Secret': core.Secret,
   'apps/v1/StatefulSet': apps.StatefulSet,
@@ -105,8 +110,9 @@ test('every base manifest validates against the Kubernetes API schema', (t) => {
     const Model = MODELS[`${d.apiVersion}/${d.kind}`];
     t.truthy(Model, `a model for ${d.apiVersion} ${d.kind}`);
     t.notThrows(() => new Model!(d as never).validate(), `${d.kind} ${d.metadata?.name}`);
+    t.deepEqual(apiServerCauses(d), [], `${d.kind} ${d.metadata?.name}: what the API server checks beyond the schema`);
   }
-  t.deepEqual([...new Set(all.map((d) => d.kind))].sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  t.deepEqual([...new Set(all.map((d) => d.kind))].sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
 });
 
 test('a broken manifest is refused (the validation can fail)', (t) => {
@@ -114,6 +120,25 @@ test('a broken manifest is refused (the validation can fail)', (t) => {
   const broken = structuredClone(ds);
   broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'eighty';
   t.throws(() => new apps.DaemonSet(broken as never).validate(), { message: /containerPort must be integer/ });
+});
+
+/** The API server's checks of a pod template that no schema carries. */
+function apiServerCauses(d: Doc): string[] {
+  const p = podSpecOf(d as never);
+  return p ? podSpecCauses(p.spec, p.at).map((c) => `${c.field}: ${c.message}`) : [];
+}
+
+test('a pod template the schema passes but the API server refuses is caught: Bidirectional propagation in an unprivileged container', (t) => {
+  const ds = build(join(DIR, 'base')).find((d) => d.kind === 'DaemonSet')! as Workload;
+  const broken = structuredClone(ds);
+  const preflight = broken.spec.template.spec.initContainers![0]!;
+  preflight.securityContext = { ...preflight.securityContext, privileged: false };
+  t.notThrows(() => new apps.DaemonSet(broken as never).validate(), 'the schema alone passes it');
+  t.deepEqual(apiServerCauses(broken), ['spec.template.spec.initContainers[0].volumeMounts[0].mountPropagation: Forbidden: Bidirectional mount propagation is available only to privileged containers']);
+  const unknownVolume = structuredClone(ds);
+  const mounts = unknownVolume.spec.template.spec.containers[0]!.volumeMounts!;
+  mounts.push({ name: 'nowhere', mountPath: '/nowhere' } as never);
+  t.deepEqual(apiServerCauses(unknownVolume), [`spec.template.spec.containers[0].volumeMounts[${mounts.length - 1}].name: Not found: "nowhere"`]);
 });
 
 test('every kustomization names files that exist, and the overlay patches a resource of the base', (t) => {
@@ -196,6 +221,7 @@ test('kubectl kustomize renders the base, every overlay and the uninstall; every
       // kustomize folds long base64 values over lines, which the API server's decoder skips.
       if (d.kind === 'Secret' && d.data) for (const k of Object.keys(d.data)) d.data[k] = d.data[k]!.replace(/\s/g, '');
       t.notThrows(() => new Model!(d as never).validate(), `${dir}: ${d.kind} ${d.metadata?.name}`);
+      t.deepEqual(apiServerCauses(d), [], `${dir}: ${d.kind} ${d.metadata?.name}: what the API server checks beyond the schema`);
     }
   }
 });
@@ -252,12 +278,19 @@ test('the control plane: two replicas, a disruption budget, a Service; RBAC to w
     'cilium.io/ciliumlocalredirectpolicies: get,list,watch,create,update,patch,delete',
     'cilium.io/ciliumnetworkpolicies: get,list,watch,create,update,patch,delete',
   ]);
+  // Leadership: the Lease the config names, in the namespace the Role is in, get/update on that name only.
+  const leader = all.find((d) => d.kind === 'Role' && d.metadata?.name === 'altrace-control-plane-leader') as never as { metadata: { namespace: string }; rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[] };
+  t.deepEqual(leader.rules.map((r) => `${r.resources.join()}${r.resourceNames ? `/${r.resourceNames.join()}` : ''}: ${r.verbs.join()}`), ['leases: create', 'leases/altrace-control-plane: get,update']);
+  const binding = all.find((d) => d.kind === 'RoleBinding' && d.metadata?.name === 'altrace-control-plane-leader') as never as { subjects: { name: string }[] };
+  t.deepEqual(binding.subjects.map((s) => s.name), ['altrace-control-plane']);
   const cm = all.find((d) => d.kind === 'ConfigMap' && d.metadata?.name === 'altrace-control-plane-config')!;
   const dir = mkdtempSync(join(tmpdir(), 'altrace-cp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'altrace.yaml'), cm.data!['altrace.yaml']!);
   const config = loadConfig({ file: join(dir, 'altrace.yaml'), env: {} });
   t.like(config.kubernetes, { enabled: true, resources: true, fleet_ca_configmap: 'altrace-system/altrace-fleet-ca' });
+  t.is(config.kubernetes.leader_election.lease, `${leader.metadata.namespace}/altrace-control-plane`);
+  t.true(config.kubernetes.leader_election.enabled);
   t.deepEqual(config.fleet.enroll_service_accounts, ['altrace-system/altrace-agent', 'altrace-system/altrace-gateway']);
 });
 
@@ -272,4 +305,32 @@ test('the Docker advisory compose file: one service, its ports on loopback, its 
   t.true(existsSync(join(DIR, 'docker', svc.build.dockerfile.replace('daemonset/', '../'))));
   t.falsy(svc.privileged);
   t.falsy(svc.cap_add);
+});
+
+test('the nftables overlay drops the preflight that would refuse its nodes (no BTF, no cgroup v2), the bpf overlay keeps it privileged', (t) => {
+  if (!HAS_KUBECTL) return void t.pass('kubectl is not installed here (said above)');
+  const agentOf = (dir: string) => kustomize(join(DIR, 'overlays', dir))!.find((d) => d.kind === 'DaemonSet' && d.metadata?.name === 'altrace-agent') as Workload;
+  t.deepEqual(agentOf('nftables').spec.template.spec.initContainers ?? [], []);
+  const preflight = agentOf('bpf').spec.template.spec.initContainers?.find((c) => c.name === 'preflight');
+  t.true(preflight?.securityContext?.privileged, 'a bpffs mounted with Bidirectional propagation needs it');
+  t.false(agentOf('bpf').spec.template.spec.containers[0]!.securityContext?.privileged ?? false, 'the agent itself stays unprivileged');
+});
+
+test('try-postgres makes every Secret the workloads need: the interception CA by a Job running `altrace kube node-ca` for the Secret the agents mount', (t) => {
+  if (!HAS_KUBECTL) return void t.pass('kubectl is not installed here (said above)');
+  const all = kustomize(join(DIR, 'overlays', 'try-postgres'))!;
+  const job = all.find((d) => d.kind === 'Job' && d.metadata?.name === 'altrace-node-ca') as Doc & { spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } } };
+  t.truthy(job, 'a Job makes the CA');
+  const args = job.spec.template.spec.containers[0]!.args;
+  t.deepEqual(args.slice(0, 2), ['kube', 'node-ca']);
+  const mounted = new Set((all.filter((d) => d.kind === 'DaemonSet' || d.kind === 'Deployment') as Workload[]).flatMap((w) => (w.spec.template.spec.volumes ?? []).map((v) => v.secret?.secretName).filter((n): n is string => !!n)));
+  t.true(mounted.has(args[args.indexOf('--secret') + 1]!.split('/')[1]!), 'the Secret the workloads mount');
+  const role = all.find((d) => d.kind === 'Role' && d.metadata?.name === 'altrace-node-ca') as Doc & { rules: { resources: string[]; verbs: string[] }[] };
+  t.deepEqual(role.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }] as never, 'create, nothing more: it never reads a Secret');
+  // Every Secret a workload mounts that is not optional is made by this overlay.
+  const made = new Set(all.filter((d) => d.kind === 'Secret').map((d) => d.metadata!.name!));
+  made.add('altrace-node-ca');
+  for (const w of all.filter((d) => d.kind === 'DaemonSet' || d.kind === 'Deployment') as Workload[]) {
+    for (const v of w.spec.template.spec.volumes ?? []) if (v.secret && !v.secret.optional) t.true(made.has(v.secret.secretName), `${w.metadata?.name}: ${v.secret.secretName}`);
+  }
 });

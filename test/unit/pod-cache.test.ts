@@ -84,6 +84,29 @@ test('a pod’s service account declares what the pod does not: pod first, then 
   t.is(cache.byContainer('f'.repeat(64))?.costCenter, null);
 });
 
+test('by pod address (explicit mode): host-network pods and finished pods name nobody; an address handed to a new pod is the new pod’s, whatever becomes of the old', async (t) => {
+  const { api, make } = await setup(t);
+  const withIp = (o: KubeObject, ip: string, phase = 'Running') => ({ ...o, status: { ...(o.status as object), phase, podIP: ip, podIPs: [{ ip }] } }) as KubeObject;
+  api.create('pods', withIp(pod('first', 'node-a', { container: '2'.repeat(64), annotations: { 'altrace.io/agent': 'first-bot' } }), '10.244.1.7'));
+  const host = pod('host-net', 'node-a', { container: '3'.repeat(64) });
+  (host.spec as { hostNetwork?: boolean }).hostNetwork = true;
+  api.create('pods', withIp(host, '10.0.0.4'));
+  const cache = make();
+  t.teardown(() => cache.stop());
+  t.true(await cache.start());
+  t.like(cache.byAddress('10.244.1.7'), { pod: 'first', agent: 'first-bot' });
+  t.like(cache.byAddress('::ffff:10.244.1.7'), { pod: 'first' }, 'an IPv4-mapped IPv6 peer is its IPv4 address');
+  t.is(cache.byAddress('10.0.0.4'), undefined, 'a host-network pod has the node’s address, which is nobody’s');
+  // The first pod finishes; a new pod is given its address; then the old object goes.
+  api.update('pods', 'agents', 'first', (p) => ((p.status as { phase: string }).phase = 'Succeeded'));
+  await eventually(() => cache.byAddress('10.244.1.7') === undefined, 5000, 'a finished pod’s address names nobody');
+  api.create('pods', withIp(pod('second', 'node-a', { container: '4'.repeat(64) }), '10.244.1.7'));
+  await eventually(() => cache.byAddress('10.244.1.7')?.pod === 'second', 5000, 'the new holder');
+  api.delete('pods', 'agents', 'first');
+  await eventually(() => cache.byContainer('2'.repeat(64)) === undefined, 5000, 'the old pod is gone');
+  t.is(cache.byAddress('10.244.1.7')?.pod, 'second', 'the old pod’s deletion does not take its address from the new one');
+});
+
 test('a silent watch is ended and resumed from its version; history gone by then is a 410, and a relist', async (t) => {
   const { api, make } = await setup(t, 800);
   const cache = make();

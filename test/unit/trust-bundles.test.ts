@@ -28,8 +28,8 @@ test('a bundle per opted-in namespace: the CA alone and after the public roots; 
   t.true(bundle('agents')!.data!['bundle.crt']!.startsWith(rootCertificates[0]!), 'the public roots first');
   t.true(bundle('agents')!.data!['bundle.crt']!.trim().endsWith(first.trim()), 'then the interception CA');
   t.is(bundle('batch'), undefined);
-  t.deepEqual(bundles.namespace('agents'), { optedIn: true, explicit: true });
-  t.deepEqual(bundles.namespace('batch'), { optedIn: false, explicit: false });
+  t.deepEqual(await bundles.namespace('agents'), { optedIn: true, explicit: true });
+  t.deepEqual(await bundles.namespace('batch'), { optedIn: false, explicit: false });
 
   api.update('configmaps', 'agents', 'altrace-trust-bundle', (cm) => ((cm as unknown as { data: Record<string, string> }).data['ca.crt'] = 'tampered'));
   await eventually(() => bundle('agents')!.data!['ca.crt']!.trim() === first.trim(), 5000, 'an edit is put back');
@@ -41,4 +41,17 @@ test('a bundle per opted-in namespace: the CA alone and after the public roots; 
 
   api.update('namespaces', null, 'agents', (ns) => (ns.metadata.labels = {}));
   await eventually(() => bundle('agents') === undefined, 5000, 'an opt-out removes the bundle');
+});
+
+test('a namespace the watch has not seen is read from the API server; when that fails the webhook cannot judge (it throws)', async (t) => {
+  const { api, kubeConfig, dir } = await startStandIn(t);
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, (await createCaCertificate('CN=interception CA', 2, await generateKeys())).toString('pem'));
+  api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh', labels: { 'altrace.io/enforce': 'true' } } });
+  // Never started: its watch has listed nothing, as in the first moments of a replica.
+  const bundles = new TrustBundles({ kubeConfig, logger: createLogger('silent'), inactivityMs: 60_000, caFile, resyncMs: 60_000 });
+  t.deepEqual(await bundles.namespace('fresh'), { optedIn: true, explicit: false }, 'opted in, by a direct read');
+  t.deepEqual(await bundles.namespace('absent'), { optedIn: false, explicit: false }, 'a namespace that does not exist did not opt in');
+  await api.close();
+  await t.throwsAsync(bundles.namespace('fresh'), { message: /reading namespace fresh/ });
 });

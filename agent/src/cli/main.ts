@@ -29,6 +29,7 @@ Commands:
   bpf status            node enforcement in the kernel: programs, destinations, backstop, counters, workloads
   bpf cilium-policy     strict mode as a CiliumNetworkPolicy (offline)
   bpf uninstall         remove the programs and maps agents left pinned (after the DaemonSet is gone)
+  kube node-ca          make the fleet's interception CA as a Secret (idempotent) or as files
   version               the installed version (also --version, -V)
   help COMMAND          a command's help (as altrace COMMAND --help)
 
@@ -58,6 +59,7 @@ const commands: Record<string, () => Promise<Command>> = {
   approvals: async () => (await import('./approvals.js')).approvalsCommand,
   delegate: async () => (await import('./delegate.js')).delegateCommand,
   bpf: async () => (await import('./bpf.js')).bpfCommand,
+  kube: async () => (await import('./kube.js')).kubeCommand,
   version: async () => versionCommand,
 };
 

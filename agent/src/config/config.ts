@@ -61,6 +61,7 @@ export interface Config {
     resync_s: number;
     policy_name: string;
     fleet_ca_configmap?: string;
+    leader_election: { enabled: boolean; lease: string; lease_duration_s: number; renew_deadline_s: number; retry_period_s: number };
     webhook: { enabled: boolean; host: string; port: number; cert_file?: string; key_file?: string; trust_ca_file?: string; proxy_port: number };
     cilium: {
       policies: boolean;
@@ -142,6 +143,11 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_KUBERNETES_POLICY_NAME', path: 'kubernetes.policy_name', kind: 'string' },
   { env: 'ALTRACE_KUBERNETES_RESYNC_S', path: 'kubernetes.resync_s', kind: 'int' },
   { env: 'ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP', path: 'kubernetes.fleet_ca_configmap', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_LEADER_ELECTION_ENABLED', path: 'kubernetes.leader_election.enabled', kind: 'bool' },
+  { env: 'ALTRACE_KUBERNETES_LEADER_ELECTION_LEASE', path: 'kubernetes.leader_election.lease', kind: 'string' },
+  { env: 'ALTRACE_KUBERNETES_LEADER_ELECTION_LEASE_DURATION_S', path: 'kubernetes.leader_election.lease_duration_s', kind: 'int' },
+  { env: 'ALTRACE_KUBERNETES_LEADER_ELECTION_RENEW_DEADLINE_S', path: 'kubernetes.leader_election.renew_deadline_s', kind: 'int' },
+  { env: 'ALTRACE_KUBERNETES_LEADER_ELECTION_RETRY_PERIOD_S', path: 'kubernetes.leader_election.retry_period_s', kind: 'int' },
   { env: 'ALTRACE_KUBERNETES_CILIUM_POLICIES', path: 'kubernetes.cilium.policies', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_ENABLED', path: 'kubernetes.webhook.enabled', kind: 'bool' },
   { env: 'ALTRACE_KUBERNETES_WEBHOOK_PORT', path: 'kubernetes.webhook.port', kind: 'int' },

@@ -102,6 +102,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       if (config.kubernetes.webhook[field] === undefined) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.webhook.${field} is required when the webhook is enabled`, `kubernetes.webhook.${field}`);
     }
   }
+  const le = config.kubernetes.leader_election;
+  if (!(le.retry_period_s < le.renew_deadline_s && le.renew_deadline_s < le.lease_duration_s)) {
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.leader_election needs retry_period_s < renew_deadline_s < lease_duration_s (have ${le.retry_period_s} < ${le.renew_deadline_s} < ${le.lease_duration_s}): a leader must stop before another may take over`, 'kubernetes.leader_election.renew_deadline_s');
+  }
   if ((config.node.ca_cert_file === undefined) !== (config.node.ca_key_file === undefined)) {
     const missing = config.node.ca_cert_file === undefined ? 'ca_cert_file' : 'ca_key_file';
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.ca_cert_file and node.ca_key_file go together (the interception CA's certificate and its key); node.${missing} is missing`, `node.${missing}`);

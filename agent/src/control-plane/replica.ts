@@ -30,6 +30,7 @@ import { Enrollment, EnrollmentTokenVerifier, type BootstrapVerifier } from './e
 import { kubeConfigFor } from '../kube/kube-config.js';
 import { EitherVerifier, TokenReviewVerifier } from '../kube/token-review.js';
 import { startKubernetesControllers } from '../kube/control-plane-controllers.js';
+import { registerKubernetesMetrics } from '../kube/metrics.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
 import { RunRelay } from './run-relay.js';
@@ -182,6 +183,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     closers.push(async () => clearInterval(sweep));
     if (config.kubernetes.enabled) {
       const kube = await startKubernetesControllers(config, logger, {
+        identity: replica,
         policy: policyService,
         fleetDigest: () => fleetPolicy()?.digest ?? null,
         kills: services.kills,
@@ -189,6 +191,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
         fleetCaPem: ca.certPem,
       });
       closers.push(() => kube.close());
+      registerKubernetesMetrics(metrics.registry, kube);
     }
     const controlPort = await control.listen(config.listen.host, config.listen.control_port);
     closers.push(() => control.close());

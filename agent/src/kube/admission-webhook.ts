@@ -2,7 +2,9 @@
 // webhook"): HTTPS with its own certificate (a Secret's tls.crt/tls.key, read again when they
 // change, as cert-manager renews them), answering AdmissionReview v1 for pods with the patch of
 // pod-mutation.ts. Whether the API server admits a pod when this webhook cannot answer is the
-// MutatingWebhookConfiguration's failurePolicy: the operator's declaration.
+// MutatingWebhookConfiguration's failurePolicy: the operator's declaration. A review the webhook
+// cannot judge (it cannot tell whether the namespace opted in) is answered 503, never with an
+// unpatched "allowed", so that the declared policy is what decides.
 import { once } from 'node:events';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -17,8 +19,8 @@ export interface WebhookOptions {
   logger: Logger;
   /** The node proxy's explicit port (the base-URL variables name it). */
   proxyPort: number;
-  /** Whether a namespace opted in and asked for explicit mode. */
-  namespace: (name: string) => { optedIn: boolean; explicit: boolean };
+  /** Whether a namespace opted in and asked for explicit mode; throws when that cannot be told. */
+  namespace: (name: string) => Promise<{ optedIn: boolean; explicit: boolean }> | { optedIn: boolean; explicit: boolean };
 }
 
 const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
@@ -32,7 +34,7 @@ interface AdmissionReview {
 export class AdmissionWebhook {
   readonly #o: WebhookOptions;
   #server: Server | null = null;
-  readonly counts = { reviews: 0, mutated: 0, refused: 0 };
+  readonly counts = { reviews: 0, mutated: 0, refused: 0, undecided: 0 };
 
   constructor(o: WebhookOptions) {
     this.#o = o;
@@ -88,7 +90,14 @@ export class AdmissionWebhook {
     const answer = (extra: Record<string, unknown>) => reply(res, 200, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid, allowed: true, ...extra } });
     // Only pods being created are changed; anything else the configuration sends is let through untouched.
     if (r.kind?.kind !== 'Pod' || r.operation !== 'CREATE' || !r.object || !r.namespace) return answer({});
-    const ns = this.#o.namespace(r.namespace);
+    let ns: { optedIn: boolean; explicit: boolean };
+    try {
+      ns = await this.#o.namespace(r.namespace);
+    } catch (err) {
+      this.counts.undecided++;
+      this.#o.logger.warn({ namespace: r.namespace, err: (err as Error).message }, 'admission review left to the failurePolicy: whether the namespace opted in is unknown');
+      return reply(res, 503, { message: `cannot tell whether namespace ${r.namespace} opted in (${(err as Error).message}); the webhook's failurePolicy decides` });
+    }
     if (!ns.optedIn) return answer({});
     const patch = podPatch(r.object, { explicit: ns.explicit, proxyPort: this.#o.proxyPort });
     if (patch.length === 0) return answer({});

@@ -14,6 +14,8 @@ import { ReconcileLoop } from './reconcile-loop.js';
 
 
 export interface CiliumControllerOptions {
+  /** Whether this replica reconciles now (it leads); always, without leader election. */
+  leading?: () => boolean;
   kubeConfig: KubeConfig;
   logger: Logger;
   inactivityMs: number;
@@ -46,7 +48,7 @@ export class CiliumController {
   constructor(o: CiliumControllerOptions) {
     this.#o = o;
     this.#custom = o.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.#loop = new ReconcileLoop('keeping the Cilium policies in sync', () => this.#reconcile(), o.logger);
+    this.#loop = new ReconcileLoop('keeping the Cilium policies in sync', () => this.#reconcile(), o.logger, o.leading);
     this.#crds = o.kubeConfig.makeApiClient(ApiextensionsV1Api);
     const core = o.kubeConfig.makeApiClient(CoreV1Api);
     const managed = `${MANAGED_BY.key}=${MANAGED_BY.value}`;

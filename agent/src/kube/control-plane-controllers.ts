@@ -16,8 +16,11 @@ import { KillResources, type AuditControl } from './kill-resources.js';
 import { kubeConfigFor } from './kube-config.js';
 import { ResourceController } from './resource-controller.js';
 import { TrustBundles } from './trust-bundles.js';
+import { LeaderElection } from './leader-election.js';
 
 export interface ControlPlaneHooks {
+  /** This replica, as the leader Lease names its holder. */
+  identity: string;
   policy: PolicyService;
   fleetDigest: () => string | null;
   kills: KillService;
@@ -45,6 +48,10 @@ async function publishFleetCa(kubeConfig: KubeConfig, ref: string, pem: string, 
 export interface KubernetesControllers {
   resources: ResourceController | null;
   cilium: CiliumController | null;
+  /** The Lease that decides which replica reconciles (null with leader_election.enabled false: each does). */
+  leader: LeaderElection | null;
+  /** The altrace-trust-bundle ConfigMaps, kept wherever kubernetes.webhook.trust_ca_file is set. */
+  trustBundles: TrustBundles | null;
   webhook: { port: number; server: AdmissionWebhook; bundles: TrustBundles } | null;
   close(): Promise<void>;
 }
@@ -57,12 +64,35 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
   const out: KubernetesControllers = {
     resources: null,
     cilium: null,
+    leader: null,
+    trustBundles: null,
     webhook: null,
     close: async () => {
       for (const c of closers.reverse()) await c();
     },
   };
+  // Every replica watches (a new leader starts warm) and serves the webhook; only the leader reconciles.
+  const le = k.leader_election;
+  let leading = !le.enabled;
+  const reconcilers: { schedule(delayMs?: number): void }[] = [];
+  const gate = () => leading;
   try {
+    if (le.enabled) {
+      out.leader = new LeaderElection({
+        kubeConfig,
+        logger,
+        lease: le.lease,
+        identity: hooks.identity,
+        leaseDurationMs: le.lease_duration_s * 1000,
+        renewDeadlineMs: le.renew_deadline_s * 1000,
+        retryPeriodMs: le.retry_period_s * 1000,
+        onChange: (now) => {
+          leading = now;
+          if (now) for (const r of reconcilers) r.schedule(0);
+        },
+      });
+      closers.push(() => out.leader!.stop());
+    }
     if (k.fleet_ca_configmap) await publishFleetCa(kubeConfig, k.fleet_ca_configmap, hooks.fleetCaPem, logger);
     if (k.resources) {
       const resources = new ResourceController({
@@ -75,7 +105,9 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
         push: (bundle) => hooks.policy.commit(bundle, 'kubernetes'),
         kills: new KillResources(hooks.kills, hooks.audit),
         resyncMs: k.resync_s * 1000,
+        leading: gate,
       });
+      reconcilers.push(resources);
       closers.push(() => resources.stop());
       await resources.start();
       out.resources = resources;
@@ -93,22 +125,31 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
         proxyPorts: c.proxy_ports,
         dnsLabels: c.dns_labels,
         localRedirect: c.local_redirect ? { namespace: c.local_redirect.namespace, service: c.local_redirect.service, port: c.local_redirect.port, backendLabels: c.local_redirect.backend_labels } : null,
+        leading: gate,
       });
+      reconcilers.push(cilium);
       closers.push(() => cilium.stop());
       await cilium.start();
       out.cilium = cilium;
     }
-    if (k.webhook.enabled) {
-      const w = k.webhook;
-      const bundles = new TrustBundles({ kubeConfig, logger, inactivityMs, caFile: w.trust_ca_file! });
+    // The trust bundles serve pods with or without the webhook (a pod may mount its namespace's bundle itself).
+    const w = k.webhook;
+    const bundles = w.trust_ca_file ? new TrustBundles({ kubeConfig, logger, inactivityMs, caFile: w.trust_ca_file, leading: gate }) : null;
+    if (bundles) {
+      reconcilers.push(bundles);
       closers.push(() => bundles.stop());
       await bundles.start();
+      out.trustBundles = bundles;
+    }
+    if (w.enabled && bundles) {
       const server = new AdmissionWebhook({ certFile: w.cert_file!, keyFile: w.key_file!, logger, proxyPort: w.proxy_port, namespace: (n) => bundles.namespace(n) });
       const port = await server.listen(w.host, w.port);
       closers.push(() => server.close());
       out.webhook = { port, server, bundles };
       logger.info({ port }, 'admission webhook listening');
     }
+    // Started last: a replica that leads at once finds every reconciler registered.
+    await out.leader?.start();
     return out;
   } catch (err) {
     await out.close();

@@ -37,3 +37,25 @@ export function kubeConfigFor(k: Pick<Config['kubernetes'], 'api_server' | 'toke
   });
   return kc;
 }
+
+/**
+ * One line for a failed API call: the status and the API server's own message (client-node's
+ * ApiException puts code, message, body and headers on several lines), or a network failure's
+ * cause (fetch says only "fetch failed").
+ */
+export function apiErrorText(err: unknown): string {
+  const e = err as Error & { code?: unknown; body?: unknown; cause?: Error & { code?: string } };
+  if (typeof e.code === 'number') {
+    let body = e.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // Not JSON: said as it is.
+      }
+    }
+    const said = typeof body === 'object' && body !== null ? (body as { message?: string }).message : typeof body === 'string' ? body : undefined;
+    return `HTTP ${e.code}${said ? `: ${said}` : ` (${e.message.split('\n').find((l) => l.startsWith('Message: '))?.slice(9) ?? 'no message'})`}`;
+  }
+  return e.cause ? `${e.message}: ${e.cause.code ?? e.cause.message}` : String(e.message ?? err).split('\n')[0]!;
+}

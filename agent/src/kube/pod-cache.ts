@@ -5,6 +5,14 @@ import type { PodRef } from '../../../proxy/src/index.js';
 import type { WorkloadIdentity } from '../node/workloads.js';
 import { podIdentity, toPodRef, type PodIdentity } from './pod-identity.js';
 
+/** The pod a connection to the explicit listener came from, by its source address. */
+export function podByAddress(cache: PodCache): (address: string) => PodRef | null {
+  return (address) => {
+    const found = cache.byAddress(address);
+    return found ? toPodRef(found) : null;
+  };
+}
+
 /** A workload's pod: by the container id its cgroup path names, else by the pod UID. */
 export function podLookup(cache: PodCache): (w: WorkloadIdentity) => PodRef | null {
   return (w) => {
@@ -38,6 +46,8 @@ export class PodCache {
   readonly #o: PodCacheOptions;
   readonly #byUid = new Map<string, PodIdentity>();
   readonly #byContainer = new Map<string, PodIdentity>();
+  /** Pod addresses of pods not finished: an address a finished pod held may already be another's. */
+  readonly #byAddress = new Map<string, PodIdentity>();
   readonly #pods: Informer<V1Pod>;
   readonly #namespaces: Informer<V1Namespace>;
   readonly #accounts: Informer<V1ServiceAccount>;
@@ -85,6 +95,11 @@ export class PodCache {
     return this.#byContainer.get(id);
   }
 
+  /** By a pod address (an IPv4-mapped IPv6 address is its IPv4 address). */
+  byAddress(address: string): PodIdentity | undefined {
+    return this.#byAddress.get(address.startsWith('::ffff:') ? address.slice(7) : address);
+  }
+
   pods(): PodIdentity[] {
     return [...this.#byUid.values()];
   }
@@ -103,9 +118,11 @@ export class PodCache {
     const namespace = pod.metadata?.namespace ?? '';
     const identity = podIdentity(pod, this.#namespaces.lw.get(namespace), this.#accounts.lw.get(pod.spec?.serviceAccountName ?? 'default', namespace));
     const old = this.#byUid.get(identity.uid);
-    if (old) for (const id of old.containerIds) this.#byContainer.delete(id);
+    if (old) this.#unindex(old);
     this.#byUid.set(identity.uid, identity);
     for (const id of identity.containerIds) this.#byContainer.set(id, identity);
+    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (!finished) for (const a of identity.addresses) this.#byAddress.set(a, identity);
     this.#o.onChange?.(identity, 'set');
   }
 
@@ -113,7 +130,13 @@ export class PodCache {
     const old = this.#byUid.get(pod.metadata?.uid ?? '');
     if (!old) return;
     this.#byUid.delete(old.uid);
-    for (const id of old.containerIds) this.#byContainer.delete(id);
+    this.#unindex(old);
     this.#o.onChange?.(old, 'delete');
+  }
+
+  #unindex(old: PodIdentity): void {
+    for (const id of old.containerIds) this.#byContainer.delete(id);
+    // Only where the address is still this pod's: a new pod may hold it already.
+    for (const a of old.addresses) if (this.#byAddress.get(a)?.uid === old.uid) this.#byAddress.delete(a);
   }
 }

@@ -4,7 +4,9 @@ import type { Logger } from '../../../proxy/src/index.js';
  * A controller's reconciliation, run one at a time: events arriving together are one run, a
  * request during a run makes one more after it, a failure is retried after a second, and a
  * resync runs it periodically without an event (what a watch cannot report: a switch released
- * through the API, an address that changed).
+ * through the API, an address that changed). Behind a gate (leadership among control-plane
+ * replicas) a run that finds the gate shut does nothing: the watches stay warm, and the
+ * reconciliation runs once the gate opens and it is scheduled.
  */
 export class ReconcileLoop {
   #timer: NodeJS.Timeout | null = null;
@@ -14,11 +16,13 @@ export class ReconcileLoop {
   #stopped = false;
   runs = 0;
   failures = 0;
+  skipped = 0;
 
   constructor(
     private readonly what: string,
     private readonly run: () => Promise<void>,
     private readonly logger: Logger,
+    private readonly gate: () => boolean = () => true,
   ) {}
 
   /** Runs now, then every resyncMs. */
@@ -42,6 +46,10 @@ export class ReconcileLoop {
     if (this.#running) {
       this.#again = true;
       return this.#running;
+    }
+    if (!this.gate()) {
+      this.skipped++;
+      return Promise.resolve();
     }
     this.runs++;
     this.#running = this.run()

@@ -14,6 +14,8 @@ import { compileResources, resourceRef, type Resource, type ResourceStatus } fro
 type Custom = KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
 
 export interface ResourceControllerOptions {
+  /** Whether this replica reconciles now (it leads); always, without leader election. */
+  leading?: () => boolean;
   kubeConfig: KubeConfig;
   logger: Logger;
   inactivityMs: number;
@@ -47,7 +49,7 @@ export class ResourceController {
   constructor(o: ResourceControllerOptions) {
     this.#o = o;
     this.#api = o.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.#loop = new ReconcileLoop('reconciling the altrace.io resources', () => this.#reconcile(), o.logger);
+    this.#loop = new ReconcileLoop('reconciling the altrace.io resources', () => this.#reconcile(), o.logger, o.leading);
     const base = `/apis/${GROUP}/${VERSION}`;
     this.#informers = new Map(
       [POLICIES, CONTRACTS, KILL_SWITCHES].map((r) => {

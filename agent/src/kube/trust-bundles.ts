@@ -12,8 +12,12 @@ import { MANAGED_BY } from './cilium-policies.js';
 import { Informer, waitListed } from './informer.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { BUNDLE_KEY, CA_KEY, MODE, TRUST_CONFIGMAP } from './pod-mutation.js';
+import { LABEL_ENFORCE } from './pod-identity.js';
+import { apiErrorText } from './kube-config.js';
 
 export interface TrustBundleOptions {
+  /** Whether this replica reconciles now (it leads); always, without leader election. */
+  leading?: () => boolean;
   kubeConfig: KubeConfig;
   logger: Logger;
   inactivityMs: number;
@@ -22,7 +26,7 @@ export interface TrustBundleOptions {
   resyncMs?: number;
 }
 
-const ENFORCED = 'altrace.io/enforce=true';
+const ENFORCED = `${LABEL_ENFORCE}=true`;
 
 export class TrustBundles {
   readonly #o: TrustBundleOptions;
@@ -35,7 +39,7 @@ export class TrustBundles {
   constructor(o: TrustBundleOptions) {
     this.#o = o;
     this.#core = o.kubeConfig.makeApiClient(CoreV1Api);
-    this.#loop = new ReconcileLoop('keeping the trust bundles in sync', () => this.#reconcile(), o.logger);
+    this.#loop = new ReconcileLoop('keeping the trust bundles in sync', () => this.#reconcile(), o.logger, o.leading);
     const managed = `${MANAGED_BY.key}=${MANAGED_BY.value}`;
     this.#namespaces = new Informer<V1Namespace>(o, 'opted-in namespaces', '/api/v1/namespaces', () => this.#core.listNamespace({ labelSelector: ENFORCED }), { labelSelector: ENFORCED });
     this.#bundles = new Informer<V1ConfigMap>(o, 'trust bundles', '/api/v1/configmaps', () => this.#core.listConfigMapForAllNamespaces({ labelSelector: managed }), { labelSelector: managed });
@@ -50,10 +54,22 @@ export class TrustBundles {
     return listed;
   }
 
-  /** Whether a namespace opted in, and whether it asked for explicit mode (its altrace.io/mode annotation). */
-  namespace(name: string): { optedIn: boolean; explicit: boolean } {
-    const ns = this.#namespaces.lw.get(name);
-    return { optedIn: ns !== undefined, explicit: ns?.metadata?.annotations?.[MODE] === 'explicit' };
+  /**
+   * Whether a namespace opted in, and whether it asked for explicit mode (its altrace.io/mode
+   * annotation). The API server sends only reviews its namespaceSelector matched, so a namespace
+   * the watch has not seen (not listed yet, or labelled a moment ago) is read from the API server
+   * rather than taken as not opted in; when that read fails, this throws.
+   */
+  async namespace(name: string): Promise<{ optedIn: boolean; explicit: boolean }> {
+    const judge = (ns: V1Namespace | undefined) => ({ optedIn: ns?.metadata?.labels?.[LABEL_ENFORCE] === 'true', explicit: ns?.metadata?.annotations?.[MODE] === 'explicit' });
+    const cached = this.#namespaces.lw.get(name);
+    if (cached) return judge(cached);
+    try {
+      return judge(await this.#core.readNamespace({ name }));
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return judge(undefined);
+      throw new Error(`reading namespace ${name}: ${apiErrorText(err)}`);
+    }
   }
 
   schedule(delayMs = 50): void {

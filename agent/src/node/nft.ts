@@ -132,6 +132,7 @@ export class NftEnforcement {
       w = { id: `shadow-${peer.address}`, address: peer.address, cgroupId: 0n, cgroupPath: null, podUid: null, containerId: null, pid: 0, comm: '', providers: new Set(), firstSeen: Date.now(), lastSeen: 0, connections: 0, refused: 0, agent: null, team: null, netns: new Map(), addresses: new Set([peer.address]), bypassAttempts: 0, capabilities: null, pod: null };
       this.#byAddress.set(peer.address, w);
     }
+    this.#namePod(w);
     w.lastSeen = Date.now();
     w.connections++;
     if (provider) w.providers.add(provider);
@@ -151,6 +152,18 @@ export class NftEnforcement {
 
   /** The workload behind a redirected connection, by its address. */
   readonly workloadOf = (origin: TransparentOrigin): SeenWorkload | null => this.#byAddress.get(origin.peer) ?? null;
+
+  /** Its pod, looked up again at each connection (an address changes hands when pods come and go; annotations change): names it, and a declared agent binds it. */
+  #namePod(w: SeenWorkload): void {
+    const pod = this.#o.podByAddress?.(w.address!) ?? null;
+    if (pod === w.pod || (pod === null && w.pod === null)) return;
+    w.pod = pod;
+    w.id = pod ? `shadow-${pod.namespace}.${pod.name}` : `shadow-${w.address}`;
+    if (pod?.agent) {
+      w.agent = pod.agent;
+      w.team = pod.team;
+    }
+  }
 
   shadowAgents(): SeenWorkload[] {
     return [...this.#byAddress.values()].filter((w) => w.agent === null);

@@ -93,6 +93,8 @@ export interface NodeEnforcementOptions {
   onCapabilities?(w: SeenWorkload): void;
   /** Its pod, from the cluster (kubernetes.enabled): names the workload and may declare its agent. */
   podOf?: PodLookup;
+  /** Its pod by its address (nftables: a forwarded packet shows no cgroup, only the pod IP). */
+  podByAddress?: (address: string) => PodRef | null;
   /** What the pod watch says of itself, for bpf status. */
   kubernetes?: { status(): unknown };
   /** Opt-in mode (kubernetes.enforce: labeled): only pods labelled altrace.io/enforce=true (or in
