@@ -1,7 +1,8 @@
 // Namespace opt-in (issue 21, item 3): with kubernetes.enforce: labeled, only pods labelled
 // altrace.io/enforce=true (or in a namespace so labelled) are governed; the rest of the node is
 // left alone — its connects not redirected, its packets not dropped by either backstop — and a
-// label switched on a namespace or a pod takes effect for running pods at once.
+// label switched on a namespace or a pod takes effect for running pods at once. The pod left
+// alone was running before the agent started: the agent's first listing finds it.
 import test from 'ava';
 import { eventually } from '../helpers/harness.js';
 import { SIM_PORT, type RigAgent } from './agent-rig.js';
@@ -18,7 +19,7 @@ interface Received {
 bpfSuite(() => {
   const cleanup = new Cleanup();
   test.after.always(() => cleanup.run());
-  let k: KubeRig & { extra: Link[] };
+  let k: KubeRig & { extra: Link[]; early: KubePod[] };
   let rig: RigAgent;
   let freeLink: Link;
   let governed: KubePod;
@@ -38,15 +39,17 @@ bpfSuite(() => {
       // Each pod on its own link (its own address), both links behind the packet backstop.
       extraLinks: (net) => [net.namespace('kfr', 3)],
       config: (pod, extra) => [`  backstop_interfaces: [${pod.nodeInterface}, ${extra[0]!.nodeInterface}]`],
+      // Running before the agent: the first listing must find it, or its connects would be governed.
+      podsBeforeAgent: (_pod, extra) => [{ name: 'report-5c7d9b-bbbbb', namespace: 'batch', link: extra[0]! }],
     });
     freeLink = k.extra[0]!;
     rig = k.rig;
+    free = k.early[0]!;
     governed = await k.startPod({ name: 'research-5c7d9b-aaaaa', annotations: { 'altrace.io/agent': 'researcher' } });
-    free = await k.startPod({ name: 'report-5c7d9b-bbbbb', namespace: 'batch', link: freeLink });
     await eventually(async () => (await status()).kubernetes.pods_not_opted_in === 1, 5000, 'the agent judged the pod that is not opted in');
   });
 
-  test.serial('a pod of an opted-in namespace is governed; a pod of another namespace is left alone, the backstops included', async (t) => {
+  test.serial('a pod of an opted-in namespace is governed; a pod of another namespace, running before the agent started, is left alone, the backstops included', async (t) => {
     t.is((await status()).kubernetes.enforce, 'labeled');
     const refused = await direct(governed);
     t.is(refused.code, '401', 'the governed pod’s own key is refused by the chain: it went to the proxy');

@@ -55,8 +55,8 @@ function podObject(o: { name: string; namespace: string; uid: string; container:
 
 export async function startKubeRig(
   cleanup: Cleanup,
-  o: { namespaces: KubeObject[]; env?: Record<string, string | undefined> | ((pod: Link, extra: Link[]) => Record<string, string | undefined>); extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
-): Promise<KubeRig & { extra: Link[] }> {
+  o: { namespaces: KubeObject[]; podsBeforeAgent?: (pod: Link, extra: Link[]) => Parameters<KubeRig['startPod']>[0][]; env?: Record<string, string | undefined> | ((pod: Link, extra: Link[]) => Record<string, string | undefined>); extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
+): Promise<KubeRig & { extra: Link[]; early: KubePod[] }> {
   const api = o.api ?? (await new KubeApiServer().start());
   if (!o.api) cleanup.add(() => api.close());
   for (const ns of o.namespaces) api.create('namespaces', ns);
@@ -76,20 +76,6 @@ export async function startKubeRig(
   cleanup.add(() => rmSync(secrets, { recursive: true, force: true }));
   const tokenFile = join(secrets, 'token');
   writeFileSync(tokenFile, api.token);
-  const rig = await startRigAgent(cleanup, {
-    cgroup: node.path,
-    pod,
-    simUrl,
-    ...(o.config ? { config: o.config(pod, extra) } : {}),
-    env: {
-      ALTRACE_KUBERNETES_ENABLED: 'true',
-      ALTRACE_KUBERNETES_API_SERVER: api.url,
-      ALTRACE_KUBERNETES_TOKEN_FILE: tokenFile,
-      ALTRACE_KUBERNETES_NODE_NAME: NODE,
-      ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
-      ...(typeof o.env === 'function' ? o.env(pod, extra) : o.env),
-    },
-  });
   const startPod: KubeRig['startPod'] = async (p) => {
     const uid = randomUUID();
     const container = randomUUID().replaceAll('-', '').repeat(2);
@@ -105,5 +91,22 @@ export async function startKubeRig(
     const child = await Child.spawn(cleanup, { cgroupProcs: join(cgroup, 'cgroup.procs'), netns: link.netns });
     return { uid, container, cgroup, child };
   };
-  return { api, net, pod, provider, simUrl, rig, startPod, extra };
+  // Pods that were running before the agent started: found by its first listing.
+  const early: KubePod[] = [];
+  for (const p of o.podsBeforeAgent?.(pod, extra) ?? []) early.push(await startPod(p));
+  const rig = await startRigAgent(cleanup, {
+    cgroup: node.path,
+    pod,
+    simUrl,
+    ...(o.config ? { config: o.config(pod, extra) } : {}),
+    env: {
+      ALTRACE_KUBERNETES_ENABLED: 'true',
+      ALTRACE_KUBERNETES_API_SERVER: api.url,
+      ALTRACE_KUBERNETES_TOKEN_FILE: tokenFile,
+      ALTRACE_KUBERNETES_NODE_NAME: NODE,
+      ALTRACE_KUBERNETES_INSECURE_SKIP_TLS_VERIFY: 'true',
+      ...(typeof o.env === 'function' ? o.env(pod, extra) : o.env),
+    },
+  });
+  return { api, net, pod, provider, simUrl, rig, startPod, extra, early };
 }

@@ -76,6 +76,15 @@ test('a policy per opted-in namespace, kept as Altrace wants it: drift put back,
   api.update('namespaces', null, 'batch', (ns) => (ns.metadata.labels = {}));
   await eventually(() => api.get('ciliumnetworkpolicies', 'batch', 'altrace-ai-egress') === undefined, 5000, 'unlabelling removes it');
 
+  // A pod labelled in, in a namespace that is not: a policy for the labelled pods alone, gone with the label.
+  api.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lone-agent', namespace: 'batch', labels: { 'altrace.io/enforce': 'true' } }, spec: { containers: [{ name: 'agent', image: 'agent:1' }] } });
+  await eventually(() => api.get('ciliumnetworkpolicies', 'batch', 'altrace-ai-egress') !== undefined, 5000, 'a pod opted in by its own label brings a policy to its namespace');
+  const forPods = api.get('ciliumnetworkpolicies', 'batch', 'altrace-ai-egress') as Policy;
+  t.deepEqual(forPods.spec.endpointSelector, { matchLabels: { 'altrace.io/enforce': 'true' } }, 'for the labelled pods only, not the namespace');
+  t.notThrows(() => new CiliumNetworkPolicy(forPods as never).validate());
+  api.update('pods', 'batch', 'lone-agent', (p) => (p.metadata.labels = {}));
+  await eventually(() => api.get('ciliumnetworkpolicies', 'batch', 'altrace-ai-egress') === undefined, 5000, 'the label removed, the policy goes');
+
   // A provider moves: the new address is denied once its TTL runs out (the old one is held a TTL more).
   dns.records.set('api.openai.com', [{ address: '203.0.113.11', ttl: 1 }]);
   await eventually(() => denied().includes('203.0.113.11/32'), 8000, 'the new address is denied');

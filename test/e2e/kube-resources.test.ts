@@ -120,6 +120,18 @@ postgresSuite(() => {
     await custom.deleteClusterCustomObject({ ...cluster('altracekillswitches'), name: 'stop-refunds' });
     await until('deleting the manifest releases the switch', async () => (await chat(node.proxyUrl, key.key)) === 'ok');
 
+    // A switch the operator engaged through the API first stays the operator's: the manifest reports it, its deletion leaves it.
+    t.is((await fleet.call(replica.controlUrl, 'POST', '/kill', { scope: 'team', target: 'ops', reason: 'operator first' })).status, 201);
+    await custom.createClusterCustomObject({ ...cluster('altracekillswitches'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltraceKillSwitch', metadata: { name: 'stop-ops' }, spec: { scope: 'team', target: 'ops', reason: 'manifest second' } } });
+    await until('the manifest reports the switch Engaged', async () => (await status('altracekillswitches', 'stop-ops')).state === 'Engaged');
+    const engagedBy = (await status('altracekillswitches', 'stop-ops')).engagedBy!;
+    t.false(engagedBy.startsWith('kubernetes:'), `engaged by the operator, not the manifest: ${engagedBy}`);
+    await custom.deleteClusterCustomObject({ ...cluster('altracekillswitches'), name: 'stop-ops' });
+    const opsEngaged = async () => ((await (await fleet.call(replica.controlUrl, 'GET', '/kill')).json()) as { switches: { scope: string; target: string }[] }).switches.some((k) => k.scope === 'team' && k.target === 'ops');
+    await new Promise((r) => setTimeout(r, 2500)); // two resyncs
+    t.true(await opsEngaged(), 'deleting the manifest does not release what the operator engaged');
+    t.is((await fleet.call(replica.controlUrl, 'DELETE', '/kill/team/ops')).status, 200);
+
     // Both sides of the reconciliation are in the audit log.
     const audit = (await (await fleet.call(replica.controlUrl, 'GET', '/audit?limit=200')).json()) as { records: { control?: { action: string; target?: string } }[] };
     const actions = audit.records.filter((r) => r.control).map((r) => `${r.control!.action} ${r.control!.target}`);

@@ -90,14 +90,17 @@ function docs(file: string): Doc[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Doc);
 }
 
-function kustomization(dir: string): { resources?: string[]; patches?: { path: string }[] } {
+function kustomization(dir: string): { kind?: string; resources?: string[]; components?: string[]; patches?: { path: string }[] } {
   return docs(join(dir, 'kustomization.yaml'))[0] as never;
 }
 
-/** Every resource a kustomization builds, following its bases. */
+/** A kustomize Component: built only as part of the kustomizations that name it. */
+const isComponent = (dir: string) => kustomization(dir).kind === 'Component';
+
+/** Every resource a kustomization builds, following its bases and components. */
 function build(dir: string): Doc[] {
   const k = kustomization(dir);
-  return (k.resources ?? []).flatMap((r) => {
+  return [...(k.resources ?? []), ...(k.components ?? [])].flatMap((r) => {
     const path = join(dir, r);
     return existsSync(join(path, 'kustomization.yaml')) ? build(path) : docs(path);
   });
@@ -142,13 +145,17 @@ test('a pod template the schema passes but the API server refuses is caught: Bid
 });
 
 test('every kustomization names files that exist, and the overlay patches a resource of the base', (t) => {
-  for (const dir of kustomizations()) {
+  const all = kustomizations();
+  for (const dir of all) {
     const k = kustomization(dir);
-    for (const r of k.resources ?? []) t.true(existsSync(join(dir, r)), `${dir}: ${r}`);
+    for (const r of [...(k.resources ?? []), ...(k.components ?? [])]) t.true(existsSync(join(dir, r)), `${dir}: ${r}`);
+    // A component's patches apply to what the kustomizations that name it build.
+    const users = isComponent(dir) ? all.filter((u) => (kustomization(u).components ?? []).some((c) => resolve(u, c) === dir)) : [dir];
+    if (isComponent(dir)) t.true(users.length > 0, `${dir}: a component some overlay uses`);
     for (const p of (k.patches ?? []).filter((p) => p.path)) {
       t.true(existsSync(join(dir, p.path)), `${dir}: ${p.path}`);
       const [patch] = docs(join(dir, p.path));
-      t.true(build(dir).some((d) => d.kind === patch!.kind && d.metadata?.name === patch!.metadata?.name), `${p.path} patches ${patch!.kind}/${patch!.metadata?.name}`);
+      for (const u of users) t.true(build(u).some((d) => d.kind === patch!.kind && d.metadata?.name === patch!.metadata?.name), `${p.path} patches ${patch!.kind}/${patch!.metadata?.name} in ${u}`);
     }
   }
 });
@@ -207,7 +214,7 @@ test('.dockerignore keeps state, keys, tests, logs and .git out of the image, an
 
 test('kubectl kustomize renders the base, every overlay and the uninstall; every object validates', (t) => {
   if (!HAS_KUBECTL) return void t.pass('kubectl is not installed here (said above)');
-  for (const dir of kustomizations()) {
+  for (const dir of kustomizations().filter((d) => !isComponent(d))) {
     const all = kustomize(dir)!;
     t.true(all.length > 0, dir);
     for (const d of all) {
@@ -267,6 +274,7 @@ test('the control plane: two replicas, a disruption budget, a Service; RBAC to w
   t.deepEqual(grants, [
     '/configmaps: get,list,watch,create,update,patch,delete',
     '/namespaces: get,list,watch',
+    '/pods: list,watch',
     'altrace.io/altracecontracts/status: get,patch,update',
     'altrace.io/altracecontracts: get,list,watch',
     'altrace.io/altracekillswitches/status: get,patch,update',

@@ -1,9 +1,10 @@
 // Keeps the emitted Cilium objects (cilium-policies.ts) as they should be: one policy per
-// namespace labelled altrace.io/enforce=true, created as the label appears, removed as it goes,
+// namespace labelled altrace.io/enforce=true (or holding a pod so labelled, for those pods
+// alone), created as the label appears, removed as it goes,
 // put back when someone edits or deletes it (drift), and updated as the AI addresses change.
 // Each is owned by the altracepolicies CRD, so uninstalling Altrace (deleting its CRDs) lets the
 // garbage collector remove them: nothing is left denying what no proxy serves.
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../../proxy/src/index.js';
 import { DestinationResolver, type DestinationSpec, type DnsResolver } from '../node/destinations.js';
 import { GROUP, POLICIES } from './crds.js';
@@ -37,6 +38,8 @@ export class CiliumController {
   readonly #custom: CustomObjectsApi;
   readonly #crds: ApiextensionsV1Api;
   readonly #namespaces: Informer<V1Namespace>;
+  /** Pods labelled in wherever their namespace is not: their namespace gets a policy for them alone. */
+  readonly #labelledPods: Informer<V1Pod>;
   readonly #policies: Informer<Emitted>;
   readonly #redirects: Informer<Emitted> | null;
   readonly #nets = new Set<string>();
@@ -53,6 +56,7 @@ export class CiliumController {
     const core = o.kubeConfig.makeApiClient(CoreV1Api);
     const managed = `${MANAGED_BY.key}=${MANAGED_BY.value}`;
     this.#namespaces = new Informer<V1Namespace>(o, 'governed namespaces', '/api/v1/namespaces', () => core.listNamespace({ labelSelector: ENFORCED }), { labelSelector: ENFORCED });
+    this.#labelledPods = new Informer<V1Pod>(o, 'governed pods', '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: ENFORCED }), { labelSelector: ENFORCED });
     const emitted = (plural: string) =>
       new Informer<Emitted>(o, plural, `/apis/${CILIUM_GROUP}/${CILIUM_VERSION}/${plural}`, () => this.#custom.listCustomObjectForAllNamespaces({ group: CILIUM_GROUP, version: CILIUM_VERSION, resourcePlural: plural, labelSelector: managed }), { labelSelector: managed });
     this.#policies = emitted(NETWORK_POLICIES);
@@ -75,7 +79,7 @@ export class CiliumController {
   }
 
   #informers(): Informer<KubernetesObject>[] {
-    return [this.#namespaces, this.#policies, ...(this.#redirects ? [this.#redirects] : [])] as Informer<KubernetesObject>[];
+    return [this.#namespaces, this.#labelledPods, this.#policies, ...(this.#redirects ? [this.#redirects] : [])] as Informer<KubernetesObject>[];
   }
 
   async start(waitMs = 5000): Promise<boolean> {
@@ -130,7 +134,12 @@ export class CiliumController {
     this.#ownerGone = false;
     const opts = { nets: this.nets(), proxyPorts: this.#o.proxyPorts, dnsLabels: this.#o.dnsLabels, owner };
     const governed = this.#namespaces.lw.list().map((n) => n.metadata!.name!).filter((n) => !this.#namespaces.lw.get(n)?.metadata?.deletionTimestamp);
-    await this.#sync(NETWORK_POLICIES, this.#policies, new Map(governed.map((ns) => [ns, namespacePolicy(ns, opts)])));
+    const desired = new Map(governed.map((ns) => [ns, namespacePolicy(ns, opts)]));
+    for (const p of this.#labelledPods.lw.list()) {
+      const ns = p.metadata?.namespace;
+      if (ns && !desired.has(ns)) desired.set(ns, namespacePolicy(ns, opts, 'labelled-pods'));
+    }
+    await this.#sync(NETWORK_POLICIES, this.#policies, desired);
     if (this.#redirects && this.#o.localRedirect) {
       await this.#sync(LOCAL_REDIRECTS, this.#redirects, new Map([[this.#o.localRedirect.namespace, localRedirectPolicy(this.#o.localRedirect, owner)]]));
     }

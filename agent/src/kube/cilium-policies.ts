@@ -63,10 +63,11 @@ function metadata(name: string, namespace: string, owner: OwnerRef | null) {
  * The namespace's policy. It switches no default deny on (`enableDefaultDeny: false`), so the
  * pods' other traffic is untouched; its allow rules give Cilium's DNS proxy the cluster DNS to
  * see (FQDN visibility for the providers' names) and name the node proxy's ports; its deny rule
- * refuses every port of every AI address to pods that are not labelled altrace.io/enforce=false.
+ * refuses every port of every AI address to pods that are not labelled altrace.io/enforce=false
+ * (in a namespace that is not opted in: to the pods labelled altrace.io/enforce=true).
  * Cilium's deny rules take no FQDNs, so the names are denied by the addresses they resolve to.
  */
-export function namespacePolicy(namespace: string, o: EmitOptions) {
+export function namespacePolicy(namespace: string, o: EmitOptions, scope: 'namespace' | 'labelled-pods' = 'namespace') {
   const cidrs = [...new Set(o.nets.map(cidrOf).filter((c): c is string => c !== null))].sort();
   return {
     apiVersion: `${CILIUM_GROUP}/${CILIUM_VERSION}`,
@@ -74,7 +75,9 @@ export function namespacePolicy(namespace: string, o: EmitOptions) {
     metadata: metadata(POLICY_NAME, namespace, o.owner),
     spec: {
       description: 'Altrace: AI providers only through the node proxy',
-      endpointSelector: { matchExpressions: [{ key: 'altrace.io/enforce', operator: 'NotIn', values: ['false'] }] },
+      // An opted-in namespace: its pods but those labelled out. Any other namespace: only its pods labelled in.
+      endpointSelector:
+        scope === 'namespace' ? { matchExpressions: [{ key: 'altrace.io/enforce', operator: 'NotIn', values: ['false'] }] } : { matchLabels: { 'altrace.io/enforce': 'true' } },
       enableDefaultDeny: { egress: false, ingress: false },
       egress: [
         { toEndpoints: [{ matchLabels: { ...o.dnsLabels } }], toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }] },
