@@ -64,6 +64,7 @@ import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
 import { kubeConfigFor } from './kube/kube-config.js';
 import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
+import type { Registry } from 'prom-client';
 import { toPodRef } from './kube/pod-identity.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
 import { NftEnforcement } from './node/nft.js';
@@ -103,6 +104,8 @@ export interface RunningAgent {
   logger: Logger;
   /** The control API's /api/v1 routes, as declared (for the test that every state change names its audit target). */
   controlRoutes: readonly RouteInfo[];
+  /** Where /metrics reads from: what the CLI adds (the configuration file's state) goes here too. */
+  metricsRegistry: Registry;
   close(): Promise<void>;
 }
 
@@ -528,6 +531,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     stateDir: config.state_dir,
     logger,
     controlRoutes: control.routes,
+    metricsRegistry: metrics.registry,
     async close() {
       ready = false;
       for (const w of policyWatches) w.close();

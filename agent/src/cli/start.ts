@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { watchConfigFile } from '../config/watch-config.js';
+import { Gauge } from 'prom-client';
 import type { CredentialSupply } from '../credentials/supply.js';
 import { startAgent } from '../runtime.js';
 
@@ -58,11 +60,18 @@ export async function startCommand(args: string[]): Promise<number> {
   }
   lines.push(...credentialWarning(agent.credentialGaps));
   process.stderr.write(lines.join('\n') + '\n');
+  const file = values.config ?? process.env.ALTRACE_CONFIG;
+  let configWatch: { close(): void } | null = null;
+  if (file) {
+    const pending = new Gauge({ name: 'altrace_config_restart_pending', help: '1 while the configuration file on disk differs from what the agent started with (it applies at the next restart)', registers: [agent.metricsRegistry] });
+    configWatch = watchConfigFile(file, config, cp === undefined ? process.env : { ...process.env, ALTRACE_CONTROL_PLANE: cp }, agent.logger, (p) => pending.set(p ? 1 : 0));
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  configWatch?.close();
   await agent.close();
   return 0;
 }
