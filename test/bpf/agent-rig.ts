@@ -1,6 +1,6 @@
 // An agent in bpf mode governing a test cgroup, its transparent listener on the pod link, for
 // the rigs that need one started their own way (pinned maps, a restart, strict mode).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,13 +52,16 @@ export function mountBpffs(cleanup: Cleanup): string {
 
 export async function startRigAgent(
   cleanup: Cleanup,
-  o: { cgroup: string; pod: Link; simUrl: string; config?: string[]; env?: Record<string, string | undefined> },
+  o: { cgroup: string; pod: Link; simUrl: string; config?: string[]; env?: Record<string, string | undefined>; mode?: 'bpf' | 'nftables' },
 ): Promise<RigAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'altrace-bpf-rig-'));
   cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'state'));
   const config = join(dir, 'altrace.yaml');
-  writeFileSync(config, ['node:', '  enforcement: bpf', `  cgroup: ${o.cgroup}`, `  transparent_host: ${o.pod.nodeAddress}`, '  transparent_port: 0', ...(o.config ?? []), ''].join('\n'));
+  const mode = o.mode ?? 'bpf';
+  writeFileSync(config, ['node:', `  enforcement: ${mode}`, mode === 'bpf' ? `  cgroup: ${o.cgroup}` : `  interfaces: [${o.pod.nodeInterface}]`, `  transparent_host: ${o.pod.nodeAddress}`, '  transparent_port: 0', ...(o.config ?? []), ''].join('\n'));
+  // After the agent has stopped (cleanup runs newest first): it removes its rules itself, but one that died leaves them behind.
+  if (mode === 'nftables') cleanup.add(() => void spawnSync('/usr/sbin/nft', ['delete', 'table', 'inet', 'altrace'], { stdio: 'ignore' }));
   const env = {
     ALTRACE_CONFIG: config,
     ALTRACE_STATE_DIR: join(dir, 'state'),

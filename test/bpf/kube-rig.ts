@@ -55,7 +55,7 @@ function podObject(o: { name: string; namespace: string; uid: string; container:
 
 export async function startKubeRig(
   cleanup: Cleanup,
-  o: { namespaces: KubeObject[]; podsBeforeAgent?: (pod: Link, extra: Link[]) => Parameters<KubeRig['startPod']>[0][]; env?: Record<string, string | undefined> | ((pod: Link, extra: Link[]) => Record<string, string | undefined>); extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
+  o: { namespaces: KubeObject[]; mode?: 'bpf' | 'nftables'; podsBeforeAgent?: (pod: Link, extra: Link[]) => Parameters<KubeRig['startPod']>[0][]; env?: Record<string, string | undefined> | ((pod: Link, extra: Link[]) => Record<string, string | undefined>); extraLinks?: (net: NetRig) => Link[]; config?: (pod: Link, extra: Link[]) => string[]; api?: KubeApiServer },
 ): Promise<KubeRig & { extra: Link[]; early: KubePod[] }> {
   const api = o.api ?? (await new KubeApiServer().start());
   if (!o.api) cleanup.add(() => api.close());
@@ -95,6 +95,7 @@ export async function startKubeRig(
   const early: KubePod[] = [];
   for (const p of o.podsBeforeAgent?.(pod, extra) ?? []) early.push(await startPod(p));
   const rig = await startRigAgent(cleanup, {
+    ...(o.mode ? { mode: o.mode } : {}),
     cgroup: node.path,
     pod,
     simUrl,

@@ -7,7 +7,7 @@ import type { DecisionRecord, KillScope, KillSwitch, TransparentListener, Transp
 import type { NodeCa } from './ca.js';
 import type { DestinationResolver } from './destinations.js';
 import { destinationResolver, NodeEnforcementError, type NodeEnforcementOptions } from './node-enforcement.js';
-import { covered, stillStopped, type SeenWorkload } from './registry.js';
+import { covered, describeWorkload, stillStopped, type SeenWorkload } from './registry.js';
 
 const TABLE = 'altrace';
 
@@ -181,8 +181,8 @@ export class NftEnforcement {
       tls: this.#o.config.tls,
       ca_certificate: this.ca?.certPath ?? null,
       destinations: this.#resolver.entries(),
-      workloads: this.#byAddress.size,
-      shadow_agents: this.shadowAgents().length,
+      workloads: [...this.#byAddress.values()].map((w) => describeWorkload(w, this.#killed.has(w.address!))),
+      shadow_agents: this.shadowAgents().map((w) => describeWorkload(w, this.#killed.has(w.address!))),
       killed_addresses: [...this.#killed],
       global_kill: this.#killed.has('0.0.0.0/0'),
     };

@@ -13,7 +13,7 @@ import { parseDnsResponse } from './dns-message.js';
 import { InterfaceWatcher, matchesInterface } from './interfaces.js';
 import { KillLedger } from './kill-ledger.js';
 import { destinationSpecs } from './providers.js';
-import { stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
+import { describeWorkload, stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
 import { parseAllowEntry } from './strict.js';
 import type { PodIdentity } from '../kube/pod-identity.js';
 import { formatNet } from '../bpf/address.js';
@@ -443,27 +443,7 @@ export class NodeEnforcement {
   }
 
   #describe(w: SeenWorkload) {
-    return {
-      id: w.id,
-      cgroup_id: String(w.cgroupId),
-      cgroup: w.cgroupPath,
-      pod_uid: w.podUid,
-      container_id: w.containerId,
-      agent: w.agent,
-      team: w.team,
-      pid: w.pid,
-      comm: w.comm,
-      providers: [...w.providers],
-      connections: w.connections,
-      refused: w.refused,
-      bypass_attempts: w.bypassAttempts,
-      addresses: [...w.addresses],
-      killed: this.#killedCgroups.has(w.cgroupId),
-      capabilities: w.capabilities ? { net_raw: w.capabilities.netRaw, net_admin: w.capabilities.netAdmin } : null,
-      pod: w.pod ? { namespace: w.pod.namespace, name: w.pod.name, owner: w.pod.owner, service_account: w.pod.serviceAccount, node: w.pod.node, declared_agent: w.pod.agent } : null,
-      first_seen: new Date(w.firstSeen).toISOString(),
-      last_seen: w.lastSeen ? new Date(w.lastSeen).toISOString() : null,
-    };
+    return describeWorkload(w, this.#killedCgroups.has(w.cgroupId));
   }
 
   close(): void {

@@ -195,3 +195,29 @@ export class WorkloadRegistry {
     if (oldest) this.#byCgroup.delete(oldest.cgroupId);
   }
 }
+
+/** A workload as `bpf status` shows it (both enforcement modes). */
+export function describeWorkload(w: SeenWorkload, killed: boolean) {
+  return {
+    id: w.id,
+    cgroup_id: String(w.cgroupId),
+    cgroup: w.cgroupPath,
+    pod_uid: w.podUid,
+    container_id: w.containerId,
+    agent: w.agent,
+    team: w.team,
+    pid: w.pid,
+    comm: w.comm,
+    providers: [...w.providers],
+    connections: w.connections,
+    refused: w.refused,
+    bypass_attempts: w.bypassAttempts,
+    address: w.address ?? null,
+    addresses: [...w.addresses],
+    killed,
+    capabilities: w.capabilities ? { net_raw: w.capabilities.netRaw, net_admin: w.capabilities.netAdmin } : null,
+    pod: w.pod ? { namespace: w.pod.namespace, name: w.pod.name, owner: w.pod.owner, service_account: w.pod.serviceAccount, node: w.pod.node, declared_agent: w.pod.agent } : null,
+    first_seen: new Date(w.firstSeen).toISOString(),
+    last_seen: w.lastSeen ? new Date(w.lastSeen).toISOString() : null,
+  };
+}
