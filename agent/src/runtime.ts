@@ -386,6 +386,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     if (config.kubernetes.enabled) {
       const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
       pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
+        if (node instanceof NftEnforcement) node.podEnforcement(p.uid, change === 'set' ? p : null);
         if (!(node instanceof NodeEnforcement)) return;
         node.podChanged(p.uid, change === 'set' ? toPodRef(p) : null);
         node.podEnforcement(p.uid, change === 'set' ? p : null);

@@ -59,7 +59,7 @@ export async function startRigAgent(
   mkdirSync(join(dir, 'state'));
   const config = join(dir, 'altrace.yaml');
   const mode = o.mode ?? 'bpf';
-  writeFileSync(config, ['node:', `  enforcement: ${mode}`, mode === 'bpf' ? `  cgroup: ${o.cgroup}` : `  interfaces: [${o.pod.nodeInterface}]`, `  transparent_host: ${o.pod.nodeAddress}`, '  transparent_port: 0', ...(o.config ?? []), ''].join('\n'));
+  writeFileSync(config, ['node:', `  enforcement: ${mode}`, mode === 'bpf' ? `  cgroup: ${o.cgroup}` : (o.config ?? []).some((l) => l.startsWith('  interfaces:')) ? '' : `  interfaces: [${o.pod.nodeInterface}]`, `  transparent_host: ${o.pod.nodeAddress}`, '  transparent_port: 0', ...(o.config ?? []), ''].join('\n'));
   // After the agent has stopped (cleanup runs newest first): it removes its rules itself, but one that died leaves them behind.
   if (mode === 'nftables') cleanup.add(() => void spawnSync('/usr/sbin/nft', ['delete', 'table', 'inet', 'altrace'], { stdio: 'ignore' }));
   const env = {

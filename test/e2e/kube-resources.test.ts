@@ -60,8 +60,11 @@ postgresSuite(() => {
       ((namespace ? await custom.getNamespacedCustomObject({ ...cluster(plural), namespace, name }) : await custom.getClusterCustomObject({ ...cluster(plural), name })) as { status?: Status }).status ?? {};
     const until = (what: string, check: () => Promise<boolean>) => eventually(check, 15_000, what);
 
-    const published = api.get('configmaps', 'altrace-system', 'altrace-fleet-ca') as unknown as { data: Record<string, string> };
-    t.is(published.data['ca.crt'], readFileSync(fleet.caFile, 'utf8'), 'the fleet CA the nodes trust is published for the DaemonSet');
+    const published = () => api.get('configmaps', 'altrace-system', 'altrace-fleet-ca') as unknown as { data: Record<string, string> } | undefined;
+    await until('the fleet CA is published', async () => published() !== undefined);
+    t.is(published()!.data['ca.crt'], readFileSync(fleet.caFile, 'utf8'), 'the fleet CA the nodes trust is published for the DaemonSet');
+    api.delete('configmaps', 'altrace-system', 'altrace-fleet-ca');
+    await until('a deleted fleet CA ConfigMap is put back (new nodes would wait for it)', async () => published()?.data['ca.crt'] === readFileSync(fleet.caFile, 'utf8'));
     const key = (await (await fleet.call(replica.controlUrl, 'POST', '/keys', { agent: 'refund-bot', team: 'payments' })).json()) as { key: string; id: string };
     await until('the node knows the key', async () => (await chat(node.proxyUrl, key.key)) === 'ok');
 
@@ -148,6 +151,7 @@ postgresSuite(() => {
       nodes: 0,
       replicaEnv: {
         ...replicaKubeEnv(kube),
+        ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca',
         ALTRACE_KUBERNETES_LEADER_ELECTION_LEASE_DURATION_S: '3',
         ALTRACE_KUBERNETES_LEADER_ELECTION_RENEW_DEADLINE_S: '2',
         ALTRACE_KUBERNETES_LEADER_ELECTION_RETRY_PERIOD_S: '1',

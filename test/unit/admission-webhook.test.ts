@@ -38,7 +38,8 @@ test('the patch mounts the trust bundle in every container and sets the trust va
   const p = pod({ env: [{ name: 'MODEL', value: 'gpt-4o' }, { name: 'SSL_CERT_FILE', value: '/etc/ssl/mine.pem' }] });
   const patched = applyJsonPatch(p, podPatch(p, { explicit: false, proxyPort: 8080 }));
   t.notThrows(() => new Pod(patched as never).validate());
-  t.true(patched.spec.volumes.some((v: { name: string; configMap?: { name: string } }) => v.name === 'altrace-trust' && v.configMap?.name === 'altrace-trust-bundle'));
+  const trust = patched.spec.volumes.find((v: { name: string; configMap?: { name: string; optional?: boolean } }) => v.name === 'altrace-trust') as { configMap?: { name: string; optional?: boolean } } | undefined;
+  t.deepEqual(trust?.configMap, { name: 'altrace-trust-bundle' }, 'not optional: the pod waits for its bundle rather than start without the CA');
   for (const c of [...patched.spec.containers, ...patched.spec.initContainers]) {
     t.true((c as unknown as { volumeMounts: { mountPath: string }[] }).volumeMounts.some((m) => m.mountPath === '/etc/altrace/trust'), c.name);
   }

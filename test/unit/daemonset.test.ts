@@ -179,6 +179,7 @@ test('the config the DaemonSet ships is valid for this agent, with the per-node 
   t.deepEqual(config.node.backstop_interfaces?.slice(0, 3), ['veth*', 'cali*', 'lxc*'], 'the packet backstop watches the common CNIs’ pod interfaces');
   t.deepEqual(config.node.strict, { cgroups: [], interfaces: [], allow: [] }, 'strict mode is off until a security team opts in');
   t.true(config.kubernetes.enabled, 'the agent watches its node’s pods');
+  t.is(config.kubernetes.enforce, 'labeled', 'namespace opt-in, as the README says: the rest of the node is left alone');
   t.like(env.find((e) => e.name === 'NODE_NAME'), { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, 'with its node’s name from the downward API');
   const role = build(join(DIR, 'base')).find((d) => d.kind === 'ClusterRole' && d.metadata?.name === 'altrace-agent') as never as { rules: { resources: string[]; verbs: string[] }[] };
   t.deepEqual(role.rules, [{ apiGroups: [''], resources: ['pods', 'namespaces', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] }], 'read-only: pods, namespaces, service accounts');

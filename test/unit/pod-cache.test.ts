@@ -105,6 +105,18 @@ test('by pod address (explicit mode): host-network pods and finished pods name n
   api.delete('pods', 'agents', 'first');
   await eventually(() => cache.byContainer('2'.repeat(64)) === undefined, 5000, 'the old pod is gone');
   t.is(cache.byAddress('10.244.1.7')?.pod, 'second', 'the old pod’s deletion does not take its address from the new one');
+
+  // A pod on its way out (deletionTimestamp set, still Running) gives its address up at once, and
+  // an update to it cannot take the address back from the pod that has it now.
+  api.create('pods', { ...withIp(pod('third', 'node-a', { container: '5'.repeat(64) }), '10.244.1.9'), metadata: { ...pod('third', 'node-a').metadata, finalizers: ['example.com/hold'] } } as KubeObject);
+  await eventually(() => cache.byAddress('10.244.1.9')?.pod === 'third', 5000, 'the third pod holds its address');
+  api.delete('pods', 'agents', 'third');
+  await eventually(() => cache.byAddress('10.244.1.9') === undefined, 5000, 'a terminating pod owns no address');
+  api.create('pods', withIp(pod('fourth', 'node-a', { container: '6'.repeat(64) }), '10.244.1.9'));
+  await eventually(() => cache.byAddress('10.244.1.9')?.pod === 'fourth', 5000, 'its successor does');
+  api.update('pods', 'agents', 'third', (p) => (p.metadata.annotations = { touched: 'yes' }));
+  await eventually(() => cache.byUid(api.get('pods', 'agents', 'third')!.metadata.uid!)?.pod === 'third' && cache.byContainer('5'.repeat(64)) !== undefined, 5000, 'the update arrived');
+  t.is(cache.byAddress('10.244.1.9')?.pod, 'fourth', 'the leaving pod’s update does not take it back');
 });
 
 test('a silent watch is ended and resumed from its version; history gone by then is a 410, and a relist', async (t) => {

@@ -2,7 +2,6 @@
 // (docs/kubernetes.md): the altrace.io resources, the Cilium policies, the admission webhook
 // and its trust bundles.
 import { Resolver } from 'node:dns/promises';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { destinationSpecs } from '../node/providers.js';
@@ -16,6 +15,7 @@ import { KillResources, type AuditControl } from './kill-resources.js';
 import { kubeConfigFor } from './kube-config.js';
 import { ResourceController } from './resource-controller.js';
 import { TrustBundles } from './trust-bundles.js';
+import { FleetCaConfigMap } from './fleet-ca-configmap.js';
 import { LeaderElection } from './leader-election.js';
 
 export interface ControlPlaneHooks {
@@ -29,25 +29,11 @@ export interface ControlPlaneHooks {
   fleetCaPem: string;
 }
 
-/** The fleet CA as a ConfigMap the DaemonSet mounts (created, or replaced when it differs). */
-async function publishFleetCa(kubeConfig: KubeConfig, ref: string, pem: string, logger: Logger): Promise<void> {
-  const [namespace, name] = ref.split('/') as [string, string];
-  const api = kubeConfig.makeApiClient(CoreV1Api);
-  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'altrace' } }, data: { 'ca.crt': pem } };
-  try {
-    const have = await api.readNamespacedConfigMap({ namespace, name });
-    if (have.data?.['ca.crt'] === pem) return;
-    await api.replaceNamespacedConfigMap({ namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: have.metadata?.resourceVersion } } });
-  } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
-    await api.createNamespacedConfigMap({ namespace, body });
-  }
-  logger.info({ configmap: ref }, 'fleet CA published for the nodes');
-}
-
 export interface KubernetesControllers {
   resources: ResourceController | null;
   cilium: CiliumController | null;
+  /** The fleet CA ConfigMap kept for the DaemonSet (kubernetes.fleet_ca_configmap). */
+  fleetCa: FleetCaConfigMap | null;
   /** The Lease that decides which replica reconciles (null with leader_election.enabled false: each does). */
   leader: LeaderElection | null;
   /** The altrace-trust-bundle ConfigMaps, kept wherever kubernetes.webhook.trust_ca_file is set. */
@@ -64,6 +50,7 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
   const out: KubernetesControllers = {
     resources: null,
     cilium: null,
+    fleetCa: null,
     leader: null,
     trustBundles: null,
     webhook: null,
@@ -93,7 +80,13 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
       });
       closers.push(() => out.leader!.stop());
     }
-    if (k.fleet_ca_configmap) await publishFleetCa(kubeConfig, k.fleet_ca_configmap, hooks.fleetCaPem, logger);
+    if (k.fleet_ca_configmap) {
+      const published = new FleetCaConfigMap(kubeConfig, k.fleet_ca_configmap, hooks.fleetCaPem, logger, gate);
+      reconcilers.push(published);
+      closers.push(() => published.stop());
+      published.start(k.resync_s * 1000 * 3);
+      out.fleetCa = published;
+    }
     if (k.resources) {
       const resources = new ResourceController({
         kubeConfig,

@@ -48,6 +48,8 @@ export class PodCache {
   readonly #byContainer = new Map<string, PodIdentity>();
   /** Pod addresses of pods not finished: an address a finished pod held may already be another's. */
   readonly #byAddress = new Map<string, PodIdentity>();
+  /** When each indexed pod was created (epoch ms): which of two pods claiming an address is newer. */
+  readonly #created = new Map<string, number>();
   readonly #pods: Informer<V1Pod>;
   readonly #namespaces: Informer<V1Namespace>;
   readonly #accounts: Informer<V1ServiceAccount>;
@@ -121,8 +123,18 @@ export class PodCache {
     if (old) this.#unindex(old);
     this.#byUid.set(identity.uid, identity);
     for (const id of identity.containerIds) this.#byContainer.set(id, identity);
-    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-    if (!finished) for (const a of identity.addresses) this.#byAddress.set(a, identity);
+    // A pod finished or on its way out no longer owns its address: a new pod may hold it already.
+    const leaving = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || !!pod.metadata?.deletionTimestamp;
+    if (!leaving) {
+      const created = Date.parse(String(pod.metadata?.creationTimestamp ?? '')) || 0;
+      this.#created.set(identity.uid, created);
+      for (const a of identity.addresses) {
+        const holder = this.#byAddress.get(a);
+        // Two live pods claiming one address (a relist in any order): the newer is its holder.
+        if (holder && holder.uid !== identity.uid && (this.#created.get(holder.uid) ?? 0) > created) continue;
+        this.#byAddress.set(a, identity);
+      }
+    }
     this.#o.onChange?.(identity, 'set');
   }
 
@@ -130,6 +142,7 @@ export class PodCache {
     const old = this.#byUid.get(pod.metadata?.uid ?? '');
     if (!old) return;
     this.#byUid.delete(old.uid);
+    this.#created.delete(old.uid);
     this.#unindex(old);
     this.#o.onChange?.(old, 'delete');
   }

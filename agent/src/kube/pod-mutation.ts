@@ -70,7 +70,10 @@ export function podPatch(pod: PodLike, o: MutationOptions): JsonPatchOp[] {
   if (annotations[INJECTED] !== undefined || pod.metadata?.labels?.['altrace.io/enforce'] === 'false') return [];
   const ops: JsonPatchOp[] = [];
   const volumes = pod.spec?.volumes;
-  const volume = { name: TRUST_VOLUME, configMap: { name: TRUST_CONFIGMAP, optional: true } };
+  // Not optional: a pod of a namespace labelled a moment ago waits (ContainerCreating) until the
+  // control plane has made its bundle, instead of starting without the CA (Node and Python read
+  // their trust files once, at start, and would never trust it).
+  const volume = { name: TRUST_VOLUME, configMap: { name: TRUST_CONFIGMAP } };
   if (!volumes) ops.push({ op: 'add', path: '/spec/volumes', value: [volume] });
   else if (!volumes.some((v) => v.name === TRUST_VOLUME)) ops.push({ op: 'add', path: '/spec/volumes/-', value: volume });
   const wanted = [...(o.explicit ? baseUrlEnv(o.proxyPort) : []), ...TRUST_ENV];

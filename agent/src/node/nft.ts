@@ -32,22 +32,34 @@ const family = (address: string) => (isIPv4(address.split('/')[0]!) ? '4' : '6')
  * network namespace: TCP from the governed interfaces to an AI destination (any port of its
  * addresses) is redirected to the transparent listener (conntrack keeps the original, read back
  * with SO_ORIGINAL_DST); a killed source is not redirected and its connect is reset; anything
- * else forwarded to an AI destination (UDP, raw IP) is rejected.
+ * else forwarded to an AI destination (UDP, raw IP) is rejected. Sources in the ungoverned sets
+ * (pods not opted in, kubernetes.enforce: labeled) are left alone by both chains.
  */
-export function nftRuleset(port: number, interfaces: readonly string[]): string {
+export function nftRuleset(port: number, interfaces: readonly string[], address?: string): string {
   const hook = (chain: string) => interfaces.map((i) => `    iifname ${JSON.stringify(i)} jump ${chain}`).join('\n');
+  // To the listener's own address (DNAT) where it has one of that family: a redirect would go to
+  // the incoming interface's primary address, which the listener does not hold when several
+  // interfaces are governed (or none, as on CNIs whose host-side veths carry no address).
+  const v4 = address && isIPv4(address) ? `dnat ip to ${address}:${port}` : `redirect to :${port}`;
+  const v6 = address && !isIPv4(address) && address.includes(':') ? `dnat ip6 to [${address}]:${port}` : `redirect to :${port}`;
   return `table inet ${TABLE} {
   set ai4 { type ipv4_addr; flags interval; auto-merge; }
   set ai6 { type ipv6_addr; flags interval; auto-merge; }
   set killed4 { type ipv4_addr; flags interval; }
   set killed6 { type ipv6_addr; flags interval; }
+  set ungoverned4 { type ipv4_addr; }
+  set ungoverned6 { type ipv6_addr; }
   chain governed_nat {
+    ip saddr @ungoverned4 return
+    ip6 saddr @ungoverned6 return
     ip saddr @killed4 return
     ip6 saddr @killed6 return
-    ip daddr @ai4 meta l4proto tcp redirect to :${port}
-    ip6 daddr @ai6 meta l4proto tcp redirect to :${port}
+    ip daddr @ai4 meta l4proto tcp ${v4}
+    ip6 daddr @ai6 meta l4proto tcp ${v6}
   }
   chain governed_filter {
+    ip saddr @ungoverned4 return
+    ip6 saddr @ungoverned6 return
     ip daddr @ai4 meta l4proto tcp reject with tcp reset
     ip6 daddr @ai6 meta l4proto tcp reject with tcp reset
     ip daddr @ai4 reject with icmpx type admin-prohibited
@@ -74,6 +86,8 @@ export class NftEnforcement {
   readonly #resolver: DestinationResolver;
   readonly #byAddress = new Map<string, SeenWorkload>();
   readonly #killed = new Set<string>();
+  /** Opt-in mode: pods not opted in, by UID, with the addresses put in the ungoverned sets for them. */
+  readonly #optedOut = new Map<string, string[]>();
   #proxy: { address: string; port: number } | null = null;
   #installed = false;
   ca: NodeCa | null = null;
@@ -111,13 +125,15 @@ export class NftEnforcement {
     } catch {
       // None there.
     }
-    nft(['-f', '-'], nftRuleset(proxy.port, config.interfaces));
+    nft(['-f', '-'], nftRuleset(proxy.port, config.interfaces, proxy.address));
     this.#installed = true;
     this.#proxy = proxy;
     await Promise.race([this.#resolver.start(), new Promise((r) => setTimeout(r, 2000).unref())]);
     kills.onEngage((k) => this.#engage(k));
     kills.onRelease((scope, target) => this.#release(scope, target));
     if (kills.get('global', '*')) this.#kill(['0.0.0.0/0', '::/0']);
+    // Pods already running, as the first listing found them; the watch reports the rest.
+    for (const p of this.#o.optIn?.pods() ?? []) this.podEnforcement(p.uid, p);
     logger.info({ interfaces: config.interfaces, proxy: `${proxy.address}:${proxy.port}` }, 'node enforcement (nftables) installed');
   }
 
@@ -153,15 +169,55 @@ export class NftEnforcement {
   /** The workload behind a redirected connection, by its address. */
   readonly workloadOf = (origin: TransparentOrigin): SeenWorkload | null => this.#byAddress.get(origin.peer) ?? null;
 
-  /** Its pod, looked up again at each connection (an address changes hands when pods come and go; annotations change): names it, and a declared agent binds it. */
+  /**
+   * Its pod, looked up again at each connection (an address changes hands when pods come and go;
+   * annotations change): names it, and binds it to the agent the pod declares — or to none, so
+   * that a pod that took over the address never inherits the agent (or the kill) of the last.
+   */
   #namePod(w: SeenWorkload): void {
-    const pod = this.#o.podByAddress?.(w.address!) ?? null;
-    if (pod === w.pod || (pod === null && w.pod === null)) return;
+    if (!this.#o.podByAddress) return;
+    const pod = this.#o.podByAddress(w.address!);
+    const same = (a: typeof pod, b: typeof pod) => a === b || (a !== null && b !== null && a.namespace === b.namespace && a.name === b.name && a.agent === b.agent && a.team === b.team);
+    if (same(pod, w.pod)) return;
+    const podChanged = pod?.namespace !== w.pod?.namespace || pod?.name !== w.pod?.name;
     w.pod = pod;
     w.id = pod ? `shadow-${pod.namespace}.${pod.name}` : `shadow-${w.address}`;
-    if (pod?.agent) {
-      w.agent = pod.agent;
-      w.team = pod.team;
+    // A declared agent binds; a pod that declares none keeps what its own virtual key bound, a new pod starts unbound.
+    if (pod?.agent || podChanged) {
+      w.agent = pod?.agent ?? null;
+      w.team = pod?.agent ? pod.team : null;
+    }
+    // The global switch holds by its own range in the killed sets; this is the address's own.
+    const stopped = stillStopped(this.#o.kills, w);
+    if (stopped && !this.#killed.has(w.address!)) this.#kill([w.address!]);
+    else if (!stopped && this.#killed.has(w.address!)) this.#lift(w.address!);
+  }
+
+  /**
+   * Opt-in mode (kubernetes.enforce: labeled): a pod not opted in has its addresses in the
+   * ungoverned sets; one that comes under governance leaves them (its direct connections to AI
+   * addresses are then reset by the filter chain, packet by packet), and one that leaves
+   * governance has its connections through the proxy ended. An unjudged pod stays governed.
+   */
+  podEnforcement(uid: string, pod: { enforce: boolean; addresses: string[] } | null): void {
+    if (!this.#o.optIn || !this.#installed) return;
+    const marked = this.#optedOut.get(uid) ?? [];
+    const next = pod && !pod.enforce ? pod.addresses : [];
+    for (const a of marked) if (!next.includes(a)) this.#ungoverned('delete', a);
+    for (const a of next) {
+      if (marked.includes(a)) continue;
+      this.#ungoverned('add', a);
+      this.listener?.destroyFrom(a);
+    }
+    if (next.length > 0) this.#optedOut.set(uid, next);
+    else this.#optedOut.delete(uid);
+  }
+
+  #ungoverned(op: 'add' | 'delete', address: string): void {
+    try {
+      nft([op, 'element', 'inet', TABLE, `ungoverned${family(address)}`, `{ ${address} }`]);
+    } catch (err) {
+      this.#o.logger.warn({ address, op, err: (err as Error).message }, 'the nftables ungoverned set was not changed');
     }
   }
 
@@ -184,6 +240,7 @@ export class NftEnforcement {
       workloads: [...this.#byAddress.values()].map((w) => describeWorkload(w, this.#killed.has(w.address!))),
       shadow_agents: this.shadowAgents().map((w) => describeWorkload(w, this.#killed.has(w.address!))),
       killed_addresses: [...this.#killed],
+      kubernetes: this.#o.kubernetes ? { ...(this.#o.kubernetes.status() as object), enforce: this.#o.optIn ? 'labeled' : 'all', pods_not_opted_in: this.#optedOut.size } : null,
       global_kill: this.#killed.has('0.0.0.0/0'),
     };
   }
@@ -223,21 +280,22 @@ export class NftEnforcement {
     for (const w of this.#byAddress.values()) if (all || addresses.includes(w.address!)) this.listener?.destroyFrom(w.address!);
   }
 
+  #lift(a: string): void {
+    this.#killed.delete(a);
+    try {
+      nft(['delete', 'element', 'inet', TABLE, `killed${family(a)}`, `{ ${a} }`]);
+    } catch (err) {
+      this.#o.logger.warn({ address: a, err: (err as Error).message }, 'could not lift a kill from the nftables set');
+    }
+  }
+
   #release(scope: KillScope, target: string): void {
-    const lift = (a: string) => {
-      this.#killed.delete(a);
-      try {
-        nft(['delete', 'element', 'inet', TABLE, `killed${family(a)}`, `{ ${a} }`]);
-      } catch (err) {
-        this.#o.logger.warn({ address: a, err: (err as Error).message }, 'could not lift a kill from the nftables set');
-      }
-    };
     if (scope === 'global') {
-      for (const a of ['0.0.0.0/0', '::/0']) if (this.#killed.has(a)) lift(a);
+      for (const a of ['0.0.0.0/0', '::/0']) if (this.#killed.has(a)) this.#lift(a);
       return;
     }
     for (const w of this.#covered(scope, target)) {
-      if (!stillStopped(this.#o.kills, w) && this.#killed.has(w.address!)) lift(w.address!);
+      if (!stillStopped(this.#o.kills, w) && this.#killed.has(w.address!)) this.#lift(w.address!);
     }
   }
 }
