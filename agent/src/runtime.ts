@@ -64,6 +64,9 @@ import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
 import { kubeConfigFor } from './kube/kube-config.js';
 import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
+import { controlTlsFor } from './control/tls-setup.js';
+import { FleetCa } from './control-plane/fleet-ca.js';
+import { CertificateService } from './services/certificate-service.js';
 import type { Registry } from 'prom-client';
 import { toPodRef } from './kube/pod-identity.js';
 import { NodeEnforcement, tlsAction } from './node/node-enforcement.js';
@@ -371,7 +374,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let pods: PodCache | null = null;
   let peerPod: (address: string) => WorkloadRef | null = () => null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
-  const control = new ControlServer({ timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
+  const controlStore = followed?.store ?? store;
+  const controlTls = await controlTlsFor(config, controlStore, logger, null);
+  const controlCa = controlTls?.caPem ? await FleetCa.openLocal(join(config.state_dir, 'control-ca')) : null;
+  const control = new ControlServer({ tls: controlTls, certificates: controlTls ? new CertificateService(controlStore, controlCa, () => controlTls.refresh()) : null, timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
@@ -441,6 +447,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await loaded.activate({ address: host, port: transparent.port });
     }
   } catch (err) {
+    controlTls?.stop();
     node?.close();
     await pods?.stop();
     credentialWatch.close();
@@ -535,6 +542,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     metricsRegistry: metrics.registry,
     async close() {
       ready = false;
+      controlTls?.stop();
       for (const w of policyWatches) w.close();
       contractsWatch?.watch.close();
       // Requests held at approval gates are answered (expired) so the listener can drain.

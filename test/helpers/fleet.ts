@@ -2,13 +2,14 @@
 // one real PostgreSQL, the nodes governing through the simulated provider of this process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PostgresServer } from '../fixtures/postgres.js';
 import { SimulatedProvider } from '../fixtures/simulator/index.js';
 import { ADMIN_TOKEN, eventually, simulatorEnv } from './harness.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { AGENT_ENV, AGENT_NODE_FLAGS, ROOT, runningAgents, spawnAgent, type AgentProcess, type ChildEnv } from './process.js';
 
 export const FLEET_CA_KEY = 'test-fleet-ca-sealing-secret-0123456789abcdef';
@@ -77,7 +78,7 @@ export async function spawnReplica(env: ChildEnv): Promise<ReplicaProcess> {
   const started = new Promise<void>((resolve) => {
     lines.on('line', (line) => {
       stderr.push(line);
-      const c = /^\s+control API\s+(http:\/\/\S+)\/api\/v1/.exec(line);
+      const c = /^\s+control API\s+(https?:\/\/\S+)\/api\/v1/.exec(line);
       if (c) controlUrl = c[1]!;
       const f = /^\s+node stream\s+(https:\/\/\S+)/.exec(line);
       if (f) fleetUrl = f[1]!;
@@ -165,12 +166,14 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
+/** Control APIs served over TLS (control.tls), and the fleet CA their certificates chain to. */
+const httpsControl = new Map<string, Agent>();
+
 export async function call(baseUrl: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
-  return fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  const init = { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) };
+  const dispatcher = httpsControl.get(baseUrl);
+  if (dispatcher) return (await undiciFetch(`${baseUrl}/api/v1${path}`, { ...init, dispatcher })) as unknown as Response;
+  return fetch(`${baseUrl}/api/v1${path}`, init);
 }
 
 /**
@@ -245,6 +248,7 @@ export async function startFleet(pg: PostgresServer, db: string, counts: { repli
     } else {
       for (let i = 0; i < counts.replicas; i++) replicas.push(await spawnReplica(replicaEnv(i)));
     }
+    for (const r of replicas) if (r.controlUrl.startsWith('https:')) httpsControl.set(r.controlUrl, new Agent({ connect: { ca: readFileSync(caFile, 'utf8'), servername: 'localhost' } }));
     const res = await call(replicas[0]!.controlUrl, 'POST', '/nodes/tokens', { name: 'rig', ttl_hours: 1 });
     if (res.status !== 201) throw new Error(`enrollment token: ${res.status} ${await res.text()}`);
     fleet.enrollmentToken = ((await res.json()) as { token: string }).token;

@@ -50,7 +50,7 @@ export async function spawnAgent(env: ChildEnv, logs?: string[]): Promise<AgentP
       stderr.push(line);
       const proxy = /^\s+proxy\s+(http:\/\/\S+)/.exec(line);
       if (proxy) proxyUrl = proxy[1]!;
-      const control = /^\s+control API\s+(http:\/\/\S+)\/api\/v1/.exec(line);
+      const control = /^\s+control API\s+(https?:\/\/\S+)\/api\/v1/.exec(line);
       if (control) controlUrl = control[1]!;
       if (proxyUrl && controlUrl) resolve();
     });

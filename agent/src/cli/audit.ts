@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { checkProof, proveConsistency, proveInclusion, type ConsistencyDocument, type InclusionDocument } from '../audit/proofs.js';
 import { loadLog, verifyAuditLog } from '../audit/verify.js';
 import { AltraceError, UsageError } from '../errors.js';
-import { CONTROL_OPTIONS, call, controlTarget, printer, type ControlTarget } from './client.js';
+import { CONTROL_OPTIONS, controlFetch, call, controlTarget, printer, type ControlTarget } from './client.js';
 
 const HELP = `altrace audit — the tamper-evident audit log
 
@@ -96,7 +96,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     }
     case 'export': {
       const target = controlTarget(values);
-      const res = await fetch(`${target.url}/api/v1/audit/export`, { headers: { authorization: `Bearer ${target.token}` } }).catch((err: Error) => {
+      const res = await controlFetch(target, '/audit/export').catch((err: Error) => {
         throw new AltraceError('ALT_CONTROL_UNREACHABLE', `cannot reach the control API at ${target.url}: ${err.message}`);
       });
       if (!res.ok) throw new AltraceError('ALT_CONTROL_ERROR', `${res.status}: ${await res.text()}`);

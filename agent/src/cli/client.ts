@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
 import { resolve } from 'node:path';
 import { AltraceError, UsageError, notOneOf } from '../errors.js';
 import { isAgentErrorCode } from '../error-codes.js';
@@ -8,6 +9,10 @@ export const CONTROL_OPTIONS = {
   json: { type: 'boolean' },
   url: { type: 'string' },
   token: { type: 'string' },
+  // An HTTPS control API (control.tls): the CA it is verified by, and the operator's client certificate.
+  cacert: { type: 'string' },
+  cert: { type: 'string' },
+  'cert-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -32,17 +37,33 @@ export function oneOf<T extends string>(value: string, allowed: readonly T[], fl
 
 export interface ControlTarget {
   url: string;
-  token: string;
+  /** Null when a client certificate is who the caller is. */
+  token: string | null;
+  /** TLS client options: the CA the server is verified by, the client certificate and key (PEM). */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
-/** Where the CLI finds the control API and its operator token: flags, env, then the local state dir. */
-export function controlTarget(values: { url?: string | undefined; token?: string | undefined }): ControlTarget {
+function readOption(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Where the CLI finds the control API and its operator token (or certificate): flags, env, then the local state dir. */
+export function controlTarget(values: { url?: string | undefined; token?: string | undefined; cacert?: string | undefined; cert?: string | undefined; 'cert-key'?: string | undefined }): ControlTarget {
   const env = process.env;
   const url = values.url ?? env.ALTRACE_URL ?? `http://${env.ALTRACE_HOST ?? '127.0.0.1'}:${env.ALTRACE_CONTROL_PORT ?? '7070'}`;
+  const cacert = values.cacert ?? env.ALTRACE_CA_FILE;
+  const cert = values.cert ?? env.ALTRACE_CERT_FILE;
+  const key = values['cert-key'] ?? env.ALTRACE_CERT_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --cert-key go together (ALTRACE_CERT_FILE, ALTRACE_CERT_KEY_FILE)');
+  const tls = cacert || cert ? { ...(cacert ? { ca: readOption(cacert, '--cacert') } : {}), ...(cert ? { cert: readOption(cert, '--cert'), key: readOption(key!, '--cert-key') } : {}) } : undefined;
   // An empty value counts as absent, so an exported but blank variable does not hide the saved token.
   const token = values.token || env.ALTRACE_TOKEN || env.ALTRACE_ADMIN_TOKEN || savedToken(tokenFile(env));
-  if (!token) throw new UsageError(noTokenMessage(env));
-  return { url: url.replace(/\/+$/, ''), token };
+  if (!token && !cert) throw new UsageError(noTokenMessage(env));
+  return { url: url.replace(/\/+$/, ''), token: token || null, ...(tls ? { tls } : {}) };
 }
 
 /** The bootstrap admin token the agent saved for the local CLI. */
@@ -82,14 +103,26 @@ function fileState(file: string): string {
   }
 }
 
+/** A request to the control API (path under /api/v1), over TLS with the target's certificate where it has one. */
+export async function controlFetch(target: ControlTarget, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response | UndiciResponse> {
+  const headers = { ...(target.token ? { authorization: `Bearer ${target.token}` } : {}), ...init.headers };
+  if (!target.tls) return fetch(`${target.url}/api/v1${path}`, { ...init, headers });
+  const dispatcher = new Agent({ connect: target.tls });
+  const res = await undiciFetch(`${target.url}/api/v1${path}`, { ...init, headers, dispatcher });
+  // A graceful close: it waits for the body the caller reads, then lets the process exit.
+  void dispatcher.close().catch(() => {});
+  return res;
+}
+
 export async function call(target: ControlTarget, method: string, path: string, body?: unknown): Promise<any> {
-  let res: Response;
+  let res: Response | UndiciResponse;
   try {
-    res = await fetch(`${target.url}/api/v1${path}`, {
+    const init = {
       method,
-      headers: { authorization: `Bearer ${target.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(target.token ? { authorization: `Bearer ${target.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    };
+    res = await controlFetch(target, path, init);
   } catch (err) {
     throw new AltraceError('ALT_CONTROL_UNREACHABLE', `cannot reach the control API at ${target.url}: ${(err as Error).cause ?? (err as Error).message}`);
   }

@@ -41,9 +41,9 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   process.stderr.write(
     [
       `altrace control plane running (replica ${cp.replica})`,
-      `  control API  http://${host}:${cp.controlPort}/api/v1`,
+      `  control API  ${config.control.tls.enabled ? 'https' : 'http'}://${host}:${cp.controlPort}/api/v1`,
       `  node stream  https://${host}:${cp.fleetPort}   (nodes: altrace start --control-plane https://${host}:${cp.fleetPort})`,
-      `  metrics      http://${host}:${cp.controlPort}/metrics`,
+      `  metrics      ${config.control.tls.enabled ? 'https' : 'http'}://${host}:${cp.controlPort}/metrics`,
       ...(values['ca-out'] ? [`  fleet CA     ${values['ca-out']}   (the nodes' fleet.ca_file)`] : []),
     ].join('\n') + '\n',
   );

@@ -17,6 +17,7 @@ Commands:
   kill SCOPE [NAME]     engage a kill switch: global, team TEAM, agent AGENT; kill list
   unkill SCOPE [NAME]   release a kill switch
   tokens                issue, list and delete operator tokens (admin and team-scoped)
+  certs                 operators' client certificates for an HTTPS control API: issue, list, revoke, crl
   budgets               hard budgets (key, agent, team, cost center) and attributed spend
   agents                agents, their enforcement level, recent enforcement; set a level
   approvals             list, approve and deny requests held at contract approval gates
@@ -49,6 +50,7 @@ const commands: Record<string, () => Promise<Command>> = {
   kill: async () => (await import('./kill.js')).killCommand,
   unkill: async () => (await import('./kill.js')).unkillCommand,
   tokens: async () => (await import('./tokens.js')).tokensCommand,
+  certs: async () => (await import('./certs.js')).certsCommand,
   budgets: async () => (await import('./budgets.js')).budgetsCommand,
   audit: async () => (await import('./audit.js')).auditCommand,
   agents: async () => (await import('./agents.js')).agentsCommand,

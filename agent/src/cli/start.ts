@@ -48,8 +48,8 @@ export async function startCommand(args: string[]): Promise<number> {
   const lines = [
     'altrace agent running',
     `  proxy        http://${config.listen.proxy_host ?? host}:${agent.proxyPort}   (point your SDK's base URL here)`,
-    `  control API  http://${host}:${agent.controlPort}/api/v1`,
-    `  metrics      http://${host}:${agent.controlPort}/metrics`,
+    `  control API  ${config.control.tls.enabled ? 'https' : 'http'}://${host}:${agent.controlPort}/api/v1`,
+    `  metrics      ${config.control.tls.enabled ? 'https' : 'http'}://${host}:${agent.controlPort}/metrics`,
     ...(agent.opsPort !== undefined ? [`  ops          http://${config.listen.ops_host ?? host}:${agent.opsPort}/metrics   (/healthz, /readyz, /metrics only)`] : []),
     `  state        ${config.state_dir}`,
     ...(config.fleet.control_plane ? [`  fleet        following ${config.fleet.control_plane} (on stale: ${config.fleet.on_stale} after ${config.fleet.max_staleness_s} s)`] : []),

@@ -1,7 +1,11 @@
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
   listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number };
-  control: { allow_cidrs: string[]; trusted_proxies: string[] };
+  control: {
+    allow_cidrs: string[];
+    trusted_proxies: string[];
+    tls: { enabled: boolean; cert_file?: string; key_file?: string; client_auth: 'none' | 'optional' | 'required'; client_ca_file?: string; crl_file?: string };
+  };
   state_dir: string;
   admin_token?: string;
   enforce_only: boolean;
@@ -97,6 +101,12 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_CONTROL_ALLOW_CIDRS', path: 'control.allow_cidrs', kind: 'list' },
+  { env: 'ALTRACE_CONTROL_TLS_ENABLED', path: 'control.tls.enabled', kind: 'bool' },
+  { env: 'ALTRACE_CONTROL_TLS_CERT_FILE', path: 'control.tls.cert_file', kind: 'string' },
+  { env: 'ALTRACE_CONTROL_TLS_KEY_FILE', path: 'control.tls.key_file', kind: 'string' },
+  { env: 'ALTRACE_CONTROL_TLS_CLIENT_AUTH', path: 'control.tls.client_auth', kind: 'string' },
+  { env: 'ALTRACE_CONTROL_TLS_CLIENT_CA_FILE', path: 'control.tls.client_ca_file', kind: 'string' },
+  { env: 'ALTRACE_CONTROL_TLS_CRL_FILE', path: 'control.tls.crl_file', kind: 'string' },
   { env: 'ALTRACE_CONTROL_TRUSTED_PROXIES', path: 'control.trusted_proxies', kind: 'list' },
   { env: 'ALTRACE_STATE_DIR', path: 'state_dir', kind: 'string' },
   { env: 'ALTRACE_ADMIN_TOKEN', path: 'admin_token', kind: 'string' },

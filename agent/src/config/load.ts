@@ -102,6 +102,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
       if (config.kubernetes.webhook[field] === undefined) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.webhook.${field} is required when the webhook is enabled`, `kubernetes.webhook.${field}`);
     }
   }
+  const ct = config.control.tls;
+  if ((ct.cert_file === undefined) !== (ct.key_file === undefined)) {
+    const missing = ct.cert_file === undefined ? 'cert_file' : 'key_file';
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: control.tls.cert_file and control.tls.key_file go together; control.tls.${missing} is missing`, `control.tls.${missing}`);
+  }
+  if (ct.crl_file !== undefined && ct.client_ca_file === undefined) {
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: control.tls.crl_file is the revocation list of an external client CA: set control.tls.client_ca_file too (the control CA's own CRL is made by the agent)`, 'control.tls.crl_file');
+  }
   const le = config.kubernetes.leader_election;
   if (!(le.retry_period_s < le.renew_deadline_s && le.renew_deadline_s < le.lease_duration_s)) {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.leader_election needs retry_period_s < renew_deadline_s < lease_duration_s (have ${le.retry_period_s} < ${le.renew_deadline_s} < ${le.lease_duration_s}): a leader must stop before another may take over`, 'kubernetes.leader_election.renew_deadline_s');

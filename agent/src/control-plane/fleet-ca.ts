@@ -1,12 +1,14 @@
 import type { webcrypto } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { AltraceError } from '../errors.js';
-import { DAY_MS, createCaCertificate, exportPrivateKey, generateKeys, importSigningKey, signLeaf, x509 } from '../pki/x509.js';
+import { DAY_MS, createCaCertificate, exportPrivateKey, generateKeys, importSigningKey, openCaFiles, pem, signLeaf, x509 } from '../pki/x509.js';
 import type { FleetIdentityStore } from '../state/postgres/index.js';
 import { seal, unseal } from './seal.js';
 
 const CA_DAYS = 3650;
 const NODE_URI = 'altrace://node/';
+/** The URI SAN of an operator's certificate: its name, as the audit log records the actor. */
+export const OPERATOR_URI = 'altrace://operator/';
 
 /** A node's certificate request that cannot be signed: not a CSR, a bad signature, a bad node id. */
 export class EnrollmentError extends AltraceError {
@@ -54,6 +56,43 @@ export class FleetCa {
     });
     const key = await importSigningKey(unseal(stored.keySealed, secret).toString('utf8'));
     return new FleetCa(stored.certPem, new x509.X509Certificate(stored.certPem), key);
+  }
+
+  /**
+   * A single node's own CA for its control API (docs/security.md, "Mutual TLS"): a P-256 key and
+   * certificate in `dir` (key 0600), made on first use — what the fleet CA is to a control plane.
+   */
+  static async openLocal(dir: string): Promise<FleetCa> {
+    const { certPem, key } = await openCaFiles(dir, 'CN=Altrace control CA, O=Altrace', CA_DAYS);
+    return new FleetCa(certPem, new x509.X509Certificate(certPem), key);
+  }
+
+  /**
+   * Signs an operator's client certificate from its PKCS#10 request: the identity is in the
+   * subject (CN the name, OU the role, O the team) and in a URI SAN; the key never leaves the operator.
+   */
+  async issueOperator(csrPem: string, op: { name: string; role: string; team: string | null }, lifetimeMs: number, now = Date.now()): Promise<IssuedCertificate> {
+    const publicKey = await verifiedRequestKey(csrPem);
+    const subject = [`CN=${op.name}`, `OU=${op.role}`, ...(op.team ? [`O=${op.team}`] : [])].join(', ');
+    const leaf = await signLeaf(
+      { cert: this.cert, key: this.key },
+      { subject, names: [{ type: 'url', value: OPERATOR_URI + op.name }], usage: 'client', publicKey, notBefore: now - 300_000, notAfter: now + lifetimeMs },
+    );
+    return { certPem: leaf.toString('pem') + '\n', serial: leaf.serialNumber, notAfter: now + lifetimeMs };
+  }
+
+  /** The revocation list of this CA (PEM): every revoked serial, valid until `nextUpdateMs` from now. */
+  async crl(revoked: { serial: string; revokedAt: number }[], nextUpdateMs: number, now = Date.now()): Promise<string> {
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: this.cert.subject,
+      thisUpdate: new Date(now - 60_000),
+      nextUpdate: new Date(now + nextUpdateMs),
+      entries: revoked.map((r) => ({ serialNumber: r.serial.length % 2 ? `0${r.serial}` : r.serial, revocationDate: new Date(r.revokedAt) })),
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams,
+      signingKey: this.key,
+    });
+    // OpenSSL (and so Node's tls) reads the RFC 7468 label X509 CRL; the library writes CRL.
+    return pem('X509 CRL', crl.rawData);
   }
 
   /**

@@ -31,6 +31,8 @@ import { kubeConfigFor } from '../kube/kube-config.js';
 import { EitherVerifier, TokenReviewVerifier } from '../kube/token-review.js';
 import { startKubernetesControllers } from '../kube/control-plane-controllers.js';
 import { registerKubernetesMetrics } from '../kube/metrics.js';
+import { controlTlsFor } from '../control/tls-setup.js';
+import { CertificateService } from '../services/certificate-service.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
 import { RunRelay } from './run-relay.js';
@@ -115,7 +117,12 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     const watchResources = config.kubernetes.enabled && config.kubernetes.resources;
     const policyService = new PolicyService(store, fleetPolicy, Date.now, watchResources ? `the altrace.io resources in the cluster (AltracePolicy ${config.kubernetes.policy_name} and the AltraceContracts; kubernetes.resources)` : null);
     const nodes = new FleetNodeService(store.fleet, Date.now, () => store.headVersion(), () => store.leases.heldByNode());
+    // Operators over mutual TLS: the fleet CA issues their certificates; revocations are read back from PostgreSQL each second.
+    const controlTls = await controlTlsFor(config, store, logger, ca);
+    if (controlTls) closers.push(async () => controlTls.stop());
     const control = new ControlServer({
+      tls: controlTls,
+      certificates: controlTls ? new CertificateService(store, controlTls.caPem === null ? null : ca, () => controlTls.refresh()) : null,
       timeouts: { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms },
       maxJsonDepth: config.limits.max_json_depth,
       chain: null,

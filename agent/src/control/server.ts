@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
+import type { ControlTls } from './control-tls.js';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,11 +30,17 @@ import { keyRoutes } from './routes/keys.js';
 import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { lockoutRoutes } from './routes/lockouts.js';
+import { certificateRoutes } from './routes/certificates.js';
+import type { CertificateService } from '../services/certificate-service.js';
 import { approvalRoutes } from './routes/approvals.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { DelegationService } from '../services/delegation-service.js';
 
 export interface ControlDeps {
+  /** TLS, with client certificates (control.tls); absent: plain HTTP. The ops listener stays plain. */
+  tls?: ControlTls | null;
+  /** Operators' client certificates (issue, list, revoke, CRL): with control.tls. */
+  certificates?: CertificateService | null;
   /** The same client timeouts as the proxy's listeners (listen.headers_timeout_ms, listen.request_timeout_ms). */
   timeouts: ClientTimeouts;
   /** limits.max_json_depth, as on the data plane. */
@@ -141,6 +149,7 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     if (d.authFailures) lockoutRoutes(this.#routes, d.authFailures);
+    if (d.certificates) certificateRoutes(this.#routes, d.certificates, d.tls ?? null);
     approvalRoutes(this.#routes, d.approvals);
     delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);
@@ -167,13 +176,23 @@ export class ControlServer {
 
   async #listen(host: string, port: number, opsOnly: boolean, listener: string): Promise<Server> {
     const metrics = this.d.metrics;
-    const server = guardProtocol(
-      createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), (req, res) => {
-        // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
-        this.#handle(req, res, opsOnly).catch(() => res.destroy());
-      }),
-      (reason) => metrics.protocolErrors.inc({ listener, reason }),
-    );
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      // #handle answers every failure itself; this is the last guard, so no rejection is left unhandled.
+      this.#handle(req, res, opsOnly).catch(() => res.destroy());
+    };
+    const tls = opsOnly ? null : (this.d.tls ?? null);
+    let raw: Server;
+    if (tls) {
+      const secure = createTlsServer({ ...http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), ...tls.serverOptions() }, handler);
+      tls.attach(secure);
+      // A handshake that fails (a malformed certificate, no common protocol) never becomes a request: counted and audited here.
+      secure.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+        metrics.authFailures.inc({ port: 'control_tls' });
+        void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `TLS handshake: ${err.code ?? err.message}`, socket.remoteAddress ?? '', 400, 'ALT_CERT_INVALID', false).catch(() => {});
+      });
+      raw = secure as unknown as Server;
+    } else raw = createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), handler);
+    const server = guardProtocol(raw, (reason) => metrics.protocolErrors.inc({ listener, reason }));
     server.listen(port, host);
     await once(server, 'listening');
     return server;
@@ -189,6 +208,9 @@ export class ControlServer {
   }
 
   async #authenticate(req: IncomingMessage): Promise<Operator> {
+    // A client certificate, when the connection presented one, is who the caller is.
+    const certified = this.d.tls?.operatorFor(req.socket) ?? null;
+    if (certified) return { name: certified.name, team: certified.team, role: certified.role };
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 'send an operator token: Authorization: Bearer <token>');
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.

@@ -7,7 +7,7 @@ import type { AgentLevel, AgentLevels, Budget, BudgetLedger, KeyRegistry, KillSw
 import { ControlError } from '../errors.js';
 import type { ServiceStore, StoreOps } from '../state/service-store.js';
 import { roleOf } from '../services/roles.js';
-import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../state/store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorCertificate, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../state/store.js';
 import type { SqliteStore } from '../state/sqlite.js';
 
 export interface FollowedReads {
@@ -154,6 +154,15 @@ export class FollowedStore implements ServiceStore {
   }
   putApprovedPin(): void {
     this.#managed('MCP pins');
+  }
+  putOperatorCertificate(): void {
+    this.#managed('operator certificates');
+  }
+  revokeOperatorCertificate(): boolean {
+    this.#managed('operator certificates');
+  }
+  listOperatorCertificates(): OperatorCertificate[] {
+    return [];
   }
   listApprovedPins(): ApprovedPinRecord[] {
     return [];

@@ -1,11 +1,10 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { DAY_MS, createCaCertificate, exportPrivateKey, generateKeys, importSigningKey, signLeaf, x509 } from '../pki/x509.js';
+import { DAY_MS, exportPrivateKey, generateKeys, importSigningKey, openCaFiles, signLeaf, x509 } from '../pki/x509.js';
 
 const CA_DAYS = 3650;
 const LEAF_DAYS = 7;
@@ -28,19 +27,8 @@ export class NodeCa {
   ) {}
 
   static async open(dir: string): Promise<NodeCa> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const keyPath = join(dir, 'ca.key');
-    const certPath = join(dir, 'ca.pem');
-    if (!existsSync(keyPath) || !existsSync(certPath)) {
-      const keys = await generateKeys();
-      const cert = await createCaCertificate('CN=Altrace node CA, O=Altrace', CA_DAYS, keys);
-      // Key first: a certificate on disk always has its key.
-      writeFileSync(keyPath, await exportPrivateKey(keys.privateKey), { mode: 0o600 });
-      writeFileSync(certPath, cert.toString('pem') + '\n', { mode: 0o644 });
-    }
-    const certPem = readFileSync(certPath, 'utf8');
-    const caKey = await importSigningKey(readFileSync(keyPath, 'utf8'));
-    return new NodeCa(certPem, certPath, new x509.X509Certificate(certPem), caKey);
+    const { certPem, certPath, key } = await openCaFiles(dir, 'CN=Altrace node CA, O=Altrace', CA_DAYS);
+    return new NodeCa(certPem, certPath, new x509.X509Certificate(certPem), key);
   }
 
   /**

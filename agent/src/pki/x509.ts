@@ -1,5 +1,7 @@
 // @peculiar/x509 resolves its ASN.1 codecs through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 
@@ -84,4 +86,21 @@ export function signLeaf(ca: { cert: x509.X509Certificate; key: webcrypto.Crypto
 export async function createCsr(subject: string, keys: webcrypto.CryptoKeyPair): Promise<string> {
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: ALG });
   return csr.toString('pem') + '\n';
+}
+
+/**
+ * A CA kept as two files in `dir` (ca.key 0600, ca.pem), made on first use: its certificate and
+ * its signing key. Key first on disk: a certificate there always has its key.
+ */
+export async function openCaFiles(dir: string, subject: string, days: number): Promise<{ certPem: string; certPath: string; key: webcrypto.CryptoKey }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dir, 'ca.key');
+  const certPath = join(dir, 'ca.pem');
+  if (!existsSync(keyPath) || !existsSync(certPath)) {
+    const keys = await generateKeys();
+    const cert = await createCaCertificate(subject, days, keys);
+    writeFileSync(keyPath, await exportPrivateKey(keys.privateKey), { mode: 0o600 });
+    writeFileSync(certPath, cert.toString('pem') + '\n', { mode: 0o644 });
+  }
+  return { certPem: readFileSync(certPath, 'utf8'), certPath, key: await importSigningKey(readFileSync(keyPath, 'utf8')) };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, Level, SpendRow, VirtualKey } from '../../../proxy/src/index.js';
 import { roleOf, type Role } from '../services/roles.js';
-import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from './store.js';
+import type { ApprovalColumns, ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorCertificate, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from './store.js';
 
 const DIMENSION_COLUMN: Record<SpendDimension, string> = { team: 'team', agent: 'agent', key: 'key_id', cost_center: 'cost_center', function: 'fn', model: 'model' };
 
@@ -100,6 +100,18 @@ CREATE TABLE IF NOT EXISTS mcp_pins (
   approved_by TEXT NOT NULL,
   approved_at INTEGER NOT NULL,
   PRIMARY KEY (server, tool)
+);
+CREATE TABLE IF NOT EXISTS operator_certificates (
+  serial TEXT PRIMARY KEY,
+  name TEXT,
+  role TEXT,
+  team TEXT,
+  not_after INTEGER,
+  issued_at INTEGER,
+  issued_by TEXT,
+  revoked_at INTEGER,
+  revoked_by TEXT,
+  reason TEXT
 );
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope TEXT NOT NULL,
@@ -303,6 +315,24 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ server: r.server, tool: r.tool, model: r.model, structure: r.structure, readOnly: unflag(r.read_only), destructive: unflag(r.destructive), approvalId: r.approval_id, approvedBy: r.approved_by, approvedAt: r.approved_at }));
   }
 
+  putOperatorCertificate(c: OperatorCertificate): void {
+    this.#db
+      .prepare('INSERT INTO operator_certificates (serial, name, role, team, not_after, issued_at, issued_by, revoked_at, revoked_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(c.serial, c.name, c.role, c.team, c.notAfter, c.issuedAt, c.issuedBy, c.revokedAt, c.revokedBy, c.reason);
+  }
+
+  revokeOperatorCertificate(serial: string, at: number, by: string, reason: string | null): boolean {
+    const changed = this.#db.prepare('UPDATE operator_certificates SET revoked_at = ?, revoked_by = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL').run(at, by, reason, serial).changes;
+    if (Number(changed) > 0) return true;
+    const inserted = this.#db.prepare('INSERT OR IGNORE INTO operator_certificates (serial, revoked_at, revoked_by, reason) VALUES (?, ?, ?, ?)').run(serial, at, by, reason).changes;
+    return Number(inserted) > 0;
+  }
+
+  listOperatorCertificates(): OperatorCertificate[] {
+    const rows = this.#db.prepare('SELECT * FROM operator_certificates ORDER BY COALESCE(issued_at, revoked_at), serial').all() as unknown as CertificateRow[];
+    return rows.map(toOperatorCertificate);
+  }
+
   putKill(k: KillSwitch): void {
     this.#db
       .prepare('INSERT OR REPLACE INTO kill_switches (scope, target, reason, engaged_by, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -423,4 +453,22 @@ const unflag = (n: number | null): boolean | null => (n === null ? null : n === 
 
 function toPinProposal(r: PinProposalRow): PinProposalRecord {
   return { approvalId: r.approval_id, server: r.server, tool: r.tool, model: r.model, structure: r.structure, readOnly: unflag(r.read_only), destructive: unflag(r.destructive), change: r.change };
+}
+
+interface CertificateRow {
+  serial: string;
+  name: string | null;
+  role: string | null;
+  team: string | null;
+  not_after: number | null;
+  issued_at: number | null;
+  issued_by: string | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  reason: string | null;
+}
+
+function toOperatorCertificate(r: CertificateRow): OperatorCertificate {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return { serial: r.serial, name: r.name, role: r.role as OperatorCertificate['role'], team: r.team, notAfter: n(r.not_after), issuedAt: n(r.issued_at), issuedBy: r.issued_by, revokedAt: n(r.revoked_at), revokedBy: r.revoked_by, reason: r.reason };
 }

@@ -68,6 +68,26 @@ export interface OperatorToken {
   createdAt: number;
 }
 
+/** An operator's client certificate: issued by this CA (name, role and team known), or only revoked (a serial from elsewhere). */
+export interface OperatorCertificate {
+  /** Hexadecimal, lower case, no leading zeros (normalizeSerial). */
+  serial: string;
+  name: string | null;
+  role: Role | null;
+  team: string | null;
+  notAfter: number | null;
+  issuedAt: number | null;
+  issuedBy: string | null;
+  revokedAt: number | null;
+  revokedBy: string | null;
+  reason: string | null;
+}
+
+/** A certificate serial as both Node (upper case, leading zeros) and the x509 library (lower case) write it. */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+(?=.)/, '');
+}
+
 /**
  * The agent's durable state. Every write returns only once it is on disk; the hot path
  * never reads from here (it reads the in-memory registries this store fills).
@@ -82,6 +102,11 @@ export interface Store {
   listOperatorTokens(): OperatorToken[];
   deleteOperatorToken(name: string): boolean;
   countOperatorTokens(): number;
+  /** Records a certificate this CA issued. */
+  putOperatorCertificate(c: OperatorCertificate): void;
+  /** Marks a serial revoked (recording it when this CA never issued it); false when it was revoked already. */
+  revokeOperatorCertificate(serial: string, at: number, by: string, reason: string | null): boolean;
+  listOperatorCertificates(): OperatorCertificate[];
   putKill(k: KillSwitch): void;
   deleteKill(scope: KillScope, target: string): boolean;
   listKills(): KillSwitch[];

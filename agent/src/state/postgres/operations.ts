@@ -2,7 +2,7 @@
 // (see ChangeRecorder) and appends what it changed; a write that changed nothing appends nothing.
 import type { PoolClient } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
-import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from '../store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorCertificate, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal, Store } from '../store.js';
 import type { ChangeRecorder } from './changes.js';
 import type { Role } from '../../services/roles.js';
 import { toApproval, toBudget, toDate, toKey, toKill, toLevel, toToken, type ApprovalRow, type BudgetRow, type KeyRow, type KillRow, type LevelRow, type TokenRow } from './rows.js';
@@ -232,6 +232,31 @@ export class PgOperations implements StoreOperations {
   async listPinProposals(): Promise<(PinProposalRecord & { status: ApprovalStatus })[]> {
     const rows = await this.#query<PinRow & { approval_id: string; change: 'changed' | 'new'; status: ApprovalStatus }>(`SELECT p.*, a.status FROM mcp_pin_proposals p JOIN approvals a ON a.id = p.approval_id ORDER BY a.created_at, p.approval_id ${C}`);
     return rows.map((row) => ({ approvalId: row.approval_id, server: row.server, tool: row.tool, model: row.model, structure: row.structure, readOnly: row.read_only, destructive: row.destructive, change: row.change, status: row.status }));
+  }
+
+  async putOperatorCertificate(c: OperatorCertificate): Promise<void> {
+    await this.#query(
+      'INSERT INTO operator_certificates (serial, name, role, team, not_after, issued_at, issued_by, revoked_at, revoked_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [c.serial, c.name, c.role, c.team, toDate(c.notAfter), toDate(c.issuedAt), c.issuedBy, toDate(c.revokedAt), c.revokedBy, c.reason],
+    );
+  }
+
+  async revokeOperatorCertificate(serial: string, at: number, by: string, reason: string | null): Promise<boolean> {
+    const rows = await this.#query<{ serial: string }>(
+      `INSERT INTO operator_certificates (serial, revoked_at, revoked_by, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (serial) DO UPDATE SET revoked_at = EXCLUDED.revoked_at, revoked_by = EXCLUDED.revoked_by, reason = EXCLUDED.reason WHERE operator_certificates.revoked_at IS NULL
+       RETURNING serial`,
+      [serial, toDate(at), by, reason],
+    );
+    return rows.length > 0;
+  }
+
+  async listOperatorCertificates(): Promise<OperatorCertificate[]> {
+    const rows = await this.#query<{ serial: string; name: string | null; role: string | null; team: string | null; not_after: Date | null; issued_at: Date | null; issued_by: string | null; revoked_at: Date | null; revoked_by: string | null; reason: string | null }>(
+      `SELECT * FROM operator_certificates ORDER BY COALESCE(issued_at, revoked_at), serial ${C}`,
+    );
+    const ms = (d: Date | null) => (d === null ? null : d.getTime());
+    return rows.map((r) => ({ serial: r.serial, name: r.name, role: r.role as OperatorCertificate['role'], team: r.team, notAfter: ms(r.not_after), issuedAt: ms(r.issued_at), issuedBy: r.issued_by, revokedAt: ms(r.revoked_at), revokedBy: r.revoked_by, reason: r.reason }));
   }
 
   async putApprovedPin(p: ApprovedPinRecord): Promise<void> {

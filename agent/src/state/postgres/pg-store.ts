@@ -4,7 +4,7 @@
 import type { Pool } from 'pg';
 import type { AgentLevel, Budget, BudgetScope, KillScope, KillSwitch, SpendRow, VirtualKey } from '../../../../proxy/src/index.js';
 import type { Role } from '../../services/roles.js';
-import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../store.js';
+import type { ApprovalRecord, ApprovalStatus, ApprovedPinRecord, OperatorCertificate, OperatorToken, PinProposalRecord, SpendDimension, SpendTotal } from '../store.js';
 import { ChangeRecorder, readChanges, readHead, type Change } from './changes.js';
 import { listenForChanges, type ChangeListener, type ListenOptions } from './listen.js';
 import { migrate, type MigrationResult } from './migrate.js';
@@ -210,5 +210,14 @@ export class PgStore implements StoreOperations {
   }
   listApprovedPins(): Promise<ApprovedPinRecord[]> {
     return this.#run((tx) => tx.listApprovedPins());
+  }
+  putOperatorCertificate(c: OperatorCertificate): Promise<void> {
+    return this.#run((tx) => tx.putOperatorCertificate(c));
+  }
+  revokeOperatorCertificate(serial: string, at: number, by: string, reason: string | null): Promise<boolean> {
+    return this.#run((tx) => tx.revokeOperatorCertificate(serial, at, by, reason));
+  }
+  listOperatorCertificates(): Promise<OperatorCertificate[]> {
+    return this.#run((tx) => tx.listOperatorCertificates());
   }
 }

@@ -1,0 +1,53 @@
+// Operators' certificates across control-plane replicas (issue 24, item 1): the fleet CA issues
+// them through one replica, every replica accepts them, and a revocation written through one is
+// refused by the other within seconds (each replica reads the revoked serials back from
+// PostgreSQL every second and reloads its TLS context with the CRL).
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createCsr, exportPrivateKey, generateKeys } from '../../agent/src/pki/x509.js';
+import { startFleet, type Fleet } from '../helpers/fleet.js';
+import { eventually } from '../helpers/harness.js';
+import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
+import type { PostgresServer } from '../fixtures/postgres.js';
+
+function withCertificate(baseUrl: string, ca: string, client: { cert: string; key: string }, path: string): Promise<{ status: number; code?: string }> {
+  const url = new URL(`${baseUrl}/api/v1${path}`);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, ca, servername: 'localhost', agent: false, ...client }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, ...(text.startsWith('{') ? { code: (JSON.parse(text) as { error?: { code?: string } }).error?.code } : {}) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+postgresSuite(() => {
+  let pg!: PostgresServer;
+  sharedPostgres((server) => (pg = server));
+
+  test('a certificate the fleet CA issued through one replica is accepted by the other; revoked through one, refused by the other within seconds', async (t) => {
+    const fleet: Fleet = await startFleet(pg, 'fleet_mtls', { replicas: 2, nodes: 0, replicaEnv: { ALTRACE_CONTROL_TLS_ENABLED: 'true', ALTRACE_CONTROL_TLS_CLIENT_AUTH: 'optional' } });
+    t.teardown(() => fleet.close());
+    const [a, b] = fleet.replicas as [Fleet['replicas'][number], Fleet['replicas'][number]];
+    t.true(a.controlUrl.startsWith('https:') && b.controlUrl.startsWith('https:'));
+    const ca = readFileSync(fleet.caFile, 'utf8');
+    const keys = await generateKeys();
+    const issued = await fleet.call(a.controlUrl, 'POST', '/certificates', { csr: await createCsr('CN=ops', keys), name: 'ops', role: 'operator', team: 'payments' });
+    t.is(issued.status, 201, await issued.clone().text());
+    const { certificate, serial } = (await issued.json()) as { certificate: string; serial: string };
+    const client = { cert: certificate, key: await exportPrivateKey(keys.privateKey) };
+    t.is((await withCertificate(b.controlUrl, ca, client, '/keys')).status, 200, 'the other replica accepts it');
+
+    const revoked = await fleet.call(a.controlUrl, 'POST', `/certificates/${serial}/revoke`, { reason: 'rotation drill' });
+    t.is(revoked.status, 200);
+    const at = Date.now();
+    t.like(await withCertificate(a.controlUrl, ca, client, '/keys'), { status: 401, code: 'ALT_CERT_REVOKED' }, 'at once on the replica that revoked it');
+    await eventually(async () => (await withCertificate(b.controlUrl, ca, client, '/keys')).code === 'ALT_CERT_REVOKED', 5000, 'the other replica refuses it');
+    const took = Date.now() - at;
+    t.log(`the other replica refused the revoked certificate ${took} ms after the revocation was acknowledged`);
+    t.true(took < 5000);
+  });
+});
