@@ -1,12 +1,13 @@
 // Operators' certificates across control-plane replicas (issue 24, item 1): the fleet CA issues
 // them through one replica, every replica accepts them, and a revocation written through one is
 // refused by the other within seconds (each replica reads the revoked serials back from
-// PostgreSQL every second and reloads its TLS context with the CRL).
+// PostgreSQL every second and reloads its TLS context with the CRL). A token deleted through one
+// replica is refused by the other at once.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createCsr, exportPrivateKey, generateKeys } from '../../agent/src/pki/x509.js';
-import { startFleet, type Fleet } from '../helpers/fleet.js';
+import { call, startFleet, type Fleet } from '../helpers/fleet.js';
 import { eventually } from '../helpers/harness.js';
 import { postgresSuite, sharedPostgres } from '../helpers/postgres-suite.js';
 import type { PostgresServer } from '../fixtures/postgres.js';
@@ -49,5 +50,13 @@ postgresSuite(() => {
     const took = Date.now() - at;
     t.log(`the other replica refused the revoked certificate ${took} ms after the revocation was acknowledged`);
     t.true(took < 5000);
+
+    // A token deleted through one replica is refused by the other on the very next call: each looks tokens up in PostgreSQL.
+    const created = (await (await fleet.call(a.controlUrl, 'POST', '/tokens', { name: 'ci-bot', team: 'payments', role: 'viewer' })).json()) as { token: string };
+    t.is((await call(b.controlUrl, 'GET', '/keys', undefined, created.token)).status, 200);
+    t.is((await fleet.call(a.controlUrl, 'DELETE', '/tokens/ci-bot')).status, 200);
+    const after = await call(b.controlUrl, 'GET', '/keys', undefined, created.token);
+    t.is(after.status, 401, 'refused by the other replica at once');
+    t.regex(await after.text(), /ALT_UNAUTHENTICATED/);
   });
 });

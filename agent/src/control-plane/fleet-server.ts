@@ -20,6 +20,8 @@ export interface FleetServerDeps extends SessionDeps {
   enrollment: Enrollment;
   fleet: FleetIdentityStore;
   logger: Logger;
+  /** Serials revoked through the control API (altrace certs revoke): a node's too. */
+  revoked?: (serial: string) => boolean;
 }
 
 function sendJson(res: Http2ServerResponse, status: number, body: unknown): void {
@@ -111,6 +113,7 @@ export class FleetServer {
     };
     if (!peer || Object.keys(peer).length === 0) refuse('a client certificate is required: enroll first (POST /fleet/v1/enroll)');
     if (!socket.authorized) refuse(`the client certificate is not valid: ${String(socket.authorizationError ?? 'not signed by the fleet CA')}`);
+    if (this.d.revoked?.(peer.serialNumber ?? '')) refuse(`the client certificate ${peer.serialNumber} is revoked`);
     const nodeId = nodeIdOf(peer);
     if (!nodeId) return refuse('the client certificate names no node (no altrace://node/ URI)');
     let node: NodeRecord | null;

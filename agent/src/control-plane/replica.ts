@@ -151,6 +151,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     closers.push(() => runs.close());
     const names = config.fleet.server_names.length ? config.fleet.server_names : [...new Set([config.listen.host, 'localhost'])];
     const fleet = new FleetServer({
+      ...(controlTls ? { revoked: (serial: string) => controlTls.isRevoked(serial) } : {}),
       credentials: await ca.serverCredentials(names),
       enrollment: new Enrollment(ca, store.fleet, bootstrapVerifier(config, new EnrollmentTokenVerifier(nodes), logger), config.fleet.node_cert_hours * 3_600_000),
       feed,
