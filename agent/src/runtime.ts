@@ -65,6 +65,7 @@ import type { BypassReport } from './node/bypass-reports.js';
 import { kubeConfigFor } from './kube/kube-config.js';
 import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
 import { controlTlsFor } from './control/tls-setup.js';
+import { startSiem } from './siem/index.js';
 import { FleetCa } from './control-plane/fleet-ca.js';
 import { CertificateService } from './services/certificate-service.js';
 import type { Registry } from 'prom-client';
@@ -253,6 +254,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const metrics = new ProxyMetrics();
   // Process RSS, heap, event-loop lag and GC: what an operator checks first when the proxy adds latency.
   collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
+  // The audit log shipped to the SIEM sinks, from disk, at least once.
+  const siem = startSiem(config, { node: config.fleet.node_name ?? hostname(), hostname: hostname(), version: packageVersion() }, logger, metrics.registry);
   let followed: Followed | null = null;
   // Set once the control plane pushed a policy: it replaces the local policy file, whose edits are then ignored.
   let fleetPolicy = false;
@@ -448,6 +451,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     }
   } catch (err) {
     controlTls?.stop();
+    siem.stop();
     node?.close();
     await pods?.stop();
     credentialWatch.close();
@@ -543,6 +547,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     async close() {
       ready = false;
       controlTls?.stop();
+      siem.stop();
       for (const w of policyWatches) w.close();
       contractsWatch?.watch.close();
       // Requests held at approval gates are answered (expired) so the listener can drain.

@@ -102,6 +102,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       if (config.kubernetes.webhook[field] === undefined) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: kubernetes.webhook.${field} is required when the webhook is enabled`, `kubernetes.webhook.${field}`);
     }
   }
+  if (config.siem.sinks.length > 0 && !config.audit.enabled) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: siem.sinks ship the audit log, and audit.enabled is false`, 'siem.sinks');
+  const sinkNames = config.siem.sinks.map((s) => s.name);
+  const twice = sinkNames.find((n, i) => sinkNames.indexOf(n) !== i);
+  if (twice) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: siem.sinks names ${twice} twice (each sink has its own cursor)`, 'siem.sinks');
   const ct = config.control.tls;
   if ((ct.cert_file === undefined) !== (ct.key_file === undefined)) {
     const missing = ct.cert_file === undefined ? 'cert_file' : 'key_file';

@@ -32,6 +32,8 @@ import { EitherVerifier, TokenReviewVerifier } from '../kube/token-review.js';
 import { startKubernetesControllers } from '../kube/control-plane-controllers.js';
 import { registerKubernetesMetrics } from '../kube/metrics.js';
 import { controlTlsFor } from '../control/tls-setup.js';
+import { startSiem } from '../siem/index.js';
+import { packageVersion } from '../cli/version.js';
 import { CertificateService } from '../services/certificate-service.js';
 import { FleetCa } from './fleet-ca.js';
 import { FleetServer } from './fleet-server.js';
@@ -103,6 +105,9 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     const metrics = new ProxyMetrics();
     collectDefaultMetrics({ register: metrics.registry, prefix: 'altrace_' });
     const fleetMetrics = new FleetMetrics(metrics.registry);
+    // The replica's own log of operator calls goes to the SIEM too (nodes ship theirs).
+    const siem = startSiem(config, { node: replica, hostname: hostname(), version: packageVersion() }, logger, metrics.registry);
+    closers.push(async () => siem.stop());
     // Ready while the database answers: a replica without it acknowledges nothing (docs/fleet.md, "Operating it").
     let databaseUp = true;
     const health = setInterval(() => {
