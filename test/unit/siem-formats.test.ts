@@ -1,5 +1,5 @@
 // SIEM formats against golden files (test/fixtures/siem/): a decision and a control-API refusal as
-// RFC 5424 (octet-counted) and as CEF. The files are the contract a receiver's parser is written
+// RFC 5424 (octet-counted), CEF, OCSF and OpenTelemetry logs. The files are the contract a receiver's parser is written
 // against; a change to them is a change to that contract. Escaping is checked on hostile values.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { AuditRecord } from '../../agent/src/audit/records.js';
 import { packageRoot } from '../../agent/src/paths.js';
 import { cef, octetCounted, rfc5424 } from '../../agent/src/siem/formats.js';
+import { ocsfEvent } from '../../agent/src/siem/ocsf.js';
+import { otlpLogs } from '../../agent/src/siem/otlp-logs.js';
 
 const origin = { node: 'node-a', hostname: 'worker-7', version: '0.1.0' };
 const golden = (name: string) => readFileSync(join(packageRoot, 'test/fixtures/siem', name), 'utf8').replace(/\n$/, '');
@@ -37,6 +39,15 @@ test('RFC 5424, octet-counted: a refused request and a lockout, as the golden fi
 test('CEF: a refused request and a lockout, as the golden files have them', (t) => {
   t.is(cef(decision, origin), golden('decision.cef'));
   t.is(cef(control, origin), golden('lockout.cef'));
+});
+
+test('OCSF: a refused request is a Detection Finding, a lockout a failed API Activity, as the golden files have them', (t) => {
+  t.deepEqual(ocsfEvent(decision, origin), JSON.parse(golden('decision.ocsf.json')));
+  t.deepEqual(ocsfEvent(control, origin), JSON.parse(golden('lockout.ocsf.json')));
+});
+
+test('OTLP logs: one batch of both records, as the golden file has it', (t) => {
+  t.deepEqual(otlpLogs([decision, control], origin), JSON.parse(golden('batch.otlp.json')));
 });
 
 test('hostile values cannot break out of a field: structured data, CEF header and extensions are escaped', (t) => {

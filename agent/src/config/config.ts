@@ -1,4 +1,4 @@
-import type { SyslogSink } from '../siem/syslog-shipper.js';
+import type { SinkConfig } from '../siem/shipper.js';
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
   listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number };
@@ -17,7 +17,7 @@ export interface Config {
   chain: { stage_timeout_ms: number };
   scan: { workers: number; worker_heap_mb: number };
   audit: { enabled: boolean };
-  siem: { sinks: SyslogSink[] };
+  siem: { sinks: SinkConfig[] };
   delegation: { root_key_file?: string; trusted_keys: string[] };
   fleet: {
     control_plane?: string;

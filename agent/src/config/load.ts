@@ -103,6 +103,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
   if (config.siem.sinks.length > 0 && !config.audit.enabled) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: siem.sinks ship the audit log, and audit.enabled is false`, 'siem.sinks');
+  for (const [i, sink] of config.siem.sinks.entries()) {
+    const at = `siem.sinks.${i}`;
+    if (sink.type === 'syslog' && !sink.address) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.address is required for a syslog sink (host:port)`, `${at}.address`);
+    if (sink.type !== 'syslog') {
+      if (!sink.url) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.url is required for an ${sink.type} sink`, `${at}.url`);
+      const u = new URL(sink.url);
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+      if (u.protocol === 'http:' && !loopback) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.url must be https (audit records leave the machine); http only to a loopback address`, `${at}.url`);
+    }
+  }
   const sinkNames = config.siem.sinks.map((s) => s.name);
   const twice = sinkNames.find((n, i) => sinkNames.indexOf(n) !== i);
   if (twice) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: siem.sinks names ${twice} twice (each sink has its own cursor)`, 'siem.sinks');

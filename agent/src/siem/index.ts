@@ -1,22 +1,25 @@
-// The SIEM sinks of an agent or replica (siem.sinks): one shipper per sink over its audit log,
+// The SIEM sinks of an agent or replica (siem.sinks): one shipper per sink over its audit log
+// (syslog over TLS, OCSF or OTLP logs over HTTPS),
 // with their metrics read when Prometheus scrapes.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../../proxy/src/index.js';
 import { auditPaths } from '../audit/files.js';
 import type { Config } from '../config/config.js';
 import type { Origin } from './formats.js';
-import { SyslogShipper } from './syslog-shipper.js';
+import { HttpTransport } from './http-transport.js';
+import { Shipper } from './shipper.js';
+import { SyslogTransport } from './syslog-transport.js';
 
 export interface Siem {
-  shippers: SyslogShipper[];
+  shippers: Shipper[];
   stop(): void;
 }
 
 export function startSiem(config: Config, origin: Origin, logger: Logger, registry: Registry): Siem {
-  const shippers = config.siem.sinks.map((sink) => new SyslogShipper(sink, auditPaths(config.state_dir).records, config.state_dir, origin, logger));
+  const shippers = config.siem.sinks.map((sink) => new Shipper(sink, sink.type === 'syslog' ? new SyslogTransport(sink, origin) : new HttpTransport(sink, origin), auditPaths(config.state_dir).records, config.state_dir, logger));
   if (shippers.length > 0) {
     const registers = [registry];
-    const each = (metric: Counter | Gauge, pick: (s: SyslogShipper) => number) => {
+    const each = (metric: Counter | Gauge, pick: (s: Shipper) => number) => {
       metric.reset();
       for (const s of shippers) (metric as Gauge).set({ sink: s.sinkName }, pick(s));
     };
