@@ -83,6 +83,19 @@ test.serial('failed tokens count against the address judged: a client behind the
   t.like(await call('127.0.0.3', {}, '/api/v1/lockouts/10.9.7.7', ADMIN_TOKEN, 'DELETE'), { status: 404, code: 'ALT_NOT_FOUND' });
 });
 
+test.serial('one token tried from many addresses is locked out by its prefix, each address under its own limit; the lockout names the token, and an admin lifts it', async (t) => {
+  const stolen = 'altop-Stolen12-and-the-rest-guessed';
+  for (let i = 1; i <= 5; i++) t.is((await call('127.0.0.1', { 'x-forwarded-for': `10.9.20.${i}` }, '/api/v1/keys', `${stolen}-${i}`)).status, 401);
+  const locked = await call('127.0.0.1', { 'x-forwarded-for': '10.9.20.99' }, '/api/v1/keys', `${stolen}-99`);
+  t.like(locked, { status: 429, code: 'ALT_AUTH_THROTTLED' }, 'a sixth address, never seen, is refused for the token');
+  t.regex(locked.message!, /starting altop-Stolen12/);
+  t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.20.99' })).status, 200, 'the same address with another token is served');
+  const { lockouts } = (await (await fetchFrom('127.0.0.3', '/api/v1/lockouts')).json()) as { lockouts: { source: string }[] };
+  t.true(lockouts.some((l) => l.source === 'token:altop-Stolen12'), JSON.stringify(lockouts));
+  t.is((await call('127.0.0.3', {}, `/api/v1/lockouts/${encodeURIComponent('token:altop-Stolen12')}`, ADMIN_TOKEN, 'DELETE')).status, 200);
+  t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.20.100' }, '/api/v1/keys', `${stolen}-100`)).status, 401, 'looked at again once lifted');
+});
+
 test('a list entry that is not an address or CIDR refuses the configuration, naming it', (t) => {
   const err = t.throws(() => loadConfig({ env: { ALTRACE_CONTROL_ALLOW_CIDRS: '10.0.0.0/8,10.300.0.0/16' } }));
   t.regex(err!.message, /control\.allow_cidrs\.1 "10\.300\.0\.0\/16" is not an IPv4 or IPv6 address or CIDR/);

@@ -227,16 +227,23 @@ export class ControlServer {
    */
   async #authenticateFrom(req: IncomingMessage, method: string, route: string, source: string): Promise<Operator> {
     const failures = this.d.authFailures;
-    const wait = failures?.watching ? await failures.retryAfterMs(source) : 0;
-    if (wait > 0) {
-      this.d.metrics.authFailures.inc({ port: 'control_throttled' });
-      throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens from ${source}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
+    // Counted per source address and per token prefix: one token guessed at (or replayed) from
+    // many addresses is locked out too. The prefix names the token in lockouts and the audit log.
+    const prefix = tokenPrefix(req.headers.authorization);
+    for (const key of prefix ? [source, prefix] : [source]) {
+      const wait = failures?.watching ? await failures.retryAfterMs(key) : 0;
+      if (wait > 0) {
+        this.d.metrics.authFailures.inc({ port: 'control_throttled' });
+        throw new ControlError('ALT_AUTH_THROTTLED', `too many failed operator tokens ${key === source ? `from ${source}` : `starting ${key.slice(6)}`}: retry in ${Math.ceil(wait / 1000)} s`, undefined, Math.ceil(wait / 1000));
+      }
     }
     try {
       return await this.#authenticate(req);
     } catch (err) {
-      // The failure that locks the source out is a security event of its own in the audit log.
-      if (await failures?.fail(source)) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', source, 429, 'ALT_AUTH_THROTTLED', false).catch(() => {});
+      // The failure that locks the source (or the token) out is a security event of its own in the audit log.
+      for (const key of prefix ? [source, prefix] : [source]) {
+        if (await failures?.fail(key)) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', key, 429, 'ALT_AUTH_THROTTLED', false).catch(() => {});
+      }
       this.d.metrics.authFailures.inc({ port: 'control' });
       void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `${method} ${route}`, source, 401, (err as ControlError).code, false).catch(() => {});
       throw err;
@@ -336,4 +343,10 @@ function requestUrl(target: string | undefined): URL {
   } catch {
     throw new ControlError('ALT_INVALID_FIELD', 'the request target is not a valid URL', '(url)');
   }
+}
+
+/** `token:` and the first 14 characters of a presented bearer token (altop- and 8 of its random part), or null. */
+function tokenPrefix(authorization: string | undefined): string | null {
+  const m = /^Bearer\s+(\S{14})/i.exec(authorization ?? '');
+  return m ? `token:${m[1]}` : null;
 }
