@@ -161,3 +161,19 @@ test('regression: a body refused for its size is read to its end before the 413,
   t.is(responseCount(text), 1);
   await healthy(t);
 });
+
+test.serial('oversized headers are a 431 in JSON and an audit record naming the source, before any token is read', async (t) => {
+  const reply = await control(`GET /api/v1/keys HTTP/1.1\r\nHost: x\r\n${AUTH}X-Filler: ${'a'.repeat(20_000)}\r\n\r\n`);
+  t.is(reply.status, 431);
+  t.regex(JSON.stringify(reply.body), /ALT_HEADERS_TOO_LARGE/);
+  type Rec = { control?: { operator: string; action: string; target?: string; status: number; error?: string } };
+  let found: Rec | undefined;
+  for (let i = 0; i < 50 && !found; i++) {
+    const records = ((await (await h.control('GET', '/audit?limit=200')).json()) as { records: Rec[] }).records;
+    found = records.find((r) => r.control?.action === 'PROTOCOL ALT_HEADERS_TOO_LARGE');
+    if (!found) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.like(found?.control, { operator: '(unauthenticated)', status: 431, error: 'ALT_HEADERS_TOO_LARGE' });
+  t.regex(found?.control?.target ?? '', /127\.0\.0\.1/);
+  await healthy(t);
+});

@@ -96,6 +96,26 @@ test.serial('one token tried from many addresses is locked out by its prefix, ea
   t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.20.100' }, '/api/v1/keys', `${stolen}-100`)).status, 401, 'looked at again once lifted');
 });
 
+test.serial('a thousand wrong tokens from one address: the first few are looked at and audited, the rest refused unread; another address is served throughout', async (t) => {
+  const started = Date.now();
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 1000; i++) {
+    const s = (await call('127.0.0.1', { 'x-forwarded-for': '10.9.40.1' }, '/api/v1/keys', `altop-g${i}`)).status;
+    statuses.set(s, (statuses.get(s) ?? 0) + 1);
+    if (i % 250 === 0) t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.40.2' })).status, 200, 'another address is served');
+  }
+  const elapsed = Date.now() - started;
+  t.log(`1,000 wrong tokens answered in ${elapsed} ms: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  // The bucket refills at 5 a minute: a slow machine may look at one more every 12 s.
+  const lookedAt = statuses.get(401)!;
+  t.true(lookedAt >= 5 && lookedAt <= 5 + Math.floor(elapsed / 12_000), `as many looked at as the limit: ${lookedAt}`);
+  t.is(statuses.get(429), 1000 - lookedAt, 'the rest refused before their token is read');
+  type Rec = { control?: { action: string; target?: string; error?: string } };
+  const records = ((await (await fetchFrom('127.0.0.3', '/api/v1/audit?limit=1000')).json()) as { records: Rec[] }).records;
+  t.is(records.filter((r) => r.control?.target === '10.9.40.1' && r.control.error === 'ALT_UNAUTHENTICATED').length, lookedAt, 'the audit log holds the looked-at failures, not a record per guess');
+  t.true(records.some((r) => r.control?.action === 'LOCKOUT' && r.control.target === '10.9.40.1'));
+});
+
 test('a list entry that is not an address or CIDR refuses the configuration, naming it', (t) => {
   const err = t.throws(() => loadConfig({ env: { ALTRACE_CONTROL_ALLOW_CIDRS: '10.0.0.0/8,10.300.0.0/16' } }));
   t.regex(err!.message, /control\.allow_cidrs\.1 "10\.300\.0\.0\/16" is not an IPv4 or IPv6 address or CIDR/);

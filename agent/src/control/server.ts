@@ -192,7 +192,11 @@ export class ControlServer {
       });
       raw = secure as unknown as Server;
     } else raw = createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), handler);
-    const server = guardProtocol(raw, (reason) => metrics.protocolErrors.inc({ listener, reason }));
+    const server = guardProtocol(raw, (reason, socket) => {
+      metrics.protocolErrors.inc({ listener, reason });
+      // Oversized headers, malformed requests, a client too slow: refused before any token is read, and recorded.
+      if (!opsOnly) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `PROTOCOL ${reason}`, (socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? '', PROTOCOL_STATUS[reason], reason, false).catch(() => {});
+    });
     server.listen(port, host);
     await once(server, 'listening');
     return server;
@@ -350,3 +354,6 @@ function tokenPrefix(authorization: string | undefined): string | null {
   const m = /^Bearer\s+(\S{14})/i.exec(authorization ?? '');
   return m ? `token:${m[1]}` : null;
 }
+
+/** The status a protocol refusal is answered with (proxy/src/listen/protocol.ts). */
+const PROTOCOL_STATUS = { ALT_MALFORMED_HTTP: 400, ALT_HEADERS_TOO_LARGE: 431, ALT_REQUEST_TIMEOUT: 408, ALT_METHOD_NOT_ALLOWED: 405 } as const;

@@ -13,8 +13,8 @@ export interface ClientTimeouts {
   requestTimeoutMs: number;
 }
 
-/** A connection answered (or dropped) for a protocol error, by reason code: for a counter. */
-export type ProtocolErrorSink = (reason: ProtocolReason) => void;
+/** A connection answered (or dropped) for a protocol error, by reason code: for a counter (and, with the socket, an audit record). */
+export type ProtocolErrorSink = (reason: ProtocolReason, socket?: Duplex) => void;
 
 export type ProtocolReason = Extract<ReasonCode, 'ALT_MALFORMED_HTTP' | 'ALT_HEADERS_TOO_LARGE' | 'ALT_REQUEST_TIMEOUT' | 'ALT_METHOD_NOT_ALLOWED'>;
 
@@ -124,7 +124,7 @@ export function answerProtocolError(err: Error & { code?: string; reason?: strin
   // connection; the lingering close below discards them.
   if (socket[ANSWERED]) return;
   socket[ANSWERED] = true;
-  sink?.(reason);
+  sink?.(reason, socket);
   if (!socket.writable) {
     socket.destroy();
     return;
