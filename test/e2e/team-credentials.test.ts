@@ -1,13 +1,16 @@
 // Credentials per team (issue 24, item 5, part): team A's agents are billed to team A's key — the
 // simulated provider records which credential arrived — from the credentials file and from a
 // secret mount; another team falls back to the shared key; no API, log or error shows a key.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import OpenAI from 'openai';
 import { stringify as stringifyYaml } from 'yaml';
 import { REAL_KEYS, startHarness, type Harness } from '../helpers/harness.js';
+import { ROOT } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'altrace-team-credentials-'));
 const PAYMENTS_KEY = 'sk-payments-team-0000000000000000000000000000';
@@ -45,4 +48,28 @@ test.serial('no control-API answer and no log line carries a key', async (t) => 
   }
   const logs = h.logs.join('');
   for (const k of [PAYMENTS_KEY, RESEARCH_KEY]) t.false(logs.includes(k), 'a log line shows a team key');
+});
+
+test.serial("a team's key stored with the CLI (`altrace credentials set openai@growth`, the key on stdin) is encrypted at rest and used for that team", async (t) => {
+  const state = mkdtempSync(join(tmpdir(), 'altrace-team-store-'));
+  t.teardown(() => rmSync(state, { recursive: true, force: true }));
+  const GROWTH_KEY = 'sk-growth-team-00000000000000000000000000000';
+  const cli = (args: string[], stdin = '') => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/altrace.js'), 'credentials', ...args], { env: { ...process.env, ALTRACE_STATE_DIR: state }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.stdin.end(stdin);
+    return once(child, 'close').then(([code]: unknown[]) => ({ code: code as number, out }));
+  };
+  const set = await cli(['set', 'openai@growth'], `${GROWTH_KEY}\n`);
+  t.is(set.code, 0, set.out);
+  t.false(set.out.includes(GROWTH_KEY), 'the key is not echoed');
+  t.regex((await cli(['list'])).out, /openai@growth/);
+  t.false(readFileSync(join(state, 'credentials.enc')).includes(Buffer.from(GROWTH_KEY)), 'encrypted at rest');
+  const team = await startHarness({ ALTRACE_STATE_DIR: state });
+  t.teardown(() => team.close());
+  const { key } = await team.createKey({ agent: 'growth-bot', team: 'growth' });
+  await new OpenAI({ apiKey: key, baseURL: `${team.proxyUrl}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  t.is(team.sim.last()!.headers.authorization, `Bearer ${GROWTH_KEY}`, "the growth team's own key reached the provider");
 });
