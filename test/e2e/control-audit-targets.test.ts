@@ -115,6 +115,13 @@ const rows: Record<string, () => Promise<Expect>> = {
     await ok(await h.control('POST', '/tokens', { name: 'row-token', team: 'red' }), 201);
     return { action: 'POST /tokens', target: 'token:row-token team:red' };
   },
+  'POST /tokens/:name/rotate': async () => {
+    await ok(await h.control('POST', '/tokens', { name: 'row-rotor', team: 'red', role: 'viewer' }), 201);
+    const res = await h.control('POST', '/tokens/row-rotor/rotate', { grace_s: 60 });
+    const until = ((await res.clone().json()) as { previous_until: string }).previous_until;
+    await ok(res);
+    return { action: 'POST /tokens/row-rotor/rotate', target: `token:row-rotor team:red previous until ${until}` };
+  },
   'DELETE /tokens/:name': async () => {
     await ok(await h.control('POST', '/tokens', { name: 'row-admin' }), 201);
     await ok(await h.control('DELETE', '/tokens/row-admin'));

@@ -50,6 +50,7 @@ const NODE_TABLE: Record<string, Role[]> = {
   'GET /tokens': ADMIN,
   'POST /tokens': ADMIN,
   'DELETE /tokens/:name': ADMIN,
+  'POST /tokens/:name/rotate': ADMIN,
   'GET /lockouts': ADMIN,
   'DELETE /lockouts/:source': ADMIN,
 };
@@ -169,4 +170,30 @@ test('a token issued with a ttl is refused once it has passed, and the refusal i
   await h.control('GET', '/audit/checkpoint');
   const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { control?: { operator: string; action: string; status: number; error?: string } }[] };
   t.true(records.some((r) => r.control?.operator === '(unauthenticated)' && r.control.action === 'GET /keys' && r.control.status === 401 && r.control.error === 'ALT_UNAUTHENTICATED'));
+});
+
+test('a token rotated in place: the new secret works at once, the old one as NAME~previous for the grace, then not; the audit log names who still uses the old one', async (t) => {
+  const created = (await (await h.control('POST', '/tokens', { name: 'rotor', team: 'payments', role: 'viewer' })).json()) as { token: string };
+  const rotated = await h.control('POST', '/tokens/rotor/rotate', { grace_s: 2 });
+  t.is(rotated.status, 200);
+  const next = (await rotated.json()) as { token: string; name: string; role: string; team: string; previous_until: string };
+  t.like(next, { name: 'rotor', role: 'viewer', team: 'payments' });
+  t.not(next.token, created.token);
+  t.true(Date.parse(next.previous_until) > Date.now());
+  t.is((await h.controlAs(next.token, 'GET', '/keys')).status, 200, 'the new secret');
+  t.is((await h.controlAs(created.token, 'GET', '/keys')).status, 200, 'the old one, during the grace');
+  await h.control('GET', '/audit/checkpoint');
+  const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { control?: { operator: string; action: string } }[] };
+  t.true(records.some((r) => r.control?.operator === 'rotor~previous' && r.control.action === 'GET /keys'), 'calls with the old secret are named for it');
+  await new Promise((r) => setTimeout(r, 2100));
+  const late = await h.controlAs(created.token, 'GET', '/keys');
+  t.is(late.status, 401, 'refused once the grace has passed');
+  t.regex(await late.text(), /rotor~previous expired at/);
+  // Grace 0: the secret in use is refused at once.
+  const again = (await (await h.control('POST', '/tokens/rotor/rotate', { grace_s: 0 })).json()) as { token: string; previous_until: string | null };
+  t.is(again.previous_until, null);
+  t.is((await h.controlAs(next.token, 'GET', '/keys')).status, 401);
+  t.is((await h.controlAs(again.token, 'GET', '/keys')).status, 200);
+  t.like(await (await h.control('POST', '/tokens/nobody/rotate', {})).json(), { error: { code: 'ALT_NOT_FOUND' } });
+  t.is((await h.control('POST', '/tokens/rotor/rotate', { grace_s: -1 })).status, 400);
 });

@@ -8,6 +8,7 @@ Usage:
   altrace tokens create --name NAME [--team TEAM] [--role ROLE] [--ttl SECONDS]
   altrace tokens list
   altrace tokens delete NAME
+  altrace tokens rotate NAME [--grace SECONDS]   a new secret; the old one works as NAME~previous for the grace (default 3600)
   altrace tokens lockouts             sources refused for failed tokens, and for how long
   altrace tokens unlock SOURCE        lift one
 
@@ -16,7 +17,8 @@ team's keys, agents, kill switches and budgets, answers its approvals, reads its
 viewer (reads them, and sees approvals), auditor (the audit log and its proofs, nothing else),
 approver (sees and answers its team's approvals, nothing else). docs/security.md#roles.
 --ttl: the token is refused after that many seconds (default: it does not expire). To rotate a
-token without downtime, issue its successor, move the callers, then delete the old one.
+token without downtime: tokens rotate NAME prints the new secret, the old one keeps working for
+--grace seconds under the name NAME~previous (the audit log shows who still uses it).
 The token is printed once. Options: --json, --url URL, --token TOKEN.
 `;
 
@@ -29,6 +31,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
       team: { type: 'string' },
       role: { type: 'string' },
       ttl: { type: 'string' },
+      grace: { type: 'string' },
       ...CONTROL_OPTIONS,
     },
   });
@@ -51,6 +54,14 @@ export async function tokensCommand(args: string[]): Promise<number> {
       const data = await call(controlTarget(values), 'GET', '/tokens');
       const rows = (data.tokens as { name: string; team: string | null; role: string; created: string }[]).map((t) => `${t.name}  ${t.role}${t.team ? `  team=${t.team}` : ''}  ${t.created}`);
       out(data, rows.join('\n'));
+      return 0;
+    }
+    case 'rotate': {
+      if (!name) throw new UsageError('rotate needs a token name');
+      const grace = values.grace === undefined ? undefined : Number(values.grace);
+      if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) throw new UsageError('--grace must be a whole number of seconds');
+      const data = await call(controlTarget(values), 'POST', `/tokens/${encodeURIComponent(name)}/rotate`, grace === undefined ? {} : { grace_s: grace });
+      out(data, `${data.token}\n(${data.name}'s new secret; shown once. The old one ${data.previous_until ? `works as ${data.name}~previous until ${data.previous_until}` : 'is refused from now on'})`);
       return 0;
     }
     case 'delete': {

@@ -80,6 +80,9 @@ export class FollowedStore implements ServiceStore {
   addOperatorToken(): void {
     this.#managed('operator tokens');
   }
+  renameOperatorToken(): boolean {
+    this.#managed('operator tokens');
+  }
   findOperatorToken(hash: string): OperatorToken | null {
     const t = this.r.tokens.get(hash);
     return t ? { name: t.name, team: t.team, role: roleOf(t), expiresAt: t.expiresAt ?? null, createdAt: t.createdAt } : null;

@@ -12,6 +12,8 @@ const FIELDS = new Set(['name', 'team', 'role', 'ttl_s']);
 const MAX_TTL_S = 315_360_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const OPERATOR_TOKEN_PREFIX = 'altop-';
+/** The name a rotated token's old secret goes by during its grace period. */
+export const PREVIOUS = '~previous';
 
 export function generateOperatorToken(): string {
   return OPERATOR_TOKEN_PREFIX + randomBytes(24).toString('base64url');
@@ -49,6 +51,35 @@ export class TokenService {
       return (await tx.findOperatorToken(hashKey(token)))!;
     });
     return { token, view };
+  }
+
+  /**
+   * A new secret under the same name; the old one keeps working as NAME~previous for `grace_s`
+   * (default an hour; 0: refused at once), so callers move without downtime. The audit log names
+   * calls made with the old secret NAME~previous: who has not moved yet.
+   */
+  async rotate(op: Operator, name: string, body: unknown): Promise<{ token: string; view: OperatorToken; previousUntil: number | null }> {
+    requireAdmin(op, 'rotate operator tokens');
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (typeof b !== 'object' || Array.isArray(b)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
+    for (const k of Object.keys(b)) if (k !== 'grace_s') throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
+    const grace = b.grace_s === undefined ? 3600 : b.grace_s;
+    if (!Number.isInteger(grace) || (grace as number) < 0 || (grace as number) > 30 * 86_400) throw new ControlError('ALT_INVALID_FIELD', 'grace_s must be a whole number of seconds from 0 to 2592000 (30 days)', 'grace_s');
+    if (name.endsWith(PREVIOUS)) throw new ControlError('ALT_INVALID_FIELD', `${name} is a rotated token's old secret: rotate ${name.slice(0, -PREVIOUS.length)}`, 'name');
+    const token = generateOperatorToken();
+    return await this.store.transaction(async (tx) => {
+      const all = await tx.listOperatorTokens();
+      const current = all.find((t) => t.name === name);
+      if (!current) throw new ControlError('ALT_NOT_FOUND', `no operator token named ${name}`, 'name');
+      const now = this.now();
+      // An older rotation's leftover goes: one previous secret at a time.
+      if (all.some((t) => t.name === name + PREVIOUS)) await tx.deleteOperatorToken(name + PREVIOUS);
+      const previousUntil = grace === 0 ? null : Math.min(now + (grace as number) * 1000, current.expiresAt ?? Infinity);
+      if (previousUntil === null) await tx.deleteOperatorToken(name);
+      else await tx.renameOperatorToken(name, name + PREVIOUS, previousUntil);
+      await tx.addOperatorToken(hashKey(token), name, current.team, current.role, current.expiresAt);
+      return { token, view: (await tx.findOperatorToken(hashKey(token)))!, previousUntil };
+    });
   }
 
   async list(op: Operator): Promise<OperatorToken[]> {

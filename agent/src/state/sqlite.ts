@@ -246,6 +246,10 @@ export class SqliteStore implements Store {
     this.#db.prepare('INSERT OR REPLACE INTO operator_tokens (hash, name, team, role, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(hash, name, team, role, expiresAt, Date.now());
   }
 
+  renameOperatorToken(name: string, newName: string, expiresAt: number | null): boolean {
+    return Number(this.#db.prepare('UPDATE operator_tokens SET name = ?, expires_at = ? WHERE name = ?').run(newName, expiresAt, name).changes) > 0;
+  }
+
   findOperatorToken(hash: string): OperatorToken | null {
     const row = this.#db.prepare('SELECT name, team, role, expires_at, created_at FROM operator_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
     return row ? toToken(row) : null;

@@ -101,6 +101,8 @@ export interface Store {
   findOperatorToken(hash: string): OperatorToken | null;
   listOperatorTokens(): OperatorToken[];
   deleteOperatorToken(name: string): boolean;
+  /** Renames a token (its secret unchanged) and sets when it stops being accepted: what a rotation keeps of the old secret. */
+  renameOperatorToken(name: string, newName: string, expiresAt: number | null): boolean;
   countOperatorTokens(): number;
   /** Records a certificate this CA issued. */
   putOperatorCertificate(c: OperatorCertificate): void;

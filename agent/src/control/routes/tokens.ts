@@ -14,6 +14,12 @@ export function tokenRoutes(routes: ControlRoutes, tokens: TokenService): void {
       const { token, view } = await tokens.create(operator, b);
       return { status: 201, body: { token, ...tokenView(view) } };
     })
+    .add('POST', '/tokens/:name/rotate', 'admin', async ({ operator, params, body, auditTarget }) => {
+      auditTarget(`token:${params.name}`);
+      const { token, view, previousUntil } = await tokens.rotate(operator, params.name!, await body());
+      auditTarget(`${tokenTarget(view.name, view.team)} previous until ${previousUntil === null ? 'now' : new Date(previousUntil).toISOString()}`);
+      return { status: 200, body: { token, ...tokenView(view), previous_until: previousUntil === null ? null : new Date(previousUntil).toISOString() } };
+    })
     .add('DELETE', '/tokens/:name', 'admin', async ({ operator, params, auditTarget }) => {
       auditTarget(`token:${params.name}`);
       const deleted = await tokens.delete(operator, params.name!);

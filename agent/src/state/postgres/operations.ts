@@ -58,6 +58,15 @@ export class PgOperations implements StoreOperations {
     await this.changes.append('token.put', { hash: row!.hash, ...toToken(row!) });
   }
 
+  async renameOperatorToken(name: string, newName: string, expiresAt: number | null): Promise<boolean> {
+    await this.changes.lock();
+    const [row] = await this.#query<TokenRow>('UPDATE operator_tokens SET name = $2, expires_at = $3 WHERE name = $1 RETURNING *', [name, newName, toDate(expiresAt)]);
+    if (!row) return false;
+    // Nodes key tokens by their hash: the same hash put again carries the new name and expiry.
+    await this.changes.append('token.put', { hash: row.hash, ...toToken(row) });
+    return true;
+  }
+
   async findOperatorToken(hash: string): Promise<OperatorToken | null> {
     const [row] = await this.#query<TokenRow>('SELECT * FROM operator_tokens WHERE hash = $1', [hash]);
     return row ? toToken(row) : null;

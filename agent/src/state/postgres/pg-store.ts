@@ -148,6 +148,9 @@ export class PgStore implements StoreOperations {
   deleteOperatorToken(name: string): Promise<boolean> {
     return this.#run((tx) => tx.deleteOperatorToken(name));
   }
+  renameOperatorToken(name: string, newName: string, expiresAt: number | null): Promise<boolean> {
+    return this.#run((tx) => tx.renameOperatorToken(name, newName, expiresAt));
+  }
   countOperatorTokens(): Promise<number> {
     return this.#run((tx) => tx.countOperatorTokens());
   }
