@@ -5,7 +5,7 @@ export { declaredStages, type StageDeps } from './chain/stages/index.js';
 export { reasons, reasonCodes, type ReasonCode } from './core/reasons.js';
 export type { StageDescription } from './chain/stage.js';
 export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';
-export { AuthFailures, type AuthFailureLimit } from './identity/auth-failures.js';
+export { AuthFailures, lockoutSlowdown, type AuthFailureLimit } from './identity/auth-failures.js';
 export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey } from './identity/keys.js';
 export { podKeyId, POD_IDENTITY_PLACEHOLDER, type PodRef, type WorkloadRef } from './identity/pod.js';
 export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from './policy/policy.js';

@@ -2,7 +2,8 @@
 // control API (unknown operator tokens): a token bucket of failures per source. A source that
 // has spent it is refused without its credential being looked at, until the bucket refills —
 // guessing keys costs time, and a correct key from that source waits as well (the source is
-// the unit: a pod, a host).
+// the unit: a pod, a host). Each lockout that follows another before the bucket has refilled
+// doubles the wait (up to 64 times the first): a source that keeps guessing waits longer and longer.
 import { systemClock, type Clock } from '../core/clock.js';
 
 export interface AuthFailureLimit {
@@ -14,6 +15,13 @@ export interface AuthFailureLimit {
 interface Bucket {
   tokens: number;
   at: number;
+  /** Lockouts since the bucket was last full. */
+  strikes: number;
+}
+
+/** How much slower a bucket refills after `strikes` lockouts in a row: 1, then 2, 4, … 64. */
+export function lockoutSlowdown(strikes: number): number {
+  return 2 ** Math.min(Math.max(strikes - 1, 0), 6);
 }
 
 export class AuthFailures {
@@ -41,7 +49,7 @@ export class AuthFailures {
     if (!b) return 0;
     this.#refill(source, b);
     if (b.tokens >= 1) return 0;
-    return Math.ceil(((1 - b.tokens) * this.#limit.perMs) / this.#limit.failures);
+    return Math.ceil(((1 - b.tokens) * this.#limit.perMs * lockoutSlowdown(b.strikes)) / this.#limit.failures);
   }
 
   /** Records a failure; true when it is the one that locked the source out (for the audit log). */
@@ -53,12 +61,14 @@ export class AuthFailures {
     else {
       // Oldest first: a flood of sources pushes out the quietest, never grows without end.
       if (this.#buckets.size >= this.#maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
-      b = { tokens: this.#limit.failures, at: this.#now() };
+      b = { tokens: this.#limit.failures, at: this.#now(), strikes: 0 };
       this.#buckets.set(source, b);
     }
     const wasOpen = b.tokens >= 1;
     b.tokens = Math.max(0, b.tokens - 1);
-    return wasOpen && b.tokens < 1;
+    const locked = wasOpen && b.tokens < 1;
+    if (locked) b.strikes++;
+    return locked;
   }
 
   /** The sources refused now, and for how long yet. */
@@ -78,7 +88,7 @@ export class AuthFailures {
 
   #refill(source: string, b: Bucket): void {
     const now = this.#now();
-    b.tokens = Math.min(this.#limit.failures, b.tokens + ((now - b.at) * this.#limit.failures) / this.#limit.perMs);
+    b.tokens = Math.min(this.#limit.failures, b.tokens + ((now - b.at) * this.#limit.failures) / (this.#limit.perMs * lockoutSlowdown(b.strikes)));
     b.at = now;
     if (b.tokens >= this.#limit.failures) this.#buckets.delete(source);
   }
