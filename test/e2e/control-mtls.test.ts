@@ -87,6 +87,11 @@ test.serial('certificates issued through the API from the operator’s own reque
   t.like(await call('/keys', certs('pat'), { method: 'POST', body: { agent: 'ledger-bot', team: 'ledger' } }), { status: 403, code: 'ALT_FORBIDDEN' }, 'its team only');
   t.like(await call('/keys', certs('vic'), { method: 'POST', body: { agent: 'refund-bot-2', team: 'payments' } }), { status: 403, code: 'ALT_FORBIDDEN' }, 'a viewer reads, never writes');
   t.is((await call('/keys', certs('vic'))).status, 200);
+  // The certificate routes: issuing, listing and revoking are the admin's; the CRL any reader's.
+  t.like(await call('/certificates', certs('pat'), { method: 'POST', body: {} }), { status: 403, code: 'ALT_FORBIDDEN' });
+  t.like(await call('/certificates', certs('vic')), { status: 403, code: 'ALT_FORBIDDEN' });
+  t.like(await call('/certificates/00ab/revoke', certs('pat'), { method: 'POST', body: {} }), { status: 403, code: 'ALT_FORBIDDEN' });
+  t.is((await call('/certificates/crl', certs('vic'))).status, 200);
   // The key never left the operator's directory: the server saw only the request.
   const listed = (await call('/certificates', certs('root'))).body.certificates as { name: string; role: string; team: string | null; issued_by: string }[];
   t.like(listed.find((c) => c.name === 'pat'), { role: 'operator', team: 'payments', issued_by: 'root' });
