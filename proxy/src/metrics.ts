@@ -22,7 +22,7 @@ export class ProxyMetrics {
     this.overhead = new FastHistogram('altrace_proxy_overhead_seconds', 'Time the proxy itself added to a request, excluding upstream time.', SUB_MS_BUCKETS, 'provider', registry);
     this.fragmentOverhead = new FastHistogram(
       'altrace_fragment_overhead_seconds',
-      'Time from an upstream stream chunk arriving to its fragments being written to the agent.',
+      'Time a stream fragment stays in the proxy: from its bytes arriving from upstream to its write to the agent completing (queueing, scanning and backpressure included).',
       SUB_MS_BUCKETS,
       null,
       registry,

@@ -6,6 +6,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
 import { mergeReported } from '../core/usage.js';
 import { upstreamFailureReason } from '../upstream/failure.js';
+import { ARRIVED, type StampedStream } from '../upstream/call.js';
 import type { Exchange } from './exchange.js';
 import { streamErrorBytes } from './reply.js';
 
@@ -19,10 +20,10 @@ function join(events: readonly StreamEvent[], end: number): string | Buffer {
   return Buffer.concat(events.slice(0, end).map((e) => (typeof e.raw === 'string' ? Buffer.from(e.raw) : e.raw)));
 }
 
-function write(x: Exchange, data: string | Buffer): boolean | Promise<boolean> {
+function write(x: Exchange, data: string | Buffer, flushed: () => void): boolean | Promise<boolean> {
   const res = x.res;
   if (res.destroyed || res.writableEnded) return false;
-  if (res.write(data)) return true;
+  if (res.write(data, flushed)) return true;
   // Backpressure: a slow agent holds the upstream stream back instead of growing a buffer.
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => !res.destroyed);
 }
@@ -68,7 +69,14 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     }
     pending = cutBy ? [] : queue.slice(end);
     if (end > 0) {
-      const written = write(x, join(queue, end));
+      // A fragment's stay in the proxy: from its bytes arriving from upstream to its write to the
+      // agent completing (handed to the kernel), queueing, scanning and backpressure included.
+      const count = end;
+      const written = write(x, join(queue, end), () => {
+        const spent = (performance.now() - arrived) / 1000;
+        const cell = metrics.fragmentOverhead.cell();
+        for (let i = 0; i < count; i++) cell.observe(spent);
+      });
       // An MCP response delivered is an answer given: a later cut must not answer its id again.
       for (let i = 0; i < end; i++) {
         const outcomes = queue[i]!.outcomes;
@@ -76,9 +84,6 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       }
       const ok = written instanceof Promise ? await written : written;
       x.fragments += end;
-      const spent = (performance.now() - arrived) / 1000;
-      const cell = metrics.fragmentOverhead.cell();
-      for (let i = 0; i < end; i++) cell.observe(spent);
       if (!ok) return false;
     }
     if (cutBy) {
@@ -89,8 +94,11 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
   };
 
   try {
+    const stamped = body as StampedStream;
     for await (const chunk of body) {
-      const arrived = performance.now();
+      // The oldest of these bytes arrived then (call.ts stamps it); a body from elsewhere, now.
+      const arrived = stamped[ARRIVED] ?? performance.now();
+      stamped[ARRIVED] = undefined;
       if (!(await deliver(decoder.push(chunk as Buffer), arrived, false))) return;
     }
     if (!(await deliver(decoder.end(), performance.now(), true))) return;

@@ -17,7 +17,8 @@ export interface Response extends EventEmitter {
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   /** Sends the head now instead of with the first body bytes (HTTP/1.1). */
   flushHeaders?(): void;
-  write(chunk: string | Uint8Array): boolean;
+  /** The callback runs once the chunk is handed to the connection (flushed to the kernel). */
+  write(chunk: string | Uint8Array, flushed?: (err?: Error | null) => void): boolean;
   end(chunk?: string | Uint8Array): unknown;
   destroy(error?: Error): unknown;
 }

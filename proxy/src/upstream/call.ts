@@ -3,6 +3,10 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UpstreamCancel } from '../pipeline/exchange.js';
 
+/** Set on an upstream stream when bytes arrive and none are waiting: the relay reads and clears it with each chunk it takes. */
+export const ARRIVED = Symbol('altrace.arrived');
+export type StampedStream = Readable & { [ARRIVED]?: number | undefined };
+
 /** A provider's answer: a whole body already collected, or a stream still arriving. */
 export type UpstreamReply =
   | { kind: 'whole'; statusCode: number; headers: IncomingHttpHeaders; bytes: Buffer }
@@ -89,6 +93,9 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
         },
         onResponseData(c, chunk) {
           if (stream) {
+            // When the oldest bytes not yet read arrived: where a fragment's stay in the proxy starts (relay.ts).
+            const stamped = stream as StampedStream;
+            if (stamped[ARRIVED] === undefined) stamped[ARRIVED] = performance.now();
             if (!stream.push(chunk)) c.pause();
             return;
           }
