@@ -45,7 +45,8 @@ test.serial('an allowed host is served; any other address is refused before its 
 
 test.serial('through the trusted proxy the client it forwards for is judged; forged or unreadable forwarding is refused', async (t) => {
   t.is((await call('127.0.0.1', { 'x-forwarded-for': '10.9.1.2' })).status, 200);
-  t.is((await call('127.0.0.1', { forwarded: 'for="[2001:db8::7]:4711";proto=https' })).status, 200);
+  t.like(await call('127.0.0.1', { forwarded: 'for="[2001:db8::7]:4711";proto=https' }), { status: 403, code: 'ALT_SOURCE_DENIED' }, 'the proxy writes X-Forwarded-For (control.forwarded_header): a Forwarded it passed through is the client’s, not read');
+  t.like(await call('127.0.0.1', { 'x-forwarded-for': '198.51.100.9', forwarded: 'for=10.9.1.2' }), { status: 403, code: 'ALT_SOURCE_DENIED' }, 'regression: a client’s Forwarded does not override the proxy’s X-Forwarded-For');
   t.like(await call('127.0.0.1', { 'x-forwarded-for': '10.9.1.2, 198.51.100.7' }), { status: 403, code: 'ALT_SOURCE_DENIED' }, 'an allowed address written by the client, left of its real one');
   t.like(await call('127.0.0.1'), { status: 403, code: 'ALT_SOURCE_DENIED' }, 'the proxy forwarding nothing is judged as itself');
   t.like(await call('127.0.0.1', { 'x-forwarded-for': 'unknown' }), { status: 400, code: 'ALT_FORWARDED_INVALID' });

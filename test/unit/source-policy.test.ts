@@ -29,11 +29,20 @@ test('through trusted proxies the nearest address they do not account for is jud
   t.like(p.judge('127.0.0.1', { 'x-forwarded-for': '10.9.1.2' }), { ok: true, address: '10.9.1.2' });
   t.like(p.judge('127.0.0.1', { 'x-forwarded-for': '10.9.1.2, 172.16.4.4' }), { ok: true, address: '10.9.1.2' }, 'two proxies deep');
   t.like(p.judge('127.0.0.1', { 'x-forwarded-for': '10.9.1.2, 203.0.113.5' }), { ok: false, code: 'ALT_SOURCE_DENIED', address: '203.0.113.5' }, 'a forged allowed address to the left of the real one');
-  t.like(p.judge('127.0.0.1', { forwarded: 'for=203.0.113.5, for="[2001:db8::1]:4711";proto=https' }), { ok: false, address: '2001:db8::1' });
-  t.like(p.judge('127.0.0.1', { forwarded: 'for=10.9.0.1:1234;by=proxy', 'x-forwarded-for': '203.0.113.5' }), { ok: true, address: '10.9.0.1' }, 'Forwarded wins over X-Forwarded-For');
   t.like(p.judge('127.0.0.1', {}), { ok: false, code: 'ALT_SOURCE_DENIED', address: '127.0.0.1' }, 'the proxy itself, forwarding nothing');
   for (const bad of ['unknown', '_hidden', '10.9.1.2, not-an-ip', '']) t.like(p.judge('127.0.0.1', { 'x-forwarded-for': bad }), { ok: false, code: 'ALT_FORWARDED_INVALID' }, bad);
-  t.like(p.judge('127.0.0.1', { forwarded: 'proto=https' }), { ok: false, code: 'ALT_FORWARDED_INVALID' });
+});
+
+test('only the header the proxy writes is read: the other is the client’s own, passed through (regression: a Forwarded from the client beat the proxy’s X-Forwarded-For)', (t) => {
+  const xff = policy(['10.9.0.0/16'], ['127.0.0.1/32']);
+  // An nginx-style proxy appends X-Forwarded-For and passes the client's Forwarded through untouched.
+  t.like(xff.judge('127.0.0.1', { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=10.9.0.99' }), { ok: false, code: 'ALT_SOURCE_DENIED', address: '203.0.113.7' }, 'judged by what the proxy wrote');
+  t.like(xff.judge('127.0.0.1', { forwarded: 'for=10.9.0.99' }), { ok: false, code: 'ALT_SOURCE_DENIED', address: '127.0.0.1' }, 'a Forwarded alone names nobody');
+  const rfc = SourcePolicy.compile(['10.9.0.0/16'], ['127.0.0.1/32', '172.16.0.0/12'], 'forwarded') as SourcePolicy;
+  t.like(rfc.judge('127.0.0.1', { forwarded: 'for=203.0.113.5, for="[2001:db8::1]:4711";proto=https' }), { ok: false, address: '2001:db8::1' });
+  t.like(rfc.judge('127.0.0.1', { forwarded: 'for=10.9.0.1:1234;by=proxy', 'x-forwarded-for': '10.9.0.2' }), { ok: true, address: '10.9.0.1' });
+  t.like(rfc.judge('127.0.0.1', { forwarded: 'for=203.0.113.5', 'x-forwarded-for': '10.9.0.2' }), { ok: false, code: 'ALT_SOURCE_DENIED', address: '203.0.113.5' }, 'the X-Forwarded-For a client wrote is not read');
+  t.like(rfc.judge('127.0.0.1', { forwarded: 'proto=https' }), { ok: false, code: 'ALT_FORWARDED_INVALID' });
 });
 
 test('a forwarded header from a peer that is not a trusted proxy is refused, not believed', (t) => {

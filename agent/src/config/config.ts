@@ -5,6 +5,7 @@ export interface Config {
   control: {
     allow_cidrs: string[];
     trusted_proxies: string[];
+    forwarded_header: 'x-forwarded-for' | 'forwarded';
     tls: { enabled: boolean; cert_file?: string; key_file?: string; client_auth: 'none' | 'optional' | 'required'; client_ca_file?: string; crl_file?: string };
   };
   state_dir: string;
@@ -103,6 +104,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_CONTROL_ALLOW_CIDRS', path: 'control.allow_cidrs', kind: 'list' },
+  { env: 'ALTRACE_CONTROL_FORWARDED_HEADER', path: 'control.forwarded_header', kind: 'string' },
   { env: 'ALTRACE_CONTROL_TLS_ENABLED', path: 'control.tls.enabled', kind: 'bool' },
   { env: 'ALTRACE_CONTROL_TLS_CERT_FILE', path: 'control.tls.cert_file', kind: 'string' },
   { env: 'ALTRACE_CONTROL_TLS_KEY_FILE', path: 'control.tls.key_file', kind: 'string' },

@@ -132,7 +132,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const missing = config.node.ca_cert_file === undefined ? 'ca_cert_file' : 'ca_key_file';
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: node.ca_cert_file and node.ca_key_file go together (the interception CA's certificate and its key); node.${missing} is missing`, `node.${missing}`);
   }
-  const sources = SourcePolicy.compile(config.control.allow_cidrs, config.control.trusted_proxies);
+  const sources = SourcePolicy.compile(config.control.allow_cidrs, config.control.trusted_proxies, config.control.forwarded_header);
   if (sources && 'field' in sources) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${sources.field} ${JSON.stringify(sources.value)} is not an IPv4 or IPv6 address or CIDR`, sources.field);
   if (config.fleet.control_plane !== undefined && config.fleet.ca_file === undefined) {
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: fleet.ca_file is required with fleet.control_plane (the fleet CA this node trusts its control plane by)`, 'fleet.ca_file');

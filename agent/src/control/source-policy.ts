@@ -1,6 +1,7 @@
 // Who is asking the control API, by network address: the peer of the connection, or — only when
 // that peer is a declared proxy (control.trusted_proxies) — the address it forwards for
-// (X-Forwarded-For, or RFC 7239 Forwarded); and whether that address may ask at all
+// (the one header it writes, control.forwarded_header: X-Forwarded-For, or RFC 7239 Forwarded —
+// the other is the client's own, passed through, and never read); and whether that address may ask at all
 // (control.allow_cidrs). An address is judged as a whole: no forwarded header is believed from
 // anyone else, and one that cannot be read is refused, not skipped.
 import { BlockList, isIP } from 'node:net';
@@ -55,9 +56,11 @@ function forwardedAddress(raw: string): string | null {
   return isIP(address) ? address : null;
 }
 
-/** The addresses a forwarded header lists, nearest proxy last; null when one cannot be read (`unknown`, `_obfuscated`, garbage). */
-function forwardedChain(headers: Record<string, string | string[] | undefined>): { header: string; chain: string[] | null } | null {
-  const forwarded = headers.forwarded;
+export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
+
+/** The addresses the proxy's forwarded header lists, nearest proxy last; null when one cannot be read (`unknown`, `_obfuscated`, garbage). */
+function forwardedChain(headers: Record<string, string | string[] | undefined>, which: ForwardedHeader): { header: string; chain: string[] | null } | null {
+  const forwarded = which === 'forwarded' ? headers.forwarded : undefined;
   if (forwarded !== undefined) {
     const fors: string[] = [];
     for (const element of String(forwarded).split(',')) {
@@ -69,7 +72,7 @@ function forwardedChain(headers: Record<string, string | string[] | undefined>):
     }
     return { header: 'Forwarded', chain: fors };
   }
-  const xff = headers['x-forwarded-for'];
+  const xff = which === 'x-forwarded-for' ? headers['x-forwarded-for'] : undefined;
   if (xff === undefined) return null;
   const chain = String(xff).split(',').map(forwardedAddress);
   return { header: 'X-Forwarded-For', chain: chain.every((a): a is string => a !== null) ? chain : null };
@@ -79,26 +82,30 @@ export class SourcePolicy {
   private constructor(
     private readonly allow: BlockList | null,
     private readonly trusted: BlockList | null,
+    private readonly header: ForwardedHeader,
   ) {}
 
   /** Null: neither list is set, and no address decides anything here. */
-  static compile(allowCidrs: readonly string[], trustedProxies: readonly string[]): SourcePolicy | { field: string; value: string } | null {
+  static compile(allowCidrs: readonly string[], trustedProxies: readonly string[], header: ForwardedHeader = 'x-forwarded-for'): SourcePolicy | { field: string; value: string } | null {
     if (allowCidrs.length === 0 && trustedProxies.length === 0) return null;
     const allow = compileCidrs(allowCidrs);
     if (allow.bad !== null) return { field: `control.allow_cidrs.${allow.bad}`, value: allowCidrs[allow.bad]! };
     const trusted = compileCidrs(trustedProxies);
     if (trusted.bad !== null) return { field: `control.trusted_proxies.${trusted.bad}`, value: trustedProxies[trusted.bad]! };
-    return new SourcePolicy(allowCidrs.length ? allow.blocks : null, trustedProxies.length ? trusted.blocks : null);
+    return new SourcePolicy(allowCidrs.length ? allow.blocks : null, trustedProxies.length ? trusted.blocks : null, header);
   }
 
   judge(peer: string, headers: Record<string, string | string[] | undefined>): SourceJudgement {
     const from = canonicalAddress(peer);
     let address = from;
-    const forwarded = forwardedChain(headers);
-    if (forwarded) {
-      if (!this.trusted || !contains(this.trusted, from)) {
-        return { ok: false, address: from, code: 'ALT_FORWARDED_UNTRUSTED', message: `${forwarded.header} from ${from}, which is not a trusted proxy (control.trusted_proxies): the header is not believed, so the request is refused` };
-      }
+    const trustedPeer = this.trusted !== null && contains(this.trusted, from);
+    // From anyone but a trusted proxy, either header is refused: it could name any address.
+    if (!trustedPeer && (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined)) {
+      const header = headers.forwarded !== undefined ? 'Forwarded' : 'X-Forwarded-For';
+      return { ok: false, address: from, code: 'ALT_FORWARDED_UNTRUSTED', message: `${header} from ${from}, which is not a trusted proxy (control.trusted_proxies): the header is not believed, so the request is refused` };
+    }
+    const forwarded = forwardedChain(headers, this.header);
+    if (forwarded && this.trusted) {
       if (!forwarded.chain || forwarded.chain.length === 0) return { ok: false, address: from, code: 'ALT_FORWARDED_INVALID', message: `${forwarded.header} from the proxy ${from} names an address that cannot be read` };
       // The nearest address no trusted proxy accounts for: anything to its left was written by the client itself.
       address = forwarded.chain[0]!;
@@ -115,8 +122,8 @@ export class SourcePolicy {
 }
 
 /** The configuration's lists, compiled (loadConfig refused any that is not a CIDR). */
-export function controlSources(config: { control: { allow_cidrs: string[]; trusted_proxies: string[] } }): SourcePolicy | null {
-  const compiled = SourcePolicy.compile(config.control.allow_cidrs, config.control.trusted_proxies);
+export function controlSources(config: { control: { allow_cidrs: string[]; trusted_proxies: string[]; forwarded_header: ForwardedHeader } }): SourcePolicy | null {
+  const compiled = SourcePolicy.compile(config.control.allow_cidrs, config.control.trusted_proxies, config.control.forwarded_header);
   if (compiled && 'field' in compiled) throw new Error(`${compiled.field} is not a CIDR`);
   return compiled;
 }
