@@ -115,6 +115,12 @@ test.serial('another CA’s certificate, a fleet node’s, or one naming no role
   const asNode = await call('/keys', { cert: node.certPem, key: await exportPrivateKey(nodeKeys.privateKey) });
   t.like(asNode, { status: 401, code: 'ALT_CERT_INVALID' });
   t.regex(asNode.message!, /fleet node/);
+  // The right CA, the right subject, but expired.
+  const oldKeys = await generateKeys();
+  const expired = await own.issueOperator(await createCsr('CN=old', oldKeys), { name: 'old', role: 'admin', team: null }, 86_400_000, Date.now() - 3 * 86_400_000);
+  const late = await call('/keys', { cert: expired.certPem, key: await exportPrivateKey(oldKeys.privateKey) });
+  t.like(late, { status: 401, code: 'ALT_CERT_INVALID' });
+  t.regex(late.message!, /CERT_HAS_EXPIRED/);
 });
 
 test.serial('a revoked certificate is refused at once, on a new connection and on one already open; the CRL lists it', async (t) => {
@@ -134,15 +140,19 @@ test.serial('a revoked certificate is refused at once, on a new connection and o
   t.regex(again.stderr, /revoked already/);
 });
 
-test.serial('every refusal is an audit record; a broken handshake is one too', async (t) => {
-  // Not TLS at all, on the TLS port: the handshake fails before any request.
-  await new Promise<void>((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.end('GET /api/v1/keys HTTP/1.1\r\nhost: x\r\n\r\n'));
-    s.on('close', () => resolve());
-    s.on('error', () => resolve());
-  });
-  type Rec = { control?: { operator: string; action: string; error?: string; status: number } };
-  await eventually(async () => ((await call('/audit?limit=500', certs('root'))).body.records as Rec[]).some((r) => r.control?.action.startsWith('TLS handshake')), 5000, 'the broken handshake is recorded');
-  const records = (await call('/audit?limit=500', certs('root'))).body.records as Rec[];
+test.serial('every refusal is an audit record; a broken handshake is one too, until its source is locked out: a flood costs a few records, not one each', async (t) => {
+  // Not TLS at all, on the TLS port, 40 times from 127.0.0.2: each handshake fails before any request.
+  for (let i = 0; i < 40; i++) {
+    await new Promise<void>((resolve) => {
+      const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' }, () => s.end('GET /api/v1/keys HTTP/1.1\r\nhost: x\r\n\r\n'));
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+    });
+  }
+  type Rec = { control?: { operator: string; action: string; target?: string; error?: string; status: number } };
+  await eventually(async () => ((await call('/audit?limit=1000', certs('root'))).body.records as Rec[]).some((r) => r.control?.action === 'LOCKOUT' && r.control.target === '127.0.0.2'), 5000, 'the source is locked out');
+  const records = (await call('/audit?limit=1000', certs('root'))).body.records as Rec[];
+  const handshakes = records.filter((r) => r.control?.action.startsWith('TLS handshake') && r.control.target === '127.0.0.2');
+  t.true(handshakes.length >= 1 && handshakes.length <= 20, `${handshakes.length} handshake records for 40 broken handshakes (the lockout allows 20 a minute)`);
   for (const code of ['ALT_CERT_REQUIRED', 'ALT_CERT_INVALID', 'ALT_CERT_REVOKED']) t.true(records.some((r) => r.control?.error === code && r.control.operator === '(unauthenticated)' && r.control.status === 401), code);
 });

@@ -106,6 +106,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [i, sink] of config.siem.sinks.entries()) {
     const at = `siem.sinks.${i}`;
     if (sink.type === 'syslog' && !sink.address) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.address is required for a syslog sink (host:port)`, `${at}.address`);
+    if (sink.type === 'syslog' && !sink.tls && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(sink.address!)) {
+      throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.tls is false, so audit records would cross the network in clear: plain TCP is for a receiver on this host only (127.0.0.0/8, localhost, [::1])`, `${at}.tls`);
+    }
     if (sink.type !== 'syslog') {
       if (!sink.url) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${at}.url is required for an ${sink.type} sink`, `${at}.url`);
       const u = new URL(sink.url);

@@ -50,8 +50,9 @@ export class ControlTls {
     this.clientAuth = o.clientAuth;
   }
 
-  /** Reads the revoked serials (and makes the CRL) once, then every refreshMs. */
+  /** Reads the revoked serials (and makes the CRL) once, then every refreshMs. Fails closed: a first read that fails stops the start. */
   async start(): Promise<void> {
+    await this.o.store.listOperatorCertificates();
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh().catch(() => {}), this.o.refreshMs ?? 1000);
     this.#timer.unref();

@@ -188,18 +188,35 @@ export class ControlServer {
       // A handshake that fails (a malformed certificate, no common protocol) never becomes a request: counted and audited here.
       secure.on('tlsClientError', (err: Error & { code?: string }, socket) => {
         metrics.authFailures.inc({ port: 'control_tls' });
-        void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `TLS handshake: ${err.code ?? err.message}`, socket.remoteAddress ?? '', 400, 'ALT_CERT_INVALID', false).catch(() => {});
+        this.#refusedBeforeRequest(socket.remoteAddress ?? '', `TLS handshake: ${err.code ?? err.message}`, 400, 'ALT_CERT_INVALID');
       });
       raw = secure as unknown as Server;
     } else raw = createServer(http1Options(this.d.timeouts, CONTROL_KEEP_ALIVE_MS), handler);
     const server = guardProtocol(raw, (reason, socket) => {
       metrics.protocolErrors.inc({ listener, reason });
       // Oversized headers, malformed requests, a client too slow: refused before any token is read, and recorded.
-      if (!opsOnly) void this.d.audit?.control({ name: '(unauthenticated)', team: null }, `PROTOCOL ${reason}`, (socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? '', PROTOCOL_STATUS[reason], reason, false).catch(() => {});
+      if (!opsOnly) this.#refusedBeforeRequest((socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? '', `PROTOCOL ${reason}`, PROTOCOL_STATUS[reason], reason);
     });
     server.listen(port, host);
     await once(server, 'listening');
     return server;
+  }
+
+  /**
+   * A connection refused before it became a request (a failed handshake, a protocol error): it
+   * counts toward its source's lockout like a failed token, and is an audit record — until the
+   * source is locked out, so that a flood of them costs one record per allowed failure, not one each.
+   */
+  #refusedBeforeRequest(source: string, action: string, status: number, code: string): void {
+    const failures = this.d.authFailures;
+    const audit = this.d.audit;
+    void (async () => {
+      if (failures) {
+        if (failures.watching && (await failures.retryAfterMs(source)) > 0) return;
+        if (await failures.fail(source)) await audit?.control({ name: '(unauthenticated)', team: null }, 'LOCKOUT', source, 429, 'ALT_AUTH_THROTTLED', false);
+      }
+      await audit?.control({ name: '(unauthenticated)', team: null }, action, source, status, code, false);
+    })().catch(() => {});
   }
 
   async close(): Promise<void> {

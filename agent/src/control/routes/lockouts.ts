@@ -13,7 +13,8 @@ export function lockoutRoutes(routes: ControlRoutes, failures: SourceFailures): 
       body: { lockouts: (await failures.lockedOut()).map((l) => ({ source: l.source, retry_after_s: Math.ceil(l.retryAfterMs / 1000) })) },
     }))
     .add('DELETE', '/lockouts/:source', 'admin', async ({ params, auditTarget }) => {
-      const source = decodeURIComponent(params.source!);
+      // The router has decoded the parameter already: a key with % in it stays as it is.
+      const source = params.source!;
       auditTarget(`source:${source}`);
       if (!(await failures.clear(source))) throw new ControlError('ALT_NOT_FOUND', `no lockout of ${source}`, 'source');
       return { status: 200, body: { cleared: source } };
