@@ -323,6 +323,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       approvedPins,
       changedTools,
       ...(followed ? { fleet: followed.follower } : {}),
+      ...(config.siem.sinks.some((k) => k.when_full === 'block') ? { auditBacklog: siem } : {}),
       delegation: { roots: () => delegation.roots, budgets: delegationBudgets },
       regions: new Map([...upstreams].map(([name, u]) => [name, u.dataRegion ?? null])),
       hosts: new Map([...upstreams].map(([name, u]) => [name, u.base.hostname])),

@@ -12,6 +12,8 @@ import { SyslogTransport } from './syslog-transport.js';
 
 export interface Siem {
   shippers: Shipper[];
+  /** Why new requests wait (a sink that blocks when full is past its cap), or null. */
+  refusal(): string | null;
   stop(): void;
 }
 
@@ -26,8 +28,17 @@ export function startSiem(config: Config, origin: Origin, logger: Logger, regist
     new Gauge({ name: 'altrace_siem_sent_total', help: 'Audit records written to each SIEM sink (a record sent again after a broken connection counts again)', labelNames: ['sink'], registers, collect() { each(this, (s) => s.counts.sent); } });
     new Gauge({ name: 'altrace_siem_dropped_total', help: 'Audit records a SIEM sink skipped because it was more than max_lag_records behind (when_full: drop_oldest)', labelNames: ['sink'], registers, collect() { each(this, (s) => s.counts.dropped); } });
     new Gauge({ name: 'altrace_siem_lag_records', help: 'Audit records not yet written to each SIEM sink', labelNames: ['sink'], registers, collect() { each(this, (s) => s.counts.lag); } });
+    new Gauge({ name: 'altrace_siem_full', help: '1 while a SIEM sink is more than max_lag_records behind (when_full: block holds new requests back then; drop_oldest skips)', labelNames: ['sink'], registers, collect() { each(this, (s) => (s.full ? 1 : 0)); } });
     new Gauge({ name: 'altrace_siem_delivered_seq', help: 'The last audit sequence number each SIEM sink confirmed', labelNames: ['sink'], registers, collect() { each(this, (s) => s.delivered); } });
   }
   for (const s of shippers) s.start();
-  return { shippers, stop: () => shippers.forEach((s) => s.stop()) };
+  const blocking = shippers.filter((s) => s.blocksWhenFull);
+  return {
+    shippers,
+    refusal: () => {
+      for (const s of blocking) if (s.full) return `SIEM sink ${s.sinkName} is ${s.counts.lag} records behind (max_lag_records ${s.cap}); new requests wait until it catches up`;
+      return null;
+    },
+    stop: () => shippers.forEach((s) => s.stop()),
+  };
 }

@@ -77,6 +77,7 @@ export class Shipper {
   #busy = false;
   #backoffMs = 500;
   #failing = false;
+  #full = false;
 
   constructor(
     private readonly sink: SinkConfig,
@@ -96,6 +97,19 @@ export class Shipper {
 
   get sinkName(): string {
     return this.sink.name;
+  }
+
+  /** More than max_lag_records behind, as of the last look at the log. */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  get blocksWhenFull(): boolean {
+    return this.sink.when_full === 'block';
+  }
+
+  get cap(): number {
+    return this.sink.max_lag_records;
   }
 
   /** The last sequence number delivered. */
@@ -187,6 +201,12 @@ export class Shipper {
         at += 4 + length;
       }
       this.counts.lag = frames.length + this.#pending.length;
+      const full = frames.length > this.sink.max_lag_records;
+      if (full !== this.#full) {
+        if (full && this.sink.when_full === 'block') this.logger.error({ sink: this.sink.name, lag: frames.length, max_lag_records: this.sink.max_lag_records }, 'SIEM sink full: new requests are refused (ALT_AUDIT_BACKLOG) until it catches up (when_full: block)');
+        else if (!full) this.logger.info({ sink: this.sink.name }, 'SIEM sink caught up: no longer full');
+      }
+      this.#full = full;
       let start = 0;
       if (frames.length > this.sink.max_lag_records && this.sink.when_full === 'drop_oldest') {
         start = frames.length - this.sink.max_lag_records;

@@ -69,6 +69,7 @@ const table = {
   ALT_MODEL_UNKNOWN: { status: 404, errorClass: 'not_found', retry: 'never', hint: 'Use a model listed in the policy catalog for this provider.' },
   ALT_MODEL_NOT_ALLOWED: { status: 403, errorClass: 'permission', retry: 'never', hint: 'Use a model your virtual key allows.' },
   ALT_PROVIDER_NOT_ALLOWED: { status: 403, errorClass: 'permission', retry: 'never', hint: 'Use a provider your virtual key and the policy allow.' },
+  ALT_AUDIT_BACKLOG: { status: 503, errorClass: 'unavailable', retry: 'transient', hint: 'A SIEM sink declared to block when full (siem.sinks[].when_full: block) is too far behind: new requests wait until it catches up; retry later. An operator checks the sink (altrace_siem_lag_records).' },
   ALT_FLEET_STALE: { status: 503, errorClass: 'unavailable', retry: 'transient', hint: 'This node has not heard from its control plane for longer than fleet.max_staleness (or has no state from it yet) and refuses new requests (fleet.on_stale: fail_closed); it serves again once its stream is back.' },
   ALT_CREDENTIAL_MISSING: { status: 503, errorClass: 'unavailable', retry: 'never', hint: 'An operator must configure the provider credential for this provider.' },
   ALT_CONTRACT_MISSING: { status: 403, errorClass: 'permission', retry: 'never', hint: 'No behavioral contract covers this agent and the policy requires one: ask an operator to add the agent (or its team) to a contract in policies/contracts/.' },

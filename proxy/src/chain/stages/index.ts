@@ -33,6 +33,7 @@ import { ingressLimits } from './ingress-limits.js';
 import { keyIdentity } from './key-identity.js';
 import { killSwitch } from './kill-switch.js';
 import { fleetFreshness, type FleetFreshness } from './fleet-freshness.js';
+import { auditBacklog, type AuditBacklog } from './audit-backlog.js';
 import { mcpEvidence } from './mcp-evidence.js';
 import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
@@ -83,6 +84,8 @@ export interface StageDeps {
   changedTools?: ChangedTools;
   /** Set on a node that follows a control plane: refuses new requests while it is stale. */
   fleet?: FleetFreshness;
+  /** SIEM sinks that block when full (siem.sinks[].when_full: block). */
+  auditBacklog?: AuditBacklog;
   enforceOnly: boolean;
   maxBodyBytes: number;
   maxJsonDepth: number;
@@ -103,6 +106,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     keyIdentity(d.keys, d.enforceOnly, now),
     killSwitch(d.kills),
     ...(d.fleet ? [fleetFreshness(d.fleet)] : []),
+    ...(d.auditBacklog ? [auditBacklog(d.auditBacklog)] : []),
     agentLevel(d.levels, now),
     modelScope(d.policy),
     destinationAllowlist(d.policy),
