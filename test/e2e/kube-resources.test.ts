@@ -140,6 +140,7 @@ postgresSuite(() => {
     const actions = audit.records.filter((r) => r.control).map((r) => `${r.control!.action} ${r.control!.target}`);
     t.true(actions.filter((a) => a === 'APPLY AltraceKillSwitch agent:refund-bot').length >= 2, 'engaged, and engaged again');
     t.true(actions.includes('DELETE AltraceKillSwitch agent:refund-bot'));
+    t.true(actions.some((a) => a.startsWith('APPLY AltracePolicy digest:')), 'the policy from the cluster is a security event in the audit log');
     t.true(actions.some((a) => a.startsWith('DELETE /kill') && a.endsWith('agent:refund-bot')), `the operator's release through the API: ${actions.filter((a) => a.includes('kill')).join('; ')}`);
   });
 

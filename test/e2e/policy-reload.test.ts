@@ -99,3 +99,14 @@ test.serial('a policy refused for a bad contract in its new directory still watc
   writeFileSync(join(contracts, 'ops.yaml'), stringifyYaml({ contract: 'ops-strict', version: 2, applies_to: { teams: ['ops'] }, models: ['gpt-4o-mini'] }));
   t.is(await settlesTo('gpt-4.1', 'ALT_CONTRACT_MODEL_DENIED'), 'ALT_CONTRACT_MODEL_DENIED', 'the fixed contract applies without touching the policy file');
 });
+
+test.serial('every reload, and every refused one, is an audit record (a policy change is a security event the SIEM receives)', async (t) => {
+  writePolicy(['gpt-4o-mini', 'gpt-4o'], 'rename');
+  type Rec = { control?: { operator: string; action: string; target?: string; status: number; error?: string } };
+  const records = async () => ((await (await h.control('GET', '/audit?limit=500')).json()) as { records: Rec[] }).records.filter((r) => r.control?.action === 'POLICY reload');
+  await eventually(async () => (await records()).some((r) => r.control!.status === 200 && r.control!.target!.includes('digest:')), 5000, 'the reload is recorded');
+  writeFileSync(file, 'version: [this is not a policy');
+  await eventually(async () => (await records()).some((r) => r.control!.status === 400 && r.control!.error === 'ALT_POLICY_INVALID'), 5000, 'the refused reload is recorded');
+  t.true((await records()).every((r) => r.control!.operator === 'policy-file'));
+  writePolicy(['gpt-4o-mini', 'gpt-4.1'], 'rename');
+});

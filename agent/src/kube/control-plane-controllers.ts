@@ -95,7 +95,13 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
         policyName: k.policy_name,
         fallback: () => readBundle(resolvePolicyPath(config.policy)),
         currentDigest: hooks.fleetDigest,
-        push: (bundle) => hooks.policy.commit(bundle, 'kubernetes'),
+        push: async (bundle) => {
+          const before = hooks.fleetDigest();
+          const pushed = await hooks.policy.commit(bundle, 'kubernetes');
+          // The cluster's policy becoming the fleet's is a security event: in the audit log (and so the SIEM).
+          if (pushed.digest !== before) await hooks.audit({ name: 'kubernetes', team: null }, 'APPLY AltracePolicy', `digest:${pushed.digest}`, 200, null);
+          return pushed;
+        },
         kills: new KillResources(hooks.kills, hooks.audit),
         resyncMs: k.resync_s * 1000,
         leading: gate,
