@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
 import { Agent as UndiciAgent } from 'undici';
@@ -179,6 +179,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   }
 
   const masterKey = loadMasterKey(config.credentials.master_key_file ?? join(config.state_dir, 'master.key'), env.ALTRACE_MASTER_KEY);
+  // A key beside what it protects protects nothing from whoever copies the state directory.
+  if (!env.ALTRACE_MASTER_KEY && !config.credentials.master_key_file && existsSync(join(config.state_dir, 'credentials.enc'))) {
+    logger.warn({ master_key: join(config.state_dir, 'master.key') }, 'the credential store\'s master key is in the state directory beside the store: keep it elsewhere (ALTRACE_MASTER_KEY from a Kubernetes Secret, or credentials.master_key_file on another volume; docs/security.md)');
+  }
   const encrypted = new EncryptedCredentialFile(join(config.state_dir, 'credentials.enc'), masterKey);
   const awsChain = config.providers.bedrock.aws_chain
     ? (await import('@aws-sdk/credential-provider-node')).defaultProvider()
