@@ -34,6 +34,8 @@ function sendJson(res: Http2ServerResponse, status: number, body: unknown): void
 export class FleetServer {
   readonly #server: Http2SecureServer;
   readonly #sessions = new Set<NodeSession>();
+  /** The certificate serial each open stream was opened with: a revocation ends the stream too. */
+  readonly #serials = new Map<NodeSession, string>();
   /** Each node's record as last read, for admitting it while PostgreSQL is unavailable. */
   readonly #known = new Map<string, NodeRecord | null>();
 
@@ -87,7 +89,7 @@ export class FleetServer {
       const { admittedBy: _admitted, ...out } = reply;
       return sendJson(res, 201, out);
     }
-    const nodeId = await this.#authenticatedNode(req);
+    const { nodeId, serial } = await this.#authenticatedNode(req);
     if (path === '/fleet/v1/renew') {
       const body = parseControlJson(await readControlBody(req as never), MAX_JSON_DEPTH);
       const reply = await this.d.enrollment.renew(nodeId, body);
@@ -96,15 +98,25 @@ export class FleetServer {
     }
     const session = new NodeSession(nodeId, req, res, this.d, (s) => {
       this.#sessions.delete(s);
+      this.#serials.delete(s);
       this.d.metrics.nodeStreams.set(this.#sessions.size);
     });
     this.#sessions.add(session);
+    this.#serials.set(session, serial);
     this.d.metrics.nodeStreams.set(this.#sessions.size);
     session.start();
   }
 
+  /** Ends the open streams whose certificate has been revoked since they opened (called each second). */
+  endRevoked(): void {
+    if (!this.d.revoked) return;
+    for (const [session, serial] of this.#serials) {
+      if (this.d.revoked(serial)) session.close({ code: 'ALT_FLEET_UNAUTHENTICATED', message: `the certificate of node ${session.nodeId} (${serial}) was revoked` });
+    }
+  }
+
   /** The node a request comes from, by its verified certificate; a refusal says what is wrong. */
-  async #authenticatedNode(req: Http2ServerRequest): Promise<string> {
+  async #authenticatedNode(req: Http2ServerRequest): Promise<{ nodeId: string; serial: string }> {
     const socket = req.socket as unknown as TLSSocket;
     const peer = socket.getPeerCertificate();
     const refuse = (why: string): never => {
@@ -129,7 +141,7 @@ export class FleetServer {
     }
     if (!node || node.removedAt !== null) refuse(`node ${nodeId} was removed or never enrolled: enroll again with a bootstrap token`);
     if (normalSerial(peer.serialNumber) !== normalSerial(node!.certSerial)) refuse(`the certificate of node ${nodeId} was replaced by a newer one: use that one`);
-    return nodeId;
+    return { nodeId, serial: peer.serialNumber ?? '' };
   }
 }
 

@@ -208,6 +208,12 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     }
     const controlPort = await control.listen(config.listen.host, config.listen.control_port);
     closers.push(() => control.close());
+    // A node certificate revoked (altrace certs revoke) ends the stream it has open, within a second.
+    if (controlTls) {
+      const sweepRevoked = setInterval(() => fleet.endRevoked(), 1000);
+      sweepRevoked.unref();
+      closers.push(async () => clearInterval(sweepRevoked));
+    }
     const fleetPort = await fleet.listen(config.listen.host, config.fleet.listen_port);
     closers.push(() => fleet.close());
     logger.info({ replica, control_port: controlPort, fleet_port: fleetPort, version: feed.version, server_names: names }, 'altrace control plane started');
