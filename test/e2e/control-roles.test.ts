@@ -51,6 +51,10 @@ const NODE_TABLE: Record<string, Role[]> = {
   'POST /tokens': ADMIN,
   'DELETE /tokens/:name': ADMIN,
   'POST /tokens/:name/rotate': ADMIN,
+  'GET /certificates': ADMIN,
+  'POST /certificates': ADMIN,
+  'POST /certificates/:serial/revoke': ADMIN,
+  'GET /certificates/crl': READ,
   'GET /lockouts': ADMIN,
   'DELETE /lockouts/:source': ADMIN,
 };

@@ -31,7 +31,7 @@ import { killRoutes } from './routes/kill.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { lockoutRoutes } from './routes/lockouts.js';
 import { certificateRoutes } from './routes/certificates.js';
-import type { CertificateService } from '../services/certificate-service.js';
+import { CertificateService } from '../services/certificate-service.js';
 import { approvalRoutes } from './routes/approvals.js';
 import type { ApprovalService } from '../services/approval-service.js';
 import type { DelegationService } from '../services/delegation-service.js';
@@ -149,7 +149,8 @@ export class ControlServer {
     budgetRoutes(this.#routes, d.budgets);
     tokenRoutes(this.#routes, d.tokens);
     if (d.authFailures) lockoutRoutes(this.#routes, d.authFailures);
-    if (d.certificates) certificateRoutes(this.#routes, d.certificates, d.tls ?? null);
+    // Declared with or without TLS, so every role is walked over them; without a control CA, issuing is refused.
+    certificateRoutes(this.#routes, d.certificates ?? new CertificateService(d.store, null, async () => {}), d.tls ?? null);
     approvalRoutes(this.#routes, d.approvals);
     delegationRoutes(this.#routes, d.delegation);
     if (d.audit) auditRoutes(this.#routes, d.audit);

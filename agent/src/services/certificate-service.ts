@@ -28,7 +28,7 @@ export class CertificateService {
 
   async issue(op: Operator, body: unknown): Promise<{ certificate: string; ca: string; view: OperatorCertificate }> {
     requireAdmin(op, 'issue operator certificates');
-    if (!this.ca) throw new ControlError('ALT_CONFLICT', 'this control API does not hold its client CA (control.tls.client_ca_file is an external CA): issue certificates with that CA');
+    if (!this.ca) throw new ControlError('ALT_CONFLICT', 'no control CA issues operator certificates here: control.tls is off, or its client CA is external (control.tls.client_ca_file: issue them with that CA)');
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('ALT_INVALID_FIELD', 'the body must be a JSON object', '(body)');
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (!FIELDS.has(k)) throw new ControlError('ALT_INVALID_FIELD', `${k} is not a known field`, k);
