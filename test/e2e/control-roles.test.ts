@@ -201,3 +201,16 @@ test('a token rotated in place: the new secret works at once, the old one as NAM
   t.like(await (await h.control('POST', '/tokens/nobody/rotate', {})).json(), { error: { code: 'ALT_NOT_FOUND' } });
   t.is((await h.control('POST', '/tokens/rotor/rotate', { grace_s: -1 })).status, 400);
 });
+
+test('a deleted token used again is refused as a revoked credential (ALT_TOKEN_REVOKED), a security event in the audit log distinct from a guess', async (t) => {
+  const created = (await (await h.control('POST', '/tokens', { name: 'leaver', team: 'payments', role: 'viewer' })).json()) as { token: string };
+  t.is((await h.control('DELETE', '/tokens/leaver')).status, 200);
+  const used = await h.controlAs(created.token, 'GET', '/keys');
+  t.is(used.status, 401);
+  t.regex(await used.text(), /ALT_TOKEN_REVOKED.*leaver was deleted at/);
+  const guess = await h.controlAs('altop-never-issued-000000000000', 'GET', '/keys');
+  t.regex(await guess.text(), /ALT_UNAUTHENTICATED/);
+  await h.control('GET', '/audit/checkpoint');
+  const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { control?: { error?: string; status: number } }[] };
+  t.true(records.some((r) => r.control?.error === 'ALT_TOKEN_REVOKED' && r.control.status === 401));
+});

@@ -29,7 +29,7 @@ postgresSuite(() => {
     t.is(await schemaVersion(pool), 0);
     const result = await migrate(pool, url);
     t.deepEqual(result, { from: 0, to: MIGRATIONS.length, applied: MIGRATIONS.map((m) => m.version) });
-    t.deepEqual(await tables(pool), ['agent_levels', 'approvals', 'audit_batches', 'audit_checkpoints', 'audit_forks', 'audit_logs', 'auth_failures', 'budget_leases', 'budget_spend', 'budgets', 'change_head', 'changes', 'enrollment_tokens', 'fleet_audit_checkpoints', 'fleet_audit_entries', 'fleet_audit_key', 'fleet_ca', 'keys', 'kill_switches', 'mcp_pin_proposals', 'mcp_pins', 'node_reports', 'nodes', 'operator_certificates', 'operator_tokens', 'schema_version', 'spend']);
+    t.deepEqual(await tables(pool), ['agent_levels', 'approvals', 'audit_batches', 'audit_checkpoints', 'audit_forks', 'audit_logs', 'auth_failures', 'budget_leases', 'budget_spend', 'budgets', 'change_head', 'changes', 'enrollment_tokens', 'fleet_audit_checkpoints', 'fleet_audit_entries', 'fleet_audit_key', 'fleet_ca', 'keys', 'kill_switches', 'mcp_pin_proposals', 'mcp_pins', 'node_reports', 'nodes', 'operator_certificates', 'operator_token_tombstones', 'operator_tokens', 'schema_version', 'spend']);
     const recorded = await pool.query<{ version: number; name: string }>('SELECT version, name FROM schema_version ORDER BY version');
     t.deepEqual(recorded.rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     t.is((await pool.query('SELECT version FROM change_head')).rows[0].version, '0');

@@ -236,8 +236,14 @@ export class ControlServer {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m) throw new ControlError('ALT_UNAUTHENTICATED', 'send an operator token: Authorization: Bearer <token>');
     // Looked up by sha256: the token itself is never stored, and the hash leaks nothing to timing.
-    const op = await this.d.store.findOperatorToken(hashKey(m[1]!));
-    if (!op) throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
+    const hash = hashKey(m[1]!);
+    const op = await this.d.store.findOperatorToken(hash);
+    if (!op) {
+      // A deleted token used again is a security event of its own: the credential leaked, or a caller was not moved.
+      const revoked = await this.d.store.findRevokedToken(hash);
+      if (revoked) throw new ControlError('ALT_TOKEN_REVOKED', `operator token ${revoked.name} was deleted at ${new Date(revoked.deletedAt).toISOString()}`);
+      throw new ControlError('ALT_UNAUTHENTICATED', 'unknown operator token');
+    }
     if (op.expiresAt !== null && op.expiresAt <= Date.now()) throw new ControlError('ALT_UNAUTHENTICATED', `operator token ${op.name} expired at ${new Date(op.expiresAt).toISOString()}`);
     return op;
   }

@@ -90,6 +90,9 @@ export class FollowedStore implements ServiceStore {
   listOperatorTokens(): OperatorToken[] {
     return [...this.r.tokens.values()].map((t) => ({ name: t.name, team: t.team, role: roleOf(t), expiresAt: t.expiresAt ?? null, createdAt: t.createdAt }));
   }
+  findRevokedToken(): { name: string; deletedAt: number } | null {
+    return null;
+  }
   deleteOperatorToken(): boolean {
     return this.#managed('operator tokens');
   }

@@ -101,6 +101,11 @@ CREATE TABLE IF NOT EXISTS mcp_pins (
   approved_at INTEGER NOT NULL,
   PRIMARY KEY (server, tool)
 );
+CREATE TABLE IF NOT EXISTS operator_token_tombstones (
+  hash TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  deleted_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS operator_certificates (
   serial TEXT PRIMARY KEY,
   name TEXT,
@@ -260,7 +265,15 @@ export class SqliteStore implements Store {
   }
 
   deleteOperatorToken(name: string): boolean {
+    const row = this.#db.prepare('SELECT hash FROM operator_tokens WHERE name = ?').get(name) as { hash: string } | undefined;
+    if (!row) return false;
+    this.#db.prepare('INSERT OR REPLACE INTO operator_token_tombstones (hash, name, deleted_at) VALUES (?, ?, ?)').run(row.hash, name, Date.now());
     return Number(this.#db.prepare('DELETE FROM operator_tokens WHERE name = ?').run(name).changes) > 0;
+  }
+
+  findRevokedToken(hash: string): { name: string; deletedAt: number } | null {
+    const row = this.#db.prepare('SELECT name, deleted_at FROM operator_token_tombstones WHERE hash = ?').get(hash) as { name: string; deleted_at: number } | undefined;
+    return row ? { name: row.name, deletedAt: Number(row.deleted_at) } : null;
   }
 
   insertApproval(a: ApprovalRecord): void {

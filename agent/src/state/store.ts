@@ -100,7 +100,10 @@ export interface Store {
   addOperatorToken(hash: string, name: string, team: string | null, role: Role, expiresAt?: number | null): void;
   findOperatorToken(hash: string): OperatorToken | null;
   listOperatorTokens(): OperatorToken[];
+  /** Deletes a token, keeping its hash as a tombstone: a later use of it is reported as revoked, not as a guess. */
   deleteOperatorToken(name: string): boolean;
+  /** A deleted token's name and when it was deleted, by its hash; null for a hash never issued. */
+  findRevokedToken(hash: string): { name: string; deletedAt: number } | null;
   /** Renames a token (its secret unchanged) and sets when it stops being accepted: what a rotation keeps of the old secret. */
   renameOperatorToken(name: string, newName: string, expiresAt: number | null): boolean;
   countOperatorTokens(): number;

@@ -78,9 +78,17 @@ export class PgOperations implements StoreOperations {
 
   async deleteOperatorToken(name: string): Promise<boolean> {
     await this.changes.lock();
-    const rows = await this.#query('DELETE FROM operator_tokens WHERE name = $1 RETURNING name', [name]);
-    if (rows.length > 0) await this.changes.append('token.delete', { name });
+    const rows = await this.#query<{ hash: string }>('DELETE FROM operator_tokens WHERE name = $1 RETURNING hash', [name]);
+    if (rows.length > 0) {
+      await this.#query('INSERT INTO operator_token_tombstones (hash, name, deleted_at) VALUES ($1, $2, now()) ON CONFLICT (hash) DO UPDATE SET name = EXCLUDED.name, deleted_at = EXCLUDED.deleted_at', [rows[0]!.hash, name]);
+      await this.changes.append('token.delete', { name });
+    }
     return rows.length > 0;
+  }
+
+  async findRevokedToken(hash: string): Promise<{ name: string; deletedAt: number } | null> {
+    const [row] = await this.#query<{ name: string; deleted_at: Date }>('SELECT name, deleted_at FROM operator_token_tombstones WHERE hash = $1', [hash]);
+    return row ? { name: row.name, deletedAt: row.deleted_at.getTime() } : null;
   }
 
   async countOperatorTokens(): Promise<number> {

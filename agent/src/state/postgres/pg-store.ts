@@ -148,6 +148,9 @@ export class PgStore implements StoreOperations {
   deleteOperatorToken(name: string): Promise<boolean> {
     return this.#run((tx) => tx.deleteOperatorToken(name));
   }
+  findRevokedToken(hash: string): Promise<{ name: string; deletedAt: number } | null> {
+    return this.#run((tx) => tx.findRevokedToken(hash));
+  }
   renameOperatorToken(name: string, newName: string, expiresAt: number | null): Promise<boolean> {
     return this.#run((tx) => tx.renameOperatorToken(name, newName, expiresAt));
   }

@@ -11,7 +11,8 @@ import { migration as m008 } from './008-token-roles.js';
 import { migration as m009 } from './009-auth-failures.js';
 import { migration as m010 } from './010-operator-certificates.js';
 import { migration as m011 } from './011-lockout-strikes.js';
+import { migration as m012 } from './012-token-tombstones.js';
 
 export type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
