@@ -501,11 +501,12 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       policy.replace(next);
       levels.throttlePerSecond = policy.current.enforcement.throttlePerSecond;
       logger.info({ policy: policyFile, digest: policy.current.digest, contracts: next.contracts.all.map((c) => c.ref) }, 'policy reloaded');
-      // A policy change is a security event: in the audit log (and so the SIEM), on disk before it counts.
-      await audit?.control({ name: 'policy-file', team: null }, 'POLICY reload', `${policyFile} digest:${next.digest}`, 200, null, true);
+      // A policy change is a security event: in the audit log (and so the SIEM). Written durably but
+      // not waited for: the next reload must not queue behind an fsync.
+      void audit?.control({ name: 'policy-file', team: null }, 'POLICY reload', `${policyFile} digest:${next.digest}`, 200, null, true).catch(() => {});
     } catch (err) {
       logger.error({ policy: policyFile, err: (err as Error).message }, 'policy reload refused; the last good policy stays in force');
-      await audit?.control({ name: 'policy-file', team: null }, 'POLICY reload', policyFile, 400, 'ALT_POLICY_INVALID', true).catch(() => {});
+      void audit?.control({ name: 'policy-file', team: null }, 'POLICY reload', policyFile, 400, 'ALT_POLICY_INVALID', true).catch(() => {});
     } finally {
       followContracts();
     }
