@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 
 const FRAGMENTS = Number(process.env.STAMP_FRAGMENTS ?? 50);
 const FRAGMENT_MS = Number(process.env.STAMP_FRAGMENT_MS ?? 20);
+const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 const server = createServer((req, res) => {
@@ -23,8 +24,10 @@ const server = createServer((req, res) => {
         return;
       }
       i++;
-      // The stamp is the last thing made before the write: what the client measures is the way, not the making.
-      const chunk = { id, object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `word ${i} at t${nowUs()} ` }, finish_reason: null }] };
+      // The stamp is the last thing made before the write: what the client measures is the way, not
+      // the making. It rides in system_fingerprint, not in the text: digits in the text would look
+      // like the start of a number the scanner must see whole, and be held for the next fragment.
+      const chunk = { id, object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', system_fingerprint: `fp_t${nowUs()}`, choices: [{ index: 0, delta: { content: `word ${WORDS[i % WORDS.length]} ` }, finish_reason: null }] };
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
       setTimeout(send, FRAGMENT_MS);
     };

@@ -43,7 +43,7 @@ async function measure(base: string, headers: Record<string, string>, streams: n
           carry = cut < 0 ? text : text.slice(cut + 2);
           if (Date.now() < countFrom) continue;
           const done = cut < 0 ? '' : text.slice(0, cut);
-          for (const m of done.matchAll(/ at t(\d+) /g)) if (n < lat.length) lat[n++] = at - Number(m[1]);
+          for (const m of done.matchAll(/"fp_t(\d+)"/g)) if (n < lat.length) lat[n++] = at - Number(m[1]);
         }
       } catch {
         errors++;

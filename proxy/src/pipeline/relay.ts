@@ -46,7 +46,10 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     }
     if (x.usageRequested) events = decoded.filter((e) => !(e.usage && e.text === ''));
     if (events.length === 0 && !(ended && pending.length)) return true;
-    for (const e of events) e.seq = seq++;
+    for (const e of events) {
+      e.seq = seq++;
+      e.arrivedAt = arrived;
+    }
     const inspected = inspection && events.length ? inspection.inspect(events) : null;
     let finding = inspected instanceof Promise ? await inspected : inspected;
     if (ended && !finding && inspection) finding = inspection.finish();
@@ -71,11 +74,12 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
     if (end > 0) {
       // A fragment's stay in the proxy: from its bytes arriving from upstream to its write to the
       // agent completing (handed to the kernel), queueing, scanning and backpressure included.
-      const count = end;
+      // Each from its own arrival: an event held back for a later one (a pattern across fragments) counts its wait.
+      const arrivals = queue.slice(0, end).map((e) => e.arrivedAt ?? arrived);
       const written = write(x, join(queue, end), () => {
-        const spent = (performance.now() - arrived) / 1000;
+        const now = performance.now();
         const cell = metrics.fragmentOverhead.cell();
-        for (let i = 0; i < count; i++) cell.observe(spent);
+        for (const at of arrivals) cell.observe((now - at) / 1000);
       });
       // An MCP response delivered is an answer given: a later cut must not answer its id again.
       for (let i = 0; i < end; i++) {

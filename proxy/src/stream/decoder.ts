@@ -13,6 +13,8 @@ export interface StreamEvent {
   tools?: ToolDelta[] | null;
   /** Position in the response, set by the relay. */
   seq?: number;
+  /** When the bytes that completed it arrived from upstream (performance.now()), set by the relay: a held event's stay counts from then. */
+  arrivedAt?: number;
   /** Token usage this event reports, when it reports any. */
   usage?: ReportedUsage | null;
   /** JSON-RPC responses the event carries (MCP). */
