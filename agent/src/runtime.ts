@@ -66,7 +66,6 @@ import { kubeConfigFor } from './kube/kube-config.js';
 import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
 import { controlTlsFor } from './control/tls-setup.js';
 import { startSiem } from './siem/index.js';
-import { FleetCa } from './control-plane/fleet-ca.js';
 import { CertificateService } from './services/certificate-service.js';
 import type { Registry } from 'prom-client';
 import { toPodRef } from './kube/pod-identity.js';
@@ -384,8 +383,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
   const controlStore = followed?.store ?? store;
   const controlTls = await controlTlsFor(config, controlStore, logger, null);
-  const controlCa = controlTls?.caPem ? await FleetCa.openLocal(join(config.state_dir, 'control-ca')) : null;
-  const control = new ControlServer({ tls: controlTls, certificates: controlTls ? new CertificateService(controlStore, controlCa, () => controlTls.refresh()) : null, timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
+  const control = new ControlServer({ tls: controlTls, certificates: controlTls ? new CertificateService(controlStore, controlTls.ca, () => controlTls.refresh()) : null, timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;

@@ -127,7 +127,7 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     if (controlTls) closers.push(async () => controlTls.stop());
     const control = new ControlServer({
       tls: controlTls,
-      certificates: controlTls ? new CertificateService(store, controlTls.caPem === null ? null : ca, () => controlTls.refresh()) : null,
+      certificates: controlTls ? new CertificateService(store, controlTls.ca, () => controlTls.refresh()) : null,
       timeouts: { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms },
       maxJsonDepth: config.limits.max_json_depth,
       chain: null,

@@ -73,9 +73,9 @@ export class ControlTls {
     server.once('close', () => this.#servers.delete(server));
   }
 
-  /** The control CA's certificate, when this agent holds it. */
-  get caPem(): string | null {
-    return this.o.ca?.certPem ?? null;
+  /** The control CA, when this agent holds it (not an external client CA): it issues operator certificates. */
+  get ca(): FleetCa | null {
+    return this.o.ca;
   }
 
   /** The current CRL (PEM), when this agent holds the control CA. */
