@@ -14,6 +14,8 @@ import { f, histogram, issueKey, quantileMs, spawnJson, startAgent, stopAll } fr
 const SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 6);
 const LEVELS = (process.env.BENCH_STREAM_LEVELS ?? '20,200,1000').split(',').map(Number);
 const FRAGMENT_MS = 20;
+/** Which targets to run (`direct,bare,altrace`); direct is always measured, as the others' baseline. */
+const TARGETS = new Set(['direct', ...(process.env.BENCH_STREAM_TARGETS ?? 'bare,altrace').split(',')]);
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count to fifty, slowly' }] });
 
@@ -68,11 +70,11 @@ async function main(): Promise<void> {
     const bare = (await spawnJson('dist/test/bench/bare-pipe-proxy.js', [upstreamUrl])).info.port as number;
     const agent = await startAgent(upstreamUrl, state, { ALTRACE_LOG_LEVEL: 'warn' });
     const key = await issueKey(agent.controlUrl, 'stream-bench');
-    const targets: [string, string, Record<string, string>][] = [
+    const targets = ([
       ['direct', upstreamUrl, {}],
       ['bare', `http://127.0.0.1:${bare}`, {}],
       ['altrace', agent.proxyUrl, { authorization: `Bearer ${key}` }],
-    ];
+    ] as [string, string, Record<string, string>][]).filter(([name]) => TARGETS.has(name));
     console.log(`outside per-fragment latency, ${SECONDS} s per target and level, fragments ${FRAGMENT_MS} ms apart (first second of each run left out)`);
     console.log('| streams (fragments/s) | direct p50 / p99 | bare adds p50 / p99 | altrace adds p50 / p99 | altrace/bare added p99 | altrace self-timed p50 / p99 | fragments counted (direct/bare/altrace) | errors |');
     console.log('|---|---|---|---|---|---|---|---|');
@@ -88,6 +90,8 @@ async function main(): Promise<void> {
         }
         seen[name] = { ...quantiles(r), n: r.n, errors: r.errors };
       }
+      const none = { p50: NaN, p99: NaN, n: 0, errors: 0 };
+      for (const name of ['bare', 'altrace']) seen[name] ??= none;
       const d = seen.direct!;
       const add = (x: { p50: number; p99: number }) => ({ p50: x.p50 - d.p50, p99: x.p99 - d.p99 });
       const bareAdds = add(seen.bare!);

@@ -14,6 +14,14 @@ const H2_PREFACE = 'PRI';
 /** Load balancers keep idle connections up to 60 s; a longer keep-alive spares them a race with our close. */
 export const PROXY_KEEP_ALIVE_MS = 65_000;
 
+/**
+ * Accepted connections send at once (TCP_NODELAY). The listeners take sockets from a plain TCP
+ * server and hand them to the HTTP servers, so the HTTP servers' own no-delay default never
+ * applies: without it, a stream's second fragment waited in the kernel for the agent's delayed
+ * ACK of the first (Nagle), 20–40 ms, on every stream (issue 25).
+ */
+export const ACCEPT_OPTIONS = { noDelay: true } as const;
+
 /** How the data-plane listeners treat clients: timeouts, and where protocol errors are counted. */
 export interface ListenerOptions {
   timeouts: ClientTimeouts;
@@ -38,7 +46,7 @@ export async function listenExplicit(host: string, port: number, handler: Handle
   // approval wait, an MCP event stream) finish, and no new ones start on it.
   h2.on('session', (session) => session.setTimeout(PROXY_KEEP_ALIVE_MS, () => session.close()));
   const sockets = new LiveList<Socket>();
-  const server = createTcp((socket) => {
+  const server = createTcp(ACCEPT_OPTIONS, (socket) => {
     const listed = sockets.add(socket);
     socket.once('close', () => sockets.delete(listed));
     silentUntil(socket, options.timeouts.headersTimeoutMs);

@@ -1,7 +1,7 @@
 import { createServer as createHttp1 } from 'node:http';
 import { connect, createServer as createTcp, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { listening, PROXY_KEEP_ALIVE_MS, silentUntil, type ExplicitListener, type Handler, type ListenerOptions } from './http.js';
+import { ACCEPT_OPTIONS, listening, PROXY_KEEP_ALIVE_MS, silentUntil, type ExplicitListener, type Handler, type ListenerOptions } from './http.js';
 import { guardProtocol, http1Options } from './protocol.js';
 import { LiveList } from '../live-list.js';
 
@@ -50,7 +50,7 @@ const TLS_HANDSHAKE = 0x16;
 export async function listenTransparent(host: string, port: number, handler: Handler, options: TransparentOptions): Promise<TransparentListener> {
   const h1 = guardProtocol(createHttp1(http1Options(options.timeouts, PROXY_KEEP_ALIVE_MS), handler), options.onProtocolError);
   const sockets = new LiveList<Socket>();
-  const server = createTcp((socket: OriginSocket) => {
+  const server = createTcp(ACCEPT_OPTIONS, (socket: OriginSocket) => {
     const listed = sockets.add(socket);
     socket.once('close', () => sockets.delete(listed));
     silentUntil(socket, options.timeouts.headersTimeoutMs);
@@ -101,7 +101,7 @@ function relay(socket: Socket, origin: TransparentOrigin | null): void {
     socket.destroy();
     return;
   }
-  const upstream = connect({ host: origin.address, port: origin.port });
+  const upstream = connect({ host: origin.address, port: origin.port, noDelay: true });
   upstream.on('error', () => socket.destroy());
   socket.on('close', () => upstream.destroy());
   upstream.on('close', () => socket.destroy());
