@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { nginxMissing, startNginx, type Nginx } from './nginx.js';
 import { DURATION, RATE, cpuSeconds, f, histogram, issueKey, load, pct, quantileMs, rssMb, spawnJson, startAgent, stopAll } from './common.js';
 
 async function ttfb(url: string, headers: Record<string, string>, body: string, n: number): Promise<number[]> {
@@ -68,29 +69,28 @@ async function main() {
     // Unthrottled, alternating. The load generator and simulator share the two cores with the
     // proxy under test, and this VM's speed drifts by tens of percent within seconds: short
     // rounds, in ABBA order, put both proxies through the same drift (same total time as two 8 s rounds).
+    // nginx (one worker, keep-alive upstream) is the third: how far all this is from a C proxy.
+    const missing = nginxMissing();
+    const nginx: Nginx | null = missing ? null : await startNginx(simUrl);
+    if (nginx) await load(nginx.url, {}, chat, { connections: 10, rate: 200, seconds: 2 });
     const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
     const roundSeconds = Math.max(1, Math.round((2 * DURATION) / rounds));
-    const bareRound = async () => (await load(bareUrl, {}, chat, { connections: 50, seconds: roundSeconds })).rps;
-    const altRound = async () => (await load(agent.url, auth, chat, { connections: 50, seconds: roundSeconds })).rps;
-    let bareSum = 0;
-    let altSum = 0;
-    const pairs: string[] = [];
+    const targets: [string, string, Record<string, string>][] = [['bare', bareUrl, {}], ['altrace', agent.url, auth], ...(nginx ? [['nginx', nginx.url, {}] as [string, string, Record<string, string>]] : [])];
+    const sums = new Map(targets.map(([name]) => [name, 0]));
+    const perRound: string[] = [];
     for (let round = 0; round < rounds; round++) {
-      let b: number;
-      let a: number;
-      if (round % 2 === 0) {
-        b = await bareRound();
-        a = await altRound();
-      } else {
-        a = await altRound();
-        b = await bareRound();
-      }
-      bareSum += b;
-      altSum += a;
-      pairs.push(`${f(b, 0)}/${f(a, 0)}`);
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      const got = new Map<string, number>();
+      for (const [name, url, headers] of order) got.set(name, (await load(url, headers, chat, { connections: 50, seconds: roundSeconds })).rps);
+      for (const [name, rps] of got) sums.set(name, sums.get(name)! + rps);
+      perRound.push(targets.map(([name]) => f(got.get(name)!, 0)).join('/'));
       mark(`unthrottled-${round + 1}`);
     }
-    console.log(`\nthroughput, unthrottled, 50 connections, ${rounds} alternating rounds of ${roundSeconds} s: bare ${f(bareSum / rounds, 0)} req/s, altrace ${f(altSum / rounds, 0)} req/s → ratio ${f(altSum / bareSum)}   [target ≥ 0.70]   (bare/altrace per round: ${pairs.join(', ')})`);
+    await nginx?.stop();
+    const mean = (name: string) => sums.get(name)! / rounds;
+    console.log(`\nthroughput, unthrottled, 50 connections, ${rounds} alternating rounds of ${roundSeconds} s: bare ${f(mean('bare'), 0)} req/s, altrace ${f(mean('altrace'), 0)} req/s → ratio ${f(mean('altrace') / mean('bare'))}   [target ≥ 0.70]   (${targets.map(([n]) => n).join('/')} per round: ${perRound.join(', ')})`);
+    if (nginx) console.log(`  against nginx (1 worker, keep-alive upstream): nginx ${f(mean('nginx'), 0)} req/s; altrace/nginx ${f(mean('altrace') / mean('nginx'))} [target ≥ 0.8], bare/nginx ${f(mean('bare') / mean('nginx'))}`);
+    else console.log(`  against nginx: skipped — ${missing}`);
 
     const directTtfb = await ttfb(simUrl, {}, stream, 300);
     const bareTtfb = await ttfb(bareUrl, {}, stream, 300);
@@ -106,7 +106,7 @@ async function main() {
     const fragAfter = await histogram(agent.control, fragmentName);
     console.log(`  per-fragment overhead, self-timed (20 concurrent paced streams): p50 ${f(quantileMs(fragAfter, fragBefore, 0.5), 3)} ms  p99 ${f(quantileMs(fragAfter, fragBefore, 0.99), 3)} ms   [target p99 ≤ 0.2]`);
     mark('fragments');
-    console.log(`\nRSS of the agent after the runs: ${f(rssMb(agent.child.pid!), 1)} MB   [target ≤ 200]   (MB after each phase: ${rss.join(', ')})`);
+    console.log(`\nRSS of the agent after the runs: ${f(rssMb(agent.child.pid!), 1)} MB   [target ≤ 150]   (MB after each phase: ${rss.join(', ')})`);
     const reclaims = /^altrace_heap_reclaims_total (\S+)/m.exec(await (await fetch(`${agent.control}/metrics`)).text())?.[1] ?? '0';
     console.log(`heap reclaims the agent asked for during the runs (limits.heap_reclaim_mb): ${reclaims}`);
   } finally {
