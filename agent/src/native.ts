@@ -11,6 +11,8 @@ interface NativeBinding {
   sha256Prefixed?(prefix: number, first: Uint8Array, second: Uint8Array, out: Uint8Array): void;
   /** Absent from an addon built before it was added. */
   releaseFreedMemory?(): boolean;
+  /** Absent from an addon built before it was added. */
+  allocatorFreeBytes?(): number;
 }
 
 export class NativeError extends AltraceError {
@@ -72,5 +74,15 @@ export function releaseFreedMemory(): boolean {
     return native().releaseFreedMemory?.() ?? false;
   } catch {
     return false;
+  }
+}
+
+/** Bytes the C allocator keeps freed (glibc mallinfo2), or null when the addon or the C library cannot say. */
+export function allocatorFreeBytes(): number | null {
+  try {
+    const n = native().allocatorFreeBytes?.() ?? -1;
+    return n >= 0 ? n : null;
+  } catch {
+    return null;
   }
 }

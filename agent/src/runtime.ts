@@ -50,7 +50,6 @@ import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-
 import { CredentialStore } from './credentials/store.js';
 import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
 import { AuditService } from './audit/service.js';
-import { NodeCa } from './node/ca.js';
 import { openServices } from './services/open-services.js';
 import { PinReviewService } from './services/pin-review-service.js';
 import { VaultCredentials, vaultToken } from './credentials/vault.js';
@@ -62,8 +61,8 @@ import { loadBundle } from './policy/bundle.js';
 import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
-import { kubeConfigFor } from './kube/kube-config.js';
-import { PodCache, podByAddress, podLookup } from './kube/pod-cache.js';
+import type * as PodLookups from './kube/pod-cache.js';
+import type { PodCache } from './kube/pod-cache.js';
 import { controlTlsFor } from './control/tls-setup.js';
 import { startSiem } from './siem/index.js';
 import { CertificateService } from './services/certificate-service.js';
@@ -379,6 +378,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
   let pods: PodCache | null = null;
+  let podsBy: { address: typeof PodLookups.podByAddress; workload: typeof PodLookups.podLookup } | null = null;
   let peerPod: (address: string) => WorkloadRef | null = () => null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
   const controlStore = followed?.store ?? store;
@@ -397,6 +397,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     // This node's pods, in every enforcement mode: a pod in explicit base-URL mode is known by its address.
     if (config.kubernetes.enabled) {
       const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
+      // Loaded only where Kubernetes is on: the client library is ~30 MB of heap a single node never uses.
+      const { kubeConfigFor } = await import('./kube/kube-config.js');
+      const { PodCache, podByAddress, podLookup } = await import('./kube/pod-cache.js');
+      podsBy = { address: podByAddress, workload: podLookup };
       pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
         if (node instanceof NftEnforcement) node.podEnforcement(p.uid, change === 'set' ? p : null);
         if (!(node instanceof NodeEnforcement)) return;
@@ -424,7 +428,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
           void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
         },
         stateDir: config.state_dir,
-        ...(podCache ? { podOf: podLookup(podCache), podByAddress: podByAddress(podCache), kubernetes: podCache } : {}),
+        ...(podCache && podsBy ? { podOf: podsBy.workload(podCache), podByAddress: podsBy.address(podCache), kubernetes: podCache } : {}),
         ...(podCache && config.kubernetes.enforce === 'labeled' ? { optIn: { pods: () => podCache.pods() } } : {}),
         onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
         onBypass: (r: BypassReport) => {
@@ -441,7 +445,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       const loaded = config.node.enforcement === 'bpf' ? NodeEnforcement.load(options) : NftEnforcement.load(options);
       node = loaded;
       const host = config.node.transparent_host!;
-      const ca = config.node.tls !== 'terminate' ? null : config.node.ca_cert_file ? await NodeCa.fromFiles(config.node.ca_cert_file, config.node.ca_key_file!) : await NodeCa.open(join(config.state_dir, 'node-ca'));
+      const ca = config.node.tls !== 'terminate' ? null : await openNodeCa(config);
       loaded.ca = ca;
       transparent = await listenTransparent(host, config.node.transparent_port, proxy.handle, {
         timeouts: clientTimeouts,
@@ -580,4 +584,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       store.close();
     },
   };
+}
+
+/** The node CA that terminates TLS for redirected connections; its X.509 library loads only here. */
+async function openNodeCa(config: Config) {
+  const { NodeCa } = await import('./node/ca.js');
+  return config.node.ca_cert_file ? NodeCa.fromFiles(config.node.ca_cert_file, config.node.ca_key_file!) : NodeCa.open(join(config.state_dir, 'node-ca'));
 }

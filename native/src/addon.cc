@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("originalDestination", Napi::Function::New(env, altrace::OriginalDestination, "originalDestination"));
   exports.Set("sha256Prefixed", Napi::Function::New(env, altrace::Sha256Prefixed, "sha256Prefixed"));
   exports.Set("releaseFreedMemory", Napi::Function::New(env, altrace::ReleaseFreedMemory, "releaseFreedMemory"));
+  exports.Set("allocatorFreeBytes", Napi::Function::New(env, altrace::AllocatorFreeBytes, "allocatorFreeBytes"));
   altrace::RegisterBpf(env, exports);
   return exports;
 }

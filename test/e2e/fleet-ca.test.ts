@@ -4,7 +4,8 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
-import { FleetCa, nodeIdOf } from '../../agent/src/control-plane/fleet-ca.js';
+import { nodeIdOf } from '../../agent/src/control-plane/certificate-names.js';
+import { FleetCa } from '../../agent/src/control-plane/fleet-ca.js';
 import { FleetSecretError } from '../../agent/src/control-plane/seal.js';
 import { DAY_MS, createCsr, exportPrivateKey, generateKeys } from '../../agent/src/pki/x509.js';
 import { PgStore } from '../../agent/src/state/postgres/index.js';

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { HeapReclaimer, MAX_RETRY_SKIP, exposeCollector, type Collect } from '../../proxy/src/core/heap-reclaim.js';
-import { releaseFreedMemory } from '../../agent/src/native.js';
+import { allocatorFreeBytes, releaseFreedMemory } from '../../agent/src/native.js';
+import { TRIM_FREE_BYTES, TrimDecision } from '../../agent/src/memory-reclaim.js';
 
 const MB = 2 ** 20;
 
@@ -113,6 +114,40 @@ test.serial('releaseFreedMemory hands chunks glibc keeps after free back to the 
       const trimmed = process.memoryUsage().rss;
       t.true(trimmed < allocated - 64 * MB, `RSS ${Math.round(allocated / MB)} MB → ${Math.round(trimmed / MB)} MB`);
       t.is(keep.length, 40);
+      resolve();
+    }, 300),
+  );
+});
+
+test.serial('allocatorFreeBytes sees chunks freed and kept; a trim is due when they grow, not while they stay', (t) => {
+  const collect = exposeCollector()!;
+  const before = allocatorFreeBytes();
+  t.not(before, null, 'glibc: mallinfo2 is there');
+  const decision = new TrimDecision(before!);
+  let buffers: Buffer[] | null = [];
+  const keep: Buffer[] = [];
+  for (let i = 0; i < 1000; i++) {
+    buffers.push(Buffer.alloc(60 * 1024, 1));
+    if (i % 50 === 0) keep.push(Buffer.alloc(100, 1));
+  }
+  // Allocation reuses what earlier tests freed: the level falls, and the mark with it.
+  const allocated = allocatorFreeBytes()!;
+  t.false(decision.due(allocated), 'nothing freed yet');
+  buffers = null;
+  collect({ type: 'major', execution: 'async' });
+  return new Promise<void>((resolve) =>
+    setTimeout(() => {
+      const freed = allocatorFreeBytes()!;
+      t.true(freed - allocated > 32 * MB, `freed and kept: ${Math.round(allocated / MB)} → ${Math.round(freed / MB)} MB`);
+      t.true(decision.due(freed));
+      releaseFreedMemory();
+      decision.trimmed(allocatorFreeBytes()!);
+      // The chunks stay free in the arena after a trim: the level is unchanged, no second trim is due.
+      t.false(decision.due(allocatorFreeBytes()!));
+      // Reused, then freed again: the growth from the lower mark counts.
+      t.false(decision.due(1 * MB));
+      t.true(decision.due(1 * MB + TRIM_FREE_BYTES + 1));
+      t.is(keep.length, 20);
       resolve();
     }, 300),
   );

@@ -4,7 +4,8 @@
 import { ControlError } from '../errors.js';
 import type { FleetNodeService } from '../services/fleet-node-service.js';
 import type { FleetIdentityStore } from '../state/postgres/index.js';
-import { EnrollmentError, NODE_ID, type FleetCa } from './fleet-ca.js';
+import { NODE_ID } from './certificate-names.js';
+import { EnrollmentError, type FleetCa } from './fleet-ca.js';
 
 /**
  * Says whether a bootstrap credential may enroll a node. Today an operator's enrollment token;

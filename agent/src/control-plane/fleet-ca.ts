@@ -1,14 +1,11 @@
 import type { webcrypto } from 'node:crypto';
-import type { PeerCertificate } from 'node:tls';
 import { AltraceError } from '../errors.js';
 import { DAY_MS, createCaCertificate, exportPrivateKey, generateKeys, importSigningKey, openCaFiles, pem, signLeaf, x509 } from '../pki/x509.js';
 import type { FleetIdentityStore } from '../state/postgres/index.js';
+import { NODE_ID, NODE_URI, OPERATOR_URI } from './certificate-names.js';
 import { seal, unseal } from './seal.js';
 
 const CA_DAYS = 3650;
-const NODE_URI = 'altrace://node/';
-/** The URI SAN of an operator's certificate: its name, as the audit log records the actor. */
-export const OPERATOR_URI = 'altrace://operator/';
 
 /** A node's certificate request that cannot be signed: not a CSR, a bad signature, a bad node id. */
 export class EnrollmentError extends AltraceError {
@@ -31,8 +28,6 @@ export interface IssuedCertificate {
   notAfter: number;
 }
 
-/** A node id: what the node calls itself, kept to characters that are safe in a URI and a log line. */
-export const NODE_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /**
  * The control plane's certificate authority (docs/fleet.md, "Enrollment and identity"). One per
@@ -140,17 +135,4 @@ async function verifiedRequestKey(csrPem: string): Promise<webcrypto.CryptoKey> 
   } catch {
     throw new EnrollmentError("the certificate request's public key is not a P-256 key");
   }
-}
-
-/** The node id a verified client certificate names (its URI SAN), or null. */
-export function nodeIdOf(peer: PeerCertificate | null | undefined): string | null {
-  const san = peer?.subjectaltname;
-  if (!san) return null;
-  for (const part of san.split(', ')) {
-    if (part.startsWith(`URI:${NODE_URI}`)) {
-      const id = part.slice(4 + NODE_URI.length);
-      return NODE_ID.test(id) ? id : null;
-    }
-  }
-  return null;
 }

@@ -10,7 +10,8 @@ import { ControlError } from '../errors.js';
 import { parseControlJson, readControlBody } from '../control/router.js';
 import type { FleetIdentityStore, NodeRecord } from '../state/postgres/index.js';
 import type { Enrollment } from './enrollment.js';
-import { nodeIdOf, type ServerCredentials } from './fleet-ca.js';
+import { nodeIdOf } from './certificate-names.js';
+import type { ServerCredentials } from './fleet-ca.js';
 import { NodeSession, type SessionDeps } from './node-session.js';
 
 const MAX_JSON_DEPTH = 16;

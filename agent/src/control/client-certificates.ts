@@ -3,7 +3,7 @@
 // that `altrace certs issue` adds), OU the role, O the team (none for an admin). A fleet node's
 // certificate (URI SAN altrace://node/…) is never an operator's.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { nodeIdOf, OPERATOR_URI } from '../control-plane/fleet-ca.js';
+import { nodeIdOf, OPERATOR_URI } from '../control-plane/certificate-names.js';
 import { ControlError } from '../errors.js';
 import type { Operator } from '../services/operator.js';
 import { isRole } from '../services/roles.js';

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
-import { FleetCa } from '../control-plane/fleet-ca.js';
+import type { FleetCa } from '../control-plane/fleet-ca.js';
 import { ConfigError } from '../errors.js';
 import type { ServiceStore } from '../state/service-store.js';
 import { ControlTls } from './control-tls.js';
@@ -27,7 +27,7 @@ function read(file: string, field: string): string {
 export async function controlTlsFor(config: Config, store: Pick<ServiceStore, 'listOperatorCertificates'>, logger: Logger, fleetCa: FleetCa | null): Promise<ControlTls | null> {
   const t = config.control.tls;
   if (!t.enabled) return null;
-  const ca = fleetCa ?? (await FleetCa.openLocal(join(config.state_dir, 'control-ca')));
+  const ca = fleetCa ?? (await (await import('../control-plane/fleet-ca.js')).FleetCa.openLocal(join(config.state_dir, 'control-ca')));
   const names = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(config.listen.host !== '0.0.0.0' && config.listen.host !== '::' ? [config.listen.host] : []), ...config.fleet.server_names])];
   const server = t.cert_file ? { cert: read(t.cert_file, 'control.tls.cert_file'), key: read(t.key_file!, 'control.tls.key_file') } : await ca.serverCredentials(names, SERVER_CERT_MS);
   const external = t.client_ca_file !== undefined;

@@ -6,7 +6,6 @@ import { X509Certificate } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { AltraceError } from '../errors.js';
 import { writeFileDurably } from '../state/durable-file.js';
-import { createCsr, exportPrivateKey, generateKeys } from '../pki/x509.js';
 import { fleetPost, type FleetTls } from './fleet-http.js';
 
 /** The node could not get a certificate: no bootstrap token, the control plane refused or cannot be reached. */
@@ -47,6 +46,8 @@ function writeIdentity(stateDir: string, id: NodeIdentity): void {
 export const renewAt = (id: NodeIdentity): number => id.notBefore + ((id.notAfter - id.notBefore) * 2) / 3;
 
 async function requestCertificate(url: URL, tls: FleetTls, path: string, body: Record<string, unknown>, bearer: string | null, stateDir: string): Promise<NodeIdentity> {
+  // The X.509 library loads when a certificate is asked for, not with every node that follows.
+  const { createCsr, exportPrivateKey, generateKeys } = await import('../pki/x509.js');
   const keys = await generateKeys();
   const csr = await createCsr('CN=altrace node', keys);
   const reply = await fleetPost(url, path, { ...body, csr }, tls, bearer);
