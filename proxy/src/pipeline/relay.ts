@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { findingSeq, type ResponseInspection } from '../chain/chain.js';
+import type { FragmentFinding } from '../chain/stage.js';
 import type { Verdict } from '../core/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { StreamDecoder, StreamEvent } from '../stream/decoder.js';
@@ -33,12 +34,14 @@ function write(x: Exchange, data: string | Buffer, flushed: () => void): boolean
  * side of the chain before it is written; the first failing event is never delivered, the
  * stream ends with the provider's own error event, and upstream is aborted.
  */
-export async function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
+export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
   const charged = x.ctx?.charge != null;
   let seq = 0;
   // Events an inspector holds back (a tool call still arriving): written once it decides.
   let pending: StreamEvent[] = [];
-  const deliver = async (decoded: StreamEvent[], arrived: number, ended: boolean): Promise<boolean> => {
+
+  /** One batch of decoded events through the response stages and out; false when the stream ended here. Synchronous unless a stage or the agent's socket makes it wait. */
+  const deliver = (decoded: StreamEvent[], arrived: number, ended: boolean): boolean | Promise<boolean> => {
     let events = decoded;
     for (const e of decoded) {
       if (e.usage) x.usage = mergeReported(x.usage, e.usage);
@@ -51,7 +54,11 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       e.arrivedAt = arrived;
     }
     const inspected = inspection && events.length ? inspection.inspect(events) : null;
-    let finding = inspected instanceof Promise ? await inspected : inspected;
+    return inspected instanceof Promise ? inspected.then((found) => decided(events, found, arrived, ended)) : decided(events, inspected, arrived, ended);
+  };
+
+  const decided = (events: StreamEvent[], found: FragmentFinding | null, arrived: number, ended: boolean): boolean | Promise<boolean> => {
+    let finding = found;
     if (ended && !finding && inspection) finding = inspection.finish();
     const queue = pending.length ? pending.concat(events) : events;
     const cutAt = finding ? findingSeq(finding, events) : Infinity;
@@ -71,50 +78,107 @@ export async function relayStream(x: Exchange, body: Readable, decoder: StreamDe
       cutBy = queue[unmaskable]!.redaction!.verdict;
     }
     pending = cutBy ? [] : queue.slice(end);
-    if (end > 0) {
-      // A fragment's stay in the proxy: from its bytes arriving from upstream to its write to the
-      // agent completing (handed to the kernel), queueing, scanning and backpressure included.
-      // Each from its own arrival: an event held back for a later one (a pattern across fragments) counts its wait.
-      const arrivals = queue.slice(0, end).map((e) => e.arrivedAt ?? arrived);
-      const written = write(x, join(queue, end), () => {
-        const now = performance.now();
-        const cell = metrics.fragmentOverhead.cell();
-        for (const at of arrivals) cell.observe((now - at) / 1000);
-      });
-      // An MCP response delivered is an answer given: a later cut must not answer its id again.
-      for (let i = 0; i < end; i++) {
-        const outcomes = queue[i]!.outcomes;
-        if (outcomes) for (const o of outcomes) (x.answered ??= []).push(o.id);
-      }
-      const ok = written instanceof Promise ? await written : written;
+    const after = (ok: boolean): boolean => {
       x.fragments += end;
       if (!ok) return false;
+      if (cutBy) {
+        cut(x, cutBy, metrics);
+        return false;
+      }
+      return true;
+    };
+    if (end === 0) return after(true);
+    // A fragment's stay in the proxy: from its bytes arriving from upstream to its write to the
+    // agent completing (handed to the kernel), queueing, scanning and backpressure included.
+    // Each from its own arrival: an event held back for a later one (a pattern across fragments) counts its wait.
+    const arrivals = queue.slice(0, end).map((e) => e.arrivedAt ?? arrived);
+    const written = write(x, join(queue, end), () => {
+      const now = performance.now();
+      const cell = metrics.fragmentOverhead.cell();
+      for (const at of arrivals) cell.observe((now - at) / 1000);
+    });
+    // An MCP response delivered is an answer given: a later cut must not answer its id again.
+    for (let i = 0; i < end; i++) {
+      const outcomes = queue[i]!.outcomes;
+      if (outcomes) for (const o of outcomes) (x.answered ??= []).push(o.id);
     }
-    if (cutBy) {
-      cut(x, cutBy, metrics);
-      return false;
-    }
-    return true;
+    return written instanceof Promise ? written.then(after) : after(written);
   };
 
-  try {
+  // Chunks are taken as they come ('data', not an async iterator: no promise per fragment), one
+  // batch at a time: while one waits on a stage or on the agent's socket, upstream is paused.
+  return new Promise<void>((resolve) => {
     const stamped = body as StampedStream;
-    for await (const chunk of body) {
+    let finished = false;
+    let waiting: Promise<unknown> | null = null;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      inspection?.close();
+      body.off('data', onData);
+      // A consumer that stops reading ends the upstream call too (call.ts): as for-await's return did.
+      if (!body.destroyed) body.destroy();
+      resolve();
+    };
+    const fail = (err: unknown): void => {
+      if (finished) return;
+      if (!(x.clientGone || x.res.destroyed || x.res.writableEnded)) {
+        const reason = upstreamFailureReason(err);
+        cut(x, { outcome: 'block', reason, stage: 'upstream', detail: (err as Error).message }, metrics);
+      }
+      finish();
+    };
+    /** Runs `step`; a batch that has to wait pauses upstream until it is done. */
+    const run = (step: () => boolean | Promise<boolean>, then: () => void): void => {
+      let r: boolean | Promise<boolean>;
+      try {
+        r = step();
+      } catch (err) {
+        return fail(err);
+      }
+      if (r === true) return then();
+      if (r === false) return finish();
+      body.pause();
+      waiting = r.then(
+        (ok) => {
+          waiting = null;
+          if (!ok) return finish();
+          then();
+        },
+        (err: unknown) => {
+          waiting = null;
+          fail(err);
+        },
+      );
+    };
+    const resume = (): void => {
+      if (!finished && body.isPaused()) body.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (finished) return;
       // The oldest of these bytes arrived then (call.ts stamps it); a body from elsewhere, now.
       const arrived = stamped[ARRIVED] ?? performance.now();
       stamped[ARRIVED] = undefined;
-      if (!(await deliver(decoder.push(chunk as Buffer), arrived, false))) return;
-    }
-    if (!(await deliver(decoder.end(), performance.now(), true))) return;
-    x.completed = true;
-    if (!x.res.writableEnded) x.res.end();
-  } catch (err) {
-    if (x.clientGone || x.res.destroyed || x.res.writableEnded) return;
-    const reason = upstreamFailureReason(err);
-    cut(x, { outcome: 'block', reason, stage: 'upstream', detail: (err as Error).message }, metrics);
-  } finally {
-    inspection?.close();
-  }
+      run(() => deliver(decoder.push(chunk), arrived, false), resume);
+    };
+    const onEnd = (): void => {
+      if (finished) return;
+      run(
+        () => deliver(decoder.end(), performance.now(), true),
+        () => {
+          x.completed = true;
+          if (!x.res.writableEnded) x.res.end();
+          finish();
+        },
+      );
+    };
+    body.on('data', onData);
+    // 'end' may come while the last batch still waits on a stage: it goes after it.
+    body.once('end', () => (waiting ? void waiting.then(onEnd) : onEnd()));
+    body.once('error', fail);
+    // Destroyed without an end or an error (a cut, a kill): nothing more will come.
+    body.once('close', () => (waiting ? void waiting.then(finish) : finish()));
+  });
 }
 
 /**
