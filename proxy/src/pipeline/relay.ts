@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { findingSeq, type ResponseInspection } from '../chain/chain.js';
 import type { FragmentFinding } from '../chain/stage.js';
@@ -26,7 +25,20 @@ function write(x: Exchange, data: string | Buffer, flushed: () => void): boolean
   if (res.destroyed || res.writableEnded) return false;
   if (res.write(data, flushed)) return true;
   // Backpressure: a slow agent holds the upstream stream back instead of growing a buffer.
-  return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => !res.destroyed);
+  return drained(res);
+}
+
+/** Resolves when the agent's socket drains (true) or closes (false); both listeners go either way (a stream waits many times). */
+function drained(res: Exchange['res']): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve(!res.destroyed);
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /**
