@@ -73,6 +73,7 @@ import { NftEnforcement } from './node/nft.js';
 import type { SeenWorkload } from './node/registry.js';
 import { startHeapReclaim } from './memory-reclaim.js';
 import { packageRoot } from './paths.js';
+import { provenanceGate } from './mcp/provenance-gate.js';
 import { classifiersReady } from './policy/classifiers-ready.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
@@ -165,6 +166,8 @@ export interface StartOptions {
 export async function startAgent(config: Config, env: NodeJS.ProcessEnv = process.env, logDestination?: NodeJS.WritableStream, options: StartOptions = {}): Promise<RunningAgent> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.log.level, logDestination);
+  // Before anything is opened: a trusted root that cannot be read stops the start here.
+  const provenance = provenanceGate(config.mcp.provenance, logger);
   const store = new SqliteStore(config.state_dir);
   let bootstrapToken: string | null = null;
   // A followed node's operator tokens are its control plane's: nothing to bootstrap here.
@@ -324,6 +327,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       approvals,
       approvedPins,
       changedTools,
+      provenance,
       ...(followed ? { fleet: followed.follower } : {}),
       ...(config.siem.sinks.some((k) => k.when_full === 'block') ? { auditBacklog: siem } : {}),
       delegation: { roots: () => delegation.roots, budgets: delegationBudgets },

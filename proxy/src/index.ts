@@ -17,6 +17,7 @@ export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
 export { ChangedTools, nameCollides } from './mcp-trust/tool-state.js';
 export { formatPackage, launchedPackage, LAUNCHERS, nodeModulesPackage, packageSpec, parsePackage, type PackageRef } from './mcp-trust/package-identity.js';
 export { ApprovedPins, type PinProposal, type PinReviewDesk, type ProposalWitness, type ToolPinOf } from './mcp-trust/approved-pins.js';
+export type { ProvenanceAnswer, ProvenanceGate } from './mcp-trust/provenance-gate.js';
 export { canonicalJson } from './mcp-trust/canonical-json.js';
 export type { Family } from './scan/detectors/types.js';
 export { DataFlow } from './scan/data-flow.js';

@@ -8,7 +8,7 @@ import { mcpToolDescriptions } from '../../proxy/src/chain/stages/mcp-tool-descr
 import { ApprovedPins } from '../../proxy/src/mcp-trust/approved-pins.js';
 import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { toolDigests } from '../../proxy/src/mcp-trust/tool-digest.js';
-import { ChangedTools } from '../../proxy/src/mcp-trust/tool-state.js';
+import { ChangedTools, ListedTools } from '../../proxy/src/mcp-trust/tool-state.js';
 import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
 import { ROOT } from '../helpers/process.js';
@@ -21,9 +21,15 @@ const tools = Array.from({ length: 100 }, (_, i) => ({
   annotations: { readOnlyHint: true },
 }));
 const pins = Object.fromEntries(tools.map((t) => [t.name, (({ model, structure }) => ({ model, structure, read_only: true }))(toolDigests(t))]));
-const stage = mcpToolPins(new PolicyHolder(compilePolicy({ version: 1, mcp: { servers: { tools: { tools: pins } } } }, 'bench')), new ChangedTools(), new ApprovedPins());
+const policy = new PolicyHolder(compilePolicy({ version: 1, mcp: { servers: { tools: { tools: pins } } } }, 'bench'));
+const stage = mcpToolPins(policy, new ChangedTools(), new ApprovedPins(), new ListedTools());
+// An unpinned server's list, held against another server's 100 names listed to the same agent first.
+const listed = new ListedTools();
+listed.record('bench-agent', 'records', Array.from({ length: 100 }, (_, i) => `fetch_record_${i}`));
+const unpinned = mcpToolPins(new PolicyHolder(compilePolicy({ version: 1 }, 'bench')), new ChangedTools(), new ApprovedPins(), listed);
 const { set } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));
 const request = { call: { ...emptyCall('mcp', 'mcp:tools', 'mcp'), mcp: { server: 'tools', batch: false, messages: [{ id: 1, method: 'tools/list' }] } }, notes: [] } as unknown as RequestContext;
+const freeRequest = { call: { ...emptyCall('mcp', 'mcp:free', 'mcp'), mcp: { server: 'free', batch: false, messages: [{ id: 1, method: 'tools/list' }] } }, principal: { keyId: 'k', agent: 'bench-agent', team: 'bench' }, notes: [] } as unknown as RequestContext;
 
 function measure(label: string, run: (list: unknown[]) => void): void {
   const times: number[] = [];
@@ -41,6 +47,10 @@ process.stdout.write('tools/list of 100 tools, in process (target: pinning and s
 measure('pinning (digests against pins)', (list) => {
   const inspector = stage.open({ request, streaming: false, maskable: false })!;
   if (inspector.inspect([{ text: '', outcomes: [{ id: 1, failed: false, tools: list }] }])) throw new Error('the pinned list was refused');
+});
+measure('shadowing (unpinned, against 100 listed)', (list) => {
+  const inspector = unpinned.open({ request: freeRequest, streaming: false, maskable: false })!;
+  if (inspector.inspect([{ text: '', outcomes: [{ id: 1, failed: false, tools: list }] }])) throw new Error('the unpinned list was refused');
 });
 const descriptions = mcpToolDescriptions(new PolicyHolder(compilePolicy({ version: 1 }, 'bench')), set);
 measure('description scanning (stage mcp-tool-descriptions)', (list) => {

@@ -145,6 +145,19 @@ test.serial('a new tool opens an approval too; denied, it stays refused and is n
   }
 });
 
+test.serial('regression: a list with several new tools at once opens one review each (the reviews were stored in one tick, and the second transaction failed the stage)', async (t) => {
+  const added = ['import_contacts', 'merge_contacts', 'tag_contacts'];
+  for (const name of added) server.tools.set(name, { description: `${name.replace('_', ' ')} in the address book`, script: () => text('ok') });
+  try {
+    const r = await refusalOf(through((c) => c.listTools()));
+    t.is(r.reason, 'ALT_MCP_TOOL_UNAPPROVED', 'refused for what it is, not as a failed stage');
+    await eventually(async () => (await pinApprovals('pending')).filter((a) => added.some((n) => a.subject.includes(` ${n} `))).length === added.length, 5000, 'one pending review per new tool');
+    t.deepEqual((await pinApprovals('pending')).filter((a) => added.some((n) => a.subject.includes(` ${n} `))).map((a) => a.rule), ['mcp-tool-new', 'mcp-tool-new', 'mcp-tool-new']);
+  } finally {
+    for (const name of added) server.tools.delete(name);
+  }
+});
+
 test.serial('an mcp-pin approval is answered once; a team operator of another team does not see it', async (t) => {
   const [decided] = (await pinApprovals('approved')).filter((a) => a.subject.includes('send_email'));
   const again = await h.control('POST', `/approvals/${decided!.id}/approve`, {});

@@ -42,6 +42,7 @@ test('every override names a setting that exists in the schema', (t) => {
   // Settings that only take a fixed set of values, or that need their companions.
   const valid: Record<string, Record<string, string>> = {
     ALTRACE_SCAN_WORKERS: { ALTRACE_SCAN_WORKERS: '2' },
+    ALTRACE_MCP_PROVENANCE_TIMEOUT_MS: { ALTRACE_MCP_PROVENANCE_TIMEOUT_MS: '3000' },
     ALTRACE_VAULT_ADDR: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200' },
     ALTRACE_VAULT_TOKEN_FILE: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_TOKEN_FILE: '/var/run/vault/token' },
     ALTRACE_VAULT_MOUNT: { ALTRACE_VAULT_ADDR: 'https://vault.example:8200', ALTRACE_VAULT_MOUNT: 'kv' },

@@ -61,6 +61,30 @@ test('names that collide: equal but for case, or one letter added, dropped, chan
   for (const [a, b] of [['send_email', 'send_sms'], ['read', 'head'], ['get_file', 'put_files'], ['lookup_order', 'lookup_orders_v2'], ['list', 'lint']]) t.false(nameCollides(a!, b!), `${a} !~ ${b}`);
 });
 
+test('tools listed to an agent: a look-alike on another server collides, on the same server or for another agent it does not; a new list replaces the old; the oldest agents go first', async (t) => {
+  const { ListedTools } = await import('../../proxy/src/mcp-trust/tool-state.js');
+  const listed = new ListedTools(2);
+  listed.record('bot', 'mail', ['send_email', 'read_inbox']);
+  t.deepEqual(listed.collision('bot', 'relay', 'Send_Emai1'), { server: 'mail', tool: 'send_email' });
+  t.is(listed.collision('bot', 'mail', 'send_emai1'), null, 'its own server');
+  t.is(listed.collision('other-bot', 'relay', 'send_email'), null, 'another agent was never shown it');
+  t.is(listed.collision('bot', 'relay', 'send_sms'), null);
+  listed.record('bot', 'mail', ['read_inbox']);
+  t.is(listed.collision('bot', 'relay', 'send_email'), null, 'the server no longer lists it');
+  listed.record('a2', 'mail', ['send_email']);
+  listed.record('bot', 'mail', ['send_email']);
+  listed.record('a3', 'mail', ['send_email']);
+  t.is(listed.collision('a2', 'relay', 'send_email'), null, 'a2 listed least recently: gone');
+  t.deepEqual(listed.collision('bot', 'relay', 'send_email'), { server: 'mail', tool: 'send_email' });
+  // A look-alike refused in a list stays refused for calls until its server lists without it.
+  t.is(listed.shadowing('bot', 'relay', 'Send_Email'), null, 'never refused: a call is not held back');
+  listed.shadowed('bot', 'relay', 'Send_Email', { server: 'mail', tool: 'send_email' });
+  t.deepEqual(listed.shadowing('bot', 'relay', 'Send_Email'), { server: 'mail', tool: 'send_email' });
+  t.is(listed.shadowing('a3', 'relay', 'Send_Email'), null, 'for that agent only');
+  listed.record('bot', 'relay', ['forward_message']);
+  t.is(listed.shadowing('bot', 'relay', 'Send_Email'), null, 'listed again without it: forgiven');
+});
+
 test('toxic-flow labels from tool names, and a run’s memory of them within its window', async (t) => {
   const { inferredLabels, ToolFlows } = await import('../../proxy/src/mcp-trust/flows.js');
   t.deepEqual(inferredLabels('fetch_page'), ['untrusted_content']);

@@ -42,6 +42,18 @@ test('a package version in the registry must be one exact version', (t) => {
   for (const v of ['latest', '1.x', '1.*', '*']) t.like(registryProblem(entry(v)), { field: 'mcp.servers.files.server.packages.0.version' }, v);
 });
 
+test('provenance: required needs the repository to hold it to and an npm package to verify, named at the field', (t) => {
+  const server = { name: 'io.github.x/files', version: '1.0.0', repository: { url: 'https://github.com/x/files', source: 'github' }, packages: [{ registryType: 'npm', identifier: 'files', version: '1.0.0' }] };
+  t.is(registryProblem({ servers: { files: { provenance: 'required', server } } }), null);
+  const noRepository = registryProblem({ servers: { files: { provenance: 'required', server: { ...server, repository: undefined } } } });
+  t.is(noRepository?.field, 'mcp.servers.files.provenance');
+  t.regex(noRepository?.message ?? '', /server\.repository\.url/);
+  const noNpm = registryProblem({ servers: { files: { provenance: 'required', server: { ...server, packages: [{ registryType: 'pypi', identifier: 'files', version: '1.0.0' }] } } } });
+  t.is(noNpm?.field, 'mcp.servers.files.provenance');
+  t.regex(noNpm?.message ?? '', /an npm package/);
+  t.like(registryProblem({ servers: { files: { provenance: 'required' } } }), { field: 'mcp.servers.files.provenance' });
+});
+
 function stageFor(servers: Record<string, unknown>, urls: Record<string, string>) {
   const policy = new PolicyHolder(compilePolicy({ version: 1, mcp: { servers } } as never, 'test'));
   return mcpRegistry(policy, new Map(Object.entries(urls)));

@@ -87,7 +87,10 @@ export interface Config {
     bedrock: { base_url?: string; region: string; aws_chain: boolean };
     compatible: { name: string; base_url: string; models: string[]; api_key_env?: string; region?: string }[];
   };
-  mcp: { servers: { name: string; transport?: 'http' | 'stdio'; url?: string; api_key_env?: string; region?: string }[] };
+  mcp: {
+    servers: { name: string; transport?: 'http' | 'stdio'; url?: string; api_key_env?: string; region?: string }[];
+    provenance: { cache_dir?: string; fetch: boolean; trusted_root_file?: string; timeout_ms: number };
+  };
 }
 
 /** list: comma-separated values. */
@@ -130,6 +133,10 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_SCAN_WORKERS', path: 'scan.workers', kind: 'int' },
   { env: 'ALTRACE_SCAN_WORKER_HEAP_MB', path: 'scan.worker_heap_mb', kind: 'int' },
   { env: 'ALTRACE_AUDIT_ENABLED', path: 'audit.enabled', kind: 'bool' },
+  { env: 'ALTRACE_MCP_PROVENANCE_CACHE_DIR', path: 'mcp.provenance.cache_dir', kind: 'string' },
+  { env: 'ALTRACE_MCP_PROVENANCE_FETCH', path: 'mcp.provenance.fetch', kind: 'bool' },
+  { env: 'ALTRACE_MCP_PROVENANCE_TRUSTED_ROOT_FILE', path: 'mcp.provenance.trusted_root_file', kind: 'string' },
+  { env: 'ALTRACE_MCP_PROVENANCE_TIMEOUT_MS', path: 'mcp.provenance.timeout_ms', kind: 'int' },
   { env: 'ALTRACE_LOG_LEVEL', path: 'log.level', kind: 'string' },
   { env: 'ALTRACE_OTLP_ENDPOINT', path: 'telemetry.otlp_endpoint', kind: 'string' },
   { env: 'ALTRACE_DELEGATION_ROOT_KEY_FILE', path: 'delegation.root_key_file', kind: 'string' },

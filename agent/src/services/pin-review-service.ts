@@ -33,6 +33,12 @@ const keyOf = (p: { server: string; tool: string; model: string; structure: stri
 export class PinReviewService implements PinReviewDesk {
   /** Changes asked about already (pending, approved or denied), by server, tool and digests. */
   readonly #asked = new Map<string, { id: string; status: ApprovalStatus }>();
+  /**
+   * Reviews are stored one after the other: a list with several new tools proposes them in one
+   * loop, and the store's transaction stays open across microtasks, so a second BEGIN in the same
+   * tick would fail (it did: the whole list was refused as a failed stage, and no review opened).
+   */
+  #writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly store: ServiceStore,
@@ -80,11 +86,13 @@ export class PinReviewService implements PinReviewDesk {
       this.remote.proposePin(record, p);
       return record.id;
     }
-    this.store
-      .transaction(async (tx) => {
-        await tx.insertApproval(record);
-        await tx.insertPinProposal({ approvalId: record.id, server: p.server, tool: p.tool, model: p.model, structure: p.structure, readOnly: p.readOnly, destructive: p.destructive, change: p.change });
-      })
+    this.#writes = this.#writes
+      .then(() =>
+        this.store.transaction(async (tx) => {
+          await tx.insertApproval(record);
+          await tx.insertPinProposal({ approvalId: record.id, server: p.server, tool: p.tool, model: p.model, structure: p.structure, readOnly: p.readOnly, destructive: p.destructive, change: p.change });
+        }),
+      )
       .catch((err: Error) => {
         // Asked again at the next listing: the list is refused meanwhile either way.
         this.#asked.delete(key);

@@ -16,11 +16,16 @@ export interface PinnedTool {
 export type ServerTrust = 'trusted' | 'reviewed' | 'untrusted' | 'blocked';
 
 /** What the registry says the server is (server.json): the packages that may be launched as it, the URLs it may be reached at. */
+/** A package server.json lists, with where its registry is when not the public one. */
+export interface ListedPackage extends PackageRef {
+  registryBaseUrl?: string;
+}
+
 export interface ServerIdentity {
   name: string;
   version: string;
   /** Null: server.json lists no packages (nothing to hold a launch against). */
-  packages: readonly PackageRef[] | null;
+  packages: readonly ListedPackage[] | null;
   remotes: readonly string[] | null;
   repository: string | null;
 }
@@ -31,18 +36,20 @@ export interface McpServerPins {
   structureChange: 'block' | 'flag';
   trust: ServerTrust;
   identity: ServerIdentity | null;
+  /** required: a relay opens only for a launch whose npm provenance verifies (stage mcp-registry). */
+  provenance: 'required' | 'off';
 }
 
 interface ServerJson {
   name: string;
   version: string;
   repository?: { url: string };
-  packages?: { registryType: string; identifier: string; version: string }[];
+  packages?: { registryType: string; identifier: string; version: string; registryBaseUrl?: string }[];
   remotes?: { type: string; url: string }[];
 }
 
 export interface McpRegistryDocument {
-  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson }>;
+  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson; provenance?: 'required' | 'off' }>;
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
   descriptions?: 'block' | 'flag';
@@ -71,6 +78,7 @@ export function compileMcpRegistry(doc: McpRegistryDocument | undefined): McpReg
         structureChange: s.structure_change ?? 'block',
         trust: s.trust ?? 'reviewed',
         identity: s.server ? identityOf(s.server) : null,
+        provenance: s.provenance ?? 'off',
       },
     ]),
   );
@@ -89,7 +97,7 @@ export function sameUrl(a: string): string {
 
 function identityOf(s: ServerJson): ServerIdentity {
   // Registries Altrace cannot name a launch for (nuget, mcpb) match no launch: listed alone, they refuse every relay.
-  const packages = s.packages?.filter((p) => KNOWN_REGISTRIES.has(p.registryType)).map((p) => ({ registryType: p.registryType as RegistryType, identifier: p.registryType === 'pypi' ? p.identifier.toLowerCase() : p.identifier, version: p.version })) ?? null;
+  const packages = s.packages?.filter((p) => KNOWN_REGISTRIES.has(p.registryType)).map((p) => ({ registryType: p.registryType as RegistryType, identifier: p.registryType === 'pypi' ? p.identifier.toLowerCase() : p.identifier, version: p.version, ...(p.registryBaseUrl ? { registryBaseUrl: p.registryBaseUrl } : {}) })) ?? null;
   return { name: s.name, version: s.version, packages: s.packages ? packages : null, remotes: s.remotes?.map((r) => sameUrl(r.url)) ?? null, repository: s.repository?.url ?? null };
 }
 
@@ -99,6 +107,11 @@ function identityOf(s: ServerJson): ServerIdentity {
  */
 export function registryProblem(doc: McpRegistryDocument | undefined): { field: string; message: string } | null {
   for (const [name, s] of Object.entries(doc?.servers ?? {})) {
+    if (s.provenance === 'required') {
+      // Provenance is held to a repository and verified for npm packages: without them, required could never pass.
+      if (!s.server?.repository?.url) return { field: `mcp.servers.${name}.provenance`, message: 'required needs server.repository.url: the repository the provenance must name' };
+      if (!s.server.packages?.some((p) => p.registryType === 'npm')) return { field: `mcp.servers.${name}.provenance`, message: 'required needs an npm package in server.packages: npm provenance is what is verified' };
+    }
     for (const [i, p] of (s.server?.packages ?? []).entries()) {
       if (p.version === 'latest' || /(?:^|\.)[xX*](?:$|\.)/.test(p.version)) return { field: `mcp.servers.${name}.server.packages.${i}.version`, message: `"${p.version}" is not one exact version (server.json refuses ranges and latest)` };
     }

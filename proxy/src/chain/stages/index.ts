@@ -39,9 +39,10 @@ import { modelScope } from './model-scope.js';
 import { responseDenyPatterns } from './response-deny-patterns.js';
 import { mcpToolPins } from './mcp-tool-pins.js';
 import { mcpToolCalls } from './mcp-tool-calls.js';
-import { ChangedTools } from '../../mcp-trust/tool-state.js';
+import { ChangedTools, ListedTools } from '../../mcp-trust/tool-state.js';
 import { ApprovedPins } from '../../mcp-trust/approved-pins.js';
 import { mcpRegistry } from './mcp-registry.js';
+import type { ProvenanceGate } from '../../mcp-trust/provenance-gate.js';
 import { mcpToolDescriptions } from './mcp-tool-descriptions.js';
 import { ToolFlows } from '../../mcp-trust/flows.js';
 import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
@@ -76,6 +77,8 @@ export interface StageDeps {
   hosts: ReadonlyMap<string, string>;
   /** The base URL each upstream is reached at, for MCP registry entries that list remotes. */
   urls?: ReadonlyMap<string, string>;
+  /** Verifies npm provenance of MCP server launches whose registry entry requires it (absent: such launches are refused). */
+  provenance?: ProvenanceGate;
   /** Where approval gates ask operators and wait. */
   approvals: ApprovalDesk;
   /** MCP tool pins operators approved after a change, and where changes are proposed. */
@@ -98,6 +101,8 @@ export function declaredStages(d: StageDeps): Stage[] {
   // Shared by the two MCP tool stages: what the last listings found changed, per server.
   const changedTools = d.changedTools ?? new ChangedTools();
   const approvedPins = d.approvedPins ?? new ApprovedPins();
+  // What each server last listed to each agent: shared by the two MCP tool stages, for shadowing across unpinned servers.
+  const listedTools = new ListedTools();
   // Runs' labelled MCP calls, remembered for the policy's window as it is at each check.
   const toolFlows = new ToolFlows(() => d.policy.current.toxicFlows?.windowMs ?? 3_600_000);
   return [
@@ -113,8 +118,8 @@ export function declaredStages(d: StageDeps): Stage[] {
     delegationStage(d.delegation.roots, now),
     contractRequest(d.policy, d.evidence, d.contractRates, (u) => d.regions.get(u) ?? null, (u) => d.hosts.get(u) ?? null, now),
     runLoop(d.runs, now),
-    mcpRegistry(d.policy, d.urls ?? new Map()),
-    mcpToolCalls(d.policy, changedTools, approvedPins),
+    mcpRegistry(d.policy, d.urls ?? new Map(), d.provenance ?? null),
+    mcpToolCalls(d.policy, changedTools, approvedPins, listedTools),
     mcpToxicFlow(d.policy, toolFlows, now),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
@@ -124,7 +129,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     approvalGate(d.approvals),
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
-    mcpToolPins(d.policy, changedTools, approvedPins),
+    mcpToolPins(d.policy, changedTools, approvedPins, listedTools),
     mcpToolDescriptions(d.policy, d.detectors),
     mcpFlowRecord(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),

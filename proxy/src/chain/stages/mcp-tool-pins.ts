@@ -3,7 +3,7 @@ import type { RpcOutcome } from '../../core/fragment.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
 import { toolDigests, toolHints } from '../../mcp-trust/tool-digest.js';
 import type { ApprovedPins, PinProposal } from '../../mcp-trust/approved-pins.js';
-import { nameCollides, type ChangedTools } from '../../mcp-trust/tool-state.js';
+import { nameCollides, type ChangedTools, type Collision, type ListedTools } from '../../mcp-trust/tool-state.js';
 import type { McpRegistry, McpServerPins, PinnedTool } from '../../policy/mcp-registry.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import { runOf, type RequestContext } from '../context.js';
@@ -32,23 +32,27 @@ function digestsOf(tool: Record<string, unknown>): ReturnType<typeof toolDigests
  * changed read-only or destructive hint is always flagged. The agent gets the refusal as the
  * JSON-RPC error of its `tools/list`, so its SDK raises it; it never sees the unapproved list.
  */
-export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approved: ApprovedPins): ResponseStage {
+export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approved: ApprovedPins, listed: ListedTools): ResponseStage {
   return {
     id: ID,
     band: 'mcp',
     side: 'response',
-    summary: "MCP tools/list answers against the policy's pinned tools: a changed description refuses the list; new tools and changed schemas refuse or flag; changed hints flag",
+    summary: "MCP tools/list answers against the policy's pinned tools and the other servers' lists: a changed description refuses the list; a look-alike of another server's tool refuses it; new tools and changed schemas refuse or flag; changed hints flag",
     open({ request }) {
       const server = request.call?.mcp?.server;
       const registry = policy.current.mcp;
-      // Every server's list is held against the others' pins (shadowing); its own pins, where it has them.
-      if (server === undefined || registry.size === 0) return null;
+      // Every server's list is held against the others' pins and the others' lists to the same agent (shadowing); its own pins, where it has them.
+      if (server === undefined) return null;
+      const agent = request.principal?.agent ?? null;
       return {
         inspect(fragments) {
           for (let i = 0; i < fragments.length; i++) {
             for (const outcome of fragments[i]!.outcomes ?? []) {
-              const verdict = outcome.tools ? judge(request, server, registry, changed, approved, outcome) : null;
+              if (!outcome.tools) continue;
+              const verdict = judge(request, server, registry, changed, approved, outcome, (name) => shadowedBy(registry, server, name) ?? (agent === null ? null : lookalike(agent, server, name)));
               if (verdict) return { index: i, verdict } satisfies FragmentFinding;
+              // What the agent's model now reads from this server: later lists of other servers are held against it.
+              if (agent !== null) listed.record(agent, server, outcome.tools.flatMap((t) => (isRecord(t) && typeof t.name === 'string' ? [t.name] : [])));
             }
           }
           return null;
@@ -57,9 +61,16 @@ export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approve
       };
     },
   };
+
+  /** A tool another server listed to this agent first: this one's list is refused, and calls of it until it lists without it. */
+  function lookalike(agent: string, server: string, name: string): Collision | null {
+    const c = listed.collision(agent, server, name);
+    if (c) listed.shadowed(agent, server, name, c);
+    return c;
+  }
 }
 
-function judge(request: RequestContext, server: string, registry: McpRegistry, changed: ChangedTools, approved: ApprovedPins, outcome: RpcOutcome): Verdict | null {
+function judge(request: RequestContext, server: string, registry: McpRegistry, changed: ChangedTools, approved: ApprovedPins, outcome: RpcOutcome, shadows: (name: string) => Collision | null): Verdict | null {
   const pins: McpServerPins | undefined = registry.get(server);
   const flagged: string[] = [];
   let refusal: Verdict | null = null;
@@ -82,7 +93,7 @@ function judge(request: RequestContext, server: string, registry: McpRegistry, c
     const policyPin = pins?.tools.get(name);
     const operatorPin = pins ? approved.get(server, name) : undefined;
     if (!policyPin && !operatorPin) {
-      const shadowed = shadowedBy(registry, server, name);
+      const shadowed = shadows(name);
       if (shadowed) refuse(block(ID, 'ALT_MCP_TOOL_SHADOWED', `tool ${name} is named like tool ${shadowed.tool} of server ${shadowed.server}`));
       else if (pins?.unapproved === 'block') {
         refuse(block(ID, 'ALT_MCP_TOOL_UNAPPROVED', `tool ${name} is not approved for this server${propose(tool, name, 'new')}`));
@@ -116,7 +127,7 @@ function judge(request: RequestContext, server: string, registry: McpRegistry, c
 }
 
 /** A tool pinned for another server whose name this one collides with (equal but for case, or one edit apart). */
-function shadowedBy(registry: McpRegistry, server: string, name: string): { server: string; tool: string } | null {
+function shadowedBy(registry: McpRegistry, server: string, name: string): Collision | null {
   for (const [other, pins] of registry) {
     if (other === server) continue;
     for (const tool of pins.tools.keys()) if (nameCollides(name, tool)) return { server: other, tool };
