@@ -38,6 +38,8 @@ function labelsFromName(tool: string): FlowLabel[] {
 }
 
 interface Seen {
+  /** The call's id, where it has one: a call the history shows again is not counted twice. */
+  id?: string;
   tool: string;
   labels: readonly FlowLabel[];
   at: number;
@@ -50,10 +52,11 @@ export class ToolFlows {
   /** The window is read at each use: a reloaded policy's window applies at once. */
   constructor(private readonly window: () => number) {}
 
-  record(run: string, tool: string, labels: readonly FlowLabel[], now: number): void {
+  record(run: string, tool: string, labels: readonly FlowLabel[], now: number, id?: string): void {
     if (labels.length === 0) return;
     const seen = this.#live(run, now);
-    seen.push({ tool, labels, at: now });
+    if (id !== undefined && seen.some((s) => s.id === id)) return;
+    seen.push(id === undefined ? { tool, labels, at: now } : { id, tool, labels, at: now });
     // A bound per run: the oldest calls drop first; what is older than the window is gone anyway.
     if (seen.length > 256) seen.splice(0, seen.length - 256);
     this.#runs.set(run, seen);

@@ -46,6 +46,7 @@ import type { ProvenanceGate } from '../../mcp-trust/provenance-gate.js';
 import { mcpToolDescriptions } from './mcp-tool-descriptions.js';
 import { ToolFlows } from '../../mcp-trust/flows.js';
 import { mcpFlowRecord, mcpToxicFlow } from './mcp-toxic-flows.js';
+import { functionFlowRecord, functionToxicFlow } from './function-toxic-flows.js';
 import { runLoop } from './run-loop.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 
@@ -120,6 +121,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     runLoop(d.runs, now),
     mcpRegistry(d.policy, d.urls ?? new Map(), d.provenance ?? null),
     mcpToolCalls(d.policy, changedTools, approvedPins, listedTools),
+    functionFlowRecord(d.policy, toolFlows, now),
     mcpToxicFlow(d.policy, toolFlows, now),
     contentRequest(d.policy, d.detectors, d.scanPool),
     dataCeiling(d.policy),
@@ -132,6 +134,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     mcpToolPins(d.policy, changedTools, approvedPins, listedTools),
     mcpToolDescriptions(d.policy, d.detectors),
     mcpFlowRecord(d.policy, toolFlows, now),
+    functionToxicFlow(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),
     contentResponse(d.policy, d.detectors, d.scanPool),
     dataFlowRecord(d.policy, d.dataFlow),

@@ -15,7 +15,7 @@ function labelsOf(policy: PolicyHolder, server: string, tool: string): readonly 
 }
 
 /** The run a flow belongs to: the agent's run id, else the agent itself (its MCP sessions are per server). */
-function flowKey(ctx: RequestContext): string | null {
+export function flowKey(ctx: RequestContext): string | null {
   const run = runOf(ctx.headers);
   if (run && !run.startsWith('mcp-session:')) return `run:${run}`;
   return ctx.principal ? `agent:${ctx.principal.agent}` : null;
