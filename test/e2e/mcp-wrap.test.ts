@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { shippedPolicy } from '../helpers/policy.js';
@@ -158,6 +158,52 @@ test.serial('server-everything: a secret in a tool result is cut before the clie
     return echo;
   }, { GITHUB_TOKEN: 'ghp_' + 'R8x2Lm4Qp7Vz1Nc5Hb9Kd3Tf6Wy0Js2Ga8Ue' });
   t.regex(JSON.stringify(echoed), /hello through the chain/);
+});
+
+test.serial("the server's own requests reach the client through the chain: sampling and elicitation answered, their answers back to the server", async (t) => {
+  const client = new Client({ name: 'notes-bot', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
+  const sampled: string[] = [];
+  const elicited: string[] = [];
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+    const first = req.params.messages[0]?.content;
+    sampled.push(first && 'text' in first ? String(first.text) : '');
+    return { role: 'assistant', content: { type: 'text', text: 'the sampled answer is four' }, model: 'client-model', stopReason: 'endTurn' };
+  });
+  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    elicited.push(req.params.message);
+    return { action: 'accept', content: { name: 'Dana Reyes', check: true, integer: 7 } };
+  });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp', 'wrap', '--server', 'everything', '--proxy', h.proxyUrl, '--', process.execPath, serverScript('server-everything'), 'stdio'],
+    env: { PATH: process.env.PATH ?? '', ALTRACE_KEY: key },
+    stderr: 'pipe',
+  });
+  let wrapLog = '';
+  transport.stderr?.on('data', (d: Buffer) => (wrapLog += d));
+  await client.connect(transport);
+  try {
+    const sampling = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'what is two plus two?', maxTokens: 10 } });
+    t.regex(JSON.stringify(sampling), /the sampled answer is four/, wrapLog);
+    t.deepEqual(sampled.map((x) => /two plus two/.test(x)), [true], 'the server asked the client once, with its prompt');
+    const elicitation = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    t.regex(JSON.stringify(elicitation), /Dana Reyes/, wrapLog);
+    t.is(elicited.length, 1);
+  } finally {
+    await client.close();
+  }
+  t.notRegex(wrapLog, /does not relay server requests/);
+  // The server's messages came through the agent's event stream, a governed request of this agent,
+  // recorded once the stream ended (the wrap went with its client).
+  let seen = '';
+  await eventually(async () => {
+    await h.control('GET', '/audit/checkpoint');
+    const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { decision?: Record<string, unknown> }[] };
+    // operation "stream": the GET of /mcp/everything; its fragments are the server's messages it carried (two requests at least).
+    const streams = records.filter((r) => r.decision?.upstream === 'mcp:everything' && r.decision.operation === 'stream' && Number(r.decision.fragments ?? 0) >= 2);
+    seen = JSON.stringify(records.filter((r) => r.decision?.upstream === 'mcp:everything').map((r) => [r.decision!.operation, r.decision!.stream, r.decision!.fragments]));
+    return streams.length > 0;
+  }, 5000, 'the event stream of the server\'s messages is a recorded decision').catch(() => t.fail(seen));
 });
 
 test.serial('server-filesystem: a file is read through the wrap; a file holding a cloud secret is not', async (t) => {

@@ -131,3 +131,57 @@ test('a relay is found only by its id, for its server, with the key that opened 
     await r.close();
   }
 });
+
+test('a GET answered with an event stream is taken chunk by chunk as the wrap sends it; a relay that closes ends it as a reset', async (t) => {
+  const r = await rig();
+  try {
+    const get = (cancel = new UpstreamCancel()) =>
+      callUpstream(r.relay.dispatcher, { origin: 'http://stdio-relay.altrace.invalid', path: '/', method: 'GET', headers: {}, body: null, streamTypes: /^text\/event-stream/, maxWholeBytes: 1 << 20 }, cancel);
+    const reply = get();
+    const sent = await r.next();
+    t.deepEqual(JSON.parse(sent.data), { seq: 1, method: 'GET', body: '' });
+    // The wrap's streaming answer: a body it keeps writing to.
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+    const posted = fetch(`${r.base}${RELAY_REPLY_PATH}${r.relay.id}/1`, { method: 'POST', headers: { 'content-type': 'text/event-stream' }, body, duplex: 'half' } as RequestInit);
+    feed.enqueue(new TextEncoder().encode('data: {"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage"}\n\n'));
+    const got = await reply;
+    t.is(got.kind, 'stream');
+    if (got.kind !== 'stream') return;
+    const chunks: string[] = [];
+    const ended = new Promise<string | null>((resolve) => {
+      got.body.on('data', (c: Buffer) => chunks.push(c.toString()));
+      got.body.on('end', () => resolve(null));
+      got.body.on('error', (err) => resolve(upstreamFailureReason(err)));
+    });
+    // Arrives while the wrap's request is still open: taken as it comes, not when the body ends.
+    for (let i = 0; i < 50 && chunks.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    t.regex(chunks.join(''), /sampling\/createMessage/);
+    feed.enqueue(new TextEncoder().encode('data: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n\n'));
+    for (let i = 0; i < 50 && !chunks.join('').includes('list_changed'); i++) await new Promise((res) => setTimeout(res, 10));
+    t.regex(chunks.join(''), /list_changed/);
+    r.relay.close();
+    t.is(await ended, 'ALT_UPSTREAM_RESET', 'the relay closed under it: a reset, as a server that went');
+    await posted.catch(() => null);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a streamed answer that ends is the end of the upstream stream, and the wrap\'s POST is answered then', async (t) => {
+  const r = await rig();
+  try {
+    const reply = callUpstream(r.relay.dispatcher, { origin: 'http://stdio-relay.altrace.invalid', path: '/', method: 'GET', headers: {}, body: null, streamTypes: /^text\/event-stream/, maxWholeBytes: 1 << 20 }, new UpstreamCancel());
+    await r.next();
+    const posted = await fetch(`${r.base}${RELAY_REPLY_PATH}${r.relay.id}/1`, { method: 'POST', headers: { 'content-type': 'text/event-stream' }, body: 'data: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n' });
+    t.is(posted.status, 204);
+    const got = await reply;
+    if (got.kind !== 'stream') return t.fail(got.kind);
+    let text = '';
+    for await (const c of got.body) text += c;
+    t.regex(text, /notifications\/progress/);
+    t.is((await fetch(`${r.base}${RELAY_REPLY_PATH}${r.relay.id}/1`, { method: 'POST', headers: { 'content-type': 'text/event-stream' }, body: 'data: {}\n\n' })).status, 404, 'answered already');
+  } finally {
+    await r.close();
+  }
+});

@@ -20,9 +20,10 @@ at /mcp/NAME over HTTP. The agent's config declares the server with transport: s
 
 In a client config, "command": "npx", "args": ["-y", "some-server"] becomes
 "command": "altrace", "args": ["mcp", "wrap", "--server", "some", "--", "npx", "-y", "some-server"]
-(altrace mcp scan --emit-config writes that). Server notifications other than list changes,
-progress and cancellation, and requests from the server (sampling, elicitation, roots), are not
-relayed: they would reach the client without passing the chain.
+(altrace mcp scan --emit-config writes that). The server's own requests (sampling, elicitation,
+roots) and notifications reach the client on the agent's event stream through the proxy, where the
+response stages see them; if the proxy refuses that stream, only list-changed, progress and
+cancellation notifications are passed, and the server's requests are answered with an error.
 
 Exit codes: the server's own; 1 when the proxy refuses or ends the relay (a kill); 2 usage error;
 127 when COMMAND cannot be started.

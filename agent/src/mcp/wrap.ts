@@ -3,6 +3,7 @@ import { formatPackage } from '../../../proxy/src/index.js';
 import { launchIdentity } from './launch.js';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { readSse } from './sse-lines.js';
 
 /**
@@ -15,9 +16,14 @@ import { readSse } from './sse-lines.js';
  *
  * so the server sees only what the chain let through, and the client only what the response
  * stages passed (tool pins, poisoning, output scanning, flows), as for an HTTP server.
- * Messages the server starts itself do not pass the chain: list-changed, progress (without
- * its free text) and cancellation notifications are passed on, other notifications dropped,
- * and the server's own requests (sampling, elicitation, roots) answered with an error.
+ * Messages the server starts itself (its requests — sampling, elicitation, roots — and its
+ * notifications) travel as an HTTP server's do, on the agent's event stream: the wrap opens
+ * `GET /mcp/{server}` through the chain, the proxy sends the GET down the relay, and the wrap
+ * answers it with a stream of the server's messages, which the response stages see message by
+ * message before the wrap hands them to the client. The client's answers to the server's
+ * requests go back like any of its messages. Should that stream be refused or end, the wrap
+ * falls back: list-changed, progress (without its free text) and cancellation notifications are
+ * passed on, other notifications dropped, and the server's requests answered with an error.
  */
 
 export interface WrapOptions {
@@ -52,6 +58,10 @@ const isRequest = (m: Message): boolean => typeof m.method === 'string' && (type
 const isResponse = (m: Message): boolean => m.method === undefined && ('result' in m || 'error' in m);
 const messagesOf = (value: unknown): Message[] => (Array.isArray(value) ? value : [value]).filter((m): m is Message => typeof m === 'object' && m !== null && !Array.isArray(m));
 const errorFor = (id: RpcId | null, code: number, message: string): Message => ({ jsonrpc: '2.0', id, error: { code, message } });
+/** The server's own messages held while the agent's event stream opens (a server may ask for roots at once). */
+const MAX_QUEUED = 256;
+/** The agent's event stream of the server's messages may stay quiet for as long as the server does. */
+const quietStreams = new Agent({ bodyTimeout: 0, headersTimeout: 30_000 });
 
 /** Runs one wrapped server until the client or the server goes; resolves to the exit code. */
 export async function runWrap(o: WrapOptions): Promise<number> {
@@ -82,6 +92,8 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   const server = new ServerSide(child, o);
   const write = (m: Message): void => void o.output.write(JSON.stringify(m) + '\n');
   server.onNotification = write;
+  const streamAbort = new AbortController();
+  void agentStream(endpoint, { ...auth, 'x-altrace-relay': relayId }, streamAbort.signal, write, o.log).finally(() => server.relayServerMessages(null));
 
   // The relay: what the chain let through, to the server; its answers, back to the proxy.
   let relayEnded: string | null = null;
@@ -138,6 +150,7 @@ export async function runWrap(o: WrapOptions): Promise<number> {
     }),
   ]);
   server.close();
+  streamAbort.abort();
   relayAbort.abort();
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   return code;
@@ -153,6 +166,7 @@ interface RelayRequest {
 async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, server: ServerSide): Promise<void> {
   let status = 202;
   let body = '';
+  if (r.method === 'GET') return streamServerMessages(o, relayId, r.seq, server);
   if (r.method !== 'POST') {
     status = 405;
     body = JSON.stringify(errorFor(null, METHOD_NOT_FOUND, `a stdio server is reached by POST only, not ${r.method}`));
@@ -168,6 +182,35 @@ async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, ser
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-altrace-relay-status': String(status) }, body }).catch((err: Error) => err);
   if (res instanceof Error) o.log(`altrace mcp wrap: could not hand the server's answer to the proxy: ${res.message}`);
   else await res.body?.cancel();
+}
+
+/** The relayed GET's answer: the server's own messages as an event stream, for as long as both run. */
+async function streamServerMessages(o: WrapOptions, relayId: string, seq: number, server: ServerSide): Promise<void> {
+  let feed: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+  const encoder = new TextEncoder();
+  server.relayServerMessages((m) => feed?.enqueue(encoder.encode(`data: ${JSON.stringify(m)}\n\n`)));
+  const url = `${o.proxyUrl.replace(/\/+$/, '')}/altrace/v1/mcp-relay/${relayId}/${seq}`;
+  // undici's own fetch: its dispatcher option is this package's Agent (node's global fetch bundles another undici).
+  const res = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'text/event-stream', 'x-altrace-relay-status': '200' }, body, duplex: 'half', dispatcher: quietStreams }).catch((err: Error) => err);
+  server.relayServerMessages(null);
+  if (res instanceof Error) o.log(`altrace mcp wrap: the stream of the server's own messages to the proxy ended: ${res.message}`);
+  else await res.body?.cancel();
+}
+
+/** The agent's event stream, through the chain: the server's own messages as the response stages let them pass, to the client. */
+async function agentStream(endpoint: string, headers: Record<string, string>, signal: AbortSignal, write: (m: Message) => void, log: (message: string) => void): Promise<void> {
+  try {
+    const res = await undiciFetch(endpoint, { headers: { ...headers, accept: 'text/event-stream' }, signal, dispatcher: quietStreams });
+    if (!res.ok || !res.body || !String(res.headers.get('content-type')).startsWith('text/event-stream')) {
+      log(`altrace mcp wrap: the proxy refused the server's own messages (${await refusalText(res as unknown as Response)}); its requests are answered with an error`);
+      return;
+    }
+    for await (const e of readSse(res.body as ReadableStream<Uint8Array>)) if (e.data !== '') for (const m of messagesOf(JSON.parse(e.data))) write(m);
+    if (!signal.aborted) log('altrace mcp wrap: the proxy ended the stream of the server\'s own messages; its requests are answered with an error from now on');
+  } catch (err) {
+    if (!signal.aborted) log(`altrace mcp wrap: the stream of the server's own messages failed: ${(err as Error).message}`);
+  }
 }
 
 /** Posts the client's message through the chain and writes what comes back to the client. */
@@ -210,6 +253,9 @@ class ServerSide {
   readonly #dropped = new Set<string>();
   onNotification: (m: Message) => void = () => {};
   #closed = false;
+  /** Where the server's own messages go: the governed stream once it is open; queued until then; null: the fallback. */
+  #toAgent: ((m: Message) => void) | 'opening' | null = 'opening';
+  #queued: Message[] = [];
 
   constructor(
     private readonly child: ChildProcess,
@@ -233,6 +279,15 @@ class ServerSide {
     return Promise.all(answers);
   }
 
+  /** The governed stream of the server's messages opened (each message to `send`), or is gone (null: the fallback from now on). */
+  relayServerMessages(send: ((m: Message) => void) | null): void {
+    if (send === null && this.#toAgent === null) return;
+    this.#toAgent = send;
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const m of queued) this.#serverMessage(m);
+  }
+
   close(): void {
     this.#closed = true;
     for (const { id, resolve } of this.#waiting.values()) resolve(errorFor(id, INTERNAL_ERROR, 'the MCP server exited before answering'));
@@ -253,17 +308,24 @@ class ServerSide {
         const waiting = this.#waiting.get(idKey(m.id));
         this.#waiting.delete(idKey(m.id));
         waiting?.resolve(m);
-      } else if (isRequest(m)) {
-        // Sampling, elicitation, roots: they would reach the model or the user without the chain.
-        this.child.stdin?.write(JSON.stringify(errorFor(m.id as RpcId, METHOD_NOT_FOUND, `altrace mcp wrap does not relay server requests (${String(m.method)})`)) + '\n');
-      } else if (typeof m.method === 'string' && PASSED_NOTIFICATIONS.has(m.method)) {
-        const params = m.params && typeof m.params === 'object' ? { ...(m.params as Message) } : undefined;
-        if (params && m.method === 'notifications/progress') delete params.message;
-        this.onNotification(params ? { ...m, params } : m);
-      } else if (typeof m.method === 'string' && !this.#dropped.has(m.method)) {
-        this.#dropped.add(m.method);
-        this.o.log(`altrace mcp wrap: the server's ${m.method} notifications are not passed on (they would not pass the chain)`);
-      }
+      } else this.#serverMessage(m);
+    }
+  }
+
+  /** A message the server started itself: on the governed stream, queued while it opens, else the fallback. */
+  #serverMessage(m: Message): void {
+    if (typeof this.#toAgent === 'function') return this.#toAgent(m);
+    if (this.#toAgent === 'opening' && this.#queued.length < MAX_QUEUED) return void this.#queued.push(m);
+    if (isRequest(m)) {
+      // Sampling, elicitation, roots: without the governed stream they would reach the model or the user without the chain.
+      this.child.stdin?.write(JSON.stringify(errorFor(m.id as RpcId, METHOD_NOT_FOUND, `altrace mcp wrap does not relay server requests (${String(m.method)}) without the proxy's stream of them`)) + '\n');
+    } else if (typeof m.method === 'string' && PASSED_NOTIFICATIONS.has(m.method)) {
+      const params = m.params && typeof m.params === 'object' ? { ...(m.params as Message) } : undefined;
+      if (params && m.method === 'notifications/progress') delete params.message;
+      this.onNotification(params ? { ...m, params } : m);
+    } else if (typeof m.method === 'string' && !this.#dropped.has(m.method)) {
+      this.#dropped.add(m.method);
+      this.o.log(`altrace mcp wrap: the server's ${m.method} notifications are not passed on (they would not pass the chain)`);
     }
   }
 }

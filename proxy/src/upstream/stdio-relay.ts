@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { formatSse } from '../stream/sse.js';
 import { readBody } from '../pipeline/body.js';
@@ -50,7 +51,9 @@ class RelayController {
   aborted = false;
   paused = false;
   reason: Error | null = null;
-  constructor(readonly onAbort: (err: Error) => void) {}
+  /** Set while an answer streams: the proxy's backpressure reaches the wrap's body. */
+  flow: { pause(): void; resume(): void } | null = null;
+  constructor(public onAbort: (err: Error) => void) {}
   abort(err: Error): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -59,9 +62,11 @@ class RelayController {
   }
   pause(): void {
     this.paused = true;
+    this.flow?.pause();
   }
   resume(): void {
     this.paused = false;
+    this.flow?.resume();
   }
 }
 
@@ -69,6 +74,8 @@ class RelayController {
 export class StdioRelay {
   readonly id = randomBytes(16).toString('hex');
   readonly #pending = new Map<number, Pending>();
+  /** Answers still streaming (the server's own messages, for the agent's GET): ended when the relay closes. */
+  readonly #streams = new Set<Readable>();
   readonly #heartbeat: NodeJS.Timeout;
   #seq = 0;
   #closed = false;
@@ -127,6 +134,51 @@ export class StdioRelay {
     return true;
   }
 
+  /**
+   * The wrap's answer to `seq` as an event stream, taken chunk by chunk as it comes: the server's
+   * own messages (requests such as sampling and elicitation, notifications) for the agent's GET
+   * of `/mcp/{server}`, which the response stages see as they see an HTTP server's event stream.
+   * `ended` runs once it is over, however it ends. False when nothing waits for `seq`.
+   */
+  answerStream(seq: number, status: number, headers: IncomingHttpHeaders, body: Readable, ended: () => void): boolean {
+    const p = this.#pending.get(seq);
+    if (!p) return false;
+    this.#settle(seq);
+    const { handler, controller } = p;
+    let over = false;
+    const finish = (err: Error | null): void => {
+      if (over) return;
+      over = true;
+      this.#streams.delete(body);
+      controller.flow = null;
+      if (!controller.aborted) {
+        if (err) handler.onResponseError?.(controller as never, err);
+        else handler.onResponseEnd?.(controller as never, {});
+      }
+      // Ended early (an abort, a broken stream): the wrap's POST is not read further. (After a
+      // normal end the request stays whole: its connection answers it.)
+      if (err || controller.aborted) body.destroy();
+      ended();
+    };
+    const abort = controller.onAbort;
+    // The proxy gave up on it (the agent went, a kill): the wrap's body is not read further.
+    controller.onAbort = (err) => {
+      abort(err);
+      finish(null);
+    };
+    controller.flow = { pause: () => body.pause(), resume: () => body.resume() };
+    this.#streams.add(body);
+    handler.onResponseStart?.(controller as never, status, headers, '');
+    body.on('data', (chunk: Buffer) => {
+      if (!controller.aborted) handler.onResponseData?.(controller as never, chunk);
+    });
+    body.once('end', () => finish(null));
+    body.once('error', (err) => finish(new RelayClosed(`the stream of MCP server ${this.server}'s messages broke: ${err.message}`)));
+    body.once('close', () => finish(over ? null : new RelayClosed(`the stream of MCP server ${this.server}'s messages ended before its end`)));
+    if (controller.paused) body.pause();
+    return true;
+  }
+
   /** The wrap's answer to `seq` could not be taken (too large): that request fails. */
   refuse(seq: number, err: Error): void {
     this.#fail(seq, err);
@@ -138,6 +190,7 @@ export class StdioRelay {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     for (const seq of [...this.#pending.keys()]) this.#fail(seq, new RelayClosed(`the relay of MCP server ${this.server} (altrace mcp wrap) closed before the server answered`));
+    for (const body of [...this.#streams]) body.destroy(new RelayClosed(`the relay of MCP server ${this.server} (altrace mcp wrap) closed`));
     if (!this.res.writableEnded) this.res.end();
     this.onClose(this);
   }
@@ -196,6 +249,15 @@ export class StdioRelays {
       return;
     }
     const relay = this.#open.get(id);
+    const contentType = req.headers['content-type'];
+    if (typeof contentType === 'string' && contentType.startsWith('text/event-stream')) {
+      // The server's own messages, as long as the wrap runs: answered once they end.
+      const streaming = relay?.answerStream(seq, status, { 'content-type': contentType }, req, () => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(204).end();
+      });
+      if (!streaming) res.writeHead(404).end();
+      return;
+    }
     const declared = Number(req.headers['content-length']);
     let body: Buffer;
     try {
@@ -210,7 +272,6 @@ export class StdioRelays {
       res.destroy();
       return;
     }
-    const contentType = req.headers['content-type'];
     const answered = relay?.answer(seq, status, contentType ? { 'content-type': contentType } : {}, body) ?? false;
     res.writeHead(answered ? 204 : 404).end();
   }
