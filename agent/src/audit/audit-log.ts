@@ -1,8 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import { AltraceError } from '../errors.js';
-import type { FromWriter, ToWriter, WriterConfig } from './messages.js';
 import { EventBatch } from './event-batch.js';
 import type { AuditEvent } from './records.js';
+import { AuditWriter, type WriterConfig } from './writer.js';
 
 const BATCH_MS = 20;
 
@@ -14,39 +13,34 @@ export class AuditLogError extends AltraceError {
 }
 
 /**
- * The agent's side of the audit log. Decisions are batched and posted to the writer
- * thread without waiting (appending never blocks the request path); control actions are
- * appended durably, and the call that made them is acknowledged only after the fsync.
+ * The agent's side of the audit log. Decisions are batched and handed to the writer without
+ * waiting (appending never blocks the request path); control actions are appended durably, and
+ * the call that made them is acknowledged only after the fsync.
  */
 export class AuditLog {
-  readonly #worker: Worker;
+  readonly #writer: AuditWriter;
   /** Encoded at once: a pending batch is bytes off the V8 heap, not objects that outlive a scavenge or two. */
   readonly #pending = new EventBatch();
   #timer: NodeJS.Timeout | null = null;
-  #nextId = 1;
-  readonly #waiting = new Map<number, { resolve: (m: FromWriter) => void; reject: (e: Error) => void }>();
-  #verifierKey = '';
-  #failure: ((message: string) => void) | null = null;
+  readonly #verifierKey: string;
+  readonly #failure: (message: string) => void;
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
+  private constructor(writer: AuditWriter, verifierKey: string, onFailure: (message: string) => void) {
+    this.#writer = writer;
+    this.#verifierKey = verifierKey;
+    this.#failure = onFailure;
   }
 
   static async open(config: WriterConfig, onFailure: (message: string) => void): Promise<AuditLog> {
-    // A small young generation: the writer's objects live for one batch (RSS budget, docs/benchmarks.md).
-    const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: config, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    const log = new AuditLog(worker);
-    log.#failure = onFailure;
-    const ready = await new Promise<FromWriter & { type: 'ready' }>((resolve, reject) => {
-      // The writer's error crosses a thread: re-made here as one of ours, with a stable code.
-      worker.once('error', (err) => reject(new AuditLogError(err.message)));
-      worker.once('message', (m: FromWriter) => (m.type === 'ready' ? resolve(m) : reject(new Error(m.type === 'failed' ? m.message : 'audit writer did not start'))));
-    });
-    log.#verifierKey = ready.verifierKey;
-    worker.on('message', (m: FromWriter) => log.#onMessage(m));
-    worker.on('error', (err) => onFailure(err.message));
-    if (ready.repairedBytes > 0) onFailure(`audit log ended in a torn record (${ready.repairedBytes} bytes); cut at the last whole record`);
-    return log;
+    let opened;
+    try {
+      opened = AuditWriter.open(config, onFailure);
+    } catch (err) {
+      // Made one of ours, with a stable code: the agent does not start on a log it cannot read.
+      throw new AuditLogError((err as Error).message);
+    }
+    if (opened.opened.repairedBytes > 0) onFailure(`audit log ended in a torn record (${opened.opened.repairedBytes} bytes); cut at the last whole record`);
+    return new AuditLog(opened.writer, opened.opened.verifierKey, onFailure);
   }
 
   get verifierKey(): string {
@@ -62,21 +56,28 @@ export class AuditLog {
   /** Appends after everything queued, and resolves once it is on disk. */
   async appendDurable(event: AuditEvent): Promise<void> {
     this.#pending.add(event);
-    const packed = this.#take();
-    await this.#request((id) => ({ type: 'durable', id, events: packed }), [packed]);
+    try {
+      await this.#writer.durable(this.#take());
+    } catch (err) {
+      this.#failure((err as Error).message);
+      throw new Error(`audit log: ${(err as Error).message}`);
+    }
   }
 
   /** Forces a signed checkpoint now; null when nothing was appended since the last one. */
   async checkpoint(): Promise<string | null> {
     this.#flush();
-    const m = await this.#request((id) => ({ type: 'checkpoint', id }));
-    return m.type === 'checkpointed' ? m.note : null;
+    try {
+      return await this.#writer.checkpoint();
+    } catch (err) {
+      this.#failure((err as Error).message);
+      throw new Error(`audit log: ${(err as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {
     this.#flush();
-    await this.#request((id) => ({ type: 'close', id }));
-    await this.#worker.terminate();
+    await this.#writer.close();
   }
 
   /** Everything queued, packed for the writer (records.ts unpackEvents). */
@@ -88,25 +89,6 @@ export class AuditLog {
 
   #flush(): void {
     if (this.#pending.count === 0) return;
-    const packed = this.#take();
-    this.#worker.postMessage({ type: 'append', events: packed } satisfies ToWriter, [packed]);
-  }
-
-  #request(make: (id: number) => ToWriter, transfer: ArrayBuffer[] = []): Promise<FromWriter> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage(make(id), transfer);
-    });
-  }
-
-  #onMessage(m: FromWriter): void {
-    if (m.type === 'ready') return;
-    const waiter = this.#waiting.get(m.id ?? -1);
-    if (m.type === 'failed') {
-      this.#failure?.(m.message);
-      if (waiter) waiter.reject(new Error(`audit log: ${m.message}`));
-    } else if (waiter) waiter.resolve(m);
-    if (m.id !== null) this.#waiting.delete(m.id);
+    this.#writer.append(this.#take()).catch((err: Error) => this.#failure(err.message));
   }
 }

@@ -1,4 +1,4 @@
-// Audit events encoded straight into the batch that goes to the writer thread. The encoding is
+// Audit events encoded straight into the batch that goes to the writer. The encoding is
 // the one protobufjs makes for records.ts: same fields, same order, same bytes (proto3 scalars
 // at their default left out, repeated elements never), held together by a property test. It is
 // written by hand because protobufjs builds an object per field and a buffer per event, and

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { packageRoot } from '../paths.js';
 import { AltraceError } from '../errors.js';
-// The file alone, not proxy/'s index: the writer thread loads this module too.
+// The file alone, not proxy/'s index: a small import for what every audit module needs.
 import { bounded } from '../../../proxy/src/core/bounded.js';
 
 export interface PrincipalFields {
