@@ -104,3 +104,35 @@ test('a registry that does not answer in time refuses, without waiting longer', 
   t.regex(r.detail, /provenance could not be read/);
   t.true(Date.now() - t0 < 5_000, 'bounded by timeout_ms, not by the test');
 });
+
+test('a registry that streams more than an attestations document is cut off, however it declares its length', async (t) => {
+  const sigstore = await SigstoreInstance.start();
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-provenance-big-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'root.json'), JSON.stringify(sigstore.trustedRoot()));
+  let sent = 0;
+  const flood = createServer((_req, res) => {
+    // Chunked, no content-length: 64 KiB at a time until the client stops reading.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const more = (): void => {
+      while (sent < 64 * 2 ** 20 && !res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    res.on('close', () => (sent = Infinity));
+    more();
+  });
+  flood.listen(0, '127.0.0.1');
+  await once(flood, 'listening');
+  t.teardown(() => {
+    flood.closeAllConnections();
+    flood.close();
+  });
+  const gate = provenanceGate({ fetch: true, trusted_root_file: join(dir, 'root.json'), timeout_ms: 5000 }, logger);
+  const r = await gate(launched, REPO, `http://127.0.0.1:${(flood.address() as AddressInfo).port}`);
+  t.false(r.ok);
+  t.regex(r.detail, /provenance could not be read: .* more than 4194304 bytes/);
+});

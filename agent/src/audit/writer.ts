@@ -38,6 +38,7 @@ export class AuditWriter {
   /** The operations asked for, in order: each starts when the one before it has finished. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   private constructor(
     private readonly config: WriterConfig,
@@ -118,15 +119,19 @@ export class AuditWriter {
     return this.#then(() => this.#checkpoint());
   }
 
-  /** A last checkpoint, then the files closed. */
+  /** A last checkpoint, then the files closed (closed even when that checkpoint fails); closing again does nothing. */
   close(): Promise<void> {
     clearInterval(this.#timer);
-    return this.#then(async () => {
-      if (this.#closed) return;
-      await this.#checkpoint();
-      this.#closed = true;
-      await Promise.all([closeAsync(this.#recordsFd), closeAsync(this.#checkpointsFd)]);
+    if (this.#closing) return this.#closing;
+    this.#closing = this.#then(async () => {
+      try {
+        await this.#checkpoint();
+      } finally {
+        this.#closed = true;
+        await Promise.all([closeAsync(this.#recordsFd), closeAsync(this.#checkpointsFd)]);
+      }
     });
+    return this.#closing;
   }
 
   /** The next operation, after the ones before it (a failed one does not stop those after it). */

@@ -24,6 +24,8 @@ In a client config, "command": "npx", "args": ["-y", "some-server"] becomes
 roots) and notifications reach the client on the agent's event stream through the proxy, where the
 response stages see them; if the proxy refuses that stream, only list-changed, progress and
 cancellation notifications are passed, and the server's requests are answered with an error.
+Each stream of them ends after ALTRACE_WRAP_STREAM_ROTATE_MS (default 60000) and the next one opens,
+under the proxy's listen.request_timeout_ms.
 
 Exit codes: the server's own; 1 when the proxy refuses or ends the relay (a kill); 2 usage error;
 127 when COMMAND cannot be started.

@@ -45,12 +45,18 @@ export function provenanceGate(settings: Config['mcp']['provenance'], logger: Lo
       await res.body.dump();
       throw new Error(`${url} answered ${res.statusCode}`);
     }
-    const length = Number(res.headers['content-length'] ?? 0);
-    if (length > MAX_DOCUMENT_BYTES) {
-      await res.body.dump();
-      throw new Error(`${url} answered ${length} bytes, more than an attestations document`);
+    // Counted as it comes (a chunked answer declares no length): a registry cannot make the agent buffer more.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of res.body) {
+      length += (chunk as Buffer).length;
+      if (length > MAX_DOCUMENT_BYTES) {
+        res.body.destroy();
+        throw new Error(`${url} answered more than ${MAX_DOCUMENT_BYTES} bytes, more than an attestations document`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    return JSON.parse(await res.body.text());
+    return JSON.parse(Buffer.concat(chunks, length).toString('utf8'));
   }
 
   async function check(identifier: string, version: string, repository: string, registryBaseUrl: string | null): Promise<ProvenanceAnswer> {

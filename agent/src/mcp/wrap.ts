@@ -62,6 +62,16 @@ const errorFor = (id: RpcId | null, code: number, message: string): Message => (
 const MAX_QUEUED = 256;
 /** The agent's event stream of the server's messages may stay quiet for as long as the server does. */
 const quietStreams = new Agent({ bodyTimeout: 0, headersTimeout: 30_000 });
+/**
+ * How long one stream of the server's messages runs before the wrap ends it and the next one
+ * opens: a request body that never ends meets the proxy's request timeout (listen.request_timeout_ms,
+ * 300 s by default). Messages in between are held, as while the first one opens.
+ */
+export const ROTATE_MS = Number(process.env.ALTRACE_WRAP_STREAM_ROTATE_MS ?? 60_000);
+/** Bytes of the server's messages buffered toward the proxy before more are refused (the proxy reads with backpressure). */
+const MAX_BUFFERED_BYTES = 4 * 2 ** 20;
+/** Streams that failed in a row before the wrap stops opening them (then: the fallback). */
+const MAX_STREAM_FAILURES = 5;
 
 /** Runs one wrapped server until the client or the server goes; resolves to the exit code. */
 export async function runWrap(o: WrapOptions): Promise<number> {
@@ -93,7 +103,7 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   const write = (m: Message): void => void o.output.write(JSON.stringify(m) + '\n');
   server.onNotification = write;
   const streamAbort = new AbortController();
-  void agentStream(endpoint, { ...auth, 'x-altrace-relay': relayId }, streamAbort.signal, write, o.log).finally(() => server.relayServerMessages(null));
+  void agentStreams(endpoint, { ...auth, 'x-altrace-relay': relayId }, streamAbort.signal, write, o.log).finally(() => server.relayServerMessages(null));
 
   // The relay: what the chain let through, to the server; its answers, back to the proxy.
   let relayEnded: string | null = null;
@@ -122,6 +132,8 @@ export async function runWrap(o: WrapOptions): Promise<number> {
         write(errorFor(null, PARSE_ERROR, 'altrace mcp wrap: a line from the client is not JSON'));
         continue;
       }
+      // The client's answers to the server's own requests: those are not failed if a stream ends early.
+      for (const m of messagesOf(parsed)) if (isResponse(m) && (typeof m.id === 'string' || typeof m.id === 'number')) server.answered(m.id);
       const sending = sendThrough(endpoint, { ...auth, 'x-altrace-relay': relayId }, line, messagesOf(parsed), write);
       // Notifications and responses keep their order (initialized before the next request);
       // requests run side by side, as over HTTP.
@@ -184,32 +196,75 @@ async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, ser
   else await res.body?.cancel();
 }
 
-/** The relayed GET's answer: the server's own messages as an event stream, for as long as both run. */
+/**
+ * The relayed GET's answer: the server's own messages as an event stream, until ROTATE_MS have
+ * passed (then it ends, and the agent's next GET brings the next one). A stream that ends any
+ * other way (a response stage cut it, the relay closed) may have lost messages on the way: the
+ * server's requests on it that the client has not answered are answered with an error, so the
+ * server does not wait for ever.
+ */
 async function streamServerMessages(o: WrapOptions, relayId: string, seq: number, server: ServerSide): Promise<void> {
-  let feed: ReadableStreamDefaultController<Uint8Array> | null = null;
-  const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
   const encoder = new TextEncoder();
-  server.relayServerMessages((m) => feed?.enqueue(encoder.encode(`data: ${JSON.stringify(m)}\n\n`)));
+  let rotated = false;
+  server.relayServerMessages((m) => {
+    if ((feed.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return false;
+    feed.enqueue(encoder.encode(`data: ${JSON.stringify(m)}\n\n`));
+    return true;
+  });
+  const rotation = setTimeout(() => {
+    rotated = true;
+    server.relayServerMessages('opening');
+    feed.close();
+  }, ROTATE_MS);
+  rotation.unref();
   const url = `${o.proxyUrl.replace(/\/+$/, '')}/altrace/v1/mcp-relay/${relayId}/${seq}`;
   // undici's own fetch: its dispatcher option is this package's Agent (node's global fetch bundles another undici).
   const res = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'text/event-stream', 'x-altrace-relay-status': '200' }, body, duplex: 'half', dispatcher: quietStreams }).catch((err: Error) => err);
-  server.relayServerMessages(null);
+  clearTimeout(rotation);
+  if (!rotated) {
+    server.relayServerMessages('opening');
+    server.failUnanswered('the stream of the server\'s messages to the client ended before this request reached it (altrace mcp wrap)');
+    try {
+      feed.close();
+    } catch {
+      // Already errored or closed with the request.
+    }
+  }
   if (res instanceof Error) o.log(`altrace mcp wrap: the stream of the server's own messages to the proxy ended: ${res.message}`);
   else await res.body?.cancel();
 }
 
-/** The agent's event stream, through the chain: the server's own messages as the response stages let them pass, to the client. */
-async function agentStream(endpoint: string, headers: Record<string, string>, signal: AbortSignal, write: (m: Message) => void, log: (message: string) => void): Promise<void> {
-  try {
-    const res = await undiciFetch(endpoint, { headers: { ...headers, accept: 'text/event-stream' }, signal, dispatcher: quietStreams });
-    if (!res.ok || !res.body || !String(res.headers.get('content-type')).startsWith('text/event-stream')) {
-      log(`altrace mcp wrap: the proxy refused the server's own messages (${await refusalText(res as unknown as Response)}); its requests are answered with an error`);
+/**
+ * The agent's event streams, through the chain, one after another while the wrap runs: the
+ * server's own messages as the response stages let them pass, to the client. Resolves when the
+ * wrap stops, or after MAX_STREAM_FAILURES streams in a row were refused or failed.
+ */
+async function agentStreams(endpoint: string, headers: Record<string, string>, signal: AbortSignal, write: (m: Message) => void, log: (message: string) => void): Promise<void> {
+  let failures = 0;
+  while (!signal.aborted) {
+    const began = Date.now();
+    const outcome = await agentStream(endpoint, headers, signal, write);
+    if (signal.aborted) return;
+    // A stream that ran its course (a rotation) is no failure; one refused or cut at once is.
+    failures = outcome === 'ended' && Date.now() - began >= 1_000 ? 0 : failures + 1;
+    if (failures >= MAX_STREAM_FAILURES) {
+      log(`altrace mcp wrap: the stream of the server's own messages ${outcome === 'ended' ? 'kept ending' : outcome}; its requests are answered with an error from now on`);
       return;
     }
+    if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** failures)));
+  }
+}
+
+async function agentStream(endpoint: string, headers: Record<string, string>, signal: AbortSignal, write: (m: Message) => void): Promise<string> {
+  try {
+    const res = await undiciFetch(endpoint, { headers: { ...headers, accept: 'text/event-stream' }, signal, dispatcher: quietStreams });
+    if (!res.ok || !res.body || !String(res.headers.get('content-type')).startsWith('text/event-stream')) return `was refused (${await refusalText(res as unknown as Response)})`;
     for await (const e of readSse(res.body as ReadableStream<Uint8Array>)) if (e.data !== '') for (const m of messagesOf(JSON.parse(e.data))) write(m);
-    if (!signal.aborted) log('altrace mcp wrap: the proxy ended the stream of the server\'s own messages; its requests are answered with an error from now on');
+    return 'ended';
   } catch (err) {
-    if (!signal.aborted) log(`altrace mcp wrap: the stream of the server's own messages failed: ${(err as Error).message}`);
+    return `failed (${(err as Error).message})`;
   }
 }
 
@@ -253,9 +308,11 @@ class ServerSide {
   readonly #dropped = new Set<string>();
   onNotification: (m: Message) => void = () => {};
   #closed = false;
-  /** Where the server's own messages go: the governed stream once it is open; queued until then; null: the fallback. */
-  #toAgent: ((m: Message) => void) | 'opening' | null = 'opening';
+  /** Where the server's own messages go: the governed stream while one is open (false: it is full); queued while one opens; null: the fallback. */
+  #toAgent: ((m: Message) => boolean) | 'opening' | null = 'opening';
   #queued: Message[] = [];
+  /** The server's requests sent on a stream that the client has not answered yet. */
+  readonly #unanswered = new Map<string, RpcId>();
 
   constructor(
     private readonly child: ChildProcess,
@@ -279,13 +336,25 @@ class ServerSide {
     return Promise.all(answers);
   }
 
-  /** The governed stream of the server's messages opened (each message to `send`), or is gone (null: the fallback from now on). */
-  relayServerMessages(send: ((m: Message) => void) | null): void {
-    if (send === null && this.#toAgent === null) return;
+  /** A stream of the server's messages opened (each message to `send`), is opening again ('opening'), or is gone for good (null: the fallback). */
+  relayServerMessages(send: ((m: Message) => boolean) | 'opening' | null): void {
+    if (send === this.#toAgent) return;
     this.#toAgent = send;
+    if (send === 'opening') return;
     const queued = this.#queued;
     this.#queued = [];
     for (const m of queued) this.#serverMessage(m);
+  }
+
+  /** The client answered one of the server's requests. */
+  answered(id: RpcId): void {
+    this.#unanswered.delete(idKey(id));
+  }
+
+  /** A stream ended early: the server's requests it carried that the client has not answered are answered with an error. */
+  failUnanswered(why: string): void {
+    for (const id of this.#unanswered.values()) this.child.stdin?.write(JSON.stringify(errorFor(id, INTERNAL_ERROR, why)) + '\n');
+    this.#unanswered.clear();
   }
 
   close(): void {
@@ -314,7 +383,10 @@ class ServerSide {
 
   /** A message the server started itself: on the governed stream, queued while it opens, else the fallback. */
   #serverMessage(m: Message): void {
-    if (typeof this.#toAgent === 'function') return this.#toAgent(m);
+    if (typeof this.#toAgent === 'function' && this.#toAgent(m)) {
+      if (isRequest(m)) this.#unanswered.set(idKey(m.id as RpcId), m.id as RpcId);
+      return;
+    }
     if (this.#toAgent === 'opening' && this.#queued.length < MAX_QUEUED) return void this.#queued.push(m);
     if (isRequest(m)) {
       // Sampling, elicitation, roots: without the governed stream they would reach the model or the user without the chain.

@@ -184,12 +184,17 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
         },
       );
     };
+    /**
+     * Runs `f` once no batch waits: 'end', 'error' and 'close' may come while one does (on a stage,
+     * on the agent's socket), and what follows it (the final batch after 'end') may wait in turn.
+     * A batch already received is delivered (or cut) before the stream ends, as it arrived.
+     */
+    const whenIdle = (f: () => void): void => (waiting ? void waiting.then(() => whenIdle(f)) : f());
     body.on('data', onData);
-    // 'end' may come while the last batch still waits on a stage: it goes after it.
-    body.once('end', () => (waiting ? void waiting.then(onEnd) : onEnd()));
-    body.once('error', fail);
+    body.once('end', () => whenIdle(onEnd));
+    body.once('error', (err) => whenIdle(() => fail(err)));
     // Destroyed without an end or an error (a cut, a kill): nothing more will come.
-    body.once('close', () => (waiting ? void waiting.then(finish) : finish()));
+    body.once('close', () => whenIdle(finish));
   });
 }
 
