@@ -470,7 +470,7 @@ export class GovernedProxy {
         if (body) fragment.body = body;
         const inspected = inspection.inspect([fragment]);
         const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
-        inspection.close();
+        inspection.close(finding === null && !x.killedBy);
         if (finding) {
           x.responseVerdict = finding.verdict;
           return this.#block(x, finding.verdict);

@@ -212,7 +212,8 @@ export class ResponseInspection {
     return earliest;
   }
 
-  close(): void {
-    for (const { inspector } of this.#inspectors) inspector.close();
+  /** Every stage's inspector is closed, told whether the response reached the agent whole and uncut. */
+  close(delivered = false): void {
+    for (const { inspector } of this.#inspectors) inspector.close(delivered);
   }
 }

@@ -47,7 +47,8 @@ export interface FragmentInspector {
   readonly unbounded?: boolean;
   /** The response ended: decide on whatever is still held. */
   finish?(): FragmentFinding | null;
-  close(): void;
+  /** The response is over; `delivered`: it reached the agent whole and uncut (false: cut, refused, or ended early). */
+  close(delivered?: boolean): void;
 }
 
 /** Decides on every fragment of the response. Returns null when it has nothing to inspect. */

@@ -126,7 +126,7 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      inspection?.close();
+      inspection?.close(x.completed && !x.responseVerdict);
       body.off('data', onData);
       // A consumer that stops reading ends the upstream call too (call.ts): as for-await's return did.
       if (!body.destroyed) body.destroy();

@@ -44,6 +44,8 @@ export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approve
       // Every server's list is held against the others' pins and the others' lists to the same agent (shadowing); its own pins, where it has them.
       if (server === undefined) return null;
       const agent = request.principal?.agent ?? null;
+      // The names of the lists this answer carries, recorded once it reached the agent uncut.
+      let passed: string[] | null = null;
       return {
         inspect(fragments) {
           for (let i = 0; i < fragments.length; i++) {
@@ -51,13 +53,16 @@ export function mcpToolPins(policy: PolicyHolder, changed: ChangedTools, approve
               if (!outcome.tools) continue;
               const verdict = judge(request, server, registry, changed, approved, outcome, (name) => shadowedBy(registry, server, name) ?? (agent === null ? null : lookalike(agent, server, name)));
               if (verdict) return { index: i, verdict } satisfies FragmentFinding;
-              // What the agent's model now reads from this server: later lists of other servers are held against it.
-              if (agent !== null) listed.record(agent, server, outcome.tools.flatMap((t) => (isRecord(t) && typeof t.name === 'string' ? [t.name] : [])));
+              passed = outcome.tools.flatMap((t) => (isRecord(t) && typeof t.name === 'string' ? [t.name] : []));
             }
           }
           return null;
         },
-        close() {},
+        close(delivered) {
+          // What the agent's model now reads from this server: later lists of other servers are held
+          // against it. A list another stage refused (or a cut answer) never reached the model.
+          if (delivered && passed !== null && agent !== null) listed.record(agent, server, passed);
+        },
       };
     },
   };
