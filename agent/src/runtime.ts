@@ -61,7 +61,6 @@ import { loadBundle } from './policy/bundle.js';
 import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
-import type * as PodLookups from './kube/pod-cache.js';
 import type { PodCache } from './kube/pod-cache.js';
 import { controlTlsFor } from './control/tls-setup.js';
 import { startSiem } from './siem/index.js';
@@ -382,7 +381,6 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let ready = false;
   let node: NodeEnforcement | NftEnforcement | null = null;
   let pods: PodCache | null = null;
-  let podsBy: { address: typeof PodLookups.podByAddress; workload: typeof PodLookups.podLookup } | null = null;
   let peerPod: (address: string) => WorkloadRef | null = () => null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
   const controlStore = followed?.store ?? store;
@@ -403,8 +401,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       const nodeName = config.kubernetes.node_name ?? process.env.NODE_NAME ?? config.fleet.node_name ?? hostname();
       // Loaded only where Kubernetes is on: the client library is ~30 MB of heap a single node never uses.
       const { kubeConfigFor } = await import('./kube/kube-config.js');
-      const { PodCache, podByAddress, podLookup } = await import('./kube/pod-cache.js');
-      podsBy = { address: podByAddress, workload: podLookup };
+      const { PodCache, podByAddress } = await import('./kube/pod-cache.js');
       pods = new PodCache({ kubeConfig: kubeConfigFor(config.kubernetes), nodeName, logger, inactivityMs: config.kubernetes.watch_inactivity_s * 1000, onChange: (p, change) => {
         if (node instanceof NftEnforcement) node.podEnforcement(p.uid, change === 'set' ? p : null);
         if (!(node instanceof NodeEnforcement)) return;
@@ -422,6 +419,8 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     // cilium: Cilium's policies (emitted by the control plane) keep pods off AI destinations; nothing in this node's kernel.
     if (config.node.enforcement === 'bpf' || config.node.enforcement === 'nftables') {
       const podCache = pods;
+      // Loaded already with the pod watch (the import is cached): the lookups the enforcement uses.
+      const podLookups = podCache ? await import('./kube/pod-cache.js') : null;
       const options = {
         config: config.node,
         upstreams,
@@ -432,7 +431,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
           void audit?.control({ name: 'node-discovery', team: null }, `DISCOVER shadow-agent ${w.comm || w.address} pid ${w.pid} → ${[...w.providers].join(',') || 'unknown'}`, w.id, 200, null, false).catch(() => {});
         },
         stateDir: config.state_dir,
-        ...(podCache && podsBy ? { podOf: podsBy.workload(podCache), podByAddress: podsBy.address(podCache), kubernetes: podCache } : {}),
+        ...(podCache && podLookups ? { podOf: podLookups.podLookup(podCache), podByAddress: podLookups.podByAddress(podCache), kubernetes: podCache } : {}),
         ...(podCache && config.kubernetes.enforce === 'labeled' ? { optIn: { pods: () => podCache.pods() } } : {}),
         onBypassAttempt: (verdict: BypassReport['verdict'], w: SeenWorkload | null) => metrics.bypassAttempts.inc({ verdict, agent: w?.agent ?? w?.id ?? 'unknown' }),
         onBypass: (r: BypassReport) => {

@@ -6,7 +6,7 @@
 // what did not, for a minute, so a fixed registry or cache is seen without a restart.
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { Logger, ProvenanceAnswer, ProvenanceGate } from '../../../proxy/src/index.js';
+import { readBody, type Logger, type ProvenanceAnswer, type ProvenanceGate } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 
@@ -46,17 +46,13 @@ export function provenanceGate(settings: Config['mcp']['provenance'], logger: Lo
       throw new Error(`${url} answered ${res.statusCode}`);
     }
     // Counted as it comes (a chunked answer declares no length): a registry cannot make the agent buffer more.
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of res.body) {
-      length += (chunk as Buffer).length;
-      if (length > MAX_DOCUMENT_BYTES) {
-        res.body.destroy();
-        throw new Error(`${url} answered more than ${MAX_DOCUMENT_BYTES} bytes, more than an attestations document`);
-      }
-      chunks.push(chunk as Buffer);
+    const declared = Number(res.headers['content-length']);
+    const read = await readBody(res.body, MAX_DOCUMENT_BYTES, Number.isFinite(declared) ? declared : null);
+    if (read.tooLarge) {
+      res.body.destroy();
+      throw new Error(`${url} answered more than ${MAX_DOCUMENT_BYTES} bytes, more than an attestations document`);
     }
-    return JSON.parse(Buffer.concat(chunks, length).toString('utf8'));
+    return JSON.parse(Buffer.from(read.bytes).toString('utf8'));
   }
 
   async function check(identifier: string, version: string, repository: string, registryBaseUrl: string | null): Promise<ProvenanceAnswer> {

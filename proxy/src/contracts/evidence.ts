@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { CallView } from '../core/call-view.js';
+import { returnedToolCalls, type CallView } from '../core/call-view.js';
 import type { EvidenceRule } from './compile.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH_CEILING } from '../core/json-depth.js';
 
@@ -57,24 +57,11 @@ export function evidenceOf(tool: string, args: unknown, paths: readonly string[]
   return { tool, bound };
 }
 
-/**
- * The tools that have returned in this request's history: each successful tool result paired
- * with the call it answers (by call id; by name where the provider gives no id, as Gemini may).
- * Only prerequisite tools (keys of `paths`) are kept.
- */
+/** The prerequisite tools (keys of `paths`) that have returned in this request's history. */
 export function evidenceFromHistory(call: CallView, paths: ReadonlyMap<string, readonly string[]>): Evidence[] {
-  if (paths.size === 0 || call.toolResults.length === 0) return [];
-  const byId = new Map<string, { name: string; arguments: unknown }>();
-  const lastByName = new Map<string, { name: string; arguments: unknown }>();
-  for (const c of call.toolCalls) {
-    if (c.id) byId.set(c.id, c);
-    lastByName.set(c.name, c);
-  }
+  if (paths.size === 0) return [];
   const out: Evidence[] = [];
-  for (const r of call.toolResults) {
-    if (r.error) continue;
-    const c = (r.id ? byId.get(r.id) : undefined) ?? (r.name ? lastByName.get(r.name) : undefined);
-    if (!c) continue;
+  for (const { call: c } of returnedToolCalls(call)) {
     const want = paths.get(c.name);
     if (want) out.push(evidenceOf(c.name, c.arguments, want));
   }

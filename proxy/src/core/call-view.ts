@@ -93,3 +93,24 @@ export function gatherTools(call: CallView): CallView {
   }
   return call;
 }
+
+/**
+ * The tool calls of a request's history that returned: each successful result paired with the
+ * call it answers (by call id; by name where the provider gives no id, as Gemini may).
+ */
+export function returnedToolCalls(call: CallView): { call: ToolCall; result: ToolResult }[] {
+  if (call.toolResults.length === 0) return [];
+  const byId = new Map<string, ToolCall>();
+  const lastByName = new Map<string, ToolCall>();
+  for (const c of call.toolCalls) {
+    if (c.id) byId.set(c.id, c);
+    lastByName.set(c.name, c);
+  }
+  const out: { call: ToolCall; result: ToolResult }[] = [];
+  for (const r of call.toolResults) {
+    if (r.error) continue;
+    const c = (r.id ? byId.get(r.id) : undefined) ?? (r.name ? lastByName.get(r.name) : undefined);
+    if (c) out.push({ call: c, result: r });
+  }
+  return out;
+}

@@ -1,24 +1,11 @@
 import { block, warn } from '../../core/verdict.js';
-import type { CallView } from '../../core/call-view.js';
+import { returnedToolCalls } from '../../core/call-view.js';
 import { inferredLabels, type ToolFlows } from '../../mcp-trust/flows.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { FragmentFinding, RequestStage, ResponseStage } from '../stage.js';
 import { flowKey } from './mcp-toxic-flows.js';
 
 const ID = 'function-toxic-flow';
-
-/** The function tools a model request's history shows returned: each result matched to the call that asked for it. */
-function returnedTools(call: CallView): { id: string; name: string }[] {
-  const asked = new Map<string, string>();
-  for (const c of call.toolCalls) if (c.id) asked.set(c.id, c.name);
-  const out: { id: string; name: string }[] = [];
-  for (const r of call.toolResults) {
-    if (r.error) continue;
-    const name = r.name ?? (r.id ? asked.get(r.id) : undefined);
-    if (name) out.push({ id: r.id ?? `${name}#${out.length}`, name });
-  }
-  return out;
-}
 
 /**
  * Toxic flows through the model's own function tools (issue 23), beside MCP's: the tools whose
@@ -38,7 +25,8 @@ export function functionFlowRecord(policy: PolicyHolder, flows: ToolFlows, now: 
       const key = flowKey(ctx);
       if (key === null) return null;
       const at = now();
-      for (const t of returnedTools(call)) flows.record(key, t.name, inferredLabels(t.name), at, t.id);
+      // Each result once per run: the history repeats it in every later request.
+      returnedToolCalls(call).forEach(({ call: c, result }, i) => flows.record(key, c.name, inferredLabels(c.name), at, result.id ?? c.id ?? `${c.name}#${i}`));
       return null;
     },
   };
