@@ -126,3 +126,39 @@ test('fr-spi: thirteen digits whose last three are the first ten mod 511', holds
 test('ar-cuil: a person’s prefix and the mod-11 check; a company’s CUIT stays quiet', holds('pii-ar-cuil', ['CUIL 27-31847260-8', '27318472608'], ['27-31847260-7', '30-31847260-8']));
 
 test('be-nn: printed with dots on its own, eleven bare digits beside its name', holds('pii-be-nn', ['88.04.12-157.01', 'Rijksregisternummer: 88041215701'], ['88.04.12-157.02', '88041215701 (no name)']));
+
+test('jmbg / emšo: thirteen digits with a birth date, a region and the mod-11 check', holds('pii-jmbg', ['EMŠO 1503985500121', '1503985500121'], ['1503985500122', '1513985500121', '1503485500121']));
+
+test('mx-rfc: a person’s RFC with its homoclave check', holds('pii-mx-rfc', ['RFC: PELJ850214K28', 'PELJ 850214 K28'], ['PELJ850214K29', 'PELJ851314K28', 'pelj850214k28']));
+
+test('my-nric and is-kennitala as printed', (t) => {
+  holds('pii-my-nric', ['IC no. 880214-10-5523', '880214-10-5523'], ['880214-00-5523', '881314-10-5523'])(t);
+  holds('pii-is-kennitala', ['kennitala 210788-5229', '210788-5229'], ['210788-5239'])(t);
+});
+
+test('any country’s id after its name, in the languages ids are named in; a value named so that fails its own check stays quiet', (t) => {
+  for (const text of [
+    'Sozialversicherungsnummer: 756.4821.9035.17',
+    'Cédula de Identidad: 17288734-2',
+    'NID: K2804913802417',
+    'ИНН: 771234567890',
+    'Número de Cartão de Cidadão: 148230975ZY1',
+    'Burgerservicenummer 123456782',
+    '身分證字號：F128462951',
+    'Greek Social Security Number: 14029105312',
+    'Personal identity number (PIN): 4408215063',
+    "numéro d'identification : 4817 2290 3316",
+    'EMŠO: 1503985500121',
+  ]) t.true(ids(text).some((r) => r.startsWith('pii-national-id-named')) || ids(text).includes('pii-national-id-abbreviated'), text);
+  for (const text of [
+    'SSN 123-45-0000',
+    'DNI 26842125E',
+    'Social Security Number: 000-12-3456',
+    'national id card number: 2024-03-18',
+    'personal identification number: 1,234,567',
+    'CI: passed on 4711 builds',
+    'Order ID number: 778812345',
+    'the identity card was issued 12 years ago; code 1234567',
+    'id number: 111111111',
+  ]) t.deepEqual(ids(text), [], text);
+});

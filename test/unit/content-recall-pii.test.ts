@@ -162,3 +162,22 @@ test('phones: trunk 0 and nine digits run together; ids with their own check, EI
     t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
   }
 });
+
+test('phones a second public set showed missing: the country code in brackets or after 00, slashes, extensions, a leading 1, Hindi', (t) => {
+  for (const [text, phone] of [
+    ['call me on (+41) 44-381-27-90', '(+41) 44-381-27-90'],
+    ['Rufnummer +49 171/ 5829304', '+49 171/ 5829304'],
+    ['My phone number is 00442079461832.', '00442079461832'],
+    ['phone 02071 846532x214', '02071 846532x214'],
+    ['OFFICE - 1(617)555-0143', '1(617)555-0143'],
+    ['Phone (617)555-0143 04/21/2020 12:37:30', '(617)555-0143'],
+    ['मेरा फोन नंबर 1800 425 3817 है.', '1800 425 3817'],
+    ['Meu telefone é (06)-42918350.', '(06)-42918350'],
+  ] as const) t.true(found(text, 'pii.phone').includes(phone), `${text}: ${JSON.stringify(found(text, 'pii.phone'))}`);
+  for (const text of ['build 00442079461832 passed', 'serial 0012345678901', 'version 1.2.3 x12', 'invoice 1(617)555 total']) t.deepEqual(found(text, 'pii.phone'), [], text);
+});
+
+test('emails with an address literal for a domain', (t) => {
+  t.deepEqual(found('write to ops@[192.0.2.17] or admin@[IPv6:2001:db8::1]', 'pii.email'), ['ops@[192.0.2.17]', 'admin@[IPv6:2001:db8::1]']);
+  t.deepEqual(found('array@[0] and map@[key]', 'pii.email'), []);
+});

@@ -247,3 +247,39 @@ test('private keys outside PEM: PuTTY .ppk and private JWKs', (t) => {
     `{"id": 1, "d": "${d}"}`,
   ]);
 });
+
+test('secrets in the shapes a second public set showed missing: logged keys, C# verbatim strings, numbered env pairs, URL query secrets, vendor formats', (t) => {
+  const logged = [
+    '2026-01-07 09:41:37.553 | DEBUG | crypto | -----BEGIN RSA PRIVATE KEY-----',
+    '2026-01-07 09:41:37.553 | DEBUG | crypto | MIIEpAIBAAKCAQEAz4qVb7Lk2P0sRt9WmXc3Hq8YjN1fUe6TgKoBvDw5ZaCr',
+    '2026-01-07 09:41:37.553 | DEBUG | crypto | Qx7NmL2pRs8TvWy4Kj6Hb0Gf3Dd9Ce1Ba5Zz2Yx8Wv6Ut4Sr7Qp3On0Mm1L',
+    '2026-01-07 09:41:37.553 | DEBUG | crypto | -----END RSA PRIVATE KEY-----',
+  ].join('\n');
+  t.true(found(logged).some((s) => s.startsWith('-----BEGIN RSA PRIVATE KEY')), 'a key printed by a logger, each line behind a timestamp');
+  expectSecrets(t, {
+    'private const string ApiSigningSecretKey =@"9f3c27a1e4b8d06c5a2f91e7b3d48c0a6e2f5b9d1c7a3e8f0b4d6c2a9e1f7b3d";': '9f3c27a1e4b8d06c5a2f91e7b3d48c0a6e2f5b9d1c7a3e8f0b4d6c2a9e1f7b3d',
+    '- name: DB_PASSWORD_2\n  # rotated monthly\n  value: Kq7rW2mZ9xLp4vTn': 'Kq7rW2mZ9xLp4vTn',
+    'GET https://graph.example.net/oauth/access_token?client_id=4711&client_secret=7d3f9a2c81e64b05a9c2d7e1f3b8a640&grant_type=client_credentials': '7d3f9a2c81e64b05a9c2d7e1f3b8a640',
+    'MWS token amzn.mws.4ea38b7b-f563-7709-4bae-87aeaf1e7c36 for the seller': 'amzn.mws.4ea38b7b-f563-7709-4bae-87aeaf1e7c36',
+    'KOLIDE_KEY=k2sk_v1_Rz8mQ2wLx7Np4Vt9Kc3Hb6Jd': 'k2sk_v1_Rz8mQ2wLx7Np4Vt9Kc3Hb6Jd',
+    'access_token$production$7k2m9x4q1w8z3c6v$9e1f7b3d2a8c4e6f0b5d9a3c7e1f2b8d': 'access_token$production$7k2m9x4q1w8z3c6v$9e1f7b3d2a8c4e6f0b5d9a3c7e1f2b8d',
+    'graphql:\n  apiKey: da2-k3m9x2q7w4z8c1v6b5n0l7j2h4': 'da2-k3m9x2q7w4z8c1v6b5n0l7j2h4',
+    [`_auth = ${Buffer.from('deploy:Tamarind!42').toString('base64')}`]: Buffer.from('deploy:Tamarind!42').toString('base64'),
+  });
+});
+
+test('look-alikes a second public set showed flagged: public keys and ids, module hashes, names, typed-over tokens, prose', (t) => {
+  expectQuiet(t, [
+    'flutterwavePubKey = "FLWPUBK_TEST-3b7e1c9a2d4f6b8e0a1c3e5f7b9d2a4c-X"',
+    'lob_api_token = "test_pub_4c8e2a6b0d9f1e3a5c7b9d2f4a6c8e0"',
+    'adobe_client_id = "5d8e2b7a9c1f4e6b3a0d8c2e7f9b1a4d"',
+    'github.com/example/module v1.4.2 h1:Q2xYb9Lm4Tn7Vr1Ws8Kp3Hj6Fg0Dc5Ea2Zu9Yt4Xs7=',
+    'this.txtConfirmPassword.Name = "txtConfirmPassword";',
+    'Choose a strong password combination. R5: Regulatory--21',
+    'https://example.com/path?pass=word',
+    'npm_deaddeaddeaddeaddeaddeaddeaddeaddead',
+    'other_token: 12e45678-12e4-12e4-12e4-12e456789012',
+    "ROLE_STATEMENTS_TOKEN = 'iamRoleStatements'",
+    'https://username:password123@example.com',
+  ]);
+});

@@ -109,8 +109,13 @@ export function credentialRecordDetectors(): Detector[] {
       'secret',
       'secrets',
       ['pass', 'pwd'],
-      /[?&](?:amp;)?(?:password|passwd|pwd|pass|userpass|user_?password)=([^&\s"'#<>]{1,128})/gi,
-      (m) => (isLiteralPassword(decodeOrKeep(m[1]!), true) ? tail(m, m[1]!) : null),
+      /[?&](?:amp;)?(password|passwd|pwd|pass|userpass|user_?password)=([^&\s"'#<>]{1,128})/gi,
+      (m) => {
+        const value = decodeOrKeep(m[2]!);
+        // `pass` is other things too (a ticket, a step): a bare word there is not enough (`?pass=word`).
+        if (m[1]!.toLowerCase() === 'pass' && /^[A-Za-z]+$/.test(value)) return null;
+        return isLiteralPassword(value, true) ? tail(m, m[2]!) : null;
+      },
     ),
     // `CREATE USER u IDENTIFIED BY 'p'`, `ALTER ROLE u WITH PASSWORD 'p'`.
     new RegexDetector(

@@ -19,9 +19,12 @@ const LOCAL = [
   String.raw`[\p{L}\p{N}][${WORD}._%+-]{0,63}`,
 ].join('|');
 
+/** A domain written as an address literal (RFC 5321 §4.1.3): `[192.0.2.1]`, `[IPv6:2001:db8::1]`. */
+const ADDRESS_LITERAL = String.raw`\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]{2,45})\]`;
+
 /**
  * Email addresses, ASCII or internationalised (`jeff@臺網中心.tw`, `a@xn--d1acufc.xn--p1ai`),
- * quoted local parts included. Not an SSH remote (`git@host:org/repo`), a URL's user info
+ * quoted local parts and address literals (`user@[192.0.2.1]`) included. Not an SSH remote (`git@host:org/repo`), a URL's user info
  * (`https://user@host`, `user:pass@host`), a package pin (`pkg@1.2.3`, no top-level domain) or
  * a retina asset (`logo@2x.png`).
  */
@@ -32,7 +35,7 @@ export function emailDetector(): Detector {
     'pii',
     ['@'],
     new RegExp(
-      String.raw`(?<![${WORD}_.+\-/])(?<!(?<![Mm][Aa][Ii][Ll][Tt][Oo]):)(?:${LOCAL})@${LABEL}(?:\.${LABEL}){0,8}\.(?:\p{L}[\p{L}\p{M}]{1,23}|xn--[A-Za-z0-9-]{1,59})(?![${HOST}_@-])`,
+      String.raw`(?<![${WORD}_.+\-/])(?<!(?<![Mm][Aa][Ii][Ll][Tt][Oo]):)(?:${LOCAL})@(?:${LABEL}(?:\.${LABEL}){0,8}\.(?:\p{L}[\p{L}\p{M}]{1,23}|xn--[A-Za-z0-9-]{1,59})(?![${HOST}_@-])|${ADDRESS_LITERAL})`,
       'gu',
     ),
     (m) => {

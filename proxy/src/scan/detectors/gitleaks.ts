@@ -1,6 +1,6 @@
 import { parse } from 'smol-toml';
 import { isDocumentedExample } from './documented.js';
-import { isPlaceholder, isPlaceholderPem, looksMadeUp } from './placeholders.js';
+import { isPlaceholder, isPlaceholderPem, isPublicKey, looksMadeUp } from './placeholders.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
 
@@ -141,13 +141,24 @@ function compileAllow(raw: RawAllowlist): Allow | null {
 /** The name a generic rule's match assigns to: a digest of a secret is not the secret. */
 const NAMES_A_DIGEST = /^[\s'"]*[\w.-]*(?:hash|digest|checksum|fingerprint|sha(?:1|256|512|sum)|md5)/i;
 
+/** Before a generic rule's value: a sentence ended between the keyword and it (`password combination. R5: …`), or a Go module hash (`h1:`). */
+const NOT_AN_ASSIGNMENT = /\.\s+\S[^:=]*[:=]|\bh1:$/;
+/** A value that is itself a name of a secret (`Name = "txtCfmPassword"`): an identifier, not a credential. */
+const NAMES_A_SECRET = /^[A-Za-z_][A-Za-z_]*(?:pass(?:word|wd)?|pwd|secret|token)[A-Za-z_]*$/i;
+
 /** A made-up stand-in rather than a credential (placeholders.ts), judged without the quotes some rules capture. */
 function madeUp(id: string, secret: string, match: string): boolean {
   if (id === 'private-key') return isPlaceholderPem(secret);
-  if (id.startsWith('generic') && NAMES_A_DIGEST.test(match)) return true;
+  if (id.startsWith('generic') && (NAMES_A_DIGEST.test(match) || NOT_AN_ASSIGNMENT.test(match.slice(0, Math.max(0, match.indexOf(secret)))))) return true;
   const bare = secret.replace(/^["'`]|["'`]$/g, '');
-  return isPlaceholder(bare) || looksMadeUp(bare);
+  return isPlaceholder(bare) || looksMadeUp(bare) || NAMES_A_SECRET.test(bare) || isPublicKey(bare);
 }
+
+/**
+ * Rules that flag a public identifier (an OAuth client id, an access id, a publishable key): it names
+ * an account or an app and is shown to browsers and users; the secret paired with it is what leaks.
+ */
+const PUBLIC_IDENTIFIER_RULE = /-(?:client-id|access-id|public-key|pub-api-key|pub-key)$/;
 
 function lineAround(text: string, start: number, end: number): string {
   const a = text.lastIndexOf('\n', start - 1) + 1;
@@ -215,6 +226,10 @@ export function loadGitleaks(toml: string): LoadedRules {
   for (const rule of config.rules ?? []) {
     if (!rule.regex) {
       skipped.push({ id: rule.id, why: 'matches file paths only' });
+      continue;
+    }
+    if (PUBLIC_IDENTIFIER_RULE.test(rule.id)) {
+      skipped.push({ id: rule.id, why: 'flags a public identifier, not a secret' });
       continue;
     }
     try {

@@ -394,3 +394,53 @@ export function cuilValid(digits: string): boolean {
   const check = (11 - (weighted(d, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) % 11)) % 11;
   return check !== 10 && check === d[10];
 }
+
+/**
+ * Former Yugoslavia's JMBG (Slovenia's EMŠO, Serbia's, Bosnia's, North Macedonia's, Montenegro's):
+ * DDMMYYY RR BBB K — the birth date (a three-digit year, 9xx for 19xx), a register region, a serial
+ * and a mod-11 check digit over weights 7,6,5,4,3,2 twice (a remainder that would give 10 is never issued).
+ */
+export function jmbgValid(d: string): boolean {
+  if (!/^\d{13}$/.test(d)) return false;
+  const yyy = Number(d.slice(4, 7));
+  if ((yyy >= 100 && yyy < 800) || !dateValid(yyy >= 800 ? 1000 + yyy : 2000 + yyy, Number(d.slice(2, 4)), Number(d.slice(0, 2)))) return false;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += (d.charCodeAt(i) - 48) * [7, 6, 5, 4, 3, 2][i % 6]!;
+  const check = 11 - (sum % 11);
+  if (check === 10) return false;
+  return (check === 11 ? 0 : check) === d.charCodeAt(12) - 48;
+}
+
+const RFC_ALPHABET = '0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ';
+/**
+ * Mexico's RFC of a person: four letters of the name, the birth date YYMMDD and a three-character
+ * homoclave whose last is a mod-11 check over the first twelve (`A` for 10).
+ */
+export function mxRfcValid(id: string): boolean {
+  const s = id.toUpperCase().replace(/[\s-]/g, '');
+  if (!/^[A-ZÑ&]{4}\d{6}[A-Z0-9]{2}[0-9A]$/.test(s)) return false;
+  if (!dateValidAnyCentury(Number(s.slice(4, 6)), Number(s.slice(6, 8)), Number(s.slice(8, 10)))) return false;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += RFC_ALPHABET.indexOf(s[i]!) * (13 - i);
+  const r = 11 - (sum % 11);
+  return (r === 11 ? '0' : r === 10 ? 'A' : String(r)) === s[12];
+}
+
+/** Malaysia's MyKad number YYMMDD-PB-###G: a birth date and a place-of-birth code (states 01–16, abroad 21–59, 60–98 except 70s and 80s unused ones). */
+export function myNricValid(d: string): boolean {
+  if (!/^\d{12}$/.test(d) || !dateValidAnyCentury(Number(d.slice(0, 2)), Number(d.slice(2, 4)), Number(d.slice(4, 6)))) return false;
+  const pb = Number(d.slice(6, 8));
+  return (pb >= 1 && pb <= 16) || (pb >= 21 && pb <= 59) || (pb >= 60 && pb <= 68) || pb === 71 || pb === 72 || pb === 74 || (pb >= 75 && pb <= 79) || (pb >= 82 && pb <= 93) || pb === 98 || pb === 99;
+}
+
+/** Iceland's kennitala DDMMYY-RRCM: a date (a day + 40 for a company), a mod-11 check over weights 3,2,7,6,5,4,3,2 and the century (9, 0 or 8). */
+export function kennitalaValid(d: string, person = true): boolean {
+  if (!/^\d{10}$/.test(d)) return false;
+  const century = d[9] === '9' ? 1900 : d[9] === '0' ? 2000 : d[9] === '8' ? 1800 : 0;
+  const day = Number(d.slice(0, 2)) - (person ? 0 : 40);
+  if (!century || !dateValid(century + Number(d.slice(4, 6)), Number(d.slice(2, 4)), day)) return false;
+  let sum = 0;
+  for (let i = 0; i < 8; i++) sum += (d.charCodeAt(i) - 48) * [3, 2, 7, 6, 5, 4, 3, 2][i]!;
+  const check = (11 - (sum % 11)) % 11;
+  return check !== 10 && check === d.charCodeAt(8) - 48;
+}

@@ -1,7 +1,7 @@
 import { DIGITS, type Gate, windowed } from './gates.js';
 import {
   aadhaarValid, mod11_10, codiceFiscaleValid, cnpValid, cpfValid, curpValid, dniValid, egnValid, fodselsnummerValid, hetuValid, isikukoodValid, itinValid,
-  ninoValid, nirValid, lkNicValid, twIdValid, hkidValid, beNnValid, frSpiValid, cuilValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
+  ninoValid, nirValid, jmbgValid, kennitalaValid, mxRfcValid, myNricValid, lkNicValid, twIdValid, hkidValid, beNnValid, frSpiValid, cuilValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
 } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
@@ -321,6 +321,12 @@ export function nationalIdDetectors(): Detector[] {
       name: CPF_NAME,
       gate: shared(windowed(/\d{3}\.?\d{3}\.?\d{3}-?\d\d/, 14)),
     }),
+    // Former Yugoslavia: JMBG / EMŠO, thirteen digits holding a birth date, a region and a mod-11 check digit.
+    digitRun('pii-jmbg', String.raw`\d{13}`, jmbgValid),
+    // Malaysia: MyKad as printed, YYMMDD-PB-###G (a date and a place-of-birth code).
+    digitRun('pii-my-nric', String.raw`\d{6}-\d{2}-\d{4}`, myNricValid),
+    // Iceland: kennitala as printed, DDMMYY-RRCM, with its check digit and century.
+    digitRun('pii-is-kennitala', String.raw`\d{6}-\d{4}`, (d) => kennitalaValid(d)),
     // Pakistan: CNIC as printed, 5-7-1 with dashes (a province digit 1–7 first); no other number is grouped so.
     digitRun('pii-pk-cnic', String.raw`[1-7]\d{4}-\d{7}-\d`, () => true),
     // Sri Lanka: the old NIC, nine digits (year, day of the year) and V or X.
@@ -356,6 +362,16 @@ export function nationalIdDetectors(): Detector[] {
       /(?<![A-Za-z0-9])[A-Z]{6}[0-9L-NP-V]{2}[ABCDEHLMPRST][0-9L-NP-V]{2}[A-Z][0-9L-NP-V]{3}[A-Z](?![A-Za-z0-9])/gi,
       (m) => (codiceFiscaleValid(m[0]) ? whole(m) : null),
       shared(windowed(/\d[ABCDEHLMPRST][0-9L-NP-V]{2}[A-Z]/i, 5)),
+    ),
+    // Mexico: RFC of a person, four letters of the name, the birth date and a homoclave with a check character.
+    new RegexDetector(
+      'pii-mx-rfc',
+      'pii.national_id',
+      'pii',
+      DIGITS,
+      /(?<![A-Za-z0-9])[A-ZÑ&]{4}([ -]?)\d{6}\1[A-Z0-9]{2}[0-9A](?![A-Za-z0-9])/g,
+      (m) => (mxRfcValid(m[0]) ? whole(m) : null),
+      shared(windowed(/[A-Z]{4}[ -]?\d{6}/, 11)),
     ),
     // Mexico: CURP, 18 letters and digits with a date, sex, state and check digit.
     new RegexDetector(

@@ -2,7 +2,7 @@ import { cliPasswordDetectors } from './cli-passwords.js';
 import { credentialRecordDetectors } from './credential-records.js';
 import { isDocumentedExample } from './documented.js';
 import { isLiteralPassword } from './password-literal.js';
-import { DESCRIBES_A_SECRET, isPlaceholder, looksMadeUp } from './placeholders.js';
+import { DESCRIBES_A_SECRET, isPlaceholder, isPublicKey, looksMadeUp } from './placeholders.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
@@ -21,7 +21,7 @@ const GENERIC_VALUE = /^[\w.=+/-]+$/;
 /** Not values: template or environment references, paths, URLs and URNs (`urn:…`, `vault:…`), function calls, markup, HTML entities. */
 const NOT_A_LITERAL = /^[$%{<~/]|^[a-z][a-z0-9+.-]{1,15}:|:\/\/|^[A-Za-z_][\w.]*\(|[<>]|&#?\w+;/;
 /** An identifier that merely names the secret (`csrf_token`, `next_page_token`, `public_key`). */
-const NOT_SECRET_NAME = /(?:csrf|xsrf|page|cursor|continuation|sync|public|publishable)[_.-]?$/i;
+const NOT_SECRET_NAME = /(?:csrf|xsrf|page|cursor|continuation|sync|public|publishable)[_.-]?$|pub(?:lic)?[_.-]?key/i;
 
 /** Names of a password in several languages, for sentences that give one (`das Passwort ist …`). */
 const PASSWORD_WORD = String.raw`password|passphrase|passwd|passcode|passwort|kennwort|mot de passe|contrase(?:ñ|n)a|senha|wachtwoord|lösenord|salasana|adgangskode|parola`;
@@ -31,14 +31,16 @@ const COPULA = String.raw`is|was|ist|lautet|est|était|es|é|è|är|er|jest`;
 
 /** A name ending in a password word; `pass`/`pwd` only as a word of the name (`REACT_APP_PASS`, `userpass`), not `bypass`. */
 const PASSWORD_NAME = /(passw(?:or)?d|passphrase|pwd|pass)(?![\w])/;
+/** As a key's name may number it (`TEST_PASSWORD_3`, `db-password-2`). */
+const NUMBERED_PASSWORD_NAME = String.raw`(passw(?:or)?d|passphrase|pwd|pass)(?:[_-]?\d{1,3})?(?![\w])`;
 const PASS_AFTER = /(?:^|[^A-Za-z]|user|db|ssh|root|admin|mail|smtp|ftp|ldap|proxy|store|vnc|rpc|web|api|app|auth)$/i;
 /** Names of something about a password, not the password (`password_hash` ends elsewhere; these are prefixes). */
 const ABOUT_A_PASSWORD = /(?:hash|digest|salt|len|min|max|policy|regex|pattern|label|hint|placeholder|field|input|prompt|reset|forgot|expir|show|hide|toggle|strength|type|mask)/i;
 /** Secret names other than a password's, ending the identifier. */
-const SECRET_NAME = /(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|license[_-]?key|signing[_-]?key|encryption[_-]?key)(?![\w])/;
+const SECRET_NAME = /(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|license[_-]?key|signing[_-]?key|encryption[_-]?key|secret[_-]?key)(?![\w])/;
 
 /** A value in one of the quotings code and config use; groups: escaped-quoted, double, single, bare. */
-const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|"([^"\s]{1,128})"|'([^'\s]{1,128})'|([^\s"'\x60,;&<>()\[\]{}]{1,128}))`;
+const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|@?"([^"\s]{1,128})"|'([^'\s]{1,128})'|([^\s"'\x60,;&<>()\[\]{}]{1,128}))`;
 /** After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`). */
 const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|])/;
 /** After a bare value: the end of the line, maybe behind `;`, `,` or a comment (YAML, INI, env, properties). */
@@ -74,6 +76,7 @@ function keyName(text: string, at: number, keyword: string): string | null {
 
 /** Lower-case words joined by `-`, `_` or `.`, most of them letters only: a resource's name, not a secret. */
 function looksLikeName(value: string): boolean {
+  if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(value)) return true; // camelCase words: `iamRoleStatements`
   if (!/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/.test(value)) return false;
   const parts = value.split(/[-_.]/);
   return parts.length > 1 ? parts.filter((p) => /^[a-z]+$/.test(p)).length * 2 >= parts.length : /^[a-z]+$/.test(value);
@@ -134,7 +137,7 @@ export function passwordDetectors(): Detector[] {
       'secrets',
       ['pass', 'pwd'],
       // `<add key="SmtpPassword" value="x"/>`, `- key: db.password\n  value: x`, `{"name": "password", "value": "x"}`.
-      new RegExp(String.raw`\b(?:key|name)["']?[ \t]*[:=][ \t]*["']?[\w.-]{0,40}?${PASSWORD_NAME.source}["']?[\s,]{1,40}value["']?[ \t]*[:=][ \t]*${VALUE}`, 'gi'),
+      new RegExp(String.raw`\b(?:key|name)["']?[ \t]*[:=][ \t]*["']?[\w.-]{0,40}?${NUMBERED_PASSWORD_NAME}["']?(?:[\s,]|(?:\/\/|#)[^\n]{0,80}\n){1,40}?[ \t]*value["']?[ \t]*[:=][ \t]*${VALUE}`, 'gi'),
       (m) => {
         const v = assignedValue(m, 2);
         return v && isLiteralPassword(v.value, v.quoted) ? v.span : null;
@@ -157,7 +160,7 @@ export function passwordDetectors(): Detector[] {
         const v = assignedValue(m, 4);
         if (!v || v.value.length < 8 || !isLiteralPassword(v.value, v.quoted)) return null;
         // A name rather than a value: `my-app-secret`, `not_a_token`, `db-creds-v2`, `kv/data/app`.
-        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
+        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || isPublicKey(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
         return shannonEntropy(v.value) > 2.5 && classes(v.value) >= 2 ? v.span : null;
       },
     ),

@@ -11,7 +11,7 @@ const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ea
  * whose national formats we read (and `cep`, Turkish for mobile; `natel`, Swiss).
  */
 const PHONE_CUE =
-  /(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון)[^\n\d]{0,20}$/iu;
+  /(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$/iu;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
 const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
@@ -47,6 +47,14 @@ export function phoneDetector(): Detector {
           spans.push({ start: m.index, end: m.index + m[0].length });
           continue;
         }
+        // A phone written with dashes or brackets, then a space and other numbers (a date, a time):
+        // the part before the space is judged alone.
+        const space = m[0].indexOf(' ');
+        if (space >= 8 && /[-()]/.test(m[0].slice(0, space)) && isPhone(Object.assign([m[0].slice(0, space)], { index: m.index, input: m.input }) as unknown as RegExpExecArray, true)) {
+          spans.push({ start: m.index, end: m.index + space });
+          RUN.lastIndex = m.index + space;
+          continue;
+        }
         // A run of several numbers (a ZIP code then a phone, a list of phones) is no phone as a
         // whole: look again from its second group. Each run is tried at most once per group.
         const second = /^\(?\d+\)?(?:[ .\/-]| [\/-] )/.exec(m[0]);
@@ -57,35 +65,43 @@ export function phoneDetector(): Detector {
   };
 }
 
+const EXTENSION = /[ ]?(?:x|ext\.?)[ ]?\d{1,5}$/i;
+
 /** A run of digit groups with single separators between (one may be an area code in brackets), or an international number. */
 const RUN = new RegExp(
   String.raw`(?<![\w+.\/-])(?:` +
     [
-      String.raw`\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}`,
+      // The country code may stand in brackets (`(+45) 1234-5678`); groups may be set off by a slash (`+49 176/ 12345678`).
+      String.raw`(?:\+[1-9]\d{0,2}|\(\+[1-9]\d{0,2}\))[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:(?:[ .-]|\/ ?)?\d{2,8}){1,4}`,
+      // North American with the country's 1 before the bracketed area code: `1(516)733-3989`.
+      String.raw`1[ .-]?\(\d{3}\) ?\d{3}[ .-]\d{4}`,
       // (A single group is seven digits or more: shorter runs, most numbers in a text, never match.)
-      String.raw`\(\d{1,5}\) ?\d{1,12}(?:${SEP}${GROUP}){0,5}`,
+      String.raw`\(\d{1,5}\)[ -]?\d{1,12}(?:${SEP}${GROUP}){0,5}`,
       String.raw`\d{1,12}(?:${SEP}${GROUP}){1,5}`,
-      String.raw`\d{7,12}`,
+      // Up to fifteen digits run together: an international number dialled with 00 is one only beside a phone word.
+      String.raw`\d{7,15}`,
     ].join('|') +
-    String.raw`)(?![\w.\/-]?\d|\w)`,
+    // An extension (`x123`, `ext. 45`) ends the number; isPhone judges what stands before it.
+    String.raw`)(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w.\/-]?\d|\w)`,
   'g',
 );
 
-function isPhone(m: RegExpExecArray): boolean {
-  const text = m[0];
+/** `head`: m is the part of a longer run before its first space, judged without what follows it. */
+function isPhone(m: RegExpExecArray, head = false): boolean {
+  const text = m[0].replace(EXTENSION, '');
   // Most runs in text full of numbers are short (amounts, years, ids): counted, not sliced.
   let count = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) count++;
-  if (text.startsWith('+')) return count >= 8 && count <= 15;
+  if (text.startsWith('+') || text.startsWith('(+')) return count >= 8 && count <= 15;
   if (count < 7 || count > 15) return false;
   const before = m.input.slice(Math.max(0, m.index - 40), m.index);
-  const after = m.input.slice(m.index + text.length, m.index + text.length + 2);
+  const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 2);
   const seps = text.split(/\d+/).slice(1, -1).map((s) => s.trim() || ' ');
   // Groups of a longer number (a card, an IBAN: `DE26 8021 0829 1799 …`) are not a phone; a
   // number set off by another separator (`SD 20241 440-600-5124`) is one of its own.
   const longer = /[ .\/-]$/.test(before) ? PART_OF_LONGER.exec(before) : null;
   if (longer && (seps.length === 0 || seps.includes(longer[1]!.trim() || ' '))) return false;
-  if (/^[ .\/-]\d/.test(after)) return false;
+  if (!head && /^[ .\/-]\d/.test(after)) return false;
   // `BE 0462423150`, `DK 32 27 15 02`: a country prefix makes a VAT or company number.
   if (/\b[A-Z]{2} ?$/.test(before)) return false;
   const groups = text.match(/\d+/g)!;
@@ -131,6 +147,8 @@ function shapeWithoutTrunk(text: string, groups: readonly string[], seps: readon
   const lengths = groups.map((g) => g.length).join('-');
   const spaces = seps.every((s) => s === ' ');
   const total = groups.join('').length;
+  // North American with its country code 1 first: `1-800-555-6666`, `1(516)733-3989`.
+  if (total === 11 && /^1[ .-]?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}$/.test(text)) return true;
   // North American: area code and exchange start 2–9.
   if (total === 10 && /^[2-9]\d{2}[2-9]/.test(groups.join(''))) {
     if (/^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(text) || /^\d{3}([.-])\d{3}\1\d{4}$/.test(text)) return true;

@@ -1,7 +1,7 @@
 // Values that stand in for a secret in docs, templates and config examples: never the secret itself.
 
 const STAND_IN =
-  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
+  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?\d{0,4}|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
 /** Made-up compounds: `mysecretpassword`, `testpass`, `supersecret`; and Java's keystore default, `changeit`. */
 const COMPOUND_STAND_IN = /^(?:my|your|the|some|super|strong|secure|secret|test|example|dummy|default|sample)+[_-]?(?:secret|pass(?:word|wd)?|pwd)$|^changeit$/i;
 /** `DB_PASSWORD`, `API_TOKEN`: the name of a variable written where its value would go. */
@@ -15,11 +15,19 @@ export function isPlaceholder(value: string): boolean {
 /**
  * Words and patterns an author puts in a made-up credential so that nobody mistakes it for a real
  * one: `EXAMPLE`, `dummy`, `fake`, `insert_key_here`, runs of `x` or of one character, and the
- * counting sequences people type when asked for something random (`a1b2c3d4`, `123456789`, `abcdef`).
+ * counting sequences people type when asked for something random (`a1b2c3d4`, `1234567`, `abcdef`), and a
+ * short unit typed over and over (`deaddeaddeaddead`, `12e4-12e4-12e4-12e4`).
  * A generated token holds none of these by chance (six given characters in a row is ~1 in 10⁹ per place).
  */
 const MADE_UP =
-  /example|dummy|fake|placeholder|sample|changeme|not[_-]?a[_-]?real|redacted|insert|replace[_-]?(?:me|with)|(?:^|[^a-z])your|x{4}|(.)\1{5}|a1b2c3|0123456|123456789|abcdef(?:gh|01)|(?:qwerty|asdfgh)/i;
+  /example|dummy|fake|placeholder|sample|changeme|not[_-]?a[_-]?real|redacted|insert|replace[_-]?(?:me|with)|(?:^|[^a-z])your|x{4}|(.)\1{5}|a1b2c3|0123456|1234567|abcdef(?:gh|01)|(?:qwerty|asdfgh)|(\w{2,4})(?:[-_]?\2){3}/i;
+
+/** A publishable or public key (`pk_live_…`, `FLWPUBK-…`, Lob's `test_pub_…`, Mailgun's `pubkey-…`): shown to browsers, not a secret. */
+const PUBLIC_KEY = /^(?:pk_(?:test|live)_|pubkey-|FLWPUBK|(?:test|live)_pub_)/i;
+
+export function isPublicKey(value: string): boolean {
+  return PUBLIC_KEY.test(value);
+}
 
 export function looksMadeUp(value: string): boolean {
   return MADE_UP.test(value);
@@ -43,12 +51,14 @@ export const DESCRIBES_A_SECRET = /(?:hash|digest|salt|len(?:gth)?|min|max|size|
  * key (the smallest, an Ed25519 PKCS#8 key, is 64 base64 characters). `block` runs from the header
  * to the footer; without a footer (a key cut by a stream) the body is not judged.
  */
-export function isPlaceholderPem(block: string): boolean {
+export function isPlaceholderPem(block: string, linePrefix = 0): boolean {
   const header = block.indexOf('-----', 5);
   const footer = block.indexOf('-----END', header + 5);
   if (header === -1 || footer === -1) return false;
-  const body = block
-    .slice(header + 5, footer)
+  let inner = block.slice(header + 5, footer);
+  // A key printed by a logger: every line of the block starts with the same width of timestamp and level.
+  if (linePrefix > 0) inner = inner.split('\n').map((line, i) => (i === 0 ? line : line.slice(linePrefix))).join('\n');
+  const body = inner
     .replace(/\\[nr]/g, '\n')
     .replace(/^[\w-]+:.*$/gm, '') // Proc-Type, DEK-Info
     .replace(/["'+,\s]+/g, ''); // and the quotes and `+` of a key written as a string concatenation

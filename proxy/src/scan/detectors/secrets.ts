@@ -51,7 +51,10 @@ export function extraSecretDetectors(): Detector[] {
     // A whole block around `...` or `xxx` is a placeholder; a header without its footer is not judged.
     new RegexDetector('private-key-header', 'secret', 'secrets', ['private key'], /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g, (m) => {
       const block = m.input.slice(m.index, m.index + 16384);
-      return isPlaceholderPem(block) ? null : { start: m.index, end: m.index + m[0].length };
+      // What stands before the header on its line (a log line's timestamp) may stand before every line of the block.
+      const prefix = m.index - (m.input.lastIndexOf('\n', m.index - 1) + 1);
+      const placeholder = isPlaceholderPem(block) && (prefix === 0 || isPlaceholderPem(block, prefix));
+      return placeholder ? null : { start: m.index, end: m.index + m[0].length };
     }),
     // PuTTY's .ppk files: the private half is the base64 after `Private-Lines: <n>` (encrypted or not, as a PEM block is).
     new RegexDetector('putty-private-key', 'secret', 'secrets', ['private-lines:'], /\bPrivate-Lines:[ \t]*\d{1,3}\r?\n([A-Za-z0-9+\/=]{16,128})/g, (m) => {

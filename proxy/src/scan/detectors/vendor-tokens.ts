@@ -129,6 +129,25 @@ export function vendorTokenDetectors(): Detector[] {
         return /^[1-9]\d{16,19}$/.test(id) ? token(4)(m) : null;
       },
     ),
+    // Amazon MWS auth tokens: `amzn.mws.` and a UUID.
+    rule('amazon-mws-auth-token', ['amzn.mws.'], /\bamzn\.mws\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])/g, token(3)),
+    // AWS AppSync GraphQL API keys: `da2-` and 26 lower-case alphanumerics.
+    rule('aws-appsync-api-key', ['da2-'], new RegExp(String.raw`\bda2-[a-z0-9]{26}${END}`, 'g'), token(3.5)),
+    // Kolide API keys: `k2sk_v1_` and 24 alphanumerics.
+    rule('kolide-api-key', ['k2sk_v1_'], new RegExp(String.raw`\bk2sk_v1_[A-Za-z0-9]{24}${END}`, 'g'), token(3.5)),
+    // PayPal Braintree access tokens: `access_token$<environment>$<merchant id>$<32 hex>`.
+    rule('braintree-access-token', ['access_token$'], /\baccess_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-z]{32}(?![\w$])/g, token(3)),
+    // `.npmrc`'s legacy `_auth`: base64 of `user:password`.
+    rule('npmrc-auth-basic', ['_auth'], /(?:^|[\s:])_auth[ \t]*=[ \t]*["']?([A-Za-z0-9+/]{8,1024}={0,2})(?![\w+/=])/g, (m) => {
+      const password = basicCredentialPassword(m[1]!);
+      return password !== null && isLiteralPassword(password, true) ? tokenSpan(m).span : null;
+    }),
+    // A URL query parameter named a secret (`?client_secret=…`, `&access_token=…`): the URL carries the credential.
+    rule('url-query-secret', ['secret=', 'token=', 'api_key=', 'apikey=', 'api-key='], /[?&](?:amp;)?(?:client_secret|secret|access_token|auth_token|private_token|refresh_token|token|api_key|apikey|api-key)=([^&\s"'#<>]{16,512})/gi, (m) => {
+      const value = m[1]!.replace(/%[0-9A-Fa-f]{2}/g, 'x');
+      if (!/\d/.test(value) || !/[A-Za-z]/.test(value) || isPlaceholder(value) || isReference(value)) return null;
+      return token(3.5)(m);
+    }),
     // An npm registry token in `.npmrc`, whatever its form (`npm_…`, a UUID, another registry's token).
     rule('npmrc-auth-token', ['_authtoken'], /:_authToken[ \t]*=[ \t]*["']?([^\s"'#]{1,512})/gi, (m) => {
       const value = m[1]!;
