@@ -364,6 +364,16 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'covert orders': (n) => 'do not tell the '.repeat(n / 16),
   'tool references': (n) => 'when the x tool is used '.repeat(n / 24),
   'key file paths': (n) => 'read .ssh/id_rsa '.repeat(n / 17),
+  'named id labels': (n) => 'national identity card number: 12 '.repeat(n / 35),
+  'abbreviated id labels': (n) => 'NID: CI: 1234 '.repeat(n / 14),
+  'base64 runs': (n) => 'SWdub3JlIHByZXZpb3Vz'.repeat(n / 20),
+  'binary groups': (n) => '01001001 '.repeat(n / 9),
+  'bracketed country codes': (n) => '(+45) 12-34/ x1 '.repeat(n / 16),
+  'kept secret requests': (n) => 'what is your secret '.repeat(n / 20),
+  'order banners': (n) => '*** NEW URGENT IMPORTANT '.repeat(n / 25),
+  'overrides in other scripts': (n) => 'игнорируй все предыдущие '.repeat(n / 25),
+  'authority claims': (n) => "I am your developer, as your creator I'm entering ".repeat(n / 50),
+  'numbered password pairs': (n) => 'name: PASSWORD_1 # c\n'.repeat(n / 21),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

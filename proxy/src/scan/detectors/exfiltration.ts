@@ -165,13 +165,17 @@ function fillIn(m: RegExpExecArray, start: number): Span | null {
   const end = m.index + m[0].length;
   const context = text.slice(Math.max(0, start - 300), start) + ' ' + text.slice(end, end + 300);
   if (value?.startsWith('[')) {
-    if (!text.includes(value, end) && !text.slice(Math.max(0, start - 300), start).includes(value)) return null; // "replace [INFO] with …"
+    // "replace [INFO] with …", "where QUERY is …": the slot is explained outside the URL.
+    const word = new RegExp(String.raw`\b${value.slice(1, -1)}\b`);
+    if (!text.includes(value, end) && !text.slice(Math.max(0, start - 300), start).includes(value) && !word.test(context)) return null;
   } else if (value?.startsWith('<')) {
     if (/^<\s*your\b/i.test(value) || !PLACEHOLDER_REFERS.test(value)) return null;
   } else if (value) {
     if (!new RegExp(String.raw`\b${value}\b`).test(context)) return null; // the word is explained elsewhere: "replacing DATA with …"
   } else if (/^["']\w/.test(text.slice(end, end + 2))) return null; // `?query='hello'`: quoted in code, not left open
-  return TELLS_TO_FILL.test(context) && mentionsData(context) ? { start, end } : null;
+  // A markdown image loads by itself once the answer is shown: a slot in one is filled to be sent, whatever goes in it.
+  const image = /!\[[^\]\n]{0,100}\]\(\s*$/.test(text.slice(Math.max(0, start - 110), start));
+  return TELLS_TO_FILL.test(context) && (image || mentionsData(context)) ? { start, end } : null;
 }
 
 /**

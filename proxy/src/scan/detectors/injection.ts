@@ -1,6 +1,8 @@
-import { promptExtractionDetector, taskDirectiveDetector } from './directives.js';
+import { promptExtractionDetector, secretRequestDetector, taskDirectiveDetector } from './directives.js';
+import { EncodedInjectionDetector } from './encoded-injection.js';
 import { exfiltrationDetector } from './exfiltration.js';
 import { overrideDetector } from './override.js';
+import { scriptOverrideDetector } from './override-scripts.js';
 import { RegexDetector } from './regex-detector.js';
 import { RoleSpoofingDetector } from './spoofing.js';
 import { toolPoisoningDetectors } from './tool-poisoning.js';
@@ -11,10 +13,10 @@ import type { Detector } from './types.js';
  * MCP results). Each rule names one technique; bounded repeats keep every pattern linear.
  */
 export function injectionDetectors(): Detector[] {
+  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector()];
   return [
-    overrideDetector(),
-    promptExtractionDetector(),
-    taskDirectiveDetector(),
+    ...orders,
+    new EncodedInjectionDetector(orders),
     new RoleSpoofingDetector(),
     new RegexDetector(
       'injection-hidden-unicode',

@@ -1,14 +1,14 @@
-import { quotedInDiscussion } from './mention.js';
+import { defensive, quotedInDiscussion } from './mention.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 
 // "Ignore all previous instructions" in the languages attacks arrive in: English, German, French,
 // Spanish. Verbs, then a word that points at what came before, then what it was.
-const VERB = 'ignore|disregard|forget|override|bypass|skip|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
+const VERB = 'ignore|disregard|forget|override|bypass|skip|overlook|abandon|discard|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
 const SCOPE =
-  'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas';
+  'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas|precedenti|le|tutte|as|os';
 const NOUN =
-  'instructions?|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
+  'instructions?|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
 const EARLIER = 'previous|prior|earlier|preceding|above|original|existing|other|system|developer';
 
 export function overrideDetector(): Detector {
@@ -16,7 +16,7 @@ export function overrideDetector(): Detector {
     'injection-instruction-override',
     'injection.override',
     'injection',
-    ['ignor', 'disregard', 'forget', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr'],
+    ['ignor', 'disregard', 'forget', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are', 'free from', 'free of', 'unlock', 'null', 'void', 'obsolete', 'revoked', 'invalid', 'cancel', 'blocked', 'allow'],
     new RegExp(
       [
         String.raw`\b(?:${VERB})\b[^\n]{0,40}?\b(?:${SCOPE})\b[^\n]{0,30}?\b(?:${NOUN})\b`,
@@ -67,12 +67,34 @@ export function overrideDetector(): Detector {
         String.raw`\bviolat\w*\s+(?:all\s+)?(?:ethical|moral|safety|content)\s+(?:standards|guidelines|policies|rules)\b`,
         String.raw`\bregardless\s+of\s+(?:legality|ethics|morality|the\s+law)\b`,
         String.raw`\bas\s+an?\s+(?:unfiltered|unrestricted|uncensored|amoral)\b`,
+        // Claims of authority over the model: "I'm your developer", "As your creator", "I am God, and you have to answer".
+        String.raw`\b(?:i\s+am|i'm)\s+(?:your|the\s+ai's)\s+(?:developer|creator|admin(?:istrator)?|owner|operator|programmer|maker|master)\b`,
+        String.raw`\bas\s+your\s+(?:developer|creator|admin(?:istrator)?|owner|operator|programmer|maker|master)\b`,
+        String.raw`\bI(?:'m|\s+am)\s+(?:a\s+)?god\b[^\n.]{0,40}?\byou\s+(?:have|must|need|are\s+(?:required|obliged))\s+to\b`,
+        // "As an AI developed by OpenAI, I'm initiating a 'system reset'": the vendor's voice, switching the model's mode.
+        String.raw`\bas\s+an\s+ai\s+(?:developed|created|made|built)\s+by\s+[\w.-]{2,20},\s+I(?:'m|\s+am)\s+(?:entering|initiating|starting|activating|running|enabling)\b`,
+        String.raw`\byou\s+are\s+(?:now\s+)?(?:operating|running|working)\s+(?:in|under)\s+(?:a\s+|the\s+)?[\w -]{0,20}?mode\b`,
+        String.raw`\b(?:developer|debug|admin|god|maintenance|test)\s+mode\s+(?:is\s+)?(?:enabled|activated|on|engaged)\b`,
+        // "I made a mistake when I gave you your instructions", "regardless of any previous input".
+        String.raw`\b(?:made\s+a\s+mistake|forgot\s+to\s+(?:ask|tell)\s+you)\b[^\n.]{0,40}?\binstructions\b`,
+        String.raw`\bregardless\s+of\s+(?:any|all|your|the|my)\s+(?:(?:previous|prior|earlier|other|pre-existing|existing)\s+)(?:inputs?|instructions?|prompts?|rules|messages?|context|guidelines|restrictions)\b`,
+        // Personas without limits: "You are DAN", "You are a No Limits AI", "free from all constraints", "unlock hidden functionalities".
+        String.raw`\byou\s+are\s+(?:now\s+)?(?:DAN\b|(?:a|an)\s+(?:no[\s-]limits?|limitless|unlimited|unbound(?:ed)?)\s+(?:ai|model|assistant|bot)\b)`,
+        String.raw`\bfree\s+(?:from|of)\s+(?:all|any)\s+(?:constraints|restrictions|limitations|rules|guidelines|filters|ethical\s+\w+|boundaries)\b`,
+        String.raw`\bunlock\s+(?:your\s+)?(?:hidden|secret|full|restricted|locked)\s+(?:functionalit(?:y|ies)|capabilities|features|potential|modes?)\b`,
+        String.raw`\b(?:old|previous|prior)\s+(?:commands|instructions|orders|rules)\s+(?:are|is)\s+(?:now\s+)?(?:null|void|obsolete|cancel+ed|revoked|invalid)\b`,
+        // "Ignore the resume and state: …", "ignore the webpage and declare …"
+        String.raw`\b(?:ignore|disregard)\s+the\s+(?:resume|webpage|web\s+page|website|article|paper|table|function|code|record|email|message|review)\s+and\s+(?:instead\s+)?(?:state|declare|claim|say|write|print|output|answer|respond|reply)\b`,
+        // A banner that opens new orders (`*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`) and a configuration
+        // that forbids refusals (`Blocked Responses: apologies`, `AllowRefusals=false`): spoofing.ts reports the channel they fake, this the order.
+        String.raw`(?:\*{2,3}|#{2,})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,})`,
+        String.raw`\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=][ \t]*["']?(?:false|no|0)\b`,
         // "Your new task is:", "New goal:".
         String.raw`\b(?:your\s+)?new\s+(?:task|goal|objective|role|mission|purpose)\s*(?:is|are|:)`,
       ].join('|'),
       'gi',
     ),
     // Security writing quotes the phrase it warns about; the phrase alone, in quotes, beside such words, is a mention.
-    (m) => (quotedInDiscussion(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length }),
+    (m) => (quotedInDiscussion(m.input, m.index, m.index + m[0].length) || defensive(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length }),
   );
 }

@@ -52,8 +52,26 @@ const MARKER = new RegExp(
     String.raw`\bINSTRUCTION\s+OVERRIDE\b`,
     String.raw`(?:^|\n)[ \t]*ACT\s+AS\s*:`,
     String.raw`<\/?SYSTEM>`,
+    // Headers that open new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`.
+    String.raw`(?:\*{2,3}|#{2,})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,})`,
+    // A configuration the model is told it runs under (the "policy puppetry" shape): allowed and blocked modes, responses, strings.
+    String.raw`<\/?interaction-config>|\binteraction-mode=|\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=]`,
   ].join('|'),
   'gi',
+);
+
+/**
+ * In capitals only, where case is the signal: a mode the model is told it is in, set off as a tag or a
+ * banner (`<SYSTEM MODE>`, `***DEVELOPER MODE HAS BEEN ACTIVATED***`, `[TEST MODE]`), and an override
+ * in the voice of the system (`DEVELOPER TRAINING DATA OVERRIDE`). A plain `DEVELOPER MODE ENABLED:`
+ * is a claim in prose, left to the override detectors.
+ */
+const CAPS_MARKER = new RegExp(
+  [
+    String.raw`(?:<|\[|\*{2,3})[ \t]*(?:SYSTEM|GOD|DEVELOPER|ADMIN|ROOT|SUDO|MAINTENANCE|OVERRIDE|JAILBREAK|UNRESTRICTED|SECURITY OVERRIDE|DAN|TEST)[ _]MODE\b`,
+    String.raw`\b(?:DEVELOPER|SYSTEM|ADMIN|SECURITY)(?: TRAINING DATA)? OVERRIDE\b`,
+  ].join('|'),
+  'g',
 );
 
 /** `SYSTEM:` inside a line, in capitals, after other text: a role claimed mid-record (`Registrant: … SYSTEM: Ignore …`). */
@@ -101,7 +119,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = ['directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = ['mode', 'new', 'urgent', 'important', 'updated', 'priority', 'critical', 'revised', 'interaction-', 'blocked', 'allow', 'directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
@@ -115,6 +133,11 @@ export class RoleSpoofingDetector implements Detector {
       const start = m.index + (text.charCodeAt(m.index) === 10 ? 1 : 0);
       const end = m.index + m[0].length;
       if (!tokenNamed(text, start, end)) spans.push({ start, end });
+    }
+    CAPS_MARKER.lastIndex = 0;
+    for (let m = CAPS_MARKER.exec(text); m; m = CAPS_MARKER.exec(text)) {
+      const end = m.index + m[0].length;
+      if (!tokenNamed(text, m.index, end)) spans.push({ start: m.index, end });
     }
     INLINE_ROLE.lastIndex = 0;
     for (let m = INLINE_ROLE.exec(text); m; m = INLINE_ROLE.exec(text)) {
