@@ -1,4 +1,4 @@
-import { windowed, type Gate } from './gates.js';
+import type { Gate } from './gates.js';
 import type { Detector, Span } from './types.js';
 
 /**
@@ -32,12 +32,43 @@ function decodeBinary(run: string): string {
   return (run.match(/[01]{8}/g) ?? []).map((b) => String.fromCharCode(parseInt(b, 2))).join('');
 }
 
+const isBase64 = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
+const isBinary = (c: number): boolean => c === 48 || c === 49 || c === 32 || c === 44;
+
+/**
+ * Whether the text holds a run of `length` characters of a class: only every (length − 1)th
+ * character is looked at (a run that long holds one of them), and the run is measured around it.
+ * Prose is letters and spaces: a regex gate tried at every position cost ten times more.
+ */
+function hasRun(text: string, length: number, member: (c: number) => boolean, enough: (from: number, to: number) => boolean): boolean {
+  for (let i = length - 1; i < text.length; i += length - 1) {
+    if (!member(text.charCodeAt(i))) continue;
+    let from = i;
+    let to = i + 1;
+    while (from > 0 && member(text.charCodeAt(from - 1))) from--;
+    while (to < text.length && member(text.charCodeAt(to))) to++;
+    if (to - from >= length && enough(from, to)) return true;
+    i = to; // the run is measured; the next sample starts after it
+  }
+  return false;
+}
+
+/** 24 Base64 characters in a row, or 24 binary digits in groups (`01001001 01100111 01101110`). */
+function hasLongRun(text: string): boolean {
+  const bits = (from: number, to: number): boolean => {
+    let n = 0;
+    for (let i = from; i < to && n < 24; i++) if (text.charCodeAt(i) === 48 || text.charCodeAt(i) === 49) n++;
+    return n >= 24;
+  };
+  return hasRun(text, 24, isBase64, () => true) || hasRun(text, 26, isBinary, bits);
+}
+
 export class EncodedInjectionDetector implements Detector {
   readonly id = 'injection-encoded';
   readonly label = 'injection.override';
   readonly family = 'injection' as const;
   readonly keywords: readonly string[] = [];
-  readonly gate: Gate = windowed(/[A-Za-z0-9+/]{24}|[01]{8}[ ,]?[01]{8}[ ,]?[01]{8}/, 26);
+  readonly gate: Gate = { test: hasLongRun };
 
   /** `inner`: the detectors an order is looked for with in the decoded text (the plain-text injection rules). */
   constructor(private readonly inner: readonly Detector[]) {}

@@ -1,4 +1,4 @@
-import { windowed } from './gates.js';
+import { type Gate, windowed } from './gates.js';
 import { dniValid, ninoValid, nirValid, sinValid, ssnValid } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
@@ -148,10 +148,20 @@ const ACRONYM_KEYWORDS = [...new Set(ACRONYMS.map((a) => a.replace(/[^A-Z]/g, ''
 /** Names in other scripts have no ASCII stem: a gate finds them instead. */
 const SCRIPT_GATE = windowed(new RegExp(OTHER_SCRIPTS.join('|'), 'iu'), 60);
 
+/**
+ * A name and a value after it, tested once before the detector is a candidate: the names' stems are
+ * common words (`personal`, `national`; `vid` in `provider`), and a text with no id after them
+ * should not leave the event loop for a worker on their account.
+ */
+const nameThenValue = (re: RegExp): Gate => {
+  const once = new RegExp(re.source, re.flags.replace('g', ''));
+  return { test: (text) => once.test(text) };
+};
+
 export function namedNationalIdDetectors(): Detector[] {
   return [
-    new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', WORD_KEYWORDS, WORD_NAMES, valueSpan),
-    new RegexDetector('pii-national-id-abbreviated', 'pii.national_id', 'pii', ACRONYM_KEYWORDS, ACRONYM_NAMES, valueSpan),
+    new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', WORD_KEYWORDS, WORD_NAMES, valueSpan, nameThenValue(WORD_NAMES)),
+    new RegexDetector('pii-national-id-abbreviated', 'pii.national_id', 'pii', ACRONYM_KEYWORDS, ACRONYM_NAMES, valueSpan, nameThenValue(ACRONYM_NAMES)),
     new RegexDetector('pii-national-id-named-script', 'pii.national_id', 'pii', [], SCRIPT_NAMES, valueSpan, SCRIPT_GATE),
   ];
 }

@@ -1,4 +1,5 @@
 import { tokenNamed } from './mention.js';
+import { BANNER_KEYWORDS } from './override.js';
 import type { Detector, Span } from './types.js';
 
 /**
@@ -119,7 +120,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = ['mode', 'new', 'urgent', 'important', 'updated', 'priority', 'critical', 'revised', 'interaction-', 'blocked', 'allow', 'directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = [...BANNER_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-', 'directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
