@@ -127,7 +127,7 @@ test('ar-cuil: a person’s prefix and the mod-11 check; a company’s CUIT stay
 
 test('be-nn: printed with dots on its own, eleven bare digits beside its name', holds('pii-be-nn', ['88.04.12-157.01', 'Rijksregisternummer: 88041215701'], ['88.04.12-157.02', '88041215701 (no name)']));
 
-test('jmbg / emšo: thirteen digits with a birth date, a region and the mod-11 check', holds('pii-jmbg', ['EMŠO 1503985500121', '1503985500121'], ['1503985500122', '1513985500121', '1503485500121']));
+test('jmbg / emšo: thirteen digits with a birth date, a region and the mod-11 check', holds('pii-jmbg', ['EMŠO 1503985500121', 'JMBG: 0101006500090'], ['JMBG 1503985500122', 'JMBG 1513985500121', 'value 1701096786885 done', '1503985500121']));
 
 test('mx-rfc: a person’s RFC with its homoclave check', holds('pii-mx-rfc', ['RFC: PELJ850214K28', 'PELJ 850214 K28'], ['PELJ850214K29', 'PELJ851314K28', 'pelj850214k28']));
 
@@ -161,4 +161,13 @@ test('any country’s id after its name, in the languages ids are named in; a va
     'the identity card was issued 12 years ago; code 1234567',
     'id number: 111111111',
   ]) t.deepEqual(ids(text), [], text);
+});
+
+test('regression: named ids followed by words, in JSON keys; build numbers, Unix ids, process ids and dates stay quiet (a review found these)', (t) => {
+  const named = (text: string) => set.scan(text, PII).filter((f) => f.rule.startsWith('pii-national-id')).map((f) => text.slice(f.start, f.end));
+  t.deepEqual(named('NID: K2804913802417 issued in Dhaka'), ['K2804913802417']);
+  t.deepEqual(named('Cédula: 10117410-2 expedida en Montevideo'), ['10117410-2']);
+  t.deepEqual(named('{"national_id": "84527361"}'), ['84527361']);
+  t.deepEqual(named('id_number: 84527361'), ['84527361']);
+  for (const text of ['UID: 1000123', 'UID 501234 gid 20', 'CI: 20241107.3', 'Process ID number 4839201', 'Thread ID no: 483920', 'Personal code: 20231115']) t.deepEqual(named(text), [], text);
 });

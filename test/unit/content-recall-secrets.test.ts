@@ -279,7 +279,15 @@ test('look-alikes a second public set showed flagged: public keys and ids, modul
     'https://example.com/path?pass=word',
     'npm_deaddeaddeaddeaddeaddeaddeaddeaddead',
     'other_token: 12e45678-12e4-12e4-12e4-12e456789012',
-    "ROLE_STATEMENTS_TOKEN = 'iamRoleStatements'",
-    'https://username:password123@example.com',
+    "IAM_ROLE_STATEMENTS_TOKEN = 'iamRoleStatements'",
   ]);
+});
+
+test('regression: real passwords with counting digits, capitalised words or camelCase words stay found (a review found them hidden)', (t) => {
+  expectSecrets(t, {
+    'DB_PASSWORD=Acme1234567!': 'Acme1234567!',
+    'password: "Password2024"': 'Password2024',
+    'client_secret: "correctHorseBatteryStaple"': 'correctHorseBatteryStaple',
+  });
+  expectQuiet(t, ['pin: 1234567890', 'password: "password"']);
 });

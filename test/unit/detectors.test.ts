@@ -374,6 +374,10 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'overrides in other scripts': (n) => 'игнорируй все предыдущие '.repeat(n / 25),
   'authority claims': (n) => "I am your developer, as your creator I'm entering ".repeat(n / 50),
   'numbered password pairs': (n) => 'name: PASSWORD_1 # c\n'.repeat(n / 21),
+  // Found by a review: spaces after an id's name, and a run of `#` before a banner, once backtracked.
+  'spaces after an id name': (n) => 'national id' + ' '.repeat(n - 12) + '!',
+  'spaces after an abbreviation': (n) => 'NID' + ' '.repeat(n - 4) + '!',
+  'hashes before a banner': (n) => '#'.repeat(n - 7) + ' ## new',
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

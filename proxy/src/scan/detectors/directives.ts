@@ -55,7 +55,7 @@ export function promptExtractionDetector(): Detector {
 }
 
 /** What an assistant may be set up to keep: a password, a passphrase, a secret key or word. */
-const KEPT_SECRET = String.raw`(?:(?:secret|system|admin|master)\s+)?(?:password|passcode(?:\s+phrase)?|passphrase|pass\s+phrase|secret(?:\s+(?:key|word|code|phrase))?|pin\s+code)`;
+const KEPT_SECRET = String.raw`(?:(?:secret|system|admin|master)\s+)?(?:password|passcode(?:\s+phrase)?|passphrase|pass\s+phrase|secret\s+(?:key|word|code|phrase)|pin\s+code)(?!\s+(?:reset|manager|policy|policies|requirements?|rules|field|strength|length|hint|expir\w*|change|recovery|flow|form|prompt|input|box|hash|complexity|generator|vault|of\s+(?:success|happiness|life)))`;
 
 /**
  * Requests that the model give up a secret it was set up with: "What is your password?", "confirm
@@ -71,8 +71,8 @@ export function secretRequestDetector(): Detector {
     ['password', 'passcode', 'passphrase', 'pass phrase', 'secret', 'pin code', 'contrase', 'mot de passe', 'passwort', 'senha'],
     new RegExp(
       [
-        String.raw`\b(?:what(?:'s|\s+is|\s+was)|tell\s+me|share|confirm|give\s+me|reveal|provide|disclose|send\s+me|show\s+me|say|type|print|output)\b[^\n.?!]{0,40}?\byour\s+${KEPT_SECRET}\b`,
-        String.raw`\b(?:what(?:'s|\s+is)|tell\s+me|confirm|give\s+me|reveal|provide|disclose|share)\b[^\n.?!]{0,30}?\bthe\s+${KEPT_SECRET}\s+(?:for|of)\s+(?:this|our|the|that)\s+(?:system|mode|account|app(?:lication)?|assistant|bot|ai|service|server|vault)\b`,
+        String.raw`\b(?:what(?:'s|\s+is|\s+was)|tell\s+me|share|give\s+me|reveal|disclose|send\s+me|show\s+me|print|output)\b[^\n.?!]{0,40}?\byour\s+${KEPT_SECRET}\b`,
+        String.raw`\b(?:what(?:'s|\s+is)|tell\s+me|confirm|give\s+me|reveal|provide|disclose|share)\b[^\n.?!]{0,30}?\bthe\s+${KEPT_SECRET}\s+(?:for|of)\s+(?:this|our)\s+(?:system|mode|assistant|bot|ai|app(?:lication)?)\b`,
         String.raw`\bwhat(?:'s|\s+is)\s+the\s+${KEPT_SECRET}\s*\?`,
         String.raw`\bwrite\s+(?:a\s+|an\s+)?(?:poem|haiku|song|story|acrostic|limerick|riddle|sonnet)\b[^\n.]{0,40}?\b(?:the|your)\s+${KEPT_SECRET}\b`,
         String.raw`\b(?:write|spell|encode|translate|say|print|type)\s+(?:out\s+)?the\s+${KEPT_SECRET}\s+(?:in|as|into|backwards|reversed|letter\s+by\s+letter)\b`,
@@ -87,7 +87,7 @@ export function secretRequestDetector(): Detector {
 
 /** Verbs of a directive about the model's own answer. */
 const SHAPE =
-  'repeat|decode|place|copy|paste|develop|validate|consider|ensure|merge|utili[sz]e|weave|refine|enrich|improve|update|extend|augment|supplement|encode|encrypt|translate|reverse|write|render|provide|reply|respond|add|include|integrate|insert|append|mention|modify|enhance|replace|apply|format|display|present|end|begin|start|conclude|make|incorporate|embed|output|finish|convert|express|rewrite|put|sign|prefix|close|spell|use|give|deliver|return|answer|craft|compose|structure';
+  'repeat|decode|develop|validate|consider|ensure|merge|utili[sz]e|weave|refine|enrich|improve|update|extend|augment|supplement|encode|encrypt|translate|reverse|write|render|provide|reply|respond|add|include|integrate|insert|append|mention|modify|enhance|replace|apply|format|display|present|end|begin|start|conclude|make|incorporate|embed|output|finish|convert|express|rewrite|put|sign|prefix|close|spell|use|give|deliver|return|answer|craft|compose|structure';
 /** The model's own output, as a directive names it. */
 const OUTPUT = 'response|answer|reply|output|message|summary|code|program|implementation|solution|algorithm|script|logic|completion|result';
 /** Where a sentence begins: the start of a line, after a sentence end, or a table cell; or a second order joined to the first (`decode it and include it in your response`). */

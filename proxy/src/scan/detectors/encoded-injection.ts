@@ -7,10 +7,11 @@ import type { Detector, Span } from './types.js';
  * detectors find (`SWdub3JlIHByZXZpb3Vz…`, `01001001 01100111 …`). Only runs long enough to say
  * something are decoded, and only readable text is judged; a key, a hash or an image decodes to bytes.
  */
-const BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,4096}={0,2}(?![A-Za-z0-9+/=_-])/g;
+const BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=_-])/g;
 const BINARY = /(?<![01])[01]{8}(?:[ ,]?[01]{8}){5,511}(?![01])/g;
-/** At most this many runs are decoded in one text: a page of data URIs is not read whole. */
-const MAX_RUNS = 32;
+/** At most this much of one run is decoded (a payload comes first), and this much in all in one text: a page of data URIs is not read whole. */
+const MAX_RUN_CHARS = 4096;
+const MAX_DECODED_CHARS = 256 * 1024;
 
 function readable(s: string): boolean {
   if (s.length < 12) return false;
@@ -75,14 +76,15 @@ export class EncodedInjectionDetector implements Detector {
 
   find(text: string): Span[] {
     const spans: Span[] = [];
-    let runs = 0;
+    let budget = MAX_DECODED_CHARS;
     for (const [re, decode] of [[BASE64, decodeBase64], [BINARY, decodeBinary]] as const) {
       re.lastIndex = 0;
-      for (let m = re.exec(text); m && runs < MAX_RUNS; m = re.exec(text)) {
-        runs++;
-        // A Base64 run of letters alone is a word or an identifier, not an encoding.
-        if (re === BASE64 && !/\d|[+/]/.test(m[0]) && !/[a-z][A-Z]|[A-Z]{2}[a-z]/.test(m[0])) continue;
-        const decoded = decode(m[0]);
+      for (let m = re.exec(text); m && budget > 0; m = re.exec(text)) {
+        // A Base64 run of letters alone is a word or an identifier, not an encoding; hex is a hash.
+        if (re === BASE64 && ((!/\d|[+/]/.test(m[0]) && !/[a-z][A-Z]|[A-Z]{2}[a-z]/.test(m[0])) || /^[0-9a-fA-F]+$/.test(m[0]))) continue;
+        const run = m[0].length > MAX_RUN_CHARS ? m[0].slice(0, MAX_RUN_CHARS) : m[0];
+        budget -= run.length;
+        const decoded = decode(run);
         if (decoded === null || !readable(decoded)) continue;
         if (this.inner.some((d) => d.find(decoded).length > 0)) spans.push({ start: m.index, end: m.index + m[0].length });
       }

@@ -150,6 +150,9 @@ const DATA_REF =
 const TELLS_TO_FILL = /\b(?:append\w*|add|attach|include|insert|put|fill\w*|replac\w*|substitut\w*|followed\s+by|concatenat\w*|encode\w*|url-encoded|open|visit|browse|fetch|load|render)\b/i;
 const PLACEHOLDER_REFERS = /\b(?:that|this|the|it|encoded|base64|result|output|data|conversation|history|messages?|summary|contents?)\b/i;
 
+/** Words that say the slot takes something encoded (`where QUERY is the base64 encoded …`): data made to travel in a URL. */
+const ENCODED = /\b(?:base-?64|base-?32|hex-?encoded|url-?encoded|encod(?:e|ed|ing)|rot-?13)\b/i;
+
 function mentionsData(context: string): boolean {
   for (const ref of context.matchAll(DATA_REF)) {
     const addressesReader = /\byour\s+$/i.test(context.slice(Math.max(0, ref.index - 6), ref.index));
@@ -173,8 +176,8 @@ function fillIn(m: RegExpExecArray, start: number): Span | null {
   } else if (value) {
     if (!new RegExp(String.raw`\b${value}\b`).test(context)) return null; // the word is explained elsewhere: "replacing DATA with …"
   } else if (/^["']\w/.test(text.slice(end, end + 2))) return null; // `?query='hello'`: quoted in code, not left open
-  // A markdown image loads by itself once the answer is shown: a slot in one is filled to be sent, whatever goes in it.
-  const image = /!\[[^\]\n]{0,100}\]\(\s*$/.test(text.slice(Math.max(0, start - 110), start));
+  // A markdown image loads by itself once the answer is shown: a slot in one the text says to fill with something encoded is filled to be sent.
+  const image = /!\[[^\]\n]{0,100}\]\(\s*$/.test(text.slice(Math.max(0, start - 110), start)) && ENCODED.test(context);
   return TELLS_TO_FILL.test(context) && (image || mentionsData(context)) ? { start, end } : null;
 }
 

@@ -1,5 +1,5 @@
 import { type Gate, windowed } from './gates.js';
-import { dniValid, ninoValid, nirValid, sinValid, ssnValid } from './national-id-validators.js';
+import { dniValid, jmbgValid, ninoValid, nirValid, sinValid, ssnValid } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 
@@ -71,13 +71,13 @@ const NAMES = [
 ];
 
 /**
- * Abbreviations of personal ids, matched in capitals only (`CI` is also continuous integration, `cc` a
- * copy). Not those national-ids.ts checks by their own rules beside their names (SSN, SIN, NINO,
+ * Abbreviations of personal ids, matched in capitals only, and not those that name other things as
+ * often (`CI` a build, `UID` a Unix user, `CC` a copy). Not those national-ids.ts checks by their own rules beside their names (SSN, SIN, NINO,
  * DNI, NIE, NIR, CPF, PESEL, EGN, CNP, TCKN, CURP, RRN, PPS…): a number named so that fails its check is none.
  */
 const ACRONYMS = [
-  'NID', 'CNIC', 'NRIC', 'BSN', 'CUI', 'CI', 'BI', 'NIN', 'OIB', 'AMKA', 'AHV', 'AVS', 'RNOKPP', 'INN', 'SNILS', 'EPIC', 'VID', 'RUT', 'RUN',
-  'DUI', 'DPI', 'CIN', 'CPR', 'KTP', 'NIK', 'UIN', 'CIC', 'UID',
+  'NID', 'CNIC', 'NRIC', 'BSN', 'CUI', 'BI', 'NIN', 'OIB', 'AMKA', 'AHV', 'AVS', 'RNOKPP', 'INN', 'SNILS', 'EPIC', 'VID', 'RUT', 'RUN',
+  'DUI', 'DPI', 'CIN', 'CPR', 'KTP', 'NIK', 'UIN', 'CIC',
 ];
 
 /** Names in scripts other than Latin, as they are written. */
@@ -89,9 +89,9 @@ const OTHER_SCRIPTS = [
 
 const anyCase = (w: string) => w.replace(/ /g, '[ _-]?');
 /** Between the name and the value: a bracketed abbreviation, then `:`, `=`, `#`, `is`, `no.`, `nr`, `№` (or only spaces). */
-const BETWEEN = String.raw`(?:[ \t]*\([^()\n]{1,24}\))?[ \t]*(?:[:：=#№]|n[º°o]\.?|nr\.?|no\.?|is|ist|est|es|é)?[ \t]*:?[ \t]*["'“«]?`;
-/** The value: letters and digits with single separators, 6 to 26 characters. */
-const VALUE = String.raw`([A-Za-z0-9](?:[A-Za-z0-9]|[ .\/-](?=[A-Za-z0-9])){5,25})(?![A-Za-z0-9]|[.\/-][A-Za-z0-9])`;
+const BETWEEN = String.raw`["']?[ \t]{0,4}(?:\([^()\n]{1,24}\)[ \t]{0,4})?(?:(?:[:：=#№]|n[º°o]\.?|nr\.?|no\.?|is|ist|est|es|é)[ \t]{0,4}){0,2}["'“«]?`;
+/** The value: letters and digits with single separators (a space only before a digit: `issued in Dhaka` is no part of it), 6 to 26 characters. */
+const VALUE = String.raw`([A-Za-z0-9](?:[A-Za-z0-9]|[.\/-](?=[A-Za-z0-9])| (?=\d)){5,25})(?![A-Za-z0-9]|[.\/-][A-Za-z0-9])`;
 
 const WORD_NAMES = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${NAMES.map(anyCase).join('|')})(?![\p{L}\p{N}])${BETWEEN}${VALUE}`, 'giu');
 const ACRONYM_NAMES = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${ACRONYMS.join('|')})(?![\p{L}\p{N}])${BETWEEN}${VALUE}`, 'gu');
@@ -103,6 +103,8 @@ function idShaped(value: string): boolean {
   const letters = value.replace(/[^A-Za-z]/g, '').length;
   if (digits.length < 6 || letters > 4 || letters > digits.length / 2) return false;
   if (/^(\d)\1+$/.test(digits)) return false;
+  // A date written as one number (`20231115`) is no id.
+  if (/^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/.test(value)) return false;
   if (/^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$/.test(value)) return false;
   return !/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(value);
 }
@@ -119,12 +121,14 @@ function failsItsOwnCheck(value: string, m: RegExpExecArray): boolean {
   if (/^[XYZ]?\d{7,8}[A-Z]$/i.test(value)) return !dniValid(value.toUpperCase());
   const digits = value.replace(/\D/g, '');
   if (/^[12]\d{14}$/.test(digits) && /^[\d ]+$/.test(value)) return !nirValid(digits);
+  const name = m[0].slice(0, m[0].length - value.length).replace(/[\s:=#"'“«]+$/, '');
+  if (/^\d{13}$/.test(value) && /jmbg|em[sš]o|mati[cč]n/i.test(name)) return !jmbgValid(value);
   // A CPF (eleven digits) or a PESEL, CNP, EGN, TCKN named as such: their own detectors decide.
-  return /(?:cpf|pesel|cnp|egn|tckn)\W*$/i.test(m[0].slice(0, m[0].length - value.length).replace(/[\s:=#"'“«]+$/, ''));
+  return /(?:cpf|pesel|cnp|egn|tckn)\W*$/i.test(name);
 }
 
 /** `Order ID number`, `Customer identification number`: an id of something other than a person's citizenship. */
-const OTHER_ID_BEFORE = /\b(?:order|invoice|tracking|ticket|case|customer|account|transaction|booking|reference|employee|member|product|device|session|user|client|request|vehicle|batch|job|build|record|message)[ _-]?$/i;
+const OTHER_ID_BEFORE = /\b(?:order|invoice|tracking|ticket|case|customer|account|transaction|booking|reference|employee|member|product|device|session|user|client|request|vehicle|batch|job|build|record|message|process|thread|patient|student|container|task|worker|node|pod|group|commit|issue|run|trace|span|event|item|asset|tenant|project|app|api)[ _-]?$/i;
 
 function valueSpan(m: RegExpExecArray): Span | null {
   const value = m[1]!;
@@ -145,6 +149,9 @@ const WORD_KEYWORDS = [
   'carta d', 'kimlik', 'broj', 'tevilka', 'jmbg', 'emso', 'ro d', 'ro national', 'ro bis',
 ];
 const ACRONYM_KEYWORDS = [...new Set(ACRONYMS.map((a) => a.replace(/[^A-Z]/g, '').toLowerCase()))];
+/** A name's words may be joined as a key's are (`id_number`, `idNumber`, `tax-code`): each stem with a space, also so. */
+const joinedForms = (stems: readonly string[]): string[] =>
+  [...new Set(stems.flatMap((k) => (k.includes(' ') && k.split(' ').every((w) => w.length >= 2) ? [k, k.replaceAll(' ', '_'), k.replaceAll(' ', '-'), k.replaceAll(' ', '')] : [k])))];
 /** Names in other scripts have no ASCII stem: a gate finds them instead. */
 const SCRIPT_GATE = windowed(new RegExp(OTHER_SCRIPTS.join('|'), 'iu'), 60);
 
@@ -160,7 +167,7 @@ const nameThenValue = (re: RegExp): Gate => {
 
 export function namedNationalIdDetectors(): Detector[] {
   return [
-    new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', WORD_KEYWORDS, WORD_NAMES, valueSpan, nameThenValue(WORD_NAMES)),
+    new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', joinedForms(WORD_KEYWORDS), WORD_NAMES, valueSpan, nameThenValue(WORD_NAMES)),
     new RegexDetector('pii-national-id-abbreviated', 'pii.national_id', 'pii', ACRONYM_KEYWORDS, ACRONYM_NAMES, valueSpan, nameThenValue(ACRONYM_NAMES)),
     new RegexDetector('pii-national-id-named-script', 'pii.national_id', 'pii', [], SCRIPT_NAMES, valueSpan, SCRIPT_GATE),
   ];

@@ -398,7 +398,7 @@ export function cuilValid(digits: string): boolean {
 /**
  * Former Yugoslavia's JMBG (Slovenia's EMŠO, Serbia's, Bosnia's, North Macedonia's, Montenegro's):
  * DDMMYYY RR BBB K — the birth date (a three-digit year, 9xx for 19xx), a register region, a serial
- * and a mod-11 check digit over weights 7,6,5,4,3,2 twice (a remainder that would give 10 is never issued).
+ * and a mod-11 check digit over weights 7,6,5,4,3,2 twice.
  */
 export function jmbgValid(d: string): boolean {
   if (!/^\d{13}$/.test(d)) return false;
@@ -406,9 +406,8 @@ export function jmbgValid(d: string): boolean {
   if ((yyy >= 100 && yyy < 800) || !dateValid(yyy >= 800 ? 1000 + yyy : 2000 + yyy, Number(d.slice(2, 4)), Number(d.slice(0, 2)))) return false;
   let sum = 0;
   for (let i = 0; i < 12; i++) sum += (d.charCodeAt(i) - 48) * [7, 6, 5, 4, 3, 2][i % 6]!;
-  const check = 11 - (sum % 11);
-  if (check === 10) return false;
-  return (check === 11 ? 0 : check) === d.charCodeAt(12) - 48;
+  // As python-stdnum's EMŠO: a remainder giving 10 or 11 gives check digit 0.
+  return ((11 - (sum % 11)) % 11) % 10 === d.charCodeAt(12) - 48;
 }
 
 const RFC_ALPHABET = '0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ';

@@ -138,6 +138,7 @@ const PERSONNUMMER_NAME = nameCue(['personnummer', 'personnumret', 'personnr', '
 const PPS_NAME = nameCue(['ppsn?', 'personal public service']);
 const STEUER_ID_NAME = nameCue(['steuer id', 'steueridentifikationsnummer', 'idnr', 'identifikationsnummer', 'tin']);
 const BE_NN_NAME = nameCue(['rijksregister\\w*', 'registre national', 'national number', 'num[eé]ro national', 'insz', 'niss', 'nn']);
+const JMBG_NAME = nameCue(['jmbg', 'emšo', 'emso', 'mati[cč]ni broj', 'mati[cč]na [sš]tevilka', 'personal number', 'personal identification number'], 'ЈМБГ|ЕМБГ|EMŠO|Emšo|MATIČNI BROJ|Matični broj');
 const EGN_NAME = nameCue(['egn'], 'ЕГН|егн|[Ее]динен граждански');
 /**
  * What a French company's SIREN (always Luhn-valid, printed 3-3-3 like a SIN), a Canadian business
@@ -321,8 +322,9 @@ export function nationalIdDetectors(): Detector[] {
       name: CPF_NAME,
       gate: shared(windowed(/\d{3}\.?\d{3}\.?\d{3}-?\d\d/, 14)),
     }),
-    // Former Yugoslavia: JMBG / EMŠO, thirteen digits holding a birth date, a region and a mod-11 check digit.
-    digitRun('pii-jmbg', String.raw`\d{13}`, jmbgValid),
+    // Former Yugoslavia: JMBG / EMŠO, thirteen digits holding a birth date, a region and a mod-11 check digit;
+    // beside its name only (a millisecond timestamp of 2023–2024 passes the date and the check one time in 250).
+    digitRun('pii-jmbg', String.raw`\d{13}`, (d, _, isNamed) => jmbgValid(d) && isNamed(), { name: JMBG_NAME }),
     // Malaysia: MyKad as printed, YYMMDD-PB-###G (a date and a place-of-birth code).
     digitRun('pii-my-nric', String.raw`\d{6}-\d{2}-\d{4}`, myNricValid),
     // Iceland: kennitala as printed, DDMMYY-RRCM, with its check digit and century.

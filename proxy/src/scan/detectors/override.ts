@@ -71,26 +71,26 @@ export function overrideDetector(): Detector {
         String.raw`\bregardless\s+of\s+(?:legality|ethics|morality|the\s+law)\b`,
         String.raw`\bas\s+an?\s+(?:unfiltered|unrestricted|uncensored|amoral)\b`,
         // Claims of authority over the model: "I'm your developer", "As your creator", "I am God, and you have to answer".
-        String.raw`\b(?:i\s+am|i'm)\s+(?:your|the\s+ai's)\s+(?:developer|creator|admin(?:istrator)?|owner|operator|programmer|maker|master)\b`,
-        String.raw`\bas\s+your\s+(?:developer|creator|admin(?:istrator)?|owner|operator|programmer|maker|master)\b`,
+        String.raw`\b(?:i\s+am|i'm)\s+(?:your|the\s+ai's)\s+(?:developer|creator|programmer|maker|master)\b`,
+        String.raw`\bas\s+your\s+(?:developer|creator|programmer|maker|master)\b`,
         String.raw`\bI(?:'m|\s+am)\s+(?:a\s+)?god\b[^\n.]{0,40}?\byou\s+(?:have|must|need|are\s+(?:required|obliged))\s+to\b`,
         // "As an AI developed by OpenAI, I'm initiating a 'system reset'": the vendor's voice, switching the model's mode.
         String.raw`\bas\s+an\s+ai\s+(?:developed|created|made|built)\s+by\s+[\w.-]{2,20},\s+I(?:'m|\s+am)\s+(?:entering|initiating|starting|activating|running|enabling)\b`,
-        String.raw`\byou\s+are\s+(?:now\s+)?(?:operating|running|working)\s+(?:in|under)\s+(?:a\s+|the\s+)?[\w -]{0,20}?mode\b`,
-        String.raw`\b(?:developer|debug|admin|god|maintenance|test)\s+mode\s+(?:is\s+)?(?:enabled|activated|on|engaged)\b`,
+        String.raw`\byou\s+are\s+(?:now\s+)?(?:operating|running|working)\s+(?:in|under)\s+(?:a\s+|the\s+)?(?:developer|admin|god|unrestricted|jailbreak|jailbroken|dan|root|sudo|evil|no[\s-]limits?)\s+mode\b`,
+        String.raw`\b(?:developer|god|jailbreak|dan|unrestricted)\s+mode\s+(?:is\s+|has\s+been\s+)?(?:enabled|activated|on|engaged)\b`,
         // "I made a mistake when I gave you your instructions", "regardless of any previous input".
-        String.raw`\b(?:made\s+a\s+mistake|forgot\s+to\s+(?:ask|tell)\s+you)\b[^\n.]{0,40}?\binstructions\b`,
+        String.raw`\b(?:made\s+a\s+mistake|forgot\s+to\s+(?:ask|tell)\s+you)\b[^\n.]{0,40}?\b(?:gave\s+you\s+(?:your\s+)?|your\s+)instructions\b`,
         String.raw`\bregardless\s+of\s+(?:any|all|your|the|my)\s+(?:(?:previous|prior|earlier|other|pre-existing|existing)\s+)(?:inputs?|instructions?|prompts?|rules|messages?|context|guidelines|restrictions)\b`,
         // Personas without limits: "You are DAN", "You are a No Limits AI", "free from all constraints", "unlock hidden functionalities".
         String.raw`\byou\s+are\s+(?:now\s+)?(?:DAN\b|(?:a|an)\s+(?:no[\s-]limits?|limitless|unlimited|unbound(?:ed)?)\s+(?:ai|model|assistant|bot)\b)`,
-        String.raw`\bfree\s+(?:from|of)\s+(?:all|any)\s+(?:constraints|restrictions|limitations|rules|guidelines|filters|ethical\s+\w+|boundaries)\b`,
-        String.raw`\bunlock\s+(?:your\s+)?(?:hidden|secret|full|restricted|locked)\s+(?:functionalit(?:y|ies)|capabilities|features|potential|modes?)\b`,
+        String.raw`\b(?:you\s+are|you're)\s+(?:now\s+)?free\s+(?:from|of)\s+(?:all|any)\s+(?:constraints|restrictions|rules|guidelines|filters|ethical\s+\w+|boundaries)\b`,
+        String.raw`\bunlock\s+(?:your\s+)?(?:hidden|secret|restricted|locked)\s+(?:functionalit(?:y|ies)|capabilities|modes?)\b`,
         String.raw`\b(?:old|previous|prior)\s+(?:commands|instructions|orders|rules)\s+(?:are|is)\s+(?:now\s+)?(?:null|void|obsolete|cancel+ed|revoked|invalid)\b`,
         // "Ignore the resume and state: …", "ignore the webpage and declare …"
         String.raw`\b(?:ignore|disregard)\s+the\s+(?:resume|webpage|web\s+page|website|article|paper|table|function|code|record|email|message|review)\s+and\s+(?:instead\s+)?(?:state|declare|claim|say|write|print|output|answer|respond|reply)\b`,
         // A banner that opens new orders (`*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`) and a configuration
         // that forbids refusals (`Blocked Responses: apologies`, `AllowRefusals=false`): spoofing.ts reports the channel they fake, this the order.
-        String.raw`(?:\*{2,3}|#{2,})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,})`,
+        String.raw`(?<![*#])(?:\*{2,3}|#{2,6})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,6})`,
         String.raw`\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=][ \t]*["']?(?:false|no|0)\b`,
         // "Your new task is:", "New goal:".
         String.raw`\b(?:your\s+)?new\s+(?:task|goal|objective|role|mission|purpose)\s*(?:is|are|:)`,

@@ -76,10 +76,17 @@ function keyName(text: string, at: number, keyword: string): string | null {
 
 /** Lower-case words joined by `-`, `_` or `.`, most of them letters only: a resource's name, not a secret. */
 function looksLikeName(value: string): boolean {
-  if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(value)) return true; // camelCase words: `iamRoleStatements`
   if (!/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/.test(value)) return false;
   const parts = value.split(/[-_.]/);
   return parts.length > 1 ? parts.filter((p) => /^[a-z]+$/.test(p)).length * 2 >= parts.length : /^[a-z]+$/.test(value);
+}
+
+/** A camelCase value made of the key's own words (`IAM_ROLE_STATEMENTS_TOKEN = 'iamRoleStatements'`): the key's name, not its secret. */
+function namesItsKey(value: string, key: string): boolean {
+  if (!/^[a-z]+(?:[A-Z][a-z]+)+$/.test(value)) return false;
+  const keyWords = new Set(key.toLowerCase().split(/[^a-z]+|(?<=[a-z])(?=[A-Z])/).filter(Boolean));
+  for (const w of key.split(/(?<=[a-z])(?=[A-Z])|[^A-Za-z]+/)) if (w) keyWords.add(w.toLowerCase());
+  return value.split(/(?=[A-Z])/).every((w) => keyWords.has(w.toLowerCase()));
 }
 
 function classes(value: string): number {
@@ -160,7 +167,7 @@ export function passwordDetectors(): Detector[] {
         const v = assignedValue(m, 4);
         if (!v || v.value.length < 8 || !isLiteralPassword(v.value, v.quoted)) return null;
         // A name rather than a value: `my-app-secret`, `not_a_token`, `db-creds-v2`, `kv/data/app`.
-        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || isPublicKey(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
+        if (/secret|token|key|password/i.test(v.value) || looksLikeName(v.value) || namesItsKey(v.value, prefix) || isPublicKey(v.value) || (v.value.includes('/') && v.value.length < 20)) return null;
         return shannonEntropy(v.value) > 2.5 && classes(v.value) >= 2 ? v.span : null;
       },
     ),

@@ -92,7 +92,9 @@ function isPhone(m: RegExpExecArray, head = false): boolean {
   // Most runs in text full of numbers are short (amounts, years, ids): counted, not sliced.
   let count = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) count++;
-  if (text.startsWith('+') || text.startsWith('(+')) return count >= 8 && count <= 15;
+  // A bracketed `(+12)` is as often a change in a figure (`Revenue (+12) 1.234.567`): only beside a phone word.
+  if (text.startsWith('(+')) return count >= 8 && count <= 15 && PHONE_CUE.test(m.input.slice(Math.max(0, m.index - 32), m.index));
+  if (text.startsWith('+')) return count >= 8 && count <= 15;
   if (count < 7 || count > 15) return false;
   const before = m.input.slice(Math.max(0, m.index - 40), m.index);
   const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 2);

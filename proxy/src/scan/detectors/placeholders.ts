@@ -1,7 +1,7 @@
 // Values that stand in for a secret in docs, templates and config examples: never the secret itself.
 
 const STAND_IN =
-  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?\d{0,4}|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
+  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
 /** Made-up compounds: `mysecretpassword`, `testpass`, `supersecret`; and Java's keystore default, `changeit`. */
 const COMPOUND_STAND_IN = /^(?:my|your|the|some|super|strong|secure|secret|test|example|dummy|default|sample)+[_-]?(?:secret|pass(?:word|wd)?|pwd)$|^changeit$/i;
 /** `DB_PASSWORD`, `API_TOKEN`: the name of a variable written where its value would go. */
@@ -15,12 +15,12 @@ export function isPlaceholder(value: string): boolean {
 /**
  * Words and patterns an author puts in a made-up credential so that nobody mistakes it for a real
  * one: `EXAMPLE`, `dummy`, `fake`, `insert_key_here`, runs of `x` or of one character, and the
- * counting sequences people type when asked for something random (`a1b2c3d4`, `1234567`, `abcdef`), and a
+ * counting sequences people type when asked for something random (`a1b2c3d4`, `123456789`, a number that is only `1234567` and more digits, `abcdef`), and a
  * short unit typed over and over (`deaddeaddeaddead`, `12e4-12e4-12e4-12e4`).
  * A generated token holds none of these by chance (six given characters in a row is ~1 in 10⁹ per place).
  */
 const MADE_UP =
-  /example|dummy|fake|placeholder|sample|changeme|not[_-]?a[_-]?real|redacted|insert|replace[_-]?(?:me|with)|(?:^|[^a-z])your|x{4}|(.)\1{5}|a1b2c3|0123456|1234567|abcdef(?:gh|01)|(?:qwerty|asdfgh)|(\w{2,4})(?:[-_]?\2){3}/i;
+  /example|dummy|fake|placeholder|sample|changeme|not[_-]?a[_-]?real|redacted|insert|replace[_-]?(?:me|with)|(?:^|[^a-z])your|x{4}|(.)\1{5}|a1b2c3|0123456|123456789|^\d*1234567\d*$|abcdef(?:gh|01)|(?:qwerty|asdfgh)|(\w{2,4})(?:[-_]?\2){3}/i;
 
 /** A publishable or public key (`pk_live_…`, `FLWPUBK-…`, Lob's `test_pub_…`, Mailgun's `pubkey-…`): shown to browsers, not a secret. */
 const PUBLIC_KEY = /^(?:pk_(?:test|live)_|pubkey-|FLWPUBK|(?:test|live)_pub_)/i;

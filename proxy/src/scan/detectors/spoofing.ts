@@ -54,7 +54,7 @@ const MARKER = new RegExp(
     String.raw`(?:^|\n)[ \t]*ACT\s+AS\s*:`,
     String.raw`<\/?SYSTEM>`,
     // Headers that open new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`.
-    String.raw`(?:\*{2,3}|#{2,})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,})`,
+    String.raw`(?<![*#])(?:\*{2,3}|#{2,6})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,6})`,
     // A configuration the model is told it runs under (the "policy puppetry" shape): allowed and blocked modes, responses, strings.
     String.raw`<\/?interaction-config>|\binteraction-mode=|\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=]`,
   ].join('|'),
@@ -63,13 +63,13 @@ const MARKER = new RegExp(
 
 /**
  * In capitals only, where case is the signal: a mode the model is told it is in, set off as a tag or a
- * banner (`<SYSTEM MODE>`, `***DEVELOPER MODE HAS BEEN ACTIVATED***`, `[TEST MODE]`), and an override
+ * banner (`<SYSTEM MODE>`, `***DEVELOPER MODE HAS BEEN ACTIVATED***`, `[GOD MODE]`; not `[TEST MODE]`, which payment logs print), and an override
  * in the voice of the system (`DEVELOPER TRAINING DATA OVERRIDE`). A plain `DEVELOPER MODE ENABLED:`
  * is a claim in prose, left to the override detectors.
  */
 const CAPS_MARKER = new RegExp(
   [
-    String.raw`(?:<|\[|\*{2,3})[ \t]*(?:SYSTEM|GOD|DEVELOPER|ADMIN|ROOT|SUDO|MAINTENANCE|OVERRIDE|JAILBREAK|UNRESTRICTED|SECURITY OVERRIDE|DAN|TEST)[ _]MODE\b`,
+    String.raw`(?:<|\[|(?<!\*)\*{2,3})[ \t]*(?:SYSTEM|GOD|DEVELOPER|ADMIN|ROOT|SUDO|OVERRIDE|JAILBREAK|UNRESTRICTED|SECURITY OVERRIDE|DAN)[ _]MODE\b`,
     String.raw`\b(?:DEVELOPER|SYSTEM|ADMIN|SECURITY)(?: TRAINING DATA)? OVERRIDE\b`,
   ].join('|'),
   'g',
