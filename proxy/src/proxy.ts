@@ -11,10 +11,9 @@ import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
 import { settleCharge } from './budget/settle.js';
 import { DecisionLine } from './decision-line.js';
-import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from './core/bounded.js';
 import type { AuthFailures } from './identity/auth-failures.js';
 import type { Principal } from './identity/keys.js';
-import { podKeyId, type PodRef, type WorkloadRef } from './identity/pod.js';
+import { podKeyId, type WorkloadRef } from './identity/pod.js';
 import { block, isStop, type Verdict } from './core/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -22,12 +21,12 @@ import type { ProviderAdapter } from './providers/adapter.js';
 import type { CallView } from './core/call-view.js';
 import type { Router } from './providers/routes.js';
 import { ORIGIN, type OriginSocket, type TransparentOrigin } from './listen/transparent.js';
-import { mcpOperation } from './providers/mcp/parse.js';
+import { decisionFields, decisionRecord, summarize, type DecisionRecord } from './pipeline/decision-record.js';
 import { leavesText } from './scan/leaves.js';
 import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from './core/json-depth.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { ParsedUrls } from './pipeline/parsed-urls.js';
-import { describeRequest, expectsBody } from './pipeline/request-context.js';
+import { describeRequest, expectsBody, type DescribedRequest } from './pipeline/request-context.js';
 import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Exchange, nowMs, type Request } from './pipeline/exchange.js';
@@ -40,6 +39,8 @@ import { upstreamFailureReason } from './upstream/failure.js';
 import { downstreamHeaders, upstreamHeaders } from './upstream/headers.js';
 import { upstreamUrl, type Upstream } from './upstream/upstreams.js';
 import { RELAY_HEADER, RELAY_OPEN, RELAY_REPLY_PATH, type StdioRelays } from './upstream/stdio-relay.js';
+
+export type { DecisionRecord } from './pipeline/decision-record.js';
 
 export interface ProxyOptions {
   chain: Chain;
@@ -86,46 +87,7 @@ export interface ProxyOptions {
   relays?: StdioRelays;
 }
 
-/** One decision as the audit log records it: who, what, which stage and reason, what it cost. Never content, never a key. */
-export interface DecisionRecord {
-  requestId: string;
-  time: number;
-  /** How long the request was in the proxy, ms (its span's length). */
-  durationMs: number;
-  /** The caller's W3C traceparent, when it sent one (the span joins its trace). */
-  traceparent: string | null;
-  /** Names of the tools the request calls (MCP tools/call, the model's tool results), bounded. */
-  tools: readonly string[];
-  principal: { keyId: string; agent: string; team: string; costCenter: string | null; pod?: PodRef | null } | null;
-  provider: string;
-  upstream: string | null;
-  operation: string | null;
-  model: string | null;
-  stream: boolean;
-  outcome: string;
-  reason: string;
-  stage: string | null;
-  detail: string | null;
-  status: number;
-  warnings: readonly string[];
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  fn: string | null;
-  run: string | null;
-  fragments: number;
-  /** Data-classification labels of the request and response, and the detector rule ids behind them. */
-  labels: readonly string[];
-  rules: readonly string[];
-  /** The behavioral contracts that governed the request, as name@version. */
-  contracts: readonly string[];
-  /** For a connection the kernel redirected here: where it was going and the cgroup that made it. */
-  origin: { address: string; port: number; cgroupId: bigint; peer: string } | null;
-}
-
 const NO_CREDENTIAL: Credential = { type: 'none' };
-/** Most decisions carry no warnings, labels, rules or contracts: one shared empty list. */
-const NONE: readonly string[] = Object.freeze([]);
 
 const STREAM_TYPES = /^(text\/event-stream|application\/vnd\.amazon\.eventstream)/i;
 
@@ -154,10 +116,6 @@ function unreadableSuccess(response: Extract<UpstreamReply, { kind: 'whole' }>, 
   return `upstream answered ${response.statusCode} with JSON that is not ${call.mcp ? 'a JSON-RPC message' : 'an object'}`;
 }
 
-function originOf(x: Exchange): DecisionRecord['origin'] {
-  const o = (x.req.socket as OriginSocket | undefined)?.[ORIGIN];
-  return o ? { address: o.address, port: o.port, cgroupId: o.cgroupId, peer: o.peer } : null;
-}
 
 /** The governed data plane: one handler for every provider route. */
 export class GovernedProxy {
@@ -217,10 +175,10 @@ export class GovernedProxy {
   #endInFlight(k: KillSwitch): void {
     const v = killVerdict(k);
     for (const x of this.#inFlight.values()) {
-      if (x.killedBy || !x.ctx || !KillSwitches.covers(k, x.ctx.principal)) continue;
+      if (x.killedBy || !x.decision.ctx || !KillSwitches.covers(k, x.decision.ctx.principal)) continue;
       x.killedBy = v;
       if (x.res.headersSent) {
-        if (x.match && !x.res.writableEnded) cut(x, v, this.#o.metrics);
+        if (x.decision.match && !x.res.writableEnded) cut(x, v, this.#o.metrics);
       } else {
         // #forward, #stream and #whole see killedBy when the upstream wait ends and answer with it.
         x.upstream.cancel();
@@ -228,7 +186,18 @@ export class GovernedProxy {
     }
   }
 
+  /**
+   * The phases in order: decide (route, body, the chain's view, the chain's verdict), transport
+   * (credential and upstream call), response (stream relay or whole body, through the response
+   * stages), then settle and record (#finish). A phase that refuses answers the agent itself.
+   */
   async #run(x: Exchange): Promise<void> {
+    const described = await this.#decide(x);
+    if (described) await this.#forward(x, described.call!, described.json, described.bytes);
+  }
+
+  /** Phase 1: the request decision. Returns what the provider is to get, or null when the exchange already ended (refused, or the agent gone). */
+  async #decide(x: Exchange): Promise<DescribedRequest | null> {
     const { req } = x;
     const method = req.method ?? 'GET';
     let url: URL;
@@ -236,12 +205,13 @@ export class GovernedProxy {
       url = this.#targets.get(req.url ?? '/');
     } catch {
       // A target the parser let through but no URL can be made of (`//%%%/v1`, `http://[x/`).
-      return this.#block(x, block('listener', 'ALT_MALFORMED_HTTP', 'request target is not a URL', 'The request target is not a valid path or URL; send a path such as /v1/chat/completions.'));
+      this.#block(x, block('listener', 'ALT_MALFORMED_HTTP', 'request target is not a URL', 'The request target is not a valid path or URL; send a path such as /v1/chat/completions.'));
+      return null;
     }
     const routed = this.#o.router.route(method, url);
     const match = routed.match;
     if (match) {
-      x.match = match;
+      x.decision.match = match;
       x.adapter = match.adapter;
     }
     let read: ReadBody | null = null;
@@ -252,10 +222,12 @@ export class GovernedProxy {
       } catch {
         // The client went, or its listener answered it already (a request timeout): nothing to decide.
         x.clientGone = true;
-        return this.#finish(x);
+        this.#finish(x);
+        return null;
       }
     }
-    const { ctx, facts, call, json: body, bytes: bodyBytes } = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
+    const described = describeRequest(x.id, method, url, routed, req.headers, read, this.#o.maxJsonDepth);
+    const { ctx, facts } = described;
     const origin = this.#o.workloadOf ? (req.socket as OriginSocket | undefined)?.[ORIGIN] : undefined;
     const w = origin ? this.#o.workloadOf!(origin) : this.#o.peerWorkload ? this.#o.peerWorkload(req.socket.remoteAddress ?? '') : null;
     if (w) {
@@ -267,35 +239,38 @@ export class GovernedProxy {
           : { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
       }
     }
-    x.ctx = ctx;
+    x.decision.ctx = ctx;
     const failures = this.#o.authFailures;
     if (failures?.watching) {
       const wait = failures.retryAfterMs(req.socket.remoteAddress ?? '');
       if (wait > 0) {
         this.#o.metrics.authFailures.inc({ port: 'proxy_throttled' });
-        return this.#block(x, { ...block('key-identity', 'ALT_AUTH_THROTTLED', 'source over the failed-key limit'), retryAfterMs: wait });
+        this.#block(x, { ...block('key-identity', 'ALT_AUTH_THROTTLED', 'source over the failed-key limit'), retryAfterMs: wait });
+        return null;
       }
     }
     const decided = this.#o.chain.evaluateRequest(ctx);
     const verdict = decided instanceof Promise ? await decided : decided;
-    x.requestVerdict = verdict;
-    if (isStop(verdict)) return this.#block(x, verdict, facts.tooLarge);
-    if (x.clientGone) return this.#finish(x);
-    if (x.killedBy) return this.#block(x, x.killedBy);
-    await this.#forward(x, call!, body, bodyBytes);
+    x.decision.verdict = verdict;
+    if (isStop(verdict)) this.#block(x, verdict, facts.tooLarge);
+    else if (x.clientGone) this.#finish(x);
+    else if (x.killedBy) this.#block(x, x.killedBy);
+    else return described;
+    return null;
   }
 
   #block(x: Exchange, v: Verdict, closeConnection = false): void {
-    x.requestVerdict = v;
-    x.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection, x.ctx?.call ?? null);
+    x.response.verdict = v;
+    x.response.status = replyBlock(x.res, x.adapter, v, x.id, () => x.overheadMs(), closeConnection, x.decision.ctx?.call ?? null);
     this.#finish(x);
   }
 
+  /** Phase 2, transport: the credential lane and the upstream call; hands the reply to phase 3 (#stream or #whole). */
   async #forward(x: Exchange, call: CallView, body: unknown, bodyBytes: Uint8Array | null): Promise<void> {
     const o = this.#o;
-    const match = x.match!;
+    const match = x.decision.match!;
     // A stage that redacted the request sends its rewritten body instead.
-    const rewritten = x.ctx!.rewritten;
+    const rewritten = x.decision.ctx!.rewritten;
     if (rewritten) {
       body = rewritten.json;
       bodyBytes = rewritten.bytes;
@@ -306,7 +281,7 @@ export class GovernedProxy {
     let dispatcher: Dispatcher = this.#dispatcher;
     if (upstream.relayed) {
       const server = call.mcp!.server;
-      const principal = x.ctx!.principal;
+      const principal = x.decision.ctx!.principal;
       const relays = principal ? o.relays : undefined;
       if (relays && x.req.method === 'GET' && x.req.headers[RELAY_HEADER] === RELAY_OPEN) return this.#openRelay(x, relays, server, principal!);
       const asked = x.req.headers[RELAY_HEADER];
@@ -316,7 +291,7 @@ export class GovernedProxy {
       }
       dispatcher = relay.dispatcher;
     }
-    const held = o.credentials.get(upstream.name, x.ctx!.principal?.team);
+    const held = o.credentials.get(upstream.name, x.decision.ctx!.principal?.team);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
       const problem = o.credentials.problem?.(upstream.name);
@@ -332,9 +307,9 @@ export class GovernedProxy {
 
     if (x.clientGone) return this.#finish(x);
     if (x.killedBy) return this.#block(x, x.killedBy);
-    x.usageRequested = target.usageRequested === true;
+    x.transport.usageRequested = target.usageRequested === true;
     let reply: UpstreamReply;
-    x.upstreamCalled = true;
+    x.transport.called = true;
     x.upstreamBegins();
     try {
       reply = await callUpstream(
@@ -365,7 +340,7 @@ export class GovernedProxy {
     }
     o.metrics.observeUpstream(call.provider, x.upstreamMs / 1000);
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
-    x.upstreamOk = ok;
+    x.transport.ok = ok;
     // A 2xx answer must be what the request asked for: an event stream for a stream, a body
     // otherwise. Anything else would reach the agent's SDK as empty or partial success.
     if (ok && !call.mcp && (reply.kind === 'stream') !== call.stream) {
@@ -373,7 +348,7 @@ export class GovernedProxy {
       return this.#badResponse(x, `upstream answered ${reply.statusCode} ${contentTypeOf(reply.headers)} to a ${call.stream ? 'stream' : 'non-stream'} request`);
     }
     if (reply.kind === 'stream') return this.#stream(x, reply, call);
-    x.completed = true;
+    x.response.completed = true;
     return this.#whole(x, reply, call, ok);
   }
 
@@ -383,10 +358,10 @@ export class GovernedProxy {
    * decision is recorded then.
    */
   #openRelay(x: Exchange, relays: StdioRelays, server: string, { keyId, agent }: Principal): void {
-    x.status = 200;
-    x.completed = true;
-    x.overheadAtHeaders = x.overheadMs();
-    x.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-altrace-request-id': x.id, 'x-altrace-overhead-ms': formatMs(x.overheadAtHeaders) });
+    x.response.status = 200;
+    x.response.completed = true;
+    x.response.overheadAtHeaders = x.overheadMs();
+    x.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-altrace-request-id': x.id, 'x-altrace-overhead-ms': formatMs(x.response.overheadAtHeaders) });
     const relay = relays.open(server, keyId, agent, x.res as ServerResponse);
     x.res.once('close', () => this.#finish(x));
     this.#o.logger.info({ requestId: x.id, server: relay.server, agent: relay.agent }, 'stdio MCP relay opened');
@@ -396,31 +371,32 @@ export class GovernedProxy {
     const headers = downstreamHeaders(upstream) as Record<string, string | string[] | number>;
     headers['x-altrace-request-id'] = x.id;
     headers['x-altrace-overhead-ms'] = formatMs(x.overheadMs());
-    const notes = x.ctx?.notes;
+    const notes = x.decision.ctx?.notes;
     if (notes?.length) headers['x-altrace-warning'] = notes.map((n) => n.reason).join(', ');
     return headers;
   }
 
+  /** Phase 3 for a stream: headers, then every fragment through the response stages (relay.ts). */
   async #stream(x: Exchange, response: Extract<UpstreamReply, { kind: 'stream' }>, call: CallView): Promise<void> {
-    const match = x.match!;
+    const match = x.decision.match!;
     const decoder = match.adapter.decoder(match, call);
-    const inspection = this.#o.chain.openResponse({ request: x.ctx!, streaming: true, maskable: decoder.canRetext === true });
+    const inspection = this.#o.chain.openResponse({ request: x.decision.ctx!, streaming: true, maskable: decoder.canRetext === true });
     const headers = this.#headersFor(x, response.headers);
     const contentType = match.adapter.responseContentType?.(match);
     if (contentType) headers['content-type'] = contentType;
-    x.status = response.statusCode;
+    x.response.status = response.statusCode;
     x.res.writeHead(response.statusCode, headers as never);
     // An MCP server's event stream may stay silent for long: the agent learns at once that it is open.
     if (call.mcp) x.res.flushHeaders?.();
     // A stream's added time is what it added before its first byte; fragments have their own histogram.
-    x.overheadAtHeaders = x.overheadMs();
-    this.#o.metrics.observeOverhead(call.provider, x.overheadAtHeaders / 1000);
+    x.response.overheadAtHeaders = x.overheadMs();
+    this.#o.metrics.observeOverhead(call.provider, x.response.overheadAtHeaders / 1000);
     await relayStream(x, response.body, decoder, inspection, this.#o.metrics);
     this.#finish(x);
   }
 
   /**
-   * Every byte of a whole body reaches the agent only after the response stages saw it: a 2xx
+   * Phase 3 for a whole body. Every byte of a whole body reaches the agent only after the response stages saw it: a 2xx
    * body is the JSON its provider's format promises, read field by field, or it is refused (an
    * SDK could not read anything else either, so refusing loses the agent nothing, and there is
    * no second, text-only way of scanning a success to get wrong). An error body (4xx/5xx) is
@@ -447,23 +423,23 @@ export class GovernedProxy {
       const wrong = unreadableSuccess(response, call, json, parsed, x.req.method);
       if (wrong) return this.#badResponse(x, wrong);
     }
-    const inspection = this.#o.chain.openResponse(ok ? { request: x.ctx!, streaming: false } : { request: x.ctx!, streaming: false, errorBody: true });
-    if (inspection || x.ctx?.charge) {
+    const inspection = this.#o.chain.openResponse(ok ? { request: x.decision.ctx!, streaming: false } : { request: x.decision.ctx!, streaming: false, errorBody: true });
+    if (inspection || x.decision.ctx?.charge) {
       let text = '';
       let tools: Fragment['tools'] = null;
       let outcomes: Fragment['outcomes'] = null;
       let body: Fragment['body'];
-      const adapter = x.match!.adapter;
+      const adapter = x.decision.match!.adapter;
       if (ok) {
-        text = adapter.responseText(x.match!, parsed);
-        tools = adapter.responseTools(x.match!, parsed);
-        if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.match!, parsed);
+        text = adapter.responseText(x.decision.match!, parsed);
+        tools = adapter.responseTools(x.decision.match!, parsed);
+        if (adapter.responseOutcomes) outcomes = adapter.responseOutcomes(x.decision.match!, parsed);
         if (json) body = { json: parsed, rewritten: false };
-        x.outputText = text;
+        x.response.outputText = text;
       } else if (inspection) {
         text = json ? leavesText(parsed) : bytes.toString('utf8');
       }
-      if (json) x.usage = adapter.responseUsage(x.match!, parsed);
+      if (json) x.response.usage = adapter.responseUsage(x.decision.match!, parsed);
       if (inspection) {
         const fragment: Fragment = { text, tools, seq: 0 };
         if (outcomes) fragment.outcomes = outcomes;
@@ -472,7 +448,7 @@ export class GovernedProxy {
         const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
         inspection.close(finding === null && !x.killedBy);
         if (finding) {
-          x.responseVerdict = finding.verdict;
+          x.response.verdict = finding.verdict;
           return this.#block(x, finding.verdict);
         }
         if (body?.rewritten) bytes = Buffer.from(JSON.stringify(body.json));
@@ -481,7 +457,7 @@ export class GovernedProxy {
     if (x.killedBy) return this.#block(x, x.killedBy);
     const headers = this.#headersFor(x, response.headers);
     headers['content-length'] = bytes.length;
-    x.status = response.statusCode;
+    x.response.status = response.statusCode;
     this.#o.metrics.observeOverhead(call.provider, x.overheadMs() / 1000);
     x.res.writeHead(response.statusCode, headers as never);
     x.res.end(bytes);
@@ -505,110 +481,37 @@ export class GovernedProxy {
     this.#o.logger.error({ req_id: x.id, err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'request failed inside the proxy');
     const v = blockVerdict('ALT_STAGE_FAILED', 'proxy', (err as Error).message);
     if (x.res.headersSent) {
-      if (x.match) cut(x, v, this.#o.metrics);
+      if (x.decision.match) cut(x, v, this.#o.metrics);
       else x.res.destroy();
       this.#finish(x);
     } else if (!x.res.destroyed) this.#block(x, v);
   }
 
-  /** Every charged request settles exactly once, whichever path ended it. */
+  /** Phase 4: every charged request settles exactly once, whichever path ended it. */
   #settle(x: Exchange): void {
-    const charge = x.ctx?.charge;
+    const charge = x.decision.ctx?.charge;
     if (!charge || x.settled) return;
-    const call = x.ctx!.call!;
+    const call = x.decision.ctx!.call!;
     x.settled = settleCharge(
       this.#o.budgets.ledger,
       this.#o.budgets.attribution,
       charge,
-      { upstreamCalled: x.upstreamCalled, ok: x.upstreamOk, completed: x.completed, usage: x.usage, outputText: x.outputText, provider: call.upstream, model: call.model ?? '' },
+      { upstreamCalled: x.transport.called, ok: x.transport.ok, completed: x.response.completed, usage: x.response.usage, outputText: x.response.outputText, provider: call.upstream, model: call.model ?? '' },
       this.#now(),
     );
-    x.outputText = '';
+    x.response.outputText = '';
   }
 
-  /** One log line and one counter per decision; never prompt or response text, never a key. */
+  /** Phase 4, settlement and record: one counter, one audit record and one log line per exchange; never prompt or response text, never a key. */
   #finish(x: Exchange): void {
     this.#settle(x);
-    const v = x.responseVerdict ?? x.requestVerdict;
-    const call = x.ctx?.call ?? null;
-    const provider = call?.provider ?? x.match?.adapter.kind ?? 'none';
-    const outcome = x.clientGone ? 'client_closed' : (v?.outcome ?? 'allow');
-    const operation = call?.mcp ? mcpOperation(call) : (call?.operation ?? x.match?.operation ?? null);
-    const reason = v?.reason ?? 'ALT_ALLOWED';
-    this.#o.metrics.countRequest(provider, outcome, reason);
-    if (reason === 'ALT_KEY_UNKNOWN' && this.#o.authFailures) {
+    const summary = summarize(x);
+    this.#o.metrics.countRequest(summary.provider, summary.outcome, summary.reason);
+    if (summary.reason === 'ALT_KEY_UNKNOWN' && this.#o.authFailures) {
       this.#o.authFailures.fail(x.req.socket.remoteAddress ?? '');
       this.#o.metrics.authFailures.inc({ port: 'proxy' });
     }
-    const ctx = x.ctx;
-    // Built once for the audit record and the log line.
-    const warnings = ctx?.notes.length ? ctx.notes.map((n) => n.reason) : NONE;
-    const content = ctx?.content;
-    const labels = content?.labels.size ? [...content.labels] : NONE;
-    const contracts = ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : NONE;
-    // What the request controls is bounded before it is recorded (proxy/src/core/bounded.ts).
-    const model = bounded(call?.model, MAX_RECORDED_NAME);
-    const upstream = bounded(call?.upstream, MAX_RECORDED_NAME);
-    const detail = bounded(v?.detail, MAX_RECORDED_DETAIL);
-    if (this.#o.onDecision) {
-      const run = x.req.headers['x-altrace-run'];
-      const traceparent = x.req.headers.traceparent;
-      this.#o.onDecision({
-        requestId: x.id,
-        time: this.#now(),
-        durationMs: nowMs() - x.start,
-        traceparent: typeof traceparent === 'string' && traceparent.length <= 64 ? traceparent : null,
-        tools: call?.toolCalls.length ? call.toolCalls.slice(0, 8).map((c) => bounded(c.name, MAX_RECORDED_NAME) ?? '') : NONE,
-        principal: ctx?.principal ? { ...ctx.principal, costCenter: ctx.key?.costCenter ?? ctx.pod?.costCenter ?? null, pod: ctx.pod } : null,
-        provider,
-        upstream: upstream ?? null,
-        operation: bounded(operation, MAX_RECORDED_NAME),
-        model: model ?? null,
-        stream: call?.stream ?? false,
-        outcome,
-        reason,
-        stage: v?.stage ?? null,
-        detail: detail ?? null,
-        status: x.status,
-        warnings,
-        costUsd: x.settled?.usd ?? null,
-        inputTokens: x.settled?.inputTokens ?? null,
-        outputTokens: x.settled?.outputTokens ?? null,
-        fn: bounded(ctx?.charge?.fn ?? null, MAX_RECORDED_NAME),
-        run: typeof run === 'string' ? bounded(run, MAX_RECORDED_NAME) : null,
-        fragments: x.fragments,
-        labels,
-        rules: content?.rules.size ? [...content.rules] : NONE,
-        contracts,
-        origin: originOf(x),
-      });
-    }
-    if (!this.#decisionLine.enabled) return;
-    const p = ctx?.principal;
-    this.#decisionLine.write({
-      req_id: x.id,
-      provider,
-      upstream,
-      op: bounded(operation, MAX_RECORDED_NAME) ?? undefined,
-      model,
-      stream: call?.stream,
-      agent: p?.agent,
-      team: p?.team,
-      key_id: p?.keyId,
-      outcome,
-      reason,
-      stage: v?.stage,
-      detail,
-      warnings: warnings.length ? warnings : undefined,
-      status: x.status,
-      fragments: x.fragments || undefined,
-      labels: content ? labels : undefined,
-      contracts: contracts.length ? contracts : undefined,
-      cost_usd: x.settled ? Number(x.settled.usd.toFixed(6)) : undefined,
-      tokens_in: x.settled?.inputTokens,
-      tokens_out: x.settled?.outputTokens,
-      overhead_ms: Number((x.overheadAtHeaders ?? x.overheadMs()).toFixed(3)),
-      upstream_ms: Number(x.upstreamMs.toFixed(3)),
-    });
+    this.#o.onDecision?.(decisionRecord(x, summary, this.#now()));
+    if (this.#decisionLine.enabled) this.#decisionLine.write(decisionFields(x, summary));
   }
 }

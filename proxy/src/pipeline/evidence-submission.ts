@@ -12,7 +12,7 @@ import { presentedCredential } from '../identity/presented.js';
 import type { KeyRegistry, VirtualKey } from '../identity/keys.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { PolicyHolder } from '../policy/policy.js';
-import type { DecisionRecord } from '../proxy.js';
+import type { DecisionRecord } from './decision-record.js';
 import { parseJson, readBody } from './body.js';
 import { formatMs, hintOf } from './reply.js';
 import { retrySignal } from './retry-signal.js';

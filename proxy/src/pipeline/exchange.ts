@@ -46,38 +46,63 @@ export class UpstreamCancel {
 }
 
 /**
- * One request/response as it passes through the proxy, with the clock that separates the
- * time Altrace adds from the time spent waiting on the provider.
+ * Phase 1, the request decision: the route, the chain's view of the request and what the chain
+ * decided. Written by the proxy's decide step, before anything leaves for the provider; read by
+ * every phase after it.
+ */
+export class DecisionPhase {
+  match: RouteMatch | null = null;
+  ctx: RequestContext | null = null;
+  verdict: Verdict | null = null;
+}
+
+/** Phase 2, transport: whether the provider was called and answered, and what Altrace asked of it. */
+export class TransportPhase {
+  called = false;
+  ok = false;
+  /** Altrace asked for stream usage the client did not: that event is not delivered. */
+  usageRequested = false;
+}
+
+/** Phase 3, the response: what reached the agent, and what the provider reported on the way. */
+export class ResponsePhase {
+  status = 0;
+  /** The refusal the agent received, whichever phase gave it (the chain's own, a cut stream, a failed upstream). */
+  verdict: Verdict | null = null;
+  fragments = 0;
+  /** The whole answer was received from the provider. */
+  completed = false;
+  usage: ReportedUsage | null = null;
+  /** Model text received, kept only for a charged request that may need counting; never logged. */
+  outputText = '';
+  /** For a stream: the proxy's added time when the response headers were written. */
+  overheadAtHeaders: number | null = null;
+  /** JSON-RPC ids whose response this stream has delivered (MCP): a cut does not answer them again. */
+  answered: RpcId[] | null = null;
+}
+
+/**
+ * One request/response as it passes through the proxy, phase by phase — decision, transport,
+ * response, settlement — with the clock that separates the time Altrace adds from the time spent
+ * waiting on the provider. Each phase writes its own record and reads those before it; the two
+ * events that can arrive in any phase (the agent leaving, a kill switch) are fields of their own.
  */
 export class Exchange {
   readonly start = nowMs();
   #upstreamMs = 0;
   #upstreamSince = 0;
   readonly upstream = new UpstreamCancel();
-  ctx: RequestContext | null = null;
-  match: RouteMatch | null = null;
+  /** The format refusals are written in: the route's provider once routed, the fallback before. */
   adapter: ProviderAdapter;
-  requestVerdict: Verdict | null = null;
-  responseVerdict: Verdict | null = null;
-  status = 0;
-  fragments = 0;
-  clientGone = false;
-  /** What settlement needs: whether the provider was called and answered, and what it reported. */
-  upstreamCalled = false;
-  upstreamOk = false;
-  completed = false;
-  usage: ReportedUsage | null = null;
-  /** Model text received, kept only for a charged request that may need counting; never logged. */
-  outputText = '';
-  /** Altrace asked for stream usage the client did not: that event is not delivered. */
-  usageRequested = false;
+  readonly decision = new DecisionPhase();
+  readonly transport = new TransportPhase();
+  readonly response = new ResponsePhase();
+  /** Phase 4: what the charge settled at, once settled (exactly once, whichever path ended the exchange). */
   settled: Settled | null = null;
-  /** For a stream: the proxy's added time when the response headers were written. */
-  overheadAtHeaders: number | null = null;
-  /** Set when a kill switch covering this request's principal was engaged while it was in flight. */
+  /** Any phase: the agent closed its connection. */
+  clientGone = false;
+  /** Any phase: a kill switch covering this request's principal was engaged while it was in flight. */
   killedBy: Verdict | null = null;
-  /** JSON-RPC ids whose response this stream has delivered (MCP): a cut does not answer them again. */
-  answered: RpcId[] | null = null;
 
   constructor(
     readonly id: string,

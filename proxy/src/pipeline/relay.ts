@@ -47,7 +47,7 @@ function drained(res: Exchange['res']): Promise<boolean> {
  * stream ends with the provider's own error event, and upstream is aborted.
  */
 export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
-  const charged = x.ctx?.charge != null;
+  const charged = x.decision.ctx?.charge != null;
   let seq = 0;
   // Events an inspector holds back (a tool call still arriving): written once it decides.
   let pending: StreamEvent[] = [];
@@ -56,10 +56,10 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
   const deliver = (decoded: StreamEvent[], arrived: number, ended: boolean): boolean | Promise<boolean> => {
     let events = decoded;
     for (const e of decoded) {
-      if (e.usage) x.usage = mergeReported(x.usage, e.usage);
-      if (charged) x.outputText += e.text;
+      if (e.usage) x.response.usage = mergeReported(x.response.usage, e.usage);
+      if (charged) x.response.outputText += e.text;
     }
-    if (x.usageRequested) events = decoded.filter((e) => !(e.usage && e.text === ''));
+    if (x.transport.usageRequested) events = decoded.filter((e) => !(e.usage && e.text === ''));
     if (events.length === 0 && !(ended && pending.length)) return true;
     for (const e of events) {
       e.seq = seq++;
@@ -91,7 +91,7 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
     }
     pending = cutBy ? [] : queue.slice(end);
     const after = (ok: boolean): boolean => {
-      x.fragments += end;
+      x.response.fragments += end;
       if (!ok) return false;
       if (cutBy) {
         cut(x, cutBy, metrics);
@@ -112,7 +112,7 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
     // An MCP response delivered is an answer given: a later cut must not answer its id again.
     for (let i = 0; i < end; i++) {
       const outcomes = queue[i]!.outcomes;
-      if (outcomes) for (const o of outcomes) (x.answered ??= []).push(o.id);
+      if (outcomes) for (const o of outcomes) (x.response.answered ??= []).push(o.id);
     }
     return written instanceof Promise ? written.then(after) : after(written);
   };
@@ -126,7 +126,7 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      inspection?.close(x.completed && !x.responseVerdict);
+      inspection?.close(x.response.completed && !x.response.verdict);
       body.off('data', onData);
       // A consumer that stops reading ends the upstream call too (call.ts): as for-await's return did.
       if (!body.destroyed) body.destroy();
@@ -178,7 +178,7 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
       run(
         () => deliver(decoder.end(), performance.now(), true),
         () => {
-          x.completed = true;
+          x.response.completed = true;
           if (!x.res.writableEnded) x.res.end();
           finish();
         },
@@ -222,8 +222,8 @@ export function cut(x: Exchange, v: Verdict, metrics: ProxyMetrics): void {
     x.upstream.cancel();
     return;
   }
-  x.responseVerdict = v;
+  x.response.verdict = v;
   metrics.streamsCut.inc({ reason: v.reason });
-  if (!x.res.destroyed && x.match) x.res.end(streamErrorBytes(x.adapter, x.match, v, x.id, x.fragments > 0, x.ctx?.call ?? null, x.answered));
+  if (!x.res.destroyed && x.decision.match) x.res.end(streamErrorBytes(x.adapter, x.decision.match, v, x.id, x.response.fragments > 0, x.decision.ctx?.call ?? null, x.response.answered));
   x.upstream.cancel();
 }
