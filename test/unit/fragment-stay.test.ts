@@ -12,6 +12,7 @@ import { relayStream } from '../../proxy/src/pipeline/relay.js';
 import { ProxyMetrics } from '../../proxy/src/metrics.js';
 import { ARRIVED, type StampedStream } from '../../proxy/src/upstream/call.js';
 import { azureAdapter } from '../../proxy/src/providers/azure/index.js';
+import { Exchange } from '../../proxy/src/pipeline/exchange.js';
 
 /** Starts `server` on loopback and reads one response of it whole. */
 async function served(server: Server): Promise<string> {
@@ -31,14 +32,14 @@ async function served(server: Server): Promise<string> {
 test('a fragment whose bytes waited before the relay took them is recorded with the wait', async (t) => {
   const metrics = new ProxyMetrics();
   const event = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o', choices: [{ index: 0, delta: { content: 'hello' }, finish_reason: null }] })}\n\n`;
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const body = new Readable({ read() {} }) as StampedStream;
     // As the upstream call does: the bytes arrived 80 ms before the relay gets to them.
     body[ARRIVED] = performance.now() - 80;
     body.push(event);
     body.push(null);
-    const x = { res, usage: null, outputText: '', usageRequested: false, fragments: 0, ctx: null, upstream: { cancel() {} }, clientGone: false } as never;
+    const x = new Exchange('req-1', req, res, azureAdapter());
     void relayStream(x, body, azureAdapter().decoder({} as never), null, metrics).then(() => res.end());
   });
   const text = await served(server);
@@ -74,14 +75,14 @@ test('regression: upstream ending while a batch is scanned, with a last event th
     push: (chunk: Uint8Array) => [{ raw: Buffer.from(chunk).toString(), text: 'first' }],
     end: () => [{ raw: 'data: last\n\n', text: 'last' }],
   };
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const body = new Readable({ read() {} });
     body.push('data: first\n\n');
     body.push(null);
-    const x = { res, usage: null, outputText: '', usageRequested: false, fragments: 0, ctx: null, upstream: { cancel() {} }, clientGone: false, completed: false } as never as { completed: boolean; fragments: number };
-    void relayStream(x as never, body, decoder as never, inspection, metrics).then(() => {
-      order.push(`relay over: completed ${x.completed}, ${x.fragments} fragments`);
+    const x = new Exchange('req-2', req, res, azureAdapter());
+    void relayStream(x, body, decoder as never, inspection, metrics).then(() => {
+      order.push(`relay over: completed ${x.response.completed}, ${x.response.fragments} fragments`);
       res.end();
     });
   });
