@@ -180,4 +180,6 @@ test('phones a second public set showed missing: the country code in brackets or
 test('emails with an address literal for a domain', (t) => {
   t.deepEqual(found('write to ops@[192.0.2.17] or admin@[IPv6:2001:db8::1]', 'pii.email'), ['ops@[192.0.2.17]', 'admin@[IPv6:2001:db8::1]']);
   t.deepEqual(found('array@[0] and map@[key]', 'pii.email'), []);
+  // Found on a sweep of ordinary source files: a token of punctuation before `@` is no mailbox.
+  t.deepEqual(found('export const NumberReplaceToken = `@builtin.num`; const x = "+@scope.pkg"', 'pii.email'), []);
 });

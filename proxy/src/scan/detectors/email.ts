@@ -45,6 +45,8 @@ export function emailDetector(): Detector {
       // logo@2x.png, icon@3x.webp: a retina asset; these extensions are no top-level domain.
       if (ASSET_EXTENSION.test(text)) return null;
       let start = m.index;
+      // `` `@builtin.num` ``, `+@scope.pkg`: a quote or an operator before a reference or a package scope, not a mailbox.
+      if (/^[`'=+]$/.test(text.slice(0, text.lastIndexOf('@')))) return null;
       if (text[0] !== '"') {
         // `key='bob@corp.example`: the address is what follows the code, when anything of it does.
         const local = text.slice(0, text.lastIndexOf('@'));
