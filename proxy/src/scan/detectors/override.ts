@@ -4,7 +4,12 @@ import type { Detector } from './types.js';
 
 // "Ignore all previous instructions" in the languages attacks arrive in: English, German, French,
 // Spanish. Verbs, then a word that points at what came before, then what it was.
-const VERB = 'ignore|disregard|forget|override|bypass|skip|overlook|abandon|discard|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
+// `override`, `bypass` and `skip` are everyday technical verbs (`the exceptions override any policies`, `--skip-download`):
+// they count only before what points back at the model's own setup (TECH_SCOPE) or names it (SETUP_NOUN).
+const TECH_VERB = 'override|bypass|skip';
+const TECH_SCOPE = 'previous|prior|above|earlier|preceding|your|system|original|existing';
+const SETUP_NOUN = 'instructions?|prompts?|guidelines|guardrails|directives?|programming|restrictions|filters|safeguards';
+const VERB = 'ignore|disregard|forget|overlook|abandon|discard|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
 const SCOPE =
   'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas|precedenti|le|tutte|as|os';
 const NOUN =
@@ -19,10 +24,12 @@ export function overrideDetector(): Detector {
     'injection-instruction-override',
     'injection.override',
     'injection',
-    ['ignor', 'disregard', 'forget', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', ...BANNER_KEYWORDS, 'interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-'],
+    ['ignor', 'disregard', 'forget', 'skip', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', ...BANNER_KEYWORDS, 'interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-'],
     new RegExp(
       [
-        String.raw`\b(?:${VERB})\b[^\n]{0,40}?\b(?:${SCOPE})\b[^\n]{0,30}?\b(?:${NOUN})\b`,
+        // (Not a word of a command-line flag or a hyphenated name: `--skip-download`, `all-checkov-policies`.)
+        String.raw`(?<![\w-])(?:${VERB})(?![\w-])[^\n]{0,40}?\b(?:${SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${NOUN})(?![\w-])`,
+        String.raw`(?<![\w-])(?:${TECH_VERB})(?![\w-])[^\n]{0,40}?(?:\b(?:${TECH_SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${NOUN})|\b(?:${SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${SETUP_NOUN}))(?![\w-])`,
         // "Forget everything you were told", "ignore everything above."
         String.raw`\b(?:forget|ignore|disregard)\s+(?:everything|all|anything|whatever)\s+(?:(?:that\s+)?you(?:'ve|\s+have|\s+were|\s+had)?(?:\s+been)?\s+(?:told|given|instructed|programmed)\b|(?:above|before|so\s+far|until\s+now|previously)(?=\s*(?:[.!;:,]|$)))`,
         // "Ignore the above and say …"

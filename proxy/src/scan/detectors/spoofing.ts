@@ -114,6 +114,8 @@ interface Header extends Span {
 
 /** `SYSTEM: "system",` in an enum, `system: 'You are…'` in a config: a field of code or data, not a turn. */
 const CODE_LINE = /^[ \t]*["'`{[(]|[,;{([][ \t]*$/;
+/** One token after the colon (`gpt-3.5-turbo-instruct`, `llama3:8b`): a setting's value. */
+const CONFIG_VALUE = /^[ \t]*["']?[\w./:@-]+["']?[ \t]*$/;
 const GIVES_ORDERS = new Set(['system', 'assistant', 'human', 'developer', 'user']);
 
 export class RoleSpoofingDetector implements Detector {
@@ -155,6 +157,8 @@ export class RoleSpoofingDetector implements Detector {
     for (let m = HEADER.exec(text); m; m = HEADER.exec(text)) {
       const rest = m[3]!;
       if (CODE_LINE.test(rest)) continue;
+      // `model: gpt-4o` in a configuration is a key and its value, not a turn of the model.
+      if (m[2]!.toLowerCase() === 'model' && CONFIG_VALUE.test(rest)) continue;
       const role = m[2]!.toLowerCase();
       const decorated = m[1] !== undefined;
       headers.push({ start: m.index + (text.charCodeAt(m.index) === 10 ? 1 : 0), end: m.index + m[0].length - rest.length, role, decorated, rest });
