@@ -16,6 +16,11 @@ const NOUN =
   'instructions?|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
 const EARLIER = 'previous|prior|earlier|preceding|above|original|existing|other|system|developer';
 
+/** A banner that opens new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**` (spoofing.ts reports it too). */
+export const BANNER = String.raw`(?<![*#])(?:\*{2,3}|#{2,6})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,6})`;
+/** The words of a configuration that forbids refusals (the "policy puppetry" shape), as the keyword pass reads them. */
+export const PUPPETRY_KEYWORDS = ['interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-'];
+
 /** A banner's opening (`**NEW`, `## urgent`): markdown bold and headings alone are everywhere. */
 export const BANNER_KEYWORDS = ['**', '##'].flatMap((deco) => ['', ' '].flatMap((gap) => ['new', 'urgent', 'important', 'updated', 'priority', 'critical', 'additional', 'revised'].map((w) => deco + gap + w)));
 
@@ -24,7 +29,7 @@ export function overrideDetector(): Detector {
     'injection-instruction-override',
     'injection.override',
     'injection',
-    ['ignor', 'disregard', 'forget', 'skip', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', ...BANNER_KEYWORDS, 'interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-'],
+    ['ignor', 'disregard', 'forget', 'skip', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', ...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS],
     new RegExp(
       [
         // (Not a word of a command-line flag or a hyphenated name: `--skip-download`, `all-checkov-policies`.)
@@ -97,7 +102,7 @@ export function overrideDetector(): Detector {
         String.raw`\b(?:ignore|disregard)\s+the\s+(?:resume|webpage|web\s+page|website|article|paper|table|function|code|record|email|message|review)\s+and\s+(?:instead\s+)?(?:state|declare|claim|say|write|print|output|answer|respond|reply)\b`,
         // A banner that opens new orders (`*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`) and a configuration
         // that forbids refusals (`Blocked Responses: apologies`, `AllowRefusals=false`): spoofing.ts reports the channel they fake, this the order.
-        String.raw`(?<![*#])(?:\*{2,3}|#{2,6})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,6})`,
+        BANNER,
         String.raw`\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=][ \t]*["']?(?:false|no|0)\b`,
         // "Your new task is:", "New goal:".
         String.raw`\b(?:your\s+)?new\s+(?:task|goal|objective|role|mission|purpose)\s*(?:is|are|:)`,

@@ -1,5 +1,5 @@
 import { tokenNamed } from './mention.js';
-import { BANNER_KEYWORDS } from './override.js';
+import { BANNER, BANNER_KEYWORDS, PUPPETRY_KEYWORDS } from './override.js';
 import type { Detector, Span } from './types.js';
 
 /**
@@ -54,7 +54,7 @@ const MARKER = new RegExp(
     String.raw`(?:^|\n)[ \t]*ACT\s+AS\s*:`,
     String.raw`<\/?SYSTEM>`,
     // Headers that open new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`.
-    String.raw`(?<![*#])(?:\*{2,3}|#{2,6})[ \t]*(?:(?:new|urgent|important|updated|priority|critical|additional|revised)[ \t]+){1,3}(?:instructions?|tasks?|directives?|orders?|commands?)[ \t]*(?:\*{2,3}|#{2,6})`,
+    BANNER,
     // A configuration the model is told it runs under (the "policy puppetry" shape): allowed and blocked modes, responses, strings.
     String.raw`<\/?interaction-config>|\binteraction-mode=|\bblocked[ _-]?(?:strings|responses|modes)["']?[ \t]*[:=]|\ballow(?:ed)?[ _-]?(?:refusals|apologies|disclaimers?)["']?[ \t]*[:=]`,
   ].join('|'),
@@ -122,7 +122,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = [...BANNER_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'interaction-', 'blocked strings', 'blocked responses', 'blocked modes', 'blocked_', 'blocked-', 'blockedstrings', 'blockedresponses', 'allowrefusals', 'allowapologies', 'allowdisclaimer', 'allow_', 'allow-', 'allow refusals', 'allow apologies', 'allow disclaimer', 'allowed refusals', 'allowed apologies', 'allowed disclaimer', 'allowed_', 'allowed-', 'directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
