@@ -20,6 +20,8 @@
 #define ALT_MAX_STRICT 4096
 #define ALT_MAX_IFACES 4096
 #define ALT_MAX_UNGOVERNED 16384
+#define ALT_MAX_CONFINED 4096
+#define ALT_MAX_EGRESS_NETS 8192
 #define ALT_ALLOW_PORTS 8
 /* DNS answers copied to userspace: enough for the answers to one name (EDNS answers beyond it
  * are cut; the records that fit are still read). */
@@ -51,6 +53,16 @@ struct alt_endpoint {
  * 16-byte address, so an IPv4 /24 is 96 + 24. */
 struct alt_net_key {
 	__u32 prefixlen;
+	__u8 addr[ALT_ADDR_LEN];
+};
+
+/* Key of alt_egress_nets (where the processes of a confined cgroup may connect or send, per
+ * egress set): prefixlen counts the 32 bits of `set` and then bits of the 16-byte address, so an
+ * IPv4 /24 of set 3 is 32 + 96 + 24. `set` is in network byte order: the trie matches bits from
+ * the first byte on. */
+struct alt_egress_key {
+	__u32 prefixlen;
+	__be32 set;
 	__u8 addr[ALT_ADDR_LEN];
 };
 
@@ -121,6 +133,7 @@ enum alt_verdict {
 	ALT_EV_BYPASS_DROPPED = 5,  /* the packet backstop dropped a packet to an AI destination */
 	ALT_EV_STRICT_REFUSED = 6,  /* a strict cgroup's connect or datagram to an undeclared place */
 	ALT_EV_STRICT_DROPPED = 7,  /* the backstop dropped a strict pod's packet to an undeclared place */
+	ALT_EV_EGRESS_REFUSED = 8,  /* a confined cgroup's connect or datagram outside its egress set */
 };
 
 /* One ring-buffer record per AI-bound connect, refused datagram or dropped packet: shadow-agent

@@ -36,6 +36,24 @@ struct {
 	__type(value, __u32);
 } alt_strict ALT_MAP;
 
+/* Confinement (an MCP server launched by `altrace mcp wrap`): cgroup id -> its egress set
+ * (ancestors count; the deepest confined one decides). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALT_MAX_CONFINED);
+	__type(key, __u64);
+	__type(value, __u32);
+} alt_confined ALT_MAP;
+
+/* Egress sets: where a confined cgroup may go, by set and address prefix. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ALT_MAX_EGRESS_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct alt_egress_key);
+	__type(value, struct alt_allow);
+} alt_egress_nets ALT_MAP;
+
 /* Opt-in mode: cgroup id -> 1 for pods not opted in (ancestors count). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -218,14 +236,9 @@ static __always_inline int alt_is_loopback(const __u8 *addr)
 	return addr[15] == 1;
 }
 
-/* Strict mode's allow list: the address is in alt_allow_nets, with this port or any. */
-static __always_inline int alt_allowed(const __u8 *addr, __be16 port)
+/* An allow entry admits this port: it lists it, or lists none (any port). */
+static __always_inline int alt_allow_port(const struct alt_allow *allow, __be16 port)
 {
-	struct alt_net_key key = { .prefixlen = 128 };
-	struct alt_allow *allow;
-
-	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
-	allow = bpf_map_lookup_elem(&alt_allow_nets, &key);
 	if (!allow)
 		return 0;
 	if (!allow->ports[0])
@@ -237,6 +250,24 @@ static __always_inline int alt_allowed(const __u8 *addr, __be16 port)
 			return 1;
 	}
 	return 0;
+}
+
+/* Strict mode's allow list: the address is in alt_allow_nets, with this port or any. */
+static __always_inline int alt_allowed(const __u8 *addr, __be16 port)
+{
+	struct alt_net_key key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
+	return alt_allow_port(bpf_map_lookup_elem(&alt_allow_nets, &key), port);
+}
+
+/* An egress set's entries admit the address and port. */
+static __always_inline int alt_egress_allowed(__u32 set, const __u8 *addr, __be16 port)
+{
+	struct alt_egress_key key = { .prefixlen = 32 + 128, .set = bpf_htonl(set) };
+
+	__builtin_memcpy(key.addr, addr, ALT_ADDR_LEN);
+	return alt_allow_port(bpf_map_lookup_elem(&alt_egress_nets, &key), port);
 }
 
 /* The current task's cgroup or an ancestor is a key of `map` (a cgroup-id keyed hash). */
@@ -330,6 +361,38 @@ static __always_inline void alt_emit(struct bpf_sock_addr *ctx, enum alt_verdict
 	e->ifindex = 0;
 	bpf_ringbuf_submit(e, 0);
 	alt_count(ALT_STAT_EVENTS);
+}
+
+/* The egress set of the deepest confined cgroup among the current task's cgroup and its
+ * ancestors, or 0 when none is confined. */
+static __always_inline __u32 alt_current_egress_set(void)
+{
+	__u32 set = 0;
+
+	for (int level = 0; level < ALT_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		__u32 *found;
+
+		if (!id)
+			break;
+		found = bpf_map_lookup_elem(&alt_confined, &id);
+		if (found)
+			set = *found;
+	}
+	return set;
+}
+
+/* A confined process reaches only its egress set, loopback included (1: this connect or datagram
+ * may go on to the other checks; 0: refused). Opt-in and exemptions do not lift it: the agent
+ * confines only the cgroups it made for the servers it launches. */
+static __always_inline int alt_confinement_allows(struct bpf_sock_addr *ctx, const struct alt_endpoint *dest)
+{
+	__u32 set = alt_current_egress_set();
+
+	if (!set || alt_egress_allowed(set, dest->addr, dest->port))
+		return 1;
+	alt_emit(ctx, ALT_EV_EGRESS_REFUSED, dest, bpf_get_socket_cookie(ctx));
+	return 0;
 }
 
 /* A strict cgroup may reach loopback and declared places; anything else is refused. */

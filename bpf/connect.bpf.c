@@ -1,7 +1,8 @@
 /* cgroup/connect4, cgroup/connect6: AI-bound TCP connects (any port of an AI address) go to
  * the node proxy (or fail when killed); the original destination is remembered by socket cookie
  * for getpeername, sockops and the socket-destroy iterator. Any other protocol to an AI address
- * fails, and a strict cgroup's connects anywhere undeclared fail too. */
+ * fails, and a strict cgroup's connects anywhere undeclared fail too, as do a confined cgroup's
+ * (an MCP server's) anywhere outside its egress set. */
 #include "common.bpf.h"
 
 static __always_inline void alt_proxy_v6(const struct alt_config *cfg, struct alt_endpoint *out)
@@ -42,6 +43,8 @@ static __always_inline int alt_decide(struct bpf_sock_addr *ctx, struct alt_endp
 	__u64 cookie;
 
 	*rewrite = 0;
+	if (!alt_confinement_allows(ctx, dest))
+		return 0;
 	if (alt_current_ungoverned())
 		return 1;
 	/* Only TCP can be relayed through the proxy; no other protocol reaches an AI address. */

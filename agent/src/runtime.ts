@@ -61,6 +61,7 @@ import { loadBundle } from './policy/bundle.js';
 import type { PushedPolicy } from './services/policy-service.js';
 import { packageVersion } from './cli/version.js';
 import type { BypassReport } from './node/bypass-reports.js';
+import type { EgressRefusal } from './node/mcp-egress.js';
 import type { PodCache } from './kube/pod-cache.js';
 import { controlTlsFor } from './control/tls-setup.js';
 import { startSiem } from './siem/index.js';
@@ -73,6 +74,7 @@ import type { SeenWorkload } from './node/registry.js';
 import { startHeapReclaim } from './memory-reclaim.js';
 import { packageRoot } from './paths.js';
 import { provenanceGate } from './mcp/provenance-gate.js';
+import { egressConfinement } from './mcp/egress-confinement.js';
 import { classifiersReady } from './policy/classifiers-ready.js';
 import { loadPolicy, loadPrices, policyContractsDir } from './policy/load.js';
 import { watchFile, watchYamlDirectory, type FileWatch } from './policy/reload.js';
@@ -351,6 +353,14 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     enforcement.observe(d);
     node?.observe(d);
   };
+  // Servers that declare egress start confined by the node's BPF programs (or are refused).
+  const confinement = egressConfinement({
+    policy,
+    egress: () => (node instanceof NodeEnforcement ? node.mcpEgress : `this agent does not confine processes (node.enforcement: ${config.node.enforcement}; confinement needs bpf)`),
+    logger,
+  });
+  const relays = config.mcp.servers.some((s) => s.transport === 'stdio') ? new StdioRelays(config.upstream.headers_timeout_ms, confinement) : null;
+  if (relays) confinement.follow(relays);
   const proxy = new GovernedProxy({
     authFailures: proxyAuthFailures,
     chain,
@@ -375,7 +385,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     now: clock,
     onDecision,
     // A stdio server's answer waits as long as an HTTP server's headers would.
-    ...(config.mcp.servers.some((s) => s.transport === 'stdio') ? { relays: new StdioRelays(config.upstream.headers_timeout_ms) } : {}),
+    ...(relays ? { relays } : {}),
   });
 
   let ready = false;
@@ -438,6 +448,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
           const who = r.workload?.agent ?? r.workload?.id ?? `unknown source ${r.source ?? '?'}`;
           logger.warn({ verdict: r.verdict, agent: r.workload?.agent ?? null, workload: r.workload?.id ?? null, seen_at: r.seenAt, source: r.source, destination: r.destination, protocol: r.protocol, provider: r.provider, count: r.count }, 'bypass attempt stopped in the kernel');
           void audit?.control({ name: 'node-enforcement', team: r.workload?.team ?? null }, `BYPASS ${r.verdict} ${r.protocol} ${r.source ?? ''} → ${r.destination} at ${r.seenAt} ×${r.count}`, who, 403, null, false).catch(() => {});
+        },
+        onEgressAttempt: (server: string) => metrics.mcpEgressRefused.inc({ server }),
+        onEgressRefused: (r: EgressRefusal) => {
+          logger.warn({ server: r.server, pid: r.pid, comm: r.comm, destination: r.destination, protocol: r.protocol, cgroup: r.cgroup, count: r.count }, 'an MCP server reached outside its declared egress; refused in the kernel');
+          void audit?.control({ name: 'node-enforcement', team: null }, `EGRESS refused ${r.protocol} → ${r.destination} ×${r.count} (${r.comm || 'pid ' + r.pid})`, `mcp:${r.server}`, 403, 'ALT_MCP_EGRESS_REFUSED', false).catch(() => {});
         },
         onCapabilities: (w: SeenWorkload) => {
           const caps = [w.capabilities?.netRaw ? 'CAP_NET_RAW' : null, w.capabilities?.netAdmin ? 'CAP_NET_ADMIN' : null].filter(Boolean).join(',');

@@ -62,6 +62,10 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   Napi::Object net_key = describe(sizeof(alt_net_key));
   ALT_FIELD(net_key, alt_net_key, prefixlen);
   ALT_FIELD(net_key, alt_net_key, addr);
+  Napi::Object egress_key = describe(sizeof(alt_egress_key));
+  ALT_FIELD(egress_key, alt_egress_key, prefixlen);
+  ALT_FIELD(egress_key, alt_egress_key, set);
+  ALT_FIELD(egress_key, alt_egress_key, addr);
   Napi::Object allow = describe(sizeof(alt_allow));
   ALT_FIELD(allow, alt_allow, ports);
   Napi::Object dns = describe(sizeof(alt_dns_event));
@@ -78,6 +82,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   out.Set("event", event);
   out.Set("stats", stats);
   out.Set("netKey", net_key);
+  out.Set("egressKey", egress_key);
   out.Set("allow", allow);
   out.Set("dnsEvent", dns);
   return out;

@@ -15,6 +15,7 @@ export class ProxyMetrics {
   readonly authFailures: Counter<'port'>;
   readonly protocolErrors: Counter<'listener' | 'reason'>;
   readonly bypassAttempts: Counter<'verdict' | 'agent'>;
+  readonly mcpEgressRefused: Counter<'server'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -51,6 +52,12 @@ export class ProxyMetrics {
       name: 'altrace_bypass_attempts_total',
       help: 'Attempts to reach a destination past the proxy, stopped in the kernel: packets the backstop dropped (bypass_dropped, strict_dropped) and connects strict mode refused, by verdict and agent (or shadow id).',
       labelNames: ['verdict', 'agent'],
+      registers: [registry],
+    });
+    this.mcpEgressRefused = new Counter({
+      name: 'altrace_mcp_egress_refused_total',
+      help: 'Connects and datagrams of MCP servers launched by altrace mcp wrap that the kernel refused: outside the egress their registry entry declares, by server.',
+      labelNames: ['server'],
       registers: [registry],
     });
     this.protocolErrors = new Counter({

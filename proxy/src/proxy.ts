@@ -357,14 +357,26 @@ export class GovernedProxy {
    * a kill cuts it (a kill of the agent ends it like any stream of that agent), and its
    * decision is recorded then.
    */
-  #openRelay(x: Exchange, relays: StdioRelays, server: string, { keyId, agent }: Principal): void {
+  async #openRelay(x: Exchange, relays: StdioRelays, server: string, { keyId, agent }: Principal): Promise<void> {
+    const prepared = await relays.prepare(server);
+    if ('refused' in prepared) {
+      return this.#block(
+        x,
+        block('mcp-egress', 'ALT_MCP_EGRESS_UNENFORCED', `MCP server ${server} declares egress that cannot be enforced here: ${prepared.refused}`, `The registry entry of ${server} limits where it may connect (mcp.servers.${server}.egress), and this launch cannot be held to it, so the server is not started. Run the wrap as root on a host whose agent enforces with BPF (node.enforcement: bpf), or ask an operator.`),
+      );
+    }
+    if (x.clientGone || x.killedBy) {
+      // The wrap went, or its agent was killed, while the cgroup was being made.
+      if (prepared.cgroup !== null) relays.confinement?.release(prepared.id);
+      return x.killedBy ? this.#block(x, x.killedBy) : this.#finish(x);
+    }
     x.response.status = 200;
     x.response.completed = true;
     x.response.overheadAtHeaders = x.overheadMs();
     x.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-altrace-request-id': x.id, 'x-altrace-overhead-ms': formatMs(x.response.overheadAtHeaders) });
-    const relay = relays.open(server, keyId, agent, x.res as ServerResponse);
+    const relay = relays.open(prepared, server, keyId, agent, x.res as ServerResponse);
     x.res.once('close', () => this.#finish(x));
-    this.#o.logger.info({ requestId: x.id, server: relay.server, agent: relay.agent }, 'stdio MCP relay opened');
+    this.#o.logger.info({ requestId: x.id, server: relay.server, agent: relay.agent, ...(relay.cgroup ? { cgroup: relay.cgroup } : {}) }, 'stdio MCP relay opened');
   }
 
   #headersFor(x: Exchange, upstream: UpstreamReply['headers']): Record<string, string | string[] | number> {

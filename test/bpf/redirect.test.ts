@@ -136,6 +136,36 @@ bpfSuite(() => {
     await child.call({ op: 'close', conn: r.id });
   });
 
+  test.serial('a confined cgroup connects and sends only inside its egress set, on the ports it names; lifting it frees the cgroup', async (t) => {
+    const allowed = await listen(OTHER_HOST, cleanup);
+    const elsewhere = await listen('127.0.0.4', cleanup);
+    bpf.allowEgress(7, `${OTHER_HOST}/32`, [allowed.port]);
+    bpf.allowEgress(8, '127.0.0.0/8');
+    t.deepEqual(bpf.egressNets().sort((a, b) => a.set - b.set), [{ set: 7, net: OTHER_HOST, ports: [allowed.port] }, { set: 8, net: '127.0.0.0/8', ports: [] }]);
+    // Confining the parent covers the leaf the child is in; the deepest confined cgroup decides.
+    bpf.confine(cg.id, 7);
+    try {
+      t.true((await child.call({ op: 'connect', host: OTHER_HOST, port: allowed.port })).ok, 'the declared address and port');
+      t.like(await child.call({ op: 'connect', host: OTHER_HOST, port: other.port }), { ok: false, code: 'EPERM' }, 'the declared address on another port');
+      t.like(await child.call({ op: 'connect', host: '127.0.0.4', port: elsewhere.port }), { ok: false, code: 'EPERM' }, 'loopback is not declared');
+      t.like(await child.call({ op: 'connect', host: AI_HOST, port: ai.port }), { ok: false, code: 'EPERM' }, 'an AI destination outside the set');
+      t.like(await child.call({ op: 'udp', host: '127.0.0.4', port: 53 }), { ok: false, code: 'EPERM' }, 'a datagram outside the set');
+      bpf.confine(cg.leafId, 8);
+      t.true((await child.call({ op: 'connect', host: '127.0.0.4', port: elsewhere.port })).ok, 'the leaf’s own set (a /8, any port) decides');
+      t.deepEqual(bpf.confinedCgroups().sort((a, b) => Number(a.cgroupId - b.cgroupId)), [{ cgroupId: cg.id, set: 7 }, { cgroupId: cg.leafId, set: 8 }].sort((a, b) => Number(a.cgroupId - b.cgroupId)));
+      const e = await eventually(() => events.find((x) => x.kind === 'egress_refused' && x.pid === child.pid && x.destination.port === other.port));
+      t.like(e, { cgroupId: cg.leafId, protocol: 'tcp', destination: { address: OTHER_HOST, port: other.port } });
+    } finally {
+      bpf.confine(cg.leafId, null);
+      bpf.confine(cg.id, null);
+      bpf.disallowEgress(7, `${OTHER_HOST}/32`);
+      bpf.disallowEgress(8, '127.0.0.0/8');
+    }
+    t.true((await child.call({ op: 'connect', host: '127.0.0.4', port: elsewhere.port })).ok, 'unconfined again');
+    t.deepEqual(bpf.confinedCgroups(), []);
+    t.throws(() => bpf.confine(cg.id, 0), { message: /set must be an integer from 1/ });
+  });
+
   test.serial('ring-buffer events reach JS with the child’s pid, comm, cgroup and destination', async (t) => {
     const r = await child.call({ op: 'connect', host: AI_HOST, port: ai.port });
     t.true(r.ok);

@@ -46,7 +46,7 @@ test.before(async () => {
   listed.tools[0]!.description = 'Create entities in the knowledge graph (approved wording)';
   const changed = (await pinWithCli(dir, 'memory-changed', listed)).servers;
   const policy = shippedPolicy();
-  policy.destinations.upstreams.push('mcp:memory', 'mcp:memory-changed', 'mcp:everything', 'mcp:files', 'mcp:memory-old', 'mcp:retired');
+  policy.destinations.upstreams.push('mcp:memory', 'mcp:memory-changed', 'mcp:everything', 'mcp:files', 'mcp:memory-old', 'mcp:retired', 'mcp:fenced');
   // The registry's identity of the server (server.json): memory at the version installed here;
   // memory-old lists a version that is not what runs; retired is blocked.
   const installed = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/package.json'), 'utf8')) as { version: string }).version;
@@ -58,11 +58,13 @@ test.before(async () => {
       ...changed,
       'memory-old': { server: serverJson('2025.1.1') },
       retired: { trust: 'blocked' },
+      // Declares where it may connect: this agent has no BPF confinement, so it is never started.
+      fenced: { egress: ['127.0.0.1:9'] },
     },
   };
   writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
   const stdio = (name: string) => ({ name, transport: 'stdio' });
-  writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [stdio('memory'), stdio('memory-changed'), stdio('everything'), stdio('files'), stdio('memory-old'), stdio('retired')] } }));
+  writeFileSync(join(dir, 'config.yaml'), stringifyYaml({ mcp: { servers: [stdio('memory'), stdio('memory-changed'), stdio('everything'), stdio('files'), stdio('memory-old'), stdio('retired'), stdio('fenced')] } }));
   h = await startHarness({ ALTRACE_CONFIG: join(dir, 'config.yaml'), ALTRACE_POLICY: join(dir, 'policy.yaml') });
   key = (await h.createKey({ agent: 'notes-bot', team: 'support' })).key;
   otherKey = (await h.createKey({ agent: 'other-bot', team: 'support' })).key;
@@ -124,8 +126,8 @@ test.serial('server-memory through the wrap: its pinned tools are listed, a call
   t.true(mine.length >= 5, `the relay, initialize, tools/list and the two calls are decisions of the agent (${mine.length})`);
 });
 
-test.serial('the registry names the package: a launch of another version, or of a blocked server, is refused before the server starts', async (t) => {
-  for (const [server, reason] of [['memory-old', 'ALT_MCP_SERVER_MISMATCH'], ['retired', 'ALT_MCP_SERVER_BLOCKED']] as const) {
+test.serial('the registry names the package: a launch of another version, of a blocked server, or of one whose egress cannot be enforced is refused before the server starts', async (t) => {
+  for (const [server, reason] of [['memory-old', 'ALT_MCP_SERVER_MISMATCH'], ['retired', 'ALT_MCP_SERVER_BLOCKED'], ['fenced', 'ALT_MCP_EGRESS_UNENFORCED']] as const) {
     const marker = join(dir, `${server}-started`);
     const r = await runCli(['mcp', 'wrap', '--server', server, '--proxy', h.proxyUrl, '--key', key, '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`, join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')]);
     t.is(r.code, 1, r.stderr);
@@ -137,6 +139,8 @@ test.serial('the registry names the package: a launch of another version, or of 
   await runCli(['mcp', 'wrap', '--server', 'memory-old', '--proxy', h.proxyUrl, '--key', key, '--', process.execPath, serverScript('server-memory')]);
   await h.control('GET', '/audit/checkpoint');
   const { records } = (await (await h.control('GET', '/audit?limit=1000')).json()) as { records: { decision?: { reason: string; detail?: string } }[] };
+  const unenforced = records.filter((r) => r.decision?.reason === 'ALT_MCP_EGRESS_UNENFORCED').map((r) => r.decision!.detail ?? '');
+  t.true(unenforced.some((d) => /MCP server fenced declares egress that cannot be enforced here: this agent does not confine processes \(node\.enforcement: off/.test(d)), unenforced.join(' | '));
   const details = records.filter((r) => r.decision?.reason === 'ALT_MCP_SERVER_MISMATCH').map((r) => r.decision!.detail ?? '');
   t.true(details.some((d) => /^launched npm:@modelcontextprotocol\/server-memory@\d[\w.]*; the registry lists npm:@modelcontextprotocol\/server-memory@2025\.1\.1$/.test(d)), details.join(' | '));
   t.true(details.some((d) => /could not name the package/.test(d)), 'a launch through node -e is not one the wrap can name');

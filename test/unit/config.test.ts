@@ -95,6 +95,12 @@ test('policy files: valid, unknown field, bad regex, duplicate ids', (t) => {
   t.is(e2!.field, 'response.deny_patterns.0.pattern');
   const e3 = t.throws(() => loadPolicy(file('p4.yaml', 'version: 1\nresponse:\n  deny_patterns:\n    - {id: x, pattern: a}\n    - {id: x, pattern: b}\n')), { instanceOf: PolicyError });
   t.is(e3!.field, 'response.deny_patterns.1.id');
+  // An MCP server's egress the kernel could not hold: refused at load, not at the server's launch.
+  for (const [net, why] of [['10.0.0.1/8', /host bits set beyond \/8/], ['10.0.0.0/33', /prefix length must be 0-32/]] as const) {
+    const e = t.throws(() => loadPolicy(file('p5.yaml', `version: 1\nmcp:\n  servers:\n    files:\n      egress: ["127.0.0.1:5432", "${net}"]\n`)), { instanceOf: PolicyError });
+    t.is(e!.field, 'mcp.servers.files.egress.1');
+    t.regex(e!.message, why);
+  }
 });
 
 test('a scan worker heap too small for the largest body is refused, naming both settings', (t) => {

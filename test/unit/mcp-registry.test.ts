@@ -5,7 +5,8 @@ import { mcpRegistry } from '../../proxy/src/chain/stages/mcp-registry.js';
 import type { RequestContext } from '../../proxy/src/chain/context.js';
 import { emptyCall } from '../../proxy/src/core/call-view.js';
 import { formatPackage, launchedPackage, parsePackage } from '../../proxy/src/mcp-trust/package-identity.js';
-import { registryProblem } from '../../proxy/src/policy/mcp-registry.js';
+import { compileMcpRegistry, registryProblem } from '../../proxy/src/policy/mcp-registry.js';
+import { parseEgressEntry } from '../../proxy/src/policy/mcp-egress.js';
 import { compilePolicy, PolicyHolder } from '../../proxy/src/policy/policy.js';
 import { RELAYED_BASE } from '../../proxy/src/upstream/upstreams.js';
 
@@ -64,6 +65,31 @@ function request(server: string, method: string, headers: Record<string, string>
 }
 
 const memoryJson = { name: 'io.github.modelcontextprotocol/server-memory', version: '2026.8.31', packages: [{ registryType: 'npm', identifier: '@modelcontextprotocol/server-memory', version: '2026.8.31', transport: { type: 'stdio' } }] };
+
+test('egress entries: addresses, CIDRs and host names with optional ports; what cannot be enforced is refused at its field', (t) => {
+  t.deepEqual(parseEgressEntry('10.0.0.0/8'), { kind: 'net', net: '10.0.0.0/8', ports: [] });
+  t.deepEqual(parseEgressEntry('192.0.2.10:443,8443'), { kind: 'net', net: '192.0.2.10', ports: [443, 8443] });
+  t.deepEqual(parseEgressEntry('[2001:db8::1]:443'), { kind: 'net', net: '2001:db8::1', ports: [443] });
+  t.deepEqual(parseEgressEntry('2001:db8::/32'), { kind: 'net', net: '2001:db8::/32', ports: [] });
+  t.deepEqual(parseEgressEntry('API.GitHub.com.:443'), { kind: 'host', host: 'api.github.com', ports: [443] });
+  t.deepEqual(parseEgressEntry('registry.npmjs.org'), { kind: 'host', host: 'registry.npmjs.org', ports: [] });
+  for (const [bad, why] of [
+    ['*.github.com', /a pattern cannot be resolved/],
+    ['api.github.com:0', /port out of range/],
+    ['api.github.com:http', /not an address, CIDR or host name/],
+    ['999.1.1.1', /not an address, CIDR or host name/],
+    ['-bad-.example', /not an address, CIDR or host name/],
+    ['exa mple.com', /not an address, CIDR or host name/],
+  ] as const) {
+    t.throws(() => parseEgressEntry(bad), { message: why }, bad);
+  }
+  const problem = (egress: string[]) => registryProblem({ servers: { files: { egress } } });
+  t.is(problem(['127.0.0.1:5432', 'api.github.com:443']), null);
+  t.like(problem(['127.0.0.1', '*.example.com']), { field: 'mcp.servers.files.egress.1' });
+  t.like(problem(['a.example:1,2,3,4,5', 'b.example:6,7,8,9']), { field: 'mcp.servers.files.egress.1', message: 'names 9 distinct ports: at most 8 per server' });
+  t.deepEqual(compileMcpRegistry({ servers: { files: { egress: [] }, open: {} } }).get('files')!.egress, [], '[] declares egress: nothing');
+  t.is(compileMcpRegistry({ servers: { open: {} } }).get('open')!.egress, null, 'absent: not declared');
+});
 
 test('a relay opens only for a launch of a package the registry lists, at its version; later messages through it are not asked again', (t) => {
   const stage = stageFor({ memory: { server: memoryJson } }, { 'mcp:memory': RELAYED_BASE });

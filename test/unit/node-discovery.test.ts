@@ -3,7 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DestinationResolver, parseDestination } from '../../agent/src/node/destinations.js';
 import { parseDnsResponse } from '../../agent/src/node/dns-message.js';
-import { parseAllowEntry } from '../../agent/src/node/strict.js';
+import { parseAllowEntry } from '../../proxy/src/policy/allow-entry.js';
 import { matchesInterface } from '../../agent/src/node/interfaces.js';
 import { destinationSpecs, kubepodsCgroup } from '../../agent/src/node/node-enforcement.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -12,10 +12,12 @@ async function rig(timeoutMs = 5_000, maxBytes = 1024) {
   const relays = new StdioRelays(timeoutMs);
   let opened!: (r: StdioRelay) => void;
   const relay = new Promise<StdioRelay>((resolve) => (opened = resolve));
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     if (req.url!.startsWith(RELAY_REPLY_PATH)) return void relays.reply(req, res, maxBytes);
+    const prepared = await relays.prepare('notes');
+    if ('refused' in prepared) throw new Error(prepared.refused);
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    opened(relays.open('notes', 'key-1', 'notes-bot', res));
+    opened(relays.open(prepared, 'notes', 'key-1', 'notes-bot', res));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -7,8 +7,8 @@ import { addressBytes, isLoopback, isUnspecified, isV4Mapped } from './address.j
 import { bpfBinding, type NativeBpfObject } from './binding.js';
 import { BpfError, invalid } from './errors.js';
 import {
-  ALLOW_PORTS, decodeConfig, decodeDnsEvents, decodeEvents, decodeNetKey, decodeOrigin, decodeStats, DEST_SOURCES, encodeAllow, encodeConfig, encodeEndpoint,
-  encodeExemptKey, encodeNetKey, encodeU32, encodeU64, EXEMPT_CGROUP, EXEMPT_NETNS, IFACE_BACKSTOP, IFACE_STRICT,
+  ALLOW_PORTS, decodeAllow, decodeConfig, decodeDnsEvents, decodeEgressKey, decodeEvents, decodeNetKey, decodeOrigin, decodeStats, DEST_SOURCES, encodeAllow, encodeConfig, encodeEndpoint,
+  encodeEgressKey, encodeExemptKey, encodeNetKey, encodeU32, encodeU64, EXEMPT_CGROUP, EXEMPT_NETNS, IFACE_BACKSTOP, IFACE_STRICT,
   type BpfEvent, type BpfStats, type DestinationSource, type DnsAnswerRecord, type Endpoint, type OriginalDestination, type ProxyConfig,
 } from './layout.js';
 import { formatNet } from './address.js';
@@ -22,6 +22,12 @@ const BACKSTOP_PROGRAM = 'alt_backstop';
 const ZERO_KEY = encodeU32(0);
 const PRESENT = encodeU32(1);
 const KILL_ALL = 0n;
+
+/** An egress set is named by a number from 1 (0 means unconfined in the kernel's maps). */
+function checkEgressSet(set: unknown): number {
+  if (!Number.isInteger(set) || (set as number) < 1 || (set as number) > 0xffffffff) throw invalid('set', `must be an integer from 1 to 4294967295, got ${String(set)}`);
+  return set as number;
+}
 
 export type KillTarget = 'global' | bigint;
 export type ExemptTarget = { cgroupId: bigint } | { netnsCookie: bigint };
@@ -228,6 +234,39 @@ export class BpfEnforcer {
     const key = encodeU64(checkId('cgroupId', cgroupId));
     if (strict) this.#obj.mapUpdate('alt_strict', key, PRESENT, 0);
     else this.#obj.mapDelete('alt_strict', key);
+  }
+
+  /** Confinement: the processes of a cgroup (and every cgroup below it) connect and send only
+   *  where egress set `set` allows (allowEgress), loopback included; null lifts it. */
+  confine(cgroupId: bigint, set: number | null): void {
+    const key = encodeU64(checkId('cgroupId', cgroupId));
+    if (set === null) this.#obj.mapDelete('alt_confined', key);
+    else this.#obj.mapUpdate('alt_confined', key, encodeU32(checkEgressSet(set)), 0);
+  }
+
+  /** The confined cgroups and their egress sets, as the kernel holds them. */
+  confinedCgroups(): { cgroupId: bigint; set: number }[] {
+    return this.#obj.mapKeys('alt_confined').map((k) => ({ cgroupId: k.readBigUInt64LE(0), set: this.#obj.mapLookup('alt_confined', k)!.readUInt32LE(0) }));
+  }
+
+  /** Egress set `set` admits an address or CIDR, on these ports or, with none, any. */
+  allowEgress(set: number, net: string, ports: readonly number[] = []): void {
+    if (!Array.isArray(ports) || ports.length > ALLOW_PORTS) throw invalid('ports', `must be an array of at most ${ALLOW_PORTS} ports`);
+    ports.forEach((p, i) => checkPort(`ports[${i}]`, p));
+    this.#obj.mapUpdate('alt_egress_nets', encodeEgressKey(checkEgressSet(set), checkNet('net', net)), encodeAllow(ports), 0);
+  }
+
+  disallowEgress(set: number, net: string): boolean {
+    return this.#obj.mapDelete('alt_egress_nets', encodeEgressKey(checkEgressSet(set), checkNet('net', net)));
+  }
+
+  /** Every egress set's nets and their ports (none: any), as the kernel holds them. */
+  egressNets(): { set: number; net: string; ports: number[] }[] {
+    return this.#obj.mapKeys('alt_egress_nets').map((k) => {
+      const { set, net } = decodeEgressKey(k);
+      const value = this.#obj.mapLookup('alt_egress_nets', k);
+      return { set, net: formatNet(net), ports: value ? decodeAllow(value) : [] };
+    });
   }
 
   /** The packet backstop on a host-side interface (a pod's veth): packets arriving from the pod

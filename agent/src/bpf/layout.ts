@@ -15,6 +15,7 @@ export const LAYOUT = {
   },
   stats: { size: 96, count: 12 },
   netKey: { size: 20, prefixlen: 0, addr: 4 },
+  egressKey: { size: 24, prefixlen: 0, set: 4, addr: 8 },
   allow: { size: 16, ports: 0 },
   dnsEvent: { size: 1040, cgroup_id: 0, length: 8, payload: 16 },
 } as const;
@@ -25,6 +26,7 @@ export const STAT_NAMES = [
 ] as const;
 export const EVENT_KINDS = {
   1: 'redirect', 2: 'killed', 3: 'udp_refused', 4: 'no_proxy', 5: 'bypass_dropped', 6: 'strict_refused', 7: 'strict_dropped',
+  8: 'egress_refused',
 } as const;
 /** Why an address is in the destination set (enum alt_dest_source). */
 export const DEST_SOURCES = { resolved: 1, observed: 2, configured: 3, published: 4 } as const;
@@ -87,10 +89,35 @@ export function decodeNetKey(buf: Buffer): Net & { family: 4 | 6 } {
   return { address: formatAddress(addr), prefixLength: buf.readUInt32LE(LAYOUT.netKey.prefixlen), family: isV4Mapped(addr) ? 4 : 6 };
 }
 
+/** A key of alt_egress_nets: an egress set's net (its prefix counts the set's 32 bits first). */
+export function encodeEgressKey(set: number, net: Net): Buffer {
+  const out = Buffer.alloc(LAYOUT.egressKey.size);
+  out.writeUInt32LE(32 + net.prefixLength, LAYOUT.egressKey.prefixlen);
+  out.writeUInt32BE(set, LAYOUT.egressKey.set);
+  addressBytes(net.address).copy(out, LAYOUT.egressKey.addr);
+  return out;
+}
+
+export function decodeEgressKey(buf: Buffer): { set: number; net: Net } {
+  const addr = buf.subarray(LAYOUT.egressKey.addr, LAYOUT.egressKey.addr + 16);
+  return { set: buf.readUInt32BE(LAYOUT.egressKey.set), net: { address: formatAddress(addr), prefixLength: buf.readUInt32LE(LAYOUT.egressKey.prefixlen) - 32 } };
+}
+
 export function encodeAllow(ports: readonly number[]): Buffer {
   const out = Buffer.alloc(LAYOUT.allow.size);
   ports.forEach((p, i) => out.writeUInt16BE(p, LAYOUT.allow.ports + i * 2));
   return out;
+}
+
+/** The ports of an allow entry (none: any port). */
+export function decodeAllow(buf: Buffer): number[] {
+  const ports: number[] = [];
+  for (let i = 0; i < ALLOW_PORTS; i++) {
+    const p = buf.readUInt16BE(LAYOUT.allow.ports + i * 2);
+    if (p === 0) break;
+    ports.push(p);
+  }
+  return ports;
 }
 
 /** One DNS response a governed socket received. */

@@ -88,10 +88,14 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   }
   const events = readSse(opened.body)[Symbol.asyncIterator]();
   const first = await events.next();
-  const relayId = !first.done && first.value.event === 'relay' ? (JSON.parse(first.value.data) as { id?: unknown }).id : undefined;
+  const opening = !first.done && first.value.event === 'relay' ? (JSON.parse(first.value.data) as { id?: unknown; cgroup?: unknown }) : {};
+  const relayId = opening.id;
   if (typeof relayId !== 'string') throw new WrapRefused('the proxy did not name the relay (is it an Altrace proxy with this server configured as transport: stdio?)');
+  const cgroup = opening.cgroup;
+  if (cgroup !== undefined && (typeof cgroup !== 'string' || !isConfinementCgroup(cgroup))) throw new WrapRefused(`the proxy named ${String(cgroup).slice(0, 200)} as the server's cgroup, which is not one the agent makes for MCP servers`);
 
-  const child = spawn(o.command, o.args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = cgroup === undefined ? spawn(o.command, o.args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawnConfined(cgroup, o.command, o.args);
+  if (cgroup !== undefined) o.log(`altrace mcp wrap: ${o.server} starts confined to its declared egress (cgroup ${cgroup})`);
   const exited = new Promise<number>((resolve) => {
     child.once('error', (err) => {
       o.log(`cannot start ${o.command}: ${err.message}`);
@@ -110,7 +114,7 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   const relayDone = (async () => {
     try {
       for (let e = await events.next(); !e.done; e = await events.next()) {
-        if (e.value.event === 'request') answerRelay(o, relayId, JSON.parse(e.value.data) as RelayRequest, server).catch((err: Error) => o.log(`altrace mcp wrap: a relayed request failed: ${err.message}`));
+        if (e.value.event === 'request') answerRelay(o, relayId, JSON.parse(e.value.data) as RelayRequest, server, relayAbort.signal).catch((err: Error) => o.log(`altrace mcp wrap: a relayed request failed: ${err.message}`));
         else if (e.value.event === 'message') relayEnded = describeEnd(e.value.data);
       }
       relayEnded ??= 'the proxy closed the relay';
@@ -168,6 +172,24 @@ export async function runWrap(o: WrapOptions): Promise<number> {
   return code;
 }
 
+/** The agent makes the cgroups of confined servers in an `altrace-mcp` directory of the cgroup2 tree. */
+function isConfinementCgroup(path: string): boolean {
+  return path.startsWith('/') && !path.split('/').includes('..') && path.split('/').at(-2) === 'altrace-mcp';
+}
+
+/** Exit status of the shell when the server could not join its cgroup (the wrap is not root on the agent's host). */
+export const CONFINEMENT_FAILED = 126;
+
+/**
+ * Starts the server inside its cgroup: the shell moves itself there (writing 0 to cgroup.procs)
+ * and only then execs the command, so the server and everything it starts are confined from
+ * their first instruction. A shell that cannot move itself exits with CONFINEMENT_FAILED.
+ */
+function spawnConfined(cgroup: string, command: string, args: readonly string[]): ChildProcess {
+  const script = `printf 0 > "$0/cgroup.procs" || { echo "altrace mcp wrap: cannot start the server in its cgroup $0: the wrap must run as root on the agent's host" >&2; exit ${CONFINEMENT_FAILED}; }; exec "$@"`;
+  return spawn('/bin/sh', ['-c', script, cgroup, command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+}
+
 interface RelayRequest {
   seq: number;
   method: string;
@@ -175,10 +197,10 @@ interface RelayRequest {
 }
 
 /** One request the proxy sent down the relay: to the server, and its answer back. */
-async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, server: ServerSide): Promise<void> {
+async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, server: ServerSide, stopped: AbortSignal): Promise<void> {
   let status = 202;
   let body = '';
-  if (r.method === 'GET') return streamServerMessages(o, relayId, r.seq, server);
+  if (r.method === 'GET') return streamServerMessages(o, relayId, r.seq, server, stopped);
   if (r.method !== 'POST') {
     status = 405;
     body = JSON.stringify(errorFor(null, METHOD_NOT_FOUND, `a stdio server is reached by POST only, not ${r.method}`));
@@ -203,7 +225,7 @@ async function answerRelay(o: WrapOptions, relayId: string, r: RelayRequest, ser
  * server's requests on it that the client has not answered are answered with an error, so the
  * server does not wait for ever.
  */
-async function streamServerMessages(o: WrapOptions, relayId: string, seq: number, server: ServerSide): Promise<void> {
+async function streamServerMessages(o: WrapOptions, relayId: string, seq: number, server: ServerSide, stopped: AbortSignal): Promise<void> {
   let feed!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
   const encoder = new TextEncoder();
@@ -221,7 +243,8 @@ async function streamServerMessages(o: WrapOptions, relayId: string, seq: number
   rotation.unref();
   const url = `${o.proxyUrl.replace(/\/+$/, '')}/altrace/v1/mcp-relay/${relayId}/${seq}`;
   // undici's own fetch: its dispatcher option is this package's Agent (node's global fetch bundles another undici).
-  const res = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'text/event-stream', 'x-altrace-relay-status': '200' }, body, duplex: 'half', dispatcher: quietStreams }).catch((err: Error) => err);
+  // Ends with the wrap: an upload left open would keep the process alive after the server stopped.
+  const res = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'text/event-stream', 'x-altrace-relay-status': '200' }, body, duplex: 'half', dispatcher: quietStreams, signal: stopped }).catch((err: Error) => err);
   clearTimeout(rotation);
   if (!rotated) {
     server.relayServerMessages('opening');
@@ -232,7 +255,9 @@ async function streamServerMessages(o: WrapOptions, relayId: string, seq: number
       // Already errored or closed with the request.
     }
   }
-  if (res instanceof Error) o.log(`altrace mcp wrap: the stream of the server's own messages to the proxy ended: ${res.message}`);
+  if (res instanceof Error) {
+    if (!stopped.aborted) o.log(`altrace mcp wrap: the stream of the server's own messages to the proxy ended: ${res.message}`);
+  }
   else await res.body?.cancel();
 }
 

@@ -14,13 +14,14 @@ import { InterfaceWatcher, matchesInterface } from './interfaces.js';
 import { KillLedger } from './kill-ledger.js';
 import { destinationSpecs } from './providers.js';
 import { describeWorkload, stillStopped, WorkloadRegistry, type PodLookup, type SeenWorkload } from './registry.js';
-import { parseAllowEntry } from './strict.js';
+import { parseAllowEntry } from '../../../proxy/src/index.js';
 import type { PodIdentity } from '../kube/pod-identity.js';
 import { formatNet } from '../bpf/address.js';
 import { checkNet } from '../bpf/validate.js';
 
 const checkNetText = (text: string) => checkNet('node.strict.allow', text);
 import { CgroupIndex } from './workloads.js';
+import { McpEgress, type EgressRefusal } from './mcp-egress.js';
 
 export { destinationSpecs } from './providers.js';
 
@@ -89,6 +90,9 @@ export interface NodeEnforcementOptions {
   onBypass?(r: BypassReport): void;
   /** Every attempt, for the metric. */
   onBypassAttempt?(verdict: BypassReport['verdict'], w: SeenWorkload | null): void;
+  /** A connect or datagram of a confined MCP server refused (at most one a minute per relay and destination). */
+  onEgressRefused?(r: EgressRefusal): void;
+  onEgressAttempt?(server: string): void;
   /** A governed workload's processes hold CAP_NET_RAW or CAP_NET_ADMIN (once per workload). */
   onCapabilities?(w: SeenWorkload): void;
   /** Its pod, from the cluster (kubernetes.enabled): names the workload and may declare its agent. */
@@ -138,6 +142,8 @@ export class NodeEnforcement {
   #proxy: { address: string; port: number } | null = null;
   /** Set when node.tls is terminate: agents trust its certificate to be governed over TLS. */
   ca: NodeCa | null = null;
+  /** The egress confinement of the MCP servers altrace mcp wrap launches. */
+  readonly mcpEgress: McpEgress;
 
   private constructor(o: NodeEnforcementOptions, bpf: BpfEnforcer, mount: string, governed: string) {
     this.#o = o;
@@ -151,6 +157,16 @@ export class NodeEnforcement {
     this.#bypass = new BypassReporter((r) => o.onBypass?.(r));
     this.#backstopPatterns = o.config.backstop_interfaces ?? (o.config.cgroup === 'kubepods' ? KUBERNETES_POD_INTERFACES : []);
     this.#strictCgroups = o.config.strict.cgroups.map((c) => (c === '*' ? governed : isAbsolute(c) ? c : join(governed, c)));
+    this.mcpEgress = new McpEgress({
+      bpf,
+      governed,
+      logger: o.logger,
+      dns: new Resolver({ timeout: 2000, tries: 2 }),
+      minTtlS: o.config.resolve_min_ttl_s,
+      maxTtlS: o.config.resolve_max_ttl_s,
+      onRefused: (r) => o.onEgressRefused?.(r),
+      onAttempt: (server) => o.onEgressAttempt?.(server),
+    });
   }
 
   /** Loads the programs (nothing is attached yet); refuses with every reason BPF cannot run. */
@@ -180,6 +196,7 @@ export class NodeEnforcement {
     this.#bpf.setProxyAddress(proxy, { allowLoopback: config.allow_loopback_proxy });
     this.#proxy = proxy;
     this.#applyStrict(proxy);
+    await this.mcpEgress.start();
     this.#startOptIn();
     // Literal addresses are in at once; FQDNs get two seconds before start-up goes on without them.
     await Promise.race([this.#resolver.start(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -428,6 +445,7 @@ export class NodeEnforcement {
       destinations,
       backstop: { patterns: this.#backstopPatterns, interfaces: watched.map((i) => ({ ...i, name: names.get(i.ifindex) ?? null })) },
       strict: { cgroups: this.#strictCgroups, interfaces: this.#o.config.strict.interfaces, allow: this.#o.config.strict.allow },
+      mcp_egress: this.mcpEgress.status(),
       // Entries in the maps the agent drives (the kernel keeps no count of its own for a hash map).
       maps: { alt_dest_nets: destinations.length, alt_deny: this.#killedCgroups.size + (this.#bpf.isKilled('global') ? 1 : 0), alt_ifaces: watched.length },
       stats: this.#bpf.stats(),
@@ -453,11 +471,13 @@ export class NodeEnforcement {
     this.#events?.stop();
     this.#dns?.stop();
     this.#resolver.close();
+    this.mcpEgress.stop();
     this.#bpf.close();
   }
 
   #onEvent(e: BpfEvent): void {
     this.#eventsSeen++;
+    if (e.kind === 'egress_refused') return this.mcpEgress.onEvent(e);
     const provider = this.#resolver.providerOf(e.destination.address);
     if (e.kind === 'bypass_dropped' || e.kind === 'strict_dropped') return this.#onPacketDrop(e, provider);
     const { workload, first } = this.#registry.observe(e, provider);

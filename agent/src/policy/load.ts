@@ -6,6 +6,7 @@ import {
   PriceTable,
   compileContract,
   compilePolicy,
+  parseEgress,
   registryProblem,
   type Contract,
   type ContractDocument,
@@ -14,6 +15,7 @@ import {
   type PriceTableDocument,
 } from '../../../proxy/src/index.js';
 import { PolicyError } from '../errors.js';
+import { checkNet } from '../bpf/validate.js';
 import { readValidatedYaml } from './yaml-file.js';
 
 /** The contracts directory a policy names, resolved against the policy file; null when it names none. */
@@ -79,6 +81,23 @@ function resolveClassifiers(file: string, d: PolicyDocument): void {
 }
 
 /** Reads, validates and compiles a policy file and its contracts; every problem names its field. */
+/** An egress net the kernel's trie would refuse (prefix length, host bits beyond it), named at its field. */
+function egressNetProblem(d: PolicyDocument): { field: string; message: string } | null {
+  for (const [name, server] of Object.entries(d.mcp?.servers ?? {})) {
+    const parsed = parseEgress(server.egress ?? []);
+    if (!('entries' in parsed)) continue;
+    for (const [i, entry] of parsed.entries.entries()) {
+      if (entry.kind !== 'net') continue;
+      try {
+        checkNet('egress', entry.net);
+      } catch (err) {
+        return { field: `mcp.servers.${name}.egress.${i}`, message: (err as Error).message };
+      }
+    }
+  }
+  return null;
+}
+
 export function loadPolicy(file: string): Policy {
   const d = readValidatedYaml(file, 'policy.schema.json', 'policy') as PolicyDocument;
   for (const [i, p] of (d.response?.deny_patterns ?? []).entries()) {
@@ -93,7 +112,7 @@ export function loadPolicy(file: string): Policy {
     if (ids.has(p.id)) throw new PolicyError(`invalid policy ${file}: response.deny_patterns.${i}.id "${p.id}" is declared twice`, `response.deny_patterns.${i}.id`);
     ids.add(p.id);
   }
-  const registry = registryProblem(d.mcp);
+  const registry = registryProblem(d.mcp) ?? egressNetProblem(d);
   if (registry) throw new PolicyError(`invalid policy ${file}: ${registry.field} ${registry.message}`, registry.field);
   resolveClassifiers(file, d);
   const dir = contractsDirOf(file, d);

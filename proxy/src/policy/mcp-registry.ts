@@ -3,6 +3,7 @@
 
 import type { FlowLabel } from '../mcp-trust/flows.js';
 import type { PackageRef, RegistryType } from '../mcp-trust/package-identity.js';
+import { parseEgress, type EgressEntry } from './mcp-egress.js';
 
 export interface PinnedTool {
   model: string;
@@ -38,6 +39,8 @@ export interface McpServerPins {
   identity: ServerIdentity | null;
   /** required: a relay opens only for a launch whose npm provenance verifies (stage mcp-registry). */
   provenance: 'required' | 'off';
+  /** Where a launched server may connect (altrace mcp wrap, confined by the node agent); null: not declared. */
+  egress: readonly EgressEntry[] | null;
 }
 
 interface ServerJson {
@@ -49,7 +52,7 @@ interface ServerJson {
 }
 
 export interface McpRegistryDocument {
-  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson; provenance?: 'required' | 'off' }>;
+  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson; provenance?: 'required' | 'off'; egress?: string[] }>;
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
   descriptions?: 'block' | 'flag';
@@ -79,9 +82,18 @@ export function compileMcpRegistry(doc: McpRegistryDocument | undefined): McpReg
         trust: s.trust ?? 'reviewed',
         identity: s.server ? identityOf(s.server) : null,
         provenance: s.provenance ?? 'off',
+        egress: egressOf(s.egress),
       },
     ]),
   );
+}
+
+/** Parsed entries; registryProblem has refused a policy whose entries do not parse. */
+function egressOf(texts: string[] | undefined): readonly EgressEntry[] | null {
+  if (texts === undefined) return null;
+  const parsed = parseEgress(texts);
+  if (!('entries' in parsed)) throw new Error(`mcp egress entry ${parsed.index}: ${parsed.message}`);
+  return parsed.entries;
 }
 
 const KNOWN_REGISTRIES: ReadonlySet<string> = new Set(['npm', 'pypi', 'oci']);
@@ -107,6 +119,10 @@ function identityOf(s: ServerJson): ServerIdentity {
  */
 export function registryProblem(doc: McpRegistryDocument | undefined): { field: string; message: string } | null {
   for (const [name, s] of Object.entries(doc?.servers ?? {})) {
+    if (s.egress) {
+      const parsed = parseEgress(s.egress);
+      if (!('entries' in parsed)) return { field: `mcp.servers.${name}.egress.${parsed.index}`, message: parsed.message };
+    }
     if (s.provenance === 'required') {
       // Provenance is held to a repository and verified for npm packages: without them, required could never pass.
       if (!s.server?.repository?.url) return { field: `mcp.servers.${name}.provenance`, message: 'required needs server.repository.url: the repository the provenance must name' };

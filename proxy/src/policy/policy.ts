@@ -106,6 +106,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
 /** The current policy; a reload swaps it whole, so a request sees one version throughout. */
 export class PolicyHolder {
   #current: Policy;
+  readonly #listeners: ((next: Policy, previous: Policy) => void)[] = [];
 
   constructor(initial: Policy) {
     this.#current = initial;
@@ -116,6 +117,13 @@ export class PolicyHolder {
   }
 
   replace(next: Policy): void {
+    const previous = this.#current;
     this.#current = next;
+    for (const listener of this.#listeners) listener(next, previous);
+  }
+
+  /** Called after each replace, with the policy now in force and the one before it. */
+  onReplace(listener: (next: Policy, previous: Policy) => void): void {
+    this.#listeners.push(listener);
   }
 }

@@ -24,6 +24,19 @@ export const RELAY_OPEN = 'open';
 export const RELAY_REPLY_PATH = '/altrace/v1/mcp-relay/';
 /** The status the server's answer stands for (200 with a body, 202 for notifications only). */
 export const RELAY_STATUS_HEADER = 'x-altrace-relay-status';
+/**
+ * Confines a server a wrap is about to launch (mcp.servers.<name>.egress; the node agent does it
+ * in the kernel). Asked before the relay answers, so a server that cannot be confined is never
+ * started; released when the relay closes.
+ */
+export type Confinement = { cgroup: string } | { refused: string } | null;
+
+export interface RelayConfinement {
+  /** The cgroup the wrap starts the server in; null: the server declares no egress; refused: why it cannot be confined. */
+  confine(server: string, relayId: string): Confinement | Promise<Confinement>;
+  release(relayId: string): void;
+}
+
 /** Keeps idle relays open through intermediaries that cut silent connections. */
 const HEARTBEAT_MS = 15_000;
 
@@ -72,7 +85,6 @@ class RelayController {
 
 /** One open relay: its event stream to the wrap, and the requests sent down it not yet answered. */
 export class StdioRelay {
-  readonly id = randomBytes(16).toString('hex');
   readonly #pending = new Map<number, Pending>();
   /** Answers still streaming (the server's own messages, for the agent's GET): ended when the relay closes. */
   readonly #streams = new Set<Readable>();
@@ -81,6 +93,8 @@ export class StdioRelay {
   #closed = false;
 
   constructor(
+    /** 128 random bits (newRelayId). */
+    readonly id: string,
     readonly server: string,
     /** The key (its id) that opened the relay: requests through it must present the same. */
     readonly keyId: string,
@@ -88,11 +102,13 @@ export class StdioRelay {
     private readonly res: ServerResponse,
     private readonly timeoutMs: number,
     private readonly onClose: (relay: StdioRelay) => void,
+    /** The cgroup the wrap starts the server in (confined), or null. */
+    readonly cgroup: string | null = null,
   ) {
     this.#heartbeat = setInterval(() => this.res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     this.#heartbeat.unref();
     this.res.once('close', () => this.close());
-    this.res.write(formatSse('relay', JSON.stringify({ id: this.id, server })));
+    this.res.write(formatSse('relay', JSON.stringify(cgroup === null ? { id: this.id, server } : { id: this.id, server, cgroup })));
   }
 
   get closed(): boolean {
@@ -214,14 +230,52 @@ export class StdioRelay {
 export class StdioRelays {
   readonly #open = new Map<string, StdioRelay>();
 
-  constructor(readonly timeoutMs: number) {}
+  constructor(
+    readonly timeoutMs: number,
+    readonly confinement: RelayConfinement | null = null,
+  ) {}
+
+  /**
+   * The first step of opening a relay: its id, and the cgroup its server must start in. Null
+   * cgroup: not confined. Refused: the relay must not open (the server would run unconfined).
+   */
+  async prepare(server: string): Promise<{ id: string; cgroup: string | null } | { refused: string }> {
+    const id = randomBytes(16).toString('hex');
+    const confined = (await this.confinement?.confine(server, id)) ?? null;
+    if (confined && 'refused' in confined) return confined;
+    return { id, cgroup: confined?.cgroup ?? null };
+  }
+
+  /** Closes the relays of a server (its servers stop: the wraps end them), or only its unconfined ones. */
+  closeServer(server: string, unconfinedOnly: boolean): number {
+    let closed = 0;
+    for (const relay of [...this.#open.values()]) {
+      if (relay.server !== server || (unconfinedOnly && relay.cgroup !== null)) continue;
+      relay.close();
+      closed++;
+    }
+    return closed;
+  }
 
   get size(): number {
     return this.#open.size;
   }
 
-  open(server: string, keyId: string, agent: string, res: ServerResponse): StdioRelay {
-    const relay = new StdioRelay(server, keyId, agent, res, this.timeoutMs, (r) => this.#open.delete(r.id));
+  /** Opens a prepared relay: the wrap learns its id (and cgroup) at once. */
+  open(prepared: { id: string; cgroup: string | null }, server: string, keyId: string, agent: string, res: ServerResponse): StdioRelay {
+    const relay = new StdioRelay(
+      prepared.id,
+      server,
+      keyId,
+      agent,
+      res,
+      this.timeoutMs,
+      (r) => {
+        this.#open.delete(r.id);
+        if (r.cgroup !== null) this.confinement?.release(r.id);
+      },
+      prepared.cgroup,
+    );
     this.#open.set(relay.id, relay);
     return relay;
   }
