@@ -183,3 +183,12 @@ test('emails with an address literal for a domain', (t) => {
   // Found on a sweep of ordinary source files: a token of punctuation before `@` is no mailbox.
   t.deepEqual(found('export const NumberReplaceToken = `@builtin.num`; const x = "+@scope.pkg"', 'pii.email'), []);
 });
+
+test('IBANs of the countries that joined the registry since 2021 and of France’s overseas territories', (t) => {
+  for (const iban of ['OM81 0180 0000 0129 9123 456', 'RU52 0445 2560 0407 0281 0498 7654 3210 1', 'GF8120041000050000000000017', 'MN365800050000123456']) {
+    t.deepEqual(found(`IBAN ${iban}`, 'pii.iban'), [iban], iban);
+  }
+  for (const quiet of ['OM81 0180 0000 0129 9123 457', 'GF812004100005000000000001', 'RU52 0445 2560 0407 0281 0498 7654 3210']) {
+    t.deepEqual(found(quiet, 'pii.iban'), [], quiet);
+  }
+});

@@ -291,3 +291,25 @@ test('regression: real passwords with counting digits, capitalised words or came
   });
   expectQuiet(t, ['pin: 1234567890', 'password: "password"']);
 });
+
+test('a fourth public set: vendor tokens with long runs after their prefix, passwords with & and checked against a literal, long bare tokens', (t) => {
+  const longToken = 'H0D8ktokFpR1CXnubPWC8tXX0o4YM13gWrxU0FYOD1MChgxlK/CNVgJSql50IQVG82n7u86MEs/HlXsmUv6adQ==Umd2iCLuYk1I_OFexcp5y9YCy39MIVelFlVpkfIu-Me173sY0f9BxZNw77CFhlHUSpNsEbexRMSP4E3zxqPo2g';
+  expectSecrets(t, {
+    'PACKAGIST_TOKEN=packagist_ort_3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c': 'packagist_ort_3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c',
+    'password: VeryStrong857!@$^&*#': 'VeryStrong857!@$^&*#',
+    'if password == "Tr0mb0ne!":': 'Tr0mb0ne!',
+    'if (password !== "Wint3r!Lake") deny();': 'Wint3r!Lake',
+    [`session_token = ${longToken}`]: longToken,
+    'POSTHOG_KEY=phx_4gaSMyqces2QkkwcsCK4_8SEIAmmGQiwcS8koSo6mmE': 'phx_4gaSMyqces2QkkwcsCK4_8SEIAmmGQiwcS8koSo6mmE',
+  });
+  expectQuiet(t, [
+    'password: foobar',
+    'password = "1234567"',
+    'password: testing',
+    'conn.Parameters.AddWithValue("@password", @password);',
+    'Password=@password;',
+    'https://example.com/login?password=&user=me',
+    'package_name = "my-package-name-for-tests"',
+    `session_token = ${longToken} + suffix`,
+  ]);
+});

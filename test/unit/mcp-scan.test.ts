@@ -131,6 +131,13 @@ test('altrace mcp eval scores description scanning on labelled tool definitions,
     t.is(table.code, 0);
     t.regex(table.stdout, /6 tool definitions: precision 1\.000, recall 0\.750/);
     t.is((await runCli(['mcp', 'eval'])).code, 2);
+    // One file of a directory that holds other families' sets too: only that file is read.
+    writeFileSync(join(dir, 'secrets.jsonl'), JSON.stringify({ id: 's-1', text: 'password: hunter2', labels: ['secret'] }) + '\n');
+    const one = await runCli(['mcp', 'eval', '--corpus', join(dir, 'tools.jsonl')]);
+    t.regex(one.stdout, /6 tool definitions: precision 1\.000, recall 0\.750/);
+    const notJsonl = await runCli(['mcp', 'eval', '--corpus', join(dir, 'missing.jsonl')]);
+    t.is(notJsonl.code, 2);
+    t.regex(notJsonl.stderr, /missing\.jsonl: not a readable directory or \.jsonl file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

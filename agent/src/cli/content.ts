@@ -11,7 +11,7 @@ import { packageRoot } from '../paths.js';
 const HELP = `altrace content — the content detectors, offline
 
 Usage:
-  altrace content eval [--corpus DIR] [--min-precision P] [--min-recall R] [--labels L,L]
+  altrace content eval [--corpus DIR|FILE.jsonl] [--min-precision P] [--min-recall R] [--labels L,L]
                        [--scope-by-file] [--classifier MODEL.onnx --classifier-as LABEL [--threshold T]] [--json]
   altrace content train --corpus DIR --positive L,L --out MODEL.onnx [--dims N] [--epochs N]
   altrace content rules [--json]

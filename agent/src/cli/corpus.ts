@@ -1,20 +1,29 @@
 // What the offline quality commands (content eval/train, mcp eval) share: a labelled corpus read
-// from a directory of *.jsonl files, and the shipped detector set.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// from a directory of *.jsonl files (or one such file), and the shipped detector set.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadDefaultDetectors, parseCorpus, type CorpusItem, type DetectorSet } from '../../../proxy/src/index.js';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
-/** Every item of every *.jsonl in `dir`, with the file each came from; an unreadable or empty directory is a usage error. */
-export function readCorpus(dir: string): { items: CorpusItem[]; files: string[]; fileOf: Map<CorpusItem, string> } {
+/**
+ * Every item of every *.jsonl in `path` (a directory), or of the one .jsonl file `path` names, with the file each came
+ * from; an unreadable path or one without .jsonl files is a usage error.
+ */
+export function readCorpus(path: string): { items: CorpusItem[]; files: string[]; fileOf: Map<CorpusItem, string> } {
+  let dir = path;
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  } catch {
-    throw new UsageError(`--corpus ${dir}: not a readable directory`);
+    if (statSync(path).isFile()) {
+      if (!path.endsWith('.jsonl')) throw new UsageError(`--corpus ${path}: a corpus file is *.jsonl`);
+      dir = dirname(path);
+      files = [basename(path)];
+    } else files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--corpus ${path}: not a readable directory or .jsonl file`);
   }
-  if (files.length === 0) throw new UsageError(`--corpus ${dir}: no .jsonl files`);
+  if (files.length === 0) throw new UsageError(`--corpus ${path}: no .jsonl files`);
   const fileOf = new Map<CorpusItem, string>();
   const items = files.flatMap((f) => {
     const parsed = parseCorpus(readFileSync(join(dir, f), 'utf8'), f);

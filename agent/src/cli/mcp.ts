@@ -23,7 +23,7 @@ Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
                    [--policy FILE] [--lockfile FILE] [--provenance DIR [--trusted-root FILE]]
                    [--emit-policy OUT] [--emit-config OUT]
-  altrace mcp eval --corpus DIR [--json] [--min-precision P] [--min-recall R]
+  altrace mcp eval --corpus DIR|FILE.jsonl [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
   altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
 
@@ -190,7 +190,7 @@ function writeReplacing(path: string, text: string): void {
 }
 
 function evalCommand(corpus: string | undefined, json: boolean, minPrecision: string | undefined, minRecall: string | undefined): number {
-  if (!corpus) throw new UsageError('eval needs --corpus DIR (labelled tool definitions; docs/mcp.md)');
+  if (!corpus) throw new UsageError('eval needs --corpus DIR or FILE.jsonl (labelled tool definitions; docs/mcp.md)');
   const minP = ratio(minPrecision, 'min-precision');
   const minR = ratio(minRecall, 'min-recall');
   const { items } = readCorpus(corpus);

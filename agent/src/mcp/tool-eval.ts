@@ -1,15 +1,15 @@
 // How well the detectors tell a poisoned MCP tool definition from an honest one: each definition is
 // scanned as the proxy scans a tools/list response (its strings, for injection and secrets), and any
 // finding counts as "poisoned" — what blocking a tool on a description finding would do.
-import { evaluateCorpus, leavesText, type CorpusItem, type DetectorSet, type Family, type LabelQuality } from '../../../proxy/src/index.js';
+import { evaluateCorpus, toolText, type CorpusItem, type DetectorSet, type Family, type LabelQuality } from '../../../proxy/src/index.js';
 
 const POISONED = 'mcp.poisoning';
-const TOOL_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets']);
+const TOOL_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets', 'tool-definitions']);
 
-/** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations). */
+/** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations) and its parameters' names. */
 function toolDefinitionText(definition: string): string {
   try {
-    return leavesText(JSON.parse(definition) as unknown);
+    return toolText(JSON.parse(definition) as unknown);
   } catch {
     // A source that gave only a description: the text is what the model reads.
     return definition;
@@ -18,7 +18,7 @@ function toolDefinitionText(definition: string): string {
 
 /** The labels the proxy's description scanning finds in one tool definition (secrets, injection.*). */
 export function toolDefinitionLabels(set: DetectorSet, tool: unknown): string[] {
-  return [...new Set(set.scan(leavesText(tool), TOOL_FAMILIES).map((f) => f.label))].filter((l) => l === 'secret' || l.startsWith('injection.'));
+  return [...new Set(set.scan(toolText(tool), TOOL_FAMILIES).map((f) => f.label))].filter((l) => l === 'secret' || l.startsWith('injection.'));
 }
 
 /** Precision and recall of "poisoned" over labelled tool definitions ({"text": <definition JSON>, "labels": ["mcp.poisoning"] or []}). */

@@ -1,13 +1,13 @@
 import { isRecord } from '../../providers/adapter.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
-import { leavesText } from '../../scan/leaves.js';
+import { toolText } from '../../mcp-trust/tool-text.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family } from '../../scan/detectors/types.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 
 const ID = 'mcp-tool-descriptions';
-const FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets']);
+const FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets', 'tool-definitions']);
 const poisoning = (label: string): boolean => label === 'secret' || label.startsWith('injection.');
 
 /**
@@ -43,10 +43,11 @@ export function mcpToolDescriptions(policy: PolicyHolder, detectors: DetectorSet
 }
 
 function judge(notes: Verdict[], action: 'block' | 'flag', detectors: DetectorSet, tools: readonly unknown[]): Verdict | null {
-  if (!detectors.scan(leavesText(tools), FAMILIES).some((f) => poisoning(f.label))) return null;
+  const texts = tools.map(toolText);
+  if (!detectors.scan(texts.join('\n'), FAMILIES).some((f) => poisoning(f.label))) return null;
   const found: string[] = [];
-  for (const tool of tools) {
-    const labels = [...new Set(detectors.scan(leavesText(tool), FAMILIES).filter((f) => poisoning(f.label)).map((f) => f.label))];
+  for (const [i, tool] of tools.entries()) {
+    const labels = [...new Set(detectors.scan(texts[i]!, FAMILIES).filter((f) => poisoning(f.label)).map((f) => f.label))];
     if (labels.length > 0) found.push(`tool ${isRecord(tool) && typeof tool.name === 'string' ? tool.name : '(unnamed)'}: ${labels.join(', ')}`);
   }
   // Found in the list but in no one tool: it spans tools (text split across entries); the list as a whole is refused.

@@ -24,12 +24,15 @@ export const PUPPETRY_KEYWORDS = ['interaction-', 'blocked strings', 'blocked re
 /** A banner's opening (`**NEW`, `## urgent`): markdown bold and headings alone are everywhere. */
 export const BANNER_KEYWORDS = ['**', '##'].flatMap((deco) => ['', ' '].flatMap((gap) => ['new', 'urgent', 'important', 'updated', 'priority', 'critical', 'additional', 'revised'].map((w) => deco + gap + w)));
 
+/** Where an order begins: the start of the text or after punctuation or a separator (`----------`), not after a word; maybe after "please", "now" or "and". */
+const SENTENCE_START = String.raw`(?<=(?:^|[^\w\s,])[ \t]*(?:(?:please|now|first|and|so)[ \t,]+)?)`;
+
 export function overrideDetector(): Detector {
   return new RegexDetector(
     'injection-instruction-override',
     'injection.override',
     'injection',
-    ['ignor', 'disregard', 'forget', 'skip', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', ...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS],
+    ['ignor', 'disregard', 'forget', 'skip', 'override', 'overrule', 'supersede', 'precedence', 'replaces', 'cancels', 'bypass', 'instructions', 'you are now', 'from now on', 'vergiss', 'vergessen', 'missacht', 'oubli', 'olvid', 'omite', 'your real', 'your actual', 'your true', 'stop everything', 'act as', 'only', 'user asks', 'the user', 'accent', 'every', 'immerse', 'role of', 'offline', 'violat', 'regardless', 'unfiltered', 'uncensored', 'amoral', 'new task', 'new goal', 'new role', 'unrestricted', 'in character', 'do anything now', 'mode', 'jailbr', 'overlook', 'abandon', 'discard', 'your developer', 'your creator', 'your admin', 'your owner', 'your operator', 'your programmer', 'your maker', 'your master', 'god', 'as an ai', 'mistake', 'forgot to', 'you are operating', 'you are running', 'you are working', 'you are dan', 'you are a no', 'you are a limitless', 'you are an unlimited', 'you are an unbound', 'free from', 'free of', 'unlock', 'commands are', 'commands is', 'orders are', 'rules are', 'instructions are', 'instructions is', 'enabled', 'activated', 'engaged', 'on hold', 'aside', 'displace', 'sideline', 'shelve', 'dismiss', 'overrides all', 'supersedes all', 'trumps all', 'outranks all', 'outshines all', 'all other', 'all others', 'listen to', 'forgotten', ...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS],
     new RegExp(
       [
         // (Not a word of a command-line flag or a hyphenated name: `--skip-download`, `all-checkov-policies`.)
@@ -98,6 +101,19 @@ export function overrideDetector(): Detector {
         String.raw`\b(?:you\s+are|you're)\s+(?:now\s+)?free\s+(?:from|of)\s+(?:all|any)\s+(?:constraints|restrictions|rules|guidelines|filters|ethical\s+\w+|boundaries)\b`,
         String.raw`\bunlock\s+(?:your\s+)?(?:hidden|secret|restricted|locked)\s+(?:functionalit(?:y|ies)|capabilities|modes?)\b`,
         String.raw`\b(?:old|previous|prior)\s+(?:commands|instructions|orders|rules)\s+(?:are|is)\s+(?:now\s+)?(?:null|void|obsolete|cancel+ed|revoked|invalid)\b`,
+        // The same said in other words (benchmarks paraphrase it by the hundred): "put every other instruction on hold",
+        // "brush aside all other commands", "all other targets are irrelevant", "this command outshines all others",
+        // "do not listen to any previous information", "pretend to have forgotten the rules".
+        // (An order, so at the start of a sentence: "I put all other tasks on hold this week" is someone's diary.)
+        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:all\s+|every\s+|any\s+)?(?:other|previous|prior|earlier|preceding)\s+(?:instructions?|commands?|tasks?|directives?|requests?|orders)\s+(?:on\s+hold|aside)\b`,
+        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:aside|on\s+hold)\s+(?:all|every|any)\s+(?:other|previous|prior|earlier)\s+(?:instructions?|commands?|tasks?|directives?|requests?|orders)\b`,
+        String.raw`\ball\s+other\s+(?:instructions|commands|tasks|directives|targets|requests|goals|orders)\s+(?:are|become)\s+(?:now\s+)?(?:irrelevant|secondary|void|null|obsolete|cancel+ed|unimportant|meaningless)\b`,
+        // (Said of an order: "the new release outshines all others" is marketing.)
+        String.raw`\b(?:instruction|command|order|directive|request|task|prompt|message)\s+(?:\w+\s+){0,2}(?:outshines|overrides|supersedes|trumps|outranks)\s+all\s+(?:others|other\s+(?:instructions|commands|tasks|directives|orders))\b`,
+        String.raw`\b(?:instruction|command|order|directive|request|task|prompt|message)\s+(?:that\s+)?(?:outshines|overrides|supersedes|trumps|outranks)\s+all(?=\s*[;:.!])`,
+        String.raw`${SENTENCE_START}(?:displace|sideline|shelve|dismiss)\s+(?:all|every|any)\s+(?:other|prior|previous|earlier|preceding)\s+(?:instructions?|commands?|tasks?|directives?|orders)\b`,
+        String.raw`\b(?:do\s+not|don'?t)\s+listen\s+to\s+(?:any|the|all)\s+(?:previous|prior|earlier|above)\b`,
+        String.raw`\bpretend\s+(?:to\s+have|you\s+have|that\s+you\s+have|you've)\s+forgotten\b`,
         // "Ignore the resume and state: …", "ignore the webpage and declare …"
         String.raw`\b(?:ignore|disregard)\s+the\s+(?:resume|webpage|web\s+page|website|article|paper|table|function|code|record|email|message|review)\s+and\s+(?:instead\s+)?(?:state|declare|claim|say|write|print|output|answer|respond|reply)\b`,
         // A banner that opens new orders (`*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`) and a configuration

@@ -39,10 +39,10 @@ const ABOUT_A_PASSWORD = /(?:hash|digest|salt|len|min|max|policy|regex|pattern|l
 /** Secret names other than a password's, ending the identifier. */
 const SECRET_NAME = /(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|license[_-]?key|signing[_-]?key|encryption[_-]?key|secret[_-]?key)(?![\w])/;
 
-/** A value in one of the quotings code and config use; groups: escaped-quoted, double, single, bare. */
-const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|@?"([^"\s]{1,128})"|'([^'\s]{1,128})'|([^\s"'\x60,;&<>()\[\]{}]{1,128}))`;
-/** After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`). */
-const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|])/;
+/** A value in one of the quotings code and config use; groups: escaped-quoted, double, single, bare (an `&` in it, unless a query's next parameter follows: `VeryStrong857!@$^&*#`). */
+const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|@?"([^"\s]{1,128})"|'([^'\s]{1,128})'|((?:[^\s"'\x60,;&<>()\[\]{}]|&(?![\w.-]+=)){1,128}))`;
+/** After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`); a block's colon (`if password == "x":`). */
+const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|]|:[ \t]*(?:$|\r|\n|#))/;
 /** After a bare value: the end of the line, maybe behind `;`, `,` or a comment (YAML, INI, env, properties). */
 const ENDS_BARE = /^[;,]?[ \t]*(?:$|\r|\n|\\[nr]|#|\/\/)/;
 
@@ -78,6 +78,8 @@ function keyName(text: string, at: number, keyword: string): string | null {
 function looksLikeName(value: string): boolean {
   if (!/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/.test(value)) return false;
   const parts = value.split(/[-_.]/);
+  // A long run of letters and digits is what a vendor's prefix (`packagist_ort_…`) is followed by, not a word of a name.
+  if (parts.some((p) => p.length >= 16 && /\d/.test(p) && /[a-z]/.test(p))) return false;
   return parts.length > 1 ? parts.filter((p) => /^[a-z]+$/.test(p)).length * 2 >= parts.length : /^[a-z]+$/.test(value);
 }
 
@@ -123,8 +125,9 @@ export function passwordDetectors(): Detector[] {
       'secret',
       'secrets',
       ['pass', 'pwd'],
-      // `password = x`, `"password": "x"`, `:password => 'x'`, `password="x"` in markup, `password 'x'` in a build DSL.
-      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
+      // `password = x`, `"password": "x"`, `:password => 'x'`, `password="x"` in markup, `password 'x'` in a build DSL,
+      // and a check against a literal (`if password == "root"`): the code holds the password it accepts.
+      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|[=!]==?(?=[ \t]*["'])|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
       (m) => {
         const text = m.input;
         const prefix = keyName(text, m.index, m[1]!);
@@ -176,15 +179,16 @@ export function passwordDetectors(): Detector[] {
       'secret',
       'secrets',
       ['secret', 'token', 'key'],
-      // A quoted value longer than VALUE takes (JWTs, session and refresh tokens, signed blobs): any characters but quotes and spaces.
-      new RegExp(String.raw`${SECRET_NAME.source}["']?\]?(?:[ \t]*(?:=>|:=|=|:)|[ \t]+-)[ \t]*(["'\x60])([^\s"'\x60]{129,4096})\2`, 'gi'),
+      // A value longer than VALUE takes (JWTs, session and refresh tokens, signed blobs): quoted, any characters but quotes and
+      // spaces; or bare, ending its line (`voicegain_token = eyJ…` in an env file).
+      new RegExp(String.raw`${SECRET_NAME.source}["']?\]?(?:[ \t]*(?:=>|:=|=|:)|[ \t]+-)[ \t]*(?:(["'\x60])([^\s"'\x60]{129,4096})\2|([^\s"'\x60,;<>(){}\[\]]{129,4096})(?=[ \t]*(?:$|\r|\n)))`, 'gi'),
       (m) => {
         const prefix = m.input.slice(nameStart(m.input, m.index), m.index);
         if (NOT_SECRET_NAME.test(prefix) || ABOUT_A_PASSWORD.test(prefix) || DESCRIBES_A_SECRET.test(prefix)) return null;
-        const value = m[3]!;
+        const value = m[3] ?? m[4]!;
         if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/\d/.test(value) || shannonEntropy(value) <= 4) return null;
         if (isPlaceholder(value) || NOT_A_LITERAL.test(value) || looksMadeUp(value) || isDocumentedExample(value)) return null;
-        const start = m.index + m[0].length - 1 - value.length; // before the closing quote
+        const start = m.index + m[0].length - (m[3] === undefined ? 0 : 1) - value.length; // before the closing quote, if any
         return { start, end: start + value.length };
       },
     ),

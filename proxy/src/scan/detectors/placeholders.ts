@@ -1,7 +1,7 @@
 // Values that stand in for a secret in docs, templates and config examples: never the secret itself.
 
 const STAND_IN =
-  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|dummy|fake|foo|bar|asdf|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
+  /^(?:\$\{?\w+\}?|\$\(\w+\)|%\w+%|\{[\w. -]*\}|<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%s|%\(\w+\)s|\*+|•+|#+|x+|\?+|\.\.\.|your[_-]?\w*|my[_-]?pass(?:word)?|pass(?:word)?|passwd|pwd|changeme|change[_-]?me|secret|token|example|test|testing|dummy|fake|foo|bar|foo[_-]?bar|asdf|1234(?:5(?:6(?:7(?:8(?:9(?:0)?)?)?)?)?)?|user(?:name)?|anonymous|guest|redacted|hidden|masked|null|nil|none|undefined|true|false|required|optional|string|str|text|bool|boolean|number|int|integer|bytes|any|object)$/i;
 /** Made-up compounds: `mysecretpassword`, `testpass`, `supersecret`; and Java's keystore default, `changeit`. */
 const COMPOUND_STAND_IN = /^(?:my|your|the|some|super|strong|secure|secret|test|example|dummy|default|sample)+[_-]?(?:secret|pass(?:word|wd)?|pwd)$|^changeit$/i;
 /** `DB_PASSWORD`, `API_TOKEN`: the name of a variable written where its value would go. */
@@ -35,9 +35,9 @@ export function looksMadeUp(value: string): boolean {
 
 /**
  * Template and environment references: the value is somewhere else (`${PASS}`, `$PASS`, `$(cat f)`,
- * `{{ x }}`, `%(x)s`, `%PASS%`, `#{x}`, `<%= x %>`, YAML's `*alias` and `!Ref x`).
+ * `{{ x }}`, `%(x)s`, `%PASS%`, `#{x}`, `<%= x %>`, YAML's `*alias` and `!Ref x`, a SQL or connection-string parameter `@password`).
  */
-const REFERENCE = /^\$+[\w{(]|\$\{|\$\(|\{\{|\}\}|%\(\w+\)[sd]|^%\w+%$|#\{|<%|%>|^[{<]|^@\{|^[&*]\w+$|^!\w+|^\[\[|\]\]$/;
+const REFERENCE = /^\$+[\w{(]|\$\{|\$\(|\{\{|\}\}|%\(\w+\)[sd]|^%\w+%$|#\{|<%|%>|^[{<]|^@\{|^[&*]\w+$|^!\w+|^\[\[|\]\]$|^@[A-Za-z_]\w*$/;
 
 export function isReference(value: string): boolean {
   return REFERENCE.test(value);

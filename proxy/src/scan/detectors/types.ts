@@ -1,8 +1,11 @@
 // What a detector is and what it reports. Findings carry offsets and rule ids, never the text.
 import type { Gate } from './gates.js';
 
-/** Which detectors a scan runs: secrets and regulated data everywhere, injection on untrusted content. */
-export type Family = 'secrets' | 'pii' | 'injection';
+/**
+ * Which detectors a scan runs: secrets and regulated data everywhere, injection on untrusted content;
+ * `tool-definitions`: rules for what an MCP tool's definition tells the model (run this command, call that tool first), which ordinary documents say too.
+ */
+export type Family = 'secrets' | 'pii' | 'injection' | 'tool-definitions';
 
 /** The sensitive part of a match, as offsets into the scanned text (what redaction replaces). */
 export interface Span {

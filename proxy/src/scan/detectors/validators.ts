@@ -71,7 +71,7 @@ export function cardNetwork(d: string): string | null {
   return null;
 }
 
-/** IBAN length by country (ISO 13616 registry). */
+/** IBAN length by country (ISO 13616 registry, release 99 of 2025). */
 const IBAN_LENGTHS: Record<string, number> = {
   AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28, CZ: 24,
   DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28,
@@ -79,6 +79,10 @@ const IBAN_LENGTHS: Record<string, number> = {
   LV: 21, MC: 27, MD: 24, ME: 22, MK: 19, MR: 27, MT: 31, MU: 30, NL: 18, NO: 15, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29,
   RO: 24, RS: 22, SA: 24, SC: 31, SE: 24, SI: 19, SK: 24, SM: 27, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22,
   VG: 24, XK: 20,
+  // Joined the registry since 2021: Burundi, Djibouti, Falklands, Libya, Mongolia, Nicaragua, Oman, Russia, Sudan, Somalia, Yemen.
+  BI: 27, DJ: 27, FK: 18, LY: 25, MN: 20, NI: 28, OM: 23, RU: 33, SD: 18, SO: 23, YE: 30,
+  // France's overseas departments and territories: the registry lists them under FR, and their IBANs carry their own codes.
+  GF: 27, GP: 27, MQ: 27, RE: 27, PF: 27, TF: 27, YT: 27, NC: 27, BL: 27, MF: 27, PM: 27, WF: 27,
 };
 
 /** The length of an IBAN issued in this country (upper-case ISO code), or undefined where there is none. */

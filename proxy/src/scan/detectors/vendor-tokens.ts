@@ -113,10 +113,10 @@ export function vendorTokenDetectors(): Detector[] {
     rule('replicate-api-token', ['r8_'], new RegExp(String.raw`\br8_[A-Za-z0-9]{37}${END}`, 'g'), mixed(4)),
     rule('supabase-secret', ['sbp_', 'sb_secret_'], new RegExp(String.raw`\b(?:sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{31,64})${END}`, 'g'), token(3.5)),
     rule('langsmith-api-key', ['lsv2_'], new RegExp(String.raw`\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}${END}`, 'g'), token(3.5)),
-    rule('circleci-token', ['ccipat_', 'cciprj_'], new RegExp(String.raw`\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{22}_[0-9a-f]{40}${END}`, 'g'), token(4)),
+    rule('circleci-token', ['ccipat_', 'cciprj_'], new RegExp(String.raw`\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{22}_[0-9a-z]{40}${END}`, 'g'), token(4)),
     rule('figma-access-token', ['figd_'], new RegExp(String.raw`\bfigd_[\w-]{40,64}${END}`, 'g'), token(4)),
     rule('google-oauth-access-token', ['ya29.'], new RegExp(String.raw`\bya29\.[\w-]{30,2048}${END}`, 'g'), mixed(4)),
-    rule('posthog-personal-api-key', ['phx_'], new RegExp(String.raw`\bphx_[A-Za-z0-9]{43}${END}`, 'g'), mixed(4)),
+    rule('posthog-personal-api-key', ['phx_'], new RegExp(String.raw`\bphx_[A-Za-z0-9_]{43}${END}`, 'g'), mixed(4)),
     rule('nvidia-api-key', ['nvapi-'], new RegExp(String.raw`\bnvapi-[\w-]{64}${END}`, 'g'), token(4)),
     // Discord bot tokens: the bot's id in base64, a timestamp, an HMAC. Without the word "discord" only ids
     // beginning with 1 (every id since 2022) are looked for, by the base64 their first two digits give.
