@@ -135,6 +135,13 @@ test('altrace mcp eval scores description scanning on labelled tool definitions,
     writeFileSync(join(dir, 'secrets.jsonl'), JSON.stringify({ id: 's-1', text: 'password: hunter2', labels: ['secret'] }) + '\n');
     const one = await runCli(['mcp', 'eval', '--corpus', join(dir, 'tools.jsonl')]);
     t.regex(one.stdout, /6 tool definitions: precision 1\.000, recall 0\.750/);
+    // With a classifier fitted to these definitions (its best case), the one the rules miss is found too.
+    const model = join(dir, 'tools.onnx');
+    t.is((await runCli(['content', 'train', '--corpus', join(dir, 'tools.jsonl'), '--positive', 'mcp.poisoning', '--out', model])).code, 0);
+    const withModel = JSON.parse((await runCli(['mcp', 'eval', '--corpus', join(dir, 'tools.jsonl'), '--classifier', model, '--json'])).stdout) as { quality: { recall: number; missed: string[] } };
+    t.deepEqual(withModel.quality.missed, []);
+    t.is(withModel.quality.recall, 1);
+    t.is((await runCli(['mcp', 'eval', '--corpus', dir, '--threshold', '0.8'])).code, 2, '--threshold alone is a usage error');
     const notJsonl = await runCli(['mcp', 'eval', '--corpus', join(dir, 'missing.jsonl')]);
     t.is(notJsonl.code, 2);
     t.regex(notJsonl.stderr, /missing\.jsonl: not a readable directory or \.jsonl file/);

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Classifier, evaluateCorpus, type CorpusItem, type LabelQuality } from '../../../proxy/src/index.js';
+import { evaluateCorpus, type CorpusItem, type LabelQuality } from '../../../proxy/src/index.js';
 import { DEFAULT_TRAIN_OPTIONS, linearModelToOnnx, trainLinear } from '../content/train.js';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
-import { readCorpus, shippedDetectors } from './corpus.js';
+import { classifierScores, readCorpus, shippedDetectors } from './corpus.js';
 import { packageRoot } from '../paths.js';
 
 const HELP = `altrace content — the content detectors, offline
@@ -96,10 +96,7 @@ export async function contentCommand(args: string[]): Promise<number> {
         const as = values['classifier-as'];
         if (!as) throw new UsageError('--classifier needs --classifier-as LABEL (the label its score counts as)');
         const threshold = ratio(values.threshold, 'threshold') ?? 0.5;
-        const model = resolve(values.classifier);
-        const classifier = await Classifier.load({ id: 'eval', model, version: '', label: as, threshold, tokenizer: null, positiveIndex: 1 });
-        const scores = await classifier.score(items.map((i) => i.text));
-        await classifier.close();
+        const scores = await classifierScores(resolve(values.classifier), items.map((i) => i.text));
         extra = (i) => (scores[i]! >= threshold ? [as] : []);
       }
       const judged = values['scope-by-file'] ? (item: CorpusItem, label: string) => covers(FILE_FAMILIES[fileOf.get(item)!] ?? [], label) : undefined;

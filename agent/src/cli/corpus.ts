@@ -2,7 +2,7 @@
 // from a directory of *.jsonl files (or one such file), and the shipped detector set.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadDefaultDetectors, parseCorpus, type CorpusItem, type DetectorSet } from '../../../proxy/src/index.js';
+import { Classifier, loadDefaultDetectors, parseCorpus, type CorpusItem, type DetectorSet } from '../../../proxy/src/index.js';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -36,4 +36,14 @@ export function readCorpus(path: string): { items: CorpusItem[]; files: string[]
 /** The detectors the proxy runs, from the shipped rule file. */
 export function shippedDetectors(): DetectorSet {
   return loadDefaultDetectors(join(packageRoot, 'policies', 'rules', 'gitleaks.toml')).set;
+}
+
+/** Scores of an ONNX classifier built on Altrace's own features (`altrace content train`) for each text, as the scan workers would score them. */
+export async function classifierScores(modelPath: string, texts: readonly string[]): Promise<number[]> {
+  const classifier = await Classifier.load({ id: 'eval', model: modelPath, version: '', label: 'eval', threshold: 1, tokenizer: null, positiveIndex: 1 });
+  try {
+    return await classifier.score([...texts]);
+  } finally {
+    await classifier.close();
+  }
 }

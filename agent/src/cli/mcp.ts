@@ -5,7 +5,7 @@ import { isRecord } from '../../../proxy/src/index.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { ratio } from './client.js';
-import { readCorpus, shippedDetectors } from './corpus.js';
+import { classifierScores, readCorpus, shippedDetectors } from './corpus.js';
 import { McpConfigError, readConfigFile, readKnownConfigs, type McpServerEntry } from '../mcp/client-configs.js';
 import { checkConfigs, SEVERITIES, sortFindings, type Severity } from '../mcp/config-checks.js';
 import { pinTools, policyFragment, wrappedConfig } from '../mcp/emit.js';
@@ -23,7 +23,7 @@ Usage:
   altrace mcp scan [FILE ...] [--all] [--json | --sarif] [--fail-on SEVERITY] [--connect]
                    [--policy FILE] [--lockfile FILE] [--provenance DIR [--trusted-root FILE]]
                    [--emit-policy OUT] [--emit-config OUT]
-  altrace mcp eval --corpus DIR|FILE.jsonl [--json] [--min-precision P] [--min-recall R]
+  altrace mcp eval --corpus DIR|FILE.jsonl [--classifier MODEL.onnx [--threshold T]] [--json] [--min-precision P] [--min-recall R]
   altrace mcp pin FILE --server NAME [--json]
   altrace mcp wrap --server NAME [--proxy URL] [--key KEY] -- COMMAND [ARG ...]
 
@@ -62,7 +62,9 @@ eval     Scores the description scanning on labelled MCP tool definitions (*.jso
          <the tool's JSON as tools/list returns it>, "labels": ["mcp.poisoning"] or [], "category"?}):
          each definition is scanned as the proxy scans a tool list, and any finding counts as
          poisoned. Prints precision, recall, recall per category and the ids missed or wrongly
-         flagged; with --min-precision/--min-recall, exits 1 below them.
+         flagged; with --min-precision/--min-recall, exits 1 below them. --classifier also scores
+         each definition's JSON with an ONNX model (altrace content train; as content.classifiers
+         would score a tool list): a score at or above --threshold (0.5) counts as poisoned too.
 pin      Reads a server's tools/list answer (FILE: the JSON-RPC response, its result, or the
          tools array; - for stdin) and prints the policy entry that pins each tool as it is
          now (mcp.servers.NAME.tools: the model-visible and structure digests, the read-only
@@ -88,6 +90,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
       server: { type: 'string' },
       'min-precision': { type: 'string' },
       'min-recall': { type: 'string' },
+      classifier: { type: 'string' },
+      threshold: { type: 'string' },
       connect: { type: 'boolean' },
       'emit-policy': { type: 'string' },
       'emit-config': { type: 'string' },
@@ -103,7 +107,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...files] = positionals;
-  if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall']);
+  if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall'], values.classifier, values.threshold);
   if (sub === 'pin') return pinCommand(files, values.server, values.json === true);
   if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval, pin, wrap)` : 'name a subcommand: scan, eval, pin or wrap');
   if (values.json && values.sarif) throw new UsageError('--json and --sarif: choose one');
@@ -189,13 +193,17 @@ function writeReplacing(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-function evalCommand(corpus: string | undefined, json: boolean, minPrecision: string | undefined, minRecall: string | undefined): number {
+async function evalCommand(corpus: string | undefined, json: boolean, minPrecision: string | undefined, minRecall: string | undefined, classifier: string | undefined, threshold: string | undefined): Promise<number> {
   if (!corpus) throw new UsageError('eval needs --corpus DIR or FILE.jsonl (labelled tool definitions; docs/mcp.md)');
   const minP = ratio(minPrecision, 'min-precision');
   const minR = ratio(minRecall, 'min-recall');
+  const cut = ratio(threshold, 'threshold') ?? 0.5;
+  if (threshold !== undefined && !classifier) throw new UsageError('--threshold is the cut of --classifier MODEL.onnx: name the model');
   const { items } = readCorpus(corpus);
   const set = shippedDetectors();
-  const q = evaluateTools(set, items);
+  // The classifier reads what the proxy's content stage reads: the definition's JSON as the server sent it.
+  const classified = classifier ? (await classifierScores(resolve(classifier), items.map((i) => i.text))).map((score) => score >= cut) : undefined;
+  const q = evaluateTools(set, items, classified);
   const failing = (minP !== null && q.precision < minP) || (minR !== null && q.recall < minR);
   if (json) process.stdout.write(JSON.stringify({ corpus, items: items.length, quality: q, failing }, null, 2) + '\n');
   else {

@@ -21,10 +21,13 @@ export function toolDefinitionLabels(set: DetectorSet, tool: unknown): string[] 
   return [...new Set(set.scan(toolText(tool), TOOL_FAMILIES).map((f) => f.label))].filter((l) => l === 'secret' || l.startsWith('injection.'));
 }
 
-/** Precision and recall of "poisoned" over labelled tool definitions ({"text": <definition JSON>, "labels": ["mcp.poisoning"] or []}). */
-export function evaluateTools(set: DetectorSet, items: readonly CorpusItem[]): LabelQuality {
+/**
+ * Precision and recall of "poisoned" over labelled tool definitions ({"text": <definition JSON>, "labels": ["mcp.poisoning"] or []});
+ * `classified[i]`: a classifier also called item i poisoned.
+ */
+export function evaluateTools(set: DetectorSet, items: readonly CorpusItem[], classified?: readonly boolean[]): LabelQuality {
   const texts = items.map((i) => ({ ...i, text: toolDefinitionText(i.text) }));
-  const flagged = texts.map((i) => set.scan(i.text, TOOL_FAMILIES).some((f) => f.label === 'secret' || f.label.startsWith('injection.')));
+  const flagged = texts.map((i, k) => classified?.[k] === true || set.scan(i.text, TOOL_FAMILIES).some((f) => f.label === 'secret' || f.label.startsWith('injection.')));
   const [quality] = evaluateCorpus(set, texts, { judged: (_i, label) => label === POISONED, extra: (i) => (flagged[i] ? [POISONED] : []) });
   return quality ?? { label: POISONED, truePositives: 0, falsePositives: 0, falseNegatives: 0, precision: 1, recall: 1, missed: [], wrong: [], categories: [] };
 }
