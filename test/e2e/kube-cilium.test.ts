@@ -2,14 +2,16 @@
 // CiliumNetworkPolicy in every opted-in namespace — validated by the stand-in API server against
 // Cilium's published schema — denying the AI addresses it resolves (from a DNS server of the
 // test's own), puts back what is edited or deleted, follows the namespace label and the
-// addresses, adds the local redirect, and is garbage-collected with Altrace's CRDs.
+// addresses, adds the local redirect, and is garbage-collected with Altrace's CRDs; and one policy
+// per MCP server that runs as pods, holding them to the fleet policy's registry egress.
 import test from 'ava';
 import { Resolver } from 'node:dns/promises';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2/CiliumNetworkPolicy';
 import { CiliumController } from '../../agent/src/kube/cilium-controller.js';
 import { crdManifests } from '../../agent/src/kube/crds.js';
-import { createLogger } from '../../proxy/src/index.js';
+import { compileMcpRegistry, createLogger } from '../../proxy/src/index.js';
+import type { McpRegistryDocument } from '../../proxy/src/policy/mcp-registry.js';
 import { TestDnsServer } from '../fixtures/dns-server.js';
 import type { KubeObject } from '../fixtures/kube-apiserver.js';
 import { startStandIn } from '../helpers/kube.js';
@@ -94,4 +96,58 @@ test('a policy per opted-in namespace, kept as Altrace wants it: drift put back,
   await eventually(() => policy() === undefined, 5000, 'the emitted policy goes with the CRD');
   await controller.reconcile();
   t.is(policy(), undefined, 'and is not emitted again while the CRD is gone');
+});
+
+test('an MCP server running as pods gets a policy holding it to its registry egress: emitted, followed as the fleet policy changes, put back, removed with the server', async (t) => {
+  const { api, kubeConfig } = await startStandIn(t);
+  for (const { object } of crdManifests()) api.installCrd(object as never);
+  api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } });
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const registry = (servers: McpRegistryDocument['servers']) => compileMcpRegistry({ servers });
+  let fleet = registry({
+    github: { egress: ['api.github.com:443'], pods: { namespace: 'tools', labels: { app: 'github-mcp' } } },
+    // Confined only when wrapped (no pods): no Cilium policy.
+    files: { egress: [] },
+  });
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers(['127.0.0.1:9']);
+  const controller = new CiliumController({
+    kubeConfig,
+    logger: silent,
+    inactivityMs: 60_000,
+    destinations: [],
+    dns: resolver,
+    minTtlS: 1,
+    maxTtlS: 300,
+    proxyPorts: [8080, 15001],
+    dnsLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' },
+    localRedirect: null,
+    mcpServers: () => fleet,
+    resyncMs: 60_000,
+  });
+  t.teardown(() => controller.stop());
+  t.true(await controller.start());
+  type Held = KubeObject & { spec: { endpointSelector: unknown; egress: { toFQDNs?: { matchName: string }[]; toPorts?: unknown }[] } };
+  const github = () => api.get('ciliumnetworkpolicies', 'tools', 'altrace-mcp-github') as Held | undefined;
+  const fqdns = () => (github()?.spec.egress ?? []).flatMap((r) => r.toFQDNs ?? []).map((f) => f.matchName);
+  await eventually(() => github() !== undefined, 5000, 'the server’s policy is emitted');
+  t.notThrows(() => new CiliumNetworkPolicy(github() as never).validate(), "valid against Cilium's schema");
+  t.deepEqual(github()!.spec.endpointSelector, { matchLabels: { 'k8s:app': 'github-mcp' } });
+  t.deepEqual(fqdns(), ['api.github.com']);
+  t.is(api.list('ciliumnetworkpolicies').filter((p) => p.metadata.name.startsWith('altrace-mcp-')).length, 1, 'a server without pods gets none');
+
+  // Deleted by hand: restored.
+  await custom.deleteNamespacedCustomObject({ ...CNP, namespace: 'tools', name: 'altrace-mcp-github' });
+  await eventually(() => github() !== undefined, 5000, 'the deleted policy is restored');
+
+  // The fleet policy widens the server's egress: the policy follows.
+  fleet = registry({ github: { egress: ['api.github.com:443', 'uploads.github.com:443'], pods: { namespace: 'tools', labels: { app: 'github-mcp' } } } });
+  controller.schedule(0);
+  await eventually(() => fqdns().length === 2, 5000, 'the new destination is allowed');
+  t.deepEqual(fqdns(), ['api.github.com', 'uploads.github.com']);
+
+  // The server leaves the registry: its policy goes.
+  fleet = registry({});
+  controller.schedule(0);
+  await eventually(() => github() === undefined, 5000, 'the policy of a server no longer listed is removed');
 });

@@ -2,7 +2,8 @@
 // AltracePolicy, AltraceContract and AltraceKillSwitch on the API server (the stand-in, driven
 // here with the real @kubernetes/client-node as kubectl would), compiles them into the fleet
 // policy that its node enforces, writes each resource's status, and makes a kill a manifest —
-// reconciled with kills made through the API, both in the audit log.
+// reconciled with kills made through the API, both in the audit log; an MCP server declared with pods
+// in the policy gets its Cilium policy from the replica.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,9 +50,10 @@ postgresSuite(() => {
     const fleet: Fleet = await startFleet(pg, 'kube_resources', {
       replicas: 1,
       nodes: 1,
-      replicaEnv: { ...replicaKubeEnv(kube), ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca' },
+      replicaEnv: { ...replicaKubeEnv(kube), ALTRACE_KUBERNETES_FLEET_CA_CONFIGMAP: 'altrace-system/altrace-fleet-ca', ALTRACE_KUBERNETES_CILIUM_POLICIES: 'true' },
     });
     t.teardown(() => fleet.close());
+    api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } });
     const replica = fleet.replicas[0]!;
     const node = fleet.nodes[0]!;
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -92,8 +94,11 @@ postgresSuite(() => {
     t.is(await chat(node.proxyUrl, key.key, 'gpt-4.1'), 'ALT_CONTRACT_MODEL_DENIED', 'the good contract still holds');
 
     // The policy as a resource; an edit that fails keeps the last good policy, its status says why.
-    await custom.createClusterCustomObject({ ...cluster('altracepolicies'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltracePolicy', metadata: { name: 'default' }, spec: shipped } });
+    // With an MCP server that runs as pods: the replica's Cilium controller holds them to the registry's egress.
+    const withServer = { ...shipped, mcp: { ...(shipped.mcp as object), servers: { github: { egress: ['api.github.com:443'], pods: { namespace: 'tools', labels: { app: 'github-mcp' } } } } } };
+    await custom.createClusterCustomObject({ ...cluster('altracepolicies'), body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AltracePolicy', metadata: { name: 'default' }, spec: withServer } });
     await until('the policy is Accepted', async () => (await status('altracepolicies', 'default')).state === 'Accepted');
+    await until('the MCP server’s pods get their Cilium policy from the fleet policy', async () => api.get('ciliumnetworkpolicies', 'tools', 'altrace-mcp-github') !== undefined);
     const fleetPolicy = async () => ((await (await fleet.call(replica.controlUrl, 'GET', '/policy')).json()) as { digest: string }).digest;
     t.is((await status('altracepolicies', 'default')).digest, await fleetPolicy(), 'the status names the digest in force');
     const good = await fleetPolicy();

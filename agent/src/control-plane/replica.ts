@@ -2,7 +2,7 @@
 // PostgreSQL; its registries follow the change log, so any replica answers any call; it serves
 // the control API of SPEC.md, enrollment and the node stream.
 import { hostname } from 'node:os';
-import { AgentLevels, ApprovedPins, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger } from '../../../proxy/src/index.js';
+import { AgentLevels, ApprovedPins, BudgetLedger, KeyRegistry, KillSwitches, PolicyHolder, ProxyMetrics, SpendAttribution, createLogger, hashKey, type Logger, type McpRegistry } from '../../../proxy/src/index.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { AuditService } from '../audit/service.js';
 import type { Config } from '../config/config.js';
@@ -17,6 +17,7 @@ import { requireRole } from '../services/team-scope.js';
 import { verifyFleetAudit } from './fleet-audit-verify.js';
 import { FleetAuditLog } from './fleet-audit-log.js';
 import { FleetMetrics } from '../fleet/metrics.js';
+import { mcpRegistryOf } from '../policy/bundle.js';
 import { loadPolicy, loadPrices } from '../policy/load.js';
 import { resolvePolicyPath } from '../runtime.js';
 import { FleetNodeService } from '../services/fleet-node-service.js';
@@ -195,10 +196,18 @@ export async function startControlPlane(config: Config, secrets: ControlPlaneSec
     sweep.unref();
     closers.push(async () => clearInterval(sweep));
     if (config.kubernetes.enabled) {
+      // Compiled once per fleet policy: the Cilium controller asks on every reconcile.
+      let mcpOfFleet: { digest: string; registry: McpRegistry } | null = null;
       const kube = await startKubernetesControllers(config, logger, {
         identity: replica,
         policy: policyService,
         fleetDigest: () => fleetPolicy()?.digest ?? null,
+        fleetMcpServers: () => {
+          const pushed = fleetPolicy();
+          if (!pushed) return null;
+          if (mcpOfFleet?.digest !== pushed.digest) mcpOfFleet = { digest: pushed.digest, registry: mcpRegistryOf(pushed.bundle) };
+          return mcpOfFleet.registry;
+        },
         kills: services.kills,
         audit: async (op, action, target, status, error) => audit?.control(op, action, target, status, error, true),
         fleetCaPem: ca.certPem,

@@ -5,10 +5,10 @@
 // Each is owned by the altracepolicies CRD, so uninstalling Altrace (deleting its CRDs) lets the
 // garbage collector remove them: nothing is left denying what no proxy serves.
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
-import type { Logger } from '../../../proxy/src/index.js';
+import type { Logger, McpServerPins } from '../../../proxy/src/index.js';
 import { DestinationResolver, type DestinationSpec, type DnsResolver } from '../node/destinations.js';
 import { GROUP, POLICIES } from './crds.js';
-import { CILIUM_GROUP, CILIUM_VERSION, LOCAL_REDIRECTS, MANAGED_BY, NETWORK_POLICIES, localRedirectPolicy, namespacePolicy, type LocalRedirect, type OwnerRef } from './cilium-policies.js';
+import { CILIUM_GROUP, CILIUM_VERSION, LOCAL_REDIRECTS, MANAGED_BY, NETWORK_POLICIES, localRedirectPolicy, mcpServerPolicy, namespacePolicy, type LocalRedirect, type OwnerRef } from './cilium-policies.js';
 import { syncEmitted, type Emitted } from './emitted.js';
 import { Informer, waitListed } from './informer.js';
 import { ReconcileLoop } from './reconcile-loop.js';
@@ -28,6 +28,11 @@ export interface CiliumControllerOptions {
   proxyPorts: readonly number[];
   dnsLabels: Record<string, string>;
   localRedirect: LocalRedirect | null;
+  /**
+   * The MCP registry of the fleet's policy now (null: none pushed): each server declaring `pods` and
+   * `egress` gets its CiliumNetworkPolicy. Call schedule() when it changes (resyncs catch up otherwise).
+   */
+  mcpServers?: () => ReadonlyMap<string, Pick<McpServerPins, 'pods' | 'egress'>> | null;
   resyncMs?: number;
 }
 
@@ -134,10 +139,20 @@ export class CiliumController {
     this.#ownerGone = false;
     const opts = { nets: this.nets(), proxyPorts: this.#o.proxyPorts, dnsLabels: this.#o.dnsLabels, owner };
     const governed = this.#namespaces.lw.list().map((n) => n.metadata!.name!).filter((n) => !this.#namespaces.lw.get(n)?.metadata?.deletionTimestamp);
-    const desired = new Map(governed.map((ns) => [ns, namespacePolicy(ns, opts)]));
+    const desired = new Map<string, Emitted & { metadata: { name: string; namespace: string } }>(governed.map((ns) => [ns, namespacePolicy(ns, opts)]));
     for (const p of this.#labelledPods.lw.list()) {
       const ns = p.metadata?.namespace;
       if (ns && !desired.has(ns)) desired.set(ns, namespacePolicy(ns, opts, 'labelled-pods'));
+    }
+    for (const [server, entry] of this.#o.mcpServers?.() ?? []) {
+      if (!entry.pods || !entry.egress) continue;
+      try {
+        const p = mcpServerPolicy(server, entry.pods, entry.egress, opts);
+        desired.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
+      } catch (err) {
+        // The policy's load checks the same (agent/src/policy/load.ts): only a policy loaded elsewhere gets here.
+        this.#o.logger.error({ server, err: (err as Error).message }, 'an MCP server\'s egress cannot be a Cilium policy: its pods are not confined');
+      }
     }
     await this.#sync(NETWORK_POLICIES, this.#policies, desired);
     if (this.#redirects && this.#o.localRedirect) {

@@ -3,7 +3,10 @@
 // AI destinations, and where the proxy runs as a pod a CiliumLocalRedirectPolicy that sends a
 // Service's traffic to the proxy on the same node. Pure: the controller diffs these against
 // what the cluster holds.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { EgressEntry, McpServerPods } from '../../../proxy/src/index.js';
+import { ciliumStrictPolicy, NAMESPACE_LABEL, type AllowedDestination } from '../node/cilium-strict.js';
 
 export const CILIUM_GROUP = 'cilium.io';
 export const CILIUM_VERSION = 'v2';
@@ -99,5 +102,42 @@ export function localRedirectPolicy(r: LocalRedirect, owner: OwnerRef | null) {
       redirectFrontend: { serviceMatcher: { serviceName: r.service, namespace: r.namespace } },
       redirectBackend: { localEndpointSelector: { matchLabels: { ...r.backendLabels } }, toPorts: [{ port: String(r.port), protocol: 'TCP' }] },
     },
+  };
+}
+
+/** The name of an MCP server's policy: a Kubernetes object name, told apart from another server's whose name maps to the same one. */
+export function mcpPolicyName(server: string): string {
+  const plain = server.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const exact = plain === server;
+  return `${MCP_POLICY_PREFIX}${plain || 'server'}${exact ? '' : `-${createHash('sha256').update(server).digest('hex').slice(0, 8)}`}`;
+}
+
+export const MCP_POLICY_PREFIX = 'altrace-mcp-';
+
+/**
+ * An MCP server's pods held to its registry entry's egress (`mcp.servers.<name>.pods` and `.egress`):
+ * strict mode's policy (agent/src/node/cilium-strict.ts) for the selected pods — the node proxy,
+ * the cluster DNS and the listed destinations, each port for any protocol (as the kernel confines
+ * a wrapped server: connect and send alike), every port where none is listed. Throws ConfigError
+ * naming the field (`allow[1].fqdn …` is the egress entry at that index).
+ */
+export function mcpServerPolicy(server: string, pods: McpServerPods, egress: readonly EgressEntry[], o: Pick<EmitOptions, 'proxyPorts' | 'dnsLabels' | 'owner'>) {
+  const { [NAMESPACE_LABEL]: dnsNamespace, ...dnsPods } = o.dnsLabels;
+  const allow: AllowedDestination[] = egress.map((e) => {
+    const ports = e.ports.length ? { ports: e.ports.map((port) => ({ port, protocol: 'ANY' as const })) } : {};
+    return e.kind === 'net' ? { cidr: e.net, ...ports } : { fqdn: e.host, ...ports };
+  });
+  const policy = ciliumStrictPolicy({
+    namespace: pods.namespace,
+    name: mcpPolicyName(server),
+    podSelector: { ...pods.labels },
+    proxy: { ports: [...o.proxyPorts] },
+    dns: dnsNamespace ? { namespace: dnsNamespace, podSelector: Object.fromEntries(Object.entries(dnsPods).map(([k, v]) => [k.replace(/^k8s:/, ''), v])) } : true,
+    allow,
+  });
+  return {
+    ...policy,
+    metadata: metadata(policy.metadata.name, pods.namespace, o.owner),
+    spec: { ...policy.spec, description: `Altrace: MCP server ${server} reaches only its registry entry's egress, kube-dns and the node proxy` },
   };
 }

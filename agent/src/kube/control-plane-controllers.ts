@@ -2,7 +2,7 @@
 // (docs/kubernetes.md): the altrace.io resources, the Cilium policies, the admission webhook
 // and its trust bundles.
 import { Resolver } from 'node:dns/promises';
-import type { Logger } from '../../../proxy/src/index.js';
+import type { Logger, McpRegistry } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import { destinationSpecs } from '../node/providers.js';
 import { readBundle } from '../policy/bundle.js';
@@ -23,6 +23,8 @@ export interface ControlPlaneHooks {
   identity: string;
   policy: PolicyService;
   fleetDigest: () => string | null;
+  /** The MCP registry of the fleet's policy now (null: none pushed): servers declaring pods get Cilium policies. */
+  fleetMcpServers?: () => McpRegistry | null;
   kills: KillService;
   audit: AuditControl;
   /** The fleet CA certificate (PEM), published where kubernetes.fleet_ca_configmap says. */
@@ -124,10 +126,19 @@ export async function startKubernetesControllers(config: Config, logger: Logger,
         proxyPorts: c.proxy_ports,
         dnsLabels: c.dns_labels,
         localRedirect: c.local_redirect ? { namespace: c.local_redirect.namespace, service: c.local_redirect.service, port: c.local_redirect.port, backendLabels: c.local_redirect.backend_labels } : null,
+        ...(hooks.fleetMcpServers ? { mcpServers: hooks.fleetMcpServers } : {}),
         leading: gate,
       });
       reconcilers.push(cilium);
       closers.push(() => cilium.stop());
+      // A new fleet policy may declare or drop MCP server pods: reconcile within a second, not at the next resync.
+      let digest = hooks.fleetDigest();
+      const follow = setInterval(() => {
+        const now = hooks.fleetDigest();
+        if (now !== digest) (digest = now), cilium.schedule();
+      }, 1000);
+      follow.unref();
+      closers.push(async () => clearInterval(follow));
       await cilium.start();
       out.cilium = cilium;
     }

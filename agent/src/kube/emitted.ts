@@ -23,21 +23,23 @@ export interface SyncReport {
 }
 
 /**
- * Makes the cluster hold `desired` (by namespace) of what `actual` lists. A write that lost a
- * race (409: changed meanwhile, 404: gone) is left to the event it caused: `retry` is called.
+ * Makes the cluster hold `desired` of what `actual` lists: keyed by namespace, or by anything when
+ * each object names its namespace (several in one namespace). A write that lost a race (409:
+ * changed meanwhile, 404: gone) is left to the event it caused: `retry` is called.
  */
-export async function syncEmitted(api: EmittedApi, actualList: readonly Emitted[], desired: ReadonlyMap<string, Emitted & { metadata: { name: string } }>, retry: () => void): Promise<SyncReport> {
+export async function syncEmitted(api: EmittedApi, actualList: readonly Emitted[], desired: ReadonlyMap<string, Emitted & { metadata: { name: string; namespace?: string } }>, retry: () => void): Promise<SyncReport> {
   const report: SyncReport = { created: [], replaced: [], deleted: [] };
   const actual = new Map(actualList.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, o]));
-  for (const [namespace, want] of desired) {
-    const key = `${namespace}/${want.metadata.name}`;
-    const have = actual.get(key);
-    actual.delete(key);
+  for (const [key, want] of desired) {
+    const namespace = want.metadata.namespace ?? key;
+    const at = `${namespace}/${want.metadata.name}`;
+    const have = actual.get(at);
+    actual.delete(at);
     if (!have) {
-      if (await tolerate(409, retry, () => api.create(namespace, want))) report.created.push(key);
+      if (await tolerate(409, retry, () => api.create(namespace, want))) report.created.push(at);
     } else if (drifted(want, have)) {
       const body = { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata!.resourceVersion } };
-      if (await tolerate(409, retry, () => api.replace(namespace, want.metadata.name, body))) report.replaced.push(key);
+      if (await tolerate(409, retry, () => api.replace(namespace, want.metadata.name, body))) report.replaced.push(at);
     }
   }
   for (const [key, o] of actual) {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { Policy } from '../../../proxy/src/index.js';
+import { compileMcpRegistry, type McpRegistry, type Policy, type PolicyDocument } from '../../../proxy/src/index.js';
 import { PolicyError } from '../errors.js';
 import { loadPolicy, policyContractsDir } from './load.js';
 
@@ -87,4 +87,9 @@ export function checkBundle(bundle: PolicyBundle): Policy {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The MCP registry of a bundle already checked (checkBundle): what the control plane's Cilium controller holds server pods to. */
+export function mcpRegistryOf(bundle: PolicyBundle): McpRegistry {
+  return compileMcpRegistry((parseYaml(bundle.policy) as PolicyDocument).mcp);
 }

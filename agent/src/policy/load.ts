@@ -14,7 +14,8 @@ import {
   type PolicyDocument,
   type PriceTableDocument,
 } from '../../../proxy/src/index.js';
-import { PolicyError } from '../errors.js';
+import { ConfigError, PolicyError } from '../errors.js';
+import { mcpServerPolicy } from '../kube/cilium-policies.js';
 import { checkNet } from '../bpf/validate.js';
 import { readValidatedYaml } from './yaml-file.js';
 
@@ -80,7 +81,6 @@ function resolveClassifiers(file: string, d: PolicyDocument): void {
   }
 }
 
-/** Reads, validates and compiles a policy file and its contracts; every problem names its field. */
 /** An egress net the kernel's trie would refuse (prefix length, host bits beyond it), named at its field. */
 function egressNetProblem(d: PolicyDocument): { field: string; message: string } | null {
   for (const [name, server] of Object.entries(d.mcp?.servers ?? {})) {
@@ -98,6 +98,28 @@ function egressNetProblem(d: PolicyDocument): { field: string; message: string }
   return null;
 }
 
+/**
+ * A server whose pods the control plane would hold to its egress with a CiliumNetworkPolicy that
+ * Cilium refuses or that would open a way around the proxy (an AI provider listed): named at its field.
+ */
+function podsProblem(d: PolicyDocument): { field: string; message: string } | null {
+  for (const [name, server] of Object.entries(d.mcp?.servers ?? {})) {
+    if (!server.pods || !server.egress) continue;
+    const parsed = parseEgress(server.egress);
+    if (!('entries' in parsed)) continue;
+    try {
+      mcpServerPolicy(name, server.pods, parsed.entries, { proxyPorts: [8080], dnsLabels: {}, owner: null });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const entry = /^allow\[(\d+)\]/.exec(err.field);
+      const field = entry ? `egress.${entry[1]}` : err.field.startsWith('podSelector') ? 'pods.labels' : err.field === 'namespace' ? 'pods.namespace' : 'pods';
+      return { field: `mcp.servers.${name}.${field}`, message: err.message.replace(/^allow\[\d+\]\.\w+ /, '').replace(/^podSelector/, 'labels') };
+    }
+  }
+  return null;
+}
+
+/** Reads, validates and compiles a policy file and its contracts; every problem names its field. */
 export function loadPolicy(file: string): Policy {
   const d = readValidatedYaml(file, 'policy.schema.json', 'policy') as PolicyDocument;
   for (const [i, p] of (d.response?.deny_patterns ?? []).entries()) {
@@ -112,7 +134,7 @@ export function loadPolicy(file: string): Policy {
     if (ids.has(p.id)) throw new PolicyError(`invalid policy ${file}: response.deny_patterns.${i}.id "${p.id}" is declared twice`, `response.deny_patterns.${i}.id`);
     ids.add(p.id);
   }
-  const registry = registryProblem(d.mcp) ?? egressNetProblem(d);
+  const registry = registryProblem(d.mcp) ?? egressNetProblem(d) ?? podsProblem(d);
   if (registry) throw new PolicyError(`invalid policy ${file}: ${registry.field} ${registry.message}`, registry.field);
   resolveClassifiers(file, d);
   const dir = contractsDirOf(file, d);

@@ -41,6 +41,13 @@ export interface McpServerPins {
   provenance: 'required' | 'off';
   /** Where a launched server may connect (altrace mcp wrap, confined by the node agent); null: not declared. */
   egress: readonly EgressEntry[] | null;
+  /** The pods the server runs as in the cluster, held to `egress` by a CiliumNetworkPolicy the control plane keeps; null: none. */
+  pods: McpServerPods | null;
+}
+
+export interface McpServerPods {
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
 }
 
 interface ServerJson {
@@ -52,7 +59,7 @@ interface ServerJson {
 }
 
 export interface McpRegistryDocument {
-  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson; provenance?: 'required' | 'off'; egress?: string[] }>;
+  servers?: Record<string, { tools?: Record<string, { model: string; structure: string; read_only?: boolean; destructive?: boolean; labels?: FlowLabel[] }>; unapproved?: 'block' | 'flag'; structure_change?: 'block' | 'flag'; trust?: ServerTrust; server?: ServerJson; provenance?: 'required' | 'off'; egress?: string[]; pods?: { namespace: string; labels: Record<string, string> } }>;
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
   descriptions?: 'block' | 'flag';
@@ -83,6 +90,7 @@ export function compileMcpRegistry(doc: McpRegistryDocument | undefined): McpReg
         identity: s.server ? identityOf(s.server) : null,
         provenance: s.provenance ?? 'off',
         egress: egressOf(s.egress),
+        pods: s.pods ? { namespace: s.pods.namespace, labels: { ...s.pods.labels } } : null,
       },
     ]),
   );
@@ -123,6 +131,8 @@ export function registryProblem(doc: McpRegistryDocument | undefined): { field: 
       const parsed = parseEgress(s.egress);
       if (!('entries' in parsed)) return { field: `mcp.servers.${name}.egress.${parsed.index}`, message: parsed.message };
     }
+    // Pods without egress would be selected by a policy with nothing to hold them to.
+    if (s.pods && !s.egress) return { field: `mcp.servers.${name}.pods`, message: 'pods needs egress: the destinations its pods may reach ([] for none)' };
     if (s.provenance === 'required') {
       // Provenance is held to a repository and verified for npm packages: without them, required could never pass.
       if (!s.server?.repository?.url) return { field: `mcp.servers.${name}.provenance`, message: 'required needs server.repository.url: the repository the provenance must name' };
