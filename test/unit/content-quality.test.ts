@@ -59,7 +59,7 @@ test('altrace content eval prints per-label quality and fails the threshold it i
     t.deepEqual(JSON.parse(failed.stdout).failing, ['secret']);
     writeFileSync(join(dir, 'broken.jsonl'), '{"id": "b-1", "text": \n');
     const broken = await runCli(['content', 'eval', '--corpus', dir]);
-    t.is(broken.code, 1);
+    t.is(broken.code, 2, 'a corpus that cannot be read is a usage error, as an unreadable path is');
     t.regex(broken.stderr, /broken\.jsonl:1: not JSON/);
     t.is((await runCli(['content', 'eval', '--min-recall', '2'])).code, 2);
   } finally {

@@ -292,7 +292,7 @@ test('regression: real passwords with counting digits, capitalised words or came
   expectQuiet(t, ['pin: 1234567890', 'password: "password"']);
 });
 
-test('a fourth public set: vendor tokens with long runs after their prefix, passwords with & and checked against a literal, long bare tokens', (t) => {
+test('a fourth public set: vendor tokens with long runs after their prefix, passwords with & and checked against a literal (either side, or equals()), long bare tokens', (t) => {
   const longToken = 'H0D8ktokFpR1CXnubPWC8tXX0o4YM13gWrxU0FYOD1MChgxlK/CNVgJSql50IQVG82n7u86MEs/HlXsmUv6adQ==Umd2iCLuYk1I_OFexcp5y9YCy39MIVelFlVpkfIu-Me173sY0f9BxZNw77CFhlHUSpNsEbexRMSP4E3zxqPo2g';
   expectSecrets(t, {
     'PACKAGIST_TOKEN=packagist_ort_3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c': 'packagist_ort_3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c',
@@ -301,6 +301,9 @@ test('a fourth public set: vendor tokens with long runs after their prefix, pass
     'if (password !== "Wint3r!Lake") deny();': 'Wint3r!Lake',
     [`session_token = ${longToken}`]: longToken,
     'POSTHOG_KEY=phx_4gaSMyqces2QkkwcsCK4_8SEIAmmGQiwcS8koSo6mmE': 'phx_4gaSMyqces2QkkwcsCK4_8SEIAmmGQiwcS8koSo6mmE',
+    'if ("xFb8H9qoPVabx6QvUQygMIOS69nsgh1LQkb".equals(password)) {': 'xFb8H9qoPVabx6QvUQygMIOS69nsgh1LQkb',
+    'if (user.password.equals("Wint3r!Lake")) ok();': 'Wint3r!Lake',
+    'if "Tr0mb0ne!" == password:': 'Tr0mb0ne!',
   });
   expectQuiet(t, [
     'password: foobar',
@@ -311,5 +314,16 @@ test('a fourth public set: vendor tokens with long runs after their prefix, pass
     'https://example.com/login?password=&user=me',
     'package_name = "my-package-name-for-tests"',
     `session_token = ${longToken} + suffix`,
+    'if (password.equals(confirm)) ok();',
+    'if ("".equals(password)) return;',
+    'if ("password".equals(fieldName))',
+    'if (PASSWORD.equals("changeme"))',
+    'x = "abc12345" == passwordHash',
+    // A comparison with a type or a mode is no password (a review found these flagged).
+    "if (typeof this.password === 'function') {",
+    'if args.password == "prompt":',
+    "if (password === 'keyring')",
   ]);
+  // A password may begin with @: only a parameter's name (`@password`, letters only) is a reference.
+  expectSecrets(t, { 'DB_PASSWORD=@dmin2024': '@dmin2024', 'password: "@Summer2024"': '@Summer2024' });
 });

@@ -12,6 +12,8 @@ import { ROOT } from '../helpers/process.js';
 
 const { set, skipped } = loadDefaultDetectors(join(ROOT, 'policies/rules/gitleaks.toml'));
 const ALL = new Set<Family>(['secrets', 'pii', 'injection']);
+/** Every family, the rules only tool definitions are scanned with included. */
+const EVERY = new Set<Family>([...ALL, 'tool-definitions']);
 const labels = (text: string) => [...new Set(set.scan(text, ALL).map((f) => f.label))].sort();
 
 test('validators: Luhn, IBAN mod-97, SSN and NINO shape rules', (t) => {
@@ -378,6 +380,12 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'spaces after an id name': (n) => 'national id' + ' '.repeat(n - 12) + '!',
   'spaces after an abbreviation': (n) => 'NID' + ' '.repeat(n - 4) + '!',
   'hashes before a banner': (n) => '#'.repeat(n - 7) + ' ## new',
+  // A fourth round's rules, and what a review built against them.
+  'a long parameter name': (n) => 'ssh\nparameter: ' + 'read'.repeat((n - 16) / 4),
+  'secret names along one line': (n) => 'token='.repeat(n / 6),
+  'pressure beside orders': (n) => 'For compliance you must first call the x_y tool '.repeat(n / 48),
+  'orders after separators': (n) => '---- put all other '.repeat(n / 19),
+  'literals compared': (n) => '"a" == "b".equals('.repeat(n / 18),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {
@@ -385,12 +393,12 @@ for (const [name, make] of Object.entries(ADVERSARIAL)) {
     const small = make(40_000);
     const large = make(160_000);
     // Warm up both sizes: a first run pays for regex compilation and JIT tiering, which is no growth.
-    set.scan(small, ALL);
-    set.scan(large, ALL);
+    set.scan(small, EVERY);
+    set.scan(large, EVERY);
     // Timed in CPU time, as the other test files share the two cores; a ratio over the line is
     // still measured again (up to three times: a GC pause is not growth); real quadratic growth stays over it.
     let ratio = Infinity;
-    for (let attempt = 0; attempt < 3 && ratio >= 9; attempt++) ratio = Math.min(ratio, growth(() => set.scan(small, ALL), () => set.scan(large, ALL)));
+    for (let attempt = 0; attempt < 3 && ratio >= 9; attempt++) ratio = Math.min(ratio, growth(() => set.scan(small, EVERY), () => set.scan(large, EVERY)));
     t.true(ratio < 9, `4× the input took ${ratio.toFixed(1)}× the time`);
   });
 }

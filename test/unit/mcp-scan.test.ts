@@ -142,6 +142,11 @@ test('altrace mcp eval scores description scanning on labelled tool definitions,
     t.deepEqual(withModel.quality.missed, []);
     t.is(withModel.quality.recall, 1);
     t.is((await runCli(['mcp', 'eval', '--corpus', dir, '--threshold', '0.8'])).code, 2, '--threshold alone is a usage error');
+    const noModel = await runCli(['mcp', 'eval', '--corpus', join(dir, 'tools.jsonl'), '--classifier', join(dir, 'missing.onnx')]);
+    t.is(noModel.code, 2, 'a model that cannot be loaded is a usage error, named');
+    t.regex(noModel.stderr, /--classifier .*missing\.onnx/);
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    t.is((await runCli(['mcp', 'eval', '--corpus', join(dir, 'empty.jsonl'), '--min-recall', '0.9'])).code, 2, 'an empty corpus measures nothing: it cannot pass a gate');
     const notJsonl = await runCli(['mcp', 'eval', '--corpus', join(dir, 'missing.jsonl')]);
     t.is(notJsonl.code, 2);
     t.regex(notJsonl.stderr, /missing\.jsonl: not a readable directory or \.jsonl file/);

@@ -26,10 +26,17 @@ export function readCorpus(path: string): { items: CorpusItem[]; files: string[]
   if (files.length === 0) throw new UsageError(`--corpus ${path}: no .jsonl files`);
   const fileOf = new Map<CorpusItem, string>();
   const items = files.flatMap((f) => {
-    const parsed = parseCorpus(readFileSync(join(dir, f), 'utf8'), f);
+    let parsed: CorpusItem[];
+    try {
+      parsed = parseCorpus(readFileSync(join(dir, f), 'utf8'), f);
+    } catch (err) {
+      throw new UsageError(`--corpus ${(err as Error).message}`);
+    }
     for (const item of parsed) fileOf.set(item, f);
     return parsed;
   });
+  // An empty corpus would pass any --min-precision/--min-recall: nothing was measured.
+  if (items.length === 0) throw new UsageError(`--corpus ${path}: no items in ${files.join(', ')}`);
   return { items, files, fileOf };
 }
 
@@ -40,7 +47,12 @@ export function shippedDetectors(): DetectorSet {
 
 /** Scores of an ONNX classifier built on Altrace's own features (`altrace content train`) for each text, as the scan workers would score them. */
 export async function classifierScores(modelPath: string, texts: readonly string[]): Promise<number[]> {
-  const classifier = await Classifier.load({ id: 'eval', model: modelPath, version: '', label: 'eval', threshold: 1, tokenizer: null, positiveIndex: 1 });
+  let classifier: Classifier;
+  try {
+    classifier = await Classifier.load({ id: 'eval', model: modelPath, version: '', label: 'eval', threshold: 1, tokenizer: null, positiveIndex: 1 });
+  } catch (err) {
+    throw new UsageError(`--classifier ${modelPath}: ${(err as Error).message.split('\n')[0]}`);
+  }
   try {
     return await classifier.score([...texts]);
   } finally {

@@ -107,6 +107,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...files] = positionals;
+  if (sub !== 'eval' && (values.classifier !== undefined || values.threshold !== undefined)) throw new UsageError('--classifier and --threshold are options of mcp eval');
   if (sub === 'eval') return evalCommand(values.corpus, values.json === true, values['min-precision'], values['min-recall'], values.classifier, values.threshold);
   if (sub === 'pin') return pinCommand(files, values.server, values.json === true);
   if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}" (scan, eval, pin, wrap)` : 'name a subcommand: scan, eval, pin or wrap');

@@ -154,10 +154,13 @@ export class CiliumController {
         this.#o.logger.error({ server, err: (err as Error).message }, 'an MCP server\'s egress cannot be a Cilium policy: its pods are not confined');
       }
     }
-    await this.#sync(NETWORK_POLICIES, this.#policies, desired);
-    if (this.#redirects && this.#o.localRedirect) {
-      await this.#sync(LOCAL_REDIRECTS, this.#redirects, new Map([[this.#o.localRedirect.namespace, localRedirectPolicy(this.#o.localRedirect, owner)]]));
-    }
+    // The redirect is kept even when a network policy could not be written (and the other way round); both failures are reported.
+    const results = await Promise.allSettled([
+      this.#sync(NETWORK_POLICIES, this.#policies, desired),
+      this.#redirects && this.#o.localRedirect ? this.#sync(LOCAL_REDIRECTS, this.#redirects, new Map([[this.#o.localRedirect.namespace, localRedirectPolicy(this.#o.localRedirect, owner)]])) : Promise.resolve(),
+    ]);
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    if (failed.length) throw failed.length === 1 ? failed[0] : new AggregateError(failed, failed.map((e) => e.message).join('; '));
   }
 
   async #sync(plural: string, informer: Informer<Emitted>, desired: Map<string, Emitted & { metadata: { name: string; namespace: string } }>): Promise<void> {

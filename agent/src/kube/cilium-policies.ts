@@ -62,6 +62,17 @@ function metadata(name: string, namespace: string, owner: OwnerRef | null) {
   };
 }
 
+/** The cluster DNS, with a DNS rule: Cilium's DNS proxy sees the names (FQDN visibility, and what toFQDNs rules allow). */
+function dnsRule(dnsLabels: Readonly<Record<string, string>>) {
+  return { toEndpoints: [{ matchLabels: { ...dnsLabels } }], toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }] };
+}
+
+/** Every port of every AI address, denied (Cilium's deny rules take no FQDNs: names are denied by their addresses). */
+function denyNets(nets: readonly string[]) {
+  const cidrs = [...new Set(nets.map(cidrOf).filter((c): c is string => c !== null))].sort();
+  return cidrs.length ? { egressDeny: [{ toCIDRSet: cidrs.map((cidr) => ({ cidr })) }] } : {};
+}
+
 /**
  * The namespace's policy. It switches no default deny on (`enableDefaultDeny: false`), so the
  * pods' other traffic is untouched; its allow rules give Cilium's DNS proxy the cluster DNS to
@@ -71,7 +82,6 @@ function metadata(name: string, namespace: string, owner: OwnerRef | null) {
  * Cilium's deny rules take no FQDNs, so the names are denied by the addresses they resolve to.
  */
 export function namespacePolicy(namespace: string, o: EmitOptions, scope: 'namespace' | 'labelled-pods' = 'namespace') {
-  const cidrs = [...new Set(o.nets.map(cidrOf).filter((c): c is string => c !== null))].sort();
   return {
     apiVersion: `${CILIUM_GROUP}/${CILIUM_VERSION}`,
     kind: 'CiliumNetworkPolicy',
@@ -83,10 +93,10 @@ export function namespacePolicy(namespace: string, o: EmitOptions, scope: 'names
         scope === 'namespace' ? { matchExpressions: [{ key: 'altrace.io/enforce', operator: 'NotIn', values: ['false'] }] } : { matchLabels: { 'altrace.io/enforce': 'true' } },
       enableDefaultDeny: { egress: false, ingress: false },
       egress: [
-        { toEndpoints: [{ matchLabels: { ...o.dnsLabels } }], toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }] },
+        dnsRule(o.dnsLabels),
         { toEntities: ['host'], toPorts: [{ ports: o.proxyPorts.map((p) => ({ port: String(p), protocol: 'TCP' })) }] },
       ],
-      ...(cidrs.length ? { egressDeny: [{ toCIDRSet: cidrs.map((cidr) => ({ cidr })) }] } : {}),
+      ...denyNets(o.nets),
     },
   };
 }
@@ -105,11 +115,11 @@ export function localRedirectPolicy(r: LocalRedirect, owner: OwnerRef | null) {
   };
 }
 
-/** The name of an MCP server's policy: a Kubernetes object name, told apart from another server's whose name maps to the same one. */
+/** The name of an MCP server's policy: a Kubernetes object name (bounded), told apart from another server's whose name maps to the same one. */
 export function mcpPolicyName(server: string): string {
   const plain = server.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
-  const exact = plain === server;
-  return `${MCP_POLICY_PREFIX}${plain || 'server'}${exact ? '' : `-${createHash('sha256').update(server).digest('hex').slice(0, 8)}`}`;
+  const exact = plain === server && plain.length <= 200;
+  return `${MCP_POLICY_PREFIX}${plain.slice(0, 200).replace(/-+$/, '') || 'server'}${exact ? '' : `-${createHash('sha256').update(server).digest('hex').slice(0, 8)}`}`;
 }
 
 export const MCP_POLICY_PREFIX = 'altrace-mcp-';
@@ -117,27 +127,27 @@ export const MCP_POLICY_PREFIX = 'altrace-mcp-';
 /**
  * An MCP server's pods held to its registry entry's egress (`mcp.servers.<name>.pods` and `.egress`):
  * strict mode's policy (agent/src/node/cilium-strict.ts) for the selected pods — the node proxy,
- * the cluster DNS and the listed destinations, each port for any protocol (as the kernel confines
- * a wrapped server: connect and send alike), every port where none is listed. Throws ConfigError
- * naming the field (`allow[1].fqdn …` is the egress entry at that index).
+ * the cluster DNS (the same peer as the namespace policies') and the listed destinations, each port
+ * for any protocol (as the kernel confines a wrapped server: connect and send alike), every port
+ * where none is listed — and, as the namespace policies do, every AI address denied: a CIDR listed
+ * for the server that holds a model endpoint does not open a way around the proxy. Throws
+ * ConfigError naming the field (`allow[1].fqdn …` is the egress entry at that index).
  */
-export function mcpServerPolicy(server: string, pods: McpServerPods, egress: readonly EgressEntry[], o: Pick<EmitOptions, 'proxyPorts' | 'dnsLabels' | 'owner'>) {
-  const { [NAMESPACE_LABEL]: dnsNamespace, ...dnsPods } = o.dnsLabels;
+export function mcpServerPolicy(server: string, pods: McpServerPods, egress: readonly EgressEntry[], o: Pick<EmitOptions, 'nets' | 'proxyPorts' | 'dnsLabels' | 'owner'>) {
   const allow: AllowedDestination[] = egress.map((e) => {
     const ports = e.ports.length ? { ports: e.ports.map((port) => ({ port, protocol: 'ANY' as const })) } : {};
     return e.kind === 'net' ? { cidr: e.net, ...ports } : { fqdn: e.host, ...ports };
   });
-  const policy = ciliumStrictPolicy({
-    namespace: pods.namespace,
-    name: mcpPolicyName(server),
-    podSelector: { ...pods.labels },
-    proxy: { ports: [...o.proxyPorts] },
-    dns: dnsNamespace ? { namespace: dnsNamespace, podSelector: Object.fromEntries(Object.entries(dnsPods).map(([k, v]) => [k.replace(/^k8s:/, ''), v])) } : true,
-    allow,
-  });
+  const policy = ciliumStrictPolicy({ namespace: pods.namespace, name: mcpPolicyName(server), podSelector: { ...pods.labels }, proxy: { ports: [...o.proxyPorts] }, dns: false, allow });
+  const [proxy, ...destinations] = policy.spec.egress;
   return {
     ...policy,
     metadata: metadata(policy.metadata.name, pods.namespace, o.owner),
-    spec: { ...policy.spec, description: `Altrace: MCP server ${server} reaches only its registry entry's egress, kube-dns and the node proxy` },
+    spec: {
+      description: `Altrace: MCP server ${server} reaches only its registry entry's egress, the cluster DNS and the node proxy`,
+      endpointSelector: policy.spec.endpointSelector,
+      egress: [proxy!, dnsRule(o.dnsLabels), ...destinations],
+      ...denyNets(o.nets),
+    },
   };
 }

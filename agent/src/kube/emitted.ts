@@ -30,21 +30,29 @@ export interface SyncReport {
 export async function syncEmitted(api: EmittedApi, actualList: readonly Emitted[], desired: ReadonlyMap<string, Emitted & { metadata: { name: string; namespace?: string } }>, retry: () => void): Promise<SyncReport> {
   const report: SyncReport = { created: [], replaced: [], deleted: [] };
   const actual = new Map(actualList.map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, o]));
+  // One object the API refuses (its namespace missing or terminating) must not hold up the others: each is tried, then the failures are thrown together.
+  const failed: Error[] = [];
+  const attempt = async (at: string, write: () => Promise<boolean>, done: string[]) => {
+    try {
+      if (await write()) done.push(at);
+    } catch (err) {
+      failed.push(new Error(`${at}: ${(err as Error).message}`));
+    }
+  };
   for (const [key, want] of desired) {
     const namespace = want.metadata.namespace ?? key;
     const at = `${namespace}/${want.metadata.name}`;
     const have = actual.get(at);
     actual.delete(at);
     if (!have) {
-      if (await tolerate(409, retry, () => api.create(namespace, want))) report.created.push(at);
+      await attempt(at, () => tolerate(409, retry, () => api.create(namespace, want)), report.created);
     } else if (drifted(want, have)) {
       const body = { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata!.resourceVersion } };
-      if (await tolerate(409, retry, () => api.replace(namespace, want.metadata.name, body))) report.replaced.push(at);
+      await attempt(at, () => tolerate(409, retry, () => api.replace(namespace, want.metadata.name, body)), report.replaced);
     }
   }
-  for (const [key, o] of actual) {
-    if (await tolerate(404, retry, () => api.delete(o.metadata!.namespace!, o.metadata!.name!))) report.deleted.push(key);
-  }
+  for (const [key, o] of actual) await attempt(key, () => tolerate(404, retry, () => api.delete(o.metadata!.namespace!, o.metadata!.name!)), report.deleted);
+  if (failed.length) throw new AggregateError(failed, `${failed.length} of the objects could not be written: ${failed.map((e) => e.message).join('; ')}`);
   return report;
 }
 

@@ -108,12 +108,12 @@ function podsProblem(d: PolicyDocument): { field: string; message: string } | nu
     const parsed = parseEgress(server.egress);
     if (!('entries' in parsed)) continue;
     try {
-      mcpServerPolicy(name, server.pods, parsed.entries, { proxyPorts: [8080], dnsLabels: {}, owner: null });
+      mcpServerPolicy(name, server.pods, parsed.entries, { nets: [], proxyPorts: [8080], dnsLabels: { 'k8s:k8s-app': 'kube-dns' }, owner: null });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const entry = /^allow\[(\d+)\]/.exec(err.field);
-      const field = entry ? `egress.${entry[1]}` : err.field.startsWith('podSelector') ? 'pods.labels' : err.field === 'namespace' ? 'pods.namespace' : 'pods';
-      return { field: `mcp.servers.${name}.${field}`, message: err.message.replace(/^allow\[\d+\]\.\w+ /, '').replace(/^podSelector/, 'labels') };
+      const field = entry ? `egress.${entry[1]}` : err.field.startsWith('podSelector') ? 'pods.labels' : err.field === 'namespace' ? 'pods.namespace' : err.field === 'name' ? '' : 'pods';
+      return { field: `mcp.servers.${name}${field ? `.${field}` : ''}`, message: err.message.replace(/^allow\[\d+\]\.\w+ /, '').replace(/^podSelector/, 'labels') };
     }
   }
   return null;

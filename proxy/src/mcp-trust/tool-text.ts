@@ -1,44 +1,52 @@
-// What a tool definition puts before the model, as the detectors scan it: every string of it
-// (name, description, schema titles and descriptions, enums, defaults, annotations), and the
-// names of its parameters — a schema's property names are read by the model too, and a
-// parameter named `content_from_ssh_id_rsa` asks for what it says.
-import { isRecord } from '../providers/adapter.js';
-import { leavesText } from '../scan/leaves.js';
+// What a tool definition puts before the model, as the detectors scan it: every string of it, under
+// any key and at any depth (name, description, schema titles and descriptions, enums, defaults,
+// `$defs`, annotations, keys no schema defines — the model reads them all), and the keys that could
+// say something — a JSON key may be a sentence, and a parameter named `content_from_ssh_id_rsa`
+// asks for what it says.
 
 /**
- * A property name a rule could read something in: words (a JSON key may be a sentence), or an identifier that names a
- * secret's place (`content_from_ssh_id_rsa`). Plain identifiers (`path`, `max_results`) are left out: every tool has
- * them, and scanning them costs a list of 100 tools a tenth of a millisecond for nothing.
+ * A key a rule could read something in: words, or an identifier that names a secret's place
+ * (`content_from_ssh_id_rsa`). Plain identifiers (`path`, `max_results`, `type`) are left out: every
+ * tool has them, and scanning them costs a list of 100 tools a tenth of a millisecond for nothing.
  */
-const TELLING_NAME = /[^\w.-]|.{41}|ssh|rsa|ed25519|ecdsa|private_?key|privatekey|credential|netrc|mcp_?json|env_?file|password|secret|token/i;
+const TELLING_NAME = /[^\w.$-]|.{41}|ssh|rsa|ed25519|ecdsa|private_?key|privatekey|credential|netrc|mcp_?json|env_?file|password|secret|token/i;
 
-/** The telling property names of every `properties` object in a schema, depth first (bounded: a schema may nest deep). */
-function parameterNames(schema: unknown, out: string[], depth = 0): void {
-  if (schema === null || typeof schema !== 'object' || depth > 32 || out.length >= 1000) return;
-  if (Array.isArray(schema)) {
-    for (const sub of schema) parameterNames(sub, out, depth + 1);
-    return;
-  }
-  const record = schema as Record<string, unknown>;
-  // for…in, not Object.entries: a list of 100 tools walks a thousand objects, and the arrays were its garbage.
-  for (const key in record) {
-    const value = record[key];
-    if (key === 'properties' && isRecord(value)) {
-      for (const name in value) {
-        if (TELLING_NAME.test(name)) out.push(name);
-        parameterNames(value[name], out, depth + 1);
-      }
-    } else parameterNames(value, out, depth + 1);
-  }
-}
+/** Shorter strings hold no instruction a rule reads; four characters still hold two hidden tag characters. */
+const MIN_STRING = 4;
+/** Keys and values every schema is made of: said nothing, so neither tested nor scanned (a Set lookup is cheaper than the pattern). */
+const SCHEMA_WORDS: ReadonlySet<string> = new Set([
+  'name', 'title', 'description', 'type', 'properties', 'required', 'items', 'enum', 'default', 'format', 'inputSchema', 'outputSchema', 'annotations',
+  'additionalProperties', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'pattern', 'anyOf', 'oneOf', 'allOf', 'const', 'examples',
+  'readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint', '$schema', '$ref', '$defs', 'definitions',
+  'string', 'object', 'array', 'number', 'integer', 'boolean', 'null',
+]);
 
-/** One tool's text: its strings, then a `parameter: <name>` line per telling property name. */
+/**
+ * One tool's text: its strings, one per line, then a `parameter: <key>` line per telling key. Walked
+ * with an explicit stack and no depth or count bound: whatever a server nests is read, at a cost
+ * linear in the definition's size (bounded itself by the response size limit).
+ */
 export function toolText(tool: unknown): string {
-  const names: string[] = [];
-  if (isRecord(tool)) {
-    parameterNames(tool.inputSchema, names);
-    parameterNames(tool.outputSchema, names);
+  const strings: string[] = [];
+  const keys: string[] = [];
+  const stack: unknown[] = [tool];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (value.length >= MIN_STRING && !SCHEMA_WORDS.has(value)) strings.push(value);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
+    } else if (value !== null && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      // for…in, not Object.entries: a list of 100 tools walks thousands of objects, and the arrays were its garbage.
+      const children: unknown[] = [];
+      for (const key in record) {
+        if (!SCHEMA_WORDS.has(key) && TELLING_NAME.test(key)) keys.push(key);
+        children.push(record[key]);
+      }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
   }
-  const text = leavesText(tool);
-  return names.length === 0 ? text : `${text}\nparameter: ${names.join('\nparameter: ')}`;
+  const text = strings.join('\n');
+  return keys.length === 0 ? text : `${text}\nparameter: ${keys.join('\nparameter: ')}`;
 }

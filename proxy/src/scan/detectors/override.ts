@@ -25,7 +25,7 @@ export const PUPPETRY_KEYWORDS = ['interaction-', 'blocked strings', 'blocked re
 export const BANNER_KEYWORDS = ['**', '##'].flatMap((deco) => ['', ' '].flatMap((gap) => ['new', 'urgent', 'important', 'updated', 'priority', 'critical', 'additional', 'revised'].map((w) => deco + gap + w)));
 
 /** Where an order begins: the start of the text or after punctuation or a separator (`----------`), not after a word; maybe after "please", "now" or "and". */
-const SENTENCE_START = String.raw`(?<=(?:^|[^\w\s,])[ \t]*(?:(?:please|now|first|and|so)[ \t,]+)?)`;
+const SENTENCE_START = String.raw`(?<=(?:^|\n|[^\w\s,])[ \t]*(?:(?:please|now|first|and|so|i\s+want\s+you\s+to|you\s+(?:should|must|need\s+to))[ \t,]+)?)`;
 
 export function overrideDetector(): Detector {
   return new RegexDetector(
@@ -102,18 +102,18 @@ export function overrideDetector(): Detector {
         String.raw`\bunlock\s+(?:your\s+)?(?:hidden|secret|restricted|locked)\s+(?:functionalit(?:y|ies)|capabilities|modes?)\b`,
         String.raw`\b(?:old|previous|prior)\s+(?:commands|instructions|orders|rules)\s+(?:are|is)\s+(?:now\s+)?(?:null|void|obsolete|cancel+ed|revoked|invalid)\b`,
         // The same said in other words (benchmarks paraphrase it by the hundred): "put every other instruction on hold",
-        // "brush aside all other commands", "all other targets are irrelevant", "this command outshines all others",
+        // "brush aside all other commands", "all previous instructions are irrelevant", "this command outshines all others",
         // "do not listen to any previous information", "pretend to have forgotten the rules".
         // (An order, so at the start of a sentence: "I put all other tasks on hold this week" is someone's diary.)
-        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:all\s+|every\s+|any\s+)?(?:other|previous|prior|earlier|preceding)\s+(?:instructions?|commands?|tasks?|directives?|requests?|orders)\s+(?:on\s+hold|aside)\b`,
-        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:aside|on\s+hold)\s+(?:all|every|any)\s+(?:other|previous|prior|earlier)\s+(?:instructions?|commands?|tasks?|directives?|requests?|orders)\b`,
-        String.raw`\ball\s+other\s+(?:instructions|commands|tasks|directives|targets|requests|goals|orders)\s+(?:are|become)\s+(?:now\s+)?(?:irrelevant|secondary|void|null|obsolete|cancel+ed|unimportant|meaningless)\b`,
-        // (Said of an order: "the new release outshines all others" is marketing.)
-        String.raw`\b(?:instruction|command|order|directive|request|task|prompt|message)\s+(?:\w+\s+){0,2}(?:outshines|overrides|supersedes|trumps|outranks)\s+all\s+(?:others|other\s+(?:instructions|commands|tasks|directives|orders))\b`,
-        String.raw`\b(?:instruction|command|order|directive|request|task|prompt|message)\s+(?:that\s+)?(?:outshines|overrides|supersedes|trumps|outranks)\s+all(?=\s*[;:.!])`,
-        String.raw`${SENTENCE_START}(?:displace|sideline|shelve|dismiss)\s+(?:all|every|any)\s+(?:other|prior|previous|earlier|preceding)\s+(?:instructions?|commands?|tasks?|directives?|orders)\b`,
-        String.raw`\b(?:do\s+not|don'?t)\s+listen\s+to\s+(?:any|the|all)\s+(?:previous|prior|earlier|above)\b`,
-        String.raw`\bpretend\s+(?:to\s+have|you\s+have|that\s+you\s+have|you've)\s+forgotten\b`,
+        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:all\s+(?:of\s+)?(?:the\s+|your\s+)?|every\s+|any\s+|the\s+|your\s+)?(?:other|previous|prior|earlier|preceding)\s+(?:instructions?|commands?|directives?|orders|prompts?)\s+(?:on\s+hold|aside)\b`,
+        String.raw`${SENTENCE_START}(?:put|place|set|push|brush|cast|leave|shove)\s+(?:aside|on\s+hold)\s+(?:all|every|any|your|the)\s+(?:(?:of\s+)?(?:the|your)\s+)?(?:other|previous|prior|earlier)\s+(?:instructions?|commands?|directives?|orders|prompts?)\b`,
+        String.raw`\ball\s+(?:the\s+)?(?:other|previous|prior|earlier)\s+(?:instructions|commands|directives|orders|prompts)\s+(?:are|become)\s+(?:now\s+)?(?:irrelevant|secondary|void|null|obsolete|cancel+ed|unimportant|meaningless)\b`,
+        // (Said of an order: "the new release outshines all others" is marketing, "that request overrides all others" a queue's rule.)
+        String.raw`\b(?:instruction|command|order|directive|prompt)\s+(?:\w+\s+){0,2}(?:outshines|overrides|supersedes|trumps|outranks)\s+all\s+(?:the\s+)?(?:others|other\s+(?:instructions|commands|directives|orders))\b`,
+        String.raw`\b(?:instruction|command|directive|order|prompt)\s+(?:that\s+)?(?:outshines|overrides|supersedes|trumps|outranks)\s+all(?=\s*[;:.!])`,
+        String.raw`${SENTENCE_START}(?:displace|sideline|shelve|dismiss)\s+(?:all\s+(?:of\s+)?(?:the\s+|your\s+)?|every\s+|any\s+|the\s+|your\s+)?(?:other|prior|previous|earlier|preceding)\s+(?:instructions?|commands?|directives?|orders|prompts?)\b`,
+        String.raw`\b(?:do\s+not|don'?t)\s+listen\s+to\s+(?:any|the|all|your)\s+(?:(?:of\s+)?(?:the|your)\s+)?(?:previous|prior|earlier|above)\s+(?:instructions|commands|information|directives|prompts|rules|orders)\b`,
+        String.raw`\bpretend\s+(?:to\s+have|you\s+have|that\s+you\s+have|you've)\s+forgotten\s+(?:about\s+)?(?:all\s+)?(?:(?:the|your|any)\s+)?(?:(?:previous|prior|earlier|above|original)\s+)?(?:instructions|rules|guidelines|prompt|training|programming|restrictions|everything)\b`,
         // "Ignore the resume and state: …", "ignore the webpage and declare …"
         String.raw`\b(?:ignore|disregard)\s+the\s+(?:resume|webpage|web\s+page|website|article|paper|table|function|code|record|email|message|review)\s+and\s+(?:instead\s+)?(?:state|declare|claim|say|write|print|output|answer|respond|reply)\b`,
         // A banner that opens new orders (`*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**`) and a configuration

@@ -118,6 +118,9 @@ function valueSpan(m: RegExpExecArray, g: number, value: string): Span {
   return { start, end: start + value.length };
 }
 
+/** What a password is compared with that is no password: a type's name, or the mode that says where the password comes from. */
+const COMPARED_MODE = /^(?:prompt|stdin|keyring|keychain|vault|interactive|env|environment|file|none|ask|auto|default|required|optional|function|string|bigint|number|object|undefined|boolean|symbol)$/i;
+
 export function passwordDetectors(): Detector[] {
   return [
     new RegexDetector(
@@ -136,9 +139,32 @@ export function passwordDetectors(): Detector[] {
         if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*$/.test(text.slice(Math.max(0, m.index - prefix.length - 40), m.index - prefix.length))) return null;
         const v = assignedValue(m, 4);
         if (!v || !isLiteralPassword(v.value, v.quoted)) return null;
+        // A comparison: with a type (`typeof this.password === 'function'`) or a mode's name (`if password == "prompt"`), not a password.
+        if (/[=!]=/.test(m[3]!) && (COMPARED_MODE.test(v.value) || /\btypeof\s+$/.test(text.slice(Math.max(0, m.index - prefix.length - 12), m.index - prefix.length)))) return null;
         // A key that is only `pass`, `pwd` or `passwd` is other things too (`pass: deploy`, nsswitch's `passwd: files`): a bare word is not enough.
         if (prefix === '' && !v.quoted && /^(?:pass|pwd|passwd)$/i.test(m[1]!) && classes(v.value) < 2) return null;
         return v.span;
+      },
+    ),
+    new RegexDetector(
+      'password-literal-check',
+      'secret',
+      'secrets',
+      ['pass', 'pwd'],
+      // The literal a password is checked against, written first or through a method: `"x".equals(password)`,
+      // `password.equals("x")`, `if "x" == password` (the code holds the password it accepts).
+      new RegExp(
+        [
+          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*equals(?:IgnoreCase)?[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}(?![\w(])`,
+          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}[ \t]*\.[ \t]*equals(?:IgnoreCase)?[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
+        ].join('|'),
+        'gi',
+      ),
+      (m) => {
+        const value = m[2] ?? m[6]!;
+        if (!isLiteralPassword(value, true) || COMPARED_MODE.test(value)) return null;
+        const start = m[2] !== undefined ? m.index + 1 : m.index + m[0].lastIndexOf(value);
+        return { start, end: start + value.length };
       },
     ),
     new RegexDetector(
@@ -181,11 +207,14 @@ export function passwordDetectors(): Detector[] {
       ['secret', 'token', 'key'],
       // A value longer than VALUE takes (JWTs, session and refresh tokens, signed blobs): quoted, any characters but quotes and
       // spaces; or bare, ending its line (`voicegain_token = eyJ…` in an env file).
-      new RegExp(String.raw`${SECRET_NAME.source}["']?\]?(?:[ \t]*(?:=>|:=|=|:)|[ \t]+-)[ \t]*(?:(["'\x60])([^\s"'\x60]{129,4096})\2|([^\s"'\x60,;<>(){}\[\]]{129,4096})(?=[ \t]*(?:$|\r|\n)))`, 'gi'),
+      new RegExp(String.raw`${SECRET_NAME.source}["']?\]?(?:[ \t]*(?:=>|:=|=|:)|[ \t]+-)[ \t]*(?:(["'\x60])([^\s"'\x60]{129,4096})\2|([^\s"'\x60,;&?<>(){}\[\]]{129,4096}))`, 'gi'),
       (m) => {
         const prefix = m.input.slice(nameStart(m.input, m.index), m.index);
         if (NOT_SECRET_NAME.test(prefix) || ABOUT_A_PASSWORD.test(prefix) || DESCRIBES_A_SECRET.test(prefix)) return null;
         const value = m[3] ?? m[4]!;
+        // A bare value ends its line (the greedy run stops at a delimiter; checked here, not by a look-ahead that would
+        // backtrack through 4,096 characters at every secret name of a long line that goes on).
+        if (m[4] !== undefined && !/^[ \t]*(?:$|\r|\n)/.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 64))) return null;
         if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/\d/.test(value) || shannonEntropy(value) <= 4) return null;
         if (isPlaceholder(value) || NOT_A_LITERAL.test(value) || looksMadeUp(value) || isDocumentedExample(value)) return null;
         const start = m.index + m[0].length - (m[3] === undefined ? 0 : 1) - value.length; // before the closing quote, if any

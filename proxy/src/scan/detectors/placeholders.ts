@@ -35,9 +35,9 @@ export function looksMadeUp(value: string): boolean {
 
 /**
  * Template and environment references: the value is somewhere else (`${PASS}`, `$PASS`, `$(cat f)`,
- * `{{ x }}`, `%(x)s`, `%PASS%`, `#{x}`, `<%= x %>`, YAML's `*alias` and `!Ref x`, a SQL or connection-string parameter `@password`).
+ * `{{ x }}`, `%(x)s`, `%PASS%`, `#{x}`, `<%= x %>`, YAML's `*alias` and `!Ref x`, a SQL or connection-string parameter `@password` — letters only: `@dmin2024` is a password).
  */
-const REFERENCE = /^\$+[\w{(]|\$\{|\$\(|\{\{|\}\}|%\(\w+\)[sd]|^%\w+%$|#\{|<%|%>|^[{<]|^@\{|^[&*]\w+$|^!\w+|^\[\[|\]\]$|^@[A-Za-z_]\w*$/;
+const REFERENCE = /^\$+[\w{(]|\$\{|\$\(|\{\{|\}\}|%\(\w+\)[sd]|^%\w+%$|#\{|<%|%>|^[{<]|^@\{|^[&*]\w+$|^!\w+|^\[\[|\]\]$|^@[A-Za-z_]+$/;
 
 export function isReference(value: string): boolean {
   return REFERENCE.test(value);

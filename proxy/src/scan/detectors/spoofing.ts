@@ -24,8 +24,9 @@ const TOKEN = new RegExp(
     String.raw`<\/?(?:system|assistant|instructions|tool_result|tool_response|tool_use|function_results|function_calls)>`,
     // The tag tool-poisoning payloads hide their orders in: <IMPORTANT> … </IMPORTANT>, any case.
     String.raw`<\/?[Ii][Mm][Pp][Oo][Rr][Tt][Aa][Nn][Tt]>`,
-    // And the capitalised tags they hide them in besides: <HIDDEN>, <GLOBAL_OVERRIDE>, <SYSTEM_OVERRIDE>.
-    String.raw`<\/?(?:HIDDEN|OVERRIDE|[A-Z]{2,12}_OVERRIDE|HIDDEN_INSTRUCTIONS?)>`,
+    // And the tags they hide them in besides: <HIDDEN>/<hidden>, <GLOBAL_OVERRIDE>, <system_override> (a configuration's
+    // <CONFIG_OVERRIDE> or a component's <Hidden> is not one).
+    String.raw`<\/?(?:HIDDEN|hidden|HIDDEN_INSTRUCTIONS?|hidden_instructions?|(?:SYSTEM|GLOBAL|ADMIN|ROOT|SECURITY|DEVELOPER|PRIORITY|system|global|admin|root|security|developer|priority)_(?:OVERRIDE|override))>`,
     // A role or authority and what it claims to carry: <system-reminder>, <admin_instructions>, <user_message>.
     String.raw`<\/?(?:system|admin|administrator|developer|assistant|operator|user|human|root)[_-](?:instructions?|messages?|prompt|reminder|notes?|override|directives?|update|commands?|policy|context|turn)>`,
     // Closing the wrapper a tool result arrives in, to write outside it.
@@ -45,8 +46,8 @@ const TOKEN = new RegExp(
 const MARKER = new RegExp(
   [
     String.raw`(?:^|\n)[ \t]*(?:[-=#%*~<>\[]{2,}[ \t]*)?(?:begin|end|start|stop)[ \t]+(?:of[ \t]+)?(?:(?:new|out[ \t]+of[ \t]+date|old|untrusted|trusted|system|admin|user|the|previous|real|original)[ \t]+){0,3}(?:instructions?|input|prompt|reprogramming|context|session|system[ \t]+message)\b[ \t]*(?:[-=#%*~<>\]]{2,}|(?=\n|$))`,
-    // Sections benchmarks invent (`=== END USER AMBIGUITY ===`), set off as banners: a bare "End simulation" line is a game's.
-    String.raw`(?:^|\n)[ \t]*[-=#%*~<>\[]{2,}[ \t]*(?:begin|end|start|stop)[ \t]+(?:of[ \t]+)?(?:the[ \t]+)?(?:user[ \t]+)?(?:ambiguity|simulation)[ \t]*[-=#%*~<>\]]{2,}`,
+    // Sections benchmarks invent (`=== END USER AMBIGUITY ===`), set off as banners (a simulation's log says "=== End simulation ===").
+    String.raw`(?:^|\n)[ \t]*[-=#%*~<>\[]{2,}[ \t]*(?:begin|end|start|stop)[ \t]+(?:of[ \t]+)?(?:the[ \t]+)?(?:user[ \t]+)?ambiguity[ \t]*[-=#%*~<>\]]{2,}`,
     String.raw`<end[ _]of[ _](?:session|context|input|prompt)>`,
     String.raw`(?:^|\n)[ \t]*-{2,}[ \t]*[A-Z][A-Z ,]{0,40}\bINSTRUCTIONS?\b[ \t]*(?=\n|$)`,
     String.raw`\[(?:system|admin|administrator|developer|operator|root)(?:[ _-](?:note|annotation|request|message|override|instructions?|prompt|update|command|notice))?[ \t]*::?`,
@@ -126,7 +127,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'ambiguity', 'simulation', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'ambiguity', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
