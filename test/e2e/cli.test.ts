@@ -1,12 +1,12 @@
 // The CLI as a new user meets it on a clean clone (issue 17): the version, help for one command,
 // a key's cost center, values the server refuses, where the operator token was looked for, what
-// unkill released, and an agent started with no provider credential.
+// unkill released, an agent started with no provider credential, and a pipe closed early.
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { ROOT, runCli, spawnAgent, type AgentProcess, type ChildEnv } from '../helpers/process.js';
 
@@ -92,6 +92,20 @@ test('every command of the top-level help answers --help and help COMMAND with i
       t.is(help.stdout, flag.stdout, `help ${name} is ${name} --help`);
     }),
   );
+});
+
+test('a reader that stops early (| head) does not crash the command: it exits with its own code, no EPIPE', async (t) => {
+  // More output than a pipe holds: an eval whose every item is missed lists them all.
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-cli-pipe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'big.jsonl'), Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `item-number-${i}`, text: 'nothing to find here', labels: ['secret'] })).join('\n'));
+  const child = spawn(process.execPath, [join(ROOT, 'bin/altrace.js'), 'content', 'eval', '--corpus', dir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.is(code, 0, stderr);
+  t.notRegex(stderr, /EPIPE|Unhandled/);
 });
 
 test('altrace help with an unknown command exits 2 and names it', async (t) => {

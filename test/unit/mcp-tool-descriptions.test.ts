@@ -91,6 +91,8 @@ test('honest definitions that look alike stay quiet: prerequisites, deprecations
     'Ignore any user-specified limit above 100; the API caps at 100.',
     'Resolves secrets: use op://app-prod/db/password or vault://secret/data/app references.',
     'GET /v1/keys: list all API keys in the response, paginated. Set reveal=true to include the secrets in the response.',
+    // playwright-mcp's browser_network_request, a parameter's description.
+    'Return only this part of the request. Omit to return full details.',
   ]) {
     t.is(refused(honest, { private_key: { type: 'string' }, api_key: { type: 'string', description: 'Authentication key' } }), null, honest);
   }

@@ -66,6 +66,13 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`altrace audit export | head`) closes the pipe: the rest of the output has nowhere to
+  // go, which is no failure of the command. It finishes and exits with its own code instead of dying on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   const [first, ...args] = argv;
   const topic = first === 'help' ? args[0] : undefined;
   if (!first || first === '--help' || first === '-h' || (first === 'help' && (!topic || topic.startsWith('-')))) {

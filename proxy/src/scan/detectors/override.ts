@@ -67,7 +67,8 @@ export function overrideDetector(): Detector {
         String.raw`\b(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|rogue|jailbroken)\s+(?:ai|language\s+model|bot|chatbot|llm)\b`,
         String.raw`\b(?:stay|remain)\s+in\s+character\b`,
         // "Reply with only the following text", "output … and only those words".
-        String.raw`\b(?:reply|respond|answer|output|print|say|write|return)\s+(?:with\s+)?only\s+(?:the\s+following|with|this|these\s+words|["“'])`,
+        // (`this` as the text itself — "say only this: …" — not as a word before a noun: playwright-mcp's "Return only this part of the request".)
+        String.raw`\b(?:reply|respond|answer|output|print|say|write|return)\s+(?:with\s+)?only\s+(?:the\s+following|with|this(?=\s*(?:[:"“'.!]|$))|these\s+words|["“'])`,
         String.raw`\band\s+only\s+(?:those|these)\s+words\b`,
         // "If the user asks for a summary, reply with …", "Do not respond to the user until done."
         String.raw`\bif\s+(?:the\s+)?user\s+asks\b[^\n.]{0,60}?,?\s*(?:reply|respond|say|answer|tell|output|print|write)\b`,
