@@ -12,7 +12,7 @@ export { PolicyHolder, compilePolicy, type Policy, type PolicyDocument } from '.
 export { ScanPool } from './scan/pool.js';
 export { loadDefaultDetectors, DetectorSet } from './scan/detectors/engine.js';
 export { leavesText } from './scan/leaves.js';
-export { toolText } from './mcp-trust/tool-text.js';
+export { poisons, TOOL_DEFINITION_FAMILIES, toolText } from './mcp-trust/tool-text.js';
 export { isRecord } from './providers/adapter.js';
 export { toolDigests, toolHints } from './mcp-trust/tool-digest.js';
 export { ChangedTools, nameCollides } from './mcp-trust/tool-state.js';

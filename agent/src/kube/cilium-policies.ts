@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { EgressEntry, McpServerPods } from '../../../proxy/src/index.js';
-import { ciliumStrictPolicy, NAMESPACE_LABEL, type AllowedDestination } from '../node/cilium-strict.js';
+import { ciliumStrictPolicy, type AllowedDestination } from '../node/cilium-strict.js';
 
 export const CILIUM_GROUP = 'cilium.io';
 export const CILIUM_VERSION = 'v2';
@@ -133,7 +133,7 @@ export const MCP_POLICY_PREFIX = 'altrace-mcp-';
  * for the server that holds a model endpoint does not open a way around the proxy. Throws
  * ConfigError naming the field (`allow[1].fqdn …` is the egress entry at that index).
  */
-export function mcpServerPolicy(server: string, pods: McpServerPods, egress: readonly EgressEntry[], o: Pick<EmitOptions, 'nets' | 'proxyPorts' | 'dnsLabels' | 'owner'>) {
+export function mcpServerPolicy(server: string, pods: McpServerPods, egress: readonly EgressEntry[], o: EmitOptions) {
   const allow: AllowedDestination[] = egress.map((e) => {
     const ports = e.ports.length ? { ports: e.ports.map((port) => ({ port, protocol: 'ANY' as const })) } : {};
     return e.kind === 'net' ? { cidr: e.net, ...ports } : { fqdn: e.host, ...ports };

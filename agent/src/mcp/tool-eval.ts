@@ -1,12 +1,11 @@
 // How well the detectors tell a poisoned MCP tool definition from an honest one: each definition is
 // scanned as the proxy scans a tools/list response (its strings, for injection and secrets), and any
 // finding counts as "poisoned" — what blocking a tool on a description finding would do.
-import { evaluateCorpus, toolText, type CorpusItem, type DetectorSet, type Family, type LabelQuality } from '../../../proxy/src/index.js';
+import { evaluateCorpus, poisons, TOOL_DEFINITION_FAMILIES, toolText, type CorpusItem, type DetectorSet, type LabelQuality } from '../../../proxy/src/index.js';
 
 const POISONED = 'mcp.poisoning';
-const TOOL_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets', 'tool-definitions']);
 
-/** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations) and its parameters' names. */
+/** The text a tool definition puts before the model: every string of it (names, descriptions, schema titles, enums, annotations) and its telling keys (toolText). */
 function toolDefinitionText(definition: string): string {
   try {
     return toolText(JSON.parse(definition) as unknown);
@@ -18,7 +17,7 @@ function toolDefinitionText(definition: string): string {
 
 /** The labels the proxy's description scanning finds in one tool definition (secrets, injection.*). */
 export function toolDefinitionLabels(set: DetectorSet, tool: unknown): string[] {
-  return [...new Set(set.scan(toolText(tool), TOOL_FAMILIES).map((f) => f.label))].filter((l) => l === 'secret' || l.startsWith('injection.'));
+  return [...new Set(set.scan(toolText(tool), TOOL_DEFINITION_FAMILIES).map((f) => f.label))].filter(poisons);
 }
 
 /**
@@ -27,7 +26,7 @@ export function toolDefinitionLabels(set: DetectorSet, tool: unknown): string[] 
  */
 export function evaluateTools(set: DetectorSet, items: readonly CorpusItem[], classified?: readonly boolean[]): LabelQuality {
   const texts = items.map((i) => ({ ...i, text: toolDefinitionText(i.text) }));
-  const flagged = texts.map((i, k) => classified?.[k] === true || set.scan(i.text, TOOL_FAMILIES).some((f) => f.label === 'secret' || f.label.startsWith('injection.')));
+  const flagged = texts.map((i, k) => classified?.[k] === true || set.scan(i.text, TOOL_DEFINITION_FAMILIES).some((f) => poisons(f.label)));
   const [quality] = evaluateCorpus(set, texts, { judged: (_i, label) => label === POISONED, extra: (i) => (flagged[i] ? [POISONED] : []) });
   return quality ?? { label: POISONED, truePositives: 0, falsePositives: 0, falseNegatives: 0, precision: 1, recall: 1, missed: [], wrong: [], categories: [] };
 }

@@ -3,6 +3,13 @@
 // `$defs`, annotations, keys no schema defines — the model reads them all), and the keys that could
 // say something — a JSON key may be a sentence, and a parameter named `content_from_ssh_id_rsa`
 // asks for what it says.
+import type { Family } from '../scan/detectors/types.js';
+
+/** The detector families a tool definition is scanned with: the content rules, and those for definitions only. */
+export const TOOL_DEFINITION_FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets', 'tool-definitions']);
+
+/** A finding that makes a definition poisoned: a secret in it, or anything it says to the model. */
+export const poisons = (label: string): boolean => label === 'secret' || label.startsWith('injection.');
 
 /**
  * A key a rule could read something in: words, or an identifier that names a secret's place

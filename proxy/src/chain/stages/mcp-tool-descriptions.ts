@@ -1,14 +1,11 @@
 import { isRecord } from '../../providers/adapter.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
-import { toolText } from '../../mcp-trust/tool-text.js';
+import { poisons, TOOL_DEFINITION_FAMILIES, toolText } from '../../mcp-trust/tool-text.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
-import type { Family } from '../../scan/detectors/types.js';
 import type { PolicyHolder } from '../../policy/policy.js';
 import type { FragmentFinding, ResponseStage } from '../stage.js';
 
 const ID = 'mcp-tool-descriptions';
-const FAMILIES: ReadonlySet<Family> = new Set(['injection', 'secrets', 'tool-definitions']);
-const poisoning = (label: string): boolean => label === 'secret' || label.startsWith('injection.');
 
 /**
  * Every `tools/list` answer, pinned server or not: a tool whose definition (description, titles,
@@ -44,10 +41,10 @@ export function mcpToolDescriptions(policy: PolicyHolder, detectors: DetectorSet
 
 function judge(notes: Verdict[], action: 'block' | 'flag', detectors: DetectorSet, tools: readonly unknown[]): Verdict | null {
   const texts = tools.map(toolText);
-  if (!detectors.scan(texts.join('\n'), FAMILIES).some((f) => poisoning(f.label))) return null;
+  if (!detectors.scan(texts.join('\n'), TOOL_DEFINITION_FAMILIES).some((f) => poisons(f.label))) return null;
   const found: string[] = [];
   for (const [i, tool] of tools.entries()) {
-    const labels = [...new Set(detectors.scan(texts[i]!, FAMILIES).filter((f) => poisoning(f.label)).map((f) => f.label))];
+    const labels = [...new Set(detectors.scan(texts[i]!, TOOL_DEFINITION_FAMILIES).filter((f) => poisons(f.label)).map((f) => f.label))];
     if (labels.length > 0) found.push(`tool ${isRecord(tool) && typeof tool.name === 'string' ? tool.name : '(unnamed)'}: ${labels.join(', ')}`);
   }
   // Found in the list but in no one tool: it spans tools (text split across entries); the list as a whole is refused.
