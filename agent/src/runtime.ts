@@ -42,6 +42,7 @@ import {
   type Logger,
   type Upstream,
   type WorkloadRef,
+  type SeamKind,
 } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
@@ -161,6 +162,8 @@ export function resolvePolicyPath(p: string): string {
 export interface StartOptions {
   /** The time every decision reads (contract hours, budget windows, expiry, rates); the system clock unless a test says which time it runs at. */
   clock?: Clock;
+  /** How decisions cross to the decider: `copied` sends each as the multi-loop messages, so tests can check that seam (docs/scaling.md). */
+  seam?: SeamKind;
 }
 
 /** Starts the node agent: state, credential lane, policy, chain, proxy and control API. */
@@ -384,6 +387,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     ...(config.kubernetes.enabled ? { peerWorkload: (address: string) => peerPod(address) } : {}),
     now: clock,
     onDecision,
+    ...(options.seam ? { seam: options.seam } : {}),
     // A stdio server's answer waits as long as an HTTP server's headers would.
     ...(relays ? { relays } : {}),
   });

@@ -1,9 +1,12 @@
 // What the agent uses of the data plane.
 export { Chain, type ChainOptions } from './chain/chain.js';
+export { CopiedSeam, DirectSeam, decisionSeam, type DecisionSeam, type SeamKind } from './decider/seam.js';
+export type { BodyAsk, DecisionReply, DecisionView, LoopAnswer, LoopAsk } from './decider/messages.js';
+export { viewOf } from './decider/view.js';
 export { clockFrom, parseInstant, systemClock, type Clock } from './core/clock.js';
 export { declaredStages, type StageDeps } from './chain/stages/index.js';
 export { reasons, reasonCodes, type ReasonCode } from './core/reasons.js';
-export type { StageDescription } from './chain/stage.js';
+export type { Place, StageDescription } from './chain/stage.js';
 export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';
 export { AuthFailures, lockoutSlowdown, type AuthFailureLimit } from './identity/auth-failures.js';
 export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey } from './identity/keys.js';

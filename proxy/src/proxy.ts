@@ -9,7 +9,7 @@ import { KillSwitches, type KillSwitch } from './enforcement/kill-switches.js';
 import { LiveList } from './live-list.js';
 import type { SpendAttribution } from './budget/attribution.js';
 import type { BudgetLedger } from './budget/ledger.js';
-import { settleCharge } from './budget/settle.js';
+import { decisionSeam, type DecisionSeam, type SeamKind } from './decider/seam.js';
 import { DecisionLine } from './decision-line.js';
 import type { AuthFailures } from './identity/auth-failures.js';
 import type { Principal } from './identity/keys.js';
@@ -85,6 +85,8 @@ export interface ProxyOptions {
   authFailures?: AuthFailures;
   /** Relays of stdio MCP servers (altrace mcp wrap); absent: no upstream is reached that way. */
   relays?: StdioRelays;
+  /** How decisions cross to the decider (docs/scaling.md): `direct` in process (default), `copied` as the multi-loop messages. */
+  seam?: SeamKind;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -125,10 +127,12 @@ export class GovernedProxy {
   readonly #decisionLine: DecisionLine;
   readonly #targets = new ParsedUrls('http://proxy.invalid');
   readonly #now: Clock;
+  readonly #seam: DecisionSeam;
 
   constructor(options: ProxyOptions) {
     this.#o = options;
     this.#now = options.now ?? systemClock;
+    this.#seam = decisionSeam(options.seam ?? 'direct', options.chain, options.budgets);
     this.#decisionLine = new DecisionLine(options.logger);
     options.kills.onEngage((k) => this.#endInFlight(k));
     this.#dispatcher = new Agent({
@@ -249,7 +253,7 @@ export class GovernedProxy {
         return null;
       }
     }
-    const decided = this.#o.chain.evaluateRequest(ctx);
+    const decided = this.#seam.decide(ctx);
     const verdict = decided instanceof Promise ? await decided : decided;
     x.decision.verdict = verdict;
     if (isStop(verdict)) this.#block(x, verdict, facts.tooLarge);
@@ -501,13 +505,11 @@ export class GovernedProxy {
 
   /** Phase 4: every charged request settles exactly once, whichever path ended it. */
   #settle(x: Exchange): void {
-    const charge = x.decision.ctx?.charge;
-    if (!charge || x.settled) return;
-    const call = x.decision.ctx!.call!;
-    x.settled = settleCharge(
-      this.#o.budgets.ledger,
-      this.#o.budgets.attribution,
-      charge,
+    const ctx = x.decision.ctx;
+    if (!ctx?.charge || x.settled) return;
+    const call = ctx.call!;
+    x.settled = this.#seam.settle(
+      ctx,
       { upstreamCalled: x.transport.called, ok: x.transport.ok, completed: x.response.completed, usage: x.response.usage, outputText: x.response.outputText, provider: call.upstream, model: call.model ?? '' },
       this.#now(),
     );

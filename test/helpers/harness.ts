@@ -67,6 +67,18 @@ export function simulatorEnv(simUrl: string): Record<string, string> {
   };
 }
 
+/**
+ * ALTRACE_TEST_SEAM=copied runs every in-process agent of a test run with its decisions sent
+ * across the decider seam as the multi-loop messages (docs/scaling.md): the whole suite then
+ * checks that the seam decides as one loop does.
+ */
+function seamUnderTest(): StartOptions {
+  const seam = process.env.ALTRACE_TEST_SEAM;
+  if (seam === undefined || seam === '') return {};
+  if (seam !== 'copied' && seam !== 'direct') throw new Error(`ALTRACE_TEST_SEAM must be copied or direct, not ${seam}`);
+  return { seam };
+}
+
 /** A simulated provider and an agent pointed at it, in this process, on free loopback ports;
  *  `options.clock` is the time the agent decides at (default: the system clock). */
 export async function startHarness(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<Harness> {
@@ -88,7 +100,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
   });
   let agent: RunningAgent;
   try {
-    agent = await startAgent(loadConfig({ env }), env, sink, options);
+    agent = await startAgent(loadConfig({ env }), env, sink, { ...seamUnderTest(), ...options });
   } catch (err) {
     // An agent that refused to start leaves nothing behind either.
     await sim.close();

@@ -1,6 +1,6 @@
 // The layering of proxy/src, read from its import graph: core/ is the shared vocabulary every
 // folder may use and itself uses nothing of the rest; the chain is used only by the layer above
-// it (pipeline/, proxy.ts) and by index.ts, which exports it to the agent. A lower folder that
+// it (pipeline/, decider/, proxy.ts) and by index.ts, which exports it to the agent. A lower folder that
 // needs a verdict, a reason code or a call view finds it in core/, not by importing the chain.
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ function importGraph(): ImportGraph {
   return graph;
 }
 
-const CHAIN_USERS = [/^chain\//, /^pipeline\//, /^proxy\.ts$/, /^index\.ts$/];
+const CHAIN_USERS = [/^chain\//, /^pipeline\//, /^decider\//, /^proxy\.ts$/, /^index\.ts$/];
 
 /** One line per import that breaks the layering. */
 function layoutViolations(graph: ImportGraph): string[] {
@@ -40,7 +40,7 @@ function layoutViolations(graph: ImportGraph): string[] {
   for (const [file, targets] of graph) {
     for (const target of targets) {
       if (file.startsWith('core/') && !target.startsWith('core/')) out.push(`${file} imports ${target}: core/ imports nothing outside core/`);
-      if (target.startsWith('chain/') && !CHAIN_USERS.some((r) => r.test(file))) out.push(`${file} imports ${target}: only chain/, pipeline/, proxy.ts and index.ts import the chain`);
+      if (target.startsWith('chain/') && !CHAIN_USERS.some((r) => r.test(file))) out.push(`${file} imports ${target}: only chain/, pipeline/, decider/, proxy.ts and index.ts import the chain`);
     }
   }
   return out;
@@ -67,7 +67,7 @@ test('a lower folder importing the chain, or core/ importing the rest, is report
     ['chain/stage.ts', ['chain/context.ts', 'core/verdict.ts']],
   ]);
   t.deepEqual(layoutViolations(graph), [
-    'scan/stream-mask.ts imports chain/context.ts: only chain/, pipeline/, proxy.ts and index.ts import the chain',
+    'scan/stream-mask.ts imports chain/context.ts: only chain/, pipeline/, decider/, proxy.ts and index.ts import the chain',
     'core/usage.ts imports providers/adapter.ts: core/ imports nothing outside core/',
   ]);
 });

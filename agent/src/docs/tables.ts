@@ -14,8 +14,8 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
 const code = (s: string) => '`' + s + '`';
 
 export function chainTable(stages: readonly StageDescription[]): string {
-  const rows = stages.map((s) => `| ${s.order} | ${code(s.id)} | ${s.band}${s.side === 'response' ? ' (response)' : ''} | ${cell(s.summary)} |`);
-  return ['| # | stage | band | decides |', '|---|---|---|---|', ...rows].join('\n');
+  const rows = stages.map((s) => `| ${s.order} | ${code(s.id)} | ${s.band}${s.side === 'response' ? ' (response)' : ''} | ${s.place} | ${cell(s.summary)} |`);
+  return ['| # | stage | band | runs in | decides |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
 const RETRY_SIGNAL = {

@@ -1,6 +1,15 @@
 import type { RequestContext, ResponseContext } from './context.js';
 import type { Fragment } from '../core/fragment.js';
 import { BANDS, type FragmentFinding, type FragmentInspector, type RequestStage, type ResponseStage, type Stage, type StageDescription } from './stage.js';
+
+/**
+ * The loop's side of a decision made across the decider seam: the decider reaches a `loop`
+ * stage in the declared order and asks the loop that holds the request to run it, on the
+ * loop's copy of the request, with what the decider has established so far (docs/scaling.md).
+ */
+export interface LoopStages {
+  evaluate(stage: number, ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
+}
 import { ALLOWED, isStop, type Verdict } from '../core/verdict.js';
 
 export interface ChainOptions {
@@ -58,6 +67,7 @@ export class Chain {
       id: s.id,
       band: s.band,
       side: s.side,
+      place: s.side === 'request' ? (s.place ?? 'decider') : 'loop',
       summary: s.summary,
     }));
     this.#timeoutMs = options.stageTimeoutMs;
@@ -67,25 +77,36 @@ export class Chain {
     return this.#described;
   }
 
-  /** Synchronous while every stage is: the common path allocates no promise. */
-  evaluateRequest(ctx: RequestContext): Verdict | Promise<Verdict> {
-    return this.#runFrom(0, ctx);
+  /**
+   * Synchronous while every stage is: the common path allocates no promise. Without `loop`,
+   * every stage runs here on `ctx` (one loop); with it, this is the decider, and each `loop`
+   * stage is asked of the loop at its place in the order.
+   */
+  evaluateRequest(ctx: RequestContext, loop?: LoopStages): Verdict | Promise<Verdict> {
+    return this.#runFrom(0, ctx, loop);
   }
 
-  #runFrom(start: number, ctx: RequestContext): Verdict | Promise<Verdict> {
+  /** The request stage at a position of the declared order: what a loop runs when the decider asks. */
+  requestStage(order: number): RequestStage {
+    const stage = this.#request[order];
+    if (!stage) throw new RangeError(`no request stage at position ${order}`);
+    return stage;
+  }
+
+  #runFrom(start: number, ctx: RequestContext, loop: LoopStages | undefined): Verdict | Promise<Verdict> {
     const stages = this.#request;
     for (let i = start; i < stages.length; i++) {
       const stage = stages[i]!;
       let out: Verdict | null | Promise<Verdict | null>;
       try {
-        out = stage.evaluate(ctx);
+        out = loop !== undefined && stage.place === 'loop' ? loop.evaluate(i, ctx) : stage.evaluate(ctx);
       } catch (err) {
         return failed(stage.id, err);
       }
       if (out instanceof Promise) {
         const guarded = out.catch((err: unknown) => failed(stage.id, err));
         const bounded = stage.unbounded ? guarded : withTimeout(guarded, this.#timeoutMs, () => timedOut(stage.id, this.#timeoutMs));
-        return bounded.then((v) => this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx));
+        return bounded.then((v) => this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx, loop));
       }
       const decided = this.#settle(out, ctx);
       if (decided) return decided;

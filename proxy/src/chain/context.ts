@@ -24,6 +24,11 @@ export interface RequestContext {
   readonly json: unknown;
   /** Set by a stage that changed the body (redaction): what is sent upstream instead. */
   rewritten: { json: unknown; bytes: Uint8Array } | null;
+  /**
+   * Set on the decider's side of the seam, where body and rewrite are not (they stay in the
+   * loop): the size of the body the provider will receive, and a way to ask the loop for its text.
+   */
+  sent?: RemoteBody;
   /** Data-classification labels and the rule ids that produced them, request and response; never the text. */
   content: ContentFacts | null;
   /** The canary planted in this request's system prompt, if any. */
@@ -53,6 +58,17 @@ export function runOf(headers: IncomingHttpHeaders): string | null {
   if (typeof run === 'string' && run !== '') return run.slice(0, 200);
   const session = headers['mcp-session-id'];
   return typeof session === 'string' && session !== '' ? `mcp-session:${session.slice(0, 200)}` : null;
+}
+
+/** The body the provider will receive, as text: the rewrite when a stage made one. */
+export function sentText(ctx: RequestContext): string {
+  if (ctx.rewritten) return Buffer.from(ctx.rewritten.bytes).toString('utf8');
+  return ctx.body ? Buffer.from(ctx.body.buffer, ctx.body.byteOffset, ctx.body.byteLength).toString('utf8') : '';
+}
+
+export interface RemoteBody {
+  bytes: number;
+  text(): Promise<string>;
 }
 
 export interface ContentFacts {

@@ -6,6 +6,14 @@ import type { Verdict } from '../core/verdict.js';
 export const BANDS = ['ingress', 'identity', 'kill', 'contract', 'mcp', 'content', 'budget', 'approval'] as const;
 export type Band = (typeof BANDS)[number];
 
+/**
+ * Where a request stage runs once the data plane has several loops (docs/scaling.md): `loop`
+ * stages read the request's bytes (its body, the text to scan) and no shared state, so the loop
+ * that holds the request runs them; every other stage reads or writes state that must stay
+ * exact across loops (keys, kills, budgets, runs) and runs in the one decider.
+ */
+export type Place = 'loop' | 'decider';
+
 interface StageBase {
   readonly id: string;
   readonly band: Band;
@@ -21,6 +29,8 @@ export interface RequestStage extends StageBase {
    * the chain's stage timeout does not apply to it.
    */
   readonly unbounded?: boolean;
+  /** Absent: `decider`. */
+  readonly place?: Place;
   evaluate(ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
 }
 
@@ -64,5 +74,7 @@ export interface StageDescription {
   id: string;
   band: Band;
   side: 'request' | 'response';
+  /** Response stages run in the loop that relays the response. */
+  place: Place;
   summary: string;
 }

@@ -85,6 +85,11 @@ export class KeyRegistry {
     return key;
   }
 
+  /** The key a presented secret hashed to (hashKey), where the secret itself is not at hand. */
+  findByHash(hash: string): VirtualKey | undefined {
+    return this.#byHash.get(hash);
+  }
+
   get(id: string): VirtualKey | undefined {
     return this.#byId.get(id);
   }

@@ -8,6 +8,11 @@ import { POD_IDENTITY_PLACEHOLDER } from './pod.js';
  */
 export interface Presented {
   virtual: string | null;
+  /**
+   * The virtual key's hash, where the key itself stays behind: the decider seam carries the
+   * hash across, never the secret (docs/scaling.md). Absent on the loop that received it.
+   */
+  virtualHash?: string;
   /** The header (or `key` query parameter) that carried a real provider key. */
   realIn: string | null;
   realValue: string | null;

@@ -3,7 +3,7 @@ import { isExceeded, type BudgetLedger, type ChargeSubjects, type Exceeded } fro
 import { costOf, type PriceTable } from '../../budget/prices.js';
 import type { ProviderTokenCount } from '../../budget/provider-count.js';
 import { REPLY_PRIMING, countWith, encodingFor, inputTokenBound, loadEncoding, type TokenCount } from '../../budget/tokens.js';
-import type { RequestContext } from '../context.js';
+import { sentText } from '../context.js';
 import type { DelegationBudgets } from '../../delegation/budgets.js';
 import type { RequestStage } from '../stage.js';
 import { block, type Verdict } from '../../core/verdict.js';
@@ -103,35 +103,36 @@ export function budgetStage(
         return null;
       };
       // What the provider will receive: a content stage may have rewritten the body (redaction, canary).
-      const sentBytes = ctx.rewritten ? ctx.rewritten.bytes.byteLength : ctx.ingress.bodyBytes;
+      const sentBytes = ctx.sent ? ctx.sent.bytes : ctx.rewritten ? ctx.rewritten.bytes.byteLength : ctx.ingress.bodyBytes;
       const bound = attempt(inputTokenBound(sentBytes));
       if (bound === null) return null;
       if (encoding === null) {
         if (!providerCount) return bound;
         // Near the limit: the provider's own count endpoint, before refusing.
-        return providerCount(call, parseBody(ctx), ctx.headers).then((n) =>
-          n !== null && n + REPLY_PRIMING < sentBytes ? attempt({ tokens: n + REPLY_PRIMING, method: 'provider' }) : bound,
-        );
+        const parsed = ctx.sent ? ctx.sent.text().then(parseBody) : parseBody(sentText(ctx));
+        return Promise.resolve(parsed)
+          .then((body) => providerCount(call, body, ctx.headers))
+          .then((n) => (n !== null && n + REPLY_PRIMING < sentBytes ? attempt({ tokens: n + REPLY_PRIMING, method: 'provider' }) : bound));
       }
       // Near the limit: count with the model's encoding (loaded on first need) before refusing.
-      const exact = (): Verdict | null => {
-        const counted = countWith(encoding, bodyText(ctx));
+      const exact = (text: string): Verdict | null => {
+        const counted = countWith(encoding, text);
         return counted && counted.tokens < sentBytes ? attempt(counted) : bound;
       };
-      return countWith(encoding, '') ? exact() : loadEncoding(encoding).then(exact);
+      if (ctx.sent) {
+        const sent = ctx.sent;
+        return (countWith(encoding, '') ? sent.text() : loadEncoding(encoding).then(() => sent.text())).then(exact);
+      }
+      return countWith(encoding, '') ? exact(sentText(ctx)) : loadEncoding(encoding).then(() => exact(sentText(ctx)));
     },
   };
 }
 
-function parseBody(ctx: RequestContext): unknown {
+function parseBody(text: string): unknown {
   try {
-    return JSON.parse(bodyText(ctx));
+    return JSON.parse(text);
   } catch {
     return null;
   }
 }
 
-function bodyText(ctx: RequestContext): string {
-  if (ctx.rewritten) return Buffer.from(ctx.rewritten.bytes).toString('utf8');
-  return ctx.body ? Buffer.from(ctx.body.buffer, ctx.body.byteOffset, ctx.body.byteLength).toString('utf8') : '';
-}

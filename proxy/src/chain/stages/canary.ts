@@ -14,6 +14,7 @@ export function canary(policy: PolicyHolder): RequestStage {
     id: ID,
     band: 'content',
     side: 'request',
+    place: 'loop',
     summary: 'plants a canary token in the system prompt (content.canary); a response repeating it is cut',
     evaluate(ctx) {
       const content = policy.current.content;

@@ -37,6 +37,7 @@ export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, poo
     id: ID,
     band: 'content',
     side: 'request',
+    place: 'loop',
     summary: 'secrets, regulated data and prompt injection in the request, on worker threads; allow, flag, redact or block per label',
     evaluate(ctx) {
       const content = policy.current.content;

@@ -12,6 +12,7 @@ export function enforceOnly(enabled: boolean): RequestStage {
     id: ID,
     band: 'identity',
     side: 'request',
+    place: 'loop',
     summary: enabled ? 'refuses any request that carries a real provider key' : 'passes real provider keys through, with a warning (enforce_only is off)',
     evaluate({ presented }) {
       if (presented.realIn === null) return null;

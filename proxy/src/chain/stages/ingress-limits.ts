@@ -9,6 +9,7 @@ export function ingressLimits(maxBodyBytes: number, maxJsonDepth: number): Reque
     id: ID,
     band: 'ingress',
     side: 'request',
+    place: 'loop',
     summary: 'unknown paths, wrong methods, oversized bodies, non-JSON content types, malformed JSON, JSON nested too deep and bodies of the wrong shape',
     evaluate({ ingress }) {
       if (!ingress.routed) return block(ID, 'ALT_UNKNOWN_PATH', `${ingress.method} ${ingress.path}`);

@@ -14,13 +14,14 @@ export function keyIdentity(keys: KeyRegistry, enforceOnly: boolean, now: () => 
     summary: 'virtual key identity: missing, unknown, expired and revoked keys are refused; a pod that declares its agent is that agent without a key, and a key of another agent from it is refused',
     evaluate(ctx) {
       const secret = ctx.presented.virtual;
-      if (secret === null) {
+      const hash = ctx.presented.virtualHash;
+      if (secret === null && hash === undefined) {
         // The pod declares its agent (node enforcement knows the pod): governed as it, keyless.
         if (ctx.pod?.agent && ctx.principal?.keyId === podKeyId(ctx.pod) && ctx.presented.realIn === null) return null;
         if (!enforceOnly && ctx.presented.realIn !== null) return null;
         return block(ID, 'ALT_KEY_MISSING');
       }
-      const key = keys.findBySecret(secret);
+      const key = secret !== null ? keys.findBySecret(secret) : keys.findByHash(hash!);
       if (!key) return block(ID, 'ALT_KEY_UNKNOWN');
       if (key.revokedAt !== null) return block(ID, 'ALT_KEY_REVOKED', `key ${key.id}`);
       if (key.expiresAt !== null && key.expiresAt <= now()) return block(ID, 'ALT_KEY_EXPIRED', `key ${key.id}`);
