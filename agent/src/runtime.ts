@@ -23,7 +23,6 @@ import {
   DataFlow,
   buildAdapters,
   mcpUpstream,
-  RELAYED_BASE,
   StdioRelays,
   createLogger,
   declaredStages,
@@ -43,13 +42,17 @@ import {
   type Upstream,
   type WorkloadRef,
   type SeamKind,
+  DeciderHost,
 } from '../../proxy/src/index.js';
 import type { Config } from './config/config.js';
 import { ControlServer } from './control/server.js';
 import type { RouteInfo } from './control/router.js';
 import { EncryptedCredentialFile, loadMasterKey } from './credentials/encrypted-file.js';
 import { CredentialStore } from './credentials/store.js';
-import { credentialGaps, credentialHint, credentialSupplies, type CredentialSupply } from './credentials/supply.js';
+import { credentialGaps, type CredentialSupply } from './credentials/supply.js';
+import { upstreamsFrom } from './upstreams.js';
+import { proxyLimits } from './proxy-limits.js';
+import { LoopSet } from './loops/loop-set.js';
 import { AuditService } from './audit/service.js';
 import { openServices } from './services/open-services.js';
 import { PinReviewService } from './services/pin-review-service.js';
@@ -112,45 +115,6 @@ export interface RunningAgent {
   /** Where /metrics reads from: what the CLI adds (the configuration file's state) goes here too. */
   metricsRegistry: Registry;
   close(): Promise<void>;
-}
-
-const DEFAULT_BASES = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com',
-};
-
-export function upstreamsFrom(config: Config): Map<string, Upstream> {
-  const p = config.providers;
-  const list: Upstream[] = [
-    // OpenAI's and Anthropic's default APIs process data in the US; set region when a base URL says otherwise.
-    { name: 'openai', kind: 'openai', base: new URL(p.openai.base_url ?? DEFAULT_BASES.openai), credentialRequired: true, models: [], dataRegion: p.openai.region ?? 'us' },
-    { name: 'anthropic', kind: 'anthropic', base: new URL(p.anthropic.base_url ?? DEFAULT_BASES.anthropic), credentialRequired: true, models: [], dataRegion: p.anthropic.region ?? 'us' },
-    { name: 'gemini', kind: 'gemini', base: new URL(p.gemini.base_url ?? DEFAULT_BASES.gemini), credentialRequired: true, models: [], dataRegion: p.gemini.region ?? null },
-    {
-      name: 'bedrock',
-      kind: 'bedrock',
-      base: new URL(p.bedrock.base_url ?? `https://bedrock-runtime.${p.bedrock.region}.amazonaws.com`),
-      region: p.bedrock.region,
-      credentialRequired: true,
-      models: [],
-      dataRegion: p.bedrock.region,
-    },
-  ];
-  if (p.azure.endpoint) list.push({ name: 'azure', kind: 'azure', base: new URL(p.azure.endpoint), credentialRequired: true, models: [], dataRegion: p.azure.region ?? null });
-  for (const c of p.compatible) {
-    list.push({ name: c.name, kind: 'openai', base: new URL(c.base_url), credentialRequired: c.api_key_env !== undefined, models: c.models, dataRegion: c.region ?? null });
-  }
-  for (const s of config.mcp.servers) {
-    const relayed = s.transport === 'stdio';
-    list.push({ name: mcpUpstream(s.name), kind: 'mcp', base: new URL(relayed ? RELAYED_BASE : s.url!), credentialRequired: s.api_key_env !== undefined, models: [], dataRegion: s.region ?? null, ...(relayed ? { relayed } : {}) });
-  }
-  const supplies = credentialSupplies(config);
-  for (const u of list) {
-    const supply = u.credentialRequired ? supplies.get(u.name) : undefined;
-    if (supply) u.credentialHint = credentialHint(supply);
-  }
-  return new Map(list.map((u) => [u.name, u]));
 }
 
 export function resolvePolicyPath(p: string): string {
@@ -364,6 +328,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   });
   const relays = config.mcp.servers.some((s) => s.transport === 'stdio') ? new StdioRelays(config.upstream.headers_timeout_ms, confinement) : null;
   if (relays) confinement.follow(relays);
+  const evidenceDeps = { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth, authFailures: proxyAuthFailures, metrics, onDecision };
   const proxy = new GovernedProxy({
     authFailures: proxyAuthFailures,
     chain,
@@ -371,16 +336,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     fallbackAdapter: adapters.openai,
     upstreams,
     credentials,
-    maxBodyBytes: config.limits.max_body_bytes,
-    maxJsonDepth: config.limits.max_json_depth,
-    maxResponseBytes: config.limits.max_response_bytes,
-    connectTimeoutMs: config.upstream.connect_timeout_ms,
-    headersTimeoutMs: config.upstream.headers_timeout_ms,
-    bodyTimeoutMs: config.upstream.body_timeout_ms,
+    ...proxyLimits(config),
     logger,
     metrics,
     kills,
-    evidence: { keys, kills, policy, ledger: evidenceLedger, maxJsonDepth: config.limits.max_json_depth, authFailures: proxyAuthFailures, metrics, onDecision },
+    evidence: evidenceDeps,
     budgets: { ledger, attribution },
     workloadOf: (origin) => node?.workloadOf(origin) ?? null,
     // Pods that reach the proxy by their base URL (explicit mode) are known by their pod IP.
@@ -397,9 +357,11 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   let pods: PodCache | null = null;
   let peerPod: (address: string) => WorkloadRef | null = () => null;
   const clientTimeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
+  // The data plane's other loops (listen.loops > 1), started once the main loop holds the port.
+  let loops: LoopSet | null = null;
   const controlStore = followed?.store ?? store;
   const controlTls = await controlTlsFor(config, controlStore, logger, null);
-  const control = new ControlServer({ tls: controlTls, certificates: controlTls ? new CertificateService(controlStore, controlTls.ca, () => controlTls.refresh()) : null, timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
+  const control = new ControlServer({ tls: controlTls, certificates: controlTls ? new CertificateService(controlStore, controlTls.ca, () => controlTls.refresh()) : null, timeouts: clientTimeouts, maxJsonDepth: config.limits.max_json_depth, chain, keys: services.keys, kills: services.kills, budgets: budgetService, enforcement, audit, tokens: services.tokens, approvals, delegation, store: followed?.store ?? store, metrics, loopMetrics: () => loops?.metrics() ?? Promise.resolve([]), ready: () => ready && (followed?.follower.ready ?? true), node: () => node, authFailures: new AuthFailures(authLimit, clock), sources: controlSources(config), callsPerMinute: config.limits.control_calls_per_minute });
   let listener: ExplicitListener;
   let transparent: TransparentListener | null = null;
   let controlPort: number;
@@ -407,7 +369,24 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
   try {
     // A model that cannot run stops the start here, as an invalid policy does, instead of failing requests.
     await classifiersReady(scanPool, policy.current);
-    listener = await listenExplicit(config.listen.proxy_host ?? config.listen.host, config.listen.proxy_port, proxy.handle, { timeouts: clientTimeouts, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
+    listener = await listenExplicit(config.listen.proxy_host ?? config.listen.host, config.listen.proxy_port, proxy.handle, {
+      timeouts: clientTimeouts,
+      onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }),
+      reusePort: config.listen.loops > 1,
+    });
+    if (config.listen.loops > 1) {
+      const decider = new DeciderHost(chain, { ledger, attribution }, {
+        ...(config.kubernetes.enabled ? { peerWorkload: (address: string) => peerPod(address) } : {}),
+        authFailures: proxyAuthFailures,
+        onAuthFailure: (port) => metrics.authFailures.inc({ port }),
+        now: clock,
+        credentials,
+      });
+      loops = new LoopSet({ config, port: listener.port, stages: chain.describe(), content: () => policy.current.content, decider, kills, credentials, scanPool, onDecision, evidence: evidenceDeps, now: clock, logger, ...(logDestination ? { log: (line: string) => void logDestination.write(line) } : {}) });
+      await loops.start(config.listen.loops - 1);
+      policy.onReplace((next) => loops?.content(next.content));
+      logger.info({ loops: config.listen.loops, port: listener.port }, 'data plane on several event loops');
+    }
     controlPort = await control.listen(config.listen.host, config.listen.control_port);
     if (config.listen.ops_port !== undefined) opsPort = await control.listenOps(config.listen.ops_host ?? config.listen.host, config.listen.ops_port);
     // This node's pods, in every enforcement mode: a pod in explicit base-URL mode is known by its address.
@@ -479,6 +458,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       await loaded.activate({ address: host, port: transparent.port });
     }
   } catch (err) {
+    await loops?.close(0);
     controlTls?.stop();
     siem.stop();
     node?.close();
@@ -591,7 +571,7 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
       credentialWatch.close();
       vault?.close();
       await transparent?.close(500);
-      await listener.close(2_000);
+      await Promise.all([listener.close(2_000), loops?.close(2_000)]);
       await control.close();
       await proxy.close();
       // Spans of the last requests leave before the agent does.

@@ -5,8 +5,17 @@ export type { BodyAsk, DecisionReply, DecisionView, LoopAnswer, LoopAsk } from '
 export { viewOf } from './decider/view.js';
 export { clockFrom, parseInstant, systemClock, type Clock } from './core/clock.js';
 export { declaredStages, type StageDeps } from './chain/stages/index.js';
+export { ingressLimits } from './chain/stages/ingress-limits.js';
+export { enforceOnly } from './chain/stages/enforce-only.js';
+export { contentRequest } from './chain/stages/content-request.js';
+export { canary } from './chain/stages/canary.js';
+export type { ContentPolicy } from './policy/content.js';
+export type { Scanner } from './scan/pool.js';
+export { DeciderHost, type DeciderOptions } from './decider/host.js';
+export { PortSeam } from './decider/port-seam.js';
+export { answerEvidence, type EvidenceAnswer, type EvidenceAnswering, type EvidenceRequest, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 export { reasons, reasonCodes, type ReasonCode } from './core/reasons.js';
-export type { Place, StageDescription } from './chain/stage.js';
+export type { Place, RequestStage, Stage, StageDescription } from './chain/stage.js';
 export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';
 export { AuthFailures, lockoutSlowdown, type AuthFailureLimit } from './identity/auth-failures.js';
 export { KeyRegistry, generateKeySecret, hashKey, displayPrefix, type VirtualKey } from './identity/keys.js';

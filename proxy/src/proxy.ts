@@ -13,7 +13,8 @@ import { decisionSeam, type DecisionSeam, type SeamKind } from './decider/seam.j
 import { DecisionLine } from './decision-line.js';
 import type { AuthFailures } from './identity/auth-failures.js';
 import type { Principal } from './identity/keys.js';
-import { podKeyId, type WorkloadRef } from './identity/pod.js';
+import type { WorkloadRef } from './identity/pod.js';
+import { attribute } from './pipeline/attribution.js';
 import { block, isStop, type Verdict } from './core/verdict.js';
 import type { Logger } from './log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -27,7 +28,7 @@ import { jsonDeeperThan, MAX_UPSTREAM_JSON_DEPTH } from './core/json-depth.js';
 import { readBody, type ReadBody } from './pipeline/body.js';
 import { ParsedUrls } from './pipeline/parsed-urls.js';
 import { describeRequest, expectsBody, type DescribedRequest } from './pipeline/request-context.js';
-import { EVIDENCE_PATH, submitEvidence, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
+import { answerEvidence, EVIDENCE_PATH, submitEvidence, type EvidenceAnswering, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Exchange, nowMs, type Request } from './pipeline/exchange.js';
 import { cut, relayStream } from './pipeline/relay.js';
@@ -76,7 +77,7 @@ export interface ProxyOptions {
    */
   peerWorkload?: (address: string) => WorkloadRef | null;
   /** SDK-submitted evidence (POST /altrace/v1/evidence); absent: the endpoint answers 404 like any unknown path. */
-  evidence?: EvidenceSubmissionDeps;
+  evidence?: EvidenceSubmissionDeps | EvidenceAnswering;
   /** Receives every decision once the request has ended (the audit log). Must not block. */
   onDecision?: (d: DecisionRecord) => void;
   /** The agent's clock: settlement windows and decision times. */
@@ -85,8 +86,11 @@ export interface ProxyOptions {
   authFailures?: AuthFailures;
   /** Relays of stdio MCP servers (altrace mcp wrap); absent: no upstream is reached that way. */
   relays?: StdioRelays;
-  /** How decisions cross to the decider (docs/scaling.md): `direct` in process (default), `copied` as the multi-loop messages. */
-  seam?: SeamKind;
+  /**
+   * How decisions cross to the decider (docs/scaling.md): `direct` in process (default), `copied` as
+   * the multi-loop messages in one process, or a loop thread's seam to the decider on the main thread.
+   */
+  seam?: SeamKind | DecisionSeam;
 }
 
 const NO_CREDENTIAL: Credential = { type: 'none' };
@@ -128,11 +132,14 @@ export class GovernedProxy {
   readonly #targets = new ParsedUrls('http://proxy.invalid');
   readonly #now: Clock;
   readonly #seam: DecisionSeam;
+  readonly #evidence: EvidenceAnswering | null;
 
   constructor(options: ProxyOptions) {
     this.#o = options;
     this.#now = options.now ?? systemClock;
-    this.#seam = decisionSeam(options.seam ?? 'direct', options.chain, options.budgets);
+    const evidence = options.evidence;
+    this.#evidence = typeof evidence === 'function' ? evidence : evidence ? (r) => answerEvidence(r, evidence, this.#now) : null;
+    this.#seam = typeof options.seam === 'object' ? options.seam : decisionSeam(options.seam ?? 'direct', options.chain, options.budgets);
     this.#decisionLine = new DecisionLine(options.logger);
     options.kills.onEngage((k) => this.#endInFlight(k));
     this.#dispatcher = new Agent({
@@ -145,7 +152,7 @@ export class GovernedProxy {
 
   readonly handle = (req: Request, res: Response): void => {
     if (this.#o.evidence && req.url?.startsWith(EVIDENCE_PATH) && (req.url.length === EVIDENCE_PATH.length || req.url[EVIDENCE_PATH.length] === '?')) {
-      submitEvidence(req as IncomingMessage, res as ServerResponse, this.#o.evidence, this.#now).catch(() => (res as ServerResponse).destroy());
+      submitEvidence(req as IncomingMessage, res as ServerResponse, this.#evidence!).catch(() => (res as ServerResponse).destroy());
       return;
     }
     if (this.#o.relays && req.url?.startsWith(RELAY_REPLY_PATH)) {
@@ -168,6 +175,7 @@ export class GovernedProxy {
 
   async close(): Promise<void> {
     this.#o.relays?.closeAll();
+    this.#seam.close?.();
     await this.#dispatcher.close();
   }
 
@@ -234,15 +242,7 @@ export class GovernedProxy {
     const { ctx, facts } = described;
     const origin = this.#o.workloadOf ? (req.socket as OriginSocket | undefined)?.[ORIGIN] : undefined;
     const w = origin ? this.#o.workloadOf!(origin) : this.#o.peerWorkload ? this.#o.peerWorkload(req.socket.remoteAddress ?? '') : null;
-    if (w) {
-      ctx.pod = w.pod;
-      if (ctx.presented.virtual === null) {
-        const declared = w.pod?.agent ? w.pod : null;
-        ctx.principal = declared
-          ? { keyId: podKeyId(declared), agent: declared.agent!, team: declared.team ?? declared.namespace }
-          : { keyId: `workload:${w.id}`, agent: w.agent ?? w.id, team: w.team ?? 'unregistered' };
-      }
-    }
+    if (w) attribute(ctx, w);
     x.decision.ctx = ctx;
     const failures = this.#o.authFailures;
     if (failures?.watching) {
@@ -253,7 +253,7 @@ export class GovernedProxy {
         return null;
       }
     }
-    const decided = this.#seam.decide(ctx);
+    const decided = this.#seam.decide(ctx, req.socket.remoteAddress ?? '');
     const verdict = decided instanceof Promise ? await decided : decided;
     x.decision.verdict = verdict;
     if (isStop(verdict)) this.#block(x, verdict, facts.tooLarge);
@@ -295,10 +295,12 @@ export class GovernedProxy {
       }
       dispatcher = relay.dispatcher;
     }
-    const held = o.credentials.get(upstream.name, x.decision.ctx!.principal?.team);
+    // A decider on another thread lent the credential with its verdict.
+    const lent = x.decision.ctx!.lent?.upstream === upstream.name ? x.decision.ctx!.lent : undefined;
+    const held = lent ? lent.credential : o.credentials.get(upstream.name, x.decision.ctx!.principal?.team);
     const credential = (held instanceof Promise ? await held : held) ?? (upstream.credentialRequired ? null : NO_CREDENTIAL);
     if (!credential || (credential.type === 'none' && upstream.credentialRequired)) {
-      const problem = o.credentials.problem?.(upstream.name);
+      const problem = lent ? lent.problem : o.credentials.problem?.(upstream.name);
       return this.#block(x, block('credential-lane', 'ALT_CREDENTIAL_MISSING', `no credential for ${upstream.name}${problem ? `: ${problem}` : ''}`, upstream.credentialHint));
     }
     const url = upstreamUrl(upstream, target.path);
@@ -396,7 +398,7 @@ export class GovernedProxy {
   async #stream(x: Exchange, response: Extract<UpstreamReply, { kind: 'stream' }>, call: CallView): Promise<void> {
     const match = x.decision.match!;
     const decoder = match.adapter.decoder(match, call);
-    const inspection = this.#o.chain.openResponse({ request: x.decision.ctx!, streaming: true, maskable: decoder.canRetext === true });
+    const inspection = this.#seam.openResponse(x.decision.ctx!, { streaming: true, maskable: decoder.canRetext === true });
     const headers = this.#headersFor(x, response.headers);
     const contentType = match.adapter.responseContentType?.(match);
     if (contentType) headers['content-type'] = contentType;
@@ -439,7 +441,7 @@ export class GovernedProxy {
       const wrong = unreadableSuccess(response, call, json, parsed, x.req.method);
       if (wrong) return this.#badResponse(x, wrong);
     }
-    const inspection = this.#o.chain.openResponse(ok ? { request: x.decision.ctx!, streaming: false } : { request: x.decision.ctx!, streaming: false, errorBody: true });
+    const inspection = this.#seam.openResponse(x.decision.ctx!, ok ? { streaming: false } : { streaming: false, errorBody: true });
     if (inspection || x.decision.ctx?.charge) {
       let text = '';
       let tools: Fragment['tools'] = null;
@@ -460,8 +462,12 @@ export class GovernedProxy {
         const fragment: Fragment = { text, tools, seq: 0 };
         if (outcomes) fragment.outcomes = outcomes;
         if (body) fragment.body = body;
-        const inspected = inspection.inspect([fragment]);
-        const finding = (inspected instanceof Promise ? await inspected : inspected) ?? inspection.finish();
+        const inspected = inspection.inspect([fragment], true);
+        let finding = inspected instanceof Promise ? await inspected : inspected;
+        if (!finding) {
+          const finished = inspection.finish();
+          finding = finished instanceof Promise ? await finished : finished;
+        }
         inspection.close(finding === null && !x.killedBy);
         if (finding) {
           x.response.verdict = finding.verdict;
@@ -503,22 +509,35 @@ export class GovernedProxy {
     } else if (!x.res.destroyed) this.#block(x, v);
   }
 
-  /** Phase 4: every charged request settles exactly once, whichever path ended it. */
-  #settle(x: Exchange): void {
+  /** Phase 4: every charged request settles exactly once, whichever path ended it; a decider on another thread answers later. */
+  #settle(x: Exchange): Promise<void> | void {
     const ctx = x.decision.ctx;
-    if (!ctx?.charge || x.settled) return;
+    if (!ctx?.charge || x.settled || x.settling) return;
     const call = ctx.call!;
-    x.settled = this.#seam.settle(
+    const settled = this.#seam.settle(
       ctx,
       { upstreamCalled: x.transport.called, ok: x.transport.ok, completed: x.response.completed, usage: x.response.usage, outputText: x.response.outputText, provider: call.upstream, model: call.model ?? '' },
       this.#now(),
     );
     x.response.outputText = '';
+    if (!(settled instanceof Promise)) {
+      x.settled = settled;
+      return;
+    }
+    x.settling = true;
+    return settled.then((s) => {
+      x.settled = s;
+    });
   }
 
   /** Phase 4, settlement and record: one counter, one audit record and one log line per exchange; never prompt or response text, never a key. */
   #finish(x: Exchange): void {
-    this.#settle(x);
+    const settling = this.#settle(x);
+    if (settling) void settling.then(() => this.#record(x));
+    else this.#record(x);
+  }
+
+  #record(x: Exchange): void {
     const summary = summarize(x);
     this.#o.metrics.countRequest(summary.provider, summary.outcome, summary.reason);
     if (summary.reason === 'ALT_KEY_UNKNOWN' && this.#o.authFailures) {
@@ -527,5 +546,6 @@ export class GovernedProxy {
     }
     this.#o.onDecision?.(decisionRecord(x, summary, this.#now()));
     if (this.#decisionLine.enabled) this.#decisionLine.write(decisionFields(x, summary));
+    if (x.decision.ctx) this.#seam.release?.(x.decision.ctx);
   }
 }

@@ -135,7 +135,10 @@ test.serial('Azure OpenAI client: deployment path, api-key injected, deployment 
 
 test.serial('logs: one decision line per request, with no prompt text and no key', async (t) => {
   const secretPrompt = 'my-very-private-prompt-text-42';
-  await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: secretPrompt }] });
+  const { response } = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: secretPrompt }] }).withResponse();
+  const id = response.headers.get('x-altrace-request-id')!;
+  // A loop on another thread logs through the main one: its line may follow the response.
+  await eventually(() => h.logs.some((l) => l.includes(id)), 2000, 'the request\'s decision line');
   const all = h.logs.join('');
   t.false(all.includes(secretPrompt));
   t.false(all.includes(key));
@@ -143,7 +146,7 @@ test.serial('logs: one decision line per request, with no prompt text and no key
   t.false(all.includes('Hello from the simulated provider'));
   const decisions = h.logs.filter((l) => l.includes('"msg":"decision"'));
   t.true(decisions.length >= 8);
-  const last = JSON.parse(decisions[decisions.length - 1]!);
+  const last = JSON.parse(decisions.find((l) => l.includes(id))!);
   t.is(last.outcome, 'allow');
   t.is(last.agent, 'planner');
   t.is(last.model, 'gpt-4o-mini');
@@ -151,10 +154,11 @@ test.serial('logs: one decision line per request, with no prompt text and no key
 
 test.serial('a stream’s logged overhead is the time added before its first byte, not the stream’s length', async (t) => {
   h.sim.next({ fragments: ['a ', 'b ', 'c ', 'd ', 'e'], fragmentDelayMs: 80 });
-  const stream = await client().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slow' }] });
+  const { data: stream, response } = await client().chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slow' }] }).withResponse();
   for await (const _ of stream);
-  const decisions = h.logs.filter((l) => l.includes('"msg":"decision"')).map((l) => JSON.parse(l) as { stream?: boolean; overhead_ms: number });
-  const last = decisions[decisions.length - 1]!;
+  const id = response.headers.get('x-altrace-request-id')!;
+  await eventually(() => h.logs.some((l) => l.includes(id)), 2000, 'the stream\'s decision line');
+  const last = JSON.parse(h.logs.find((l) => l.includes(id))!) as { stream?: boolean; overhead_ms: number };
   t.true(last.stream);
   // The stream itself lasted 400 ms; the proxy's own share before the first byte is far below that.
   t.true(last.overhead_ms < 200, `overhead_ms ${last.overhead_ms}`);

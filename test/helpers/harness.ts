@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -79,6 +79,19 @@ function seamUnderTest(): StartOptions {
   return { seam };
 }
 
+/**
+ * ALTRACE_TEST_LOOPS=N runs every in-process agent of a test run on N data-plane loops
+ * (listen.loops), unless a test sets its own, or its configuration has a stdio MCP server
+ * (one loop only serves those: the agent refuses the combination at start).
+ */
+function loopsUnderTest(extraEnv: Record<string, string>): Record<string, string> {
+  const loops = process.env.ALTRACE_TEST_LOOPS;
+  if (!loops) return {};
+  const config = extraEnv.ALTRACE_CONFIG;
+  if (config && /transport:\s*stdio/.test(readFileSync(config, 'utf8'))) return {};
+  return { ALTRACE_LOOPS: loops };
+}
+
 /** A simulated provider and an agent pointed at it, in this process, on free loopback ports;
  *  `options.clock` is the time the agent decides at (default: the system clock). */
 export async function startHarness(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<Harness> {
@@ -89,6 +102,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}, option
     ALTRACE_CONTROL_PORT: '0',
     ALTRACE_STATE_DIR: stateDir,
     ...simulatorEnv(sim.url),
+    ...loopsUnderTest(extraEnv),
     ...extraEnv,
   };
   const logs: string[] = [];

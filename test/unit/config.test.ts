@@ -56,6 +56,7 @@ test('every override names a setting that exists in the schema', (t) => {
     ALTRACE_NODE_TLS: { ALTRACE_NODE_TLS: 'passthrough' },
     ALTRACE_MAX_JSON_DEPTH: { ALTRACE_MAX_JSON_DEPTH: '512' },
     ALTRACE_REQUEST_TIMEOUT_MS: { ALTRACE_REQUEST_TIMEOUT_MS: '60000' },
+    ALTRACE_LOOPS: { ALTRACE_LOOPS: '4' },
     ALTRACE_CONTROL_PLANE: { ALTRACE_CONTROL_PLANE: 'https://cp.example:7443', ALTRACE_FLEET_CA_FILE: '/etc/altrace/fleet-ca.pem' },
     ALTRACE_NODE_NAME: { ALTRACE_NODE_NAME: 'node-a' },
     ALTRACE_FLEET_ON_STALE: { ALTRACE_FLEET_ON_STALE: 'fail_static' },
@@ -145,4 +146,18 @@ test('node enforcement: off by default; bpf needs the governed cgroup and the tr
   t.deepEqual(nft.node.interfaces, ['veth*', 'cali*', 'lxc*'], 'the fallback needs no cgroup, and has default interfaces');
   const ok = loadConfig({ env: { ALTRACE_NODE_ENFORCEMENT: 'bpf', ALTRACE_NODE_CGROUP: '/agents', ALTRACE_NODE_TRANSPARENT_HOST: '10.0.0.1' } });
   t.like(ok.node, { enforcement: 'bpf', cgroup: '/agents', transparent_port: 15001, resolve_min_ttl_s: 5 });
+});
+
+test('listen.loops: 1 by default, 1 to 64; several loops cannot serve a stdio MCP server, and the refusal names the setting', (t) => {
+  t.is(loadConfig({ env: {} }).listen.loops, 1);
+  t.is(loadConfig({ env: { ALTRACE_LOOPS: '8' } }).listen.loops, 8);
+  for (const bad of ['0', '65']) {
+    const e = t.throws(() => loadConfig({ env: { ALTRACE_LOOPS: bad } }), { instanceOf: ConfigError });
+    t.regex(e!.message, /listen\.loops/);
+  }
+  const stdio = file('loops-stdio.yaml', 'listen:\n  loops: 2\nmcp:\n  servers:\n    - name: files\n      transport: stdio\n');
+  const e = t.throws(() => loadConfig({ file: stdio, env: {} }), { instanceOf: ConfigError });
+  t.is(e!.field, 'listen.loops');
+  t.regex(e!.message, /stdio MCP server files/);
+  t.is(loadConfig({ file: stdio, env: { ALTRACE_LOOPS: '1' } }).listen.loops, 1, 'one loop serves it');
 });

@@ -1,7 +1,7 @@
 import type { SinkConfig } from '../siem/shipper.js';
 /** The agent configuration after defaults, env overrides and schema validation. */
 export interface Config {
-  listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number };
+  listen: { host: string; proxy_port: number; control_port: number; proxy_host?: string; ops_host?: string; ops_port?: number; headers_timeout_ms: number; request_timeout_ms: number; loops: number };
   control: {
     allow_cidrs: string[];
     trusted_proxies: string[];
@@ -106,6 +106,7 @@ export const ENV_OVERRIDES: { env: string; path: string; kind: Kind }[] = [
   { env: 'ALTRACE_CONTROL_PORT', path: 'listen.control_port', kind: 'int' },
   { env: 'ALTRACE_HEADERS_TIMEOUT_MS', path: 'listen.headers_timeout_ms', kind: 'int' },
   { env: 'ALTRACE_REQUEST_TIMEOUT_MS', path: 'listen.request_timeout_ms', kind: 'int' },
+  { env: 'ALTRACE_LOOPS', path: 'listen.loops', kind: 'int' },
   { env: 'ALTRACE_CONTROL_ALLOW_CIDRS', path: 'control.allow_cidrs', kind: 'list' },
   { env: 'ALTRACE_CONTROL_FORWARDED_HEADER', path: 'control.forwarded_header', kind: 'string' },
   { env: 'ALTRACE_CONTROL_TLS_ENABLED', path: 'control.tls.enabled', kind: 'bool' },

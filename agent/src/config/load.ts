@@ -90,6 +90,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
       'listen.headers_timeout_ms',
     );
   }
+  // A stdio MCP server's relay is opened and answered on the main loop; a connection another loop took could not reach it.
+  const stdio = config.mcp.servers.find((s) => s.transport === 'stdio');
+  if (config.listen.loops > 1 && stdio) {
+    throw new ConfigError(
+      `invalid configuration${file ? ` in ${file}` : ''}: listen.loops ${config.listen.loops} cannot serve the stdio MCP server ${stdio.name} (its relay lives on the main loop); set listen.loops to 1, or serve ${stdio.name} over HTTP`,
+      'listen.loops',
+    );
+  }
   if (config.node.enforcement === 'bpf' || config.node.enforcement === 'nftables') {
     for (const field of config.node.enforcement === 'bpf' ? (['cgroup', 'transparent_host'] as const) : (['transparent_host'] as const)) {
       if (config.node[field] === undefined) {

@@ -4,6 +4,7 @@ import type { ControlTls } from './control-tls.js';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import { guardProtocol, hashKey, targetUrl, http1Options, RateBuckets, type Chain, type ClientTimeouts, type ProxyMetrics } from '../../../proxy/src/index.js';
 import { ControlError, MethodNotAllowed } from '../errors.js';
@@ -56,6 +57,8 @@ export interface ControlDeps {
   delegation: DelegationService;
   store: ServiceStore;
   metrics: ProxyMetrics;
+  /** The other data-plane loops' metrics (listen.loops > 1): summed with this loop's on every scrape. */
+  loopMetrics?: () => Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Null when the audit log is disabled in the configuration. */
   audit: AuditService | null;
   ready: () => boolean;
@@ -157,6 +160,15 @@ export class ControlServer {
     agentRoutes(this.#routes, d.enforcement, d.node);
     nodeRoutes(this.#routes, { status: () => d.node()?.status() ?? { enforcement: 'off' }, shadowAgents: () => d.node()?.shadowAgents() ?? [], caPem: () => d.node()?.caPem() ?? null });
   }
+
+  /** Prometheus text: this loop's registry, with the other loops' counters and histograms summed in. */
+  async #metricsText(): Promise<string> {
+    const registry = this.d.metrics.registry;
+    const others = this.d.loopMetrics ? await this.d.loopMetrics() : [];
+    if (others.length === 0) return registry.metrics();
+    return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), ...others]).metrics();
+  }
+
 
   /** Every /api/v1 route, as declared. */
   get routes(): RouteInfo[] {
@@ -317,7 +329,7 @@ export class ControlServer {
       if (path === '/healthz') return send(req, res, 200, { status: 'ok' });
       if (path === '/readyz') return send(req, res, this.d.ready() ? 200 : 503, { status: this.d.ready() ? 'ready' : 'starting' });
       if (path === '/metrics') {
-        const text = await this.d.metrics.registry.metrics();
+        const text = await this.#metricsText();
         res.writeHead(200, { ...replyHeaders(req, this.d.metrics.registry.contentType), 'content-length': String(Buffer.byteLength(text)) });
         return void res.end(text);
       }

@@ -26,7 +26,8 @@ import {
 import type { Config } from '../config/config.js';
 import { PolicyError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { resolvePolicyPath, upstreamsFrom } from '../runtime.js';
+import { resolvePolicyPath } from '../runtime.js';
+import { upstreamsFrom } from '../upstreams.js';
 import { trustedRoots } from '../services/delegation-service.js';
 import { loadPolicy, loadPrices } from './load.js';
 

@@ -87,7 +87,7 @@ export class EnforcementService {
       if (release) await tx.deleteKill('agent', agent);
     });
     this.levels.set(next);
-    if (engage) this.kills.engageCommitted(engage);
+    if (engage) await this.kills.engageCommitted(engage);
     if (release) this.kills.releaseCommitted('agent', agent);
     this.onChange({ agent, from, to, by, reason });
     return next;

@@ -150,7 +150,7 @@ export class KeyService {
       if (kill) await tx.putKill(kill);
     });
     this.registry.put(next);
-    if (kill) this.kills.engageCommitted(kill);
+    if (kill) await this.kills.engageCommitted(kill);
     return { key: next, kill };
   }
 

@@ -78,6 +78,8 @@ export class KillService {
     const k: KillSwitch = { ...req, by: op.name, createdAt: this.now() };
     await this.store.putKill(k);
     this.switches.engage(k);
+    // Acknowledged once every loop has cut what the switch covers.
+    await this.switches.confirmed();
     return k;
   }
 
@@ -91,8 +93,9 @@ export class KillService {
   }
 
   /** Engages a switch whose write is part of a caller's transaction (key revocation, a level set to kill). */
-  engageCommitted(k: KillSwitch): void {
+  engageCommitted(k: KillSwitch): Promise<void> {
     this.switches.engage(k);
+    return this.switches.confirmed();
   }
 
   /** Releases a switch whose delete is part of a caller's transaction (a level leaving kill). */

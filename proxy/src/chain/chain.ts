@@ -8,7 +8,11 @@ import { BANDS, type FragmentFinding, type FragmentInspector, type RequestStage,
  * loop's copy of the request, with what the decider has established so far (docs/scaling.md).
  */
 export interface LoopStages {
-  evaluate(stage: number, ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
+  /**
+   * Runs the loop stages at positions [from, to) in order, as the chain would (a warning joins
+   * the notes, the first stop ends the run and is returned); one ask for adjacent loop stages.
+   */
+  evaluate(from: number, to: number, ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
 }
 import { ALLOWED, isStop, type Verdict } from '../core/verdict.js';
 
@@ -21,7 +25,7 @@ export class ChainCompositionError extends Error {
   readonly code = 'ALT_CHAIN_INVALID';
 }
 
-function failed(stage: string, err: unknown): Verdict {
+export function stageFailed(stage: string, err: unknown): Verdict {
   const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return { outcome: 'block', reason: 'ALT_STAGE_FAILED', stage, detail };
 }
@@ -67,7 +71,8 @@ export class Chain {
       id: s.id,
       band: s.band,
       side: s.side,
-      place: s.side === 'request' ? (s.place ?? 'decider') : 'loop',
+      // Response stages run in the decider, fed each batch by the loop that relays the response.
+      place: s.side === 'request' ? (s.place ?? 'decider') : 'decider',
       summary: s.summary,
     }));
     this.#timeoutMs = options.stageTimeoutMs;
@@ -82,15 +87,52 @@ export class Chain {
    * every stage runs here on `ctx` (one loop); with it, this is the decider, and each `loop`
    * stage is asked of the loop at its place in the order.
    */
-  evaluateRequest(ctx: RequestContext, loop?: LoopStages): Verdict | Promise<Verdict> {
-    return this.#runFrom(0, ctx, loop);
+  evaluateRequest(ctx: RequestContext, loop?: LoopStages, from = 0): Verdict | Promise<Verdict> {
+    return this.#runFrom(from, ctx, loop);
   }
 
-  /** The request stage at a position of the declared order: what a loop runs when the decider asks. */
-  requestStage(order: number): RequestStage {
-    const stage = this.#request[order];
-    if (!stage) throw new RangeError(`no request stage at position ${order}`);
-    return stage;
+  /** The first run of loop stages after `from` that the loop may run before asking (every stage in it says so), or null. */
+  aheadRun(from: number): { from: number; to: number } | null {
+    let i = from;
+    while (i < this.#request.length && this.#request[i]!.place !== 'loop') i++;
+    if (i >= this.#request.length) return null;
+    const to = this.loopRunEnd(i);
+    for (let k = i; k < to; k++) if (!this.#request[k]!.ahead?.()) return null;
+    return { from: i, to };
+  }
+
+  /** Where the run of loop stages that starts at `from` ends: the first decider stage after it (or the end). */
+  loopRunEnd(from: number): number {
+    let to = from;
+    while (to < this.#request.length && this.#request[to]!.place === 'loop') to++;
+    return to;
+  }
+
+  /**
+   * The loop's side of an ask: the request stages at positions [from, to), in order, on the
+   * loop's copy of the request. A warning joins the notes; the first stop is returned; a stage
+   * that throws or rejects is a stop with its own id (fail closed). The decider bounds the wait.
+   */
+  runStages(from: number, to: number, ctx: RequestContext): Verdict | null | Promise<Verdict | null> {
+    for (let i = from; i < to; i++) {
+      const stage = this.#request[i];
+      if (!stage) return stageFailed('chain', `no request stage at position ${i}`);
+      let out: Verdict | null | Promise<Verdict | null>;
+      try {
+        out = stage.evaluate(ctx);
+      } catch (err) {
+        return stageFailed(stage.id, err);
+      }
+      if (out instanceof Promise) {
+        return out.then(
+          (v) => this.#settle(v, ctx) ?? this.runStages(i + 1, to, ctx),
+          (err: unknown) => stageFailed(stage.id, err),
+        );
+      }
+      const stop = this.#settle(out, ctx);
+      if (stop) return stop;
+    }
+    return null;
   }
 
   #runFrom(start: number, ctx: RequestContext, loop: LoopStages | undefined): Verdict | Promise<Verdict> {
@@ -98,18 +140,21 @@ export class Chain {
     for (let i = start; i < stages.length; i++) {
       const stage = stages[i]!;
       let out: Verdict | null | Promise<Verdict | null>;
+      // The loop runs adjacent loop stages in one go; the chain goes on after the last of them.
+      const next = loop !== undefined && stage.place === 'loop' ? this.loopRunEnd(i) : i + 1;
       try {
-        out = loop !== undefined && stage.place === 'loop' ? loop.evaluate(i, ctx) : stage.evaluate(ctx);
+        out = loop !== undefined && stage.place === 'loop' ? loop.evaluate(i, next, ctx) : stage.evaluate(ctx);
       } catch (err) {
-        return failed(stage.id, err);
+        return stageFailed(stage.id, err);
       }
       if (out instanceof Promise) {
-        const guarded = out.catch((err: unknown) => failed(stage.id, err));
+        const guarded = out.catch((err: unknown) => stageFailed(stage.id, err));
         const bounded = stage.unbounded ? guarded : withTimeout(guarded, this.#timeoutMs, () => timedOut(stage.id, this.#timeoutMs));
-        return bounded.then((v) => this.#settle(v, ctx) ?? this.#runFrom(i + 1, ctx, loop));
+        return bounded.then((v) => this.#settle(v, ctx) ?? this.#runFrom(next, ctx, loop));
       }
       const decided = this.#settle(out, ctx);
       if (decided) return decided;
+      i = next - 1;
     }
     return ALLOWED;
   }
@@ -125,7 +170,7 @@ export class Chain {
       try {
         v = await stage.evaluate(ctx);
       } catch (err) {
-        v = failed(stage.id, err);
+        v = stageFailed(stage.id, err);
       }
       out.push({ id: stage.id, band: stage.band, verdict: v });
       // As evaluation settles it: a stop ends the trace, a warning joins the notes.
@@ -149,7 +194,7 @@ export class Chain {
         const inspector = stage.open(ctx);
         if (inspector) inspectors.push({ id: stage.id, inspector });
       } catch (err) {
-        return new ResponseInspection([], failed(stage.id, err), this.#timeoutMs);
+        return new ResponseInspection([], stageFailed(stage.id, err), this.#timeoutMs);
       }
     }
     return inspectors.length ? new ResponseInspection(inspectors, null, this.#timeoutMs) : null;
@@ -166,8 +211,20 @@ function earlier(a: FragmentFinding | null, b: FragmentFinding | null, fragments
   return !a || findingSeq(b, fragments) < findingSeq(a, fragments) ? b : a;
 }
 
+/**
+ * One response's way through the response stages, as the relay and the whole-body path use it:
+ * the chain's own (ResponseInspection), or the decider's across the seam, whose answers arrive later.
+ */
+export interface Inspection {
+  /** `last`: no batch follows (the caller asks `finish` next when nothing was found): a remote inspection decides both at once. */
+  inspect(fragments: readonly Fragment[], last?: boolean): FragmentFinding | null | Promise<FragmentFinding | null>;
+  heldFrom(): number | null;
+  finish(): FragmentFinding | null | Promise<FragmentFinding | null>;
+  close(delivered?: boolean): void;
+}
+
 /** The response side for one response: batches go through every inspector, in order. */
-export class ResponseInspection {
+export class ResponseInspection implements Inspection {
   readonly #inspectors: { id: string; inspector: FragmentInspector }[];
   readonly #openFailure: Verdict | null;
   readonly #timeoutMs: number;
@@ -195,10 +252,10 @@ export class ResponseInspection {
       try {
         out = inspector.inspect(fragments);
       } catch (err) {
-        out = { index: 0, verdict: failed(id, err) };
+        out = { index: 0, verdict: stageFailed(id, err) };
       }
       if (out instanceof Promise) {
-        const guarded = out.catch((err: unknown) => ({ index: 0, verdict: failed(id, err) }));
+        const guarded = out.catch((err: unknown) => ({ index: 0, verdict: stageFailed(id, err) }));
         const sofar = earliest;
         const bounded = inspector.unbounded ? guarded : withTimeout(guarded, this.#timeoutMs, () => ({ index: 0, verdict: timedOut(id, this.#timeoutMs) }));
         return bounded.then((found) => this.#inspectFrom(i + 1, fragments, earlier(sofar, found, fragments)));
@@ -226,7 +283,7 @@ export class ResponseInspection {
       try {
         out = inspector.finish?.() ?? null;
       } catch (err) {
-        out = { index: 0, seq: 0, verdict: failed(id, err) };
+        out = { index: 0, seq: 0, verdict: stageFailed(id, err) };
       }
       earliest = earlier(earliest, out, []);
     }

@@ -9,6 +9,7 @@ import type { Verdict } from '../core/verdict.js';
 import type { Contract } from '../contracts/compile.js';
 import type { Evidence } from '../contracts/evidence.js';
 import type { VerifiedChain } from '../delegation/verify.js';
+import type { Credential } from '../upstream/credential.js';
 
 /** One request as the chain sees it. Stages read it; identity annotates the principal. */
 export interface RequestContext {
@@ -43,6 +44,10 @@ export interface RequestContext {
   readonly notes: Verdict[];
   /** Set by the contract stage: the contracts that govern this principal (all must allow). */
   contracts?: readonly Contract[];
+  /** On a loop across the decider seam: the contracts' name@version (the contracts stay with the decider). */
+  contractRefs?: readonly string[];
+  /** On a loop across the decider seam: the credential the decider lent for the call's upstream with its verdict. */
+  lent?: LentCredential;
   /** Set by the delegation stage: the verified chain the agent presented, and its grant as a contract. */
   delegation?: { chain: VerifiedChain; contract: Contract };
   /** Set by the contract stage: tools that have returned in this run, for evidence rules. */
@@ -64,6 +69,13 @@ export function runOf(headers: IncomingHttpHeaders): string | null {
 export function sentText(ctx: RequestContext): string {
   if (ctx.rewritten) return Buffer.from(ctx.rewritten.bytes).toString('utf8');
   return ctx.body ? Buffer.from(ctx.body.buffer, ctx.body.byteOffset, ctx.body.byteLength).toString('utf8') : '';
+}
+
+export interface LentCredential {
+  upstream: string;
+  credential: Credential | null;
+  /** Why there is none, when the credential source knows. */
+  problem: string | null;
 }
 
 export interface RemoteBody {

@@ -31,6 +31,12 @@ export interface RequestStage extends StageBase {
   readonly unbounded?: boolean;
   /** Absent: `decider`. */
   readonly place?: Place;
+  /**
+   * A loop stage whose verdict does not depend on what the decider establishes first (the
+   * principal): the loop may run it before it asks the decider, which then takes the result at
+   * the stage's place in the order instead of asking for it.
+   */
+  readonly ahead?: () => boolean;
   evaluate(ctx: RequestContext): Verdict | null | Promise<Verdict | null>;
 }
 
@@ -74,7 +80,7 @@ export interface StageDescription {
   id: string;
   band: Band;
   side: 'request' | 'response';
-  /** Response stages run in the loop that relays the response. */
+  /** Response stages run in the decider, fed each batch by the loop that relays the response. */
   place: Place;
   summary: string;
 }

@@ -4,13 +4,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Charge } from '../budget/charge.js';
 import type { Outcome, Settled } from '../budget/settle.js';
-import type { ContentFacts } from '../chain/context.js';
-import type { Contract } from '../contracts/compile.js';
-import type { Evidence } from '../contracts/evidence.js';
+import type { ContentFacts, LentCredential } from '../chain/context.js';
+import type { FragmentFinding } from '../chain/stage.js';
 import type { CallView } from '../core/call-view.js';
+import type { Fragment } from '../core/fragment.js';
 import type { IngressFacts } from '../core/ingress-facts.js';
 import type { Verdict } from '../core/verdict.js';
-import type { VerifiedChain } from '../delegation/verify.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { PodRef } from '../identity/pod.js';
 
@@ -21,6 +20,8 @@ import type { PodRef } from '../identity/pod.js';
  */
 export interface DecisionView {
   id: string;
+  /** The client's address: the decider throttles failed keys by it, and knows pods by it. */
+  source: string;
   headers: IncomingHttpHeaders;
   ingress: IngressFacts;
   presented: { virtualHash: string | null; realIn: string | null };
@@ -28,12 +29,22 @@ export interface DecisionView {
   pod: PodRef | null;
   /** Set by the loop before the chain for a keyless request of a known workload (attribution). */
   principal: Principal | null;
+  /**
+   * The loop stages the chain starts with (ingress limits, real keys), run by the loop before it
+   * asked: the decider goes on from `to`, or answers with `verdict` when one stopped the request.
+   */
+  lead: { to: number; verdict: Verdict | null };
+  /** Warnings those stages added. */
+  notes: Verdict[];
+  /** Loop stages further on that the loop ran before asking (their verdict does not depend on the principal): taken at their place. */
+  ahead: { from: number; to: number; answer: LoopAnswer } | null;
 }
 
-/** Decider → loop: run the loop stage at this position on your copy of the request. */
+/** Decider → loop: run the loop stages at positions [from, to) on your copy of the request. */
 export interface LoopAsk {
   request: string;
-  stage: number;
+  from: number;
+  to: number;
   /** What the decider has established that a loop stage reads (content rules per principal). */
   principal: Principal | null;
 }
@@ -47,6 +58,8 @@ export interface LoopAnswer {
   content: ContentFacts | null;
   /** The size of the body the provider will now receive (a rewrite changes it). */
   sentBytes: number;
+  /** The canary the stage planted in the system prompt: the response stages look for it. */
+  canary: string | null;
 }
 
 /** Decider → loop: ask for the text of the body the provider will receive (a budget near its limit counts it). */
@@ -64,12 +77,13 @@ export interface DecisionReply {
   notes: Verdict[];
   key: VirtualKey | null;
   principal: Principal | null;
-  contracts: readonly Contract[] | null;
-  delegation: { chain: VerifiedChain; contract: Contract } | null;
-  evidence: readonly Evidence[] | null;
+  /** The contracts that governed the request, as name@version: they stay with the decider, whose stages read them. */
+  contracts: readonly string[];
   content: ContentFacts | null;
   /** The charge as the loop reads it: its reservation stays with the decider, which settles it. */
   charge: Omit<Charge, 'reservation'> | null;
+  /** For an allowed call, the credential of its upstream, lent with the verdict: no second ask. */
+  credential: LentCredential | null;
 }
 
 /** How a charge ended, settled by the decider that holds its reservation. */
@@ -79,16 +93,59 @@ export interface SettleMessage {
   now: number;
 }
 
+/** How the response is delivered, as the response stages are opened for it. */
+export interface ResponseShape {
+  streaming: boolean;
+  maskable?: boolean;
+  errorBody?: boolean;
+}
+
+/**
+ * A change the decider's response stages made to a fragment the loop holds (by position): a
+ * masked text to deliver instead (null: the mask was lifted), or a whole body rewritten.
+ */
+export interface FragmentMark {
+  seq: number;
+  redaction?: Fragment['redaction'] | null;
+  body?: Fragment['body'];
+}
+
+/** Decider → loop: what the response stages found in a batch, or at the end. */
+export interface InspectAnswer {
+  request: string;
+  finding: FragmentFinding | null;
+  /** The first position a stage still holds back (the relay waits to write it). */
+  heldFrom: number | null;
+  /** No response stage applies to this response: the loop stops asking. */
+  none: boolean;
+  marks: FragmentMark[];
+  /** For a `last` batch with nothing to cut: what the end of the response decided (`finish`). */
+  finished?: FragmentFinding | null;
+  /** Warnings the stages added to the request since the last answer, and its labels now (the record and headers carry them). */
+  notes: Verdict[];
+  content: ContentFacts | null;
+}
+
 /** Loop → decider, on the port. */
 export type ToDecider =
   | { t: 'decide'; view: DecisionView }
   | { t: 'answer'; answer: LoopAnswer }
   | { t: 'body'; request: string; text: string }
-  | { t: 'settle'; settle: SettleMessage };
+  /** The exchange is over and its charge settles; `delivered`: its response reached the agent whole (the response stages' close). */
+  | { t: 'settle'; settle: SettleMessage; delivered: boolean }
+  /**
+   * A batch of the response (`open` with the first: how it is delivered); `last`: none follows,
+   * and the decider also decides on what its stages still hold when the batch leaves nothing to cut.
+   */
+  | { t: 'inspect'; request: string; fragments: Fragment[]; last: boolean; open?: ResponseShape }
+  | { t: 'finish'; request: string; open?: ResponseShape }
+  /** The exchange is over (no charge to settle): the response stages close, the decider forgets the request. */
+  | { t: 'done'; request: string; delivered: boolean };
 
 /** Decider → loop, on the port. */
 export type ToLoop =
   | { t: 'ask'; ask: LoopAsk }
   | { t: 'body'; ask: BodyAsk }
   | { t: 'reply'; reply: DecisionReply }
-  | { t: 'settled'; request: string; settled: Settled | null };
+  | { t: 'settled'; request: string; settled: Settled | null }
+  | { t: 'inspected'; answer: InspectAnswer };

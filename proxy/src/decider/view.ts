@@ -1,6 +1,6 @@
 // Each side's translation between its RequestContext and the seam's messages.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RemoteBody, RequestContext } from '../chain/context.js';
+import type { LentCredential, RemoteBody, RequestContext } from '../chain/context.js';
 import type { Verdict } from '../core/verdict.js';
 import { hashKey } from '../identity/keys.js';
 import type { DecisionReply, DecisionView, LoopAnswer } from './messages.js';
@@ -15,16 +15,20 @@ function withoutCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 }
 
 /** Loop: what the decider gets of a request. */
-export function viewOf(ctx: RequestContext): DecisionView {
+export function viewOf(ctx: RequestContext, source: string, lead: DecisionView['lead'] = { to: 0, verdict: null }, ahead: DecisionView['ahead'] = null): DecisionView {
   const { presented } = ctx;
   return {
     id: ctx.id,
+    source,
     headers: withoutCredentials(ctx.headers),
     ingress: ctx.ingress,
     presented: { virtualHash: presented.virtual === null ? null : hashKey(presented.virtual), realIn: presented.realIn },
     call: ctx.call,
     pod: ctx.pod ?? null,
     principal: ctx.principal,
+    lead,
+    notes: ctx.notes.slice(0, ahead ? ctx.notes.length - ahead.answer.notes.length : ctx.notes.length),
+    ahead,
   };
 }
 
@@ -46,7 +50,7 @@ export function deciderContext(view: DecisionView, sent: RemoteBody): RequestCon
     principal: view.principal,
     pod: view.pod,
     charge: null,
-    notes: [],
+    notes: view.notes,
     sent,
   };
 }
@@ -59,6 +63,7 @@ export function answerOf(ctx: RequestContext, verdict: Verdict | null, notesBefo
     notes: ctx.notes.slice(notesBefore),
     content: ctx.content,
     sentBytes: ctx.rewritten ? ctx.rewritten.bytes.byteLength : ctx.ingress.bodyBytes,
+    canary: ctx.canary ?? null,
   };
 }
 
@@ -67,11 +72,12 @@ export function takeAnswer(ctx: RequestContext, answer: LoopAnswer): Verdict | n
   ctx.notes.push(...answer.notes);
   ctx.content = answer.content;
   ctx.sent!.bytes = answer.sentBytes;
+  if (answer.canary !== null) ctx.canary = answer.canary;
   return answer.verdict;
 }
 
 /** Decider: the verdict and what the loop's later phases read. */
-export function replyOf(ctx: RequestContext, verdict: Verdict): DecisionReply {
+export function replyOf(ctx: RequestContext, verdict: Verdict, credential: LentCredential | null = null): DecisionReply {
   let charge: DecisionReply['charge'] = null;
   if (ctx.charge) {
     const { reservation: _held, ...rest } = ctx.charge;
@@ -83,11 +89,10 @@ export function replyOf(ctx: RequestContext, verdict: Verdict): DecisionReply {
     notes: ctx.notes,
     key: ctx.key,
     principal: ctx.principal,
-    contracts: ctx.contracts ?? null,
-    delegation: ctx.delegation ?? null,
-    evidence: ctx.evidence ?? null,
+    contracts: ctx.contracts?.map((c) => c.ref) ?? [],
     content: ctx.content,
     charge,
+    credential,
   };
 }
 
@@ -97,10 +102,9 @@ export function takeReply(ctx: RequestContext, reply: DecisionReply): Verdict {
   ctx.notes.push(...reply.notes);
   ctx.key = reply.key;
   ctx.principal = reply.principal;
-  if (reply.contracts) ctx.contracts = reply.contracts;
-  if (reply.delegation) ctx.delegation = reply.delegation;
-  if (reply.evidence) ctx.evidence = reply.evidence;
+  if (reply.contracts.length) ctx.contractRefs = reply.contracts;
   ctx.content = reply.content;
   ctx.charge = reply.charge ? { ...reply.charge, reservation: null } : null;
+  if (reply.credential) ctx.lent = reply.credential;
   return reply.verdict;
 }

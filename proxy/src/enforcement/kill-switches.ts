@@ -32,6 +32,7 @@ export class KillSwitches {
   readonly #agents = new Map<string, KillSwitch>();
   readonly #listeners: KillListener[] = [];
   readonly #releaseListeners: ((scope: KillScope, target: string) => void)[] = [];
+  readonly #confirmations: (() => Promise<void>)[] = [];
 
   engage(k: KillSwitch): void {
     if (k.scope === 'global') this.#global = k;
@@ -73,6 +74,19 @@ export class KillSwitches {
 
   onEngage(listener: KillListener): void {
     this.#listeners.push(listener);
+  }
+
+  /**
+   * A party that ends in-flight work where the listeners cannot reach it (the data plane's other
+   * loops): `confirmed` waits for each to say it has. Engaging is instant; acknowledging waits.
+   */
+  onConfirm(confirm: () => Promise<void>): void {
+    this.#confirmations.push(confirm);
+  }
+
+  /** Resolves once every party has ended what the switches engaged so far cover. */
+  async confirmed(): Promise<void> {
+    if (this.#confirmations.length) await Promise.all(this.#confirmations.map((c) => c()));
   }
 
   onRelease(listener: (scope: KillScope, target: string) => void): void {

@@ -26,6 +26,8 @@ export const ACCEPT_OPTIONS = { noDelay: true } as const;
 export interface ListenerOptions {
   timeouts: ClientTimeouts;
   onProtocolError?: ProtocolErrorSink;
+  /** Share the port with the data plane's other loops (SO_REUSEPORT: the kernel spreads new connections over them). */
+  reusePort?: boolean;
 }
 
 export interface ExplicitListener {
@@ -59,7 +61,7 @@ export async function listenExplicit(host: string, port: number, handler: Handle
       process.nextTick(() => socket.resume());
     });
   });
-  return listening(server, port, host, h1, sockets);
+  return listening(server, port, host, h1, sockets, options.reusePort === true);
 }
 
 /**
@@ -76,8 +78,8 @@ export function silentUntil(socket: Socket, ms: number): void {
  * Starts `server` and returns it with a close that lets requests in progress finish: idle
  * keep-alive connections close at once, busy ones get up to graceMs.
  */
-export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: LiveList<Socket>): Promise<ExplicitListener> {
-  server.listen(port, host);
+export async function listening(server: Server, port: number, host: string, h1: HttpServer, sockets: LiveList<Socket>, reusePort = false): Promise<ExplicitListener> {
+  server.listen(reusePort ? { port, host, reusePort } : { port, host });
   await once(server, 'listening');
   trackConnections(h1);
   const address = server.address();

@@ -78,7 +78,7 @@ export function summarize(x: Exchange): Summary {
     operation: call?.mcp ? mcpOperation(call) : (call?.operation ?? x.decision.match?.operation ?? null),
     warnings: ctx?.notes.length ? ctx.notes.map((n) => n.reason) : NONE,
     labels: content?.labels.size ? [...content.labels] : NONE,
-    contracts: ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : NONE,
+    contracts: ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : (ctx?.contractRefs ?? NONE),
     model: bounded(call?.model, MAX_RECORDED_NAME),
     upstream: bounded(call?.upstream, MAX_RECORDED_NAME),
     detail: bounded(verdict?.detail, MAX_RECORDED_DETAIL),

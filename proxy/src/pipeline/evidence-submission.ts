@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { bounded, MAX_RECORDED_DETAIL, MAX_RECORDED_NAME } from '../core/bounded.js';
 import { reasonInfo, type ReasonCode } from '../core/reasons.js';
@@ -13,7 +13,7 @@ import type { KeyRegistry, VirtualKey } from '../identity/keys.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { PolicyHolder } from '../policy/policy.js';
 import type { DecisionRecord } from './decision-record.js';
-import { parseJson, readBody } from './body.js';
+import { parseJson, readBody, type ReadBody } from './body.js';
 import { formatMs, hintOf } from './reply.js';
 import { retrySignal } from './retry-signal.js';
 
@@ -43,6 +43,25 @@ type Refusal = Verdict & { field?: string };
 
 const refusal = (stage: string, reason: ReasonCode, detail: string, field?: string): Refusal => ({ ...block(stage, reason, detail), ...(field ? { field } : {}) });
 
+/** A submission as read off the connection: what the answer is decided from, on this loop or the main one. */
+export interface EvidenceRequest {
+  method: string;
+  headers: IncomingHttpHeaders;
+  /** The client's address: failed keys are counted and throttled per source. */
+  source: string;
+  read: ReadBody;
+}
+
+/** The answer to a submission, to be written as it is. */
+export interface EvidenceAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Decides a submission where the evidence ledger is: this loop's, or the main loop's for a loop thread. */
+export type EvidenceAnswering = (r: EvidenceRequest) => Promise<EvidenceAnswer>;
+
 /**
  * `POST /altrace/v1/evidence`: an agent's SDK reports tools that returned outside the
  * conversation the proxy sees (a lookup done by code, not by the model), for the evidence
@@ -55,51 +74,62 @@ const refusal = (stage: string, reason: ReasonCode, detail: string, field?: stri
  * record in the audit log. Never rejects: a failure is answered, or the connection is closed when
  * the client is gone.
  */
-export async function submitEvidence(req: IncomingMessage, res: ServerResponse, d: EvidenceSubmissionDeps, now: () => number = Date.now): Promise<void> {
+export async function submitEvidence(req: IncomingMessage, res: ServerResponse, answering: EvidenceAnswering): Promise<void> {
+  let a: EvidenceAnswer;
+  // Whether the body was read to its end when reading stopped (not when the answer is ready: the rest may have streamed by since).
+  let complete = false;
+  try {
+    // Read before any answer: a reply sent while the body still arrives is followed by the
+    // listener's own 408 when that body stalls.
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const read = await readBody(req, MAX_BODY, Number.isFinite(declared) ? declared : null);
+    complete = req.complete;
+    a = await answering({ method: req.method ?? 'GET', headers: req.headers, source: req.socket.remoteAddress ?? '', read });
+  } catch {
+    // readBody rejects only when the client went away mid-body: nobody is left to answer.
+    if (!req.socket?.writable || res.headersSent) return void res.destroy();
+    const r = refusal(STAGE, 'ALT_STAGE_FAILED', 'the evidence could not be recorded');
+    a = { status: reasonInfo(r.reason).status, headers: { 'content-type': 'application/json', 'x-altrace-reason': r.reason, 'x-altrace-stage': r.stage }, body: JSON.stringify({ error: { code: r.reason, message: r.detail } }) };
+  }
+  const headers: Record<string, string> = { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) };
+  // What is left of an unread body would be read as the next request.
+  if (!complete || !req.complete) headers.connection = 'close';
+  res.writeHead(a.status, headers);
+  res.end(a.body);
+}
+
+/** The answer to a submission, its decision recorded: what submitEvidence writes. */
+export async function answerEvidence(r: EvidenceRequest, d: EvidenceSubmissionDeps, now: () => number = Date.now): Promise<EvidenceAnswer> {
   const id = randomUUID();
   const started = performance.now();
   let key: VirtualKey | null = null;
   let run: unknown = undefined;
-  const answer = (status: number, v: Verdict, body: unknown) => {
+  const answer = (status: number, v: Verdict, body: unknown): EvidenceAnswer => {
     d.metrics?.countRequest('altrace', v.outcome, v.reason);
     d.onDecision?.(decision(id, now(), key, v, status, run));
-    const text = JSON.stringify(body);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'x-altrace-request-id': id, 'x-altrace-overhead-ms': formatMs(performance.now() - started) };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-altrace-request-id': id, 'x-altrace-overhead-ms': formatMs(performance.now() - started) };
     if (v.outcome !== 'allow') Object.assign(headers, retrySignal(v, {}).headers, { 'x-altrace-reason': v.reason, 'x-altrace-stage': v.stage });
-    // What is left of an unread body would be read as the next request.
-    if (!req.complete) headers.connection = 'close';
-    res.writeHead(status, headers);
-    res.end(text);
+    return { status, headers, body: JSON.stringify(body) };
   };
-  const refuse = (r: Refusal) => {
-    const hint = hintOf(r);
-    answer(reasonInfo(r.reason).status, r, { error: { code: r.reason, message: r.detail, ...(r.field ? { field: r.field } : {}), altrace: { request_id: id, stage: r.stage, reason: r.reason, hint } } });
+  const refuse = (f: Refusal): EvidenceAnswer => {
+    const hint = hintOf(f);
+    return answer(reasonInfo(f.reason).status, f, { error: { code: f.reason, message: f.detail, ...(f.field ? { field: f.field } : {}), altrace: { request_id: id, stage: f.stage, reason: f.reason, hint } } });
   };
-  try {
-    const outcome = await evaluate(req, d, now, (k) => (key = k), (r) => (run = r));
-    if ('reason' in outcome) return refuse(outcome);
-    answer(200, ALLOWED, outcome);
-  } catch {
-    // readBody rejects only when the client went away mid-body: nobody is left to answer.
-    if (req.socket?.writable && !res.headersSent) return refuse(refusal(STAGE, 'ALT_STAGE_FAILED', 'the evidence could not be recorded'));
-    res.destroy();
-  }
+  const outcome = evaluate(r, d, now, (k) => (key = k), (x) => (run = x));
+  if ('reason' in outcome) return refuse(outcome);
+  return answer(200, ALLOWED, outcome);
 }
 
 /** Decides a submission: what to record, or the refusal. */
-async function evaluate(req: IncomingMessage, d: EvidenceSubmissionDeps, now: () => number, identified: (k: VirtualKey) => void, ran: (run: unknown) => void): Promise<Refusal | { recorded: number; ignored: number }> {
-  // Read before any answer: a reply sent while the body still arrives is followed by the
-  // listener's own 408 when that body stalls.
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const read = await readBody(req, MAX_BODY, Number.isFinite(declared) ? declared : null);
-  if (req.method !== 'POST') return refusal('ingress-limits', 'ALT_METHOD_NOT_ALLOWED', `use POST on ${EVIDENCE_PATH}`);
-  const source = req.socket.remoteAddress ?? '';
+function evaluate(r: EvidenceRequest, d: EvidenceSubmissionDeps, now: () => number, identified: (k: VirtualKey) => void, ran: (run: unknown) => void): Refusal | { recorded: number; ignored: number } {
+  const { read, source } = r;
+  if (r.method !== 'POST') return refusal('ingress-limits', 'ALT_METHOD_NOT_ALLOWED', `use POST on ${EVIDENCE_PATH}`);
   const wait = d.authFailures?.watching ? d.authFailures.retryAfterMs(source) : 0;
   if (wait > 0) {
     d.metrics?.authFailures.inc({ port: 'proxy_throttled' });
     return { ...refusal(IDENTITY, 'ALT_AUTH_THROTTLED', 'source over the failed-key limit'), retryAfterMs: wait };
   }
-  const secret = presentedCredential(req.headers, new URLSearchParams()).virtual;
+  const secret = presentedCredential(r.headers, new URLSearchParams()).virtual;
   if (secret === null) return refusal(IDENTITY, 'ALT_KEY_MISSING', 'present a virtual key (Authorization: Bearer alt-...)');
   const key = d.keys.findBySecret(secret);
   if (!key) {

@@ -99,6 +99,8 @@ export class Exchange {
   readonly response = new ResponsePhase();
   /** Phase 4: what the charge settled at, once settled (exactly once, whichever path ended the exchange). */
   settled: Settled | null = null;
+  /** Settlement was asked of a decider that answers later: it is not asked twice. */
+  settling = false;
   /** Any phase: the agent closed its connection. */
   clientGone = false;
   /** Any phase: a kill switch covering this request's principal was engaged while it was in flight. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { findingSeq, type ResponseInspection } from '../chain/chain.js';
+import { findingSeq, type Inspection } from '../chain/chain.js';
 import type { FragmentFinding } from '../chain/stage.js';
 import type { Verdict } from '../core/verdict.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -46,7 +46,7 @@ function drained(res: Exchange['res']): Promise<boolean> {
  * side of the chain before it is written; the first failing event is never delivered, the
  * stream ends with the provider's own error event, and upstream is aborted.
  */
-export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: ResponseInspection | null, metrics: ProxyMetrics): Promise<void> {
+export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder, inspection: Inspection | null, metrics: ProxyMetrics): Promise<void> {
   const charged = x.decision.ctx?.charge != null;
   let seq = 0;
   // Events an inspector holds back (a tool call still arriving): written once it decides.
@@ -65,13 +65,20 @@ export function relayStream(x: Exchange, body: Readable, decoder: StreamDecoder,
       e.seq = seq++;
       e.arrivedAt = arrived;
     }
-    const inspected = inspection && events.length ? inspection.inspect(events) : null;
+    const inspected = inspection && events.length ? inspection.inspect(events, ended) : null;
     return inspected instanceof Promise ? inspected.then((found) => decided(events, found, arrived, ended)) : decided(events, inspected, arrived, ended);
   };
 
   const decided = (events: StreamEvent[], found: FragmentFinding | null, arrived: number, ended: boolean): boolean | Promise<boolean> => {
-    let finding = found;
-    if (ended && !finding && inspection) finding = inspection.finish();
+    if (ended && !found && inspection) {
+      const finished = inspection.finish();
+      return finished instanceof Promise ? finished.then((f) => release(events, f, arrived, ended)) : release(events, finished, arrived, ended);
+    }
+    return release(events, found, arrived, ended);
+  };
+
+  /** What the stages decided about this batch (and the held events before it) goes out, up to where they cut or hold. */
+  const release = (events: StreamEvent[], finding: FragmentFinding | null, arrived: number, ended: boolean): boolean | Promise<boolean> => {
     const queue = pending.length ? pending.concat(events) : events;
     const cutAt = finding ? findingSeq(finding, events) : Infinity;
     const holdAt = finding || ended || !inspection ? Infinity : (inspection.heldFrom() ?? Infinity);

@@ -9,6 +9,9 @@ export interface ScanPoolOptions {
   workerHeapMb: number;
 }
 
+/** What a request stage asks of the scanning workers: the pool, or a loop thread's way to it. */
+export type Scanner = Pick<ScanPool, 'detect' | 'classify'>;
+
 /** The worker pool for content scanning; one per agent process. */
 export class ScanPool {
   readonly #pool: Piscina<WorkerTask, WorkerResult>;

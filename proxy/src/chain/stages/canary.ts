@@ -1,4 +1,4 @@
-import type { PolicyHolder } from '../../policy/policy.js';
+import type { ContentPolicy } from '../../policy/content.js';
 import { newCanary, plantCanary } from '../../scan/canary.js';
 import type { RequestStage } from '../stage.js';
 
@@ -9,12 +9,13 @@ const ID = 'canary';
  * `content-response` cuts a response that repeats it. Never refuses: a call with no system
  * prompt to carry it goes as it is.
  */
-export function canary(policy: PolicyHolder): RequestStage {
+export function canary(policy: { readonly current: { readonly content: ContentPolicy } }): RequestStage {
   return {
     id: ID,
     band: 'content',
     side: 'request',
     place: 'loop',
+    ahead: () => true,
     summary: 'plants a canary token in the system prompt (content.canary); a response repeating it is cut',
     evaluate(ctx) {
       const content = policy.current.content;

@@ -1,10 +1,9 @@
-import { actionFor, reasonForLabel, type ContentAction } from '../../policy/content.js';
-import type { PolicyHolder } from '../../policy/policy.js';
+import { actionFor, reasonForLabel, type ContentAction, type ContentPolicy } from '../../policy/content.js';
 import type { DetectorSet } from '../../scan/detectors/engine.js';
 import type { Family, Finding } from '../../scan/detectors/types.js';
 import { redactSpans, setAt, stringLeaves, type Leaf } from '../../scan/leaves.js';
 import type { DetectResult } from '../../scan/messages.js';
-import type { ScanPool } from '../../scan/pool.js';
+import type { Scanner } from '../../scan/pool.js';
 import type { RequestContext } from '../context.js';
 import type { RequestStage } from '../stage.js';
 import { block, warn, type Verdict } from '../../core/verdict.js';
@@ -32,12 +31,14 @@ function whereIs(e: Entry): string {
  * The policy maps each label to allow, flag, redact or block; redaction rewrites the body
  * and leaves the rest of it intact. The keyword prefilter runs here; regexes run on the pool.
  */
-export function contentRequest(policy: PolicyHolder, detectors: DetectorSet, pool: ScanPool): RequestStage {
+export function contentRequest(policy: { readonly current: { readonly content: ContentPolicy } }, detectors: DetectorSet, pool: Scanner): RequestStage {
   return {
     id: ID,
     band: 'content',
     side: 'request',
     place: 'loop',
+    // Without rules for some teams or agents only, what is done with a finding is the same for every principal.
+    ahead: () => policy.current.content.rules.every((r) => r.teams === null && r.agents === null),
     summary: 'secrets, regulated data and prompt injection in the request, on worker threads; allow, flag, redact or block per label',
     evaluate(ctx) {
       const content = policy.current.content;

@@ -1,0 +1,147 @@
+// The loop's end of the seam: decisions asked of a decider on another thread, over a port.
+import type { MessagePort } from 'node:worker_threads';
+import type { Outcome, Settled } from '../budget/settle.js';
+import type { Chain, Inspection } from '../chain/chain.js';
+import { sentText, type RequestContext } from '../chain/context.js';
+import type { Verdict } from '../core/verdict.js';
+import type { DecisionSeam } from './seam.js';
+import type { DecisionView, InspectAnswer, LoopAsk, ResponseShape, ToDecider, ToLoop } from './messages.js';
+import { RemoteInspection, type InspectionLink } from './inspection.js';
+import { answerOf, takeReply, viewOf } from './view.js';
+
+interface Waiting {
+  ctx: RequestContext;
+  resolve: (v: Verdict) => void;
+}
+
+export class PortSeam implements DecisionSeam {
+  /** The loop's chain: the same declared stages as the decider's, of which it runs the loop stages. */
+  readonly #chain: Chain;
+  readonly #port: MessagePort;
+  readonly #waiting = new Map<string, Waiting>();
+  readonly #settling = new Map<string, (s: Settled | null) => void>();
+  readonly #inspecting = new Map<string, (a: InspectAnswer) => void>();
+  readonly #inspections: InspectionLink = {
+    ask: (request, message) =>
+      new Promise((resolve) => {
+        this.#inspecting.set(request, resolve);
+        this.#held();
+        this.#send({ ...message, request });
+      }),
+    // Sent with the exchange's end (settle or done), which follows at once: one message fewer.
+    close: (request, delivered) => void this.#delivered.set(request, delivered),
+  };
+  /** Responses closed, and whether each reached the agent whole, until their exchange ends. */
+  readonly #delivered = new Map<string, boolean>();
+  /** Exchanges whose end went with their settlement. */
+  readonly #ended = new Set<string>();
+
+  constructor(chain: Chain, port: MessagePort) {
+    this.#chain = chain;
+    this.#port = port;
+    port.on('message', (m: ToLoop) => this.#receive(m));
+    port.unref();
+  }
+
+  /** While a request waits on the decider, the port keeps the thread alive; an idle port does not. */
+  #held(): void {
+    if (this.#pending() === 1) this.#port.ref();
+  }
+
+  #released(): void {
+    if (this.#pending() === 0) this.#port.unref();
+  }
+
+  #pending(): number {
+    return this.#waiting.size + this.#settling.size + this.#inspecting.size;
+  }
+
+  #send(m: ToDecider): void {
+    this.#port.postMessage(m);
+  }
+
+  /**
+   * The loop stages the chain starts with go first, here, and the loop stages further on whose
+   * verdict does not depend on the principal (content scanning) too; then one message to the decider.
+   */
+  async decide(ctx: RequestContext, source: string): Promise<Verdict> {
+    const to = this.#chain.loopRunEnd(0);
+    const verdict = to > 0 ? await this.#chain.runStages(0, to, ctx) : null;
+    let ahead: DecisionView['ahead'] = null;
+    const run = verdict ? null : this.#chain.aheadRun(to);
+    if (run) {
+      const before = ctx.notes.length;
+      ahead = { ...run, answer: answerOf(ctx, await this.#chain.runStages(run.from, run.to, ctx), before) };
+    }
+    return new Promise((resolve) => {
+      this.#waiting.set(ctx.id, { ctx, resolve });
+      this.#held();
+      this.#send({ t: 'decide', view: viewOf(ctx, source, { to, verdict }, ahead) });
+    });
+  }
+
+  settle(ctx: RequestContext, outcome: Outcome, now: number): Promise<Settled | null> {
+    return new Promise((resolve) => {
+      this.#settling.set(ctx.id, resolve);
+      this.#held();
+      this.#ended.add(ctx.id);
+      this.#send({ t: 'settle', settle: { request: ctx.id, outcome, now }, delivered: this.#takeDelivered(ctx.id) });
+    });
+  }
+
+  /** Opened on the decider with the first batch: a response that never gets one costs no message. */
+  openResponse(ctx: RequestContext, response: ResponseShape): Inspection {
+    return new RemoteInspection(ctx, this.#inspections, response);
+  }
+
+  release(ctx: RequestContext): void {
+    if (this.#ended.delete(ctx.id)) return;
+    this.#send({ t: 'done', request: ctx.id, delivered: this.#takeDelivered(ctx.id) });
+  }
+
+  #takeDelivered(request: string): boolean {
+    const delivered = this.#delivered.get(request) ?? false;
+    this.#delivered.delete(request);
+    return delivered;
+  }
+
+  #receive(m: ToLoop): void {
+    switch (m.t) {
+      case 'ask': {
+        const waiting = this.#waiting.get(m.ask.request);
+        if (waiting) void this.#runStage(waiting.ctx, m.ask);
+        return;
+      }
+      case 'body': {
+        const waiting = this.#waiting.get(m.ask.request);
+        return this.#send({ t: 'body', request: m.ask.request, text: waiting ? sentText(waiting.ctx) : '' });
+      }
+      case 'reply': {
+        const waiting = this.#waiting.get(m.reply.request);
+        this.#waiting.delete(m.reply.request);
+        this.#released();
+        return waiting?.resolve(takeReply(waiting.ctx, m.reply));
+      }
+      case 'inspected': {
+        const resolve = this.#inspecting.get(m.answer.request);
+        this.#inspecting.delete(m.answer.request);
+        this.#released();
+        return resolve?.(m.answer);
+      }
+      case 'settled': {
+        const resolve = this.#settling.get(m.request);
+        this.#settling.delete(m.request);
+        this.#released();
+        return resolve?.(m.settled);
+      }
+    }
+  }
+
+  /** Loop stages the decider asked for, on this loop's copy of the request; a failure is their verdict (fail closed). */
+  async #runStage(ctx: RequestContext, ask: LoopAsk): Promise<void> {
+    ctx.principal = ask.principal;
+    const before = ctx.notes.length;
+    const verdict = await this.#chain.runStages(ask.from, ask.to, ctx);
+    this.#send({ t: 'answer', answer: answerOf(ctx, verdict, before) });
+  }
+}
