@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge } from 'prom-client';
 import { Agent as UndiciAgent } from 'undici';
 import {
   AuthFailures,
@@ -114,6 +114,8 @@ export interface RunningAgent {
   controlRoutes: readonly RouteInfo[];
   /** Where /metrics reads from: what the CLI adds (the configuration file's state) goes here too. */
   metricsRegistry: Registry;
+  /** The data plane's other loops (listen.loops > 1): how many run, and each one's thread (a test stops one to see it come back). */
+  loops: LoopSet | null;
   close(): Promise<void>;
 }
 
@@ -383,6 +385,17 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         credentials,
       });
       loops = new LoopSet({ config, port: listener.port, stages: chain.describe(), content: () => policy.current.content, decider, kills, credentials, scanPool, onDecision, evidence: evidenceDeps, now: clock, logger, ...(logDestination ? { log: (line: string) => void logDestination.write(line) } : {}) });
+      const restarts = new Counter({ name: 'altrace_data_plane_loop_restarts_total', help: 'Data-plane loops (listen.loops) that died and were started again.', registers: [metrics.registry] });
+      const running = loops;
+      new Gauge({
+        name: 'altrace_data_plane_loops',
+        help: 'Data-plane event loops listening on the proxy port, the main one included (listen.loops).',
+        registers: [metrics.registry],
+        collect() {
+          this.set(1 + running.listening);
+        },
+      });
+      loops.onRestart = () => restarts.inc();
       await loops.start(config.listen.loops - 1);
       policy.onReplace((next) => loops?.content(next.content));
       logger.info({ loops: config.listen.loops, port: listener.port }, 'data plane on several event loops');
@@ -557,6 +570,9 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
     logger,
     controlRoutes: control.routes,
     metricsRegistry: metrics.registry,
+    get loops() {
+      return loops;
+    },
     async close() {
       ready = false;
       controlTls?.stop();

@@ -143,3 +143,38 @@ test.serial('content governance runs in the loop that holds the request: persona
   const refused = await Promise.all(Array.from({ length: 20 }, () => post('/v1/chat/completions', key, chat('export TOKEN=ghp_R8c2LmQ9vX4kT7wZ1pN6sJ3hB5dF0gYaEu2i'))));
   t.deepEqual([...new Set(refused.map((a) => a.reason))], ['ALT_CONTENT_SECRET']);
 });
+
+test.serial('a loop that dies: requests in flight on it are lost, their reservations settled at what they reserved; it is started again and serves', async (t) => {
+  const loops = h.agent.loops!;
+  t.is(loops.listening, 1);
+  const { key } = await h.createKey({ agent: 'survivor', team: 'ops' });
+  t.is((await h.control('PUT', '/budgets/agent/survivor', { daily: 1 })).status, 200);
+  h.sim.defaultScript = { latencyMs: 2000 };
+  // Slow requests on both loops, holding reservations while the loop is stopped.
+  const inFlight = Array.from({ length: 16 }, () => post('/v1/chat/completions', key, chat('hold on')).catch(() => 'lost' as const));
+  await eventually(async () => {
+    const budgets = (await (await h.control('GET', '/budgets')).json()) as { budgets: { target: string; windows: { daily: { reserved: number } } }[] };
+    return (budgets.budgets.find((b) => b.target === 'survivor')?.windows.daily.reserved ?? 0) > 0;
+  }, 5000, 'reservations in flight');
+  await loops.thread(1)!.terminate();
+  const outcomes = await Promise.all(inFlight);
+  h.sim.defaultScript = {};
+  const lost = outcomes.filter((o) => o === 'lost').length;
+  t.true(lost > 0 && lost < 16, `${lost} of 16 lost with the loop (the others were on the main loop)`);
+  const budgets = (await (await h.control('GET', '/budgets')).json()) as { budgets: { target: string; windows: { daily: { reserved: number; spent: number } } }[] };
+  const daily = budgets.budgets.find((b) => b.target === 'survivor')!.windows.daily;
+  t.is(daily.reserved, 0, 'nothing stays reserved');
+  t.true(daily.spent > 0, 'the lost requests were charged what they reserved');
+  // Meanwhile the main loop serves; then the loop is back and both serve again.
+  t.is((await post('/v1/chat/completions', key, chat('still there?'))).status, 200);
+  await eventually(() => loops.listening === 1, 5000, 'the loop started again');
+  t.is(loops.restarts, 1);
+  const metrics = await (await fetch(`${h.controlUrl}/metrics`)).text();
+  t.regex(metrics, /^altrace_data_plane_loop_restarts_total 1$/m);
+  t.regex(metrics, /^altrace_data_plane_loops 2$/m);
+  const before = await requestsTotal(await h.agent.metricsRegistry.metrics());
+  const answers = await Promise.all(Array.from({ length: 40 }, () => post('/v1/chat/completions', key, chat('again'))));
+  t.true(answers.every((a) => a.status === 200));
+  const mainServed = (await requestsTotal(await h.agent.metricsRegistry.metrics())) - before;
+  t.true(mainServed < 40, `the main loop served ${mainServed} of 40: the restarted loop took the rest`);
+});

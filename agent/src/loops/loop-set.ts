@@ -35,17 +35,21 @@ const RESTART_MS = 250;
 class Loop {
   worker!: Worker;
   restarts = 0;
+  listening = false;
   /** Asks this loop has not answered yet: a loop that dies answers them all (its connections are gone). */
   readonly pending = new Set<number>();
   constructor(readonly index: number) {}
 }
 
 export class LoopSet {
+  /** A loop died and is being started again (altrace_data_plane_loop_restarts_total). */
+  onRestart: (() => void) | null = null;
   readonly #o: LoopSetOptions;
   readonly #loops: Loop[] = [];
   readonly #answers = new Map<number, (m: FromLoopThread) => void>();
   #nextId = 1;
   #closing = false;
+  #restarted = 0;
 
   constructor(options: LoopSetOptions) {
     this.#o = options;
@@ -62,6 +66,21 @@ export class LoopSet {
 
   get size(): number {
     return this.#loops.length;
+  }
+
+  /** Loops listening now (one being started again after it died is not). */
+  get listening(): number {
+    return this.#loops.filter((l) => l.listening).length;
+  }
+
+  /** How many times loops were started again after dying, in all. */
+  get restarts(): number {
+    return this.#restarted;
+  }
+
+  /** The thread of loop `index` (1-based): what a test stops to see the loop come back. */
+  thread(index: number): Worker | undefined {
+    return this.#loops[index - 1]?.worker;
   }
 
   /** The content policy changed: the loops' content stages read the new one. */
@@ -117,6 +136,7 @@ export class LoopSet {
         if (m.t !== 'listening') return;
         clearTimeout(timer);
         loop.restarts = 0;
+        loop.listening = true;
         resolve();
       });
       worker.once('error', (err) => {
@@ -126,12 +146,15 @@ export class LoopSet {
     });
     worker.once('error', (err) => this.#o.logger.error({ loop: loop.index, err: err.message }, 'a data-plane loop failed; its connections are gone'));
     worker.once('exit', (code) => {
+      loop.listening = false;
       // The decider's end closes with the thread: it settles what the loop left reserved.
       port2.close();
       for (const id of loop.pending) this.#answers.get(id)?.({ t: 'barrier', id });
       if (this.#closing) return;
       const wait = Math.min(60_000, RESTART_MS * 2 ** loop.restarts++);
       this.#o.logger.error({ loop: loop.index, code, restartInMs: wait }, 'a data-plane loop exited; starting a new one');
+      this.#restarted++;
+      this.onRestart?.();
       setTimeout(() => void this.#run(loop).catch((err: Error) => this.#o.logger.error({ loop: loop.index, err: err.message }, 'a data-plane loop could not be started again')), wait).unref();
     });
     return listening;
