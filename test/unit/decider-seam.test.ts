@@ -141,3 +141,21 @@ test('a loop that goes while its requests hold reservations: the decider settles
   t.is(Math.round(usage.spent * 10) / 10, 0.8, 'spent at what was reserved: a crash frees no budget');
   t.is(host.loops, 0);
 });
+
+test('a keyless request from a known pod is governed as the pod’s agent by the decider, and the loop learns the pod for its record', async (t) => {
+  const pod = { namespace: 'research', name: 'agent-0', owner: 'Deployment/agent', serviceAccount: 'agent', node: 'n1', agent: 'researcher', team: 'science', costCenter: 'cc-9' };
+  const seen: string[] = [];
+  const governed: RequestStage = { id: 'identity', band: 'identity', side: 'request', summary: 'identity', evaluate: (c) => (seen.push(`${c.principal?.agent ?? 'nobody'}`), c.principal ? null : block('identity', 'ALT_KEY_MISSING')) };
+  const chain = new Chain([governed], { stageTimeoutMs: 1000 });
+  const { port1, port2 } = new MessageChannel();
+  new DeciderHost(chain, budgets, { peerWorkload: (address) => (address === '10.0.0.7' ? { id: 'pod:research/agent-0', pod, agent: null, team: null } : null) }).serve(port2);
+  const loop = new PortSeam(chain, port1);
+  const fromPod = requestContext('r1', {});
+  t.is((await loop.decide(fromPod, '10.0.0.7')).outcome, 'allow');
+  t.is(fromPod.principal?.agent, 'researcher');
+  t.deepEqual(fromPod.pod, pod, 'the loop knows the pod for the audit record');
+  const stranger = requestContext('r2', {});
+  t.is((await loop.decide(stranger, '10.0.0.8')).reason, 'ALT_KEY_MISSING');
+  t.deepEqual(seen, ['researcher', 'nobody']);
+  port1.close();
+});

@@ -77,6 +77,8 @@ export interface DecisionReply {
   notes: Verdict[];
   key: VirtualKey | null;
   principal: Principal | null;
+  /** The pod the decider knew the client as (by its address), for the record. */
+  pod: PodRef | null;
   /** The contracts that governed the request, as name@version: they stay with the decider, whose stages read them. */
   contracts: readonly string[];
   content: ContentFacts | null;

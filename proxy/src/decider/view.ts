@@ -89,6 +89,7 @@ export function replyOf(ctx: RequestContext, verdict: Verdict, credential: LentC
     notes: ctx.notes,
     key: ctx.key,
     principal: ctx.principal,
+    pod: ctx.pod ?? null,
     contracts: ctx.contracts?.map((c) => c.ref) ?? [],
     content: ctx.content,
     charge,
@@ -102,6 +103,7 @@ export function takeReply(ctx: RequestContext, reply: DecisionReply): Verdict {
   ctx.notes.push(...reply.notes);
   ctx.key = reply.key;
   ctx.principal = reply.principal;
+  if (reply.pod) ctx.pod = reply.pod;
   if (reply.contracts.length) ctx.contractRefs = reply.contracts;
   ctx.content = reply.content;
   ctx.charge = reply.charge ? { ...reply.charge, reservation: null } : null;
