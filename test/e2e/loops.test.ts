@@ -159,6 +159,10 @@ test.serial('a loop that dies: requests in flight on it are lost, their reservat
     return (budgets.budgets.find((b) => b.target === 'survivor')?.windows.daily.reserved ?? 0) > 0;
   }, 5000, 'reservations in flight');
   await loops.thread(1)!.terminate();
+  // A kill while the loop is down: nothing of it to wait for, the call is acknowledged at once.
+  t.is(loops.listening, 0);
+  t.is((await h.control('POST', '/kill', { scope: 'agent', target: 'bystander' })).status, 201);
+  t.is((await h.control('DELETE', '/kill/agent/bystander')).status, 200);
   const outcomes = await Promise.all(inFlight);
   h.sim.defaultScript = {};
   const lost = outcomes.filter((o) => o === 'lost').length;

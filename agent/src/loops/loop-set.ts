@@ -96,7 +96,8 @@ export class LoopSet {
   /** Every loop's metrics, for the scrape to aggregate with the main loop's. */
   async metrics(): Promise<MetricsJson[]> {
     const answers = await Promise.all(this.#loops.map((loop) => this.#ask(loop, (id) => ({ t: 'metrics', id }))));
-    return answers.map((m) => (m as Extract<FromLoopThread, { t: 'metrics' }>).metrics);
+    // A loop that died meanwhile answers nothing: its counts went with it.
+    return answers.flatMap((m) => (m.t === 'metrics' ? [m.metrics] : []));
   }
 
   async close(graceMs: number): Promise<void> {
@@ -203,6 +204,8 @@ export class LoopSet {
 
   #ask(loop: Loop, message: (id: number) => ToLoopThread): Promise<FromLoopThread> {
     const id = this.#nextId++;
+    // A loop that is not listening (dead, or starting again) holds no connection: nothing to wait for.
+    if (!loop.listening) return Promise.resolve({ t: 'barrier', id });
     return new Promise((resolve) => {
       this.#answers.set(id, (m) => {
         this.#answers.delete(id);
