@@ -13,7 +13,7 @@ export type { ContentPolicy } from './policy/content.js';
 export type { Scanner } from './scan/pool.js';
 export { DeciderHost, type DeciderOptions } from './decider/host.js';
 export { PortSeam } from './decider/port-seam.js';
-export { answerEvidence, type EvidenceAnswer, type EvidenceAnswering, type EvidenceRequest, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
+export { answerEvidence, evidenceFailure, type EvidenceAnswer, type EvidenceAnswering, type EvidenceRequest, type EvidenceSubmissionDeps } from './pipeline/evidence-submission.js';
 export { reasons, reasonCodes, type ReasonCode } from './core/reasons.js';
 export type { Place, RequestStage, Stage, StageDescription } from './chain/stage.js';
 export { KillSwitches, KILL_SCOPES, GLOBAL_TARGET, type KillScope, type KillSwitch } from './enforcement/kill-switches.js';

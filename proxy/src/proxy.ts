@@ -259,7 +259,15 @@ export class GovernedProxy {
     if (isStop(verdict)) this.#block(x, verdict, facts.tooLarge);
     else if (x.clientGone) this.#finish(x);
     else if (x.killedBy) this.#block(x, x.killedBy);
-    else return described;
+    else {
+      // A switch engaged while the decision was under way that the in-flight sweep could not match:
+      // a loop learns the principal only with the decider's reply (the decider had passed the kill
+      // stage, and waited on an approval, say).
+      const k = ctx.principal ? this.#o.kills.stopping(ctx.principal) : null;
+      if (!k) return described;
+      x.killedBy = killVerdict(k);
+      this.#block(x, x.killedBy);
+    }
     return null;
   }
 

@@ -1,5 +1,10 @@
 import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { shippedPolicy } from '../helpers/policy.js';
 import { TestClock, WEEKDAY_NOON } from '../helpers/clocks.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { patience } from '../helpers/patience.js';
@@ -183,4 +188,36 @@ test.serial('a loop that dies: requests in flight on it are lost, their reservat
   t.true(answers.every((a) => a.status === 200));
   const mainServed = (await requestsTotal(await h.agent.metricsRegistry.metrics())) - before;
   t.true(mainServed < 40, `the main loop served ${mainServed} of 40: the restarted loop took the rest`);
+});
+
+test('a kill engaged while loops wait on approvals: approved afterwards, none of the requests reaches the provider', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'altrace-loops-approvals-'));
+  mkdirSync(join(dir, 'contracts'));
+  writeFileSync(join(dir, 'contracts', 'gate.yaml'), stringifyYaml({ contract: 'gate', version: 1, applies_to: { agents: ['payer'] }, approvals: [{ id: 'reasoning', model: 'o3*', timeout_s: 30 }] }));
+  const policy = shippedPolicy();
+  policy.contracts = { dir: 'contracts' };
+  writeFileSync(join(dir, 'policy.yaml'), stringifyYaml(policy));
+  const g = await startHarness({ ALTRACE_LOOPS: '2', ALTRACE_POLICY: join(dir, 'policy.yaml') });
+  t.teardown(async () => {
+    await g.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { key } = await g.createKey({ agent: 'payer', team: 'finance' });
+  const url = new URL('/v1/chat/completions', g.proxyUrl);
+  const waiting = Array.from({ length: 8 }, () =>
+    new Promise<string | null>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve((res.headers['x-altrace-reason'] as string) ?? null));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(chat('think hard', { model: 'o3-mini' })));
+    }),
+  );
+  let pending: { id: string }[] = [];
+  await eventually(async () => (pending = ((await (await g.control('GET', '/approvals')).json()) as { approvals: { id: string }[] }).approvals).length === 8, 10_000, 'eight approvals pending');
+  t.is((await g.control('POST', '/kill', { scope: 'agent', target: 'payer' })).status, 201);
+  for (const p of pending) await g.control('POST', `/approvals/${p.id}/approve`, { reason: 'too late' });
+  t.deepEqual([...new Set(await Promise.all(waiting))], ['ALT_KILLED_AGENT']);
+  t.is(g.sim.count(), 0, 'none reached the provider');
 });

@@ -159,3 +159,20 @@ test('a keyless request from a known pod is governed as the pod’s agent by the
   t.deepEqual(seen, ['researcher', 'nobody']);
   port1.close();
 });
+
+test('a loop stage run before asking is bounded by the stage timeout like any stage, and is run only for a caller that presents something', async (t) => {
+  const ran: string[] = [];
+  const identity: RequestStage = { id: 'identity', band: 'identity', side: 'request', summary: 'identity', evaluate: (c) => (ran.push('identity'), c.presented.virtualHash ? null : block('identity', 'ALT_KEY_MISSING')) };
+  const stalled: RequestStage = { id: 'scan', band: 'content', side: 'request', place: 'loop', ahead: () => true, summary: 'scan', evaluate: () => (ran.push('scan'), new Promise<null>(() => {})) };
+  const chain = new Chain([identity, stalled], { stageTimeoutMs: 100 });
+  const { port1, port2 } = new MessageChannel();
+  new DeciderHost(chain, budgets).serve(port2);
+  const loop = new PortSeam(chain, port1);
+  const v = await loop.decide(requestContext('r1'), '127.0.0.1');
+  t.is(v.reason, 'ALT_STAGE_TIMEOUT');
+  t.is(v.stage, 'scan');
+  ran.length = 0;
+  t.is((await loop.decide(requestContext('r2', {}), '127.0.0.1')).reason, 'ALT_KEY_MISSING');
+  t.deepEqual(ran, ['identity'], 'nothing was scanned for a caller that presented nothing');
+  port1.close();
+});

@@ -3,7 +3,7 @@
 // forwards kill switches and waits for their cuts, gathers their metrics and records, and
 // starts a new loop when one dies.
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { answerEvidence, type ContentPolicy, type CredentialSource, type DeciderHost, type DecisionRecord, type EvidenceSubmissionDeps, type KillSwitches, type Logger, type ScanPool, type StageDescription } from '../../../proxy/src/index.js';
+import { answerEvidence, evidenceFailure, type ContentPolicy, type CredentialSource, type DeciderHost, type DecisionRecord, type EvidenceSubmissionDeps, type KillSwitches, type Logger, type ScanPool, type StageDescription } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import type { ClassifyResult, DetectResult } from '../../../proxy/src/scan/messages.js';
 import type { FromLoopThread, LoopData, MetricsJson, ToLoopThread } from './messages.js';
@@ -36,6 +36,9 @@ class Loop {
   worker!: Worker;
   restarts = 0;
   listening = false;
+  exited = false;
+  /** A start again after it died, waiting out its backoff. */
+  restart: NodeJS.Timeout | null = null;
   /** Asks this loop has not answered yet: a loop that dies answers them all (its connections are gone). */
   readonly pending = new Set<number>();
   constructor(readonly index: number) {}
@@ -102,8 +105,10 @@ export class LoopSet {
 
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
+    for (const loop of this.#loops) if (loop.restart) clearTimeout(loop.restart);
     await Promise.all(
       this.#loops.map(async (loop) => {
+        if (!loop.worker || loop.exited) return;
         const stopped = new Promise<void>((resolve) => {
           loop.worker.once('exit', () => resolve());
           loop.worker.on('message', (m: FromLoopThread) => m.t === 'stopped' && void loop.worker.terminate());
@@ -116,6 +121,9 @@ export class LoopSet {
   }
 
   #run(loop: Loop): Promise<void> {
+    loop.restart = null;
+    if (this.#closing) return Promise.resolve();
+    loop.exited = false;
     const { port1, port2 } = new MessageChannel();
     this.#o.decider.serve(port2);
     const data: LoopData = {
@@ -148,6 +156,7 @@ export class LoopSet {
     worker.once('error', (err) => this.#o.logger.error({ loop: loop.index, err: err.message }, 'a data-plane loop failed; its connections are gone'));
     worker.once('exit', (code) => {
       loop.listening = false;
+      loop.exited = true;
       // The decider's end closes with the thread: it settles what the loop left reserved.
       port2.close();
       for (const id of loop.pending) this.#answers.get(id)?.({ t: 'barrier', id });
@@ -156,7 +165,8 @@ export class LoopSet {
       this.#o.logger.error({ loop: loop.index, code, restartInMs: wait }, 'a data-plane loop exited; starting a new one');
       this.#restarted++;
       this.onRestart?.();
-      setTimeout(() => void this.#run(loop).catch((err: Error) => this.#o.logger.error({ loop: loop.index, err: err.message }, 'a data-plane loop could not be started again')), wait).unref();
+      loop.restart = setTimeout(() => void this.#run(loop).catch((err: Error) => this.#o.logger.error({ loop: loop.index, err: err.message }, 'a data-plane loop could not be started again')), wait);
+      loop.restart.unref();
     });
     return listening;
   }
@@ -178,7 +188,10 @@ export class LoopSet {
         return;
       }
       case 'evidence':
-        void answerEvidence(m.request, this.#o.evidence, this.#o.now).then((answer) => reply({ t: 'evidence', id: m.id, answer }));
+        void answerEvidence(m.request, this.#o.evidence, this.#o.now).then(
+          (answer) => reply({ t: 'evidence', id: m.id, answer }),
+          () => reply({ t: 'evidence', id: m.id, answer: evidenceFailure() }),
+        );
         return;
       case 'scan': {
         const pool = this.#o.scanPool;

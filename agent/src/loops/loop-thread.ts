@@ -24,6 +24,7 @@ import {
   type ContentPolicy,
   type Credential,
   type CredentialSource,
+  type ExplicitListener,
   type Scanner,
   type Stage,
 } from '../../../proxy/src/index.js';
@@ -125,6 +126,8 @@ const proxy = new GovernedProxy({
   onDecision: (record) => send({ t: 'record', record }),
 });
 
+// Assigned once open: a stop that comes before closes what there is.
+let listener: ExplicitListener | null = null;
 main.on('message', (m: ToLoopThread) => {
   switch (m.t) {
     case 'kill':
@@ -146,8 +149,7 @@ main.on('message', (m: ToLoopThread) => {
       return resolve?.(m);
     }
     case 'stop':
-      return void listener
-        .close(m.graceMs)
+      return void (listener?.close(m.graceMs) ?? Promise.resolve())
         .then(() => proxy.close())
         .then(() => send({ t: 'stopped' }));
   }
@@ -155,5 +157,5 @@ main.on('message', (m: ToLoopThread) => {
 
 const host = config.listen.proxy_host ?? config.listen.host;
 const timeouts = { headersTimeoutMs: config.listen.headers_timeout_ms, requestTimeoutMs: config.listen.request_timeout_ms };
-const listener = await listenExplicit(host, data.port, proxy.handle, { timeouts, reusePort: true, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
+listener = await listenExplicit(host, data.port, proxy.handle, { timeouts, reusePort: true, onProtocolError: (reason) => metrics.protocolErrors.inc({ listener: 'proxy', reason }) });
 send({ t: 'listening' });

@@ -91,6 +91,17 @@ export class Chain {
     return this.#runFrom(from, ctx, loop);
   }
 
+  /**
+   * runStages bounded by the stage timeout, as the chain bounds a stage: for the runs a loop
+   * starts itself, before any decider waits on them.
+   */
+  runStagesBounded(from: number, to: number, ctx: RequestContext): Verdict | null | Promise<Verdict | null> {
+    const out = this.runStages(from, to, ctx);
+    if (!(out instanceof Promise)) return out;
+    const id = this.#request[from]?.id ?? 'chain';
+    return withTimeout(out, this.#timeoutMs, () => timedOut(id, this.#timeoutMs));
+  }
+
   /** The first run of loop stages after `from` that the loop may run before asking (every stage in it says so), or null. */
   aheadRun(from: number): { from: number; to: number } | null {
     let i = from;

@@ -19,7 +19,7 @@ import { deciderContext, replyOf, takeAnswer } from './view.js';
 class LoopLink {
   /** Requests waiting on the loop: for a loop stage's answer, or for the body's text. */
   readonly answers = new Map<string, (a: LoopAnswer) => void>();
-  readonly bodies = new Map<string, (text: string) => void>();
+  readonly bodies = new Map<string, (text: string | null) => void>();
   /** Charges of requests still under way, with their reservations. */
   readonly charges = new Map<string, Charge>();
   /** Requests decided and still under way: their responses' stages read them. */
@@ -183,10 +183,10 @@ export class DeciderHost {
   }
 
   #bodyOf(link: LoopLink, request: string): Promise<string> {
-    return new Promise((resolve) => {
+    return new Promise<string | null>((resolve) => {
       link.bodies.set(request, resolve);
       link.send({ t: 'body', ask: { request } });
-    });
+    }).then((text) => text ?? Promise.reject(new Error(`the loop no longer holds request ${request}`)));
   }
 
   #release(link: LoopLink): void {

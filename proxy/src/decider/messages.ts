@@ -132,7 +132,8 @@ export interface InspectAnswer {
 export type ToDecider =
   | { t: 'decide'; view: DecisionView }
   | { t: 'answer'; answer: LoopAnswer }
-  | { t: 'body'; request: string; text: string }
+  /** Null: the loop no longer holds the request (the stage asking fails closed). */
+  | { t: 'body'; request: string; text: string | null }
   /** The exchange is over and its charge settles; `delivered`: its response reached the agent whole (the response stages' close). */
   | { t: 'settle'; settle: SettleMessage; delivered: boolean }
   /**

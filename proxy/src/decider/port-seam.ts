@@ -66,12 +66,14 @@ export class PortSeam implements DecisionSeam {
    */
   async decide(ctx: RequestContext, source: string): Promise<Verdict> {
     const to = this.#chain.loopRunEnd(0);
-    const verdict = to > 0 ? await this.#chain.runStages(0, to, ctx) : null;
+    const verdict = to > 0 ? await this.#chain.runStagesBounded(0, to, ctx) : null;
     let ahead: DecisionView['ahead'] = null;
-    const run = verdict ? null : this.#chain.aheadRun(to);
+    // Only for a request that presents a credential or a workload: scanning is not spent on callers nobody knows yet.
+    const known = ctx.presented.virtual !== null || ctx.presented.realIn !== null || ctx.principal !== null;
+    const run = verdict || !known ? null : this.#chain.aheadRun(to);
     if (run) {
       const before = ctx.notes.length;
-      ahead = { ...run, answer: answerOf(ctx, await this.#chain.runStages(run.from, run.to, ctx), before) };
+      ahead = { ...run, answer: answerOf(ctx, await this.#chain.runStagesBounded(run.from, run.to, ctx), before) };
     }
     return new Promise((resolve) => {
       this.#waiting.set(ctx.id, { ctx, resolve });
@@ -114,7 +116,7 @@ export class PortSeam implements DecisionSeam {
       }
       case 'body': {
         const waiting = this.#waiting.get(m.ask.request);
-        return this.#send({ t: 'body', request: m.ask.request, text: waiting ? sentText(waiting.ctx) : '' });
+        return this.#send({ t: 'body', request: m.ask.request, text: waiting ? sentText(waiting.ctx) : null });
       }
       case 'reply': {
         const waiting = this.#waiting.get(m.reply.request);

@@ -88,14 +88,19 @@ export async function submitEvidence(req: IncomingMessage, res: ServerResponse, 
   } catch {
     // readBody rejects only when the client went away mid-body: nobody is left to answer.
     if (!req.socket?.writable || res.headersSent) return void res.destroy();
-    const r = refusal(STAGE, 'ALT_STAGE_FAILED', 'the evidence could not be recorded');
-    a = { status: reasonInfo(r.reason).status, headers: { 'content-type': 'application/json', 'x-altrace-reason': r.reason, 'x-altrace-stage': r.stage }, body: JSON.stringify({ error: { code: r.reason, message: r.detail } }) };
+    a = evidenceFailure();
   }
   const headers: Record<string, string> = { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) };
   // What is left of an unread body would be read as the next request.
   if (!complete || !req.complete) headers.connection = 'close';
   res.writeHead(a.status, headers);
   res.end(a.body);
+}
+
+/** The answer when a submission could not be decided at all (fail closed: nothing was recorded). */
+export function evidenceFailure(): EvidenceAnswer {
+  const r = refusal(STAGE, 'ALT_STAGE_FAILED', 'the evidence could not be recorded');
+  return { status: reasonInfo(r.reason).status, headers: { 'content-type': 'application/json', 'x-altrace-reason': r.reason, 'x-altrace-stage': r.stage }, body: JSON.stringify({ error: { code: r.reason, message: r.detail } }) };
 }
 
 /** The answer to a submission, its decision recorded: what submitEvidence writes. */
