@@ -69,15 +69,6 @@ test('an agent that stops reading holds the upstream stream back; reading again,
   res.pause();
   // Not reading: upstream must end up waiting for the proxy, far from done.
   await eventually(() => up.waiting && !up.done, 20_000, 'upstream waiting on the proxy while the agent does not read');
-  // The proxy may still be taking what was under way (a decider across a seam answers later): until upstream stands still.
-  let last = -1;
-  await eventually(async () => {
-    const now = up.written;
-    await new Promise((r) => setTimeout(r, 100));
-    const still = now === last && up.written === now;
-    last = up.written;
-    return still;
-  }, 20_000, 'upstream standing still');
   const heldAt = up.written;
   await new Promise((r) => setTimeout(r, 300));
   t.true(up.waiting && !up.done && up.written === heldAt, `upstream kept writing while the agent did not read (${heldAt} → ${up.written} of ${EVENTS})`);
