@@ -58,10 +58,10 @@ function ask<T extends ToLoopThread>(message: (id: number) => FromLoopThread): P
 }
 
 /** The main thread's scan workers, reached through it: the loop starts no pool of its own. */
-const scanner: Scanner = {
-  detect: (task: DetectTask) => ask<Extract<ToLoopThread, { t: 'scanned' }>>((id) => ({ t: 'scan', id, task })).then((m) => (m.error ? Promise.reject(new Error(m.error)) : (m.result as DetectResult))),
-  classify: (task: ClassifyTask) => ask<Extract<ToLoopThread, { t: 'scanned' }>>((id) => ({ t: 'scan', id, task })).then((m) => (m.error ? Promise.reject(new Error(m.error)) : (m.result as ClassifyResult))),
-};
+function scan<R extends DetectResult | ClassifyResult>(task: DetectTask | ClassifyTask): Promise<R> {
+  return ask<Extract<ToLoopThread, { t: 'scanned' }>>((id) => ({ t: 'scan', id, task })).then((m) => (m.error ? Promise.reject(new Error(m.error)) : (m.result as R)));
+}
+const scanner: Scanner = { detect: (task) => scan<DetectResult>(task), classify: (task) => scan<ClassifyResult>(task) };
 
 /** The credential lane stays on the main thread: a loop borrows a credential per request, and why one is missing. */
 const problems = new Map<string, string | null>();
