@@ -383,8 +383,10 @@ export async function startAgent(config: Config, env: NodeJS.ProcessEnv = proces
         onAuthFailure: (port) => metrics.authFailures.inc({ port }),
         now: clock,
         credentials,
+        // Timed by the agent's clock, as the main loop's records are.
+        onRecord: (d) => onDecision({ ...d, time: clock() }),
       });
-      loops = new LoopSet({ config, port: listener.port, stages: chain.describe(), content: () => policy.current.content, decider, kills, credentials, scanPool, onDecision, evidence: evidenceDeps, now: clock, logger, ...(logDestination ? { log: (line: string) => void logDestination.write(line) } : {}) });
+      loops = new LoopSet({ config, port: listener.port, stages: chain.describe(), content: () => policy.current.content, decider, kills, credentials, scanPool, evidence: evidenceDeps, now: clock, logger, ...(logDestination ? { log: (line: string) => void logDestination.write(line) } : {}) });
       const restarts = new Counter({ name: 'altrace_data_plane_loop_restarts_total', help: 'Data-plane loops (listen.loops) that died and were started again.', registers: [metrics.registry] });
       const running = loops;
       new Gauge({

@@ -25,17 +25,26 @@ async function main() {
 
     const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
     const roundSeconds = Math.max(1, Math.round((2 * DURATION) / rounds));
-    const sums = agents.map(() => 0);
-    const perRound: string[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      const got: number[] = [];
-      for (const i of order) got[i] = (await load(agents[i]!.url, agents[i]!.auth, chat, { connections: 50, seconds: roundSeconds })).rps;
-      got.forEach((rps, i) => (sums[i]! += rps));
-      perRound.push(got.map((r) => f(r, 0)).join('/'));
+    /** Mean throughput of two targets, unthrottled, in alternating rounds (so both see the machine's drift alike). */
+    async function alternate(pair: { url: string; auth: Record<string, string> }[]): Promise<{ mean: number[]; perRound: string }> {
+      const sums = [0, 0];
+      const perRound: string[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const got: number[] = [];
+        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) got[i] = (await load(pair[i]!.url, pair[i]!.auth, chat, { connections: 50, seconds: roundSeconds })).rps;
+        got.forEach((rps, i) => (sums[i]! += rps));
+        perRound.push(got.map((r) => f(r, 0)).join('/'));
+      }
+      return { mean: sums.map((s) => s / rounds), perRound: perRound.join(', ') };
     }
-    const mean = sums.map((s) => s / rounds);
-    console.log(`throughput, unthrottled, 50 connections, ${rounds} alternating rounds of ${roundSeconds} s: 1 loop ${f(mean[0]!, 0)} req/s, 2 loops ${f(mean[1]!, 0)} req/s → ratio ${f(mean[1]! / mean[0]!)}   (1/2 per round: ${perRound.join(', ')})`);
+    const governed = await alternate(agents);
+    console.log(`throughput, unthrottled, 50 connections, ${rounds} alternating rounds of ${roundSeconds} s: 1 loop ${f(governed.mean[0]!, 0)} req/s, 2 loops ${f(governed.mean[1]!, 0)} req/s → ratio ${f(governed.mean[1]! / governed.mean[0]!)}   (1/2 per round: ${governed.perRound})`);
+    // The ceiling on this machine: a bare pass-through on one loop and on two (the same reusePort sharing), no governance.
+    const bare = [];
+    for (const loops of [1, 2]) bare.push({ url: `http://127.0.0.1:${(await spawnJson('dist/test/bench/bare-proxy.js', [simUrl, String(loops)])).info.port}`, auth: {} });
+    for (const b of bare) await load(b.url, b.auth, chat, { connections: 50, seconds: 2 });
+    const ceiling = await alternate(bare);
+    console.log(`  the same for a bare Node pass-through (no governance): 1 loop ${f(ceiling.mean[0]!, 0)} req/s, 2 loops ${f(ceiling.mean[1]!, 0)} req/s → ratio ${f(ceiling.mean[1]! / ceiling.mean[0]!)}   (1/2 per round: ${ceiling.perRound})`);
 
     for (const a of agents) {
       const cpu0 = cpuSeconds(a.pid);

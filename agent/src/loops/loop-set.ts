@@ -1,9 +1,9 @@
 // The data plane's other loops (listen.loops > 1), seen from the main thread: it starts them on
 // the shared proxy port, serves their decisions, lends them credentials and scan workers,
-// forwards kill switches and waits for their cuts, gathers their metrics and records, and
+// forwards kill switches and waits for their cuts, gathers their metrics, and
 // starts a new loop when one dies.
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { answerEvidence, evidenceFailure, type ContentPolicy, type CredentialSource, type DeciderHost, type DecisionRecord, type EvidenceSubmissionDeps, type KillSwitches, type Logger, type ScanPool, type StageDescription } from '../../../proxy/src/index.js';
+import { answerEvidence, evidenceFailure, type ContentPolicy, type CredentialSource, type DeciderHost, type EvidenceSubmissionDeps, type KillSwitches, type Logger, type ScanPool, type StageDescription } from '../../../proxy/src/index.js';
 import type { Config } from '../config/config.js';
 import type { ClassifyResult, DetectResult } from '../../../proxy/src/scan/messages.js';
 import type { FromLoopThread, LoopData, MetricsJson, ToLoopThread } from './messages.js';
@@ -18,7 +18,6 @@ export interface LoopSetOptions {
   kills: KillSwitches;
   credentials: CredentialSource;
   scanPool: ScanPool;
-  onDecision: (d: DecisionRecord) => void;
   /** SDK evidence submissions that reached a loop are recorded here, as the main loop records its own. */
   evidence: EvidenceSubmissionDeps;
   now: () => number;
@@ -175,9 +174,6 @@ export class LoopSet {
     const worker = loop.worker;
     const reply = (r: ToLoopThread): void => worker.postMessage(r);
     switch (m.t) {
-      case 'record':
-        // Timed by the agent's clock, as the main loop's records are.
-        return this.#o.onDecision({ ...m.record, time: this.#o.now() });
       case 'log':
         return this.#o.log?.(m.line);
       case 'credential': {

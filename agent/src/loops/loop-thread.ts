@@ -107,6 +107,7 @@ const chain = loopChain();
 const kills = new KillSwitches();
 for (const k of data.kills) kills.engage(k);
 const metrics = new ProxyMetrics();
+const seam = new PortSeam(chain, data.decider);
 const upstreams = upstreamsFrom(config);
 const { adapters, router } = buildAdapters(upstreams);
 const proxy = new GovernedProxy({
@@ -121,9 +122,10 @@ const proxy = new GovernedProxy({
   kills,
   // Settled by the decider, which holds the reservations: these stay empty.
   budgets: { ledger: new BudgetLedger(), attribution: new SpendAttribution() },
-  seam: new PortSeam(chain, data.decider),
+  seam,
   evidence: (request) => ask<Extract<ToLoopThread, { t: 'evidence' }>>((id) => ({ t: 'evidence', id, request })).then((m) => m.answer),
-  onDecision: (record) => send({ t: 'record', record }),
+  // Behind the exchange's end, on the decider's port: one batch for both.
+  onDecision: (record) => seam.record(record),
 });
 
 // Assigned once open: a stop that comes before closes what there is.

@@ -2,7 +2,7 @@
 // travel on the decider's own port: proxy/src/decider/messages.ts). Structured-cloneable, both ways.
 import type { MessagePort } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { ContentPolicy, Credential, DecisionRecord, EvidenceAnswer, EvidenceRequest, KillSwitch, StageDescription } from '../../../proxy/src/index.js';
+import type { ContentPolicy, Credential, EvidenceAnswer, EvidenceRequest, KillSwitch, StageDescription } from '../../../proxy/src/index.js';
 import type { ClassifyResult, ClassifyTask, DetectResult, DetectTask } from '../../../proxy/src/scan/messages.js';
 import type { Config } from '../config/config.js';
 
@@ -43,7 +43,6 @@ export type FromLoopThread =
   | { t: 'listening' }
   | { t: 'barrier'; id: number }
   | { t: 'metrics'; id: number; metrics: MetricsJson }
-  | { t: 'record'; record: DecisionRecord }
   | { t: 'log'; line: string }
   | { t: 'credential'; id: number; upstream: string; team: string | null }
   | { t: 'scan'; id: number; task: DetectTask | ClassifyTask }

@@ -30,24 +30,37 @@ export interface Settled {
 }
 
 /**
+ * What a charge cost, from how it ended: reported usage wins; where a stream ended without it,
+ * the text the provider sent is counted and the input keeps its estimate. Pure: a data-plane loop
+ * works it out where the response was relayed, and only the figures cross to the decider.
+ */
+export function settledFigures(charge: Omit<Charge, 'reservation'>, o: Outcome): Settled {
+  if (!o.upstreamCalled) return { usd: 0, inputTokens: 0, outputTokens: 0, basis: 'none' };
+  const reportedOutput = o.usage?.output;
+  const complete = o.completed && o.usage?.input !== undefined && reportedOutput !== undefined;
+  // A refused call (4xx/5xx) is billed only for what the provider says it used.
+  const input = o.usage?.input ?? (o.ok ? charge.inputTokens : 0);
+  const output = complete || !o.ok ? (reportedOutput ?? 0) : Math.max(reportedOutput ?? 0, countOutputTokens(o.outputText, charge.encoding));
+  const cachedInput = Math.min(o.usage?.cachedInput ?? 0, input);
+  const usd = charge.price ? costOf(charge.price, { input, output, cachedInput }) : 0;
+  return { usd, inputTokens: input, outputTokens: output, basis: complete || !o.ok ? 'reported' : 'counted' };
+}
+
+/** Where a settled call is booked: who made it, and whether the provider was called at all. */
+export type Booking = Pick<Outcome, 'upstreamCalled' | 'provider' | 'model'>;
+
+/** Books what a charge cost: its reservation is released at the real cost, and the spend attributed. */
+export function bookSettled(ledger: BudgetLedger, attribution: SpendAttribution, charge: Charge, booking: Booking, settled: Settled, now: number): void {
+  if (charge.reservation) ledger.settle(charge.reservation, settled.usd);
+  if (booking.upstreamCalled) attribution.record(windowIds(now).daily, charge.subjects, charge.fn, booking.provider, booking.model, settled.usd, settled.inputTokens, settled.outputTokens);
+}
+
+/**
  * Closes a charge: the reservation is released and the real cost booked, on every path
- * (answered, refused upstream, cut, broken, abandoned). Reported usage wins; where a stream
- * ended without it, the text the provider sent is counted and the input keeps its estimate.
+ * (answered, refused upstream, cut, broken, abandoned).
  */
 export function settleCharge(ledger: BudgetLedger, attribution: SpendAttribution, charge: Charge, o: Outcome, now: number): Settled {
-  let settled: Settled;
-  if (!o.upstreamCalled) settled = { usd: 0, inputTokens: 0, outputTokens: 0, basis: 'none' };
-  else {
-    const reportedOutput = o.usage?.output;
-    const complete = o.completed && o.usage?.input !== undefined && reportedOutput !== undefined;
-    // A refused call (4xx/5xx) is billed only for what the provider says it used.
-    const input = o.usage?.input ?? (o.ok ? charge.inputTokens : 0);
-    const output = complete || !o.ok ? (reportedOutput ?? 0) : Math.max(reportedOutput ?? 0, countOutputTokens(o.outputText, charge.encoding));
-    const cachedInput = Math.min(o.usage?.cachedInput ?? 0, input);
-    const usd = charge.price ? costOf(charge.price, { input, output, cachedInput }) : 0;
-    settled = { usd, inputTokens: input, outputTokens: output, basis: complete || !o.ok ? 'reported' : 'counted' };
-  }
-  if (charge.reservation) ledger.settle(charge.reservation, settled.usd);
-  if (o.upstreamCalled) attribution.record(windowIds(now).daily, charge.subjects, charge.fn, o.provider, o.model, settled.usd, settled.inputTokens, settled.outputTokens);
+  const settled = settledFigures(charge, o);
+  bookSettled(ledger, attribution, charge, o, settled, now);
   return settled;
 }

@@ -2,7 +2,7 @@
 // of the state (docs/scaling.md).
 import type { MessagePort } from 'node:worker_threads';
 import type { Charge } from '../budget/charge.js';
-import { settleCharge } from '../budget/settle.js';
+import { bookSettled } from '../budget/settle.js';
 import { stageFailed, type Chain, type LoopStages } from '../chain/chain.js';
 import type { RequestContext } from '../chain/context.js';
 import { block, isStop, type Verdict } from '../core/verdict.js';
@@ -10,7 +10,9 @@ import type { Credential, CredentialSource } from '../upstream/credential.js';
 import type { AuthFailures } from '../identity/auth-failures.js';
 import type { WorkloadRef } from '../identity/pod.js';
 import { attribute } from '../pipeline/attribution.js';
+import type { DecisionRecord } from '../pipeline/decision-record.js';
 import { HostedInspection } from './inspection.js';
+import { onBatches, Outbox } from './outbox.js';
 import type { DecisionView, LoopAnswer, ToDecider, ToLoop } from './messages.js';
 import type { Budgets } from './seam.js';
 import { deciderContext, replyOf, takeAnswer } from './view.js';
@@ -25,14 +27,14 @@ class LoopLink {
   /** Requests decided and still under way: their responses' stages read them. */
   readonly contexts = new Map<string, RequestContext>();
   readonly inspections = new Map<string, HostedInspection>();
-  readonly port: MessagePort;
+  readonly #outbox: Outbox<ToLoop>;
 
   constructor(port: MessagePort) {
-    this.port = port;
+    this.#outbox = new Outbox(port);
   }
 
   send(m: ToLoop): void {
-    this.port.postMessage(m);
+    this.#outbox.send(m);
   }
 }
 
@@ -48,6 +50,8 @@ export interface DeciderOptions {
   now?: () => number;
   /** The credential lane: an allowed call's credential goes with its verdict. */
   credentials?: CredentialSource;
+  /** A loop's audit records, as its exchanges end. */
+  onRecord?: (record: DecisionRecord) => void;
 }
 
 export class DeciderHost {
@@ -75,7 +79,7 @@ export class DeciderHost {
   serve(port: MessagePort): void {
     const link = new LoopLink(port);
     this.#links.add(link);
-    port.on('message', (m: ToDecider) => this.#receive(link, m));
+    onBatches<ToDecider>(port, (m) => this.#receive(link, m));
     port.once('close', () => this.#release(link));
   }
 
@@ -93,12 +97,14 @@ export class DeciderHost {
       case 'done':
         return this.#end(link, m.request, m.delivered);
       case 'settle': {
-        // What the response's stages record goes in before the charge settles: both before the next call can come.
+        // What the response's stages record goes in before the charge is booked: both before the next call can come.
         this.#end(link, m.settle.request, m.delivered);
         const charge = this.#take(link.charges, m.settle.request);
-        const settled = charge ? settleCharge(this.#budgets.ledger, this.#budgets.attribution, charge, m.settle.outcome, this.#options.now?.() ?? m.settle.now) : null;
-        return link.send({ t: 'settled', request: m.settle.request, settled });
+        if (charge) bookSettled(this.#budgets.ledger, this.#budgets.attribution, charge, m.settle.booking, m.settle.settled, this.#options.now?.() ?? m.settle.now);
+        return;
       }
+      case 'record':
+        return this.#options.onRecord?.(m.record);
     }
   }
 

@@ -3,7 +3,7 @@
 // by reference. docs/scaling.md says what runs on which side and why.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Charge } from '../budget/charge.js';
-import type { Outcome, Settled } from '../budget/settle.js';
+import type { Booking, Settled } from '../budget/settle.js';
 import type { ContentFacts, LentCredential } from '../chain/context.js';
 import type { FragmentFinding } from '../chain/stage.js';
 import type { CallView } from '../core/call-view.js';
@@ -12,6 +12,7 @@ import type { IngressFacts } from '../core/ingress-facts.js';
 import type { Verdict } from '../core/verdict.js';
 import type { Principal, VirtualKey } from '../identity/keys.js';
 import type { PodRef } from '../identity/pod.js';
+import type { DecisionRecord } from '../pipeline/decision-record.js';
 
 /**
  * Loop → decider, once per request: what the decider's stages read. Never the body's bytes
@@ -88,10 +89,14 @@ export interface DecisionReply {
   credential: LentCredential | null;
 }
 
-/** How a charge ended, settled by the decider that holds its reservation. */
+/**
+ * What a charge cost, worked out by the loop that relayed the response; the decider that holds
+ * its reservation books it. One way: the loop has its figures and does not wait.
+ */
 export interface SettleMessage {
   request: string;
-  outcome: Outcome;
+  settled: Settled;
+  booking: Booking;
   now: number;
 }
 
@@ -128,13 +133,13 @@ export interface InspectAnswer {
   content: ContentFacts | null;
 }
 
-/** Loop → decider, on the port. */
+/** Loop → decider, on the port (in batches: outbox.ts). */
 export type ToDecider =
   | { t: 'decide'; view: DecisionView }
   | { t: 'answer'; answer: LoopAnswer }
   /** Null: the loop no longer holds the request (the stage asking fails closed). */
   | { t: 'body'; request: string; text: string | null }
-  /** The exchange is over and its charge settles; `delivered`: its response reached the agent whole (the response stages' close). */
+  /** The exchange is over and its charge is booked; `delivered`: its response reached the agent whole (the response stages' close). */
   | { t: 'settle'; settle: SettleMessage; delivered: boolean }
   /**
    * A batch of the response (`open` with the first: how it is delivered); `last`: none follows,
@@ -143,12 +148,13 @@ export type ToDecider =
   | { t: 'inspect'; request: string; fragments: Fragment[]; last: boolean; open?: ResponseShape }
   | { t: 'finish'; request: string; open?: ResponseShape }
   /** The exchange is over (no charge to settle): the response stages close, the decider forgets the request. */
-  | { t: 'done'; request: string; delivered: boolean };
+  | { t: 'done'; request: string; delivered: boolean }
+  /** The exchange's audit record, after its end: it crosses with it, in the same batch. */
+  | { t: 'record'; record: DecisionRecord };
 
-/** Decider → loop, on the port. */
+/** Decider → loop, on the port (in batches). */
 export type ToLoop =
   | { t: 'ask'; ask: LoopAsk }
   | { t: 'body'; ask: BodyAsk }
   | { t: 'reply'; reply: DecisionReply }
-  | { t: 'settled'; request: string; settled: Settled | null }
   | { t: 'inspected'; answer: InspectAnswer };

@@ -1,12 +1,14 @@
 // The loop's end of the seam: decisions asked of a decider on another thread, over a port.
 import type { MessagePort } from 'node:worker_threads';
-import type { Outcome, Settled } from '../budget/settle.js';
+import { settledFigures, type Outcome, type Settled } from '../budget/settle.js';
 import type { Chain, Inspection } from '../chain/chain.js';
 import { sentText, type RequestContext } from '../chain/context.js';
 import type { Verdict } from '../core/verdict.js';
+import type { DecisionRecord } from '../pipeline/decision-record.js';
 import type { DecisionSeam } from './seam.js';
 import type { DecisionView, InspectAnswer, LoopAsk, ResponseShape, ToDecider, ToLoop } from './messages.js';
 import { RemoteInspection, type InspectionLink } from './inspection.js';
+import { onBatches, Outbox } from './outbox.js';
 import { answerOf, takeReply, viewOf } from './view.js';
 
 interface Waiting {
@@ -18,8 +20,8 @@ export class PortSeam implements DecisionSeam {
   /** The loop's chain: the same declared stages as the decider's, of which it runs the loop stages. */
   readonly #chain: Chain;
   readonly #port: MessagePort;
+  readonly #outbox: Outbox<ToDecider>;
   readonly #waiting = new Map<string, Waiting>();
-  readonly #settling = new Map<string, (s: Settled | null) => void>();
   readonly #inspecting = new Map<string, (a: InspectAnswer) => void>();
   readonly #inspections: InspectionLink = {
     ask: (request, message) =>
@@ -39,7 +41,8 @@ export class PortSeam implements DecisionSeam {
   constructor(chain: Chain, port: MessagePort) {
     this.#chain = chain;
     this.#port = port;
-    port.on('message', (m: ToLoop) => this.#receive(m));
+    this.#outbox = new Outbox(port);
+    onBatches<ToLoop>(port, (m) => this.#receive(m));
     port.unref();
   }
 
@@ -53,11 +56,11 @@ export class PortSeam implements DecisionSeam {
   }
 
   #pending(): number {
-    return this.#waiting.size + this.#settling.size + this.#inspecting.size;
+    return this.#waiting.size + this.#inspecting.size;
   }
 
   #send(m: ToDecider): void {
-    this.#port.postMessage(m);
+    this.#outbox.send(m);
   }
 
   /**
@@ -82,13 +85,19 @@ export class PortSeam implements DecisionSeam {
     });
   }
 
-  settle(ctx: RequestContext, outcome: Outcome, now: number): Promise<Settled | null> {
-    return new Promise((resolve) => {
-      this.#settling.set(ctx.id, resolve);
-      this.#held();
-      this.#ended.add(ctx.id);
-      this.#send({ t: 'settle', settle: { request: ctx.id, outcome, now }, delivered: this.#takeDelivered(ctx.id) });
-    });
+  /** Worked out here, booked by the decider that holds the reservation: nothing to wait for. */
+  settle(ctx: RequestContext, outcome: Outcome, now: number): Settled | null {
+    if (!ctx.charge || this.#ended.has(ctx.id)) return null;
+    const settled = settledFigures(ctx.charge, outcome);
+    this.#ended.add(ctx.id);
+    const { upstreamCalled, provider, model } = outcome;
+    this.#send({ t: 'settle', settle: { request: ctx.id, settled, booking: { upstreamCalled, provider, model }, now }, delivered: this.#takeDelivered(ctx.id) });
+    return settled;
+  }
+
+  /** The exchange's audit record goes to the decider's side, behind its end. */
+  record(record: DecisionRecord): void {
+    this.#send({ t: 'record', record });
   }
 
   /** Opened on the decider with the first batch: a response that never gets one costs no message. */
@@ -129,12 +138,6 @@ export class PortSeam implements DecisionSeam {
         this.#inspecting.delete(m.answer.request);
         this.#released();
         return resolve?.(m.answer);
-      }
-      case 'settled': {
-        const resolve = this.#settling.get(m.request);
-        this.#settling.delete(m.request);
-        this.#released();
-        return resolve?.(m.settled);
       }
     }
   }

@@ -75,7 +75,7 @@ export class CopiedSeam implements DecisionSeam {
     return this.#loop.decide(ctx, source);
   }
 
-  settle(ctx: RequestContext, outcome: Outcome, now: number): Promise<Settled | null> {
+  settle(ctx: RequestContext, outcome: Outcome, now: number): Settled | null {
     return this.#loop.settle(ctx, outcome, now);
   }
 
