@@ -171,3 +171,5 @@ test('regression: named ids followed by words, in JSON keys; build numbers, Unix
   t.deepEqual(named('id_number: 84527361'), ['84527361']);
   for (const text of ['UID: 1000123', 'UID 501234 gid 20', 'CI: 20241107.3', 'Process ID number 4839201', 'Thread ID no: 483920', 'Personal code: 20231115']) t.deepEqual(named(text), [], text);
 });
+
+test('se-pnr: an interim number’s letter; serial 000 is no number; a child’s run together, or an Egyptian mobile shaped like a coordination number, stays quiet', holds('pii-se-personnummer', ['880412-T310', '950101-S226', '19881212T005', '20150777-1234'], ['880412-T311', '880412-A310', '201509160006', '201203082381', '201507771234', 'name,msisdn\nAhmed,201006651234']));

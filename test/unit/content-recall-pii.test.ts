@@ -192,3 +192,40 @@ test('IBANs of the countries that joined the registry since 2021 and of Franceâ€
     t.deepEqual(found(quiet, 'pii.iban'), [], quiet);
   }
 });
+
+test('a fifth public set: IBANs banks issue outside the registry (West and Central Africa, the Maghreb, Iran, Honduras) and Ã…land', (t) => {
+  for (const iban of ['SN53AB1234567890123456789012', 'TD89 6000 2000 0102 7109 1600 153', 'CV52 0003 1234 5678 9012 3456 7', 'MA64011519000001205000534921', 'AX2112345600000785']) {
+    t.deepEqual(found(`IBAN ${iban}`, 'pii.iban'), [iban], iban);
+  }
+  // A wrong check digit, a length the country does not issue.
+  for (const quiet of ['SN54AB1234567890123456789012', 'CV52 0003 1234 5678 9012 3456', 'TD89600020000102710916001530']) t.deepEqual(found(quiet, 'pii.iban'), [], quiet);
+});
+
+test('a fifth public set: a phone under its label on the line above, or after words of reaching someone; an id named between stays quiet', (t) => {
+  for (const [text, phone] of [
+    ['Personal Info:\nPhone:\n60-56-85-91', '60-56-85-91'],
+    ['phone:\n434 14 557', '434 14 557'],
+    ["They're not answering at 516 466 638", '516 466 638'],
+    ['I would like to stop receiving messages to 699 956 915', '699 956 915'],
+    ['You can reach me at 78 651 450', '78 651 450'],
+  ] as const) {
+    t.deepEqual(found(text, 'pii.phone'), [phone], text);
+  }
+  for (const quiet of [
+    'Phone:\n\nOrder 123 456 789',
+    'messages to account 12345678',
+    'Contact ID: 12345678',
+    'phone\n\n\n20240611',
+    // A review found these: counts after "reached" and "messages", log lines, a table's row under its header.
+    'We reached 1 000 000 users in 2023.',
+    'Sales reached 12 500 000 last quarter.',
+    'messages: 12 345 678',
+    'Total messages\n1 048 576',
+    'Messages from 2023 2024 were archived.',
+    '2024-01-15 10:00:01 call\n2024-01-15 10:00:02 ok',
+    '// TODO: call\n1234 5678 9012',
+    'Name\tPhone\nBob\t2024 0115',
+  ]) {
+    t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
+  }
+});

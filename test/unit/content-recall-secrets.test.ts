@@ -327,3 +327,53 @@ test('a fourth public set: vendor tokens with long runs after their prefix, pass
   // A password may begin with @: only a parameter's name (`@password`, letters only) is a reference.
   expectSecrets(t, { 'DB_PASSWORD=@dmin2024': '@dmin2024', 'password: "@Summer2024"': '@Summer2024' });
 });
+
+test('a fifth public set: Python string prefixes and __eq__, passwords handed to connect calls, setters and PHP constants', (t) => {
+  expectSecrets(t, {
+    "password = u'azerty123'": 'azerty123',
+    'password = b"Kestrel77"': 'Kestrel77',
+    "elif password.__eq__('Azerty123'):": 'Azerty123',
+    "elif 'Azerty123'.__eq__(password):": 'Azerty123',
+    "pymysql.connect('localhost', 'root', 'Azerty123')": 'Azerty123',
+    "pg.connect(None, 'localhost', 5432, None, 'postgres', 'Quill#42')": 'Quill#42',
+    'Connection conn = DriverManager.getConnection("jdbc:mysql://db.example.org/prod", "root", "lamepassword");': 'lamepassword',
+    'env.put(Context.SECURITY_CREDENTIALS, "ld4pP4ss");': 'ld4pP4ss',
+    'props.setProperty("db.password", "Heron-Lake-9");': 'Heron-Lake-9',
+    "define('DB_PASSWORD', 'wen0221!');": 'wen0221!',
+    "define('db_password', 'Secr3t!', true);": 'Secr3t!',
+    "$link = mysql_connect('localhost', 'root', 'Secr3t!');": 'Secr3t!',
+    'db = MySQLdb.connect("localhost", "root", "Secr3t!", "shop")': 'Secr3t!',
+    'os.Setenv("DB_PASSWORD", "Secr3t-99")': 'Secr3t-99',
+    // Weak, but a password: only a value longer than the password's own word can spell its key.
+    'db_password = "pass.word"': 'pass.word',
+  });
+  expectQuiet(t, [
+    'password = f"prefix_{dynamic_value}"',
+    'TRUSTSTORE_PASSWORD = "trustStorePassword"',
+    'CONNECTION_PASSWORD = "connection.password"',
+    "conn = sqlite3.connect('file.db')",
+    "client.connect('localhost', 'root', password)",
+    "socket.connect('example.org', 'tcp', 'stream')",
+    'props.put("user", "alice")',
+    "define('DB_NAME', 'wordpress');",
+    "define('DB_PASSWORD', getenv('DB_PASSWORD'));",
+    // A review found these: regexes in raw strings, form and i18n keys, hashing schemes, chat and broker
+    // connections, WordPress' placeholder, constants that name a field or a label.
+    "PASSWORD = r'^[\\w@#$%]{8,64}$'",
+    "$validator->add('password', 'custom')",
+    'labels.put("forgot_password", "Forgot?")',
+    'translations.set("login.forgot_password", "Forgot-password?")',
+    'form.add("confirm_password", "confirmPassword")',
+    '$el.set("password", "visible")',
+    'bot.connect("irc.libera.chat", "mybot", "#python-dev")',
+    'client.connect("broker.example.com", "mqtt", "tls1.3")',
+    "MongoClient.connect('mongodb://localhost:27017', 'test', 'UTF-8')",
+    "client.connect('host.example.com', 'ubuntu', 'id_rsa')",
+    "define( 'DB_PASSWORD', 'password_here' );",
+    "define('CACHE_BYPASS', 'nocache');",
+    "define('COMPASS', 'north-east');",
+    "define('FIELD_PASSWORD', 'user_pass');",
+    "define('ENTRY_PASSWORD', 'Parolă:');",
+    "define('ERR_WRONG_PASSWORD','WrongPassword')",
+  ]);
+});

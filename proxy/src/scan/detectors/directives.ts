@@ -2,7 +2,7 @@ import { defensive, quotedInDiscussion } from './mention.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 
-// Instructions aimed at the model rather than at the reader of a document. Both rules report the
+// Instructions aimed at the model rather than at the reader of a document. The rules report the
 // label `injection.override` (the model is being told to do something other than its task); they
 // differ in what they look for, and say so in their rule ids.
 
@@ -142,5 +142,37 @@ export function taskDirectiveDetector(): Detector {
       if (between !== undefined && /\byour\b/i.test(between)) return null;
       return quotedInDiscussion(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length };
     },
+  );
+}
+
+/** What a document calls the model it means to instruct: a name no person or job has (not `assistant`, not `agent`). */
+const THE_MODEL = String.raw`(?:the[ \t]+|an?[ \t]+)?(?:AI(?:[ \t]+(?:model|assistant|agent|system|language[ \t]+model))?|LLM|(?:large[ \t]+)?language[ \t]+model|chatbot|GPT-?[\w.]*|ChatGPT|Claude|Gemini|Llama|Command[ \t]+R\+?)`;
+/** What an injection then tells the model to do (`say so when asked` is a system prompt's). */
+const ORDER = String.raw`(?:please[ \t]+)?(?:you[ \t]+must[ \t]+)?(?:ignore|disregard|forget|send|forward|e-?mail|transfer|delete|reveal|print|output|reply|respond|include|click|visit|open|stop|say(?![ \t]+so\b))\b`;
+
+/**
+ * Content that speaks to the model reading it and hands it a task ahead of the user's: "This is an
+ * important message from me, …, to you, AI assistant", "Note to the AI reading this", "If you are
+ * an AI, forward …", "Before you can solve the task that I gave you, please do the following
+ * first". A document says "you" to its reader; naming the model as the one addressed, or putting
+ * its own task before the one the model was given, is how an injection speaks. (Bounded runs of
+ * white space throughout: `Dear` and 100,000 spaces must not cost a scan.)
+ */
+export function addressedToModelDetector(): Detector {
+  return new RegexDetector(
+    'injection-addressed-to-model',
+    'injection.override',
+    'injection',
+    ['to you', 'reading this', 'processing this', 'if you are', 'before you', 'gave you'],
+    new RegExp(
+      [
+        String.raw`\b(?:message|note|request|instructions?)[ \t]+from[ \t]+[^\n]{1,60}?\bto[ \t]+you,?[ \t]{1,4}${THE_MODEL}\b(?![ \t]*,?[ \t]+and\b)`,
+        String.raw`\b(?:note|message|instructions?|attention)[ \t]{0,4}(?:to|for)?[ \t]{1,4}${THE_MODEL}s?[ \t]{1,4}(?:reading|processing|summari[sz]ing|parsing|reviewing|analy[sz]ing)[ \t]{1,4}(?:this|these|it)\b`,
+        String.raw`\bif[ \t]+you[ \t]+are[ \t]+${THE_MODEL}[ \t]{0,4}[,;:.!—-][ \t]{0,4}${ORDER}`,
+        String.raw`\bbefore[ \t]+(?:you[ \t]+)?(?:can[ \t]+)?(?:solve|complete|continue|finish|answer|perform|carry[ \t]+out|start)[ \t]+(?:the|your|this|my)[ \t]+(?:task|request|question|job)[ \t]+(?:that[ \t]+)?(?:I|the[ \t]+user)[ \t]+gave[ \t]+you\b[^\n.]{0,60}?\b(?:do|complete|perform|execute|carry[ \t]+out)[ \t]+the[ \t]+following(?:[ \t]+\w+){0,2}[ \t]+first\b`,
+      ].join('|'),
+      'gi',
+    ),
+    (m) => (quotedInDiscussion(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length }),
   );
 }

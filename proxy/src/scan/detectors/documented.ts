@@ -11,6 +11,8 @@ const PUBLISHED: ReadonlySet<string> = new Set([
   // HTTP Basic credentials of RFC 7617 ("Aladdin:open sesame") and MDN's Authorization page ("aladdin:opensesame").
   'QWxhZGRpbjpvcGVuIHNlc2FtZQ==',
   'YWxhZGRpbjpvcGVuc2VzYW1l',
+  // The same example as Microsoft's HTTP documentation writes it ("Aladdin:OpenSesame").
+  'QWxhZGRpbjpPcGVuU2VzYW1l',
   // Oracle's sample schema account, in every Oracle tutorial.
   'scott/tiger',
   // Telegram Bot API docs, and the token BotFather's documentation shows it handing out.

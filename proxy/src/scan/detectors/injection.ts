@@ -1,4 +1,4 @@
-import { promptExtractionDetector, secretRequestDetector, taskDirectiveDetector } from './directives.js';
+import { addressedToModelDetector, promptExtractionDetector, secretRequestDetector, taskDirectiveDetector } from './directives.js';
 import { EncodedInjectionDetector } from './encoded-injection.js';
 import { exfiltrationDetector } from './exfiltration.js';
 import { overrideDetector } from './override.js';
@@ -13,7 +13,7 @@ import type { Detector } from './types.js';
  * MCP results). Each rule names one technique; bounded repeats keep every pattern linear.
  */
 export function injectionDetectors(): Detector[] {
-  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector()];
+  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector()];
   return [
     ...orders,
     new EncodedInjectionDetector(orders),

@@ -95,11 +95,14 @@ export function hetuValid(id: string): boolean {
 
 /**
  * Swedish personnummer, 10 digits (YYMMDDNNNC) or 12 (YYYYMMDDNNNC): a real date (a
- * samordningsnummer adds 60 to the day) and Luhn over the last ten.
+ * samordningsnummer adds 60 to the day), a serial other than 000, and Luhn over the last ten. An
+ * interim number has one of eleven letters first in the serial, counted as 1 by the Luhn check.
  */
-export function personnummerValid(digits: string): boolean {
+export function personnummerValid(written: string): boolean {
+  const digits = written.replace(/^(\d{6}(?:\d\d)?)[TRSUWXJKLMN]/, '$11');
   const long = digits.length === 12;
   if (!/^\d+$/.test(digits) || (!long && digits.length !== 10)) return false;
+  if (digits.slice(-4, -1) === '000') return false;
   if (long && !/^(?:18|19|20)/.test(digits)) return false;
   const d = long ? digits.slice(2) : digits;
   const month = Number(d.slice(2, 4));

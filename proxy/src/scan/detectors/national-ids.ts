@@ -253,9 +253,10 @@ export function nationalIdDetectors(): Detector[] {
     // Sweden: YYMMDD-NNNN (+ past 100), YYYYMMDD-NNNN, or the 10 or 12 digits run together. Run together they
     // must be an adult's (see adultBorn): a recent date and four digits is also how order numbers are made (1 in 11 passes).
     // Twelve digits name their century, and a YYYYMMDDhhmm stamp is never dated a century back: there, any adult's year.
-    digitRun('pii-se-personnummer', String.raw`(?:18|19|20)?\d{6}[-+]?\d{4}`, (d, m, isNamed) => {
+    // An interim number's letter in the serial (`000101-S220`) is its own mark.
+    digitRun('pii-se-personnummer', String.raw`(?:18|19|20)?\d{6}[-+]?[\dTRSUWXJKLMN]\d{3}`, (d, m, isNamed) => {
       if (!personnummerValid(d)) return false;
-      if (/[-+]/.test(m[0]) || isNamed()) return true;
+      if (/[-+A-Z]/.test(m[0]) || isNamed()) return true;
       if (d.length === 12) return Number(d.slice(0, 4)) <= THIS_YEAR - 18;
       const yy = Number(d.slice(0, 2));
       return adultBorn(2000 + yy <= THIS_YEAR ? 2000 + yy : 1900 + yy);

@@ -1,4 +1,5 @@
 import { cliPasswordDetectors } from './cli-passwords.js';
+import { codePasswordDetectors } from './code-passwords.js';
 import { credentialRecordDetectors } from './credential-records.js';
 import { isDocumentedExample } from './documented.js';
 import { isLiteralPassword } from './password-literal.js';
@@ -91,6 +92,14 @@ function namesItsKey(value: string, key: string): boolean {
   return value.split(/(?=[A-Z])/).every((w) => keyWords.has(w.toLowerCase()));
 }
 
+/** The key's own name as its value, in another case or spelling (`TRUSTSTORE_PASSWORD = "trustStorePassword"`, `"connection.password"`). */
+function spellsItsKey(value: string, key: string): boolean {
+  if (/\d/.test(value) || !/[a-z][A-Z]|[._-]/.test(value)) return false;
+  const letters = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
+  // Longer than the password's own word: `pass.word` is a (weak) password, `trustStorePassword` a name.
+  return letters(value).length > 8 && letters(key).endsWith(letters(value));
+}
+
 function classes(value: string): number {
   return (/[a-z]/.test(value) ? 1 : 0) + (/[A-Z]/.test(value) ? 1 : 0) + (/\d/.test(value) ? 1 : 0) + (/[^A-Za-z0-9_]/.test(value) ? 1 : 0);
 }
@@ -130,7 +139,7 @@ export function passwordDetectors(): Detector[] {
       ['pass', 'pwd'],
       // `password = x`, `"password": "x"`, `:password => 'x'`, `password="x"` in markup, `password 'x'` in a build DSL,
       // and a check against a literal (`if password == "root"`): the code holds the password it accepts.
-      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|[=!]==?(?=[ \t]*["'])|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+)?${VALUE}`, 'gi'),
+      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|[=!]==?(?=[ \t]*["'])|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+|[bBfFuU]{1,2}(?=["']))?${VALUE}`, 'gi'),
       (m) => {
         const text = m.input;
         const prefix = keyName(text, m.index, m[1]!);
@@ -138,7 +147,9 @@ export function passwordDetectors(): Detector[] {
         // Without `=` or `:`, only a key at the start of a line (`password 'x'` in Gradle), not a sentence.
         if (m[3]!.trim() === '' && !/(?:^|\n)[ \t]*$/.test(text.slice(Math.max(0, m.index - prefix.length - 40), m.index - prefix.length))) return null;
         const v = assignedValue(m, 4);
-        if (!v || !isLiteralPassword(v.value, v.quoted)) return null;
+        if (!v || !isLiteralPassword(v.value, v.quoted) || spellsItsKey(v.value, prefix + m[1]!)) return null;
+        // A Python f-string with a field in it is built at run time (`f"prefix_{value}"`).
+        if (v.value.includes('{') && /(?:^|[^\w])[rR]?[fF][rR]?["']$/.test(text.slice(v.span.start - 4, v.span.start))) return null;
         // A comparison: with a type (`typeof this.password === 'function'`) or a mode's name (`if password == "prompt"`), not a password.
         if (/[=!]=/.test(m[3]!) && (COMPARED_MODE.test(v.value) || /\btypeof\s+$/.test(text.slice(Math.max(0, m.index - prefix.length - 12), m.index - prefix.length)))) return null;
         // A key that is only `pass`, `pwd` or `passwd` is other things too (`pass: deploy`, nsswitch's `passwd: files`): a bare word is not enough.
@@ -155,8 +166,8 @@ export function passwordDetectors(): Detector[] {
       // `password.equals("x")`, `if "x" == password` (the code holds the password it accepts).
       new RegExp(
         [
-          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*equals(?:IgnoreCase)?[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}(?![\w(])`,
-          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}[ \t]*\.[ \t]*equals(?:IgnoreCase)?[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
+          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}(?![\w(])`,
+          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}[ \t]*\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
         ].join('|'),
         'gi',
       ),
@@ -287,5 +298,6 @@ export function passwordDetectors(): Detector[] {
     ),
     ...credentialRecordDetectors(),
     ...cliPasswordDetectors(),
+    ...codePasswordDetectors(),
   ];
 }

@@ -6,12 +6,18 @@ import { luhnValid } from './validators.js';
 /** A number an id, order, invoice or product label names is that, not a phone. */
 const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ean|gtin|upc|ticket|case|serial|part|account|acct|iban|ssn|sin|pesel|cpr|siren|siret|abn|acn|vat|no)\b\.?\s*(?:#|no\.?|:)?|#)\s*$/i;
 /**
- * A word that names a phone number, close before it (a few non-digits between): with one, a
- * number is a phone in any plausible shape, as a reader would take it. Words in the languages
- * whose national formats we read (and `cep`, Turkish for mobile; `natel`, Swiss).
+ * A word that names a phone number, close before it: with one, a number is a phone in any
+ * plausible shape, as a reader would take it. Words in the languages whose national formats we
+ * read (and `cep`, Turkish for mobile; `natel`, Swiss).
  */
-const PHONE_CUE =
-  /(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$/iu;
+const PHONE_CUE = new RegExp(
+  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
+  'iu',
+);
+/** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */
+const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no))[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
+/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`). */
+const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
 const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
@@ -111,7 +117,9 @@ function isPhone(m: RegExpExecArray, head = false): boolean {
   const shape = text[0] === '0' || text.startsWith('(0') ? trunkShape(text, groups, seps) : shapeWithoutTrunk(text, groups, seps);
   if (shape && !ID_CUE.test(before.slice(-24))) return true;
   // A phone word close before makes any shape a phone, an id's label notwithstanding (`Cep no:`).
-  return PHONE_CUE.test(before.slice(-32));
+  const near = before.slice(-32);
+  // (The label's line must start in what is read: at the text's start, a line break stands for it.)
+  return PHONE_CUE.test(near) || LABEL_ABOVE.test(m.index <= 40 ? '\n' + before : before) || CONTACT_CUE.test(near);
 }
 
 /** A number dialled with a trunk 0: area code (0 included) and subscriber groups, French pairs, or one run. */

@@ -52,6 +52,8 @@ const MARKER = new RegExp(
     String.raw`(?:^|\n)[ \t]*-{2,}[ \t]*[A-Z][A-Z ,]{0,40}\bINSTRUCTIONS?\b[ \t]*(?=\n|$)`,
     String.raw`\[(?:system|admin|administrator|developer|operator|root)(?:[ _-](?:note|annotation|request|message|override|instructions?|prompt|update|command|notice))?[ \t]*::?`,
     String.raw`\[system\](?:\(#\w{1,20}\)|\[system\])`,
+    // A role set off as a heading's bracketed name: `###(system_message)`, `## (admin instructions)` (a changelog's `## (admin)` tags a change).
+    String.raw`#{2,6}[ \t]*\((?:system(?:[_ ](?:message|prompt|instructions?|note|override))?|(?:admin|developer|operator)[_ ](?:message|prompt|instructions?|note|override))\)`,
     // Directives dressed as the system's: "[ROLE DIRECTIVE]:", "[SYSTEM DIRECTIVE]:", "IMPORTANT SYSTEM NOTE:", "INSTRUCTION OVERRIDE:", "ACT AS:".
     String.raw`\[(?:ROLE|SYSTEM|CONFIGURATION|ADMIN|SECURITY|PROCESSING)\s+DIRECTIVE\]`,
     String.raw`\b(?:IMPORTANT\s+)?SYSTEM\s+(?:NOTE|DIRECTIVE|OVERRIDE|INSTRUCTIONS?)\s*:`,
@@ -83,14 +85,15 @@ const CAPS_MARKER = new RegExp(
 /** `SYSTEM:` inside a line, in capitals, after other text: a role claimed mid-record (`Registrant: … SYSTEM: Ignore …`). */
 const INLINE_ROLE = /(?<=\S[ \t]{1,4})(?:SYSTEM|ADMIN|ASSISTANT|DEVELOPER)(?:[ \t]+(?:NOTE|MESSAGE|OVERRIDE|INSTRUCTION))?:[ \t]+([^\n]{1,200})/g;
 
-const ROLE = 'system|assistant|human|user|developer|model|instruction|response';
-const QUALIFIER = String.raw`(?:[ \t]+(?:message|prompt|note|notice|instructions?|update|override|alert))?(?:[ \t]+from[ \t]+[A-Za-z][\w .-]{0,30}?)?`;
+const ROLE = 'system|assistant|human|user|developer|model|instruction|response|ai|gpt';
+const QUALIFIER = String.raw`(?:[ \t]+(?:message|prompt|note|notice|instructions?|update|override|alert|reply|answer|task))?(?:[ \t]+from[ \t]+[A-Za-z][\w .-]{0,30}?)?`;
 /**
- * A role header at a line start, plain, markdown heading, bold or bracketed, and the rest of its
- * line (up to 200 characters): group 1 the decoration, 2 the role, 3 the rest.
+ * A role header at a line start, plain, markdown heading, bold (or set off by three stars or
+ * quotes: `***AI Reply***:`, `'''user task''':`) or bracketed, and the rest of its line (up to 200
+ * characters): group 1 the decoration, 2 the role, 3 the rest.
  */
 const HEADER = new RegExp(
-  String.raw`(?:^|\n)[ \t]{0,8}(#{1,6}[ \t]{0,4}|\*\*|__|\[)?(${ROLE})${QUALIFIER}[ \t]{0,4}(?:(?:\*\*|__)[ \t]{0,4}:|:(?:[ \t]{0,4}(?:\*\*|__))?|\])([^\n]{0,200})`,
+  String.raw`(?:^|\n)[ \t]{0,8}(#{1,6}[ \t]{0,4}|\*{2,3}|__|'''|\[)?(${ROLE})${QUALIFIER}[ \t]{0,4}(?:(?:\*{2,3}|__|''')[ \t]{0,4}:|:(?:[ \t]{0,4}(?:\*\*|__))?|\])([^\n]{0,200})`,
   'gi',
 );
 
@@ -108,6 +111,17 @@ const TURN_PAIRS: readonly (readonly [string, string])[] = [
 const HEADING_PAIRS: readonly (readonly [string, string])[] = [
   ['system', 'user'],
   ['instruction', 'response'],
+];
+/**
+ * The model's turn named `AI` or `GPT` takes turns only set off by three stars, three quotes or a
+ * heading (`***AI Reply***:`, `'''user task''':`): plain `Human:` … `AI:` is how a few-shot prompt is
+ * written, bold `**AI:**` how a glossary is.
+ */
+const SET_OFF_PAIRS: readonly (readonly [string, string])[] = [
+  ['human', 'ai'],
+  ['user', 'ai'],
+  ['human', 'gpt'],
+  ['user', 'gpt'],
 ];
 
 interface Header extends Span {
@@ -127,7 +141,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'ambiguity', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'ambiguity', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', 'ai:', 'gpt:', "''':", '***:', '(system', '(admin', '(developer', '(operator', ' reply:', ' answer:', ' task:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
@@ -158,6 +172,7 @@ export class RoleSpoofingDetector implements Detector {
     const headers: Header[] = [];
     const roles = new Set<string>();
     const decoratedRoles = new Set<string>();
+    const setOffRoles = new Set<string>();
     HEADER.lastIndex = 0;
     for (let m = HEADER.exec(text); m; m = HEADER.exec(text)) {
       const rest = m[3]!;
@@ -169,12 +184,14 @@ export class RoleSpoofingDetector implements Detector {
       headers.push({ start: m.index + (text.charCodeAt(m.index) === 10 ? 1 : 0), end: m.index + m[0].length - rest.length, role, decorated, rest });
       roles.add(role);
       if (decorated) decoratedRoles.add(role);
+      if (decorated && /^(?:\*{3}|'''|#)/.test(m[1]!)) setOffRoles.add(role);
     }
     // Roles taking turns with another: `Human:` … `Assistant:`; `### System:` … `### User:` and
     // `### Instruction:` … `### Response:` (Alpaca) only as headings, as plain ones are form fields.
     const inTurns = new Set<string>();
     for (const [a, b] of TURN_PAIRS) if (roles.has(a) && roles.has(b)) inTurns.add(a).add(b);
     for (const [a, b] of HEADING_PAIRS) if (decoratedRoles.has(a) && decoratedRoles.has(b)) inTurns.add(a).add(b);
+    for (const [a, b] of SET_OFF_PAIRS) if (setOffRoles.has(a) && setOffRoles.has(b)) inTurns.add(a).add(b);
     return headers.filter((h) => inTurns.has(h.role) || (GIVES_ORDERS.has(h.role) && INSTRUCTION.test(turnContent(text, h))));
   }
 }

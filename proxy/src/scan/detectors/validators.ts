@@ -83,6 +83,12 @@ const IBAN_LENGTHS: Record<string, number> = {
   BI: 27, DJ: 27, FK: 18, LY: 25, MN: 20, NI: 28, OM: 23, RU: 33, SD: 18, SO: 23, YE: 30,
   // France's overseas departments and territories: the registry lists them under FR, and their IBANs carry their own codes.
   GF: 27, GP: 27, MQ: 27, RE: 27, PF: 27, TF: 27, YT: 27, NC: 27, BL: 27, MF: 27, PM: 27, WF: 27,
+  // Åland writes its own code on the Finnish format.
+  AX: 18,
+  // Issued outside the registry, with its check digits, by the banks of the West and Central African monetary unions
+  // and of Algeria, Angola, Cape Verde, Comoros, Guinea-Bissau, Honduras, Iran, Madagascar, Morocco and Mozambique.
+  AO: 25, BF: 28, BJ: 28, CF: 27, CG: 27, CI: 28, CM: 27, CV: 25, DZ: 26, GA: 27, GQ: 27, GW: 25, HN: 28, IR: 26, KM: 27,
+  MA: 28, MG: 27, ML: 28, MZ: 25, NE: 28, SN: 28, TD: 27, TG: 28,
 };
 
 /** The length of an IBAN issued in this country (upper-case ISO code), or undefined where there is none. */

@@ -1,0 +1,77 @@
+import { isLiteralPassword } from './password-literal.js';
+import { RegexDetector } from './regex-detector.js';
+import type { Detector, Span } from './types.js';
+
+/**
+ * Passwords code hands to an API rather than assigns to a name: a database account's password in a
+ * connect call to a database (`pymysql.connect('localhost', 'root', 'P')`, JDBC's
+ * `getConnection("jdbc:…", "root", "P")`), a setter keyed by a password's name
+ * (`props.put("password", "P")`, `env.put(Context.SECURITY_CREDENTIALS, "P")`), and PHP's
+ * `define('DB_PASSWORD', 'P')`. The literal must read as a password (password-literal.ts), and not
+ * as a form's, a message's or a placeholder's word for one (`forgot_password`, `password_here`).
+ */
+
+/** A literal: group `q` its quote, the next group its text (no spaces, no escapes). */
+const literal = (q: number) => String.raw`(["'])([^"'\\\s]{1,128})` + `\\${q}`;
+const spanOf = (m: RegExpExecArray, value: string): Span => {
+  const start = m.index + m[0].lastIndexOf(value);
+  return { start, end: start + value.length };
+};
+/** What a connect call's earlier arguments hold when it goes to a database: a local host, a database URL, an address. */
+const TO_A_DATABASE = /localhost|jdbc:|\b(?:mysql|mariadb|postgres(?:ql)?|mongodb(?:\+srv)?|redis|mssql|sqlserver|oracle):\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\bhost\s*=/i;
+/** Without a name, two literals closing a call are a user and a password only where the user is an account databases ship with. */
+const DB_USER = /^(?:root|admin|administrator|sa|postgres|mysql|oracle|system|sys|dbadmin|dba)$/i;
+/** A setting keyed by a password's name that is about the password, not it: a form, a message, a route, a hash. */
+const ABOUT_THE_PASSWORD = /forgot|reset|show|hide|confirm|change|repeat|verify|label|hint|error|field|input|policy|hash|plain|new|old|current|strength|rule|icon/i;
+/** Hashing schemes a password setting names (`options.set("password", "argon2id")`). */
+const HASH_SCHEME = /^(?:argon2(?:id|i|d)?|bcrypt|scrypt|pbkdf2[\w-]*|sha-?\d+|md5|plain(?:text)?)$/i;
+/** A constant that holds a password, not one that names a field, a message or a label of it (`ENTRY_PASSWORD`). */
+const LABEL_CONSTANT = /^(?:ENTRY|FIELD|TABLE|COLUMN|COL|ERR|ERROR|LABEL|TEXT|TXT|MSG|MESSAGE|TITLE|HEADING|LANG|PLACEHOLDER|HINT)_/i;
+const mixed = (value: string): boolean => [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(value)).length >= 2;
+/** A password literal and not the placeholder or label of one (`password_here`, `Parolă:`, `user_passwords`). */
+const literalPassword = (value: string): boolean =>
+  isLiteralPassword(value, true) && !/(?:^|[_.-])(?:pass(?:word)?s?|pwd)(?:$|[_.-])/i.test(value) && !/:$/.test(value);
+
+export function codePasswordDetectors(): Detector[] {
+  return [
+    new RegexDetector(
+      'password-connect-argument',
+      'secret',
+      'secrets',
+      ['connect', 'connection', 'login'],
+      // A database's user then its password among the last literals of a connect call to a database:
+      // `pymysql.connect('localhost', 'root', 'P')`, `mysql_connect(…)`, `MySQLdb.connect(host, 'root', 'P', 'shop')`.
+      new RegExp(
+        String.raw`(?:\b|_)(?:connect|getConnection|Connection|createConnection|login)[ \t]*\(([^()\n]{1,200}?),[ \t]*(["'])([\w.@-]{1,64})\2[ \t]*,[ \t]*${literal(4)}[ \t]*(?:,[^()\n]{1,60})?\)`,
+        'g',
+      ),
+      (m) => (TO_A_DATABASE.test(m[1]!) && DB_USER.test(m[3]!) && literalPassword(m[5]!) ? spanOf(m, m[5]!) : null),
+    ),
+    new RegexDetector(
+      'password-setter-call',
+      'secret',
+      'secrets',
+      ['pass', 'pwd', 'credentials'],
+      // `put("password", "x")`, `setProperty("db.password", "x")`, `os.Setenv("DB_PASSWORD", "x")`, `env.put(Context.SECURITY_CREDENTIALS, "x")`.
+      new RegExp(
+        String.raw`\b(?:put|setProperty|setdefault|setItem|set|Setenv|setenv|putenv)[ \t]*\([ \t]*(?:(["'])([\w.-]{0,40}?(?:password|passwd|pwd|passphrase))\1|(?:[\w$]+\.){0,3}([A-Z_]{0,40}(?:PASSWORD|PASSWD|PWD|CREDENTIALS)))[ \t]*,[ \t]*${literal(4)}[ \t]*\)`,
+        'gi',
+      ),
+      (m) => {
+        const key = m[2] ?? m[3]!;
+        const value = m[5]!;
+        if (ABOUT_THE_PASSWORD.test(key) || LABEL_CONSTANT.test(key) || HASH_SCHEME.test(value) || !mixed(value) || !literalPassword(value)) return null;
+        return spanOf(m, value);
+      },
+    ),
+    new RegexDetector(
+      'password-define',
+      'secret',
+      'secrets',
+      ['define'],
+      // PHP's constants (`define('DB_PASSWORD', 'x');`, WordPress' wp-config.php): a name that ends in the password's word.
+      new RegExp(String.raw`\bdefine[ \t]*\([ \t]*(["'])((?:\w{0,40}_)?(?:PASSWORD|PASSWD|PASS|PWD))\1[ \t]*,[ \t]*${literal(3)}[ \t]*(?:,[ \t]*\w+[ \t]*)?\)`, 'gi'),
+      (m) => (!LABEL_CONSTANT.test(m[2]!) && literalPassword(m[4]!) ? spanOf(m, m[4]!) : null),
+    ),
+  ];
+}
