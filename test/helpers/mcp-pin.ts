@@ -7,12 +7,21 @@ import { runCli } from './process.js';
 
 /** An MCP server's own tools/list answer, asked directly (as an operator would before pinning). */
 export async function listDirectly(url: string): Promise<unknown> {
-  const direct = new Client({ name: 'pinner', version: '1.0.0' });
-  await direct.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return listTools(url, {});
+}
+
+/** A server's tools listed through the proxy (`/mcp/{server}`) with an agent's virtual key, by the MCP SDK's client. */
+export function listThroughProxy(proxyUrl: string, key: string, server: string): ReturnType<Client['listTools']> {
+  return listTools(`${proxyUrl}/mcp/${server}`, { authorization: `Bearer ${key}` });
+}
+
+async function listTools(url: string, headers: Record<string, string>): ReturnType<Client['listTools']> {
+  const client = new Client({ name: 'scribe', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   try {
-    return await direct.listTools();
+    return await client.listTools();
   } finally {
-    await direct.close();
+    await client.close();
   }
 }
 

@@ -137,6 +137,10 @@ export function loadPolicy(file: string): Policy {
   const registry = registryProblem(d.mcp) ?? egressNetProblem(d) ?? podsProblem(d);
   if (registry) throw new PolicyError(`invalid policy ${file}: ${registry.field} ${registry.message}`, registry.field);
   resolveClassifiers(file, d);
+  const declared = new Set((d.content?.classifiers ?? []).map((c) => c.id));
+  for (const [i, id] of (d.mcp?.description_classifiers ?? []).entries()) {
+    if (!declared.has(id)) throw new PolicyError(`invalid policy ${file}: mcp.description_classifiers.${i} "${id}" is not a classifier declared in content.classifiers`, `mcp.description_classifiers.${i}`);
+  }
   const dir = contractsDirOf(file, d);
   const contracts = dir ? loadContracts(dir, d.contracts?.require ?? false) : undefined;
   if (!dir && d.contracts?.require) throw new PolicyError(`invalid policy ${file}: contracts.require needs contracts.dir`, 'contracts.require');

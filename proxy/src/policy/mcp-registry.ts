@@ -63,6 +63,8 @@ export interface McpRegistryDocument {
   toxic_flows?: 'block' | 'flag';
   flow_window_s?: number;
   descriptions?: 'block' | 'flag';
+  /** Ids of `content.classifiers` whose score on a tool's definition poisons that tool, as the rules' findings do. */
+  description_classifiers?: string[];
 }
 
 /** Server name → its pins; a server the registry does not list is not checked. */

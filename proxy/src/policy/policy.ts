@@ -5,6 +5,7 @@ import type { Level } from '../enforcement/levels.js';
 import { compileContentPolicy, type ContentDocument, type ContentPolicy } from './content.js';
 import { DEFAULT_RUN_LOOPS, type RunLoopPolicy } from '../enforcement/runs.js';
 import { NO_CONTRACTS, type ContractSet } from '../contracts/set.js';
+import type { ClassifierSpec } from '../scan/classifier/classifier.js';
 import { compileMcpRegistry, compileToxicFlows, type McpRegistry, type McpRegistryDocument, type ToxicFlowPolicy } from './mcp-registry.js';
 
 /** The policy document as an operator writes it (policies/*.yaml), after schema validation. */
@@ -54,6 +55,8 @@ export interface Policy {
   toxicFlows: ToxicFlowPolicy | null;
   /** A poisoned tool definition in a tools/list answer: refuse the list, or deliver it flagged. */
   mcpDescriptions: 'block' | 'flag';
+  /** The declared classifiers (`mcp.description_classifiers`) stage mcp-tool-descriptions also reads each tool's definition with. */
+  mcpDescriptionClassifiers: readonly ClassifierSpec[];
 }
 
 import { globToRegExp } from './globs.js';
@@ -69,6 +72,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
     .slice(0, 16);
   const catalog = new Map<string, RegExp[]>();
   for (const [upstream, globs] of Object.entries(doc.models ?? {})) catalog.set(upstream, globs.map(globToRegExp));
+  const content = compileContentPolicy(doc.content);
   const patterns = (doc.response?.deny_patterns ?? []).map((p) => ({ id: p.id, pattern: p.pattern, flags: p.flags ?? '' }));
   return {
     source,
@@ -77,11 +81,12 @@ export function compilePolicy(doc: PolicyDocument, source: string, contracts: Co
     catalog,
     denyPatterns: { version: digest, patterns },
     denyPrefilter: buildPrefilter(patterns),
-    content: compileContentPolicy(doc.content),
+    content,
     contracts,
     mcp: compileMcpRegistry(doc.mcp),
     toxicFlows: compileToxicFlows(doc.mcp),
     mcpDescriptions: doc.mcp?.descriptions ?? 'block',
+    mcpDescriptionClassifiers: (doc.mcp?.description_classifiers ?? []).map((id) => content.classifiers.find((c) => c.id === id)!).filter((c) => c !== undefined),
     runLoops: {
       warnAfter: doc.run_loops?.warn_after ?? DEFAULT_RUN_LOOPS.warnAfter,
       blockAfter: doc.run_loops?.block_after ?? DEFAULT_RUN_LOOPS.blockAfter,

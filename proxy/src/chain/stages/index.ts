@@ -132,7 +132,7 @@ export function declaredStages(d: StageDeps): Stage[] {
     contractResponse(d.approvals),
     mcpEvidence(d.policy, d.evidence, now),
     mcpToolPins(d.policy, changedTools, approvedPins, listedTools),
-    mcpToolDescriptions(d.policy, d.detectors),
+    mcpToolDescriptions(d.policy, d.detectors, d.scanPool),
     mcpFlowRecord(d.policy, toolFlows, now),
     functionToxicFlow(d.policy, toolFlows, now),
     responseDenyPatterns(d.policy, d.scanPool),
