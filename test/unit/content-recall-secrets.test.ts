@@ -377,3 +377,15 @@ test('a fifth public set: Python string prefixes and __eq__, passwords handed to
     "define('ERR_WRONG_PASSWORD','WrongPassword')",
   ]);
 });
+
+test('vendor tokens in shapes the stricter rules missed: Slack in any dashed shape, CircleCI ids of other lengths, Dropbox short-lived, Teamwork', (t) => {
+  const tokens = [
+    'xoxs-5260181590-8301661318-609139099603-c9is0j8ht9lgmxg9edn581u33xtplpft',
+    'xoxe-1-HF4vUCsMeh-GAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rESQedUS',
+    'CCIPAT_tPKR0CsTy4Qwb8DwkNhFdnXs_47ccf25ec84d8dbc74254770f58904dba41ecccc',
+    'sl.n9ZhyiA4uoRgnatmUdjAWtGSU8po-799NksnRH9ucAUsdMlHUvTCQCyEZDz_TddJ8HyS5SUkCnD8zRA9a9SkpXz9w3QlY7Zkuvqdt7s8Stqcbnr3yBdGBLEPH1qhT61qtc4xatws8phP',
+    'tkn.v1_RHHJEYXg4JdpmrcXgGCJbW56eCuNGMGmSrCGIZEG8pSH4487q7J58m1CiAhzCueQpBen=',
+  ];
+  for (const token of tokens) t.true(found(`deploy with ${token} tonight`).some((f) => token.includes(f) && f.length >= 30), token);
+  expectQuiet(t, ['SLACK_TOKEN=xoxb-your-bot-token-here', 'xoxb-1234-5678-abcd', 'see sl.example for the docs', 'tkn.v1_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX']);
+});

@@ -89,6 +89,11 @@ export function vendorTokenDetectors(): Detector[] {
     ),
     // Slack's older user, bot and workspace tokens: numeric team, user and token ids, then a hex secret (gitleaks wants today's lengths).
     rule('slack-legacy-token', ['xoxp-', 'xoxb-', 'xoxa-', 'xoxo-', 'xoxr-', 'xoxs-'], new RegExp(String.raw`\bxox[abposr]-\d{6,14}-\d{6,14}(?:-\d{6,14})?-[0-9a-f]{16,64}${END}`, 'g'), token(3.2)),
+    // Slack tokens in any other shape of dashed parts (workspace tokens whose secret is base36, app-level ones): the
+    // prefix says what they are, the length and randomness that they are not a placeholder (`xoxb-your-bot-token`).
+    rule('slack-token-any-shape', ['xoxp-', 'xoxb-', 'xoxa-', 'xoxo-', 'xoxr-', 'xoxs-', 'xoxe-'], new RegExp(String.raw`\bxox[abeposr]-[A-Za-z0-9]{1,20}(?:-[A-Za-z0-9]{4,64}){1,4}${END}`, 'g'), (m) =>
+      m[0].length >= 40 && /\d/.test(m[0]) ? token(3.5)(m) : null,
+    ),
     // GitHub fine-grained personal access tokens in any length (gitleaks wants exactly 82 characters after the prefix).
     rule('github-fine-grained-pat-any-length', ['github_pat_'], new RegExp(String.raw`\bgithub_pat_[A-Za-z0-9_]{30,120}${END}`, 'g'), mixed(4)),
     // Square production access tokens: `EAAA` and 60 base64url characters.
@@ -113,7 +118,10 @@ export function vendorTokenDetectors(): Detector[] {
     rule('replicate-api-token', ['r8_'], new RegExp(String.raw`\br8_[A-Za-z0-9]{37}${END}`, 'g'), mixed(4)),
     rule('supabase-secret', ['sbp_', 'sb_secret_'], new RegExp(String.raw`\b(?:sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{31,64})${END}`, 'g'), token(3.5)),
     rule('langsmith-api-key', ['lsv2_'], new RegExp(String.raw`\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}${END}`, 'g'), token(3.5)),
-    rule('circleci-token', ['ccipat_', 'cciprj_'], new RegExp(String.raw`\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{22}_[0-9a-z]{40}${END}`, 'g'), token(4)),
+    rule('circleci-token', ['ccipat_', 'cciprj_'], new RegExp(String.raw`\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{20,26}_[0-9a-z]{40}${END}`, 'g'), token(4)),
+    // Dropbox short-lived access tokens (`sl.` and 130-odd characters) and Teamwork API tokens (`tkn.v1_`).
+    rule('dropbox-short-lived-token', ['sl.'], new RegExp(String.raw`(?<![\w.])sl\.[A-Za-z0-9_-]{130,160}${END}`, 'g'), mixed(4.5)),
+    rule('teamwork-api-token', ['tkn.v1_'], /\btkn\.v1_[A-Za-z0-9+\/_-]{40,100}={0,2}(?![\w+\/=-])/g, mixed(4.5)),
     rule('figma-access-token', ['figd_'], new RegExp(String.raw`\bfigd_[\w-]{40,64}${END}`, 'g'), token(4)),
     rule('google-oauth-access-token', ['ya29.'], new RegExp(String.raw`\bya29\.[\w-]{30,2048}${END}`, 'g'), mixed(4)),
     rule('posthog-personal-api-key', ['phx_'], new RegExp(String.raw`\bphx_[A-Za-z0-9_]{43}${END}`, 'g'), mixed(4)),
