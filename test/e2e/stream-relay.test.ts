@@ -69,6 +69,17 @@ test('an agent that stops reading holds the upstream stream back; reading again,
   res.pause();
   // Not reading: upstream must end up waiting for the proxy, far from done.
   await eventually(() => up.waiting && !up.done, 20_000, 'upstream waiting on the proxy while the agent does not read');
+  // Batches already read may still be crossing to a decider on another thread (ALTRACE_TEST_SEAM=copied,
+  // ALTRACE_TEST_LOOPS=2), and the proxy takes up to its buffers' worth more as they are delivered: measure
+  // once upstream has stood still for a whole second (a pause of 100-200 ms is not yet the hold).
+  let since = up.written;
+  let stillFor = 0;
+  await eventually(async () => {
+    await new Promise((r) => setTimeout(r, 250));
+    stillFor = up.written === since ? stillFor + 250 : 0;
+    since = up.written;
+    return stillFor >= 1000;
+  }, 30_000, 'upstream standing still for a second');
   const heldAt = up.written;
   await new Promise((r) => setTimeout(r, 300));
   t.true(up.waiting && !up.done && up.written === heldAt, `upstream kept writing while the agent did not read (${heldAt} → ${up.written} of ${EVENTS})`);
