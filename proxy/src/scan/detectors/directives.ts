@@ -146,7 +146,7 @@ export function taskDirectiveDetector(): Detector {
 }
 
 /** What a document calls the model it means to instruct: a name no person or job has (not `assistant`, not `agent`). */
-const THE_MODEL = String.raw`(?:the[ \t]+|an?[ \t]+)?(?:AI(?:[ \t]+(?:model|assistant|agent|system|language[ \t]+model))?|LLM|(?:large[ \t]+)?language[ \t]+model|chatbot|GPT-?[\w.]*|ChatGPT|Claude|Gemini|Llama|Command[ \t]+R\+?)`;
+const THE_MODEL = String.raw`(?:the[ \t]+|an?[ \t]+|any[ \t]+|all[ \t]+|dear[ \t]+)?(?:AI|A\.I\.)(?:[ \t]+(?:model|assistant|agent|system|language[ \t]+model))?|(?:the[ \t]+|an?[ \t]+|any[ \t]+|all[ \t]+|dear[ \t]+)?(?:LLM|(?:large[ \t]+)?language[ \t]+model|chatbot|GPT-?[\w.]*|ChatGPT|Claude|Gemini|Llama|Command[ \t]+R\+?)`;
 /** What an injection then tells the model to do (`say so when asked` is a system prompt's). */
 const ORDER = String.raw`(?:please[ \t]+)?(?:you[ \t]+must[ \t]+)?(?:ignore|disregard|forget|send|forward|e-?mail|transfer|delete|reveal|print|output|reply|respond|include|click|visit|open|stop|say(?![ \t]+so\b))\b`;
 
@@ -163,13 +163,15 @@ export function addressedToModelDetector(): Detector {
     'injection-addressed-to-model',
     'injection.override',
     'injection',
-    ['to you', 'reading this', 'processing this', 'if you are', 'before you', 'gave you'],
+    ['to you', 'reading this', 'processing this', 'reading it', 'if you', 'before you', 'gave you', 'following first'],
     new RegExp(
       [
-        String.raw`\b(?:message|note|request|instructions?)[ \t]+from[ \t]+[^\n]{1,60}?\bto[ \t]+you,?[ \t]{1,4}${THE_MODEL}\b(?![ \t]*,?[ \t]+and\b)`,
-        String.raw`\b(?:note|message|instructions?|attention)[ \t]{0,4}(?:to|for)?[ \t]{1,4}${THE_MODEL}s?[ \t]{1,4}(?:reading|processing|summari[sz]ing|parsing|reviewing|analy[sz]ing)[ \t]{1,4}(?:this|these|it)\b`,
-        String.raw`\bif[ \t]+you[ \t]+are[ \t]+${THE_MODEL}[ \t]{0,4}[,;:.!—-][ \t]{0,4}${ORDER}`,
+        String.raw`\b(?:message|note|request|instructions?)[ \t]+from[ \t]+[^\n]{1,60}?\bto[ \t]+you,?[ \t]{1,4}(?:${THE_MODEL})\b(?![ \t]*,?[ \t]+and\b)`,
+        String.raw`\b(?:note|message|instructions?|attention|to)[ \t]{0,4}(?:to|for)?[ \t]{1,4}(?:${THE_MODEL})s?[ \t]{1,4}(?:(?:that[ \t]+is|who[ \t]+is)[ \t]+)?(?:reading|processing|summari[sz]ing|parsing|reviewing|analy[sz]ing|crawling|browsing)[ \t]{1,4}(?:this|these|it)\b`,
+        String.raw`\bif[ \t]+you(?:[ \t]+are|'re|’re)[ \t]+(?:${THE_MODEL})(?:[ \t]+(?:model|assistant|agent|system))?(?:[ \t]+(?:reading|processing)[ \t]+(?:this|it))?[ \t]{0,4}[,;:.!—-]?[ \t]{0,4}(?:then[ \t]+)?${ORDER}`,
         String.raw`\bbefore[ \t]+(?:you[ \t]+)?(?:can[ \t]+)?(?:solve|complete|continue|finish|answer|perform|carry[ \t]+out|start)[ \t]+(?:the|your|this|my)[ \t]+(?:task|request|question|job)[ \t]+(?:that[ \t]+)?(?:I|the[ \t]+user)[ \t]+gave[ \t]+you\b[^\n.]{0,60}?\b(?:do|complete|perform|execute|carry[ \t]+out)[ \t]+the[ \t]+following(?:[ \t]+\w+){0,2}[ \t]+first\b`,
+        // "Before solving the user's task, do the following first": the user's task named as someone else's.
+        String.raw`\bbefore[ \t]+(?:you[ \t]+)?(?:solv|complet|answer|perform|start)(?:e|ing)[ \t]+(?:the|your)[ \t]+user(?:'s|’s)?[ \t]+(?:task|request|question)\b[^\n.]{0,40}?\b(?:do|complete|perform|execute)[ \t]+the[ \t]+following(?:[ \t]+\w+){0,2}[ \t]+first\b`,
       ].join('|'),
       'gi',
     ),
