@@ -12,9 +12,10 @@ const SETUP_NOUN = 'instructions?|prompts?|guidelines|guardrails|directives?|pro
 const VERB = 'ignore|disregard|forget|overlook|abandon|discard|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
 const SCOPE =
   'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas|precedenti|le|tutte|as|os';
-// `i\w{0,2}nstr\w{1,4}ions?`: the word misspelt, as attacks write it past filters (`iunstructions`, `instrcutions`).
+// `i\w{0,2}nstr\w{1,4}ions?`, and a word of 9–14 of its own letters: the word misspelt, as attacks write it past
+// filters (`iunstructions`, `instrcutions`, `insturctions`, `intructions`).
 const NOUN =
-  'instructions?|i\\w{0,2}nstr\\w{1,4}ions?|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
+  'instructions?|i\\w{0,2}nstr\\w{1,4}ions?|i(?=[nstrucio]{8,13}\\b)(?=\\w*n)(?=\\w*t)(?=\\w*c)[nstrucio]{8,13}|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
 const EARLIER = 'previous|prior|earlier|preceding|above|original|existing|other|system|developer';
 
 /** A banner that opens new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**` (spoofing.ts reports it too). */
