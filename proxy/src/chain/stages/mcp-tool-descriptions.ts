@@ -33,18 +33,19 @@ export function mcpToolDescriptions(policy: PolicyHolder, detectors: DetectorSet
           const lists: { index: number; tools: readonly unknown[] }[] = [];
           for (let i = 0; i < fragments.length; i++) for (const outcome of fragments[i]!.outcomes ?? []) if (outcome.tools) lists.push({ index: i, tools: outcome.tools });
           if (lists.length === 0) return null;
-          if (classifiers.length === 0 || !pool) {
+          // Without a classifier for definitions, the rules alone decide, in this turn.
+          const scorer = classifiers.length > 0 ? pool : undefined;
+          if (!scorer) {
             for (const { index, tools } of lists) {
               const verdict = judge(request.notes, action, ruleFindings(detectors, tools));
               if (verdict) return { index, verdict } satisfies FragmentFinding;
             }
             return null;
           }
-          const scanner = pool;
           return (async () => {
             for (const { index, tools } of lists) {
               const found = ruleFindings(detectors, tools);
-              const scored = await classified(scanner, classifiers, tools);
+              const scored = await classified(scorer, classifiers, found.texts);
               const verdict = judge(request.notes, action, { ...found, perTool: found.perTool.map((labels, t) => [...labels, ...scored[t]!]) });
               if (verdict) return { index, verdict } satisfies FragmentFinding;
             }
@@ -58,6 +59,8 @@ export function mcpToolDescriptions(policy: PolicyHolder, detectors: DetectorSet
 }
 
 interface ListFindings {
+  /** Each tool's definition as the model reads it (toolText), in the list's order. */
+  texts: string[];
   names: string[];
   /** Per tool, what poisons it: the labels of the rules' findings, later `classifier.<id>`. */
   perTool: string[][];
@@ -68,14 +71,13 @@ interface ListFindings {
 function ruleFindings(detectors: DetectorSet, tools: readonly unknown[]): ListFindings {
   const texts = tools.map(toolText);
   const names = tools.map((tool) => (isRecord(tool) && typeof tool.name === 'string' ? tool.name : '(unnamed)'));
-  if (!detectors.scan(texts.join('\n'), TOOL_DEFINITION_FAMILIES).some((f) => poisons(f.label))) return { names, perTool: tools.map(() => []), whole: false };
+  if (!detectors.scan(texts.join('\n'), TOOL_DEFINITION_FAMILIES).some((f) => poisons(f.label))) return { texts, names, perTool: tools.map(() => []), whole: false };
   const perTool = texts.map((text) => [...new Set(detectors.scan(text, TOOL_DEFINITION_FAMILIES).filter((f) => poisons(f.label)).map((f) => f.label))]);
-  return { names, perTool, whole: true };
+  return { texts, names, perTool, whole: true };
 }
 
 /** Per tool, the declared classifiers that score its definition at or above their threshold, as `classifier.<id>`; one that cannot run fails the stage (closed). */
-async function classified(pool: Scanner, classifiers: readonly ClassifierSpec[], tools: readonly unknown[]): Promise<string[][]> {
-  const texts = tools.map(toolText);
+async function classified(pool: Scanner, classifiers: readonly ClassifierSpec[], texts: string[]): Promise<string[][]> {
   const scores = await Promise.all(classifiers.map((classifier) => pool.classify({ kind: 'classify', classifier, texts })));
   return texts.map((_, t) => classifiers.flatMap((c, k) => (scores[k]![t]! >= c.threshold ? [`classifier.${c.id}`] : [])));
 }
