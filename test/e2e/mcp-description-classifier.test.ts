@@ -1,7 +1,7 @@
 // A classifier the policy names for tool definitions (mcp.description_classifiers): it reads each tool
 // of a tools/list answer on the scan workers, and a definition only it reads as an order refuses the
 // list at stage mcp-tool-descriptions, naming the tool and the classifier, as a rule's finding does;
-// an honest list passes; `descriptions: flag` delivers it, recorded with a warning; a policy naming a classifier
+// an honest list passes; `descriptions: flag` delivers it, recorded with a warning naming the tool; a policy naming a classifier
 // it does not declare is refused at start, naming the field.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,7 +95,7 @@ test('without mcp.description_classifiers the stage runs its rules only: the sam
   t.deepEqual((await listTools(h, key, 'ledger')).tools.map((tool) => tool.name).sort(), ['ledger_totals', 'monthly_totals']);
 });
 
-test('descriptions: flag delivers the list, recorded with the warning', async (t) => {
+test('descriptions: flag delivers the list, recorded with the warning and the tool it names', async (t) => {
   const { h, key } = await agent(policyFile('flag.yaml', { description_classifiers: ['relay'], descriptions: 'flag' }));
   t.deepEqual((await listTools(h, key, 'ledger')).tools.map((tool) => tool.name).sort(), ['ledger_totals', 'monthly_totals']);
   await h.control('GET', '/audit/checkpoint');
@@ -105,7 +105,10 @@ test('descriptions: flag delivers the list, recorded with the warning', async (t
     flagged = records.map((r) => JSON.stringify(r.decision ?? {})).find((d) => d.includes('ALT_MCP_TOOL_FLAGGED')) ?? '';
     return flagged !== '';
   }, 5000, 'the flag is in the audit log');
-  t.deepEqual((JSON.parse(flagged) as { warnings: string[] }).warnings, ['ALT_MCP_TOOL_FLAGGED'], flagged);
+  const record = JSON.parse(flagged) as { warnings: string[]; detail?: string; outcome: string };
+  t.deepEqual(record.warnings, ['ALT_MCP_TOOL_FLAGGED'], flagged);
+  // The warning's code alone would not say which tool was let through: the record's detail names it.
+  t.is(record.detail, 'ALT_MCP_TOOL_FLAGGED: tool ledger_totals: classifier.relay', flagged);
 });
 
 test('a policy naming a classifier it does not declare is refused at start, naming the field', async (t) => {

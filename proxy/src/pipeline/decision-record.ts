@@ -81,8 +81,19 @@ export function summarize(x: Exchange): Summary {
     contracts: ctx?.contracts?.length ? ctx.contracts.map((c) => c.ref) : (ctx?.contractRefs ?? NONE),
     model: bounded(call?.model, MAX_RECORDED_NAME),
     upstream: bounded(call?.upstream, MAX_RECORDED_NAME),
-    detail: bounded(verdict?.detail, MAX_RECORDED_DETAIL),
+    detail: bounded(verdict?.detail ?? warningDetails(ctx?.notes), MAX_RECORDED_DETAIL),
   };
+}
+
+/**
+ * An exchange that was let through with warnings has no verdict detail of its own; what the
+ * warnings name (a flagged tool and what was found in it) is then its detail, so that the audit
+ * record says which tool, not only the warning's code. Details are content-free by contract.
+ */
+function warningDetails(notes: readonly Verdict[] | undefined): string | undefined {
+  if (!notes?.length) return undefined;
+  const named = notes.filter((n) => n.detail);
+  return named.length ? named.map((n) => `${n.reason}: ${n.detail}`).join('; ') : undefined;
 }
 
 function originOf(x: Exchange): DecisionRecord['origin'] {
