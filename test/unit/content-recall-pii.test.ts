@@ -229,3 +229,15 @@ test('a fifth public set: a phone under its label on the line above, or after wo
     t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
   }
 });
+
+test('a sixth public set: a phone word inflected (Polish `numer telefonu`, Russian `телефона`) or in Cyrillic; words that merely contain one stay quiet', (t) => {
+  for (const [text, phone] of [
+    ['numer telefonu kontaktowego: 604-918-273', '604-918-273'],
+    ['prosimy podać numer telefonu 604918273', '604918273'],
+    ['телефон: 8 (495) 918-27-33', '8 (495) 918-27-33'],
+    ['Номер телефона: 8 (812) 409-27-36', '8 (812) 409-27-36'],
+  ] as const) {
+    t.deepEqual(found(text, 'pii.phone'), [phone], text);
+  }
+  for (const quiet of ['telefonowanie 2024 0115', 'ID card count: 604-918-273', 'телефонный справочник 2024']) t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
+});

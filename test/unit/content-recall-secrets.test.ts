@@ -389,3 +389,34 @@ test('vendor tokens in shapes the stricter rules missed: Slack in any dashed sha
   for (const token of tokens) t.true(found(`deploy with ${token} tonight`).some((f) => token.includes(f) && f.length >= 30), token);
   expectQuiet(t, ['SLACK_TOKEN=xoxb-your-bot-token-here', 'xoxb-1234-5678-abcd', 'see sl.example for the docs', 'tkn.v1_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX']);
 });
+
+test('a secret named by the word before it, with no `=`: notes and chat (`todoist token 5179f…`, `API key: …`), and a name dashed to a hex key', (t) => {
+  expectSecrets(t, {
+    'clockify SECRET q7wbilkqxym49dra8fpzc7wbdke3qvlht8mg5tnj6os5': 'q7wbilkqxym49dra8fpzc7wbdke3qvlht8mg5tnj6os5',
+    'here is the todoist token 9c41b07e2fd35a86c1e4d7093ba28f5e6d1c47a0 for the bot': '9c41b07e2fd35a86c1e4d7093ba28f5e6d1c47a0',
+    'Weather API key: 4k255b6bg830462e1gd69cesk0b32nls': '4k255b6bg830462e1gd69cesk0b32nls',
+    'the secret key is Jt8rQ2vLw9ZxN4mKp7HbC3sD6fGy': 'Jt8rQ2vLw9ZxN4mKp7HbC3sD6fGy',
+    'dd-apikey-ef63d3a3e9e2b17a26e8f51d4c0b9a7e': 'ef63d3a3e9e2b17a26e8f51d4c0b9a7e',
+    'prospect-access-5e0a2f3c7bd4ae91f273c23a9b56d2a0': '5e0a2f3c7bd4ae91f273c23a9b56d2a0',
+  });
+  expectQuiet(t, [
+    // Keys and tokens that are no secret, by the word before them or by what follows.
+    'the primary key 5d41402abc4b2a76b9719d911017c592 identifies the row',
+    'cache key 9e107d9d372bb6826bd81d3542a419d6 missed',
+    'idempotency key 3f2c9a7e-1b4d-4e8a-9c6f-2d7b5e1a0c84 was reused',
+    'the public key AAAAC3NzaC1lZDI1NTE5AAAAIOMq5eZ9dQ4vF7pL2xH8sK3nB6wR1tY0uJ9cV4gA2mNb',
+    'key id 5d41402abc4b2a76b9719d911017c592',
+    'token length 32 characters in base62',
+    // Code and names, not values.
+    'private sendSocks4InitialHandshake;',
+    'private handleSocks5FinalHandshakeResponse(data: Buffer): void',
+    'the tokens are passed with the key "csi.storage.k8s.io/serviceAccount.tokens"',
+    'secret release-2024-build-17-candidate',
+    'token: ${{ secrets.GITHUB_TOKEN }}',
+    'api key: YOUR_API_KEY_GOES_HERE_123',
+    'mailgun token pubkey-05acb893d6203a97e220b49854461178',
+    // A word, a sentence: not generated.
+    'the key takeaway from yesterday is simple',
+    'access denied for user 12 at the gate',
+  ]);
+});

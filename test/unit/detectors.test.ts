@@ -386,6 +386,10 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'pressure beside orders': (n) => 'For compliance you must first call the x_y tool '.repeat(n / 48),
   'orders after separators': (n) => '---- put all other '.repeat(n / 19),
   'literals compared': (n) => '"a" == "b".equals('.repeat(n / 18),
+  // A sixth round's: a secret's word before its value, with no `=`.
+  'spaces after a secret word': (n) => 'token' + ' '.repeat(n - 6) + '!',
+  'secret words along a line': (n) => 'key: token is secret - access '.repeat(n / 30),
+  'secret names dashed to hex': (n) => 'dd-apikey-0123456789abcdef'.repeat(n / 26),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

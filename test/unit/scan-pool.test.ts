@@ -13,12 +13,14 @@ test('a worker that dies is replaced; its task fails, the next one is served', a
   const pool = new ScanPool({ threads: 1, secretRulesPath: rules, workerHeapMb: 32 });
   try {
     const small = { kind: 'detect' as const, setSize: set.detectors.length, items: [{ text: 'key AKIAZ3MHQ7NK2PW4XJ5T', detectors: null, families: ['secrets' as const] }] };
-    t.is((await pool.detect(small))[0]![0]!.rule, 'aws-access-token');
+    // (Other rules may find the same key after "key"; the AWS rule must be among them.)
+    const rules = async () => (await pool.detect(small))[0]!.map((f) => f.rule);
+    t.true((await rules()).includes('aws-access-token'));
     // A million emails (7 MB of text) whose findings outgrow a 32 MB heap and the worker runs out of memory.
     const huge = { ...small, items: [{ text: 'x@y.co '.repeat(1_000_000), detectors: null, families: ['pii' as const] }] };
     const err = await t.throwsAsync(pool.detect(huge));
     t.regex(String((err as { code?: string }).code ?? err!.message), /ERR_WORKER_OUT_OF_MEMORY|out of memory|terminated/i);
-    t.is((await pool.detect(small))[0]![0]!.rule, 'aws-access-token', 'a new worker took its place');
+    t.true((await rules()).includes('aws-access-token'), 'a new worker took its place');
   } finally {
     await pool.close();
   }

@@ -1,6 +1,7 @@
 import { isLiteralPassword } from './password-literal.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
+import { shannonEntropy } from './validators.js';
 
 /**
  * Passwords code hands to an API rather than assigns to a name: a database account's password in a
@@ -32,8 +33,55 @@ const mixed = (value: string): boolean => [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]
 const literalPassword = (value: string): boolean =>
   isLiteralPassword(value, true) && !/(?:^|[_.-])(?:pass(?:word)?s?|pwd)(?:$|[_.-])/i.test(value) && !/:$/.test(value);
 
+/** Names of a password or another secret, as a variable or an environment variable is named. */
+const SECRET_WORD = String.raw`(?:secret|token|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key)`;
+const PASSWORD_WORD = /passw(?:or)?d|passphrase|pwd/i;
+/**
+ * A fallback is the secret whenever the environment lacks it: a password's name takes any password
+ * literal; another secret's name (`token`, `api_key`) one that looks generated, as the name alone
+ * (`SECRET_KEY = env('SECRET_KEY', 'dev')`) says less about the value.
+ */
+function fallbackSecret(name: string, value: string): boolean {
+  if (ABOUT_THE_PASSWORD.test(name) || !mixed(value) || !literalPassword(value) || HASH_SCHEME.test(value)) return false;
+  return PASSWORD_WORD.test(name) || (value.length >= 12 && /\d/.test(value) && /[A-Za-z]/.test(value) && shannonEntropy(value) > 3.5);
+}
+
 export function codePasswordDetectors(): Detector[] {
   return [
+    new RegexDetector(
+      'secret-fallback-literal',
+      'secret',
+      'secrets',
+      ['secret', 'token', 'pass', 'pwd', 'key'],
+      // The literal a secret falls back to: `process.env.API_TOKEN || 'x'`, `env.PASSWORD ?? 'x'`, `os.environ.get("TOKEN") or "x"`,
+      // `secret = opts.secret || 'x'`, and a shell default, `${DB_PASSWORD:-x}`.
+      new RegExp(String.raw`(${SECRET_WORD}\w{0,20})(?:(?:[ \t]*=[ \t]*[\w.$]{1,60})?["'\]]?\)?[ \t]*(?:\|\||\?\?|\bor\b)[ \t]*${literal(2)}|:-([^}\s"'$]{6,128})\})`, 'gi'),
+      (m) => {
+        const value = m[3] ?? m[4]!;
+        return fallbackSecret(m[1]!, value) ? spanOf(m, value) : null;
+      },
+    ),
+    new RegexDetector(
+      'secret-lookup-default',
+      'secret',
+      'secrets',
+      ['secret', 'token', 'pass', 'pwd', 'key'],
+      // A lookup's default: `os.getenv("SECRET_KEY", "x")`, `env("SECRET_KEY", default="x")`, `ENV.fetch('API_TOKEN', 'x')`, `config.get('db.password', 'x')`.
+      new RegExp(String.raw`\b(?:getenv|Getenv|env|get|fetch|getProperty|getOrDefault|getString|GetEnvironmentVariable|config)[ \t]*\([ \t]*(["'])([\w.-]{0,40}?${SECRET_WORD}\w{0,20})\1[ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?${literal(3)}[ \t]*\)`, 'gi'),
+      (m) => (fallbackSecret(m[2]!, m[4]!) ? spanOf(m, m[4]!) : null),
+    ),
+    new RegexDetector(
+      'secret-conditional-literal',
+      'secret',
+      'secrets',
+      ['secret', 'token', 'pass', 'pwd', 'key'],
+      // Either branch of a condition assigned to a secret's name: `const password = isDev ? 'x' : 'y'`.
+      new RegExp(String.raw`(${SECRET_WORD}\w{0,20})[ \t]*=[ \t]*[^?\n;="'=]{1,60}\?[ \t]*${literal(2)}[ \t]*:[ \t]*${literal(4)}`, 'gi'),
+      (m) => {
+        const value = [m[3]!, m[5]!].find((v) => fallbackSecret(m[1]!, v));
+        return value === undefined ? null : spanOf(m, value);
+      },
+    ),
     new RegexDetector(
       'password-connect-argument',
       'secret',

@@ -1,5 +1,5 @@
 import { type Gate, windowed } from './gates.js';
-import { dniValid, jmbgValid, ninoValid, nirValid, sinValid, ssnValid } from './national-id-validators.js';
+import { cnpValid, cpfValid, dniValid, egnValid, jmbgValid, ninoValid, nirValid, peselValid, sinValid, ssnValid, tcknValid } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 
@@ -73,10 +73,11 @@ const NAMES = [
 /**
  * Abbreviations of personal ids, matched in capitals only, and not those that name other things as
  * often (`CI` a build, `UID` a Unix user, `CC` a copy). Not those national-ids.ts checks by their own rules beside their names (SSN, SIN, NINO,
- * DNI, NIE, NIR, CPF, PESEL, EGN, CNP, TCKN, CURP, RRN, PPS…): a number named so that fails its check is none.
+ * DNI, NIE, NIR, CURP, RRN, PPS…): a number named so that fails its check is none. PESEL, CPF, CNP, EGN and TCKN are here for
+ * the groupings their own detectors do not read (`PESEL: 750102-50596`), judged by their own checks (failsItsOwnCheck).
  */
 const ACRONYMS = [
-  'NID', 'CNIC', 'NRIC', 'BSN', 'CUI', 'BI', 'NIN', 'OIB', 'AMKA', 'AHV', 'AVS', 'RNOKPP', 'INN', 'SNILS', 'EPIC', 'VID', 'RUT', 'RUN',
+  'PESEL', 'CPF', 'CNP', 'EGN', 'TCKN', 'NID', 'CNIC', 'NRIC', 'BSN', 'CUI', 'BI', 'NIN', 'OIB', 'AMKA', 'AHV', 'AVS', 'RNOKPP', 'INN', 'SNILS', 'EPIC', 'VID', 'RUT', 'RUN',
   'DUI', 'DPI', 'CIN', 'CPR', 'KTP', 'NIK', 'UIN', 'CIC',
 ];
 
@@ -88,8 +89,8 @@ const OTHER_SCRIPTS = [
 ];
 
 const anyCase = (w: string) => w.replace(/ /g, '[ _-]?');
-/** Between the name and the value: a bracketed abbreviation, then `:`, `=`, `#`, `is`, `no.`, `nr`, `№` (or only spaces). */
-const BETWEEN = String.raw`["']?[ \t]{0,4}(?:\([^()\n]{1,24}\)[ \t]{0,4})?(?:(?:[:：=#№]|n[º°o]\.?|nr\.?|no\.?|is|ist|est|es|é)[ \t]{0,4}){0,2}["'“«]?`;
+/** Between the name and the value: a bracketed abbreviation, then `:`, `=`, `#`, a table's `|`, `is`, `no.`, `nr`, `№` (or only spaces). */
+const BETWEEN = String.raw`["']?[ \t]{0,4}(?:\([^()\n]{1,24}\)[ \t]{0,4})?(?:(?:[:：=#№|]|n[º°o]\.?|nr\.?|no\.?|is|ist|est|es|é)[ \t]{0,4}){0,2}["'“«]?`;
 /** The value: letters and digits with single separators (a space only before a digit: `issued in Dhaka` is no part of it), 6 to 26 characters. */
 const VALUE = String.raw`([A-Za-z0-9](?:[A-Za-z0-9]|[.\/-](?=[A-Za-z0-9])| (?=\d)){5,25})(?![A-Za-z0-9]|[.\/-][A-Za-z0-9])`;
 
@@ -123,9 +124,32 @@ function failsItsOwnCheck(value: string, m: RegExpExecArray): boolean {
   if (/^[12]\d{14}$/.test(digits) && /^[\d ]+$/.test(value)) return !nirValid(digits);
   const name = m[0].slice(0, m[0].length - value.length).replace(/[\s:=#"'“«]+$/, '');
   if (/^\d{13}$/.test(value) && /jmbg|em[sš]o|mati[cč]n/i.test(name)) return !jmbgValid(value);
-  // A CPF (eleven digits) or a PESEL, CNP, EGN, TCKN named as such: their own detectors decide.
-  return /(?:cpf|pesel|cnp|egn|tckn)\W*$/i.test(name);
+  // A CPF, PESEL, CNP, EGN or TCKN named as such: written whole, their own detectors decide; grouped in another way
+  // (`PESEL: 750102-50596`, `80040 326337`), its own check does, here.
+  const own = /(cpf|pesel|cnp|egn|tckn)\W*$/i.exec(name);
+  if (!own) return false;
+  const check = OWN_CHECKS[own[1]!.toLowerCase()]!;
+  return /^\d+$/.test(value) || digits.length !== check.length || /[A-Za-z]/.test(value) || !check.valid(digits);
 }
+
+/** The ids national-ids.ts finds written whole, with their lengths and checks, for the other groupings a name vouches for. */
+const OWN_CHECKS: Record<string, { length: number; valid: (digits: string) => boolean }> = {
+  cpf: { length: 11, valid: cpfValid },
+  pesel: { length: 11, valid: peselValid },
+  cnp: { length: 13, valid: cnpValid },
+  egn: { length: 10, valid: egnValid },
+  tckn: { length: 11, valid: tcknValid },
+};
+
+/** Poland's identity card: three letters (A = 10 … Z = 35) and six digits, the first of them a check digit (weights 7 3 1 9 7 3 1 7 3, mod 10). */
+function plIdCardValid(id: string): boolean {
+  const weights = [7, 3, 1, 9, 7, 3, 1, 7, 3];
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (i < 3 ? id.charCodeAt(i) - 55 : id.charCodeAt(i) - 48) * weights[i]!;
+  return sum % 10 === 0;
+}
+/** `seria i numer dowodu osobistego: ABA 300000`, `Dowód: ABA300000`: a Polish identity card, after its name. */
+const PL_ID_CARD = /(?<![\p{L}\p{N}])dow[oó]d(?:u|em)?(?:[ \t]+osobist(?:y|ego|ym))?[ \t]*[:：#|]?[ \t]{0,4}([A-Z]{3}[ \t]?\d{6})(?![\p{L}\p{N}])/giu;
 
 /** `Order ID number`, `Customer identification number`: an id of something other than a person's citizenship. */
 const OTHER_ID_BEFORE = /\b(?:order|invoice|tracking|ticket|case|customer|account|transaction|booking|reference|employee|member|product|device|session|user|client|request|vehicle|batch|job|build|record|message|process|thread|patient|student|container|task|worker|node|pod|group|commit|issue|run|trace|span|event|item|asset|tenant|project|app|api)[ _-]?$/i;
@@ -170,5 +194,9 @@ export function namedNationalIdDetectors(): Detector[] {
     new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', joinedForms(WORD_KEYWORDS), WORD_NAMES, valueSpan, nameThenValue(WORD_NAMES)),
     new RegexDetector('pii-national-id-abbreviated', 'pii.national_id', 'pii', ACRONYM_KEYWORDS, ACRONYM_NAMES, valueSpan, nameThenValue(ACRONYM_NAMES)),
     new RegexDetector('pii-national-id-named-script', 'pii.national_id', 'pii', [], SCRIPT_NAMES, valueSpan, SCRIPT_GATE),
+    new RegexDetector('pii-pl-id-card-named', 'pii.national_id', 'pii', ['dowod', 'dow'], PL_ID_CARD, (m) => {
+      if (!plIdCardValid(m[1]!.replace(/[ \t]/, '').toUpperCase())) return null;
+      return { start: m.index + m[0].length - m[1]!.length, end: m.index + m[0].length };
+    }),
   ];
 }

@@ -374,6 +374,20 @@ export function hkidValid(id: string): boolean {
   return (check === 10 ? 'A' : String(check)) === m[3]!.toUpperCase();
 }
 
+/**
+ * Singapore NRIC and FIN: S/T (citizens and residents, born before and from 2000), F/G (foreigners,
+ * before and from 2000), M (foreigners, from 2022); seven digits, weights 2 7 6 5 4 3 2, plus 4 for T
+ * and G and 3 for M; the check letter from the sum mod 11, by table.
+ */
+export function sgNricValid(id: string): boolean {
+  const m = /^([STFGM])(\d{7})([A-Z])$/i.exec(id);
+  if (!m) return false;
+  const prefix = m[1]!.toUpperCase();
+  const sum = weighted(digitsOf(m[2]!), [2, 7, 6, 5, 4, 3, 2]) + (prefix === 'T' || prefix === 'G' ? 4 : prefix === 'M' ? 3 : 0);
+  const table = prefix === 'S' || prefix === 'T' ? 'JZIHGFEDCBA' : prefix === 'M' ? 'KLJNPQRTUWX' : 'XWUTRQPNMLK';
+  return table[sum % 11] === m[3]!.toUpperCase();
+}
+
 /** Belgian national number YYMMDDNNNCC: a birth date (month and day may be 0, month +20/+40 in the BIS register), 97 − mod 97. */
 export function beNnValid(digits: string): boolean {
   if (!/^\d{11}$/.test(digits)) return false;

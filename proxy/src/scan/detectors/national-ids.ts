@@ -1,7 +1,7 @@
 import { DIGITS, type Gate, windowed } from './gates.js';
 import {
   aadhaarValid, mod11_10, codiceFiscaleValid, cnpValid, cpfValid, curpValid, dniValid, egnValid, fodselsnummerValid, hetuValid, isikukoodValid, itinValid,
-  ninoValid, nirValid, jmbgValid, kennitalaValid, mxRfcValid, myNricValid, lkNicValid, twIdValid, hkidValid, beNnValid, frSpiValid, cuilValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
+  ninoValid, nirValid, jmbgValid, kennitalaValid, mxRfcValid, myNricValid, lkNicValid, twIdValid, hkidValid, beNnValid, frSpiValid, cuilValid, peselValid, personnummerValid, ppsValid, ricValid, rrnValid, rvnrValid, sgNricValid, sinValid, ssnValid, steuerIdValid, tcknValid, thaiPinValid, zaIdValid,
 } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
@@ -336,6 +336,8 @@ export function nationalIdDetectors(): Detector[] {
     digitRun('pii-lk-nic', String.raw`\d{9}[VXvx]`, (_, m) => lkNicValid(m[0])),
     // Taiwan: a letter, sex 1 or 2 and eight digits with a check digit.
     new RegexDetector('pii-tw-id', 'pii.national_id', 'pii', DIGITS, /(?<![A-Za-z0-9])[A-Z][12]\d{8}(?![A-Za-z0-9])/g, (m) => (twIdValid(m[0]) ? whole(m) : null), SIX_DIGITS),
+    // Singapore: NRIC and FIN, a prefix letter, seven digits and a check letter (S1234567D): a shape few other codes have, checked.
+    new RegexDetector('pii-sg-nric', 'pii.national_id', 'pii', DIGITS, /(?<![A-Za-z0-9])[STFGM]\d{7}[A-Z](?![A-Za-z0-9])/g, (m) => (sgNricValid(m[0]) ? whole(m) : null), SIX_DIGITS),
     // Hong Kong: HKID with its check digit in brackets as printed (`A123456(3)`).
     new RegexDetector(
       'pii-hk-hkid',

@@ -238,7 +238,7 @@ export function passwordDetectors(): Detector[] {
       'secrets',
       ['secret>', 'password>', 'passwd>', 'token>', 'key>'],
       // `<password>…</password>`, `<apiToken>…</apiToken>`, Jenkins' `<secret>{AQAAABAAAA…}</secret>`: the element's name says what it holds.
-      /<([\w:-]{0,40}?(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|access[_-]?key))>([^<\n]{8,1024})<\/\1>/gi,
+      /<([\w:-]{0,40}?(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|access[_-]?key))>([^<\n]{8,4096})<\/\1>/gi,
       (m) => {
         if (NOT_SECRET_NAME.test(m[1]!) || ABOUT_A_PASSWORD.test(m[1]!.replace(/^.*:/, ''))) return null;
         const inner = m[2]!;

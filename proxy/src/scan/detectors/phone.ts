@@ -8,14 +8,15 @@ const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ea
 /**
  * A word that names a phone number, close before it: with one, a number is a phone in any
  * plausible shape, as a reader would take it. Words in the languages whose national formats we
- * read (and `cep`, Turkish for mobile; `natel`, Swiss).
+ * read, inflected where a language inflects the word (`numer telefonu`, `телефона`), and `cep`
+ * (Turkish for mobile) and `natel` (Swiss).
  */
 const PHONE_CUE = new RegExp(
-  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
+  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon(?:u|y|ie|em|ów|ní|nummer|numero|szám)?|telefoon(?:nummer)?|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|komórk(?:a|i|owy|owego)|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|телефон[а-я]{0,3}|тел\.|τηλέφωνο|τηλ\.|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
   'iu',
 );
 /** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */
-const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no))[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
+const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon(?:nummer)?|telefoon(?:nummer)?|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no)|телефон|τηλέφωνο)[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
 /** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`). */
 const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;

@@ -3,6 +3,7 @@ import { isPlaceholder, isPlaceholderPem, isReference } from './placeholders.js'
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 import { shannonEntropy } from './validators.js';
+import { namedSecretValueDetectors } from './named-secret-values.js';
 import { vendorTokenDetectors } from './vendor-tokens.js';
 
 const whole = (m: RegExpExecArray): Span => ({ start: m.index, end: m.index + m[0].length });
@@ -45,6 +46,24 @@ const AROUND_SCHEME = { literal: '://', before: 40, after: 450 };
  * rule needs the provider's name beside them (Telegram) or a length the provider no longer keeps
  * (Atlassian), or that gitleaks has no rule for (Docker Hub).
  */
+/**
+ * The start of a private key's DER: a SEQUENCE whose first member is the version INTEGER, 0 or 1 —
+ * PKCS#1 RSA and DSA (version 0, then the modulus or p), PKCS#8 (version 0 or 1, then the algorithm's
+ * SEQUENCE), SEC1 EC (version 1, then the private scalar as an OCTET STRING of a curve's size). Public
+ * keys and certificates open with a SEQUENCE inside the SEQUENCE, an RSA public key with a long INTEGER.
+ */
+function isPrivateKeyDer(base64: string): boolean {
+  const der = Buffer.from(base64.slice(0, 32), 'base64');
+  if (der[0] !== 0x30) return false;
+  const at = der[1]! < 0x80 ? 2 : 2 + (der[1]! & 0x7f);
+  if (at > 4 || der[at] !== 0x02 || der[at + 1] !== 0x01) return false;
+  const version = der[at + 2];
+  const next = der[at + 3];
+  if (version === 0) return next === 0x02 || next === 0x30;
+  // SEC1: the scalar's length is the curve's (P-256 and secp256k1 32, P-384 48, P-521 66).
+  return version === 1 && (next === 0x30 || (next === 0x04 && [32, 48, 66].includes(der[at + 4]!)));
+}
+
 export function extraSecretDetectors(): Detector[] {
   return [
     // The header alone: on a stream, the key is cut before any of its material is delivered.
@@ -56,6 +75,10 @@ export function extraSecretDetectors(): Detector[] {
       const placeholder = isPlaceholderPem(block) && (prefix === 0 || isPlaceholderPem(block, prefix));
       return placeholder ? null : { start: m.index, end: m.index + m[0].length };
     }),
+    // A private key's DER in base64 without its PEM armour (a string in code, a config value): the ASN.1 says what it is.
+    new RegexDetector('private-key-der-base64', 'secret', 'secrets', ['mii', 'mig', 'mih', 'mhc', 'mc4', 'mec'], /(?<![A-Za-z0-9+\/])M[IHCE][A-Za-z0-9+\/]{62,16384}={0,2}(?![A-Za-z0-9+\/=])/g, (m) =>
+      isPrivateKeyDer(m[0]) && shannonEntropy(m[0]) > 4.3 ? { start: m.index, end: m.index + m[0].length } : null,
+    ),
     // PuTTY's .ppk files: the private half is the base64 after `Private-Lines: <n>` (encrypted or not, as a PEM block is).
     new RegexDetector('putty-private-key', 'secret', 'secrets', ['private-lines:'], /\bPrivate-Lines:[ \t]*\d{1,3}\r?\n([A-Za-z0-9+\/=]{16,128})/g, (m) => {
       const start = m.index + m[0].length - m[1]!.length;
@@ -110,6 +133,7 @@ export function extraSecretDetectors(): Detector[] {
     new RegexDetector('dockerhub-access-token', 'secret', 'secrets', ['dckr_pat_', 'dckr_oat_'], /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{24,64}(?![\w-])/g, token(3.5)),
     // `ATATT3…=` and an 8-hex checksum; gitleaks' rule wants exactly 192 characters, real ones vary.
     ...vendorTokenDetectors(),
+    ...namedSecretValueDetectors(),
     new RegexDetector('atlassian-api-token-any-length', 'secret', 'secrets', ['atatt3'], /\bATATT3[A-Za-z0-9_-]{120,300}=[0-9A-Fa-f]{8}(?![\w=-])/g, token(4)),
   ];
 }

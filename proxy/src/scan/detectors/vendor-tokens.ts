@@ -107,7 +107,8 @@ export function vendorTokenDetectors(): Detector[] {
       const decoded = value.replace(/%[0-9A-Fa-f]{2}/g, 'x');
       return shannonEntropy(decoded) > 4 && /\d/.test(decoded) && !looksMadeUp(value) && !isDocumentedExample(value) ? span : null;
     }),
-    // Webhook URLs whose path is the credential: Tines (`/webhook/<path>/<secret>`).
+    // Webhook URLs whose path is the credential: Discord (`/api/webhooks/<id>/<token>`), Tines (`/webhook/<path>/<secret>`).
+    rule('discord-webhook-url', ['discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'], /https:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/([\w-]{60,80})(?![\w-])/gi, mixed(4)),
     rule('tines-webhook', ['tines.com/webhook/'], /https:\/\/[\w-]{1,63}\.tines\.com\/webhook\/[a-z0-9]{32}\/[a-z0-9]{32}(?![\w-])/gi, token(3.5)),
     // AI and developer platforms' prefixed keys, as their docs print them.
     rule('stripe-webhook-secret', ['whsec_'], new RegExp(String.raw`\bwhsec_[A-Za-z0-9+/=]{32,88}${END}`, 'g'), token(4)),
@@ -122,6 +123,14 @@ export function vendorTokenDetectors(): Detector[] {
     // Dropbox short-lived access tokens (`sl.` and 130-odd characters) and Teamwork API tokens (`tkn.v1_`).
     rule('dropbox-short-lived-token', ['sl.'], new RegExp(String.raw`(?<![\w.])sl\.[A-Za-z0-9_-]{130,160}${END}`, 'g'), mixed(4.5)),
     rule('teamwork-api-token', ['tkn.v1_'], /\btkn\.v1_[A-Za-z0-9+\/_-]{40,100}={0,2}(?![\w+\/=-])/g, mixed(4.5)),
+    // SonarQube user, global and project analysis tokens (`squ_`, `sqa_`, `sqp_` and 40 hex) and SonarQube Cloud's scoped organisation tokens.
+    rule('sonarqube-token', ['squ_', 'sqa_', 'sqp_', 'sqco_'], new RegExp(String.raw`\b(?:sq[uap]_[0-9a-f]{40}|sqco_[A-Za-z0-9]{40,80})${END}`, 'g'), token(3.5)),
+    // Django's generated SECRET_KEY as `startproject` writes it (`django-insecure-` and 50 characters): meant for development, used in production.
+    rule('django-insecure-secret-key', ['django-insecure-'], /\bdjango-insecure-([^\s'"\x60]{40,64})(?=["'\x60\s]|$)/g, (m) => (/\d/.test(m[1]!) ? token(4)(m) : null)),
+    // Docker Swarm join tokens: who holds one joins the swarm (`SWMTKN-1-` with the CA digest and the secret).
+    rule('docker-swarm-join-token', ['swmtkn-1-'], new RegExp(String.raw`\bSWMTKN-1-[a-z0-9]{50}-[a-z0-9]{25}${END}`, 'g'), token(4)),
+    // Infura project ids in the endpoint URL: the id is the API key.
+    rule('infura-endpoint-key', ['infura.io/'], /\binfura\.io\/(?:ws\/)?v3\/([0-9a-f]{32})(?![\w-])/g, token(3.2)),
     rule('figma-access-token', ['figd_'], new RegExp(String.raw`\bfigd_[\w-]{40,64}${END}`, 'g'), token(4)),
     rule('google-oauth-access-token', ['ya29.'], new RegExp(String.raw`\bya29\.[\w-]{30,2048}${END}`, 'g'), mixed(4)),
     rule('posthog-personal-api-key', ['phx_'], new RegExp(String.raw`\bphx_[A-Za-z0-9_]{43}${END}`, 'g'), mixed(4)),
