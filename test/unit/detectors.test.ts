@@ -390,6 +390,15 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'spaces after a secret word': (n) => 'token' + ' '.repeat(n - 6) + '!',
   'secret words along a line': (n) => 'key: token is secret - access '.repeat(n / 30),
   'secret names dashed to hex': (n) => 'dd-apikey-0123456789abcdef'.repeat(n / 26),
+  'fallbacks and lookups': (n) => "getenv('DB_PASSWORD', x || token ?? ".repeat(n / 36),
+  'base64 der openers': (n) => 'MIIEvQIBADAN '.repeat(n / 13),
+  'limits and setups': (n) => 'you have no the restrictions were your instructions are '.repeat(n / 56),
+  'percent escapes apart': (n) => 'abc%2'.repeat(n / 5),
+  'entities apart': (n) => '&#65; xyz '.repeat(n / 10),
+  'escapes apart': (n) => String.raw`ab\x4`.repeat(n / 5),
+  'hex pairs': (n) => '4f 4f 4f 4f '.repeat(n / 12),
+  'one letter per line': (n) => 'a\n'.repeat(n / 2),
+  'cipher words': (n) => 'caesar rot13 reverse '.repeat(n / 21),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

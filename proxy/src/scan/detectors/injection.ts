@@ -1,6 +1,8 @@
 import { addressedToModelDetector, promptExtractionDetector, secretRequestDetector, taskDirectiveDetector } from './directives.js';
 import { EncodedInjectionDetector } from './encoded-injection.js';
 import { exfiltrationDetector } from './exfiltration.js';
+import { jailbreakDetector } from './jailbreaks.js';
+import { ObfuscatedInjectionDetector } from './obfuscated-injection.js';
 import { overrideDetector } from './override.js';
 import { scriptOverrideDetector } from './override-scripts.js';
 import { RegexDetector } from './regex-detector.js';
@@ -13,10 +15,12 @@ import type { Detector } from './types.js';
  * MCP results). Each rule names one technique; bounded repeats keep every pattern linear.
  */
 export function injectionDetectors(): Detector[] {
-  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector()];
+  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector(), jailbreakDetector()];
   return [
     ...orders,
     new EncodedInjectionDetector(orders),
+    new ObfuscatedInjectionDetector('encodings', orders),
+    new ObfuscatedInjectionDetector('letters', orders),
     new RoleSpoofingDetector(),
     new RegexDetector(
       'injection-hidden-unicode',

@@ -2,6 +2,8 @@
 // a model card names the `[INST]` marker. These tell such a mention from the thing itself, and are
 // kept narrow on purpose: an attacker can quote too, so a mention must look like one on every count.
 
+import type { Span } from './types.js';
+
 const CLOSING: Readonly<Record<string, string>> = { '"': '"', "'": "'", '`': '`', '“': '”', '‘': '’', '«': '»', '„': '“' };
 
 /** The match is the whole of a quotation or code span (`"…"`, `` `…` ``), give or take closing punctuation. */
@@ -41,4 +43,10 @@ const POINTS_BACK = /\b(?:previous|prior|above|earlier|preceding|your|system|ori
 export function defensive(text: string, start: number, end: number): boolean {
   if (NEGATED.test(text.slice(Math.max(0, start - 30), start)) && !/\?/.test(text.slice(end, text.indexOf('\n', end) === -1 ? end + 200 : text.indexOf('\n', end)))) return true;
   return !POINTS_BACK.test(text.slice(start, end)) && IN_CONTENT.test(text.slice(end, end + 100));
+}
+
+/** A match as an order given: its span, unless it is quoted in a discussion of attacks or turned into a rule against itself. */
+export function givenAsOrder(m: RegExpExecArray): Span | null {
+  const end = m.index + m[0].length;
+  return quotedInDiscussion(m.input, m.index, end) || defensive(m.input, m.index, end) ? null : { start: m.index, end };
 }

@@ -1,4 +1,4 @@
-import { defensive, quotedInDiscussion } from './mention.js';
+import { givenAsOrder } from './mention.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector } from './types.js';
 
@@ -129,6 +129,6 @@ export function overrideDetector(): Detector {
       'gi',
     ),
     // Security writing quotes the phrase it warns about; the phrase alone, in quotes, beside such words, is a mention.
-    (m) => (quotedInDiscussion(m.input, m.index, m.index + m[0].length) || defensive(m.input, m.index, m.index + m[0].length) ? null : { start: m.index, end: m.index + m[0].length }),
+    givenAsOrder,
   );
 }

@@ -1,0 +1,124 @@
+import type { Gate } from './gates.js';
+import type { Detector, Span } from './types.js';
+
+/**
+ * An order written so that a model reads it and a filter does not: in look-alike letters
+ * (fullwidth `ＲＥＶＥＡＬ`, circled `Ⓦⓗⓐⓣ`, squared `🅂🄷🄾🅆`, mathematical bold, letters under a pile of
+ * combining marks), percent-encoded, as HTML character references, `\x`/`\u` escapes or hex bytes,
+ * written backwards, turned upside down, in Braille, or in ROT13, a Caesar shift or Atbash that
+ * the text itself names. Each such form is turned back into plain text and searched with the
+ * plain order rules; a form the text does not hold costs one gate pass. A run (an encoding) is
+ * reported where it stands; a whole-text form (backwards, a cipher) as the whole text.
+ */
+
+/**
+ * What makes a text worth undoing, found cheaply: ASCII forms by keyword (the prefilter's pass),
+ * look-alike letters by one character class (a regex of one class costs a hundredth of the scan;
+ * one of alternatives cost as much as the scan itself).
+ */
+const ENCODING_CUES = ['%2', '%3', '%4', '%5', '%6', '%7', '&#', '\\x', '\\u', 'hex', 'revers', 'backward', 'rot13', 'rot-13', 'rot 13', 'caesar', 'atbash', 'cipher', 'a=z', 'a = z'];
+const LETTER_FORMS = /[\u0300-\u036F\u0250\u0265\u026F\u0279\u0287\u028E\u01DD\u2460-\u24FF\u2800-\u28FF\uFF01-\uFF5E\uD835\uD83C]/;
+
+/** At most this much text is undone per form: a payload is short, a page of entities is not read whole. */
+const MAX_CHARS = 16 * 1024;
+
+const letters = (s: string): string => s.normalize('NFKD').replace(/\p{M}+/gu, '').normalize('NFKC');
+/** Negative squared and circled capitals (🅰 … 🆉, 🅐 … 🅩) have no compatibility form. */
+const squared = (s: string): string =>
+  s.replace(/[\u{1F170}-\u{1F189}\u{1F150}-\u{1F169}]/gu, (c) => String.fromCharCode(65 + ((c.codePointAt(0)! - 0x1f150) % 32)));
+
+function percentDecoded(run: string): string {
+  return run.replace(/(?:%[0-9A-Fa-f]{2})+/g, (bytes) => {
+    try {
+      return decodeURIComponent(bytes);
+    } catch {
+      return bytes;
+    }
+  });
+}
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: ' ' };
+const entitiesDecoded = (s: string): string =>
+  s.replace(/&#x([0-9a-f]{1,6});|&#(\d{1,7});|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, hex: string | undefined, dec: string | undefined, named: string | undefined) =>
+    named ? ENTITIES[named.toLowerCase()]! : safeCodePoint(hex ? parseInt(hex, 16) : Number(dec)),
+  );
+const escapesDecoded = (s: string): string => s.replace(/\\x([0-9a-f]{2})|\\u([0-9a-f]{4})/gi, (_, x: string | undefined, u: string | undefined) => safeCodePoint(parseInt((x ?? u)!, 16)));
+const safeCodePoint = (n: number): string => (n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '');
+/** Hex bytes of printable ASCII, in any of the separators people put between them. */
+const hexDecoded = (run: string): string | null => {
+  const bytes = run.split(/[ :,-]/).map((b) => parseInt(b, 16));
+  return bytes.every((b) => b >= 0x20 && b < 0x7f) ? String.fromCharCode(...bytes) : null;
+};
+
+/** Grade-1 Braille letters (dots in Unicode's bit order: U+2800 + the dot pattern). */
+const BRAILLE = new Map<number, string>(
+  [1, 3, 9, 25, 17, 11, 27, 19, 10, 26, 5, 7, 13, 29, 21, 15, 31, 23, 14, 30, 37, 39, 58, 45, 61, 53].map((dots, i) => [0x2800 + dots, String.fromCharCode(97 + i)]),
+);
+const brailleDecoded = (s: string): string => s.replace(/[\u2800-\u28FF]/g, (c) => (c === '\u2800' ? ' ' : (BRAILLE.get(c.charCodeAt(0)) ?? c)));
+
+/** Turned letters (`¿sǝlnɹ ɹnoʎ ǝɹɐ ʇɐɥM`), read right side up. */
+const TURNED: Record<string, string> = { ɐ: 'a', q: 'b', ɔ: 'c', p: 'd', ǝ: 'e', ɟ: 'f', ƃ: 'g', ɥ: 'h', ᴉ: 'i', ı: 'i', ɾ: 'j', ʞ: 'k', l: 'l', ɯ: 'm', u: 'n', o: 'o', d: 'p', b: 'q', ɹ: 'r', s: 's', ʇ: 't', n: 'u', ʌ: 'v', ʍ: 'w', x: 'x', ʎ: 'y', z: 'z', '¿': '?', '¡': '!', W: 'M', M: 'W' };
+const turnedBack = (s: string): string => [...s].reverse().map((c) => TURNED[c] ?? c).join('');
+
+const shifted = (s: string, by: number): string => s.replace(/[a-z]/gi, (c) => {
+  const base = c <= 'Z' ? 65 : 97;
+  return String.fromCharCode(((c.charCodeAt(0) - base + by) % 26) + base);
+});
+const atbash = (s: string): string => s.replace(/[a-z]/gi, (c) => (c <= 'Z' ? String.fromCharCode(155 - c.charCodeAt(0)) : String.fromCharCode(219 - c.charCodeAt(0))));
+
+export class ObfuscatedInjectionDetector implements Detector {
+  readonly id: string;
+  readonly label = 'injection.override';
+  readonly family = 'injection' as const;
+  readonly keywords: readonly string[];
+  readonly gate?: Gate;
+
+  /**
+   * `kind`: `encodings` (runs of percent-escapes, character references, `\x` escapes, hex bytes, and
+   * the text backwards or deciphered where it names the cipher) or `letters` (look-alike letters,
+   * Braille, turned text). `inner`: the plain order rules the undone text is searched with.
+   */
+  constructor(
+    private readonly kind: 'encodings' | 'letters',
+    private readonly inner: readonly Detector[],
+  ) {
+    this.id = kind === 'encodings' ? 'injection-obfuscated' : 'injection-obfuscated-letters';
+    this.keywords = kind === 'encodings' ? ENCODING_CUES : [];
+    if (kind === 'letters') this.gate = { test: (text) => LETTER_FORMS.test(text) };
+  }
+
+  find(text: string): Span[] {
+    const head = text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text;
+    return this.kind === 'encodings' ? this.#encodings(text, head) : this.#whole(text, head, [squared(letters(head)), brailleDecoded(head), ...(/[ǝɹɐʇɥʎɯ]/.test(head) ? [turnedBack(head)] : [])]);
+  }
+
+  #encodings(text: string, head: string): Span[] {
+    const spans: Span[] = [];
+    // Runs: each decoded where it stands.
+    for (const [re, decode] of [
+      [/(?:[^\s%]{0,24}%[0-9A-Fa-f]{2}){3,512}[^\s%]{0,40}/g, percentDecoded],
+      [/(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)(?:[^&\n]{0,24}(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)){2,512}[^&\n]{0,40}/gi, entitiesDecoded],
+      [/(?:[^\\\n]{0,24}\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})){2,512}[^\\\n]{0,40}/g, escapesDecoded],
+      [/\b[0-9A-Fa-f]{2}(?:[ :,-][0-9A-Fa-f]{2}){7,1023}\b/g, hexDecoded],
+    ] as const) {
+      for (const m of head.matchAll(re)) {
+        const decoded = decode(m[0]);
+        if (decoded !== null && decoded !== m[0] && this.#orders(decoded) && !this.#orders(m[0])) spans.push({ start: m.index, end: m.index + m[0].length });
+      }
+    }
+    if (spans.length > 0) return spans;
+    const forms: string[] = [];
+    if (/\b(?:revers|backward)/i.test(head)) forms.push([...head].reverse().join(''));
+    if (/\b(?:rot[ -]?13|caesar|cipher)/i.test(head)) for (let by = 1; by < 26; by++) forms.push(shifted(head, by));
+    if (/\b(?:atbash|A\s*=\s*Z)/i.test(head)) forms.push(atbash(head));
+    return this.#whole(text, head, forms);
+  }
+
+  /** A whole-text form is reported as the whole text; an order the plain text already holds is the plain rules' finding. */
+  #whole(text: string, head: string, forms: readonly string[]): Span[] {
+    return forms.some((form) => form !== head && this.#orders(form)) && !this.#orders(head) ? [{ start: 0, end: text.length }] : [];
+  }
+
+  #orders(text: string): boolean {
+    return this.inner.some((d) => d.find(text).length > 0);
+  }
+}
