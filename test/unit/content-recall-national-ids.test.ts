@@ -174,7 +174,7 @@ test('regression: named ids followed by words, in JSON keys; build numbers, Unix
 
 test('se-pnr: an interim number’s letter; serial 000 is no number; a child’s run together, or an Egyptian mobile shaped like a coordination number, stays quiet', holds('pii-se-personnummer', ['880412-T310', '950101-S226', '19881212T005', '20150777-1234'], ['880412-T311', '880412-A310', '201509160006', '201203082381', '201507771234', 'name,msisdn\nAhmed,201006651234']));
 
-test('pl-id-card: after its name (`seria i numer dowodu osobistego`, `Dowód:`), in a table too, its check digit holds', holds('pii-pl-id-card-named', ['seria i numer dowodu osobistego: ABA 300000', 'Dowód: ABA300000', '| dowód osobisty | ABA300000 |'], ['Dowód: ABA300001', 'window ABA300000', 'dowód wpłaty ABA300000']));
+test('pl-id-card: after its whole name (`seria i numer dowodu osobistego`, `Dowód osobisty`), in a table too, its check digit holds; a voucher stays quiet', holds('pii-pl-id-card-named', ['seria i numer dowodu osobistego: ABA 300000', 'Dowód osobisty | ABA-300000', '| dowód osobisty | ABA300000 |', 'w dowodzie osobistym ABA300000'], ['Dowód osobisty: ABA300001', 'window ABA300000', 'dowód wpłaty ABA300000', 'Dowód: FVZ 100006 z dnia 12.03.2024', 'Rodzaj dowodu | PAR 100003 | paragon fiskalny', 'dowodu rej 100007']));
 
 test('PESEL, CPF named and grouped as their own detectors do not read them, judged by their own checks', (t) => {
   holds('pii-national-id-abbreviated', ['numer PESEL: 850315-10007', 'numer PESEL | 85031 510007 | sprawdzono', 'CPF: 391-487-200-46'], ['numer PESEL: 850315-10008', 'CPF: 391-487-200-47'])(t);
@@ -182,4 +182,4 @@ test('PESEL, CPF named and grouped as their own detectors do not read them, judg
   t.deepEqual(ids('PESEL: 85031510007'), ['pii-pl-pesel']);
 });
 
-test('sg-nric: S, T, F, G and M with seven digits and the check letter of their table', holds('pii-sg-nric', ['NRIC T0348217G', 'FIN: F2761940K', 'S1234567D'], ['T0348217H', 'S1234567A', 'XT0348217G', 'T0348217GX']));
+test('sg-nric: S, T, F, G and M with seven digits and the check letter of their table, beside their name or Singapore’s; Spanish CIFs and order codes of that shape stay quiet', holds('pii-sg-nric', ['NRIC T0348217G', 'FIN: F2761940K', 'Singapore IC no. S1234567D'], ['Singapore T0348217H', 'Singapore S1234567A', 'Singapore XT0348217G', 'S1234567D', 'Ministerio: CIF S2871253G, Paseo de la Castellana', 'Order S1234567D shipped']));

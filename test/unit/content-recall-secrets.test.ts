@@ -1,5 +1,6 @@
 // Secrets the detectors used to miss, each beside the look-alikes that must stay quiet. The
 // examples are written here (made-up credentials in each format), not taken from an evaluation set.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import test from 'ava';
 import { loadDefaultDetectors } from '../../proxy/src/scan/detectors/engine.js';
@@ -397,7 +398,7 @@ test('a secret named by the word before it, with no `=`: notes and chat (`todois
     'Weather API key: 4k255b6bg830462e1gd69cesk0b32nls': '4k255b6bg830462e1gd69cesk0b32nls',
     'the secret key is Jt8rQ2vLw9ZxN4mKp7HbC3sD6fGy': 'Jt8rQ2vLw9ZxN4mKp7HbC3sD6fGy',
     'dd-apikey-ef63d3a3e9e2b17a26e8f51d4c0b9a7e': 'ef63d3a3e9e2b17a26e8f51d4c0b9a7e',
-    'prospect-access-5e0a2f3c7bd4ae91f273c23a9b56d2a0': '5e0a2f3c7bd4ae91f273c23a9b56d2a0',
+    'dd_secret_key-5e0a2f3c7bd4ae91f273c23a9b56d2a0': '5e0a2f3c7bd4ae91f273c23a9b56d2a0',
   });
   expectQuiet(t, [
     // Keys and tokens that are no secret, by the word before them or by what follows.
@@ -415,8 +416,78 @@ test('a secret named by the word before it, with no `=`: notes and chat (`todois
     'token: ${{ secrets.GITHUB_TOKEN }}',
     'api key: YOUR_API_KEY_GOES_HERE_123',
     'mailgun token pubkey-05acb893d6203a97e220b49854461178',
+    // A review found these: public addresses, fingerprints, integrity hashes, object keys, resource names.
+    'The WETH token 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 wraps ether.',
+    'USDC token EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v',
+    'gpg:                using RSA key 27EDEAF22F3ABCEB50DB9A125CC908FDB71E12C2',
+    'the integrity key sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC',
+    'sha256 checksum key 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    'Amazon S3 key 2024/03/12/f47ac10b58cc4372a5670e02b2c3d479.jpg',
+    'kubectl get secret app-token-5d41402abc4b2a76b9719d911017c592 -o yaml',
+    'git checkout feature/refresh-token-5d41402abc4b2a76b9719d911017c592',
+    'npm-token-5d41402abc4b2a76b9719d911017c592.json',
     // A word, a sentence: not generated.
     'the key takeaway from yesterday is simple',
     'access denied for user 12 at the gate',
   ]);
+});
+
+test('a sixth public set: a secret’s fallback or lookup default (`env.X || v`, `getenv("X", v)`, `${X:-v}`, either branch of a condition); names that only contain a secret’s word stay quiet', (t) => {
+  expectSecrets(t, {
+    "const password = process.env.DB_PASSWORD || 'Wq7#vLp2xN';": 'Wq7#vLp2xN',
+    "password = env.PASSWORD ?? 'xK9#mP2$vL5nQ8wR';": 'xK9#mP2$vL5nQ8wR',
+    'SECRET_KEY = os.getenv("SECRET_KEY", "d&lvybzry1*k+qq)=x-!=0yd5l5#1gx")': 'd&lvybzry1*k+qq)=x-!=0yd5l5#1gx',
+    'SECRET_KEY = env("SECRET_KEY", default="r7Tq2Lw9Xp4Zs8Kd3Vn6Bm1c")': 'r7Tq2Lw9Xp4Zs8Kd3Vn6Bm1c',
+    'token = os.environ.get("API_TOKEN") or "tk_9Fq2Lw8Xp4Zs7Kd3Vn6Bm1"': 'tk_9Fq2Lw8Xp4Zs7Kd3Vn6Bm1',
+    "db_password = ENV['DB_PASSWORD'] || 'Hx4!rT9qZ'": 'Hx4!rT9qZ',
+    'DATABASE_URL: postgres://app:${POSTGRES_PASSWORD:-jXYI0No8q2aU3n3Y}@db:5432/app': 'jXYI0No8q2aU3n3Y',
+    "const password = isDev ? 'xK9#mP2$vL5nQ8wR' : 'a3f8G2kL9pQ5mN7x';": 'xK9#mP2$vL5nQ8wR',
+  });
+  expectQuiet(t, [
+    'password = os.getenv("DB_PASSWORD")',
+    "const secretId = process.env.DB_SECRET_ID || 'prod/orders-api/postgres-v2';",
+    "const secretName = process.env.SECRET_NAME || 'myapp-tls-cert-2024';",
+    'tokenizer_name = os.environ.get("TOKENIZER") or "bert-base-uncased-v2"',
+    "const tokenizerPath = process.env.TOKENIZER_PATH || 'models/tokenizer-v3.json';",
+    "const privateKeyPath = process.env.PRIVATE_KEY_PATH || 'certs/server-2048.pem';",
+    "const tokenHeader = opts.header ?? 'X-Auth-Token2';",
+    "const passwordEncoder = opts.encoder || 'bcrypt-12';",
+    'HIST=${PWD_HISTORY:-Last5Entries}',
+    "rounds = env('PASSWORD_BCRYPT_ROUNDS','12Rounds')",
+    "const mode = process.env.PASSWORD_MODE || 'prompt';",
+  ]);
+});
+
+test('a sixth public set: private keys as bare base64 DER, read by their ASN.1; public keys and certificates stay quiet', (t) => {
+  const der = (key: KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1') => key.export({ type, format: 'der' }).toString('base64');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+  const ed = generateKeyPairSync('ed25519');
+  for (const key of [der(rsa.privateKey, 'pkcs8'), der(rsa.privateKey, 'pkcs1'), der(p256.privateKey, 'sec1'), der(p256.privateKey, 'pkcs8'), der(k1.privateKey, 'sec1'), der(ed.privateKey, 'pkcs8')]) {
+    t.true(found(`static String KEY = "${key}";`).includes(key), key.slice(0, 24));
+  }
+  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' }).toString('base64');
+  expectQuiet(t, [`PUBLIC_KEY = "${spki(rsa.publicKey)}"`, `pub: ${spki(p256.publicKey)}`, `ed25519 ${spki(ed.publicKey)}`]);
+});
+
+test('a sixth public set: SonarQube, Docker Swarm, Discord webhook, Infura and django-insecure keys', (t) => {
+  const tokens = [
+    'squ_7f3c9a2e41b86d05f9e2c7a13b4d68e0c5f1a9b2',
+    'sqco_d4g8QujFirQJsaEgtgCnMgCAB5vhgfiFMltQUvGjoMqMn0SAbZn5Ijxr83O',
+    'SWMTKN-1-0o98pf607edyse6ncy7j3z5tjz5ehz6wdmmlevttk55nkgpyh1-pq3hfd1utmhpjnd5hvom0z6va',
+    'SBkGFYyl6njbyg_DJwhP2x5s4XAzd8Ll5CZQ7HG4xfDRJhOTAIlb0UiPL4ykOZQNIHpd',
+    'ac08c9ada68044d38f55d4cb4749d54a',
+    'r&lvybzry1*k+qq)=x-!=0yd5l5#1gxzk!82@ru25*ntos3_9^',
+  ];
+  const texts = [
+    `sonar.token=${tokens[0]}`,
+    `SONAR_TOKEN: ${tokens[1]}`,
+    `docker swarm join --token ${tokens[2]} 10.0.0.5:2377`,
+    `hook: https://discord.com/api/webhooks/1143503308481384529/${tokens[3]}`,
+    `rpc: 'https://mainnet.infura.io/v3/${tokens[4]}'`,
+    `SECRET_KEY = 'django-insecure-${tokens[5]}'`,
+  ];
+  texts.forEach((text, i) => t.true(found(text).some((f) => f.includes(tokens[i]!)), text));
+  expectQuiet(t, ['squ_0000000000000000000000000000000000000000', 'see https://discord.com/api/webhooks for the docs', "SECRET_KEY = 'django-insecure-change-me'"]);
 });

@@ -399,6 +399,9 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'hex pairs': (n) => '4f 4f 4f 4f '.repeat(n / 12),
   'one letter per line': (n) => 'a\n'.repeat(n / 2),
   'cipher words': (n) => 'caesar rot13 reverse '.repeat(n / 21),
+  // Found by a review of the sixth round's rules: spaces after a memory verb, once quadratic.
+  'spaces after a memory verb': (n) => 'memory add' + ' '.repeat(n - 12) + 'x',
+  'newlines after a store verb': (n) => 'memory store' + '\n'.repeat(n - 14) + 'x',
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

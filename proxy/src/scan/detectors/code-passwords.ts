@@ -33,8 +33,12 @@ const mixed = (value: string): boolean => [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]
 const literalPassword = (value: string): boolean =>
   isLiteralPassword(value, true) && !/(?:^|[_.-])(?:pass(?:word)?s?|pwd)(?:$|[_.-])/i.test(value) && !/:$/.test(value);
 
-/** Names of a password or another secret, as a variable or an environment variable is named. */
-const SECRET_WORD = String.raw`(?:secret|token|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key)`;
+/**
+ * Names of a password or another secret, as a variable or an environment variable is named: the
+ * secret's word ends the name, or only `_KEY`, `_VALUE` or a number follow it (`DB_PASSWORD`,
+ * `JWT_SECRET`, `SECRET_KEY`, `apiKey`) — `secretId`, `tokenizerPath`, `PASSWORD_BCRYPT_ROUNDS` name something else.
+ */
+const SECRET_WORD = String.raw`(?:secret|token|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key)(?:[_-]?(?:key|value)|[_-]?\d{1,3})?(?![A-Za-z0-9_-])`;
 const PASSWORD_WORD = /passw(?:or)?d|passphrase|pwd/i;
 /**
  * A fallback is the secret whenever the environment lacks it: a password's name takes any password
@@ -54,11 +58,11 @@ export function codePasswordDetectors(): Detector[] {
       'secrets',
       ['secret', 'token', 'pass', 'pwd', 'key'],
       // The literal a secret falls back to: `process.env.API_TOKEN || 'x'`, `env.PASSWORD ?? 'x'`, `os.environ.get("TOKEN") or "x"`,
-      // `secret = opts.secret || 'x'`, and a shell default, `${DB_PASSWORD:-x}`.
-      new RegExp(String.raw`(${SECRET_WORD}\w{0,20})(?:(?:[ \t]*=[ \t]*[\w.$]{1,60})?["'\]]?\)?[ \t]*(?:\|\||\?\?|\bor\b)[ \t]*${literal(2)}|:-([^}\s"'$]{6,128})\})`, 'gi'),
+      // `secret = opts.secret || 'x'`, Ruby's `ENV['DB_PASSWORD'] || 'x'`, Kotlin's and PHP's `?:`, and a shell default, `${DB_PASSWORD:-x}`.
+      new RegExp(String.raw`\$\{\w{0,40}?(${SECRET_WORD}):?[-=]([^}\s"'$]{6,128})\}|(${SECRET_WORD})(?:[ \t]*=[ \t]*[\w.$]{1,60})?["'\]]{0,2}\)?[ \t]*(?:\|\||\?\?|\?:|\bor\b)[ \t]*${literal(4)}`, 'gi'),
       (m) => {
-        const value = m[3] ?? m[4]!;
-        return fallbackSecret(m[1]!, value) ? spanOf(m, value) : null;
+        const [name, value] = m[1] !== undefined ? [m[1], m[2]!] : [m[3]!, m[5]!];
+        return fallbackSecret(name, value) ? spanOf(m, value) : null;
       },
     ),
     new RegexDetector(
@@ -67,7 +71,7 @@ export function codePasswordDetectors(): Detector[] {
       'secrets',
       ['secret', 'token', 'pass', 'pwd', 'key'],
       // A lookup's default: `os.getenv("SECRET_KEY", "x")`, `env("SECRET_KEY", default="x")`, `ENV.fetch('API_TOKEN', 'x')`, `config.get('db.password', 'x')`.
-      new RegExp(String.raw`\b(?:getenv|Getenv|env|get|fetch|getProperty|getOrDefault|getString|GetEnvironmentVariable|config)[ \t]*\([ \t]*(["'])([\w.-]{0,40}?${SECRET_WORD}\w{0,20})\1[ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?${literal(3)}[ \t]*\)`, 'gi'),
+      new RegExp(String.raw`\b(?:getenv|Getenv|env|get|fetch|getProperty|getOrDefault|getString|GetEnvironmentVariable|config)[ \t]*\([ \t]*(["'])([\w.-]{0,40}?${SECRET_WORD})\1[ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?${literal(3)}[ \t]*\)`, 'gi'),
       (m) => (fallbackSecret(m[2]!, m[4]!) ? spanOf(m, m[4]!) : null),
     ),
     new RegexDetector(
@@ -76,7 +80,7 @@ export function codePasswordDetectors(): Detector[] {
       'secrets',
       ['secret', 'token', 'pass', 'pwd', 'key'],
       // Either branch of a condition assigned to a secret's name: `const password = isDev ? 'x' : 'y'`.
-      new RegExp(String.raw`(${SECRET_WORD}\w{0,20})[ \t]*=[ \t]*[^?\n;="'=]{1,60}\?[ \t]*${literal(2)}[ \t]*:[ \t]*${literal(4)}`, 'gi'),
+      new RegExp(String.raw`(${SECRET_WORD})[ \t]*=[ \t]*[^?\n;="'=]{1,60}\?[ \t]*${literal(2)}[ \t]*:[ \t]*${literal(4)}`, 'gi'),
       (m) => {
         const value = [m[3]!, m[5]!].find((v) => fallbackSecret(m[1]!, v));
         return value === undefined ? null : spanOf(m, value);

@@ -148,8 +148,8 @@ function plIdCardValid(id: string): boolean {
   for (let i = 0; i < 9; i++) sum += (i < 3 ? id.charCodeAt(i) - 55 : id.charCodeAt(i) - 48) * weights[i]!;
   return sum % 10 === 0;
 }
-/** `seria i numer dowodu osobistego: ABA 300000`, `Dowód: ABA300000`: a Polish identity card, after its name. */
-const PL_ID_CARD = /(?<![\p{L}\p{N}])dow[oó]d(?:u|em)?(?:[ \t]+osobist(?:y|ego|ym))?[ \t]*[:：#|]?[ \t]{0,4}([A-Z]{3}[ \t]?\d{6})(?![\p{L}\p{N}])/giu;
+/** `seria i numer dowodu osobistego: ABA 300000`, `Dowód osobisty | ABA-300000`: a Polish identity card, after its whole name (a bare `Dowód:` is as often an accounting voucher, `Dowód: FVZ 100006`). */
+const PL_ID_CARD = /(?<![\p{L}\p{N}])[Dd](?:ow[oó]d|OW[OÓ]D|owod(?:u|em|zie)|OWOD(?:U|EM|ZIE))[ \t]+(?:osobist(?:y|ego|ym)|OSOBIST(?:Y|EGO|YM))[ \t]*[:：#|]?[ \t]{0,4}([A-Z]{3}[ \t-]?\d{6})(?![\p{L}\p{N}])/gu;
 
 /** `Order ID number`, `Customer identification number`: an id of something other than a person's citizenship. */
 const OTHER_ID_BEFORE = /\b(?:order|invoice|tracking|ticket|case|customer|account|transaction|booking|reference|employee|member|product|device|session|user|client|request|vehicle|batch|job|build|record|message|process|thread|patient|student|container|task|worker|node|pod|group|commit|issue|run|trace|span|event|item|asset|tenant|project|app|api)[ _-]?$/i;
@@ -194,8 +194,8 @@ export function namedNationalIdDetectors(): Detector[] {
     new RegexDetector('pii-national-id-named', 'pii.national_id', 'pii', joinedForms(WORD_KEYWORDS), WORD_NAMES, valueSpan, nameThenValue(WORD_NAMES)),
     new RegexDetector('pii-national-id-abbreviated', 'pii.national_id', 'pii', ACRONYM_KEYWORDS, ACRONYM_NAMES, valueSpan, nameThenValue(ACRONYM_NAMES)),
     new RegexDetector('pii-national-id-named-script', 'pii.national_id', 'pii', [], SCRIPT_NAMES, valueSpan, SCRIPT_GATE),
-    new RegexDetector('pii-pl-id-card-named', 'pii.national_id', 'pii', ['dowod', 'dow'], PL_ID_CARD, (m) => {
-      if (!plIdCardValid(m[1]!.replace(/[ \t]/, '').toUpperCase())) return null;
+    new RegexDetector('pii-pl-id-card-named', 'pii.national_id', 'pii', ['osobist'], PL_ID_CARD, (m) => {
+      if (!plIdCardValid(m[1]!.replace(/[ \t-]/, ''))) return null;
       return { start: m.index + m[0].length - m[1]!.length, end: m.index + m[0].length };
     }),
   ];

@@ -179,6 +179,9 @@ const CURRENT_YEAR = THIS_YEAR % 100;
 const adultBorn = (year: number): boolean => year >= THIS_YEAR - 105 && year <= THIS_YEAR - 18;
 
 /** Personal national ids, each with the checksum and numbering-plan rules that keep look-alikes quiet. */
+/** Singapore's id named before it: `NRIC`, `FIN`, `UIN`, `IC no.`, `identity card`, or the country. */
+const SG_ID_NAMED = /\b(?:NRIC|FIN|UIN|IC[ \t]*(?:no\.?|number)|identity[ \t]+card|Singapore(?:an)?)\b[^\n]{0,40}$/i;
+
 export function nationalIdDetectors(): Detector[] {
   return [
     new RegexDetector(
@@ -336,8 +339,11 @@ export function nationalIdDetectors(): Detector[] {
     digitRun('pii-lk-nic', String.raw`\d{9}[VXvx]`, (_, m) => lkNicValid(m[0])),
     // Taiwan: a letter, sex 1 or 2 and eight digits with a check digit.
     new RegexDetector('pii-tw-id', 'pii.national_id', 'pii', DIGITS, /(?<![A-Za-z0-9])[A-Z][12]\d{8}(?![A-Za-z0-9])/g, (m) => (twIdValid(m[0]) ? whole(m) : null), SIX_DIGITS),
-    // Singapore: NRIC and FIN, a prefix letter, seven digits and a check letter (S1234567D): a shape few other codes have, checked.
-    new RegexDetector('pii-sg-nric', 'pii.national_id', 'pii', DIGITS, /(?<![A-Za-z0-9])[STFGM]\d{7}[A-Z](?![A-Za-z0-9])/g, (m) => (sgNricValid(m[0]) ? whole(m) : null), SIX_DIGITS),
+    // Singapore: NRIC and FIN, a prefix letter, seven digits and a check letter (S1234567D), beside their name or Singapore's: the
+    // check letter passes one code in eleven, and Spain's public bodies' CIFs (S2871253G) and order codes share the shape.
+    new RegexDetector('pii-sg-nric', 'pii.national_id', 'pii', ['nric', 'fin', 'uin', 'singapore', 'identity card', 'ic no', 'ic number'], /(?<![A-Za-z0-9])[STFGM]\d{7}[A-Z](?![A-Za-z0-9])/g, (m) =>
+      sgNricValid(m[0]) && SG_ID_NAMED.test(m.input.slice(Math.max(0, m.index - 60), m.index)) ? whole(m) : null,
+    ),
     // Hong Kong: HKID with its check digit in brackets as printed (`A123456(3)`).
     new RegexDetector(
       'pii-hk-hkid',

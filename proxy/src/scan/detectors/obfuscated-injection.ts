@@ -1,4 +1,5 @@
 import type { Gate } from './gates.js';
+import { quotedInDiscussion } from './mention.js';
 import type { Detector, Span } from './types.js';
 
 /**
@@ -17,7 +18,10 @@ import type { Detector, Span } from './types.js';
  * one of alternatives cost as much as the scan itself).
  */
 const ENCODING_CUES = ['%2', '%3', '%4', '%5', '%6', '%7', '&#', '\\x', '\\u', 'hex', 'revers', 'backward', 'rot13', 'rot-13', 'rot 13', 'caesar', 'atbash', 'cipher', 'a=z', 'a = z'];
-const LETTER_FORMS = /[\u0300-\u036F\u0250\u0265\u026F\u0279\u0287\u028E\u01DD\u2460-\u24FF\u2800-\u28FF\uFF01-\uFF5E\uD835\uD83C]/;
+// Fullwidth letters only (CJK text sets its punctuation fullwidth), circled letters (not Japanese ①②), squared ones, not other emoji.
+const LETTER_FORMS = /[\u0300-\u036F\u0250\u0265\u026F\u0279\u0287\u028E\u01DD\u24B6-\u24E9\u2800-\u28FF\uFF21-\uFF3A\uFF41-\uFF5A\u{1D400}-\u{1D7FF}\u{1F130}-\u{1F189}]/u;
+/** How much text around a cipher's or a reversal's name is undone: an order that names its cipher stands beside the name. */
+const AROUND_CUE = { before: 400, after: 600 };
 
 /** At most this much text is undone per form: a payload is short, a page of entities is not read whole. */
 const MAX_CHARS = 16 * 1024;
@@ -101,15 +105,27 @@ export class ObfuscatedInjectionDetector implements Detector {
       [/\b[0-9A-Fa-f]{2}(?:[ :,-][0-9A-Fa-f]{2}){7,1023}\b/g, hexDecoded],
     ] as const) {
       for (const m of head.matchAll(re)) {
-        const decoded = decode(m[0]);
-        if (decoded !== null && decoded !== m[0] && this.#orders(decoded) && !this.#orders(m[0])) spans.push({ start: m.index, end: m.index + m[0].length });
+        // The run without the quotes around it, so that a payload quoted in prose about attacks reads as quoted.
+        const lead = /^["'`“‘]*/.exec(m[0])![0].length;
+        const run = m[0].slice(lead).replace(/["'`”’]+$/, '');
+        const start = m.index + lead;
+        if (quotedInDiscussion(head, start, start + run.length)) continue;
+        const decoded = decode(run);
+        if (decoded !== null && decoded !== run && this.#orders(decoded) && !this.#orders(run)) spans.push({ start, end: start + run.length });
       }
     }
     if (spans.length > 0) return spans;
     const forms: string[] = [];
-    if (/\b(?:revers|backward)/i.test(head)) forms.push([...head].reverse().join(''));
-    if (/\b(?:rot[ -]?13|caesar|cipher)/i.test(head)) for (let by = 1; by < 26; by++) forms.push(shifted(head, by));
-    if (/\b(?:atbash|A\s*=\s*Z)/i.test(head)) forms.push(atbash(head));
+    const near = (cue: RegExp): string | null => {
+      const at = head.search(cue);
+      return at === -1 ? null : head.slice(Math.max(0, at - AROUND_CUE.before), at + AROUND_CUE.after);
+    };
+    const reversal = near(/\b(?:revers|backward)/i);
+    if (reversal !== null) forms.push([...reversal].reverse().join(''));
+    const cipher = near(/\b(?:rot[ -]?13|caesar|cipher)/i);
+    if (cipher !== null) for (let by = 1; by < 26; by++) forms.push(shifted(cipher, by));
+    const mirror = near(/\b(?:atbash|A\s*=\s*Z)/i);
+    if (mirror !== null) forms.push(atbash(mirror));
     return this.#whole(text, head, forms);
   }
 

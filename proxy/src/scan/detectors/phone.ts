@@ -8,11 +8,12 @@ const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ea
 /**
  * A word that names a phone number, close before it: with one, a number is a phone in any
  * plausible shape, as a reader would take it. Words in the languages whose national formats we
- * read, inflected where a language inflects the word (`numer telefonu`, `телефона`), and `cep`
+ * read, in the case a number's label takes (`numer telefonu`, `номер телефона`; not the plural of
+ * the devices, `serwis telefonów`, `продажи телефонов`), and `cep`
  * (Turkish for mobile) and `natel` (Swiss).
  */
 const PHONE_CUE = new RegExp(
-  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon(?:u|y|ie|em|ów|ní|nummer|numero|szám)?|telefoon(?:nummer)?|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|komórk(?:a|i|owy|owego)|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|телефон[а-я]{0,3}|тел\.|τηλέφωνο|τηλ\.|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
+  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon(?:u|nummer|numero|szám)?|telefoon(?:nummer)?|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|komórka|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|телефона?(?![а-я])|тел\.|τηλέφωνο|τηλ\.|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
   'iu',
 );
 /** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */

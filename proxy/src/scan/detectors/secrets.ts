@@ -48,7 +48,7 @@ const AROUND_SCHEME = { literal: '://', before: 40, after: 450 };
  */
 /**
  * The start of a private key's DER: a SEQUENCE whose first member is the version INTEGER, 0 or 1 —
- * PKCS#1 RSA and DSA (version 0, then the modulus or p), PKCS#8 (version 0 or 1, then the algorithm's
+ * PKCS#1 RSA and DSA (version 0, then the modulus or p), PKCS#8 (version 0, then the algorithm's
  * SEQUENCE), SEC1 EC (version 1, then the private scalar as an OCTET STRING of a curve's size). Public
  * keys and certificates open with a SEQUENCE inside the SEQUENCE, an RSA public key with a long INTEGER.
  */
@@ -60,8 +60,9 @@ function isPrivateKeyDer(base64: string): boolean {
   const version = der[at + 2];
   const next = der[at + 3];
   if (version === 0) return next === 0x02 || next === 0x30;
-  // SEC1: the scalar's length is the curve's (P-256 and secp256k1 32, P-384 48, P-521 66).
-  return version === 1 && (next === 0x30 || (next === 0x04 && [32, 48, 66].includes(der[at + 4]!)));
+  // SEC1: the scalar's length is the curve's (P-256 and secp256k1 32, P-384 48, P-521 66). (Version 1 then a SEQUENCE is
+  // as often a curve's explicit parameters, which are public, as a PKCS#8 v2 key.)
+  return version === 1 && next === 0x04 && [32, 48, 66].includes(der[at + 4]!);
 }
 
 export function extraSecretDetectors(): Detector[] {
@@ -76,7 +77,7 @@ export function extraSecretDetectors(): Detector[] {
       return placeholder ? null : { start: m.index, end: m.index + m[0].length };
     }),
     // A private key's DER in base64 without its PEM armour (a string in code, a config value): the ASN.1 says what it is.
-    new RegexDetector('private-key-der-base64', 'secret', 'secrets', ['mii', 'mig', 'mih', 'mhc', 'mc4', 'mec'], /(?<![A-Za-z0-9+\/])M[IHCE][A-Za-z0-9+\/]{62,16384}={0,2}(?![A-Za-z0-9+\/=])/g, (m) =>
+    new RegexDetector('private-key-der-base64', 'secret', 'secrets', ['mii', 'mig', 'mih', 'mhc', 'mhq', 'mc4', 'mec', 'mee', 'mey', 'mde'], /(?<![A-Za-z0-9+\/])M[IHCDE][A-Za-z0-9+\/]{62,16384}={0,2}(?![A-Za-z0-9+\/=])/g, (m) =>
       isPrivateKeyDer(m[0]) && shannonEntropy(m[0]) > 4.3 ? { start: m.index, end: m.index + m[0].length } : null,
     ),
     // PuTTY's .ppk files: the private half is the base64 after `Private-Lines: <n>` (encrypted or not, as a PEM block is).

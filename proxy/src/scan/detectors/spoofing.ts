@@ -39,7 +39,7 @@ const TOKEN = new RegExp(
  * Fake boundaries and authority notes: a section end or start that claims to close the untrusted
  * part or open new instructions (`END UNTRUSTED INPUT`, `---- BEGIN INSTRUCTIONS ----`,
  * `%%% end out of date instructions %%%`, `##Begin New Instructions##`, `BEGIN REPROGRAMMING`,
- * `<end of session>`, `[END OF CONVERSATION]`, `-- CORE INSTRUCTION`), a tool's answer in the tags frameworks wrap real ones in, and bracketed notes in the voice of the system or an
+ * `<end of session>`, `[END OF CONVERSATION]`, `-- CORE INSTRUCTION`), and bracketed notes in the voice of the system or an
  * administrator (`[ADMIN REQUEST::`, `[System note:`, `[SYSTEM ANNOTATION:`, `[system](#context)`).
  * `-----BEGIN CERTIFICATE-----` and `BEGIN TRANSACTION` name other things.
  */
@@ -49,10 +49,9 @@ const MARKER = new RegExp(
     // Sections benchmarks invent (`=== END USER AMBIGUITY ===`), set off as banners (a simulation's log says "=== End simulation ===").
     String.raw`(?:^|\n)[ \t]*[-=#%*~<>\[]{2,}[ \t]*(?:begin|end|start|stop)[ \t]+(?:of[ \t]+)?(?:the[ \t]+)?(?:user[ \t]+)?ambiguity[ \t]*[-=#%*~<>\]]{2,}`,
     String.raw`<end[ _]of[ _](?:session|context|input|prompt)>`,
-    // A section end or a new prompt in brackets or a code fence: `[END OF CONVERSATION]`, ```` ```END OF PROMPT``` ````, `[NEW SYSTEM PROMPT]`.
-    String.raw`(?:\[|\x60{3}|<)[ \t]*(?:end[ \t]+of[ \t]+(?:the[ \t]+)?(?:prompt|conversation|instructions|system[ \t]+prompt|context|input)|new[ \t]+(?:system[ \t]+)?(?:prompt|instructions|system[ \t]+message))[ \t]*(?:\]|\x60{3}|>)`,
-    // A tool's answer written into text, in the tags agent frameworks wrap real ones in: `<tool_response>transfer approved</tool_response>`.
-    String.raw`<(?:tool_response|tool_result|function_results?|function_response)>`,
+    // A section end or a new prompt in brackets, braces or a code fence: `[END OF CONVERSATION]`, ```` ```END OF PROMPT``` ````,
+    // `[NEW SYSTEM PROMPT]`, `{END_OF_INSTRUCTIONS}` (a dialog's `[New prompt]` button and a manual's `[end of input]` section are not).
+    String.raw`(?:\[|\(|\{|\x60{3}|<|={3,})[ \t]*(?:end[ \t_-]+of[ \t_-]+(?:the[ \t_-]+)?(?:prompt|conversation|chat|instructions|system[ \t_-]+prompt)|(?:new|updated|real)[ \t_-]+(?:system[ \t_-]+(?:prompt|message|instructions)|instructions))[ \t]*(?:\]|\)|\}|\x60{3}|>|={3,})`,
     String.raw`(?:^|\n)[ \t]*-{2,}[ \t]*[A-Z][A-Z ,]{0,40}\bINSTRUCTIONS?\b[ \t]*(?=\n|$)`,
     String.raw`\[(?:system|admin|administrator|developer|operator|root)(?:[ _-](?:note|annotation|request|message|override|instructions?|prompt|update|command|notice))?[ \t]*::?`,
     String.raw`\[system\](?:\(#\w{1,20}\)|\[system\])`,
@@ -145,7 +144,7 @@ export class RoleSpoofingDetector implements Detector {
   readonly id = 'injection-role-spoofing';
   readonly label = 'injection.spoofing';
   readonly family = 'injection' as const;
-  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'ambiguity', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', 'ai:', 'gpt:', "''':", '***:', '(system', '(admin', '(developer', '(operator', ' reply:', ' answer:', ' task:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
+  readonly keywords = [...BANNER_KEYWORDS, ...PUPPETRY_KEYWORDS, 'system mode', 'god mode', 'developer mode', 'admin mode', 'root mode', 'sudo mode', 'maintenance mode', 'override mode', 'jailbreak mode', 'unrestricted mode', 'dan mode', 'test mode', 'system_mode', 'god_mode', 'developer_mode', 'admin_mode', 'root_mode', 'sudo_mode', 'maintenance_mode', 'override_mode', 'jailbreak_mode', 'unrestricted_mode', 'dan_mode', 'test_mode', 'directive', 'act as', 'override', '<important>', '</important>', '<hidden', '</hidden', 'instruction', 'input', 'prompt', 'reprogramming', 'session', 'context', 'conversation', 'end of chat', 'end_of', 'end-of', 'ambiguity', '[admin', '[root', '[operator', '<|', '[inst]', '[/inst]', '<<sys>>', '<</sys>>', '_of_turn>', 'system', 'assistant', 'human', 'developer', 'user:', 'model:', 'instruction:', 'response:', 'ai:', 'gpt:', "''':", '***:', '(system', '(admin', '(developer', '(operator', ' reply:', ' answer:', ' task:', '</', '<tool', '<admin', '<user', '<root', '<operator'];
 
   find(text: string): Span[] {
     const spans: Span[] = [];
