@@ -402,6 +402,8 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   // Found by a review of the sixth round's rules: spaces after a memory verb, once quadratic.
   'spaces after a memory verb': (n) => 'memory add' + ' '.repeat(n - 12) + 'x',
   'newlines after a store verb': (n) => 'memory store' + '\n'.repeat(n - 14) + 'x',
+  'approvals without their object': (n) => 'approved for reading '.repeat(n / 21),
+  'clauses before a read': (n) => 'before x, first read '.repeat(n / 21),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {
