@@ -9,7 +9,8 @@ import type { Detector, Span } from './types.js';
  * written backwards, turned upside down, in Braille, or in ROT13, a Caesar shift or Atbash that
  * the text itself names. Each such form is turned back into plain text and searched with the
  * plain order rules; a form the text does not hold costs one gate pass. A run (an encoding) is
- * reported where it stands; a whole-text form (backwards, a cipher) as the whole text.
+ * reported where it stands; a form undone around its mark (backwards, a cipher, look-alike
+ * letters) as that window.
  */
 
 /**
@@ -20,11 +21,13 @@ import type { Detector, Span } from './types.js';
 const ENCODING_CUES = ['%2', '%3', '%4', '%5', '%6', '%7', '&#', '\\x', '\\u', 'hex', 'revers', 'backward', 'rot13', 'rot-13', 'rot 13', 'caesar', 'atbash', 'cipher', 'a=z', 'a = z'];
 // Fullwidth letters only (CJK text sets its punctuation fullwidth), circled letters (not Japanese ①②), squared ones, not other emoji.
 const LETTER_FORMS = /[\u0300-\u036F\u0250\u0265\u026F\u0279\u0287\u028E\u01DD\u24B6-\u24E9\u2800-\u28FF\uFF21-\uFF3A\uFF41-\uFF5A\u{1D400}-\u{1D7FF}\u{1F130}-\u{1F189}]/u;
-/** How much text around a cipher's or a reversal's name is undone: an order that names its cipher stands beside the name. */
-const AROUND_CUE = { before: 400, after: 600 };
+/** How much text around a mark is undone: an order that names its cipher stands beside the name, look-alike letters beside each other. */
+const AROUND = { before: 400, after: 600 };
+const LETTER_FORMS_AT = new RegExp(LETTER_FORMS.source, 'gu');
 
-/** At most this much text is undone per form: a payload is short, a page of entities is not read whole. */
-const MAX_CHARS = 16 * 1024;
+/** At most this much of a text's runs is decoded (a page of character references is not read whole), and this many windows undone per form. */
+const MAX_DECODED = 64 * 1024;
+const MAX_WINDOWS = 8;
 
 const letters = (s: string): string => s.normalize('NFKD').replace(/\p{M}+/gu, '').normalize('NFKC');
 /** Negative squared and circled capitals (🅰 … 🆉, 🅐 … 🅩) have no compatibility form. */
@@ -91,12 +94,17 @@ export class ObfuscatedInjectionDetector implements Detector {
   }
 
   find(text: string): Span[] {
-    const head = text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text;
-    return this.kind === 'encodings' ? this.#encodings(text, head) : this.#whole(text, head, [squared(letters(head)), brailleDecoded(head), ...(/[ǝɹɐʇɥʎɯ]/.test(head) ? [turnedBack(head)] : [])]);
+    return this.kind === 'encodings' ? this.#encodings(text) : this.#letters(text);
   }
 
-  #encodings(text: string, head: string): Span[] {
+  /** Look-alike letters, Braille and turned text, undone in windows around where they stand (anywhere in the text). */
+  #letters(text: string): Span[] {
+    return this.#windows(text, LETTER_FORMS_AT, (window) => [squared(letters(window)), brailleDecoded(window), ...(/[ǝɹɐʇɥʎɯ]/.test(window) ? [turnedBack(window)] : [])]);
+  }
+
+  #encodings(text: string): Span[] {
     const spans: Span[] = [];
+    let budget = MAX_DECODED;
     // Runs: each decoded where it stands.
     for (const [re, decode] of [
       [/(?:[^\s%]{0,24}%[0-9A-Fa-f]{2}){3,512}[^\s%]{0,40}/g, percentDecoded],
@@ -104,34 +112,48 @@ export class ObfuscatedInjectionDetector implements Detector {
       [/(?:[^\\\n]{0,24}\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})){2,512}[^\\\n]{0,40}/g, escapesDecoded],
       [/\b[0-9A-Fa-f]{2}(?:[ :,-][0-9A-Fa-f]{2}){7,1023}\b/g, hexDecoded],
     ] as const) {
-      for (const m of head.matchAll(re)) {
+      for (const m of text.matchAll(re)) {
+        if (budget <= 0) break;
         // The run without the quotes around it, so that a payload quoted in prose about attacks reads as quoted.
         const lead = /^["'`“‘]*/.exec(m[0])![0].length;
         const run = m[0].slice(lead).replace(/["'`”’]+$/, '');
         const start = m.index + lead;
-        if (quotedInDiscussion(head, start, start + run.length)) continue;
+        budget -= run.length;
+        if (quotedInDiscussion(text, start, start + run.length)) continue;
         const decoded = decode(run);
         if (decoded !== null && decoded !== run && this.#orders(decoded) && !this.#orders(run)) spans.push({ start, end: start + run.length });
       }
     }
     if (spans.length > 0) return spans;
-    const forms: string[] = [];
-    const near = (cue: RegExp): string | null => {
-      const at = head.search(cue);
-      return at === -1 ? null : head.slice(Math.max(0, at - AROUND_CUE.before), at + AROUND_CUE.after);
-    };
-    const reversal = near(/\b(?:revers|backward)/i);
-    if (reversal !== null) forms.push([...reversal].reverse().join(''));
-    const cipher = near(/\b(?:rot[ -]?13|caesar|cipher)/i);
-    if (cipher !== null) for (let by = 1; by < 26; by++) forms.push(shifted(cipher, by));
-    const mirror = near(/\b(?:atbash|A\s*=\s*Z)/i);
-    if (mirror !== null) forms.push(atbash(mirror));
-    return this.#whole(text, head, forms);
+    // Whole forms the text names: undone around the name.
+    return [
+      ...this.#windows(text, /\b(?:revers|backward)/gi, (window) => [[...window].reverse().join('')]),
+      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
+      ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbash(window)]),
+    ];
   }
 
-  /** A whole-text form is reported as the whole text; an order the plain text already holds is the plain rules' finding. */
-  #whole(text: string, head: string, forms: readonly string[]): Span[] {
-    return forms.some((form) => form !== head && this.#orders(form)) && !this.#orders(head) ? [{ start: 0, end: text.length }] : [];
+  /**
+   * The text around the first few places `at` matches, each undone by `forms`: a window whose undone
+   * form holds an order its plain text does not is reported (an order the plain text holds is the
+   * plain rules' finding). Windows, not the whole text: a long text costs no more than its marks do,
+   * and a payload cannot be pushed past a limit by padding in front of it.
+   */
+  #windows(text: string, at: RegExp, forms: (window: string) => string[]): Span[] {
+    const spans: Span[] = [];
+    let covered = -1;
+    let tried = 0;
+    at.lastIndex = 0;
+    for (let m = at.exec(text); m && tried < MAX_WINDOWS; m = at.exec(text)) {
+      if (m.index < covered) continue;
+      const start = Math.max(0, m.index - AROUND.before);
+      const end = Math.min(text.length, m.index + AROUND.after);
+      covered = end;
+      tried++;
+      const window = text.slice(start, end);
+      if (forms(window).some((form) => form !== window && this.#orders(form)) && !this.#orders(window)) spans.push({ start, end });
+    }
+    return spans;
   }
 
   #orders(text: string): boolean {
