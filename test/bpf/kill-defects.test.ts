@@ -100,7 +100,8 @@ bpfSuite(() => {
     t.is(s.shadow_agents.length, 1);
     t.like(s.shadow_agents[0], { agent: null, pid: shadow.pid });
     t.true(s.shadow_agents[0]!.cgroup!.endsWith('/shadow'), 'the shadow agent names its cgroup');
-    t.true(s.workloads.some((w) => w.agent === 'kd-agent' && w.team === 'kd' && w.cgroup!.endsWith('/leaf')), 'the bound workload names its agent and team');
+    // (A workload known by its address alone has no cgroup: some may carry the agent without one.)
+    t.true(s.workloads.some((w) => w.agent === 'kd-agent' && w.team === 'kd' && w.cgroup?.endsWith('/leaf') === true), 'the bound workload names its agent and team');
     const text = (await runCli(['bpf', 'status', '--url', rig.agent.controlUrl, '--token', RIG_ADMIN])).stdout;
     t.regex(text, /workloads\n/);
     t.regex(text, new RegExp(`${s.shadow_agents[0]!.id}  SHADOW  \\S+/shadow`));

@@ -14,6 +14,7 @@ export interface WorkloadIdentity {
 // cri-containerd-<id>.scope) and cgroupfs (kubepods/burstable/pod<uid>/<id>).
 const POD = /(?:^|\/)(?:kubepods(?:-[a-z]+)*-)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/|$)/;
 const CONTAINER = /\/(?:(?:cri-containerd|crio|docker|containerd)-)?([0-9a-f]{64})(?:\.scope)?$/;
+const MAX_MISSED = 4096;
 
 /** The pod UID and container id a kubelet cgroup path carries, when it carries them. */
 export function parseKubeCgroup(path: string): { podUid: string | null; containerId: string | null } {
@@ -24,11 +25,16 @@ export function parseKubeCgroup(path: string): { podUid: string | null; containe
 
 /**
  * Finds cgroups by id (a cgroup v2 id is its directory's inode number) under one subtree,
- * caching what it has seen; a miss walks the subtree again, at most ten times a second (a pod's
- * cgroup is made moments before its first connect: a slower walk would miss it).
+ * caching what it has seen. An id not seen before walks the subtree again at once (a pod's cgroup
+ * is made moments before its first connect: a walk held back because another cgroup was just
+ * looked up would miss it, and its workload would stay nameless); an id that was looked for and
+ * missed walks again at most ten times a second (a cgroup that is gone is not searched for at
+ * every event).
  */
 export class CgroupIndex {
   readonly #byId = new Map<bigint, string>();
+  /** Ids a walk has missed: looked for again only at the throttled pace. Bounded: cleared when it grows past MAX_MISSED. */
+  readonly #missed = new Set<bigint>();
   #walkedAt = 0;
 
   constructor(
@@ -38,9 +44,13 @@ export class CgroupIndex {
 
   identify(cgroupId: bigint): WorkloadIdentity {
     let abs = this.#byId.get(cgroupId);
-    if (abs === undefined && Date.now() - this.#walkedAt > 100) {
+    if (abs === undefined && (!this.#missed.has(cgroupId) || Date.now() - this.#walkedAt > 100)) {
       this.#walk();
       abs = this.#byId.get(cgroupId);
+      if (abs === undefined) {
+        if (this.#missed.size >= MAX_MISSED) this.#missed.clear();
+        this.#missed.add(cgroupId);
+      }
     }
     const cgroupPath = abs === undefined ? null : `/${relative(this.mount, abs)}`;
     return { cgroupId, cgroupPath, ...(cgroupPath ? parseKubeCgroup(cgroupPath) : { podUid: null, containerId: null }) };
