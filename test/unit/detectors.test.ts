@@ -404,6 +404,10 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'newlines after a store verb': (n) => 'memory store' + '\n'.repeat(n - 14) + 'x',
   'approvals without their object': (n) => 'approved for reading '.repeat(n / 21),
   'clauses before a read': (n) => 'before x, first read '.repeat(n / 21),
+  // Found by a review of the tool-definition rules: gitleaks' curl rules retried `.*` to the line's end from every "curl".
+  'curl on one line': (n) => 'curl '.repeat(n / 5),
+  'curl with dashes': (n) => 'curl-'.repeat(n / 5),
+  'curl lines': (n) => 'curl x\n'.repeat(n / 7),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

@@ -65,7 +65,37 @@ const POSIX: Record<string, string> = {
 const SECRET_END = String.raw`(?:[\x60'"\s;]|\\[nr]|$)`;
 const SECRET_END_WIDER = String.raw`(?:[\x60'"\s;&<)]|\\[nr]|$)`;
 
-/** RE2 → JavaScript: leading flag groups become flags, `\z` and `\A` anchors, POSIX classes, `(?P<n>`. */
+/** How far an unbounded `.*` of a rule reaches on its line (see boundDotStars). */
+const DOT_STAR_REACH = 512;
+
+/**
+ * RE2 runs in linear time whatever the pattern; V8 backtracks. A rule's `.*` after its keyword
+ * (`\bcurl\b(?:.*?|…)[ \t](?:-H|--header)`) is retried to the end of the line from every keyword,
+ * so a line of "curl curl curl …" cost seconds (7 s on 160 KB). Each unescaped `.*` outside a class
+ * becomes `[^\r\n]{0,512}`: a command whose option stands further from its keyword is not one a
+ * prompt holds, and the cost per keyword is bounded.
+ */
+export function boundDotStars(src: string): string {
+  let out = '';
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\') {
+      out += c + (src[i + 1] ?? '');
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      for (; j < src.length && src[j] !== ']'; j++) if (src[j] === '\\') j++;
+      out += src.slice(i, j + 1);
+      i = j;
+    } else if (c === '.' && src[i + 1] === '*') {
+      out += `[^\\r\\n]{0,${DOT_STAR_REACH}}`;
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+/** RE2 → JavaScript: leading flag groups become flags, `\z` and `\A` anchors, POSIX classes, `(?P<n>`, bounded `.*`. */
 export function toJsRegExp(source: string, extraFlags = ''): RegExp {
   let src = source;
   let flags = extraFlags;
@@ -74,7 +104,7 @@ export function toJsRegExp(source: string, extraFlags = ''): RegExp {
     if (m[1]!.includes('m') && !flags.includes('m')) flags += 'm';
     src = src.slice(m[0].length);
   }
-  src = scopeInlineFlags(src)
+  src = scopeInlineFlags(boundDotStars(src))
     .replace(/\\z/g, '$')
     .replace(/\\A/g, '^')
     .replace(/\(\?P</g, '(?<')
