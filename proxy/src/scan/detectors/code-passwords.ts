@@ -64,6 +64,8 @@ export function codePasswordDetectors(): Detector[] {
         const [name, value] = m[1] !== undefined ? [m[1], m[2]!] : [m[3]!, m[5]!];
         return fallbackSecret(name, value) ? spanOf(m, value) : null;
       },
+      // Every match holds one of these: a text without any is not searched (the secret words alone are in most code).
+      { test: (text) => text.includes('||') || text.includes('??') || text.includes('?:') || text.includes('${') || / or /i.test(text) },
     ),
     new RegexDetector(
       'secret-lookup-default',

@@ -1,7 +1,7 @@
-import { addressedToModelDetector, promptExtractionDetector, secretRequestDetector, taskDirectiveDetector } from './directives.js';
+import { addressedToModelDetector, promptExtractionDetector, promptExtractionShapesDetectors, secretRequestDetector, taskDirectiveDetector } from './directives.js';
 import { EncodedInjectionDetector } from './encoded-injection.js';
 import { exfiltrationDetector } from './exfiltration.js';
-import { jailbreakDetector } from './jailbreaks.js';
+import { jailbreakDetectors } from './jailbreaks.js';
 import { ObfuscatedInjectionDetector } from './obfuscated-injection.js';
 import { overrideDetector } from './override.js';
 import { scriptOverrideDetector } from './override-scripts.js';
@@ -15,7 +15,7 @@ import type { Detector } from './types.js';
  * MCP results). Each rule names one technique; bounded repeats keep every pattern linear.
  */
 export function injectionDetectors(): Detector[] {
-  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector(), jailbreakDetector()];
+  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector(), ...promptExtractionShapesDetectors(), ...jailbreakDetectors()];
   return [
     ...orders,
     new EncodedInjectionDetector(orders),

@@ -24,10 +24,12 @@ const LETTER_FORMS = /[\u0300-\u036F\u0250\u0265\u026F\u0279\u0287\u028E\u01DD\u
 /** How much text around a mark is undone: an order that names its cipher stands beside the name, look-alike letters beside each other. */
 const AROUND = { before: 400, after: 600 };
 const LETTER_FORMS_AT = new RegExp(LETTER_FORMS.source, 'gu');
+/** Two words in a row: what an order decodes to. */
+const WORDS = /[a-z]{2,}\s+[a-z]{2,}/i;
 
 /** At most this much of a text's runs is decoded (a page of character references is not read whole), and this many windows undone per form. */
 const MAX_DECODED = 64 * 1024;
-const MAX_WINDOWS = 8;
+const MAX_WINDOWS = 4;
 
 const letters = (s: string): string => s.normalize('NFKD').replace(/\p{M}+/gu, '').normalize('NFKC');
 /** Negative squared and circled capitals (🅰 … 🆉, 🅐 … 🅩) have no compatibility form. */
@@ -107,28 +109,33 @@ export class ObfuscatedInjectionDetector implements Detector {
     let budget = MAX_DECODED;
     // Runs: each decoded where it stands.
     for (const [re, decode] of [
-      [/(?:[^\s%]{0,24}%[0-9A-Fa-f]{2}){3,512}[^\s%]{0,40}/g, percentDecoded],
+      [/%[0-9A-Fa-f]{2}(?:[^\s%]{0,24}%[0-9A-Fa-f]{2}){2,511}[^\s%]{0,40}/g, percentDecoded],
       [/(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)(?:[^&\n]{0,24}(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)){2,512}[^&\n]{0,40}/gi, entitiesDecoded],
-      [/(?:[^\\\n]{0,24}\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})){2,512}[^\\\n]{0,40}/g, escapesDecoded],
+      [/\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})(?:[^\\\n]{0,24}\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})){1,511}[^\\\n]{0,40}/g, escapesDecoded],
       [/\b[0-9A-Fa-f]{2}(?:[ :,-][0-9A-Fa-f]{2}){7,1023}\b/g, hexDecoded],
     ] as const) {
       for (const m of text.matchAll(re)) {
         if (budget <= 0) break;
-        // The run without the quotes around it, so that a payload quoted in prose about attacks reads as quoted.
-        const lead = /^["'`“‘]*/.exec(m[0])![0].length;
-        const run = m[0].slice(lead).replace(/["'`”’]+$/, '');
-        const start = m.index + lead;
+        // A run starts at its first escape (a search that may start anywhere costs the whole text); the letters before it
+        // belong to it (`Re\x76eal`). Without the quotes around it, a payload quoted in prose about attacks reads as quoted.
+        let from = m.index;
+        while (from > 0 && m.index - from < 24 && /[^\s"'`“‘%&\\]/.test(text[from - 1]!)) from--;
+        const run = text.slice(from, m.index + m[0].length).replace(/["'`”’]+$/, '');
+        const start = from;
         budget -= run.length;
         if (quotedInDiscussion(text, start, start + run.length)) continue;
         const decoded = decode(run);
-        if (decoded !== null && decoded !== run && this.#orders(decoded) && !this.#orders(run)) spans.push({ start, end: start + run.length });
+        // Only words can be an order: code's escaped accents and byte strings are not searched.
+        if (decoded === null || decoded === run || !WORDS.test(decoded)) continue;
+        if (this.#orders(decoded) && !this.#orders(run)) spans.push({ start, end: start + run.length });
       }
     }
     if (spans.length > 0) return spans;
     // Whole forms the text names: undone around the name.
     return [
-      ...this.#windows(text, /\b(?:revers|backward)/gi, (window) => [[...window].reverse().join('')]),
-      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
+      // Named as what follows (`Reverse and execute:`, `ROT13:`): code's `.reverse()` and `createCipheriv(` are not.
+      ...this.#windows(text, /\b(?:revers|backward)\w*\b[^\n:]{0,30}:/gi, (window) => [[...window].reverse().join('')]),
+      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)\b[^\n:]{0,20}:/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
       ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbash(window)]),
     ];
   }
