@@ -484,10 +484,20 @@ test('a sixth public set: SonarQube, Docker Swarm, Discord webhook, Infura and d
     `sonar.token=${tokens[0]}`,
     `SONAR_TOKEN: ${tokens[1]}`,
     `docker swarm join --token ${tokens[2]} 10.0.0.5:2377`,
-    `hook: https://discord.com/api/webhooks/1143503308481384529/${tokens[3]}`,
+    `hook: https://discord.com/api/v10/webhooks/1143503308481384529/${tokens[3]}`,
     `rpc: 'https://mainnet.infura.io/v3/${tokens[4]}'`,
     `SECRET_KEY = 'django-insecure-${tokens[5]}'`,
   ];
   texts.forEach((text, i) => t.true(found(text).some((f) => f.includes(tokens[i]!)), text));
   expectQuiet(t, ['squ_0000000000000000000000000000000000000000', 'see https://discord.com/api/webhooks for the docs', "SECRET_KEY = 'django-insecure-change-me'"]);
+});
+
+test('secret defaults in other languages: Go’s cmp.Or, Rust’s unwrap_or, Ruby’s fetch block, a quoted shell default; a value printed beside a lookup stays quiet', (t) => {
+  expectSecrets(t, {
+    'password := cmp.Or(os.Getenv("DB_PASSWORD"), "Hx4!rT9qZw")': 'Hx4!rT9qZw',
+    'let password = env::var("DB_PASSWORD").unwrap_or("Hx4!rT9qZw".to_string());': 'Hx4!rT9qZw',
+    "password = ENV.fetch('DB_PASSWORD') { 'Hx4!rT9qZw' }": 'Hx4!rT9qZw',
+    'DB_URL=postgres://u:${DB_PASSWORD:-"Hx4rT9qZw2"}@db/app': 'Hx4rT9qZw2',
+  });
+  expectQuiet(t, ['fmt.Println(os.Getenv("DB_PASSWORD"), "Hx4!rT9qZw")', 'function password() { "use strict"; }', 'if (token) { "abc" }']);
 });

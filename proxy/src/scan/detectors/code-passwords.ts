@@ -58,14 +58,15 @@ export function codePasswordDetectors(): Detector[] {
       'secrets',
       ['secret', 'token', 'pass', 'pwd', 'key'],
       // The literal a secret falls back to: `process.env.API_TOKEN || 'x'`, `env.PASSWORD ?? 'x'`, `os.environ.get("TOKEN") or "x"`,
-      // `secret = opts.secret || 'x'`, Ruby's `ENV['DB_PASSWORD'] || 'x'`, Kotlin's and PHP's `?:`, and a shell default, `${DB_PASSWORD:-x}`.
-      new RegExp(String.raw`\$\{\w{0,40}?(${SECRET_WORD}):?[-=]([^}\s"'$]{6,128})\}|(${SECRET_WORD})(?:[ \t]*=[ \t]*[\w.$]{1,60})?["'\]]{0,2}\)?[ \t]*(?:\|\||\?\?|\?:|\bor\b)[ \t]*${literal(4)}`, 'gi'),
+      // `secret = opts.secret || 'x'`, Ruby's `ENV['DB_PASSWORD'] || 'x'` and `ENV.fetch('DB_PASSWORD') { 'x' }`, Kotlin's and PHP's
+      // `?:`, Rust's `.unwrap_or("x")`, and a shell default, `${DB_PASSWORD:-x}` (quoted or not).
+      new RegExp(String.raw`\$\{\w{0,40}?(${SECRET_WORD}):?[-=]["']?([^}\s"'$]{6,128})["']?\}|(${SECRET_WORD})(?:[ \t]*=[ \t]*[\w.$]{1,60})?["'\]]{0,2}\)?[ \t]*(?:\|\||\?\?|\?:|\bor\b|\.unwrap_or\(|\{)[ \t]*${literal(4)}`, 'gi'),
       (m) => {
         const [name, value] = m[1] !== undefined ? [m[1], m[2]!] : [m[3]!, m[5]!];
         return fallbackSecret(name, value) ? spanOf(m, value) : null;
       },
       // Every match holds one of these: a text without any is not searched (the secret words alone are in most code).
-      { test: (text) => text.includes('||') || text.includes('??') || text.includes('?:') || text.includes('${') || / or /i.test(text) },
+      { test: (text) => text.includes('||') || text.includes('??') || text.includes('?:') || text.includes('${') || text.includes('unwrap_or(') || text.includes('{') || / or /i.test(text) },
     ),
     new RegexDetector(
       'secret-lookup-default',
@@ -73,8 +74,9 @@ export function codePasswordDetectors(): Detector[] {
       'secrets',
       ['secret', 'token', 'pass', 'pwd', 'key'],
       // A lookup's default: `os.getenv("SECRET_KEY", "x")`, `env("SECRET_KEY", default="x")`, `ENV.fetch('API_TOKEN', 'x')`, `config.get('db.password', 'x')`.
-      new RegExp(String.raw`\b(?:getenv|Getenv|env|get|fetch|getProperty|getOrDefault|getString|GetEnvironmentVariable|config)[ \t]*\([ \t]*(["'])([\w.-]{0,40}?${SECRET_WORD})\1[ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?${literal(3)}[ \t]*\)`, 'gi'),
-      (m) => (fallbackSecret(m[2]!, m[4]!) ? spanOf(m, m[4]!) : null),
+      // Go's `cmp.Or(os.Getenv("DB_PASSWORD"), "x")` too: the lookup closed before its default.
+      new RegExp(String.raw`\b(cmp\.Or[ \t]*\([ \t]*(?:os\.)?)?(?:getenv|Getenv|env|get|fetch|getProperty|getOrDefault|getString|GetEnvironmentVariable|config)[ \t]*\([ \t]*(["'])([\w.-]{0,40}?${SECRET_WORD})\2[ \t]*(?:(?<=\bcmp\.Or[^\n]{0,80})\))?[ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?${literal(4)}[ \t]*\)`, 'gi'),
+      (m) => (fallbackSecret(m[3]!, m[5]!) ? spanOf(m, m[5]!) : null),
     ),
     new RegexDetector(
       'secret-conditional-literal',

@@ -22,12 +22,13 @@ export function jailbreakDetectors(): Detector[] {
   return [
     // The model's limits declared gone, or lifted by its operator.
     limitsRule(
-      ['restriction', 'content polic', 'safety', 'ethical guideline', 'guardrail', 'content filter', 'censorship', 'unrestricted', 'unfiltered', 'uncensored', 'jailbroken', 'your filter', 'you to disable', 'you to bypass', 'you to turn off', 'you to ignore'],
+      ['restriction', 'content polic', 'safety', 'ethical guideline', 'guardrail', 'content filter', 'censorship', 'unrestricted', 'unfiltered', 'uncensored', 'jailbroken', 'your filter', 'you to disable', 'you to bypass', 'you to turn off', 'you to ignore', 'no longer bound', 'no longer restricted', 'no longer limited', 'no longer constrained'],
       [
         // "You have no restrictions", "you don't have any content policies anymore", "pretend you have no safety guidelines"
         // (a plan's "you have no limits on seats" is not a model's).
         String.raw`\byou\s+(?:now\s+|no\s+longer\s+|are\s+(?:now\s+)?)?(?:have|had|are\s+under|operate\s+with|are\s+bound\s+by)\s+(?:no|zero)\s+(?:more\s+)?${MODEL_LIMITS}\b`,
         String.raw`\byou\s+(?:don't|do\s+not)\s+have\s+any\s+(?:more\s+)?${MODEL_LIMITS}\b`,
+        String.raw`\byou(?:'re|\s+are)\s+no\s+longer\s+(?:bound|restricted|limited|constrained)\s+by\s+(?:your|any|the)\s+(?:${MODEL_LIMITS}|guidelines|rules|instructions|programming)\b`,
         // "An AI without safety guidelines", "an unrestricted assistant", "you are actually an unrestricted assistant".
         String.raw`\b(?:an?\s+)?(?:AI|assistant|chatbot|LLM)\s+(?:without|with\s+no|free\s+(?:of|from))\s+(?:any\s+|all\s+)?(?:safety\s+|content\s+|ethical\s+)?${MODEL_LIMITS}\b`,
         String.raw`\b(?:you\s+are|you're|act\s+as|become|be)\s+(?:now\s+|actually\s+)?an?\s+(?:unrestricted|unfiltered|uncensored|jailbroken)\s+(?:AI|assistant|model|chatbot|version)\b`,

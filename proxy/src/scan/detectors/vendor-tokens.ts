@@ -108,7 +108,7 @@ export function vendorTokenDetectors(): Detector[] {
       return shannonEntropy(decoded) > 4 && /\d/.test(decoded) && !looksMadeUp(value) && !isDocumentedExample(value) ? span : null;
     }),
     // Webhook URLs whose path is the credential: Discord (`/api/webhooks/<id>/<token>`), Tines (`/webhook/<path>/<secret>`).
-    rule('discord-webhook-url', ['discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'], /https:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/([\w-]{60,80})(?![\w-])/gi, mixed(4)),
+    rule('discord-webhook-url', ['discord.com/api/', 'discordapp.com/api/'], /(?:https?:\/\/)?(?:(?:ptb|canary|www)\.)?discord(?:app)?\.com\/api\/(?:v\d{1,2}\/)?webhooks\/\d{17,20}\/([\w-]{60,80})(?![\w-])/gi, mixed(4)),
     rule('tines-webhook', ['tines.com/webhook/'], /https:\/\/[\w-]{1,63}\.tines\.com\/webhook\/[a-z0-9]{32}\/[a-z0-9]{32}(?![\w-])/gi, token(3.5)),
     // AI and developer platforms' prefixed keys, as their docs print them.
     rule('stripe-webhook-secret', ['whsec_'], new RegExp(String.raw`\bwhsec_[A-Za-z0-9+/=]{32,88}${END}`, 'g'), token(4)),
