@@ -1,5 +1,5 @@
 import { type Gate, windowed } from './gates.js';
-import { cnpValid, cpfValid, dniValid, egnValid, jmbgValid, ninoValid, nirValid, peselValid, sinValid, ssnValid, tcknValid } from './national-id-validators.js';
+import { cnpValid, cpfValid, dniValid, egnValid, jmbgValid, ninoValid, nirValid, peselValid, plIdCardValid, sinValid, ssnValid, tcknValid } from './national-id-validators.js';
 import { RegexDetector } from './regex-detector.js';
 import type { Detector, Span } from './types.js';
 
@@ -141,13 +141,6 @@ const OWN_CHECKS: Record<string, { length: number; valid: (digits: string) => bo
   tckn: { length: 11, valid: tcknValid },
 };
 
-/** Poland's identity card: three letters (A = 10 … Z = 35) and six digits, the first of them a check digit (weights 7 3 1 9 7 3 1 7 3, mod 10). */
-function plIdCardValid(id: string): boolean {
-  const weights = [7, 3, 1, 9, 7, 3, 1, 7, 3];
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += (i < 3 ? id.charCodeAt(i) - 55 : id.charCodeAt(i) - 48) * weights[i]!;
-  return sum % 10 === 0;
-}
 /** `seria i numer dowodu osobistego: ABA 300000`, `Dowód osobisty | ABA-300000`: a Polish identity card, after its whole name (a bare `Dowód:` is as often an accounting voucher, `Dowód: FVZ 100006`). */
 const PL_ID_CARD = /(?<![\p{L}\p{N}])[Dd](?:ow[oó]d|OW[OÓ]D|owod(?:u|em|zie)|OWOD(?:U|EM|ZIE))[ \t]+(?:osobist(?:y|ego|ym)|OSOBIST(?:Y|EGO|YM))[ \t]*[:：#|]?[ \t]{0,4}([A-Z]{3}[ \t-]?\d{6})(?![\p{L}\p{N}])/gu;
 

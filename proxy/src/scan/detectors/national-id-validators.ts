@@ -374,6 +374,13 @@ export function hkidValid(id: string): boolean {
   return (check === 10 ? 'A' : String(check)) === m[3]!.toUpperCase();
 }
 
+/** Poland's identity card: three letters (A = 10 … Z = 35) and six digits, the first of them a check digit (weights 7 3 1 9 7 3 1 7 3, mod 10). */
+export function plIdCardValid(id: string): boolean {
+  if (!/^[A-Z]{3}\d{6}$/.test(id)) return false;
+  const values = Array.from(id, (c, i) => (i < 3 ? c.charCodeAt(0) - 55 : c.charCodeAt(0) - 48));
+  return weighted(values, [7, 3, 1, 9, 7, 3, 1, 7, 3]) % 10 === 0;
+}
+
 /**
  * Singapore NRIC and FIN: S/T (citizens and residents, born before and from 2000), F/G (foreigners,
  * before and from 2000), M (foreigners, from 2022); seven digits, weights 2 7 6 5 4 3 2, plus 4 for T
