@@ -408,6 +408,26 @@ const ADVERSARIAL: Record<string, (n: number) => string> = {
   'curl on one line': (n) => 'curl '.repeat(n / 5),
   'curl with dashes': (n) => 'curl-'.repeat(n / 5),
   'curl lines': (n) => 'curl x\n'.repeat(n / 7),
+  // The seventh round's rules: spelt forms, anchors with nothing after them, words the new shapes key on.
+  'spaced letters': (n) => 'a '.repeat(n / 2),
+  'dashed letters': (n) => 'i-g-n-o-'.repeat(n / 8),
+  'leet stems': (n) => '1gn0r p4ssw '.repeat(n / 12),
+  'camel stems': (n) => 'yourSystem '.repeat(n / 11),
+  'cipher stems': (n) => 'vtabe metsys flfgrz '.repeat(n / 20),
+  'morse symbols': (n) => '.- '.repeat(n / 3),
+  'hex bytes a space apart': (n) => '20 '.repeat(n / 3),
+  'lookalikes beside latin': (n) => 'aа'.repeat(n / 2),
+  'invisible bits': (n) => '\u2062\u2064x'.repeat(n / 3),
+  'variation selectors': (n) => '\uFE0F'.repeat(n),
+  'spelt at': (n) => 'a+b at x '.repeat(n / 9),
+  'spelt dot': (n) => 'x dot y at '.repeat(n / 11),
+  'bracketed at': (n) => 'a [at] b '.repeat(n / 9),
+  "what the model uses": (n) => "list the api key you're using ".repeat(n / 31),
+  'machines permitted': (n) => 'ai systems should '.repeat(n / 18),
+  'previous sessions': (n) => 'apply override rules stored from our last '.repeat(n / 42),
+  'rules you follow': (n) => 'rules you follow '.repeat(n / 17),
+  'pem headers followed by prose': (n) => '-----BEGIN PRIVATE KEY----- or '.repeat(n / 31),
+  'connection strings in code': (n) => '";password=x'.repeat(n / 12),
 };
 
 for (const [name, make] of Object.entries(ADVERSARIAL)) {

@@ -19,8 +19,10 @@ export function injectionDetectors(): Detector[] {
   return [
     ...orders,
     new EncodedInjectionDetector(orders),
+    new EncodedInjectionDetector(orders, true),
     new ObfuscatedInjectionDetector('encodings', orders),
     new ObfuscatedInjectionDetector('letters', orders),
+    new ObfuscatedInjectionDetector('spelling', orders),
     new RoleSpoofingDetector(),
     new RegexDetector(
       'injection-hidden-unicode',
@@ -28,12 +30,14 @@ export function injectionDetectors(): Detector[] {
       'injection',
       [],
       // Tag characters (invisible ASCII), bidi overrides and isolates, runs of zero-width characters,
-      // and variation selectors between alphabetic letters (emoji take them after a symbol, and
+      // variation selectors between alphabetic letters (emoji take them after a symbol, and
       // Han ideographs their glyph variants; Latin, Greek and Cyrillic words never do:
-      // "i\uFE01gnore" reads as "ignore" to a person and not to a filter).
-      /[\u{E0000}-\u{E007F}]+|[\u202A-\u202E\u2066-\u2069]|[\u200B-\u200D\u2060\uFEFF]{3,}|(?<=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]+(?=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])/gu,
+      // "i\uFE01gnore" reads as "ignore" to a person and not to a filter), and runs of them (a
+      // character takes one; a run after an emoji is bytes smuggled, one selector per byte), and runs of the invisible
+      // mathematical operators (U+2061–2064: a formula takes one between two symbols; a run is bits smuggled).
+      /[\u{E0000}-\u{E007F}]+|[\u202A-\u202E\u2066-\u2069]|[\u200B-\u200D\u2060\uFEFF]{3,}|(?<=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]+(?=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])|[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]{4,}|[\u2061-\u2064]{4,}/gu,
       (m) => (isFlagTagSequence(m) ? null : { start: m.index, end: m.index + m[0].length }),
-      /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u,
+      /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060-\u2064\uFEFF\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u,
     ),
     exfiltrationDetector(),
     ...toolPoisoningDetectors(),

@@ -1,5 +1,10 @@
+import { findsOrder } from './encoded-injection.js';
 import type { Gate } from './gates.js';
 import { quotedInDiscussion } from './mention.js';
+import {
+  CAMEL_AT, CAMEL_KEYWORDS, camelSplit, CIPHER_AT, CIPHER_KEYWORDS, deciphered, INVISIBLE_BITS_RUN, invisibleBitsDecoded, LEET_AT, LEET_KEYWORDS, leetUndone, LOOKALIKE_AT, LOOKALIKE_CUE, MORSE_KEYWORDS, MORSE_RUN,
+  morseDecoded, plainLetters, SELECTOR_RUN, selectorsDecoded, SPACED_KEYWORDS, SPACED_RUN, spacedJoined, TAG_RUN, tagsDecoded,
+} from './spelling-forms.js';
 import type { Detector, Span } from './types.js';
 
 /**
@@ -83,37 +88,83 @@ export class ObfuscatedInjectionDetector implements Detector {
 
   /**
    * `kind`: `encodings` (runs of percent-escapes, character references, `\x` escapes, hex bytes, and
-   * the text backwards or deciphered where it names the cipher) or `letters` (look-alike letters,
-   * Braille, turned text). `inner`: the plain order rules the undone text is searched with.
+   * the text backwards or deciphered where it names the cipher), `letters` (look-alike letters,
+   * Braille, turned text, other scripts' look-alikes and invisible characters inside Latin words, small
+   * capitals, text smuggled in invisible characters) or `spelling` (leetspeak, spaced letters, Morse,
+   * camelCase, unnamed ROT13, Atbash, Caesar and backwards text: spelling-forms.ts, found by the words they spell). `inner`: the plain order rules the undone text is searched with.
    */
   constructor(
-    private readonly kind: 'encodings' | 'letters',
+    private readonly kind: 'encodings' | 'letters' | 'spelling',
     private readonly inner: readonly Detector[],
   ) {
-    this.id = kind === 'encodings' ? 'injection-obfuscated' : 'injection-obfuscated-letters';
-    this.keywords = kind === 'encodings' ? ENCODING_CUES : [];
-    if (kind === 'letters') this.gate = { test: (text) => LETTER_FORMS.test(text) };
+    this.id = { encodings: 'injection-obfuscated', letters: 'injection-obfuscated-letters', spelling: 'injection-obfuscated-spelling' }[kind];
+    this.keywords = { encodings: ENCODING_CUES, letters: [], spelling: [...LEET_KEYWORDS, ...SPACED_KEYWORDS, ...MORSE_KEYWORDS, ...CAMEL_KEYWORDS, ...CIPHER_KEYWORDS] }[kind];
+    if (kind === 'letters') this.gate = { test: (text) => LETTER_FORMS.test(text) || LOOKALIKE_CUE.test(text) };
   }
 
   find(text: string): Span[] {
+    if (this.kind === 'spelling') return this.#spelling(text);
     return this.kind === 'encodings' ? this.#encodings(text) : this.#letters(text);
   }
 
-  /** Look-alike letters, Braille and turned text, undone in windows around where they stand (anywhere in the text). */
+  /** Spaced letters and Morse decoded where they stand; leetspeak undone around where it is. */
+  #spelling(text: string): Span[] {
+    const spans = this.#runs(text, [
+      [SPACED_RUN, spacedJoined],
+      [MORSE_RUN, morseDecoded],
+    ]);
+    if (spans.length > 0) return spans;
+    return [
+      ...this.#windows(text, LEET_AT, (window) => [leetUndone(window, 'i'), leetUndone(window, 'l')]),
+      ...this.#windows(text, CAMEL_AT, (window) => [camelSplit(window)]),
+      ...this.#windows(text, CIPHER_AT, deciphered),
+    ];
+  }
+
+  /** Look-alike letters, Braille, turned text, and other scripts' look-alikes, undone in windows around where they stand (anywhere in the text). */
   #letters(text: string): Span[] {
-    return this.#windows(text, LETTER_FORMS_AT, (window) => [squared(letters(window)), brailleDecoded(window), ...(/[ǝɹɐʇɥʎɯ]/.test(window) ? [turnedBack(window)] : [])]);
+    const spans = LETTER_FORMS.test(text)
+      ? this.#windows(text, LETTER_FORMS_AT, (window) => [squared(letters(window)), brailleDecoded(window), ...(/[ǝɹɐʇɥʎɯ]/.test(window) ? [turnedBack(window)] : [])])
+      : [];
+    if (spans.length > 0 || !LOOKALIKE_CUE.test(text)) return spans;
+    const smuggled = this.#runs(text, [
+      [TAG_RUN, tagsDecoded],
+      [SELECTOR_RUN, selectorsDecoded],
+      [INVISIBLE_BITS_RUN, invisibleBitsDecoded],
+    ]);
+    if (smuggled.length > 0) return smuggled;
+    // Look-alikes of other scripts, written with leetspeak as converters chain them.
+    return this.#windows(text, LOOKALIKE_AT, (window) => {
+      const plain = plainLetters(window);
+      return [plain, leetUndone(plain, 'i')];
+    });
   }
 
   #encodings(text: string): Span[] {
-    const spans: Span[] = [];
-    let budget = MAX_DECODED;
-    // Runs: each decoded where it stands.
-    for (const [re, decode] of [
+    const spans = this.#runs(text, [
       [/%[0-9A-Fa-f]{2}(?:[^\s%]{0,24}%[0-9A-Fa-f]{2}){2,511}[^\s%]{0,40}/g, percentDecoded],
       [/(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)(?:[^&\n]{0,24}(?:&#x?[0-9A-Fa-f]{1,7};|&(?:lt|gt|amp|quot|apos|nbsp);)){2,512}[^&\n]{0,40}/gi, entitiesDecoded],
       [/\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})(?:[^\\\n]{0,24}\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})){1,511}[^\\\n]{0,40}/g, escapesDecoded],
       [/\b[0-9A-Fa-f]{2}(?:[ :,-][0-9A-Fa-f]{2}){7,1023}\b/g, hexDecoded],
-    ] as const) {
+    ]);
+    if (spans.length > 0) return spans;
+    // Whole forms the text names: undone around the name.
+    return [
+      // Named as what follows (`Reverse and execute:`, `ROT13:`): code's `.reverse()` and `createCipheriv(` are not.
+      ...this.#windows(text, /\b(?:revers|backward)\w*\b[^\n:]{0,30}:/gi, (window) => [[...window].reverse().join('')]),
+      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)\b[^\n:]{0,20}:/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
+      ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbash(window)]),
+    ];
+  }
+
+  /**
+   * Runs of an encoding, each decoded where it stands; a run whose decoded form holds an order its
+   * written form does not is reported. At most MAX_DECODED characters of a text's runs are decoded.
+   */
+  #runs(text: string, encodings: readonly (readonly [RegExp, (run: string) => string | null])[]): Span[] {
+    const spans: Span[] = [];
+    let budget = MAX_DECODED;
+    for (const [re, decode] of encodings) {
       for (const m of text.matchAll(re)) {
         if (budget <= 0) break;
         // A run starts at its first escape (a search that may start anywhere costs the whole text); the letters before it
@@ -130,14 +181,7 @@ export class ObfuscatedInjectionDetector implements Detector {
         if (this.#orders(decoded) && !this.#orders(run)) spans.push({ start, end: start + run.length });
       }
     }
-    if (spans.length > 0) return spans;
-    // Whole forms the text names: undone around the name.
-    return [
-      // Named as what follows (`Reverse and execute:`, `ROT13:`): code's `.reverse()` and `createCipheriv(` are not.
-      ...this.#windows(text, /\b(?:revers|backward)\w*\b[^\n:]{0,30}:/gi, (window) => [[...window].reverse().join('')]),
-      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)\b[^\n:]{0,20}:/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
-      ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbash(window)]),
-    ];
+    return spans;
   }
 
   /**
@@ -164,6 +208,6 @@ export class ObfuscatedInjectionDetector implements Detector {
   }
 
   #orders(text: string): boolean {
-    return this.inner.some((d) => d.find(text).length > 0);
+    return findsOrder(this.inner, text);
   }
 }

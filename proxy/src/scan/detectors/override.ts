@@ -11,11 +11,16 @@ const TECH_SCOPE = 'previous|prior|above|earlier|preceding|your|system|original|
 const SETUP_NOUN = 'instructions?|prompts?|guidelines|guardrails|directives?|programming|restrictions|filters|safeguards';
 const VERB = 'ignore|disregard|forget|overlook|abandon|discard|ignorier(?:e|en|t)?|vergiss|vergessen|missachte[nt]?|ignorez|oublie[zr]?|ignora|olvida|omite';
 const SCOPE =
-  'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas|precedenti|le|tutte|as|os';
+  'previous|prior|above|earlier|preceding|all|any|your|the|these|those|system|alle[nrs]?|vorherigen|vorhergehenden?|vorangegangenen?|vorigen|bisherigen|obigen|früheren|deine|ihre|sämtliche|toutes|tous|les|vos|tes|précédentes?|todas|todos|las|los|tus|sus|anteriores|previas|precedenti|le|tutte|as|os';
 // `i\w{0,2}nstr\w{1,4}ions?`, and a word of 9–14 of its own letters: the word misspelt, as attacks write it past
 // filters (`iunstructions`, `instrcutions`, `insturctions`, `intructions`).
 const NOUN =
-  'instructions?|i\\w{0,2}nstr\\w{1,4}ions?|i(?=[nstrucio]{8,13}\\b)(?=\\w*n)(?=\\w*t)(?=\\w*c)[nstrucio]{8,13}|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
+  'instructions?|i\\w{0,2}nstr\\w{1,4}ions?|i(?=[nstrucio]{8,13}\\b)(?=\\w*n)(?=\\w*t)(?=\\w*c)[nstrucio]{8,13}|prompts?|rules|directions|guidelines|guardrails|policies|context|commands?|directives?|orders|programming|questions?|tasks?|requests?|boundaries|limits|limitations|constraints|restrictions|filters|safeguards|istruzioni|regole|instruções|instrucoes|regras|anweisung(?:en)?|instruktionen|befehle|regeln|vorgaben|richtlinien|consignes|règles|instrucciones|reglas|indicaciones|directrices';
+/** NOUN's words that are everyone's: a question, a task, a request, a command, an order, the context, directions. */
+const GENERIC_NOUN = 'context|commands?|questions?|tasks?|requests?|orders|directions';
+const SETUP_NOUNS = NOUN.split('|').filter((w) => !GENERIC_NOUN.split('|').includes(w)).join('|');
+/** SCOPE without its articles (`the`, `le`, `las` …): the words that point back. */
+const POINTING_SCOPE = SCOPE.split('|').filter((w) => !['the', 'le', 'les', 'las', 'los', 'as', 'os'].includes(w)).join('|');
 const EARLIER = 'previous|prior|earlier|preceding|above|original|existing|other|system|developer';
 
 /** A banner that opens new orders, set off as a section is: `*** NEW IMPORTANT INSTRUCTIONS ***`, `**URGENT NEW TASK**` (spoofing.ts reports it too). */
@@ -38,7 +43,10 @@ export function overrideDetector(): Detector {
     new RegExp(
       [
         // (Not a word of a command-line flag or a hyphenated name: `--skip-download`, `all-checkov-policies`.)
-        String.raw`(?<![\w-])(?:${VERB})(?![\w-])[^\n]{0,40}?\b(?:${SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${NOUN})(?![\w-])`,
+        String.raw`(?<![\w-])(?:${VERB})(?![\w-])[^\n]{0,40}?\b(?:${SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${SETUP_NOUNS})(?![\w-])`,
+        // A question, a task, a request or a command is everyone's ("ignore when comparing the request", "ignore changes to the
+        // status stanza … requests"): only with a word that points back at what the model was given.
+        String.raw`(?<![\w-])(?:${VERB})(?![\w-])[^\n]{0,40}?\b(?:${POINTING_SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${GENERIC_NOUN})(?![\w-])`,
         String.raw`(?<![\w-])(?:${TECH_VERB})(?![\w-])[^\n]{0,40}?(?:\b(?:${TECH_SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${NOUN})|\b(?:${SCOPE})\b[^\n]{0,30}?(?<!-)\b(?:${SETUP_NOUN}))(?![\w-])`,
         // "Forget everything you were told", "ignore everything above."
         String.raw`\b(?:forget|ignore|disregard)\s+(?:everything|all|anything|whatever)\s+(?:(?:that\s+)?you(?:'ve|\s+have|\s+were|\s+had)?(?:\s+been)?\s+(?:told|given|instructed|programmed)\b|(?:above|before|so\s+far|until\s+now|previously)(?=\s*(?:[.!;:,]|$)))`,
