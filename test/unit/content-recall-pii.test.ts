@@ -254,3 +254,36 @@ test('a sixth public set: a phone word inflected (Polish `numer telefonu`, Russi
     t.deepEqual(found(quiet, 'pii.phone'), [], quiet);
   }
 });
+
+test('a seventh public set: e-mail addresses spelt to dodge harvesters — the @ in brackets or in another language’s word, dots spelt out, a plain `at` after a local part with a +; prose with `at` stays quiet', (t) => {
+  for (const text of [
+    'Contact: jane [at] example [dot] org',
+    'Bugs to wim dot taymans at gmail dot com, please.',
+    'Écrivez à alice arobase exemple.fr',
+    'Scrivi a mario.rossi chiocciola posta.it',
+    'yo+yo at blah.org',
+    'asdf dot k@fb dot com',
+  ]) {
+    t.is(found(text, 'pii.email').length, 1, text);
+  }
+  for (const text of [
+    'Look at google.com for the answer.',
+    'Released v1.2 at docs.example.com today.',
+    'state-of-the-art at example.com',
+    'pip install foo-bar at pypi.org',
+    'Meet me at 10.30 at the office.',
+    'Follow the project at github.com/org/repo.',
+    'The meeting is at noon. Dot points below.',
+  ]) {
+    t.deepEqual(found(text, 'pii.email'), [], text);
+  }
+});
+
+test('a seventh public set: a country code in brackets before a number grouped as a phone, a bracketed area code with a dash, a number its owner calls theirs; a change in a figure stays quiet', (t) => {
+  for (const text of ['(+1)650-701-8887', 'Call (+44) 20-7946-0958', '(650)-701-8887 ext 897', 'My number is 234-1234.', 'his number is 001-543-234-1234']) {
+    t.is(found(text, 'pii.phone').length, 1, text);
+  }
+  for (const text of ['Revenue (+12) 1.234.567', 'Revenue (+12) 1 234 567', 'The number is 2024-0001.', 'Order number 234-1234']) {
+    t.deepEqual(found(text, 'pii.phone'), [], text);
+  }
+});

@@ -501,3 +501,41 @@ test('secret defaults in other languages: Go’s cmp.Or, Rust’s unwrap_or, Rub
   });
   expectQuiet(t, ['fmt.Println(os.Getenv("DB_PASSWORD"), "Hx4!rT9qZw")', 'function password() { "use strict"; }', 'if (token) { "abc" }']);
 });
+
+test('a seventh public set: Deno Deploy, Packagist, PyPI-style macaroons on any index, Elastic serverless, xAI management and Azure storage keys; a service-account key file in base64; a Tink keyset in cleartext', (t) => {
+  const saFile = 'ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsCiAgInByb2plY3RfaWQiOiAiZGVtby1wcm9qZWN0LTQ0NzEiLAogICJwcml2YXRlX2tleV9pZCI6ICI4ZjBkODFlNzZkODdlNzE5ZGE4MjFlYWI1ZmFhYzBhMGUyNzY0YTQyIiwKICAicHJpdmF0ZV9rZXkiOiAiLS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tXG5ibmk5WmpNYWhDVzVIUzNENHZiK2UweHNXcHExVlR1enBmdWJsNFVPdk9tL2dSOGVuU3U4NlZ4TTIvckJ3K0hUTG5zTllQbGU2VlZxazF0UURLamNNUXlKbkdxRkFrcWkvTzluRHBsNlc4aHU1VitnQVdmVm56a2NFY1hoeUJ5OHJESXJRN0JmVDVXYUZEQ0dyNm51WjFCZkVkRDJibGloT0JPV3E1ZlZSUjBsV3FFU0kwVHZHWmhPMGVJdXI2UGVZWDFUQ3ZvclxuLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLVxuIiwKICAiY2xpZW50X2VtYWlsIjogInN2Y0BkZW1vLXByb2plY3QtNDQ3MS5pYW0uZ3NlcnZpY2VhY2NvdW50LmNvbSIKfQ==';
+  expectSecrets(t, {
+    'DENO_DEPLOY_TOKEN=ddp_PPwR0khrcoC5NNYWsYVcVeB7zAwJbfXmZdGR': 'ddp_PPwR0khrcoC5NNYWsYVcVeB7zAwJbfXmZdGR',
+    'token: packagist_ack_ec3cad2fccd4598e48efa4e4ec9c2fdf8ad9a755': 'ec3cad2fccd4598e48efa4e4ec9c2fdf8ad9a755',
+    'password = pypi-AgE35PSoKr5K1AY39FQmqo_YA0Pzi8KvCYLk7rJa-La5-FrV6e0fr57zHQbQfug8Eu7wWxCohiTZQP8nLSVbmmxBn0Zjo2t0HSW-2P4yn0WJg3ncme7CK-t2-kY':
+      'pypi-AgE35PSoKr5K1AY39FQmqo_YA0Pzi8KvCYLk7rJa-La5-FrV6e0fr57zHQbQfug8Eu7wWxCohiTZQP8nLSVbmmxBn0Zjo2t0HSW-2P4yn0WJg3ncme7CK-t2-kY',
+    'ES_API_KEY=essu_ekZCbEZoT0lKWGdZZGVtV012b3A6THk0dWxXa04xU2t3SVhoSUo4SnE1Qg==': 'essu_ekZCbEZoT0lKWGdZZGVtV012b3A6THk0dWxXa04xU2t3SVhoSUo4SnE1Qg==',
+    'XAI_MANAGEMENT_KEY=xai-token-8eZ3obaG70Vj8PfxI0EXFS1goQg9cbdJzFKaD0P1LBO3qKKMJe4HFtu3mabNpB2OnKAVGkuWleTZ8ucU': 'xai-token-8eZ3obaG70Vj8PfxI0EXFS1goQg9cbdJzFKaD0P1LBO3qKKMJe4HFtu3mabNpB2OnKAVGkuWleTZ8ucU',
+    'storage_key: 1o8pJEOZwSk0DPfRr2c/SKF9qwVXmthZpOCm8+DKDHFcT1NwDeMh4AXRA7FkFW18MDgKyHN7TBTSliPGRQNuOd==': '1o8pJEOZwSk0DPfRr2c/SKF9qwVXmthZpOCm8+DKDHFcT1NwDeMh4AXRA7FkFW18MDgKyHN7TBTSliPGRQNuOd==',
+    [`data:\n  key.json: ${saFile}`]: saFile,
+    '{"primaryKeyId":42,"key":[{"keyData":{"typeUrl":"type.googleapis.com/google.crypto.tink.AesGcmKey","value":"Gk3pQm9XvT2bL8sN4cR7wY1e","keyMaterialType":"SYMMETRIC"},"status":"ENABLED"}]}':
+      'type.googleapis.com/google.crypto.tink.AesGcmKey',
+  });
+  expectQuiet(t, [
+    // A public keyset, a service account's e-mail, a storage key's name without one, a Packagist package name.
+    '{"typeUrl":"type.googleapis.com/google.crypto.tink.EcdsaPublicKey","value":"EgYIAxACGAIaIQDZ","keyMaterialType":"ASYMMETRIC_PUBLIC"}',
+    'client_email: svc@demo-project-4471.iam.gserviceaccount.com',
+    'AccountKey=<your-storage-account-key>',
+    'composer require packagist/some-package',
+  ]);
+});
+
+test('a seventh public set: a password literal turned into chars or bytes, a numbered password name checked against a literal, a password that ends a connection string in code; a header written about, not a key, stays quiet', (t) => {
+  expectSecrets(t, {
+    'passphrase = "k7Rw_pq29x".toCharArray();': 'k7Rw_pq29x',
+    'if (password2.equals("k7Rw_pq29x")) {': 'k7Rw_pq29x',
+    'conn = DriverManager.getConnection("jdbc:db2://db.internal:5021/app:user=svc;password=k7Rw_pq29x");': 'k7Rw_pq29x',
+  });
+  expectQuiet(t, [
+    'The file must contain a key starting with ``-----BEGIN PRIVATE KEY-----`` or ``-----BEGIN RSA PRIVATE KEY-----``.',
+    'if (pem.startsWith("-----BEGIN PRIVATE KEY-----")) {\n  return parsePkcs8(pem);\n}',
+    'url = "https://x.example/api?user=bob&password=" + pw;',
+  ]);
+  // On a stream the header alone is still a key about to be sent: it is cut before its material.
+  t.true(found('here it is: -----BEGIN RSA PRIVATE KEY-----').length > 0);
+});

@@ -42,8 +42,11 @@ const SECRET_NAME = /(secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]
 
 /** A value in one of the quotings code and config use; groups: escaped-quoted, double, single, bare (an `&` in it, unless a query's next parameter follows: `VeryStrong857!@$^&*#`). */
 const VALUE = String.raw`(?:\\"([^"\\\s]{1,128})\\"|@?"([^"\s]{1,128})"|'([^'\s]{1,128})'|((?:[^\s"'\x60,;&<>()\[\]{}]|&(?![\w.-]+=)){1,128}))`;
-/** After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`); a block's colon (`if password == "x":`). */
-const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|]|:[ \t]*(?:$|\r|\n|#))/;
+/**
+ * After a quoted value: the end of the statement, not more expression (`"a".format(…)`, `'x' + y`); a block's colon
+ * (`if password == "x":`); or the literal turned into bytes or chars (`"x".toCharArray()`), which is still the literal.
+ */
+const ENDS_QUOTED = /^(?:$|[\s,;)\]}>/\\|]|:[ \t]*(?:$|\r|\n|#)|\.(?:toCharArray|getBytes|toByteArray|encode|as_bytes|to_string|to_owned|into)\(\))/;
 /** After a bare value: the end of the line, maybe behind `;`, `,` or a comment (YAML, INI, env, properties). */
 const ENDS_BARE = /^[;,]?[ \t]*(?:$|\r|\n|\\[nr]|#|\/\/)/;
 
@@ -62,8 +65,10 @@ function assignedValue(m: RegExpExecArray, first: number): Assigned | null {
   const quoteLength = i === 0 ? 2 : i === 3 ? 0 : 1;
   const end = m.index + m[0].length;
   const start = end - quoteLength - value.length;
-  const rest = m.input.slice(end, end + 8);
-  if (!(i === 3 ? ENDS_BARE : ENDS_QUOTED).test(rest)) return null;
+  const rest = m.input.slice(end, end + 16);
+  // A bare value may also end the string that holds it, after a `;`, `&` or `?` (`"jdbc:db2://h/db:user=u;password=x");`).
+  const endsString = i === 3 && /[;&?]/.test(m.input[m.index - 1] ?? '') && /^["'][ \t]*(?:[),;]|$|\r|\n)/.test(rest);
+  if (!(i === 3 ? ENDS_BARE : ENDS_QUOTED).test(rest) && !endsString) return null;
   return { value, quoted: i !== 3, span: { start, end: start + value.length } };
 }
 
@@ -166,8 +171,8 @@ export function passwordDetectors(): Detector[] {
       // `password.equals("x")`, `if "x" == password` (the code holds the password it accepts).
       new RegExp(
         [
-          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}(?![\w(])`,
-          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${PASSWORD_NAME.source}[ \t]*\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
+          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${NUMBERED_PASSWORD_NAME}(?![\w(])`,
+          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${NUMBERED_PASSWORD_NAME}[ \t]*\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
         ].join('|'),
         'gi',
       ),

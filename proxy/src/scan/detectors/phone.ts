@@ -18,8 +18,8 @@ const PHONE_CUE = new RegExp(
 );
 /** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */
 const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon(?:nummer)?|telefoon(?:nummer)?|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no)|телефон|τηλέφωνο)[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
-/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`). */
-const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
+/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`, `my number is`). */
+const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?|(?:my|his|her|our|their)[ \t]+number(?:[ \t]+is)?)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
 const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
@@ -100,8 +100,13 @@ function isPhone(m: RegExpExecArray, head = false): boolean {
   // Most runs in text full of numbers are short (amounts, years, ids): counted, not sliced.
   let count = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) count++;
-  // A bracketed `(+12)` is as often a change in a figure (`Revenue (+12) 1.234.567`): only beside a phone word.
-  if (text.startsWith('(+')) return count >= 8 && count <= 15 && PHONE_CUE.test(m.input.slice(Math.max(0, m.index - 32), m.index));
+  // A bracketed `(+12)` is as often a change in a figure (`Revenue (+12) 1.234.567`): only beside a phone word, or
+  // before a number grouped with dashes or as North America's 3-3-4 (`(+1)650-701-8887`), which no figure is.
+  if (text.startsWith('(+')) {
+    const rest = text.slice(text.indexOf(')') + 1).trim();
+    const phoneShaped = !/[.,]/.test(rest) && (rest.includes('-') || /^\d{3} \d{3} \d{4}$/.test(rest));
+    return count >= 8 && count <= 15 && (phoneShaped || PHONE_CUE.test(m.input.slice(Math.max(0, m.index - 32), m.index)));
+  }
   if (text.startsWith('+')) return count >= 8 && count <= 15;
   if (count < 7 || count > 15) return false;
   const before = m.input.slice(Math.max(0, m.index - 40), m.index);
@@ -163,7 +168,7 @@ function shapeWithoutTrunk(text: string, groups: readonly string[], seps: readon
   if (total === 11 && /^1[ .-]?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}$/.test(text)) return true;
   // North American: area code and exchange start 2–9.
   if (total === 10 && /^[2-9]\d{2}[2-9]/.test(groups.join(''))) {
-    if (/^\(\d{3}\) ?\d{3}[ .-]\d{4}$/.test(text) || /^\d{3}([.-])\d{3}\1\d{4}$/.test(text)) return true;
+    if (/^\(\d{3}\)[ -]?\d{3}[ .-]\d{4}$/.test(text) || /^\d{3}([.-])\d{3}\1\d{4}$/.test(text)) return true;
   }
   // Brazil: two-digit area code in brackets, then 4 or 5 and 4 digits, or a mobile's 9 and eight digits run together.
   if (/^\(\d{2}\) ?(?:\d{4,5}[ -]\d{4}|9\d{8})$/.test(text)) return true;

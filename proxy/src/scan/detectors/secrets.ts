@@ -65,6 +65,19 @@ function isPrivateKeyDer(base64: string): boolean {
   return version === 1 && next === 0x04 && [32, 48, 66].includes(der[at + 4]!);
 }
 
+/**
+ * A header written about, not a key: no footer follows, and neither does a body — the header is
+ * followed by prose or code (`a key starting with ``-----BEGIN PRIVATE KEY-----`` or …`,
+ * `if (pem.startsWith("-----BEGIN PRIVATE KEY-----")) {`). A header at the end of the text is a key
+ * whose body is still to come (a stream's fragment), and one followed by base64 (maybe cut short) or `Proc-Type:` a key.
+ */
+function namedOnly(block: string, afterHeader: number): boolean {
+  // (In the block the header opens, as isPlaceholderPem reads it: a search to the text's end at every header is quadratic.)
+  if (block.includes('-----END', afterHeader)) return false;
+  const next = block.slice(afterHeader, afterHeader + 200).replace(/^(?:\\[nr]|[\s"'`+,;(){}\[\]]|\\)+/, '');
+  return next.length > 0 && !/^(?:[A-Za-z0-9+/]{16}|[A-Za-z0-9+/=]+$|Proc-Type:)/.test(next);
+}
+
 export function extraSecretDetectors(): Detector[] {
   return [
     // The header alone: on a stream, the key is cut before any of its material is delivered.
@@ -74,7 +87,7 @@ export function extraSecretDetectors(): Detector[] {
       // What stands before the header on its line (a log line's timestamp) may stand before every line of the block.
       const prefix = m.index - (m.input.lastIndexOf('\n', m.index - 1) + 1);
       const placeholder = isPlaceholderPem(block) && (prefix === 0 || isPlaceholderPem(block, prefix));
-      return placeholder ? null : { start: m.index, end: m.index + m[0].length };
+      return placeholder || namedOnly(block, m[0].length) ? null : { start: m.index, end: m.index + m[0].length };
     }),
     // A private key's DER in base64 without its PEM armour (a string in code, a config value): the ASN.1 says what it is.
     new RegexDetector('private-key-der-base64', 'secret', 'secrets', ['mii', 'mig', 'mih', 'mhc', 'mhq', 'mc4', 'mec', 'mee', 'mey', 'mde'], /(?<![A-Za-z0-9+\/])M[IHCDE][A-Za-z0-9+\/]{62,16384}={0,2}(?![A-Za-z0-9+\/=])/g, (m) =>
@@ -84,6 +97,16 @@ export function extraSecretDetectors(): Detector[] {
     new RegexDetector('putty-private-key', 'secret', 'secrets', ['private-lines:'], /\bPrivate-Lines:[ \t]*\d{1,3}\r?\n([A-Za-z0-9+\/=]{16,128})/g, (m) => {
       const start = m.index + m[0].length - m[1]!.length;
       return shannonEntropy(m[1]!) > 4 ? { start, end: start + m[1]!.length } : null;
+    }),
+    // A Google service-account key file in base64 (as a Kubernetes Secret or a CI variable holds it): `{"type": "service_account"`
+    // encoded, compact or as gcloud writes it, whose decoded text carries a private key.
+    new RegexDetector('gcp-service-account-base64', 'secret', 'secrets', ['eyj0exblijoic2vydmljzv9hy2nvdw50', 'ewogicj0exblijoginnlcnzpy2vfywnjb3vudc'], /(?:eyJ0eXBlIjoic2VydmljZV9hY2NvdW50|ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC)[A-Za-z0-9+\/]{100,16384}={0,2}/g, (m) =>
+      Buffer.from(m[0], 'base64').toString('utf8').includes('"private_key"') ? { start: m.index, end: m.index + m[0].length } : null,
+    ),
+    // A Tink keyset in cleartext JSON: a symmetric or private key's material in `value`, beside its Tink type (escaped in a string too).
+    new RegexDetector('tink-cleartext-keyset', 'secret', 'secrets', ['google.crypto.tink.'], /type\.googleapis\.com\/google\.crypto\.tink\.\w{2,60}Key\b/g, (m) => {
+      const around = m.input.slice(m.index, m.index + 600);
+      return /keyMaterialType\\?"\s*:\s*\\?"(?:SYMMETRIC|ASYMMETRIC_PRIVATE)/.test(around) && /\\?"value\\?"\s*:\s*\\?"[A-Za-z0-9+\/=]{16,}/.test(around) ? { start: m.index, end: m.index + m[0].length } : null;
     }),
     // A private JSON Web Key (RFC 7517/7518): the private exponent or scalar `d` beside a `kty`.
     new RegexDetector('jwk-private-key', 'secret', 'secrets', ['"kty"'], /"d"[ \t]*:[ \t]*"([A-Za-z0-9_-]{32,1400})"/g, (m) => {

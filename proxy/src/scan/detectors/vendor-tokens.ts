@@ -115,7 +115,18 @@ export function vendorTokenDetectors(): Detector[] {
     rule('tailscale-key', ['tskey-'], new RegExp(String.raw`\btskey-(?:api|auth|client|scim|webhook)-[A-Za-z0-9]{6,20}-[A-Za-z0-9]{20,64}${END}`, 'g'), token(3.5)),
     rule('openrouter-api-key', ['sk-or-v1-'], new RegExp(String.raw`\bsk-or-v1-[0-9a-f]{64}${END}`, 'g'), token(3.5)),
     rule('groq-api-key', ['gsk_'], new RegExp(String.raw`\bgsk_[A-Za-z0-9]{52}${END}`, 'g'), token(4)),
-    rule('xai-api-key', ['xai-'], new RegExp(String.raw`\bxai-[A-Za-z0-9]{80}${END}`, 'g'), token(4)),
+    rule('xai-api-key', ['xai-'], new RegExp(String.raw`\bxai-(?:token-)?[A-Za-z0-9]{80}${END}`, 'g'), token(4)),
+    // Deno Deploy personal and organisation tokens (`ddp_`, `ddo_` and 36 alphanumerics).
+    rule('deno-deploy-token', ['ddp_', 'ddo_'], new RegExp(String.raw`\bdd[po]_[A-Za-z0-9]{36}${END}`, 'g'), mixed(4)),
+    // Packagist API and update tokens (`packagist_ack_`, `packagist_uut_`, … and hex).
+    rule('packagist-token', ['packagist_'], /\bpackagist_[a-z]{3}_([a-f0-9]{24,128})(?![a-f0-9])/g, token(3)),
+    // A PyPI-style upload token on any index: `pypi-` and a macaroon (version 2 serialisation: base64 `AgE…`). gitleaks and
+    // the rule above know pypi.org's and test.pypi.org's by their location; a private index's has another.
+    rule('pypi-macaroon-token', ['pypi-age'], /\bpypi-AgE[A-Za-z0-9_-]{70,1000}(?![\w-])/g, token(4)),
+    // Elastic Cloud serverless API keys: `essu_` and the base64 of the key's id and secret.
+    rule('elastic-serverless-api-key', ['essu_'], /\bessu_[A-Za-z0-9+/]{40,400}={0,2}[A-Za-z0-9+/]{0,12}={0,2}(?![\w+/=])/g, token(4)),
+    // An Azure storage account key (64 bytes: 86 base64 characters and `==`) under its name: `AccountKey=`, `account_key:`, `storage_key =`.
+    rule('azure-storage-account-key', ['accountkey', 'account_key', 'account-key', 'storage_key', 'storagekey', 'storage-key'], /(?:account|storage)[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9+/]{86}==)/gi, mixed(4.5)),
     rule('replicate-api-token', ['r8_'], new RegExp(String.raw`\br8_[A-Za-z0-9]{37}${END}`, 'g'), mixed(4)),
     rule('supabase-secret', ['sbp_', 'sb_secret_'], new RegExp(String.raw`\b(?:sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{31,64})${END}`, 'g'), token(3.5)),
     rule('langsmith-api-key', ['lsv2_'], new RegExp(String.raw`\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}${END}`, 'g'), token(3.5)),
