@@ -115,7 +115,7 @@ export class ObfuscatedInjectionDetector implements Detector {
     ]);
     if (spans.length > 0) return spans;
     return [
-      ...this.#windows(text, LEET_AT, (window) => [leetUndone(window, 'i'), leetUndone(window, 'l')]),
+      ...this.#windows(text, LEET_AT, (window) => [leetUndone(window, 'i'), leetUndone(window, 'l'), leetUndone(window, 'i', true)]),
       ...this.#windows(text, CAMEL_AT, (window) => [camelSplit(window)]),
       ...this.#windows(text, CIPHER_AT, deciphered),
     ];

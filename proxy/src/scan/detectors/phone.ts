@@ -9,17 +9,17 @@ const ID_CUE = /(?:\b(?:order|invoice|tracking|ref|reference|id|sku|isbn|asin|ea
  * A word that names a phone number, close before it: with one, a number is a phone in any
  * plausible shape, as a reader would take it. Words in the languages whose national formats we
  * read, in the case a number's label takes (`numer telefonu`, `номер телефона`; not the plural of
- * the devices, `serwis telefonów`, `продажи телефонов`), and `cep`
- * (Turkish for mobile) and `natel` (Swiss).
+ * the devices, `serwis telefonów`, `продажи телефонов`), `cep` (Turkish for mobile), `natel`
+ * (Swiss), and Spanish `Tfno.`, `Telf.` and `Tf.` (only before a space: TensorFlow's `tf.constant(…)` is not one).
  */
 const PHONE_CUE = new RegExp(
-  String.raw`(?:\b(?:tel|tél|tlf|tfn|phones?|telephone|téléphone|telefon(?:u|nummer|numero|szám)?|telefoon(?:nummer)?|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|komórka|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|телефона?(?![а-я])|тел\.|τηλέφωνο|τηλ\.|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
+  String.raw`(?:\btf\.(?=\s)|\b(?:tel|tél|tlf|tfn|tfno|telf|phones?|telephone|téléphone|telefon(?:u|nummer|numero|szám)?|telefoon(?:nummer)?|telefono|teléfono|telefone|telepono|mobile?|mobil|móvil|movil|komórka|cell|cellular|celular|cellulare|handy|natel|gsm|fax|call|ring|whatsapp|sms|cep|puhelin|rufnummer|portable)\b(?!-)|телефона?(?![а-я])|тел\.|τηλέφωνο|τηλ\.|电话|手机|電話|携帯|전화|טלפון|फ़ोन|फोन|दूरभाष|मोबाइल)[^\n\d]{0,20}$`,
   'iu',
 );
 /** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */
 const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon(?:nummer)?|telefoon(?:nummer)?|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no)|телефон|τηλέφωνο)[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
-/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`, `my number is`). */
-const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?|(?:my|his|her|our|their)[ \t]+number(?:[ \t]+is)?)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
+/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`, `my number is`, Spanish `llamé al`). */
+const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?|(?:my|his|her|our|their)[ \t]+number(?:[ \t]+is)?|llam[eéa]r?[ \t]+al)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
 const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */

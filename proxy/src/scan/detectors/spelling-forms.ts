@@ -124,9 +124,13 @@ export function plainLetters(text: string): string {
   return text.replace(INVISIBLE_ANY, '').replace(LOOKALIKE_ANY, (c) => LOOKALIKES[c]!).normalize('NFKD').replace(/\p{M}+/gu, '');
 }
 
-/** The text's leetspeak read back, with `1` as `i` (`1gn0r3`) or as `l` (`h3110`). */
-export function leetUndone(text: string, one: 'i' | 'l'): string {
-  return text.replace(WORD_WITH_LETTER, (word) => word.replace(LEET_ANY, (c) => (c === '1' ? one : LEET[c]!)));
+/**
+ * The text's leetspeak read back, with `1` as `i` (`1gn0r3`) or as `l` (`h3110`); in words with a
+ * letter, or (`everyWord`) in words of digits too (`Wh47 15 y0ur`: `15` is "is" there).
+ */
+export function leetUndone(text: string, one: 'i' | 'l', everyWord = false): string {
+  const undo = (word: string) => word.replace(LEET_ANY, (c) => (c === '1' ? one : LEET[c]!));
+  return everyWord ? undo(text) : text.replace(WORD_WITH_LETTER, undo);
 }
 
 /**
