@@ -287,3 +287,15 @@ test('a seventh public set: a country code in brackets before a number grouped a
     t.deepEqual(found(text, 'pii.phone'), [], text);
   }
 });
+
+test('a review of the seventh round’s rules: prose with at and dot, shortcuts, figures after a change, counts after "my number is" stay quiet; French points and bracketed dots are read', (t) => {
+  for (const text of ['She works at acme dot com as a senior engineer.', 'The bug is in the handler at api dot ts, line 40.', 'Press Cmd+K at github.com to open the palette.']) {
+    t.deepEqual(found(text, 'pii.email'), [], text);
+  }
+  for (const text of ['Thomas Vander Stichele <thomas at apestaart dot org>', 'jean point dupont arobase orange point fr', 'jane[at]example[.]com']) {
+    t.is(found(text, 'pii.email').length, 1, text);
+  }
+  for (const text of ['Delta vs last week (+14) 2024-05-01 to 2024-05-07', 'Revenue (+12) 345-678 units', 'Build (+12) 10-20-30-40 done', 'my number is 42, and my number is 1234567 in the queue']) {
+    t.deepEqual(found(text, 'pii.phone'), [], text);
+  }
+});

@@ -539,3 +539,17 @@ test('a seventh public set: a password literal turned into chars or bytes, a num
   // On a stream the header alone is still a key about to be sent: it is cut before its material.
   t.true(found('here it is: -----BEGIN RSA PRIVATE KEY-----').length > 0);
 });
+
+test('a review of the seventh round’s rules: a compiler pass is no password, Azurite’s published key is no secret; a truncated key behind log prefixes is still a key, and Azure’s CLI flag names one', (t) => {
+  expectQuiet(t, [
+    'if (pass3.equals("codegen")) emit();',
+    'if ("dead-code" === pass_1) {',
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;',
+    'const HEADER = "-----BEGIN PRIVATE KEY-----";',
+  ]);
+  t.true(found('2024-05-01T10:00:00Z INFO -----BEGIN OPENSSH PRIVATE KEY-----\n2024-05-01T10:00:00Z b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ').length > 0, 'a truncated key behind log prefixes');
+  expectSecrets(t, {
+    'if (password2 == "Hu4$kd9q") { grant(); }': 'Hu4$kd9q',
+    'az storage blob list --account-key 1o8pJEOZwSk0DPfRr2c/SKF9qwVXmthZpOCm8+DKDHFcT1NwDeMh4AXRA7FkFW18MDgKyHN7TBTSliPGRQNuOd==': '1o8pJEOZwSk0DPfRr2c/SKF9qwVXmthZpOCm8+DKDHFcT1NwDeMh4AXRA7FkFW18MDgKyHN7TBTSliPGRQNuOd==',
+  });
+});

@@ -13,10 +13,10 @@ export const poisons = (label: string): boolean => label === 'secret' || label.s
 
 /**
  * A key a rule could read something in: words, or an identifier that names a secret's place
- * (`content_from_ssh_id_rsa`) or asks who the caller is (`calling_model`). Plain identifiers (`path`, `max_results`, `type`) are left out: every
+ * (`content_from_ssh_id_rsa`). Plain identifiers (`path`, `max_results`, `type`) are left out: every
  * tool has them, and scanning them costs a list of 100 tools a tenth of a millisecond for nothing.
  */
-const TELLING_NAME = /[^\w.$-]|.{41}|ssh|rsa|ed25519|ecdsa|private_?key|privatekey|credential|netrc|mcp_?json|env_?file|password|secret|token|(?:calling|caller|your)_?(?:llm|model|ai|assistant)/i;
+const TELLING_NAME = /[^\w.$-]|.{41}|ssh|rsa|ed25519|ecdsa|private_?key|privatekey|credential|netrc|mcp_?json|env_?file|password|secret|token/i;
 
 /** Shorter strings hold no instruction a rule reads; four characters still hold two hidden tag characters. */
 const MIN_STRING = 4;

@@ -18,6 +18,8 @@ const PUBLISHED: ReadonlySet<string> = new Set([
   // Telegram Bot API docs, and the token BotFather's documentation shows it handing out.
   '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11',
   '110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw',
+  // The Azure Storage emulator's (Azurite's) well-known account key, the same in every installation and in Microsoft's docs.
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
 ]);
 
 /** jwt.io's debugger opens on a token for `{"sub": "1234567890", "name": "John Doe", …}`; every tutorial copies it. */

@@ -111,7 +111,7 @@ export class EncodedInjectionDetector implements Detector {
         // A Base64 run of letters alone is a word or an identifier, not an encoding. A run of hex digits is read as hex
         // (`4F682C2062…`): a hash decodes to bytes, not words.
         if (re === BASE64 && !/\d|[+/]/.test(m[0]) && !/[a-z][A-Z]|[A-Z]{2}[a-z]/.test(m[0])) continue;
-        const hex = re === BASE64 && /^(?:[0-9A-F]{2})+$|^(?:[0-9a-f]{2})+$/.test(m[0]);
+        const hex = re === BASE64 && /^(?:[0-9A-Fa-f]{2})+$/.test(m[0]);
         if (re === BASE64 && !hex && /^[0-9a-fA-F]+$/.test(m[0])) continue;
         const run = m[0].length > MAX_RUN_CHARS ? m[0].slice(0, MAX_RUN_CHARS) : m[0];
         budget -= run.length;

@@ -1,4 +1,4 @@
-import { addressedToModelDetector, promptExtractionDetector, promptExtractionShapesDetectors, secretRequestDetector, taskDirectiveDetector } from './directives.js';
+import { addressedToModelDetector, promptExtractionDetector, promptExtractionShapesDetectors, secretRequestDetector, taskDirectiveDetector, timedDirectiveDetectors } from './directives.js';
 import { EncodedInjectionDetector } from './encoded-injection.js';
 import { exfiltrationDetector } from './exfiltration.js';
 import { jailbreakDetectors } from './jailbreaks.js';
@@ -15,7 +15,7 @@ import type { Detector } from './types.js';
  * MCP results). Each rule names one technique; bounded repeats keep every pattern linear.
  */
 export function injectionDetectors(): Detector[] {
-  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector(), ...promptExtractionShapesDetectors(), ...jailbreakDetectors()];
+  const orders = [overrideDetector(), scriptOverrideDetector(), promptExtractionDetector(), secretRequestDetector(), taskDirectiveDetector(), addressedToModelDetector(), ...promptExtractionShapesDetectors(), ...timedDirectiveDetectors(), ...jailbreakDetectors()];
   return [
     ...orders,
     new EncodedInjectionDetector(orders),

@@ -34,6 +34,8 @@ const COPULA = String.raw`is|was|ist|lautet|est|était|es|é|è|är|er|jest`;
 const PASSWORD_NAME = /(passw(?:or)?d|passphrase|pwd|pass)(?![\w])/;
 /** As a key's name may number it (`TEST_PASSWORD_3`, `db-password-2`). */
 const NUMBERED_PASSWORD_NAME = String.raw`(passw(?:or)?d|passphrase|pwd|pass)(?:[_-]?\d{1,3})?(?![\w])`;
+/** A password's name, numbered only when it is no mere `pass` (`password2`, `pwd_1`; a compiler's `pass3` is a pass). */
+const CHECKED_PASSWORD_NAME = String.raw`((?:passw(?:or)?d|passphrase|pwd)(?:[_-]?\d{1,3})?|pass)(?![\w])`;
 const PASS_AFTER = /(?:^|[^A-Za-z]|user|db|ssh|root|admin|mail|smtp|ftp|ldap|proxy|store|vnc|rpc|web|api|app|auth)$/i;
 /** Names of something about a password, not the password (`password_hash` ends elsewhere; these are prefixes). */
 const ABOUT_A_PASSWORD = /(?:hash|digest|salt|len|min|max|policy|regex|pattern|label|hint|placeholder|field|input|prompt|reset|forgot|expir|show|hide|toggle|strength|type|mask)/i;
@@ -144,7 +146,7 @@ export function passwordDetectors(): Detector[] {
       ['pass', 'pwd'],
       // `password = x`, `"password": "x"`, `:password => 'x'`, `password="x"` in markup, `password 'x'` in a build DSL,
       // and a check against a literal (`if password == "root"`): the code holds the password it accepts.
-      new RegExp(String.raw`${PASSWORD_NAME.source}(["']?\]?)([ \t]*(?:=>|:=|[=!]==?(?=[ \t]*["'])|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+|[bBfFuU]{1,2}(?=["']))?${VALUE}`, 'gi'),
+      new RegExp(String.raw`${CHECKED_PASSWORD_NAME}(["']?\]?)([ \t]*(?:=>|:=|[=!]==?(?=[ \t]*["'])|=|:)[ \t]*|[ \t]+(?=\\?["']))(?:!!binary[ \t]+|[bBfFuU]{1,2}(?=["']))?${VALUE}`, 'gi'),
       (m) => {
         const text = m.input;
         const prefix = keyName(text, m.index, m[1]!);
@@ -171,8 +173,8 @@ export function passwordDetectors(): Detector[] {
       // `password.equals("x")`, `if "x" == password` (the code holds the password it accepts).
       new RegExp(
         [
-          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${NUMBERED_PASSWORD_NAME}(?![\w(])`,
-          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${NUMBERED_PASSWORD_NAME}[ \t]*\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
+          String.raw`(["'])([^"'\\\s]{1,128})\1[ \t]*(?:\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*|[=!]==?[ \t]*)(?:[\w$]+\.){0,3}${CHECKED_PASSWORD_NAME}(?![\w(])`,
+          String.raw`(?<![\w.])(?:[\w$]+\.){0,3}${CHECKED_PASSWORD_NAME}[ \t]*\.[ \t]*(?:equals(?:IgnoreCase)?|__eq__)[ \t]*\([ \t]*(["'])([^"'\\\s]{1,128})\5[ \t]*\)`,
         ].join('|'),
         'gi',
       ),

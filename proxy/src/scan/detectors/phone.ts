@@ -18,8 +18,10 @@ const PHONE_CUE = new RegExp(
 );
 /** A phone's label alone on the line above its number (`Phone:\n358 0594`, a contact card, a form). */
 const LABEL_ABOVE = /\n[ \t]*(?:phones?|tel|tél|telephone|téléphone|telefon(?:nummer)?|telefoon(?:nummer)?|telefono|teléfono|telefone|mobile?|mobil|móvil|cell|cellular|celular|fax|gsm|phone[ _-]?(?:number|no)|телефон|τηλέφωνο)[ \t]*:?[ \t]*\n[ \t]{0,4}$/iu;
-/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`, `my number is`, Spanish `llamé al`). */
-const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?|(?:my|his|her|our|their)[ \t]+number(?:[ \t]+is)?|llam[eéa]r?[ \t]+al)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
+/** Words of reaching someone right before the number (`reach me at`, `not answering at`, `messages to`, `dial`, Spanish `llamé al`). */
+const CONTACT_CUE = /\b(?:reach(?:ed)?[ \t]+(?:me|us|him|her|them)|answering|messages?[ \t]+to|text[ \t]+(?:me|us)|dial(?:l?ed)?|llam[eéa]r?[ \t]+al)(?:[ \t]+(?:at|on))?[ \t]*:?[ \t]*$/i;
+/** A person's own number: "my number is", "his number:". */
+const OWN_NUMBER = /\b(?:my|his|her|our|their)[ \t]+number(?:[ \t]+is)?[ \t]*:?[ \t]*$/i;
 const SEP = String.raw`(?:[ .\/-]| [\/-] )`;
 const GROUP = String.raw`(?:\(\d{1,5}\) ?)?\d{1,12}`;
 /** A digit group, or an IBAN's country, check digits and groups, just before: what follows continues it. */
@@ -104,7 +106,9 @@ function isPhone(m: RegExpExecArray, head = false): boolean {
   // before a number grouped with dashes or as North America's 3-3-4 (`(+1)650-701-8887`), which no figure is.
   if (text.startsWith('(+')) {
     const rest = text.slice(text.indexOf(')') + 1).trim();
-    const phoneShaped = !/[.,]/.test(rest) && (rest.includes('-') || /^\d{3} \d{3} \d{4}$/.test(rest));
+    const restGroups = rest.match(/\d+/g) ?? [];
+    // (Not a date, a count or a short figure after the change: `(+14) 2024-05-01`, `(+12) 10-20-30-40`, `(+12) 345-678`.)
+    const phoneShaped = !/[.,]/.test(rest) && (rest.includes('-') || /^\d{3} \d{3} \d{4}$/.test(rest)) && restGroups.join('').length >= 7 && !dateLike(restGroups) && !counting(restGroups);
     return count >= 8 && count <= 15 && (phoneShaped || PHONE_CUE.test(m.input.slice(Math.max(0, m.index - 32), m.index)));
   }
   if (text.startsWith('+')) return count >= 8 && count <= 15;
@@ -126,7 +130,8 @@ function isPhone(m: RegExpExecArray, head = false): boolean {
   // A phone word close before makes any shape a phone, an id's label notwithstanding (`Cep no:`).
   const near = before.slice(-32);
   // (The label's line must start in what is read: at the text's start, a line break stands for it.)
-  return PHONE_CUE.test(near) || LABEL_ABOVE.test(m.index <= 40 ? '\n' + before : before) || CONTACT_CUE.test(near);
+  // "My number is 234-1234": a number its owner gives, when it is grouped as a phone is (not a count, `my number is 42 … 1234567`).
+  return PHONE_CUE.test(near) || LABEL_ABOVE.test(m.index <= 40 ? '\n' + before : before) || CONTACT_CUE.test(near) || (OWN_NUMBER.test(near) && /\d[-. ]\d/.test(text));
 }
 
 /** A number dialled with a trunk 0: area code (0 included) and subscriber groups, French pairs, or one run. */

@@ -66,16 +66,20 @@ function isPrivateKeyDer(base64: string): boolean {
 }
 
 /**
- * A header written about, not a key: no footer follows, and neither does a body — the header is
- * followed by prose or code (`a key starting with ``-----BEGIN PRIVATE KEY-----`` or …`,
- * `if (pem.startsWith("-----BEGIN PRIVATE KEY-----")) {`). A header at the end of the text is a key
- * whose body is still to come (a stream's fragment), and one followed by base64 (maybe cut short) or `Proc-Type:` a key.
+ * A header written about, not a key: no footer follows, and the header's own line goes on in prose
+ * (`a key starting with ``-----BEGIN PRIVATE KEY-----`` or ``-----BEGIN RSA …``.`). A header that
+ * ends its line is a key whose body follows on the next lines, whatever stands before each (a log's
+ * timestamps, `cat -n`, a quote's `>`), or is still to come (a stream's fragment).
  */
 function namedOnly(block: string, afterHeader: number): boolean {
   // (In the block the header opens, as isPlaceholderPem reads it: a search to the text's end at every header is quadratic.)
   if (block.includes('-----END', afterHeader)) return false;
-  const next = block.slice(afterHeader, afterHeader + 200).replace(/^(?:\\[nr]|[\s"'`+,;(){}\[\]]|\\)+/, '');
-  return next.length > 0 && !/^(?:[A-Za-z0-9+/]{16}|[A-Za-z0-9+/=]+$|Proc-Type:)/.test(next);
+  const rest = block.slice(afterHeader, afterHeader + 200).split(/\r?\n|\\[nr]/, 1)[0]!;
+  // A string that holds the header alone, closed and followed by code (`startsWith("-----BEGIN …-----")) {`); not one
+  // continued by `+` or `,` (a key written as a concatenation or a list of its lines).
+  if (/^\s*["'`]\s*(?![+,\\\s]|$)/.test(rest)) return true;
+  const line = rest.replace(/[\s"'`+,;(){}\[\]\\]+/g, '');
+  return line.length > 0 && !/^(?:[A-Za-z0-9+/=]+|Proc-Type:.*)$/.test(line);
 }
 
 export function extraSecretDetectors(): Detector[] {
@@ -100,7 +104,8 @@ export function extraSecretDetectors(): Detector[] {
     }),
     // A Google service-account key file in base64 (as a Kubernetes Secret or a CI variable holds it): `{"type": "service_account"`
     // encoded, compact or as gcloud writes it, whose decoded text carries a private key.
-    new RegexDetector('gcp-service-account-base64', 'secret', 'secrets', ['eyj0exblijoic2vydmljzv9hy2nvdw50', 'ewogicj0exblijoginnlcnzpy2vfywnjb3vudc'], /(?:eyJ0eXBlIjoic2VydmljZV9hY2NvdW50|ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC)[A-Za-z0-9+\/]{100,16384}={0,2}/g, (m) =>
+    // (Compact, `json.dumps`' `": "`, and gcloud's two-space indent.)
+    new RegexDetector('gcp-service-account-base64', 'secret', 'secrets', ['eyj0exblijoic2vydmljzv9hy2nvdw50', 'eyj0exblijoginnlcnzpy2vfywnjb3vudc', 'ewogicj0exblijoginnlcnzpy2vfywnjb3vudc'], /(?:eyJ0eXBlIjoic2VydmljZV9hY2NvdW50|eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC|ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC)[A-Za-z0-9+\/]{100,16384}={0,2}/g, (m) =>
       Buffer.from(m[0], 'base64').toString('utf8').includes('"private_key"') ? { start: m.index, end: m.index + m[0].length } : null,
     ),
     // A Tink keyset in cleartext JSON: a symmetric or private key's material in `value`, beside its Tink type (escaped in a string too).

@@ -17,17 +17,22 @@ const LOOKALIKES: Readonly<Record<string, string>> = {
   ս: 'u', ո: 'n', օ: 'o', հ: 'h', ց: 'g',
   ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ꜰ: 'f', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
   ɡ: 'g', ɑ: 'a', ı: 'i', ȷ: 'j',
+  // Lisu and Cherokee letters drawn like Latin ones.
+  ꓲ: 'I', ꓳ: 'O', ꓮ: 'A', ꓰ: 'E', ꓢ: 'S', ꓔ: 'T', ꓠ: 'N', ꓣ: 'R', ꓑ: 'P', ꓚ: 'C', ꓓ: 'D', ꓡ: 'L', ꓟ: 'M', Ꭵ: 'i', Ꭺ: 'A', Ꭼ: 'E', Ꮋ: 'H', Ꭻ: 'J', Ꮶ: 'K', Ꮇ: 'M', Ꮲ: 'P', Ꮪ: 'S', Ꮃ: 'W', Ꮯ: 'C', Ꮮ: 'L', Ꮢ: 'R', Ꭲ: 'T',
 };
 const LOOKALIKE_CLASS = `[${Object.keys(LOOKALIKES).join('')}]`;
 const LOOKALIKE_ANY = new RegExp(`[${Object.keys(LOOKALIKES).join('')}]`, 'g');
 
-/** Characters that show nothing: zero-width space, joiners, word joiner, byte-order mark, soft hyphen. */
-const INVISIBLE = '\u00AD\u200B-\u200D\u2060\uFEFF';
+/**
+ * Characters that show nothing: zero-width space, joiners, word joiner, the invisible mathematical
+ * operators, byte-order mark, soft hyphen, the Mongolian vowel separator, Hangul and Khmer fillers.
+ */
+const INVISIBLE = '\u00AD\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u3164\u115F\u1160\uFFA0\u17B4\u17B5';
 const INVISIBLE_ANY = new RegExp(`[${INVISIBLE}]+`, 'g');
 
 /** Digits and signs leetspeak writes for letters. `1` is `i` or `l`: both readings are tried. */
-const LEET: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
-const LEET_ANY = /[013457@$]/g;
+const LEET: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '@': 'a', $: 's' };
+const LEET_ANY = /[0134579@$]/g;
 /** A word with a letter in it: only there are digits letters (`4ll`, not `2024` or `$100`). */
 const WORD_WITH_LETTER = /(?=[a-z0-9@$]*[a-z])[a-z0-9@$]+/gi;
 /**
@@ -39,7 +44,7 @@ export const LOOKALIKE_AT = new RegExp(`[A-Za-z]${LOOKALIKE_CLASS}|${LOOKALIKE_C
  * Whether a text may hold one, or characters that smuggle text (below): one class of ranges (a class
  * of many single letters cost three times more). `\uDB40` leads every tag and supplementary selector.
  */
-export const LOOKALIKE_CUE = /[\u00AD\u200B-\u200D\u2060-\u2064\uFEFF\u0370-\u03FF\u0400-\u04FF\u0530-\u058F\u1D00-\u1D2B\uA730\uA731\u0250-\u02AF\u0131\u0237\uFE00-\uFE0F\uDB40]/;
+export const LOOKALIKE_CUE = /[\u00AD\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u3164\u115F\u1160\uFFA0\u17B4\u17B5\u0370-\u03FF\u1F00-\u1FFF\u0400-\u04FF\u0530-\u058F\u13A0-\u13FF\uA4D0-\uA4FF\u1D00-\u1D2B\uA730\uA731\u0250-\u02AF\u0131\u0237\uFE00-\uFE0F\uDB40]/;
 
 /**
  * Text smuggled in characters that show nothing: ASCII as tag characters (U+E0020–E007E, the "ASCII
@@ -79,7 +84,7 @@ export function selectorsDecoded(given: string): string | null {
  * every text (code is full of `s3Client` and `0x7f`) cost as much as the rest of the scan.
  */
 const STEMS = ['ignor', 'disreg', 'forget', 'forgot', 'previo', 'instruc', 'system', 'prompt', 'reveal', 'passw', 'secret', 'bypass', 'overrid', 'guideli', 'restric', 'jailbr', 'everyth', 'unfilte', 'uncens', 'respon', 'output'];
-const LEET_OPTIONS: Readonly<Record<string, readonly string[]>> = { a: ['a', '4', '@'], e: ['e', '3'], i: ['i', '1'], l: ['l', '1'], o: ['o', '0'], s: ['s', '5', '$'], t: ['t', '7'] };
+const LEET_OPTIONS: Readonly<Record<string, readonly string[]>> = { a: ['a', '4', '@'], e: ['e', '3'], g: ['g', '9'], i: ['i', '1'], l: ['l', '1'], o: ['o', '0'], s: ['s', '5', '$'], t: ['t', '7'] };
 
 /** Every spelling of a stem with at least one letter in leetspeak (`1gnor`, `ign0r`, `p@55w`). */
 function leetSpellings(stem: string): string[] {
@@ -91,7 +96,7 @@ export const LEET_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap(leetSp
 /** Where a leetspeak word stands: one of those spellings. */
 export const LEET_AT = new RegExp(LEET_KEYWORDS.map((k) => k.replace(/[$|]/g, '\\$&')).join('|'), 'gi');
 
-const SPACERS = [' ', '  ', '-', '.', '_', '*', '|', '+', '~', ' - ', ' . '];
+const SPACERS = [' ', '  ', '-', '.', '_', '*', '|', '+', '~', '/', ',', '\t', ' - ', ' . ', ' / '];
 /** The first four letters of each stem with a separator between each (`i g n o`, `i-g-n-o`). */
 export const SPACED_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap((stem) => SPACERS.map((sep) => [...stem.slice(0, 4)].join(sep))))];
 
@@ -101,7 +106,11 @@ export const SPACED_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap((ste
  * `systemprompt` alone, which every agent's code names), read back with a space at each capital.
  */
 export const CAMEL_KEYWORDS: readonly string[] = ['yoursystem', 'yourinstruction', 'yourprompt', 'yourrules', 'yourguidelines', 'yourinitial', 'ignoreall', 'ignoreprevious', 'ignoreyour', 'previousinstruction', 'disregardall', 'disregardprevious', 'forgetall', 'forgeteverything', 'revealyour', 'showyour', 'printyour', 'repeatyour', 'secretpassword', 'yourpassword', 'thepassword', 'systeminstructions'];
-export const CAMEL_AT = new RegExp(CAMEL_KEYWORDS.join('|'), 'gi');
+/**
+ * Where one stands in a run of words, not in an identifier of code: a guardrail's
+ * `ignorePreviousInstructions: { action: "block" }` or `RevealYourSystemPrompt = "…"` names the attack it blocks.
+ */
+export const CAMEL_AT = new RegExp(`(?<![.$\\w])[A-Za-z]*(?:${CAMEL_KEYWORDS.join('|')})[A-Za-z]*(?![\\w$])(?!\\s*[:=(\\[{,;)])`, 'gi');
 export const camelSplit = (text: string): string => text.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([,.;:?!])(?=[A-Za-z])/g, '$1 ');
 
 /**
@@ -119,9 +128,12 @@ export const CIPHER_AT = new RegExp(CIPHER_KEYWORDS.join('|'), 'gi');
 /** A window read back every way a keyword above may have come from. */
 export const deciphered = (window: string): string[] => [rot(window, 13), atbashed(window), rot(window, -3), backwards(window)];
 
-/** The text with invisible characters taken out, look-alike letters read as Latin ones, and compatibility forms (`ｍ`, `𝐡`) and accents undone. */
+/**
+ * The text with invisible characters taken out, compatibility forms (`ｍ`, `𝐡`) and accents undone,
+ * then look-alike letters read as Latin ones (accents first: a Greek `έ` is an `ε`, which reads as `e`).
+ */
 export function plainLetters(text: string): string {
-  return text.replace(INVISIBLE_ANY, '').replace(LOOKALIKE_ANY, (c) => LOOKALIKES[c]!).normalize('NFKD').replace(/\p{M}+/gu, '');
+  return text.replace(INVISIBLE_ANY, '').normalize('NFKD').replace(/\p{M}+/gu, '').replace(LOOKALIKE_ANY, (c) => LOOKALIKES[c]!);
 }
 
 /**
@@ -137,7 +149,7 @@ export function leetUndone(text: string, one: 'i' | 'l', everyWord = false): str
  * Single letters with a separator between each (`i g n o r e   a l l`, `i-g-n-o-r-e a-l-l`,
  * `I.G.N.O.R.E`): at least six in a row, each on its own.
  */
-export const SPACED_RUN = /(?<![A-Za-z0-9])[A-Za-z](?:[ .\-_*|+~]{1,3}[A-Za-z](?![A-Za-z0-9])){5,600}/g;
+export const SPACED_RUN = /(?<![A-Za-z0-9])[A-Za-z](?:[ .\-_*|+~\/,\t]{1,4}[A-Za-z](?![A-Za-z0-9])){5,600}/g;
 
 /**
  * A spaced run read back: the separator used most stands between the letters of a word; any

@@ -125,8 +125,9 @@ export function vendorTokenDetectors(): Detector[] {
     rule('pypi-macaroon-token', ['pypi-age'], /\bpypi-AgE[A-Za-z0-9_-]{70,1000}(?![\w-])/g, token(4)),
     // Elastic Cloud serverless API keys: `essu_` and the base64 of the key's id and secret.
     rule('elastic-serverless-api-key', ['essu_'], /\bessu_[A-Za-z0-9+/]{40,400}={0,2}[A-Za-z0-9+/]{0,12}={0,2}(?![\w+/=])/g, token(4)),
-    // An Azure storage account key (64 bytes: 86 base64 characters and `==`) under its name: `AccountKey=`, `account_key:`, `storage_key =`.
-    rule('azure-storage-account-key', ['accountkey', 'account_key', 'account-key', 'storage_key', 'storagekey', 'storage-key'], /(?:account|storage)[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9+/]{86}==)/gi, mixed(4.5)),
+    // An Azure storage account key (64 bytes: 86 base64 characters and `==`) under its name: `AccountKey=`, `account_key:`,
+    // `storage_key =`, the CLI's `--account-key`, PowerShell's `-StorageAccountKey`.
+    rule('azure-storage-account-key', ['accountkey', 'account_key', 'account-key', 'storage_key', 'storagekey', 'storage-key'], /(?:(?:account|storage)[_-]?key["']?[ \t]*[:=][ \t]*|(?:--account-key|-StorageAccountKey)[ \t=]+)["']?([A-Za-z0-9+/]{86}==)/gi, mixed(4.5)),
     rule('replicate-api-token', ['r8_'], new RegExp(String.raw`\br8_[A-Za-z0-9]{37}${END}`, 'g'), mixed(4)),
     rule('supabase-secret', ['sbp_', 'sb_secret_'], new RegExp(String.raw`\b(?:sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{31,64})${END}`, 'g'), token(3.5)),
     rule('langsmith-api-key', ['lsv2_'], new RegExp(String.raw`\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}${END}`, 'g'), token(3.5)),
