@@ -92,13 +92,18 @@ function leetSpellings(stem: string): string[] {
   for (const c of stem) out = out.flatMap((head) => (LEET_OPTIONS[c] ?? [c]).map((x) => head + x));
   return out.filter((w) => w !== stem);
 }
-export const LEET_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap(leetSpellings))];
+/**
+ * The stems an order cannot do without, for the spellings that multiply (each stem in leetspeak has up
+ * to 36 spellings, spaced out 15): every keyword grows the automaton every text is walked through.
+ */
+const CORE_STEMS = ['ignor', 'disreg', 'forget', 'previo', 'instruc', 'system', 'prompt', 'reveal', 'passw', 'secret', 'bypass', 'jailbr'];
+export const LEET_KEYWORDS: readonly string[] = [...new Set(CORE_STEMS.flatMap(leetSpellings))];
 /** Where a leetspeak word stands: one of those spellings. */
 export const LEET_AT = new RegExp(LEET_KEYWORDS.map((k) => k.replace(/[$|]/g, '\\$&')).join('|'), 'gi');
 
-const SPACERS = [' ', '  ', '-', '.', '_', '*', '|', '+', '~', '/', ',', '\t', ' - ', ' . ', ' / '];
+const SPACERS = [' ', '  ', '-', '.', '_', '*', '/', ',', ' - ', ' / '];
 /** The first four letters of each stem with a separator between each (`i g n o`, `i-g-n-o`). */
-export const SPACED_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap((stem) => SPACERS.map((sep) => [...stem.slice(0, 4)].join(sep))))];
+export const SPACED_KEYWORDS: readonly string[] = [...new Set(CORE_STEMS.flatMap((stem) => SPACERS.map((sep) => [...stem.slice(0, 4)].join(sep))))];
 
 /**
  * Words run together in camelCase (`whatIsYourSystemPrompt`, `ignoreAllPreviousInstructions`): found

@@ -198,11 +198,19 @@ function contextHarvestDetector(): Detector {
  * user data to ~/backup.json". A tool that says where it writes its own output describes itself.
  */
 function localCopyDetector(): Detector {
-  return poisoningRule('injection-side-channel', LABEL, 'tool-definitions', ['write', 'save', 'export', 'dump', 'copy', 'append', 'store', 'record', 'persist'], [
-    // Addressed to the model (a sentence's start, "you must", after a clause): "The tool will always save the conversation to
-    // ./exports" and "It will also copy the environment variables to ~/.dotfiles" describe the tool.
-    String.raw`(?:(?:^|(?<=[\n.!?:;]\s{0,4})|(?<=\b(?:after|before|when|once)\b[^\n.!?,]{1,60},\s{0,2}))(?:you\s+(?:must|should)\s+)?|\byou\s+(?:must|should)\s+)(?:always\s+|first\s+|also\s+|secretly\s+|silently\s+|quietly\s+|covertly\s+){0,2}(?:write|save|export|dump|copy|append|store|record|persist)\s+(?:a\s+copy\s+of\s+)?(?:the\s+|this\s+|all\s+(?:of\s+)?(?:the\s+)?|every\s+|any\s+)?(?:user['’]?s?\s+)?(?:full\s+|entire\s+)?(?:conversation|chat(?:\s+history)?|credentials|secrets|passwords|api\s+keys|tokens|environment\s+variables|user\s+data|personal\s+(?:data|information))\b[^\n.]{0,40}?\b(?:to|into|in)\s+(?:a\s+|the\s+)?(?:local\s+|hidden\s+|temporary\s+)?(?:file\s+)?(?:at\s+|named\s+|called\s+)?[\x60'"]?(?:~\/|\/tmp\/|\/var\/|\/dev\/shm\/|\.\/|[A-Za-z]:\\|\/home\/|\$HOME|%TEMP%|%APPDATA%|[\w.-]+\.(?:txt|log|json|csv|md|dat)\b)`,
+  const order = poisoningRule('injection-side-channel', LABEL, 'tool-definitions', [], [
+    String.raw`\b(?:write|save|export|dump|copy|append|store|record|persist)\s+(?:a\s+copy\s+of\s+)?(?:the\s+|this\s+|all\s+(?:of\s+)?(?:the\s+)?|every\s+|any\s+)?(?:user['’]?s?\s+)?(?:full\s+|entire\s+)?(?:conversation|chat(?:\s+history)?|credentials|secrets|passwords|api\s+keys|tokens|environment\s+variables|user\s+data|personal\s+(?:data|information))\b[^\n.]{0,40}?\b(?:to|into|in)\s+(?:a\s+|the\s+)?(?:local\s+|hidden\s+|temporary\s+)?(?:file\s+)?(?:at\s+|named\s+|called\s+)?[\x60'"]?(?:~\/|\/tmp\/|\/var\/|\/dev\/shm\/|\.\/|[A-Za-z]:\\|\/home\/|\$HOME|%TEMP%|%APPDATA%|[\w.-]+\.(?:txt|log|json|csv|md|dat)\b)`,
   ]);
+  // Addressed to the model: at a sentence's start, after "you must" or a clause that sets its time (checked on what stands
+  // before the verb: a pattern that begins with these alternatives is tried at every position).
+  const addressed = /(?:^|[\n.!?:;]\s{0,4}|\b(?:after|before|when|once)\b[^\n.!?,]{1,60},\s{0,2}|\byou\s+(?:must|should)\s+)(?:you\s+(?:must|should)\s+)?(?:(?:always|first|also|secretly|silently|quietly|covertly)\s+){0,2}$/i;
+  return {
+    id: 'injection-side-channel',
+    label: LABEL,
+    family: 'tool-definitions',
+    keywords: ['conversation', 'chat', 'credentials', 'secrets', 'passwords', 'api key', 'tokens', 'environment variables', 'user data', 'personal data', 'personal information'],
+    find: (text) => order.find(text).filter((s) => addressed.test((s.start <= 100 ? '\n' : '') + text.slice(Math.max(0, s.start - 100), s.start))),
+  };
 }
 
 /**
