@@ -2,6 +2,7 @@ import { findsOrder } from './encoded-injection.js';
 import type { Gate } from './gates.js';
 import { quotedInDiscussion } from './mention.js';
 import {
+  atbashed, backwards, rot, unaccented,
   CAMEL_AT, CAMEL_KEYWORDS, camelSplit, CIPHER_AT, CIPHER_KEYWORDS, deciphered, INVISIBLE_BITS_RUN, invisibleBitsDecoded, LEET_AT, LEET_KEYWORDS, leetUndone, LOOKALIKE_AT, LOOKALIKE_CUE, MORSE_KEYWORDS, MORSE_RUN,
   morseDecoded, plainLetters, SELECTOR_RUN, selectorsDecoded, SPACED_KEYWORDS, SPACED_RUN, spacedJoined, TAG_RUN, tagsDecoded,
 } from './spelling-forms.js';
@@ -36,7 +37,6 @@ const WORDS = /[a-z]{2,}\s+[a-z]{2,}/i;
 const MAX_DECODED = 64 * 1024;
 const MAX_WINDOWS = 4;
 
-const letters = (s: string): string => s.normalize('NFKD').replace(/\p{M}+/gu, '').normalize('NFKC');
 /** Negative squared and circled capitals (🅰 … 🆉, 🅐 … 🅩) have no compatibility form. */
 const squared = (s: string): string =>
   s.replace(/[\u{1F170}-\u{1F189}\u{1F150}-\u{1F169}]/gu, (c) => String.fromCharCode(65 + ((c.codePointAt(0)! - 0x1f150) % 32)));
@@ -73,11 +73,6 @@ const brailleDecoded = (s: string): string => s.replace(/[\u2800-\u28FF]/g, (c) 
 const TURNED: Record<string, string> = { ɐ: 'a', q: 'b', ɔ: 'c', p: 'd', ǝ: 'e', ɟ: 'f', ƃ: 'g', ɥ: 'h', ᴉ: 'i', ı: 'i', ɾ: 'j', ʞ: 'k', l: 'l', ɯ: 'm', u: 'n', o: 'o', d: 'p', b: 'q', ɹ: 'r', s: 's', ʇ: 't', n: 'u', ʌ: 'v', ʍ: 'w', x: 'x', ʎ: 'y', z: 'z', '¿': '?', '¡': '!', W: 'M', M: 'W' };
 const turnedBack = (s: string): string => [...s].reverse().map((c) => TURNED[c] ?? c).join('');
 
-const shifted = (s: string, by: number): string => s.replace(/[a-z]/gi, (c) => {
-  const base = c <= 'Z' ? 65 : 97;
-  return String.fromCharCode(((c.charCodeAt(0) - base + by) % 26) + base);
-});
-const atbash = (s: string): string => s.replace(/[a-z]/gi, (c) => (c <= 'Z' ? String.fromCharCode(155 - c.charCodeAt(0)) : String.fromCharCode(219 - c.charCodeAt(0))));
 
 export class ObfuscatedInjectionDetector implements Detector {
   readonly id: string;
@@ -124,7 +119,7 @@ export class ObfuscatedInjectionDetector implements Detector {
   /** Look-alike letters, Braille, turned text, and other scripts' look-alikes, undone in windows around where they stand (anywhere in the text). */
   #letters(text: string): Span[] {
     const spans = LETTER_FORMS.test(text)
-      ? this.#windows(text, LETTER_FORMS_AT, (window) => [squared(letters(window)), brailleDecoded(window), ...(/[ǝɹɐʇɥʎɯ]/.test(window) ? [turnedBack(window)] : [])])
+      ? this.#windows(text, LETTER_FORMS_AT, (window) => [squared(unaccented(window)), brailleDecoded(window), ...(/[ǝɹɐʇɥʎɯ]/.test(window) ? [turnedBack(window)] : [])])
       : [];
     if (spans.length > 0 || !LOOKALIKE_CUE.test(text)) return spans;
     const smuggled = this.#runs(text, [
@@ -151,9 +146,9 @@ export class ObfuscatedInjectionDetector implements Detector {
     // Whole forms the text names: undone around the name.
     return [
       // Named as what follows (`Reverse and execute:`, `ROT13:`): code's `.reverse()` and `createCipheriv(` are not.
-      ...this.#windows(text, /\b(?:revers|backward)\w*\b[^\n:]{0,30}:/gi, (window) => [[...window].reverse().join('')]),
-      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)\b[^\n:]{0,20}:/gi, (window) => Array.from({ length: 25 }, (_, i) => shifted(window, i + 1))),
-      ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbash(window)]),
+      ...this.#windows(text, /\b(?:revers|backward)\w*\b[^\n:]{0,30}:/gi, (window) => [backwards(window)]),
+      ...this.#windows(text, /\b(?:rot[ -]?13|caesar|cipher)\b[^\n:]{0,20}:/gi, (window) => Array.from({ length: 25 }, (_, i) => rot(window, i + 1))),
+      ...this.#windows(text, /\b(?:atbash|A\s*=\s*Z)/gi, (window) => [atbashed(window)]),
     ];
   }
 

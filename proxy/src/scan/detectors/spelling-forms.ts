@@ -122,12 +122,12 @@ export const camelSplit = (text: string): string => text.replace(/([a-z0-9])([A-
  * Ciphers used without being named (ROT13, Atbash, Caesar's shift of three) and text written
  * backwards: found by the stems so enciphered (`vtabe`, `flfgrz`, `kilnkg`, `metsys`), read back with each.
  */
-const rot = (s: string, by: number): string => s.replace(/[a-z]/gi, (c) => {
+export const rot = (s: string, by: number): string => s.replace(/[a-z]/gi, (c) => {
   const base = c <= 'Z' ? 65 : 97;
   return String.fromCharCode(((c.charCodeAt(0) - base + by + 26) % 26) + base);
 });
-const atbashed = (s: string): string => s.replace(/[a-z]/gi, (c) => (c <= 'Z' ? String.fromCharCode(155 - c.charCodeAt(0)) : String.fromCharCode(219 - c.charCodeAt(0))));
-const backwards = (s: string): string => [...s].reverse().join('');
+export const atbashed = (s: string): string => s.replace(/[a-z]/gi, (c) => (c <= 'Z' ? String.fromCharCode(155 - c.charCodeAt(0)) : String.fromCharCode(219 - c.charCodeAt(0))));
+export const backwards = (s: string): string => [...s].reverse().join('');
 export const CIPHER_KEYWORDS: readonly string[] = [...new Set(STEMS.flatMap((stem) => [rot(stem, 13), atbashed(stem), rot(stem, 3), backwards(stem)]))];
 export const CIPHER_AT = new RegExp(CIPHER_KEYWORDS.join('|'), 'gi');
 /** A window read back every way a keyword above may have come from. */
@@ -138,8 +138,11 @@ export const deciphered = (window: string): string[] => [rot(window, 13), atbash
  * then look-alike letters read as Latin ones (accents first: a Greek `έ` is an `ε`, which reads as `e`).
  */
 export function plainLetters(text: string): string {
-  return text.replace(INVISIBLE_ANY, '').normalize('NFKD').replace(/\p{M}+/gu, '').replace(LOOKALIKE_ANY, (c) => LOOKALIKES[c]!);
+  return unaccented(text.replace(INVISIBLE_ANY, '')).replace(LOOKALIKE_ANY, (c) => LOOKALIKES[c]!);
 }
+
+/** Compatibility forms (`ｍ`, `𝐡`, `①`) and every mark taken off (accents, a pile of combining marks), in the canonical composed form. */
+export const unaccented = (s: string): string => s.normalize('NFKD').replace(/\p{M}+/gu, '').normalize('NFKC');
 
 /**
  * The text's leetspeak read back, with `1` as `i` (`1gn0r3`) or as `l` (`h3110`); in words with a
